@@ -1,0 +1,125 @@
+-- Rollcall's whole schema. Applied at every start; every statement is idempotent.
+-- PRAGMA user_version holds the schema version (src/store/db.rs: SCHEMA_VERSION).
+-- Timestamps are INTEGER Unix seconds (UTC); money is INTEGER minor units + currency.
+
+CREATE TABLE IF NOT EXISTS settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS users (
+    id                 INTEGER PRIMARY KEY,
+    username           TEXT NOT NULL UNIQUE,
+    email              TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    password_hash      TEXT,               -- argon2id PHC or Django pbkdf2_sha256; NULL = no password
+    name               TEXT NOT NULL DEFAULT '',
+    first_name         TEXT NOT NULL DEFAULT '',
+    last_name          TEXT NOT NULL DEFAULT '',
+    country            TEXT,
+    city               TEXT,
+    gender             TEXT,
+    level_of_education TEXT,
+    year_of_birth      INTEGER,
+    mailing_address    TEXT,
+    language           TEXT,
+    goals              TEXT,
+    bio                TEXT,
+    phone              TEXT,
+    date_of_birth      TEXT,
+    is_active          INTEGER NOT NULL DEFAULT 1,
+    is_staff           INTEGER NOT NULL DEFAULT 0,
+    is_superuser       INTEGER NOT NULL DEFAULT 0,
+    date_joined        INTEGER NOT NULL,
+    last_login         INTEGER
+);
+
+-- Custom registration fields (Appsembler's extra fields, Open edX extended_profile).
+CREATE TABLE IF NOT EXISTS user_custom_fields (
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    key     TEXT NOT NULL,
+    value   TEXT NOT NULL,
+    PRIMARY KEY (user_id, key)
+);
+
+CREATE TABLE IF NOT EXISTS oauth_clients (
+    id          INTEGER PRIMARY KEY,
+    client_id   TEXT NOT NULL UNIQUE,
+    secret_hash TEXT NOT NULL,             -- SHA-256 of a 256-bit random secret
+    name        TEXT NOT NULL,
+    user_id     INTEGER NOT NULL REFERENCES users(id),
+    created     INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS access_tokens (
+    id         INTEGER PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,       -- SHA-256 of the opaque token; the token is never stored
+    client_id  INTEGER NOT NULL REFERENCES oauth_clients(id) ON DELETE CASCADE,
+    user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    scope      TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    revoked    INTEGER NOT NULL DEFAULT 0,
+    created    INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS sessions (
+    id_hash    TEXT PRIMARY KEY,           -- SHA-256 of the cookie value
+    user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    csrf_token TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    created    INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS courses (
+    id               INTEGER PRIMARY KEY,
+    course_key       TEXT NOT NULL UNIQUE,
+    code             TEXT,
+    title            TEXT NOT NULL,
+    level            TEXT,
+    duration_hours   INTEGER,
+    price_minor      INTEGER NOT NULL DEFAULT 0,
+    currency         TEXT NOT NULL DEFAULT 'USD',
+    start            INTEGER,
+    end              INTEGER,
+    enrollment_start INTEGER,
+    enrollment_end   INTEGER,
+    invitation_only  INTEGER NOT NULL DEFAULT 0,
+    max_enrollments  INTEGER,
+    self_paced       INTEGER NOT NULL DEFAULT 0,
+    published        INTEGER NOT NULL DEFAULT 1,
+    created          INTEGER NOT NULL,
+    updated          INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS course_modes (
+    id                  INTEGER PRIMARY KEY,
+    course_id           INTEGER NOT NULL REFERENCES courses(id) ON DELETE CASCADE,
+    slug                TEXT NOT NULL,
+    name                TEXT NOT NULL,
+    min_price_minor     INTEGER NOT NULL DEFAULT 0,
+    currency            TEXT NOT NULL DEFAULT 'USD',
+    expiration_datetime INTEGER,
+    description         TEXT,
+    sku                 TEXT,
+    UNIQUE (course_id, slug)
+);
+
+CREATE TABLE IF NOT EXISTS course_roles (
+    course_id INTEGER NOT NULL REFERENCES courses(id) ON DELETE CASCADE,
+    user_id   INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    role      TEXT NOT NULL CHECK (role IN ('instructor', 'staff')),
+    created   INTEGER NOT NULL,
+    PRIMARY KEY (course_id, user_id, role)
+);
+CREATE INDEX IF NOT EXISTS course_roles_by_user ON course_roles(user_id);
+
+CREATE TABLE IF NOT EXISTS enrollments (
+    id        INTEGER PRIMARY KEY,
+    user_id   INTEGER NOT NULL REFERENCES users(id),
+    course_id INTEGER NOT NULL REFERENCES courses(id),
+    mode      TEXT NOT NULL,
+    is_active INTEGER NOT NULL DEFAULT 1,
+    created   INTEGER NOT NULL,
+    updated   INTEGER NOT NULL,
+    UNIQUE (user_id, course_id)
+);
+CREATE INDEX IF NOT EXISTS enrollments_by_course ON enrollments(course_id, id);

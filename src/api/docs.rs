@@ -1,0 +1,231 @@
+//! `/api-docs/openapi.json` (OpenAPI 3.1) and `/api-docs/` (a page that needs no internet).
+//! Paths are generated from the router's table, so a route cannot exist undocumented;
+//! the schemas below describe the bodies.
+
+use super::errors::Dialect;
+use super::http::{ok, Ctx};
+use super::router::{self, Doc, Route};
+use crate::core::Error;
+use rouille::Response;
+use serde_json::{json, Map, Value};
+
+pub fn routes() -> Vec<Route> {
+    let doc = |summary, response| Doc { summary, tag: "docs", auth: false, request: None, status: 200, response: Some(response), query: &[] };
+    vec![
+        Route { method: "GET", path: "/api-docs/openapi.json", dialect: Dialect::Drf, handler: get_openapi, doc: doc("This OpenAPI 3.1 document", "OpenApiDocument") },
+        Route { method: "GET", path: "/api-docs/", dialect: Dialect::Drf, handler: get_docs_page, doc: doc("Readable API documentation", "Html") },
+    ]
+}
+
+fn get_openapi(ctx: &mut Ctx) -> Result<Response, Error> {
+    Ok(ok(document(&ctx.app.base_url)))
+}
+
+fn error_schema(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::V2 => "V2Error",
+        Dialect::Drf => "DrfError",
+        Dialect::OAuth => "OAuthError",
+    }
+}
+
+fn form_request(name: &str) -> bool {
+    matches!(name, "TokenRequest" | "RevokeRequest" | "LoginRequest")
+}
+
+fn operation(route: &Route) -> Value {
+    let d = &route.doc;
+    let schema_ref = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
+    let error = |description: &str| {
+        json!({"description": description, "content": {"application/json": {"schema": schema_ref(error_schema(route.dialect))}}})
+    };
+    let mut responses = Map::new();
+    let success = match d.response {
+        Some("Html") => json!({"description": "OK", "content": {"text/html": {"schema": {"type": "string"}}}}),
+        Some(name) => json!({"description": "OK", "content": {"application/json": {"schema": schema_ref(name)}}}),
+        None => json!({"description": "Done; no body"}),
+    };
+    responses.insert(d.status.to_string(), success);
+    if d.request.is_some() || !d.query.is_empty() || route.path.contains('{') {
+        responses.insert("400".into(), error("Invalid input"));
+    }
+    if d.auth {
+        responses.insert("401".into(), error("Missing or invalid credentials"));
+        responses.insert("403".into(), error("Not permitted"));
+    }
+    if route.path.contains('{') {
+        responses.insert("404".into(), error("Not found"));
+    }
+    if d.request.is_some() {
+        responses.insert("413".into(), error("Body too large"));
+        responses.insert("415".into(), error("Unsupported content type"));
+    }
+    if route.path.starts_with("/api/admin/") && d.status == 201 {
+        responses.insert("409".into(), error("Already exists"));
+    }
+    responses.insert("429".into(), error("Rate limited"));
+    let mut op = json!({
+        "summary": d.summary,
+        "operationId": format!("{}_{}", route.method.to_lowercase(), route.path.trim_matches('/').replace(['/', '-', '.'], "_").replace(['{', '}'], "")),
+        "tags": [d.tag],
+        "responses": responses,
+    });
+    let mut parameters: Vec<Value> = route
+        .path
+        .split('/')
+        .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+        .collect();
+    parameters.extend(d.query.iter().map(|(name, description)| {
+        json!({"name": name, "in": "query", "required": false, "description": description, "schema": {"type": "string"}})
+    }));
+    if !parameters.is_empty() {
+        op["parameters"] = json!(parameters);
+    }
+    if let Some(name) = d.request {
+        let mut content = json!({"application/json": {"schema": schema_ref(name)}});
+        if form_request(name) {
+            content["application/x-www-form-urlencoded"] = json!({"schema": schema_ref(name)});
+        }
+        op["requestBody"] = json!({"required": true, "content": content});
+    }
+    if d.auth {
+        op["security"] = json!([{"jwt": []}, {"bearer": []}, {"session": []}, {"apiKey": []}]);
+    } else {
+        op["security"] = json!([]);
+    }
+    op
+}
+
+/// The whole document, built from `router::routes()`.
+pub fn document(base_url: &str) -> Value {
+    let mut paths: Map<String, Value> = Map::new();
+    for route in router::routes() {
+        let item = paths.entry(route.path.to_owned()).or_insert_with(|| json!({}));
+        item[route.method.to_lowercase()] = operation(&route);
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Rollcall",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Every enrollment API a school needs: Open edX-compatible OAuth2/JWT, admin catalog, and enrollment surfaces.",
+        },
+        "servers": [{"url": base_url}],
+        "paths": paths,
+        "components": {"schemas": schemas(), "securitySchemes": {
+            "jwt": {"type": "apiKey", "in": "header", "name": "Authorization", "description": "`JWT <token>` from /oauth2/access_token with token_type=jwt"},
+            "bearer": {"type": "http", "scheme": "bearer", "description": "A JWT or an opaque token"},
+            "session": {"type": "apiKey", "in": "cookie", "name": "rollcall_session", "description": "From POST /login; unsafe methods also need the X-CSRFToken header"},
+            "apiKey": {"type": "apiKey", "in": "header", "name": "X-Edx-Api-Key", "description": "Server-to-server key, when configured"},
+            "oauth2": {"type": "oauth2", "flows": {"clientCredentials": {"tokenUrl": "/oauth2/access_token", "scopes": {"read": "read", "write": "write", "email": "email", "profile": "profile"}}}},
+        }},
+    })
+}
+
+fn schemas() -> Value {
+    let s = |t: &str| json!({"type": t});
+    let ns = |t: &str| json!({"type": [t, "null"]});
+    let date = json!({"type": ["string", "null"], "format": "date-time"});
+    let money = json!({"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?$", "examples": ["299.00"]});
+    let r = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
+    let page = |item: &str| json!({"type": "object", "required": ["count", "num_pages", "results"], "properties": {
+        "count": s("integer"), "num_pages": s("integer"), "current_page": s("integer"), "start": s("integer"),
+        "next": ns("string"), "previous": ns("string"), "results": {"type": "array", "items": r(item)}}});
+    let mode = json!({"type": "object", "required": ["slug"], "properties": {
+        "slug": s("string"), "name": s("string"), "min_price": money, "currency": s("string"),
+        "expiration_datetime": date, "description": ns("string"), "sku": ns("string")}});
+    let course_props = json!({
+        "course_key": {"type": "string", "examples": ["course-v1:Org+Course+Run"]}, "code": ns("string"), "title": s("string"),
+        "level": ns("string"), "duration_hours": ns("integer"), "price": money, "currency": s("string"),
+        "start": date, "end": date, "enrollment_start": date, "enrollment_end": date,
+        "invitation_only": s("boolean"), "max_enrollments": ns("integer"), "self_paced": s("boolean"), "published": s("boolean"),
+        "modes": {"type": "array", "items": r("CourseMode")}});
+    let mut course = json!({"type": "object", "properties": course_props.clone()});
+    course["properties"]["created"] = date.clone();
+    course["properties"]["updated"] = date.clone();
+    let user_props = json!({"id": s("integer"), "username": s("string"), "email": s("string"), "name": s("string"),
+        "first_name": s("string"), "last_name": s("string"), "is_staff": s("boolean"), "is_superuser": s("boolean"),
+        "is_active": s("boolean"), "date_joined": date, "last_login": date});
+    let mut user_input = json!({"type": "object", "required": ["username", "email"], "properties": user_props.clone()});
+    user_input["properties"]["password"] = json!({"type": "string", "writeOnly": true, "minLength": 8});
+    let client = json!({"type": "object", "properties": {"client_id": s("string"), "name": s("string"), "user": s("string"), "created": date}});
+    let mut client_created = client.clone();
+    client_created["properties"]["client_secret"] = json!({"type": "string", "description": "Shown once"});
+    json!({
+        "V2Error": {"type": "object", "required": ["error_code", "developer_message", "user_message", "status_code"], "properties": {
+            "error_code": s("string"), "developer_message": s("string"), "user_message": s("string"), "status_code": s("integer"),
+            "field_errors": {"type": ["object", "null"], "additionalProperties": {"type": "object", "properties": {"developer_message": s("string"), "user_message": s("string")}}}}},
+        "DrfError": {"type": "object", "properties": {"detail": s("string")}, "additionalProperties": true},
+        "OAuthError": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string", "enum": ["invalid_request", "invalid_client", "invalid_grant", "unsupported_grant_type", "invalid_scope", "rate_limited"]}, "error_description": s("string")}},
+        "TokenRequest": {"type": "object", "required": ["grant_type", "client_id", "client_secret"], "properties": {
+            "grant_type": {"type": "string", "enum": ["client_credentials", "password"]}, "client_id": s("string"), "client_secret": s("string"),
+            "username": s("string"), "password": s("string"), "token_type": {"type": "string", "enum": ["jwt", "bearer"]}, "scope": s("string")}},
+        "TokenResponse": {"type": "object", "required": ["access_token", "token_type", "expires_in", "scope"], "properties": {
+            "access_token": s("string"), "token_type": {"type": "string", "enum": ["JWT", "Bearer"]}, "expires_in": s("integer"), "scope": s("string")}},
+        "RevokeRequest": {"type": "object", "required": ["token", "client_id", "client_secret"], "properties": {"token": s("string"), "client_id": s("string"), "client_secret": s("string")}},
+        "LoginRequest": {"type": "object", "required": ["password"], "properties": {"username": s("string"), "email": s("string"), "password": s("string")}},
+        "LoginResponse": {"type": "object", "properties": {"username": s("string"), "csrf_token": s("string")}},
+        "Health": {"type": "object", "properties": {"status": s("string"), "database": s("string")}},
+        "CourseMode": mode,
+        "CourseModeList": {"type": "object", "properties": {"course_key": s("string"), "modes": {"type": "array", "items": r("CourseMode")}}},
+        "AdminCourseInput": {"type": "object", "required": ["course_key", "title"], "properties": course_props, "additionalProperties": false},
+        "AdminCourse": course,
+        "AdminCoursePage": page("AdminCourse"),
+        "CourseStaffInput": {"type": "object", "required": ["username"], "properties": {"username": s("string"), "role": {"type": "string", "enum": ["instructor", "staff"]}}},
+        "CourseStaffList": {"type": "object", "properties": {"course_key": s("string"), "staff": {"type": "array", "items": {"type": "object", "properties": {
+            "username": s("string"), "email": s("string"), "role": s("string"), "created": date}}}}},
+        "AdminUser": {"type": "object", "properties": user_props},
+        "AdminUserInput": user_input,
+        "AdminUserPage": page("AdminUser"),
+        "OAuthClientInput": {"type": "object", "required": ["name", "user"], "properties": {"name": s("string"), "user": {"type": "string", "description": "username the client acts as"}}},
+        "OAuthClient": client,
+        "OAuthClientCreated": client_created,
+        "OAuthClientList": {"type": "object", "properties": {"results": {"type": "array", "items": r("OAuthClient")}}},
+        "PublicCourse": {"type": "object", "properties": {"id": s("string"), "course_id": s("string"), "name": s("string"), "org": s("string"),
+            "number": s("string"), "start": date, "end": date, "enrollment_start": date, "enrollment_end": date, "pacing": s("string"),
+            "invitation_only": s("boolean"), "price": money, "currency": s("string")}},
+        "PublicCoursePage": {"type": "object", "properties": {"results": {"type": "array", "items": r("PublicCourse")},
+            "pagination": {"type": "object", "properties": {"next": ns("string"), "previous": ns("string"), "count": s("integer"), "num_pages": s("integer")}}}},
+        "OpenApiDocument": {"type": "object", "description": "An OpenAPI 3.1 document"},
+    })
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn get_docs_page(ctx: &mut Ctx) -> Result<Response, Error> {
+    let doc = document(&ctx.app.base_url);
+    let mut html = String::from(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Rollcall API</title><style>\
+         body{font-family:system-ui,sans-serif;max-width:70em;margin:2em auto;padding:0 1em;color:#222}\
+         code,pre{background:#f4f4f4;padding:.1em .3em}pre{padding:.6em;overflow:auto}\
+         .m{display:inline-block;min-width:4.5em;font-weight:bold}details{margin:.3em 0}\
+         </style></head><body><h1>Rollcall API</h1><p>The machine-readable document is at \
+         <a href=\"openapi.json\"><code>/api-docs/openapi.json</code></a> (OpenAPI 3.1).</p>",
+    );
+    if let Some(paths) = doc["paths"].as_object() {
+        for (path, item) in paths {
+            for (method, op) in item.as_object().into_iter().flatten() {
+                html.push_str(&format!(
+                    "<details><summary><span class=\"m\">{}</span> <code>{}</code> — {}</summary><pre>{}</pre></details>",
+                    method.to_uppercase(),
+                    escape(path),
+                    escape(op["summary"].as_str().unwrap_or("")),
+                    escape(&serde_json::to_string_pretty(op).unwrap_or_default())
+                ));
+            }
+        }
+    }
+    html.push_str("<h2>Schemas</h2>");
+    for (name, schema) in doc["components"]["schemas"].as_object().into_iter().flatten() {
+        html.push_str(&format!(
+            "<details id=\"{0}\"><summary><code>{0}</code></summary><pre>{1}</pre></details>",
+            escape(name),
+            escape(&serde_json::to_string_pretty(schema).unwrap_or_default())
+        ));
+    }
+    html.push_str("</body></html>");
+    Ok(Response::html(html))
+}

@@ -1,0 +1,79 @@
+//! Each surface's error dialect: one core `Error`, rendered as that surface's spec shows.
+
+use crate::core::{Error, ErrorKind};
+use rouille::Response;
+use serde_json::{json, Map, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// `{error_code, developer_message, user_message, status_code, field_errors}`:
+    /// enrollment v2 and the admin API (DESIGN.md "Error dialects").
+    V2,
+    /// Django REST framework: `{"detail": …}` (public course API, docs, health).
+    Drf,
+    /// RFC 6749 §5.2: `{"error": "invalid_client", "error_description": …}`.
+    OAuth,
+}
+
+pub fn render(dialect: Dialect, error: &Error) -> Response {
+    if error.kind == ErrorKind::Internal {
+        // The cause goes to the log (by the router); the client gets an opaque message.
+        let opaque = Error::new(ErrorKind::Internal, "An internal error occurred; it has been logged.");
+        return finish(dialect, &opaque, body(dialect, &opaque));
+    }
+    finish(dialect, error, body(dialect, error))
+}
+
+fn body(dialect: Dialect, e: &Error) -> Value {
+    match dialect {
+        Dialect::V2 => {
+            let field_errors: Map<String, Value> = e
+                .field_errors
+                .iter()
+                .map(|(k, v)| (k.clone(), json!({"developer_message": v, "user_message": v})))
+                .collect();
+            let mut body = json!({
+                "error_code": e.code(),
+                "developer_message": e.developer_message,
+                "user_message": e.user_message,
+                "status_code": e.status(),
+                "field_errors": if field_errors.is_empty() { Value::Null } else { Value::Object(field_errors) },
+            });
+            if matches!(e.kind, ErrorKind::NotAuthenticated | ErrorKind::InvalidToken) {
+                // DRF clients read `detail` on a 401; keep it alongside the v2 fields.
+                body["detail"] = json!(e.developer_message);
+            }
+            body
+        }
+        Dialect::Drf => {
+            let mut body = json!({"detail": e.developer_message});
+            for (field, message) in &e.field_errors {
+                body[field] = json!([message]);
+            }
+            body
+        }
+        Dialect::OAuth => {
+            let code = match (e.code, e.kind) {
+                (Some(code), _) => code.to_owned(),
+                (None, ErrorKind::NotAuthenticated | ErrorKind::InvalidToken) => "invalid_client".into(),
+                (None, ErrorKind::Validation | ErrorKind::MalformedJson) => "invalid_request".into(),
+                (None, kind) => kind.code().to_ascii_lowercase(),
+            };
+            json!({"error": code, "error_description": e.developer_message})
+        }
+    }
+}
+
+fn finish(dialect: Dialect, e: &Error, body: Value) -> Response {
+    let mut response = super::http::json(e.status(), &body);
+    match e.kind {
+        ErrorKind::NotAuthenticated | ErrorKind::InvalidToken if dialect != Dialect::OAuth => {
+            response = response.with_additional_header("WWW-Authenticate", "JWT realm=\"api\"");
+        }
+        ErrorKind::RateLimited => {
+            response = response.with_additional_header("Retry-After", e.retry_after.unwrap_or(60).to_string());
+        }
+        _ => {}
+    }
+    response
+}

@@ -1,0 +1,345 @@
+//! The HTTP plumbing every surface shares: the per-request context, bounded body reading,
+//! JSON and form parsing, query strings, page parameters and JSON responses.
+
+use crate::auth::{self, Credentials, Principal};
+use crate::core::{Error, ErrorKind};
+use crate::domain::Timestamp;
+use crate::App;
+use rouille::{Request, Response};
+use serde_json::Value;
+use std::io::Read;
+
+/// What a handler gets: the app, the request, its path parameters, and (on demand) the
+/// authenticated caller.
+pub struct Ctx<'a> {
+    pub app: &'a App,
+    pub req: &'a Request,
+    pub params: Vec<(&'static str, String)>,
+    pub now: Timestamp,
+    principal: Option<Result<Option<Principal>, Error>>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(app: &'a App, req: &'a Request, params: Vec<(&'static str, String)>) -> Ctx<'a> {
+        Ctx { app, req, params, now: Timestamp::now(), principal: None }
+    }
+
+    pub fn param(&self, name: &str) -> &str {
+        self.params.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str()).unwrap_or("")
+    }
+
+    /// The caller's address, for rate limits and logs.
+    pub fn remote(&self) -> String {
+        self.req.remote_addr().ip().to_string()
+    }
+
+    /// The authenticated caller, or None for an anonymous one; bad credentials are an error.
+    pub fn principal(&mut self) -> Result<Option<&Principal>, Error> {
+        if self.principal.is_none() {
+            let cookie = session_cookie(self.req);
+            let creds = Credentials {
+                authorization: self.req.header("Authorization"),
+                api_key: self.req.header("X-Edx-Api-Key"),
+                session_cookie: cookie.as_deref(),
+                csrf_header: self.req.header("X-CSRFToken"),
+                unsafe_method: !matches!(self.req.method(), "GET" | "HEAD" | "OPTIONS"),
+            };
+            self.principal = Some(auth::principal::authenticate(&self.app.auth, &self.app.db, &creds, self.now.unix()));
+        }
+        match self.principal.as_ref() {
+            Some(Ok(p)) => Ok(p.as_ref()),
+            Some(Err(e)) => Err(e.clone()),
+            None => unreachable!("set above"),
+        }
+    }
+
+    /// The caller, or 401.
+    pub fn caller(&mut self) -> Result<&Principal, Error> {
+        auth::principal::required(self.principal()?)
+    }
+
+    pub fn query(&self) -> Vec<(String, String)> {
+        parse_urlencoded(self.req.raw_query_string())
+    }
+
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        self.query().into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+
+    /// The body as JSON, after the size limit and a content-type check.
+    pub fn json_body(&self) -> Result<Value, Error> {
+        let content_type = self.req.header("Content-Type").unwrap_or("");
+        if !is_json(content_type) {
+            return Err(Error::new(
+                ErrorKind::UnsupportedMediaType,
+                format!("Unsupported media type \"{content_type}\" in request; send application/json."),
+            ));
+        }
+        let body = read_body(self.req, self.app.config.server.max_body_bytes)?;
+        parse_json(&body)
+    }
+
+    /// Form-encoded or JSON body as string pairs (the token endpoint accepts both).
+    pub fn form_or_json_body(&self) -> Result<Vec<(String, String)>, Error> {
+        let content_type = self.req.header("Content-Type").unwrap_or("");
+        let body = read_body(self.req, self.app.config.server.max_body_bytes)?;
+        if is_json(content_type) {
+            let value = parse_json(&body)?;
+            let object = value.as_object().ok_or_else(|| Error::new(ErrorKind::MalformedJson, "The JSON body must be an object."))?;
+            return Ok(object
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string())))
+                .collect());
+        }
+        if content_type.is_empty() || media_type(content_type) == "application/x-www-form-urlencoded" {
+            let text = String::from_utf8(body).map_err(|_| Error::validation("The form body is not UTF-8."))?;
+            return Ok(parse_urlencoded(&text));
+        }
+        Err(Error::new(
+            ErrorKind::UnsupportedMediaType,
+            format!("Unsupported media type \"{content_type}\"; send application/x-www-form-urlencoded or application/json."),
+        ))
+    }
+}
+
+fn media_type(content_type: &str) -> String {
+    content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
+}
+
+/// `application/json` and the `+json` family (merge-patch+json).
+fn is_json(content_type: &str) -> bool {
+    let media = media_type(content_type);
+    media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"))
+}
+
+pub fn parse_json(body: &[u8]) -> Result<Value, Error> {
+    serde_json::from_slice(body).map_err(|e| Error::new(ErrorKind::MalformedJson, format!("Malformed JSON: {e}")))
+}
+
+/// Reads at most `limit` bytes; more is a 413 (checked against Content-Length first, so a
+/// large upload is refused before it is read).
+pub fn read_body(req: &Request, limit: usize) -> Result<Vec<u8>, Error> {
+    let too_large = || Error::new(ErrorKind::PayloadTooLarge, format!("The request body is larger than {limit} bytes."));
+    if let Some(length) = req.header("Content-Length").and_then(|v| v.trim().parse::<usize>().ok()) {
+        if length > limit {
+            return Err(too_large());
+        }
+    }
+    let Some(data) = req.data() else { return Ok(Vec::new()) };
+    let mut body = Vec::new();
+    data.take(limit as u64 + 1)
+        .read_to_end(&mut body)
+        .map_err(|e| Error::validation(format!("Could not read the request body: {e}")))?;
+    if body.len() > limit {
+        return Err(too_large());
+    }
+    Ok(body)
+}
+
+fn session_cookie(req: &Request) -> Option<String> {
+    rouille::input::cookies(req).find(|(name, _)| *name == auth::sessions::COOKIE_NAME).map(|(_, v)| v.to_owned())
+}
+
+/// `a=1&b=x+y%21` → pairs, `+` as space (HTML forms and query strings).
+pub fn parse_urlencoded(text: &str) -> Vec<(String, String)> {
+    text.split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(k, true), percent_decode(v, true))
+        })
+        .collect()
+}
+
+/// Decodes `%XX`; `plus_is_space` for form encoding (not for path segments, where a
+/// course key's `+` is literal).
+pub fn percent_decode(text: &str, plus_is_space: bool) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(b) => {
+                        out.push(b);
+                        i += 3;
+                        continue;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b'+' if plus_is_space => out.push(b' '),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+pub fn json(status: u16, value: &Value) -> Response {
+    Response::from_data("application/json", value.to_string()).with_status_code(status)
+}
+
+pub fn ok(value: Value) -> Response {
+    json(200, &value)
+}
+
+pub fn created(value: Value) -> Response {
+    json(201, &value)
+}
+
+pub fn no_content() -> Response {
+    Response::empty_204()
+}
+
+/// Page-number paging as DRF does it: 1-based `page`, `page_size` clamped to `max`.
+pub struct Page {
+    pub number: i64,
+    pub size: i64,
+}
+
+impl Page {
+    pub fn from_query(ctx: &Ctx, default_size: i64, max: i64) -> Result<Page, Error> {
+        let read = |name: &str, default: i64| -> Result<i64, Error> {
+            match ctx.query_param(name) {
+                None => Ok(default),
+                Some(v) => v
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| Error::field(name, format!("{name} must be a positive whole number, not '{v}'."))),
+            }
+        };
+        Ok(Page { number: read("page", 1)?, size: read("page_size", default_size)?.min(max) })
+    }
+
+    pub fn offset(&self) -> i64 {
+        (self.number - 1) * self.size
+    }
+
+    /// DRF's flat page body: count, num_pages, next, previous, current_page, start, results.
+    pub fn body(&self, ctx: &Ctx, total: i64, results: Vec<Value>) -> Result<Value, Error> {
+        let num_pages = ((total + self.size - 1) / self.size).max(1);
+        if self.number > num_pages {
+            return Err(Error::not_found("Invalid page.").with_code("INVALID_PAGE"));
+        }
+        let link = |n: i64| Value::String(format!("{}{}?page={n}&page_size={}", ctx.app.base_url, ctx.req.url(), self.size));
+        Ok(serde_json::json!({
+            "count": total,
+            "num_pages": num_pages,
+            "current_page": self.number,
+            "start": self.offset(),
+            "next": if self.number < num_pages { link(self.number + 1) } else { Value::Null },
+            "previous": if self.number > 1 { link(self.number - 1) } else { Value::Null },
+            "results": results,
+        }))
+    }
+}
+
+/// `Link` header (RFC 8288) for a page body with next/previous.
+pub fn with_link_header(response: Response, body: &Value) -> Response {
+    let mut links = Vec::new();
+    for rel in ["next", "previous"] {
+        if let Some(url) = body.get(rel).and_then(Value::as_str) {
+            links.push(format!("<{url}>; rel=\"{rel}\""));
+        }
+    }
+    if links.is_empty() {
+        response
+    } else {
+        response.with_additional_header("Link", links.join(", "))
+    }
+}
+
+/// Reads optional typed fields out of a JSON object, collecting every field error at once.
+pub struct Fields<'v> {
+    object: &'v serde_json::Map<String, Value>,
+    pub errors: Error,
+}
+
+impl<'v> Fields<'v> {
+    pub fn of(value: &'v Value) -> Result<Fields<'v>, Error> {
+        let object = value.as_object().ok_or_else(|| Error::validation("The JSON body must be an object."))?;
+        Ok(Fields { object, errors: Error::validation("Some fields are invalid.") })
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.object.contains_key(name)
+    }
+
+    pub fn reject_unknown(&mut self, known: &[&str]) {
+        for key in self.object.keys() {
+            if !known.contains(&key.as_str()) {
+                self.fail(key, &format!("Unknown field '{key}'."));
+            }
+        }
+    }
+
+    pub fn fail(&mut self, name: &str, message: &str) {
+        self.errors.field_errors.insert(name.to_owned(), message.to_owned());
+    }
+
+    /// Parses a present field with `parse`; `Some(None)` for an explicit null.
+    pub fn get<T>(&mut self, name: &str, parse: impl FnOnce(&Value) -> Result<T, String>) -> Option<Option<T>> {
+        match self.object.get(name)? {
+            Value::Null => Some(None),
+            v => match parse(v) {
+                Ok(t) => Some(Some(t)),
+                Err(message) => {
+                    self.fail(name, &message);
+                    None
+                }
+            },
+        }
+    }
+
+    /// A present field that may not be null.
+    pub fn required_value<T>(&mut self, name: &str, parse: impl FnOnce(&Value) -> Result<T, String>) -> Option<T> {
+        match self.get(name, parse) {
+            Some(Some(v)) => Some(v),
+            Some(None) => {
+                self.fail(name, &format!("{name} may not be null."));
+                None
+            }
+            None => None,
+        }
+    }
+
+    pub fn required<T>(&mut self, name: &str, parse: impl FnOnce(&Value) -> Result<T, String>) -> Option<T> {
+        if !self.has(name) {
+            self.fail(name, &format!("{name} is required."));
+            return None;
+        }
+        self.required_value(name, parse)
+    }
+
+    /// Ok when no field failed; otherwise one validation error listing them all.
+    pub fn finish(self) -> Result<(), Error> {
+        if self.errors.field_errors.is_empty() {
+            return Ok(());
+        }
+        let mut error = self.errors;
+        let summary: Vec<String> = error.field_errors.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+        error.developer_message = summary.join(" ");
+        error.user_message = error.developer_message.clone();
+        Err(error)
+    }
+}
+
+pub fn as_string(v: &Value) -> Result<String, String> {
+    v.as_str().map(str::to_owned).ok_or_else(|| "must be a string".to_owned())
+}
+
+pub fn as_bool(v: &Value) -> Result<bool, String> {
+    v.as_bool().ok_or_else(|| "must be true or false".to_owned())
+}
+
+pub fn as_int(v: &Value) -> Result<i64, String> {
+    v.as_i64().ok_or_else(|| "must be a whole number".to_owned())
+}
+
+pub fn as_timestamp(v: &Value) -> Result<Timestamp, String> {
+    Timestamp::parse(v.as_str().ok_or("must be an ISO 8601 string")?).map_err(|e| e.0)
+}

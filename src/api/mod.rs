@@ -1,0 +1,11 @@
+//! The API surfaces, one file each, named after the URL prefix they serve; `router` maps
+//! URLs to them and `http` holds what they share.
+
+pub mod admin;
+pub mod courses_v1;
+pub mod docs;
+pub mod errors;
+pub mod http;
+pub mod oauth;
+pub mod router;
+pub mod system;

@@ -1,0 +1,233 @@
+//! The route table and request dispatch: every route of every surface is listed here once
+//! (`routes()`), which is also what the OpenAPI document is generated from. Dispatch adds
+//! what every response needs: errors in the route's dialect, JSON 404/405, panics turned
+//! into JSON 500s, `X-Request-Id` and one access-log line.
+
+use super::errors::{render, Dialect};
+use super::http::Ctx;
+use super::{admin, courses_v1, docs, oauth, system};
+use crate::core::{Error, ErrorKind};
+use crate::App;
+use rouille::{Request, Response};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+pub type Handler = fn(&mut Ctx) -> Result<Response, Error>;
+
+/// How a route is documented in the OpenAPI document.
+#[derive(Debug, Clone, Copy)]
+pub struct Doc {
+    pub summary: &'static str,
+    pub tag: &'static str,
+    /// Whether the route needs credentials.
+    pub auth: bool,
+    /// Component schema name of the request body, if any.
+    pub request: Option<&'static str>,
+    /// Success status and component schema name of its body (None: empty body).
+    pub status: u16,
+    pub response: Option<&'static str>,
+    /// Query parameters: (name, description).
+    pub query: &'static [(&'static str, &'static str)],
+}
+
+pub struct Route {
+    pub method: &'static str,
+    /// `/api/admin/v1/courses/{course_key}`: a `{name}` matches one path segment.
+    pub path: &'static str,
+    pub dialect: Dialect,
+    pub handler: Handler,
+    pub doc: Doc,
+}
+
+/// Every route, in documentation order.
+pub fn routes() -> Vec<Route> {
+    let mut all = Vec::new();
+    all.extend(system::routes());
+    all.extend(oauth::routes());
+    all.extend(admin::routes());
+    all.extend(courses_v1::routes());
+    all.extend(docs::routes());
+    all
+}
+
+enum Segment {
+    Literal(&'static str),
+    Param(&'static str),
+}
+
+pub struct Router {
+    routes: Vec<(Vec<Segment>, Route)>,
+}
+
+impl Default for Router {
+    fn default() -> Self {
+        Router::new()
+    }
+}
+
+impl Router {
+    pub fn new() -> Router {
+        let routes = routes()
+            .into_iter()
+            .map(|route| {
+                let segments = split(route.path)
+                    .map(|s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                        Some(name) => Segment::Param(name),
+                        None => Segment::Literal(s),
+                    })
+                    .collect();
+                (segments, route)
+            })
+            .collect();
+        Router { routes }
+    }
+
+    /// The route for this method and path with its parameters; or the methods the path
+    /// does allow (empty: no such path).
+    fn find(&self, method: &str, raw_path: &str) -> Result<(&Route, Vec<(&'static str, String)>), Vec<&'static str>> {
+        let parts: Vec<&str> = split(raw_path).collect();
+        let mut allowed = Vec::new();
+        for (segments, route) in &self.routes {
+            // A trailing slash is optional everywhere: Open edX is strict about it per
+            // route, and a client that gets it wrong should not get a 404 for it.
+            if segments.len() != parts.len() {
+                continue;
+            }
+            let mut params = Vec::new();
+            let matched = segments.iter().zip(&parts).all(|(segment, part)| match segment {
+                Segment::Literal(l) => l == part,
+                Segment::Param(name) => {
+                    let value = super::http::percent_decode(part, false);
+                    let ok = !value.is_empty();
+                    params.push((*name, value));
+                    ok
+                }
+            });
+            if !matched {
+                continue;
+            }
+            let head_as_get = method == "HEAD" && route.method == "GET";
+            if route.method == method || head_as_get {
+                return Ok((route, params));
+            }
+            allowed.push(route.method);
+        }
+        Err(allowed)
+    }
+}
+
+fn split(path: &str) -> impl Iterator<Item = &str> {
+    path.split('/').filter(|s| !s.is_empty())
+}
+
+/// The dialect of errors for paths that match no route: by surface prefix.
+fn dialect_for_path(path: &str) -> Dialect {
+    if path.starts_with("/oauth2/") {
+        Dialect::OAuth
+    } else if path.starts_with("/api/admin/") || path.starts_with("/api/enrollment/v2/") {
+        Dialect::V2
+    } else {
+        Dialect::Drf
+    }
+}
+
+static REQUEST_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A caller's `X-Request-Id` if it is short and printable; otherwise one of ours.
+fn request_id(req: &Request, prefix: &str) -> String {
+    match req.header("X-Request-Id") {
+        Some(id) if !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_graphic()) => id.to_owned(),
+        _ => format!("{prefix}-{}", REQUEST_COUNTER.fetch_add(1, Ordering::Relaxed)),
+    }
+}
+
+/// Runs a handler; an error or a panic becomes a response in `dialect`. The error comes
+/// back too, for the log.
+fn guarded(dialect: Dialect, handler: impl FnOnce() -> Result<Response, Error>) -> (Response, Option<Error>) {
+    match catch_unwind(AssertUnwindSafe(handler)) {
+        Ok(Ok(response)) => (response, None),
+        Ok(Err(error)) => (render(dialect, &error), Some(error)),
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            let error = Error::internal(format!("handler panicked: {message}"));
+            (render(dialect, &error), Some(error))
+        }
+    }
+}
+
+pub fn handle(app: &App, req: &Request) -> Response {
+    let started = Instant::now();
+    let id = request_id(req, &app.request_id_prefix);
+    let raw_path = req.raw_url().split('?').next().unwrap_or("/").to_owned();
+    let (response, error) = match app.router.find(req.method(), &raw_path) {
+        Ok((route, params)) => {
+            guarded(route.dialect, || {
+                let mut ctx = Ctx::new(app, req, params);
+                (route.handler)(&mut ctx)
+            })
+        }
+        Err(allowed) if allowed.is_empty() => {
+            let error = Error::new(ErrorKind::RouteNotFound, format!("No route matches {raw_path}."));
+            (render(dialect_for_path(&raw_path), &error), None)
+        }
+        Err(mut allowed) => {
+            if allowed.contains(&"GET") {
+                allowed.push("HEAD");
+            }
+            let error = Error::new(
+                ErrorKind::MethodNotAllowed,
+                format!("Method \"{}\" not allowed.", req.method()),
+            );
+            let response = render(dialect_for_path(&raw_path), &error).with_additional_header("Allow", allowed.join(", "));
+            (response, None)
+        }
+    };
+    if let Some(error) = error.filter(|e| e.kind == ErrorKind::Internal) {
+        log::error!("request {id}: {}", error.developer_message);
+    }
+    let status = response.status_code;
+    log::info!(
+        target: "access",
+        "{} {} {} {} {:.2}ms id={id}",
+        req.remote_addr().ip(),
+        req.method(),
+        req.raw_url(),
+        status,
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    response.with_additional_header("X-Request-Id", id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{guarded, Dialect, Router};
+    use std::io::Read;
+
+    #[test]
+    fn a_panicking_handler_becomes_an_opaque_json_500() {
+        let (response, error) = guarded(Dialect::V2, || panic!("boom"));
+        assert_eq!(response.status_code, 500);
+        assert!(error.unwrap().developer_message.contains("boom"));
+        let mut body = String::new();
+        response.data.into_reader_and_size().0.read_to_string(&mut body).unwrap();
+        let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(body["error_code"], "INTERNAL_ERROR");
+        assert!(!body.to_string().contains("boom"));
+    }
+
+    #[test]
+    fn finds_routes_with_parameters_and_reports_allowed_methods() {
+        let router = Router::new();
+        let (route, params) = router.find("GET", "/api/admin/v1/courses/course-v1:A+B+C").ok().unwrap();
+        assert_eq!(route.path, "/api/admin/v1/courses/{course_key}");
+        assert_eq!(params, vec![("course_key", "course-v1:A+B+C".to_string())]);
+        let allowed = router.find("PUT", "/api/admin/v1/courses").err().unwrap();
+        assert!(allowed.contains(&"GET") && allowed.contains(&"POST"));
+        assert!(router.find("GET", "/nope").err().unwrap().is_empty());
+    }
+}

@@ -1,0 +1,67 @@
+//! Who is calling: passwords, JWTs, opaque tokens, sessions with CSRF, the API key, and
+//! rate limits on the ways in. `api` hands this module the request's credentials; the core
+//! receives an already-authenticated `Principal`.
+
+pub mod clients;
+pub mod jwt;
+pub mod passwords;
+pub mod principal;
+pub mod rate_limit;
+pub mod secrets;
+pub mod sessions;
+pub mod tokens;
+
+pub use principal::{AuthMethod, Credentials, Principal, User};
+
+use crate::config::Config;
+use crate::core::Error;
+use crate::store::{self, Db};
+
+/// What authentication needs, built once at start-up and shared by all threads.
+pub struct Auth {
+    pub jwt: jwt::JwtKeys,
+    pub token_lifetime: i64,
+    pub session_lifetime: i64,
+    pub secure_cookies: bool,
+    /// Empty when `X-Edx-Api-Key` access is off.
+    api_key: String,
+    pub passwords: passwords::Hasher,
+    pub limits: rate_limit::Limits,
+}
+
+impl Auth {
+    /// Reads or generates the JWT secret (kept in `settings` so tokens survive restarts).
+    pub fn new(config: &Config, db: &Db, public_base_url: &str) -> Result<Auth, Error> {
+        let secret = if config.auth.jwt_secret.is_empty() {
+            db.write(|conn| match store::settings::get(conn, "jwt_secret")? {
+                Some(secret) => Ok(secret),
+                None => {
+                    let secret = secrets::random_token(32);
+                    store::settings::set(conn, "jwt_secret", &secret)?;
+                    Ok(secret)
+                }
+            })?
+        } else {
+            config.auth.jwt_secret.clone()
+        };
+        let issuer = if config.auth.jwt_issuer.is_empty() {
+            format!("{public_base_url}/oauth2")
+        } else {
+            config.auth.jwt_issuer.clone()
+        };
+        Ok(Auth {
+            jwt: jwt::JwtKeys::new(secret.into_bytes(), issuer, config.auth.jwt_audience.clone()),
+            token_lifetime: config.auth.token_lifetime_seconds,
+            session_lifetime: config.auth.session_lifetime_seconds,
+            secure_cookies: config.auth.secure_cookies,
+            api_key: config.auth.api_key.clone(),
+            passwords: passwords::Hasher::new(&config.auth),
+            limits: rate_limit::Limits::new(&config.rate_limits),
+        })
+    }
+
+    /// Constant-time check of an `X-Edx-Api-Key` header.
+    pub fn api_key_matches(&self, presented: &str) -> bool {
+        !self.api_key.is_empty() && secrets::constant_time_eq(presented.as_bytes(), self.api_key.as_bytes())
+    }
+}

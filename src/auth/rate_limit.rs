@@ -1,0 +1,91 @@
+//! Fixed-window request counters per key (address, account, caller). In memory: a restart
+//! forgets them, which is acceptable for abuse limits on one box.
+
+use crate::config::RateLimitConfig;
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
+const WINDOW_SECONDS: i64 = 60;
+
+pub struct Limiter {
+    per_minute: u32,
+    windows: Mutex<HashMap<String, (i64, u32)>>,
+}
+
+impl Limiter {
+    fn new(per_minute: u32) -> Limiter {
+        Limiter { per_minute, windows: Mutex::new(HashMap::new()) }
+    }
+
+    /// Counts one hit for `key`; `Err(seconds to wait)` once the minute's allowance is spent.
+    pub fn hit(&self, key: &str, now: i64) -> Result<(), u64> {
+        let window = now - now.rem_euclid(WINDOW_SECONDS);
+        let mut windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
+        if windows.len() > 100_000 {
+            windows.retain(|_, (start, _)| *start == window);
+        }
+        let entry = windows.entry(key.to_owned()).or_insert((window, 0));
+        if entry.0 != window {
+            *entry = (window, 0);
+        }
+        if entry.1 >= self.per_minute {
+            return Err((window + WINDOW_SECONDS - now).max(1) as u64);
+        }
+        entry.1 += 1;
+        Ok(())
+    }
+}
+
+/// One limiter per way in; all of them pass everything when limits are turned off.
+pub struct Limits {
+    pub enabled: bool,
+    pub login: Limiter,
+    pub token: Limiter,
+    pub admin: Limiter,
+    pub lms_v1: Limiter,
+    pub lms_v1_staff: Limiter,
+    pub enrollment_v2: Limiter,
+    pub appsembler: Limiter,
+    pub learning_paths: Limiter,
+    pub checkout: Limiter,
+}
+
+impl Limits {
+    pub fn new(c: &RateLimitConfig) -> Limits {
+        Limits {
+            enabled: c.enabled,
+            login: Limiter::new(c.login_per_minute),
+            token: Limiter::new(c.token_per_minute),
+            admin: Limiter::new(c.admin_per_minute),
+            lms_v1: Limiter::new(c.lms_v1_per_minute),
+            lms_v1_staff: Limiter::new(c.lms_v1_staff_per_minute),
+            enrollment_v2: Limiter::new(c.enrollment_v2_per_minute),
+            appsembler: Limiter::new(c.appsembler_per_minute),
+            learning_paths: Limiter::new(c.learning_paths_per_minute),
+            checkout: Limiter::new(c.checkout_per_minute),
+        }
+    }
+
+    pub fn check(&self, limiter: &Limiter, key: &str, now: i64) -> Result<(), u64> {
+        if self.enabled {
+            limiter.hit(key, now)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Limiter;
+
+    #[test]
+    fn counts_per_key_and_resets_each_minute() {
+        let l = Limiter::new(2);
+        assert!(l.hit("a", 60).is_ok());
+        assert!(l.hit("a", 61).is_ok());
+        assert_eq!(l.hit("a", 62), Err(58));
+        assert!(l.hit("b", 62).is_ok());
+        assert!(l.hit("a", 120).is_ok());
+    }
+}

@@ -1,0 +1,108 @@
+//! First start: the superuser and OAuth client printed once, and the optional demo catalog.
+
+use crate::auth::{self, passwords::Hasher};
+use crate::core::accounts::{self, Actor, NewUser};
+use crate::core::catalog::{self, CourseFields, Mode};
+use crate::core::Error;
+use crate::domain::{CourseKey, Currency, Email, Money, Timestamp, Username};
+use crate::store::{self, users::Profile, Db};
+
+pub struct Credentials {
+    pub username: String,
+    pub password: String,
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+/// Creates the superuser and an OAuth client acting as it, in one transaction. Refuses on
+/// an initialised database: a password is never reset silently.
+pub fn initialise(db: &Db, hasher: &Hasher) -> Result<Credentials, Error> {
+    let password = auth::secrets::random_token(18);
+    let hash = hasher.hash(&password);
+    let now = Timestamp::now();
+    db.write(|conn| {
+        if accounts::is_initialised(conn)? {
+            return Err(Error::conflict(format!(
+                "the database {} is already initialised; use `rollcall create-user` and `rollcall create-client` to add accounts",
+                db.path().display()
+            )));
+        }
+        let username = if store::users::by_username(conn, "admin")?.is_none() { "admin".to_owned() } else { format!("admin-{}", &auth::secrets::random_token(4)) };
+        let user = accounts::create_user(
+            conn,
+            &Actor { is_superuser: true },
+            NewUser {
+                username: Username::parse(&username)?,
+                email: Email::parse(&format!("{username}@rollcall.invalid"))?,
+                password_hash: Some(hash),
+                name: "Rollcall Administrator".into(),
+                first_name: String::new(),
+                last_name: String::new(),
+                profile: Profile::default(),
+                is_active: true,
+                is_staff: true,
+                is_superuser: true,
+            },
+            now,
+        )?;
+        let client = auth::clients::create(conn, "Rollcall bootstrap client", &user.username, now.unix())?;
+        accounts::mark_initialised(conn, now)?;
+        Ok(Credentials { username: user.username, password, client_id: client.record.client_id, client_secret: client.client_secret })
+    })
+}
+
+pub fn is_initialised(db: &Db) -> Result<bool, Error> {
+    db.read(accounts::is_initialised)
+}
+
+/// Seeds a small demo catalog once; returns false if it was already there.
+pub fn seed_demo(db: &Db) -> Result<bool, Error> {
+    let now = Timestamp::now();
+    let day = 24 * 3600;
+    let usd = Currency::USD;
+    let money = |s: &str| Money::parse(s, usd);
+    let mode = |slug: &str, name: &str, price: &str| -> Result<Mode, Error> {
+        Ok(Mode { slug: slug.into(), name: name.into(), min_price: money(price)?, expiration: None, description: None, sku: None })
+    };
+    let courses: Vec<(&str, CourseFields)> = vec![
+        ("course-v1:Rollcall+WEB-101+2026", CourseFields {
+            code: Some(Some("WEB-101".into())), title: Some("Web Foundations".into()), level: Some(Some("beginner".into())),
+            duration_hours: Some(Some(12)), price: Some(money("0")?), self_paced: Some(true),
+            start: Some(Some(now.plus_seconds(-30 * day))),
+            modes: Some(vec![mode("audit", "Audit", "0")?, mode("verified", "Verified Certificate", "49.00")?]),
+            ..CourseFields::default()
+        }),
+        ("course-v1:Rollcall+WEB-301+2026", CourseFields {
+            code: Some(Some("WEB-301".into())), title: Some("Advanced Web Systems".into()), level: Some(Some("advanced".into())),
+            duration_hours: Some(Some(40)), price: Some(money("299.00")?),
+            start: Some(Some(now.plus_seconds(14 * day))), end: Some(Some(now.plus_seconds(104 * day))),
+            enrollment_start: Some(Some(now.plus_seconds(-7 * day))), enrollment_end: Some(Some(now.plus_seconds(60 * day))),
+            modes: Some(vec![mode("audit", "Audit", "0")?, mode("verified", "Verified Certificate", "299.00")?]),
+            ..CourseFields::default()
+        }),
+        ("course-v1:Rollcall+RES-501+2026", CourseFields {
+            code: Some(Some("RES-501".into())), title: Some("Research Methods (by invitation)".into()), level: Some(Some("advanced".into())),
+            duration_hours: Some(Some(30)), price: Some(money("0")?), invitation_only: Some(true),
+            ..CourseFields::default()
+        }),
+        ("course-v1:Rollcall+SEM-201+2026", CourseFields {
+            code: Some(Some("SEM-201".into())), title: Some("Small-Group Seminar".into()), level: Some(Some("intermediate".into())),
+            duration_hours: Some(Some(8)), price: Some(money("25.00")?), max_enrollments: Some(Some(3)),
+            modes: Some(vec![mode("audit", "Audit", "0")?]),
+            ..CourseFields::default()
+        }),
+    ];
+    db.write(|conn| {
+        if store::settings::get(conn, "demo_seeded_at")?.is_some() {
+            return Ok(false);
+        }
+        for (key, fields) in &courses {
+            let key = CourseKey::parse(key)?;
+            if store::courses::by_key(conn, key.as_str())?.is_none() {
+                catalog::create(conn, &key, fields, now)?;
+            }
+        }
+        store::settings::set(conn, "demo_seeded_at", &now.to_iso())?;
+        Ok(true)
+    })
+}

@@ -1,0 +1,347 @@
+//! Settings: built-in defaults, then the TOML file, then `ROLLCALL_<SECTION>_<KEY>`
+//! environment variables. An unknown key or a bad value stops start-up, naming it.
+
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub auth: AuthConfig,
+    pub rate_limits: RateLimitConfig,
+    pub email: EmailConfig,
+    pub jobs: JobsConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    pub listen: String,
+    /// Request-handling threads; each owns its own SQLite connection.
+    pub workers: usize,
+    pub max_body_bytes: usize,
+    /// Where clients reach this server; used in links, emails and the default JWT issuer.
+    pub public_base_url: String,
+    pub school_name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    pub path: PathBuf,
+    /// "full" (default: a committed write survives power loss), "normal" or "extra".
+    pub synchronous: String,
+    pub busy_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    pub token_lifetime_seconds: i64,
+    /// Empty: `<public_base_url>/oauth2`, as Open edX derives it.
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    /// Empty: a secret is generated on first start and kept in the database.
+    pub jwt_secret: String,
+    /// Empty: no `X-Edx-Api-Key` access.
+    pub api_key: String,
+    pub session_lifetime_seconds: i64,
+    /// Mark session cookies `Secure` (set when served over HTTPS).
+    pub secure_cookies: bool,
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+    /// Each argon2 hash holds `argon2_memory_kib` of memory; this caps how many run at once.
+    pub max_concurrent_password_hashes: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitConfig {
+    pub enabled: bool,
+    /// Failed-or-not login attempts per minute, counted per account and per address.
+    pub login_per_minute: u32,
+    /// Token requests per minute per address.
+    pub token_per_minute: u32,
+    /// Requests per minute per caller on each API surface.
+    pub admin_per_minute: u32,
+    pub lms_v1_per_minute: u32,
+    pub lms_v1_staff_per_minute: u32,
+    pub enrollment_v2_per_minute: u32,
+    pub appsembler_per_minute: u32,
+    pub learning_paths_per_minute: u32,
+    pub checkout_per_minute: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmailConfig {
+    /// "log", "dir" or "smtp".
+    pub backend: String,
+    pub from: String,
+    pub dir: PathBuf,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub smtp_username: String,
+    pub smtp_password: String,
+    /// "starttls", "tls" or "none".
+    pub smtp_security: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobsConfig {
+    /// Background threads for bulk tasks and outbox delivery.
+    pub workers: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            server: ServerConfig::default(),
+            database: DatabaseConfig::default(),
+            auth: AuthConfig::default(),
+            rate_limits: RateLimitConfig::default(),
+            email: EmailConfig::default(),
+            jobs: JobsConfig::default(),
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: "127.0.0.1:8000".into(),
+            workers: 16,
+            max_body_bytes: 1024 * 1024,
+            public_base_url: String::new(),
+            school_name: "Rollcall School".into(),
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig { path: PathBuf::from("rollcall.db"), synchronous: "full".into(), busy_timeout_ms: 5000 }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            token_lifetime_seconds: 3600,
+            jwt_issuer: String::new(),
+            jwt_audience: "rollcall".into(),
+            jwt_secret: String::new(),
+            api_key: String::new(),
+            session_lifetime_seconds: 14 * 24 * 3600,
+            secure_cookies: false,
+            // argon2's own default: OWASP's minimum for argon2id.
+            argon2_memory_kib: 19 * 1024,
+            argon2_iterations: 2,
+            argon2_parallelism: 1,
+            max_concurrent_password_hashes: 4,
+        }
+    }
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        RateLimitConfig {
+            enabled: true,
+            login_per_minute: 10,
+            token_per_minute: 60,
+            admin_per_minute: 600,
+            // Open edX's EnrollmentUserThrottle: user 40/minute, staff 120/minute.
+            lms_v1_per_minute: 40,
+            lms_v1_staff_per_minute: 120,
+            enrollment_v2_per_minute: 600,
+            appsembler_per_minute: 600,
+            learning_paths_per_minute: 600,
+            checkout_per_minute: 30,
+        }
+    }
+}
+
+impl Default for EmailConfig {
+    fn default() -> Self {
+        EmailConfig {
+            backend: "log".into(),
+            from: "no-reply@rollcall.invalid".into(),
+            dir: PathBuf::from("outbox"),
+            smtp_host: String::new(),
+            smtp_port: 587,
+            smtp_username: String::new(),
+            smtp_password: String::new(),
+            smtp_security: "starttls".into(),
+        }
+    }
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        JobsConfig { workers: 2 }
+    }
+}
+
+const SECTIONS: [&str; 6] = ["server", "database", "auth", "rate_limits", "email", "jobs"];
+
+impl Config {
+    /// Defaults, then `file` (if any), then the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, String> {
+        let env: Vec<(String, String)> = std::env::vars().filter(|(k, _)| k.starts_with("ROLLCALL_")).collect();
+        Config::load_from(file, &env)
+    }
+
+    pub fn load_from(file: Option<&Path>, env: &[(String, String)]) -> Result<Config, String> {
+        let mut table = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
+                text.parse::<toml::Table>().map_err(|e| format!("config file {}: {e}", path.display()))?
+            }
+            None => toml::Table::new(),
+        };
+        let defaults = toml::Table::try_from(Config::default()).map_err(|e| e.to_string())?;
+        for (name, raw) in env {
+            let (section, key) = split_env_name(name)?;
+            let expected = defaults
+                .get(section)
+                .and_then(|s| s.get(&key))
+                .ok_or_else(|| format!("unknown setting {name} (no key '{key}' in [{section}])"))?;
+            let value = env_value(expected, raw).ok_or_else(|| format!("bad value for {name}: '{raw}'"))?;
+            let section_table = table
+                .entry(section.to_owned())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+                .as_table_mut()
+                .ok_or_else(|| format!("[{section}] in the config file must be a table"))?;
+            section_table.insert(key, value);
+        }
+        let config: Config = table.try_into().map_err(|e: toml::de::Error| format!("config: {}", e.message()))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let bad = |key: &str, why: &str| Err(format!("config: {key}: {why}"));
+        if !matches!(self.database.synchronous.as_str(), "full" | "normal" | "extra") {
+            return bad("database.synchronous", "must be \"full\", \"normal\" or \"extra\"");
+        }
+        if self.server.workers == 0 || self.server.workers > 1024 {
+            return bad("server.workers", "must be between 1 and 1024");
+        }
+        if self.jobs.workers == 0 || self.jobs.workers > 64 {
+            return bad("jobs.workers", "must be between 1 and 64");
+        }
+        if self.server.max_body_bytes < 1024 {
+            return bad("server.max_body_bytes", "must be at least 1024");
+        }
+        if self.auth.token_lifetime_seconds <= 0 || self.auth.session_lifetime_seconds <= 0 {
+            return bad("auth.token_lifetime_seconds", "lifetimes must be positive");
+        }
+        if self.auth.argon2_parallelism == 0
+            || self.auth.argon2_iterations == 0
+            || self.auth.argon2_memory_kib < 8 * self.auth.argon2_parallelism
+        {
+            return bad("auth.argon2_memory_kib", "argon2 needs iterations ≥ 1 and memory ≥ 8 KiB per lane");
+        }
+        if self.auth.max_concurrent_password_hashes == 0 {
+            return bad("auth.max_concurrent_password_hashes", "must be at least 1");
+        }
+        if !matches!(self.email.backend.as_str(), "log" | "dir" | "smtp") {
+            return bad("email.backend", "must be \"log\", \"dir\" or \"smtp\"");
+        }
+        if !matches!(self.email.smtp_security.as_str(), "starttls" | "tls" | "none") {
+            return bad("email.smtp_security", "must be \"starttls\", \"tls\" or \"none\"");
+        }
+        if self.email.backend == "smtp" && self.email.smtp_host.is_empty() {
+            return bad("email.smtp_host", "required when email.backend = \"smtp\"");
+        }
+        if !self.server.public_base_url.is_empty()
+            && !(self.server.public_base_url.starts_with("http://") || self.server.public_base_url.starts_with("https://"))
+        {
+            return bad("server.public_base_url", "must start with http:// or https://");
+        }
+        Ok(())
+    }
+
+    /// The base URL clients use; derived from the listen address when not configured.
+    pub fn public_base_url(&self, bound: &str) -> String {
+        if self.server.public_base_url.is_empty() {
+            format!("http://{bound}")
+        } else {
+            self.server.public_base_url.trim_end_matches('/').to_owned()
+        }
+    }
+}
+
+/// `ROLLCALL_RATE_LIMITS_ENABLED` → ("rate_limits", "enabled"): sections may hold underscores,
+/// so match the known section names rather than splitting at the first one.
+fn split_env_name(name: &str) -> Result<(&'static str, String), String> {
+    let rest = name.trim_start_matches("ROLLCALL_").to_ascii_lowercase();
+    SECTIONS
+        .iter()
+        .find_map(|section| {
+            rest.strip_prefix(section)
+                .and_then(|r| r.strip_prefix('_'))
+                .filter(|key| !key.is_empty())
+                .map(|key| (*section, key.to_owned()))
+        })
+        .ok_or_else(|| format!("unknown setting {name} (expected ROLLCALL_<SECTION>_<KEY>, sections: {})", SECTIONS.join(", ")))
+}
+
+/// An environment string typed like the default it replaces.
+fn env_value(expected: &toml::Value, raw: &str) -> Option<toml::Value> {
+    Some(match expected {
+        toml::Value::String(_) => toml::Value::String(raw.to_owned()),
+        toml::Value::Integer(_) => toml::Value::Integer(raw.trim().parse().ok()?),
+        toml::Value::Boolean(_) => toml::Value::Boolean(match raw.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => true,
+            "false" | "0" | "no" | "off" => false,
+            _ => return None,
+        }),
+        toml::Value::Float(_) => toml::Value::Float(raw.trim().parse().ok()?),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Config;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn environment_overrides_typed_settings() {
+        let c = Config::load_from(
+            None,
+            &env(&[("ROLLCALL_RATE_LIMITS_ENABLED", "false"), ("ROLLCALL_SERVER_WORKERS", "4"), ("ROLLCALL_AUTH_API_KEY", "123")]),
+        )
+        .unwrap();
+        assert!(!c.rate_limits.enabled);
+        assert_eq!(c.server.workers, 4);
+        assert_eq!(c.auth.api_key, "123");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_named() {
+        let e = Config::load_from(None, &env(&[("ROLLCALL_SERVER_NOPE", "1")])).unwrap_err();
+        assert!(e.contains("ROLLCALL_SERVER_NOPE"), "{e}");
+        let e = Config::load_from(None, &env(&[("ROLLCALL_SERVER_WORKERS", "many")])).unwrap_err();
+        assert!(e.contains("ROLLCALL_SERVER_WORKERS"), "{e}");
+        let e = Config::load_from(None, &env(&[("ROLLCALL_DATABASE_SYNCHRONOUS", "off")])).unwrap_err();
+        assert!(e.contains("database.synchronous"), "{e}");
+    }
+
+    #[test]
+    fn the_example_file_parses_to_the_defaults() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
+        let c = Config::load_from(Some(&path), &[]).unwrap();
+        let d = Config::default();
+        assert_eq!(toml::to_string(&c).unwrap(), toml::to_string(&d).unwrap());
+    }
+}

@@ -1,0 +1,122 @@
+//! User accounts: creation, profile and privilege changes, deactivation. Every surface
+//! that creates or changes a user comes through here, so later rules (auto-enrollment on
+//! activation) apply everywhere at once.
+
+use crate::core::Error;
+use crate::domain::{Email, Timestamp, Username};
+use crate::store::users::{Profile, UserRecord};
+use crate::store::{self, Conn};
+
+pub struct NewUser {
+    pub username: Username,
+    pub email: Email,
+    /// Already hashed (`auth::passwords`); None: the user cannot log in with a password.
+    pub password_hash: Option<String>,
+    pub name: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub profile: Profile,
+    pub is_active: bool,
+    pub is_staff: bool,
+    pub is_superuser: bool,
+}
+
+/// Field changes: `None` = leave as is.
+#[derive(Default)]
+pub struct UserChanges {
+    pub email: Option<Email>,
+    pub password_hash: Option<String>,
+    pub name: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub is_active: Option<bool>,
+    pub is_staff: Option<bool>,
+    pub is_superuser: Option<bool>,
+}
+
+/// Who is asking for a change, for the privilege rules below.
+pub struct Actor {
+    pub is_superuser: bool,
+}
+
+/// Only a superuser may create or change privileged accounts.
+fn check_privileges(actor: &Actor, target_is_privileged: bool, grants_privilege: bool) -> Result<(), Error> {
+    if !actor.is_superuser && (target_is_privileged || grants_privilege) {
+        return Err(Error::forbidden("Only a superuser may create or change staff and superuser accounts."));
+    }
+    Ok(())
+}
+
+pub fn create_user(conn: &Conn, actor: &Actor, new: NewUser, now: Timestamp) -> Result<UserRecord, Error> {
+    check_privileges(actor, false, new.is_staff || new.is_superuser)?;
+    check_name_lengths(&new.name, &new.first_name, &new.last_name)?;
+    let mut record = UserRecord {
+        id: 0,
+        username: new.username.as_str().to_owned(),
+        email: new.email.as_str().to_owned(),
+        password_hash: new.password_hash,
+        name: new.name,
+        first_name: new.first_name,
+        last_name: new.last_name,
+        profile: new.profile,
+        is_active: new.is_active,
+        is_staff: new.is_staff,
+        is_superuser: new.is_superuser,
+        date_joined: now.unix(),
+        last_login: None,
+    };
+    record.id = store::users::insert(conn, &record)?;
+    Ok(record)
+}
+
+pub fn user_by_username(conn: &Conn, username: &str) -> Result<UserRecord, Error> {
+    store::users::by_username(conn, username)?.ok_or_else(|| Error::not_found(format!("The user {username} does not exist.")))
+}
+
+pub fn update_user(conn: &Conn, actor: &Actor, username: &Username, changes: UserChanges) -> Result<UserRecord, Error> {
+    let mut user = user_by_username(conn, username.as_str())?;
+    let grants = changes.is_staff == Some(true) || changes.is_superuser == Some(true);
+    let revokes = changes.is_staff == Some(false) || changes.is_superuser == Some(false);
+    check_privileges(actor, user.is_staff || user.is_superuser, grants || revokes)?;
+    let deactivating = changes.is_active == Some(false) && user.is_active;
+    if let Some(email) = changes.email {
+        user.email = email.as_str().to_owned();
+    }
+    macro_rules! take {
+        ($($field:ident),*) => { $( if let Some(v) = changes.$field { user.$field = v; } )* };
+    }
+    take!(name, first_name, last_name, is_active, is_staff, is_superuser);
+    if let Some(hash) = changes.password_hash {
+        user.password_hash = Some(hash);
+    }
+    check_name_lengths(&user.name, &user.first_name, &user.last_name)?;
+    store::users::update(conn, &user)?;
+    if deactivating {
+        // A deactivated user is logged out everywhere; tokens are refused at use.
+        store::sessions::delete_for_user(conn, user.id)?;
+    }
+    Ok(user)
+}
+
+fn check_name_lengths(name: &str, first: &str, last: &str) -> Result<(), Error> {
+    for (field, value) in [("name", name), ("first_name", first), ("last_name", last)] {
+        if value.chars().count() > 255 {
+            return Err(Error::field(field, format!("{field} can be at most 255 characters.")));
+        }
+    }
+    Ok(())
+}
+
+/// One page of users and the total.
+pub fn list_users(conn: &Conn, offset: i64, limit: i64) -> Result<(i64, Vec<UserRecord>), Error> {
+    Ok((store::users::count(conn)?, store::users::list(conn, offset, limit)?))
+}
+
+/// Whether the database has been initialised (bootstrap done).
+pub fn is_initialised(conn: &Conn) -> Result<bool, Error> {
+    Ok(store::settings::get(conn, "initialised_at")?.is_some())
+}
+
+pub fn mark_initialised(conn: &Conn, now: Timestamp) -> Result<(), Error> {
+    store::settings::set(conn, "initialised_at", &now.to_iso())
+}

@@ -1,0 +1,228 @@
+//! The course catalog: courses, their modes (enrollment tracks with prices) and their
+//! staff. A course that ever had an enrollment is only ever unpublished, never deleted.
+
+use crate::core::Error;
+use crate::domain::{CourseKey, Money, Timestamp, Username};
+use crate::store::courses::{CourseRecord, ModeRecord, RoleRecord};
+use crate::store::{self, Conn};
+
+/// Course fields as parsed from a request: `None` = not given; `Some(None)` = cleared.
+#[derive(Debug, Default)]
+pub struct CourseFields {
+    pub code: Option<Option<String>>,
+    pub title: Option<String>,
+    pub level: Option<Option<String>>,
+    pub duration_hours: Option<Option<i64>>,
+    pub price: Option<Money>,
+    pub start: Option<Option<Timestamp>>,
+    pub end: Option<Option<Timestamp>>,
+    pub enrollment_start: Option<Option<Timestamp>>,
+    pub enrollment_end: Option<Option<Timestamp>>,
+    pub invitation_only: Option<bool>,
+    pub max_enrollments: Option<Option<i64>>,
+    pub self_paced: Option<bool>,
+    pub published: Option<bool>,
+    /// Replaces every mode when given.
+    pub modes: Option<Vec<Mode>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Mode {
+    pub slug: String,
+    pub name: String,
+    pub min_price: Money,
+    pub expiration: Option<Timestamp>,
+    pub description: Option<String>,
+    pub sku: Option<String>,
+}
+
+impl Mode {
+    fn record(&self) -> ModeRecord {
+        ModeRecord {
+            slug: self.slug.clone(),
+            name: self.name.clone(),
+            min_price_minor: self.min_price.minor(),
+            currency: self.min_price.currency().as_str().to_owned(),
+            expiration_datetime: self.expiration.map(|t| t.unix()),
+            description: self.description.clone(),
+            sku: self.sku.clone(),
+        }
+    }
+}
+
+/// A course with its modes, as every surface shows it.
+#[derive(Debug, Clone)]
+pub struct Course {
+    pub record: CourseRecord,
+    pub modes: Vec<ModeRecord>,
+}
+
+pub fn course(conn: &Conn, key: &CourseKey) -> Result<Course, Error> {
+    let record = store::courses::by_key(conn, key.as_str())?
+        .ok_or_else(|| Error::not_found(format!("No course '{key}' exists.")).with_user_message("The requested course could not be found."))?;
+    let modes = store::courses::modes(conn, record.id)?;
+    Ok(Course { record, modes })
+}
+
+pub fn list(conn: &Conn, published_only: bool, offset: i64, limit: i64) -> Result<(i64, Vec<Course>), Error> {
+    let total = store::courses::count(conn, published_only)?;
+    let courses = store::courses::list(conn, published_only, offset, limit)?
+        .into_iter()
+        .map(|record| Ok(Course { modes: store::courses::modes(conn, record.id)?, record }))
+        .collect::<Result<_, Error>>()?;
+    Ok((total, courses))
+}
+
+pub fn create(conn: &Conn, key: &CourseKey, fields: &CourseFields, now: Timestamp) -> Result<Course, Error> {
+    let title = fields.title.clone().ok_or_else(|| Error::field("title", "A course needs a title."))?;
+    let mut record = CourseRecord {
+        course_key: key.as_str().to_owned(),
+        title,
+        currency: "USD".into(),
+        published: true,
+        created: now.unix(),
+        ..CourseRecord::default()
+    };
+    apply(&mut record, fields, now)?;
+    record.id = store::courses::insert(conn, &record)?;
+    if let Some(modes) = &fields.modes {
+        replace_modes(conn, record.id, modes)?;
+    }
+    course(conn, key)
+}
+
+pub fn update(conn: &Conn, key: &CourseKey, fields: &CourseFields, now: Timestamp) -> Result<Course, Error> {
+    let mut record = course(conn, key)?.record;
+    apply(&mut record, fields, now)?;
+    store::courses::update(conn, &record)?;
+    if let Some(modes) = &fields.modes {
+        replace_modes(conn, record.id, modes)?;
+    }
+    course(conn, key)
+}
+
+fn apply(r: &mut CourseRecord, f: &CourseFields, now: Timestamp) -> Result<(), Error> {
+    fn set<T: Clone>(target: &mut T, value: &Option<T>) {
+        if let Some(v) = value {
+            *target = v.clone();
+        }
+    }
+    let unix = |v: &Option<Option<Timestamp>>| v.map(|t| t.map(|t| t.unix()));
+    set(&mut r.code, &f.code);
+    set(&mut r.title, &f.title);
+    set(&mut r.level, &f.level);
+    set(&mut r.duration_hours, &f.duration_hours);
+    if let Some(price) = f.price {
+        r.price_minor = price.minor();
+        r.currency = price.currency().as_str().to_owned();
+    }
+    set(&mut r.start, &unix(&f.start));
+    set(&mut r.end, &unix(&f.end));
+    set(&mut r.enrollment_start, &unix(&f.enrollment_start));
+    set(&mut r.enrollment_end, &unix(&f.enrollment_end));
+    set(&mut r.invitation_only, &f.invitation_only);
+    set(&mut r.max_enrollments, &f.max_enrollments);
+    set(&mut r.self_paced, &f.self_paced);
+    set(&mut r.published, &f.published);
+    r.updated = now.unix();
+
+    if r.title.trim().is_empty() || r.title.len() > 255 {
+        return Err(Error::field("title", "A course title must be 1 to 255 characters."));
+    }
+    if let (Some(s), Some(e)) = (r.start, r.end) {
+        if e < s {
+            return Err(Error::field("end", "The course cannot end before it starts."));
+        }
+    }
+    if let (Some(s), Some(e)) = (r.enrollment_start, r.enrollment_end) {
+        if e < s {
+            return Err(Error::field("enrollment_end", "Enrollment cannot close before it opens."));
+        }
+    }
+    if r.max_enrollments.is_some_and(|m| m < 0) {
+        return Err(Error::field("max_enrollments", "max_enrollments cannot be negative."));
+    }
+    if r.duration_hours.is_some_and(|d| d < 0) {
+        return Err(Error::field("duration_hours", "duration_hours cannot be negative."));
+    }
+    Ok(())
+}
+
+fn replace_modes(conn: &Conn, course_id: i64, modes: &[Mode]) -> Result<(), Error> {
+    for (i, mode) in modes.iter().enumerate() {
+        if modes[..i].iter().any(|m| m.slug == mode.slug) {
+            return Err(Error::field("modes", format!("The mode '{}' is listed twice.", mode.slug)));
+        }
+    }
+    store::courses::delete_modes(conn, course_id)?;
+    for mode in modes {
+        store::courses::upsert_mode(conn, course_id, &mode.record())?;
+    }
+    Ok(())
+}
+
+/// Adds or replaces one mode.
+pub fn put_mode(conn: &Conn, key: &CourseKey, mode: &Mode) -> Result<Course, Error> {
+    let existing = course(conn, key)?;
+    store::courses::upsert_mode(conn, existing.record.id, &mode.record())?;
+    course(conn, key)
+}
+
+pub fn delete_mode(conn: &Conn, key: &CourseKey, slug: &str) -> Result<(), Error> {
+    let existing = course(conn, key)?;
+    if !store::courses::delete_mode(conn, existing.record.id, slug)? {
+        return Err(Error::not_found(format!("Course '{key}' has no mode '{slug}'.")));
+    }
+    Ok(())
+}
+
+pub enum Removal {
+    Unpublished,
+    Deleted,
+}
+
+/// Unpublishes; `purge` deletes instead, but only a course that never had an enrollment.
+pub fn remove(conn: &Conn, key: &CourseKey, purge: bool, now: Timestamp) -> Result<Removal, Error> {
+    let mut record = course(conn, key)?.record;
+    if purge {
+        if store::courses::has_enrollments(conn, record.id)? {
+            return Err(Error::conflict(format!(
+                "Course '{key}' has enrollments and is kept for the record; it can only be unpublished."
+            )));
+        }
+        store::courses::delete(conn, record.id)?;
+        return Ok(Removal::Deleted);
+    }
+    record.published = false;
+    record.updated = now.unix();
+    store::courses::update(conn, &record)?;
+    Ok(Removal::Unpublished)
+}
+
+pub const COURSE_ROLES: [&str; 2] = ["instructor", "staff"];
+
+pub fn staff(conn: &Conn, key: &CourseKey) -> Result<Vec<RoleRecord>, Error> {
+    let c = course(conn, key)?;
+    store::courses::roles(conn, c.record.id)
+}
+
+pub fn grant_role(conn: &Conn, key: &CourseKey, username: &Username, role: &str, now: Timestamp) -> Result<Vec<RoleRecord>, Error> {
+    if !COURSE_ROLES.contains(&role) {
+        return Err(Error::field("role", format!("role must be 'instructor' or 'staff', not '{role}'.")));
+    }
+    let c = course(conn, key)?;
+    let user = store::users::by_username(conn, username.as_str())?
+        .ok_or_else(|| Error::not_found(format!("The user {username} does not exist.")))?;
+    store::courses::grant_role(conn, c.record.id, user.id, role, now.unix())?;
+    store::courses::roles(conn, c.record.id)
+}
+
+pub fn revoke_role(conn: &Conn, key: &CourseKey, username: &Username, role: Option<&str>) -> Result<(), Error> {
+    let c = course(conn, key)?;
+    let user = store::users::by_username(conn, username.as_str())?
+        .ok_or_else(|| Error::not_found(format!("The user {username} does not exist.")))?;
+    if !store::courses::revoke_role(conn, c.record.id, user.id, role)? {
+        return Err(Error::not_found(format!("{username} holds no such role in {key}.")));
+    }
+    Ok(())
+}

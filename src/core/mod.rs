@@ -1,0 +1,8 @@
+//! The rules, shared by every API surface: no HTTP here, and no SQL strings (those live in
+//! `store`). Each surface parses its input into `domain` types and calls one function here.
+
+pub mod accounts;
+pub mod catalog;
+pub mod errors;
+
+pub use errors::{Error, ErrorKind};

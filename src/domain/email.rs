@@ -1,0 +1,55 @@
+//! Email addresses: a pragmatic check (one `@`, a dotted domain, no spaces), lower-cased
+//! domain, at most 254 characters as RFC 5321 allows.
+
+use super::ParseError;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Email, ParseError> {
+        let raw = raw.trim();
+        let invalid = || ParseError(format!("'{raw}' is not a valid email address."));
+        if raw.len() > 254 || raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(invalid());
+        }
+        let (local, domain) = raw.rsplit_once('@').ok_or_else(invalid)?;
+        let domain_ok = domain.contains('.')
+            && domain
+                .split('.')
+                .all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'))
+            && !domain.contains(['@', '(', ')', '<', '>', ',', ';', '[', ']', '"']);
+        if local.is_empty() || local.len() > 64 || local.contains(['@', '<', '>', '(', ')', ',', ';']) || !domain_ok {
+            return Err(invalid());
+        }
+        Ok(Email(format!("{local}@{}", domain.to_lowercase())))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Email {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Email;
+
+    #[test]
+    fn accepts_and_normalises_addresses() {
+        assert_eq!(Email::parse(" Ann@Example.ORG ").unwrap().as_str(), "Ann@example.org");
+        assert!(Email::parse("a.b+tag@sub.example.co").is_ok());
+    }
+
+    #[test]
+    fn rejects_non_addresses() {
+        for bad in ["", "ann", "ann@", "@example.org", "ann@example", "a b@example.org", "ann@ex..org"] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

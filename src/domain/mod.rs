@@ -1,0 +1,24 @@
+//! Values parsed once at the edge. Holding one means it is valid: the core never re-checks
+//! strings (zero2prod's "parse, don't validate").
+
+mod course_key;
+mod email;
+mod money;
+mod timestamp;
+mod username;
+
+pub use course_key::CourseKey;
+pub use email::Email;
+pub use money::{Currency, Money};
+pub use timestamp::Timestamp;
+pub use username::Username;
+
+/// Why a value was refused, written for the person who sent it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError(pub String);
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}

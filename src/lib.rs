@@ -1,0 +1,101 @@
+//! Rollcall: one binary, one SQLite file, every enrollment API a school needs.
+//! `Server::build(config)` binds and wires the application; `main.rs` and the tests both
+//! use it.
+
+pub mod api;
+pub mod auth;
+pub mod bootstrap;
+pub mod config;
+pub mod core;
+pub mod domain;
+pub mod store;
+
+use config::Config;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+/// Everything a request handler needs, shared by all worker threads.
+pub struct App {
+    pub config: Config,
+    pub db: store::Db,
+    pub auth: auth::Auth,
+    pub router: api::router::Router,
+    /// How clients reach us, without a trailing slash.
+    pub base_url: String,
+    pub request_id_prefix: String,
+}
+
+/// Tracks requests in flight so that shutdown can wait for them.
+struct Lifecycle {
+    in_flight: AtomicUsize,
+    stopping: AtomicBool,
+}
+
+pub struct Server {
+    app: Arc<OnceLock<App>>,
+    lifecycle: Arc<Lifecycle>,
+    addr: SocketAddr,
+    server: rouille::Server<Box<dyn Fn(&rouille::Request) -> rouille::Response + Send + Sync>>,
+}
+
+impl Server {
+    /// Opens the database (applying the schema), binds the listen address and builds the app.
+    pub fn build(config: Config) -> Result<Server, String> {
+        let db = store::Db::open(&config.database.path, &config.database.synchronous, config.database.busy_timeout_ms)
+            .map_err(|e| e.developer_message)?;
+        let cell: Arc<OnceLock<App>> = Arc::new(OnceLock::new());
+        let lifecycle = Arc::new(Lifecycle { in_flight: AtomicUsize::new(0), stopping: AtomicBool::new(false) });
+        let handler_cell = cell.clone();
+        let handler_life = lifecycle.clone();
+        let handler: Box<dyn Fn(&rouille::Request) -> rouille::Response + Send + Sync> = Box::new(move |req| {
+            handler_life.in_flight.fetch_add(1, Ordering::SeqCst);
+            let response = match handler_cell.get() {
+                Some(app) if !handler_life.stopping.load(Ordering::SeqCst) => api::router::handle(app, req),
+                _ => rouille::Response::from_data("application/json", r#"{"detail": "The server is starting or stopping."}"#)
+                    .with_status_code(503)
+                    .with_additional_header("Connection", "close"),
+            };
+            handler_life.in_flight.fetch_sub(1, Ordering::SeqCst);
+            response
+        });
+        let server = rouille::Server::new(config.server.listen.as_str(), handler)
+            .map_err(|e| format!("cannot listen on {}: {e}", config.server.listen))?
+            .pool_size(config.server.workers);
+        let addr = server.server_addr();
+        let base_url = config.public_base_url(&addr.to_string());
+        let auth = auth::Auth::new(&config, &db, &base_url).map_err(|e| e.developer_message)?;
+        let prefix = auth::secrets::random_token(6);
+        let app = App { config, db, auth, router: api::router::Router::new(), base_url, request_id_prefix: prefix };
+        let _ = cell.set(app);
+        Ok(Server { app: cell, lifecycle, addr, server })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn app(&self) -> &App {
+        self.app.get().expect("set in build")
+    }
+
+    /// Serves until `stop` becomes true, then refuses new requests and waits (up to 30 s)
+    /// for those in flight to finish.
+    pub fn run_until(self, stop: Arc<AtomicBool>) {
+        let lifecycle = self.lifecycle.clone();
+        let server = self.server;
+        std::thread::spawn(move || server.run());
+        while !stop.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        lifecycle.stopping.store(true, Ordering::SeqCst);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while lifecycle.in_flight.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        // Handlers are done; give their threads a moment to write the responses out.
+        std::thread::sleep(Duration::from_millis(200));
+        log::info!("stopped");
+    }
+}

@@ -1,0 +1,259 @@
+//! The `rollcall` command: `serve` (the default), `init`, `create-user`, `create-client`.
+//! Argument errors print one line and exit 2; refusals (an initialised database) exit 1.
+
+use rollcall::auth::passwords::Hasher;
+use rollcall::config::Config;
+use rollcall::core::accounts::{self, Actor, NewUser};
+use rollcall::domain::{Email, Timestamp, Username};
+use rollcall::store::{users::Profile, Db};
+use rollcall::{auth, bootstrap, Server};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::exit;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+const USAGE: &str = "Rollcall: every enrollment API a school needs, in one binary.
+
+Usage:
+  rollcall [serve] [--config FILE] [--listen ADDR] [--db PATH] [--demo]
+  rollcall init [--config FILE] [--db PATH] [--json]
+  rollcall create-user --db PATH --username U --email E [--password P] [--staff] [--superuser] [--config FILE]
+  rollcall create-client --db PATH --name N --user U [--json] [--config FILE]
+  rollcall <command> --help
+
+Settings come from --config (see config.example.toml) and ROLLCALL_<SECTION>_<KEY> variables.";
+
+struct Command {
+    name: &'static str,
+    help: &'static str,
+    /// Flags taking a value.
+    valued: &'static [&'static str],
+    /// Flags that are switches.
+    switches: &'static [&'static str],
+    required: &'static [&'static str],
+}
+
+const COMMANDS: [Command; 4] = [
+    Command {
+        name: "serve",
+        help: "rollcall serve [--config FILE] [--listen ADDR] [--db PATH] [--demo]\n\nStarts the server (the default command). On an empty database it first creates a superuser and an OAuth client and prints their credentials once. --demo seeds a small demo catalog. --listen 127.0.0.1:0 picks a free port.",
+        valued: &["--config", "--listen", "--db"],
+        switches: &["--demo"],
+        required: &[],
+    },
+    Command {
+        name: "init",
+        help: "rollcall init [--config FILE] [--db PATH] [--json]\n\nCreates the schema, a superuser and an OAuth client acting as it, and prints username, password, client_id and client_secret (one JSON object with --json). Refuses (exit 1) on an initialised database.",
+        valued: &["--config", "--db"],
+        switches: &["--json"],
+        required: &[],
+    },
+    Command {
+        name: "create-user",
+        help: "rollcall create-user --db PATH --username U --email E [--password P] [--staff] [--superuser] [--config FILE]\n\nCreates an active user. Without --password a random one is generated and printed once.",
+        valued: &["--config", "--db", "--username", "--email", "--password"],
+        switches: &["--staff", "--superuser"],
+        required: &["--db", "--username", "--email"],
+    },
+    Command {
+        name: "create-client",
+        help: "rollcall create-client --db PATH --name N --user U [--json] [--config FILE]\n\nCreates an OAuth client acting as user U and prints client_id and client_secret (shown only this once).",
+        valued: &["--config", "--db", "--name", "--user"],
+        switches: &["--json"],
+        required: &["--db", "--name", "--user"],
+    },
+];
+
+fn usage_error(message: &str) -> ! {
+    eprintln!("error: {message} (see `rollcall --help`)");
+    exit(2)
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("error: {message}");
+    exit(1)
+}
+
+fn parse(command: &Command, args: &[String]) -> HashMap<&'static str, String> {
+    let mut found = HashMap::new();
+    let mut i = 0;
+    while i < args.len() {
+        let arg = args[i].as_str();
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_owned())),
+            _ => (arg, None),
+        };
+        if flag == "--help" || flag == "-h" {
+            println!("{}", command.help);
+            exit(0);
+        }
+        if let Some(name) = command.valued.iter().find(|f| **f == flag) {
+            let value = match inline {
+                Some(v) => v,
+                None => {
+                    i += 1;
+                    args.get(i).cloned().unwrap_or_else(|| usage_error(&format!("{flag} needs a value")))
+                }
+            };
+            found.insert(*name, value);
+        } else if let Some(name) = command.switches.iter().find(|f| **f == flag) {
+            if inline.is_some() {
+                usage_error(&format!("{flag} takes no value"));
+            }
+            found.insert(*name, String::new());
+        } else {
+            usage_error(&format!("unknown argument '{arg}' for `rollcall {}`", command.name));
+        }
+        i += 1;
+    }
+    for flag in command.required {
+        if !found.contains_key(flag) {
+            usage_error(&format!("`rollcall {}` needs {flag}", command.name));
+        }
+    }
+    found
+}
+
+fn load_config(args: &HashMap<&str, String>) -> Config {
+    let mut config = Config::load(args.get("--config").map(PathBuf::from).as_deref()).unwrap_or_else(|e| usage_error(&e));
+    if let Some(db) = args.get("--db") {
+        config.database.path = PathBuf::from(db);
+    }
+    if let Some(listen) = args.get("--listen") {
+        config.server.listen = listen.clone();
+    }
+    config
+}
+
+fn open_db(config: &Config) -> Db {
+    Db::open(&config.database.path, &config.database.synchronous, config.database.busy_timeout_ms)
+        .unwrap_or_else(|e| fail(&e.developer_message))
+}
+
+fn main() {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let (name, rest) = match argv.first().map(String::as_str) {
+        None => ("serve", &argv[..]),
+        Some("--help" | "-h" | "help") => {
+            println!("{USAGE}");
+            return;
+        }
+        Some("--version" | "-V") => {
+            println!("rollcall {}", env!("CARGO_PKG_VERSION"));
+            return;
+        }
+        Some(first) if first.starts_with("--") => ("serve", &argv[..]),
+        Some(first) => (first, &argv[1..]),
+    };
+    let command = COMMANDS.iter().find(|c| c.name == name).unwrap_or_else(|| usage_error(&format!("unknown command '{name}'")));
+    let args = parse(command, rest);
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    match name {
+        "serve" => serve(&args),
+        "init" => init(&args),
+        "create-user" => create_user(&args),
+        "create-client" => create_client(&args),
+        _ => unreachable!("commands are listed in COMMANDS"),
+    }
+}
+
+fn print_credentials(c: &bootstrap::Credentials, json: bool) {
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"username": c.username, "password": c.password, "client_id": c.client_id, "client_secret": c.client_secret})
+        );
+    } else {
+        println!("username: {}\npassword: {}\nclient_id: {}\nclient_secret: {}", c.username, c.password, c.client_id, c.client_secret);
+    }
+}
+
+fn serve(args: &HashMap<&str, String>) {
+    let config = load_config(args);
+    let server = Server::build(config).unwrap_or_else(|e| fail(&e));
+    let app = server.app();
+    let addr = server.addr();
+    let first_start = !bootstrap::is_initialised(&app.db).unwrap_or_else(|e| fail(&e.developer_message));
+    if first_start {
+        let creds = bootstrap::initialise(&app.db, &app.auth.passwords).unwrap_or_else(|e| fail(&e.developer_message));
+        println!("First start: created a superuser and an OAuth client. These secrets are shown only once (stored hashed):");
+        print_credentials(&creds, false);
+        println!(
+            "Get a token:\n  curl -s -X POST {}/oauth2/access_token -d grant_type=client_credentials -d client_id={} -d client_secret={} -d token_type=jwt",
+            app.base_url, creds.client_id, creds.client_secret
+        );
+    }
+    if args.contains_key("--demo") {
+        match bootstrap::seed_demo(&app.db) {
+            Ok(true) => println!("Seeded the demo catalog."),
+            Ok(false) => println!("The demo catalog was already seeded."),
+            Err(e) => fail(&e.developer_message),
+        }
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, stop.clone()).unwrap_or_else(|e| fail(&format!("cannot handle signals: {e}")));
+    }
+    println!("listening on http://{addr}");
+    log::info!("listening on http://{addr} (database {})", app.db.path().display());
+    server.run_until(stop);
+}
+
+fn init(args: &HashMap<&str, String>) {
+    let config = load_config(args);
+    let db = open_db(&config);
+    let hasher = Hasher::new(&config.auth);
+    match bootstrap::initialise(&db, &hasher) {
+        Ok(creds) => print_credentials(&creds, args.contains_key("--json")),
+        Err(e) => fail(&e.developer_message),
+    }
+}
+
+fn create_user(args: &HashMap<&str, String>) {
+    let config = load_config(args);
+    let username = Username::parse(&args["--username"]).unwrap_or_else(|e| usage_error(&e.0));
+    let email = Email::parse(&args["--email"]).unwrap_or_else(|e| usage_error(&e.0));
+    let (password, generated) = match args.get("--password") {
+        Some(p) if p.chars().count() >= 8 => (p.clone(), false),
+        Some(_) => usage_error("--password must be at least 8 characters"),
+        None => (auth::secrets::random_token(18), true),
+    };
+    let db = open_db(&config);
+    let hasher = Hasher::new(&config.auth);
+    let new = NewUser {
+        username,
+        email,
+        password_hash: Some(hasher.hash(&password)),
+        name: String::new(),
+        first_name: String::new(),
+        last_name: String::new(),
+        profile: Profile::default(),
+        is_active: true,
+        is_staff: args.contains_key("--staff"),
+        is_superuser: args.contains_key("--superuser"),
+    };
+    let user = db
+        .write(|c| accounts::create_user(c, &Actor { is_superuser: true }, new, Timestamp::now()))
+        .unwrap_or_else(|e| fail(&e.developer_message));
+    println!("created user {} <{}>", user.username, user.email);
+    if generated {
+        println!("password: {password}");
+    }
+}
+
+fn create_client(args: &HashMap<&str, String>) {
+    let config = load_config(args);
+    let db = open_db(&config);
+    let client = db
+        .write(|c| auth::clients::create(c, &args["--name"], &args["--user"], Timestamp::now().unix()))
+        .unwrap_or_else(|e| fail(&e.developer_message));
+    if args.contains_key("--json") {
+        println!(
+            "{}",
+            serde_json::json!({"client_id": client.record.client_id, "client_secret": client.client_secret, "name": client.record.name, "user": client.record.username})
+        );
+    } else {
+        println!("client_id: {}\nclient_secret: {}", client.record.client_id, client.client_secret);
+    }
+}

@@ -1,0 +1,101 @@
+//! OAuth clients and the opaque access tokens issued to them (stored as SHA-256 only).
+
+use crate::core::Error;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+#[derive(Debug, Clone)]
+pub struct ClientRecord {
+    pub id: i64,
+    pub client_id: String,
+    pub secret_hash: String,
+    pub name: String,
+    pub user_id: i64,
+    pub username: String,
+    pub created: i64,
+}
+
+const CLIENT_SELECT: &str = "SELECT c.id, c.client_id, c.secret_hash, c.name, c.user_id, u.username, c.created \
+    FROM oauth_clients c JOIN users u ON u.id = c.user_id";
+
+fn client_from_row(r: &Row) -> rusqlite::Result<ClientRecord> {
+    Ok(ClientRecord {
+        id: r.get(0)?,
+        client_id: r.get(1)?,
+        secret_hash: r.get(2)?,
+        name: r.get(3)?,
+        user_id: r.get(4)?,
+        username: r.get(5)?,
+        created: r.get(6)?,
+    })
+}
+
+pub fn insert(conn: &Connection, client_id: &str, secret_hash: &str, name: &str, user_id: i64, now: i64) -> Result<i64, Error> {
+    conn.prepare_cached("INSERT INTO oauth_clients (client_id, secret_hash, name, user_id, created) VALUES (?1, ?2, ?3, ?4, ?5)")?
+        .execute(params![client_id, secret_hash, name, user_id, now])?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub fn by_client_id(conn: &Connection, client_id: &str) -> Result<Option<ClientRecord>, Error> {
+    let sql = format!("{CLIENT_SELECT} WHERE c.client_id = ?1");
+    Ok(conn.prepare_cached(&sql)?.query_row([client_id], client_from_row).optional()?)
+}
+
+pub fn exists(conn: &Connection, client_id: &str) -> Result<bool, Error> {
+    Ok(conn
+        .prepare_cached("SELECT EXISTS(SELECT 1 FROM oauth_clients WHERE client_id = ?1)")?
+        .query_row([client_id], |r| r.get(0))?)
+}
+
+pub fn list(conn: &Connection) -> Result<Vec<ClientRecord>, Error> {
+    let sql = format!("{CLIENT_SELECT} ORDER BY c.id");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([], client_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Deletes the client; its opaque tokens go with it (ON DELETE CASCADE), and its JWTs stop
+/// verifying because the client is looked up on every request.
+pub fn delete(conn: &Connection, client_id: &str) -> Result<bool, Error> {
+    Ok(conn.prepare_cached("DELETE FROM oauth_clients WHERE client_id = ?1")?.execute([client_id])? > 0)
+}
+
+#[derive(Debug, Clone)]
+pub struct TokenRecord {
+    pub user_id: i64,
+    pub client_id: String,
+    pub scope: String,
+    pub expires_at: i64,
+}
+
+pub fn insert_token(conn: &Connection, token_hash: &str, client_row_id: i64, user_id: i64, scope: &str, expires_at: i64, now: i64) -> Result<(), Error> {
+    conn.prepare_cached(
+        "INSERT INTO access_tokens (token_hash, client_id, user_id, scope, expires_at, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![token_hash, client_row_id, user_id, scope, expires_at, now])?;
+    Ok(())
+}
+
+/// A live (unrevoked) token by its hash; expiry is the caller's check.
+pub fn token_by_hash(conn: &Connection, token_hash: &str) -> Result<Option<TokenRecord>, Error> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT t.user_id, c.client_id, t.scope, t.expires_at FROM access_tokens t \
+             JOIN oauth_clients c ON c.id = t.client_id WHERE t.token_hash = ?1 AND t.revoked = 0",
+        )?
+        .query_row([token_hash], |r| {
+            Ok(TokenRecord { user_id: r.get(0)?, client_id: r.get(1)?, scope: r.get(2)?, expires_at: r.get(3)? })
+        })
+        .optional()?)
+}
+
+/// Revokes a token only if it belongs to `client_row_id` (RFC 7009 §2.1).
+pub fn revoke_token(conn: &Connection, token_hash: &str, client_row_id: i64) -> Result<bool, Error> {
+    Ok(conn
+        .prepare_cached("UPDATE access_tokens SET revoked = 1 WHERE token_hash = ?1 AND client_id = ?2")?
+        .execute(params![token_hash, client_row_id])?
+        > 0)
+}
+
+pub fn delete_expired_tokens(conn: &Connection, now: i64) -> Result<usize, Error> {
+    Ok(conn.prepare_cached("DELETE FROM access_tokens WHERE expires_at < ?1")?.execute([now])?)
+}

@@ -1,0 +1,117 @@
+//! Opening the database, applying `schema.sql`, and transactions. Each thread keeps its own
+//! connection (no global `Mutex<Connection>`: a panic would poison it for everyone).
+
+use crate::core::Error;
+use rusqlite::{Connection, OpenFlags};
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+
+pub type Conn = Connection;
+
+pub const SCHEMA_VERSION: i64 = 1;
+const SCHEMA: &str = include_str!("../../schema.sql");
+
+#[derive(Debug, Clone)]
+pub struct Db {
+    path: PathBuf,
+    synchronous: String,
+    busy_timeout_ms: u64,
+}
+
+thread_local! {
+    // Keyed by path so that one process can serve several databases (tests, `init`).
+    static CONNECTIONS: RefCell<Vec<(PathBuf, Connection)>> = const { RefCell::new(Vec::new()) };
+}
+
+impl Db {
+    /// Opens (creating if needed) the database and brings its schema up to date.
+    pub fn open(path: &Path, synchronous: &str, busy_timeout_ms: u64) -> Result<Db, Error> {
+        let db = Db { path: path.to_owned(), synchronous: synchronous.to_owned(), busy_timeout_ms };
+        let conn = db.connect()?;
+        let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if found > SCHEMA_VERSION {
+            return Err(Error::validation(format!(
+                "the database {} has schema version {found}, written by a newer Rollcall; this build knows up to version {SCHEMA_VERSION}. Upgrade Rollcall or use another database.",
+                path.display()
+            )));
+        }
+        conn.execute_batch(&format!("BEGIN IMMEDIATE; {SCHEMA}; PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"))
+            .map_err(|e| Error::internal(format!("applying schema.sql to {}: {e}", path.display())))?;
+        Ok(db)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn connect(&self) -> Result<Connection, Error> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&self.path, flags)
+            .map_err(|e| Error::internal(format!("opening database {}: {e}", self.path.display())))?;
+        conn.busy_timeout(std::time::Duration::from_millis(self.busy_timeout_ms))?;
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(Error::internal(format!("database {} refused WAL mode ({mode})", self.path.display())));
+        }
+        conn.execute_batch(&format!(
+            "PRAGMA foreign_keys = ON; PRAGMA synchronous = {}; PRAGMA temp_store = MEMORY;",
+            self.synchronous
+        ))?;
+        conn.set_prepared_statement_cache_capacity(128);
+        Ok(conn)
+    }
+
+    /// Runs `f` on this thread's connection. The connection is taken out while in use, so
+    /// a nested call opens a second one instead of failing, and a panic inside `f` drops it
+    /// (rolling back anything open) rather than leaving it half-used.
+    fn with_connection<T>(&self, f: impl FnOnce(&Connection) -> Result<T, Error>) -> Result<T, Error> {
+        let taken = CONNECTIONS.with(|c| {
+            let mut list = c.borrow_mut();
+            list.iter().position(|(p, _)| p == &self.path).map(|i| list.swap_remove(i).1)
+        });
+        let conn = match taken {
+            Some(conn) => conn,
+            None => self.connect()?,
+        };
+        let result = f(&conn);
+        if conn.is_autocommit() {
+            CONNECTIONS.with(|c| c.borrow_mut().push((self.path.clone(), conn)));
+        }
+        result
+    }
+
+    /// Reads outside a transaction (each statement sees a consistent snapshot).
+    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T, Error>) -> Result<T, Error> {
+        self.with_connection(f)
+    }
+
+    /// Several reads that must agree with each other (a list and its count).
+    pub fn snapshot<T>(&self, f: impl FnOnce(&Connection) -> Result<T, Error>) -> Result<T, Error> {
+        self.with_connection(|conn| {
+            let tx = conn.unchecked_transaction()?;
+            let result = f(&tx);
+            drop(tx);
+            result
+        })
+    }
+
+    /// One write transaction (`BEGIN IMMEDIATE`, so check-then-insert holds under
+    /// concurrency); committed only when `f` succeeds.
+    pub fn write<T>(&self, f: impl FnOnce(&Connection) -> Result<T, Error>) -> Result<T, Error> {
+        self.with_connection(|conn| {
+            let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
+            let value = f(&tx)?;
+            tx.commit()?;
+            Ok(value)
+        })
+    }
+
+    pub fn is_reachable(&self) -> bool {
+        self.read(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?)).is_ok()
+    }
+}
+
+/// True when `e` is a UNIQUE constraint failure: the caller turns it into a 409.
+pub fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+}

@@ -1,0 +1,11 @@
+//! All SQL lives here, one file per aggregate. `db` opens connections (one per thread) and
+//! runs transactions; the other files are plain functions over a `Connection`.
+
+pub mod clients;
+pub mod courses;
+pub mod db;
+pub mod sessions;
+pub mod settings;
+pub mod users;
+
+pub use db::{Conn, Db};
