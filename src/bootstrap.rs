@@ -62,35 +62,77 @@ pub fn seed_demo(db: &Db) -> Result<bool, Error> {
     let usd = Currency::USD;
     let money = |s: &str| Money::parse(s, usd);
     let mode = |slug: &str, name: &str, price: &str| -> Result<Mode, Error> {
-        Ok(Mode { slug: slug.into(), name: name.into(), min_price: money(price)?, expiration: None, description: None, sku: None })
+        Ok(Mode {
+            slug: slug.into(),
+            name: name.into(),
+            min_price: money(price)?,
+            expiration: None,
+            description: None,
+            sku: None,
+        })
     };
     let courses: Vec<(&str, CourseFields)> = vec![
-        ("course-v1:Rollcall+WEB-101+2026", CourseFields {
-            code: Some(Some("WEB-101".into())), title: Some("Web Foundations".into()), level: Some(Some("beginner".into())),
-            duration_hours: Some(Some(12)), price: Some(money("0")?), self_paced: Some(true),
-            start: Some(Some(now.plus_seconds(-30 * day))),
-            modes: Some(vec![mode("audit", "Audit", "0")?, mode("verified", "Verified Certificate", "49.00")?]),
-            ..CourseFields::default()
-        }),
-        ("course-v1:Rollcall+WEB-301+2026", CourseFields {
-            code: Some(Some("WEB-301".into())), title: Some("Advanced Web Systems".into()), level: Some(Some("advanced".into())),
-            duration_hours: Some(Some(40)), price: Some(money("299.00")?),
-            start: Some(Some(now.plus_seconds(14 * day))), end: Some(Some(now.plus_seconds(104 * day))),
-            enrollment_start: Some(Some(now.plus_seconds(-7 * day))), enrollment_end: Some(Some(now.plus_seconds(60 * day))),
-            modes: Some(vec![mode("audit", "Audit", "0")?, mode("verified", "Verified Certificate", "299.00")?]),
-            ..CourseFields::default()
-        }),
-        ("course-v1:Rollcall+RES-501+2026", CourseFields {
-            code: Some(Some("RES-501".into())), title: Some("Research Methods (by invitation)".into()), level: Some(Some("advanced".into())),
-            duration_hours: Some(Some(30)), price: Some(money("0")?), invitation_only: Some(true),
-            ..CourseFields::default()
-        }),
-        ("course-v1:Rollcall+SEM-201+2026", CourseFields {
-            code: Some(Some("SEM-201".into())), title: Some("Small-Group Seminar".into()), level: Some(Some("intermediate".into())),
-            duration_hours: Some(Some(8)), price: Some(money("25.00")?), max_enrollments: Some(Some(3)),
-            modes: Some(vec![mode("audit", "Audit", "0")?]),
-            ..CourseFields::default()
-        }),
+        (
+            "course-v1:Rollcall+WEB-101+2026",
+            CourseFields {
+                code: Some(Some("WEB-101".into())),
+                title: Some("Web Foundations".into()),
+                level: Some(Some("beginner".into())),
+                duration_hours: Some(Some(12)),
+                price: Some(money("0")?),
+                self_paced: Some(true),
+                start: Some(Some(now.plus_seconds(-30 * day))),
+                modes: Some(vec![
+                    mode("audit", "Audit", "0")?,
+                    mode("verified", "Verified Certificate", "49.00")?,
+                ]),
+                ..CourseFields::default()
+            },
+        ),
+        (
+            "course-v1:Rollcall+WEB-301+2026",
+            CourseFields {
+                code: Some(Some("WEB-301".into())),
+                title: Some("Advanced Web Systems".into()),
+                level: Some(Some("advanced".into())),
+                duration_hours: Some(Some(40)),
+                price: Some(money("299.00")?),
+                start: Some(Some(now.plus_seconds(14 * day))),
+                end: Some(Some(now.plus_seconds(104 * day))),
+                enrollment_start: Some(Some(now.plus_seconds(-7 * day))),
+                enrollment_end: Some(Some(now.plus_seconds(60 * day))),
+                modes: Some(vec![
+                    mode("audit", "Audit", "0")?,
+                    mode("verified", "Verified Certificate", "299.00")?,
+                ]),
+                ..CourseFields::default()
+            },
+        ),
+        (
+            "course-v1:Rollcall+RES-501+2026",
+            CourseFields {
+                code: Some(Some("RES-501".into())),
+                title: Some("Research Methods (by invitation)".into()),
+                level: Some(Some("advanced".into())),
+                duration_hours: Some(Some(30)),
+                price: Some(money("0")?),
+                invitation_only: Some(true),
+                ..CourseFields::default()
+            },
+        ),
+        (
+            "course-v1:Rollcall+SEM-201+2026",
+            CourseFields {
+                code: Some(Some("SEM-201".into())),
+                title: Some("Small-Group Seminar".into()),
+                level: Some(Some("intermediate".into())),
+                duration_hours: Some(Some(8)),
+                price: Some(money("25.00")?),
+                max_enrollments: Some(Some(3)),
+                modes: Some(vec![mode("audit", "Audit", "0")?]),
+                ..CourseFields::default()
+            },
+        ),
     ];
     db.write(|conn| {
         if store::settings::get(conn, "demo_seeded_at")?.is_some() {

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub server: ServerConfig,
@@ -97,19 +97,6 @@ pub struct JobsConfig {
     pub workers: usize,
 }
 
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            server: ServerConfig::default(),
-            database: DatabaseConfig::default(),
-            auth: AuthConfig::default(),
-            rate_limits: RateLimitConfig::default(),
-            email: EmailConfig::default(),
-            jobs: JobsConfig::default(),
-        }
-    }
-}
-
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
@@ -124,7 +111,11 @@ impl Default for ServerConfig {
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        DatabaseConfig { path: PathBuf::from("rollcall.db"), synchronous: "full".into(), busy_timeout_ms: 5000 }
+        DatabaseConfig {
+            path: PathBuf::from("rollcall.db"),
+            synchronous: "full".into(),
+            busy_timeout_ms: 5000,
+        }
     }
 }
 
@@ -191,7 +182,9 @@ const SECTIONS: [&str; 6] = ["server", "database", "auth", "rate_limits", "email
 impl Config {
     /// Defaults, then `file` (if any), then the process environment.
     pub fn load(file: Option<&Path>) -> Result<Config, String> {
-        let env: Vec<(String, String)> = std::env::vars().filter(|(k, _)| k.starts_with("ROLLCALL_")).collect();
+        let env: Vec<(String, String)> = std::env::vars()
+            .filter(|(k, _)| k.starts_with("ROLLCALL_"))
+            .collect();
         Config::load_from(file, &env)
     }
 
@@ -200,7 +193,8 @@ impl Config {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
-                text.parse::<toml::Table>().map_err(|e| format!("config file {}: {e}", path.display()))?
+                text.parse::<toml::Table>()
+                    .map_err(|e| format!("config file {}: {e}", path.display()))?
             }
             None => toml::Table::new(),
         };
@@ -211,7 +205,8 @@ impl Config {
                 .get(section)
                 .and_then(|s| s.get(&key))
                 .ok_or_else(|| format!("unknown setting {name} (no key '{key}' in [{section}])"))?;
-            let value = env_value(expected, raw).ok_or_else(|| format!("bad value for {name}: '{raw}'"))?;
+            let value =
+                env_value(expected, raw).ok_or_else(|| format!("bad value for {name}: '{raw}'"))?;
             let section_table = table
                 .entry(section.to_owned())
                 .or_insert_with(|| toml::Value::Table(toml::Table::new()))
@@ -219,15 +214,24 @@ impl Config {
                 .ok_or_else(|| format!("[{section}] in the config file must be a table"))?;
             section_table.insert(key, value);
         }
-        let config: Config = table.try_into().map_err(|e: toml::de::Error| format!("config: {}", e.message()))?;
+        check_keys_and_types(&table, &defaults)?;
+        let config: Config = table
+            .try_into()
+            .map_err(|e: toml::de::Error| format!("config: {}", e.message()))?;
         config.check()?;
         Ok(config)
     }
 
     fn check(&self) -> Result<(), String> {
         let bad = |key: &str, why: &str| Err(format!("config: {key}: {why}"));
-        if !matches!(self.database.synchronous.as_str(), "full" | "normal" | "extra") {
-            return bad("database.synchronous", "must be \"full\", \"normal\" or \"extra\"");
+        if !matches!(
+            self.database.synchronous.as_str(),
+            "full" | "normal" | "extra"
+        ) {
+            return bad(
+                "database.synchronous",
+                "must be \"full\", \"normal\" or \"extra\"",
+            );
         }
         if self.server.workers == 0 || self.server.workers > 1024 {
             return bad("server.workers", "must be between 1 and 1024");
@@ -245,7 +249,10 @@ impl Config {
             || self.auth.argon2_iterations == 0
             || self.auth.argon2_memory_kib < 8 * self.auth.argon2_parallelism
         {
-            return bad("auth.argon2_memory_kib", "argon2 needs iterations ≥ 1 and memory ≥ 8 KiB per lane");
+            return bad(
+                "auth.argon2_memory_kib",
+                "argon2 needs iterations ≥ 1 and memory ≥ 8 KiB per lane",
+            );
         }
         if self.auth.max_concurrent_password_hashes == 0 {
             return bad("auth.max_concurrent_password_hashes", "must be at least 1");
@@ -253,16 +260,24 @@ impl Config {
         if !matches!(self.email.backend.as_str(), "log" | "dir" | "smtp") {
             return bad("email.backend", "must be \"log\", \"dir\" or \"smtp\"");
         }
-        if !matches!(self.email.smtp_security.as_str(), "starttls" | "tls" | "none") {
-            return bad("email.smtp_security", "must be \"starttls\", \"tls\" or \"none\"");
+        if !matches!(
+            self.email.smtp_security.as_str(),
+            "starttls" | "tls" | "none"
+        ) {
+            return bad(
+                "email.smtp_security",
+                "must be \"starttls\", \"tls\" or \"none\"",
+            );
         }
         if self.email.backend == "smtp" && self.email.smtp_host.is_empty() {
             return bad("email.smtp_host", "required when email.backend = \"smtp\"");
         }
-        if !self.server.public_base_url.is_empty()
-            && !(self.server.public_base_url.starts_with("http://") || self.server.public_base_url.starts_with("https://"))
-        {
-            return bad("server.public_base_url", "must start with http:// or https://");
+        let url = &self.server.public_base_url;
+        if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
+            return bad(
+                "server.public_base_url",
+                "must start with http:// or https://",
+            );
         }
         Ok(())
     }
@@ -277,6 +292,36 @@ impl Config {
     }
 }
 
+/// Names the first unknown section or key, or the first value of the wrong type, by its
+/// dotted name (serde's own message does not say which key it was).
+fn check_keys_and_types(table: &toml::Table, defaults: &toml::Table) -> Result<(), String> {
+    for (section, values) in table {
+        let known = defaults
+            .get(section)
+            .and_then(toml::Value::as_table)
+            .ok_or_else(|| format!("config: unknown section [{section}]"))?;
+        let values = values
+            .as_table()
+            .ok_or_else(|| format!("config: [{section}] must be a table"))?;
+        for (key, value) in values {
+            let expected = known
+                .get(key)
+                .ok_or_else(|| format!("config: unknown setting {section}.{key}"))?;
+            let integer_for_float = matches!(
+                (expected, value),
+                (toml::Value::Float(_), toml::Value::Integer(_))
+            );
+            if expected.type_str() != value.type_str() && !integer_for_float {
+                return Err(format!(
+                    "config: {section}.{key} must be a {}, not {value}",
+                    expected.type_str()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `ROLLCALL_RATE_LIMITS_ENABLED` → ("rate_limits", "enabled"): sections may hold underscores,
 /// so match the known section names rather than splitting at the first one.
 fn split_env_name(name: &str) -> Result<(&'static str, String), String> {
@@ -289,7 +334,12 @@ fn split_env_name(name: &str) -> Result<(&'static str, String), String> {
                 .filter(|key| !key.is_empty())
                 .map(|key| (*section, key.to_owned()))
         })
-        .ok_or_else(|| format!("unknown setting {name} (expected ROLLCALL_<SECTION>_<KEY>, sections: {})", SECTIONS.join(", ")))
+        .ok_or_else(|| {
+            format!(
+                "unknown setting {name} (expected ROLLCALL_<SECTION>_<KEY>, sections: {})",
+                SECTIONS.join(", ")
+            )
+        })
 }
 
 /// An environment string typed like the default it replaces.
@@ -297,11 +347,13 @@ fn env_value(expected: &toml::Value, raw: &str) -> Option<toml::Value> {
     Some(match expected {
         toml::Value::String(_) => toml::Value::String(raw.to_owned()),
         toml::Value::Integer(_) => toml::Value::Integer(raw.trim().parse().ok()?),
-        toml::Value::Boolean(_) => toml::Value::Boolean(match raw.trim().to_ascii_lowercase().as_str() {
-            "true" | "1" | "yes" | "on" => true,
-            "false" | "0" | "no" | "off" => false,
-            _ => return None,
-        }),
+        toml::Value::Boolean(_) => {
+            toml::Value::Boolean(match raw.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" | "on" => true,
+                "false" | "0" | "no" | "off" => false,
+                _ => return None,
+            })
+        }
         toml::Value::Float(_) => toml::Value::Float(raw.trim().parse().ok()?),
         _ => return None,
     })
@@ -312,14 +364,21 @@ mod tests {
     use super::Config;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn environment_overrides_typed_settings() {
         let c = Config::load_from(
             None,
-            &env(&[("ROLLCALL_RATE_LIMITS_ENABLED", "false"), ("ROLLCALL_SERVER_WORKERS", "4"), ("ROLLCALL_AUTH_API_KEY", "123")]),
+            &env(&[
+                ("ROLLCALL_RATE_LIMITS_ENABLED", "false"),
+                ("ROLLCALL_SERVER_WORKERS", "4"),
+                ("ROLLCALL_AUTH_API_KEY", "123"),
+            ]),
         )
         .unwrap();
         assert!(!c.rate_limits.enabled);
@@ -333,7 +392,8 @@ mod tests {
         assert!(e.contains("ROLLCALL_SERVER_NOPE"), "{e}");
         let e = Config::load_from(None, &env(&[("ROLLCALL_SERVER_WORKERS", "many")])).unwrap_err();
         assert!(e.contains("ROLLCALL_SERVER_WORKERS"), "{e}");
-        let e = Config::load_from(None, &env(&[("ROLLCALL_DATABASE_SYNCHRONOUS", "off")])).unwrap_err();
+        let e =
+            Config::load_from(None, &env(&[("ROLLCALL_DATABASE_SYNCHRONOUS", "off")])).unwrap_err();
         assert!(e.contains("database.synchronous"), "{e}");
     }
 

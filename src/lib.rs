@@ -27,6 +27,8 @@ pub struct App {
     pub request_id_prefix: String,
 }
 
+type BoxedHandler = Box<dyn Fn(&rouille::Request) -> rouille::Response + Send + Sync>;
+
 /// Tracks requests in flight so that shutdown can wait for them.
 struct Lifecycle {
     in_flight: AtomicUsize,
@@ -37,25 +39,37 @@ pub struct Server {
     app: Arc<OnceLock<App>>,
     lifecycle: Arc<Lifecycle>,
     addr: SocketAddr,
-    server: rouille::Server<Box<dyn Fn(&rouille::Request) -> rouille::Response + Send + Sync>>,
+    server: rouille::Server<BoxedHandler>,
 }
 
 impl Server {
     /// Opens the database (applying the schema), binds the listen address and builds the app.
     pub fn build(config: Config) -> Result<Server, String> {
-        let db = store::Db::open(&config.database.path, &config.database.synchronous, config.database.busy_timeout_ms)
-            .map_err(|e| e.developer_message)?;
+        let db = store::Db::open(
+            &config.database.path,
+            &config.database.synchronous,
+            config.database.busy_timeout_ms,
+        )
+        .map_err(|e| e.developer_message)?;
         let cell: Arc<OnceLock<App>> = Arc::new(OnceLock::new());
-        let lifecycle = Arc::new(Lifecycle { in_flight: AtomicUsize::new(0), stopping: AtomicBool::new(false) });
+        let lifecycle = Arc::new(Lifecycle {
+            in_flight: AtomicUsize::new(0),
+            stopping: AtomicBool::new(false),
+        });
         let handler_cell = cell.clone();
         let handler_life = lifecycle.clone();
-        let handler: Box<dyn Fn(&rouille::Request) -> rouille::Response + Send + Sync> = Box::new(move |req| {
+        let handler: BoxedHandler = Box::new(move |req| {
             handler_life.in_flight.fetch_add(1, Ordering::SeqCst);
             let response = match handler_cell.get() {
-                Some(app) if !handler_life.stopping.load(Ordering::SeqCst) => api::router::handle(app, req),
-                _ => rouille::Response::from_data("application/json", r#"{"detail": "The server is starting or stopping."}"#)
-                    .with_status_code(503)
-                    .with_additional_header("Connection", "close"),
+                Some(app) if !handler_life.stopping.load(Ordering::SeqCst) => {
+                    api::router::handle(app, req)
+                }
+                _ => rouille::Response::from_data(
+                    "application/json",
+                    r#"{"detail": "The server is starting or stopping."}"#,
+                )
+                .with_status_code(503)
+                .with_additional_header("Connection", "close"),
             };
             handler_life.in_flight.fetch_sub(1, Ordering::SeqCst);
             response
@@ -67,9 +81,21 @@ impl Server {
         let base_url = config.public_base_url(&addr.to_string());
         let auth = auth::Auth::new(&config, &db, &base_url).map_err(|e| e.developer_message)?;
         let prefix = auth::secrets::random_token(6);
-        let app = App { config, db, auth, router: api::router::Router::new(), base_url, request_id_prefix: prefix };
+        let app = App {
+            config,
+            db,
+            auth,
+            router: api::router::Router::new(),
+            base_url,
+            request_id_prefix: prefix,
+        };
         let _ = cell.set(app);
-        Ok(Server { app: cell, lifecycle, addr, server })
+        Ok(Server {
+            app: cell,
+            lifecycle,
+            addr,
+            server,
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {

@@ -93,7 +93,9 @@ fn parse(command: &Command, args: &[String]) -> HashMap<&'static str, String> {
                 Some(v) => v,
                 None => {
                     i += 1;
-                    args.get(i).cloned().unwrap_or_else(|| usage_error(&format!("{flag} needs a value")))
+                    args.get(i)
+                        .cloned()
+                        .unwrap_or_else(|| usage_error(&format!("{flag} needs a value")))
                 }
             };
             found.insert(*name, value);
@@ -103,7 +105,10 @@ fn parse(command: &Command, args: &[String]) -> HashMap<&'static str, String> {
             }
             found.insert(*name, String::new());
         } else {
-            usage_error(&format!("unknown argument '{arg}' for `rollcall {}`", command.name));
+            usage_error(&format!(
+                "unknown argument '{arg}' for `rollcall {}`",
+                command.name
+            ));
         }
         i += 1;
     }
@@ -116,7 +121,8 @@ fn parse(command: &Command, args: &[String]) -> HashMap<&'static str, String> {
 }
 
 fn load_config(args: &HashMap<&str, String>) -> Config {
-    let mut config = Config::load(args.get("--config").map(PathBuf::from).as_deref()).unwrap_or_else(|e| usage_error(&e));
+    let mut config = Config::load(args.get("--config").map(PathBuf::from).as_deref())
+        .unwrap_or_else(|e| usage_error(&e));
     if let Some(db) = args.get("--db") {
         config.database.path = PathBuf::from(db);
     }
@@ -127,8 +133,12 @@ fn load_config(args: &HashMap<&str, String>) -> Config {
 }
 
 fn open_db(config: &Config) -> Db {
-    Db::open(&config.database.path, &config.database.synchronous, config.database.busy_timeout_ms)
-        .unwrap_or_else(|e| fail(&e.developer_message))
+    Db::open(
+        &config.database.path,
+        &config.database.synchronous,
+        config.database.busy_timeout_ms,
+    )
+    .unwrap_or_else(|e| fail(&e.developer_message))
 }
 
 fn main() {
@@ -146,7 +156,10 @@ fn main() {
         Some(first) if first.starts_with("--") => ("serve", &argv[..]),
         Some(first) => (first, &argv[1..]),
     };
-    let command = COMMANDS.iter().find(|c| c.name == name).unwrap_or_else(|| usage_error(&format!("unknown command '{name}'")));
+    let command = COMMANDS
+        .iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| usage_error(&format!("unknown command '{name}'")));
     let args = parse(command, rest);
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     match name {
@@ -165,7 +178,10 @@ fn print_credentials(c: &bootstrap::Credentials, json: bool) {
             serde_json::json!({"username": c.username, "password": c.password, "client_id": c.client_id, "client_secret": c.client_secret})
         );
     } else {
-        println!("username: {}\npassword: {}\nclient_id: {}\nclient_secret: {}", c.username, c.password, c.client_id, c.client_secret);
+        println!(
+            "username: {}\npassword: {}\nclient_id: {}\nclient_secret: {}",
+            c.username, c.password, c.client_id, c.client_secret
+        );
     }
 }
 
@@ -174,9 +190,11 @@ fn serve(args: &HashMap<&str, String>) {
     let server = Server::build(config).unwrap_or_else(|e| fail(&e));
     let app = server.app();
     let addr = server.addr();
-    let first_start = !bootstrap::is_initialised(&app.db).unwrap_or_else(|e| fail(&e.developer_message));
+    let first_start =
+        !bootstrap::is_initialised(&app.db).unwrap_or_else(|e| fail(&e.developer_message));
     if first_start {
-        let creds = bootstrap::initialise(&app.db, &app.auth.passwords).unwrap_or_else(|e| fail(&e.developer_message));
+        let creds = bootstrap::initialise(&app.db, &app.auth.passwords)
+            .unwrap_or_else(|e| fail(&e.developer_message));
         println!("First start: created a superuser and an OAuth client. These secrets are shown only once (stored hashed):");
         print_credentials(&creds, false);
         println!(
@@ -193,10 +211,14 @@ fn serve(args: &HashMap<&str, String>) {
     }
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(signal, stop.clone()).unwrap_or_else(|e| fail(&format!("cannot handle signals: {e}")));
+        signal_hook::flag::register(signal, stop.clone())
+            .unwrap_or_else(|e| fail(&format!("cannot handle signals: {e}")));
     }
     println!("listening on http://{addr}");
-    log::info!("listening on http://{addr} (database {})", app.db.path().display());
+    log::info!(
+        "listening on http://{addr} (database {})",
+        app.db.path().display()
+    );
     server.run_until(stop);
 }
 
@@ -246,7 +268,9 @@ fn create_client(args: &HashMap<&str, String>) {
     let config = load_config(args);
     let db = open_db(&config);
     let client = db
-        .write(|c| auth::clients::create(c, &args["--name"], &args["--user"], Timestamp::now().unix()))
+        .write(|c| {
+            auth::clients::create(c, &args["--name"], &args["--user"], Timestamp::now().unix())
+        })
         .unwrap_or_else(|e| fail(&e.developer_message));
     if args.contains_key("--json") {
         println!(
@@ -254,6 +278,9 @@ fn create_client(args: &HashMap<&str, String>) {
             serde_json::json!({"client_id": client.record.client_id, "client_secret": client.client_secret, "name": client.record.name, "user": client.record.username})
         );
     } else {
-        println!("client_id: {}\nclient_secret: {}", client.record.client_id, client.client_secret);
+        println!(
+            "client_id: {}\nclient_secret: {}",
+            client.record.client_id, client.client_secret
+        );
     }
 }

@@ -11,23 +11,50 @@ use rouille::Response;
 use serde_json::{json, Value};
 
 pub fn routes() -> Vec<Route> {
-    let doc = |summary, response| Doc { summary, tag: "catalog", auth: false, request: None, status: 200, response: Some(response), query: &[] };
+    let doc = |summary, response| Doc {
+        summary,
+        tag: "catalog",
+        auth: false,
+        request: None,
+        status: 200,
+        response: Some(response),
+        query: &[],
+    };
     vec![
-        Route { method: "GET", path: "/api/courses/v1/courses/", dialect: Dialect::Drf, handler: get_courses,
-            doc: Doc { query: &[("page", "1-based page number"), ("page_size", "items per page (default 10, max 100)")], ..doc("List published courses", "PublicCoursePage") } },
-        Route { method: "GET", path: "/api/courses/v1/courses/{course_key}", dialect: Dialect::Drf, handler: get_course,
-            doc: doc("Get one published course", "PublicCourse") },
+        Route {
+            method: "GET",
+            path: "/api/courses/v1/courses/",
+            dialect: Dialect::Drf,
+            handler: get_courses,
+            doc: Doc {
+                query: &[
+                    ("page", "1-based page number"),
+                    ("page_size", "items per page (default 10, max 100)"),
+                ],
+                ..doc("List published courses", "PublicCoursePage")
+            },
+        },
+        Route {
+            method: "GET",
+            path: "/api/courses/v1/courses/{course_key}",
+            dialect: Dialect::Drf,
+            handler: get_course,
+            doc: doc("Get one published course", "PublicCourse"),
+        },
     ]
 }
 
 fn iso(t: Option<i64>) -> Value {
-    t.map(|t| json!(Timestamp::from_unix(t).to_iso())).unwrap_or(Value::Null)
+    t.map(|t| json!(Timestamp::from_unix(t).to_iso()))
+        .unwrap_or(Value::Null)
 }
 
 fn course_json(c: &Course) -> Value {
     let r = &c.record;
     let key = CourseKey::parse(&r.course_key).ok();
-    let price = Currency::parse(&r.currency).map(|cur| Money::from_minor(r.price_minor, cur).amount_string()).unwrap_or_default();
+    let price = Currency::parse(&r.currency)
+        .map(|cur| Money::from_minor(r.price_minor, cur).amount_string())
+        .unwrap_or_default();
     json!({
         "id": r.course_key,
         "course_id": r.course_key,
@@ -53,7 +80,10 @@ fn course_json(c: &Course) -> Value {
 
 fn get_courses(ctx: &mut Ctx) -> Result<Response, Error> {
     let page = Page::from_query(ctx, 10, 100)?;
-    let (total, courses) = ctx.app.db.snapshot(|c| catalog::list(c, true, page.offset(), page.size))?;
+    let (total, courses) = ctx
+        .app
+        .db
+        .snapshot(|c| catalog::list(c, true, page.offset(), page.size))?;
     let flat = page.body(ctx, total, courses.iter().map(course_json).collect())?;
     // Open edX's course list uses NamespacedPageNumberPagination.
     Ok(ok(json!({
@@ -65,7 +95,13 @@ fn get_courses(ctx: &mut Ctx) -> Result<Response, Error> {
 fn get_course(ctx: &mut Ctx) -> Result<Response, Error> {
     let not_found = || Error::not_found("Not found.");
     let key = CourseKey::parse(ctx.param("course_key")).map_err(|_| not_found())?;
-    let course = ctx.app.db.read(|c| catalog::course(c, &key)).map_err(|e| if e.status() == 404 { not_found() } else { e })?;
+    let course = ctx.app.db.read(|c| catalog::course(c, &key)).map_err(|e| {
+        if e.status() == 404 {
+            not_found()
+        } else {
+            e
+        }
+    })?;
     if !course.record.published {
         return Err(not_found());
     }

@@ -10,10 +10,30 @@ use rouille::Response;
 use serde_json::{json, Map, Value};
 
 pub fn routes() -> Vec<Route> {
-    let doc = |summary, response| Doc { summary, tag: "docs", auth: false, request: None, status: 200, response: Some(response), query: &[] };
+    let doc = |summary, response| Doc {
+        summary,
+        tag: "docs",
+        auth: false,
+        request: None,
+        status: 200,
+        response: Some(response),
+        query: &[],
+    };
     vec![
-        Route { method: "GET", path: "/api-docs/openapi.json", dialect: Dialect::Drf, handler: get_openapi, doc: doc("This OpenAPI 3.1 document", "OpenApiDocument") },
-        Route { method: "GET", path: "/api-docs/", dialect: Dialect::Drf, handler: get_docs_page, doc: doc("Readable API documentation", "Html") },
+        Route {
+            method: "GET",
+            path: "/api-docs/openapi.json",
+            dialect: Dialect::Drf,
+            handler: get_openapi,
+            doc: doc("This OpenAPI 3.1 document", "OpenApiDocument"),
+        },
+        Route {
+            method: "GET",
+            path: "/api-docs/",
+            dialect: Dialect::Drf,
+            handler: get_docs_page,
+            doc: doc("Readable API documentation", "Html"),
+        },
     ]
 }
 
@@ -36,13 +56,15 @@ fn form_request(name: &str) -> bool {
 fn operation(route: &Route) -> Value {
     let d = &route.doc;
     let schema_ref = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
-    let error = |description: &str| {
-        json!({"description": description, "content": {"application/json": {"schema": schema_ref(error_schema(route.dialect))}}})
-    };
+    let error = |description: &str| json!({"description": description, "content": {"application/json": {"schema": schema_ref(error_schema(route.dialect))}}});
     let mut responses = Map::new();
     let success = match d.response {
-        Some("Html") => json!({"description": "OK", "content": {"text/html": {"schema": {"type": "string"}}}}),
-        Some(name) => json!({"description": "OK", "content": {"application/json": {"schema": schema_ref(name)}}}),
+        Some("Html") => {
+            json!({"description": "OK", "content": {"text/html": {"schema": {"type": "string"}}}})
+        }
+        Some(name) => {
+            json!({"description": "OK", "content": {"application/json": {"schema": schema_ref(name)}}})
+        }
         None => json!({"description": "Done; no body"}),
     };
     responses.insert(d.status.to_string(), success);
@@ -101,7 +123,9 @@ fn operation(route: &Route) -> Value {
 pub fn document(base_url: &str) -> Value {
     let mut paths: Map<String, Value> = Map::new();
     for route in router::routes() {
-        let item = paths.entry(route.path.to_owned()).or_insert_with(|| json!({}));
+        let item = paths
+            .entry(route.path.to_owned())
+            .or_insert_with(|| json!({}));
         item[route.method.to_lowercase()] = operation(&route);
     }
     json!({
@@ -127,11 +151,14 @@ fn schemas() -> Value {
     let s = |t: &str| json!({"type": t});
     let ns = |t: &str| json!({"type": [t, "null"]});
     let date = json!({"type": ["string", "null"], "format": "date-time"});
-    let money = json!({"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?$", "examples": ["299.00"]});
+    let money =
+        json!({"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?$", "examples": ["299.00"]});
     let r = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
-    let page = |item: &str| json!({"type": "object", "required": ["count", "num_pages", "results"], "properties": {
+    let page = |item: &str| {
+        json!({"type": "object", "required": ["count", "num_pages", "results"], "properties": {
         "count": s("integer"), "num_pages": s("integer"), "current_page": s("integer"), "start": s("integer"),
-        "next": ns("string"), "previous": ns("string"), "results": {"type": "array", "items": r(item)}}});
+        "next": ns("string"), "previous": ns("string"), "results": {"type": "array", "items": r(item)}}})
+    };
     let mode = json!({"type": "object", "required": ["slug"], "properties": {
         "slug": s("string"), "name": s("string"), "min_price": money, "currency": s("string"),
         "expiration_datetime": date, "description": ns("string"), "sku": ns("string")}});
@@ -148,10 +175,12 @@ fn schemas() -> Value {
         "first_name": s("string"), "last_name": s("string"), "is_staff": s("boolean"), "is_superuser": s("boolean"),
         "is_active": s("boolean"), "date_joined": date, "last_login": date});
     let mut user_input = json!({"type": "object", "required": ["username", "email"], "properties": user_props.clone()});
-    user_input["properties"]["password"] = json!({"type": "string", "writeOnly": true, "minLength": 8});
+    user_input["properties"]["password"] =
+        json!({"type": "string", "writeOnly": true, "minLength": 8});
     let client = json!({"type": "object", "properties": {"client_id": s("string"), "name": s("string"), "user": s("string"), "created": date}});
     let mut client_created = client.clone();
-    client_created["properties"]["client_secret"] = json!({"type": "string", "description": "Shown once"});
+    client_created["properties"]["client_secret"] =
+        json!({"type": "string", "description": "Shown once"});
     json!({
         "V2Error": {"type": "object", "required": ["error_code", "developer_message", "user_message", "status_code"], "properties": {
             "error_code": s("string"), "developer_message": s("string"), "user_message": s("string"), "status_code": s("integer"),
@@ -192,7 +221,10 @@ fn schemas() -> Value {
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 fn get_docs_page(ctx: &mut Ctx) -> Result<Response, Error> {
@@ -219,7 +251,11 @@ fn get_docs_page(ctx: &mut Ctx) -> Result<Response, Error> {
         }
     }
     html.push_str("<h2>Schemas</h2>");
-    for (name, schema) in doc["components"]["schemas"].as_object().into_iter().flatten() {
+    for (name, schema) in doc["components"]["schemas"]
+        .as_object()
+        .into_iter()
+        .flatten()
+    {
         html.push_str(&format!(
             "<details id=\"{0}\"><summary><code>{0}</code></summary><pre>{1}</pre></details>",
             escape(name),

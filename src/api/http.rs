@@ -14,18 +14,28 @@ use std::io::Read;
 pub struct Ctx<'a> {
     pub app: &'a App,
     pub req: &'a Request,
-    pub params: Vec<(&'static str, String)>,
+    pub params: super::router::Params,
     pub now: Timestamp,
     principal: Option<Result<Option<Principal>, Error>>,
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(app: &'a App, req: &'a Request, params: Vec<(&'static str, String)>) -> Ctx<'a> {
-        Ctx { app, req, params, now: Timestamp::now(), principal: None }
+    pub fn new(app: &'a App, req: &'a Request, params: super::router::Params) -> Ctx<'a> {
+        Ctx {
+            app,
+            req,
+            params,
+            now: Timestamp::now(),
+            principal: None,
+        }
     }
 
     pub fn param(&self, name: &str) -> &str {
-        self.params.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str()).unwrap_or("")
+        self.params
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
     }
 
     /// The caller's address, for rate limits and logs.
@@ -44,7 +54,12 @@ impl<'a> Ctx<'a> {
                 csrf_header: self.req.header("X-CSRFToken"),
                 unsafe_method: !matches!(self.req.method(), "GET" | "HEAD" | "OPTIONS"),
             };
-            self.principal = Some(auth::principal::authenticate(&self.app.auth, &self.app.db, &creds, self.now.unix()));
+            self.principal = Some(auth::principal::authenticate(
+                &self.app.auth,
+                &self.app.db,
+                &creds,
+                self.now.unix(),
+            ));
         }
         match self.principal.as_ref() {
             Some(Ok(p)) => Ok(p.as_ref()),
@@ -63,7 +78,10 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn query_param(&self, name: &str) -> Option<String> {
-        self.query().into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+        self.query()
+            .into_iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
     }
 
     /// The body as JSON, after the size limit and a content-type check.
@@ -72,7 +90,9 @@ impl<'a> Ctx<'a> {
         if !is_json(content_type) {
             return Err(Error::new(
                 ErrorKind::UnsupportedMediaType,
-                format!("Unsupported media type \"{content_type}\" in request; send application/json."),
+                format!(
+                    "Unsupported media type \"{content_type}\" in request; send application/json."
+                ),
             ));
         }
         let body = read_body(self.req, self.app.config.server.max_body_bytes)?;
@@ -85,14 +105,26 @@ impl<'a> Ctx<'a> {
         let body = read_body(self.req, self.app.config.server.max_body_bytes)?;
         if is_json(content_type) {
             let value = parse_json(&body)?;
-            let object = value.as_object().ok_or_else(|| Error::new(ErrorKind::MalformedJson, "The JSON body must be an object."))?;
+            let object = value.as_object().ok_or_else(|| {
+                Error::new(ErrorKind::MalformedJson, "The JSON body must be an object.")
+            })?;
             return Ok(object
                 .iter()
-                .map(|(k, v)| (k.clone(), v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string())))
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        v.as_str()
+                            .map(str::to_owned)
+                            .unwrap_or_else(|| v.to_string()),
+                    )
+                })
                 .collect());
         }
-        if content_type.is_empty() || media_type(content_type) == "application/x-www-form-urlencoded" {
-            let text = String::from_utf8(body).map_err(|_| Error::validation("The form body is not UTF-8."))?;
+        if content_type.is_empty()
+            || media_type(content_type) == "application/x-www-form-urlencoded"
+        {
+            let text = String::from_utf8(body)
+                .map_err(|_| Error::validation("The form body is not UTF-8."))?;
             return Ok(parse_urlencoded(&text));
         }
         Err(Error::new(
@@ -103,7 +135,12 @@ impl<'a> Ctx<'a> {
 }
 
 fn media_type(content_type: &str) -> String {
-    content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
 }
 
 /// `application/json` and the `+json` family (merge-patch+json).
@@ -113,19 +150,30 @@ fn is_json(content_type: &str) -> bool {
 }
 
 pub fn parse_json(body: &[u8]) -> Result<Value, Error> {
-    serde_json::from_slice(body).map_err(|e| Error::new(ErrorKind::MalformedJson, format!("Malformed JSON: {e}")))
+    serde_json::from_slice(body)
+        .map_err(|e| Error::new(ErrorKind::MalformedJson, format!("Malformed JSON: {e}")))
 }
 
 /// Reads at most `limit` bytes; more is a 413 (checked against Content-Length first, so a
 /// large upload is refused before it is read).
 pub fn read_body(req: &Request, limit: usize) -> Result<Vec<u8>, Error> {
-    let too_large = || Error::new(ErrorKind::PayloadTooLarge, format!("The request body is larger than {limit} bytes."));
-    if let Some(length) = req.header("Content-Length").and_then(|v| v.trim().parse::<usize>().ok()) {
+    let too_large = || {
+        Error::new(
+            ErrorKind::PayloadTooLarge,
+            format!("The request body is larger than {limit} bytes."),
+        )
+    };
+    if let Some(length) = req
+        .header("Content-Length")
+        .and_then(|v| v.trim().parse::<usize>().ok())
+    {
         if length > limit {
             return Err(too_large());
         }
     }
-    let Some(data) = req.data() else { return Ok(Vec::new()) };
+    let Some(data) = req.data() else {
+        return Ok(Vec::new());
+    };
     let mut body = Vec::new();
     data.take(limit as u64 + 1)
         .read_to_end(&mut body)
@@ -137,7 +185,9 @@ pub fn read_body(req: &Request, limit: usize) -> Result<Vec<u8>, Error> {
 }
 
 fn session_cookie(req: &Request) -> Option<String> {
-    rouille::input::cookies(req).find(|(name, _)| *name == auth::sessions::COOKIE_NAME).map(|(_, v)| v.to_owned())
+    rouille::input::cookies(req)
+        .find(|(name, _)| *name == auth::sessions::COOKIE_NAME)
+        .map(|(_, v)| v.to_owned())
 }
 
 /// `a=1&b=x+y%21` → pairs, `+` as space (HTML forms and query strings).
@@ -160,7 +210,9 @@ pub fn percent_decode(text: &str, plus_is_space: bool) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
                 match hex {
                     Some(b) => {
                         out.push(b);
@@ -205,14 +257,18 @@ impl Page {
         let read = |name: &str, default: i64| -> Result<i64, Error> {
             match ctx.query_param(name) {
                 None => Ok(default),
-                Some(v) => v
-                    .parse::<i64>()
-                    .ok()
-                    .filter(|n| *n >= 1)
-                    .ok_or_else(|| Error::field(name, format!("{name} must be a positive whole number, not '{v}'."))),
+                Some(v) => v.parse::<i64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                    Error::field(
+                        name,
+                        format!("{name} must be a positive whole number, not '{v}'."),
+                    )
+                }),
             }
         };
-        Ok(Page { number: read("page", 1)?, size: read("page_size", default_size)?.min(max) })
+        Ok(Page {
+            number: read("page", 1)?,
+            size: read("page_size", default_size)?.min(max),
+        })
     }
 
     pub fn offset(&self) -> i64 {
@@ -225,7 +281,14 @@ impl Page {
         if self.number > num_pages {
             return Err(Error::not_found("Invalid page.").with_code("INVALID_PAGE"));
         }
-        let link = |n: i64| Value::String(format!("{}{}?page={n}&page_size={}", ctx.app.base_url, ctx.req.url(), self.size));
+        let link = |n: i64| {
+            Value::String(format!(
+                "{}{}?page={n}&page_size={}",
+                ctx.app.base_url,
+                ctx.req.url(),
+                self.size
+            ))
+        };
         Ok(serde_json::json!({
             "count": total,
             "num_pages": num_pages,
@@ -261,8 +324,13 @@ pub struct Fields<'v> {
 
 impl<'v> Fields<'v> {
     pub fn of(value: &'v Value) -> Result<Fields<'v>, Error> {
-        let object = value.as_object().ok_or_else(|| Error::validation("The JSON body must be an object."))?;
-        Ok(Fields { object, errors: Error::validation("Some fields are invalid.") })
+        let object = value
+            .as_object()
+            .ok_or_else(|| Error::validation("The JSON body must be an object."))?;
+        Ok(Fields {
+            object,
+            errors: Error::validation("Some fields are invalid."),
+        })
     }
 
     pub fn has(&self, name: &str) -> bool {
@@ -278,11 +346,17 @@ impl<'v> Fields<'v> {
     }
 
     pub fn fail(&mut self, name: &str, message: &str) {
-        self.errors.field_errors.insert(name.to_owned(), message.to_owned());
+        self.errors
+            .field_errors
+            .insert(name.to_owned(), message.to_owned());
     }
 
     /// Parses a present field with `parse`; `Some(None)` for an explicit null.
-    pub fn get<T>(&mut self, name: &str, parse: impl FnOnce(&Value) -> Result<T, String>) -> Option<Option<T>> {
+    pub fn get<T>(
+        &mut self,
+        name: &str,
+        parse: impl FnOnce(&Value) -> Result<T, String>,
+    ) -> Option<Option<T>> {
         match self.object.get(name)? {
             Value::Null => Some(None),
             v => match parse(v) {
@@ -296,7 +370,11 @@ impl<'v> Fields<'v> {
     }
 
     /// A present field that may not be null.
-    pub fn required_value<T>(&mut self, name: &str, parse: impl FnOnce(&Value) -> Result<T, String>) -> Option<T> {
+    pub fn required_value<T>(
+        &mut self,
+        name: &str,
+        parse: impl FnOnce(&Value) -> Result<T, String>,
+    ) -> Option<T> {
         match self.get(name, parse) {
             Some(Some(v)) => Some(v),
             Some(None) => {
@@ -307,7 +385,11 @@ impl<'v> Fields<'v> {
         }
     }
 
-    pub fn required<T>(&mut self, name: &str, parse: impl FnOnce(&Value) -> Result<T, String>) -> Option<T> {
+    pub fn required<T>(
+        &mut self,
+        name: &str,
+        parse: impl FnOnce(&Value) -> Result<T, String>,
+    ) -> Option<T> {
         if !self.has(name) {
             self.fail(name, &format!("{name} is required."));
             return None;
@@ -321,7 +403,11 @@ impl<'v> Fields<'v> {
             return Ok(());
         }
         let mut error = self.errors;
-        let summary: Vec<String> = error.field_errors.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+        let summary: Vec<String> = error
+            .field_errors
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect();
         error.developer_message = summary.join(" ");
         error.user_message = error.developer_message.clone();
         Err(error)
@@ -329,15 +415,19 @@ impl<'v> Fields<'v> {
 }
 
 pub fn as_string(v: &Value) -> Result<String, String> {
-    v.as_str().map(str::to_owned).ok_or_else(|| "must be a string".to_owned())
+    v.as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| "must be a string".to_owned())
 }
 
 pub fn as_bool(v: &Value) -> Result<bool, String> {
-    v.as_bool().ok_or_else(|| "must be true or false".to_owned())
+    v.as_bool()
+        .ok_or_else(|| "must be true or false".to_owned())
 }
 
 pub fn as_int(v: &Value) -> Result<i64, String> {
-    v.as_i64().ok_or_else(|| "must be a whole number".to_owned())
+    v.as_i64()
+        .ok_or_else(|| "must be a whole number".to_owned())
 }
 
 pub fn as_timestamp(v: &Value) -> Result<Timestamp, String> {

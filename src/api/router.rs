@@ -14,6 +14,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 pub type Handler = fn(&mut Ctx) -> Result<Response, Error>;
+/// Path parameters by name, percent-decoded.
+pub type Params = Vec<(&'static str, String)>;
 
 /// How a route is documented in the OpenAPI document.
 #[derive(Debug, Clone, Copy)]
@@ -72,10 +74,12 @@ impl Router {
             .into_iter()
             .map(|route| {
                 let segments = split(route.path)
-                    .map(|s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                        Some(name) => Segment::Param(name),
-                        None => Segment::Literal(s),
-                    })
+                    .map(
+                        |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                            Some(name) => Segment::Param(name),
+                            None => Segment::Literal(s),
+                        },
+                    )
                     .collect();
                 (segments, route)
             })
@@ -85,7 +89,7 @@ impl Router {
 
     /// The route for this method and path with its parameters; or the methods the path
     /// does allow (empty: no such path).
-    fn find(&self, method: &str, raw_path: &str) -> Result<(&Route, Vec<(&'static str, String)>), Vec<&'static str>> {
+    fn find(&self, method: &str, raw_path: &str) -> Result<(&Route, Params), Vec<&'static str>> {
         let parts: Vec<&str> = split(raw_path).collect();
         let mut allowed = Vec::new();
         for (segments, route) in &self.routes {
@@ -95,15 +99,18 @@ impl Router {
                 continue;
             }
             let mut params = Vec::new();
-            let matched = segments.iter().zip(&parts).all(|(segment, part)| match segment {
-                Segment::Literal(l) => l == part,
-                Segment::Param(name) => {
-                    let value = super::http::percent_decode(part, false);
-                    let ok = !value.is_empty();
-                    params.push((*name, value));
-                    ok
-                }
-            });
+            let matched = segments
+                .iter()
+                .zip(&parts)
+                .all(|(segment, part)| match segment {
+                    Segment::Literal(l) => l == part,
+                    Segment::Param(name) => {
+                        let value = super::http::percent_decode(part, false);
+                        let ok = !value.is_empty();
+                        params.push((*name, value));
+                        ok
+                    }
+                });
             if !matched {
                 continue;
             }
@@ -137,14 +144,24 @@ static REQUEST_COUNTER: AtomicU64 = AtomicU64::new(0);
 /// A caller's `X-Request-Id` if it is short and printable; otherwise one of ours.
 fn request_id(req: &Request, prefix: &str) -> String {
     match req.header("X-Request-Id") {
-        Some(id) if !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_graphic()) => id.to_owned(),
-        _ => format!("{prefix}-{}", REQUEST_COUNTER.fetch_add(1, Ordering::Relaxed)),
+        Some(id)
+            if !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
+            id.to_owned()
+        }
+        _ => format!(
+            "{prefix}-{}",
+            REQUEST_COUNTER.fetch_add(1, Ordering::Relaxed)
+        ),
     }
 }
 
 /// Runs a handler; an error or a panic becomes a response in `dialect`. The error comes
 /// back too, for the log.
-fn guarded(dialect: Dialect, handler: impl FnOnce() -> Result<Response, Error>) -> (Response, Option<Error>) {
+fn guarded(
+    dialect: Dialect,
+    handler: impl FnOnce() -> Result<Response, Error>,
+) -> (Response, Option<Error>) {
     match catch_unwind(AssertUnwindSafe(handler)) {
         Ok(Ok(response)) => (response, None),
         Ok(Err(error)) => (render(dialect, &error), Some(error)),
@@ -165,14 +182,15 @@ pub fn handle(app: &App, req: &Request) -> Response {
     let id = request_id(req, &app.request_id_prefix);
     let raw_path = req.raw_url().split('?').next().unwrap_or("/").to_owned();
     let (response, error) = match app.router.find(req.method(), &raw_path) {
-        Ok((route, params)) => {
-            guarded(route.dialect, || {
-                let mut ctx = Ctx::new(app, req, params);
-                (route.handler)(&mut ctx)
-            })
-        }
+        Ok((route, params)) => guarded(route.dialect, || {
+            let mut ctx = Ctx::new(app, req, params);
+            (route.handler)(&mut ctx)
+        }),
         Err(allowed) if allowed.is_empty() => {
-            let error = Error::new(ErrorKind::RouteNotFound, format!("No route matches {raw_path}."));
+            let error = Error::new(
+                ErrorKind::RouteNotFound,
+                format!("No route matches {raw_path}."),
+            );
             (render(dialect_for_path(&raw_path), &error), None)
         }
         Err(mut allowed) => {
@@ -183,7 +201,8 @@ pub fn handle(app: &App, req: &Request) -> Response {
                 ErrorKind::MethodNotAllowed,
                 format!("Method \"{}\" not allowed.", req.method()),
             );
-            let response = render(dialect_for_path(&raw_path), &error).with_additional_header("Allow", allowed.join(", "));
+            let response = render(dialect_for_path(&raw_path), &error)
+                .with_additional_header("Allow", allowed.join(", "));
             (response, None)
         }
     };
@@ -214,7 +233,12 @@ mod tests {
         assert_eq!(response.status_code, 500);
         assert!(error.unwrap().developer_message.contains("boom"));
         let mut body = String::new();
-        response.data.into_reader_and_size().0.read_to_string(&mut body).unwrap();
+        response
+            .data
+            .into_reader_and_size()
+            .0
+            .read_to_string(&mut body)
+            .unwrap();
         let body: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(body["error_code"], "INTERNAL_ERROR");
         assert!(!body.to_string().contains("boom"));
@@ -223,7 +247,10 @@ mod tests {
     #[test]
     fn finds_routes_with_parameters_and_reports_allowed_methods() {
         let router = Router::new();
-        let (route, params) = router.find("GET", "/api/admin/v1/courses/course-v1:A+B+C").ok().unwrap();
+        let (route, params) = router
+            .find("GET", "/api/admin/v1/courses/course-v1:A+B+C")
+            .ok()
+            .unwrap();
         assert_eq!(route.path, "/api/admin/v1/courses/{course_key}");
         assert_eq!(params, vec![("course_key", "course-v1:A+B+C".to_string())]);
         let allowed = router.find("PUT", "/api/admin/v1/courses").err().unwrap();

@@ -13,7 +13,15 @@ pub fn routes() -> Vec<Route> {
         path: "/health",
         dialect: Dialect::Drf,
         handler: get_health,
-        doc: Doc { summary: "Health check (200 when the database answers)", tag: "system", auth: false, request: None, status: 200, response: Some("Health"), query: &[] },
+        doc: Doc {
+            summary: "Health check (200 when the database answers)",
+            tag: "system",
+            auth: false,
+            request: None,
+            status: 200,
+            response: Some("Health"),
+            query: &[],
+        },
     }]
 }
 
@@ -21,6 +29,9 @@ fn get_health(ctx: &mut Ctx) -> Result<Response, Error> {
     if ctx.app.db.is_reachable() {
         Ok(json(200, &json!({"status": "ok", "database": "ok"})))
     } else {
-        Ok(json(503, &json!({"status": "unavailable", "database": "unreachable"})))
+        Ok(json(
+            503,
+            &json!({"status": "unavailable", "database": "unreachable"}),
+        ))
     }
 }

@@ -14,7 +14,10 @@ impl Username {
                 "Username must be between 2 and 150 characters long; '{raw}' is not."
             )));
         }
-        if !raw.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '@' | '+' | '-')) {
+        if !raw
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '@' | '+' | '-'))
+        {
             return Err(ParseError(format!(
                 "Usernames can only contain letters, numbers, and the characters _ . @ + -; '{raw}' has others."
             )));

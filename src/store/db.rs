@@ -26,7 +26,11 @@ thread_local! {
 impl Db {
     /// Opens (creating if needed) the database and brings its schema up to date.
     pub fn open(path: &Path, synchronous: &str, busy_timeout_ms: u64) -> Result<Db, Error> {
-        let db = Db { path: path.to_owned(), synchronous: synchronous.to_owned(), busy_timeout_ms };
+        let db = Db {
+            path: path.to_owned(),
+            synchronous: synchronous.to_owned(),
+            busy_timeout_ms,
+        };
         let conn = db.connect()?;
         let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if found > SCHEMA_VERSION {
@@ -35,8 +39,10 @@ impl Db {
                 path.display()
             )));
         }
-        conn.execute_batch(&format!("BEGIN IMMEDIATE; {SCHEMA}; PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"))
-            .map_err(|e| Error::internal(format!("applying schema.sql to {}: {e}", path.display())))?;
+        conn.execute_batch(&format!(
+            "BEGIN IMMEDIATE; {SCHEMA}; PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+        ))
+        .map_err(|e| Error::internal(format!("applying schema.sql to {}: {e}", path.display())))?;
         Ok(db)
     }
 
@@ -45,13 +51,19 @@ impl Db {
     }
 
     fn connect(&self) -> Result<Connection, Error> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(&self.path, flags)
-            .map_err(|e| Error::internal(format!("opening database {}: {e}", self.path.display())))?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&self.path, flags).map_err(|e| {
+            Error::internal(format!("opening database {}: {e}", self.path.display()))
+        })?;
         conn.busy_timeout(std::time::Duration::from_millis(self.busy_timeout_ms))?;
         let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(Error::internal(format!("database {} refused WAL mode ({mode})", self.path.display())));
+            return Err(Error::internal(format!(
+                "database {} refused WAL mode ({mode})",
+                self.path.display()
+            )));
         }
         conn.execute_batch(&format!(
             "PRAGMA foreign_keys = ON; PRAGMA synchronous = {}; PRAGMA temp_store = MEMORY;",
@@ -64,10 +76,15 @@ impl Db {
     /// Runs `f` on this thread's connection. The connection is taken out while in use, so
     /// a nested call opens a second one instead of failing, and a panic inside `f` drops it
     /// (rolling back anything open) rather than leaving it half-used.
-    fn with_connection<T>(&self, f: impl FnOnce(&Connection) -> Result<T, Error>) -> Result<T, Error> {
+    fn with_connection<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, Error>,
+    ) -> Result<T, Error> {
         let taken = CONNECTIONS.with(|c| {
             let mut list = c.borrow_mut();
-            list.iter().position(|(p, _)| p == &self.path).map(|i| list.swap_remove(i).1)
+            list.iter()
+                .position(|(p, _)| p == &self.path)
+                .map(|i| list.swap_remove(i).1)
         });
         let conn = match taken {
             Some(conn) => conn,
@@ -99,7 +116,10 @@ impl Db {
     /// concurrency); committed only when `f` succeeds.
     pub fn write<T>(&self, f: impl FnOnce(&Connection) -> Result<T, Error>) -> Result<T, Error> {
         self.with_connection(|conn| {
-            let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
+            let tx = rusqlite::Transaction::new_unchecked(
+                conn,
+                rusqlite::TransactionBehavior::Immediate,
+            )?;
             let value = f(&tx)?;
             tx.commit()?;
             Ok(value)
@@ -107,7 +127,8 @@ impl Db {
     }
 
     pub fn is_reachable(&self) -> bool {
-        self.read(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?)).is_ok()
+        self.read(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
+            .is_ok()
     }
 }
 

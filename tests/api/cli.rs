@@ -1,0 +1,257 @@
+//! The `rollcall` command line: first-start bootstrap, `init`, `create-user`,
+//! `create-client`, `--help`, argument and configuration errors.
+
+use crate::helpers::{binary, TempDir, TestApp};
+use serde_json::Value;
+
+#[test]
+fn first_start_prints_working_credentials_once() {
+    let app = TestApp::spawn();
+    assert!(
+        app.banner
+            .iter()
+            .any(|l| l.contains("curl -s -X POST") && l.contains("/oauth2/access_token")),
+        "{:?}",
+        app.banner
+    );
+    assert_eq!(app.username, "admin");
+    assert!(app.password.len() >= 16 && !app.client_secret.is_empty());
+    // The printed credentials work: a token from the client, and a password login.
+    let token = app.token_for(&app.client_id, &app.client_secret, "jwt");
+    assert_eq!(token.status, 200, "{}", token.text);
+    let login = app.post_form(
+        "/login",
+        &[("username", &app.username), ("password", &app.password)],
+    );
+    assert_eq!(login.status, 200, "{}", login.text);
+    // Secrets are stored only hashed.
+    let conn = app.sqlite();
+    let stored: String = conn
+        .query_row(
+            "SELECT password_hash FROM users WHERE username = 'admin'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(stored.starts_with("$argon2id$") && !stored.contains(&app.password));
+    let secret: String = conn
+        .query_row("SELECT secret_hash FROM oauth_clients", [], |r| r.get(0))
+        .unwrap();
+    assert_ne!(secret, app.client_secret);
+    // A second start on the same database prints no credentials.
+    let dir = app.stop();
+    let again = TestApp::spawn_in(dir, &[], &[]);
+    assert!(
+        again.banner.iter().all(|l| !l.contains("password")),
+        "{:?}",
+        again.banner
+    );
+}
+
+#[test]
+fn demo_flag_seeds_a_catalog_with_a_window_an_invitation_only_course_and_a_capacity_of_three() {
+    let app = TestApp::spawn_with(&[], &["--demo"]);
+    let admin = app.admin_auth();
+    let list = app
+        .get("/api/admin/v1/courses?page_size=100", Some(&admin))
+        .json();
+    let courses = list["results"].as_array().unwrap();
+    assert!(courses.len() >= 4);
+    assert!(courses.iter().any(|c| c["invitation_only"] == true));
+    assert!(courses.iter().any(|c| c["max_enrollments"] == 3));
+    assert!(courses
+        .iter()
+        .any(|c| c["enrollment_start"].is_string() && c["enrollment_end"].is_string()));
+    assert!(courses.iter().any(|c| c["modes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["min_price"] != "0.00")));
+}
+
+#[test]
+fn init_prints_json_credentials_then_refuses_with_exit_code_1() {
+    let dir = TempDir::new();
+    let out = binary()
+        .args(["init", "--json", "--db"])
+        .arg(dir.db())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let creds: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in ["username", "password", "client_id", "client_secret"] {
+        assert!(creds[key].as_str().is_some_and(|v| !v.is_empty()), "{key}");
+    }
+    let again = binary()
+        .args(["init", "--db"])
+        .arg(dir.db())
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already initialised"));
+    // The server on that database prints nothing new and the first credentials still work.
+    let app = TestApp::spawn_in(dir, &[], &[]);
+    let token = app.token_for(
+        creds["client_id"].as_str().unwrap(),
+        creds["client_secret"].as_str().unwrap(),
+        "bearer",
+    );
+    assert_eq!(token.status, 200, "{}", token.text);
+}
+
+#[test]
+fn create_user_and_create_client_give_a_working_login() {
+    let dir = TempDir::new();
+    let user = binary()
+        .args([
+            "create-user",
+            "--username",
+            "teacher",
+            "--email",
+            "t@example.org",
+            "--password",
+            "longenough",
+            "--staff",
+            "--db",
+        ])
+        .arg(dir.db())
+        .output()
+        .unwrap();
+    assert!(
+        user.status.success(),
+        "{}",
+        String::from_utf8_lossy(&user.stderr)
+    );
+    let client = binary()
+        .args([
+            "create-client",
+            "--name",
+            "lms",
+            "--user",
+            "teacher",
+            "--json",
+            "--db",
+        ])
+        .arg(dir.db())
+        .output()
+        .unwrap();
+    assert!(
+        client.status.success(),
+        "{}",
+        String::from_utf8_lossy(&client.stderr)
+    );
+    let client: Value = serde_json::from_slice(&client.stdout).unwrap();
+    let app = TestApp::spawn_in(dir, &[("ROLLCALL_RATE_LIMITS_ENABLED", "false")], &[]);
+    let token = app.token_for(
+        client["client_id"].as_str().unwrap(),
+        client["client_secret"].as_str().unwrap(),
+        "jwt",
+    );
+    assert_eq!(token.status, 200, "{}", token.text);
+    let auth = format!("JWT {}", token.json()["access_token"].as_str().unwrap());
+    // teacher is global staff, so the admin API answers.
+    assert_eq!(app.get("/api/admin/v1/courses", Some(&auth)).status, 200);
+    let login = app.post_form(
+        "/login",
+        &[("username", "teacher"), ("password", "longenough")],
+    );
+    assert_eq!(login.status, 200, "{}", login.text);
+}
+
+#[test]
+fn bad_arguments_print_one_line_and_exit_2() {
+    for args in [
+        vec!["serve", "--bogus"],
+        vec!["create-user", "--db", "x.db"],
+        vec!["frobnicate"],
+        vec!["serve", "--listen"],
+        vec![
+            "create-user",
+            "--db",
+            "x.db",
+            "--username",
+            "a b",
+            "--email",
+            "x@example.org",
+        ],
+    ] {
+        let out = binary().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    for command in ["serve", "init", "create-user", "create-client"] {
+        let out = binary().args([command, "--help"]).output().unwrap();
+        assert!(out.status.success());
+        assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("rollcall {command}")));
+    }
+    let out = binary().arg("--help").output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("create-client"));
+}
+
+#[test]
+fn an_unknown_setting_or_bad_value_stops_start_up_naming_it() {
+    let dir = TempDir::new();
+    let out = binary()
+        .env("ROLLCALL_SERVER_NOPE", "1")
+        .args(["--listen", "127.0.0.1:0", "--db"])
+        .arg(dir.db())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ROLLCALL_SERVER_NOPE"));
+    let config = dir.0.join("bad.toml");
+    std::fs::write(&config, "[server]\nworkers = \"many\"\n").unwrap();
+    let out = binary()
+        .args(["--listen", "127.0.0.1:0", "--config"])
+        .arg(&config)
+        .arg("--db")
+        .arg(dir.db())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("workers"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_database_from_a_newer_version_is_refused() {
+    let dir = TempDir::new();
+    rusqlite::Connection::open(dir.db())
+        .unwrap()
+        .execute_batch("PRAGMA user_version = 999;")
+        .unwrap();
+    let out = binary()
+        .args(["--listen", "127.0.0.1:0", "--db"])
+        .arg(dir.db())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("newer Rollcall"));
+}
+
+#[test]
+fn the_database_runs_in_wal_mode_with_the_configured_synchronous_setting() {
+    let app = TestApp::spawn();
+    let mode: String = app
+        .sqlite()
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let version: i64 = app
+        .sqlite()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert!(version >= 1);
+}

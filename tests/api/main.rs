@@ -1,0 +1,9 @@
+//! Integration tests: one binary, one module per API surface (zero2prod's layout). Every
+//! test starts the real server on port 0 with a fresh database file.
+
+mod admin;
+mod cli;
+mod docs;
+mod helpers;
+mod http;
+mod oauth;
