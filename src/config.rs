@@ -19,7 +19,8 @@ pub struct Config {
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
     pub listen: String,
-    /// Request-handling threads; each owns its own SQLite connection.
+    /// Request-handling threads; each owns its own SQLite connection. 0: twice the CPU
+    /// cores, at least 4 (requests are CPU-bound; more threads only queue on the cores).
     pub workers: usize,
     pub max_body_bytes: usize,
     /// Where clients reach this server; used in links, emails and the default JWT issuer.
@@ -101,7 +102,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             listen: "127.0.0.1:8000".into(),
-            workers: 16,
+            workers: 0,
             max_body_bytes: 1024 * 1024,
             public_base_url: String::new(),
             school_name: "Rollcall School".into(),
@@ -233,8 +234,8 @@ impl Config {
                 "must be \"full\", \"normal\" or \"extra\"",
             );
         }
-        if self.server.workers == 0 || self.server.workers > 1024 {
-            return bad("server.workers", "must be between 1 and 1024");
+        if self.server.workers > 1024 {
+            return bad("server.workers", "must be between 0 (automatic) and 1024");
         }
         if self.jobs.workers == 0 || self.jobs.workers > 64 {
             return bad("jobs.workers", "must be between 1 and 64");
@@ -280,6 +281,14 @@ impl Config {
             );
         }
         Ok(())
+    }
+
+    /// `server.workers`, with 0 resolved to twice the CPU cores (at least 4).
+    pub fn worker_threads(&self) -> usize {
+        match self.server.workers {
+            0 => std::thread::available_parallelism().map_or(4, |n| (2 * n.get()).max(4)),
+            n => n,
+        }
     }
 
     /// The base URL clients use; derived from the listen address when not configured.

@@ -29,6 +29,47 @@ pub struct App {
 
 type BoxedHandler = Box<dyn Fn(&rouille::Request) -> rouille::Response + Send + Sync>;
 
+/// tiny_http writes a response's headers and a body larger than its 1 KiB buffer in two
+/// writes; with Nagle's algorithm on, the second waits for the client's delayed ACK (40 ms).
+/// rouille gives no access to the sockets, but Linux copies TCP_NODELAY from a listening
+/// socket to the connections it accepts, so set it on the listener: found among our own
+/// file descriptors by its bound address.
+#[cfg(target_os = "linux")]
+fn set_nodelay_on_listener(addr: SocketAddr) {
+    use std::mem::ManuallyDrop;
+    use std::os::fd::{AsRawFd, FromRawFd, RawFd};
+    let Ok(entries) = std::fs::read_dir("/proc/self/fd") else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Some(fd) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<RawFd>().ok())
+        else {
+            continue;
+        };
+        let is_socket = std::fs::read_link(entry.path())
+            .is_ok_and(|target| target.to_string_lossy().starts_with("socket:"));
+        if !is_socket {
+            continue;
+        }
+        // SAFETY: the fd is open (listed above) and a socket; ManuallyDrop keeps these
+        // borrowed views from closing it. Only getsockname/getsockopt/setsockopt run on it.
+        let listener = ManuallyDrop::new(unsafe { std::net::TcpListener::from_raw_fd(fd) });
+        if listener.local_addr().ok() == Some(addr) && listener.as_raw_fd() == fd {
+            let stream = ManuallyDrop::new(unsafe { std::net::TcpStream::from_raw_fd(fd) });
+            if let Err(e) = stream.set_nodelay(true) {
+                log::warn!("could not set TCP_NODELAY on the listening socket: {e}");
+            }
+            return;
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn set_nodelay_on_listener(_addr: SocketAddr) {}
+
 /// Tracks requests in flight so that shutdown can wait for them.
 struct Lifecycle {
     in_flight: AtomicUsize,
@@ -76,8 +117,9 @@ impl Server {
         });
         let server = rouille::Server::new(config.server.listen.as_str(), handler)
             .map_err(|e| format!("cannot listen on {}: {e}", config.server.listen))?
-            .pool_size(config.server.workers);
+            .pool_size(config.worker_threads());
         let addr = server.server_addr();
+        set_nodelay_on_listener(addr);
         let base_url = config.public_base_url(&addr.to_string());
         let auth = auth::Auth::new(&config, &db, &base_url).map_err(|e| e.developer_message)?;
         let prefix = auth::secrets::random_token(6);

@@ -26,6 +26,7 @@ thread_local! {
 impl Db {
     /// Opens (creating if needed) the database and brings its schema up to date.
     pub fn open(path: &Path, synchronous: &str, busy_timeout_ms: u64) -> Result<Db, Error> {
+        disable_memory_statistics();
         let db = Db {
             path: path.to_owned(),
             synchronous: synchronous.to_owned(),
@@ -130,6 +131,26 @@ impl Db {
         self.read(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
             .is_ok()
     }
+}
+
+/// SQLite's memory statistics take one process-wide mutex around every allocation, which
+/// serialises all worker threads; we never read the statistics. Must run before SQLite
+/// initialises, so the first `Db::open` does it (a later call is a harmless no-op).
+fn disable_memory_statistics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: SQLITE_CONFIG_MEMSTATUS takes one int; sqlite3_config is only refused
+        // (SQLITE_MISUSE) once SQLite is initialised, which changes nothing.
+        let rc = unsafe {
+            rusqlite::ffi::sqlite3_config(
+                rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS,
+                0 as std::ffi::c_int,
+            )
+        };
+        if rc != rusqlite::ffi::SQLITE_OK {
+            log::debug!("SQLite memory statistics stay on (sqlite3_config returned {rc})");
+        }
+    });
 }
 
 /// True when `e` is a UNIQUE constraint failure: the caller turns it into a 409.
