@@ -123,3 +123,59 @@ CREATE TABLE IF NOT EXISTS enrollments (
     UNIQUE (user_id, course_id)
 );
 CREATE INDEX IF NOT EXISTS enrollments_by_course ON enrollments(course_id, id);
+
+-- Key/value attributes sent with an enrollment (Open edX enrollment_attributes).
+CREATE TABLE IF NOT EXISTS enrollment_attributes (
+    enrollment_id INTEGER NOT NULL REFERENCES enrollments(id) ON DELETE CASCADE,
+    namespace     TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    value         TEXT NOT NULL,
+    PRIMARY KEY (enrollment_id, namespace, name)
+);
+
+-- Pre-enrollments (Open edX CourseEnrollmentAllowed): an email invited to a course.
+-- `user_id` is set once a user claims it, and never changes after.
+CREATE TABLE IF NOT EXISTS enrollment_allowed (
+    id          INTEGER PRIMARY KEY,
+    email       TEXT NOT NULL COLLATE NOCASE,
+    course_id   INTEGER NOT NULL REFERENCES courses(id),
+    auto_enroll INTEGER NOT NULL DEFAULT 0,
+    user_id     INTEGER REFERENCES users(id),
+    created     INTEGER NOT NULL,
+    UNIQUE (email, course_id)
+);
+CREATE INDEX IF NOT EXISTS enrollment_allowed_by_course ON enrollment_allowed(course_id, id);
+
+-- Every enrollment change: who, through which surface and source, the state before and
+-- after (JSON), and why.
+CREATE TABLE IF NOT EXISTS enrollment_history (
+    id         INTEGER PRIMARY KEY,
+    course_id  INTEGER NOT NULL REFERENCES courses(id),
+    user_id    INTEGER REFERENCES users(id),
+    email      TEXT NOT NULL,
+    actor      TEXT NOT NULL,
+    surface    TEXT NOT NULL,
+    source     TEXT NOT NULL,
+    reason     TEXT,
+    before     TEXT NOT NULL,
+    after      TEXT NOT NULL,
+    created    INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS enrollment_history_by_course ON enrollment_history(course_id, id);
+
+-- Side effects written in the same transaction as the change they announce; delivered
+-- by the outbox worker after commit.
+CREATE TABLE IF NOT EXISTS outbox (
+    id              INTEGER PRIMARY KEY,
+    channel         TEXT NOT NULL DEFAULT 'email',
+    message_type    TEXT NOT NULL,
+    recipient       TEXT NOT NULL,
+    payload         TEXT NOT NULL,          -- JSON: what the template needs
+    status          TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT,
+    next_attempt_at INTEGER NOT NULL,
+    created         INTEGER NOT NULL,
+    sent_at         INTEGER
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox(status, next_attempt_at);

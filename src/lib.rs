@@ -2,6 +2,9 @@
 //! `Server::build(config)` binds and wires the application; `main.rs` and the tests both
 //! use it.
 
+// The OpenAPI schemas are one large `json!` literal.
+#![recursion_limit = "512"]
+
 pub mod api;
 pub mod auth;
 pub mod bootstrap;

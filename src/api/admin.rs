@@ -61,7 +61,6 @@ pub fn routes() -> Vec<Route> {
 
 /// Superuser or global staff, within the admin rate limit.
 fn admin(ctx: &mut Ctx) -> Result<Actor, Error> {
-    let now = ctx.now.unix();
     let caller = ctx.caller()?;
     if !caller.is_global_staff() {
         return Err(Error::forbidden(
@@ -72,12 +71,7 @@ fn admin(ctx: &mut Ctx) -> Result<Actor, Error> {
         is_superuser: caller.is_superuser(),
     };
     let key = caller.key();
-    let limits = &ctx.app.auth.limits;
-    limits.check(&limits.admin, &key, now).map_err(|wait| {
-        let mut e = Error::new(crate::core::ErrorKind::RateLimited, "Too many requests.");
-        e.retry_after = Some(wait);
-        e
-    })?;
+    ctx.throttle(&ctx.app.auth.limits.admin, &key)?;
     Ok(actor)
 }
 
@@ -515,7 +509,7 @@ fn patch_user(ctx: &mut Ctx) -> Result<Response, Error> {
     let user = ctx
         .app
         .db
-        .write(|c| accounts::update_user(c, &actor, &username, changes))?;
+        .write(|c| accounts::update_user(c, &actor, &username, changes, ctx.now))?;
     Ok(ok(user_json(&user)))
 }
 
@@ -536,7 +530,7 @@ fn delete_user(ctx: &mut Ctx) -> Result<Response, Error> {
     let user = ctx
         .app
         .db
-        .write(|c| accounts::update_user(c, &actor, &username, changes))?;
+        .write(|c| accounts::update_user(c, &actor, &username, changes, ctx.now))?;
     Ok(ok(user_json(&user)))
 }
 

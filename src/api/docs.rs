@@ -46,7 +46,13 @@ fn error_schema(dialect: Dialect) -> &'static str {
         Dialect::V2 => "V2Error",
         Dialect::Drf => "DrfError",
         Dialect::OAuth => "OAuthError",
+        Dialect::LmsV1 => "LmsV1Error",
+        Dialect::Developer => "DeveloperError",
     }
+}
+
+fn merge_patch(name: &str) -> bool {
+    name == "AccountPatch"
 }
 
 fn form_request(name: &str) -> bool {
@@ -105,7 +111,12 @@ fn operation(route: &Route) -> Value {
         op["parameters"] = json!(parameters);
     }
     if let Some(name) = d.request {
-        let mut content = json!({"application/json": {"schema": schema_ref(name)}});
+        let media = if merge_patch(name) {
+            "application/merge-patch+json"
+        } else {
+            "application/json"
+        };
+        let mut content = json!({media: {"schema": schema_ref(name)}});
         if form_request(name) {
             content["application/x-www-form-urlencoded"] = json!({"schema": schema_ref(name)});
         }
@@ -186,6 +197,10 @@ fn schemas() -> Value {
             "error_code": s("string"), "developer_message": s("string"), "user_message": s("string"), "status_code": s("integer"),
             "field_errors": {"type": ["object", "null"], "additionalProperties": {"type": "object", "properties": {"developer_message": s("string"), "user_message": s("string")}}}}},
         "DrfError": {"type": "object", "properties": {"detail": s("string")}, "additionalProperties": true},
+        "LmsV1Error": {"type": "object", "description": "Open edX v1: {\"message\"} (plus error_code where Rollcall adds one); DRF-level failures are {\"detail\"}",
+            "properties": {"message": s("string"), "error_code": s("string"), "detail": s("string"), "localizedMessage": s("string")}},
+        "DeveloperError": {"type": "object", "properties": {"developer_message": s("string"), "error_code": s("string"),
+            "field_errors": {"type": "object", "additionalProperties": {"type": "object", "properties": {"developer_message": s("string"), "user_message": s("string")}}}}},
         "OAuthError": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string", "enum": ["invalid_request", "invalid_client", "invalid_grant", "unsupported_grant_type", "invalid_scope", "rate_limited"]}, "error_description": s("string")}},
         "TokenRequest": {"type": "object", "required": ["grant_type", "client_id", "client_secret"], "properties": {
             "grant_type": {"type": "string", "enum": ["client_credentials", "password"]}, "client_id": s("string"), "client_secret": s("string"),
@@ -217,6 +232,33 @@ fn schemas() -> Value {
         "PublicCoursePage": {"type": "object", "properties": {"results": {"type": "array", "items": r("PublicCourse")},
             "pagination": {"type": "object", "properties": {"next": ns("string"), "previous": ns("string"), "count": s("integer"), "num_pages": s("integer")}}}},
         "OpenApiDocument": {"type": "object", "description": "An OpenAPI 3.1 document"},
+        "V1Mode": {"type": "object", "properties": {"slug": s("string"), "name": s("string"), "min_price": s("number"), "suggested_prices": s("string"),
+            "currency": s("string"), "expiration_datetime": date, "description": ns("string"), "sku": ns("string"), "bulk_sku": ns("string")}},
+        "V1CourseDetails": {"type": "object", "properties": {"course_id": s("string"), "course_name": s("string"), "enrollment_start": date,
+            "enrollment_end": date, "course_start": date, "course_end": date, "invite_only": s("boolean"),
+            "course_modes": {"type": "array", "items": r("V1Mode")}, "pacing_type": s("string")}},
+        "V1Enrollment": {"type": "object", "properties": {"created": date, "mode": s("string"), "is_active": s("boolean"), "user": s("string"),
+            "course_details": r("V1CourseDetails"), "enrollment_attributes": {"type": "array", "items": r("V1EnrollmentAttribute")}}},
+        "V1EnrollmentOrNull": {"oneOf": [r("V1Enrollment"), {"type": "null"}]},
+        "V1EnrollmentList": {"type": "array", "items": r("V1Enrollment")},
+        "V1EnrollmentAttribute": {"type": "object", "required": ["namespace", "name", "value"], "properties": {"namespace": s("string"), "name": s("string"), "value": s("string")}},
+        "V1EnrollmentRequest": {"type": "object", "required": ["course_details"], "properties": {
+            "user": s("string"), "email": s("string"), "mode": s("string"), "is_active": s("boolean"), "force_enrollment": s("boolean"),
+            "course_details": {"type": "object", "required": ["course_id"], "properties": {"course_id": s("string")}},
+            "enrollment_attributes": {"type": "array", "items": r("V1EnrollmentAttribute")}}},
+        "V1EnrollmentCursorPage": {"type": "object", "properties": {"next": ns("string"), "previous": ns("string"), "results": {"type": "array", "items": {
+            "type": "object", "properties": {"created": date, "mode": s("string"), "is_active": s("boolean"), "user": s("string"), "course_id": s("string")}}}}},
+        "V1EnrollmentAllowedRequest": {"type": "object", "required": ["email", "course_id"], "properties": {"email": s("string"), "course_id": s("string"), "auto_enroll": s("boolean")}},
+        "V1EnrollmentAllowed": {"type": "object", "properties": {"email": s("string"), "course_id": s("string"), "auto_enroll": s("boolean"), "user": ns("integer"), "created": date}},
+        "V1EnrollmentAllowedList": {"type": "array", "items": r("V1EnrollmentAllowed")},
+        "V1Roles": {"type": "object", "properties": {"roles": {"type": "array", "items": {"type": "object", "properties": {"org": s("string"), "course_id": s("string"), "role": s("string")}}}, "is_staff": s("boolean")}},
+        "Me": {"type": "object", "properties": {"username": s("string")}},
+        "Account": {"type": "object", "properties": {"username": s("string"), "name": s("string"), "email": s("string"), "is_active": s("boolean"),
+            "date_joined": date, "bio": ns("string"), "country": ns("string"), "gender": ns("string"), "goals": ns("string"), "language": ns("string"),
+            "level_of_education": ns("string"), "mailing_address": ns("string"), "year_of_birth": ns("integer"), "phone_number": ns("string"),
+            "profile_image": {"type": "object"}, "account_privacy": s("string"), "extended_profile": {"type": "array"}}},
+        "AccountList": {"type": "array", "items": r("Account")},
+        "AccountPatch": {"type": "object", "description": "application/merge-patch+json: name, email (staff), bio, country, city, gender, goals, language, level_of_education, mailing_address, year_of_birth, phone_number, extended_profile"},
     })
 }
 

@@ -13,6 +13,12 @@ pub enum Dialect {
     Drf,
     /// RFC 6749 §5.2: `{"error": "invalid_client", "error_description": …}`.
     OAuth,
+    /// Open edX LMS v1 enrollment views: `{"message": …}`; authentication, permission and
+    /// throttling failures come from DRF as `{"detail": …}` (reference/openedx.md §1).
+    LmsV1,
+    /// Open edX's DeveloperErrorViewMixin: `{"developer_message": …}` or
+    /// `{"field_errors": {field: {"developer_message": …}}}` (the v1 staff list, accounts).
+    Developer,
 }
 
 pub fn render(dialect: Dialect, error: &Error) -> Response {
@@ -62,6 +68,57 @@ fn body(dialect: Dialect, e: &Error) -> Value {
                 body[field] = json!([message]);
             }
             body
+        }
+        Dialect::LmsV1 => {
+            let drf_level = matches!(
+                e.kind,
+                ErrorKind::NotAuthenticated
+                    | ErrorKind::InvalidToken
+                    | ErrorKind::RateLimited
+                    | ErrorKind::RouteNotFound
+                    | ErrorKind::MethodNotAllowed
+                    | ErrorKind::PayloadTooLarge
+                    | ErrorKind::UnsupportedMediaType
+            ) || (e.kind == ErrorKind::Forbidden && e.code.is_none());
+            if drf_level {
+                json!({"detail": e.developer_message})
+            } else {
+                let mut body = json!({"message": e.developer_message});
+                if let Some(code) = e.code {
+                    // Not in Open edX: lets a client tell apart what its generic messages lump together.
+                    body["error_code"] = json!(code);
+                }
+                body
+            }
+        }
+        Dialect::Developer
+            if matches!(
+                e.kind,
+                ErrorKind::NotAuthenticated | ErrorKind::InvalidToken | ErrorKind::RateLimited
+            ) =>
+        {
+            json!({"detail": e.developer_message})
+        }
+        Dialect::Developer => {
+            if e.field_errors.is_empty() {
+                let mut body = json!({"developer_message": e.developer_message});
+                if let Some(code) = e.code {
+                    body["error_code"] = json!(code);
+                }
+                body
+            } else {
+                let fields: Map<String, Value> = e
+                    .field_errors
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            json!({"developer_message": v, "user_message": v}),
+                        )
+                    })
+                    .collect();
+                json!({"field_errors": fields})
+            }
         }
         Dialect::OAuth => {
             let code = match (e.code, e.kind) {

@@ -73,6 +73,26 @@ impl<'a> Ctx<'a> {
         auth::principal::required(self.principal()?)
     }
 
+    /// Counts this request against `limiter` for `key`; over the limit is DRF's 429.
+    pub fn throttle(
+        &self,
+        limiter: &crate::auth::rate_limit::Limiter,
+        key: &str,
+    ) -> Result<(), Error> {
+        self.app
+            .auth
+            .limits
+            .check(limiter, key, self.now.unix())
+            .map_err(|wait| {
+                let mut e = Error::new(
+                    ErrorKind::RateLimited,
+                    format!("Request was throttled. Expected available in {wait} seconds."),
+                );
+                e.retry_after = Some(wait);
+                e
+            })
+    }
+
     pub fn query(&self) -> Vec<(String, String)> {
         parse_urlencoded(self.req.raw_query_string())
     }
@@ -228,6 +248,20 @@ pub fn percent_decode(text: &str, plus_is_space: bool) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters (for query strings).
+pub fn percent_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
 }
 
 pub fn json(status: u16, value: &Value) -> Response {

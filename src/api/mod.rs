@@ -6,6 +6,8 @@ pub mod courses_v1;
 pub mod docs;
 pub mod errors;
 pub mod http;
+pub mod lms_v1;
 pub mod oauth;
 pub mod router;
 pub mod system;
+pub mod user_v1;

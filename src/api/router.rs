@@ -5,7 +5,7 @@
 
 use super::errors::{render, Dialect};
 use super::http::Ctx;
-use super::{admin, courses_v1, docs, oauth, system};
+use super::{admin, courses_v1, docs, lms_v1, oauth, system, user_v1};
 use crate::core::{Error, ErrorKind};
 use crate::App;
 use rouille::{Request, Response};
@@ -49,6 +49,8 @@ pub fn routes() -> Vec<Route> {
     all.extend(oauth::routes());
     all.extend(admin::routes());
     all.extend(courses_v1::routes());
+    all.extend(lms_v1::routes());
+    all.extend(user_v1::routes());
     all.extend(docs::routes());
     all
 }
@@ -134,6 +136,8 @@ fn dialect_for_path(path: &str) -> Dialect {
         Dialect::OAuth
     } else if path.starts_with("/api/admin/") || path.starts_with("/api/enrollment/v2/") {
         Dialect::V2
+    } else if path.starts_with("/api/enrollment/v1/") {
+        Dialect::LmsV1
     } else {
         Dialect::Drf
     }

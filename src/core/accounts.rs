@@ -77,6 +77,7 @@ pub fn create_user(
         last_login: None,
     };
     record.id = store::users::insert(conn, &record)?;
+    crate::core::enrollment::activate_pending(conn, &record, "accounts", now)?;
     Ok(record)
 }
 
@@ -90,8 +91,10 @@ pub fn update_user(
     actor: &Actor,
     username: &Username,
     changes: UserChanges,
+    now: Timestamp,
 ) -> Result<UserRecord, Error> {
     let mut user = user_by_username(conn, username.as_str())?;
+    let (was_active, old_email) = (user.is_active, user.email.clone());
     let grants = changes.is_staff == Some(true) || changes.is_superuser == Some(true);
     let revokes = changes.is_staff == Some(false) || changes.is_superuser == Some(false);
     check_privileges(actor, user.is_staff || user.is_superuser, grants || revokes)?;
@@ -118,6 +121,9 @@ pub fn update_user(
     if deactivating {
         // A deactivated user is logged out everywhere; tokens are refused at use.
         store::sessions::delete_for_user(conn, user.id)?;
+    }
+    if user.is_active && (!was_active || !user.email.eq_ignore_ascii_case(&old_email)) {
+        crate::core::enrollment::activate_pending(conn, &user, "accounts", now)?;
     }
     Ok(user)
 }
@@ -149,4 +155,76 @@ pub fn is_initialised(conn: &Conn) -> Result<bool, Error> {
 
 pub fn mark_initialised(conn: &Conn, now: Timestamp) -> Result<(), Error> {
     store::settings::set(conn, "initialised_at", &now.to_iso())
+}
+
+/// Profile changes from the account API: `None` = leave; `Some(None)` = clear.
+#[derive(Default)]
+pub struct ProfileChanges {
+    pub name: Option<String>,
+    pub email: Option<Email>,
+    pub country: Option<Option<String>>,
+    pub city: Option<Option<String>>,
+    pub gender: Option<Option<String>>,
+    pub level_of_education: Option<Option<String>>,
+    pub year_of_birth: Option<Option<i64>>,
+    pub mailing_address: Option<Option<String>>,
+    pub language: Option<Option<String>>,
+    pub goals: Option<Option<String>>,
+    pub bio: Option<Option<String>>,
+    pub phone: Option<Option<String>>,
+    pub date_of_birth: Option<Option<String>>,
+    /// Custom registration fields (Open edX `extended_profile`).
+    pub custom_fields: Vec<(String, String)>,
+}
+
+/// Applies profile changes; an email change made while active claims the new address's
+/// auto-enroll pre-enrollments.
+pub fn update_profile(
+    conn: &Conn,
+    username: &str,
+    changes: ProfileChanges,
+    now: Timestamp,
+) -> Result<UserRecord, Error> {
+    let mut user = user_by_username(conn, username)?;
+    let old_email = user.email.clone();
+    let p = &mut user.profile;
+    macro_rules! apply {
+        ($($field:ident),*) => { $( if let Some(v) = changes.$field { p.$field = v; } )* };
+    }
+    apply!(
+        country,
+        city,
+        gender,
+        level_of_education,
+        year_of_birth,
+        mailing_address,
+        language,
+        goals,
+        bio,
+        phone,
+        date_of_birth
+    );
+    if let Some(name) = changes.name {
+        user.name = name;
+    }
+    if let Some(email) = changes.email {
+        user.email = email.as_str().to_owned();
+    }
+    check_name_lengths(&user.name, &user.first_name, &user.last_name)?;
+    store::users::update(conn, &user)?;
+    for (key, value) in &changes.custom_fields {
+        store::users::set_custom_field(conn, user.id, key, value)?;
+    }
+    if user.is_active && !user.email.eq_ignore_ascii_case(&old_email) {
+        crate::core::enrollment::activate_pending(conn, &user, "accounts", now)?;
+    }
+    Ok(user)
+}
+
+pub fn custom_fields(conn: &Conn, user: &UserRecord) -> Result<Vec<(String, String)>, Error> {
+    store::users::custom_fields(conn, user.id)
+}
+
+pub fn user_by_email(conn: &Conn, email: &str) -> Result<Option<UserRecord>, Error> {
+    store::users::by_email(conn, email)
 }

@@ -66,6 +66,13 @@ pub fn course(conn: &Conn, key: &CourseKey) -> Result<Course, Error> {
     Ok(Course { record, modes })
 }
 
+pub fn course_by_id(conn: &Conn, id: i64) -> Result<Course, Error> {
+    let record = store::courses::by_id(conn, id)?
+        .ok_or_else(|| Error::internal(format!("course {id} vanished")))?;
+    let modes = store::courses::modes(conn, record.id)?;
+    Ok(Course { record, modes })
+}
+
 pub fn list(
     conn: &Conn,
     published_only: bool,

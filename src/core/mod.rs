@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod catalog;
+pub mod enrollment;
 pub mod errors;
 
 pub use errors::{Error, ErrorKind};

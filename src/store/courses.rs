@@ -62,6 +62,14 @@ fn from_row(r: &Row) -> rusqlite::Result<CourseRecord> {
     })
 }
 
+pub fn by_id(conn: &Connection, id: i64) -> Result<Option<CourseRecord>, Error> {
+    let sql = format!("SELECT {COLUMNS} FROM courses WHERE id = ?1");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([id], from_row)
+        .optional()?)
+}
+
 pub fn by_key(conn: &Connection, course_key: &str) -> Result<Option<CourseRecord>, Error> {
     let sql = format!("SELECT {COLUMNS} FROM courses WHERE course_key = ?1");
     Ok(conn
@@ -290,5 +298,14 @@ pub fn user_roles_in_course(
         "SELECT r.role FROM course_roles r JOIN courses c ON c.id = r.course_id WHERE c.course_key = ?1 AND r.user_id = ?2",
     )?;
     let rows = stmt.query_map(params![course_key, user_id], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Every (course key, role) a user holds, for `/api/enrollment/v1/roles/`.
+pub fn roles_of_user(conn: &Connection, user_id: i64) -> Result<Vec<(String, String)>, Error> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT c.course_key, r.role FROM course_roles r JOIN courses c ON c.id = r.course_id WHERE r.user_id = ?1 ORDER BY c.course_key, r.role",
+    )?;
+    let rows = stmt.query_map([user_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 pub type Conn = Connection;
 
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 const SCHEMA: &str = include_str!("../../schema.sql");
 
 #[derive(Debug, Clone)]

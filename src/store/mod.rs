@@ -4,6 +4,8 @@
 pub mod clients;
 pub mod courses;
 pub mod db;
+pub mod enrollments;
+pub mod outbox;
 pub mod sessions;
 pub mod settings;
 pub mod users;

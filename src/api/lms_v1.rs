@@ -1,0 +1,701 @@
+//! `/api/enrollment/v1/…`: Open edX's LMS v1 enrollment API, as integrations written for
+//! Open edX call it (reference/openedx.md §1; the WooCommerce client's requests in
+//! reference/appsembler-and-learning-paths.md §3). Errors are `{"message": …}`; statuses
+//! and messages are Open edX's, with an `error_code` added where Open edX lumps causes.
+
+use super::errors::Dialect;
+use super::http::{json, ok, Ctx};
+use super::router::{Doc, Route};
+use crate::core::catalog::{self, Course};
+use crate::core::enrollment::{self as core_enrollment, Access, Change, ListFilter, Source};
+use crate::core::{Error, ErrorKind};
+use crate::domain::{CourseKey, Currency, Email, Money, Timestamp, Username};
+use crate::store::enrollments::EnrollmentRecord;
+use crate::store::users::UserRecord;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use rouille::Response;
+use serde_json::{json, Value};
+
+pub fn routes() -> Vec<Route> {
+    let doc = |summary, request, response| Doc {
+        summary,
+        tag: "lms-v1",
+        auth: true,
+        request,
+        status: 200,
+        response,
+        query: &[],
+    };
+    let r = |method, path, handler, doc| Route {
+        method,
+        path,
+        dialect: Dialect::LmsV1,
+        handler,
+        doc,
+    };
+    vec![
+        r("GET", "/api/enrollment/v1/enrollment", get_enrollment_list,
+            Doc { query: &[("user", "username (default: the caller)")], ..doc("A user's active enrollments (an array)", None, Some("V1EnrollmentList")) }),
+        r("POST", "/api/enrollment/v1/enrollment", post_enrollment,
+            doc("Enroll, change mode or (staff, with is_active=false) unenroll; 200 with the existing enrollment on a duplicate", Some("V1EnrollmentRequest"), Some("V1Enrollment"))),
+        r("GET", "/api/enrollment/v1/enrollment/{username_and_course_id}", get_enrollment,
+            doc("One enrollment: `{username},{course_id}` or `{course_id}` for the caller; JSON null when there is none", None, Some("V1EnrollmentOrNull"))),
+        Route { method: "GET", path: "/api/enrollment/v1/enrollments", dialect: Dialect::Developer, handler: get_enrollments,
+            doc: Doc { query: &[("course_id", "one course key"), ("course_ids", "comma-separated, substring match"), ("username", "comma-separated, at most 100"), ("email", "comma-separated"), ("cursor", "from next/previous"), ("page_size", "at most 100")],
+                ..doc("Staff: every enrollment, newest first, cursor-paginated", None, Some("V1EnrollmentCursorPage")) } },
+        Route { method: "GET", path: "/api/enrollment/v1/course/{course_id}", dialect: Dialect::LmsV1, handler: get_course,
+            doc: Doc { auth: false, query: &[("include_expired", "1: include expired modes")], ..doc("Public: a course's enrollment details and modes", None, Some("V1CourseDetails")) } },
+        r("GET", "/api/enrollment/v1/enrollment_allowed/", get_enrollment_allowed,
+            Doc { query: &[("email", "default: the caller's email")], ..doc("Staff: pre-enrollments of an email", None, Some("V1EnrollmentAllowedList")) }),
+        r("POST", "/api/enrollment/v1/enrollment_allowed/", post_enrollment_allowed,
+            Doc { status: 201, ..doc("Staff: pre-enroll an email (auto_enroll: enrolled on registration)", Some("V1EnrollmentAllowedRequest"), Some("V1EnrollmentAllowed")) }),
+        r("DELETE", "/api/enrollment/v1/enrollment_allowed/", delete_enrollment_allowed,
+            Doc { status: 204, ..doc("Staff: remove a pre-enrollment", Some("V1EnrollmentAllowedRequest"), None) }),
+        r("GET", "/api/enrollment/v1/roles/", get_roles,
+            Doc { query: &[("course_id", "only roles in this course")], ..doc("The caller's course roles", None, Some("V1Roles")) }),
+    ]
+}
+
+/// The authenticated caller, throttled as Open edX's EnrollmentUserThrottle (API-key
+/// callers are not throttled).
+struct Caller {
+    user: Option<crate::auth::User>,
+    api_key: bool,
+    global_staff: bool,
+}
+
+impl Caller {
+    /// Open edX's "API key or GlobalStaff" test for acting on other users.
+    fn privileged(&self) -> bool {
+        self.api_key || self.global_staff
+    }
+
+    fn username(&self) -> Option<&str> {
+        self.user.as_ref().map(|u| u.username.as_str())
+    }
+
+    fn actor(&self) -> String {
+        self.username()
+            .map(str::to_owned)
+            .unwrap_or_else(|| "api-key".into())
+    }
+}
+
+fn caller(ctx: &mut Ctx) -> Result<Caller, Error> {
+    let principal = ctx.caller()?.clone();
+    let caller = Caller {
+        user: principal.user().cloned(),
+        api_key: principal.user().is_none(),
+        global_staff: principal.is_global_staff(),
+    };
+    if !caller.api_key {
+        let limits = &ctx.app.auth.limits;
+        let limiter = if caller.global_staff {
+            &limits.lms_v1_staff
+        } else {
+            &limits.lms_v1
+        };
+        ctx.throttle(limiter, &principal.key())?;
+    }
+    Ok(caller)
+}
+
+fn staff_only(caller: &Caller) -> Result<(), Error> {
+    if caller.privileged() {
+        Ok(())
+    } else {
+        Err(Error::forbidden(
+            "You do not have permission to perform this action.",
+        ))
+    }
+}
+
+fn message(status: u16, text: String) -> Response {
+    json(status, &json!({"message": text}))
+}
+
+fn iso(t: Option<i64>) -> Value {
+    t.map(|t| json!(Timestamp::from_unix(t).to_iso()))
+        .unwrap_or(Value::Null)
+}
+
+/// Open edX's ModeSerializer; `min_price` is a whole number there, so a price with cents
+/// is given as a decimal number rather than truncated.
+fn mode_json(m: &crate::store::courses::ModeRecord) -> Value {
+    let price = Currency::parse(&m.currency)
+        .map(|c| Money::from_minor(m.min_price_minor, c).amount_string())
+        .unwrap_or_default();
+    let min_price: Value = match price.split_once('.') {
+        Some((whole, cents)) if cents.chars().all(|c| c == '0') => {
+            json!(whole.parse::<i64>().unwrap_or(0))
+        }
+        _ => serde_json::from_str(&price).unwrap_or(json!(0)),
+    };
+    json!({"slug": m.slug, "name": m.name, "min_price": min_price, "suggested_prices": "", "currency": m.currency.to_lowercase(),
+        "expiration_datetime": iso(m.expiration_datetime), "description": m.description, "sku": m.sku, "bulk_sku": null})
+}
+
+/// Open edX's CourseSerializer (`course_details`).
+fn course_details(course: &Course, now: Timestamp, include_expired: bool) -> Value {
+    let r = &course.record;
+    let modes: Vec<Value> = if course.modes.is_empty() {
+        vec![
+            json!({"slug": "audit", "name": "Audit", "min_price": 0, "suggested_prices": "", "currency": "usd",
+            "expiration_datetime": null, "description": null, "sku": null, "bulk_sku": null}),
+        ]
+    } else {
+        course
+            .modes
+            .iter()
+            .filter(|m| include_expired || m.expiration_datetime.is_none_or(|t| t > now.unix()))
+            .map(mode_json)
+            .collect()
+    };
+    json!({
+        "course_id": r.course_key, "course_name": r.title,
+        "enrollment_start": iso(r.enrollment_start), "enrollment_end": iso(r.enrollment_end),
+        "course_start": iso(r.start), "course_end": iso(r.end), "invite_only": r.invitation_only,
+        "course_modes": modes, "pacing_type": if r.self_paced { "Self Paced" } else { "Instructor Paced" },
+    })
+}
+
+fn enrollment_json(
+    e: &EnrollmentRecord,
+    course: &Course,
+    now: Timestamp,
+    attributes: Option<&[(String, String, String)]>,
+) -> Value {
+    let mut body = json!({"created": iso(Some(e.created)), "mode": e.mode, "is_active": e.is_active, "user": e.username,
+        "course_details": course_details(course, now, false)});
+    if let Some(attributes) = attributes {
+        body["enrollment_attributes"] = attributes
+            .iter()
+            .map(|(ns, n, v)| json!({"namespace": ns, "name": n, "value": v}))
+            .collect();
+    }
+    body
+}
+
+fn get_enrollment_list(ctx: &mut Ctx) -> Result<Response, Error> {
+    let caller = caller(ctx)?;
+    let username = match ctx.query_param("user") {
+        Some(u) => u,
+        None => caller
+            .username()
+            .map(str::to_owned)
+            .ok_or_else(|| Error::validation("user is required for API-key callers."))?,
+    };
+    let generic = || {
+        Error::validation(format!(
+            "An error occurred while retrieving enrollments for user '{username}'"
+        ))
+    };
+    let now = ctx.now;
+    let list = ctx.app.db.snapshot(|conn| {
+        let Some(user) = crate::store::users::by_username(conn, &username)? else {
+            return Err(generic());
+        };
+        let is_self = caller.username() == Some(username.as_str());
+        let visible_to = if is_self || caller.privileged() {
+            None
+        } else {
+            caller.user.as_ref().map(|u| u.id)
+        };
+        let rows = core_enrollment::active_enrollments(conn, &user, visible_to)?;
+        Ok(rows
+            .iter()
+            .map(|(e, c)| enrollment_json(e, c, now, None))
+            .collect::<Vec<_>>())
+    })?;
+    Ok(ok(json!(list)))
+}
+
+fn get_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
+    let caller = caller(ctx)?;
+    let reference = ctx.param("username_and_course_id").to_owned();
+    let (username, course_id) = match reference.split_once(',') {
+        Some((u, c)) => (u.to_owned(), c.to_owned()),
+        None => (
+            caller.username().unwrap_or_default().to_owned(),
+            reference.clone(),
+        ),
+    };
+    // "Do not let them deduce the existence of an enrollment" (Open edX).
+    if caller.username() != Some(username.as_str()) && !caller.privileged() {
+        return Ok(Response::empty_404());
+    }
+    let failed = || {
+        Error::validation(format!("An error occurred while retrieving enrollments for user '{username}' in course '{course_id}'"))
+    };
+    let Ok(key) = CourseKey::parse(&course_id) else {
+        return Err(failed());
+    };
+    let now = ctx.now;
+    let body = ctx.app.db.snapshot(|conn| {
+        let course = match catalog::course(conn, &key) {
+            Ok(c) => c,
+            Err(e) if e.kind == ErrorKind::NotFound => return Ok(Value::Null),
+            Err(e) => return Err(e),
+        };
+        let Some(user) = crate::store::users::by_username(conn, &username)? else {
+            return Ok(Value::Null);
+        };
+        Ok(
+            match core_enrollment::enrollment_of(conn, &user, &course)? {
+                Some(e) => {
+                    let attributes = core_enrollment::attributes(conn, &e)?;
+                    enrollment_json(&e, &course, now, Some(&attributes))
+                }
+                None => Value::Null,
+            },
+        )
+    })?;
+    Ok(ok(body))
+}
+
+/// A boolean-or-null field; anything else is reported with Open edX's wording.
+fn optional_bool(body: &Value, field: &str, what: &str) -> Result<Option<bool>, Error> {
+    match body.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(other) => {
+            let shown = other
+                .as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| other.to_string());
+            Err(Error::validation(format!(
+                "'{shown}' is an invalid {what} status."
+            )))
+        }
+    }
+}
+
+fn parse_attributes(body: &Value) -> Result<Vec<(String, String, String)>, Response> {
+    let Some(list) = body.get("enrollment_attributes").filter(|v| !v.is_null()) else {
+        return Ok(Vec::new());
+    };
+    let invalid = |text: String| json(400, &json!({"message": text, "localizedMessage": text}));
+    let list = list
+        .as_array()
+        .ok_or_else(|| invalid("enrollment_attributes must be a list".into()))?;
+    list.iter()
+        .map(|item| {
+            let field = |name: &str| {
+                item.get(name)
+                    .map(|v| {
+                        v.as_str()
+                            .map(str::to_owned)
+                            .unwrap_or_else(|| v.to_string())
+                    })
+                    .ok_or_else(|| invalid(format!("'{name}' not in enrollment attribute")))
+            };
+            Ok((field("namespace")?, field("name")?, field("value")?))
+        })
+        .collect()
+}
+
+fn post_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
+    let caller = caller(ctx)?;
+    let body = ctx.json_body()?;
+    if !body.is_object() {
+        return Err(Error::validation("The request body must be a JSON object."));
+    }
+    let Some(course_id) = body
+        .pointer("/course_details/course_id")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+    else {
+        return Ok(message(
+            400,
+            "Course ID must be specified to create a new enrollment.".into(),
+        ));
+    };
+    let no_course = || message(400, format!("No course '{course_id}' found for enrollment"));
+    let Ok(key) = CourseKey::parse(&course_id) else {
+        return Ok(no_course());
+    };
+    let text = |name: &str| body.get(name).and_then(Value::as_str).map(str::to_owned);
+    let requested_user = text("user");
+    let email = text("email");
+    if requested_user
+        .as_deref()
+        .is_some_and(|u| Some(u) != caller.username())
+        && !caller.privileged()
+    {
+        return Ok(Response::empty_404());
+    }
+    if requested_user.is_none() && email.is_some() && !caller.privileged() {
+        return Ok(Response::empty_404());
+    }
+    let mode = text("mode");
+    if mode
+        .as_deref()
+        .is_some_and(|m| m != "audit" && m != "honor")
+        && !caller.privileged()
+    {
+        return Ok(message(
+            403,
+            format!(
+                "User does not have permission to create enrollment with mode [{}].",
+                mode.unwrap_or_default()
+            ),
+        ));
+    }
+    let is_active = optional_bool(&body, "is_active", "enrollment activation")?;
+    let force = optional_bool(&body, "force_enrollment", "force enrollment")?.unwrap_or(false);
+    let attributes = match parse_attributes(&body) {
+        Ok(a) => a,
+        Err(response) => return Ok(response),
+    };
+    let actor = caller.actor();
+    let change = Change {
+        actor: &actor,
+        surface: "lms_v1",
+        source: Source::Api,
+        reason: None,
+        notify: false,
+    };
+    let now = ctx.now;
+    let self_service = requested_user
+        .as_deref()
+        .is_none_or(|u| Some(u) == caller.username())
+        && email.is_none()
+        && !caller.privileged();
+    // force_enrollment is honoured for global staff only, not for the API key (Open edX).
+    let access = if self_service {
+        Access::SelfService
+    } else {
+        Access::OnBehalf {
+            force: force && caller.global_staff,
+        }
+    };
+
+    enum Outcome {
+        Done(Value),
+        Reply(Response),
+    }
+    let outcome = ctx.app.db.write(|conn| {
+        let user: UserRecord = match (&requested_user, &email) {
+            (Some(username), _) => match crate::store::users::by_username(conn, username)? {
+                Some(u) => u,
+                None => return Ok(Outcome::Reply(message(406, format!("The user {username} does not exist.")))),
+            },
+            (None, Some(email)) => match crate::store::users::by_email(conn, email)? {
+                Some(u) => u,
+                None => return Ok(Outcome::Reply(message(406, format!("The user with the email address {email} does not exist.")))),
+            },
+            (None, None) => match caller.username().map(|u| crate::store::users::by_username(conn, u)).transpose()?.flatten() {
+                Some(u) => u,
+                None => return Ok(Outcome::Reply(message(400, "Specify the user to enroll.".into()))),
+            },
+        };
+        let course = match catalog::course(conn, &key) {
+            Ok(c) => c,
+            Err(e) if e.kind == ErrorKind::NotFound => return Ok(Outcome::Reply(no_course())),
+            Err(e) => return Err(e),
+        };
+        let result = if is_active == Some(false) {
+            if core_enrollment::enrollment_of(conn, &user, &course)?.is_none() {
+                return Ok(Outcome::Reply(message(400, format!("Course Enrollment not found for user {} in course {key}", user.username))));
+            }
+            core_enrollment::unenroll_user(conn, &user, &course, mode.as_deref(), &change, now)
+        } else {
+            core_enrollment::enroll_user(conn, &user, &course, mode.as_deref(), access, &change, now)
+        };
+        let outcome = match result {
+            Ok(o) => o,
+            Err(e) if e.code == Some("MODE_UNAVAILABLE") => {
+                return Ok(Outcome::Reply(json(400, &json!({"message": e.developer_message, "course_details": course_details(&course, now, false)}))));
+            }
+            Err(e) if matches!(e.kind, ErrorKind::EnrollmentClosed | ErrorKind::CourseFull) => {
+                // Open edX answers both with one generic message; the code tells them apart.
+                let mut generic = Error::validation(format!(
+                    "An error occurred while creating the new course enrollment for user '{}' in course '{key}'",
+                    user.username
+                ));
+                generic.code = e.code;
+                return Err(generic);
+            }
+            Err(e) => return Err(e),
+        };
+        let enrollment = outcome.enrollment.ok_or_else(|| Error::internal("enrollment missing after enroll"))?;
+        core_enrollment::set_attributes(conn, &enrollment, &attributes)?;
+        let stored = core_enrollment::attributes(conn, &enrollment)?;
+        Ok(Outcome::Done(enrollment_json(&enrollment, &course, now, Some(&stored))))
+    })?;
+    Ok(match outcome {
+        Outcome::Done(body) => ok(body),
+        Outcome::Reply(response) => response,
+    })
+}
+
+/// `cursor` = base64url of `before:<id>` (older page) or `after:<id>` (newer page).
+fn parse_cursor(raw: &str) -> Option<(bool, i64)> {
+    let decoded = String::from_utf8(URL_SAFE_NO_PAD.decode(raw).ok()?).ok()?;
+    let (direction, id) = decoded.split_once(':')?;
+    Some((direction == "before", id.parse().ok()?))
+}
+
+fn get_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
+    let caller = caller(ctx)?;
+    staff_only(&caller)?;
+    let query = ctx.query();
+    let param = |name: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.is_empty())
+    };
+    let csv = |name: &str| {
+        param(name)
+            .map(|v| {
+                v.split(',')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    let mut filter = ListFilter::default();
+    if let Some(course_id) = param("course_id") {
+        CourseKey::parse(&course_id).map_err(|_| {
+            Error::field(
+                "course_id",
+                format!("'{course_id}' is not a valid course id."),
+            )
+        })?;
+        filter.course_key = Some(course_id);
+    }
+    filter.course_key_contains = csv("course_ids");
+    filter.usernames = csv("username");
+    if filter.usernames.len() > 100 {
+        return Err(Error::field(
+            "username",
+            format!(
+                "Too many usernames in a single request - {}. A maximum of 100 is allowed",
+                filter.usernames.len()
+            ),
+        ));
+    }
+    for username in &filter.usernames {
+        Username::parse(username).map_err(|e| Error::field("username", e.0))?;
+    }
+    filter.emails = csv("email");
+    let page_size = match param("page_size") {
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| Error::field("page_size", "page_size must be a positive whole number."))?
+            .min(100),
+        None => 100,
+    };
+    let cursor = match param("cursor") {
+        Some(raw) => Some(
+            parse_cursor(&raw)
+                .ok_or_else(|| Error::not_found("Invalid cursor").with_code("invalid_cursor"))?,
+        ),
+        None => None,
+    };
+    let (before, after) = match cursor {
+        Some((true, id)) => (Some(id), None),
+        Some((false, id)) => (None, Some(id)),
+        None => (None, None),
+    };
+    // One extra row tells whether there is a page beyond this one.
+    let mut rows = ctx.app.db.read(|conn| {
+        core_enrollment::list_enrollments(conn, &filter, before, after, page_size + 1)
+    })?;
+    let more = rows.len() as i64 > page_size;
+    if more {
+        if after.is_some() {
+            rows.remove(0);
+        } else {
+            rows.pop();
+        }
+    }
+    let link = |direction: &str, id: i64| {
+        let mut pairs: Vec<String> = query
+            .iter()
+            .filter(|(k, _)| k != "cursor")
+            .map(|(k, v)| {
+                format!(
+                    "{}={}",
+                    super::http::percent_encode(k),
+                    super::http::percent_encode(v)
+                )
+            })
+            .collect();
+        pairs.push(format!(
+            "cursor={}",
+            URL_SAFE_NO_PAD.encode(format!("{direction}:{id}"))
+        ));
+        json!(format!(
+            "{}{}?{}",
+            ctx.app.base_url,
+            ctx.req.url(),
+            pairs.join("&")
+        ))
+    };
+    let (has_next, has_previous) = match (before, after) {
+        (None, None) => (more, false),
+        (Some(_), _) => (more, true),
+        (_, Some(_)) => (true, more),
+    };
+    let next = match rows.last() {
+        Some(last) if has_next => link("before", last.id),
+        _ => Value::Null,
+    };
+    let previous = match rows.first() {
+        Some(first) if has_previous => link("after", first.id),
+        _ => Value::Null,
+    };
+    let results: Vec<Value> = rows
+        .iter()
+        .map(|e| json!({"created": iso(Some(e.created)), "mode": e.mode, "is_active": e.is_active, "user": e.username, "course_id": e.course_key}))
+        .collect();
+    let body = json!({"next": next, "previous": previous, "results": results});
+    Ok(super::http::with_link_header(ok(body.clone()), &body))
+}
+
+fn get_course(ctx: &mut Ctx) -> Result<Response, Error> {
+    let course_id = ctx.param("course_id").to_owned();
+    let missing = || Error::validation(format!("No course found for course ID '{course_id}'"));
+    let key = CourseKey::parse(&course_id).map_err(|_| missing())?;
+    let include_expired = ctx
+        .query_param("include_expired")
+        .is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
+    let course = ctx
+        .app
+        .db
+        .read(|conn| catalog::course(conn, &key))
+        .map_err(|e| {
+            if e.kind == ErrorKind::NotFound {
+                missing()
+            } else {
+                e
+            }
+        })?;
+    if !course.record.published {
+        return Err(missing());
+    }
+    Ok(ok(course_details(&course, ctx.now, include_expired)))
+}
+
+fn allowed_json(a: &crate::store::enrollments::AllowedRecord) -> Value {
+    json!({"email": a.email, "course_id": a.course_key, "auto_enroll": a.auto_enroll, "user": a.user_id, "created": iso(Some(a.created))})
+}
+
+fn get_enrollment_allowed(ctx: &mut Ctx) -> Result<Response, Error> {
+    let caller = caller(ctx)?;
+    staff_only(&caller)?;
+    let email = match ctx.query_param("email") {
+        Some(e) => e,
+        None => caller
+            .user
+            .as_ref()
+            .map(|u| u.email.clone())
+            .unwrap_or_default(),
+    };
+    let list = ctx
+        .app
+        .db
+        .read(|conn| core_enrollment::pre_enrollments_for(conn, &email))?;
+    Ok(ok(json!(list.iter().map(allowed_json).collect::<Vec<_>>())))
+}
+
+/// `{"email", "course_id"}` from a pre-enrollment request; Open edX's one message when
+/// either is missing.
+fn allowed_request(ctx: &Ctx) -> Result<(Email, CourseKey, bool), Error> {
+    let body = ctx.json_body()?;
+    let text = |name: &str| {
+        body.get(name)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let (Some(email), Some(course_id)) = (text("email"), text("course_id")) else {
+        return Err(Error::validation(
+            "Please provide a value for 'email' and 'course_id' in the request data.",
+        ));
+    };
+    let email = Email::parse(&email)?;
+    // Open edX stores any course id string here; an unknown course is refused instead, so
+    // that a typo cannot create a pre-enrollment nobody can use.
+    let key = CourseKey::parse(&course_id).map_err(|e| Error::validation(e.0))?;
+    let auto_enroll = optional_bool(&body, "auto_enroll", "auto enroll")?.unwrap_or(false);
+    Ok((email, key, auto_enroll))
+}
+
+fn course_or_400(conn: &crate::store::Conn, key: &CourseKey) -> Result<Course, Error> {
+    catalog::course(conn, key).map_err(|e| {
+        if e.kind == ErrorKind::NotFound {
+            Error::validation(format!("No course '{key}' found."))
+        } else {
+            e
+        }
+    })
+}
+
+fn post_enrollment_allowed(ctx: &mut Ctx) -> Result<Response, Error> {
+    let caller = caller(ctx)?;
+    staff_only(&caller)?;
+    let (email, key, auto_enroll) = allowed_request(ctx)?;
+    let actor = caller.actor();
+    let change = Change {
+        actor: &actor,
+        surface: "lms_v1",
+        source: Source::Api,
+        reason: None,
+        notify: false,
+    };
+    let record = ctx.app.db.write(|conn| {
+        let course = course_or_400(conn, &key)?;
+        core_enrollment::create_pre_enrollment(conn, &email, &course, auto_enroll, &change, ctx.now)
+    })?;
+    Ok(json(201, &allowed_json(&record)))
+}
+
+fn delete_enrollment_allowed(ctx: &mut Ctx) -> Result<Response, Error> {
+    let caller = caller(ctx)?;
+    staff_only(&caller)?;
+    let (email, key, _) = allowed_request(ctx)?;
+    let actor = caller.actor();
+    let change = Change {
+        actor: &actor,
+        surface: "lms_v1",
+        source: Source::Api,
+        reason: None,
+        notify: false,
+    };
+    ctx.app.db.write(|conn| {
+        let course = course_or_400(conn, &key)?;
+        core_enrollment::delete_pre_enrollment(conn, &email, &course, &change, ctx.now)
+    })?;
+    Ok(Response::empty_204())
+}
+
+fn get_roles(ctx: &mut Ctx) -> Result<Response, Error> {
+    let caller = caller(ctx)?;
+    let course_filter = ctx.query_param("course_id");
+    let roles = match &caller.user {
+        Some(user) => ctx
+            .app
+            .db
+            .read(|conn| crate::store::courses::roles_of_user(conn, user.id))?,
+        None => Vec::new(),
+    };
+    let roles: Vec<Value> = roles
+        .iter()
+        .filter(|(key, _)| course_filter.as_deref().is_none_or(|f| f == key))
+        .map(|(key, role)| {
+            let org = CourseKey::parse(key)
+                .map(|k| k.org().to_owned())
+                .unwrap_or_default();
+            json!({"org": org, "course_id": key, "role": role})
+        })
+        .collect();
+    Ok(ok(json!({"roles": roles, "is_staff": caller.global_staff})))
+}

@@ -1,0 +1,298 @@
+//! `/api/user/v1/…`: Open edX's account API (reference/openedx.md §6): look users up by
+//! email or username, read one account, and PATCH it with `application/merge-patch+json`.
+//! Non-staff callers see only a reduced view of other users.
+
+use super::errors::Dialect;
+use super::http::{ok, Ctx};
+use super::router::{Doc, Route};
+use crate::core::accounts::{self, ProfileChanges};
+use crate::core::Error;
+use crate::core::ErrorKind;
+use crate::domain::{Email, Timestamp};
+use crate::store::users::UserRecord;
+use rouille::Response;
+use serde_json::{json, Value};
+
+pub fn routes() -> Vec<Route> {
+    let doc = |summary, request, response| Doc {
+        summary,
+        tag: "accounts",
+        auth: true,
+        request,
+        status: 200,
+        response,
+        query: &[],
+    };
+    let r = |method, path, handler, doc| Route {
+        method,
+        path,
+        dialect: Dialect::Developer,
+        handler,
+        doc,
+    };
+    vec![
+        r("GET", "/api/user/v1/me", get_me, doc("The caller's username", None, Some("Me"))),
+        r("GET", "/api/user/v1/accounts", get_accounts,
+            Doc { query: &[("email", "one email address"), ("username", "comma-separated usernames")], ..doc("Accounts by email or usernames (an array)", None, Some("AccountList")) }),
+        r("GET", "/api/user/v1/accounts/{username}", get_account, doc("One account", None, Some("Account"))),
+        r("PATCH", "/api/user/v1/accounts/{username}", patch_account,
+            doc("Change an account (Content-Type: application/merge-patch+json); the user themself or staff", Some("AccountPatch"), Some("Account"))),
+    ]
+}
+
+fn iso(t: Option<i64>) -> Value {
+    t.map(|t| json!(Timestamp::from_unix(t).to_iso()))
+        .unwrap_or(Value::Null)
+}
+
+const NO_IMAGE: &str = "/static/images/profiles/default";
+
+fn profile_image() -> Value {
+    json!({"has_image": false, "image_url_full": format!("{NO_IMAGE}_500.png"), "image_url_large": format!("{NO_IMAGE}_120.png"),
+        "image_url_medium": format!("{NO_IMAGE}_50.png"), "image_url_small": format!("{NO_IMAGE}_30.png")})
+}
+
+/// The full account, as the user themself and staff see it.
+fn account_json(u: &UserRecord, custom: &[(String, String)]) -> Value {
+    let p = &u.profile;
+    json!({
+        "id": u.id, "username": u.username, "name": u.name, "email": u.email, "secondary_email": null,
+        "is_active": u.is_active, "date_joined": iso(Some(u.date_joined)), "last_login": iso(u.last_login),
+        "bio": p.bio, "country": p.country, "city": p.city, "gender": p.gender, "goals": p.goals, "language": p.language,
+        "language_proficiencies": p.language.as_ref().map(|l| vec![json!({"code": l})]).unwrap_or_default(),
+        "level_of_education": p.level_of_education, "mailing_address": p.mailing_address, "year_of_birth": p.year_of_birth,
+        "phone_number": p.phone, "date_of_birth": p.date_of_birth, "profile_image": profile_image(),
+        "requires_parental_consent": false, "social_links": [], "account_privacy": "private", "accomplishments_shared": false,
+        "extended_profile": custom.iter().map(|(k, v)| json!({"field_name": k, "field_value": v})).collect::<Vec<_>>(),
+        "time_zone": null,
+    })
+}
+
+/// What another non-staff user may see (Open edX's private visibility).
+fn shared_json(u: &UserRecord) -> Value {
+    json!({"username": u.username, "account_privacy": "private", "profile_image": profile_image()})
+}
+
+struct Viewer {
+    username: Option<String>,
+    staff: bool,
+}
+
+fn viewer(ctx: &mut Ctx) -> Result<Viewer, Error> {
+    let caller = ctx.caller()?;
+    Ok(Viewer {
+        username: caller.user().map(|u| u.username.clone()),
+        staff: caller.is_global_staff() || caller.user().is_none(),
+    })
+}
+
+fn view(conn: &crate::store::Conn, viewer: &Viewer, user: &UserRecord) -> Result<Value, Error> {
+    if viewer.staff || viewer.username.as_deref() == Some(user.username.as_str()) {
+        Ok(account_json(user, &accounts::custom_fields(conn, user)?))
+    } else {
+        Ok(shared_json(user))
+    }
+}
+
+fn get_me(ctx: &mut Ctx) -> Result<Response, Error> {
+    let caller = ctx.caller()?;
+    let user = caller
+        .user()
+        .ok_or_else(|| Error::forbidden("An API key is not a user."))?;
+    Ok(ok(json!({"username": user.username})))
+}
+
+fn get_accounts(ctx: &mut Ctx) -> Result<Response, Error> {
+    let viewer = viewer(ctx)?;
+    if let Some(email) = ctx.query_param("email") {
+        let found = ctx.app.db.read(|conn| {
+            let Some(user) = accounts::user_by_email(conn, email.trim())? else {
+                return Ok(None);
+            };
+            // Open edX answers anyone's email lookup; Rollcall lets non-staff look up only
+            // their own address, so that the API cannot be used to test who is registered.
+            if !viewer.staff && viewer.username.as_deref() != Some(user.username.as_str()) {
+                return Ok(None);
+            }
+            Ok(Some(vec![view(conn, &viewer, &user)?]))
+        })?;
+        return Ok(found
+            .map(|list| ok(json!(list)))
+            .unwrap_or_else(Response::empty_404));
+    }
+    let Some(usernames) = ctx.query_param("username") else {
+        return Err(Error::validation(
+            "Give ?email= or ?username= (comma-separated).",
+        ));
+    };
+    let names: Vec<&str> = usernames
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    if names.len() > 100 {
+        return Err(Error::validation("At most 100 usernames at a time."));
+    }
+    let list = ctx.app.db.read(|conn| {
+        let mut out = Vec::new();
+        for name in &names {
+            if let Some(user) = crate::store::users::by_username(conn, name)? {
+                out.push(view(conn, &viewer, &user)?);
+            }
+        }
+        Ok(out)
+    })?;
+    if list.is_empty() {
+        return Ok(Response::empty_404());
+    }
+    Ok(ok(json!(list)))
+}
+
+fn get_account(ctx: &mut Ctx) -> Result<Response, Error> {
+    let viewer = viewer(ctx)?;
+    let username = ctx.param("username").to_owned();
+    let found =
+        ctx.app.db.read(
+            |conn| match crate::store::users::by_username(conn, &username)? {
+                Some(user) => Ok(Some(view(conn, &viewer, &user)?)),
+                None => Ok(None),
+            },
+        )?;
+    Ok(found.map(ok).unwrap_or_else(Response::empty_404))
+}
+
+const EDITABLE: [&str; 13] = [
+    "name",
+    "email",
+    "bio",
+    "country",
+    "city",
+    "gender",
+    "goals",
+    "language",
+    "level_of_education",
+    "mailing_address",
+    "year_of_birth",
+    "phone_number",
+    "extended_profile",
+];
+const EDUCATION: [&str; 9] = ["p", "m", "b", "a", "hs", "jhs", "el", "none", "other"];
+
+fn patch_account(ctx: &mut Ctx) -> Result<Response, Error> {
+    let viewer = viewer(ctx)?;
+    let username = ctx.param("username").to_owned();
+    if !viewer.staff && viewer.username.as_deref() != Some(username.as_str()) {
+        return Err(Error::forbidden(
+            "You do not have permission to change this account.",
+        ));
+    }
+    let content_type = ctx.req.header("Content-Type").unwrap_or("");
+    if !content_type
+        .trim()
+        .to_ascii_lowercase()
+        .starts_with("application/merge-patch+json")
+    {
+        return Err(Error::new(ErrorKind::UnsupportedMediaType, format!("Unsupported media type \"{content_type}\" in request; send application/merge-patch+json.")));
+    }
+    let body = ctx.json_body()?;
+    let object = body
+        .as_object()
+        .ok_or_else(|| Error::validation("The body must be a JSON object."))?;
+    let mut errors = Error::validation("Some fields could not be changed.");
+    let mut changes = ProfileChanges::default();
+    for (field, value) in object {
+        let text = || -> Result<Option<String>, String> {
+            match value {
+                Value::Null => Ok(None),
+                Value::String(s) if s.chars().count() <= 3000 => Ok(Some(s.clone())),
+                Value::String(_) => Err("is too long".into()),
+                _ => Err("must be a string".into()),
+            }
+        };
+        let result: Result<(), String> = match field.as_str() {
+            "name" => text()
+                .and_then(|v| v.ok_or("may not be null".into()))
+                .map(|v| changes.name = Some(v)),
+            "email" if !viewer.staff => Err("can only be changed by staff through this API".into()),
+            "email" => text()
+                .and_then(|v| v.ok_or("may not be null".into()))
+                .and_then(|v| Email::parse(&v).map_err(|e| e.0))
+                .map(|v| changes.email = Some(v)),
+            "bio" => text().map(|v| changes.bio = Some(v)),
+            "city" => text().map(|v| changes.city = Some(v)),
+            "goals" => text().map(|v| changes.goals = Some(v)),
+            "language" => text().map(|v| changes.language = Some(v)),
+            "mailing_address" => text().map(|v| changes.mailing_address = Some(v)),
+            "phone_number" => text().map(|v| changes.phone = Some(v)),
+            "country" => text()
+                .and_then(|v| match v {
+                    Some(c) if c.len() == 2 && c.chars().all(|ch| ch.is_ascii_alphabetic()) => {
+                        Ok(Some(c.to_ascii_uppercase()))
+                    }
+                    Some(c) => Err(format!("\"{c}\" is not a valid country code")),
+                    None => Ok(None),
+                })
+                .map(|v| changes.country = Some(v)),
+            "gender" => text()
+                .and_then(|v| match v.as_deref() {
+                    None | Some("m" | "f" | "o") => Ok(v),
+                    Some(g) => Err(format!("\"{g}\" is not a valid choice (m, f, o)")),
+                })
+                .map(|v| changes.gender = Some(v)),
+            "level_of_education" => text()
+                .and_then(|v| match v.as_deref() {
+                    None => Ok(v),
+                    Some(l) if EDUCATION.contains(&l) => Ok(v),
+                    Some(l) => Err(format!("\"{l}\" is not a valid choice")),
+                })
+                .map(|v| changes.level_of_education = Some(v)),
+            "year_of_birth" => match value {
+                Value::Null => {
+                    changes.year_of_birth = Some(None);
+                    Ok(())
+                }
+                v => v
+                    .as_i64()
+                    .filter(|y| (1900..=2100).contains(y))
+                    .map(|y| changes.year_of_birth = Some(Some(y)))
+                    .ok_or("must be a year".into()),
+            },
+            "extended_profile" => value
+                .as_array()
+                .ok_or("must be a list of {field_name, field_value}".to_owned())
+                .and_then(|items| {
+                    items.iter().try_for_each(|item| {
+                        let name = item
+                            .get("field_name")
+                            .and_then(Value::as_str)
+                            .ok_or("each item needs field_name")?;
+                        let value = item
+                            .get("field_value")
+                            .map(|v| {
+                                v.as_str()
+                                    .map(str::to_owned)
+                                    .unwrap_or_else(|| v.to_string())
+                            })
+                            .unwrap_or_default();
+                        changes.custom_fields.push((name.to_owned(), value));
+                        Ok::<(), String>(())
+                    })
+                }),
+            other if EDITABLE.contains(&other) => Ok(()),
+            _ => Err("This field is not editable via this API".into()),
+        };
+        if let Err(message) = result {
+            errors
+                .field_errors
+                .insert(field.clone(), format!("{field}: {message}"));
+        }
+    }
+    if !errors.field_errors.is_empty() {
+        return Err(errors);
+    }
+    let account = ctx.app.db.write(|conn| {
+        let user = accounts::update_profile(conn, &username, changes, ctx.now)?;
+        view(conn, &viewer, &user)
+    })?;
+    Ok(ok(account))
+}

@@ -1,0 +1,816 @@
+//! The enrollment core: every surface that enrolls, unenrolls or pre-enrolls a learner
+//! calls these functions, inside one write transaction. Access rules follow Open edX's
+//! order (reference/openedx.md §3, DESIGN.md "The enrollment core"); every change is
+//! recorded in `enrollment_history` and, when asked, announced through the outbox in the
+//! same transaction.
+
+use crate::core::catalog::Course;
+use crate::core::{Error, ErrorKind};
+use crate::domain::{Email, Timestamp};
+use crate::store::enrollments::{AllowedRecord, EnrollmentRecord, HistoryRow};
+use crate::store::users::UserRecord;
+use crate::store::{self, Conn};
+use serde::Serialize;
+use serde_json::json;
+
+/// A learner's relation to a course, before and after a change (Open edX's
+/// `EmailEnrollmentState`, plus the mode).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct State {
+    pub user: bool,
+    pub enrollment: bool,
+    pub allowed: bool,
+    pub auto_enroll: bool,
+    pub mode: Option<String>,
+}
+
+/// Which access rules apply, by who asks for the enrollment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// The learner enrolls themself: every rule applies, and only free modes (audit,
+    /// honor) may be chosen.
+    SelfService,
+    /// Staff or a service enrolls a named learner (LMS v1): invitation-only does not
+    /// apply; the enrollment window does unless `force`.
+    OnBehalf { force: bool },
+    /// A course instructor's or admin's explicit roster change (bulk, v2, instructor
+    /// dashboard): neither the window nor invitation-only applies; capacity still does.
+    Instructor,
+}
+
+/// Where a change came from, for the audit trail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Api,
+    Bulk,
+    Code,
+    Checkout,
+    LearningPath,
+    AutoEnroll,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Api => "api",
+            Source::Bulk => "bulk",
+            Source::Code => "code",
+            Source::Checkout => "checkout",
+            Source::LearningPath => "learning_path",
+            Source::AutoEnroll => "auto_enroll",
+        }
+    }
+}
+
+/// Who makes a change, through which surface and why; `notify` writes the learner's
+/// email to the outbox.
+#[derive(Debug, Clone)]
+pub struct Change<'a> {
+    pub actor: &'a str,
+    pub surface: &'a str,
+    pub source: Source,
+    pub reason: Option<&'a str>,
+    pub notify: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub before: State,
+    pub after: State,
+    pub enrollment: Option<EnrollmentRecord>,
+}
+
+impl Outcome {
+    pub fn changed(&self) -> bool {
+        self.before != self.after
+    }
+}
+
+/// The modes a learner may take now: the course's unexpired modes, or `audit` for a
+/// course that defines none (Open edX's default mode).
+pub fn available_modes(course: &Course, now: Timestamp, include_expired: bool) -> Vec<String> {
+    if course.modes.is_empty() {
+        return vec!["audit".to_owned()];
+    }
+    course
+        .modes
+        .iter()
+        .filter(|m| include_expired || m.expiration_datetime.is_none_or(|t| t > now.unix()))
+        .map(|m| m.slug.clone())
+        .collect()
+}
+
+/// Open edX's `_default_course_mode`: audit if offered, else honor, else the first.
+fn default_mode(available: &[String]) -> String {
+    ["audit", "honor"]
+        .iter()
+        .find(|m| available.iter().any(|a| a == *m))
+        .map(|m| m.to_string())
+        .or_else(|| available.first().cloned())
+        .unwrap_or_else(|| "audit".to_owned())
+}
+
+fn mode_unavailable(mode: &str, course: &Course) -> Error {
+    Error::validation(format!(
+        "The [{mode}] course mode is expired or otherwise unavailable for course run [{}].",
+        course.record.course_key
+    ))
+    .with_code("MODE_UNAVAILABLE")
+}
+
+fn resolve_mode(
+    course: &Course,
+    requested: Option<&str>,
+    access: Access,
+    now: Timestamp,
+) -> Result<String, Error> {
+    let available = available_modes(course, now, false);
+    let mode = match requested {
+        Some(m) => m.to_owned(),
+        None => default_mode(&available),
+    };
+    if access == Access::SelfService && !matches!(mode.as_str(), "audit" | "honor") {
+        return Err(Error::forbidden(format!(
+            "User does not have permission to create enrollment with mode [{mode}]."
+        ))
+        .with_code("MODE_NOT_PERMITTED"));
+    }
+    if !available.contains(&mode) {
+        return Err(mode_unavailable(&mode, course));
+    }
+    Ok(mode)
+}
+
+pub fn state(
+    conn: &Conn,
+    course: &Course,
+    user: Option<&UserRecord>,
+    email: &str,
+) -> Result<State, Error> {
+    let enrollment = match user {
+        Some(u) => store::enrollments::get(conn, u.id, course.record.id)?,
+        None => None,
+    };
+    let allowed = valid_pre_enrollment(conn, course, user, email)?;
+    Ok(State {
+        user: user.is_some(),
+        enrollment: enrollment.as_ref().is_some_and(|e| e.is_active),
+        allowed: allowed.is_some(),
+        auto_enroll: allowed.as_ref().is_some_and(|a| a.auto_enroll),
+        mode: enrollment.filter(|e| e.is_active).map(|e| e.mode),
+    })
+}
+
+/// The pre-enrollment for this email and course, if it is still valid for this user
+/// (unclaimed, or claimed by them).
+fn valid_pre_enrollment(
+    conn: &Conn,
+    course: &Course,
+    user: Option<&UserRecord>,
+    email: &str,
+) -> Result<Option<AllowedRecord>, Error> {
+    let record = store::enrollments::allowed(conn, email, course.record.id)?;
+    Ok(record.filter(|a| match (a.user_id, user) {
+        (None, _) => true,
+        (Some(owner), Some(u)) => owner == u.id,
+        (Some(_), None) => false,
+    }))
+}
+
+fn is_course_staff(conn: &Conn, course: &Course, user: &UserRecord) -> Result<bool, Error> {
+    Ok(!store::courses::user_roles_in_course(conn, &course.record.course_key, user.id)?.is_empty())
+}
+
+fn enrollment_open(course: &Course, now: Timestamp) -> bool {
+    let r = &course.record;
+    r.enrollment_start.is_none_or(|s| s <= now.unix())
+        && r.enrollment_end.is_none_or(|e| now.unix() <= e)
+}
+
+/// Open edX's `_can_enroll_courselike`, then the capacity check (`is_course_full`).
+fn check_access(
+    conn: &Conn,
+    course: &Course,
+    user: &UserRecord,
+    access: Access,
+    now: Timestamp,
+) -> Result<(), Error> {
+    let key = &course.record.course_key;
+    let staff = is_course_staff(conn, course, user)?;
+    let invited = valid_pre_enrollment(conn, course, Some(user), &user.email)?.is_some();
+    if !invited && !staff {
+        if course.record.invitation_only && access == Access::SelfService {
+            return Err(Error::new(
+                ErrorKind::EnrollmentClosed,
+                format!("Course {key} is by invitation only."),
+            )
+            .with_code("INVITATION_ONLY"));
+        }
+        let window_applies = matches!(
+            access,
+            Access::SelfService | Access::OnBehalf { force: false }
+        );
+        if window_applies && !enrollment_open(course, now) {
+            return Err(Error::new(
+                ErrorKind::EnrollmentClosed,
+                format!("Enrollment in {key} is closed."),
+            )
+            .with_code("ENROLLMENT_CLOSED"));
+        }
+    }
+    if let Some(max) = course.record.max_enrollments {
+        if !staff && store::enrollments::count_active_learners(conn, course.record.id)? >= max {
+            return Err(Error::new(
+                ErrorKind::CourseFull,
+                format!("Course {key} is full ({max} learners)."),
+            )
+            .with_code("COURSE_FULL"));
+        }
+    }
+    Ok(())
+}
+
+/// The learner a change is about: a course plus a user, an email, or both.
+#[derive(Clone, Copy)]
+struct Learner<'a> {
+    course: &'a Course,
+    user: Option<&'a UserRecord>,
+    email: &'a str,
+}
+
+fn record_history(
+    conn: &Conn,
+    learner: Learner,
+    change: &Change,
+    before: &State,
+    after: &State,
+    now: Timestamp,
+) -> Result<(), Error> {
+    let Learner {
+        course,
+        user,
+        email,
+    } = learner;
+    let before = serde_json::to_string(before).map_err(Error::internal)?;
+    let after = serde_json::to_string(after).map_err(Error::internal)?;
+    store::enrollments::append_history(
+        conn,
+        &HistoryRow {
+            course_id: course.record.id,
+            user_id: user.map(|u| u.id),
+            email,
+            actor: change.actor,
+            surface: change.surface,
+            source: change.source.as_str(),
+            reason: change.reason,
+            before: &before,
+            after: &after,
+            created: now.unix(),
+        },
+    )
+}
+
+/// Writes one of Open edX's enrollment emails to the outbox (message types
+/// `enrolled_enroll`, `allowed_enroll`, `enrolled_unenroll`, `allowed_unenroll`).
+fn notify(
+    conn: &Conn,
+    message_type: &str,
+    learner: Learner,
+    change: &Change,
+    auto_enroll: bool,
+    now: Timestamp,
+) -> Result<(), Error> {
+    let Learner {
+        course,
+        user,
+        email,
+    } = learner;
+    if !change.notify {
+        return Ok(());
+    }
+    let payload = json!({
+        "course_key": course.record.course_key,
+        "course_name": course.record.title,
+        "full_name": user.map(|u| if u.name.is_empty() { u.username.clone() } else { u.name.clone() }),
+        "auto_enroll": auto_enroll,
+        "reason": change.reason,
+    });
+    store::outbox::enqueue(
+        conn,
+        "email",
+        message_type,
+        email,
+        &payload.to_string(),
+        now.unix(),
+    )?;
+    Ok(())
+}
+
+/// Enrolls an existing user (activating an inactive enrollment, or changing the mode when
+/// someone other than the learner asks). Enrolling an already active learner again in the
+/// same mode changes nothing.
+pub fn enroll_user(
+    conn: &Conn,
+    user: &UserRecord,
+    course: &Course,
+    mode: Option<&str>,
+    access: Access,
+    change: &Change,
+    now: Timestamp,
+) -> Result<Outcome, Error> {
+    let before = state(conn, course, Some(user), &user.email)?;
+    let existing = store::enrollments::get(conn, user.id, course.record.id)?;
+    if let Some(active) = existing.as_ref().filter(|e| e.is_active) {
+        let same_mode = mode.is_none_or(|m| m == active.mode);
+        // A learner re-enrolling keeps their mode (Open edX raises AlreadyEnrolled).
+        if same_mode || access == Access::SelfService {
+            return Ok(Outcome {
+                after: before.clone(),
+                before,
+                enrollment: existing,
+            });
+        }
+        let mode = resolve_mode(course, mode, access, now)?;
+        store::enrollments::upsert(conn, user.id, course.record.id, &mode, true, now.unix())?;
+    } else {
+        let mode = resolve_mode(course, mode, access, now)?;
+        check_access(conn, course, user, access, now)?;
+        store::enrollments::upsert(conn, user.id, course.record.id, &mode, true, now.unix())?;
+        if let Some(allowed) = valid_pre_enrollment(conn, course, Some(user), &user.email)? {
+            store::enrollments::claim_allowed(conn, allowed.id, user.id)?;
+        }
+        notify(
+            conn,
+            "enrolled_enroll",
+            Learner {
+                course,
+                user: Some(user),
+                email: &user.email,
+            },
+            change,
+            false,
+            now,
+        )?;
+    }
+    let after = state(conn, course, Some(user), &user.email)?;
+    record_history(
+        conn,
+        Learner {
+            course,
+            user: Some(user),
+            email: &user.email,
+        },
+        change,
+        &before,
+        &after,
+        now,
+    )?;
+    Ok(Outcome {
+        before,
+        after,
+        enrollment: store::enrollments::get(conn, user.id, course.record.id)?,
+    })
+}
+
+/// Deactivates the user's enrollment (the row stays). `expected_mode`, when given, must
+/// match the active mode (Open edX refuses to deactivate on a mismatch).
+pub fn unenroll_user(
+    conn: &Conn,
+    user: &UserRecord,
+    course: &Course,
+    expected_mode: Option<&str>,
+    change: &Change,
+    now: Timestamp,
+) -> Result<Outcome, Error> {
+    let before = state(conn, course, Some(user), &user.email)?;
+    let existing = store::enrollments::get(conn, user.id, course.record.id)?;
+    let Some(active) = existing.filter(|e| e.is_active) else {
+        return Ok(Outcome {
+            after: before.clone(),
+            before,
+            enrollment: store::enrollments::get(conn, user.id, course.record.id)?,
+        });
+    };
+    if let Some(mode) = expected_mode.filter(|m| *m != active.mode) {
+        return Err(Error::validation(format!(
+            "Enrollment mode mismatch: active mode={}, requested mode={mode}. Won't deactivate.",
+            active.mode
+        ))
+        .with_code("MODE_MISMATCH"));
+    }
+    store::enrollments::upsert(
+        conn,
+        user.id,
+        course.record.id,
+        &active.mode,
+        false,
+        now.unix(),
+    )?;
+    notify(
+        conn,
+        "enrolled_unenroll",
+        Learner {
+            course,
+            user: Some(user),
+            email: &user.email,
+        },
+        change,
+        false,
+        now,
+    )?;
+    let after = state(conn, course, Some(user), &user.email)?;
+    record_history(
+        conn,
+        Learner {
+            course,
+            user: Some(user),
+            email: &user.email,
+        },
+        change,
+        &before,
+        &after,
+        now,
+    )?;
+    Ok(Outcome {
+        before,
+        after,
+        enrollment: store::enrollments::get(conn, user.id, course.record.id)?,
+    })
+}
+
+/// A user found by username or email; an identifier that is neither a known username nor
+/// an email address is refused.
+pub enum Resolved {
+    User(Box<UserRecord>),
+    Email(Email),
+}
+
+pub fn resolve_identifier(conn: &Conn, identifier: &str) -> Result<Resolved, Error> {
+    let identifier = identifier.trim();
+    if let Some(user) = store::users::by_username(conn, identifier)? {
+        return Ok(Resolved::User(Box::new(user)));
+    }
+    let email = Email::parse(identifier).map_err(|_| {
+        Error::validation(format!(
+            "'{identifier}' is neither a known username nor a valid email address."
+        ))
+        .with_code("INVALID_IDENTIFIER")
+    })?;
+    Ok(match store::users::by_email(conn, email.as_str())? {
+        Some(user) => Resolved::User(Box::new(user)),
+        None => Resolved::Email(email),
+    })
+}
+
+/// What a roster change asks for: the mode (None: the course's default), whether a
+/// pre-enrollment auto-enrolls on registration, and which access rules apply.
+#[derive(Debug, Clone, Copy)]
+pub struct EnrollOptions<'a> {
+    pub mode: Option<&'a str>,
+    pub auto_enroll: bool,
+    pub access: Access,
+}
+
+/// Open edX's `enroll_email`: an active user is enrolled; an unknown email or an inactive
+/// user is pre-enrolled (auto-enrolled on activation when `auto_enroll`).
+pub fn enroll_identifier(
+    conn: &Conn,
+    identifier: &str,
+    course: &Course,
+    options: EnrollOptions,
+    change: &Change,
+    now: Timestamp,
+) -> Result<Outcome, Error> {
+    let EnrollOptions {
+        mode,
+        auto_enroll,
+        access,
+    } = options;
+    match resolve_identifier(conn, identifier)? {
+        Resolved::User(user) if user.is_active => {
+            enroll_user(conn, &user, course, mode, access, change, now)
+        }
+        Resolved::User(user) => {
+            let email = Email::parse(&user.email)?;
+            allow(conn, &email, Some(&user), course, auto_enroll, change, now)
+        }
+        Resolved::Email(email) => allow(conn, &email, None, course, auto_enroll, change, now),
+    }
+}
+
+fn allow(
+    conn: &Conn,
+    email: &Email,
+    user: Option<&UserRecord>,
+    course: &Course,
+    auto_enroll: bool,
+    change: &Change,
+    now: Timestamp,
+) -> Result<Outcome, Error> {
+    let before = state(conn, course, user, email.as_str())?;
+    store::enrollments::upsert_allowed(
+        conn,
+        email.as_str(),
+        course.record.id,
+        auto_enroll,
+        now.unix(),
+    )?;
+    let after = state(conn, course, user, email.as_str())?;
+    if before != after {
+        notify(
+            conn,
+            "allowed_enroll",
+            Learner {
+                course,
+                user,
+                email: email.as_str(),
+            },
+            change,
+            auto_enroll,
+            now,
+        )?;
+        record_history(
+            conn,
+            Learner {
+                course,
+                user,
+                email: email.as_str(),
+            },
+            change,
+            &before,
+            &after,
+            now,
+        )?;
+    }
+    Ok(Outcome {
+        before,
+        after,
+        enrollment: None,
+    })
+}
+
+/// Open edX's `unenroll_email`: deactivates the enrollment and/or removes the
+/// pre-enrollment; both can happen.
+pub fn unenroll_identifier(
+    conn: &Conn,
+    identifier: &str,
+    course: &Course,
+    change: &Change,
+    now: Timestamp,
+) -> Result<Outcome, Error> {
+    let (user, email) = match resolve_identifier(conn, identifier)? {
+        Resolved::User(user) => {
+            let email = user.email.clone();
+            (Some(*user), email)
+        }
+        Resolved::Email(email) => (None, email.as_str().to_owned()),
+    };
+    let before = state(conn, course, user.as_ref(), &email)?;
+    if let Some(user) = user.as_ref().filter(|_| before.enrollment) {
+        // unenroll_user records its own history row; the email goes out below.
+        unenroll_user(
+            conn,
+            user,
+            course,
+            None,
+            &Change {
+                notify: false,
+                ..change.clone()
+            },
+            now,
+        )?;
+        notify(
+            conn,
+            "enrolled_unenroll",
+            Learner {
+                course,
+                user: Some(user),
+                email: &email,
+            },
+            change,
+            false,
+            now,
+        )?;
+    }
+    if let Some(allowed) = store::enrollments::allowed(conn, &email, course.record.id)? {
+        let before_removal = state(conn, course, user.as_ref(), &email)?;
+        store::enrollments::delete_allowed(conn, allowed.id)?;
+        let after_removal = state(conn, course, user.as_ref(), &email)?;
+        notify(
+            conn,
+            "allowed_unenroll",
+            Learner {
+                course,
+                user: user.as_ref(),
+                email: &email,
+            },
+            change,
+            false,
+            now,
+        )?;
+        record_history(
+            conn,
+            Learner {
+                course,
+                user: user.as_ref(),
+                email: &email,
+            },
+            change,
+            &before_removal,
+            &after_removal,
+            now,
+        )?;
+    }
+    let after = state(conn, course, user.as_ref(), &email)?;
+    let enrollment = match &user {
+        Some(u) => store::enrollments::get(conn, u.id, course.record.id)?,
+        None => None,
+    };
+    Ok(Outcome {
+        before,
+        after,
+        enrollment,
+    })
+}
+
+/// Creates a pre-enrollment; one that already exists is a conflict (LMS v1 semantics).
+pub fn create_pre_enrollment(
+    conn: &Conn,
+    email: &Email,
+    course: &Course,
+    auto_enroll: bool,
+    change: &Change,
+    now: Timestamp,
+) -> Result<AllowedRecord, Error> {
+    if store::enrollments::allowed(conn, email.as_str(), course.record.id)?.is_some() {
+        return Err(Error::conflict(format!(
+            "An enrollment allowed with email {email} and course {} already exists.",
+            course.record.course_key
+        )));
+    }
+    let user = store::users::by_email(conn, email.as_str())?;
+    allow(conn, email, user.as_ref(), course, auto_enroll, change, now)?;
+    store::enrollments::allowed(conn, email.as_str(), course.record.id)?
+        .ok_or_else(|| Error::internal("pre-enrollment vanished"))
+}
+
+/// Removes a pre-enrollment; a missing one is a 404 (LMS v1 semantics).
+pub fn delete_pre_enrollment(
+    conn: &Conn,
+    email: &Email,
+    course: &Course,
+    change: &Change,
+    now: Timestamp,
+) -> Result<(), Error> {
+    let Some(allowed) = store::enrollments::allowed(conn, email.as_str(), course.record.id)? else {
+        return Err(Error::not_found(format!(
+            "An enrollment allowed with email {email} and course {} doesn't exists.",
+            course.record.course_key
+        )));
+    };
+    let user = store::users::by_email(conn, email.as_str())?;
+    let before = state(conn, course, user.as_ref(), email.as_str())?;
+    store::enrollments::delete_allowed(conn, allowed.id)?;
+    let after = state(conn, course, user.as_ref(), email.as_str())?;
+    notify(
+        conn,
+        "allowed_unenroll",
+        Learner {
+            course,
+            user: user.as_ref(),
+            email: email.as_str(),
+        },
+        change,
+        false,
+        now,
+    )?;
+    record_history(
+        conn,
+        Learner {
+            course,
+            user: user.as_ref(),
+            email: email.as_str(),
+        },
+        change,
+        &before,
+        &after,
+        now,
+    )?;
+    Ok(())
+}
+
+/// Turns a newly active user's auto-enroll pre-enrollments into enrollments (on activation,
+/// creation as an active user, or an email change while active). An invitation is honoured
+/// as Open edX does: no window or capacity check.
+pub fn activate_pending(
+    conn: &Conn,
+    user: &UserRecord,
+    surface: &str,
+    now: Timestamp,
+) -> Result<usize, Error> {
+    if !user.is_active {
+        return Ok(0);
+    }
+    let mut enrolled = 0;
+    for allowed in store::enrollments::allowed_for_email(conn, &user.email)? {
+        if !allowed.auto_enroll || allowed.user_id.is_some_and(|owner| owner != user.id) {
+            continue;
+        }
+        let course = crate::core::catalog::course_by_id(conn, allowed.course_id)?;
+        let before = state(conn, &course, Some(user), &user.email)?;
+        if before.enrollment {
+            continue;
+        }
+        let mode = default_mode(&available_modes(&course, now, false));
+        store::enrollments::upsert(conn, user.id, course.record.id, &mode, true, now.unix())?;
+        store::enrollments::claim_allowed(conn, allowed.id, user.id)?;
+        let after = state(conn, &course, Some(user), &user.email)?;
+        let change = Change {
+            actor: "system",
+            surface,
+            source: Source::AutoEnroll,
+            reason: None,
+            notify: false,
+        };
+        record_history(
+            conn,
+            Learner {
+                course: &course,
+                user: Some(user),
+                email: &user.email,
+            },
+            &change,
+            &before,
+            &after,
+            now,
+        )?;
+        enrolled += 1;
+    }
+    Ok(enrolled)
+}
+
+/// Stores Open edX `enrollment_attributes` (namespace, name, value) on an enrollment.
+pub fn set_attributes(
+    conn: &Conn,
+    enrollment: &EnrollmentRecord,
+    attributes: &[(String, String, String)],
+) -> Result<(), Error> {
+    for (namespace, name, value) in attributes {
+        store::enrollments::set_attribute(conn, enrollment.id, namespace, name, value)?;
+    }
+    Ok(())
+}
+
+pub fn attributes(
+    conn: &Conn,
+    enrollment: &EnrollmentRecord,
+) -> Result<Vec<(String, String, String)>, Error> {
+    store::enrollments::attributes(conn, enrollment.id)
+}
+
+/// The user's active enrollments; when `visible_to` is a non-staff caller looking at
+/// someone else, only courses where the caller is course staff.
+pub fn active_enrollments(
+    conn: &Conn,
+    user: &UserRecord,
+    visible_to: Option<i64>,
+) -> Result<Vec<(EnrollmentRecord, Course)>, Error> {
+    let mut out = Vec::new();
+    for enrollment in store::enrollments::active_for_user(conn, user.id)? {
+        if let Some(caller) = visible_to {
+            if store::courses::user_roles_in_course(conn, &enrollment.course_key, caller)?
+                .is_empty()
+            {
+                continue;
+            }
+        }
+        let course = crate::core::catalog::course_by_id(conn, enrollment.course_id)?;
+        out.push((enrollment, course));
+    }
+    Ok(out)
+}
+
+pub fn enrollment_of(
+    conn: &Conn,
+    user: &UserRecord,
+    course: &Course,
+) -> Result<Option<EnrollmentRecord>, Error> {
+    store::enrollments::get(conn, user.id, course.record.id)
+}
+
+pub fn pre_enrollments_for(conn: &Conn, email: &str) -> Result<Vec<AllowedRecord>, Error> {
+    store::enrollments::allowed_for_email(conn, email)
+}
+
+pub use store::enrollments::ListFilter;
+
+/// One page of the staff enrollment list, newest first (see `store::enrollments::list`).
+pub fn list_enrollments(
+    conn: &Conn,
+    filter: &ListFilter,
+    before_id: Option<i64>,
+    after_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<EnrollmentRecord>, Error> {
+    store::enrollments::list(conn, filter, before_id, after_id, limit)
+}

@@ -1,0 +1,292 @@
+//! Enrollments, pre-enrollments (enrollment_allowed), their attributes and history.
+
+use crate::core::Error;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+#[derive(Debug, Clone)]
+pub struct EnrollmentRecord {
+    pub id: i64,
+    pub user_id: i64,
+    pub username: String,
+    pub course_id: i64,
+    pub course_key: String,
+    pub mode: String,
+    pub is_active: bool,
+    pub created: i64,
+}
+
+const SELECT: &str = "SELECT e.id, e.user_id, u.username, e.course_id, c.course_key, e.mode, e.is_active, e.created \
+    FROM enrollments e JOIN users u ON u.id = e.user_id JOIN courses c ON c.id = e.course_id";
+
+fn from_row(r: &Row) -> rusqlite::Result<EnrollmentRecord> {
+    Ok(EnrollmentRecord {
+        id: r.get(0)?,
+        user_id: r.get(1)?,
+        username: r.get(2)?,
+        course_id: r.get(3)?,
+        course_key: r.get(4)?,
+        mode: r.get(5)?,
+        is_active: r.get(6)?,
+        created: r.get(7)?,
+    })
+}
+
+pub fn get(
+    conn: &Connection,
+    user_id: i64,
+    course_id: i64,
+) -> Result<Option<EnrollmentRecord>, Error> {
+    let sql = format!("{SELECT} WHERE e.user_id = ?1 AND e.course_id = ?2");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params![user_id, course_id], from_row)
+        .optional()?)
+}
+
+/// Inserts or updates the user's one row for the course.
+pub fn upsert(
+    conn: &Connection,
+    user_id: i64,
+    course_id: i64,
+    mode: &str,
+    is_active: bool,
+    now: i64,
+) -> Result<i64, Error> {
+    conn.prepare_cached(
+        "INSERT INTO enrollments (user_id, course_id, mode, is_active, created, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?5) \
+         ON CONFLICT(user_id, course_id) DO UPDATE SET mode = excluded.mode, is_active = excluded.is_active, updated = excluded.updated",
+    )?
+    .execute(params![user_id, course_id, mode, is_active, now])?;
+    Ok(conn
+        .prepare_cached("SELECT id FROM enrollments WHERE user_id = ?1 AND course_id = ?2")?
+        .query_row(params![user_id, course_id], |r| r.get(0))?)
+}
+
+/// Active learners counted against `max_enrollments`: course staff are not counted.
+pub fn count_active_learners(conn: &Connection, course_id: i64) -> Result<i64, Error> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM enrollments e WHERE e.course_id = ?1 AND e.is_active = 1 \
+             AND NOT EXISTS (SELECT 1 FROM course_roles r WHERE r.course_id = e.course_id AND r.user_id = e.user_id)",
+        )?
+        .query_row([course_id], |r| r.get(0))?)
+}
+
+/// A user's active enrollments in creation order.
+pub fn active_for_user(conn: &Connection, user_id: i64) -> Result<Vec<EnrollmentRecord>, Error> {
+    let sql = format!("{SELECT} WHERE e.user_id = ?1 AND e.is_active = 1 ORDER BY e.created, e.id");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([user_id], from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Filters for the staff enrollment list; empty lists mean "any".
+#[derive(Debug, Default)]
+pub struct ListFilter {
+    pub course_key: Option<String>,
+    /// Substring matches on the course key (Open edX's `course_ids` uses `icontains`).
+    pub course_key_contains: Vec<String>,
+    pub usernames: Vec<String>,
+    pub emails: Vec<String>,
+}
+
+/// One page of enrollments, newest first, seeking by id: `before_id` pages forward (older),
+/// `after_id` pages backward (newer). Stable while rows are being inserted.
+pub fn list(
+    conn: &Connection,
+    filter: &ListFilter,
+    before_id: Option<i64>,
+    after_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<EnrollmentRecord>, Error> {
+    use rusqlite::types::Value;
+    // Appends `clause` with its `?` numbered for `value`.
+    fn bind(sql: &mut String, values: &mut Vec<Value>, clause: &str, value: Value) {
+        values.push(value);
+        sql.push_str(&clause.replace('?', &format!("?{}", values.len())));
+    }
+    let mut sql = format!("{SELECT} WHERE 1 = 1");
+    let mut values: Vec<Value> = Vec::new();
+    if let Some(key) = &filter.course_key {
+        bind(
+            &mut sql,
+            &mut values,
+            " AND c.course_key = ?",
+            key.clone().into(),
+        );
+    }
+    for (column, items, like) in [
+        ("c.course_key", &filter.course_key_contains, true),
+        ("u.username", &filter.usernames, false),
+        ("u.email", &filter.emails, false),
+    ] {
+        if items.is_empty() {
+            continue;
+        }
+        sql.push_str(" AND (0");
+        for item in items {
+            if like {
+                let escaped = item
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_");
+                bind(
+                    &mut sql,
+                    &mut values,
+                    &format!(" OR {column} LIKE ? ESCAPE '\\'"),
+                    format!("%{escaped}%").into(),
+                );
+            } else {
+                bind(
+                    &mut sql,
+                    &mut values,
+                    &format!(" OR {column} = ?"),
+                    item.clone().into(),
+                );
+            }
+        }
+        sql.push(')');
+    }
+    let ascending = after_id.is_some();
+    if let Some(id) = before_id {
+        bind(&mut sql, &mut values, " AND e.id < ?", id.into());
+    }
+    if let Some(id) = after_id {
+        bind(&mut sql, &mut values, " AND e.id > ?", id.into());
+    }
+    sql.push_str(if ascending {
+        " ORDER BY e.id ASC"
+    } else {
+        " ORDER BY e.id DESC"
+    });
+    bind(&mut sql, &mut values, " LIMIT ?", limit.into());
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(values.iter()), from_row)?;
+    let mut list: Vec<EnrollmentRecord> = rows.collect::<Result<_, _>>()?;
+    if ascending {
+        list.reverse();
+    }
+    Ok(list)
+}
+
+pub fn attributes(
+    conn: &Connection,
+    enrollment_id: i64,
+) -> Result<Vec<(String, String, String)>, Error> {
+    let mut stmt = conn.prepare_cached("SELECT namespace, name, value FROM enrollment_attributes WHERE enrollment_id = ?1 ORDER BY namespace, name")?;
+    let rows = stmt.query_map([enrollment_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn set_attribute(
+    conn: &Connection,
+    enrollment_id: i64,
+    namespace: &str,
+    name: &str,
+    value: &str,
+) -> Result<(), Error> {
+    conn.prepare_cached(
+        "INSERT INTO enrollment_attributes (enrollment_id, namespace, name, value) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT(enrollment_id, namespace, name) DO UPDATE SET value = excluded.value",
+    )?
+    .execute(params![enrollment_id, namespace, name, value])?;
+    Ok(())
+}
+
+#[derive(Debug, Clone)]
+pub struct AllowedRecord {
+    pub id: i64,
+    pub email: String,
+    pub course_id: i64,
+    pub course_key: String,
+    pub auto_enroll: bool,
+    pub user_id: Option<i64>,
+    pub created: i64,
+}
+
+const ALLOWED_SELECT: &str =
+    "SELECT a.id, a.email, a.course_id, c.course_key, a.auto_enroll, a.user_id, a.created \
+    FROM enrollment_allowed a JOIN courses c ON c.id = a.course_id";
+
+fn allowed_from_row(r: &Row) -> rusqlite::Result<AllowedRecord> {
+    Ok(AllowedRecord {
+        id: r.get(0)?,
+        email: r.get(1)?,
+        course_id: r.get(2)?,
+        course_key: r.get(3)?,
+        auto_enroll: r.get(4)?,
+        user_id: r.get(5)?,
+        created: r.get(6)?,
+    })
+}
+
+pub fn allowed(
+    conn: &Connection,
+    email: &str,
+    course_id: i64,
+) -> Result<Option<AllowedRecord>, Error> {
+    let sql = format!("{ALLOWED_SELECT} WHERE a.email = ?1 AND a.course_id = ?2");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params![email, course_id], allowed_from_row)
+        .optional()?)
+}
+
+pub fn allowed_for_email(conn: &Connection, email: &str) -> Result<Vec<AllowedRecord>, Error> {
+    let sql = format!("{ALLOWED_SELECT} WHERE a.email = ?1 ORDER BY a.id");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([email], allowed_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Creates the pre-enrollment or updates its auto_enroll flag.
+pub fn upsert_allowed(
+    conn: &Connection,
+    email: &str,
+    course_id: i64,
+    auto_enroll: bool,
+    now: i64,
+) -> Result<(), Error> {
+    conn.prepare_cached(
+        "INSERT INTO enrollment_allowed (email, course_id, auto_enroll, created) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT(email, course_id) DO UPDATE SET auto_enroll = excluded.auto_enroll",
+    )?
+    .execute(params![email, course_id, auto_enroll, now])?;
+    Ok(())
+}
+
+pub fn claim_allowed(conn: &Connection, allowed_id: i64, user_id: i64) -> Result<(), Error> {
+    conn.prepare_cached(
+        "UPDATE enrollment_allowed SET user_id = ?2 WHERE id = ?1 AND user_id IS NULL",
+    )?
+    .execute(params![allowed_id, user_id])?;
+    Ok(())
+}
+
+pub fn delete_allowed(conn: &Connection, allowed_id: i64) -> Result<(), Error> {
+    conn.prepare_cached("DELETE FROM enrollment_allowed WHERE id = ?1")?
+        .execute([allowed_id])?;
+    Ok(())
+}
+
+pub struct HistoryRow<'a> {
+    pub course_id: i64,
+    pub user_id: Option<i64>,
+    pub email: &'a str,
+    pub actor: &'a str,
+    pub surface: &'a str,
+    pub source: &'a str,
+    pub reason: Option<&'a str>,
+    pub before: &'a str,
+    pub after: &'a str,
+    pub created: i64,
+}
+
+pub fn append_history(conn: &Connection, h: &HistoryRow) -> Result<(), Error> {
+    conn.prepare_cached(
+        "INSERT INTO enrollment_history (course_id, user_id, email, actor, surface, source, reason, before, after, created) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?
+    .execute(params![h.course_id, h.user_id, h.email, h.actor, h.surface, h.source, h.reason, h.before, h.after, h.created])?;
+    Ok(())
+}
