@@ -814,3 +814,243 @@ pub fn list_enrollments(
 ) -> Result<Vec<EnrollmentRecord>, Error> {
     store::enrollments::list(conn, filter, before_id, after_id, limit)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::accounts::{self, Actor, NewUser};
+    use crate::core::catalog::{self, CourseFields};
+    use crate::domain::{CourseKey, Username};
+    use crate::store::Db;
+
+    struct Fixture {
+        db: Db,
+        _dir: std::path::PathBuf,
+    }
+
+    impl Drop for Fixture {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self._dir);
+        }
+    }
+
+    fn fixture(name: &str) -> Fixture {
+        let dir = std::env::temp_dir().join(format!("rollcall-core-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = Db::open(&dir.join("t.db"), "normal", 5000).unwrap();
+        Fixture { db, _dir: dir }
+    }
+
+    fn course(conn: &Conn, key: &str, fields: CourseFields) -> Course {
+        let fields = CourseFields {
+            title: Some("Course".into()),
+            ..fields
+        };
+        catalog::create(
+            conn,
+            &CourseKey::parse(key).unwrap(),
+            &fields,
+            Timestamp::now(),
+        )
+        .unwrap()
+    }
+
+    fn user(conn: &Conn, name: &str, active: bool) -> UserRecord {
+        let new = NewUser {
+            username: Username::parse(name).unwrap(),
+            email: Email::parse(&format!("{name}@example.org")).unwrap(),
+            password_hash: None,
+            name: String::new(),
+            first_name: String::new(),
+            last_name: String::new(),
+            profile: Default::default(),
+            is_active: active,
+            is_staff: false,
+            is_superuser: false,
+        };
+        accounts::create_user(conn, &Actor { is_superuser: true }, new, Timestamp::now()).unwrap()
+    }
+
+    const NOTIFY: Change = Change {
+        actor: "tester",
+        surface: "test",
+        source: Source::Bulk,
+        reason: Some("term start"),
+        notify: true,
+    };
+    const OPTIONS: EnrollOptions = EnrollOptions {
+        mode: None,
+        auto_enroll: true,
+        access: Access::Instructor,
+    };
+
+    fn outbox(conn: &Conn) -> Vec<(String, String, String)> {
+        let mut stmt = conn
+            .prepare("SELECT message_type, recipient, payload FROM outbox ORDER BY id")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+
+    #[test]
+    fn enroll_and_unenroll_write_their_emails_to_the_outbox_in_the_same_transaction() {
+        let f = fixture("outbox");
+        f.db.write(|conn| {
+            let c = course(conn, "course-v1:T+O+1", CourseFields::default());
+            user(conn, "ann", true);
+            let now = Timestamp::now();
+            let enrolled = enroll_identifier(conn, "ann", &c, OPTIONS, &NOTIFY, now)?;
+            assert!(enrolled.after.enrollment && !enrolled.before.enrollment);
+            let allowed = enroll_identifier(conn, "new@example.org", &c, OPTIONS, &NOTIFY, now)?;
+            assert!(allowed.after.allowed && allowed.after.auto_enroll && !allowed.after.user);
+            unenroll_identifier(conn, "ann", &c, &NOTIFY, now)?;
+            unenroll_identifier(conn, "new@example.org", &c, &NOTIFY, now)?;
+            let types: Vec<String> = outbox(conn).into_iter().map(|(t, _, _)| t).collect();
+            assert_eq!(
+                types,
+                [
+                    "enrolled_enroll",
+                    "allowed_enroll",
+                    "enrolled_unenroll",
+                    "allowed_unenroll"
+                ]
+            );
+            let (_, recipient, payload) = &outbox(conn)[0];
+            assert_eq!(recipient, "ann@example.org");
+            assert!(payload.contains("term start") && payload.contains("course-v1:T+O+1"));
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn a_failed_transaction_leaves_no_enrollment_history_or_email() {
+        let f = fixture("rollback");
+        f.db.write(|conn| {
+            course(conn, "course-v1:T+R+1", CourseFields::default());
+            user(conn, "bob", true);
+            Ok(())
+        })
+        .unwrap();
+        let result: Result<(), Error> = f.db.write(|conn| {
+            let c = catalog::course(conn, &CourseKey::parse("course-v1:T+R+1").unwrap())?;
+            enroll_identifier(conn, "bob", &c, OPTIONS, &NOTIFY, Timestamp::now())?;
+            Err(Error::validation("a later step failed"))
+        });
+        assert!(result.is_err());
+        f.db.read(|conn| {
+            let count = |table: &str| {
+                conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| {
+                    r.get::<_, i64>(0)
+                })
+                .unwrap()
+            };
+            assert_eq!(
+                (
+                    count("enrollments"),
+                    count("enrollment_history"),
+                    count("outbox")
+                ),
+                (0, 0, 0)
+            );
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn access_rules_follow_open_edx_order() {
+        let f = fixture("access");
+        f.db.write(|conn| {
+            let now = Timestamp::now();
+            let closed = course(
+                conn,
+                "course-v1:T+C+1",
+                CourseFields {
+                    enrollment_end: Some(Some(now.plus_seconds(-60))),
+                    ..Default::default()
+                },
+            );
+            let invite = course(
+                conn,
+                "course-v1:T+I+1",
+                CourseFields {
+                    invitation_only: Some(true),
+                    ..Default::default()
+                },
+            );
+            let ann = user(conn, "ann", true);
+            let quiet = Change {
+                notify: false,
+                ..NOTIFY
+            };
+            let kind = |r: Result<Outcome, Error>| r.err().map(|e| e.code());
+            assert_eq!(
+                kind(enroll_user(
+                    conn,
+                    &ann,
+                    &closed,
+                    None,
+                    Access::SelfService,
+                    &quiet,
+                    now
+                )),
+                Some("ENROLLMENT_CLOSED")
+            );
+            assert_eq!(
+                kind(enroll_user(
+                    conn,
+                    &ann,
+                    &closed,
+                    None,
+                    Access::OnBehalf { force: false },
+                    &quiet,
+                    now
+                )),
+                Some("ENROLLMENT_CLOSED")
+            );
+            assert!(enroll_user(
+                conn,
+                &ann,
+                &closed,
+                None,
+                Access::OnBehalf { force: true },
+                &quiet,
+                now
+            )
+            .is_ok());
+            assert_eq!(
+                kind(enroll_user(
+                    conn,
+                    &ann,
+                    &invite,
+                    None,
+                    Access::SelfService,
+                    &quiet,
+                    now
+                )),
+                Some("INVITATION_ONLY")
+            );
+            assert_eq!(
+                kind(enroll_user(
+                    conn,
+                    &ann,
+                    &invite,
+                    Some("verified"),
+                    Access::SelfService,
+                    &quiet,
+                    now
+                )),
+                Some("MODE_NOT_PERMITTED")
+            );
+            assert!(
+                enroll_user(conn, &ann, &invite, None, Access::Instructor, &quiet, now).is_ok()
+            );
+            Ok(())
+        })
+        .unwrap();
+    }
+}

@@ -302,3 +302,24 @@ pub fn encode(value: &str) -> String {
     }
     out
 }
+
+impl TestApp {
+    /// Creates a course through the admin API; `extra` fields are merged in.
+    pub fn create_course(&self, admin: &str, key: &str, extra: Value) -> Value {
+        let mut body = serde_json::json!({"course_key": key, "title": format!("Course {key}")});
+        for (k, v) in extra.as_object().cloned().unwrap_or_default() {
+            body[k] = v;
+        }
+        let reply = self.send_json("POST", "/api/admin/v1/courses", Some(admin), &body);
+        assert_eq!(reply.status, 201, "{}", reply.text);
+        reply.json()
+    }
+
+    /// Creates a user (no password, no client) through the admin API.
+    pub fn create_user(&self, admin: &str, username: &str, active: bool) -> Value {
+        let body = serde_json::json!({"username": username, "email": format!("{username}@example.org"), "is_active": active});
+        let reply = self.send_json("POST", "/api/admin/v1/users", Some(admin), &body);
+        assert_eq!(reply.status, 201, "{}", reply.text);
+        reply.json()
+    }
+}

@@ -6,4 +6,6 @@ mod cli;
 mod docs;
 mod helpers;
 mod http;
+mod lms_v1;
 mod oauth;
+mod user_v1;
