@@ -118,6 +118,7 @@ CREATE TABLE IF NOT EXISTS enrollments (
     course_id INTEGER NOT NULL REFERENCES courses(id),
     mode      TEXT NOT NULL,
     is_active INTEGER NOT NULL DEFAULT 1,
+    course_seq INTEGER NOT NULL DEFAULT 0,   -- 1, 2, 3… within the course, in creation order
     created   INTEGER NOT NULL,
     updated   INTEGER NOT NULL,
     UNIQUE (user_id, course_id)
@@ -179,3 +180,38 @@ CREATE TABLE IF NOT EXISTS outbox (
     sent_at         INTEGER
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox(status, next_attempt_at);
+
+-- A per-course position for each enrollment row, assigned once (rows are never deleted),
+-- so that page N of a course's roster is an index seek, not an OFFSET scan.
+CREATE INDEX IF NOT EXISTS enrollments_by_course_seq ON enrollments(course_id, course_seq);
+CREATE INDEX IF NOT EXISTS enrollments_by_course_activity ON enrollments(course_id, is_active, course_seq);
+
+-- Bulk enrollment work: one row per task, one row per identifier. A worker processes
+-- identifiers in batches, one transaction per batch, so a restart resumes where it stopped.
+CREATE TABLE IF NOT EXISTS tasks (
+    id          INTEGER PRIMARY KEY,
+    public_id   TEXT NOT NULL UNIQUE,
+    course_id   INTEGER NOT NULL REFERENCES courses(id),
+    action      TEXT NOT NULL CHECK (action IN ('enroll', 'unenroll')),
+    options     TEXT NOT NULL,              -- JSON: mode, auto_enroll, email_students, reason
+    actor       TEXT NOT NULL,
+    surface     TEXT NOT NULL,
+    status      TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'running', 'succeeded', 'failed', 'cancelled')),
+    total       INTEGER NOT NULL,
+    done        INTEGER NOT NULL DEFAULT 0,
+    succeeded   INTEGER NOT NULL DEFAULT 0,
+    failed      INTEGER NOT NULL DEFAULT 0,
+    created     INTEGER NOT NULL,
+    started     INTEGER,
+    finished    INTEGER
+);
+CREATE INDEX IF NOT EXISTS tasks_open ON tasks(status, id);
+
+CREATE TABLE IF NOT EXISTS task_items (
+    task_id    INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+    position   INTEGER NOT NULL,
+    identifier TEXT NOT NULL,
+    status     TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'succeeded', 'failed')),
+    result     TEXT,                         -- JSON: before/after or error
+    PRIMARY KEY (task_id, position)
+);

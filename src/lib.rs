@@ -11,6 +11,7 @@ pub mod bootstrap;
 pub mod config;
 pub mod core;
 pub mod domain;
+pub mod jobs;
 pub mod store;
 
 use config::Config;
@@ -28,6 +29,9 @@ pub struct App {
     /// How clients reach us, without a trailing slash.
     pub base_url: String,
     pub request_id_prefix: String,
+    /// Wakes the background workers when new work is written.
+    pub jobs: jobs::Signal,
+    pub mailer: jobs::outbox::Mailer,
 }
 
 type BoxedHandler = Box<dyn Fn(&rouille::Request) -> rouille::Response + Send + Sync>;
@@ -84,6 +88,7 @@ pub struct Server {
     lifecycle: Arc<Lifecycle>,
     addr: SocketAddr,
     server: rouille::Server<BoxedHandler>,
+    jobs_stop: Arc<AtomicBool>,
 }
 
 impl Server {
@@ -126,6 +131,8 @@ impl Server {
         let base_url = config.public_base_url(&addr.to_string());
         let auth = auth::Auth::new(&config, &db, &base_url).map_err(|e| e.developer_message)?;
         let prefix = auth::secrets::random_token(6);
+        let mailer = jobs::outbox::Mailer::from_config(&config.email)?;
+        let job_workers = config.jobs.workers;
         let app = App {
             config,
             db,
@@ -133,13 +140,18 @@ impl Server {
             router: api::router::Router::new(),
             base_url,
             request_id_prefix: prefix,
+            jobs: jobs::Signal::default(),
+            mailer,
         };
         let _ = cell.set(app);
+        let jobs_stop = Arc::new(AtomicBool::new(false));
+        jobs::start(cell.clone(), job_workers, jobs_stop.clone());
         Ok(Server {
             app: cell,
             lifecycle,
             addr,
             server,
+            jobs_stop,
         })
     }
 
@@ -161,6 +173,7 @@ impl Server {
             std::thread::sleep(Duration::from_millis(50));
         }
         lifecycle.stopping.store(true, Ordering::SeqCst);
+        self.jobs_stop.store(true, Ordering::SeqCst);
         let deadline = Instant::now() + Duration::from_secs(30);
         while lifecycle.in_flight.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(10));

@@ -74,6 +74,11 @@ fn operation(route: &Route) -> Value {
         None => json!({"description": "Done; no body"}),
     };
     responses.insert(d.status.to_string(), success);
+    if route.method == "POST" && route.path == "/api/enrollment/v2/courses/{course_key}/enrollments"
+    {
+        let accepted = json!({"description": "Several identifiers: a background task was started", "content": {"application/json": {"schema": schema_ref("V2AsyncResult")}}});
+        responses.insert("202".into(), accepted);
+    }
     if d.request.is_some() || !d.query.is_empty() || route.path.contains('{') {
         responses.insert("400".into(), error("Invalid input"));
     }
@@ -253,6 +258,35 @@ fn schemas() -> Value {
         "V1EnrollmentAllowedList": {"type": "array", "items": r("V1EnrollmentAllowed")},
         "V1Roles": {"type": "object", "properties": {"roles": {"type": "array", "items": {"type": "object", "properties": {"org": s("string"), "course_id": s("string"), "role": s("string")}}}, "is_staff": s("boolean")}},
         "Me": {"type": "object", "properties": {"username": s("string")}},
+        "OutboxMessage": {"type": "object", "properties": {"id": s("integer"), "channel": s("string"), "message_type": s("string"), "recipient": s("string"),
+            "payload": {"type": "object"}, "status": {"type": "string", "enum": ["pending", "sent", "failed"]}, "attempts": s("integer"),
+            "last_error": ns("string"), "next_attempt_at": date, "created": date, "sent_at": date}},
+        "OutboxPage": {"type": "object", "properties": {"count": s("integer"), "next": ns("string"), "results": {"type": "array", "items": r("OutboxMessage")}}},
+        "V2Enrollment": {"type": "object", "required": ["username", "email", "first_name", "last_name", "is_active"], "properties": {
+            "username": ns("string"), "email": s("string"), "first_name": s("string"), "last_name": s("string"), "mode": ns("string"),
+            "is_active": s("boolean"), "created": date, "enrollment_allowed": s("boolean"), "auto_enroll": s("boolean"),
+            "beta_tester": s("boolean"), "profile_image": {"type": "object"}}},
+        "V2EnrollmentPage": page("V2Enrollment"),
+        "V2EnrollRequest": {"type": "object", "required": ["identifiers"], "properties": {
+            "identifiers": {"type": "array", "minItems": 1, "items": {"type": "string", "maxLength": 255}}, "mode": ns("string"),
+            "auto_enroll": s("boolean"), "email_students": s("boolean"), "reason": ns("string")}},
+        "V2EnrollmentState": {"type": "object", "required": ["enrolled", "allowed"], "properties": {"enrolled": s("boolean"), "allowed": s("boolean"), "mode": ns("string"), "auto_enroll": ns("boolean")}},
+        "V2OperationResult": {"type": "object", "properties": {"action": s("string"), "results": {"type": "array", "items": {"type": "object", "required": ["identifier"], "properties": {
+            "identifier": s("string"), "before": {"oneOf": [r("V2EnrollmentState"), {"type": "null"}]}, "after": {"oneOf": [r("V2EnrollmentState"), {"type": "null"}]},
+            "error": ns("string"), "error_code": ns("string")}}}}},
+        "V2AsyncResult": {"type": "object", "required": ["task_id", "status_url", "action", "count"], "properties": {"task_id": s("string"), "status_url": s("string"), "action": s("string"), "count": s("integer")}},
+        "V2Task": {"type": "object", "properties": {"task_id": s("string"), "course_key": s("string"), "action": s("string"),
+            "status": {"type": "string", "enum": ["pending", "running", "succeeded", "failed", "cancelled"]},
+            "progress": {"type": "object", "properties": {"total": s("integer"), "done": s("integer"), "succeeded": s("integer"), "failed": s("integer")}},
+            "created": date, "started": date, "finished": date, "results": {"type": "array", "items": {"type": "object"}}, "results_page": {"type": "object"}}},
+        "InstructorEnrollmentPage": {"type": "object", "properties": {"count": s("integer"), "num_pages": s("integer"), "next": ns("string"), "previous": ns("string"),
+            "results": {"type": "array", "items": {"type": "object", "properties": {"username": s("string"), "email": s("string"), "full_name": s("string"),
+            "mode": ns("string"), "is_active": s("boolean"), "created": date}}}}},
+        "InstructorState": {"type": "object", "required": ["user", "enrollment", "allowed", "auto_enroll"], "properties": {"user": s("boolean"), "enrollment": s("boolean"), "allowed": s("boolean"), "auto_enroll": s("boolean")}},
+        "InstructorModifyRequest": {"type": "object", "required": ["identifier", "action"], "properties": {"identifier": {"type": "array", "items": {"type": "string", "maxLength": 255}},
+            "action": {"type": "string", "enum": ["enroll", "unenroll"]}, "auto_enroll": s("boolean"), "email_students": s("boolean"), "reason": s("string")}},
+        "InstructorModifyResult": {"type": "object", "properties": {"action": s("string"), "auto_enroll": s("boolean"), "results": {"type": "array", "items": {"type": "object", "properties": {
+            "identifier": s("string"), "before": r("InstructorState"), "after": r("InstructorState"), "invalidIdentifier": s("boolean"), "error": s("boolean")}}}}},
         "Account": {"type": "object", "properties": {"username": s("string"), "name": s("string"), "email": s("string"), "is_active": s("boolean"),
             "date_joined": date, "bio": ns("string"), "country": ns("string"), "gender": ns("string"), "goals": ns("string"), "language": ns("string"),
             "level_of_education": ns("string"), "mailing_address": ns("string"), "year_of_birth": ns("integer"), "phone_number": ns("string"),

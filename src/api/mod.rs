@@ -4,8 +4,10 @@
 pub mod admin;
 pub mod courses_v1;
 pub mod docs;
+pub mod enrollment_v2;
 pub mod errors;
 pub mod http;
+pub mod instructor_v2;
 pub mod lms_v1;
 pub mod oauth;
 pub mod router;

@@ -15,7 +15,7 @@ use serde_json::json;
 
 /// A learner's relation to a course, before and after a change (Open edX's
 /// `EmailEnrollmentState`, plus the mode).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct State {
     pub user: bool,
     pub enrollment: bool,
@@ -813,6 +813,107 @@ pub fn list_enrollments(
     limit: i64,
 ) -> Result<Vec<EnrollmentRecord>, Error> {
     store::enrollments::list(conn, filter, before_id, after_id, limit)
+}
+
+/// Which rows of a course's roster to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RosterFilter {
+    /// Every enrollment, active or not.
+    All,
+    Active,
+    Inactive,
+    /// Pre-enrolled emails that no user has claimed yet.
+    PreEnrolled,
+}
+
+pub use store::enrollments::RosterRow;
+
+/// One page of a course's roster and the total for the filter.
+pub fn roster(
+    conn: &Conn,
+    course: &Course,
+    filter: RosterFilter,
+    offset: i64,
+    limit: i64,
+) -> Result<(i64, Vec<RosterRow>), Error> {
+    let id = course.record.id;
+    Ok(match filter {
+        RosterFilter::All => (
+            store::enrollments::roster_count_all(conn, id)?,
+            store::enrollments::roster_page_all(conn, id, offset, limit)?,
+        ),
+        RosterFilter::Active | RosterFilter::Inactive => {
+            let active = filter == RosterFilter::Active;
+            (
+                store::enrollments::roster_count_by_activity(conn, id, active)?,
+                store::enrollments::roster_page_by_activity(conn, id, active, offset, limit)?,
+            )
+        }
+        RosterFilter::PreEnrolled => (
+            store::enrollments::pre_enrollment_count(conn, id)?,
+            store::enrollments::pre_enrollment_page(conn, id, offset, limit)?,
+        ),
+    })
+}
+
+/// The roster row of one learner (by username or email), if they are enrolled or
+/// pre-enrolled in the course.
+pub fn roster_entry(
+    conn: &Conn,
+    course: &Course,
+    identifier: &str,
+) -> Result<Option<RosterRow>, Error> {
+    let (user, email) = match resolve_identifier(conn, identifier) {
+        Ok(Resolved::User(user)) => {
+            let email = user.email.clone();
+            (Some(*user), email)
+        }
+        Ok(Resolved::Email(email)) => (None, email.as_str().to_owned()),
+        Err(_) => return Ok(None),
+    };
+    let allowed = store::enrollments::allowed(conn, &email, course.record.id)?;
+    let enrollment = match &user {
+        Some(u) => store::enrollments::get(conn, u.id, course.record.id)?,
+        None => None,
+    };
+    if enrollment.is_none() && allowed.is_none() {
+        return Ok(None);
+    }
+    let created = enrollment
+        .as_ref()
+        .map(|e| e.created)
+        .or(allowed.as_ref().map(|a| a.created))
+        .unwrap_or_default();
+    Ok(Some(RosterRow {
+        username: user.as_ref().map(|u| u.username.clone()),
+        email,
+        first_name: user
+            .as_ref()
+            .map(|u| u.first_name.clone())
+            .unwrap_or_default(),
+        last_name: user
+            .as_ref()
+            .map(|u| u.last_name.clone())
+            .unwrap_or_default(),
+        name: user.as_ref().map(|u| u.name.clone()).unwrap_or_default(),
+        mode: enrollment.as_ref().map(|e| e.mode.clone()),
+        is_active: enrollment.as_ref().is_some_and(|e| e.is_active),
+        created,
+        allowed: allowed.is_some(),
+        auto_enroll: allowed.is_some_and(|a| a.auto_enroll),
+    }))
+}
+
+/// Course instructors and staff manage their own course; global staff manage every course.
+pub fn may_manage(
+    conn: &Conn,
+    course: &Course,
+    user_id: i64,
+    is_global_staff: bool,
+) -> Result<bool, Error> {
+    Ok(is_global_staff
+        || !store::courses::user_roles_in_course(conn, &course.record.course_key, user_id)?
+            .is_empty())
 }
 
 #[cfg(test)]

@@ -2,8 +2,11 @@
 //! `store`). Each surface parses its input into `domain` types and calls one function here.
 
 pub mod accounts;
+pub mod bulk;
 pub mod catalog;
+pub mod emails;
 pub mod enrollment;
 pub mod errors;
+pub mod outbox;
 
 pub use errors::{Error, ErrorKind};

@@ -53,7 +53,8 @@ pub fn upsert(
     now: i64,
 ) -> Result<i64, Error> {
     conn.prepare_cached(
-        "INSERT INTO enrollments (user_id, course_id, mode, is_active, created, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?5) \
+        "INSERT INTO enrollments (user_id, course_id, mode, is_active, course_seq, created, updated) \
+         VALUES (?1, ?2, ?3, ?4, (SELECT COALESCE(MAX(course_seq), 0) + 1 FROM enrollments WHERE course_id = ?2), ?5, ?5) \
          ON CONFLICT(user_id, course_id) DO UPDATE SET mode = excluded.mode, is_active = excluded.is_active, updated = excluded.updated",
     )?
     .execute(params![user_id, course_id, mode, is_active, now])?;
@@ -289,4 +290,122 @@ pub fn append_history(conn: &Connection, h: &HistoryRow) -> Result<(), Error> {
     )?
     .execute(params![h.course_id, h.user_id, h.email, h.actor, h.surface, h.source, h.reason, h.before, h.after, h.created])?;
     Ok(())
+}
+
+/// One roster row: an enrollment with its user, or a pre-enrollment (no user yet).
+#[derive(Debug, Clone)]
+pub struct RosterRow {
+    pub username: Option<String>,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub name: String,
+    pub mode: Option<String>,
+    pub is_active: bool,
+    pub created: i64,
+    pub allowed: bool,
+    pub auto_enroll: bool,
+}
+
+const ROSTER_SELECT: &str = "SELECT u.username, u.email, u.first_name, u.last_name, u.name, e.mode, e.is_active, e.created, \
+    a.id IS NOT NULL, COALESCE(a.auto_enroll, 0) FROM enrollments e JOIN users u ON u.id = e.user_id \
+    LEFT JOIN enrollment_allowed a ON a.course_id = e.course_id AND a.email = u.email";
+
+fn roster_from_row(r: &Row) -> rusqlite::Result<RosterRow> {
+    Ok(RosterRow {
+        username: r.get(0)?,
+        email: r.get(1)?,
+        first_name: r.get(2)?,
+        last_name: r.get(3)?,
+        name: r.get(4)?,
+        mode: r.get(5)?,
+        is_active: r.get(6)?,
+        created: r.get(7)?,
+        allowed: r.get(8)?,
+        auto_enroll: r.get(9)?,
+    })
+}
+
+/// Every enrollment row of a course, active or not (rows are never deleted, so the
+/// highest position is the count).
+pub fn roster_count_all(conn: &Connection, course_id: i64) -> Result<i64, Error> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COALESCE(MAX(course_seq), 0) FROM enrollments WHERE course_id = ?1",
+        )?
+        .query_row([course_id], |r| r.get(0))?)
+}
+
+/// Page of all enrollments in creation order: a seek on (course_id, course_seq), so
+/// page 10,000 costs what page 1 does.
+pub fn roster_page_all(
+    conn: &Connection,
+    course_id: i64,
+    start: i64,
+    limit: i64,
+) -> Result<Vec<RosterRow>, Error> {
+    let sql = format!("{ROSTER_SELECT} WHERE e.course_id = ?1 AND e.course_seq > ?2 ORDER BY e.course_seq LIMIT ?3");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![course_id, start, limit], roster_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn roster_count_by_activity(
+    conn: &Connection,
+    course_id: i64,
+    active: bool,
+) -> Result<i64, Error> {
+    Ok(conn
+        .prepare_cached("SELECT COUNT(*) FROM enrollments WHERE course_id = ?1 AND is_active = ?2")?
+        .query_row(params![course_id, active], |r| r.get(0))?)
+}
+
+/// Page of active (or inactive) enrollments. The filter breaks the positions' density, so
+/// this one skips rows on the index (cheap per row, but linear in the page number).
+pub fn roster_page_by_activity(
+    conn: &Connection,
+    course_id: i64,
+    active: bool,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<RosterRow>, Error> {
+    let sql = format!("{ROSTER_SELECT} WHERE e.course_id = ?1 AND e.is_active = ?2 ORDER BY e.course_seq LIMIT ?3 OFFSET ?4");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![course_id, active, limit, offset], roster_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Pre-enrollments not yet claimed by a user: the learners still to register.
+pub fn pre_enrollment_count(conn: &Connection, course_id: i64) -> Result<i64, Error> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM enrollment_allowed WHERE course_id = ?1 AND user_id IS NULL",
+        )?
+        .query_row([course_id], |r| r.get(0))?)
+}
+
+pub fn pre_enrollment_page(
+    conn: &Connection,
+    course_id: i64,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<RosterRow>, Error> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT email, auto_enroll, created FROM enrollment_allowed WHERE course_id = ?1 AND user_id IS NULL ORDER BY id LIMIT ?2 OFFSET ?3",
+    )?;
+    let rows = stmt.query_map(params![course_id, limit, offset], |r| {
+        Ok(RosterRow {
+            username: None,
+            email: r.get(0)?,
+            first_name: String::new(),
+            last_name: String::new(),
+            name: String::new(),
+            mode: None,
+            is_active: false,
+            created: r.get(2)?,
+            allowed: true,
+            auto_enroll: r.get(1)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }

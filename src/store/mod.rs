@@ -8,6 +8,7 @@ pub mod enrollments;
 pub mod outbox;
 pub mod sessions;
 pub mod settings;
+pub mod tasks;
 pub mod users;
 
 pub use db::{Conn, Db};

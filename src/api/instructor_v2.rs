@@ -1,0 +1,140 @@
+//! `/api/instructor/v2/courses/{course_id}/…`: the routes Open edX's new instructor
+//! dashboard calls (reference/openedx.md §2 and §4, version C): a roster list and a
+//! synchronous bulk modify with Open edX's `{user, enrollment, allowed, auto_enroll}` states.
+
+use super::enrollment_v2::{apply_one, course_for_manager};
+use super::errors::Dialect;
+use super::http::{ok, Ctx, Fields, Page};
+use super::router::{Doc, Route};
+use crate::core::bulk::{Action, RosterOptions};
+use crate::core::enrollment::{self, RosterFilter, State};
+use crate::core::Error;
+use crate::domain::Timestamp;
+use rouille::Response;
+use serde_json::{json, Value};
+
+pub fn routes() -> Vec<Route> {
+    let doc = |summary, request, response| Doc {
+        summary,
+        tag: "instructor-v2",
+        auth: true,
+        request,
+        status: 200,
+        response: Some(response),
+        query: &[],
+    };
+    vec![
+        Route {
+            method: "GET",
+            path: "/api/instructor/v2/courses/{course_id}/enrollments",
+            dialect: Dialect::Drf,
+            handler: get_enrollments,
+            doc: Doc {
+                query: &[
+                    ("page", "1-based page"),
+                    ("page_size", "default 25, at most 100"),
+                ],
+                ..doc(
+                    "Active enrollments of a course",
+                    None,
+                    "InstructorEnrollmentPage",
+                )
+            },
+        },
+        Route {
+            method: "POST",
+            path: "/api/instructor/v2/courses/{course_id}/enrollments/modify",
+            dialect: Dialect::Drf,
+            handler: post_modify,
+            doc: doc(
+                "Enroll or unenroll several learners at once, synchronously",
+                Some("InstructorModifyRequest"),
+                "InstructorModifyResult",
+            ),
+        },
+    ]
+}
+
+/// Open edX's `EmailEnrollmentState.to_dict()`.
+fn state_json(state: &State) -> Value {
+    json!({"user": state.user, "enrollment": state.enrollment, "allowed": state.allowed, "auto_enroll": state.auto_enroll})
+}
+
+fn get_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
+    let (course, _) = course_for_manager(ctx, "course_id", "instructor_v2")?;
+    let page = Page::from_query(ctx, 25, 100)?;
+    let (total, rows) = ctx.app.db.snapshot(|conn| {
+        enrollment::roster(
+            conn,
+            &course,
+            RosterFilter::Active,
+            page.offset(),
+            page.size,
+        )
+    })?;
+    let results = rows
+        .iter()
+        .map(|r| {
+            let full_name = if r.name.is_empty() { format!("{} {}", r.first_name, r.last_name).trim().to_owned() } else { r.name.clone() };
+            json!({"username": r.username, "email": r.email, "full_name": full_name, "mode": r.mode, "is_active": r.is_active,
+                "created": Timestamp::from_unix(r.created).to_iso()})
+        })
+        .collect();
+    Ok(ok(page.body(ctx, total, results)?))
+}
+
+fn post_modify(ctx: &mut Ctx) -> Result<Response, Error> {
+    let (course, requester) = course_for_manager(ctx, "course_id", "instructor_v2")?;
+    let body = ctx.json_body()?;
+    let mut f = Fields::of(&body)?;
+    let identifiers = f.required("identifier", |v| {
+        v.as_array()
+            .filter(|l| !l.is_empty())
+            .ok_or("must be a non-empty list".to_owned())?
+            .iter()
+            .map(|i| {
+                i.as_str()
+                    .filter(|s| s.len() <= 255)
+                    .map(str::to_owned)
+                    .ok_or("each identifier must be a string of at most 255 characters".to_owned())
+            })
+            .collect::<Result<Vec<_>, _>>()
+    });
+    let action = f.required("action", |v| match v.as_str() {
+        Some("enroll") => Ok(Action::Enroll),
+        Some("unenroll") => Ok(Action::Unenroll),
+        _ => Err("\"enroll\" or \"unenroll\"".to_owned()),
+    });
+    let auto_enroll = f
+        .required_value("auto_enroll", super::http::as_bool)
+        .unwrap_or(false);
+    let options = RosterOptions {
+        mode: None,
+        auto_enroll,
+        email_students: f
+            .required_value("email_students", super::http::as_bool)
+            .unwrap_or(false),
+        reason: f
+            .get("reason", super::http::as_string)
+            .flatten()
+            .filter(|r| !r.is_empty()),
+    };
+    f.finish()?;
+    let (identifiers, action) = (identifiers.expect("checked"), action.expect("checked"));
+    let mut results = Vec::with_capacity(identifiers.len());
+    for identifier in identifiers {
+        let row = match apply_one(ctx, &course, action, &identifier, &options, &requester)? {
+            Ok(outcome) => {
+                json!({"identifier": identifier, "before": state_json(&outcome.before), "after": state_json(&outcome.after)})
+            }
+            Err(e) if e.code() == "INVALID_IDENTIFIER" => {
+                json!({"identifier": identifier, "invalidIdentifier": true})
+            }
+            Err(_) => json!({"identifier": identifier, "error": true}),
+        };
+        results.push(row);
+    }
+    Ok(ok(
+        json!({"action": action.as_str(), "auto_enroll": auto_enroll, "results": results}),
+    ))
+}

@@ -1,0 +1,262 @@
+//! Roster changes for many learners at once: a task with one item per identifier,
+//! processed in batches (one transaction per batch) by the background workers. An item's
+//! result is written in the same transaction as its enrollment change, so a crash loses
+//! no work and repeats none.
+
+use crate::core::catalog::{self, Course};
+use crate::core::enrollment::{self, Access, Change, EnrollOptions, Outcome, Source, State};
+use crate::core::Error;
+use crate::domain::Timestamp;
+use crate::store::tasks::{NewTask, TaskRecord};
+use crate::store::{self, Conn};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Enroll,
+    Unenroll,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Enroll => "enroll",
+            Action::Unenroll => "unenroll",
+        }
+    }
+
+    fn parse(raw: &str) -> Result<Action, Error> {
+        match raw {
+            "enroll" => Ok(Action::Enroll),
+            "unenroll" => Ok(Action::Unenroll),
+            other => Err(Error::internal(format!("unknown task action {other}"))),
+        }
+    }
+}
+
+/// What a roster change asks for besides the identifiers.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RosterOptions {
+    pub mode: Option<String>,
+    pub auto_enroll: bool,
+    pub email_students: bool,
+    pub reason: Option<String>,
+}
+
+/// Who asks, through which surface, and how the audit trail files it.
+#[derive(Debug, Clone)]
+pub struct Requester {
+    pub actor: String,
+    pub surface: &'static str,
+    pub source: Source,
+}
+
+/// Enrolls or unenrolls one identifier (a username or an email) as an instructor's
+/// roster change. Shared by the synchronous single-learner calls and the task workers.
+pub fn apply(
+    conn: &Conn,
+    course: &Course,
+    action: Action,
+    identifier: &str,
+    options: &RosterOptions,
+    requester: &Requester,
+    now: Timestamp,
+) -> Result<Outcome, Error> {
+    let change = Change {
+        actor: &requester.actor,
+        surface: requester.surface,
+        source: requester.source,
+        reason: options.reason.as_deref(),
+        notify: options.email_students,
+    };
+    match action {
+        Action::Enroll => {
+            let wanted = EnrollOptions {
+                mode: options.mode.as_deref(),
+                auto_enroll: options.auto_enroll,
+                access: Access::Instructor,
+            };
+            enrollment::enroll_identifier(conn, identifier, course, wanted, &change, now)
+        }
+        Action::Unenroll => enrollment::unenroll_identifier(conn, identifier, course, &change, now),
+    }
+}
+
+pub fn create_task(
+    conn: &Conn,
+    course: &Course,
+    action: Action,
+    identifiers: &[String],
+    options: &RosterOptions,
+    requester: &Requester,
+    now: Timestamp,
+) -> Result<TaskRecord, Error> {
+    let public_id = uuid_v4();
+    let options = serde_json::to_string(options).map_err(Error::internal)?;
+    let task = NewTask {
+        public_id: &public_id,
+        course_id: course.record.id,
+        action: action.as_str(),
+        options: &options,
+        actor: &requester.actor,
+        surface: requester.surface,
+    };
+    let id = store::tasks::insert(conn, &task, identifiers, now.unix())?;
+    store::tasks::by_id(conn, id)?.ok_or_else(|| Error::internal("task vanished after insert"))
+}
+
+/// A random UUID v4 string, as Open edX task ids look.
+fn uuid_v4() -> String {
+    let mut bytes = crate::auth::secrets::random_bytes(16);
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// The stored result of one item: before/after, or the error.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ItemResult {
+    pub before: Option<State>,
+    pub after: Option<State>,
+    pub error: Option<String>,
+    pub error_code: Option<String>,
+}
+
+/// Processes up to `batch` pending items of `task` in this transaction. Returns false
+/// when the task has nothing left (finished or cancelled).
+pub fn run_batch(
+    conn: &Conn,
+    task: &TaskRecord,
+    batch: i64,
+    now: Timestamp,
+) -> Result<bool, Error> {
+    if store::tasks::status_of(conn, task.id)? == "cancelled" {
+        return Ok(false);
+    }
+    let items = store::tasks::pending_items(conn, task.id, batch)?;
+    if items.is_empty() {
+        store::tasks::set_status(conn, task.id, "succeeded", Some(now.unix()))?;
+        return Ok(false);
+    }
+    let course = catalog::course_by_id(conn, task.course_id)?;
+    let action = Action::parse(&task.action)?;
+    let options: RosterOptions = serde_json::from_str(&task.options).map_err(Error::internal)?;
+    let requester = Requester {
+        actor: task.actor.clone(),
+        surface: "bulk",
+        source: Source::Bulk,
+    };
+    for (position, identifier) in items {
+        // A savepoint per item: one learner's failure undoes only that learner's writes.
+        conn.execute_batch("SAVEPOINT item")?;
+        let result = match apply(
+            conn,
+            &course,
+            action,
+            &identifier,
+            &options,
+            &requester,
+            now,
+        ) {
+            Ok(outcome) => {
+                conn.execute_batch("RELEASE item")?;
+                ItemResult {
+                    before: Some(outcome.before),
+                    after: Some(outcome.after),
+                    error: None,
+                    error_code: None,
+                }
+            }
+            Err(e) => {
+                conn.execute_batch("ROLLBACK TO item; RELEASE item")?;
+                if e.kind == crate::core::ErrorKind::Internal {
+                    return Err(e);
+                }
+                ItemResult {
+                    before: None,
+                    after: None,
+                    error: Some(e.developer_message.clone()),
+                    error_code: Some(e.code().to_owned()),
+                }
+            }
+        };
+        let succeeded = result.error.is_none();
+        let json = serde_json::to_string(&result).map_err(Error::internal)?;
+        store::tasks::finish_item(conn, task.id, position, succeeded, &json)?;
+    }
+    Ok(true)
+}
+
+pub fn task(conn: &Conn, course: &Course, public_id: &str) -> Result<TaskRecord, Error> {
+    store::tasks::by_public_id(conn, public_id)?
+        .filter(|t| t.course_id == course.record.id)
+        .ok_or_else(|| {
+            Error::not_found(format!(
+                "No task {public_id} in {}.",
+                course.record.course_key
+            ))
+        })
+}
+
+/// Cancels a pending or running task; what was done stays done.
+pub fn cancel(
+    conn: &Conn,
+    course: &Course,
+    public_id: &str,
+    now: Timestamp,
+) -> Result<TaskRecord, Error> {
+    let task = task(conn, course, public_id)?;
+    if !matches!(task.status.as_str(), "pending" | "running") {
+        return Err(
+            Error::conflict(format!("Task {public_id} is already {}.", task.status))
+                .with_code("TASK_FINISHED"),
+        );
+    }
+    store::tasks::set_status(conn, task.id, "cancelled", Some(now.unix()))?;
+    store::tasks::by_id(conn, task.id)?.ok_or_else(|| Error::internal("task vanished"))
+}
+
+pub struct TaskItem {
+    pub identifier: String,
+    pub status: String,
+    pub result: Option<ItemResult>,
+}
+
+/// One page of a task's items: (position, identifier, status, result).
+pub fn task_items(
+    conn: &Conn,
+    task: &TaskRecord,
+    from: i64,
+    limit: i64,
+) -> Result<Vec<TaskItem>, Error> {
+    Ok(store::tasks::items(conn, task.id, from, limit)?
+        .into_iter()
+        .map(|item| TaskItem {
+            identifier: item.identifier,
+            status: item.status,
+            result: item.result.and_then(|r| serde_json::from_str(&r).ok()),
+        })
+        .collect())
+}
+
+/// Claims the next pending task for a worker.
+pub fn claim_next(conn: &Conn, now: Timestamp) -> Result<Option<TaskRecord>, Error> {
+    store::tasks::claim_next(conn, now.unix())
+}
+
+pub fn requeue_interrupted(conn: &Conn) -> Result<usize, Error> {
+    store::tasks::requeue_running(conn)
+}
+
+/// Marks a task failed after an internal error (done items stay done).
+pub fn fail(conn: &Conn, task: &TaskRecord, now: Timestamp) -> Result<(), Error> {
+    store::tasks::set_status(conn, task.id, "failed", Some(now.unix()))
+}

@@ -1,0 +1,140 @@
+//! The learner emails Open edX's instructor enrollment sends (message types
+//! `enrolled_enroll`, `allowed_enroll`, `enrolled_unenroll`, `allowed_unenroll`), rendered
+//! from an outbox payload into a subject, a plain-text part and an HTML part.
+
+use serde_json::Value;
+
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// Where links in emails point.
+pub struct Site<'a> {
+    pub school_name: &'a str,
+    pub base_url: &'a str,
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// None for a message type this module does not know (the outbox then marks it failed).
+pub fn render(message_type: &str, payload: &Value, site: &Site) -> Option<Rendered> {
+    let text_of = |key: &str| {
+        payload
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned()
+    };
+    let course_name = text_of("course_name");
+    let course_key = text_of("course_key");
+    let full_name = payload
+        .get("full_name")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let reason = payload
+        .get("reason")
+        .and_then(Value::as_str)
+        .filter(|r| !r.is_empty())
+        .map(str::to_owned);
+    let auto_enroll = payload
+        .get("auto_enroll")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let course_url = format!("{}/courses/{course_key}/about", site.base_url);
+    let registration_url = format!("{}/register", site.base_url);
+    let school = site.school_name;
+    let greeting = match &full_name {
+        Some(name) => format!("Dear {name},"),
+        None => "Dear student,".to_owned(),
+    };
+    let (subject, paragraphs): (String, Vec<String>) = match message_type {
+        "enrolled_enroll" => (
+            format!("You have been enrolled in {course_name}"),
+            vec![
+                format!("You have been enrolled in {course_name} at {school} by a member of the course staff."),
+                format!("The course is now in your dashboard. Visit it at {course_url}"),
+            ],
+        ),
+        "allowed_enroll" => (
+            format!("You have been invited to register for {course_name}"),
+            vec![
+                format!("You have been invited to join {course_name} at {school} by a member of the course staff."),
+                if auto_enroll {
+                    format!("To finish your registration, create an account at {registration_url}. Once you have registered and activated your account, you will see {course_name} in your dashboard.")
+                } else {
+                    format!("To access the course, create an account at {registration_url}, then enroll from the course page: {course_url}")
+                },
+            ],
+        ),
+        "enrolled_unenroll" => (
+            format!("You have been unenrolled from {course_name}"),
+            vec![format!("You have been unenrolled from {course_name} at {school} by a member of the course staff. The course will no longer appear in your dashboard.")],
+        ),
+        "allowed_unenroll" => (
+            format!("You have been uninvited from {course_name}"),
+            vec![format!("The invitation to join {course_name} at {school} has been withdrawn by a member of the course staff.")],
+        ),
+        _ => return None,
+    };
+    let mut paragraphs = paragraphs;
+    if let Some(reason) = &reason {
+        paragraphs.push(format!("Reason: {reason}"));
+    }
+    let sign_off = format!("----\nThis email was sent by {school} ({}).", site.base_url);
+    let text = format!("{greeting}\n\n{}\n\n{sign_off}\n", paragraphs.join("\n\n"));
+    let html = format!(
+        "<!doctype html><html><body><p>{}</p>{}<hr><p><small>This email was sent by {} (<a href=\"{}\">{}</a>).</small></p></body></html>",
+        escape(&greeting),
+        paragraphs.iter().map(|p| format!("<p>{}</p>", escape(p))).collect::<String>(),
+        escape(school),
+        escape(site.base_url),
+        escape(site.base_url)
+    );
+    Some(Rendered {
+        subject: format!("[{school}] {subject}"),
+        text,
+        html,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn renders_each_message_type_with_reason_and_links() {
+        let site = Site {
+            school_name: "Hill School",
+            base_url: "https://learn.example",
+        };
+        let payload = json!({"course_key": "course-v1:A+B+C", "course_name": "Biology <1>", "full_name": "Ann", "auto_enroll": true, "reason": "moved section"});
+        for message_type in [
+            "enrolled_enroll",
+            "allowed_enroll",
+            "enrolled_unenroll",
+            "allowed_unenroll",
+        ] {
+            let r = render(message_type, &payload, &site).unwrap();
+            assert!(r.subject.contains("Biology <1>"));
+            assert!(r.text.contains("Reason: moved section") && r.text.contains("Dear Ann,"));
+            assert!(r.html.contains("Biology &lt;1&gt;") && !r.html.contains("<1>"));
+        }
+        assert!(render("allowed_enroll", &payload, &site)
+            .unwrap()
+            .text
+            .contains("https://learn.example/register"));
+        assert!(render("enrolled_enroll", &payload, &site)
+            .unwrap()
+            .text
+            .contains("https://learn.example/courses/course-v1:A+B+C/about"));
+        assert!(render("mystery", &payload, &site).is_none());
+    }
+}

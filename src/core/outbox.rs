@@ -1,0 +1,64 @@
+//! The outbox as the admin and the delivery worker see it: list, retry, claim, record.
+
+use crate::core::Error;
+use crate::domain::Timestamp;
+use crate::store::outbox::MessageRecord;
+use crate::store::{self, Conn};
+
+/// How long a claimed message is hidden from other workers while it is being sent; a
+/// crash mid-send makes it due again after this (delivery is at least once).
+const LEASE_SECONDS: i64 = 300;
+
+/// Takes up to `limit` due messages for delivery.
+pub fn claim_due(conn: &Conn, now: Timestamp, limit: i64) -> Result<Vec<MessageRecord>, Error> {
+    let due = store::outbox::due(conn, now.unix(), limit)?;
+    for message in &due {
+        store::outbox::mark_attempt_lease(conn, message.id, now.unix() + LEASE_SECONDS)?;
+    }
+    Ok(due)
+}
+
+pub fn delivered(conn: &Conn, id: i64, now: Timestamp) -> Result<(), Error> {
+    store::outbox::mark_sent(conn, id, now.unix())
+}
+
+pub fn attempt_failed(
+    conn: &Conn,
+    id: i64,
+    error: &str,
+    next_attempt_at: i64,
+    give_up: bool,
+) -> Result<(), Error> {
+    store::outbox::mark_attempt_failed(conn, id, error, next_attempt_at, give_up)
+}
+
+pub fn list(
+    conn: &Conn,
+    status: Option<&str>,
+    before_id: Option<i64>,
+    limit: i64,
+) -> Result<(i64, Vec<MessageRecord>), Error> {
+    if let Some(s) = status {
+        if !matches!(s, "pending" | "sent" | "failed") {
+            return Err(Error::field(
+                "status",
+                "status must be pending, sent or failed.",
+            ));
+        }
+    }
+    Ok((
+        store::outbox::count(conn, status)?,
+        store::outbox::list(conn, status, before_id, limit)?,
+    ))
+}
+
+/// Makes a message due now (a failed one gets a fresh round of attempts).
+pub fn retry(conn: &Conn, id: i64, now: Timestamp) -> Result<MessageRecord, Error> {
+    let message = store::outbox::by_id(conn, id)?
+        .ok_or_else(|| Error::not_found(format!("No outbox message {id}.")))?;
+    if message.status == "sent" {
+        return Err(Error::conflict(format!("Message {id} was already sent.")));
+    }
+    store::outbox::requeue(conn, id, now.unix())?;
+    store::outbox::by_id(conn, id)?.ok_or_else(|| Error::internal("message vanished"))
+}

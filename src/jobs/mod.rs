@@ -1,0 +1,71 @@
+//! Background workers: a fixed pool of threads that runs bulk enrollment tasks from the
+//! `tasks` table and delivers the outbox. Work lives in the database, so nothing is lost
+//! when the process dies; a restart resumes it.
+
+pub mod outbox;
+pub mod tasks;
+
+use crate::App;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
+
+/// Wakes idle workers when new work is written (they also poll, so a missed wake-up only
+/// delays work).
+#[derive(Default)]
+pub struct Signal {
+    pending: Mutex<bool>,
+    ready: Condvar,
+}
+
+impl Signal {
+    pub fn wake(&self) {
+        *self.pending.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        self.ready.notify_all();
+    }
+
+    fn wait(&self, timeout: Duration) {
+        let guard = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        let (mut guard, _) = self
+            .ready
+            .wait_timeout_while(guard, timeout, |pending| !*pending)
+            .unwrap_or_else(PoisonError::into_inner);
+        *guard = false;
+    }
+}
+
+/// Starts `workers` threads; they stop when `stop` is set.
+pub fn start(app: Arc<OnceLock<App>>, workers: usize, stop: Arc<AtomicBool>) {
+    if let Some(app) = app.get() {
+        match app.db.write(crate::core::bulk::requeue_interrupted) {
+            Ok(0) => {}
+            Ok(n) => log::info!("resuming {n} interrupted task(s)"),
+            Err(e) => log::error!("could not requeue interrupted tasks: {e}"),
+        }
+    }
+    for n in 0..workers {
+        let app = app.clone();
+        let stop = stop.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("worker-{n}"))
+            .spawn(move || {
+                let Some(app) = app.get() else { return };
+                while !stop.load(Ordering::SeqCst) {
+                    // A panic in one step must not end the worker; the step's transaction rolled back.
+                    let worked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        tasks::step(app) | outbox::step(app)
+                    }))
+                    .unwrap_or_else(|_| {
+                        log::error!("a background step panicked; continuing");
+                        false
+                    });
+                    if !worked {
+                        app.jobs.wait(Duration::from_millis(500));
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            log::error!("could not start background worker: {e}");
+        }
+    }
+}
