@@ -4,6 +4,7 @@
 mod admin;
 mod cli;
 mod docs;
+mod enrollment_v2;
 mod helpers;
 mod http;
 mod lms_v1;

@@ -1,0 +1,793 @@
+//! `/api/enrollment/v2/…` and `/api/instructor/v2/…`: roster lists, sync and background
+//! enrollment, tasks (poll, cancel, crash and resume), and email delivery.
+
+use crate::helpers::{TempDir, TestApp};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Write};
+use std::time::{Duration, Instant};
+
+const KEY: &str = "course-v1:Rollcall+V2+2026";
+
+fn base() -> String {
+    format!("/api/enrollment/v2/courses/{KEY}")
+}
+
+/// Inserts `n` active users named `{prefix}{i}` straight into the database (fast).
+fn insert_users(app: &TestApp, prefix: &str, n: usize) {
+    let mut conn = app.sqlite();
+    let tx = conn.transaction().unwrap();
+    {
+        let mut stmt = tx
+            .prepare("INSERT INTO users (username, email, date_joined) VALUES (?1, ?2, 0)")
+            .unwrap();
+        for i in 0..n {
+            stmt.execute([format!("{prefix}{i}"), format!("{prefix}{i}@example.org")])
+                .unwrap();
+        }
+    }
+    tx.commit().unwrap();
+}
+
+fn email_app(dir_name: &str) -> (TestApp, std::path::PathBuf) {
+    let dir = TempDir::new();
+    let outbox = dir.0.join(dir_name);
+    let outbox_str = outbox.to_str().unwrap().to_owned();
+    let app = TestApp::spawn_in(
+        dir,
+        &[
+            ("ROLLCALL_RATE_LIMITS_ENABLED", "false"),
+            ("ROLLCALL_EMAIL_BACKEND", "dir"),
+            ("ROLLCALL_EMAIL_DIR", &outbox_str),
+        ],
+        &[],
+    );
+    (app, outbox)
+}
+
+fn wait_for<T>(what: &str, seconds: u64, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn eml_files(dir: &std::path::Path) -> Vec<(String, String)> {
+    let mut files: Vec<(String, String)> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .map(|e| {
+                    (
+                        e.file_name().to_string_lossy().into_owned(),
+                        std::fs::read_to_string(e.path()).unwrap_or_default(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+#[test]
+fn one_identifier_is_enrolled_synchronously_with_before_and_after_and_an_email() {
+    let (app, outbox) = email_app("mail");
+    let admin = app.admin_auth();
+    app.create_course(&admin, KEY, json!({"title": "Cell Biology"}));
+    app.create_user(&admin, "ann", true);
+    let reply = app.send_json(
+        "POST",
+        &format!("{}/enrollments", base()),
+        Some(&admin),
+        &json!({"identifiers": ["ann"], "email_students": true, "reason": "added to section B"}),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let result = &reply.json()["results"][0];
+    assert_eq!(reply.json()["action"], "enroll");
+    assert_eq!(result["identifier"], "ann");
+    assert_eq!(
+        result["before"],
+        json!({"enrolled": false, "allowed": false, "mode": null, "auto_enroll": false})
+    );
+    assert_eq!(result["after"]["enrolled"], true);
+    assert_eq!(result["after"]["mode"], "audit");
+    let files = wait_for("the enrollment email", 10, || {
+        Some(eml_files(&outbox)).filter(|f| !f.is_empty())
+    });
+    assert!(files[0].0.ends_with("enrolled_enroll.eml"), "{files:?}");
+    let eml = &files[0].1;
+    assert!(
+        eml.contains("To: ann@example.org")
+            && eml.contains("Cell Biology")
+            && eml.contains("added to section B"),
+        "{eml}"
+    );
+    assert!(eml.contains("text/plain") && eml.contains("text/html"));
+    let messages = app
+        .get("/api/admin/v1/outbox?status=sent", Some(&admin))
+        .json();
+    assert_eq!(messages["results"][0]["message_type"], "enrolled_enroll");
+}
+
+#[test]
+fn unknown_emails_are_pre_enrolled_and_invalid_identifiers_get_a_row_error() {
+    let app = TestApp::spawn();
+    let admin = app.admin_auth();
+    app.create_course(&admin, KEY, json!({}));
+    let invited = app.send_json(
+        "POST",
+        &format!("{}/enrollments", base()),
+        Some(&admin),
+        &json!({"identifiers": ["new@example.org"], "auto_enroll": true}),
+    );
+    assert_eq!(
+        invited.json()["results"][0]["after"],
+        json!({"enrolled": false, "allowed": true, "mode": null, "auto_enroll": true})
+    );
+    let invalid = app.send_json(
+        "POST",
+        &format!("{}/enrollments", base()),
+        Some(&admin),
+        &json!({"identifiers": ["not an email"]}),
+    );
+    assert_eq!(invalid.status, 200);
+    assert_eq!(
+        invalid.json()["results"][0]["error_code"],
+        "INVALID_IDENTIFIER"
+    );
+    let one = app.get(
+        &format!("{}/enrollments/new@example.org", base()),
+        Some(&admin),
+    );
+    assert_eq!(one.status, 200);
+    assert_eq!(
+        (
+            one.json()["enrollment_allowed"].as_bool(),
+            one.json()["auto_enroll"].as_bool()
+        ),
+        (Some(true), Some(true))
+    );
+    assert_eq!(
+        app.get(
+            &format!("{}/enrollments/nobody@example.org", base()),
+            Some(&admin)
+        )
+        .status,
+        404
+    );
+    for bad in [
+        json!({}),
+        json!({"identifiers": []}),
+        json!({"identifiers": "ann"}),
+        json!({"identifiers": [""]}),
+        json!({"identifiers": ["a"], "auto_enroll": "yes"}),
+    ] {
+        let reply = app.send_json(
+            "POST",
+            &format!("{}/enrollments", base()),
+            Some(&admin),
+            &bad,
+        );
+        assert_eq!(reply.status, 400, "{bad}");
+        assert_eq!(reply.json()["error_code"], "INVALID_PARAMETER");
+    }
+}
+
+#[test]
+fn the_roster_pages_filters_and_computes_optional_fields_only_on_request() {
+    let app = TestApp::spawn();
+    let admin = app.admin_auth();
+    app.create_course(&admin, KEY, json!({}));
+    insert_users(&app, "p", 30);
+    let ids: Vec<String> = (0..30).map(|i| format!("p{i}")).collect();
+    for id in &ids {
+        app.send_json(
+            "POST",
+            &format!("{}/enrollments", base()),
+            Some(&admin),
+            &json!({"identifiers": [id]}),
+        );
+    }
+    app.request(
+        "DELETE",
+        &format!("{}/enrollments/p0", base()),
+        &[("Authorization", &admin)],
+        None,
+    );
+    app.send_json(
+        "POST",
+        &format!("{}/enrollments", base()),
+        Some(&admin),
+        &json!({"identifiers": ["later@example.org"]}),
+    );
+    let page = app.get(
+        &format!("{}/enrollments?page=2&page_size=10", base()),
+        Some(&admin),
+    );
+    let body = page.json();
+    assert_eq!(
+        (
+            body["count"].as_i64(),
+            body["num_pages"].as_i64(),
+            body["current_page"].as_i64(),
+            body["start"].as_i64()
+        ),
+        (Some(30), Some(3), Some(2), Some(10))
+    );
+    assert_eq!(body["results"][0]["username"], "p10");
+    assert!(
+        body["results"][0].get("profile_image").is_none()
+            && body["results"][0].get("beta_tester").is_none()
+    );
+    assert!(page.header("Link").unwrap().contains("rel=\"next\""));
+    let first = &body["results"][0];
+    for key in [
+        "username",
+        "email",
+        "first_name",
+        "last_name",
+        "mode",
+        "is_active",
+        "created",
+        "enrollment_allowed",
+        "auto_enroll",
+    ] {
+        assert!(first.get(key).is_some(), "{key}");
+    }
+    assert!(first["created"].as_str().unwrap().ends_with('Z'));
+    let with_fields = app
+        .get(
+            &format!(
+                "{}/enrollments?requested_fields=beta_tester,profile_image",
+                base()
+            ),
+            Some(&admin),
+        )
+        .json();
+    assert!(with_fields["results"][0]["profile_image"]["has_image"].is_boolean());
+    assert_eq!(
+        app.get(
+            &format!("{}/enrollments?status=active", base()),
+            Some(&admin)
+        )
+        .json()["count"],
+        29
+    );
+    assert_eq!(
+        app.get(
+            &format!("{}/enrollments?status=inactive", base()),
+            Some(&admin)
+        )
+        .json()["count"],
+        1
+    );
+    assert_eq!(
+        app.get(
+            &format!("{}/enrollments?status=pre_enrolled", base()),
+            Some(&admin)
+        )
+        .json()["results"][0]["email"],
+        "later@example.org"
+    );
+    assert_eq!(
+        app.get(
+            &format!("{}/enrollments?page_size=1000", base()),
+            Some(&admin)
+        )
+        .json()["results"]
+            .as_array()
+            .unwrap()
+            .len(),
+        30
+    );
+    let bad = app.get(
+        &format!("{}/enrollments?page_size=ten", base()),
+        Some(&admin),
+    );
+    assert_eq!(bad.status, 400);
+    assert_eq!(bad.json()["error_code"], "INVALID_PARAMETER");
+    assert!(bad.json()["field_errors"]["page_size"].is_object());
+    assert_eq!(
+        app.get(&format!("{}/enrollments?status=odd", base()), Some(&admin))
+            .status,
+        400
+    );
+    assert_eq!(
+        app.get(
+            &format!("{}/enrollments?requested_fields=secret", base()),
+            Some(&admin)
+        )
+        .status,
+        400
+    );
+}
+
+#[test]
+fn course_staff_manage_only_their_courses_and_learners_are_refused() {
+    let app = TestApp::spawn();
+    let admin = app.admin_auth();
+    app.create_course(&admin, KEY, json!({}));
+    app.create_course(&admin, "course-v1:Rollcall+OTHER+2026", json!({}));
+    let teacher = app.user_auth(&admin, "teacher", false);
+    app.send_json(
+        "POST",
+        &format!("/api/admin/v1/courses/{KEY}/staff"),
+        Some(&admin),
+        &json!({"username": "teacher", "role": "instructor"}),
+    );
+    assert_eq!(
+        app.get(&format!("{}/enrollments", base()), Some(&teacher))
+            .status,
+        200
+    );
+    let other = app.get(
+        "/api/enrollment/v2/courses/course-v1:Rollcall+OTHER+2026/enrollments",
+        Some(&teacher),
+    );
+    assert_eq!(other.status, 403);
+    assert_eq!(other.json()["error_code"], "PERMISSION_DENIED");
+    let learner = app.user_auth(&admin, "learner", false);
+    let refused = app.send_json(
+        "POST",
+        &format!("{}/enrollments", base()),
+        Some(&learner),
+        &json!({"identifiers": ["learner"]}),
+    );
+    assert_eq!(refused.status, 403);
+    assert_eq!(refused.json()["status_code"], 403);
+    assert_eq!(
+        app.get(&format!("{}/enrollments", base()), None).json()["error_code"],
+        "AUTHENTICATION_REQUIRED"
+    );
+    assert_eq!(
+        app.get(
+            "/api/enrollment/v2/courses/not-a-key/enrollments",
+            Some(&admin)
+        )
+        .status,
+        400
+    );
+    assert_eq!(
+        app.get(
+            "/api/enrollment/v2/courses/course-v1:No+Such+Run/enrollments",
+            Some(&admin)
+        )
+        .json()["error_code"],
+        "RESOURCE_NOT_FOUND"
+    );
+}
+
+#[test]
+fn several_identifiers_start_a_task_that_is_polled_to_success() {
+    let app = TestApp::spawn();
+    let admin = app.admin_auth();
+    app.create_course(&admin, KEY, json!({}));
+    insert_users(&app, "bulk", 2500);
+    let mut identifiers: Vec<String> = (0..2500).map(|i| format!("bulk{i}")).collect();
+    identifiers.extend((0..500).map(|i| format!("invitee{i}@example.org")));
+    identifiers.push("not valid".into());
+    let reply = app.send_json(
+        "POST",
+        &format!("{}/enrollments", base()),
+        Some(&admin),
+        &json!({"identifiers": identifiers, "auto_enroll": true}),
+    );
+    assert_eq!(reply.status, 202, "{}", reply.text);
+    let accepted = reply.json();
+    assert_eq!(accepted["count"], 3001);
+    assert_eq!(accepted["action"], "enroll");
+    let status_url = accepted["status_url"].as_str().unwrap().to_owned();
+    assert_eq!(
+        status_url,
+        format!("{}/tasks/{}", base(), accepted["task_id"].as_str().unwrap())
+    );
+    let done = wait_for("the task", 120, || {
+        let task = app.get(&status_url, Some(&admin)).json();
+        (task["status"] == "succeeded").then_some(task)
+    });
+    assert_eq!(
+        done["progress"],
+        json!({"total": 3001, "done": 3001, "succeeded": 3000, "failed": 1})
+    );
+    assert!(done["started"].is_string() && done["finished"].is_string());
+    assert_eq!(done["results"][0]["after"]["enrolled"], true);
+    let last_page = app
+        .get(&format!("{status_url}?page=31&page_size=100"), Some(&admin))
+        .json();
+    assert_eq!(last_page["results"][0]["error_code"], "INVALID_IDENTIFIER");
+    assert_eq!(
+        app.get(
+            &format!("{}/enrollments?status=active", base()),
+            Some(&admin)
+        )
+        .json()["count"],
+        2500
+    );
+    assert_eq!(
+        app.get(
+            &format!("{}/enrollments?status=pre_enrolled", base()),
+            Some(&admin)
+        )
+        .json()["count"],
+        500
+    );
+    assert_eq!(
+        app.get(&format!("{}/tasks/no-such-task", base()), Some(&admin))
+            .status,
+        404
+    );
+    // A finished task cannot be cancelled.
+    assert_eq!(
+        app.request("DELETE", &status_url, &[("Authorization", &admin)], None)
+            .status,
+        409
+    );
+}
+
+#[test]
+fn a_cancelled_task_stops_and_keeps_what_it_did() {
+    let app = TestApp::spawn();
+    let admin = app.admin_auth();
+    app.create_course(&admin, KEY, json!({}));
+    let identifiers: Vec<String> = (0..60000).map(|i| format!("c{i}@example.org")).collect();
+    let big = app.request(
+        "POST",
+        &format!("{}/enrollments", base()),
+        &[("Authorization", &admin)],
+        Some((
+            "application/json",
+            &json!({"identifiers": identifiers}).to_string(),
+        )),
+    );
+    assert_eq!(big.status, 413, "the default 1 MiB body limit applies");
+    let identifiers: Vec<String> = (0..20000).map(|i| format!("c{i}@x.io")).collect();
+    let reply = app.send_json(
+        "POST",
+        &format!("{}/enrollments", base()),
+        Some(&admin),
+        &json!({"identifiers": identifiers}),
+    );
+    assert_eq!(reply.status, 202, "{}", reply.text);
+    let url = reply.json()["status_url"].as_str().unwrap().to_owned();
+    let cancelled = app.request("DELETE", &url, &[("Authorization", &admin)], None);
+    assert_eq!(cancelled.status, 200, "{}", cancelled.text);
+    assert_eq!(cancelled.json()["status"], "cancelled");
+    std::thread::sleep(Duration::from_millis(1500));
+    let later = app.get(&url, Some(&admin)).json();
+    assert_eq!(later["status"], "cancelled");
+    let done = later["progress"]["done"].as_i64().unwrap();
+    assert!(done < 20000, "{later}");
+    assert_eq!(
+        app.get(
+            &format!("{}/enrollments?status=pre_enrolled", base()),
+            Some(&admin)
+        )
+        .json()["count"]
+            .as_i64()
+            .unwrap(),
+        done
+    );
+}
+
+#[test]
+fn delete_unenrolls_and_emails_with_the_reason() {
+    let (app, outbox) = email_app("mail");
+    let admin = app.admin_auth();
+    app.create_course(&admin, KEY, json!({}));
+    app.create_user(&admin, "bob", true);
+    app.send_json(
+        "POST",
+        &format!("{}/enrollments", base()),
+        Some(&admin),
+        &json!({"identifiers": ["bob", "pending@example.org"]}),
+    );
+    wait_for("the task", 30, || {
+        (app.get(&format!("{}/enrollments/bob", base()), Some(&admin))
+            .json()["is_active"]
+            == true)
+            .then_some(())
+    });
+    let reply = app.request(
+        "DELETE",
+        &format!(
+            "{}/enrollments/bob?email_student=true&reason=left%20school",
+            base()
+        ),
+        &[("Authorization", &admin)],
+        None,
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let result = &reply.json()["results"][0];
+    assert_eq!(
+        (
+            result["before"]["enrolled"].as_bool(),
+            result["after"]["enrolled"].as_bool()
+        ),
+        (Some(true), Some(false))
+    );
+    let reply = app.request(
+        "DELETE",
+        &format!(
+            "{}/enrollments/pending@example.org?email_student=true",
+            base()
+        ),
+        &[("Authorization", &admin)],
+        None,
+    );
+    assert_eq!(reply.json()["results"][0]["after"]["allowed"], false);
+    let files = wait_for("two emails", 10, || {
+        Some(eml_files(&outbox)).filter(|f| f.len() >= 2)
+    });
+    assert!(
+        files[0].0.ends_with("enrolled_unenroll.eml") && files[0].1.contains("left school"),
+        "{files:?}"
+    );
+    assert!(files[1].0.ends_with("allowed_unenroll.eml"), "{files:?}");
+    assert_eq!(
+        app.request(
+            "DELETE",
+            &format!("{}/enrollments/bob?email_student=maybe", base()),
+            &[("Authorization", &admin)],
+            None
+        )
+        .status,
+        400
+    );
+}
+
+#[test]
+fn the_instructor_dashboard_routes_modify_and_list_synchronously() {
+    let app = TestApp::spawn();
+    let admin = app.admin_auth();
+    app.create_course(&admin, KEY, json!({}));
+    app.create_user(&admin, "ann", true);
+    let path = format!("/api/instructor/v2/courses/{KEY}/enrollments");
+    let reply = app.send_json("POST", &format!("{path}/modify"), Some(&admin),
+        &json!({"identifier": ["ann", "someone@example.org", "not-an-email"], "action": "enroll", "auto_enroll": false, "email_students": false, "reason": ""}));
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let body = reply.json();
+    assert_eq!(body["action"], "enroll");
+    assert_eq!(
+        body["results"][0]["before"],
+        json!({"user": true, "enrollment": false, "allowed": false, "auto_enroll": false})
+    );
+    assert_eq!(
+        body["results"][0]["after"],
+        json!({"user": true, "enrollment": true, "allowed": false, "auto_enroll": false})
+    );
+    assert_eq!(
+        body["results"][1]["after"],
+        json!({"user": false, "enrollment": false, "allowed": true, "auto_enroll": false})
+    );
+    assert_eq!(
+        body["results"][2],
+        json!({"identifier": "not-an-email", "invalidIdentifier": true})
+    );
+    let list = app.get(&path, Some(&admin)).json();
+    assert_eq!(list["count"], 1);
+    assert_eq!(list["results"][0]["username"], "ann");
+    let bad = app.send_json(
+        "POST",
+        &format!("{path}/modify"),
+        Some(&admin),
+        &json!({"identifier": ["ann"], "action": "explode"}),
+    );
+    assert_eq!(bad.status, 400);
+    assert!(bad.json()["action"].is_array());
+}
+
+#[test]
+fn a_failed_email_can_be_retried_from_the_admin_api() {
+    let app = TestApp::spawn();
+    let admin = app.admin_auth();
+    app.create_course(&admin, KEY, json!({}));
+    app.send_json(
+        "POST",
+        &format!("{}/enrollments", base()),
+        Some(&admin),
+        &json!({"identifiers": ["x@example.org"], "email_students": true}),
+    );
+    let sent = wait_for("delivery by the log backend", 10, || {
+        let list = app.get("/api/admin/v1/outbox", Some(&admin)).json();
+        (list["results"][0]["status"] == "sent").then_some(list)
+    });
+    let id = sent["results"][0]["id"].as_i64().unwrap();
+    assert_eq!(
+        app.request(
+            "POST",
+            &format!("/api/admin/v1/outbox/{id}/retry"),
+            &[("Authorization", &admin)],
+            None
+        )
+        .status,
+        409
+    );
+    app.sqlite()
+        .execute(
+            "UPDATE outbox SET status = 'failed', last_error = 'mailbox full'",
+            [],
+        )
+        .unwrap();
+    let retried = app.request(
+        "POST",
+        &format!("/api/admin/v1/outbox/{id}/retry"),
+        &[("Authorization", &admin)],
+        None,
+    );
+    assert_eq!(retried.status, 200, "{}", retried.text);
+    wait_for("redelivery", 10, || {
+        (app.get("/api/admin/v1/outbox", Some(&admin)).json()["results"][0]["status"] == "sent")
+            .then_some(())
+    });
+    assert_eq!(
+        app.request(
+            "POST",
+            "/api/admin/v1/outbox/999/retry",
+            &[("Authorization", &admin)],
+            None
+        )
+        .status,
+        404
+    );
+    assert_eq!(
+        app.get("/api/admin/v1/outbox?status=weird", Some(&admin))
+            .status,
+        400
+    );
+}
+
+/// A throwaway SMTP server: accepts one session after another and keeps each message.
+fn fake_smtp() -> (u16, std::sync::mpsc::Receiver<String>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut writer = stream.try_clone().unwrap();
+            let mut reader = BufReader::new(stream);
+            let _ = writer.write_all(b"220 fake ESMTP\r\n");
+            let mut data = String::new();
+            let mut in_data = false;
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap_or(0) > 0 {
+                if in_data {
+                    if line == ".\r\n" {
+                        in_data = false;
+                        let _ = tx.send(std::mem::take(&mut data));
+                        let _ = writer.write_all(b"250 OK queued\r\n");
+                    } else {
+                        data.push_str(&line);
+                    }
+                } else {
+                    let upper = line.to_ascii_uppercase();
+                    let reply: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+                        b"250-fake\r\n250 8BITMIME\r\n"
+                    } else if upper.starts_with("DATA") {
+                        in_data = true;
+                        b"354 go ahead\r\n"
+                    } else if upper.starts_with("QUIT") {
+                        let _ = writer.write_all(b"221 bye\r\n");
+                        break;
+                    } else {
+                        b"250 OK\r\n"
+                    };
+                    let _ = writer.write_all(reply);
+                }
+                line.clear();
+            }
+        }
+    });
+    (port, rx)
+}
+
+#[test]
+fn the_smtp_backend_delivers_to_a_real_smtp_listener() {
+    let (port, received) = fake_smtp();
+    let port = port.to_string();
+    let app = TestApp::spawn_with(
+        &[
+            ("ROLLCALL_RATE_LIMITS_ENABLED", "false"),
+            ("ROLLCALL_EMAIL_BACKEND", "smtp"),
+            ("ROLLCALL_EMAIL_SMTP_HOST", "127.0.0.1"),
+            ("ROLLCALL_EMAIL_SMTP_PORT", &port),
+            ("ROLLCALL_EMAIL_SMTP_SECURITY", "none"),
+            ("ROLLCALL_EMAIL_FROM", "school@example.org"),
+        ],
+        &[],
+    );
+    let admin = app.admin_auth();
+    app.create_course(&admin, KEY, json!({"title": "Chemistry"}));
+    app.send_json(
+        "POST",
+        &format!("{}/enrollments", base()),
+        Some(&admin),
+        &json!({"identifiers": ["kid@example.org"], "email_students": true}),
+    );
+    let message = received
+        .recv_timeout(Duration::from_secs(20))
+        .expect("an SMTP delivery");
+    assert!(
+        message.contains("To: kid@example.org")
+            && message.contains("From: school@example.org")
+            && message.contains("Chemistry"),
+        "{message}"
+    );
+    wait_for("the outbox to record it", 10, || {
+        (app.get("/api/admin/v1/outbox", Some(&admin)).json()["results"][0]["status"] == "sent")
+            .then_some(())
+    });
+}
+
+/// SIGKILL in the middle of a 100,000-identifier task, then start again: the task finishes
+/// and every learner is processed exactly once in effect.
+#[test]
+fn a_task_killed_mid_run_resumes_and_processes_every_learner_exactly_once() {
+    let env = [
+        ("ROLLCALL_RATE_LIMITS_ENABLED", "false"),
+        ("ROLLCALL_SERVER_MAX_BODY_BYTES", "16777216"),
+        ("ROLLCALL_DATABASE_SYNCHRONOUS", "normal"),
+    ];
+    let app = TestApp::spawn_with(&env, &[]);
+    let admin = app.admin_auth();
+    app.create_course(&admin, KEY, json!({}));
+    const N: usize = 100_000;
+    insert_users(&app, "k", N);
+    let identifiers: Vec<String> = (0..N).map(|i| format!("k{i}")).collect();
+    let reply = app.send_json(
+        "POST",
+        &format!("{}/enrollments", base()),
+        Some(&admin),
+        &json!({"identifiers": identifiers, "email_students": true}),
+    );
+    assert_eq!(reply.status, 202, "{}", reply.text);
+    let url = reply.json()["status_url"].as_str().unwrap().to_owned();
+    let (client_id, client_secret) = (app.client_id.clone(), app.client_secret.clone());
+    let progress = wait_for("some progress", 120, || {
+        let done = app.get(&url, Some(&admin)).json()["progress"]["done"]
+            .as_i64()
+            .unwrap();
+        (done >= 5000).then_some(done)
+    });
+    assert!(
+        progress < N as i64,
+        "the task finished before it could be interrupted"
+    );
+    let mut app = app;
+    app.child.kill().unwrap(); // SIGKILL
+    app.child.wait().unwrap();
+    let dir = app.stop();
+    let app = TestApp::spawn_in(dir, &env, &[]);
+    let token = app.token_for(&client_id, &client_secret, "jwt").json();
+    let admin = format!("JWT {}", token["access_token"].as_str().unwrap());
+    let done = wait_for("the resumed task", 300, || {
+        let task = app.get(&url, Some(&admin)).json();
+        (task["status"] == "succeeded").then_some(task)
+    });
+    assert_eq!(
+        done["progress"],
+        json!({"total": N, "done": N, "succeeded": N, "failed": 0})
+    );
+    let conn = app.sqlite();
+    let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+    assert_eq!(
+        count("SELECT COUNT(*) FROM enrollments WHERE is_active = 1"),
+        N as i64
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM enrollment_history"),
+        N as i64,
+        "one history row per learner"
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM outbox WHERE message_type = 'enrolled_enroll'"),
+        N as i64,
+        "one email per learner"
+    );
+    assert_eq!(
+        count("SELECT COUNT(DISTINCT recipient) FROM outbox"),
+        N as i64
+    );
+}
