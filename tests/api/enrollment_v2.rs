@@ -2,7 +2,7 @@
 //! enrollment, tasks (poll, cancel, crash and resume), and email delivery.
 
 use crate::helpers::{TempDir, TestApp};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::io::{BufRead, BufReader, Write};
 use std::time::{Duration, Instant};
 
