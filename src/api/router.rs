@@ -11,6 +11,7 @@ use super::{
 use crate::core::{Error, ErrorKind};
 use crate::App;
 use rouille::{Request, Response};
+use std::io::Read;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -164,6 +165,20 @@ fn request_id(req: &Request, prefix: &str) -> String {
     }
 }
 
+/// Reads whatever request body the handler left unread (a refused or bodiless request may
+/// still carry one, chunked or not): tiny_http would otherwise parse the leftover bytes
+/// as the next request on the connection and answer it with an empty 400. A body beyond
+/// the limit is not read; the connection is closed instead.
+fn drain_unread_body(req: &Request, limit: usize, response: Response) -> Response {
+    let Some(body) = req.data() else {
+        return response;
+    };
+    match std::io::copy(&mut body.take(limit as u64 + 1), &mut std::io::sink()) {
+        Ok(n) if n <= limit as u64 => response,
+        _ => response.with_additional_header("Connection", "close"),
+    }
+}
+
 /// Runs a handler; an error or a panic becomes a response in `dialect`. The error comes
 /// back too, for the log.
 fn guarded(
@@ -214,6 +229,7 @@ pub fn handle(app: &App, req: &Request) -> Response {
             (response, None)
         }
     };
+    let response = drain_unread_body(req, app.config.server.max_body_bytes, response);
     if let Some(error) = error.filter(|e| e.kind == ErrorKind::Internal) {
         log::error!("request {id}: {}", error.developer_message);
     }

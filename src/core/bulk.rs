@@ -130,7 +130,8 @@ pub struct ItemResult {
     pub error_code: Option<String>,
 }
 
-/// Processes up to `batch` pending items of `task` in this transaction. Returns false
+/// Processes up to `batch` pending items of `task` (for at most about 100 ms) in this
+/// transaction. Returns false
 /// when the task has nothing left (finished or cancelled).
 pub fn run_batch(
     conn: &Conn,
@@ -154,7 +155,13 @@ pub fn run_batch(
         surface: "bulk",
         source: Source::Bulk,
     };
+    // Bounded in time as well as in size, so that a batch never holds the write lock long
+    // enough to make interactive requests wait (they give up after busy_timeout).
+    let started = std::time::Instant::now();
     for (position, identifier) in items {
+        if started.elapsed() > std::time::Duration::from_millis(100) {
+            break;
+        }
         // A savepoint per item: one learner's failure undoes only that learner's writes.
         conn.execute_batch("SAVEPOINT item")?;
         let result = match apply(

@@ -5,6 +5,7 @@ use crate::core::Error;
 use rusqlite::{Connection, OpenFlags};
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 pub type Conn = Connection;
 
@@ -16,6 +17,46 @@ pub struct Db {
     path: PathBuf,
     synchronous: String,
     busy_timeout_ms: u64,
+    gate: Arc<WriteGate>,
+}
+
+/// Serves this process's write transactions first come, first served. SQLite admits one
+/// writer at a time anyway, but a writer that finds the lock taken sleeps and polls, so a
+/// busy writer (a bulk task committing batch after batch) could starve a request for
+/// seconds. With the gate a request waits at most for the transaction ahead of it.
+#[derive(Debug, Default)]
+struct WriteGate {
+    tickets: Mutex<(u64, u64)>, // (next ticket to hand out, ticket being served)
+    turn: Condvar,
+}
+
+struct Turn<'a>(&'a WriteGate);
+
+impl WriteGate {
+    fn enter(&self) -> Turn<'_> {
+        let mut tickets = self.tickets.lock().unwrap_or_else(PoisonError::into_inner);
+        let mine = tickets.0;
+        tickets.0 += 1;
+        while tickets.1 != mine {
+            tickets = self
+                .turn
+                .wait(tickets)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        Turn(self)
+    }
+}
+
+impl Drop for Turn<'_> {
+    // Runs on panic too, so a failed transaction never blocks the ones behind it.
+    fn drop(&mut self) {
+        self.0
+            .tickets
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .1 += 1;
+        self.0.turn.notify_all();
+    }
 }
 
 thread_local! {
@@ -31,6 +72,7 @@ impl Db {
             path: path.to_owned(),
             synchronous: synchronous.to_owned(),
             busy_timeout_ms,
+            gate: Arc::default(),
         };
         let conn = db.connect()?;
         let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -116,6 +158,7 @@ impl Db {
     /// One write transaction (`BEGIN IMMEDIATE`, so check-then-insert holds under
     /// concurrency); committed only when `f` succeeds.
     pub fn write<T>(&self, f: impl FnOnce(&Connection) -> Result<T, Error>) -> Result<T, Error> {
+        let _turn = self.gate.enter();
         self.with_connection(|conn| {
             let tx = rusqlite::Transaction::new_unchecked(
                 conn,

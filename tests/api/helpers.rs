@@ -32,7 +32,11 @@ impl TempDir {
 
 impl Drop for TempDir {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        if std::thread::panicking() {
+            eprintln!("test files kept in {}", self.0.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
     }
 }
 
@@ -112,12 +116,15 @@ impl TestApp {
             .args(["serve", "--listen", "127.0.0.1:0", "--db"])
             .arg(dir.db())
             .args(args);
+        // The server's log goes next to its database; a failing test keeps it.
+        let log = std::fs::File::create(dir.0.join("server.log")).unwrap();
+        command.env("RUST_LOG", "info");
         for (k, v) in env {
             command.env(k, v);
         }
         let mut child = command
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .expect("start rollcall");
         let mut reader = BufReader::new(child.stdout.take().unwrap());

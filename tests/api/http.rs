@@ -163,3 +163,32 @@ fn sigterm_stops_the_server_cleanly() {
     };
     assert!(status.success(), "{status:?}");
 }
+
+/// A refused request's unread body (here chunked) must not be parsed as the next request
+/// on the same keep-alive connection.
+#[test]
+fn an_unread_request_body_does_not_corrupt_the_next_request_on_the_connection() {
+    use std::io::{Read, Write};
+    let app = TestApp::spawn();
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let refused = "POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
+    let next = "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    stream.write_all(refused.as_bytes()).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    stream.write_all(next.as_bytes()).unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    let statuses: Vec<&str> = answer
+        .match_indices("HTTP/1.1 ")
+        .map(|(i, _)| answer[i..].lines().next().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["HTTP/1.1 415 Unsupported Media Type", "HTTP/1.1 200 OK"],
+        "{answer}"
+    );
+}
