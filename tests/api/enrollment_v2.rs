@@ -806,3 +806,45 @@ fn a_task_killed_mid_run_resumes_and_processes_every_learner_exactly_once() {
         N as i64
     );
 }
+
+#[test]
+fn an_undeliverable_email_keeps_its_attempts_and_last_error_and_waits_to_retry() {
+    // Nothing listens on this port: every delivery attempt fails.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port().to_string();
+    drop(closed);
+    let app = TestApp::spawn_with(
+        &[
+            ("ROLLCALL_RATE_LIMITS_ENABLED", "false"),
+            ("ROLLCALL_EMAIL_BACKEND", "smtp"),
+            ("ROLLCALL_EMAIL_SMTP_HOST", "127.0.0.1"),
+            ("ROLLCALL_EMAIL_SMTP_PORT", &port),
+            ("ROLLCALL_EMAIL_SMTP_SECURITY", "none"),
+        ],
+        &[],
+    );
+    let admin = app.admin_auth();
+    app.create_course(&admin, KEY, json!({}));
+    app.send_json(
+        "POST",
+        &format!("{}/enrollments", base()),
+        Some(&admin),
+        &json!({"identifiers": ["kid@example.org"], "email_students": true}),
+    );
+    let message = wait_for("a failed attempt", 20, || {
+        let list = app.get("/api/admin/v1/outbox", Some(&admin)).json();
+        (list["results"][0]["attempts"] == 1).then(|| list["results"][0].clone())
+    });
+    assert_eq!(message["status"], "pending");
+    assert!(
+        message["last_error"]
+            .as_str()
+            .is_some_and(|e| !e.is_empty()),
+        "{message}"
+    );
+    let next: String = message["next_attempt_at"].as_str().unwrap().to_owned();
+    assert!(
+        next > message["created"].as_str().unwrap().to_owned(),
+        "the retry waits: {message}"
+    );
+}

@@ -910,3 +910,37 @@ fn the_woocommerce_client_sequence_works_unchanged() {
     );
     assert_eq!(removed.status, 204);
 }
+
+#[test]
+fn learners_are_throttled_as_open_edx_does_and_the_api_key_is_not() {
+    let app = TestApp::spawn_with(
+        &[
+            ("ROLLCALL_RATE_LIMITS_LMS_V1_PER_MINUTE", "2"),
+            ("ROLLCALL_AUTH_API_KEY", "k"),
+        ],
+        &[],
+    );
+    let admin = app.admin_auth();
+    let learner = app.user_auth(&admin, "learner", false);
+    assert_eq!(app.get(ENROLL, Some(&learner)).status, 200);
+    assert_eq!(app.get(ENROLL, Some(&learner)).status, 200);
+    let limited = app.get(ENROLL, Some(&learner));
+    assert_eq!(limited.status, 429);
+    assert!(limited.json()["detail"]
+        .as_str()
+        .unwrap()
+        .starts_with("Request was throttled."));
+    assert!(limited.header("Retry-After").is_some());
+    for _ in 0..5 {
+        assert_eq!(
+            app.request(
+                "GET",
+                &format!("{ENROLL}?user=learner"),
+                &[("X-Edx-Api-Key", "k")],
+                None
+            )
+            .status,
+            200
+        );
+    }
+}
