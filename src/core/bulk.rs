@@ -139,10 +139,12 @@ pub fn run_batch(
     batch: i64,
     now: Timestamp,
 ) -> Result<bool, Error> {
-    if store::tasks::status_of(conn, task.id)? == "cancelled" {
+    let current =
+        store::tasks::by_id(conn, task.id)?.ok_or_else(|| Error::internal("task vanished"))?;
+    if current.status == "cancelled" {
         return Ok(false);
     }
-    let items = store::tasks::pending_items(conn, task.id, batch)?;
+    let items = store::tasks::pending_items(conn, task.id, current.done, batch)?;
     if items.is_empty() {
         store::tasks::set_status(conn, task.id, "succeeded", Some(now.unix()))?;
         return Ok(false);

@@ -124,30 +124,37 @@ pub fn step(app: &App) -> bool {
             return false;
         }
     };
-    for message in &claimed {
-        let result = deliver(app, message);
-        let now = Timestamp::now();
-        let recorded: Result<(), Error> = app.db.write(|conn| match &result {
-            Ok(()) => outbox::delivered(conn, message.id, now),
-            Err(error) => {
-                let attempts = message.attempts + 1;
-                log::warn!(
-                    "email {} to {} failed (attempt {attempts}): {error}",
-                    message.id,
-                    message.recipient
-                );
-                outbox::attempt_failed(
-                    conn,
-                    message.id,
-                    error,
-                    now.unix() + backoff(attempts),
-                    attempts >= ATTEMPTS,
-                )
+    let results: Vec<Result<(), String>> = claimed
+        .iter()
+        .map(|message| deliver(app, message))
+        .collect();
+    // One transaction records the whole batch: a commit per email would cost an fsync each.
+    let now = Timestamp::now();
+    let recorded: Result<(), Error> = app.db.write(|conn| {
+        for (message, result) in claimed.iter().zip(&results) {
+            match result {
+                Ok(()) => outbox::delivered(conn, message.id, now)?,
+                Err(error) => {
+                    let attempts = message.attempts + 1;
+                    log::warn!(
+                        "email {} to {} failed (attempt {attempts}): {error}",
+                        message.id,
+                        message.recipient
+                    );
+                    outbox::attempt_failed(
+                        conn,
+                        message.id,
+                        error,
+                        now.unix() + backoff(attempts),
+                        attempts >= ATTEMPTS,
+                    )?;
+                }
             }
-        });
-        if let Err(e) = recorded {
-            log::error!("recording delivery of email {}: {e}", message.id);
         }
+        Ok(())
+    });
+    if let Err(e) = recorded {
+        log::error!("recording email deliveries: {e}");
     }
     !claimed.is_empty()
 }

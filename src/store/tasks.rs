@@ -113,15 +113,20 @@ pub fn requeue_running(conn: &Connection) -> Result<usize, Error> {
         .execute([])?)
 }
 
+/// Pending items from `from_position` on. Items are processed in position order, so the
+/// caller passes the count done so far and the scan never revisits finished items.
 pub fn pending_items(
     conn: &Connection,
     task_id: i64,
+    from_position: i64,
     limit: i64,
 ) -> Result<Vec<(i64, String)>, Error> {
     let mut stmt = conn.prepare_cached(
-        "SELECT position, identifier FROM task_items WHERE task_id = ?1 AND status = 'pending' ORDER BY position LIMIT ?2",
+        "SELECT position, identifier FROM task_items WHERE task_id = ?1 AND position >= ?2 AND status = 'pending' ORDER BY position LIMIT ?3",
     )?;
-    let rows = stmt.query_map(params![task_id, limit], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let rows = stmt.query_map(params![task_id, from_position, limit], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 

@@ -844,7 +844,7 @@ fn an_undeliverable_email_keeps_its_attempts_and_last_error_and_waits_to_retry()
     );
     let next: String = message["next_attempt_at"].as_str().unwrap().to_owned();
     assert!(
-        next > message["created"].as_str().unwrap().to_owned(),
+        next.as_str() > message["created"].as_str().unwrap(),
         "the retry waits: {message}"
     );
 }
