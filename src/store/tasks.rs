@@ -166,12 +166,6 @@ pub fn set_status(
     Ok(())
 }
 
-pub fn status_of(conn: &Connection, task_id: i64) -> Result<String, Error> {
-    Ok(conn
-        .prepare_cached("SELECT status FROM tasks WHERE id = ?1")?
-        .query_row([task_id], |r| r.get(0))?)
-}
-
 pub struct ItemRecord {
     pub position: i64,
     pub identifier: String,
