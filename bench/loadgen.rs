@@ -37,10 +37,7 @@ fn parse_args() -> Options {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
     while i < args.len() {
-        let value = args
-            .get(i + 1)
-            .cloned()
-            .unwrap_or_else(|| panic!("{} needs a value", args[i]));
+        let value = args.get(i + 1).cloned().unwrap_or_else(|| panic!("{} needs a value", args[i]));
         match args[i].as_str() {
             "--url" => {
                 let rest = value.strip_prefix("http://").expect("only http:// URLs");
@@ -49,9 +46,7 @@ fn parse_args() -> Options {
                     .map(|(h, p)| (h.to_owned(), format!("/{p}")))
                     .unwrap_or((rest.to_owned(), "/".into()));
                 assert!(
-                    host.starts_with("127.")
-                        || host.starts_with("localhost")
-                        || host.starts_with("[::1]"),
+                    host.starts_with("127.") || host.starts_with("localhost") || host.starts_with("[::1]"),
                     "loopback only"
                 );
                 o.host = host;
@@ -116,17 +111,14 @@ fn main() {
                 let mut latencies = Vec::with_capacity(100_000);
                 let mut errors = 0usize;
                 let mut non_2xx = 0usize;
-                let mut request =
-                    format!("{} {} HTTP/1.1\r\nHost: {}\r\n", o.method, o.path, o.host);
+                let mut request = format!("{} {} HTTP/1.1\r\nHost: {}\r\n", o.method, o.path, o.host);
                 for h in &o.headers {
                     request.push_str(h);
                     request.push_str("\r\n");
                 }
                 if !o.body.is_empty() {
-                    request.push_str(&format!(
-                        "Content-Type: application/json\r\nContent-Length: {}\r\n",
-                        o.body.len()
-                    ));
+                    request
+                        .push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", o.body.len()));
                 }
                 request.push_str("\r\n");
                 request.push_str(&o.body);
@@ -138,13 +130,9 @@ fn main() {
                 };
                 let mut stream = connect();
                 let mut reader = BufReader::new(stream.try_clone().unwrap());
-                while !stop.load(Ordering::Relaxed)
-                    && latencies.len() < o.max_requests_per_connection
-                {
+                while !stop.load(Ordering::Relaxed) && latencies.len() < o.max_requests_per_connection {
                     let t = Instant::now();
-                    let result = stream
-                        .write_all(request.as_bytes())
-                        .and_then(|_| read_response(&mut reader));
+                    let result = stream.write_all(request.as_bytes()).and_then(|_| read_response(&mut reader));
                     match result {
                         Ok(status) => {
                             latencies.push(t.elapsed().as_micros() as u32);
@@ -181,9 +169,7 @@ fn main() {
     let elapsed = started.elapsed().as_secs_f64();
     all.sort_unstable();
     let pct = |p: f64| {
-        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(0) as f64
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).copied().unwrap_or(0) as f64
             / 1000.0
     };
     println!(

@@ -82,10 +82,7 @@ pub fn seed_demo(db: &Db) -> Result<bool, Error> {
                 price: Some(money("0")?),
                 self_paced: Some(true),
                 start: Some(Some(now.plus_seconds(-30 * day))),
-                modes: Some(vec![
-                    mode("audit", "Audit", "0")?,
-                    mode("verified", "Verified Certificate", "49.00")?,
-                ]),
+                modes: Some(vec![mode("audit", "Audit", "0")?, mode("verified", "Verified Certificate", "49.00")?]),
                 ..CourseFields::default()
             },
         ),
@@ -101,10 +98,7 @@ pub fn seed_demo(db: &Db) -> Result<bool, Error> {
                 end: Some(Some(now.plus_seconds(104 * day))),
                 enrollment_start: Some(Some(now.plus_seconds(-7 * day))),
                 enrollment_end: Some(Some(now.plus_seconds(60 * day))),
-                modes: Some(vec![
-                    mode("audit", "Audit", "0")?,
-                    mode("verified", "Verified Certificate", "299.00")?,
-                ]),
+                modes: Some(vec![mode("audit", "Audit", "0")?, mode("verified", "Verified Certificate", "299.00")?]),
                 ..CourseFields::default()
             },
         ),

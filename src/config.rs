@@ -112,11 +112,7 @@ impl Default for ServerConfig {
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        DatabaseConfig {
-            path: PathBuf::from("rollcall.db"),
-            synchronous: "full".into(),
-            busy_timeout_ms: 5000,
-        }
+        DatabaseConfig { path: PathBuf::from("rollcall.db"), synchronous: "full".into(), busy_timeout_ms: 5000 }
     }
 }
 
@@ -183,9 +179,7 @@ const SECTIONS: [&str; 6] = ["server", "database", "auth", "rate_limits", "email
 impl Config {
     /// Defaults, then `file` (if any), then the process environment.
     pub fn load(file: Option<&Path>) -> Result<Config, String> {
-        let env: Vec<(String, String)> = std::env::vars()
-            .filter(|(k, _)| k.starts_with("ROLLCALL_"))
-            .collect();
+        let env: Vec<(String, String)> = std::env::vars().filter(|(k, _)| k.starts_with("ROLLCALL_")).collect();
         Config::load_from(file, &env)
     }
 
@@ -194,8 +188,7 @@ impl Config {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
-                text.parse::<toml::Table>()
-                    .map_err(|e| format!("config file {}: {e}", path.display()))?
+                text.parse::<toml::Table>().map_err(|e| format!("config file {}: {e}", path.display()))?
             }
             None => toml::Table::new(),
         };
@@ -206,8 +199,7 @@ impl Config {
                 .get(section)
                 .and_then(|s| s.get(&key))
                 .ok_or_else(|| format!("unknown setting {name} (no key '{key}' in [{section}])"))?;
-            let value =
-                env_value(expected, raw).ok_or_else(|| format!("bad value for {name}: '{raw}'"))?;
+            let value = env_value(expected, raw).ok_or_else(|| format!("bad value for {name}: '{raw}'"))?;
             let section_table = table
                 .entry(section.to_owned())
                 .or_insert_with(|| toml::Value::Table(toml::Table::new()))
@@ -216,23 +208,15 @@ impl Config {
             section_table.insert(key, value);
         }
         check_keys_and_types(&table, &defaults)?;
-        let config: Config = table
-            .try_into()
-            .map_err(|e: toml::de::Error| format!("config: {}", e.message()))?;
+        let config: Config = table.try_into().map_err(|e: toml::de::Error| format!("config: {}", e.message()))?;
         config.check()?;
         Ok(config)
     }
 
     fn check(&self) -> Result<(), String> {
         let bad = |key: &str, why: &str| Err(format!("config: {key}: {why}"));
-        if !matches!(
-            self.database.synchronous.as_str(),
-            "full" | "normal" | "extra"
-        ) {
-            return bad(
-                "database.synchronous",
-                "must be \"full\", \"normal\" or \"extra\"",
-            );
+        if !matches!(self.database.synchronous.as_str(), "full" | "normal" | "extra") {
+            return bad("database.synchronous", "must be \"full\", \"normal\" or \"extra\"");
         }
         if self.server.workers > 1024 {
             return bad("server.workers", "must be between 0 (automatic) and 1024");
@@ -250,10 +234,7 @@ impl Config {
             || self.auth.argon2_iterations == 0
             || self.auth.argon2_memory_kib < 8 * self.auth.argon2_parallelism
         {
-            return bad(
-                "auth.argon2_memory_kib",
-                "argon2 needs iterations ≥ 1 and memory ≥ 8 KiB per lane",
-            );
+            return bad("auth.argon2_memory_kib", "argon2 needs iterations ≥ 1 and memory ≥ 8 KiB per lane");
         }
         if self.auth.max_concurrent_password_hashes == 0 {
             return bad("auth.max_concurrent_password_hashes", "must be at least 1");
@@ -261,24 +242,15 @@ impl Config {
         if !matches!(self.email.backend.as_str(), "log" | "dir" | "smtp") {
             return bad("email.backend", "must be \"log\", \"dir\" or \"smtp\"");
         }
-        if !matches!(
-            self.email.smtp_security.as_str(),
-            "starttls" | "tls" | "none"
-        ) {
-            return bad(
-                "email.smtp_security",
-                "must be \"starttls\", \"tls\" or \"none\"",
-            );
+        if !matches!(self.email.smtp_security.as_str(), "starttls" | "tls" | "none") {
+            return bad("email.smtp_security", "must be \"starttls\", \"tls\" or \"none\"");
         }
         if self.email.backend == "smtp" && self.email.smtp_host.is_empty() {
             return bad("email.smtp_host", "required when email.backend = \"smtp\"");
         }
         let url = &self.server.public_base_url;
         if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
-            return bad(
-                "server.public_base_url",
-                "must start with http:// or https://",
-            );
+            return bad("server.public_base_url", "must start with http:// or https://");
         }
         Ok(())
     }
@@ -309,22 +281,12 @@ fn check_keys_and_types(table: &toml::Table, defaults: &toml::Table) -> Result<(
             .get(section)
             .and_then(toml::Value::as_table)
             .ok_or_else(|| format!("config: unknown section [{section}]"))?;
-        let values = values
-            .as_table()
-            .ok_or_else(|| format!("config: [{section}] must be a table"))?;
+        let values = values.as_table().ok_or_else(|| format!("config: [{section}] must be a table"))?;
         for (key, value) in values {
-            let expected = known
-                .get(key)
-                .ok_or_else(|| format!("config: unknown setting {section}.{key}"))?;
-            let integer_for_float = matches!(
-                (expected, value),
-                (toml::Value::Float(_), toml::Value::Integer(_))
-            );
+            let expected = known.get(key).ok_or_else(|| format!("config: unknown setting {section}.{key}"))?;
+            let integer_for_float = matches!((expected, value), (toml::Value::Float(_), toml::Value::Integer(_)));
             if expected.type_str() != value.type_str() && !integer_for_float {
-                return Err(format!(
-                    "config: {section}.{key} must be a {}, not {value}",
-                    expected.type_str()
-                ));
+                return Err(format!("config: {section}.{key} must be a {}, not {value}", expected.type_str()));
             }
         }
     }
@@ -344,10 +306,7 @@ fn split_env_name(name: &str) -> Result<(&'static str, String), String> {
                 .map(|key| (*section, key.to_owned()))
         })
         .ok_or_else(|| {
-            format!(
-                "unknown setting {name} (expected ROLLCALL_<SECTION>_<KEY>, sections: {})",
-                SECTIONS.join(", ")
-            )
+            format!("unknown setting {name} (expected ROLLCALL_<SECTION>_<KEY>, sections: {})", SECTIONS.join(", "))
         })
 }
 
@@ -356,13 +315,11 @@ fn env_value(expected: &toml::Value, raw: &str) -> Option<toml::Value> {
     Some(match expected {
         toml::Value::String(_) => toml::Value::String(raw.to_owned()),
         toml::Value::Integer(_) => toml::Value::Integer(raw.trim().parse().ok()?),
-        toml::Value::Boolean(_) => {
-            toml::Value::Boolean(match raw.trim().to_ascii_lowercase().as_str() {
-                "true" | "1" | "yes" | "on" => true,
-                "false" | "0" | "no" | "off" => false,
-                _ => return None,
-            })
-        }
+        toml::Value::Boolean(_) => toml::Value::Boolean(match raw.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => true,
+            "false" | "0" | "no" | "off" => false,
+            _ => return None,
+        }),
         toml::Value::Float(_) => toml::Value::Float(raw.trim().parse().ok()?),
         _ => return None,
     })
@@ -373,10 +330,7 @@ mod tests {
     use super::Config;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -401,8 +355,7 @@ mod tests {
         assert!(e.contains("ROLLCALL_SERVER_NOPE"), "{e}");
         let e = Config::load_from(None, &env(&[("ROLLCALL_SERVER_WORKERS", "many")])).unwrap_err();
         assert!(e.contains("ROLLCALL_SERVER_WORKERS"), "{e}");
-        let e =
-            Config::load_from(None, &env(&[("ROLLCALL_DATABASE_SYNCHRONOUS", "off")])).unwrap_err();
+        let e = Config::load_from(None, &env(&[("ROLLCALL_DATABASE_SYNCHRONOUS", "off")])).unwrap_err();
         assert!(e.contains("database.synchronous"), "{e}");
     }
 

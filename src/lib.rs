@@ -49,15 +49,11 @@ fn set_nodelay_on_listener(addr: SocketAddr) {
         return;
     };
     for entry in entries.flatten() {
-        let Some(fd) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<RawFd>().ok())
-        else {
+        let Some(fd) = entry.file_name().to_str().and_then(|n| n.parse::<RawFd>().ok()) else {
             continue;
         };
-        let is_socket = std::fs::read_link(entry.path())
-            .is_ok_and(|target| target.to_string_lossy().starts_with("socket:"));
+        let is_socket =
+            std::fs::read_link(entry.path()).is_ok_and(|target| target.to_string_lossy().starts_with("socket:"));
         if !is_socket {
             continue;
         }
@@ -94,25 +90,16 @@ pub struct Server {
 impl Server {
     /// Opens the database (applying the schema), binds the listen address and builds the app.
     pub fn build(config: Config) -> Result<Server, String> {
-        let db = store::Db::open(
-            &config.database.path,
-            &config.database.synchronous,
-            config.database.busy_timeout_ms,
-        )
-        .map_err(|e| e.developer_message)?;
+        let db = store::Db::open(&config.database.path, &config.database.synchronous, config.database.busy_timeout_ms)
+            .map_err(|e| e.developer_message)?;
         let cell: Arc<OnceLock<App>> = Arc::new(OnceLock::new());
-        let lifecycle = Arc::new(Lifecycle {
-            in_flight: AtomicUsize::new(0),
-            stopping: AtomicBool::new(false),
-        });
+        let lifecycle = Arc::new(Lifecycle { in_flight: AtomicUsize::new(0), stopping: AtomicBool::new(false) });
         let handler_cell = cell.clone();
         let handler_life = lifecycle.clone();
         let handler: BoxedHandler = Box::new(move |req| {
             handler_life.in_flight.fetch_add(1, Ordering::SeqCst);
             let response = match handler_cell.get() {
-                Some(app) if !handler_life.stopping.load(Ordering::SeqCst) => {
-                    api::router::handle(app, req)
-                }
+                Some(app) if !handler_life.stopping.load(Ordering::SeqCst) => api::router::handle(app, req),
                 _ => rouille::Response::from_data(
                     "application/json",
                     r#"{"detail": "The server is starting or stopping."}"#,
@@ -146,13 +133,7 @@ impl Server {
         let _ = cell.set(app);
         let jobs_stop = Arc::new(AtomicBool::new(false));
         jobs::start(cell.clone(), job_workers, jobs_stop.clone());
-        Ok(Server {
-            app: cell,
-            lifecycle,
-            addr,
-            server,
-            jobs_stop,
-        })
+        Ok(Server { app: cell, lifecycle, addr, server, jobs_stop })
     }
 
     pub fn addr(&self) -> SocketAddr {

@@ -93,9 +93,7 @@ fn parse(command: &Command, args: &[String]) -> HashMap<&'static str, String> {
                 Some(v) => v,
                 None => {
                     i += 1;
-                    args.get(i)
-                        .cloned()
-                        .unwrap_or_else(|| usage_error(&format!("{flag} needs a value")))
+                    args.get(i).cloned().unwrap_or_else(|| usage_error(&format!("{flag} needs a value")))
                 }
             };
             found.insert(*name, value);
@@ -105,10 +103,7 @@ fn parse(command: &Command, args: &[String]) -> HashMap<&'static str, String> {
             }
             found.insert(*name, String::new());
         } else {
-            usage_error(&format!(
-                "unknown argument '{arg}' for `rollcall {}`",
-                command.name
-            ));
+            usage_error(&format!("unknown argument '{arg}' for `rollcall {}`", command.name));
         }
         i += 1;
     }
@@ -121,8 +116,8 @@ fn parse(command: &Command, args: &[String]) -> HashMap<&'static str, String> {
 }
 
 fn load_config(args: &HashMap<&str, String>) -> Config {
-    let mut config = Config::load(args.get("--config").map(PathBuf::from).as_deref())
-        .unwrap_or_else(|e| usage_error(&e));
+    let mut config =
+        Config::load(args.get("--config").map(PathBuf::from).as_deref()).unwrap_or_else(|e| usage_error(&e));
     if let Some(db) = args.get("--db") {
         config.database.path = PathBuf::from(db);
     }
@@ -133,12 +128,8 @@ fn load_config(args: &HashMap<&str, String>) -> Config {
 }
 
 fn open_db(config: &Config) -> Db {
-    Db::open(
-        &config.database.path,
-        &config.database.synchronous,
-        config.database.busy_timeout_ms,
-    )
-    .unwrap_or_else(|e| fail(&e.developer_message))
+    Db::open(&config.database.path, &config.database.synchronous, config.database.busy_timeout_ms)
+        .unwrap_or_else(|e| fail(&e.developer_message))
 }
 
 fn main() {
@@ -156,10 +147,8 @@ fn main() {
         Some(first) if first.starts_with("--") => ("serve", &argv[..]),
         Some(first) => (first, &argv[1..]),
     };
-    let command = COMMANDS
-        .iter()
-        .find(|c| c.name == name)
-        .unwrap_or_else(|| usage_error(&format!("unknown command '{name}'")));
+    let command =
+        COMMANDS.iter().find(|c| c.name == name).unwrap_or_else(|| usage_error(&format!("unknown command '{name}'")));
     let args = parse(command, rest);
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     match name {
@@ -190,12 +179,12 @@ fn serve(args: &HashMap<&str, String>) {
     let server = Server::build(config).unwrap_or_else(|e| fail(&e));
     let app = server.app();
     let addr = server.addr();
-    let first_start =
-        !bootstrap::is_initialised(&app.db).unwrap_or_else(|e| fail(&e.developer_message));
+    let first_start = !bootstrap::is_initialised(&app.db).unwrap_or_else(|e| fail(&e.developer_message));
     if first_start {
-        let creds = bootstrap::initialise(&app.db, &app.auth.passwords)
-            .unwrap_or_else(|e| fail(&e.developer_message));
-        println!("First start: created a superuser and an OAuth client. These secrets are shown only once (stored hashed):");
+        let creds = bootstrap::initialise(&app.db, &app.auth.passwords).unwrap_or_else(|e| fail(&e.developer_message));
+        println!(
+            "First start: created a superuser and an OAuth client. These secrets are shown only once (stored hashed):"
+        );
         print_credentials(&creds, false);
         println!(
             "Get a token:\n  curl -s -X POST {}/oauth2/access_token -d grant_type=client_credentials -d client_id={} -d client_secret={} -d token_type=jwt",
@@ -215,10 +204,7 @@ fn serve(args: &HashMap<&str, String>) {
             .unwrap_or_else(|e| fail(&format!("cannot handle signals: {e}")));
     }
     println!("listening on http://{addr}");
-    log::info!(
-        "listening on http://{addr} (database {})",
-        app.db.path().display()
-    );
+    log::info!("listening on http://{addr} (database {})", app.db.path().display());
     server.run_until(stop);
 }
 
@@ -268,9 +254,7 @@ fn create_client(args: &HashMap<&str, String>) {
     let config = load_config(args);
     let db = open_db(&config);
     let client = db
-        .write(|c| {
-            auth::clients::create(c, &args["--name"], &args["--user"], Timestamp::now().unix())
-        })
+        .write(|c| auth::clients::create(c, &args["--name"], &args["--user"], Timestamp::now().unix()))
         .unwrap_or_else(|e| fail(&e.developer_message));
     if args.contains_key("--json") {
         println!(
@@ -278,9 +262,6 @@ fn create_client(args: &HashMap<&str, String>) {
             serde_json::json!({"client_id": client.record.client_id, "client_secret": client.client_secret, "name": client.record.name, "user": client.record.username})
         );
     } else {
-        println!(
-            "client_id: {}\nclient_secret: {}",
-            client.record.client_id, client.client_secret
-        );
+        println!("client_id: {}\nclient_secret: {}", client.record.client_id, client.client_secret);
     }
 }

@@ -2,9 +2,7 @@
 //! global staff only; errors in the v2 format (DESIGN.md "Error dialects").
 
 use super::errors::Dialect;
-use super::http::{
-    self, as_bool, as_int, as_string, as_timestamp, created, no_content, ok, Ctx, Fields, Page,
-};
+use super::http::{self, as_bool, as_int, as_string, as_timestamp, created, no_content, ok, Ctx, Fields, Page};
 use super::router::{Doc, Route};
 use crate::auth;
 use crate::core::accounts::{self, Actor, NewUser, UserChanges};
@@ -16,13 +14,7 @@ use rouille::Response;
 use serde_json::{json, Value};
 
 pub fn routes() -> Vec<Route> {
-    let r = |method, path, handler, doc| Route {
-        method,
-        path,
-        dialect: Dialect::V2,
-        handler,
-        doc,
-    };
+    let r = |method, path, handler, doc| Route { method, path, dialect: Dialect::V2, handler, doc };
     let doc = |summary, request, status, response| Doc {
         summary,
         tag: "admin",
@@ -32,35 +24,154 @@ pub fn routes() -> Vec<Route> {
         response,
         query: &[],
     };
-    let paged: &'static [(&str, &str)] = &[
-        ("page", "1-based page number"),
-        ("page_size", "items per page (max 100)"),
-    ];
+    let paged: &'static [(&str, &str)] = &[("page", "1-based page number"), ("page_size", "items per page (max 100)")];
     vec![
-        r("GET", "/api/admin/v1/courses", get_courses, Doc { query: paged, ..doc("List every course, published or not", None, 200, Some("AdminCoursePage")) }),
-        r("POST", "/api/admin/v1/courses", post_courses, doc("Create a course", Some("AdminCourseInput"), 201, Some("AdminCourse"))),
-        r("GET", "/api/admin/v1/courses/{course_key}", get_course, doc("Get one course", None, 200, Some("AdminCourse"))),
-        r("PATCH", "/api/admin/v1/courses/{course_key}", patch_course, doc("Change some of a course's fields (modes, when given, are replaced)", Some("AdminCourseInput"), 200, Some("AdminCourse"))),
-        r("DELETE", "/api/admin/v1/courses/{course_key}", delete_course, Doc { query: &[("purge", "true: delete a course that never had an enrollment, instead of unpublishing it")], ..doc("Unpublish a course", None, 204, None) }),
-        r("GET", "/api/admin/v1/courses/{course_key}/modes", get_modes, doc("List a course's modes", None, 200, Some("CourseModeList"))),
-        r("POST", "/api/admin/v1/courses/{course_key}/modes", post_modes, doc("Add or replace a mode", Some("CourseMode"), 201, Some("CourseModeList"))),
-        r("DELETE", "/api/admin/v1/courses/{course_key}/modes/{slug}", delete_mode, doc("Remove a mode", None, 204, None)),
-        r("GET", "/api/admin/v1/courses/{course_key}/staff", get_staff, doc("List the course's instructors and staff", None, 200, Some("CourseStaffList"))),
-        r("POST", "/api/admin/v1/courses/{course_key}/staff", post_staff, doc("Grant a course role", Some("CourseStaffInput"), 201, Some("CourseStaffList"))),
-        r("DELETE", "/api/admin/v1/courses/{course_key}/staff", delete_staff, doc("Revoke a course role (all of the user's roles when `role` is omitted)", Some("CourseStaffInput"), 204, None)),
-        r("GET", "/api/admin/v1/users", get_users, Doc { query: paged, ..doc("List users", None, 200, Some("AdminUserPage")) }),
-        r("POST", "/api/admin/v1/users", post_users, doc("Create a user", Some("AdminUserInput"), 201, Some("AdminUser"))),
+        r(
+            "GET",
+            "/api/admin/v1/courses",
+            get_courses,
+            Doc { query: paged, ..doc("List every course, published or not", None, 200, Some("AdminCoursePage")) },
+        ),
+        r(
+            "POST",
+            "/api/admin/v1/courses",
+            post_courses,
+            doc("Create a course", Some("AdminCourseInput"), 201, Some("AdminCourse")),
+        ),
+        r(
+            "GET",
+            "/api/admin/v1/courses/{course_key}",
+            get_course,
+            doc("Get one course", None, 200, Some("AdminCourse")),
+        ),
+        r(
+            "PATCH",
+            "/api/admin/v1/courses/{course_key}",
+            patch_course,
+            doc(
+                "Change some of a course's fields (modes, when given, are replaced)",
+                Some("AdminCourseInput"),
+                200,
+                Some("AdminCourse"),
+            ),
+        ),
+        r(
+            "DELETE",
+            "/api/admin/v1/courses/{course_key}",
+            delete_course,
+            Doc {
+                query: &[("purge", "true: delete a course that never had an enrollment, instead of unpublishing it")],
+                ..doc("Unpublish a course", None, 204, None)
+            },
+        ),
+        r(
+            "GET",
+            "/api/admin/v1/courses/{course_key}/modes",
+            get_modes,
+            doc("List a course's modes", None, 200, Some("CourseModeList")),
+        ),
+        r(
+            "POST",
+            "/api/admin/v1/courses/{course_key}/modes",
+            post_modes,
+            doc("Add or replace a mode", Some("CourseMode"), 201, Some("CourseModeList")),
+        ),
+        r(
+            "DELETE",
+            "/api/admin/v1/courses/{course_key}/modes/{slug}",
+            delete_mode,
+            doc("Remove a mode", None, 204, None),
+        ),
+        r(
+            "GET",
+            "/api/admin/v1/courses/{course_key}/staff",
+            get_staff,
+            doc("List the course's instructors and staff", None, 200, Some("CourseStaffList")),
+        ),
+        r(
+            "POST",
+            "/api/admin/v1/courses/{course_key}/staff",
+            post_staff,
+            doc("Grant a course role", Some("CourseStaffInput"), 201, Some("CourseStaffList")),
+        ),
+        r(
+            "DELETE",
+            "/api/admin/v1/courses/{course_key}/staff",
+            delete_staff,
+            doc(
+                "Revoke a course role (all of the user's roles when `role` is omitted)",
+                Some("CourseStaffInput"),
+                204,
+                None,
+            ),
+        ),
+        r(
+            "GET",
+            "/api/admin/v1/users",
+            get_users,
+            Doc { query: paged, ..doc("List users", None, 200, Some("AdminUserPage")) },
+        ),
+        r(
+            "POST",
+            "/api/admin/v1/users",
+            post_users,
+            doc("Create a user", Some("AdminUserInput"), 201, Some("AdminUser")),
+        ),
         r("GET", "/api/admin/v1/users/{username}", get_user, doc("Get one user", None, 200, Some("AdminUser"))),
-        r("PATCH", "/api/admin/v1/users/{username}", patch_user, doc("Change a user", Some("AdminUserInput"), 200, Some("AdminUser"))),
-        r("DELETE", "/api/admin/v1/users/{username}", delete_user, doc("Deactivate a user (the account is kept)", None, 200, Some("AdminUser"))),
-        r("GET", "/api/admin/v1/oauth-clients", get_clients, doc("List OAuth clients (secrets are never shown again)", None, 200, Some("OAuthClientList"))),
-        r("POST", "/api/admin/v1/oauth-clients", post_clients, doc("Create an OAuth client acting as a user; the secret is shown once", Some("OAuthClientInput"), 201, Some("OAuthClientCreated"))),
-        r("DELETE", "/api/admin/v1/oauth-clients/{client_id}", delete_client, doc("Delete a client; its tokens stop working", None, 204, None)),
-        r("GET", "/api/admin/v1/outbox", get_outbox, Doc {
-            query: &[("status", "pending, sent or failed"), ("before", "id to page from (newest first)"), ("page_size", "at most 100")],
-            ..doc("Outgoing emails and their delivery state", None, 200, Some("OutboxPage"))
-        }),
-        r("POST", "/api/admin/v1/outbox/{id}/retry", post_outbox_retry, doc("Deliver a pending or failed email again now", None, 200, Some("OutboxMessage"))),
+        r(
+            "PATCH",
+            "/api/admin/v1/users/{username}",
+            patch_user,
+            doc("Change a user", Some("AdminUserInput"), 200, Some("AdminUser")),
+        ),
+        r(
+            "DELETE",
+            "/api/admin/v1/users/{username}",
+            delete_user,
+            doc("Deactivate a user (the account is kept)", None, 200, Some("AdminUser")),
+        ),
+        r(
+            "GET",
+            "/api/admin/v1/oauth-clients",
+            get_clients,
+            doc("List OAuth clients (secrets are never shown again)", None, 200, Some("OAuthClientList")),
+        ),
+        r(
+            "POST",
+            "/api/admin/v1/oauth-clients",
+            post_clients,
+            doc(
+                "Create an OAuth client acting as a user; the secret is shown once",
+                Some("OAuthClientInput"),
+                201,
+                Some("OAuthClientCreated"),
+            ),
+        ),
+        r(
+            "DELETE",
+            "/api/admin/v1/oauth-clients/{client_id}",
+            delete_client,
+            doc("Delete a client; its tokens stop working", None, 204, None),
+        ),
+        r(
+            "GET",
+            "/api/admin/v1/outbox",
+            get_outbox,
+            Doc {
+                query: &[
+                    ("status", "pending, sent or failed"),
+                    ("before", "id to page from (newest first)"),
+                    ("page_size", "at most 100"),
+                ],
+                ..doc("Outgoing emails and their delivery state", None, 200, Some("OutboxPage"))
+            },
+        ),
+        r(
+            "POST",
+            "/api/admin/v1/outbox/{id}/retry",
+            post_outbox_retry,
+            doc("Deliver a pending or failed email again now", None, 200, Some("OutboxMessage")),
+        ),
     ]
 }
 
@@ -68,13 +179,9 @@ pub fn routes() -> Vec<Route> {
 fn admin(ctx: &mut Ctx) -> Result<Actor, Error> {
     let caller = ctx.caller()?;
     if !caller.is_global_staff() {
-        return Err(Error::forbidden(
-            "Only superusers and global staff may use the admin API.",
-        ));
+        return Err(Error::forbidden("Only superusers and global staff may use the admin API."));
     }
-    let actor = Actor {
-        is_superuser: caller.is_superuser(),
-    };
+    let actor = Actor { is_superuser: caller.is_superuser() };
     let key = caller.key();
     ctx.throttle(&ctx.app.auth.limits.admin, &key)?;
     Ok(actor)
@@ -85,14 +192,11 @@ fn course_key(ctx: &Ctx) -> Result<CourseKey, Error> {
 }
 
 fn iso(t: Option<i64>) -> Value {
-    t.map(|t| json!(Timestamp::from_unix(t).to_iso()))
-        .unwrap_or(Value::Null)
+    t.map(|t| json!(Timestamp::from_unix(t).to_iso())).unwrap_or(Value::Null)
 }
 
 fn money(minor: i64, currency: &str) -> String {
-    Currency::parse(currency)
-        .map(|c| Money::from_minor(minor, c).amount_string())
-        .unwrap_or_else(|_| minor.to_string())
+    Currency::parse(currency).map(|c| Money::from_minor(minor, c).amount_string()).unwrap_or_else(|_| minor.to_string())
 }
 
 fn mode_json(m: &crate::store::courses::ModeRecord) -> Value {
@@ -134,20 +238,9 @@ const COURSE_FIELDS: [&str; 15] = [
 
 fn parse_mode(v: &Value, default_currency: Currency) -> Result<Mode, String> {
     let o = v.as_object().ok_or("each mode must be an object")?;
-    let slug = o
-        .get("slug")
-        .and_then(Value::as_str)
-        .ok_or("each mode needs a slug")?
-        .to_owned();
-    if slug.is_empty()
-        || slug.len() > 100
-        || !slug
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
-        return Err(format!(
-            "mode slug '{slug}' must be 1 to 100 letters, digits, '-' or '_'"
-        ));
+    let slug = o.get("slug").and_then(Value::as_str).ok_or("each mode needs a slug")?.to_owned();
+    if slug.is_empty() || slug.len() > 100 || !slug.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        return Err(format!("mode slug '{slug}' must be 1 to 100 letters, digits, '-' or '_'"));
     }
     let currency = match o.get("currency").and_then(Value::as_str) {
         Some(c) => Currency::parse(c).map_err(|e| e.0)?,
@@ -164,19 +257,9 @@ fn parse_mode(v: &Value, default_currency: Currency) -> Result<Mode, String> {
     };
     let name = text("name").unwrap_or_else(|| {
         let mut chars = slug.chars();
-        chars
-            .next()
-            .map(|c| c.to_uppercase().chain(chars).collect())
-            .unwrap_or_default()
+        chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
     });
-    Ok(Mode {
-        slug,
-        name,
-        min_price,
-        expiration,
-        description: text("description"),
-        sku: text("sku"),
-    })
+    Ok(Mode { slug, name, min_price, expiration, description: text("description"), sku: text("sku") })
 }
 
 /// A price as "299.00" or a whole number; never a float (rounding would lose cents).
@@ -195,16 +278,8 @@ fn parse_course_fields(body: &Value) -> Result<(Option<CourseKey>, CourseFields)
     let mut known = COURSE_FIELDS.to_vec();
     known.push("modes");
     f.reject_unknown(&known);
-    let key = f
-        .get("course_key", |v| {
-            CourseKey::parse(&as_string(v)?).map_err(|e| e.0)
-        })
-        .flatten();
-    let currency = f
-        .get("currency", |v| {
-            Currency::parse(&as_string(v)?).map_err(|e| e.0)
-        })
-        .flatten();
+    let key = f.get("course_key", |v| CourseKey::parse(&as_string(v)?).map_err(|e| e.0)).flatten();
+    let currency = f.get("currency", |v| Currency::parse(&as_string(v)?).map_err(|e| e.0)).flatten();
     let price_currency = currency.unwrap_or(Currency::USD);
     let text = |f: &mut Fields, name: &str| f.get(name, as_string);
     let fields = CourseFields {
@@ -222,11 +297,7 @@ fn parse_course_fields(body: &Value) -> Result<(Option<CourseKey>, CourseFields)
         self_paced: f.required_value("self_paced", as_bool),
         published: f.required_value("published", as_bool),
         modes: f.required_value("modes", |v| {
-            v.as_array()
-                .ok_or("must be a list of modes")?
-                .iter()
-                .map(|m| parse_mode(m, price_currency))
-                .collect()
+            v.as_array().ok_or("must be a list of modes")?.iter().map(|m| parse_mode(m, price_currency)).collect()
         }),
     };
     if currency.is_some() && !f.has("price") {
@@ -239,10 +310,7 @@ fn parse_course_fields(body: &Value) -> Result<(Option<CourseKey>, CourseFields)
 fn get_courses(ctx: &mut Ctx) -> Result<Response, Error> {
     admin(ctx)?;
     let page = Page::from_query(ctx, 25, 100)?;
-    let (total, courses) = ctx
-        .app
-        .db
-        .snapshot(|c| catalog::list(c, false, page.offset(), page.size))?;
+    let (total, courses) = ctx.app.db.snapshot(|c| catalog::list(c, false, page.offset(), page.size))?;
     let body = page.body(ctx, total, courses.iter().map(course_json).collect())?;
     Ok(http::with_link_header(ok(body.clone()), &body))
 }
@@ -254,19 +322,14 @@ fn post_courses(ctx: &mut Ctx) -> Result<Response, Error> {
     if fields.title.is_none() {
         return Err(Error::field("title", "title is required."));
     }
-    let course = ctx
-        .app
-        .db
-        .write(|c| catalog::create(c, &key, &fields, ctx.now))?;
+    let course = ctx.app.db.write(|c| catalog::create(c, &key, &fields, ctx.now))?;
     Ok(created(course_json(&course)))
 }
 
 fn get_course(ctx: &mut Ctx) -> Result<Response, Error> {
     admin(ctx)?;
     let key = course_key(ctx)?;
-    Ok(ok(course_json(
-        &ctx.app.db.read(|c| catalog::course(c, &key))?,
-    )))
+    Ok(ok(course_json(&ctx.app.db.read(|c| catalog::course(c, &key))?)))
 }
 
 fn patch_course(ctx: &mut Ctx) -> Result<Response, Error> {
@@ -274,29 +337,16 @@ fn patch_course(ctx: &mut Ctx) -> Result<Response, Error> {
     let key = course_key(ctx)?;
     let (new_key, fields) = parse_course_fields(&ctx.json_body()?)?;
     if new_key.is_some_and(|k| k != key) {
-        return Err(Error::field(
-            "course_key",
-            "A course key cannot be changed.",
-        ));
+        return Err(Error::field("course_key", "A course key cannot be changed."));
     }
-    Ok(ok(course_json(
-        &ctx.app
-            .db
-            .write(|c| catalog::update(c, &key, &fields, ctx.now))?,
-    )))
+    Ok(ok(course_json(&ctx.app.db.write(|c| catalog::update(c, &key, &fields, ctx.now))?)))
 }
 
 fn delete_course(ctx: &mut Ctx) -> Result<Response, Error> {
     admin(ctx)?;
     let key = course_key(ctx)?;
-    let purge = ctx
-        .query_param("purge")
-        .is_some_and(|v| v == "true" || v == "1");
-    match ctx
-        .app
-        .db
-        .write(|c| catalog::remove(c, &key, purge, ctx.now))?
-    {
+    let purge = ctx.query_param("purge").is_some_and(|v| v == "true" || v == "1");
+    match ctx.app.db.write(|c| catalog::remove(c, &key, purge, ctx.now))? {
         Removal::Unpublished | Removal::Deleted => Ok(no_content()),
     }
 }
@@ -308,9 +358,7 @@ fn modes_json(course: &Course) -> Value {
 fn get_modes(ctx: &mut Ctx) -> Result<Response, Error> {
     admin(ctx)?;
     let key = course_key(ctx)?;
-    Ok(ok(modes_json(
-        &ctx.app.db.read(|c| catalog::course(c, &key))?,
-    )))
+    Ok(ok(modes_json(&ctx.app.db.read(|c| catalog::course(c, &key))?)))
 }
 
 fn post_modes(ctx: &mut Ctx) -> Result<Response, Error> {
@@ -318,8 +366,7 @@ fn post_modes(ctx: &mut Ctx) -> Result<Response, Error> {
     let key = course_key(ctx)?;
     let body = ctx.json_body()?;
     let course = ctx.app.db.write(|c| {
-        let currency =
-            Currency::parse(&catalog::course(c, &key)?.record.currency).unwrap_or(Currency::USD);
+        let currency = Currency::parse(&catalog::course(c, &key)?.record.currency).unwrap_or(Currency::USD);
         let mode = parse_mode(&body, currency).map_err(|m| Error::field("mode", m))?;
         catalog::put_mode(c, &key, &mode)
     })?;
@@ -352,14 +399,8 @@ fn staff_input(ctx: &Ctx, role_required: bool) -> Result<(Username, Option<Strin
     let body = ctx.json_body()?;
     let mut f = Fields::of(&body)?;
     f.reject_unknown(&["username", "role"]);
-    let username = f.required("username", |v| {
-        Username::parse(&as_string(v)?).map_err(|e| e.0)
-    });
-    let role = if role_required {
-        f.required("role", as_string)
-    } else {
-        f.get("role", as_string).flatten()
-    };
+    let username = f.required("username", |v| Username::parse(&as_string(v)?).map_err(|e| e.0));
+    let role = if role_required { f.required("role", as_string) } else { f.get("role", as_string).flatten() };
     f.finish()?;
     Ok((username.expect("checked by finish"), role))
 }
@@ -369,10 +410,7 @@ fn post_staff(ctx: &mut Ctx) -> Result<Response, Error> {
     let key = course_key(ctx)?;
     let (username, role) = staff_input(ctx, true)?;
     let role = role.unwrap_or_default();
-    let roles = ctx
-        .app
-        .db
-        .write(|c| catalog::grant_role(c, &key, &username, &role, ctx.now))?;
+    let roles = ctx.app.db.write(|c| catalog::grant_role(c, &key, &username, &role, ctx.now))?;
     Ok(created(staff_json(&key, &roles)))
 }
 
@@ -380,9 +418,7 @@ fn delete_staff(ctx: &mut Ctx) -> Result<Response, Error> {
     admin(ctx)?;
     let key = course_key(ctx)?;
     let (username, role) = staff_input(ctx, false)?;
-    ctx.app
-        .db
-        .write(|c| catalog::revoke_role(c, &key, &username, role.as_deref()))?;
+    ctx.app.db.write(|c| catalog::revoke_role(c, &key, &username, role.as_deref()))?;
     Ok(no_content())
 }
 
@@ -394,17 +430,8 @@ fn user_json(u: &UserRecord) -> Value {
     })
 }
 
-const USER_FIELDS: [&str; 9] = [
-    "username",
-    "email",
-    "name",
-    "first_name",
-    "last_name",
-    "password",
-    "is_staff",
-    "is_superuser",
-    "is_active",
-];
+const USER_FIELDS: [&str; 9] =
+    ["username", "email", "name", "first_name", "last_name", "password", "is_staff", "is_superuser", "is_active"];
 
 fn check_password(p: String) -> Result<String, String> {
     if p.chars().count() < 8 || p.len() > 1024 {
@@ -416,10 +443,7 @@ fn check_password(p: String) -> Result<String, String> {
 fn get_users(ctx: &mut Ctx) -> Result<Response, Error> {
     admin(ctx)?;
     let page = Page::from_query(ctx, 25, 100)?;
-    let (total, users) = ctx
-        .app
-        .db
-        .snapshot(|c| accounts::list_users(c, page.offset(), page.size))?;
+    let (total, users) = ctx.app.db.snapshot(|c| accounts::list_users(c, page.offset(), page.size))?;
     let body = page.body(ctx, total, users.iter().map(user_json).collect())?;
     Ok(http::with_link_header(ok(body.clone()), &body))
 }
@@ -429,25 +453,14 @@ fn post_users(ctx: &mut Ctx) -> Result<Response, Error> {
     let body = ctx.json_body()?;
     let mut f = Fields::of(&body)?;
     f.reject_unknown(&USER_FIELDS);
-    let username = f.required("username", |v| {
-        Username::parse(&as_string(v)?).map_err(|e| e.0)
-    });
+    let username = f.required("username", |v| Username::parse(&as_string(v)?).map_err(|e| e.0));
     let email = f.required("email", |v| Email::parse(&as_string(v)?).map_err(|e| e.0));
-    let password = f
-        .get("password", |v| check_password(as_string(v)?))
-        .flatten();
+    let password = f.get("password", |v| check_password(as_string(v)?)).flatten();
     let text = |f: &mut Fields, n: &str| f.get(n, as_string).flatten().unwrap_or_default();
-    let (name, first_name, last_name) = (
-        text(&mut f, "name"),
-        text(&mut f, "first_name"),
-        text(&mut f, "last_name"),
-    );
+    let (name, first_name, last_name) = (text(&mut f, "name"), text(&mut f, "first_name"), text(&mut f, "last_name"));
     let flag = |f: &mut Fields, n: &str, d: bool| f.required_value(n, as_bool).unwrap_or(d);
-    let (is_staff, is_superuser, is_active) = (
-        flag(&mut f, "is_staff", false),
-        flag(&mut f, "is_superuser", false),
-        flag(&mut f, "is_active", true),
-    );
+    let (is_staff, is_superuser, is_active) =
+        (flag(&mut f, "is_staff", false), flag(&mut f, "is_superuser", false), flag(&mut f, "is_active", true));
     f.finish()?;
     let password_hash = password.map(|p| ctx.app.auth.passwords.hash(&p));
     let new = NewUser {
@@ -462,28 +475,19 @@ fn post_users(ctx: &mut Ctx) -> Result<Response, Error> {
         is_staff,
         is_superuser,
     };
-    let user = ctx
-        .app
-        .db
-        .write(|c| accounts::create_user(c, &actor, new, ctx.now))?;
+    let user = ctx.app.db.write(|c| accounts::create_user(c, &actor, new, ctx.now))?;
     Ok(created(user_json(&user)))
 }
 
 fn username_param(ctx: &Ctx) -> Result<Username, Error> {
-    Username::parse(ctx.param("username")).map_err(|_| {
-        Error::not_found(format!(
-            "The user {} does not exist.",
-            ctx.param("username")
-        ))
-    })
+    Username::parse(ctx.param("username"))
+        .map_err(|_| Error::not_found(format!("The user {} does not exist.", ctx.param("username"))))
 }
 
 fn get_user(ctx: &mut Ctx) -> Result<Response, Error> {
     admin(ctx)?;
     let username = username_param(ctx)?;
-    Ok(ok(user_json(&ctx.app.db.read(|c| {
-        accounts::user_by_username(c, username.as_str())
-    })?)))
+    Ok(ok(user_json(&ctx.app.db.read(|c| accounts::user_by_username(c, username.as_str()))?)))
 }
 
 fn patch_user(ctx: &mut Ctx) -> Result<Response, Error> {
@@ -507,35 +511,19 @@ fn patch_user(ctx: &mut Ctx) -> Result<Response, Error> {
         is_superuser: f.required_value("is_superuser", as_bool),
     };
     f.finish()?;
-    let changes = UserChanges {
-        password_hash: password.map(|p| ctx.app.auth.passwords.hash(&p)),
-        ..changes
-    };
-    let user = ctx
-        .app
-        .db
-        .write(|c| accounts::update_user(c, &actor, &username, changes, ctx.now))?;
+    let changes = UserChanges { password_hash: password.map(|p| ctx.app.auth.passwords.hash(&p)), ..changes };
+    let user = ctx.app.db.write(|c| accounts::update_user(c, &actor, &username, changes, ctx.now))?;
     Ok(ok(user_json(&user)))
 }
 
 fn delete_user(ctx: &mut Ctx) -> Result<Response, Error> {
     let actor = admin(ctx)?;
     let username = username_param(ctx)?;
-    if ctx
-        .caller()?
-        .user()
-        .is_some_and(|u| u.username == username.as_str())
-    {
+    if ctx.caller()?.user().is_some_and(|u| u.username == username.as_str()) {
         return Err(Error::validation("You cannot deactivate your own account."));
     }
-    let changes = UserChanges {
-        is_active: Some(false),
-        ..UserChanges::default()
-    };
-    let user = ctx
-        .app
-        .db
-        .write(|c| accounts::update_user(c, &actor, &username, changes, ctx.now))?;
+    let changes = UserChanges { is_active: Some(false), ..UserChanges::default() };
+    let user = ctx.app.db.write(|c| accounts::update_user(c, &actor, &username, changes, ctx.now))?;
     Ok(ok(user_json(&user)))
 }
 
@@ -546,9 +534,7 @@ fn client_json(c: &crate::store::clients::ClientRecord) -> Value {
 fn get_clients(ctx: &mut Ctx) -> Result<Response, Error> {
     admin(ctx)?;
     let clients = ctx.app.db.read(crate::store::clients::list)?;
-    Ok(ok(
-        json!({"results": clients.iter().map(client_json).collect::<Vec<_>>()}),
-    ))
+    Ok(ok(json!({"results": clients.iter().map(client_json).collect::<Vec<_>>()})))
 }
 
 fn post_clients(ctx: &mut Ctx) -> Result<Response, Error> {
@@ -561,12 +547,9 @@ fn post_clients(ctx: &mut Ctx) -> Result<Response, Error> {
     f.finish()?;
     let (name, user) = (name.expect("checked"), user.expect("checked"));
     let client = ctx.app.db.write(|c| {
-        let target = accounts::user_by_username(c, &user)
-            .map_err(|e| Error::field("user", e.developer_message))?;
+        let target = accounts::user_by_username(c, &user).map_err(|e| Error::field("user", e.developer_message))?;
         if (target.is_superuser || target.is_staff) && !actor.is_superuser {
-            return Err(Error::forbidden(
-                "Only a superuser may create clients acting as staff or superusers.",
-            ));
+            return Err(Error::forbidden("Only a superuser may create clients acting as staff or superusers."));
         }
         auth::clients::create(c, &name, &user, ctx.now.unix())
     })?;
@@ -578,14 +561,8 @@ fn post_clients(ctx: &mut Ctx) -> Result<Response, Error> {
 fn delete_client(ctx: &mut Ctx) -> Result<Response, Error> {
     admin(ctx)?;
     let client_id = ctx.param("client_id").to_owned();
-    if !ctx
-        .app
-        .db
-        .write(|c| crate::store::clients::delete(c, &client_id))?
-    {
-        return Err(Error::not_found(format!(
-            "No OAuth client '{client_id}' exists."
-        )));
+    if !ctx.app.db.write(|c| crate::store::clients::delete(c, &client_id))? {
+        return Err(Error::not_found(format!("No OAuth client '{client_id}' exists.")));
     }
     Ok(no_content())
 }
@@ -604,24 +581,19 @@ fn get_outbox(ctx: &mut Ctx) -> Result<Response, Error> {
     let number = |name: &str| -> Result<Option<i64>, Error> {
         ctx.query_param(name)
             .map(|v| {
-                v.parse::<i64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
-                    Error::field(name, format!("{name} must be a positive whole number."))
-                })
+                v.parse::<i64>()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| Error::field(name, format!("{name} must be a positive whole number.")))
             })
             .transpose()
     };
     let before = number("before")?;
     let size = number("page_size")?.unwrap_or(25).min(100);
-    let (count, messages) = ctx
-        .app
-        .db
-        .snapshot(|c| crate::core::outbox::list(c, status.as_deref(), before, size))?;
+    let (count, messages) = ctx.app.db.snapshot(|c| crate::core::outbox::list(c, status.as_deref(), before, size))?;
     let next = match messages.last() {
         Some(last) if messages.len() as i64 == size => {
-            let mut url = format!(
-                "{}/api/admin/v1/outbox?before={}&page_size={size}",
-                ctx.app.base_url, last.id
-            );
+            let mut url = format!("{}/api/admin/v1/outbox?before={}&page_size={size}", ctx.app.base_url, last.id);
             if let Some(s) = &status {
                 url.push_str(&format!("&status={}", http::percent_encode(s)));
             }
@@ -635,14 +607,9 @@ fn get_outbox(ctx: &mut Ctx) -> Result<Response, Error> {
 
 fn post_outbox_retry(ctx: &mut Ctx) -> Result<Response, Error> {
     admin(ctx)?;
-    let id: i64 = ctx
-        .param("id")
-        .parse()
-        .map_err(|_| Error::not_found(format!("No outbox message {}.", ctx.param("id"))))?;
-    let message = ctx
-        .app
-        .db
-        .write(|c| crate::core::outbox::retry(c, id, ctx.now))?;
+    let id: i64 =
+        ctx.param("id").parse().map_err(|_| Error::not_found(format!("No outbox message {}.", ctx.param("id"))))?;
+    let message = ctx.app.db.write(|c| crate::core::outbox::retry(c, id, ctx.now))?;
     ctx.app.jobs.wake();
     Ok(ok(outbox_json(&message)))
 }

@@ -27,10 +27,7 @@ pub fn routes() -> Vec<Route> {
             dialect: Dialect::Drf,
             handler: get_courses,
             doc: Doc {
-                query: &[
-                    ("page", "1-based page number"),
-                    ("page_size", "items per page (default 10, max 100)"),
-                ],
+                query: &[("page", "1-based page number"), ("page_size", "items per page (default 10, max 100)")],
                 ..doc("List published courses", "PublicCoursePage")
             },
         },
@@ -45,8 +42,7 @@ pub fn routes() -> Vec<Route> {
 }
 
 fn iso(t: Option<i64>) -> Value {
-    t.map(|t| json!(Timestamp::from_unix(t).to_iso()))
-        .unwrap_or(Value::Null)
+    t.map(|t| json!(Timestamp::from_unix(t).to_iso())).unwrap_or(Value::Null)
 }
 
 fn course_json(c: &Course) -> Value {
@@ -80,10 +76,7 @@ fn course_json(c: &Course) -> Value {
 
 fn get_courses(ctx: &mut Ctx) -> Result<Response, Error> {
     let page = Page::from_query(ctx, 10, 100)?;
-    let (total, courses) = ctx
-        .app
-        .db
-        .snapshot(|c| catalog::list(c, true, page.offset(), page.size))?;
+    let (total, courses) = ctx.app.db.snapshot(|c| catalog::list(c, true, page.offset(), page.size))?;
     let flat = page.body(ctx, total, courses.iter().map(course_json).collect())?;
     // Open edX's course list uses NamespacedPageNumberPagination.
     Ok(ok(json!({
@@ -95,13 +88,8 @@ fn get_courses(ctx: &mut Ctx) -> Result<Response, Error> {
 fn get_course(ctx: &mut Ctx) -> Result<Response, Error> {
     let not_found = || Error::not_found("Not found.");
     let key = CourseKey::parse(ctx.param("course_key")).map_err(|_| not_found())?;
-    let course = ctx.app.db.read(|c| catalog::course(c, &key)).map_err(|e| {
-        if e.status() == 404 {
-            not_found()
-        } else {
-            e
-        }
-    })?;
+    let course =
+        ctx.app.db.read(|c| catalog::course(c, &key)).map_err(|e| if e.status() == 404 { not_found() } else { e })?;
     if !course.record.published {
         return Err(not_found());
     }

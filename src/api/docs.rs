@@ -74,8 +74,7 @@ fn operation(route: &Route) -> Value {
         None => json!({"description": "Done; no body"}),
     };
     responses.insert(d.status.to_string(), success);
-    if route.method == "POST" && route.path == "/api/enrollment/v2/courses/{course_key}/enrollments"
-    {
+    if route.method == "POST" && route.path == "/api/enrollment/v2/courses/{course_key}/enrollments" {
         let accepted = json!({"description": "Several identifiers: a background task was started", "content": {"application/json": {"schema": schema_ref("V2AsyncResult")}}});
         responses.insert("202".into(), accepted);
     }
@@ -116,11 +115,7 @@ fn operation(route: &Route) -> Value {
         op["parameters"] = json!(parameters);
     }
     if let Some(name) = d.request {
-        let media = if merge_patch(name) {
-            "application/merge-patch+json"
-        } else {
-            "application/json"
-        };
+        let media = if merge_patch(name) { "application/merge-patch+json" } else { "application/json" };
         let mut content = json!({media: {"schema": schema_ref(name)}});
         if form_request(name) {
             content["application/x-www-form-urlencoded"] = json!({"schema": schema_ref(name)});
@@ -139,9 +134,7 @@ fn operation(route: &Route) -> Value {
 pub fn document(base_url: &str) -> Value {
     let mut paths: Map<String, Value> = Map::new();
     for route in router::routes() {
-        let item = paths
-            .entry(route.path.to_owned())
-            .or_insert_with(|| json!({}));
+        let item = paths.entry(route.path.to_owned()).or_insert_with(|| json!({}));
         item[route.method.to_lowercase()] = operation(&route);
     }
     json!({
@@ -167,8 +160,7 @@ fn schemas() -> Value {
     let s = |t: &str| json!({"type": t});
     let ns = |t: &str| json!({"type": [t, "null"]});
     let date = json!({"type": ["string", "null"], "format": "date-time"});
-    let money =
-        json!({"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?$", "examples": ["299.00"]});
+    let money = json!({"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?$", "examples": ["299.00"]});
     let r = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
     let page = |item: &str| {
         json!({"type": "object", "required": ["count", "num_pages", "results"], "properties": {
@@ -191,12 +183,10 @@ fn schemas() -> Value {
         "first_name": s("string"), "last_name": s("string"), "is_staff": s("boolean"), "is_superuser": s("boolean"),
         "is_active": s("boolean"), "date_joined": date, "last_login": date});
     let mut user_input = json!({"type": "object", "required": ["username", "email"], "properties": user_props.clone()});
-    user_input["properties"]["password"] =
-        json!({"type": "string", "writeOnly": true, "minLength": 8});
+    user_input["properties"]["password"] = json!({"type": "string", "writeOnly": true, "minLength": 8});
     let client = json!({"type": "object", "properties": {"client_id": s("string"), "name": s("string"), "user": s("string"), "created": date}});
     let mut client_created = client.clone();
-    client_created["properties"]["client_secret"] =
-        json!({"type": "string", "description": "Shown once"});
+    client_created["properties"]["client_secret"] = json!({"type": "string", "description": "Shown once"});
     json!({
         "V2Error": {"type": "object", "required": ["error_code", "developer_message", "user_message", "status_code"], "properties": {
             "error_code": s("string"), "developer_message": s("string"), "user_message": s("string"), "status_code": s("integer"),
@@ -297,10 +287,7 @@ fn schemas() -> Value {
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 fn get_docs_page(ctx: &mut Ctx) -> Result<Response, Error> {
@@ -327,11 +314,7 @@ fn get_docs_page(ctx: &mut Ctx) -> Result<Response, Error> {
         }
     }
     html.push_str("<h2>Schemas</h2>");
-    for (name, schema) in doc["components"]["schemas"]
-        .as_object()
-        .into_iter()
-        .flatten()
-    {
+    for (name, schema) in doc["components"]["schemas"].as_object().into_iter().flatten() {
         html.push_str(&format!(
             "<details id=\"{0}\"><summary><code>{0}</code></summary><pre>{1}</pre></details>",
             escape(name),

@@ -24,33 +24,63 @@ pub fn routes() -> Vec<Route> {
         response,
         query: &[],
     };
-    let r = |method, path, handler, doc| Route {
-        method,
-        path,
-        dialect: Dialect::V2,
-        handler,
-        doc,
-    };
+    let r = |method, path, handler, doc| Route { method, path, dialect: Dialect::V2, handler, doc };
     vec![
-        r("GET", "/api/enrollment/v2/courses/{course_key}/enrollments", get_enrollments, Doc {
-            query: &[("page", "1-based page (default 1)"), ("page_size", "default 25, at most 100"),
-                ("status", "all (default), active, inactive or pre_enrolled"), ("requested_fields", "beta_tester,profile_image")],
-            ..doc("A course's roster, paged", None, 200, Some("V2EnrollmentPage"))
-        }),
-        r("POST", "/api/enrollment/v2/courses/{course_key}/enrollments", post_enrollments,
-            doc("Enroll learners: one identifier answers 200 at once; several start a task and answer 202", Some("V2EnrollRequest"), 200, Some("V2OperationResult"))),
-        r("GET", "/api/enrollment/v2/courses/{course_key}/enrollments/{email_or_username}", get_enrollment,
-            doc("One learner's enrollment or pre-enrollment", None, 200, Some("V2Enrollment"))),
-        r("DELETE", "/api/enrollment/v2/courses/{course_key}/enrollments/{email_or_username}", delete_enrollment, Doc {
-            query: &[("email_student", "true: email the learner"), ("reason", "included in the email")],
-            ..doc("Unenroll one learner (and remove their pre-enrollment)", None, 200, Some("V2OperationResult"))
-        }),
-        r("GET", "/api/enrollment/v2/courses/{course_key}/tasks/{task_id}", get_task, Doc {
-            query: &[("page", "page of per-identifier results"), ("page_size", "default 100, at most 1000")],
-            ..doc("A background task's status, progress and results", None, 200, Some("V2Task"))
-        }),
-        r("DELETE", "/api/enrollment/v2/courses/{course_key}/tasks/{task_id}", delete_task,
-            doc("Cancel a pending or running task (work already done stays done)", None, 200, Some("V2Task"))),
+        r(
+            "GET",
+            "/api/enrollment/v2/courses/{course_key}/enrollments",
+            get_enrollments,
+            Doc {
+                query: &[
+                    ("page", "1-based page (default 1)"),
+                    ("page_size", "default 25, at most 100"),
+                    ("status", "all (default), active, inactive or pre_enrolled"),
+                    ("requested_fields", "beta_tester,profile_image"),
+                ],
+                ..doc("A course's roster, paged", None, 200, Some("V2EnrollmentPage"))
+            },
+        ),
+        r(
+            "POST",
+            "/api/enrollment/v2/courses/{course_key}/enrollments",
+            post_enrollments,
+            doc(
+                "Enroll learners: one identifier answers 200 at once; several start a task and answer 202",
+                Some("V2EnrollRequest"),
+                200,
+                Some("V2OperationResult"),
+            ),
+        ),
+        r(
+            "GET",
+            "/api/enrollment/v2/courses/{course_key}/enrollments/{email_or_username}",
+            get_enrollment,
+            doc("One learner's enrollment or pre-enrollment", None, 200, Some("V2Enrollment")),
+        ),
+        r(
+            "DELETE",
+            "/api/enrollment/v2/courses/{course_key}/enrollments/{email_or_username}",
+            delete_enrollment,
+            Doc {
+                query: &[("email_student", "true: email the learner"), ("reason", "included in the email")],
+                ..doc("Unenroll one learner (and remove their pre-enrollment)", None, 200, Some("V2OperationResult"))
+            },
+        ),
+        r(
+            "GET",
+            "/api/enrollment/v2/courses/{course_key}/tasks/{task_id}",
+            get_task,
+            Doc {
+                query: &[("page", "page of per-identifier results"), ("page_size", "default 100, at most 1000")],
+                ..doc("A background task's status, progress and results", None, 200, Some("V2Task"))
+            },
+        ),
+        r(
+            "DELETE",
+            "/api/enrollment/v2/courses/{course_key}/tasks/{task_id}",
+            delete_task,
+            doc("Cancel a pending or running task (work already done stays done)", None, 200, Some("V2Task")),
+        ),
     ]
 }
 
@@ -70,28 +100,16 @@ pub(super) fn course_for_manager(
     ctx.throttle(&ctx.app.auth.limits.enrollment_v2, &caller.key())?;
     let course = ctx.app.db.read(|conn| catalog::course(conn, &key))?;
     let allowed = match caller.user() {
-        Some(user) => ctx.app.db.read(|conn| {
-            enrollment::may_manage(conn, &course, user.id, caller.is_global_staff())
-        })?,
+        Some(user) => {
+            ctx.app.db.read(|conn| enrollment::may_manage(conn, &course, user.id, caller.is_global_staff()))?
+        }
         None => true, // the server-to-server API key
     };
     if !allowed {
-        return Err(Error::forbidden(
-            "You do not have the required permissions for this course",
-        ));
+        return Err(Error::forbidden("You do not have the required permissions for this course"));
     }
-    let actor = caller
-        .user()
-        .map(|u| u.username.clone())
-        .unwrap_or_else(|| "api-key".into());
-    Ok((
-        course,
-        Requester {
-            actor,
-            surface,
-            source: Source::Api,
-        },
-    ))
+    let actor = caller.user().map(|u| u.username.clone()).unwrap_or_else(|| "api-key".into());
+    Ok((course, Requester { actor, surface, source: Source::Api }))
 }
 
 fn iso(t: i64) -> String {
@@ -123,17 +141,9 @@ fn roster_json(row: &RosterRow, requested: &[String]) -> Value {
 fn requested_fields(ctx: &Ctx) -> Result<Vec<String>, Error> {
     let fields: Vec<String> = ctx
         .query_param("requested_fields")
-        .map(|v| {
-            v.split(',')
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-                .collect()
-        })
+        .map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
         .unwrap_or_default();
-    if let Some(bad) = fields
-        .iter()
-        .find(|f| !matches!(f.as_str(), "beta_tester" | "profile_image"))
-    {
+    if let Some(bad) = fields.iter().find(|f| !matches!(f.as_str(), "beta_tester" | "profile_image")) {
         return Err(Error::field(
             "requested_fields",
             format!("Unknown optional field '{bad}'; available: beta_tester, profile_image."),
@@ -158,15 +168,9 @@ fn get_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
         }
     };
     let requested = requested_fields(ctx)?;
-    let (total, rows) = ctx
-        .app
-        .db
-        .snapshot(|conn| enrollment::roster(conn, &course, filter, page.offset(), page.size))?;
-    let body = page.body(
-        ctx,
-        total,
-        rows.iter().map(|r| roster_json(r, &requested)).collect(),
-    )?;
+    let (total, rows) =
+        ctx.app.db.snapshot(|conn| enrollment::roster(conn, &course, filter, page.offset(), page.size))?;
+    let body = page.body(ctx, total, rows.iter().map(|r| roster_json(r, &requested)).collect())?;
     Ok(super::http::with_link_header(ok(body.clone()), &body))
 }
 
@@ -174,15 +178,9 @@ fn get_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
     let (course, _) = course_for_manager(ctx, "course_key", "enrollment_v2")?;
     let identifier = ctx.param("email_or_username").to_owned();
     let requested = requested_fields(ctx)?;
-    let row = ctx
-        .app
-        .db
-        .read(|conn| enrollment::roster_entry(conn, &course, &identifier))?;
+    let row = ctx.app.db.read(|conn| enrollment::roster_entry(conn, &course, &identifier))?;
     let row = row.ok_or_else(|| {
-        Error::not_found(format!(
-            "{identifier} is neither enrolled nor pre-enrolled in {}.",
-            course.record.course_key
-        ))
+        Error::not_found(format!("{identifier} is neither enrolled nor pre-enrolled in {}.", course.record.course_key))
     })?;
     Ok(ok(roster_json(&row, &requested)))
 }
@@ -214,11 +212,7 @@ pub(super) fn apply_one(
     options: &RosterOptions,
     requester: &Requester,
 ) -> Result<Result<Outcome, Error>, Error> {
-    let result = ctx.app.db.write(|conn| {
-        bulk::apply(
-            conn, course, action, identifier, options, requester, ctx.now,
-        )
-    });
+    let result = ctx.app.db.write(|conn| bulk::apply(conn, course, action, identifier, options, requester, ctx.now));
     match result {
         Err(e) if e.kind == ErrorKind::Internal => Err(e),
         other => {
@@ -232,17 +226,9 @@ fn post_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
     let (course, requester) = course_for_manager(ctx, "course_key", "enrollment_v2")?;
     let body = ctx.json_body()?;
     let mut f = Fields::of(&body)?;
-    f.reject_unknown(&[
-        "identifiers",
-        "mode",
-        "auto_enroll",
-        "email_students",
-        "reason",
-    ]);
+    f.reject_unknown(&["identifiers", "mode", "auto_enroll", "email_students", "reason"]);
     let identifiers = f.required("identifiers", |v| {
-        let list = v
-            .as_array()
-            .ok_or("must be a list of emails or usernames")?;
+        let list = v.as_array().ok_or("must be a list of emails or usernames")?;
         if list.is_empty() {
             return Err("must name at least one learner".to_owned());
         }
@@ -251,56 +237,33 @@ fn post_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
                 i.as_str()
                     .map(|s| s.trim().to_owned())
                     .filter(|s| !s.is_empty() && s.len() <= 255)
-                    .ok_or(
-                        "each identifier must be a non-empty string of at most 255 characters"
-                            .to_owned(),
-                    )
+                    .ok_or("each identifier must be a non-empty string of at most 255 characters".to_owned())
             })
             .collect::<Result<Vec<String>, String>>()
     });
     let options = RosterOptions {
         mode: f.get("mode", super::http::as_string).flatten(),
-        auto_enroll: f
-            .required_value("auto_enroll", super::http::as_bool)
-            .unwrap_or(false),
-        email_students: f
-            .required_value("email_students", super::http::as_bool)
-            .unwrap_or(false),
+        auto_enroll: f.required_value("auto_enroll", super::http::as_bool).unwrap_or(false),
+        email_students: f.required_value("email_students", super::http::as_bool).unwrap_or(false),
         reason: f.get("reason", super::http::as_string).flatten(),
     };
     f.finish()?;
     let identifiers = identifiers.expect("checked by finish");
     if identifiers.len() == 1 {
-        let result = apply_one(
-            ctx,
-            &course,
-            Action::Enroll,
-            &identifiers[0],
-            &options,
-            &requester,
-        )?;
-        return Ok(ok(
-            json!({"action": "enroll", "results": [result_json(&identifiers[0], &result)]}),
-        ));
+        let result = apply_one(ctx, &course, Action::Enroll, &identifiers[0], &options, &requester)?;
+        return Ok(ok(json!({"action": "enroll", "results": [result_json(&identifiers[0], &result)]})));
     }
-    let task = ctx.app.db.write(|conn| {
-        bulk::create_task(
-            conn,
-            &course,
-            Action::Enroll,
-            &identifiers,
-            &options,
-            &requester,
-            ctx.now,
-        )
-    })?;
+    let task = ctx
+        .app
+        .db
+        .write(|conn| bulk::create_task(conn, &course, Action::Enroll, &identifiers, &options, &requester, ctx.now))?;
     ctx.app.jobs.wake();
-    let status_url = format!(
-        "/api/enrollment/v2/courses/{}/tasks/{}",
-        course.record.course_key, task.public_id
-    );
-    Ok(json(202, &json!({"task_id": task.public_id, "status_url": status_url, "action": "enroll", "count": task.total}))
-        .with_additional_header("Location", status_url))
+    let status_url = format!("/api/enrollment/v2/courses/{}/tasks/{}", course.record.course_key, task.public_id);
+    Ok(json(
+        202,
+        &json!({"task_id": task.public_id, "status_url": status_url, "action": "enroll", "count": task.total}),
+    )
+    .with_additional_header("Location", status_url))
 }
 
 fn delete_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
@@ -310,10 +273,7 @@ fn delete_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
         None | Some("false") | Some("0") => false,
         Some("true") | Some("1") => true,
         Some(other) => {
-            return Err(Error::field(
-                "email_student",
-                format!("email_student must be true or false, not '{other}'."),
-            ))
+            return Err(Error::field("email_student", format!("email_student must be true or false, not '{other}'.")))
         }
     };
     let options = RosterOptions {
@@ -322,17 +282,8 @@ fn delete_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
         email_students: email_student,
         reason: ctx.query_param("reason"),
     };
-    let result = apply_one(
-        ctx,
-        &course,
-        Action::Unenroll,
-        &identifier,
-        &options,
-        &requester,
-    )?;
-    Ok(ok(
-        json!({"action": "unenroll", "results": [result_json(&identifier, &result)]}),
-    ))
+    let result = apply_one(ctx, &course, Action::Unenroll, &identifier, &options, &requester)?;
+    Ok(ok(json!({"action": "unenroll", "results": [result_json(&identifier, &result)]})))
 }
 
 fn task_json(ctx: &Ctx, task: &TaskRecord) -> Result<Value, Error> {
@@ -344,17 +295,12 @@ fn task_json(ctx: &Ctx, task: &TaskRecord) -> Result<Value, Error> {
                 .ok()
                 .filter(|n| *n >= 1)
                 .map(|n| n.min(max))
-                .ok_or_else(|| {
-                    Error::field(name, format!("{name} must be a positive whole number."))
-                }),
+                .ok_or_else(|| Error::field(name, format!("{name} must be a positive whole number."))),
         }
     };
     let page = read("page", 1, i64::MAX / 1000)?;
     let page_size = read("page_size", 100, 1000)?;
-    let items = ctx
-        .app
-        .db
-        .read(|conn| bulk::task_items(conn, task, (page - 1) * page_size, page_size))?;
+    let items = ctx.app.db.read(|conn| bulk::task_items(conn, task, (page - 1) * page_size, page_size))?;
     let results: Vec<Value> = items
         .iter()
         .map(|item| {
@@ -390,9 +336,6 @@ fn get_task(ctx: &mut Ctx) -> Result<Response, Error> {
 fn delete_task(ctx: &mut Ctx) -> Result<Response, Error> {
     let (course, _) = course_for_manager(ctx, "course_key", "enrollment_v2")?;
     let id = ctx.param("task_id").to_owned();
-    let task = ctx
-        .app
-        .db
-        .write(|conn| bulk::cancel(conn, &course, &id, ctx.now))?;
+    let task = ctx.app.db.write(|conn| bulk::cancel(conn, &course, &id, ctx.now))?;
     Ok(ok(task_json(ctx, &task)?))
 }

@@ -24,10 +24,7 @@ pub enum Dialect {
 pub fn render(dialect: Dialect, error: &Error) -> Response {
     if error.kind == ErrorKind::Internal {
         // The cause goes to the log (by the router); the client gets an opaque message.
-        let opaque = Error::new(
-            ErrorKind::Internal,
-            "An internal error occurred; it has been logged.",
-        );
+        let opaque = Error::new(ErrorKind::Internal, "An internal error occurred; it has been logged.");
         return finish(dialect, &opaque, body(dialect, &opaque));
     }
     finish(dialect, error, body(dialect, error))
@@ -39,12 +36,7 @@ fn body(dialect: Dialect, e: &Error) -> Value {
             let field_errors: Map<String, Value> = e
                 .field_errors
                 .iter()
-                .map(|(k, v)| {
-                    (
-                        k.clone(),
-                        json!({"developer_message": v, "user_message": v}),
-                    )
-                })
+                .map(|(k, v)| (k.clone(), json!({"developer_message": v, "user_message": v})))
                 .collect();
             let mut body = json!({
                 "error_code": e.code(),
@@ -53,10 +45,7 @@ fn body(dialect: Dialect, e: &Error) -> Value {
                 "status_code": e.status(),
                 "field_errors": if field_errors.is_empty() { Value::Null } else { Value::Object(field_errors) },
             });
-            if matches!(
-                e.kind,
-                ErrorKind::NotAuthenticated | ErrorKind::InvalidToken
-            ) {
+            if matches!(e.kind, ErrorKind::NotAuthenticated | ErrorKind::InvalidToken) {
                 // DRF clients read `detail` on a 401; keep it alongside the v2 fields.
                 body["detail"] = json!(e.developer_message);
             }
@@ -92,10 +81,7 @@ fn body(dialect: Dialect, e: &Error) -> Value {
             }
         }
         Dialect::Developer
-            if matches!(
-                e.kind,
-                ErrorKind::NotAuthenticated | ErrorKind::InvalidToken | ErrorKind::RateLimited
-            ) =>
+            if matches!(e.kind, ErrorKind::NotAuthenticated | ErrorKind::InvalidToken | ErrorKind::RateLimited) =>
         {
             json!({"detail": e.developer_message})
         }
@@ -110,12 +96,7 @@ fn body(dialect: Dialect, e: &Error) -> Value {
                 let fields: Map<String, Value> = e
                     .field_errors
                     .iter()
-                    .map(|(k, v)| {
-                        (
-                            k.clone(),
-                            json!({"developer_message": v, "user_message": v}),
-                        )
-                    })
+                    .map(|(k, v)| (k.clone(), json!({"developer_message": v, "user_message": v})))
                     .collect();
                 json!({"field_errors": fields})
             }
@@ -123,12 +104,8 @@ fn body(dialect: Dialect, e: &Error) -> Value {
         Dialect::OAuth => {
             let code = match (e.code, e.kind) {
                 (Some(code), _) => code.to_owned(),
-                (None, ErrorKind::NotAuthenticated | ErrorKind::InvalidToken) => {
-                    "invalid_client".into()
-                }
-                (None, ErrorKind::Validation | ErrorKind::MalformedJson) => {
-                    "invalid_request".into()
-                }
+                (None, ErrorKind::NotAuthenticated | ErrorKind::InvalidToken) => "invalid_client".into(),
+                (None, ErrorKind::Validation | ErrorKind::MalformedJson) => "invalid_request".into(),
                 (None, kind) => kind.code().to_ascii_lowercase(),
             };
             json!({"error": code, "error_description": e.developer_message})
@@ -143,8 +120,7 @@ fn finish(dialect: Dialect, e: &Error, body: Value) -> Response {
             response = response.with_additional_header("WWW-Authenticate", "JWT realm=\"api\"");
         }
         ErrorKind::RateLimited => {
-            response = response
-                .with_additional_header("Retry-After", e.retry_after.unwrap_or(60).to_string());
+            response = response.with_additional_header("Retry-After", e.retry_after.unwrap_or(60).to_string());
         }
         _ => {}
     }

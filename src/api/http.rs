@@ -21,21 +21,11 @@ pub struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     pub fn new(app: &'a App, req: &'a Request, params: super::router::Params) -> Ctx<'a> {
-        Ctx {
-            app,
-            req,
-            params,
-            now: Timestamp::now(),
-            principal: None,
-        }
+        Ctx { app, req, params, now: Timestamp::now(), principal: None }
     }
 
     pub fn param(&self, name: &str) -> &str {
-        self.params
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("")
+        self.params.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str()).unwrap_or("")
     }
 
     /// The caller's address, for rate limits and logs.
@@ -54,12 +44,7 @@ impl<'a> Ctx<'a> {
                 csrf_header: self.req.header("X-CSRFToken"),
                 unsafe_method: !matches!(self.req.method(), "GET" | "HEAD" | "OPTIONS"),
             };
-            self.principal = Some(auth::principal::authenticate(
-                &self.app.auth,
-                &self.app.db,
-                &creds,
-                self.now.unix(),
-            ));
+            self.principal = Some(auth::principal::authenticate(&self.app.auth, &self.app.db, &creds, self.now.unix()));
         }
         match self.principal.as_ref() {
             Some(Ok(p)) => Ok(p.as_ref()),
@@ -74,23 +59,15 @@ impl<'a> Ctx<'a> {
     }
 
     /// Counts this request against `limiter` for `key`; over the limit is DRF's 429.
-    pub fn throttle(
-        &self,
-        limiter: &crate::auth::rate_limit::Limiter,
-        key: &str,
-    ) -> Result<(), Error> {
-        self.app
-            .auth
-            .limits
-            .check(limiter, key, self.now.unix())
-            .map_err(|wait| {
-                let mut e = Error::new(
-                    ErrorKind::RateLimited,
-                    format!("Request was throttled. Expected available in {wait} seconds."),
-                );
-                e.retry_after = Some(wait);
-                e
-            })
+    pub fn throttle(&self, limiter: &crate::auth::rate_limit::Limiter, key: &str) -> Result<(), Error> {
+        self.app.auth.limits.check(limiter, key, self.now.unix()).map_err(|wait| {
+            let mut e = Error::new(
+                ErrorKind::RateLimited,
+                format!("Request was throttled. Expected available in {wait} seconds."),
+            );
+            e.retry_after = Some(wait);
+            e
+        })
     }
 
     pub fn query(&self) -> Vec<(String, String)> {
@@ -98,10 +75,7 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn query_param(&self, name: &str) -> Option<String> {
-        self.query()
-            .into_iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v)
+        self.query().into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
     }
 
     /// The body as JSON, after the size limit and a content-type check.
@@ -110,9 +84,7 @@ impl<'a> Ctx<'a> {
         if !is_json(content_type) {
             return Err(Error::new(
                 ErrorKind::UnsupportedMediaType,
-                format!(
-                    "Unsupported media type \"{content_type}\" in request; send application/json."
-                ),
+                format!("Unsupported media type \"{content_type}\" in request; send application/json."),
             ));
         }
         let body = read_body(self.req, self.app.config.server.max_body_bytes)?;
@@ -125,26 +97,16 @@ impl<'a> Ctx<'a> {
         let body = read_body(self.req, self.app.config.server.max_body_bytes)?;
         if is_json(content_type) {
             let value = parse_json(&body)?;
-            let object = value.as_object().ok_or_else(|| {
-                Error::new(ErrorKind::MalformedJson, "The JSON body must be an object.")
-            })?;
+            let object = value
+                .as_object()
+                .ok_or_else(|| Error::new(ErrorKind::MalformedJson, "The JSON body must be an object."))?;
             return Ok(object
                 .iter()
-                .map(|(k, v)| {
-                    (
-                        k.clone(),
-                        v.as_str()
-                            .map(str::to_owned)
-                            .unwrap_or_else(|| v.to_string()),
-                    )
-                })
+                .map(|(k, v)| (k.clone(), v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string())))
                 .collect());
         }
-        if content_type.is_empty()
-            || media_type(content_type) == "application/x-www-form-urlencoded"
-        {
-            let text = String::from_utf8(body)
-                .map_err(|_| Error::validation("The form body is not UTF-8."))?;
+        if content_type.is_empty() || media_type(content_type) == "application/x-www-form-urlencoded" {
+            let text = String::from_utf8(body).map_err(|_| Error::validation("The form body is not UTF-8."))?;
             return Ok(parse_urlencoded(&text));
         }
         Err(Error::new(
@@ -155,12 +117,7 @@ impl<'a> Ctx<'a> {
 }
 
 fn media_type(content_type: &str) -> String {
-    content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase()
+    content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
 }
 
 /// `application/json` and the `+json` family (merge-patch+json).
@@ -170,23 +127,15 @@ fn is_json(content_type: &str) -> bool {
 }
 
 pub fn parse_json(body: &[u8]) -> Result<Value, Error> {
-    serde_json::from_slice(body)
-        .map_err(|e| Error::new(ErrorKind::MalformedJson, format!("Malformed JSON: {e}")))
+    serde_json::from_slice(body).map_err(|e| Error::new(ErrorKind::MalformedJson, format!("Malformed JSON: {e}")))
 }
 
 /// Reads at most `limit` bytes; more is a 413 (checked against Content-Length first, so a
 /// large upload is refused before it is read).
 pub fn read_body(req: &Request, limit: usize) -> Result<Vec<u8>, Error> {
-    let too_large = || {
-        Error::new(
-            ErrorKind::PayloadTooLarge,
-            format!("The request body is larger than {limit} bytes."),
-        )
-    };
-    if let Some(length) = req
-        .header("Content-Length")
-        .and_then(|v| v.trim().parse::<usize>().ok())
-    {
+    let too_large =
+        || Error::new(ErrorKind::PayloadTooLarge, format!("The request body is larger than {limit} bytes."));
+    if let Some(length) = req.header("Content-Length").and_then(|v| v.trim().parse::<usize>().ok()) {
         if length > limit {
             return Err(too_large());
         }
@@ -205,9 +154,7 @@ pub fn read_body(req: &Request, limit: usize) -> Result<Vec<u8>, Error> {
 }
 
 fn session_cookie(req: &Request) -> Option<String> {
-    rouille::input::cookies(req)
-        .find(|(name, _)| *name == auth::sessions::COOKIE_NAME)
-        .map(|(_, v)| v.to_owned())
+    rouille::input::cookies(req).find(|(name, _)| *name == auth::sessions::COOKIE_NAME).map(|(_, v)| v.to_owned())
 }
 
 /// `a=1&b=x+y%21` → pairs, `+` as space (HTML forms and query strings).
@@ -230,9 +177,7 @@ pub fn percent_decode(text: &str, plus_is_space: bool) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
-                    .ok()
-                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
                 match hex {
                     Some(b) => {
                         out.push(b);
@@ -255,9 +200,7 @@ pub fn percent_encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -288,21 +231,16 @@ pub struct Page {
 
 impl Page {
     pub fn from_query(ctx: &Ctx, default_size: i64, max: i64) -> Result<Page, Error> {
-        let read = |name: &str, default: i64| -> Result<i64, Error> {
-            match ctx.query_param(name) {
-                None => Ok(default),
-                Some(v) => v.parse::<i64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
-                    Error::field(
-                        name,
-                        format!("{name} must be a positive whole number, not '{v}'."),
-                    )
-                }),
-            }
-        };
-        Ok(Page {
-            number: read("page", 1)?,
-            size: read("page_size", default_size)?.min(max),
-        })
+        let read =
+            |name: &str, default: i64| -> Result<i64, Error> {
+                match ctx.query_param(name) {
+                    None => Ok(default),
+                    Some(v) => v.parse::<i64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                        Error::field(name, format!("{name} must be a positive whole number, not '{v}'."))
+                    }),
+                }
+            };
+        Ok(Page { number: read("page", 1)?, size: read("page_size", default_size)?.min(max) })
     }
 
     pub fn offset(&self) -> i64 {
@@ -315,14 +253,8 @@ impl Page {
         if self.number > num_pages {
             return Err(Error::not_found("Invalid page.").with_code("INVALID_PAGE"));
         }
-        let link = |n: i64| {
-            Value::String(format!(
-                "{}{}?page={n}&page_size={}",
-                ctx.app.base_url,
-                ctx.req.url(),
-                self.size
-            ))
-        };
+        let link =
+            |n: i64| Value::String(format!("{}{}?page={n}&page_size={}", ctx.app.base_url, ctx.req.url(), self.size));
         Ok(serde_json::json!({
             "count": total,
             "num_pages": num_pages,
@@ -358,13 +290,8 @@ pub struct Fields<'v> {
 
 impl<'v> Fields<'v> {
     pub fn of(value: &'v Value) -> Result<Fields<'v>, Error> {
-        let object = value
-            .as_object()
-            .ok_or_else(|| Error::validation("The JSON body must be an object."))?;
-        Ok(Fields {
-            object,
-            errors: Error::validation("Some fields are invalid."),
-        })
+        let object = value.as_object().ok_or_else(|| Error::validation("The JSON body must be an object."))?;
+        Ok(Fields { object, errors: Error::validation("Some fields are invalid.") })
     }
 
     pub fn has(&self, name: &str) -> bool {
@@ -380,17 +307,11 @@ impl<'v> Fields<'v> {
     }
 
     pub fn fail(&mut self, name: &str, message: &str) {
-        self.errors
-            .field_errors
-            .insert(name.to_owned(), message.to_owned());
+        self.errors.field_errors.insert(name.to_owned(), message.to_owned());
     }
 
     /// Parses a present field with `parse`; `Some(None)` for an explicit null.
-    pub fn get<T>(
-        &mut self,
-        name: &str,
-        parse: impl FnOnce(&Value) -> Result<T, String>,
-    ) -> Option<Option<T>> {
+    pub fn get<T>(&mut self, name: &str, parse: impl FnOnce(&Value) -> Result<T, String>) -> Option<Option<T>> {
         match self.object.get(name)? {
             Value::Null => Some(None),
             v => match parse(v) {
@@ -404,11 +325,7 @@ impl<'v> Fields<'v> {
     }
 
     /// A present field that may not be null.
-    pub fn required_value<T>(
-        &mut self,
-        name: &str,
-        parse: impl FnOnce(&Value) -> Result<T, String>,
-    ) -> Option<T> {
+    pub fn required_value<T>(&mut self, name: &str, parse: impl FnOnce(&Value) -> Result<T, String>) -> Option<T> {
         match self.get(name, parse) {
             Some(Some(v)) => Some(v),
             Some(None) => {
@@ -419,11 +336,7 @@ impl<'v> Fields<'v> {
         }
     }
 
-    pub fn required<T>(
-        &mut self,
-        name: &str,
-        parse: impl FnOnce(&Value) -> Result<T, String>,
-    ) -> Option<T> {
+    pub fn required<T>(&mut self, name: &str, parse: impl FnOnce(&Value) -> Result<T, String>) -> Option<T> {
         if !self.has(name) {
             self.fail(name, &format!("{name} is required."));
             return None;
@@ -437,11 +350,7 @@ impl<'v> Fields<'v> {
             return Ok(());
         }
         let mut error = self.errors;
-        let summary: Vec<String> = error
-            .field_errors
-            .iter()
-            .map(|(k, v)| format!("{k}: {v}"))
-            .collect();
+        let summary: Vec<String> = error.field_errors.iter().map(|(k, v)| format!("{k}: {v}")).collect();
         error.developer_message = summary.join(" ");
         error.user_message = error.developer_message.clone();
         Err(error)
@@ -449,19 +358,15 @@ impl<'v> Fields<'v> {
 }
 
 pub fn as_string(v: &Value) -> Result<String, String> {
-    v.as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| "must be a string".to_owned())
+    v.as_str().map(str::to_owned).ok_or_else(|| "must be a string".to_owned())
 }
 
 pub fn as_bool(v: &Value) -> Result<bool, String> {
-    v.as_bool()
-        .ok_or_else(|| "must be true or false".to_owned())
+    v.as_bool().ok_or_else(|| "must be true or false".to_owned())
 }
 
 pub fn as_int(v: &Value) -> Result<i64, String> {
-    v.as_i64()
-        .ok_or_else(|| "must be a whole number".to_owned())
+    v.as_i64().ok_or_else(|| "must be a whole number".to_owned())
 }
 
 pub fn as_timestamp(v: &Value) -> Result<Timestamp, String> {

@@ -30,15 +30,8 @@ pub fn routes() -> Vec<Route> {
             dialect: Dialect::Drf,
             handler: get_enrollments,
             doc: Doc {
-                query: &[
-                    ("page", "1-based page"),
-                    ("page_size", "default 25, at most 100"),
-                ],
-                ..doc(
-                    "Active enrollments of a course",
-                    None,
-                    "InstructorEnrollmentPage",
-                )
+                query: &[("page", "1-based page"), ("page_size", "default 25, at most 100")],
+                ..doc("Active enrollments of a course", None, "InstructorEnrollmentPage")
             },
         },
         Route {
@@ -63,15 +56,10 @@ fn state_json(state: &State) -> Value {
 fn get_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
     let (course, _) = course_for_manager(ctx, "course_id", "instructor_v2")?;
     let page = Page::from_query(ctx, 25, 100)?;
-    let (total, rows) = ctx.app.db.snapshot(|conn| {
-        enrollment::roster(
-            conn,
-            &course,
-            RosterFilter::Active,
-            page.offset(),
-            page.size,
-        )
-    })?;
+    let (total, rows) = ctx
+        .app
+        .db
+        .snapshot(|conn| enrollment::roster(conn, &course, RosterFilter::Active, page.offset(), page.size))?;
     let results = rows
         .iter()
         .map(|r| {
@@ -105,19 +93,12 @@ fn post_modify(ctx: &mut Ctx) -> Result<Response, Error> {
         Some("unenroll") => Ok(Action::Unenroll),
         _ => Err("\"enroll\" or \"unenroll\"".to_owned()),
     });
-    let auto_enroll = f
-        .required_value("auto_enroll", super::http::as_bool)
-        .unwrap_or(false);
+    let auto_enroll = f.required_value("auto_enroll", super::http::as_bool).unwrap_or(false);
     let options = RosterOptions {
         mode: None,
         auto_enroll,
-        email_students: f
-            .required_value("email_students", super::http::as_bool)
-            .unwrap_or(false),
-        reason: f
-            .get("reason", super::http::as_string)
-            .flatten()
-            .filter(|r| !r.is_empty()),
+        email_students: f.required_value("email_students", super::http::as_bool).unwrap_or(false),
+        reason: f.get("reason", super::http::as_string).flatten().filter(|r| !r.is_empty()),
     };
     f.finish()?;
     let (identifiers, action) = (identifiers.expect("checked"), action.expect("checked"));
@@ -134,7 +115,5 @@ fn post_modify(ctx: &mut Ctx) -> Result<Response, Error> {
         };
         results.push(row);
     }
-    Ok(ok(
-        json!({"action": action.as_str(), "auto_enroll": auto_enroll, "results": results}),
-    ))
+    Ok(ok(json!({"action": action.as_str(), "auto_enroll": auto_enroll, "results": results})))
 }

@@ -27,13 +27,7 @@ pub fn routes() -> Vec<Route> {
         response,
         query: &[],
     };
-    let r = |method, path, handler, doc| Route {
-        method,
-        path,
-        dialect: Dialect::LmsV1,
-        handler,
-        doc,
-    };
+    let r = |method, path, handler, doc| Route { method, path, dialect: Dialect::LmsV1, handler, doc };
     vec![
         r("GET", "/api/enrollment/v1/enrollment", get_enrollment_list,
             Doc { query: &[("user", "username (default: the caller)")], ..doc("A user's active enrollments (an array)", None, Some("V1EnrollmentList")) }),
@@ -76,9 +70,7 @@ impl Caller {
     }
 
     fn actor(&self) -> String {
-        self.username()
-            .map(str::to_owned)
-            .unwrap_or_else(|| "api-key".into())
+        self.username().map(str::to_owned).unwrap_or_else(|| "api-key".into())
     }
 }
 
@@ -91,11 +83,7 @@ fn caller(ctx: &mut Ctx) -> Result<Caller, Error> {
     };
     if !caller.api_key {
         let limits = &ctx.app.auth.limits;
-        let limiter = if caller.global_staff {
-            &limits.lms_v1_staff
-        } else {
-            &limits.lms_v1
-        };
+        let limiter = if caller.global_staff { &limits.lms_v1_staff } else { &limits.lms_v1 };
         ctx.throttle(limiter, &principal.key())?;
     }
     Ok(caller)
@@ -105,9 +93,7 @@ fn staff_only(caller: &Caller) -> Result<(), Error> {
     if caller.privileged() {
         Ok(())
     } else {
-        Err(Error::forbidden(
-            "You do not have permission to perform this action.",
-        ))
+        Err(Error::forbidden("You do not have permission to perform this action."))
     }
 }
 
@@ -116,8 +102,7 @@ fn message(status: u16, text: String) -> Response {
 }
 
 fn iso(t: Option<i64>) -> Value {
-    t.map(|t| json!(Timestamp::from_unix(t).to_iso()))
-        .unwrap_or(Value::Null)
+    t.map(|t| json!(Timestamp::from_unix(t).to_iso())).unwrap_or(Value::Null)
 }
 
 /// Open edX's ModeSerializer; `min_price` is a whole number there, so a price with cents
@@ -140,10 +125,8 @@ fn mode_json(m: &crate::store::courses::ModeRecord) -> Value {
 fn course_details(course: &Course, now: Timestamp, include_expired: bool) -> Value {
     let r = &course.record;
     let modes: Vec<Value> = if course.modes.is_empty() {
-        vec![
-            json!({"slug": "audit", "name": "Audit", "min_price": 0, "suggested_prices": "", "currency": "usd",
-            "expiration_datetime": null, "description": null, "sku": null, "bulk_sku": null}),
-        ]
+        vec![json!({"slug": "audit", "name": "Audit", "min_price": 0, "suggested_prices": "", "currency": "usd",
+            "expiration_datetime": null, "description": null, "sku": null, "bulk_sku": null})]
     } else {
         course
             .modes
@@ -169,10 +152,8 @@ fn enrollment_json(
     let mut body = json!({"created": iso(Some(e.created)), "mode": e.mode, "is_active": e.is_active, "user": e.username,
         "course_details": course_details(course, now, false)});
     if let Some(attributes) = attributes {
-        body["enrollment_attributes"] = attributes
-            .iter()
-            .map(|(ns, n, v)| json!({"namespace": ns, "name": n, "value": v}))
-            .collect();
+        body["enrollment_attributes"] =
+            attributes.iter().map(|(ns, n, v)| json!({"namespace": ns, "name": n, "value": v})).collect();
     }
     body
 }
@@ -186,27 +167,16 @@ fn get_enrollment_list(ctx: &mut Ctx) -> Result<Response, Error> {
             .map(str::to_owned)
             .ok_or_else(|| Error::validation("user is required for API-key callers."))?,
     };
-    let generic = || {
-        Error::validation(format!(
-            "An error occurred while retrieving enrollments for user '{username}'"
-        ))
-    };
+    let generic = || Error::validation(format!("An error occurred while retrieving enrollments for user '{username}'"));
     let now = ctx.now;
     let list = ctx.app.db.snapshot(|conn| {
         let Some(user) = crate::store::users::by_username(conn, &username)? else {
             return Err(generic());
         };
         let is_self = caller.username() == Some(username.as_str());
-        let visible_to = if is_self || caller.privileged() {
-            None
-        } else {
-            caller.user.as_ref().map(|u| u.id)
-        };
+        let visible_to = if is_self || caller.privileged() { None } else { caller.user.as_ref().map(|u| u.id) };
         let rows = core_enrollment::active_enrollments(conn, &user, visible_to)?;
-        Ok(rows
-            .iter()
-            .map(|(e, c)| enrollment_json(e, c, now, None))
-            .collect::<Vec<_>>())
+        Ok(rows.iter().map(|(e, c)| enrollment_json(e, c, now, None)).collect::<Vec<_>>())
     })?;
     Ok(ok(json!(list)))
 }
@@ -216,17 +186,16 @@ fn get_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
     let reference = ctx.param("username_and_course_id").to_owned();
     let (username, course_id) = match reference.split_once(',') {
         Some((u, c)) => (u.to_owned(), c.to_owned()),
-        None => (
-            caller.username().unwrap_or_default().to_owned(),
-            reference.clone(),
-        ),
+        None => (caller.username().unwrap_or_default().to_owned(), reference.clone()),
     };
     // "Do not let them deduce the existence of an enrollment" (Open edX).
     if caller.username() != Some(username.as_str()) && !caller.privileged() {
         return Ok(Response::empty_404());
     }
     let failed = || {
-        Error::validation(format!("An error occurred while retrieving enrollments for user '{username}' in course '{course_id}'"))
+        Error::validation(format!(
+            "An error occurred while retrieving enrollments for user '{username}' in course '{course_id}'"
+        ))
     };
     let Ok(key) = CourseKey::parse(&course_id) else {
         return Err(failed());
@@ -241,15 +210,13 @@ fn get_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
         let Some(user) = crate::store::users::by_username(conn, &username)? else {
             return Ok(Value::Null);
         };
-        Ok(
-            match core_enrollment::enrollment_of(conn, &user, &course)? {
-                Some(e) => {
-                    let attributes = core_enrollment::attributes(conn, &e)?;
-                    enrollment_json(&e, &course, now, Some(&attributes))
-                }
-                None => Value::Null,
-            },
-        )
+        Ok(match core_enrollment::enrollment_of(conn, &user, &course)? {
+            Some(e) => {
+                let attributes = core_enrollment::attributes(conn, &e)?;
+                enrollment_json(&e, &course, now, Some(&attributes))
+            }
+            None => Value::Null,
+        })
     })?;
     Ok(ok(body))
 }
@@ -260,13 +227,8 @@ fn optional_bool(body: &Value, field: &str, what: &str) -> Result<Option<bool>, 
         None | Some(Value::Null) => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(*b)),
         Some(other) => {
-            let shown = other
-                .as_str()
-                .map(str::to_owned)
-                .unwrap_or_else(|| other.to_string());
-            Err(Error::validation(format!(
-                "'{shown}' is an invalid {what} status."
-            )))
+            let shown = other.as_str().map(str::to_owned).unwrap_or_else(|| other.to_string());
+            Err(Error::validation(format!("'{shown}' is an invalid {what} status.")))
         }
     }
 }
@@ -276,18 +238,12 @@ fn parse_attributes(body: &Value) -> Result<Vec<(String, String, String)>, Respo
         return Ok(Vec::new());
     };
     let invalid = |text: String| json(400, &json!({"message": text, "localizedMessage": text}));
-    let list = list
-        .as_array()
-        .ok_or_else(|| invalid("enrollment_attributes must be a list".into()))?;
+    let list = list.as_array().ok_or_else(|| invalid("enrollment_attributes must be a list".into()))?;
     list.iter()
         .map(|item| {
             let field = |name: &str| {
                 item.get(name)
-                    .map(|v| {
-                        v.as_str()
-                            .map(str::to_owned)
-                            .unwrap_or_else(|| v.to_string())
-                    })
+                    .map(|v| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()))
                     .ok_or_else(|| invalid(format!("'{name}' not in enrollment attribute")))
             };
             Ok((field("namespace")?, field("name")?, field("value")?))
@@ -301,15 +257,8 @@ fn post_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
     if !body.is_object() {
         return Err(Error::validation("The request body must be a JSON object."));
     }
-    let Some(course_id) = body
-        .pointer("/course_details/course_id")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-    else {
-        return Ok(message(
-            400,
-            "Course ID must be specified to create a new enrollment.".into(),
-        ));
+    let Some(course_id) = body.pointer("/course_details/course_id").and_then(Value::as_str).map(str::to_owned) else {
+        return Ok(message(400, "Course ID must be specified to create a new enrollment.".into()));
     };
     let no_course = || message(400, format!("No course '{course_id}' found for enrollment"));
     let Ok(key) = CourseKey::parse(&course_id) else {
@@ -318,28 +267,17 @@ fn post_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
     let text = |name: &str| body.get(name).and_then(Value::as_str).map(str::to_owned);
     let requested_user = text("user");
     let email = text("email");
-    if requested_user
-        .as_deref()
-        .is_some_and(|u| Some(u) != caller.username())
-        && !caller.privileged()
-    {
+    if requested_user.as_deref().is_some_and(|u| Some(u) != caller.username()) && !caller.privileged() {
         return Ok(Response::empty_404());
     }
     if requested_user.is_none() && email.is_some() && !caller.privileged() {
         return Ok(Response::empty_404());
     }
     let mode = text("mode");
-    if mode
-        .as_deref()
-        .is_some_and(|m| m != "audit" && m != "honor")
-        && !caller.privileged()
-    {
+    if mode.as_deref().is_some_and(|m| m != "audit" && m != "honor") && !caller.privileged() {
         return Ok(message(
             403,
-            format!(
-                "User does not have permission to create enrollment with mode [{}].",
-                mode.unwrap_or_default()
-            ),
+            format!("User does not have permission to create enrollment with mode [{}].", mode.unwrap_or_default()),
         ));
     }
     let is_active = optional_bool(&body, "is_active", "enrollment activation")?;
@@ -349,27 +287,14 @@ fn post_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
         Err(response) => return Ok(response),
     };
     let actor = caller.actor();
-    let change = Change {
-        actor: &actor,
-        surface: "lms_v1",
-        source: Source::Api,
-        reason: None,
-        notify: false,
-    };
+    let change = Change { actor: &actor, surface: "lms_v1", source: Source::Api, reason: None, notify: false };
     let now = ctx.now;
-    let self_service = requested_user
-        .as_deref()
-        .is_none_or(|u| Some(u) == caller.username())
+    let self_service = requested_user.as_deref().is_none_or(|u| Some(u) == caller.username())
         && email.is_none()
         && !caller.privileged();
     // force_enrollment is honoured for global staff only, not for the API key (Open edX).
-    let access = if self_service {
-        Access::SelfService
-    } else {
-        Access::OnBehalf {
-            force: force && caller.global_staff,
-        }
-    };
+    let access =
+        if self_service { Access::SelfService } else { Access::OnBehalf { force: force && caller.global_staff } };
 
     enum Outcome {
         Done(Value),
@@ -383,12 +308,19 @@ fn post_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
             },
             (None, Some(email)) => match crate::store::users::by_email(conn, email)? {
                 Some(u) => u,
-                None => return Ok(Outcome::Reply(message(406, format!("The user with the email address {email} does not exist.")))),
+                None => {
+                    return Ok(Outcome::Reply(message(
+                        406,
+                        format!("The user with the email address {email} does not exist."),
+                    )))
+                }
             },
-            (None, None) => match caller.username().map(|u| crate::store::users::by_username(conn, u)).transpose()?.flatten() {
-                Some(u) => u,
-                None => return Ok(Outcome::Reply(message(400, "Specify the user to enroll.".into()))),
-            },
+            (None, None) => {
+                match caller.username().map(|u| crate::store::users::by_username(conn, u)).transpose()?.flatten() {
+                    Some(u) => u,
+                    None => return Ok(Outcome::Reply(message(400, "Specify the user to enroll.".into()))),
+                }
+            }
         };
         let course = match catalog::course(conn, &key) {
             Ok(c) => c,
@@ -397,7 +329,10 @@ fn post_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
         };
         let result = if is_active == Some(false) {
             if core_enrollment::enrollment_of(conn, &user, &course)?.is_none() {
-                return Ok(Outcome::Reply(message(400, format!("Course Enrollment not found for user {} in course {key}", user.username))));
+                return Ok(Outcome::Reply(message(
+                    400,
+                    format!("Course Enrollment not found for user {} in course {key}", user.username),
+                )));
             }
             core_enrollment::unenroll_user(conn, &user, &course, mode.as_deref(), &change, now)
         } else {
@@ -406,7 +341,10 @@ fn post_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
         let outcome = match result {
             Ok(o) => o,
             Err(e) if e.code == Some("MODE_UNAVAILABLE") => {
-                return Ok(Outcome::Reply(json(400, &json!({"message": e.developer_message, "course_details": course_details(&course, now, false)}))));
+                return Ok(Outcome::Reply(json(
+                    400,
+                    &json!({"message": e.developer_message, "course_details": course_details(&course, now, false)}),
+                )));
             }
             Err(e) if matches!(e.kind, ErrorKind::EnrollmentClosed | ErrorKind::CourseFull) => {
                 // Open edX answers both with one generic message; the code tells them apart.
@@ -441,31 +379,16 @@ fn get_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
     let caller = caller(ctx)?;
     staff_only(&caller)?;
     let query = ctx.query();
-    let param = |name: &str| {
-        query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .filter(|v| !v.is_empty())
-    };
+    let param = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).filter(|v| !v.is_empty());
     let csv = |name: &str| {
         param(name)
-            .map(|v| {
-                v.split(',')
-                    .map(|s| s.trim().to_owned())
-                    .filter(|s| !s.is_empty())
-                    .collect::<Vec<_>>()
-            })
+            .map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect::<Vec<_>>())
             .unwrap_or_default()
     };
     let mut filter = ListFilter::default();
     if let Some(course_id) = param("course_id") {
-        CourseKey::parse(&course_id).map_err(|_| {
-            Error::field(
-                "course_id",
-                format!("'{course_id}' is not a valid course id."),
-            )
-        })?;
+        CourseKey::parse(&course_id)
+            .map_err(|_| Error::field("course_id", format!("'{course_id}' is not a valid course id.")))?;
         filter.course_key = Some(course_id);
     }
     filter.course_key_contains = csv("course_ids");
@@ -473,10 +396,7 @@ fn get_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
     if filter.usernames.len() > 100 {
         return Err(Error::field(
             "username",
-            format!(
-                "Too many usernames in a single request - {}. A maximum of 100 is allowed",
-                filter.usernames.len()
-            ),
+            format!("Too many usernames in a single request - {}. A maximum of 100 is allowed", filter.usernames.len()),
         ));
     }
     for username in &filter.usernames {
@@ -493,10 +413,9 @@ fn get_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
         None => 100,
     };
     let cursor = match param("cursor") {
-        Some(raw) => Some(
-            parse_cursor(&raw)
-                .ok_or_else(|| Error::not_found("Invalid cursor").with_code("invalid_cursor"))?,
-        ),
+        Some(raw) => {
+            Some(parse_cursor(&raw).ok_or_else(|| Error::not_found("Invalid cursor").with_code("invalid_cursor"))?)
+        }
         None => None,
     };
     let (before, after) = match cursor {
@@ -505,9 +424,8 @@ fn get_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
         None => (None, None),
     };
     // One extra row tells whether there is a page beyond this one.
-    let mut rows = ctx.app.db.read(|conn| {
-        core_enrollment::list_enrollments(conn, &filter, before, after, page_size + 1)
-    })?;
+    let mut rows =
+        ctx.app.db.read(|conn| core_enrollment::list_enrollments(conn, &filter, before, after, page_size + 1))?;
     let more = rows.len() as i64 > page_size;
     if more {
         if after.is_some() {
@@ -520,24 +438,10 @@ fn get_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
         let mut pairs: Vec<String> = query
             .iter()
             .filter(|(k, _)| k != "cursor")
-            .map(|(k, v)| {
-                format!(
-                    "{}={}",
-                    super::http::percent_encode(k),
-                    super::http::percent_encode(v)
-                )
-            })
+            .map(|(k, v)| format!("{}={}", super::http::percent_encode(k), super::http::percent_encode(v)))
             .collect();
-        pairs.push(format!(
-            "cursor={}",
-            URL_SAFE_NO_PAD.encode(format!("{direction}:{id}"))
-        ));
-        json!(format!(
-            "{}{}?{}",
-            ctx.app.base_url,
-            ctx.req.url(),
-            pairs.join("&")
-        ))
+        pairs.push(format!("cursor={}", URL_SAFE_NO_PAD.encode(format!("{direction}:{id}"))));
+        json!(format!("{}{}?{}", ctx.app.base_url, ctx.req.url(), pairs.join("&")))
     };
     let (has_next, has_previous) = match (before, after) {
         (None, None) => (more, false),
@@ -564,20 +468,15 @@ fn get_course(ctx: &mut Ctx) -> Result<Response, Error> {
     let course_id = ctx.param("course_id").to_owned();
     let missing = || Error::validation(format!("No course found for course ID '{course_id}'"));
     let key = CourseKey::parse(&course_id).map_err(|_| missing())?;
-    let include_expired = ctx
-        .query_param("include_expired")
-        .is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
-    let course = ctx
-        .app
-        .db
-        .read(|conn| catalog::course(conn, &key))
-        .map_err(|e| {
-            if e.kind == ErrorKind::NotFound {
-                missing()
-            } else {
-                e
-            }
-        })?;
+    let include_expired =
+        ctx.query_param("include_expired").is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
+    let course = ctx.app.db.read(|conn| catalog::course(conn, &key)).map_err(|e| {
+        if e.kind == ErrorKind::NotFound {
+            missing()
+        } else {
+            e
+        }
+    })?;
     if !course.record.published {
         return Err(missing());
     }
@@ -593,16 +492,9 @@ fn get_enrollment_allowed(ctx: &mut Ctx) -> Result<Response, Error> {
     staff_only(&caller)?;
     let email = match ctx.query_param("email") {
         Some(e) => e,
-        None => caller
-            .user
-            .as_ref()
-            .map(|u| u.email.clone())
-            .unwrap_or_default(),
+        None => caller.user.as_ref().map(|u| u.email.clone()).unwrap_or_default(),
     };
-    let list = ctx
-        .app
-        .db
-        .read(|conn| core_enrollment::pre_enrollments_for(conn, &email))?;
+    let list = ctx.app.db.read(|conn| core_enrollment::pre_enrollments_for(conn, &email))?;
     Ok(ok(json!(list.iter().map(allowed_json).collect::<Vec<_>>())))
 }
 
@@ -610,16 +502,9 @@ fn get_enrollment_allowed(ctx: &mut Ctx) -> Result<Response, Error> {
 /// either is missing.
 fn allowed_request(ctx: &Ctx) -> Result<(Email, CourseKey, bool), Error> {
     let body = ctx.json_body()?;
-    let text = |name: &str| {
-        body.get(name)
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-    };
+    let text = |name: &str| body.get(name).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned);
     let (Some(email), Some(course_id)) = (text("email"), text("course_id")) else {
-        return Err(Error::validation(
-            "Please provide a value for 'email' and 'course_id' in the request data.",
-        ));
+        return Err(Error::validation("Please provide a value for 'email' and 'course_id' in the request data."));
     };
     let email = Email::parse(&email)?;
     // Open edX stores any course id string here; an unknown course is refused instead, so
@@ -644,13 +529,7 @@ fn post_enrollment_allowed(ctx: &mut Ctx) -> Result<Response, Error> {
     staff_only(&caller)?;
     let (email, key, auto_enroll) = allowed_request(ctx)?;
     let actor = caller.actor();
-    let change = Change {
-        actor: &actor,
-        surface: "lms_v1",
-        source: Source::Api,
-        reason: None,
-        notify: false,
-    };
+    let change = Change { actor: &actor, surface: "lms_v1", source: Source::Api, reason: None, notify: false };
     let record = ctx.app.db.write(|conn| {
         let course = course_or_400(conn, &key)?;
         core_enrollment::create_pre_enrollment(conn, &email, &course, auto_enroll, &change, ctx.now)
@@ -663,13 +542,7 @@ fn delete_enrollment_allowed(ctx: &mut Ctx) -> Result<Response, Error> {
     staff_only(&caller)?;
     let (email, key, _) = allowed_request(ctx)?;
     let actor = caller.actor();
-    let change = Change {
-        actor: &actor,
-        surface: "lms_v1",
-        source: Source::Api,
-        reason: None,
-        notify: false,
-    };
+    let change = Change { actor: &actor, surface: "lms_v1", source: Source::Api, reason: None, notify: false };
     ctx.app.db.write(|conn| {
         let course = course_or_400(conn, &key)?;
         core_enrollment::delete_pre_enrollment(conn, &email, &course, &change, ctx.now)
@@ -681,19 +554,14 @@ fn get_roles(ctx: &mut Ctx) -> Result<Response, Error> {
     let caller = caller(ctx)?;
     let course_filter = ctx.query_param("course_id");
     let roles = match &caller.user {
-        Some(user) => ctx
-            .app
-            .db
-            .read(|conn| crate::store::courses::roles_of_user(conn, user.id))?,
+        Some(user) => ctx.app.db.read(|conn| crate::store::courses::roles_of_user(conn, user.id))?,
         None => Vec::new(),
     };
     let roles: Vec<Value> = roles
         .iter()
         .filter(|(key, _)| course_filter.as_deref().is_none_or(|f| f == key))
         .map(|(key, role)| {
-            let org = CourseKey::parse(key)
-                .map(|k| k.org().to_owned())
-                .unwrap_or_default();
+            let org = CourseKey::parse(key).map(|k| k.org().to_owned()).unwrap_or_default();
             json!({"org": org, "course_id": key, "role": role})
         })
         .collect();

@@ -20,23 +20,51 @@ pub fn routes() -> Vec<Route> {
         query: &[],
     };
     vec![
-        Route { method: "POST", path: "/oauth2/access_token", dialect: Dialect::OAuth, handler: post_access_token,
-            doc: doc("Get an access token (client_credentials or password grant; token_type=jwt for a JWT)", Some("TokenRequest"), Some("TokenResponse")) },
-        Route { method: "POST", path: "/oauth2/revoke_token", dialect: Dialect::OAuth, handler: post_revoke_token,
-            doc: doc("Revoke an opaque access token (RFC 7009)", Some("RevokeRequest"), None) },
-        Route { method: "POST", path: "/login", dialect: Dialect::Drf, handler: post_login,
-            doc: doc("Start a browser session (sets an HttpOnly session cookie and a csrftoken cookie)", Some("LoginRequest"), Some("LoginResponse")) },
-        Route { method: "POST", path: "/logout", dialect: Dialect::Drf, handler: post_logout,
-            doc: Doc { auth: true, status: 204, ..doc("End the browser session (needs the X-CSRFToken header)", None, None) } },
+        Route {
+            method: "POST",
+            path: "/oauth2/access_token",
+            dialect: Dialect::OAuth,
+            handler: post_access_token,
+            doc: doc(
+                "Get an access token (client_credentials or password grant; token_type=jwt for a JWT)",
+                Some("TokenRequest"),
+                Some("TokenResponse"),
+            ),
+        },
+        Route {
+            method: "POST",
+            path: "/oauth2/revoke_token",
+            dialect: Dialect::OAuth,
+            handler: post_revoke_token,
+            doc: doc("Revoke an opaque access token (RFC 7009)", Some("RevokeRequest"), None),
+        },
+        Route {
+            method: "POST",
+            path: "/login",
+            dialect: Dialect::Drf,
+            handler: post_login,
+            doc: doc(
+                "Start a browser session (sets an HttpOnly session cookie and a csrftoken cookie)",
+                Some("LoginRequest"),
+                Some("LoginResponse"),
+            ),
+        },
+        Route {
+            method: "POST",
+            path: "/logout",
+            dialect: Dialect::Drf,
+            handler: post_logout,
+            doc: Doc {
+                auth: true,
+                status: 204,
+                ..doc("End the browser session (needs the X-CSRFToken header)", None, None)
+            },
+        },
     ]
 }
 
 fn field<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("")
+    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
 }
 
 fn post_access_token(ctx: &mut Ctx) -> Result<Response, Error> {
@@ -53,18 +81,9 @@ fn post_access_token(ctx: &mut Ctx) -> Result<Response, Error> {
         username: field(&form, "username").to_owned(),
         password: field(&form, "password").to_owned(),
         token_type,
-        scope: form
-            .iter()
-            .find(|(k, _)| k == "scope")
-            .map(|(_, v)| v.clone()),
+        scope: form.iter().find(|(k, _)| k == "scope").map(|(_, v)| v.clone()),
     };
-    let token = auth::tokens::issue(
-        &ctx.app.auth,
-        &ctx.app.db,
-        &request,
-        &ctx.remote(),
-        ctx.now.unix(),
-    )?;
+    let token = auth::tokens::issue(&ctx.app.auth, &ctx.app.db, &request, &ctx.remote(), ctx.now.unix())?;
     Ok(json(
         200,
         &json!({"access_token": token.access_token, "token_type": token.token_type, "expires_in": token.expires_in, "scope": token.scope}),
@@ -78,12 +97,7 @@ fn post_revoke_token(ctx: &mut Ctx) -> Result<Response, Error> {
     if token.is_empty() {
         return Err(Error::validation("token is required.").with_code("invalid_request"));
     }
-    auth::tokens::revoke(
-        &ctx.app.db,
-        field(&form, "client_id"),
-        field(&form, "client_secret"),
-        token,
-    )?;
+    auth::tokens::revoke(&ctx.app.db, field(&form, "client_id"), field(&form, "client_secret"), token)?;
     Ok(json(200, &json!({})))
 }
 
@@ -106,41 +120,20 @@ fn post_login(ctx: &mut Ctx) -> Result<Response, Error> {
     };
     let password = field(&form, "password");
     if login.is_empty() || password.is_empty() {
-        return Err(Error::validation(
-            "username (or email) and password are required.",
-        ));
+        return Err(Error::validation("username (or email) and password are required."));
     }
-    let user = auth::tokens::login(
-        &ctx.app.auth,
-        &ctx.app.db,
-        login,
-        password,
-        &ctx.remote(),
-        ctx.now.unix(),
-    )?;
+    let user = auth::tokens::login(&ctx.app.auth, &ctx.app.db, login, password, &ctx.remote(), ctx.now.unix())?;
     let auth = &ctx.app.auth;
     let session = sessions::create(&ctx.app.db, user.id, auth.session_lifetime, ctx.now.unix())?;
     let body = json!({"username": user.username, "csrf_token": session.csrf_token});
     Ok(json(200, &body)
         .with_additional_header(
             "Set-Cookie",
-            cookie(
-                sessions::COOKIE_NAME,
-                &session.cookie_value,
-                auth.session_lifetime,
-                true,
-                auth.secure_cookies,
-            ),
+            cookie(sessions::COOKIE_NAME, &session.cookie_value, auth.session_lifetime, true, auth.secure_cookies),
         )
         .with_additional_header(
             "Set-Cookie",
-            cookie(
-                sessions::CSRF_COOKIE_NAME,
-                &session.csrf_token,
-                auth.session_lifetime,
-                false,
-                auth.secure_cookies,
-            ),
+            cookie(sessions::CSRF_COOKIE_NAME, &session.csrf_token, auth.session_lifetime, false, auth.secure_cookies),
         ))
 }
 
@@ -152,19 +145,11 @@ fn post_logout(ctx: &mut Ctx) -> Result<Response, Error> {
             "There is no browser session to end; tokens are revoked at /oauth2/revoke_token.",
         ));
     }
-    if let Some((_, value)) =
-        rouille::input::cookies(ctx.req).find(|(n, _)| *n == sessions::COOKIE_NAME)
-    {
+    if let Some((_, value)) = rouille::input::cookies(ctx.req).find(|(n, _)| *n == sessions::COOKIE_NAME) {
         sessions::end(&ctx.app.db, value)?;
     }
     let secure = ctx.app.auth.secure_cookies;
     Ok(no_content()
-        .with_additional_header(
-            "Set-Cookie",
-            cookie(sessions::COOKIE_NAME, "", 0, true, secure),
-        )
-        .with_additional_header(
-            "Set-Cookie",
-            cookie(sessions::CSRF_COOKIE_NAME, "", 0, false, secure),
-        ))
+        .with_additional_header("Set-Cookie", cookie(sessions::COOKIE_NAME, "", 0, true, secure))
+        .with_additional_header("Set-Cookie", cookie(sessions::CSRF_COOKIE_NAME, "", 0, false, secure)))
 }

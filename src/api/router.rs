@@ -5,9 +5,7 @@
 
 use super::errors::{render, Dialect};
 use super::http::Ctx;
-use super::{
-    admin, courses_v1, docs, enrollment_v2, instructor_v2, lms_v1, oauth, system, user_v1,
-};
+use super::{admin, courses_v1, docs, enrollment_v2, instructor_v2, lms_v1, oauth, system, user_v1};
 use crate::core::{Error, ErrorKind};
 use crate::App;
 use rouille::{Request, Response};
@@ -81,12 +79,10 @@ impl Router {
             .into_iter()
             .map(|route| {
                 let segments = split(route.path)
-                    .map(
-                        |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                            Some(name) => Segment::Param(name),
-                            None => Segment::Literal(s),
-                        },
-                    )
+                    .map(|s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                        Some(name) => Segment::Param(name),
+                        None => Segment::Literal(s),
+                    })
                     .collect();
                 (segments, route)
             })
@@ -106,18 +102,15 @@ impl Router {
                 continue;
             }
             let mut params = Vec::new();
-            let matched = segments
-                .iter()
-                .zip(&parts)
-                .all(|(segment, part)| match segment {
-                    Segment::Literal(l) => l == part,
-                    Segment::Param(name) => {
-                        let value = super::http::percent_decode(part, false);
-                        let ok = !value.is_empty();
-                        params.push((*name, value));
-                        ok
-                    }
-                });
+            let matched = segments.iter().zip(&parts).all(|(segment, part)| match segment {
+                Segment::Literal(l) => l == part,
+                Segment::Param(name) => {
+                    let value = super::http::percent_decode(part, false);
+                    let ok = !value.is_empty();
+                    params.push((*name, value));
+                    ok
+                }
+            });
             if !matched {
                 continue;
             }
@@ -153,15 +146,8 @@ static REQUEST_COUNTER: AtomicU64 = AtomicU64::new(0);
 /// A caller's `X-Request-Id` if it is short and printable; otherwise one of ours.
 fn request_id(req: &Request, prefix: &str) -> String {
     match req.header("X-Request-Id") {
-        Some(id)
-            if !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_graphic()) =>
-        {
-            id.to_owned()
-        }
-        _ => format!(
-            "{prefix}-{}",
-            REQUEST_COUNTER.fetch_add(1, Ordering::Relaxed)
-        ),
+        Some(id) if !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_graphic()) => id.to_owned(),
+        _ => format!("{prefix}-{}", REQUEST_COUNTER.fetch_add(1, Ordering::Relaxed)),
     }
 }
 
@@ -181,10 +167,7 @@ fn drain_unread_body(req: &Request, limit: usize, response: Response) -> Respons
 
 /// Runs a handler; an error or a panic becomes a response in `dialect`. The error comes
 /// back too, for the log.
-fn guarded(
-    dialect: Dialect,
-    handler: impl FnOnce() -> Result<Response, Error>,
-) -> (Response, Option<Error>) {
+fn guarded(dialect: Dialect, handler: impl FnOnce() -> Result<Response, Error>) -> (Response, Option<Error>) {
     match catch_unwind(AssertUnwindSafe(handler)) {
         Ok(Ok(response)) => (response, None),
         Ok(Err(error)) => (render(dialect, &error), Some(error)),
@@ -210,22 +193,16 @@ pub fn handle(app: &App, req: &Request) -> Response {
             (route.handler)(&mut ctx)
         }),
         Err(allowed) if allowed.is_empty() => {
-            let error = Error::new(
-                ErrorKind::RouteNotFound,
-                format!("No route matches {raw_path}."),
-            );
+            let error = Error::new(ErrorKind::RouteNotFound, format!("No route matches {raw_path}."));
             (render(dialect_for_path(&raw_path), &error), None)
         }
         Err(mut allowed) => {
             if allowed.contains(&"GET") {
                 allowed.push("HEAD");
             }
-            let error = Error::new(
-                ErrorKind::MethodNotAllowed,
-                format!("Method \"{}\" not allowed.", req.method()),
-            );
-            let response = render(dialect_for_path(&raw_path), &error)
-                .with_additional_header("Allow", allowed.join(", "));
+            let error = Error::new(ErrorKind::MethodNotAllowed, format!("Method \"{}\" not allowed.", req.method()));
+            let response =
+                render(dialect_for_path(&raw_path), &error).with_additional_header("Allow", allowed.join(", "));
             (response, None)
         }
     };
@@ -257,12 +234,7 @@ mod tests {
         assert_eq!(response.status_code, 500);
         assert!(error.unwrap().developer_message.contains("boom"));
         let mut body = String::new();
-        response
-            .data
-            .into_reader_and_size()
-            .0
-            .read_to_string(&mut body)
-            .unwrap();
+        response.data.into_reader_and_size().0.read_to_string(&mut body).unwrap();
         let body: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(body["error_code"], "INTERNAL_ERROR");
         assert!(!body.to_string().contains("boom"));
@@ -271,10 +243,7 @@ mod tests {
     #[test]
     fn finds_routes_with_parameters_and_reports_allowed_methods() {
         let router = Router::new();
-        let (route, params) = router
-            .find("GET", "/api/admin/v1/courses/course-v1:A+B+C")
-            .ok()
-            .unwrap();
+        let (route, params) = router.find("GET", "/api/admin/v1/courses/course-v1:A+B+C").ok().unwrap();
         assert_eq!(route.path, "/api/admin/v1/courses/{course_key}");
         assert_eq!(params, vec![("course_key", "course-v1:A+B+C".to_string())]);
         let allowed = router.find("PUT", "/api/admin/v1/courses").err().unwrap();

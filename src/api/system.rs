@@ -29,9 +29,6 @@ fn get_health(ctx: &mut Ctx) -> Result<Response, Error> {
     if ctx.app.db.is_reachable() {
         Ok(json(200, &json!({"status": "ok", "database": "ok"})))
     } else {
-        Ok(json(
-            503,
-            &json!({"status": "unavailable", "database": "unreachable"}),
-        ))
+        Ok(json(503, &json!({"status": "unavailable", "database": "unreachable"})))
     }
 }

@@ -23,26 +23,34 @@ pub fn routes() -> Vec<Route> {
         response,
         query: &[],
     };
-    let r = |method, path, handler, doc| Route {
-        method,
-        path,
-        dialect: Dialect::Developer,
-        handler,
-        doc,
-    };
+    let r = |method, path, handler, doc| Route { method, path, dialect: Dialect::Developer, handler, doc };
     vec![
         r("GET", "/api/user/v1/me", get_me, doc("The caller's username", None, Some("Me"))),
-        r("GET", "/api/user/v1/accounts", get_accounts,
-            Doc { query: &[("email", "one email address"), ("username", "comma-separated usernames")], ..doc("Accounts by email or usernames (an array)", None, Some("AccountList")) }),
+        r(
+            "GET",
+            "/api/user/v1/accounts",
+            get_accounts,
+            Doc {
+                query: &[("email", "one email address"), ("username", "comma-separated usernames")],
+                ..doc("Accounts by email or usernames (an array)", None, Some("AccountList"))
+            },
+        ),
         r("GET", "/api/user/v1/accounts/{username}", get_account, doc("One account", None, Some("Account"))),
-        r("PATCH", "/api/user/v1/accounts/{username}", patch_account,
-            doc("Change an account (Content-Type: application/merge-patch+json); the user themself or staff", Some("AccountPatch"), Some("Account"))),
+        r(
+            "PATCH",
+            "/api/user/v1/accounts/{username}",
+            patch_account,
+            doc(
+                "Change an account (Content-Type: application/merge-patch+json); the user themself or staff",
+                Some("AccountPatch"),
+                Some("Account"),
+            ),
+        ),
     ]
 }
 
 fn iso(t: Option<i64>) -> Value {
-    t.map(|t| json!(Timestamp::from_unix(t).to_iso()))
-        .unwrap_or(Value::Null)
+    t.map(|t| json!(Timestamp::from_unix(t).to_iso())).unwrap_or(Value::Null)
 }
 
 const NO_IMAGE: &str = "/static/images/profiles/default";
@@ -96,9 +104,7 @@ fn view(conn: &crate::store::Conn, viewer: &Viewer, user: &UserRecord) -> Result
 
 fn get_me(ctx: &mut Ctx) -> Result<Response, Error> {
     let caller = ctx.caller()?;
-    let user = caller
-        .user()
-        .ok_or_else(|| Error::forbidden("An API key is not a user."))?;
+    let user = caller.user().ok_or_else(|| Error::forbidden("An API key is not a user."))?;
     Ok(ok(json!({"username": user.username})))
 }
 
@@ -116,20 +122,12 @@ fn get_accounts(ctx: &mut Ctx) -> Result<Response, Error> {
             }
             Ok(Some(vec![view(conn, &viewer, &user)?]))
         })?;
-        return Ok(found
-            .map(|list| ok(json!(list)))
-            .unwrap_or_else(Response::empty_404));
+        return Ok(found.map(|list| ok(json!(list))).unwrap_or_else(Response::empty_404));
     }
     let Some(usernames) = ctx.query_param("username") else {
-        return Err(Error::validation(
-            "Give ?email= or ?username= (comma-separated).",
-        ));
+        return Err(Error::validation("Give ?email= or ?username= (comma-separated)."));
     };
-    let names: Vec<&str> = usernames
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .collect();
+    let names: Vec<&str> = usernames.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
     if names.len() > 100 {
         return Err(Error::validation("At most 100 usernames at a time."));
     }
@@ -151,13 +149,10 @@ fn get_accounts(ctx: &mut Ctx) -> Result<Response, Error> {
 fn get_account(ctx: &mut Ctx) -> Result<Response, Error> {
     let viewer = viewer(ctx)?;
     let username = ctx.param("username").to_owned();
-    let found =
-        ctx.app.db.read(
-            |conn| match crate::store::users::by_username(conn, &username)? {
-                Some(user) => Ok(Some(view(conn, &viewer, &user)?)),
-                None => Ok(None),
-            },
-        )?;
+    let found = ctx.app.db.read(|conn| match crate::store::users::by_username(conn, &username)? {
+        Some(user) => Ok(Some(view(conn, &viewer, &user)?)),
+        None => Ok(None),
+    })?;
     Ok(found.map(ok).unwrap_or_else(Response::empty_404))
 }
 
@@ -182,22 +177,17 @@ fn patch_account(ctx: &mut Ctx) -> Result<Response, Error> {
     let viewer = viewer(ctx)?;
     let username = ctx.param("username").to_owned();
     if !viewer.staff && viewer.username.as_deref() != Some(username.as_str()) {
-        return Err(Error::forbidden(
-            "You do not have permission to change this account.",
-        ));
+        return Err(Error::forbidden("You do not have permission to change this account."));
     }
     let content_type = ctx.req.header("Content-Type").unwrap_or("");
-    if !content_type
-        .trim()
-        .to_ascii_lowercase()
-        .starts_with("application/merge-patch+json")
-    {
-        return Err(Error::new(ErrorKind::UnsupportedMediaType, format!("Unsupported media type \"{content_type}\" in request; send application/merge-patch+json.")));
+    if !content_type.trim().to_ascii_lowercase().starts_with("application/merge-patch+json") {
+        return Err(Error::new(
+            ErrorKind::UnsupportedMediaType,
+            format!("Unsupported media type \"{content_type}\" in request; send application/merge-patch+json."),
+        ));
     }
     let body = ctx.json_body()?;
-    let object = body
-        .as_object()
-        .ok_or_else(|| Error::validation("The body must be a JSON object."))?;
+    let object = body.as_object().ok_or_else(|| Error::validation("The body must be a JSON object."))?;
     let mut errors = Error::validation("Some fields could not be changed.");
     let mut changes = ProfileChanges::default();
     for (field, value) in object {
@@ -210,9 +200,7 @@ fn patch_account(ctx: &mut Ctx) -> Result<Response, Error> {
             }
         };
         let result: Result<(), String> = match field.as_str() {
-            "name" => text()
-                .and_then(|v| v.ok_or("may not be null".into()))
-                .map(|v| changes.name = Some(v)),
+            "name" => text().and_then(|v| v.ok_or("may not be null".into())).map(|v| changes.name = Some(v)),
             "email" if !viewer.staff => Err("can only be changed by staff through this API".into()),
             "email" => text()
                 .and_then(|v| v.ok_or("may not be null".into()))
@@ -257,34 +245,25 @@ fn patch_account(ctx: &mut Ctx) -> Result<Response, Error> {
                     .map(|y| changes.year_of_birth = Some(Some(y)))
                     .ok_or("must be a year".into()),
             },
-            "extended_profile" => value
-                .as_array()
-                .ok_or("must be a list of {field_name, field_value}".to_owned())
-                .and_then(|items| {
+            "extended_profile" => {
+                value.as_array().ok_or("must be a list of {field_name, field_value}".to_owned()).and_then(|items| {
                     items.iter().try_for_each(|item| {
-                        let name = item
-                            .get("field_name")
-                            .and_then(Value::as_str)
-                            .ok_or("each item needs field_name")?;
+                        let name =
+                            item.get("field_name").and_then(Value::as_str).ok_or("each item needs field_name")?;
                         let value = item
                             .get("field_value")
-                            .map(|v| {
-                                v.as_str()
-                                    .map(str::to_owned)
-                                    .unwrap_or_else(|| v.to_string())
-                            })
+                            .map(|v| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()))
                             .unwrap_or_default();
                         changes.custom_fields.push((name.to_owned(), value));
                         Ok::<(), String>(())
                     })
-                }),
+                })
+            }
             other if EDITABLE.contains(&other) => Ok(()),
             _ => Err("This field is not editable via this API".into()),
         };
         if let Err(message) = result {
-            errors
-                .field_errors
-                .insert(field.clone(), format!("{field}: {message}"));
+            errors.field_errors.insert(field.clone(), format!("{field}: {message}"));
         }
     }
     if !errors.field_errors.is_empty() {

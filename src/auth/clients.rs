@@ -14,27 +14,14 @@ pub struct NewClient {
 
 pub fn create(conn: &Conn, name: &str, username: &str, now: i64) -> Result<NewClient, Error> {
     if name.trim().is_empty() || name.len() > 255 {
-        return Err(Error::field(
-            "name",
-            "A client needs a name of 1 to 255 characters.",
-        ));
+        return Err(Error::field("name", "A client needs a name of 1 to 255 characters."));
     }
     let user = store::users::by_username(conn, username)?
         .ok_or_else(|| Error::field("user", format!("The user {username} does not exist.")))?;
     let client_id = secrets::random_token(18);
     let client_secret = secrets::random_token(32);
-    store::clients::insert(
-        conn,
-        &client_id,
-        &secrets::sha256_hex(&client_secret),
-        name.trim(),
-        user.id,
-        now,
-    )?;
+    store::clients::insert(conn, &client_id, &secrets::sha256_hex(&client_secret), name.trim(), user.id, now)?;
     let record = store::clients::by_client_id(conn, &client_id)?
         .ok_or_else(|| Error::internal("client vanished after insert"))?;
-    Ok(NewClient {
-        record,
-        client_secret,
-    })
+    Ok(NewClient { record, client_secret })
 }

@@ -45,11 +45,7 @@ pub struct VerifiedClaims {
 
 impl JwtKeys {
     pub fn new(secret: Vec<u8>, issuer: String, audience: String) -> JwtKeys {
-        JwtKeys {
-            secret,
-            issuer,
-            audience,
-        }
+        JwtKeys { secret, issuer, audience }
     }
 
     fn mac(&self) -> HmacSha256 {
@@ -102,9 +98,7 @@ impl JwtKeys {
         if header.get("alg").and_then(Value::as_str) != Some("HS256") {
             return Err("unsupported algorithm");
         }
-        let signature = URL_SAFE_NO_PAD
-            .decode(signature)
-            .map_err(|_| "bad signature encoding")?;
+        let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| "bad signature encoding")?;
         let mut mac = self.mac();
         mac.update(&token.as_bytes()[..header_payload_len(token)]);
         mac.verify_slice(&signature).map_err(|_| "bad signature")?;
@@ -119,24 +113,14 @@ impl JwtKeys {
         }
         let audience_ok = match claims.get("aud") {
             Some(Value::String(a)) => a == &self.audience,
-            Some(Value::Array(list)) => list
-                .iter()
-                .any(|a| a.as_str() == Some(self.audience.as_str())),
+            Some(Value::Array(list)) => list.iter().any(|a| a.as_str() == Some(self.audience.as_str())),
             _ => false,
         };
         if !audience_ok {
             return Err("wrong audience");
         }
-        let version = claims
-            .get("version")
-            .and_then(Value::as_str)
-            .unwrap_or("1.0.0");
-        if version
-            .split('.')
-            .next()
-            .and_then(|m| m.parse::<u32>().ok())
-            != Some(1)
-        {
+        let version = claims.get("version").and_then(Value::as_str).unwrap_or("1.0.0");
+        if version.split('.').next().and_then(|m| m.parse::<u32>().ok()) != Some(1) {
             return Err("unsupported version");
         }
         let username = claims
@@ -145,25 +129,13 @@ impl JwtKeys {
             .and_then(Value::as_str)
             .ok_or("no username")?
             .to_owned();
-        let client_id = claims
-            .get("client_id")
-            .and_then(Value::as_str)
-            .ok_or("no client")?
-            .to_owned();
+        let client_id = claims.get("client_id").and_then(Value::as_str).ok_or("no client")?.to_owned();
         let scopes = claims
             .get("scopes")
             .and_then(Value::as_array)
-            .map(|s| {
-                s.iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect()
-            })
+            .map(|s| s.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
             .unwrap_or_default();
-        Ok(VerifiedClaims {
-            username,
-            client_id,
-            scopes,
-        })
+        Ok(VerifiedClaims { username, client_id, scopes })
     }
 }
 
@@ -186,11 +158,7 @@ mod tests {
     use super::*;
 
     fn keys() -> JwtKeys {
-        JwtKeys::new(
-            b"secret".to_vec(),
-            "http://x/oauth2".into(),
-            "rollcall".into(),
-        )
+        JwtKeys::new(b"secret".to_vec(), "http://x/oauth2".into(), "rollcall".into())
     }
 
     fn subject() -> Subject<'static> {
@@ -221,22 +189,12 @@ mod tests {
     #[test]
     fn forged_or_foreign_tokens_are_refused() {
         let token = keys().issue(&subject(), 1000, 60);
-        let other = JwtKeys::new(
-            b"other".to_vec(),
-            "http://x/oauth2".into(),
-            "rollcall".into(),
-        );
+        let other = JwtKeys::new(b"other".to_vec(), "http://x/oauth2".into(), "rollcall".into());
         assert_eq!(other.verify(&token, 1000).unwrap_err(), "bad signature");
         let wrong_aud = JwtKeys::new(b"secret".to_vec(), "http://x/oauth2".into(), "else".into());
-        assert_eq!(
-            wrong_aud.verify(&token, 1000).unwrap_err(),
-            "wrong audience"
-        );
+        assert_eq!(wrong_aud.verify(&token, 1000).unwrap_err(), "wrong audience");
         let (_, rest) = token.split_once('.').unwrap();
         let none = format!("{}.{}", URL_SAFE_NO_PAD.encode(br#"{"alg":"none"}"#), rest);
-        assert_eq!(
-            keys().verify(&none, 1000).unwrap_err(),
-            "unsupported algorithm"
-        );
+        assert_eq!(keys().verify(&none, 1000).unwrap_err(), "unsupported algorithm");
     }
 }

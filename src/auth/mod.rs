@@ -50,11 +50,7 @@ impl Auth {
             config.auth.jwt_issuer.clone()
         };
         Ok(Auth {
-            jwt: jwt::JwtKeys::new(
-                secret.into_bytes(),
-                issuer,
-                config.auth.jwt_audience.clone(),
-            ),
+            jwt: jwt::JwtKeys::new(secret.into_bytes(), issuer, config.auth.jwt_audience.clone()),
             token_lifetime: config.auth.token_lifetime_seconds,
             session_lifetime: config.auth.session_lifetime_seconds,
             secure_cookies: config.auth.secure_cookies,
@@ -66,7 +62,6 @@ impl Auth {
 
     /// Constant-time check of an `X-Edx-Api-Key` header.
     pub fn api_key_matches(&self, presented: &str) -> bool {
-        !self.api_key.is_empty()
-            && secrets::constant_time_eq(presented.as_bytes(), self.api_key.as_bytes())
+        !self.api_key.is_empty() && secrets::constant_time_eq(presented.as_bytes(), self.api_key.as_bytes())
     }
 }

@@ -24,13 +24,8 @@ pub enum Verified {
 
 impl Hasher {
     pub fn new(config: &AuthConfig) -> Hasher {
-        let params = Params::new(
-            config.argon2_memory_kib,
-            config.argon2_iterations,
-            config.argon2_parallelism,
-            None,
-        )
-        .unwrap_or_default();
+        let params = Params::new(config.argon2_memory_kib, config.argon2_iterations, config.argon2_parallelism, None)
+            .unwrap_or_default();
         Hasher {
             params,
             in_flight: Mutex::new(0),
@@ -45,10 +40,7 @@ impl Hasher {
 
     fn with_slot<T>(&self, f: impl FnOnce() -> T) -> T {
         {
-            let mut n = self
-                .in_flight
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
+            let mut n = self.in_flight.lock().unwrap_or_else(PoisonError::into_inner);
             while *n >= self.max_in_flight {
                 n = self.freed.wait(n).unwrap_or_else(PoisonError::into_inner);
             }
@@ -58,11 +50,7 @@ impl Hasher {
         struct Slot<'a>(&'a Hasher);
         impl Drop for Slot<'_> {
             fn drop(&mut self) {
-                *self
-                    .0
-                    .in_flight
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner) -= 1;
+                *self.0.in_flight.lock().unwrap_or_else(PoisonError::into_inner) -= 1;
                 self.0.freed.notify_one();
             }
         }
@@ -82,11 +70,7 @@ impl Hasher {
 
     pub fn verify(&self, password: &str, stored: &str) -> Verified {
         if stored.starts_with("$argon2") {
-            let ok = self.with_slot(|| {
-                self.argon2()
-                    .verify_password(password.as_bytes(), stored)
-                    .is_ok()
-            });
+            let ok = self.with_slot(|| self.argon2().verify_password(password.as_bytes(), stored).is_ok());
             return match (
                 ok,
                 stored.contains(&format!(
@@ -134,12 +118,7 @@ fn verify_django_pbkdf2(password: &str, stored: &str) -> bool {
         return false;
     }
     let mut derived = vec![0u8; expected.len()];
-    pbkdf2::pbkdf2_hmac::<sha2::Sha256>(
-        password.as_bytes(),
-        salt.as_bytes(),
-        iterations,
-        &mut derived,
-    );
+    pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password.as_bytes(), salt.as_bytes(), iterations, &mut derived);
     super::secrets::constant_time_eq(&derived, &expected)
 }
 
@@ -148,11 +127,7 @@ mod tests {
     use super::*;
 
     fn cheap() -> Hasher {
-        let config = AuthConfig {
-            argon2_memory_kib: 64,
-            argon2_iterations: 1,
-            ..AuthConfig::default()
-        };
+        let config = AuthConfig { argon2_memory_kib: 64, argon2_iterations: 1, ..AuthConfig::default() };
         Hasher::new(&config)
     }
 
@@ -170,19 +145,11 @@ mod tests {
         // Django's make_password("password", salt="seasalt", hasher=PBKDF2PasswordHasher(iterations=1000)).
         let mut derived = [0u8; 32];
         pbkdf2::pbkdf2_hmac::<sha2::Sha256>(b"password", b"seasalt", 1000, &mut derived);
-        let stored = format!(
-            "pbkdf2_sha256$1000$seasalt${}",
-            base64::engine::general_purpose::STANDARD.encode(derived)
-        );
+        let stored =
+            format!("pbkdf2_sha256$1000$seasalt${}", base64::engine::general_purpose::STANDARD.encode(derived));
         let h = cheap();
-        assert!(matches!(
-            h.verify("password", &stored),
-            Verified::YesNeedsUpgrade
-        ));
+        assert!(matches!(h.verify("password", &stored), Verified::YesNeedsUpgrade));
         assert!(matches!(h.verify("Password", &stored), Verified::No));
-        assert!(matches!(
-            h.verify("password", "pbkdf2_sha256$x$y"),
-            Verified::No
-        ));
+        assert!(matches!(h.verify("password", "pbkdf2_sha256$x$y"), Verified::No));
     }
 }

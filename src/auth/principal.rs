@@ -78,12 +78,7 @@ fn invalid(why: &str) -> Error {
 }
 
 /// `Ok(None)` for an anonymous caller; an error for credentials that are present but bad.
-pub fn authenticate(
-    auth: &Auth,
-    db: &Db,
-    creds: &Credentials,
-    now: i64,
-) -> Result<Option<Principal>, Error> {
+pub fn authenticate(auth: &Auth, db: &Db, creds: &Credentials, now: i64) -> Result<Option<Principal>, Error> {
     if let Some(header) = creds.authorization {
         let (scheme, token) = header.trim().split_once(' ').unwrap_or((header.trim(), ""));
         let token = token.trim();
@@ -106,19 +101,13 @@ pub fn authenticate(
         }
     }
     if let Some(key) = creds.api_key {
-        return if auth.api_key_matches(key) {
-            Ok(Some(Principal::ApiKey))
-        } else {
-            Err(invalid("wrong API key"))
-        };
+        return if auth.api_key_matches(key) { Ok(Some(Principal::ApiKey)) } else { Err(invalid("wrong API key")) };
     }
     if let Some(cookie) = creds.session_cookie {
         // A stale or unknown cookie is ignored (anonymous), as Django does.
         if let Some((user, csrf_token)) = super::sessions::lookup(db, cookie, now)? {
             if creds.unsafe_method
-                && !creds
-                    .csrf_header
-                    .is_some_and(|h| secrets::constant_time_eq(h.as_bytes(), csrf_token.as_bytes()))
+                && !creds.csrf_header.is_some_and(|h| secrets::constant_time_eq(h.as_bytes(), csrf_token.as_bytes()))
             {
                 return Err(Error::forbidden(CSRF_FAILED));
             }
@@ -128,17 +117,10 @@ pub fn authenticate(
     Ok(None)
 }
 
-fn jwt_user(
-    auth: &Auth,
-    db: &Db,
-    token: &str,
-    method: AuthMethod,
-    now: i64,
-) -> Result<Principal, Error> {
+fn jwt_user(auth: &Auth, db: &Db, token: &str, method: AuthMethod, now: i64) -> Result<Principal, Error> {
     let claims = auth.jwt.verify(token, now).map_err(invalid)?;
     db.read(|conn| {
-        let user = store::users::by_username(conn, &claims.username)?
-            .ok_or_else(|| invalid("unknown user"))?;
+        let user = store::users::by_username(conn, &claims.username)?.ok_or_else(|| invalid("unknown user"))?;
         if !user.is_active {
             return Err(invalid("inactive user"));
         }
@@ -160,13 +142,11 @@ fn jwt_user(
 fn opaque_user(db: &Db, token: &str, now: i64) -> Result<Principal, Error> {
     let hash = secrets::sha256_hex(token);
     db.read(|conn| {
-        let record = store::clients::token_by_hash(conn, &hash)?
-            .ok_or_else(|| invalid("unknown or revoked token"))?;
+        let record = store::clients::token_by_hash(conn, &hash)?.ok_or_else(|| invalid("unknown or revoked token"))?;
         if record.expires_at < now {
             return Err(invalid("expired token"));
         }
-        let user =
-            store::users::by_id(conn, record.user_id)?.ok_or_else(|| invalid("unknown user"))?;
+        let user = store::users::by_id(conn, record.user_id)?.ok_or_else(|| invalid("unknown user"))?;
         if !user.is_active {
             return Err(invalid("inactive user"));
         }

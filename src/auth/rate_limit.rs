@@ -14,10 +14,7 @@ pub struct Limiter {
 
 impl Limiter {
     fn new(per_minute: u32) -> Limiter {
-        Limiter {
-            per_minute,
-            windows: Mutex::new(HashMap::new()),
-        }
+        Limiter { per_minute, windows: Mutex::new(HashMap::new()) }
     }
 
     /// Counts one hit for `key`; `Err(seconds to wait)` once the minute's allowance is spent.

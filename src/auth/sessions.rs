@@ -18,20 +18,10 @@ pub fn create(db: &Db, user_id: i64, lifetime: i64, now: i64) -> Result<NewSessi
     let cookie_value = secrets::random_token(32);
     let csrf_token = secrets::random_token(24);
     db.write(|conn| {
-        store::sessions::insert(
-            conn,
-            &secrets::sha256_hex(&cookie_value),
-            user_id,
-            &csrf_token,
-            now + lifetime,
-            now,
-        )?;
+        store::sessions::insert(conn, &secrets::sha256_hex(&cookie_value), user_id, &csrf_token, now + lifetime, now)?;
         store::users::set_last_login(conn, user_id, now)
     })?;
-    Ok(NewSession {
-        cookie_value,
-        csrf_token,
-    })
+    Ok(NewSession { cookie_value, csrf_token })
 }
 
 /// The session's active user and its CSRF token, if the cookie names a live session.

@@ -31,33 +31,16 @@ fn oauth_error(kind: ErrorKind, code: &'static str, message: &str) -> Error {
     Error::new(kind, message).with_code(code)
 }
 
-pub fn issue(
-    auth: &Auth,
-    db: &Db,
-    request: &TokenRequest,
-    remote: &str,
-    now: i64,
-) -> Result<IssuedToken, Error> {
+pub fn issue(auth: &Auth, db: &Db, request: &TokenRequest, remote: &str, now: i64) -> Result<IssuedToken, Error> {
     if let Err(wait) = auth.limits.check(&auth.limits.token, remote, now) {
-        let mut e = oauth_error(
-            ErrorKind::RateLimited,
-            "rate_limited",
-            "Too many token requests; try again later.",
-        );
+        let mut e = oauth_error(ErrorKind::RateLimited, "rate_limited", "Too many token requests; try again later.");
         e.retry_after = Some(wait);
         return Err(e);
     }
-    if !matches!(
-        request.grant_type.as_str(),
-        "client_credentials" | "password"
-    ) {
+    if !matches!(request.grant_type.as_str(), "client_credentials" | "password") {
         return Err(oauth_error(
             ErrorKind::Validation,
-            if request.grant_type.is_empty() {
-                "invalid_request"
-            } else {
-                "unsupported_grant_type"
-            },
+            if request.grant_type.is_empty() { "invalid_request" } else { "unsupported_grant_type" },
             "grant_type must be client_credentials or password.",
         ));
     }
@@ -66,38 +49,19 @@ pub fn issue(
         _ => DEFAULT_SCOPES.to_vec(),
     };
     if let Some(bad) = scopes.iter().find(|s| !KNOWN_SCOPES.contains(s)) {
-        return Err(oauth_error(
-            ErrorKind::Validation,
-            "invalid_scope",
-            &format!("Unknown scope '{bad}'."),
-        ));
+        return Err(oauth_error(ErrorKind::Validation, "invalid_scope", &format!("Unknown scope '{bad}'.")));
     }
-    let invalid_client = || {
-        oauth_error(
-            ErrorKind::NotAuthenticated,
-            "invalid_client",
-            "Client authentication failed.",
-        )
-    };
+    let invalid_client = || oauth_error(ErrorKind::NotAuthenticated, "invalid_client", "Client authentication failed.");
     let client = db.read(|conn| store::clients::by_client_id(conn, &request.client_id))?;
     // Hash even when the client is unknown, so timing does not tell which client ids exist.
     let presented = secrets::sha256_hex(&request.client_secret);
-    let stored = client
-        .as_ref()
-        .map(|c| c.secret_hash.as_str())
-        .unwrap_or("");
+    let stored = client.as_ref().map(|c| c.secret_hash.as_str()).unwrap_or("");
     let secret_ok = secrets::constant_time_eq(presented.as_bytes(), stored.as_bytes());
-    let client = client
-        .filter(|_| secret_ok && !request.client_id.is_empty())
-        .ok_or_else(invalid_client)?;
+    let client = client.filter(|_| secret_ok && !request.client_id.is_empty()).ok_or_else(invalid_client)?;
 
     let user = if request.grant_type == "password" {
         if request.username.is_empty() || request.password.is_empty() {
-            return Err(oauth_error(
-                ErrorKind::Validation,
-                "invalid_request",
-                "username and password are required.",
-            ));
+            return Err(oauth_error(ErrorKind::Validation, "invalid_request", "username and password are required."));
         }
         login(auth, db, &request.username, &request.password, remote, now).map_err(|e| {
             if e.kind == ErrorKind::RateLimited {
@@ -109,13 +73,7 @@ pub fn issue(
     } else {
         db.read(|conn| store::users::by_id(conn, client.user_id))?
             .filter(|u| u.is_active)
-            .ok_or_else(|| {
-                oauth_error(
-                    ErrorKind::Validation,
-                    "invalid_grant",
-                    "The client's user is inactive.",
-                )
-            })?
+            .ok_or_else(|| oauth_error(ErrorKind::Validation, "invalid_grant", "The client's user is inactive."))?
     };
 
     let lifetime = auth.token_lifetime;
@@ -154,12 +112,7 @@ pub fn issue(
             now,
         )
     })?;
-    Ok(IssuedToken {
-        access_token: token,
-        token_type: "Bearer",
-        expires_in: lifetime,
-        scope,
-    })
+    Ok(IssuedToken { access_token: token, token_type: "Bearer", expires_in: lifetime, scope })
 }
 
 /// Revokes an opaque token on behalf of the client it was issued to (RFC 7009: the answer
@@ -169,49 +122,22 @@ pub fn revoke(db: &Db, client_id: &str, client_secret: &str, token: &str) -> Res
     let presented = secrets::sha256_hex(client_secret);
     let client = client
         .filter(|c| secrets::constant_time_eq(presented.as_bytes(), c.secret_hash.as_bytes()))
-        .ok_or_else(|| {
-            oauth_error(
-                ErrorKind::NotAuthenticated,
-                "invalid_client",
-                "Client authentication failed.",
-            )
-        })?;
+        .ok_or_else(|| oauth_error(ErrorKind::NotAuthenticated, "invalid_client", "Client authentication failed."))?;
     db.write(|conn| store::clients::revoke_token(conn, &secrets::sha256_hex(token), client.id))?;
     Ok(())
 }
 
 /// Checks a username-or-email and password, rate limited per account and per address.
 /// A Django hash, or an argon2 hash of another cost, is upgraded on success.
-pub fn login(
-    auth: &Auth,
-    db: &Db,
-    login: &str,
-    password: &str,
-    remote: &str,
-    now: i64,
-) -> Result<UserRecord, Error> {
+pub fn login(auth: &Auth, db: &Db, login: &str, password: &str, remote: &str, now: i64) -> Result<UserRecord, Error> {
     let limited = |wait: u64| {
-        let mut e = Error::new(
-            ErrorKind::RateLimited,
-            "Too many login attempts; try again in a minute.",
-        );
+        let mut e = Error::new(ErrorKind::RateLimited, "Too many login attempts; try again in a minute.");
         e.retry_after = Some(wait);
         e
     };
-    auth.limits
-        .check(&auth.limits.login, &format!("addr:{remote}"), now)
-        .map_err(limited)?;
-    auth.limits
-        .check(
-            &auth.limits.login,
-            &format!("account:{}", login.to_lowercase()),
-            now,
-        )
-        .map_err(limited)?;
-    let failed = || {
-        Error::new(ErrorKind::Validation, "Invalid username or password.")
-            .with_code("invalid_credentials")
-    };
+    auth.limits.check(&auth.limits.login, &format!("addr:{remote}"), now).map_err(limited)?;
+    auth.limits.check(&auth.limits.login, &format!("account:{}", login.to_lowercase()), now).map_err(limited)?;
+    let failed = || Error::new(ErrorKind::Validation, "Invalid username or password.").with_code("invalid_credentials");
     let user = db.read(|conn| {
         Ok(match store::users::by_username(conn, login)? {
             Some(u) => Some(u),
@@ -232,10 +158,7 @@ pub fn login(
         Verified::YesNeedsUpgrade => {
             let upgraded = auth.passwords.hash(password);
             db.write(|conn| store::users::set_password_hash(conn, user.id, &upgraded))?;
-            Ok(UserRecord {
-                password_hash: Some(upgraded),
-                ..user
-            })
+            Ok(UserRecord { password_hash: Some(upgraded), ..user })
         }
     }
 }

@@ -40,25 +40,14 @@ pub struct Actor {
 }
 
 /// Only a superuser may create or change privileged accounts.
-fn check_privileges(
-    actor: &Actor,
-    target_is_privileged: bool,
-    grants_privilege: bool,
-) -> Result<(), Error> {
+fn check_privileges(actor: &Actor, target_is_privileged: bool, grants_privilege: bool) -> Result<(), Error> {
     if !actor.is_superuser && (target_is_privileged || grants_privilege) {
-        return Err(Error::forbidden(
-            "Only a superuser may create or change staff and superuser accounts.",
-        ));
+        return Err(Error::forbidden("Only a superuser may create or change staff and superuser accounts."));
     }
     Ok(())
 }
 
-pub fn create_user(
-    conn: &Conn,
-    actor: &Actor,
-    new: NewUser,
-    now: Timestamp,
-) -> Result<UserRecord, Error> {
+pub fn create_user(conn: &Conn, actor: &Actor, new: NewUser, now: Timestamp) -> Result<UserRecord, Error> {
     check_privileges(actor, false, new.is_staff || new.is_superuser)?;
     check_name_lengths(&new.name, &new.first_name, &new.last_name)?;
     let mut record = UserRecord {
@@ -105,14 +94,7 @@ pub fn update_user(
     macro_rules! take {
         ($($field:ident),*) => { $( if let Some(v) = changes.$field { user.$field = v; } )* };
     }
-    take!(
-        name,
-        first_name,
-        last_name,
-        is_active,
-        is_staff,
-        is_superuser
-    );
+    take!(name, first_name, last_name, is_active, is_staff, is_superuser);
     if let Some(hash) = changes.password_hash {
         user.password_hash = Some(hash);
     }
@@ -131,10 +113,7 @@ pub fn update_user(
 fn check_name_lengths(name: &str, first: &str, last: &str) -> Result<(), Error> {
     for (field, value) in [("name", name), ("first_name", first), ("last_name", last)] {
         if value.chars().count() > 255 {
-            return Err(Error::field(
-                field,
-                format!("{field} can be at most 255 characters."),
-            ));
+            return Err(Error::field(field, format!("{field} can be at most 255 characters.")));
         }
     }
     Ok(())
@@ -142,10 +121,7 @@ fn check_name_lengths(name: &str, first: &str, last: &str) -> Result<(), Error> 
 
 /// One page of users and the total.
 pub fn list_users(conn: &Conn, offset: i64, limit: i64) -> Result<(i64, Vec<UserRecord>), Error> {
-    Ok((
-        store::users::count(conn)?,
-        store::users::list(conn, offset, limit)?,
-    ))
+    Ok((store::users::count(conn)?, store::users::list(conn, offset, limit)?))
 }
 
 /// Whether the database has been initialised (bootstrap done).

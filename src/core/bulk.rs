@@ -111,14 +111,7 @@ fn uuid_v4() -> String {
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
 }
 
 /// The stored result of one item: before/after, or the error.
@@ -133,14 +126,8 @@ pub struct ItemResult {
 /// Processes up to `batch` pending items of `task` (for at most about 100 ms) in this
 /// transaction. Returns false
 /// when the task has nothing left (finished or cancelled).
-pub fn run_batch(
-    conn: &Conn,
-    task: &TaskRecord,
-    batch: i64,
-    now: Timestamp,
-) -> Result<bool, Error> {
-    let current =
-        store::tasks::by_id(conn, task.id)?.ok_or_else(|| Error::internal("task vanished"))?;
+pub fn run_batch(conn: &Conn, task: &TaskRecord, batch: i64, now: Timestamp) -> Result<bool, Error> {
+    let current = store::tasks::by_id(conn, task.id)?.ok_or_else(|| Error::internal("task vanished"))?;
     if current.status == "cancelled" {
         return Ok(false);
     }
@@ -152,11 +139,7 @@ pub fn run_batch(
     let course = catalog::course_by_id(conn, task.course_id)?;
     let action = Action::parse(&task.action)?;
     let options: RosterOptions = serde_json::from_str(&task.options).map_err(Error::internal)?;
-    let requester = Requester {
-        actor: task.actor.clone(),
-        surface: "bulk",
-        source: Source::Bulk,
-    };
+    let requester = Requester { actor: task.actor.clone(), surface: "bulk", source: Source::Bulk };
     // Bounded in time as well as in size, so that a batch never holds the write lock long
     // enough to make interactive requests wait (they give up after busy_timeout).
     let started = std::time::Instant::now();
@@ -164,28 +147,14 @@ pub fn run_batch(
         if started.elapsed() > std::time::Duration::from_millis(100) {
             break;
         }
-        // A savepoint per item: one learner's failure undoes only that learner's writes.
-        conn.execute_batch("SAVEPOINT item")?;
-        let result = match apply(
-            conn,
-            &course,
-            action,
-            &identifier,
-            &options,
-            &requester,
-            now,
-        ) {
+        // One learner's failure undoes only that learner's writes.
+        let result = match store::db::savepoint(conn, || {
+            apply(conn, &course, action, &identifier, &options, &requester, now)
+        })? {
             Ok(outcome) => {
-                conn.execute_batch("RELEASE item")?;
-                ItemResult {
-                    before: Some(outcome.before),
-                    after: Some(outcome.after),
-                    error: None,
-                    error_code: None,
-                }
+                ItemResult { before: Some(outcome.before), after: Some(outcome.after), error: None, error_code: None }
             }
             Err(e) => {
-                conn.execute_batch("ROLLBACK TO item; RELEASE item")?;
                 if e.kind == crate::core::ErrorKind::Internal {
                     return Err(e);
                 }
@@ -207,27 +176,14 @@ pub fn run_batch(
 pub fn task(conn: &Conn, course: &Course, public_id: &str) -> Result<TaskRecord, Error> {
     store::tasks::by_public_id(conn, public_id)?
         .filter(|t| t.course_id == course.record.id)
-        .ok_or_else(|| {
-            Error::not_found(format!(
-                "No task {public_id} in {}.",
-                course.record.course_key
-            ))
-        })
+        .ok_or_else(|| Error::not_found(format!("No task {public_id} in {}.", course.record.course_key)))
 }
 
 /// Cancels a pending or running task; what was done stays done.
-pub fn cancel(
-    conn: &Conn,
-    course: &Course,
-    public_id: &str,
-    now: Timestamp,
-) -> Result<TaskRecord, Error> {
+pub fn cancel(conn: &Conn, course: &Course, public_id: &str, now: Timestamp) -> Result<TaskRecord, Error> {
     let task = task(conn, course, public_id)?;
     if !matches!(task.status.as_str(), "pending" | "running") {
-        return Err(
-            Error::conflict(format!("Task {public_id} is already {}.", task.status))
-                .with_code("TASK_FINISHED"),
-        );
+        return Err(Error::conflict(format!("Task {public_id} is already {}.", task.status)).with_code("TASK_FINISHED"));
     }
     store::tasks::set_status(conn, task.id, "cancelled", Some(now.unix()))?;
     store::tasks::by_id(conn, task.id)?.ok_or_else(|| Error::internal("task vanished"))
@@ -240,12 +196,7 @@ pub struct TaskItem {
 }
 
 /// One page of a task's items: (position, identifier, status, result).
-pub fn task_items(
-    conn: &Conn,
-    task: &TaskRecord,
-    from: i64,
-    limit: i64,
-) -> Result<Vec<TaskItem>, Error> {
+pub fn task_items(conn: &Conn, task: &TaskRecord, from: i64, limit: i64) -> Result<Vec<TaskItem>, Error> {
     Ok(store::tasks::items(conn, task.id, from, limit)?
         .into_iter()
         .map(|item| TaskItem {

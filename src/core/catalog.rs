@@ -67,41 +67,22 @@ pub fn course(conn: &Conn, key: &CourseKey) -> Result<Course, Error> {
 }
 
 pub fn course_by_id(conn: &Conn, id: i64) -> Result<Course, Error> {
-    let record = store::courses::by_id(conn, id)?
-        .ok_or_else(|| Error::internal(format!("course {id} vanished")))?;
+    let record = store::courses::by_id(conn, id)?.ok_or_else(|| Error::internal(format!("course {id} vanished")))?;
     let modes = store::courses::modes(conn, record.id)?;
     Ok(Course { record, modes })
 }
 
-pub fn list(
-    conn: &Conn,
-    published_only: bool,
-    offset: i64,
-    limit: i64,
-) -> Result<(i64, Vec<Course>), Error> {
+pub fn list(conn: &Conn, published_only: bool, offset: i64, limit: i64) -> Result<(i64, Vec<Course>), Error> {
     let total = store::courses::count(conn, published_only)?;
     let courses = store::courses::list(conn, published_only, offset, limit)?
         .into_iter()
-        .map(|record| {
-            Ok(Course {
-                modes: store::courses::modes(conn, record.id)?,
-                record,
-            })
-        })
+        .map(|record| Ok(Course { modes: store::courses::modes(conn, record.id)?, record }))
         .collect::<Result<_, Error>>()?;
     Ok((total, courses))
 }
 
-pub fn create(
-    conn: &Conn,
-    key: &CourseKey,
-    fields: &CourseFields,
-    now: Timestamp,
-) -> Result<Course, Error> {
-    let title = fields
-        .title
-        .clone()
-        .ok_or_else(|| Error::field("title", "A course needs a title."))?;
+pub fn create(conn: &Conn, key: &CourseKey, fields: &CourseFields, now: Timestamp) -> Result<Course, Error> {
+    let title = fields.title.clone().ok_or_else(|| Error::field("title", "A course needs a title."))?;
     let mut record = CourseRecord {
         course_key: key.as_str().to_owned(),
         title,
@@ -118,12 +99,7 @@ pub fn create(
     course(conn, key)
 }
 
-pub fn update(
-    conn: &Conn,
-    key: &CourseKey,
-    fields: &CourseFields,
-    now: Timestamp,
-) -> Result<Course, Error> {
+pub fn update(conn: &Conn, key: &CourseKey, fields: &CourseFields, now: Timestamp) -> Result<Course, Error> {
     let mut record = course(conn, key)?.record;
     apply(&mut record, fields, now)?;
     store::courses::update(conn, &record)?;
@@ -159,38 +135,23 @@ fn apply(r: &mut CourseRecord, f: &CourseFields, now: Timestamp) -> Result<(), E
     r.updated = now.unix();
 
     if r.title.trim().is_empty() || r.title.len() > 255 {
-        return Err(Error::field(
-            "title",
-            "A course title must be 1 to 255 characters.",
-        ));
+        return Err(Error::field("title", "A course title must be 1 to 255 characters."));
     }
     if let (Some(s), Some(e)) = (r.start, r.end) {
         if e < s {
-            return Err(Error::field(
-                "end",
-                "The course cannot end before it starts.",
-            ));
+            return Err(Error::field("end", "The course cannot end before it starts."));
         }
     }
     if let (Some(s), Some(e)) = (r.enrollment_start, r.enrollment_end) {
         if e < s {
-            return Err(Error::field(
-                "enrollment_end",
-                "Enrollment cannot close before it opens.",
-            ));
+            return Err(Error::field("enrollment_end", "Enrollment cannot close before it opens."));
         }
     }
     if r.max_enrollments.is_some_and(|m| m < 0) {
-        return Err(Error::field(
-            "max_enrollments",
-            "max_enrollments cannot be negative.",
-        ));
+        return Err(Error::field("max_enrollments", "max_enrollments cannot be negative."));
     }
     if r.duration_hours.is_some_and(|d| d < 0) {
-        return Err(Error::field(
-            "duration_hours",
-            "duration_hours cannot be negative.",
-        ));
+        return Err(Error::field("duration_hours", "duration_hours cannot be negative."));
     }
     Ok(())
 }
@@ -198,10 +159,7 @@ fn apply(r: &mut CourseRecord, f: &CourseFields, now: Timestamp) -> Result<(), E
 fn replace_modes(conn: &Conn, course_id: i64, modes: &[Mode]) -> Result<(), Error> {
     for (i, mode) in modes.iter().enumerate() {
         if modes[..i].iter().any(|m| m.slug == mode.slug) {
-            return Err(Error::field(
-                "modes",
-                format!("The mode '{}' is listed twice.", mode.slug),
-            ));
+            return Err(Error::field("modes", format!("The mode '{}' is listed twice.", mode.slug)));
         }
     }
     store::courses::delete_modes(conn, course_id)?;
@@ -221,9 +179,7 @@ pub fn put_mode(conn: &Conn, key: &CourseKey, mode: &Mode) -> Result<Course, Err
 pub fn delete_mode(conn: &Conn, key: &CourseKey, slug: &str) -> Result<(), Error> {
     let existing = course(conn, key)?;
     if !store::courses::delete_mode(conn, existing.record.id, slug)? {
-        return Err(Error::not_found(format!(
-            "Course '{key}' has no mode '{slug}'."
-        )));
+        return Err(Error::not_found(format!("Course '{key}' has no mode '{slug}'.")));
     }
     Ok(())
 }
@@ -266,10 +222,7 @@ pub fn grant_role(
     now: Timestamp,
 ) -> Result<Vec<RoleRecord>, Error> {
     if !COURSE_ROLES.contains(&role) {
-        return Err(Error::field(
-            "role",
-            format!("role must be 'instructor' or 'staff', not '{role}'."),
-        ));
+        return Err(Error::field("role", format!("role must be 'instructor' or 'staff', not '{role}'.")));
     }
     let c = course(conn, key)?;
     let user = store::users::by_username(conn, username.as_str())?
@@ -278,19 +231,12 @@ pub fn grant_role(
     store::courses::roles(conn, c.record.id)
 }
 
-pub fn revoke_role(
-    conn: &Conn,
-    key: &CourseKey,
-    username: &Username,
-    role: Option<&str>,
-) -> Result<(), Error> {
+pub fn revoke_role(conn: &Conn, key: &CourseKey, username: &Username, role: Option<&str>) -> Result<(), Error> {
     let c = course(conn, key)?;
     let user = store::users::by_username(conn, username.as_str())?
         .ok_or_else(|| Error::not_found(format!("The user {username} does not exist.")))?;
     if !store::courses::revoke_role(conn, c.record.id, user.id, role)? {
-        return Err(Error::not_found(format!(
-            "{username} holds no such role in {key}."
-        )));
+        return Err(Error::not_found(format!("{username} holds no such role in {key}.")));
     }
     Ok(())
 }

@@ -17,36 +17,17 @@ pub struct Site<'a> {
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// None for a message type this module does not know (the outbox then marks it failed).
 pub fn render(message_type: &str, payload: &Value, site: &Site) -> Option<Rendered> {
-    let text_of = |key: &str| {
-        payload
-            .get(key)
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned()
-    };
+    let text_of = |key: &str| payload.get(key).and_then(Value::as_str).unwrap_or("").to_owned();
     let course_name = text_of("course_name");
     let course_key = text_of("course_key");
-    let full_name = payload
-        .get("full_name")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    let reason = payload
-        .get("reason")
-        .and_then(Value::as_str)
-        .filter(|r| !r.is_empty())
-        .map(str::to_owned);
-    let auto_enroll = payload
-        .get("auto_enroll")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
+    let full_name = payload.get("full_name").and_then(Value::as_str).map(str::to_owned);
+    let reason = payload.get("reason").and_then(Value::as_str).filter(|r| !r.is_empty()).map(str::to_owned);
+    let auto_enroll = payload.get("auto_enroll").and_then(Value::as_bool).unwrap_or(false);
     let course_url = format!("{}/courses/{course_key}/about", site.base_url);
     let registration_url = format!("{}/register", site.base_url);
     let school = site.school_name;
@@ -97,11 +78,7 @@ pub fn render(message_type: &str, payload: &Value, site: &Site) -> Option<Render
         escape(site.base_url),
         escape(site.base_url)
     );
-    Some(Rendered {
-        subject: format!("[{school}] {subject}"),
-        text,
-        html,
-    })
+    Some(Rendered { subject: format!("[{school}] {subject}"), text, html })
 }
 
 #[cfg(test)]
@@ -111,26 +88,15 @@ mod tests {
 
     #[test]
     fn renders_each_message_type_with_reason_and_links() {
-        let site = Site {
-            school_name: "Hill School",
-            base_url: "https://learn.example",
-        };
+        let site = Site { school_name: "Hill School", base_url: "https://learn.example" };
         let payload = json!({"course_key": "course-v1:A+B+C", "course_name": "Biology <1>", "full_name": "Ann", "auto_enroll": true, "reason": "moved section"});
-        for message_type in [
-            "enrolled_enroll",
-            "allowed_enroll",
-            "enrolled_unenroll",
-            "allowed_unenroll",
-        ] {
+        for message_type in ["enrolled_enroll", "allowed_enroll", "enrolled_unenroll", "allowed_unenroll"] {
             let r = render(message_type, &payload, &site).unwrap();
             assert!(r.subject.contains("Biology <1>"));
             assert!(r.text.contains("Reason: moved section") && r.text.contains("Dear Ann,"));
             assert!(r.html.contains("Biology &lt;1&gt;") && !r.html.contains("<1>"));
         }
-        assert!(render("allowed_enroll", &payload, &site)
-            .unwrap()
-            .text
-            .contains("https://learn.example/register"));
+        assert!(render("allowed_enroll", &payload, &site).unwrap().text.contains("https://learn.example/register"));
         assert!(render("enrolled_enroll", &payload, &site)
             .unwrap()
             .text

@@ -118,12 +118,7 @@ fn mode_unavailable(mode: &str, course: &Course) -> Error {
     .with_code("MODE_UNAVAILABLE")
 }
 
-fn resolve_mode(
-    course: &Course,
-    requested: Option<&str>,
-    access: Access,
-    now: Timestamp,
-) -> Result<String, Error> {
+fn resolve_mode(course: &Course, requested: Option<&str>, access: Access, now: Timestamp) -> Result<String, Error> {
     let available = available_modes(course, now, false);
     let mode = match requested {
         Some(m) => m.to_owned(),
@@ -141,12 +136,7 @@ fn resolve_mode(
     Ok(mode)
 }
 
-pub fn state(
-    conn: &Conn,
-    course: &Course,
-    user: Option<&UserRecord>,
-    email: &str,
-) -> Result<State, Error> {
+pub fn state(conn: &Conn, course: &Course, user: Option<&UserRecord>, email: &str) -> Result<State, Error> {
     let enrollment = match user {
         Some(u) => store::enrollments::get(conn, u.id, course.record.id)?,
         None => None,
@@ -183,48 +173,29 @@ fn is_course_staff(conn: &Conn, course: &Course, user: &UserRecord) -> Result<bo
 
 fn enrollment_open(course: &Course, now: Timestamp) -> bool {
     let r = &course.record;
-    r.enrollment_start.is_none_or(|s| s <= now.unix())
-        && r.enrollment_end.is_none_or(|e| now.unix() <= e)
+    r.enrollment_start.is_none_or(|s| s <= now.unix()) && r.enrollment_end.is_none_or(|e| now.unix() <= e)
 }
 
 /// Open edX's `_can_enroll_courselike`, then the capacity check (`is_course_full`).
-fn check_access(
-    conn: &Conn,
-    course: &Course,
-    user: &UserRecord,
-    access: Access,
-    now: Timestamp,
-) -> Result<(), Error> {
+fn check_access(conn: &Conn, course: &Course, user: &UserRecord, access: Access, now: Timestamp) -> Result<(), Error> {
     let key = &course.record.course_key;
     let staff = is_course_staff(conn, course, user)?;
     let invited = valid_pre_enrollment(conn, course, Some(user), &user.email)?.is_some();
     if !invited && !staff {
         if course.record.invitation_only && access == Access::SelfService {
-            return Err(Error::new(
-                ErrorKind::EnrollmentClosed,
-                format!("Course {key} is by invitation only."),
-            )
-            .with_code("INVITATION_ONLY"));
+            return Err(Error::new(ErrorKind::EnrollmentClosed, format!("Course {key} is by invitation only."))
+                .with_code("INVITATION_ONLY"));
         }
-        let window_applies = matches!(
-            access,
-            Access::SelfService | Access::OnBehalf { force: false }
-        );
+        let window_applies = matches!(access, Access::SelfService | Access::OnBehalf { force: false });
         if window_applies && !enrollment_open(course, now) {
-            return Err(Error::new(
-                ErrorKind::EnrollmentClosed,
-                format!("Enrollment in {key} is closed."),
-            )
-            .with_code("ENROLLMENT_CLOSED"));
+            return Err(Error::new(ErrorKind::EnrollmentClosed, format!("Enrollment in {key} is closed."))
+                .with_code("ENROLLMENT_CLOSED"));
         }
     }
     if let Some(max) = course.record.max_enrollments {
         if !staff && store::enrollments::count_active_learners(conn, course.record.id)? >= max {
-            return Err(Error::new(
-                ErrorKind::CourseFull,
-                format!("Course {key} is full ({max} learners)."),
-            )
-            .with_code("COURSE_FULL"));
+            return Err(Error::new(ErrorKind::CourseFull, format!("Course {key} is full ({max} learners)."))
+                .with_code("COURSE_FULL"));
         }
     }
     Ok(())
@@ -238,6 +209,12 @@ struct Learner<'a> {
     email: &'a str,
 }
 
+impl<'a> Learner<'a> {
+    fn new(course: &'a Course, user: Option<&'a UserRecord>, email: &'a str) -> Learner<'a> {
+        Learner { course, user, email }
+    }
+}
+
 fn record_history(
     conn: &Conn,
     learner: Learner,
@@ -246,11 +223,7 @@ fn record_history(
     after: &State,
     now: Timestamp,
 ) -> Result<(), Error> {
-    let Learner {
-        course,
-        user,
-        email,
-    } = learner;
+    let Learner { course, user, email } = learner;
     let before = serde_json::to_string(before).map_err(Error::internal)?;
     let after = serde_json::to_string(after).map_err(Error::internal)?;
     store::enrollments::append_history(
@@ -280,11 +253,7 @@ fn notify(
     auto_enroll: bool,
     now: Timestamp,
 ) -> Result<(), Error> {
-    let Learner {
-        course,
-        user,
-        email,
-    } = learner;
+    let Learner { course, user, email } = learner;
     if !change.notify {
         return Ok(());
     }
@@ -295,14 +264,7 @@ fn notify(
         "auto_enroll": auto_enroll,
         "reason": change.reason,
     });
-    store::outbox::enqueue(
-        conn,
-        "email",
-        message_type,
-        email,
-        &payload.to_string(),
-        now.unix(),
-    )?;
+    store::outbox::enqueue(conn, "email", message_type, email, &payload.to_string(), now.unix())?;
     Ok(())
 }
 
@@ -324,11 +286,7 @@ pub fn enroll_user(
         let same_mode = mode.is_none_or(|m| m == active.mode);
         // A learner re-enrolling keeps their mode (Open edX raises AlreadyEnrolled).
         if same_mode || access == Access::SelfService {
-            return Ok(Outcome {
-                after: before.clone(),
-                before,
-                enrollment: existing,
-            });
+            return Ok(Outcome { after: before.clone(), before, enrollment: existing });
         }
         let mode = resolve_mode(course, mode, access, now)?;
         store::enrollments::upsert(conn, user.id, course.record.id, &mode, true, now.unix())?;
@@ -339,37 +297,23 @@ pub fn enroll_user(
         if let Some(allowed) = valid_pre_enrollment(conn, course, Some(user), &user.email)? {
             store::enrollments::claim_allowed(conn, allowed.id, user.id)?;
         }
-        notify(
-            conn,
-            "enrolled_enroll",
-            Learner {
-                course,
-                user: Some(user),
-                email: &user.email,
-            },
-            change,
-            false,
-            now,
-        )?;
+        notify(conn, "enrolled_enroll", Learner::new(course, Some(user), &user.email), change, false, now)?;
     }
+    recorded(conn, course, user, change, before, now)
+}
+
+/// After a user's enrollment changed: the new state, its history row, and the outcome.
+fn recorded(
+    conn: &Conn,
+    course: &Course,
+    user: &UserRecord,
+    change: &Change,
+    before: State,
+    now: Timestamp,
+) -> Result<Outcome, Error> {
     let after = state(conn, course, Some(user), &user.email)?;
-    record_history(
-        conn,
-        Learner {
-            course,
-            user: Some(user),
-            email: &user.email,
-        },
-        change,
-        &before,
-        &after,
-        now,
-    )?;
-    Ok(Outcome {
-        before,
-        after,
-        enrollment: store::enrollments::get(conn, user.id, course.record.id)?,
-    })
+    record_history(conn, Learner::new(course, Some(user), &user.email), change, &before, &after, now)?;
+    Ok(Outcome { before, after, enrollment: store::enrollments::get(conn, user.id, course.record.id)? })
 }
 
 /// Deactivates the user's enrollment (the row stays). `expected_mode`, when given, must
@@ -398,44 +342,9 @@ pub fn unenroll_user(
         ))
         .with_code("MODE_MISMATCH"));
     }
-    store::enrollments::upsert(
-        conn,
-        user.id,
-        course.record.id,
-        &active.mode,
-        false,
-        now.unix(),
-    )?;
-    notify(
-        conn,
-        "enrolled_unenroll",
-        Learner {
-            course,
-            user: Some(user),
-            email: &user.email,
-        },
-        change,
-        false,
-        now,
-    )?;
-    let after = state(conn, course, Some(user), &user.email)?;
-    record_history(
-        conn,
-        Learner {
-            course,
-            user: Some(user),
-            email: &user.email,
-        },
-        change,
-        &before,
-        &after,
-        now,
-    )?;
-    Ok(Outcome {
-        before,
-        after,
-        enrollment: store::enrollments::get(conn, user.id, course.record.id)?,
-    })
+    store::enrollments::upsert(conn, user.id, course.record.id, &active.mode, false, now.unix())?;
+    notify(conn, "enrolled_unenroll", Learner::new(course, Some(user), &user.email), change, false, now)?;
+    recorded(conn, course, user, change, before, now)
 }
 
 /// A user found by username or email; an identifier that is neither a known username nor
@@ -451,10 +360,8 @@ pub fn resolve_identifier(conn: &Conn, identifier: &str) -> Result<Resolved, Err
         return Ok(Resolved::User(Box::new(user)));
     }
     let email = Email::parse(identifier).map_err(|_| {
-        Error::validation(format!(
-            "'{identifier}' is neither a known username nor a valid email address."
-        ))
-        .with_code("INVALID_IDENTIFIER")
+        Error::validation(format!("'{identifier}' is neither a known username nor a valid email address."))
+            .with_code("INVALID_IDENTIFIER")
     })?;
     Ok(match store::users::by_email(conn, email.as_str())? {
         Some(user) => Resolved::User(Box::new(user)),
@@ -481,15 +388,9 @@ pub fn enroll_identifier(
     change: &Change,
     now: Timestamp,
 ) -> Result<Outcome, Error> {
-    let EnrollOptions {
-        mode,
-        auto_enroll,
-        access,
-    } = options;
+    let EnrollOptions { mode, auto_enroll, access } = options;
     match resolve_identifier(conn, identifier)? {
-        Resolved::User(user) if user.is_active => {
-            enroll_user(conn, &user, course, mode, access, change, now)
-        }
+        Resolved::User(user) if user.is_active => enroll_user(conn, &user, course, mode, access, change, now),
         Resolved::User(user) => {
             let email = Email::parse(&user.email)?;
             allow(conn, &email, Some(&user), course, auto_enroll, change, now)
@@ -508,45 +409,13 @@ fn allow(
     now: Timestamp,
 ) -> Result<Outcome, Error> {
     let before = state(conn, course, user, email.as_str())?;
-    store::enrollments::upsert_allowed(
-        conn,
-        email.as_str(),
-        course.record.id,
-        auto_enroll,
-        now.unix(),
-    )?;
+    store::enrollments::upsert_allowed(conn, email.as_str(), course.record.id, auto_enroll, now.unix())?;
     let after = state(conn, course, user, email.as_str())?;
     if before != after {
-        notify(
-            conn,
-            "allowed_enroll",
-            Learner {
-                course,
-                user,
-                email: email.as_str(),
-            },
-            change,
-            auto_enroll,
-            now,
-        )?;
-        record_history(
-            conn,
-            Learner {
-                course,
-                user,
-                email: email.as_str(),
-            },
-            change,
-            &before,
-            &after,
-            now,
-        )?;
+        notify(conn, "allowed_enroll", Learner::new(course, user, email.as_str()), change, auto_enroll, now)?;
+        record_history(conn, Learner::new(course, user, email.as_str()), change, &before, &after, now)?;
     }
-    Ok(Outcome {
-        before,
-        after,
-        enrollment: None,
-    })
+    Ok(Outcome { before, after, enrollment: None })
 }
 
 /// Open edX's `unenroll_email`: deactivates the enrollment and/or removes the
@@ -568,53 +437,17 @@ pub fn unenroll_identifier(
     let before = state(conn, course, user.as_ref(), &email)?;
     if let Some(user) = user.as_ref().filter(|_| before.enrollment) {
         // unenroll_user records its own history row; the email goes out below.
-        unenroll_user(
-            conn,
-            user,
-            course,
-            None,
-            &Change {
-                notify: false,
-                ..change.clone()
-            },
-            now,
-        )?;
-        notify(
-            conn,
-            "enrolled_unenroll",
-            Learner {
-                course,
-                user: Some(user),
-                email: &email,
-            },
-            change,
-            false,
-            now,
-        )?;
+        unenroll_user(conn, user, course, None, &Change { notify: false, ..change.clone() }, now)?;
+        notify(conn, "enrolled_unenroll", Learner::new(course, Some(user), &email), change, false, now)?;
     }
     if let Some(allowed) = store::enrollments::allowed(conn, &email, course.record.id)? {
         let before_removal = state(conn, course, user.as_ref(), &email)?;
         store::enrollments::delete_allowed(conn, allowed.id)?;
         let after_removal = state(conn, course, user.as_ref(), &email)?;
-        notify(
-            conn,
-            "allowed_unenroll",
-            Learner {
-                course,
-                user: user.as_ref(),
-                email: &email,
-            },
-            change,
-            false,
-            now,
-        )?;
+        notify(conn, "allowed_unenroll", Learner::new(course, user.as_ref(), &email), change, false, now)?;
         record_history(
             conn,
-            Learner {
-                course,
-                user: user.as_ref(),
-                email: &email,
-            },
+            Learner::new(course, user.as_ref(), &email),
             change,
             &before_removal,
             &after_removal,
@@ -626,11 +459,7 @@ pub fn unenroll_identifier(
         Some(u) => store::enrollments::get(conn, u.id, course.record.id)?,
         None => None,
     };
-    Ok(Outcome {
-        before,
-        after,
-        enrollment,
-    })
+    Ok(Outcome { before, after, enrollment })
 }
 
 /// Creates a pre-enrollment; one that already exists is a conflict (LMS v1 semantics).
@@ -672,42 +501,15 @@ pub fn delete_pre_enrollment(
     let before = state(conn, course, user.as_ref(), email.as_str())?;
     store::enrollments::delete_allowed(conn, allowed.id)?;
     let after = state(conn, course, user.as_ref(), email.as_str())?;
-    notify(
-        conn,
-        "allowed_unenroll",
-        Learner {
-            course,
-            user: user.as_ref(),
-            email: email.as_str(),
-        },
-        change,
-        false,
-        now,
-    )?;
-    record_history(
-        conn,
-        Learner {
-            course,
-            user: user.as_ref(),
-            email: email.as_str(),
-        },
-        change,
-        &before,
-        &after,
-        now,
-    )?;
+    notify(conn, "allowed_unenroll", Learner::new(course, user.as_ref(), email.as_str()), change, false, now)?;
+    record_history(conn, Learner::new(course, user.as_ref(), email.as_str()), change, &before, &after, now)?;
     Ok(())
 }
 
 /// Turns a newly active user's auto-enroll pre-enrollments into enrollments (on activation,
 /// creation as an active user, or an email change while active). An invitation is honoured
 /// as Open edX does: no window or capacity check.
-pub fn activate_pending(
-    conn: &Conn,
-    user: &UserRecord,
-    surface: &str,
-    now: Timestamp,
-) -> Result<usize, Error> {
+pub fn activate_pending(conn: &Conn, user: &UserRecord, surface: &str, now: Timestamp) -> Result<usize, Error> {
     if !user.is_active {
         return Ok(0);
     }
@@ -725,25 +527,8 @@ pub fn activate_pending(
         store::enrollments::upsert(conn, user.id, course.record.id, &mode, true, now.unix())?;
         store::enrollments::claim_allowed(conn, allowed.id, user.id)?;
         let after = state(conn, &course, Some(user), &user.email)?;
-        let change = Change {
-            actor: "system",
-            surface,
-            source: Source::AutoEnroll,
-            reason: None,
-            notify: false,
-        };
-        record_history(
-            conn,
-            Learner {
-                course: &course,
-                user: Some(user),
-                email: &user.email,
-            },
-            &change,
-            &before,
-            &after,
-            now,
-        )?;
+        let change = Change { actor: "system", surface, source: Source::AutoEnroll, reason: None, notify: false };
+        record_history(conn, Learner::new(&course, Some(user), &user.email), &change, &before, &after, now)?;
         enrolled += 1;
     }
     Ok(enrolled)
@@ -761,10 +546,7 @@ pub fn set_attributes(
     Ok(())
 }
 
-pub fn attributes(
-    conn: &Conn,
-    enrollment: &EnrollmentRecord,
-) -> Result<Vec<(String, String, String)>, Error> {
+pub fn attributes(conn: &Conn, enrollment: &EnrollmentRecord) -> Result<Vec<(String, String, String)>, Error> {
     store::enrollments::attributes(conn, enrollment.id)
 }
 
@@ -778,9 +560,7 @@ pub fn active_enrollments(
     let mut out = Vec::new();
     for enrollment in store::enrollments::active_for_user(conn, user.id)? {
         if let Some(caller) = visible_to {
-            if store::courses::user_roles_in_course(conn, &enrollment.course_key, caller)?
-                .is_empty()
-            {
+            if store::courses::user_roles_in_course(conn, &enrollment.course_key, caller)?.is_empty() {
                 continue;
             }
         }
@@ -790,11 +570,7 @@ pub fn active_enrollments(
     Ok(out)
 }
 
-pub fn enrollment_of(
-    conn: &Conn,
-    user: &UserRecord,
-    course: &Course,
-) -> Result<Option<EnrollmentRecord>, Error> {
+pub fn enrollment_of(conn: &Conn, user: &UserRecord, course: &Course) -> Result<Option<EnrollmentRecord>, Error> {
     store::enrollments::get(conn, user.id, course.record.id)
 }
 
@@ -858,11 +634,7 @@ pub fn roster(
 
 /// The roster row of one learner (by username or email), if they are enrolled or
 /// pre-enrolled in the course.
-pub fn roster_entry(
-    conn: &Conn,
-    course: &Course,
-    identifier: &str,
-) -> Result<Option<RosterRow>, Error> {
+pub fn roster_entry(conn: &Conn, course: &Course, identifier: &str) -> Result<Option<RosterRow>, Error> {
     let (user, email) = match resolve_identifier(conn, identifier) {
         Ok(Resolved::User(user)) => {
             let email = user.email.clone();
@@ -879,22 +651,12 @@ pub fn roster_entry(
     if enrollment.is_none() && allowed.is_none() {
         return Ok(None);
     }
-    let created = enrollment
-        .as_ref()
-        .map(|e| e.created)
-        .or(allowed.as_ref().map(|a| a.created))
-        .unwrap_or_default();
+    let created = enrollment.as_ref().map(|e| e.created).or(allowed.as_ref().map(|a| a.created)).unwrap_or_default();
     Ok(Some(RosterRow {
         username: user.as_ref().map(|u| u.username.clone()),
         email,
-        first_name: user
-            .as_ref()
-            .map(|u| u.first_name.clone())
-            .unwrap_or_default(),
-        last_name: user
-            .as_ref()
-            .map(|u| u.last_name.clone())
-            .unwrap_or_default(),
+        first_name: user.as_ref().map(|u| u.first_name.clone()).unwrap_or_default(),
+        last_name: user.as_ref().map(|u| u.last_name.clone()).unwrap_or_default(),
         name: user.as_ref().map(|u| u.name.clone()).unwrap_or_default(),
         mode: enrollment.as_ref().map(|e| e.mode.clone()),
         is_active: enrollment.as_ref().is_some_and(|e| e.is_active),
@@ -905,15 +667,8 @@ pub fn roster_entry(
 }
 
 /// Course instructors and staff manage their own course; global staff manage every course.
-pub fn may_manage(
-    conn: &Conn,
-    course: &Course,
-    user_id: i64,
-    is_global_staff: bool,
-) -> Result<bool, Error> {
-    Ok(is_global_staff
-        || !store::courses::user_roles_in_course(conn, &course.record.course_key, user_id)?
-            .is_empty())
+pub fn may_manage(conn: &Conn, course: &Course, user_id: i64, is_global_staff: bool) -> Result<bool, Error> {
+    Ok(is_global_staff || !store::courses::user_roles_in_course(conn, &course.record.course_key, user_id)?.is_empty())
 }
 
 #[cfg(test)]
@@ -944,17 +699,8 @@ mod tests {
     }
 
     fn course(conn: &Conn, key: &str, fields: CourseFields) -> Course {
-        let fields = CourseFields {
-            title: Some("Course".into()),
-            ..fields
-        };
-        catalog::create(
-            conn,
-            &CourseKey::parse(key).unwrap(),
-            &fields,
-            Timestamp::now(),
-        )
-        .unwrap()
+        let fields = CourseFields { title: Some("Course".into()), ..fields };
+        catalog::create(conn, &CourseKey::parse(key).unwrap(), &fields, Timestamp::now()).unwrap()
     }
 
     fn user(conn: &Conn, name: &str, active: bool) -> UserRecord {
@@ -973,27 +719,13 @@ mod tests {
         accounts::create_user(conn, &Actor { is_superuser: true }, new, Timestamp::now()).unwrap()
     }
 
-    const NOTIFY: Change = Change {
-        actor: "tester",
-        surface: "test",
-        source: Source::Bulk,
-        reason: Some("term start"),
-        notify: true,
-    };
-    const OPTIONS: EnrollOptions = EnrollOptions {
-        mode: None,
-        auto_enroll: true,
-        access: Access::Instructor,
-    };
+    const NOTIFY: Change =
+        Change { actor: "tester", surface: "test", source: Source::Bulk, reason: Some("term start"), notify: true };
+    const OPTIONS: EnrollOptions = EnrollOptions { mode: None, auto_enroll: true, access: Access::Instructor };
 
     fn outbox(conn: &Conn) -> Vec<(String, String, String)> {
-        let mut stmt = conn
-            .prepare("SELECT message_type, recipient, payload FROM outbox ORDER BY id")
-            .unwrap();
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect()
+        let mut stmt = conn.prepare("SELECT message_type, recipient, payload FROM outbox ORDER BY id").unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect()
     }
 
     #[test]
@@ -1010,15 +742,7 @@ mod tests {
             unenroll_identifier(conn, "ann", &c, &NOTIFY, now)?;
             unenroll_identifier(conn, "new@example.org", &c, &NOTIFY, now)?;
             let types: Vec<String> = outbox(conn).into_iter().map(|(t, _, _)| t).collect();
-            assert_eq!(
-                types,
-                [
-                    "enrolled_enroll",
-                    "allowed_enroll",
-                    "enrolled_unenroll",
-                    "allowed_unenroll"
-                ]
-            );
+            assert_eq!(types, ["enrolled_enroll", "allowed_enroll", "enrolled_unenroll", "allowed_unenroll"]);
             let (_, recipient, payload) = &outbox(conn)[0];
             assert_eq!(recipient, "ann@example.org");
             assert!(payload.contains("term start") && payload.contains("course-v1:T+O+1"));
@@ -1044,19 +768,9 @@ mod tests {
         assert!(result.is_err());
         f.db.read(|conn| {
             let count = |table: &str| {
-                conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| {
-                    r.get::<_, i64>(0)
-                })
-                .unwrap()
+                conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get::<_, i64>(0)).unwrap()
             };
-            assert_eq!(
-                (
-                    count("enrollments"),
-                    count("enrollment_history"),
-                    count("outbox")
-                ),
-                (0, 0, 0)
-            );
+            assert_eq!((count("enrollments"), count("enrollment_history"), count("outbox")), (0, 0, 0));
             Ok(())
         })
         .unwrap();
@@ -1070,86 +784,31 @@ mod tests {
             let closed = course(
                 conn,
                 "course-v1:T+C+1",
-                CourseFields {
-                    enrollment_end: Some(Some(now.plus_seconds(-60))),
-                    ..Default::default()
-                },
+                CourseFields { enrollment_end: Some(Some(now.plus_seconds(-60))), ..Default::default() },
             );
-            let invite = course(
-                conn,
-                "course-v1:T+I+1",
-                CourseFields {
-                    invitation_only: Some(true),
-                    ..Default::default()
-                },
-            );
+            let invite =
+                course(conn, "course-v1:T+I+1", CourseFields { invitation_only: Some(true), ..Default::default() });
             let ann = user(conn, "ann", true);
-            let quiet = Change {
-                notify: false,
-                ..NOTIFY
-            };
+            let quiet = Change { notify: false, ..NOTIFY };
             let kind = |r: Result<Outcome, Error>| r.err().map(|e| e.code());
             assert_eq!(
-                kind(enroll_user(
-                    conn,
-                    &ann,
-                    &closed,
-                    None,
-                    Access::SelfService,
-                    &quiet,
-                    now
-                )),
+                kind(enroll_user(conn, &ann, &closed, None, Access::SelfService, &quiet, now)),
                 Some("ENROLLMENT_CLOSED")
             );
             assert_eq!(
-                kind(enroll_user(
-                    conn,
-                    &ann,
-                    &closed,
-                    None,
-                    Access::OnBehalf { force: false },
-                    &quiet,
-                    now
-                )),
+                kind(enroll_user(conn, &ann, &closed, None, Access::OnBehalf { force: false }, &quiet, now)),
                 Some("ENROLLMENT_CLOSED")
             );
-            assert!(enroll_user(
-                conn,
-                &ann,
-                &closed,
-                None,
-                Access::OnBehalf { force: true },
-                &quiet,
-                now
-            )
-            .is_ok());
+            assert!(enroll_user(conn, &ann, &closed, None, Access::OnBehalf { force: true }, &quiet, now).is_ok());
             assert_eq!(
-                kind(enroll_user(
-                    conn,
-                    &ann,
-                    &invite,
-                    None,
-                    Access::SelfService,
-                    &quiet,
-                    now
-                )),
+                kind(enroll_user(conn, &ann, &invite, None, Access::SelfService, &quiet, now)),
                 Some("INVITATION_ONLY")
             );
             assert_eq!(
-                kind(enroll_user(
-                    conn,
-                    &ann,
-                    &invite,
-                    Some("verified"),
-                    Access::SelfService,
-                    &quiet,
-                    now
-                )),
+                kind(enroll_user(conn, &ann, &invite, Some("verified"), Access::SelfService, &quiet, now)),
                 Some("MODE_NOT_PERMITTED")
             );
-            assert!(
-                enroll_user(conn, &ann, &invite, None, Access::Instructor, &quiet, now).is_ok()
-            );
+            assert!(enroll_user(conn, &ann, &invite, None, Access::Instructor, &quiet, now).is_ok());
             Ok(())
         })
         .unwrap();

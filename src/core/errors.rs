@@ -83,26 +83,13 @@ impl Error {
     pub fn new(kind: ErrorKind, developer_message: impl Into<String>) -> Error {
         let developer_message = developer_message.into();
         let user_message = match kind {
-            ErrorKind::Internal => {
-                "Something went wrong on our side. Please try again later.".to_owned()
-            }
+            ErrorKind::Internal => "Something went wrong on our side. Please try again later.".to_owned(),
             ErrorKind::Forbidden => "You do not have permission to perform this action.".to_owned(),
-            ErrorKind::NotAuthenticated | ErrorKind::InvalidToken => {
-                "Please log in to continue.".to_owned()
-            }
-            ErrorKind::RateLimited => {
-                "Too many requests. Please wait a moment and try again.".to_owned()
-            }
+            ErrorKind::NotAuthenticated | ErrorKind::InvalidToken => "Please log in to continue.".to_owned(),
+            ErrorKind::RateLimited => "Too many requests. Please wait a moment and try again.".to_owned(),
             _ => developer_message.clone(),
         };
-        Error {
-            kind,
-            developer_message,
-            user_message,
-            field_errors: BTreeMap::new(),
-            retry_after: None,
-            code: None,
-        }
+        Error { kind, developer_message, user_message, field_errors: BTreeMap::new(), retry_after: None, code: None }
     }
 
     pub fn validation(message: impl Into<String>) -> Error {

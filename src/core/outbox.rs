@@ -22,13 +22,7 @@ pub fn delivered(conn: &Conn, id: i64, now: Timestamp) -> Result<(), Error> {
     store::outbox::mark_sent(conn, id, now.unix())
 }
 
-pub fn attempt_failed(
-    conn: &Conn,
-    id: i64,
-    error: &str,
-    next_attempt_at: i64,
-    give_up: bool,
-) -> Result<(), Error> {
+pub fn attempt_failed(conn: &Conn, id: i64, error: &str, next_attempt_at: i64, give_up: bool) -> Result<(), Error> {
     store::outbox::mark_attempt_failed(conn, id, error, next_attempt_at, give_up)
 }
 
@@ -40,22 +34,16 @@ pub fn list(
 ) -> Result<(i64, Vec<MessageRecord>), Error> {
     if let Some(s) = status {
         if !matches!(s, "pending" | "sent" | "failed") {
-            return Err(Error::field(
-                "status",
-                "status must be pending, sent or failed.",
-            ));
+            return Err(Error::field("status", "status must be pending, sent or failed."));
         }
     }
-    Ok((
-        store::outbox::count(conn, status)?,
-        store::outbox::list(conn, status, before_id, limit)?,
-    ))
+    Ok((store::outbox::count(conn, status)?, store::outbox::list(conn, status, before_id, limit)?))
 }
 
 /// Makes a message due now (a failed one gets a fresh round of attempts).
 pub fn retry(conn: &Conn, id: i64, now: Timestamp) -> Result<MessageRecord, Error> {
-    let message = store::outbox::by_id(conn, id)?
-        .ok_or_else(|| Error::not_found(format!("No outbox message {id}.")))?;
+    let message =
+        store::outbox::by_id(conn, id)?.ok_or_else(|| Error::not_found(format!("No outbox message {id}.")))?;
     if message.status == "sent" {
         return Err(Error::conflict(format!("Message {id} was already sent.")));
     }

@@ -22,10 +22,7 @@ impl CourseKey {
         }
         for (i, field) in fields.iter().enumerate() {
             let value = if i >= 3 {
-                field
-                    .strip_prefix("branch@")
-                    .or_else(|| field.strip_prefix("version@"))
-                    .ok_or_else(invalid)?
+                field.strip_prefix("branch@").or_else(|| field.strip_prefix("version@")).ok_or_else(invalid)?
             } else {
                 field
             };
@@ -41,10 +38,7 @@ impl CourseKey {
     }
 
     fn field(&self, index: usize) -> &str {
-        self.0["course-v1:".len()..]
-            .split('+')
-            .nth(index)
-            .unwrap_or("")
+        self.0["course-v1:".len()..].split('+').nth(index).unwrap_or("")
     }
 
     pub fn org(&self) -> &str {
@@ -73,10 +67,7 @@ mod tests {
     #[test]
     fn accepts_new_style_keys() {
         let key = CourseKey::parse("course-v1:edX+DemoX+Demo_Course").unwrap();
-        assert_eq!(
-            (key.org(), key.course(), key.run()),
-            ("edX", "DemoX", "Demo_Course")
-        );
+        assert_eq!((key.org(), key.course(), key.run()), ("edX", "DemoX", "Demo_Course"));
         assert!(CourseKey::parse("course-v1:Org+C.1+2026~T1").is_ok());
     }
 

@@ -52,12 +52,7 @@ impl Money {
     /// Accepts "299", "299.5", "299.00"; refuses negatives, more decimals than the
     /// currency has, and amounts beyond a billion.
     pub fn parse(raw: &str, currency: Currency) -> Result<Money, ParseError> {
-        let invalid = || {
-            ParseError(format!(
-                "'{raw}' is not a valid amount in {}.",
-                currency.as_str()
-            ))
-        };
+        let invalid = || ParseError(format!("'{raw}' is not a valid amount in {}.", currency.as_str()));
         let raw_trimmed = raw.trim();
         let (whole, fraction) = raw_trimmed.split_once('.').unwrap_or((raw_trimmed, ""));
         let exponent = currency.exponent();
@@ -73,18 +68,11 @@ impl Money {
         let scale = 10i64.pow(exponent);
         let whole: i64 = whole.parse().map_err(|_| invalid())?;
         let padded = format!("{fraction:0<width$}", width = exponent as usize);
-        let fraction: i64 = if padded.is_empty() {
-            0
-        } else {
-            padded.parse().map_err(|_| invalid())?
-        };
+        let fraction: i64 = if padded.is_empty() { 0 } else { padded.parse().map_err(|_| invalid())? };
         if whole > 1_000_000_000 {
             return Err(invalid());
         }
-        Ok(Money {
-            minor: whole * scale + fraction,
-            currency,
-        })
+        Ok(Money { minor: whole * scale + fraction, currency })
     }
 
     pub fn minor(&self) -> i64 {
@@ -108,12 +96,7 @@ impl Money {
         let scale = 10i64.pow(exponent);
         let sign = if self.minor < 0 { "-" } else { "" };
         let abs = self.minor.abs();
-        format!(
-            "{sign}{}.{:0width$}",
-            abs / scale,
-            abs % scale,
-            width = exponent as usize
-        )
+        format!("{sign}{}.{:0width$}", abs / scale, abs % scale, width = exponent as usize)
     }
 }
 
@@ -125,10 +108,7 @@ mod tests {
     fn parses_and_prints_decimal_amounts() {
         let usd = Currency::USD;
         assert_eq!(Money::parse("299.00", usd).unwrap().minor(), 29900);
-        assert_eq!(
-            Money::parse("299.5", usd).unwrap().amount_string(),
-            "299.50"
-        );
+        assert_eq!(Money::parse("299.5", usd).unwrap().amount_string(), "299.50");
         assert_eq!(Money::parse("0", usd).unwrap().amount_string(), "0.00");
         let jpy = Currency::parse("jpy").unwrap();
         assert_eq!(Money::parse("1200", jpy).unwrap().amount_string(), "1200");

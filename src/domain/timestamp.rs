@@ -26,11 +26,7 @@ impl Timestamp {
 
     /// Accepts RFC 3339 with any offset, and a bare date (midnight UTC).
     pub fn parse(raw: &str) -> Result<Timestamp, ParseError> {
-        let invalid = || {
-            ParseError(format!(
-                "'{raw}' is not an ISO 8601 date-time (e.g. 2026-01-15T10:30:00Z)."
-            ))
-        };
+        let invalid = || ParseError(format!("'{raw}' is not an ISO 8601 date-time (e.g. 2026-01-15T10:30:00Z)."));
         if let Ok(at) = OffsetDateTime::parse(raw, &Rfc3339) {
             return Ok(Timestamp(at.unix_timestamp()));
         }
@@ -40,8 +36,7 @@ impl Timestamp {
     }
 
     pub fn to_iso(&self) -> String {
-        let format =
-            time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+        let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
         OffsetDateTime::from_unix_timestamp(self.0)
             .map(|t| t.to_offset(UtcOffset::UTC))
             .ok()
@@ -65,10 +60,7 @@ mod tests {
         let t = Timestamp::parse("2026-01-15T10:30:00Z").unwrap();
         assert_eq!(t.to_iso(), "2026-01-15T10:30:00Z");
         assert_eq!(Timestamp::parse("2026-01-15T12:30:00+02:00").unwrap(), t);
-        assert_eq!(
-            Timestamp::parse("2026-01-15").unwrap().to_iso(),
-            "2026-01-15T00:00:00Z"
-        );
+        assert_eq!(Timestamp::parse("2026-01-15").unwrap().to_iso(), "2026-01-15T00:00:00Z");
         assert!(Timestamp::parse("15/01/2026").is_err());
     }
 }

@@ -10,14 +10,9 @@ impl Username {
     pub fn parse(raw: &str) -> Result<Username, ParseError> {
         let count = raw.chars().count();
         if !(2..=150).contains(&count) {
-            return Err(ParseError(format!(
-                "Username must be between 2 and 150 characters long; '{raw}' is not."
-            )));
+            return Err(ParseError(format!("Username must be between 2 and 150 characters long; '{raw}' is not.")));
         }
-        if !raw
-            .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '@' | '+' | '-'))
-        {
+        if !raw.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '@' | '+' | '-')) {
             return Err(ParseError(format!(
                 "Usernames can only contain letters, numbers, and the characters _ . @ + -; '{raw}' has others."
             )));

@@ -26,10 +26,8 @@ impl Signal {
 
     fn wait(&self, timeout: Duration) {
         let guard = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
-        let (mut guard, _) = self
-            .ready
-            .wait_timeout_while(guard, timeout, |pending| !*pending)
-            .unwrap_or_else(PoisonError::into_inner);
+        let (mut guard, _) =
+            self.ready.wait_timeout_while(guard, timeout, |pending| !*pending).unwrap_or_else(PoisonError::into_inner);
         *guard = false;
     }
 }
@@ -46,24 +44,21 @@ pub fn start(app: Arc<OnceLock<App>>, workers: usize, stop: Arc<AtomicBool>) {
     for n in 0..workers {
         let app = app.clone();
         let stop = stop.clone();
-        let spawned = std::thread::Builder::new()
-            .name(format!("worker-{n}"))
-            .spawn(move || {
-                let Some(app) = app.get() else { return };
-                while !stop.load(Ordering::SeqCst) {
-                    // A panic in one step must not end the worker; the step's transaction rolled back.
-                    let worked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        tasks::step(app) | outbox::step(app)
-                    }))
-                    .unwrap_or_else(|_| {
-                        log::error!("a background step panicked; continuing");
-                        false
-                    });
-                    if !worked {
-                        app.jobs.wait(Duration::from_millis(500));
-                    }
+        let spawned = std::thread::Builder::new().name(format!("worker-{n}")).spawn(move || {
+            let Some(app) = app.get() else { return };
+            while !stop.load(Ordering::SeqCst) {
+                // A panic in one step must not end the worker; the step's transaction rolled back.
+                let worked =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| tasks::step(app) | outbox::step(app)))
+                        .unwrap_or_else(|_| {
+                            log::error!("a background step panicked; continuing");
+                            false
+                        });
+                if !worked {
+                    app.jobs.wait(Duration::from_millis(500));
                 }
-            });
+            }
+        });
         if let Err(e) = spawned {
             log::error!("could not start background worker: {e}");
         }

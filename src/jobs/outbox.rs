@@ -23,26 +23,20 @@ impl Mailer {
     pub fn from_config(c: &EmailConfig) -> Result<Mailer, String> {
         Ok(match c.backend.as_str() {
             "dir" => {
-                std::fs::create_dir_all(&c.dir)
-                    .map_err(|e| format!("email.dir {}: {e}", c.dir.display()))?;
+                std::fs::create_dir_all(&c.dir).map_err(|e| format!("email.dir {}: {e}", c.dir.display()))?;
                 Mailer::Dir(c.dir.clone())
             }
             "smtp" => {
                 let builder = match c.smtp_security.as_str() {
-                    "tls" => SmtpTransport::relay(&c.smtp_host)
-                        .map_err(|e| format!("email.smtp_host: {e}"))?,
-                    "starttls" => SmtpTransport::starttls_relay(&c.smtp_host)
-                        .map_err(|e| format!("email.smtp_host: {e}"))?,
+                    "tls" => SmtpTransport::relay(&c.smtp_host).map_err(|e| format!("email.smtp_host: {e}"))?,
+                    "starttls" => {
+                        SmtpTransport::starttls_relay(&c.smtp_host).map_err(|e| format!("email.smtp_host: {e}"))?
+                    }
                     _ => SmtpTransport::builder_dangerous(&c.smtp_host),
                 };
-                let mut builder = builder
-                    .port(c.smtp_port)
-                    .timeout(Some(Duration::from_secs(20)));
+                let mut builder = builder.port(c.smtp_port).timeout(Some(Duration::from_secs(20)));
                 if !c.smtp_username.is_empty() {
-                    builder = builder.credentials(Credentials::new(
-                        c.smtp_username.clone(),
-                        c.smtp_password.clone(),
-                    ));
+                    builder = builder.credentials(Credentials::new(c.smtp_username.clone(), c.smtp_password.clone()));
                 }
                 Mailer::Smtp(Box::new(builder.build()))
             }
@@ -59,32 +53,17 @@ fn backoff(attempts: i64) -> i64 {
 }
 
 fn build(app: &App, message: &MessageRecord) -> Result<Message, String> {
-    let payload: serde_json::Value =
-        serde_json::from_str(&message.payload).map_err(|e| format!("bad payload: {e}"))?;
-    let site = Site {
-        school_name: &app.config.server.school_name,
-        base_url: &app.base_url,
-    };
+    let payload: serde_json::Value = serde_json::from_str(&message.payload).map_err(|e| format!("bad payload: {e}"))?;
+    let site = Site { school_name: &app.config.server.school_name, base_url: &app.base_url };
     let rendered = emails::render(&message.message_type, &payload, &site)
         .ok_or_else(|| format!("unknown message type {}", message.message_type))?;
-    let from: Mailbox = app
-        .config
-        .email
-        .from
-        .parse()
-        .map_err(|e| format!("email.from: {e}"))?;
-    let to: Mailbox = message
-        .recipient
-        .parse()
-        .map_err(|e| format!("recipient {}: {e}", message.recipient))?;
+    let from: Mailbox = app.config.email.from.parse().map_err(|e| format!("email.from: {e}"))?;
+    let to: Mailbox = message.recipient.parse().map_err(|e| format!("recipient {}: {e}", message.recipient))?;
     Message::builder()
         .from(from)
         .to(to)
         .subject(rendered.subject)
-        .multipart(MultiPart::alternative_plain_html(
-            rendered.text,
-            rendered.html,
-        ))
+        .multipart(MultiPart::alternative_plain_html(rendered.text, rendered.html))
         .map_err(|e| e.to_string())
 }
 
@@ -92,42 +71,27 @@ fn deliver(app: &App, message: &MessageRecord) -> Result<(), String> {
     let email = build(app, message)?;
     match &app.mailer {
         Mailer::Log => {
-            log::info!(
-                "email {} ({}) to {}",
-                message.id,
-                message.message_type,
-                message.recipient
-            );
+            log::info!("email {} ({}) to {}", message.id, message.message_type, message.recipient);
             Ok(())
         }
         Mailer::Dir(dir) => {
             let path = dir.join(format!("{:08}-{}.eml", message.id, message.message_type));
-            std::fs::write(&path, email.formatted())
-                .map_err(|e| format!("writing {}: {e}", path.display()))
+            std::fs::write(&path, email.formatted()).map_err(|e| format!("writing {}: {e}", path.display()))
         }
-        Mailer::Smtp(transport) => transport
-            .send(&email)
-            .map(|_| ())
-            .map_err(|e| e.to_string()),
+        Mailer::Smtp(transport) => transport.send(&email).map(|_| ()).map_err(|e| e.to_string()),
     }
 }
 
 /// Delivers what is due; returns whether there was anything.
 pub fn step(app: &App) -> bool {
-    let claimed = match app
-        .db
-        .write(|conn| outbox::claim_due(conn, Timestamp::now(), 50))
-    {
+    let claimed = match app.db.write(|conn| outbox::claim_due(conn, Timestamp::now(), 50)) {
         Ok(list) => list,
         Err(e) => {
             log::error!("reading the outbox: {e}");
             return false;
         }
     };
-    let results: Vec<Result<(), String>> = claimed
-        .iter()
-        .map(|message| deliver(app, message))
-        .collect();
+    let results: Vec<Result<(), String>> = claimed.iter().map(|message| deliver(app, message)).collect();
     // One transaction records the whole batch: a commit per email would cost an fsync each.
     let now = Timestamp::now();
     let recorded: Result<(), Error> = app.db.write(|conn| {
@@ -136,11 +100,7 @@ pub fn step(app: &App) -> bool {
                 Ok(()) => outbox::delivered(conn, message.id, now)?,
                 Err(error) => {
                     let attempts = message.attempts + 1;
-                    log::warn!(
-                        "email {} to {} failed (attempt {attempts}): {error}",
-                        message.id,
-                        message.recipient
-                    );
+                    log::warn!("email {} to {} failed (attempt {attempts}): {error}", message.id, message.recipient);
                     outbox::attempt_failed(
                         conn,
                         message.id,

@@ -11,10 +11,7 @@ const BATCH: i64 = 500;
 
 /// Returns whether there was a task to work on.
 pub fn step(app: &App) -> bool {
-    let task = match app
-        .db
-        .write(|conn| bulk::claim_next(conn, Timestamp::now()))
-    {
+    let task = match app.db.write(|conn| bulk::claim_next(conn, Timestamp::now())) {
         Ok(Some(task)) => task,
         Ok(None) => return false,
         Err(e) => {
@@ -22,25 +19,14 @@ pub fn step(app: &App) -> bool {
             return false;
         }
     };
-    log::info!(
-        "task {} ({} {} identifiers in {}) started",
-        task.public_id,
-        task.action,
-        task.total,
-        task.course_key
-    );
+    log::info!("task {} ({} {} identifiers in {}) started", task.public_id, task.action, task.total, task.course_key);
     loop {
-        match app
-            .db
-            .write(|conn| bulk::run_batch(conn, &task, BATCH, Timestamp::now()))
-        {
+        match app.db.write(|conn| bulk::run_batch(conn, &task, BATCH, Timestamp::now())) {
             Ok(true) => app.jobs.wake(),
             Ok(false) => break,
             Err(e) => {
                 log::error!("task {} failed: {e}", task.public_id);
-                let _ = app
-                    .db
-                    .write(|conn| bulk::fail(conn, &task, Timestamp::now()));
+                let _ = app.db.write(|conn| bulk::fail(conn, &task, Timestamp::now()));
                 break;
             }
         }

@@ -14,8 +14,7 @@ pub struct ClientRecord {
     pub created: i64,
 }
 
-const CLIENT_SELECT: &str =
-    "SELECT c.id, c.client_id, c.secret_hash, c.name, c.user_id, u.username, c.created \
+const CLIENT_SELECT: &str = "SELECT c.id, c.client_id, c.secret_hash, c.name, c.user_id, u.username, c.created \
     FROM oauth_clients c JOIN users u ON u.id = c.user_id";
 
 fn client_from_row(r: &Row) -> rusqlite::Result<ClientRecord> {
@@ -38,17 +37,16 @@ pub fn insert(
     user_id: i64,
     now: i64,
 ) -> Result<i64, Error> {
-    conn.prepare_cached("INSERT INTO oauth_clients (client_id, secret_hash, name, user_id, created) VALUES (?1, ?2, ?3, ?4, ?5)")?
-        .execute(params![client_id, secret_hash, name, user_id, now])?;
+    conn.prepare_cached(
+        "INSERT INTO oauth_clients (client_id, secret_hash, name, user_id, created) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![client_id, secret_hash, name, user_id, now])?;
     Ok(conn.last_insert_rowid())
 }
 
 pub fn by_client_id(conn: &Connection, client_id: &str) -> Result<Option<ClientRecord>, Error> {
     let sql = format!("{CLIENT_SELECT} WHERE c.client_id = ?1");
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row([client_id], client_from_row)
-        .optional()?)
+    Ok(conn.prepare_cached(&sql)?.query_row([client_id], client_from_row).optional()?)
 }
 
 pub fn exists(conn: &Connection, client_id: &str) -> Result<bool, Error> {
@@ -67,10 +65,7 @@ pub fn list(conn: &Connection) -> Result<Vec<ClientRecord>, Error> {
 /// Deletes the client; its opaque tokens go with it (ON DELETE CASCADE), and its JWTs stop
 /// verifying because the client is looked up on every request.
 pub fn delete(conn: &Connection, client_id: &str) -> Result<bool, Error> {
-    Ok(conn
-        .prepare_cached("DELETE FROM oauth_clients WHERE client_id = ?1")?
-        .execute([client_id])?
-        > 0)
+    Ok(conn.prepare_cached("DELETE FROM oauth_clients WHERE client_id = ?1")?.execute([client_id])? > 0)
 }
 
 #[derive(Debug, Clone)]
@@ -105,32 +100,19 @@ pub fn token_by_hash(conn: &Connection, token_hash: &str) -> Result<Option<Token
              JOIN oauth_clients c ON c.id = t.client_id WHERE t.token_hash = ?1 AND t.revoked = 0",
         )?
         .query_row([token_hash], |r| {
-            Ok(TokenRecord {
-                user_id: r.get(0)?,
-                client_id: r.get(1)?,
-                scope: r.get(2)?,
-                expires_at: r.get(3)?,
-            })
+            Ok(TokenRecord { user_id: r.get(0)?, client_id: r.get(1)?, scope: r.get(2)?, expires_at: r.get(3)? })
         })
         .optional()?)
 }
 
 /// Revokes a token only if it belongs to `client_row_id` (RFC 7009 §2.1).
-pub fn revoke_token(
-    conn: &Connection,
-    token_hash: &str,
-    client_row_id: i64,
-) -> Result<bool, Error> {
+pub fn revoke_token(conn: &Connection, token_hash: &str, client_row_id: i64) -> Result<bool, Error> {
     Ok(conn
-        .prepare_cached(
-            "UPDATE access_tokens SET revoked = 1 WHERE token_hash = ?1 AND client_id = ?2",
-        )?
+        .prepare_cached("UPDATE access_tokens SET revoked = 1 WHERE token_hash = ?1 AND client_id = ?2")?
         .execute(params![token_hash, client_row_id])?
         > 0)
 }
 
 pub fn delete_expired_tokens(conn: &Connection, now: i64) -> Result<usize, Error> {
-    Ok(conn
-        .prepare_cached("DELETE FROM access_tokens WHERE expires_at < ?1")?
-        .execute([now])?)
+    Ok(conn.prepare_cached("DELETE FROM access_tokens WHERE expires_at < ?1")?.execute([now])?)
 }

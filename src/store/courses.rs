@@ -64,18 +64,12 @@ fn from_row(r: &Row) -> rusqlite::Result<CourseRecord> {
 
 pub fn by_id(conn: &Connection, id: i64) -> Result<Option<CourseRecord>, Error> {
     let sql = format!("SELECT {COLUMNS} FROM courses WHERE id = ?1");
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row([id], from_row)
-        .optional()?)
+    Ok(conn.prepare_cached(&sql)?.query_row([id], from_row).optional()?)
 }
 
 pub fn by_key(conn: &Connection, course_key: &str) -> Result<Option<CourseRecord>, Error> {
     let sql = format!("SELECT {COLUMNS} FROM courses WHERE course_key = ?1");
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row([course_key], from_row)
-        .optional()?)
+    Ok(conn.prepare_cached(&sql)?.query_row([course_key], from_row).optional()?)
 }
 
 // Two SQL strings rather than `published = 1 OR ?1 = 0`: SQLite re-prepares a statement at
@@ -89,20 +83,12 @@ fn published_filter(published_only: bool) -> &'static str {
 }
 
 pub fn count(conn: &Connection, published_only: bool) -> Result<i64, Error> {
-    let sql = format!(
-        "SELECT COUNT(*) FROM courses {}",
-        published_filter(published_only)
-    );
+    let sql = format!("SELECT COUNT(*) FROM courses {}", published_filter(published_only));
     Ok(conn.prepare_cached(&sql)?.query_row([], |r| r.get(0))?)
 }
 
 /// One page in course-key order. OFFSET is fine for catalog sizes.
-pub fn list(
-    conn: &Connection,
-    published_only: bool,
-    offset: i64,
-    limit: i64,
-) -> Result<Vec<CourseRecord>, Error> {
+pub fn list(conn: &Connection, published_only: bool, offset: i64, limit: i64) -> Result<Vec<CourseRecord>, Error> {
     let sql = format!(
         "SELECT {COLUMNS} FROM courses {} ORDER BY course_key LIMIT ?1 OFFSET ?2",
         published_filter(published_only)
@@ -141,13 +127,8 @@ pub fn insert(conn: &Connection, c: &CourseRecord) -> Result<i64, Error> {
     match result {
         Ok(_) => Ok(conn.last_insert_rowid()),
         Err(e) if super::db::is_unique_violation(&e) => {
-            let mut error = Error::conflict(format!(
-                "A course with key '{}' already exists.",
-                c.course_key
-            ));
-            error
-                .field_errors
-                .insert("course_key".into(), error.developer_message.clone());
+            let mut error = Error::conflict(format!("A course with key '{}' already exists.", c.course_key));
+            error.field_errors.insert("course_key".into(), error.developer_message.clone());
             Err(error)
         }
         Err(e) => Err(e.into()),
@@ -182,8 +163,7 @@ pub fn update(conn: &Connection, c: &CourseRecord) -> Result<(), Error> {
 }
 
 pub fn delete(conn: &Connection, course_id: i64) -> Result<(), Error> {
-    conn.prepare_cached("DELETE FROM courses WHERE id = ?1")?
-        .execute([course_id])?;
+    conn.prepare_cached("DELETE FROM courses WHERE id = ?1")?.execute([course_id])?;
     Ok(())
 }
 
@@ -233,8 +213,7 @@ pub fn delete_mode(conn: &Connection, course_id: i64, slug: &str) -> Result<bool
 }
 
 pub fn delete_modes(conn: &Connection, course_id: i64) -> Result<(), Error> {
-    conn.prepare_cached("DELETE FROM course_modes WHERE course_id = ?1")?
-        .execute([course_id])?;
+    conn.prepare_cached("DELETE FROM course_modes WHERE course_id = ?1")?.execute([course_id])?;
     Ok(())
 }
 
@@ -252,36 +231,22 @@ pub fn roles(conn: &Connection, course_id: i64) -> Result<Vec<RoleRecord>, Error
          WHERE r.course_id = ?1 ORDER BY u.username, r.role",
     )?;
     let rows = stmt.query_map([course_id], |r| {
-        Ok(RoleRecord {
-            username: r.get(0)?,
-            email: r.get(1)?,
-            role: r.get(2)?,
-            created: r.get(3)?,
-        })
+        Ok(RoleRecord { username: r.get(0)?, email: r.get(1)?, role: r.get(2)?, created: r.get(3)? })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// Grants `role`; granting a role already held changes nothing.
-pub fn grant_role(
-    conn: &Connection,
-    course_id: i64,
-    user_id: i64,
-    role: &str,
-    now: i64,
-) -> Result<(), Error> {
-    conn.prepare_cached("INSERT OR IGNORE INTO course_roles (course_id, user_id, role, created) VALUES (?1, ?2, ?3, ?4)")?
-        .execute(params![course_id, user_id, role, now])?;
+pub fn grant_role(conn: &Connection, course_id: i64, user_id: i64, role: &str, now: i64) -> Result<(), Error> {
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO course_roles (course_id, user_id, role, created) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![course_id, user_id, role, now])?;
     Ok(())
 }
 
 /// Revokes `role`, or every role of the user in the course when `role` is None.
-pub fn revoke_role(
-    conn: &Connection,
-    course_id: i64,
-    user_id: i64,
-    role: Option<&str>,
-) -> Result<bool, Error> {
+pub fn revoke_role(conn: &Connection, course_id: i64, user_id: i64, role: Option<&str>) -> Result<bool, Error> {
     Ok(conn
         .prepare_cached("DELETE FROM course_roles WHERE course_id = ?1 AND user_id = ?2 AND (?3 IS NULL OR role = ?3)")?
         .execute(params![course_id, user_id, role])?
@@ -289,11 +254,7 @@ pub fn revoke_role(
 }
 
 /// The roles a user holds in one course (for permission checks).
-pub fn user_roles_in_course(
-    conn: &Connection,
-    course_key: &str,
-    user_id: i64,
-) -> Result<Vec<String>, Error> {
+pub fn user_roles_in_course(conn: &Connection, course_key: &str, user_id: i64) -> Result<Vec<String>, Error> {
     let mut stmt = conn.prepare_cached(
         "SELECT r.role FROM course_roles r JOIN courses c ON c.id = r.course_id WHERE c.course_key = ?1 AND r.user_id = ?2",
     )?;

@@ -38,10 +38,7 @@ impl WriteGate {
         let mine = tickets.0;
         tickets.0 += 1;
         while tickets.1 != mine {
-            tickets = self
-                .turn
-                .wait(tickets)
-                .unwrap_or_else(PoisonError::into_inner);
+            tickets = self.turn.wait(tickets).unwrap_or_else(PoisonError::into_inner);
         }
         Turn(self)
     }
@@ -50,11 +47,7 @@ impl WriteGate {
 impl Drop for Turn<'_> {
     // Runs on panic too, so a failed transaction never blocks the ones behind it.
     fn drop(&mut self) {
-        self.0
-            .tickets
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .1 += 1;
+        self.0.tickets.lock().unwrap_or_else(PoisonError::into_inner).1 += 1;
         self.0.turn.notify_all();
     }
 }
@@ -68,12 +61,8 @@ impl Db {
     /// Opens (creating if needed) the database and brings its schema up to date.
     pub fn open(path: &Path, synchronous: &str, busy_timeout_ms: u64) -> Result<Db, Error> {
         disable_memory_statistics();
-        let db = Db {
-            path: path.to_owned(),
-            synchronous: synchronous.to_owned(),
-            busy_timeout_ms,
-            gate: Arc::default(),
-        };
+        let db =
+            Db { path: path.to_owned(), synchronous: synchronous.to_owned(), busy_timeout_ms, gate: Arc::default() };
         let conn = db.connect()?;
         let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if found > SCHEMA_VERSION {
@@ -82,10 +71,8 @@ impl Db {
                 path.display()
             )));
         }
-        conn.execute_batch(&format!(
-            "BEGIN IMMEDIATE; {SCHEMA}; PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
-        ))
-        .map_err(|e| Error::internal(format!("applying schema.sql to {}: {e}", path.display())))?;
+        conn.execute_batch(&format!("BEGIN IMMEDIATE; {SCHEMA}; PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"))
+            .map_err(|e| Error::internal(format!("applying schema.sql to {}: {e}", path.display())))?;
         Ok(db)
     }
 
@@ -94,19 +81,13 @@ impl Db {
     }
 
     fn connect(&self) -> Result<Connection, Error> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(&self.path, flags).map_err(|e| {
-            Error::internal(format!("opening database {}: {e}", self.path.display()))
-        })?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&self.path, flags)
+            .map_err(|e| Error::internal(format!("opening database {}: {e}", self.path.display())))?;
         conn.busy_timeout(std::time::Duration::from_millis(self.busy_timeout_ms))?;
         let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(Error::internal(format!(
-                "database {} refused WAL mode ({mode})",
-                self.path.display()
-            )));
+            return Err(Error::internal(format!("database {} refused WAL mode ({mode})", self.path.display())));
         }
         conn.execute_batch(&format!(
             "PRAGMA foreign_keys = ON; PRAGMA synchronous = {}; PRAGMA temp_store = MEMORY;",
@@ -119,15 +100,10 @@ impl Db {
     /// Runs `f` on this thread's connection. The connection is taken out while in use, so
     /// a nested call opens a second one instead of failing, and a panic inside `f` drops it
     /// (rolling back anything open) rather than leaving it half-used.
-    fn with_connection<T>(
-        &self,
-        f: impl FnOnce(&Connection) -> Result<T, Error>,
-    ) -> Result<T, Error> {
+    fn with_connection<T>(&self, f: impl FnOnce(&Connection) -> Result<T, Error>) -> Result<T, Error> {
         let taken = CONNECTIONS.with(|c| {
             let mut list = c.borrow_mut();
-            list.iter()
-                .position(|(p, _)| p == &self.path)
-                .map(|i| list.swap_remove(i).1)
+            list.iter().position(|(p, _)| p == &self.path).map(|i| list.swap_remove(i).1)
         });
         let conn = match taken {
             Some(conn) => conn,
@@ -160,10 +136,7 @@ impl Db {
     pub fn write<T>(&self, f: impl FnOnce(&Connection) -> Result<T, Error>) -> Result<T, Error> {
         let _turn = self.gate.enter();
         self.with_connection(|conn| {
-            let tx = rusqlite::Transaction::new_unchecked(
-                conn,
-                rusqlite::TransactionBehavior::Immediate,
-            )?;
+            let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
             let value = f(&tx)?;
             tx.commit()?;
             Ok(value)
@@ -171,9 +144,20 @@ impl Db {
     }
 
     pub fn is_reachable(&self) -> bool {
-        self.read(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
-            .is_ok()
+        self.read(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?)).is_ok()
     }
+}
+
+/// Runs `f` inside a savepoint of the open transaction: when `f` fails its writes are
+/// undone and the transaction goes on. The outer `Result` is the savepoint's own.
+pub fn savepoint<T>(conn: &Connection, f: impl FnOnce() -> Result<T, Error>) -> Result<Result<T, Error>, Error> {
+    conn.execute_batch("SAVEPOINT step")?;
+    let result = f();
+    match &result {
+        Ok(_) => conn.execute_batch("RELEASE step")?,
+        Err(_) => conn.execute_batch("ROLLBACK TO step; RELEASE step")?,
+    }
+    Ok(result)
 }
 
 /// SQLite's memory statistics take one process-wide mutex around every allocation, which
@@ -184,12 +168,7 @@ fn disable_memory_statistics() {
     ONCE.call_once(|| {
         // SAFETY: SQLITE_CONFIG_MEMSTATUS takes one int; sqlite3_config is only refused
         // (SQLITE_MISUSE) once SQLite is initialised, which changes nothing.
-        let rc = unsafe {
-            rusqlite::ffi::sqlite3_config(
-                rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS,
-                0 as std::ffi::c_int,
-            )
-        };
+        let rc = unsafe { rusqlite::ffi::sqlite3_config(rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS, 0 as std::ffi::c_int) };
         if rc != rusqlite::ffi::SQLITE_OK {
             log::debug!("SQLite memory statistics stay on (sqlite3_config returned {rc})");
         }

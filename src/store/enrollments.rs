@@ -31,16 +31,9 @@ fn from_row(r: &Row) -> rusqlite::Result<EnrollmentRecord> {
     })
 }
 
-pub fn get(
-    conn: &Connection,
-    user_id: i64,
-    course_id: i64,
-) -> Result<Option<EnrollmentRecord>, Error> {
+pub fn get(conn: &Connection, user_id: i64, course_id: i64) -> Result<Option<EnrollmentRecord>, Error> {
     let sql = format!("{SELECT} WHERE e.user_id = ?1 AND e.course_id = ?2");
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row(params![user_id, course_id], from_row)
-        .optional()?)
+    Ok(conn.prepare_cached(&sql)?.query_row(params![user_id, course_id], from_row).optional()?)
 }
 
 /// Inserts or updates the user's one row for the course.
@@ -109,12 +102,7 @@ pub fn list(
     let mut sql = format!("{SELECT} WHERE 1 = 1");
     let mut values: Vec<Value> = Vec::new();
     if let Some(key) = &filter.course_key {
-        bind(
-            &mut sql,
-            &mut values,
-            " AND c.course_key = ?",
-            key.clone().into(),
-        );
+        bind(&mut sql, &mut values, " AND c.course_key = ?", key.clone().into());
     }
     for (column, items, like) in [
         ("c.course_key", &filter.course_key_contains, true),
@@ -127,23 +115,10 @@ pub fn list(
         sql.push_str(" AND (0");
         for item in items {
             if like {
-                let escaped = item
-                    .replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_");
-                bind(
-                    &mut sql,
-                    &mut values,
-                    &format!(" OR {column} LIKE ? ESCAPE '\\'"),
-                    format!("%{escaped}%").into(),
-                );
+                let escaped = item.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+                bind(&mut sql, &mut values, &format!(" OR {column} LIKE ? ESCAPE '\\'"), format!("%{escaped}%").into());
             } else {
-                bind(
-                    &mut sql,
-                    &mut values,
-                    &format!(" OR {column} = ?"),
-                    item.clone().into(),
-                );
+                bind(&mut sql, &mut values, &format!(" OR {column} = ?"), item.clone().into());
             }
         }
         sql.push(')');
@@ -155,11 +130,7 @@ pub fn list(
     if let Some(id) = after_id {
         bind(&mut sql, &mut values, " AND e.id > ?", id.into());
     }
-    sql.push_str(if ascending {
-        " ORDER BY e.id ASC"
-    } else {
-        " ORDER BY e.id DESC"
-    });
+    sql.push_str(if ascending { " ORDER BY e.id ASC" } else { " ORDER BY e.id DESC" });
     bind(&mut sql, &mut values, " LIMIT ?", limit.into());
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map(rusqlite::params_from_iter(values.iter()), from_row)?;
@@ -170,11 +141,10 @@ pub fn list(
     Ok(list)
 }
 
-pub fn attributes(
-    conn: &Connection,
-    enrollment_id: i64,
-) -> Result<Vec<(String, String, String)>, Error> {
-    let mut stmt = conn.prepare_cached("SELECT namespace, name, value FROM enrollment_attributes WHERE enrollment_id = ?1 ORDER BY namespace, name")?;
+pub fn attributes(conn: &Connection, enrollment_id: i64) -> Result<Vec<(String, String, String)>, Error> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT namespace, name, value FROM enrollment_attributes WHERE enrollment_id = ?1 ORDER BY namespace, name",
+    )?;
     let rows = stmt.query_map([enrollment_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
@@ -205,8 +175,7 @@ pub struct AllowedRecord {
     pub created: i64,
 }
 
-const ALLOWED_SELECT: &str =
-    "SELECT a.id, a.email, a.course_id, c.course_key, a.auto_enroll, a.user_id, a.created \
+const ALLOWED_SELECT: &str = "SELECT a.id, a.email, a.course_id, c.course_key, a.auto_enroll, a.user_id, a.created \
     FROM enrollment_allowed a JOIN courses c ON c.id = a.course_id";
 
 fn allowed_from_row(r: &Row) -> rusqlite::Result<AllowedRecord> {
@@ -221,16 +190,9 @@ fn allowed_from_row(r: &Row) -> rusqlite::Result<AllowedRecord> {
     })
 }
 
-pub fn allowed(
-    conn: &Connection,
-    email: &str,
-    course_id: i64,
-) -> Result<Option<AllowedRecord>, Error> {
+pub fn allowed(conn: &Connection, email: &str, course_id: i64) -> Result<Option<AllowedRecord>, Error> {
     let sql = format!("{ALLOWED_SELECT} WHERE a.email = ?1 AND a.course_id = ?2");
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row(params![email, course_id], allowed_from_row)
-        .optional()?)
+    Ok(conn.prepare_cached(&sql)?.query_row(params![email, course_id], allowed_from_row).optional()?)
 }
 
 pub fn allowed_for_email(conn: &Connection, email: &str) -> Result<Vec<AllowedRecord>, Error> {
@@ -257,16 +219,13 @@ pub fn upsert_allowed(
 }
 
 pub fn claim_allowed(conn: &Connection, allowed_id: i64, user_id: i64) -> Result<(), Error> {
-    conn.prepare_cached(
-        "UPDATE enrollment_allowed SET user_id = ?2 WHERE id = ?1 AND user_id IS NULL",
-    )?
-    .execute(params![allowed_id, user_id])?;
+    conn.prepare_cached("UPDATE enrollment_allowed SET user_id = ?2 WHERE id = ?1 AND user_id IS NULL")?
+        .execute(params![allowed_id, user_id])?;
     Ok(())
 }
 
 pub fn delete_allowed(conn: &Connection, allowed_id: i64) -> Result<(), Error> {
-    conn.prepare_cached("DELETE FROM enrollment_allowed WHERE id = ?1")?
-        .execute([allowed_id])?;
+    conn.prepare_cached("DELETE FROM enrollment_allowed WHERE id = ?1")?.execute([allowed_id])?;
     Ok(())
 }
 
@@ -307,7 +266,8 @@ pub struct RosterRow {
     pub auto_enroll: bool,
 }
 
-const ROSTER_SELECT: &str = "SELECT u.username, u.email, u.first_name, u.last_name, u.name, e.mode, e.is_active, e.created, \
+const ROSTER_SELECT: &str =
+    "SELECT u.username, u.email, u.first_name, u.last_name, u.name, e.mode, e.is_active, e.created, \
     a.id IS NOT NULL, COALESCE(a.auto_enroll, 0) FROM enrollments e JOIN users u ON u.id = e.user_id \
     LEFT JOIN enrollment_allowed a ON a.course_id = e.course_id AND a.email = u.email";
 
@@ -330,31 +290,20 @@ fn roster_from_row(r: &Row) -> rusqlite::Result<RosterRow> {
 /// highest position is the count).
 pub fn roster_count_all(conn: &Connection, course_id: i64) -> Result<i64, Error> {
     Ok(conn
-        .prepare_cached(
-            "SELECT COALESCE(MAX(course_seq), 0) FROM enrollments WHERE course_id = ?1",
-        )?
+        .prepare_cached("SELECT COALESCE(MAX(course_seq), 0) FROM enrollments WHERE course_id = ?1")?
         .query_row([course_id], |r| r.get(0))?)
 }
 
 /// Page of all enrollments in creation order: a seek on (course_id, course_seq), so
 /// page 10,000 costs what page 1 does.
-pub fn roster_page_all(
-    conn: &Connection,
-    course_id: i64,
-    start: i64,
-    limit: i64,
-) -> Result<Vec<RosterRow>, Error> {
+pub fn roster_page_all(conn: &Connection, course_id: i64, start: i64, limit: i64) -> Result<Vec<RosterRow>, Error> {
     let sql = format!("{ROSTER_SELECT} WHERE e.course_id = ?1 AND e.course_seq > ?2 ORDER BY e.course_seq LIMIT ?3");
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params![course_id, start, limit], roster_from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn roster_count_by_activity(
-    conn: &Connection,
-    course_id: i64,
-    active: bool,
-) -> Result<i64, Error> {
+pub fn roster_count_by_activity(conn: &Connection, course_id: i64, active: bool) -> Result<i64, Error> {
     Ok(conn
         .prepare_cached("SELECT COUNT(*) FROM enrollments WHERE course_id = ?1 AND is_active = ?2")?
         .query_row(params![course_id, active], |r| r.get(0))?)
@@ -369,7 +318,8 @@ pub fn roster_page_by_activity(
     offset: i64,
     limit: i64,
 ) -> Result<Vec<RosterRow>, Error> {
-    let sql = format!("{ROSTER_SELECT} WHERE e.course_id = ?1 AND e.is_active = ?2 ORDER BY e.course_seq LIMIT ?3 OFFSET ?4");
+    let sql =
+        format!("{ROSTER_SELECT} WHERE e.course_id = ?1 AND e.is_active = ?2 ORDER BY e.course_seq LIMIT ?3 OFFSET ?4");
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params![course_id, active, limit, offset], roster_from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -378,9 +328,7 @@ pub fn roster_page_by_activity(
 /// Pre-enrollments not yet claimed by a user: the learners still to register.
 pub fn pre_enrollment_count(conn: &Connection, course_id: i64) -> Result<i64, Error> {
     Ok(conn
-        .prepare_cached(
-            "SELECT COUNT(*) FROM enrollment_allowed WHERE course_id = ?1 AND user_id IS NULL",
-        )?
+        .prepare_cached("SELECT COUNT(*) FROM enrollment_allowed WHERE course_id = ?1 AND user_id IS NULL")?
         .query_row([course_id], |r| r.get(0))?)
 }
 

@@ -53,7 +53,8 @@ fn from_row(r: &rusqlite::Row) -> rusqlite::Result<MessageRecord> {
 
 /// Pending messages whose time has come, oldest first.
 pub fn due(conn: &Connection, now: i64, limit: i64) -> Result<Vec<MessageRecord>, Error> {
-    let sql = format!("{SELECT} WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2");
+    let sql =
+        format!("{SELECT} WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2");
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params![now, limit], from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -62,10 +63,7 @@ pub fn due(conn: &Connection, now: i64, limit: i64) -> Result<Vec<MessageRecord>
 pub fn by_id(conn: &Connection, id: i64) -> Result<Option<MessageRecord>, Error> {
     use rusqlite::OptionalExtension;
     let sql = format!("{SELECT} WHERE id = ?1");
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row([id], from_row)
-        .optional()?)
+    Ok(conn.prepare_cached(&sql)?.query_row([id], from_row).optional()?)
 }
 
 pub fn count(conn: &Connection, status: Option<&str>) -> Result<i64, Error> {
@@ -81,19 +79,17 @@ pub fn list(
     before_id: Option<i64>,
     limit: i64,
 ) -> Result<Vec<MessageRecord>, Error> {
-    let sql =
-        format!("{SELECT} WHERE (?1 IS NULL OR status = ?1) AND id < ?2 ORDER BY id DESC LIMIT ?3");
+    let sql = format!("{SELECT} WHERE (?1 IS NULL OR status = ?1) AND id < ?2 ORDER BY id DESC LIMIT ?3");
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(
-        params![status, before_id.unwrap_or(i64::MAX), limit],
-        from_row,
-    )?;
+    let rows = stmt.query_map(params![status, before_id.unwrap_or(i64::MAX), limit], from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
 pub fn mark_sent(conn: &Connection, id: i64, now: i64) -> Result<(), Error> {
-    conn.prepare_cached("UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?2, last_error = NULL WHERE id = ?1")?
-        .execute(params![id, now])?;
+    conn.prepare_cached(
+        "UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?2, last_error = NULL WHERE id = ?1",
+    )?
+    .execute(params![id, now])?;
     Ok(())
 }
 
@@ -121,7 +117,6 @@ pub fn requeue(conn: &Connection, id: i64, now: i64) -> Result<bool, Error> {
 }
 
 pub fn mark_attempt_lease(conn: &Connection, id: i64, until: i64) -> Result<(), Error> {
-    conn.prepare_cached("UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1")?
-        .execute(params![id, until])?;
+    conn.prepare_cached("UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1")?.execute(params![id, until])?;
     Ok(())
 }

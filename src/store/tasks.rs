@@ -56,20 +56,13 @@ pub struct NewTask<'a> {
     pub surface: &'a str,
 }
 
-pub fn insert(
-    conn: &Connection,
-    task: &NewTask,
-    identifiers: &[String],
-    now: i64,
-) -> Result<i64, Error> {
+pub fn insert(conn: &Connection, task: &NewTask, identifiers: &[String], now: i64) -> Result<i64, Error> {
     conn.prepare_cached(
         "INSERT INTO tasks (public_id, course_id, action, options, actor, surface, total, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
     .execute(params![task.public_id, task.course_id, task.action, task.options, task.actor, task.surface, identifiers.len() as i64, now])?;
     let id = conn.last_insert_rowid();
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO task_items (task_id, position, identifier) VALUES (?1, ?2, ?3)",
-    )?;
+    let mut stmt = conn.prepare_cached("INSERT INTO task_items (task_id, position, identifier) VALUES (?1, ?2, ?3)")?;
     for (position, identifier) in identifiers.iter().enumerate() {
         stmt.execute(params![id, position as i64, identifier])?;
     }
@@ -78,18 +71,12 @@ pub fn insert(
 
 pub fn by_public_id(conn: &Connection, public_id: &str) -> Result<Option<TaskRecord>, Error> {
     let sql = format!("{SELECT} WHERE t.public_id = ?1");
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row([public_id], from_row)
-        .optional()?)
+    Ok(conn.prepare_cached(&sql)?.query_row([public_id], from_row).optional()?)
 }
 
 pub fn by_id(conn: &Connection, id: i64) -> Result<Option<TaskRecord>, Error> {
     let sql = format!("{SELECT} WHERE t.id = ?1");
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row([id], from_row)
-        .optional()?)
+    Ok(conn.prepare_cached(&sql)?.query_row([id], from_row).optional()?)
 }
 
 /// Claims the oldest pending task for a worker (marks it running).
@@ -99,18 +86,14 @@ pub fn claim_next(conn: &Connection, now: i64) -> Result<Option<TaskRecord>, Err
         .query_row([], |r| r.get(0))
         .optional()?;
     let Some(id) = id else { return Ok(None) };
-    conn.prepare_cached(
-        "UPDATE tasks SET status = 'running', started = COALESCE(started, ?2) WHERE id = ?1",
-    )?
-    .execute(params![id, now])?;
+    conn.prepare_cached("UPDATE tasks SET status = 'running', started = COALESCE(started, ?2) WHERE id = ?1")?
+        .execute(params![id, now])?;
     by_id(conn, id)
 }
 
 /// After a restart no worker holds a task: running ones go back to pending and resume.
 pub fn requeue_running(conn: &Connection) -> Result<usize, Error> {
-    Ok(conn
-        .prepare_cached("UPDATE tasks SET status = 'pending' WHERE status = 'running'")?
-        .execute([])?)
+    Ok(conn.prepare_cached("UPDATE tasks SET status = 'pending' WHERE status = 'running'")?.execute([])?)
 }
 
 /// Pending items from `from_position` on. Items are processed in position order, so the
@@ -124,28 +107,13 @@ pub fn pending_items(
     let mut stmt = conn.prepare_cached(
         "SELECT position, identifier FROM task_items WHERE task_id = ?1 AND position >= ?2 AND status = 'pending' ORDER BY position LIMIT ?3",
     )?;
-    let rows = stmt.query_map(params![task_id, from_position, limit], |r| {
-        Ok((r.get(0)?, r.get(1)?))
-    })?;
+    let rows = stmt.query_map(params![task_id, from_position, limit], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn finish_item(
-    conn: &Connection,
-    task_id: i64,
-    position: i64,
-    succeeded: bool,
-    result: &str,
-) -> Result<(), Error> {
-    conn.prepare_cached(
-        "UPDATE task_items SET status = ?3, result = ?4 WHERE task_id = ?1 AND position = ?2",
-    )?
-    .execute(params![
-        task_id,
-        position,
-        if succeeded { "succeeded" } else { "failed" },
-        result
-    ])?;
+pub fn finish_item(conn: &Connection, task_id: i64, position: i64, succeeded: bool, result: &str) -> Result<(), Error> {
+    conn.prepare_cached("UPDATE task_items SET status = ?3, result = ?4 WHERE task_id = ?1 AND position = ?2")?
+        .execute(params![task_id, position, if succeeded { "succeeded" } else { "failed" }, result])?;
     conn.prepare_cached(
         "UPDATE tasks SET done = done + 1, succeeded = succeeded + ?2, failed = failed + ?3 WHERE id = ?1",
     )?
@@ -153,16 +121,9 @@ pub fn finish_item(
     Ok(())
 }
 
-pub fn set_status(
-    conn: &Connection,
-    task_id: i64,
-    status: &str,
-    finished: Option<i64>,
-) -> Result<(), Error> {
-    conn.prepare_cached(
-        "UPDATE tasks SET status = ?2, finished = COALESCE(?3, finished) WHERE id = ?1",
-    )?
-    .execute(params![task_id, status, finished])?;
+pub fn set_status(conn: &Connection, task_id: i64, status: &str, finished: Option<i64>) -> Result<(), Error> {
+    conn.prepare_cached("UPDATE tasks SET status = ?2, finished = COALESCE(?3, finished) WHERE id = ?1")?
+        .execute(params![task_id, status, finished])?;
     Ok(())
 }
 
@@ -174,22 +135,12 @@ pub struct ItemRecord {
 }
 
 /// Items in position order, one page (seek on the primary key).
-pub fn items(
-    conn: &Connection,
-    task_id: i64,
-    from_position: i64,
-    limit: i64,
-) -> Result<Vec<ItemRecord>, Error> {
+pub fn items(conn: &Connection, task_id: i64, from_position: i64, limit: i64) -> Result<Vec<ItemRecord>, Error> {
     let mut stmt = conn.prepare_cached(
         "SELECT position, identifier, status, result FROM task_items WHERE task_id = ?1 AND position >= ?2 ORDER BY position LIMIT ?3",
     )?;
     let rows = stmt.query_map(params![task_id, from_position, limit], |r| {
-        Ok(ItemRecord {
-            position: r.get(0)?,
-            identifier: r.get(1)?,
-            status: r.get(2)?,
-            result: r.get(3)?,
-        })
+        Ok(ItemRecord { position: r.get(0)?, identifier: r.get(1)?, status: r.get(2)?, result: r.get(3)? })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

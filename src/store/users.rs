@@ -71,16 +71,9 @@ fn from_row(r: &Row) -> rusqlite::Result<UserRecord> {
     })
 }
 
-fn one(
-    conn: &Connection,
-    filter: &str,
-    value: &dyn rusqlite::ToSql,
-) -> Result<Option<UserRecord>, Error> {
+fn one(conn: &Connection, filter: &str, value: &dyn rusqlite::ToSql) -> Result<Option<UserRecord>, Error> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE {filter}");
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row([value], from_row)
-        .optional()?)
+    Ok(conn.prepare_cached(&sql)?.query_row([value], from_row).optional()?)
 }
 
 pub fn by_id(conn: &Connection, id: i64) -> Result<Option<UserRecord>, Error> {
@@ -143,9 +136,7 @@ pub fn insert(conn: &Connection, user: &UserRecord) -> Result<i64, Error> {
         ]);
     match result {
         Ok(_) => Ok(conn.last_insert_rowid()),
-        Err(e) if super::db::is_unique_violation(&e) => {
-            Err(taken(conn, &user.username, &user.email, 0)?)
-        }
+        Err(e) if super::db::is_unique_violation(&e) => Err(taken(conn, &user.username, &user.email, 0)?),
         Err(e) => Err(e.into()),
     }
 }
@@ -186,22 +177,18 @@ pub fn update(conn: &Connection, user: &UserRecord) -> Result<(), Error> {
         ]);
     match result {
         Ok(_) => Ok(()),
-        Err(e) if super::db::is_unique_violation(&e) => {
-            Err(taken(conn, &user.username, &user.email, user.id)?)
-        }
+        Err(e) if super::db::is_unique_violation(&e) => Err(taken(conn, &user.username, &user.email, user.id)?),
         Err(e) => Err(e.into()),
     }
 }
 
 pub fn set_password_hash(conn: &Connection, user_id: i64, hash: &str) -> Result<(), Error> {
-    conn.prepare_cached("UPDATE users SET password_hash = ?2 WHERE id = ?1")?
-        .execute(params![user_id, hash])?;
+    conn.prepare_cached("UPDATE users SET password_hash = ?2 WHERE id = ?1")?.execute(params![user_id, hash])?;
     Ok(())
 }
 
 pub fn set_last_login(conn: &Connection, user_id: i64, at: i64) -> Result<(), Error> {
-    conn.prepare_cached("UPDATE users SET last_login = ?2 WHERE id = ?1")?
-        .execute(params![user_id, at])?;
+    conn.prepare_cached("UPDATE users SET last_login = ?2 WHERE id = ?1")?.execute(params![user_id, at])?;
     Ok(())
 }
 
@@ -220,9 +207,7 @@ fn taken(conn: &Connection, username: &str, email: &str, own_id: i64) -> Result<
     )?;
     if username_taken {
         error.developer_message = format!("The username '{username}' is already taken.");
-        error
-            .field_errors
-            .insert("username".into(), error.developer_message.clone());
+        error.field_errors.insert("username".into(), error.developer_message.clone());
     }
     if email_taken {
         let message = format!("The email '{email}' is already in use.");
@@ -236,19 +221,12 @@ fn taken(conn: &Connection, username: &str, email: &str, own_id: i64) -> Result<
 }
 
 pub fn custom_fields(conn: &Connection, user_id: i64) -> Result<Vec<(String, String)>, Error> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT key, value FROM user_custom_fields WHERE user_id = ?1 ORDER BY key",
-    )?;
+    let mut stmt = conn.prepare_cached("SELECT key, value FROM user_custom_fields WHERE user_id = ?1 ORDER BY key")?;
     let rows = stmt.query_map([user_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn set_custom_field(
-    conn: &Connection,
-    user_id: i64,
-    key: &str,
-    value: &str,
-) -> Result<(), Error> {
+pub fn set_custom_field(conn: &Connection, user_id: i64, key: &str, value: &str) -> Result<(), Error> {
     conn.prepare_cached(
         "INSERT INTO user_custom_fields(user_id, key, value) VALUES (?1, ?2, ?3) \
          ON CONFLICT(user_id, key) DO UPDATE SET value = excluded.value",

@@ -18,12 +18,7 @@ fn full_course() -> serde_json::Value {
 fn a_course_is_created_read_listed_patched_and_unpublished() {
     let app = TestApp::spawn();
     let admin = app.admin_auth();
-    let created = app.send_json(
-        "POST",
-        "/api/admin/v1/courses",
-        Some(&admin),
-        &full_course(),
-    );
+    let created = app.send_json("POST", "/api/admin/v1/courses", Some(&admin), &full_course());
     assert_eq!(created.status, 201, "{}", created.text);
     let body = created.json();
     for key in [
@@ -58,30 +53,15 @@ fn a_course_is_created_read_listed_patched_and_unpublished() {
     assert_eq!(patched.json()["title"], "Advanced Web Systems");
     assert_eq!(patched.json()["max_enrollments"], 25);
     assert_eq!(patched.json()["price"], "199.50");
-    assert_eq!(
-        patched.json()["code"],
-        "WEB-301",
-        "fields not sent are kept"
-    );
+    assert_eq!(patched.json()["code"], "WEB-301", "fields not sent are kept");
 
     // Public read while published; a 404 once unpublished, but the admin still sees it.
     let public = app.get(&format!("/api/courses/v1/courses/{KEY}"), None);
     assert_eq!(public.status, 200);
     assert_eq!(public.json()["name"], "Advanced Web Systems");
-    assert_eq!(
-        app.get("/api/courses/v1/courses/", None).json()["pagination"]["count"],
-        1
-    );
-    assert_eq!(
-        app.request("DELETE", &path, &[("Authorization", &admin)], None)
-            .status,
-        204
-    );
-    assert_eq!(
-        app.get(&format!("/api/courses/v1/courses/{KEY}"), None)
-            .status,
-        404
-    );
+    assert_eq!(app.get("/api/courses/v1/courses/", None).json()["pagination"]["count"], 1);
+    assert_eq!(app.request("DELETE", &path, &[("Authorization", &admin)], None).status, 204);
+    assert_eq!(app.get(&format!("/api/courses/v1/courses/{KEY}"), None).status, 404);
     assert_eq!(app.get(&path, Some(&admin)).json()["published"], false);
 }
 
@@ -89,31 +69,19 @@ fn a_course_is_created_read_listed_patched_and_unpublished() {
 fn only_course_key_and_title_are_required() {
     let app = TestApp::spawn();
     let admin = app.admin_auth();
-    let reply = app.send_json(
-        "POST",
-        "/api/admin/v1/courses",
-        Some(&admin),
-        &json!({"course_key": KEY, "title": "Minimal"}),
-    );
+    let reply =
+        app.send_json("POST", "/api/admin/v1/courses", Some(&admin), &json!({"course_key": KEY, "title": "Minimal"}));
     assert_eq!(reply.status, 201, "{}", reply.text);
     assert_eq!(reply.json()["price"], "0.00");
     assert_eq!(reply.json()["invitation_only"], false);
     assert_eq!(reply.json()["published"], true);
-    let missing = app.send_json(
-        "POST",
-        "/api/admin/v1/courses",
-        Some(&admin),
-        &json!({"course_key": "course-v1:A+B+C"}),
-    );
+    let missing =
+        app.send_json("POST", "/api/admin/v1/courses", Some(&admin), &json!({"course_key": "course-v1:A+B+C"}));
     assert_eq!(missing.status, 400);
     assert_eq!(missing.json()["error_code"], "INVALID_PARAMETER");
     assert!(missing.json()["field_errors"]["title"].is_object());
-    let duplicate = app.send_json(
-        "POST",
-        "/api/admin/v1/courses",
-        Some(&admin),
-        &json!({"course_key": KEY, "title": "Again"}),
-    );
+    let duplicate =
+        app.send_json("POST", "/api/admin/v1/courses", Some(&admin), &json!({"course_key": KEY, "title": "Again"}));
     assert_eq!(duplicate.status, 409);
 }
 
@@ -143,23 +111,9 @@ fn bad_course_input_gets_v2_errors_naming_the_fields() {
         assert!(body["developer_message"].is_string() && body["user_message"].is_string());
     }
     // Nothing was written by any of them.
-    assert_eq!(
-        app.get("/api/admin/v1/courses", Some(&admin)).json()["count"],
-        0
-    );
-    assert_eq!(
-        app.get(
-            "/api/admin/v1/courses/course-v1:No+Such+Course",
-            Some(&admin)
-        )
-        .status,
-        404
-    );
-    assert_eq!(
-        app.get("/api/admin/v1/courses/garbage", Some(&admin))
-            .status,
-        400
-    );
+    assert_eq!(app.get("/api/admin/v1/courses", Some(&admin)).json()["count"], 0);
+    assert_eq!(app.get("/api/admin/v1/courses/course-v1:No+Such+Course", Some(&admin)).status, 404);
+    assert_eq!(app.get("/api/admin/v1/courses/garbage", Some(&admin)).status, 400);
 }
 
 #[test]
@@ -168,57 +122,32 @@ fn course_list_pages_with_link_headers_and_clamps_page_size() {
     let admin = app.admin_auth();
     for i in 0..5 {
         let body = json!({"course_key": format!("course-v1:Org+C{i}+Run"), "title": format!("Course {i}")});
-        assert_eq!(
-            app.send_json("POST", "/api/admin/v1/courses", Some(&admin), &body)
-                .status,
-            201
-        );
+        assert_eq!(app.send_json("POST", "/api/admin/v1/courses", Some(&admin), &body).status, 201);
     }
     let first = app.get("/api/admin/v1/courses?page_size=2", Some(&admin));
     let body = first.json();
     assert_eq!(
-        (
-            body["count"].as_i64(),
-            body["num_pages"].as_i64(),
-            body["current_page"].as_i64()
-        ),
+        (body["count"].as_i64(), body["num_pages"].as_i64(), body["current_page"].as_i64()),
         (Some(5), Some(3), Some(1))
     );
     assert_eq!(body["results"].as_array().unwrap().len(), 2);
     assert!(first.header("Link").unwrap().contains("rel=\"next\""));
-    let last = app
-        .get("/api/admin/v1/courses?page_size=2&page=3", Some(&admin))
-        .json();
+    let last = app.get("/api/admin/v1/courses?page_size=2&page=3", Some(&admin)).json();
     assert_eq!(last["results"].as_array().unwrap().len(), 1);
     assert!(last["next"].is_null());
     assert_eq!(
-        app.get("/api/admin/v1/courses?page_size=1000", Some(&admin))
-            .json()["results"]
-            .as_array()
-            .unwrap()
-            .len(),
+        app.get("/api/admin/v1/courses?page_size=1000", Some(&admin)).json()["results"].as_array().unwrap().len(),
         5
     );
-    assert_eq!(
-        app.get("/api/admin/v1/courses?page=0", Some(&admin)).status,
-        400
-    );
-    assert_eq!(
-        app.get("/api/admin/v1/courses?page=9", Some(&admin)).status,
-        404
-    );
+    assert_eq!(app.get("/api/admin/v1/courses?page=0", Some(&admin)).status, 400);
+    assert_eq!(app.get("/api/admin/v1/courses?page=9", Some(&admin)).status, 404);
 }
 
 #[test]
 fn modes_can_be_added_replaced_and_removed() {
     let app = TestApp::spawn();
     let admin = app.admin_auth();
-    app.send_json(
-        "POST",
-        "/api/admin/v1/courses",
-        Some(&admin),
-        &json!({"course_key": KEY, "title": "T"}),
-    );
+    app.send_json("POST", "/api/admin/v1/courses", Some(&admin), &json!({"course_key": KEY, "title": "T"}));
     let modes = format!("/api/admin/v1/courses/{KEY}/modes");
     let added = app.send_json(
         "POST",
@@ -227,57 +156,19 @@ fn modes_can_be_added_replaced_and_removed() {
         &json!({"slug": "verified", "name": "Verified", "min_price": "49.00"}),
     );
     assert_eq!(added.status, 201, "{}", added.text);
-    let replaced = app.send_json(
-        "POST",
-        &modes,
-        Some(&admin),
-        &json!({"slug": "verified", "min_price": "59.00"}),
-    );
+    let replaced = app.send_json("POST", &modes, Some(&admin), &json!({"slug": "verified", "min_price": "59.00"}));
     assert_eq!(replaced.json()["modes"][0]["min_price"], "59.00");
-    assert_eq!(
-        app.get(&modes, Some(&admin)).json()["modes"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
-    assert_eq!(
-        app.request(
-            "DELETE",
-            &format!("{modes}/verified"),
-            &[("Authorization", &admin)],
-            None
-        )
-        .status,
-        204
-    );
-    assert_eq!(
-        app.request(
-            "DELETE",
-            &format!("{modes}/verified"),
-            &[("Authorization", &admin)],
-            None
-        )
-        .status,
-        404
-    );
-    assert_eq!(
-        app.send_json("POST", &modes, Some(&admin), &json!({"name": "no slug"}))
-            .status,
-        400
-    );
+    assert_eq!(app.get(&modes, Some(&admin)).json()["modes"].as_array().unwrap().len(), 1);
+    assert_eq!(app.request("DELETE", &format!("{modes}/verified"), &[("Authorization", &admin)], None).status, 204);
+    assert_eq!(app.request("DELETE", &format!("{modes}/verified"), &[("Authorization", &admin)], None).status, 404);
+    assert_eq!(app.send_json("POST", &modes, Some(&admin), &json!({"name": "no slug"})).status, 400);
 }
 
 #[test]
 fn course_staff_roles_are_granted_listed_and_revoked() {
     let app = TestApp::spawn();
     let admin = app.admin_auth();
-    app.send_json(
-        "POST",
-        "/api/admin/v1/courses",
-        Some(&admin),
-        &json!({"course_key": KEY, "title": "T"}),
-    );
+    app.send_json("POST", "/api/admin/v1/courses", Some(&admin), &json!({"course_key": KEY, "title": "T"}));
     app.send_json(
         "POST",
         "/api/admin/v1/users",
@@ -285,75 +176,25 @@ fn course_staff_roles_are_granted_listed_and_revoked() {
         &json!({"username": "prof", "email": "prof@example.org"}),
     );
     let staff = format!("/api/admin/v1/courses/{KEY}/staff");
-    let granted = app.send_json(
-        "POST",
-        &staff,
-        Some(&admin),
-        &json!({"username": "prof", "role": "instructor"}),
-    );
+    let granted = app.send_json("POST", &staff, Some(&admin), &json!({"username": "prof", "role": "instructor"}));
     assert_eq!(granted.status, 201, "{}", granted.text);
     assert_eq!(granted.json()["staff"][0]["role"], "instructor");
+    assert_eq!(app.send_json("POST", &staff, Some(&admin), &json!({"username": "prof", "role": "dean"})).status, 400);
+    assert_eq!(app.send_json("POST", &staff, Some(&admin), &json!({"username": "ghost", "role": "staff"})).status, 404);
+    assert_eq!(app.get(&staff, Some(&admin)).json()["staff"].as_array().unwrap().len(), 1);
     assert_eq!(
-        app.send_json(
-            "POST",
-            &staff,
-            Some(&admin),
-            &json!({"username": "prof", "role": "dean"})
-        )
-        .status,
-        400
-    );
-    assert_eq!(
-        app.send_json(
-            "POST",
-            &staff,
-            Some(&admin),
-            &json!({"username": "ghost", "role": "staff"})
-        )
-        .status,
-        404
-    );
-    assert_eq!(
-        app.get(&staff, Some(&admin)).json()["staff"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
-    assert_eq!(
-        app.send_json(
-            "DELETE",
-            &staff,
-            Some(&admin),
-            &json!({"username": "prof", "role": "instructor"})
-        )
-        .status,
+        app.send_json("DELETE", &staff, Some(&admin), &json!({"username": "prof", "role": "instructor"})).status,
         204
     );
-    assert_eq!(
-        app.get(&staff, Some(&admin)).json()["staff"]
-            .as_array()
-            .unwrap()
-            .len(),
-        0
-    );
-    assert_eq!(
-        app.send_json("DELETE", &staff, Some(&admin), &json!({"username": "prof"}))
-            .status,
-        404
-    );
+    assert_eq!(app.get(&staff, Some(&admin)).json()["staff"].as_array().unwrap().len(), 0);
+    assert_eq!(app.send_json("DELETE", &staff, Some(&admin), &json!({"username": "prof"})).status, 404);
 }
 
 #[test]
 fn a_course_with_enrollments_is_never_purged() {
     let app = TestApp::spawn();
     let admin = app.admin_auth();
-    app.send_json(
-        "POST",
-        "/api/admin/v1/courses",
-        Some(&admin),
-        &json!({"course_key": KEY, "title": "T"}),
-    );
+    app.send_json("POST", "/api/admin/v1/courses", Some(&admin), &json!({"course_key": KEY, "title": "T"}));
     app.send_json(
         "POST",
         "/api/admin/v1/courses",
@@ -364,18 +205,10 @@ fn a_course_with_enrollments_is_never_purged() {
     app.sqlite()
         .execute("INSERT INTO enrollments (user_id, course_id, mode, created, updated) SELECT 1, id, 'audit', 0, 0 FROM courses WHERE course_key = ?1", [KEY])
         .unwrap();
-    let purge = app.request(
-        "DELETE",
-        &format!("/api/admin/v1/courses/{KEY}?purge=true"),
-        &[("Authorization", &admin)],
-        None,
-    );
+    let purge =
+        app.request("DELETE", &format!("/api/admin/v1/courses/{KEY}?purge=true"), &[("Authorization", &admin)], None);
     assert_eq!(purge.status, 409, "{}", purge.text);
-    assert_eq!(
-        app.get(&format!("/api/admin/v1/courses/{KEY}"), Some(&admin))
-            .status,
-        200
-    );
+    assert_eq!(app.get(&format!("/api/admin/v1/courses/{KEY}"), Some(&admin)).status, 200);
     let empty = app.request(
         "DELETE",
         "/api/admin/v1/courses/course-v1:Org+Empty+Run?purge=true",
@@ -383,29 +216,24 @@ fn a_course_with_enrollments_is_never_purged() {
         None,
     );
     assert_eq!(empty.status, 204);
-    assert_eq!(
-        app.get(
-            "/api/admin/v1/courses/course-v1:Org+Empty+Run",
-            Some(&admin)
-        )
-        .status,
-        404
-    );
+    assert_eq!(app.get("/api/admin/v1/courses/course-v1:Org+Empty+Run", Some(&admin)).status, 404);
 }
 
 #[test]
 fn users_are_created_listed_updated_and_deactivated() {
     let app = TestApp::spawn();
     let admin = app.admin_auth();
-    let created = app.send_json("POST", "/api/admin/v1/users", Some(&admin), &json!({"username": "ann", "email": "Ann@Example.org", "name": "Ann Lee", "password": "password123"}));
+    let created = app.send_json(
+        "POST",
+        "/api/admin/v1/users",
+        Some(&admin),
+        &json!({"username": "ann", "email": "Ann@Example.org", "name": "Ann Lee", "password": "password123"}),
+    );
     assert_eq!(created.status, 201, "{}", created.text);
     let body = created.json();
     assert_eq!(body["email"], "Ann@example.org");
     assert!(body.get("password").is_none() && body.get("password_hash").is_none());
-    assert_eq!(
-        (body["is_active"].as_bool(), body["is_staff"].as_bool()),
-        (Some(true), Some(false))
-    );
+    assert_eq!((body["is_active"].as_bool(), body["is_staff"].as_bool()), (Some(true), Some(false)));
     assert!(body["date_joined"].as_str().unwrap().ends_with('Z'));
 
     let dup = app.send_json(
@@ -417,13 +245,7 @@ fn users_are_created_listed_updated_and_deactivated() {
     assert_eq!(dup.status, 409);
     assert!(dup.json()["field_errors"]["email"].is_object());
     assert_eq!(
-        app.send_json(
-            "POST",
-            "/api/admin/v1/users",
-            Some(&admin),
-            &json!({"username": "x", "email": "bad"})
-        )
-        .status,
+        app.send_json("POST", "/api/admin/v1/users", Some(&admin), &json!({"username": "x", "email": "bad"})).status,
         400
     );
     assert_eq!(
@@ -445,42 +267,13 @@ fn users_are_created_listed_updated_and_deactivated() {
     );
     assert_eq!(patched.status, 200, "{}", patched.text);
     assert_eq!(patched.json()["name"], "Ann B. Lee");
-    assert_eq!(
-        app.post_form(
-            "/login",
-            &[("username", "ann"), ("password", "newpassword1")]
-        )
-        .status,
-        200
-    );
-    assert_eq!(
-        app.get("/api/admin/v1/users?page_size=10", Some(&admin))
-            .json()["count"],
-        2
-    );
-    let gone = app.request(
-        "DELETE",
-        "/api/admin/v1/users/ann",
-        &[("Authorization", &admin)],
-        None,
-    );
+    assert_eq!(app.post_form("/login", &[("username", "ann"), ("password", "newpassword1")]).status, 200);
+    assert_eq!(app.get("/api/admin/v1/users?page_size=10", Some(&admin)).json()["count"], 2);
+    let gone = app.request("DELETE", "/api/admin/v1/users/ann", &[("Authorization", &admin)], None);
     assert_eq!(gone.json()["is_active"], false);
-    assert_eq!(
-        app.get("/api/admin/v1/users/ann", Some(&admin)).json()["is_active"],
-        false
-    );
-    assert_eq!(
-        app.post_form(
-            "/login",
-            &[("username", "ann"), ("password", "newpassword1")]
-        )
-        .status,
-        400
-    );
-    assert_eq!(
-        app.get("/api/admin/v1/users/nobody", Some(&admin)).status,
-        404
-    );
+    assert_eq!(app.get("/api/admin/v1/users/ann", Some(&admin)).json()["is_active"], false);
+    assert_eq!(app.post_form("/login", &[("username", "ann"), ("password", "newpassword1")]).status, 400);
+    assert_eq!(app.get("/api/admin/v1/users/nobody", Some(&admin)).status, 404);
 }
 
 #[test]
@@ -496,32 +289,15 @@ fn oauth_client_secrets_are_shown_once() {
     assert_eq!(created.status, 201, "{}", created.text);
     assert!(created.json()["client_secret"].as_str().unwrap().len() >= 32);
     let list = app.get("/api/admin/v1/oauth-clients", Some(&admin));
-    assert!(list.json()["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|c| c.get("client_secret").is_none()));
-    assert!(!list
-        .text
-        .contains(created.json()["client_secret"].as_str().unwrap()));
+    assert!(list.json()["results"].as_array().unwrap().iter().all(|c| c.get("client_secret").is_none()));
+    assert!(!list.text.contains(created.json()["client_secret"].as_str().unwrap()));
     assert_eq!(
-        app.send_json(
-            "POST",
-            "/api/admin/v1/oauth-clients",
-            Some(&admin),
-            &json!({"name": "x", "user": "ghost"})
-        )
-        .status,
+        app.send_json("POST", "/api/admin/v1/oauth-clients", Some(&admin), &json!({"name": "x", "user": "ghost"}))
+            .status,
         400
     );
     assert_eq!(
-        app.request(
-            "DELETE",
-            "/api/admin/v1/oauth-clients/nope",
-            &[("Authorization", &admin)],
-            None
-        )
-        .status,
+        app.request("DELETE", "/api/admin/v1/oauth-clients/nope", &[("Authorization", &admin)], None).status,
         404
     );
 }
@@ -535,25 +311,14 @@ fn learners_are_refused_and_staff_cannot_create_superusers() {
     assert_eq!(refused.status, 403);
     assert_eq!(refused.json()["error_code"], "PERMISSION_DENIED");
     assert_eq!(
-        app.send_json(
-            "POST",
-            "/api/admin/v1/courses",
-            Some(&learner),
-            &json!({"course_key": KEY, "title": "x"})
-        )
-        .status,
+        app.send_json("POST", "/api/admin/v1/courses", Some(&learner), &json!({"course_key": KEY, "title": "x"}))
+            .status,
         403
     );
 
     let staff = app.user_auth(&admin, "staffer", true);
     assert_eq!(
-        app.send_json(
-            "POST",
-            "/api/admin/v1/courses",
-            Some(&staff),
-            &json!({"course_key": KEY, "title": "x"})
-        )
-        .status,
+        app.send_json("POST", "/api/admin/v1/courses", Some(&staff), &json!({"course_key": KEY, "title": "x"})).status,
         201
     );
     let escalate = app.send_json(
@@ -564,33 +329,16 @@ fn learners_are_refused_and_staff_cannot_create_superusers() {
     );
     assert_eq!(escalate.status, 403);
     assert_eq!(
-        app.send_json(
-            "PATCH",
-            "/api/admin/v1/users/admin",
-            Some(&staff),
-            &json!({"name": "hacked"})
-        )
-        .status,
+        app.send_json("PATCH", "/api/admin/v1/users/admin", Some(&staff), &json!({"name": "hacked"})).status,
         403
     );
     assert_eq!(
-        app.send_json(
-            "PATCH",
-            "/api/admin/v1/users/learner",
-            Some(&staff),
-            &json!({"is_staff": true})
-        )
-        .status,
+        app.send_json("PATCH", "/api/admin/v1/users/learner", Some(&staff), &json!({"is_staff": true})).status,
         403
     );
     assert_eq!(
-        app.send_json(
-            "POST",
-            "/api/admin/v1/oauth-clients",
-            Some(&staff),
-            &json!({"name": "x", "user": "admin"})
-        )
-        .status,
+        app.send_json("POST", "/api/admin/v1/oauth-clients", Some(&staff), &json!({"name": "x", "user": "admin"}))
+            .status,
         403
     );
 }

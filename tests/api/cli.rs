@@ -8,9 +8,7 @@ use serde_json::Value;
 fn first_start_prints_working_credentials_once() {
     let app = TestApp::spawn();
     assert!(
-        app.banner
-            .iter()
-            .any(|l| l.contains("curl -s -X POST") && l.contains("/oauth2/access_token")),
+        app.banner.iter().any(|l| l.contains("curl -s -X POST") && l.contains("/oauth2/access_token")),
         "{:?}",
         app.banner
     );
@@ -19,87 +17,49 @@ fn first_start_prints_working_credentials_once() {
     // The printed credentials work: a token from the client, and a password login.
     let token = app.token_for(&app.client_id, &app.client_secret, "jwt");
     assert_eq!(token.status, 200, "{}", token.text);
-    let login = app.post_form(
-        "/login",
-        &[("username", &app.username), ("password", &app.password)],
-    );
+    let login = app.post_form("/login", &[("username", &app.username), ("password", &app.password)]);
     assert_eq!(login.status, 200, "{}", login.text);
     // Secrets are stored only hashed.
     let conn = app.sqlite();
-    let stored: String = conn
-        .query_row(
-            "SELECT password_hash FROM users WHERE username = 'admin'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let stored: String =
+        conn.query_row("SELECT password_hash FROM users WHERE username = 'admin'", [], |r| r.get(0)).unwrap();
     assert!(stored.starts_with("$argon2id$") && !stored.contains(&app.password));
-    let secret: String = conn
-        .query_row("SELECT secret_hash FROM oauth_clients", [], |r| r.get(0))
-        .unwrap();
+    let secret: String = conn.query_row("SELECT secret_hash FROM oauth_clients", [], |r| r.get(0)).unwrap();
     assert_ne!(secret, app.client_secret);
     // A second start on the same database prints no credentials.
     let dir = app.stop();
     let again = TestApp::spawn_in(dir, &[], &[]);
-    assert!(
-        again.banner.iter().all(|l| !l.contains("password")),
-        "{:?}",
-        again.banner
-    );
+    assert!(again.banner.iter().all(|l| !l.contains("password")), "{:?}", again.banner);
 }
 
 #[test]
 fn demo_flag_seeds_a_catalog_with_a_window_an_invitation_only_course_and_a_capacity_of_three() {
     let app = TestApp::spawn_with(&[], &["--demo"]);
     let admin = app.admin_auth();
-    let list = app
-        .get("/api/admin/v1/courses?page_size=100", Some(&admin))
-        .json();
+    let list = app.get("/api/admin/v1/courses?page_size=100", Some(&admin)).json();
     let courses = list["results"].as_array().unwrap();
     assert!(courses.len() >= 4);
     assert!(courses.iter().any(|c| c["invitation_only"] == true));
     assert!(courses.iter().any(|c| c["max_enrollments"] == 3));
-    assert!(courses
-        .iter()
-        .any(|c| c["enrollment_start"].is_string() && c["enrollment_end"].is_string()));
-    assert!(courses.iter().any(|c| c["modes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|m| m["min_price"] != "0.00")));
+    assert!(courses.iter().any(|c| c["enrollment_start"].is_string() && c["enrollment_end"].is_string()));
+    assert!(courses.iter().any(|c| c["modes"].as_array().unwrap().iter().any(|m| m["min_price"] != "0.00")));
 }
 
 #[test]
 fn init_prints_json_credentials_then_refuses_with_exit_code_1() {
     let dir = TempDir::new();
-    let out = binary()
-        .args(["init", "--json", "--db"])
-        .arg(dir.db())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = binary().args(["init", "--json", "--db"]).arg(dir.db()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let creds: Value = serde_json::from_slice(&out.stdout).unwrap();
     for key in ["username", "password", "client_id", "client_secret"] {
         assert!(creds[key].as_str().is_some_and(|v| !v.is_empty()), "{key}");
     }
-    let again = binary()
-        .args(["init", "--db"])
-        .arg(dir.db())
-        .output()
-        .unwrap();
+    let again = binary().args(["init", "--db"]).arg(dir.db()).output().unwrap();
     assert_eq!(again.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&again.stderr).contains("already initialised"));
     // The server on that database prints nothing new and the first credentials still work.
     let app = TestApp::spawn_in(dir, &[], &[]);
-    let token = app.token_for(
-        creds["client_id"].as_str().unwrap(),
-        creds["client_secret"].as_str().unwrap(),
-        "bearer",
-    );
+    let token = app.token_for(creds["client_id"].as_str().unwrap(), creds["client_secret"].as_str().unwrap(), "bearer");
     assert_eq!(token.status, 200, "{}", token.text);
 }
 
@@ -121,44 +81,21 @@ fn create_user_and_create_client_give_a_working_login() {
         .arg(dir.db())
         .output()
         .unwrap();
-    assert!(
-        user.status.success(),
-        "{}",
-        String::from_utf8_lossy(&user.stderr)
-    );
+    assert!(user.status.success(), "{}", String::from_utf8_lossy(&user.stderr));
     let client = binary()
-        .args([
-            "create-client",
-            "--name",
-            "lms",
-            "--user",
-            "teacher",
-            "--json",
-            "--db",
-        ])
+        .args(["create-client", "--name", "lms", "--user", "teacher", "--json", "--db"])
         .arg(dir.db())
         .output()
         .unwrap();
-    assert!(
-        client.status.success(),
-        "{}",
-        String::from_utf8_lossy(&client.stderr)
-    );
+    assert!(client.status.success(), "{}", String::from_utf8_lossy(&client.stderr));
     let client: Value = serde_json::from_slice(&client.stdout).unwrap();
     let app = TestApp::spawn_in(dir, &[("ROLLCALL_RATE_LIMITS_ENABLED", "false")], &[]);
-    let token = app.token_for(
-        client["client_id"].as_str().unwrap(),
-        client["client_secret"].as_str().unwrap(),
-        "jwt",
-    );
+    let token = app.token_for(client["client_id"].as_str().unwrap(), client["client_secret"].as_str().unwrap(), "jwt");
     assert_eq!(token.status, 200, "{}", token.text);
     let auth = format!("JWT {}", token.json()["access_token"].as_str().unwrap());
     // teacher is global staff, so the admin API answers.
     assert_eq!(app.get("/api/admin/v1/courses", Some(&auth)).status, 200);
-    let login = app.post_form(
-        "/login",
-        &[("username", "teacher"), ("password", "longenough")],
-    );
+    let login = app.post_form("/login", &[("username", "teacher"), ("password", "longenough")]);
     assert_eq!(login.status, 200, "{}", login.text);
 }
 
@@ -169,15 +106,7 @@ fn bad_arguments_print_one_line_and_exit_2() {
         vec!["create-user", "--db", "x.db"],
         vec!["frobnicate"],
         vec!["serve", "--listen"],
-        vec![
-            "create-user",
-            "--db",
-            "x.db",
-            "--username",
-            "a b",
-            "--email",
-            "x@example.org",
-        ],
+        vec!["create-user", "--db", "x.db", "--username", "a b", "--email", "x@example.org"],
     ] {
         let out = binary().args(&args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
@@ -210,33 +139,17 @@ fn an_unknown_setting_or_bad_value_stops_start_up_naming_it() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("ROLLCALL_SERVER_NOPE"));
     let config = dir.0.join("bad.toml");
     std::fs::write(&config, "[server]\nworkers = \"many\"\n").unwrap();
-    let out = binary()
-        .args(["--listen", "127.0.0.1:0", "--config"])
-        .arg(&config)
-        .arg("--db")
-        .arg(dir.db())
-        .output()
-        .unwrap();
+    let out =
+        binary().args(["--listen", "127.0.0.1:0", "--config"]).arg(&config).arg("--db").arg(dir.db()).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("workers"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("workers"), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 #[test]
 fn a_database_from_a_newer_version_is_refused() {
     let dir = TempDir::new();
-    rusqlite::Connection::open(dir.db())
-        .unwrap()
-        .execute_batch("PRAGMA user_version = 999;")
-        .unwrap();
-    let out = binary()
-        .args(["--listen", "127.0.0.1:0", "--db"])
-        .arg(dir.db())
-        .output()
-        .unwrap();
+    rusqlite::Connection::open(dir.db()).unwrap().execute_batch("PRAGMA user_version = 999;").unwrap();
+    let out = binary().args(["--listen", "127.0.0.1:0", "--db"]).arg(dir.db()).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("newer Rollcall"));
 }
@@ -244,14 +157,8 @@ fn a_database_from_a_newer_version_is_refused() {
 #[test]
 fn the_database_runs_in_wal_mode_with_the_configured_synchronous_setting() {
     let app = TestApp::spawn();
-    let mode: String = app
-        .sqlite()
-        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-        .unwrap();
+    let mode: String = app.sqlite().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
-    let version: i64 = app
-        .sqlite()
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .unwrap();
+    let version: i64 = app.sqlite().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
     assert!(version >= 1);
 }

@@ -25,12 +25,7 @@ fn the_openapi_document_lists_every_route_with_its_schemas() {
     assert_eq!(doc["openapi"], "3.1.0");
     for route in rollcall::api::router::routes() {
         let op = &doc["paths"][route.path][route.method.to_lowercase()];
-        assert!(
-            op.is_object(),
-            "the document lacks {} {}",
-            route.method,
-            route.path
-        );
+        assert!(op.is_object(), "the document lacks {} {}", route.method, route.path);
         assert!(
             op["responses"].as_object().is_some_and(|r| !r.is_empty()),
             "{} {} has no responses",
@@ -38,30 +33,17 @@ fn the_openapi_document_lists_every_route_with_its_schemas() {
             route.path
         );
         if route.doc.auth {
-            assert!(
-                op["security"].as_array().is_some_and(|s| !s.is_empty()),
-                "{} {}",
-                route.method,
-                route.path
-            );
+            assert!(op["security"].as_array().is_some_and(|s| !s.is_empty()), "{} {}", route.method, route.path);
         }
         if matches!(route.method, "POST" | "PATCH") && route.doc.request.is_some() {
-            assert!(
-                op["requestBody"].is_object(),
-                "{} {}",
-                route.method,
-                route.path
-            );
+            assert!(op["requestBody"].is_object(), "{} {}", route.method, route.path);
         }
     }
     let mut refs = Vec::new();
     collect_refs(&doc, &mut refs);
     for r in refs {
         let name = r.trim_start_matches("#/components/schemas/");
-        assert!(
-            doc["components"]["schemas"][name].is_object(),
-            "dangling $ref {r}"
-        );
+        assert!(doc["components"]["schemas"][name].is_object(), "dangling $ref {r}");
     }
     for scheme in ["jwt", "bearer", "session", "apiKey"] {
         assert!(doc["components"]["securitySchemes"][scheme].is_object());
@@ -73,15 +55,7 @@ fn the_docs_page_is_html_that_names_the_routes() {
     let app = TestApp::spawn();
     let page = app.get("/api-docs/", None);
     assert_eq!(page.status, 200);
-    assert!(page
-        .header("Content-Type")
-        .unwrap()
-        .starts_with("text/html"));
-    assert!(
-        page.text.contains("/api/admin/v1/courses") && page.text.contains("/oauth2/access_token")
-    );
-    assert!(
-        !page.text.contains("https://"),
-        "the page must not load anything from the internet"
-    );
+    assert!(page.header("Content-Type").unwrap().starts_with("text/html"));
+    assert!(page.text.contains("/api/admin/v1/courses") && page.text.contains("/oauth2/access_token"));
+    assert!(!page.text.contains("https://"), "the page must not load anything from the internet");
 }

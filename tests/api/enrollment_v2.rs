@@ -17,12 +17,9 @@ fn insert_users(app: &TestApp, prefix: &str, n: usize) {
     let mut conn = app.sqlite();
     let tx = conn.transaction().unwrap();
     {
-        let mut stmt = tx
-            .prepare("INSERT INTO users (username, email, date_joined) VALUES (?1, ?2, 0)")
-            .unwrap();
+        let mut stmt = tx.prepare("INSERT INTO users (username, email, date_joined) VALUES (?1, ?2, 0)").unwrap();
         for i in 0..n {
-            stmt.execute([format!("{prefix}{i}"), format!("{prefix}{i}@example.org")])
-                .unwrap();
+            stmt.execute([format!("{prefix}{i}"), format!("{prefix}{i}@example.org")]).unwrap();
         }
     }
     tx.commit().unwrap();
@@ -88,27 +85,18 @@ fn one_identifier_is_enrolled_synchronously_with_before_and_after_and_an_email()
     let result = &reply.json()["results"][0];
     assert_eq!(reply.json()["action"], "enroll");
     assert_eq!(result["identifier"], "ann");
-    assert_eq!(
-        result["before"],
-        json!({"enrolled": false, "allowed": false, "mode": null, "auto_enroll": false})
-    );
+    assert_eq!(result["before"], json!({"enrolled": false, "allowed": false, "mode": null, "auto_enroll": false}));
     assert_eq!(result["after"]["enrolled"], true);
     assert_eq!(result["after"]["mode"], "audit");
-    let files = wait_for("the enrollment email", 10, || {
-        Some(eml_files(&outbox)).filter(|f| !f.is_empty())
-    });
+    let files = wait_for("the enrollment email", 10, || Some(eml_files(&outbox)).filter(|f| !f.is_empty()));
     assert!(files[0].0.ends_with("enrolled_enroll.eml"), "{files:?}");
     let eml = &files[0].1;
     assert!(
-        eml.contains("To: ann@example.org")
-            && eml.contains("Cell Biology")
-            && eml.contains("added to section B"),
+        eml.contains("To: ann@example.org") && eml.contains("Cell Biology") && eml.contains("added to section B"),
         "{eml}"
     );
     assert!(eml.contains("text/plain") && eml.contains("text/html"));
-    let messages = app
-        .get("/api/admin/v1/outbox?status=sent", Some(&admin))
-        .json();
+    let messages = app.get("/api/admin/v1/outbox?status=sent", Some(&admin)).json();
     assert_eq!(messages["results"][0]["message_type"], "enrolled_enroll");
 }
 
@@ -134,30 +122,14 @@ fn unknown_emails_are_pre_enrolled_and_invalid_identifiers_get_a_row_error() {
         &json!({"identifiers": ["not an email"]}),
     );
     assert_eq!(invalid.status, 200);
-    assert_eq!(
-        invalid.json()["results"][0]["error_code"],
-        "INVALID_IDENTIFIER"
-    );
-    let one = app.get(
-        &format!("{}/enrollments/new@example.org", base()),
-        Some(&admin),
-    );
+    assert_eq!(invalid.json()["results"][0]["error_code"], "INVALID_IDENTIFIER");
+    let one = app.get(&format!("{}/enrollments/new@example.org", base()), Some(&admin));
     assert_eq!(one.status, 200);
     assert_eq!(
-        (
-            one.json()["enrollment_allowed"].as_bool(),
-            one.json()["auto_enroll"].as_bool()
-        ),
+        (one.json()["enrollment_allowed"].as_bool(), one.json()["auto_enroll"].as_bool()),
         (Some(true), Some(true))
     );
-    assert_eq!(
-        app.get(
-            &format!("{}/enrollments/nobody@example.org", base()),
-            Some(&admin)
-        )
-        .status,
-        404
-    );
+    assert_eq!(app.get(&format!("{}/enrollments/nobody@example.org", base()), Some(&admin)).status, 404);
     for bad in [
         json!({}),
         json!({"identifiers": []}),
@@ -165,12 +137,7 @@ fn unknown_emails_are_pre_enrolled_and_invalid_identifiers_get_a_row_error() {
         json!({"identifiers": [""]}),
         json!({"identifiers": ["a"], "auto_enroll": "yes"}),
     ] {
-        let reply = app.send_json(
-            "POST",
-            &format!("{}/enrollments", base()),
-            Some(&admin),
-            &bad,
-        );
+        let reply = app.send_json("POST", &format!("{}/enrollments", base()), Some(&admin), &bad);
         assert_eq!(reply.status, 400, "{bad}");
         assert_eq!(reply.json()["error_code"], "INVALID_PARAMETER");
     }
@@ -184,44 +151,23 @@ fn the_roster_pages_filters_and_computes_optional_fields_only_on_request() {
     insert_users(&app, "p", 30);
     let ids: Vec<String> = (0..30).map(|i| format!("p{i}")).collect();
     for id in &ids {
-        app.send_json(
-            "POST",
-            &format!("{}/enrollments", base()),
-            Some(&admin),
-            &json!({"identifiers": [id]}),
-        );
+        app.send_json("POST", &format!("{}/enrollments", base()), Some(&admin), &json!({"identifiers": [id]}));
     }
-    app.request(
-        "DELETE",
-        &format!("{}/enrollments/p0", base()),
-        &[("Authorization", &admin)],
-        None,
-    );
+    app.request("DELETE", &format!("{}/enrollments/p0", base()), &[("Authorization", &admin)], None);
     app.send_json(
         "POST",
         &format!("{}/enrollments", base()),
         Some(&admin),
         &json!({"identifiers": ["later@example.org"]}),
     );
-    let page = app.get(
-        &format!("{}/enrollments?page=2&page_size=10", base()),
-        Some(&admin),
-    );
+    let page = app.get(&format!("{}/enrollments?page=2&page_size=10", base()), Some(&admin));
     let body = page.json();
     assert_eq!(
-        (
-            body["count"].as_i64(),
-            body["num_pages"].as_i64(),
-            body["current_page"].as_i64(),
-            body["start"].as_i64()
-        ),
+        (body["count"].as_i64(), body["num_pages"].as_i64(), body["current_page"].as_i64(), body["start"].as_i64()),
         (Some(30), Some(3), Some(2), Some(10))
     );
     assert_eq!(body["results"][0]["username"], "p10");
-    assert!(
-        body["results"][0].get("profile_image").is_none()
-            && body["results"][0].get("beta_tester").is_none()
-    );
+    assert!(body["results"][0].get("profile_image").is_none() && body["results"][0].get("beta_tester").is_none());
     assert!(page.header("Link").unwrap().contains("rel=\"next\""));
     let first = &body["results"][0];
     for key in [
@@ -238,71 +184,28 @@ fn the_roster_pages_filters_and_computes_optional_fields_only_on_request() {
         assert!(first.get(key).is_some(), "{key}");
     }
     assert!(first["created"].as_str().unwrap().ends_with('Z'));
-    let with_fields = app
-        .get(
-            &format!(
-                "{}/enrollments?requested_fields=beta_tester,profile_image",
-                base()
-            ),
-            Some(&admin),
-        )
-        .json();
+    let with_fields =
+        app.get(&format!("{}/enrollments?requested_fields=beta_tester,profile_image", base()), Some(&admin)).json();
     assert!(with_fields["results"][0]["profile_image"]["has_image"].is_boolean());
+    assert_eq!(app.get(&format!("{}/enrollments?status=active", base()), Some(&admin)).json()["count"], 29);
+    assert_eq!(app.get(&format!("{}/enrollments?status=inactive", base()), Some(&admin)).json()["count"], 1);
     assert_eq!(
-        app.get(
-            &format!("{}/enrollments?status=active", base()),
-            Some(&admin)
-        )
-        .json()["count"],
-        29
-    );
-    assert_eq!(
-        app.get(
-            &format!("{}/enrollments?status=inactive", base()),
-            Some(&admin)
-        )
-        .json()["count"],
-        1
-    );
-    assert_eq!(
-        app.get(
-            &format!("{}/enrollments?status=pre_enrolled", base()),
-            Some(&admin)
-        )
-        .json()["results"][0]["email"],
+        app.get(&format!("{}/enrollments?status=pre_enrolled", base()), Some(&admin)).json()["results"][0]["email"],
         "later@example.org"
     );
     assert_eq!(
-        app.get(
-            &format!("{}/enrollments?page_size=1000", base()),
-            Some(&admin)
-        )
-        .json()["results"]
+        app.get(&format!("{}/enrollments?page_size=1000", base()), Some(&admin)).json()["results"]
             .as_array()
             .unwrap()
             .len(),
         30
     );
-    let bad = app.get(
-        &format!("{}/enrollments?page_size=ten", base()),
-        Some(&admin),
-    );
+    let bad = app.get(&format!("{}/enrollments?page_size=ten", base()), Some(&admin));
     assert_eq!(bad.status, 400);
     assert_eq!(bad.json()["error_code"], "INVALID_PARAMETER");
     assert!(bad.json()["field_errors"]["page_size"].is_object());
-    assert_eq!(
-        app.get(&format!("{}/enrollments?status=odd", base()), Some(&admin))
-            .status,
-        400
-    );
-    assert_eq!(
-        app.get(
-            &format!("{}/enrollments?requested_fields=secret", base()),
-            Some(&admin)
-        )
-        .status,
-        400
-    );
+    assert_eq!(app.get(&format!("{}/enrollments?status=odd", base()), Some(&admin)).status, 400);
+    assert_eq!(app.get(&format!("{}/enrollments?requested_fields=secret", base()), Some(&admin)).status, 400);
 }
 
 #[test]
@@ -318,44 +221,19 @@ fn course_staff_manage_only_their_courses_and_learners_are_refused() {
         Some(&admin),
         &json!({"username": "teacher", "role": "instructor"}),
     );
-    assert_eq!(
-        app.get(&format!("{}/enrollments", base()), Some(&teacher))
-            .status,
-        200
-    );
-    let other = app.get(
-        "/api/enrollment/v2/courses/course-v1:Rollcall+OTHER+2026/enrollments",
-        Some(&teacher),
-    );
+    assert_eq!(app.get(&format!("{}/enrollments", base()), Some(&teacher)).status, 200);
+    let other = app.get("/api/enrollment/v2/courses/course-v1:Rollcall+OTHER+2026/enrollments", Some(&teacher));
     assert_eq!(other.status, 403);
     assert_eq!(other.json()["error_code"], "PERMISSION_DENIED");
     let learner = app.user_auth(&admin, "learner", false);
-    let refused = app.send_json(
-        "POST",
-        &format!("{}/enrollments", base()),
-        Some(&learner),
-        &json!({"identifiers": ["learner"]}),
-    );
+    let refused =
+        app.send_json("POST", &format!("{}/enrollments", base()), Some(&learner), &json!({"identifiers": ["learner"]}));
     assert_eq!(refused.status, 403);
     assert_eq!(refused.json()["status_code"], 403);
+    assert_eq!(app.get(&format!("{}/enrollments", base()), None).json()["error_code"], "AUTHENTICATION_REQUIRED");
+    assert_eq!(app.get("/api/enrollment/v2/courses/not-a-key/enrollments", Some(&admin)).status, 400);
     assert_eq!(
-        app.get(&format!("{}/enrollments", base()), None).json()["error_code"],
-        "AUTHENTICATION_REQUIRED"
-    );
-    assert_eq!(
-        app.get(
-            "/api/enrollment/v2/courses/not-a-key/enrollments",
-            Some(&admin)
-        )
-        .status,
-        400
-    );
-    assert_eq!(
-        app.get(
-            "/api/enrollment/v2/courses/course-v1:No+Such+Run/enrollments",
-            Some(&admin)
-        )
-        .json()["error_code"],
+        app.get("/api/enrollment/v2/courses/course-v1:No+Such+Run/enrollments", Some(&admin)).json()["error_code"],
         "RESOURCE_NOT_FOUND"
     );
 }
@@ -380,72 +258,32 @@ fn several_identifiers_start_a_task_that_is_polled_to_success() {
     assert_eq!(accepted["count"], 3001);
     assert_eq!(accepted["action"], "enroll");
     let status_url = accepted["status_url"].as_str().unwrap().to_owned();
-    assert_eq!(
-        status_url,
-        format!("{}/tasks/{}", base(), accepted["task_id"].as_str().unwrap())
-    );
+    assert_eq!(status_url, format!("{}/tasks/{}", base(), accepted["task_id"].as_str().unwrap()));
     let done = wait_for("the task", 120, || {
         let task = app.get(&status_url, Some(&admin)).json();
         (task["status"] == "succeeded").then_some(task)
     });
-    assert_eq!(
-        done["progress"],
-        json!({"total": 3001, "done": 3001, "succeeded": 3000, "failed": 1})
-    );
+    assert_eq!(done["progress"], json!({"total": 3001, "done": 3001, "succeeded": 3000, "failed": 1}));
     assert!(done["started"].is_string() && done["finished"].is_string());
     assert_eq!(done["results"][0]["after"]["enrolled"], true);
-    let last_page = app
-        .get(&format!("{status_url}?page=31&page_size=100"), Some(&admin))
-        .json();
+    let last_page = app.get(&format!("{status_url}?page=31&page_size=100"), Some(&admin)).json();
     assert_eq!(last_page["results"][0]["error_code"], "INVALID_IDENTIFIER");
-    assert_eq!(
-        app.get(
-            &format!("{}/enrollments?status=active", base()),
-            Some(&admin)
-        )
-        .json()["count"],
-        2500
-    );
-    assert_eq!(
-        app.get(
-            &format!("{}/enrollments?status=pre_enrolled", base()),
-            Some(&admin)
-        )
-        .json()["count"],
-        500
-    );
-    assert_eq!(
-        app.get(&format!("{}/tasks/no-such-task", base()), Some(&admin))
-            .status,
-        404
-    );
+    assert_eq!(app.get(&format!("{}/enrollments?status=active", base()), Some(&admin)).json()["count"], 2500);
+    assert_eq!(app.get(&format!("{}/enrollments?status=pre_enrolled", base()), Some(&admin)).json()["count"], 500);
+    assert_eq!(app.get(&format!("{}/tasks/no-such-task", base()), Some(&admin)).status, 404);
     // A finished task cannot be cancelled.
-    assert_eq!(
-        app.request("DELETE", &status_url, &[("Authorization", &admin)], None)
-            .status,
-        409
-    );
+    assert_eq!(app.request("DELETE", &status_url, &[("Authorization", &admin)], None).status, 409);
 }
 
 #[test]
 fn a_cancelled_task_stops_and_keeps_what_it_did() {
     // One worker: the second task waits behind the first, so it is surely still pending.
-    let app = TestApp::spawn_with(
-        &[
-            ("ROLLCALL_RATE_LIMITS_ENABLED", "false"),
-            ("ROLLCALL_JOBS_WORKERS", "1"),
-        ],
-        &[],
-    );
+    let app = TestApp::spawn_with(&[("ROLLCALL_RATE_LIMITS_ENABLED", "false"), ("ROLLCALL_JOBS_WORKERS", "1")], &[]);
     let admin = app.admin_auth();
     app.create_course(&admin, KEY, json!({}));
     let oversized: Vec<String> = (0..60000).map(|i| format!("c{i}@example.org")).collect();
-    let big = app.send_json(
-        "POST",
-        &format!("{}/enrollments", base()),
-        Some(&admin),
-        &json!({"identifiers": oversized}),
-    );
+    let big =
+        app.send_json("POST", &format!("{}/enrollments", base()), Some(&admin), &json!({"identifiers": oversized}));
     assert_eq!(big.status, 413, "the default 1 MiB body limit applies");
     let start = |prefix: &str| {
         let identifiers: Vec<String> = (0..50000).map(|i| format!("{prefix}{i}@x.io")).collect();
@@ -467,22 +305,13 @@ fn a_cancelled_task_stops_and_keeps_what_it_did() {
     std::thread::sleep(Duration::from_millis(1000));
     let first = app.get(&first, Some(&admin)).json();
     let second = app.get(&second, Some(&admin)).json();
-    assert_eq!(
-        (first["status"].as_str(), second["status"].as_str()),
-        (Some("cancelled"), Some("cancelled"))
-    );
+    assert_eq!((first["status"].as_str(), second["status"].as_str()), (Some("cancelled"), Some("cancelled")));
     assert_eq!(second["progress"]["done"], 0);
     let done = first["progress"]["done"].as_i64().unwrap();
     assert!(done < 50000, "{first}");
     // What was done stays done, and nothing more happens.
     assert_eq!(
-        app.get(
-            &format!("{}/enrollments?status=pre_enrolled", base()),
-            Some(&admin)
-        )
-        .json()["count"]
-            .as_i64()
-            .unwrap(),
+        app.get(&format!("{}/enrollments?status=pre_enrolled", base()), Some(&admin)).json()["count"].as_i64().unwrap(),
         done
     );
 }
@@ -500,46 +329,29 @@ fn delete_unenrolls_and_emails_with_the_reason() {
         &json!({"identifiers": ["bob", "pending@example.org"]}),
     );
     wait_for("the task", 30, || {
-        (app.get(&format!("{}/enrollments/bob", base()), Some(&admin))
-            .json()["is_active"]
-            == true)
-            .then_some(())
+        (app.get(&format!("{}/enrollments/bob", base()), Some(&admin)).json()["is_active"] == true).then_some(())
     });
     let reply = app.request(
         "DELETE",
-        &format!(
-            "{}/enrollments/bob?email_student=true&reason=left%20school",
-            base()
-        ),
+        &format!("{}/enrollments/bob?email_student=true&reason=left%20school", base()),
         &[("Authorization", &admin)],
         None,
     );
     assert_eq!(reply.status, 200, "{}", reply.text);
     let result = &reply.json()["results"][0];
     assert_eq!(
-        (
-            result["before"]["enrolled"].as_bool(),
-            result["after"]["enrolled"].as_bool()
-        ),
+        (result["before"]["enrolled"].as_bool(), result["after"]["enrolled"].as_bool()),
         (Some(true), Some(false))
     );
     let reply = app.request(
         "DELETE",
-        &format!(
-            "{}/enrollments/pending@example.org?email_student=true",
-            base()
-        ),
+        &format!("{}/enrollments/pending@example.org?email_student=true", base()),
         &[("Authorization", &admin)],
         None,
     );
     assert_eq!(reply.json()["results"][0]["after"]["allowed"], false);
-    let files = wait_for("two emails", 10, || {
-        Some(eml_files(&outbox)).filter(|f| f.len() >= 2)
-    });
-    assert!(
-        files[0].0.ends_with("enrolled_unenroll.eml") && files[0].1.contains("left school"),
-        "{files:?}"
-    );
+    let files = wait_for("two emails", 10, || Some(eml_files(&outbox)).filter(|f| f.len() >= 2));
+    assert!(files[0].0.ends_with("enrolled_unenroll.eml") && files[0].1.contains("left school"), "{files:?}");
     assert!(files[1].0.ends_with("allowed_unenroll.eml"), "{files:?}");
     assert_eq!(
         app.request(
@@ -577,10 +389,7 @@ fn the_instructor_dashboard_routes_modify_and_list_synchronously() {
         body["results"][1]["after"],
         json!({"user": false, "enrollment": false, "allowed": true, "auto_enroll": false})
     );
-    assert_eq!(
-        body["results"][2],
-        json!({"identifier": "not-an-email", "invalidIdentifier": true})
-    );
+    assert_eq!(body["results"][2], json!({"identifier": "not-an-email", "invalidIdentifier": true}));
     let list = app.get(&path, Some(&admin)).json();
     assert_eq!(list["count"], 1);
     assert_eq!(list["results"][0]["username"], "ann");
@@ -611,47 +420,17 @@ fn a_failed_email_can_be_retried_from_the_admin_api() {
     });
     let id = sent["results"][0]["id"].as_i64().unwrap();
     assert_eq!(
-        app.request(
-            "POST",
-            &format!("/api/admin/v1/outbox/{id}/retry"),
-            &[("Authorization", &admin)],
-            None
-        )
-        .status,
+        app.request("POST", &format!("/api/admin/v1/outbox/{id}/retry"), &[("Authorization", &admin)], None).status,
         409
     );
-    app.sqlite()
-        .execute(
-            "UPDATE outbox SET status = 'failed', last_error = 'mailbox full'",
-            [],
-        )
-        .unwrap();
-    let retried = app.request(
-        "POST",
-        &format!("/api/admin/v1/outbox/{id}/retry"),
-        &[("Authorization", &admin)],
-        None,
-    );
+    app.sqlite().execute("UPDATE outbox SET status = 'failed', last_error = 'mailbox full'", []).unwrap();
+    let retried = app.request("POST", &format!("/api/admin/v1/outbox/{id}/retry"), &[("Authorization", &admin)], None);
     assert_eq!(retried.status, 200, "{}", retried.text);
     wait_for("redelivery", 10, || {
-        (app.get("/api/admin/v1/outbox", Some(&admin)).json()["results"][0]["status"] == "sent")
-            .then_some(())
+        (app.get("/api/admin/v1/outbox", Some(&admin)).json()["results"][0]["status"] == "sent").then_some(())
     });
-    assert_eq!(
-        app.request(
-            "POST",
-            "/api/admin/v1/outbox/999/retry",
-            &[("Authorization", &admin)],
-            None
-        )
-        .status,
-        404
-    );
-    assert_eq!(
-        app.get("/api/admin/v1/outbox?status=weird", Some(&admin))
-            .status,
-        400
-    );
+    assert_eq!(app.request("POST", "/api/admin/v1/outbox/999/retry", &[("Authorization", &admin)], None).status, 404);
+    assert_eq!(app.get("/api/admin/v1/outbox?status=weird", Some(&admin)).status, 400);
 }
 
 /// A throwaway SMTP server: accepts one session after another and keeps each message.
@@ -721,9 +500,7 @@ fn the_smtp_backend_delivers_to_a_real_smtp_listener() {
         Some(&admin),
         &json!({"identifiers": ["kid@example.org"], "email_students": true}),
     );
-    let message = received
-        .recv_timeout(Duration::from_secs(20))
-        .expect("an SMTP delivery");
+    let message = received.recv_timeout(Duration::from_secs(20)).expect("an SMTP delivery");
     assert!(
         message.contains("To: kid@example.org")
             && message.contains("From: school@example.org")
@@ -731,8 +508,7 @@ fn the_smtp_backend_delivers_to_a_real_smtp_listener() {
         "{message}"
     );
     wait_for("the outbox to record it", 10, || {
-        (app.get("/api/admin/v1/outbox", Some(&admin)).json()["results"][0]["status"] == "sent")
-            .then_some(())
+        (app.get("/api/admin/v1/outbox", Some(&admin)).json()["results"][0]["status"] == "sent").then_some(())
     });
 }
 
@@ -761,15 +537,10 @@ fn a_task_killed_mid_run_resumes_and_processes_every_learner_exactly_once() {
     let url = reply.json()["status_url"].as_str().unwrap().to_owned();
     let (client_id, client_secret) = (app.client_id.clone(), app.client_secret.clone());
     let progress = wait_for("some progress", 120, || {
-        let done = app.get(&url, Some(&admin)).json()["progress"]["done"]
-            .as_i64()
-            .unwrap();
+        let done = app.get(&url, Some(&admin)).json()["progress"]["done"].as_i64().unwrap();
         (done >= 5000).then_some(done)
     });
-    assert!(
-        progress < N as i64,
-        "the task finished before it could be interrupted"
-    );
+    assert!(progress < N as i64, "the task finished before it could be interrupted");
     let mut app = app;
     app.child.kill().unwrap(); // SIGKILL
     app.child.wait().unwrap();
@@ -781,30 +552,17 @@ fn a_task_killed_mid_run_resumes_and_processes_every_learner_exactly_once() {
         let task = app.get(&url, Some(&admin)).json();
         (task["status"] == "succeeded").then_some(task)
     });
-    assert_eq!(
-        done["progress"],
-        json!({"total": N, "done": N, "succeeded": N, "failed": 0})
-    );
+    assert_eq!(done["progress"], json!({"total": N, "done": N, "succeeded": N, "failed": 0}));
     let conn = app.sqlite();
     let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
-    assert_eq!(
-        count("SELECT COUNT(*) FROM enrollments WHERE is_active = 1"),
-        N as i64
-    );
-    assert_eq!(
-        count("SELECT COUNT(*) FROM enrollment_history"),
-        N as i64,
-        "one history row per learner"
-    );
+    assert_eq!(count("SELECT COUNT(*) FROM enrollments WHERE is_active = 1"), N as i64);
+    assert_eq!(count("SELECT COUNT(*) FROM enrollment_history"), N as i64, "one history row per learner");
     assert_eq!(
         count("SELECT COUNT(*) FROM outbox WHERE message_type = 'enrolled_enroll'"),
         N as i64,
         "one email per learner"
     );
-    assert_eq!(
-        count("SELECT COUNT(DISTINCT recipient) FROM outbox"),
-        N as i64
-    );
+    assert_eq!(count("SELECT COUNT(DISTINCT recipient) FROM outbox"), N as i64);
 }
 
 #[test]
@@ -836,15 +594,7 @@ fn an_undeliverable_email_keeps_its_attempts_and_last_error_and_waits_to_retry()
         (list["results"][0]["attempts"] == 1).then(|| list["results"][0].clone())
     });
     assert_eq!(message["status"], "pending");
-    assert!(
-        message["last_error"]
-            .as_str()
-            .is_some_and(|e| !e.is_empty()),
-        "{message}"
-    );
+    assert!(message["last_error"].as_str().is_some_and(|e| !e.is_empty()), "{message}");
     let next: String = message["next_attempt_at"].as_str().unwrap().to_owned();
-    assert!(
-        next.as_str() > message["created"].as_str().unwrap(),
-        "the retry waits: {message}"
-    );
+    assert!(next.as_str() > message["created"].as_str().unwrap(), "the retry waits: {message}");
 }

@@ -71,32 +71,20 @@ pub struct Reply {
 
 impl Reply {
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.text)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.text))
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.text))
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     pub fn headers_named(&self, name: &str) -> Vec<&str> {
-        self.headers
-            .iter()
-            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-            .collect()
+        self.headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect()
     }
 }
 
 fn value_after(lines: &[String], key: &str) -> String {
-    lines
-        .iter()
-        .find_map(|l| l.strip_prefix(&format!("{key}: ")))
-        .unwrap_or_default()
-        .to_owned()
+    lines.iter().find_map(|l| l.strip_prefix(&format!("{key}: "))).unwrap_or_default().to_owned()
 }
 
 impl TestApp {
@@ -112,21 +100,14 @@ impl TestApp {
     /// Starts the server on `dir`'s database (which may already exist).
     pub fn spawn_in(dir: TempDir, env: &[(&str, &str)], args: &[&str]) -> TestApp {
         let mut command = binary();
-        command
-            .args(["serve", "--listen", "127.0.0.1:0", "--db"])
-            .arg(dir.db())
-            .args(args);
+        command.args(["serve", "--listen", "127.0.0.1:0", "--db"]).arg(dir.db()).args(args);
         // The server's log goes next to its database; a failing test keeps it.
         let log = std::fs::File::create(dir.0.join("server.log")).unwrap();
         command.env("RUST_LOG", "info");
         for (k, v) in env {
             command.env(k, v);
         }
-        let mut child = command
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .expect("start rollcall");
+        let mut child = command.stdout(Stdio::piped()).stderr(log).spawn().expect("start rollcall");
         let mut reader = BufReader::new(child.stdout.take().unwrap());
         let mut banner = Vec::new();
         let base = loop {
@@ -170,13 +151,7 @@ impl TestApp {
     }
 
     /// Any request: `auth` is a full Authorization header value.
-    pub fn request(
-        &self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: Option<(&str, &str)>,
-    ) -> Reply {
+    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<(&str, &str)>) -> Reply {
         let url = self.url(path);
         let mut builder = ureq::http::Request::builder().method(method).uri(&url);
         for (k, v) in headers {
@@ -184,10 +159,7 @@ impl TestApp {
         }
         let result = match body {
             Some((content_type, text)) => {
-                let request = builder
-                    .header("Content-Type", content_type)
-                    .body(text.to_owned())
-                    .unwrap();
+                let request = builder.header("Content-Type", content_type).body(text.to_owned()).unwrap();
                 self.agent.run(request)
             }
             None => self.agent.run(builder.body(()).unwrap()),
@@ -200,41 +172,22 @@ impl TestApp {
             .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
             .collect();
         let text = response.body_mut().read_to_string().unwrap_or_default();
-        Reply {
-            status,
-            headers,
-            text,
-        }
+        Reply { status, headers, text }
     }
 
     pub fn get(&self, path: &str, auth: Option<&str>) -> Reply {
-        let headers: Vec<(&str, &str)> =
-            auth.map(|a| vec![("Authorization", a)]).unwrap_or_default();
+        let headers: Vec<(&str, &str)> = auth.map(|a| vec![("Authorization", a)]).unwrap_or_default();
         self.request("GET", path, &headers, None)
     }
 
     pub fn send_json(&self, method: &str, path: &str, auth: Option<&str>, body: &Value) -> Reply {
-        let headers: Vec<(&str, &str)> =
-            auth.map(|a| vec![("Authorization", a)]).unwrap_or_default();
-        self.request(
-            method,
-            path,
-            &headers,
-            Some(("application/json", &body.to_string())),
-        )
+        let headers: Vec<(&str, &str)> = auth.map(|a| vec![("Authorization", a)]).unwrap_or_default();
+        self.request(method, path, &headers, Some(("application/json", &body.to_string())))
     }
 
     pub fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Reply {
-        let body: Vec<String> = form
-            .iter()
-            .map(|(k, v)| format!("{k}={}", encode(v)))
-            .collect();
-        self.request(
-            "POST",
-            path,
-            &[],
-            Some(("application/x-www-form-urlencoded", &body.join("&"))),
-        )
+        let body: Vec<String> = form.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect();
+        self.request("POST", path, &[], Some(("application/x-www-form-urlencoded", &body.join("&"))))
     }
 
     pub fn token_for(&self, client_id: &str, client_secret: &str, token_type: &str) -> Reply {
@@ -274,11 +227,7 @@ impl TestApp {
         );
         assert_eq!(client.status, 201, "{}", client.text);
         let c = client.json();
-        let token = self.token_for(
-            c["client_id"].as_str().unwrap(),
-            c["client_secret"].as_str().unwrap(),
-            "jwt",
-        );
+        let token = self.token_for(c["client_id"].as_str().unwrap(), c["client_secret"].as_str().unwrap(), "jwt");
         format!("JWT {}", token.json()["access_token"].as_str().unwrap())
     }
 
@@ -301,9 +250,7 @@ pub fn encode(value: &str) -> String {
     let mut out = String::new();
     for b in value.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -324,7 +271,8 @@ impl TestApp {
 
     /// Creates a user (no password, no client) through the admin API.
     pub fn create_user(&self, admin: &str, username: &str, active: bool) -> Value {
-        let body = serde_json::json!({"username": username, "email": format!("{username}@example.org"), "is_active": active});
+        let body =
+            serde_json::json!({"username": username, "email": format!("{username}@example.org"), "is_active": active});
         let reply = self.send_json("POST", "/api/admin/v1/users", Some(admin), &body);
         assert_eq!(reply.status, 201, "{}", reply.text);
         reply.json()

@@ -15,17 +15,11 @@ fn claims_of(jwt: &str) -> Value {
 }
 
 fn sign(header: &Value, claims: &Value, secret: &str) -> String {
-    let input = format!(
-        "{}.{}",
-        URL_SAFE_NO_PAD.encode(header.to_string()),
-        URL_SAFE_NO_PAD.encode(claims.to_string())
-    );
+    let input =
+        format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(input.as_bytes());
-    format!(
-        "{input}.{}",
-        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
-    )
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
 }
 
 #[test]
@@ -61,16 +55,8 @@ fn client_credentials_give_a_jwt_with_open_edx_claims() {
     assert_eq!(claims["iss"], format!("{}/oauth2", app.base));
     // Both header styles carry it.
     let token = body["access_token"].as_str().unwrap();
-    assert_eq!(
-        app.get("/api/admin/v1/courses", Some(&format!("JWT {token}")))
-            .status,
-        200
-    );
-    assert_eq!(
-        app.get("/api/admin/v1/courses", Some(&format!("Bearer {token}")))
-            .status,
-        200
-    );
+    assert_eq!(app.get("/api/admin/v1/courses", Some(&format!("JWT {token}"))).status, 200);
+    assert_eq!(app.get("/api/admin/v1/courses", Some(&format!("Bearer {token}"))).status, 200);
 }
 
 #[test]
@@ -97,20 +83,12 @@ fn opaque_bearer_tokens_work_until_revoked_and_are_stored_hashed() {
     assert_eq!(app.get("/api/admin/v1/courses", Some(&auth)).status, 200);
     let stored: i64 = app
         .sqlite()
-        .query_row(
-            "SELECT COUNT(*) FROM access_tokens WHERE token_hash = ?1",
-            [&token],
-            |r| r.get(0),
-        )
+        .query_row("SELECT COUNT(*) FROM access_tokens WHERE token_hash = ?1", [&token], |r| r.get(0))
         .unwrap();
     assert_eq!(stored, 0, "the raw token must not be stored");
     let revoke = app.post_form(
         "/oauth2/revoke_token",
-        &[
-            ("token", &token),
-            ("client_id", &app.client_id),
-            ("client_secret", &app.client_secret),
-        ],
+        &[("token", &token), ("client_id", &app.client_id), ("client_secret", &app.client_secret)],
     );
     assert_eq!(revoke.status, 200, "{}", revoke.text);
     let after = app.get("/api/admin/v1/courses", Some(&auth));
@@ -136,10 +114,7 @@ fn the_password_grant_issues_tokens_and_rejects_wrong_passwords() {
     };
     let ok = form(&app.password);
     assert_eq!(ok.status, 200, "{}", ok.text);
-    assert_eq!(
-        claims_of(ok.json()["access_token"].as_str().unwrap())["grant_type"],
-        "password"
-    );
+    assert_eq!(claims_of(ok.json()["access_token"].as_str().unwrap())["grant_type"], "password");
     let wrong = form("not-the-password");
     assert_eq!(wrong.status, 400);
     assert_eq!(wrong.json()["error"], "invalid_grant");
@@ -156,11 +131,7 @@ fn wrong_clients_and_grants_get_oauth2_errors() {
     assert_eq!(unknown.json()["error"], "invalid_client");
     let grant = app.post_form(
         "/oauth2/access_token",
-        &[
-            ("grant_type", "authorization_code"),
-            ("client_id", &app.client_id),
-            ("client_secret", &app.client_secret),
-        ],
+        &[("grant_type", "authorization_code"), ("client_id", &app.client_id), ("client_secret", &app.client_secret)],
     );
     assert_eq!(grant.status, 400);
     assert_eq!(grant.json()["error"], "unsupported_grant_type");
@@ -174,12 +145,7 @@ fn wrong_clients_and_grants_get_oauth2_errors() {
         ],
     );
     assert_eq!(scope.json()["error"], "invalid_scope");
-    let text = app.request(
-        "POST",
-        "/oauth2/access_token",
-        &[],
-        Some(("text/plain", "hello")),
-    );
+    let text = app.request("POST", "/oauth2/access_token", &[], Some(("text/plain", "hello")));
     assert_eq!(text.status, 415);
 }
 
@@ -188,17 +154,9 @@ fn missing_and_invalid_credentials_get_drf_401s() {
     let app = TestApp::spawn();
     let none = app.get("/api/admin/v1/courses", None);
     assert_eq!(none.status, 401);
-    assert_eq!(
-        none.json()["detail"],
-        "Authentication credentials were not provided."
-    );
+    assert_eq!(none.json()["detail"], "Authentication credentials were not provided.");
     assert!(none.header("WWW-Authenticate").is_some());
-    for bad in [
-        "JWT garbage",
-        "JWT a.b.c",
-        "Bearer unknown-opaque-token",
-        "Bearer ",
-    ] {
+    for bad in ["JWT garbage", "JWT a.b.c", "Bearer unknown-opaque-token", "Bearer "] {
         let reply = app.get("/api/admin/v1/courses", Some(bad));
         assert_eq!(reply.status, 401, "{bad}");
         assert_eq!(reply.json()["detail"], "Invalid token.", "{bad}");
@@ -207,39 +165,16 @@ fn missing_and_invalid_credentials_get_drf_401s() {
 
 #[test]
 fn forged_expired_and_foreign_jwts_are_rejected() {
-    let app = TestApp::spawn_with(
-        &[
-            ("ROLLCALL_RATE_LIMITS_ENABLED", "false"),
-            ("ROLLCALL_AUTH_JWT_SECRET", SECRET),
-        ],
-        &[],
-    );
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
+    let app =
+        TestApp::spawn_with(&[("ROLLCALL_RATE_LIMITS_ENABLED", "false"), ("ROLLCALL_AUTH_JWT_SECRET", SECRET)], &[]);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
     let good = json!({"iss": format!("{}/oauth2", app.base), "aud": "rollcall", "iat": now, "exp": now + 600,
         "preferred_username": "admin", "client_id": app.client_id, "version": "1.2.0"});
     let hs256 = json!({"alg": "HS256", "typ": "JWT"});
-    let try_token = |token: String| {
-        app.get("/api/admin/v1/courses", Some(&format!("JWT {token}")))
-            .status
-    };
-    assert_eq!(
-        try_token(sign(&hs256, &good, SECRET)),
-        200,
-        "a correctly signed token is accepted"
-    );
-    assert_eq!(
-        try_token(sign(&hs256, &good, "another-secret")),
-        401,
-        "bad signature"
-    );
-    assert_eq!(
-        try_token(sign(&json!({"alg": "HS512", "typ": "JWT"}), &good, SECRET)),
-        401,
-        "other algorithm"
-    );
+    let try_token = |token: String| app.get("/api/admin/v1/courses", Some(&format!("JWT {token}"))).status;
+    assert_eq!(try_token(sign(&hs256, &good, SECRET)), 200, "a correctly signed token is accepted");
+    assert_eq!(try_token(sign(&hs256, &good, "another-secret")), 401, "bad signature");
+    assert_eq!(try_token(sign(&json!({"alg": "HS512", "typ": "JWT"}), &good, SECRET)), 401, "other algorithm");
     let unsigned = format!(
         "{}.{}.",
         URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#),
@@ -251,18 +186,10 @@ fn forged_expired_and_foreign_jwts_are_rejected() {
     assert_eq!(try_token(sign(&hs256, &expired, SECRET)), 401, "expired");
     let mut issuer = good.clone();
     issuer["iss"] = json!("https://elsewhere/oauth2");
-    assert_eq!(
-        try_token(sign(&hs256, &issuer, SECRET)),
-        401,
-        "wrong issuer"
-    );
+    assert_eq!(try_token(sign(&hs256, &issuer, SECRET)), 401, "wrong issuer");
     let mut audience = good.clone();
     audience["aud"] = json!("someone-else");
-    assert_eq!(
-        try_token(sign(&hs256, &audience, SECRET)),
-        401,
-        "wrong audience"
-    );
+    assert_eq!(try_token(sign(&hs256, &audience, SECRET)), 401, "wrong audience");
     let mut ghost = good.clone();
     ghost["preferred_username"] = json!("nobody");
     assert_eq!(try_token(sign(&hs256, &ghost, SECRET)), 401, "unknown user");
@@ -274,85 +201,38 @@ fn tokens_of_deleted_clients_and_inactive_users_stop_working() {
     let admin = app.admin_auth();
     let staff = app.user_auth(&admin, "staffer", true);
     assert_eq!(app.get("/api/admin/v1/courses", Some(&staff)).status, 200);
-    let deactivate = app.request(
-        "DELETE",
-        "/api/admin/v1/users/staffer",
-        &[("Authorization", &admin)],
-        None,
-    );
+    let deactivate = app.request("DELETE", "/api/admin/v1/users/staffer", &[("Authorization", &admin)], None);
     assert_eq!(deactivate.status, 200, "{}", deactivate.text);
     assert_eq!(app.get("/api/admin/v1/courses", Some(&staff)).status, 401);
 
     let client = app
-        .send_json(
-            "POST",
-            "/api/admin/v1/oauth-clients",
-            Some(&admin),
-            &json!({"name": "temp", "user": "admin"}),
-        )
+        .send_json("POST", "/api/admin/v1/oauth-clients", Some(&admin), &json!({"name": "temp", "user": "admin"}))
         .json();
     let id = client["client_id"].as_str().unwrap();
-    let token = app
-        .token_for(id, client["client_secret"].as_str().unwrap(), "jwt")
-        .json();
+    let token = app.token_for(id, client["client_secret"].as_str().unwrap(), "jwt").json();
     let auth = format!("JWT {}", token["access_token"].as_str().unwrap());
-    let opaque = app
-        .token_for(id, client["client_secret"].as_str().unwrap(), "bearer")
-        .json();
+    let opaque = app.token_for(id, client["client_secret"].as_str().unwrap(), "bearer").json();
     let opaque_auth = format!("Bearer {}", opaque["access_token"].as_str().unwrap());
     assert_eq!(app.get("/api/admin/v1/courses", Some(&auth)).status, 200);
     assert_eq!(
-        app.request(
-            "DELETE",
-            &format!("/api/admin/v1/oauth-clients/{id}"),
-            &[("Authorization", &admin)],
-            None
-        )
-        .status,
+        app.request("DELETE", &format!("/api/admin/v1/oauth-clients/{id}"), &[("Authorization", &admin)], None).status,
         204
     );
     assert_eq!(app.get("/api/admin/v1/courses", Some(&auth)).status, 401);
-    assert_eq!(
-        app.get("/api/admin/v1/courses", Some(&opaque_auth)).status,
-        401
-    );
+    assert_eq!(app.get("/api/admin/v1/courses", Some(&opaque_auth)).status, 401);
 }
 
 #[test]
 fn the_api_key_header_authenticates_only_with_the_configured_key() {
-    let app = TestApp::spawn_with(
-        &[
-            ("ROLLCALL_RATE_LIMITS_ENABLED", "false"),
-            ("ROLLCALL_AUTH_API_KEY", "s3cret-key"),
-        ],
-        &[],
-    );
-    let wrong = app.request(
-        "GET",
-        "/api/admin/v1/courses",
-        &[("X-Edx-Api-Key", "guess")],
-        None,
-    );
+    let app =
+        TestApp::spawn_with(&[("ROLLCALL_RATE_LIMITS_ENABLED", "false"), ("ROLLCALL_AUTH_API_KEY", "s3cret-key")], &[]);
+    let wrong = app.request("GET", "/api/admin/v1/courses", &[("X-Edx-Api-Key", "guess")], None);
     assert_eq!(wrong.status, 401);
     // The key is a server-to-server credential, not a staff user: the admin API refuses it.
-    let right = app.request(
-        "GET",
-        "/api/admin/v1/courses",
-        &[("X-Edx-Api-Key", "s3cret-key")],
-        None,
-    );
+    let right = app.request("GET", "/api/admin/v1/courses", &[("X-Edx-Api-Key", "s3cret-key")], None);
     assert_eq!(right.status, 403, "{}", right.text);
     let off = TestApp::spawn();
-    assert_eq!(
-        off.request(
-            "GET",
-            "/api/admin/v1/courses",
-            &[("X-Edx-Api-Key", "")],
-            None
-        )
-        .status,
-        401
-    );
+    assert_eq!(off.request("GET", "/api/admin/v1/courses", &[("X-Edx-Api-Key", "")], None).status, 401);
 }
 
 fn cookie_pair(set_cookie: &str) -> String {
@@ -362,42 +242,20 @@ fn cookie_pair(set_cookie: &str) -> String {
 #[test]
 fn sessions_use_http_only_cookies_and_require_csrf_for_unsafe_methods() {
     let app = TestApp::spawn();
-    let login = app.send_json(
-        "POST",
-        "/login",
-        None,
-        &json!({"username": "admin", "password": app.password}),
-    );
+    let login = app.send_json("POST", "/login", None, &json!({"username": "admin", "password": app.password}));
     assert_eq!(login.status, 200, "{}", login.text);
     let cookies = login.headers_named("Set-Cookie");
-    let session = cookies
-        .iter()
-        .find(|c| c.starts_with("rollcall_session="))
-        .unwrap();
-    assert!(
-        session.contains("HttpOnly") && session.contains("SameSite=Lax"),
-        "{session}"
-    );
+    let session = cookies.iter().find(|c| c.starts_with("rollcall_session=")).unwrap();
+    assert!(session.contains("HttpOnly") && session.contains("SameSite=Lax"), "{session}");
     let cookie = cookie_pair(session);
     let csrf = login.json()["csrf_token"].as_str().unwrap().to_owned();
 
-    assert_eq!(
-        app.request("GET", "/api/admin/v1/courses", &[("Cookie", &cookie)], None)
-            .status,
-        200
-    );
+    assert_eq!(app.request("GET", "/api/admin/v1/courses", &[("Cookie", &cookie)], None).status, 200);
     let body = json!({"course_key": "course-v1:Org+S1+2026", "title": "Session"}).to_string();
-    let no_csrf = app.request(
-        "POST",
-        "/api/admin/v1/courses",
-        &[("Cookie", &cookie)],
-        Some(("application/json", &body)),
-    );
+    let no_csrf =
+        app.request("POST", "/api/admin/v1/courses", &[("Cookie", &cookie)], Some(("application/json", &body)));
     assert_eq!(no_csrf.status, 403);
-    assert!(no_csrf.json()["developer_message"]
-        .as_str()
-        .unwrap()
-        .contains("CSRF"));
+    assert!(no_csrf.json()["developer_message"].as_str().unwrap().contains("CSRF"));
     let bad_csrf = app.request(
         "POST",
         "/api/admin/v1/courses",
@@ -413,22 +271,10 @@ fn sessions_use_http_only_cookies_and_require_csrf_for_unsafe_methods() {
     );
     assert_eq!(with_csrf.status, 201, "{}", with_csrf.text);
 
-    let logout = app.request(
-        "POST",
-        "/logout",
-        &[("Cookie", &cookie), ("X-CSRFToken", &csrf)],
-        None,
-    );
+    let logout = app.request("POST", "/logout", &[("Cookie", &cookie), ("X-CSRFToken", &csrf)], None);
     assert_eq!(logout.status, 204, "{}", logout.text);
-    assert_eq!(
-        app.request("GET", "/api/admin/v1/courses", &[("Cookie", &cookie)], None)
-            .status,
-        401
-    );
-    let wrong = app.post_form(
-        "/login",
-        &[("username", "admin"), ("password", "wrong-password")],
-    );
+    assert_eq!(app.request("GET", "/api/admin/v1/courses", &[("Cookie", &cookie)], None).status, 401);
+    let wrong = app.post_form("/login", &[("username", "admin"), ("password", "wrong-password")]);
     assert_eq!(wrong.status, 400);
     assert_eq!(wrong.json()["detail"], "Invalid username or password.");
 }
@@ -437,19 +283,9 @@ fn sessions_use_http_only_cookies_and_require_csrf_for_unsafe_methods() {
 fn login_attempts_are_rate_limited_per_account() {
     let app = TestApp::spawn_with(&[("ROLLCALL_RATE_LIMITS_LOGIN_PER_MINUTE", "3")], &[]);
     for _ in 0..3 {
-        assert_eq!(
-            app.post_form(
-                "/login",
-                &[("username", "admin"), ("password", "wrong-password")]
-            )
-            .status,
-            400
-        );
+        assert_eq!(app.post_form("/login", &[("username", "admin"), ("password", "wrong-password")]).status, 400);
     }
-    let limited = app.post_form(
-        "/login",
-        &[("username", "admin"), ("password", &app.password)],
-    );
+    let limited = app.post_form("/login", &[("username", "admin"), ("password", &app.password)]);
     assert_eq!(limited.status, 429);
     assert!(limited.header("Retry-After").is_some());
 }
@@ -459,39 +295,19 @@ fn django_pbkdf2_hashes_log_in_and_are_upgraded_to_argon2() {
     let app = TestApp::spawn();
     let mut derived = [0u8; 32];
     pbkdf2::pbkdf2_hmac::<sha2::Sha256>(b"edx-password", b"NaCl1234", 1000, &mut derived);
-    let django = format!(
-        "pbkdf2_sha256$1000$NaCl1234${}",
-        base64::engine::general_purpose::STANDARD.encode(derived)
-    );
+    let django = format!("pbkdf2_sha256$1000$NaCl1234${}", base64::engine::general_purpose::STANDARD.encode(derived));
     app.sqlite()
         .execute(
             "INSERT INTO users (username, email, password_hash, date_joined) VALUES ('imported', 'imported@example.org', ?1, 0)",
             [&django],
         )
         .unwrap();
-    let login = app.post_form(
-        "/login",
-        &[
-            ("username", "imported@example.org"),
-            ("password", "edx-password"),
-        ],
-    );
+    let login = app.post_form("/login", &[("username", "imported@example.org"), ("password", "edx-password")]);
     assert_eq!(login.status, 200, "{}", login.text);
     let stored: String = app
         .sqlite()
-        .query_row(
-            "SELECT password_hash FROM users WHERE username = 'imported'",
-            [],
-            |r| r.get(0),
-        )
+        .query_row("SELECT password_hash FROM users WHERE username = 'imported'", [], |r| r.get(0))
         .unwrap();
     assert!(stored.starts_with("$argon2id$"), "{stored}");
-    assert_eq!(
-        app.post_form(
-            "/login",
-            &[("username", "imported"), ("password", "edx-password")]
-        )
-        .status,
-        200
-    );
+    assert_eq!(app.post_form("/login", &[("username", "imported"), ("password", "edx-password")]).status, 200);
 }

@@ -8,10 +8,7 @@ fn me_and_own_account_show_the_full_view() {
     let app = TestApp::spawn();
     let admin = app.admin_auth();
     let learner = app.user_auth(&admin, "ann", false);
-    assert_eq!(
-        app.get("/api/user/v1/me", Some(&learner)).json(),
-        json!({"username": "ann"})
-    );
+    assert_eq!(app.get("/api/user/v1/me", Some(&learner)).json(), json!({"username": "ann"}));
     let own = app.get("/api/user/v1/accounts/ann", Some(&learner)).json();
     for key in [
         "username",
@@ -43,42 +40,22 @@ fn lookups_by_email_and_usernames_return_arrays_and_others_see_a_reduced_view() 
     let admin = app.admin_auth();
     let ann = app.user_auth(&admin, "ann", false);
     app.create_user(&admin, "bob", true);
-    let by_email = app.get(
-        "/api/user/v1/accounts?email=bob%40example.org",
-        Some(&admin),
-    );
+    let by_email = app.get("/api/user/v1/accounts?email=bob%40example.org", Some(&admin));
     assert_eq!(by_email.status, 200);
     assert_eq!(by_email.json()[0]["username"], "bob");
-    assert_eq!(
-        app.get(
-            "/api/user/v1/accounts?email=nobody%40example.org",
-            Some(&admin)
-        )
-        .status,
-        404
-    );
-    let both = app
-        .get("/api/user/v1/accounts?username=ann,bob", Some(&admin))
-        .json();
+    assert_eq!(app.get("/api/user/v1/accounts?email=nobody%40example.org", Some(&admin)).status, 404);
+    let both = app.get("/api/user/v1/accounts?username=ann,bob", Some(&admin)).json();
     assert_eq!(both.as_array().unwrap().len(), 2);
     // A learner sees only the shared fields of someone else, and cannot probe emails.
     let other = app.get("/api/user/v1/accounts/bob", Some(&ann)).json();
     assert_eq!(other["username"], "bob");
     assert!(other.get("email").is_none());
+    assert_eq!(app.get("/api/user/v1/accounts?email=bob%40example.org", Some(&ann)).status, 404);
     assert_eq!(
-        app.get("/api/user/v1/accounts?email=bob%40example.org", Some(&ann))
-            .status,
-        404
-    );
-    assert_eq!(
-        app.get("/api/user/v1/accounts?email=ann%40example.org", Some(&ann))
-            .json()[0]["email"],
+        app.get("/api/user/v1/accounts?email=ann%40example.org", Some(&ann)).json()[0]["email"],
         "ann@example.org"
     );
-    assert_eq!(
-        app.get("/api/user/v1/accounts/ghost", Some(&admin)).status,
-        404
-    );
+    assert_eq!(app.get("/api/user/v1/accounts/ghost", Some(&admin)).status, 404);
     assert_eq!(app.get("/api/user/v1/accounts", Some(&admin)).status, 400);
 }
 
@@ -106,21 +83,11 @@ fn accounts_are_patched_with_merge_patch_json_only() {
     assert_eq!(changed.status, 200, "{}", changed.text);
     let body = changed.json();
     assert_eq!(
-        (
-            body["name"].as_str(),
-            body["country"].as_str(),
-            body["year_of_birth"].as_i64()
-        ),
+        (body["name"].as_str(), body["country"].as_str(), body["year_of_birth"].as_i64()),
         (Some("Ann Lee"), Some("NZ"), Some(1990))
     );
-    assert_eq!(
-        body["extended_profile"],
-        json!([{"field_name": "company", "field_value": "Acme"}])
-    );
-    assert_eq!(
-        patch(&ann, "ann", "application/json", json!({"name": "x"})).status,
-        415
-    );
+    assert_eq!(body["extended_profile"], json!([{"field_name": "company", "field_value": "Acme"}]));
+    assert_eq!(patch(&ann, "ann", "application/json", json!({"name": "x"})).status, 415);
     let invalid = patch(
         &ann,
         "ann",
@@ -130,46 +97,16 @@ fn accounts_are_patched_with_merge_patch_json_only() {
     assert_eq!(invalid.status, 400);
     let errors = &invalid.json()["field_errors"];
     for field in ["gender", "year_of_birth", "username", "email"] {
-        assert!(
-            errors[field]["developer_message"].is_string(),
-            "{field}: {errors}"
-        );
+        assert!(errors[field]["developer_message"].is_string(), "{field}: {errors}");
     }
     assert_eq!(
         app.get("/api/user/v1/accounts/ann", Some(&ann)).json()["name"],
         "Ann Lee",
         "a rejected patch changes nothing"
     );
-    assert_eq!(
-        patch(
-            &ann,
-            "bob",
-            "application/merge-patch+json",
-            json!({"name": "Bobby"})
-        )
-        .status,
-        403
-    );
-    assert_eq!(
-        patch(
-            &admin,
-            "bob",
-            "application/merge-patch+json",
-            json!({"name": "Bobby"})
-        )
-        .json()["name"],
-        "Bobby"
-    );
-    assert_eq!(
-        patch(
-            &admin,
-            "ghost",
-            "application/merge-patch+json",
-            json!({"name": "x"})
-        )
-        .status,
-        404
-    );
+    assert_eq!(patch(&ann, "bob", "application/merge-patch+json", json!({"name": "Bobby"})).status, 403);
+    assert_eq!(patch(&admin, "bob", "application/merge-patch+json", json!({"name": "Bobby"})).json()["name"], "Bobby");
+    assert_eq!(patch(&admin, "ghost", "application/merge-patch+json", json!({"name": "x"})).status, 404);
 }
 
 #[test]
@@ -180,32 +117,13 @@ fn a_staff_email_change_claims_the_new_addresses_pre_enrollments() {
     app.create_course(&admin, key, json!({}));
     app.create_user(&admin, "bob", true);
     let allowed = json!({"email": "bob.new@example.org", "course_id": key, "auto_enroll": true});
-    assert_eq!(
-        app.send_json(
-            "POST",
-            "/api/enrollment/v1/enrollment_allowed/",
-            Some(&admin),
-            &allowed
-        )
-        .status,
-        201
-    );
+    assert_eq!(app.send_json("POST", "/api/enrollment/v1/enrollment_allowed/", Some(&admin), &allowed).status, 201);
     let reply = app.request(
         "PATCH",
         "/api/user/v1/accounts/bob",
         &[("Authorization", &admin)],
-        Some((
-            "application/merge-patch+json",
-            &json!({"email": "bob.new@example.org"}).to_string(),
-        )),
+        Some(("application/merge-patch+json", &json!({"email": "bob.new@example.org"}).to_string())),
     );
     assert_eq!(reply.status, 200, "{}", reply.text);
-    assert_eq!(
-        app.get(
-            &format!("/api/enrollment/v1/enrollment/bob,{key}"),
-            Some(&admin)
-        )
-        .json()["is_active"],
-        true
-    );
+    assert_eq!(app.get(&format!("/api/enrollment/v1/enrollment/bob,{key}"), Some(&admin)).json()["is_active"], true);
 }
