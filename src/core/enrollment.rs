@@ -181,6 +181,11 @@ fn check_access(conn: &Conn, course: &Course, user: &UserRecord, access: Access,
     let key = &course.record.course_key;
     let staff = is_course_staff(conn, course, user)?;
     let invited = valid_pre_enrollment(conn, course, Some(user), &user.email)?.is_some();
+    // An unpublished course takes no new learners on their own; staff may still enroll them.
+    if !course.record.published && access == Access::SelfService && !staff {
+        return Err(Error::new(ErrorKind::EnrollmentClosed, format!("Course {key} is not open for enrollment."))
+            .with_code("COURSE_UNPUBLISHED"));
+    }
     if !invited && !staff {
         if course.record.invitation_only && access == Access::SelfService {
             return Err(Error::new(ErrorKind::EnrollmentClosed, format!("Course {key} is by invitation only."))

@@ -26,20 +26,31 @@ pub struct Db {
 /// seconds. With the gate a request waits at most for the transaction ahead of it.
 #[derive(Debug, Default)]
 struct WriteGate {
-    tickets: Mutex<(u64, u64)>, // (next ticket to hand out, ticket being served)
+    tickets: Mutex<Tickets>,
     turn: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct Tickets {
+    next: u64,
+    serving: u64,
+    holder: Option<std::thread::ThreadId>,
 }
 
 struct Turn<'a>(&'a WriteGate);
 
 impl WriteGate {
     fn enter(&self) -> Turn<'_> {
+        let me = std::thread::current().id();
         let mut tickets = self.tickets.lock().unwrap_or_else(PoisonError::into_inner);
-        let mine = tickets.0;
-        tickets.0 += 1;
-        while tickets.1 != mine {
+        // A write inside a write would wait for itself forever; fail loudly instead.
+        assert!(tickets.holder != Some(me), "nested write transaction: pass the open connection down instead");
+        let mine = tickets.next;
+        tickets.next += 1;
+        while tickets.serving != mine {
             tickets = self.turn.wait(tickets).unwrap_or_else(PoisonError::into_inner);
         }
+        tickets.holder = Some(me);
         Turn(self)
     }
 }
@@ -47,7 +58,9 @@ impl WriteGate {
 impl Drop for Turn<'_> {
     // Runs on panic too, so a failed transaction never blocks the ones behind it.
     fn drop(&mut self) {
-        self.0.tickets.lock().unwrap_or_else(PoisonError::into_inner).1 += 1;
+        let mut tickets = self.0.tickets.lock().unwrap_or_else(PoisonError::into_inner);
+        tickets.serving += 1;
+        tickets.holder = None;
         self.0.turn.notify_all();
     }
 }

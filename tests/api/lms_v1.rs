@@ -552,3 +552,16 @@ fn learners_are_throttled_as_open_edx_does_and_the_api_key_is_not() {
         assert_eq!(app.request("GET", &format!("{ENROLL}?user=learner"), &[("X-Edx-Api-Key", "k")], None).status, 200);
     }
 }
+
+#[test]
+fn an_unpublished_course_takes_no_self_enrollment_but_staff_may_enroll() {
+    let s = setup();
+    assert_eq!(
+        s.app.request("DELETE", &format!("/api/admin/v1/courses/{OPEN}"), &[("Authorization", &s.admin)], None).status,
+        204
+    );
+    let reply = s.app.send_json("POST", ENROLL, Some(&s.learner), &enroll_body(None, OPEN));
+    assert_eq!(reply.status, 400);
+    assert_eq!(reply.json()["error_code"], "COURSE_UNPUBLISHED");
+    assert_eq!(s.app.send_json("POST", ENROLL, Some(&s.admin), &enroll_body(Some("learner"), OPEN)).status, 200);
+}
