@@ -215,3 +215,48 @@ CREATE TABLE IF NOT EXISTS task_items (
     result     TEXT,                         -- JSON: before/after or error
     PRIMARY KEY (task_id, position)
 );
+
+-- Learning paths (the learning-paths plugin): a bundle of courses learners enroll in.
+CREATE TABLE IF NOT EXISTS learning_paths (
+    id                  INTEGER PRIMARY KEY,
+    key                 TEXT NOT NULL UNIQUE,   -- path-v1:org+number+run+group
+    display_name        TEXT NOT NULL,
+    subtitle            TEXT NOT NULL DEFAULT '',
+    description         TEXT NOT NULL DEFAULT '',
+    level               TEXT NOT NULL DEFAULT '',
+    duration            TEXT NOT NULL DEFAULT '',
+    time_commitment     TEXT NOT NULL DEFAULT '',
+    sequential          INTEGER NOT NULL DEFAULT 0,
+    invite_only         INTEGER NOT NULL DEFAULT 1,
+    required_completion REAL NOT NULL DEFAULT 0.8,
+    required_grade      REAL NOT NULL DEFAULT 0.75,
+    created             INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS learning_path_steps (
+    learning_path_id INTEGER NOT NULL REFERENCES learning_paths(id) ON DELETE CASCADE,
+    course_id        INTEGER NOT NULL REFERENCES courses(id),
+    position         INTEGER NOT NULL,
+    weight           REAL NOT NULL DEFAULT 1.0,
+    PRIMARY KEY (learning_path_id, course_id)
+);
+
+CREATE TABLE IF NOT EXISTS learning_path_enrollments (
+    id               INTEGER PRIMARY KEY,
+    learning_path_id INTEGER NOT NULL REFERENCES learning_paths(id) ON DELETE CASCADE,
+    user_id          INTEGER NOT NULL REFERENCES users(id),
+    is_active        INTEGER NOT NULL DEFAULT 1,
+    created          INTEGER NOT NULL,
+    UNIQUE (user_id, learning_path_id)
+);
+
+-- Emails invited to a path before they have an account; claimed on registration.
+CREATE TABLE IF NOT EXISTS learning_path_enrollment_allowed (
+    id               INTEGER PRIMARY KEY,
+    learning_path_id INTEGER NOT NULL REFERENCES learning_paths(id) ON DELETE CASCADE,
+    email            TEXT NOT NULL COLLATE NOCASE,
+    user_id          INTEGER REFERENCES users(id),
+    is_active        INTEGER NOT NULL DEFAULT 1,
+    created          INTEGER NOT NULL,
+    UNIQUE (email, learning_path_id)
+);

@@ -8,6 +8,7 @@ pub mod enrollment_v2;
 pub mod errors;
 pub mod http;
 pub mod instructor_v2;
+pub mod learning_paths;
 pub mod lms_v1;
 pub mod oauth;
 pub mod router;

@@ -5,7 +5,7 @@
 
 use super::errors::{render, Dialect};
 use super::http::Ctx;
-use super::{admin, courses_v1, docs, enrollment_v2, instructor_v2, lms_v1, oauth, system, user_v1};
+use super::{admin, courses_v1, docs, enrollment_v2, instructor_v2, learning_paths, lms_v1, oauth, system, user_v1};
 use crate::core::{Error, ErrorKind};
 use crate::App;
 use rouille::{Request, Response};
@@ -54,6 +54,7 @@ pub fn routes() -> Vec<Route> {
     all.extend(user_v1::routes());
     all.extend(enrollment_v2::routes());
     all.extend(instructor_v2::routes());
+    all.extend(learning_paths::routes());
     all.extend(docs::routes());
     all
 }

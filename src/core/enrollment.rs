@@ -518,6 +518,7 @@ pub fn activate_pending(conn: &Conn, user: &UserRecord, surface: &str, now: Time
     if !user.is_active {
         return Ok(0);
     }
+    crate::core::learning_paths::activate_pending(conn, user, now)?;
     let mut enrolled = 0;
     for allowed in store::enrollments::allowed_for_email(conn, &user.email)? {
         if !allowed.auto_enroll || allowed.user_id.is_some_and(|owner| owner != user.id) {

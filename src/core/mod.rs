@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod emails;
 pub mod enrollment;
 pub mod errors;
+pub mod learning_paths;
 pub mod outbox;
 
 pub use errors::{Error, ErrorKind};

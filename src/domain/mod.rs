@@ -3,12 +3,14 @@
 
 mod course_key;
 mod email;
+mod learning_path_key;
 mod money;
 mod timestamp;
 mod username;
 
 pub use course_key::CourseKey;
 pub use email::Email;
+pub use learning_path_key::LearningPathKey;
 pub use money::{Currency, Money};
 pub use timestamp::Timestamp;
 pub use username::Username;

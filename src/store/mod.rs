@@ -5,6 +5,7 @@ pub mod clients;
 pub mod courses;
 pub mod db;
 pub mod enrollments;
+pub mod learning_paths;
 pub mod outbox;
 pub mod sessions;
 pub mod settings;

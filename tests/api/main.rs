@@ -7,6 +7,7 @@ mod docs;
 mod enrollment_v2;
 mod helpers;
 mod http;
+mod learning_paths;
 mod lms_v1;
 mod oauth;
 mod user_v1;

@@ -1,0 +1,220 @@
+//! `/api/admin/v1/…`: the school admin's catalog, users, OAuth clients, outbox and
+//! learning paths. Superusers and global staff only; errors in the v2 format (DESIGN.md
+//! "Error dialects"). One file per resource; this one holds the route table and the guard.
+
+mod courses;
+mod learning_paths;
+mod outbox;
+mod users;
+
+use courses::*;
+use learning_paths::*;
+use outbox::*;
+use users::*;
+
+use super::errors::Dialect;
+use super::http::Ctx;
+use super::router::{Doc, Route};
+use crate::core::accounts::Actor;
+use crate::core::Error;
+use crate::domain::{Currency, Money, Timestamp};
+use serde_json::{json, Value};
+
+pub fn routes() -> Vec<Route> {
+    let r = |method, path, handler, doc| Route { method, path, dialect: Dialect::V2, handler, doc };
+    let doc = |summary, request, status, response| Doc {
+        summary,
+        tag: "admin",
+        auth: true,
+        request,
+        status,
+        response,
+        query: &[],
+    };
+    let paged: &'static [(&str, &str)] = &[("page", "1-based page number"), ("page_size", "items per page (max 100)")];
+    vec![
+        r(
+            "GET",
+            "/api/admin/v1/courses",
+            get_courses,
+            Doc { query: paged, ..doc("List every course, published or not", None, 200, Some("AdminCoursePage")) },
+        ),
+        r(
+            "POST",
+            "/api/admin/v1/courses",
+            post_courses,
+            doc("Create a course", Some("AdminCourseInput"), 201, Some("AdminCourse")),
+        ),
+        r(
+            "GET",
+            "/api/admin/v1/courses/{course_key}",
+            get_course,
+            doc("Get one course", None, 200, Some("AdminCourse")),
+        ),
+        r(
+            "PATCH",
+            "/api/admin/v1/courses/{course_key}",
+            patch_course,
+            doc(
+                "Change some of a course's fields (modes, when given, are replaced)",
+                Some("AdminCourseInput"),
+                200,
+                Some("AdminCourse"),
+            ),
+        ),
+        r(
+            "DELETE",
+            "/api/admin/v1/courses/{course_key}",
+            delete_course,
+            Doc {
+                query: &[("purge", "true: delete a course that never had an enrollment, instead of unpublishing it")],
+                ..doc("Unpublish a course", None, 204, None)
+            },
+        ),
+        r(
+            "GET",
+            "/api/admin/v1/courses/{course_key}/modes",
+            get_modes,
+            doc("List a course's modes", None, 200, Some("CourseModeList")),
+        ),
+        r(
+            "POST",
+            "/api/admin/v1/courses/{course_key}/modes",
+            post_modes,
+            doc("Add or replace a mode", Some("CourseMode"), 201, Some("CourseModeList")),
+        ),
+        r(
+            "DELETE",
+            "/api/admin/v1/courses/{course_key}/modes/{slug}",
+            delete_mode,
+            doc("Remove a mode", None, 204, None),
+        ),
+        r(
+            "GET",
+            "/api/admin/v1/courses/{course_key}/staff",
+            get_staff,
+            doc("List the course's instructors and staff", None, 200, Some("CourseStaffList")),
+        ),
+        r(
+            "POST",
+            "/api/admin/v1/courses/{course_key}/staff",
+            post_staff,
+            doc("Grant a course role", Some("CourseStaffInput"), 201, Some("CourseStaffList")),
+        ),
+        r(
+            "DELETE",
+            "/api/admin/v1/courses/{course_key}/staff",
+            delete_staff,
+            doc(
+                "Revoke a course role (all of the user's roles when `role` is omitted)",
+                Some("CourseStaffInput"),
+                204,
+                None,
+            ),
+        ),
+        r(
+            "GET",
+            "/api/admin/v1/users",
+            get_users,
+            Doc { query: paged, ..doc("List users", None, 200, Some("AdminUserPage")) },
+        ),
+        r(
+            "POST",
+            "/api/admin/v1/users",
+            post_users,
+            doc("Create a user", Some("AdminUserInput"), 201, Some("AdminUser")),
+        ),
+        r("GET", "/api/admin/v1/users/{username}", get_user, doc("Get one user", None, 200, Some("AdminUser"))),
+        r(
+            "PATCH",
+            "/api/admin/v1/users/{username}",
+            patch_user,
+            doc("Change a user", Some("AdminUserInput"), 200, Some("AdminUser")),
+        ),
+        r(
+            "DELETE",
+            "/api/admin/v1/users/{username}",
+            delete_user,
+            doc("Deactivate a user (the account is kept)", None, 200, Some("AdminUser")),
+        ),
+        r(
+            "GET",
+            "/api/admin/v1/oauth-clients",
+            get_clients,
+            doc("List OAuth clients (secrets are never shown again)", None, 200, Some("OAuthClientList")),
+        ),
+        r(
+            "POST",
+            "/api/admin/v1/oauth-clients",
+            post_clients,
+            doc(
+                "Create an OAuth client acting as a user; the secret is shown once",
+                Some("OAuthClientInput"),
+                201,
+                Some("OAuthClientCreated"),
+            ),
+        ),
+        r(
+            "DELETE",
+            "/api/admin/v1/oauth-clients/{client_id}",
+            delete_client,
+            doc("Delete a client; its tokens stop working", None, 204, None),
+        ),
+        r(
+            "GET",
+            "/api/admin/v1/outbox",
+            get_outbox,
+            Doc {
+                query: &[
+                    ("status", "pending, sent or failed"),
+                    ("before", "id to page from (newest first)"),
+                    ("page_size", "at most 100"),
+                ],
+                ..doc("Outgoing emails and their delivery state", None, 200, Some("OutboxPage"))
+            },
+        ),
+        r(
+            "POST",
+            "/api/admin/v1/outbox/{id}/retry",
+            post_outbox_retry,
+            doc("Deliver a pending or failed email again now", None, 200, Some("OutboxMessage")),
+        ),
+        r(
+            "GET",
+            "/api/admin/v1/learning-paths",
+            get_learning_paths,
+            doc("List every learning path", None, 200, Some("AdminLearningPathList")),
+        ),
+        r(
+            "POST",
+            "/api/admin/v1/learning-paths",
+            post_learning_paths,
+            doc(
+                "Create a learning path from existing courses",
+                Some("AdminLearningPathInput"),
+                201,
+                Some("AdminLearningPath"),
+            ),
+        ),
+    ]
+}
+
+/// Superuser or global staff, within the admin rate limit.
+fn admin(ctx: &mut Ctx) -> Result<Actor, Error> {
+    let caller = ctx.caller()?;
+    if !caller.is_global_staff() {
+        return Err(Error::forbidden("Only superusers and global staff may use the admin API."));
+    }
+    let actor = Actor { is_superuser: caller.is_superuser() };
+    let key = caller.key();
+    ctx.throttle(&ctx.app.auth.limits.admin, &key)?;
+    Ok(actor)
+}
+
+fn iso(t: Option<i64>) -> Value {
+    t.map(|t| json!(Timestamp::from_unix(t).to_iso())).unwrap_or(Value::Null)
+}
+
+fn money(minor: i64, currency: &str) -> String {
+    Currency::parse(currency).map(|c| Money::from_minor(minor, c).amount_string()).unwrap_or_else(|_| minor.to_string())
+}

@@ -1,0 +1,156 @@
+//! `/api/admin/v1/users…` and `/api/admin/v1/oauth-clients…`: accounts and API clients.
+
+use super::super::http::{self, as_bool, as_string, created, no_content, ok, Ctx, Fields, Page};
+use super::{admin, iso};
+use crate::auth;
+use crate::core::accounts::{self, NewUser, UserChanges};
+use crate::core::Error;
+use crate::domain::{Email, Username};
+use crate::store::users::{Profile, UserRecord};
+use rouille::Response;
+use serde_json::{json, Value};
+
+pub(super) fn user_json(u: &UserRecord) -> Value {
+    json!({
+        "id": u.id, "username": u.username, "email": u.email, "name": u.name, "first_name": u.first_name, "last_name": u.last_name,
+        "is_staff": u.is_staff, "is_superuser": u.is_superuser, "is_active": u.is_active,
+        "date_joined": iso(Some(u.date_joined)), "last_login": iso(u.last_login),
+    })
+}
+
+const USER_FIELDS: [&str; 9] =
+    ["username", "email", "name", "first_name", "last_name", "password", "is_staff", "is_superuser", "is_active"];
+
+pub(super) fn check_password(p: String) -> Result<String, String> {
+    if p.chars().count() < 8 || p.len() > 1024 {
+        return Err("must be 8 to 1024 characters".into());
+    }
+    Ok(p)
+}
+
+pub(super) fn get_users(ctx: &mut Ctx) -> Result<Response, Error> {
+    admin(ctx)?;
+    let page = Page::from_query(ctx, 25, 100)?;
+    let (total, users) = ctx.app.db.snapshot(|c| accounts::list_users(c, page.offset(), page.size))?;
+    let body = page.body(ctx, total, users.iter().map(user_json).collect())?;
+    Ok(http::with_link_header(ok(body.clone()), &body))
+}
+
+pub(super) fn post_users(ctx: &mut Ctx) -> Result<Response, Error> {
+    let actor = admin(ctx)?;
+    let body = ctx.json_body()?;
+    let mut f = Fields::of(&body)?;
+    f.reject_unknown(&USER_FIELDS);
+    let username = f.required("username", |v| Username::parse(&as_string(v)?).map_err(|e| e.0));
+    let email = f.required("email", |v| Email::parse(&as_string(v)?).map_err(|e| e.0));
+    let password = f.get("password", |v| check_password(as_string(v)?)).flatten();
+    let text = |f: &mut Fields, n: &str| f.get(n, as_string).flatten().unwrap_or_default();
+    let (name, first_name, last_name) = (text(&mut f, "name"), text(&mut f, "first_name"), text(&mut f, "last_name"));
+    let flag = |f: &mut Fields, n: &str, d: bool| f.required_value(n, as_bool).unwrap_or(d);
+    let (is_staff, is_superuser, is_active) =
+        (flag(&mut f, "is_staff", false), flag(&mut f, "is_superuser", false), flag(&mut f, "is_active", true));
+    f.finish()?;
+    let password_hash = password.map(|p| ctx.app.auth.passwords.hash(&p));
+    let new = NewUser {
+        username: username.expect("checked"),
+        email: email.expect("checked"),
+        password_hash,
+        name,
+        first_name,
+        last_name,
+        profile: Profile::default(),
+        is_active,
+        is_staff,
+        is_superuser,
+    };
+    let user = ctx.app.db.write(|c| accounts::create_user(c, &actor, new, ctx.now))?;
+    Ok(created(user_json(&user)))
+}
+
+pub(super) fn username_param(ctx: &Ctx) -> Result<Username, Error> {
+    Username::parse(ctx.param("username"))
+        .map_err(|_| Error::not_found(format!("The user {} does not exist.", ctx.param("username"))))
+}
+
+pub(super) fn get_user(ctx: &mut Ctx) -> Result<Response, Error> {
+    admin(ctx)?;
+    let username = username_param(ctx)?;
+    Ok(ok(user_json(&ctx.app.db.read(|c| accounts::user_by_username(c, username.as_str()))?)))
+}
+
+pub(super) fn patch_user(ctx: &mut Ctx) -> Result<Response, Error> {
+    let actor = admin(ctx)?;
+    let username = username_param(ctx)?;
+    let body = ctx.json_body()?;
+    let mut f = Fields::of(&body)?;
+    f.reject_unknown(&USER_FIELDS);
+    if f.has("username") {
+        f.fail("username", "A username cannot be changed.");
+    }
+    let password = f.required_value("password", |v| check_password(as_string(v)?));
+    let changes = UserChanges {
+        email: f.required_value("email", |v| Email::parse(&as_string(v)?).map_err(|e| e.0)),
+        password_hash: None,
+        name: f.required_value("name", as_string),
+        first_name: f.required_value("first_name", as_string),
+        last_name: f.required_value("last_name", as_string),
+        is_active: f.required_value("is_active", as_bool),
+        is_staff: f.required_value("is_staff", as_bool),
+        is_superuser: f.required_value("is_superuser", as_bool),
+    };
+    f.finish()?;
+    let changes = UserChanges { password_hash: password.map(|p| ctx.app.auth.passwords.hash(&p)), ..changes };
+    let user = ctx.app.db.write(|c| accounts::update_user(c, &actor, &username, changes, ctx.now))?;
+    Ok(ok(user_json(&user)))
+}
+
+pub(super) fn delete_user(ctx: &mut Ctx) -> Result<Response, Error> {
+    let actor = admin(ctx)?;
+    let username = username_param(ctx)?;
+    if ctx.caller()?.user().is_some_and(|u| u.username == username.as_str()) {
+        return Err(Error::validation("You cannot deactivate your own account."));
+    }
+    let changes = UserChanges { is_active: Some(false), ..UserChanges::default() };
+    let user = ctx.app.db.write(|c| accounts::update_user(c, &actor, &username, changes, ctx.now))?;
+    Ok(ok(user_json(&user)))
+}
+
+pub(super) fn client_json(c: &crate::store::clients::ClientRecord) -> Value {
+    json!({"client_id": c.client_id, "name": c.name, "user": c.username, "created": iso(Some(c.created))})
+}
+
+pub(super) fn get_clients(ctx: &mut Ctx) -> Result<Response, Error> {
+    admin(ctx)?;
+    let clients = ctx.app.db.read(crate::store::clients::list)?;
+    Ok(ok(json!({"results": clients.iter().map(client_json).collect::<Vec<_>>()})))
+}
+
+pub(super) fn post_clients(ctx: &mut Ctx) -> Result<Response, Error> {
+    let actor = admin(ctx)?;
+    let body = ctx.json_body()?;
+    let mut f = Fields::of(&body)?;
+    f.reject_unknown(&["name", "user"]);
+    let name = f.required("name", as_string);
+    let user = f.required("user", as_string);
+    f.finish()?;
+    let (name, user) = (name.expect("checked"), user.expect("checked"));
+    let client = ctx.app.db.write(|c| {
+        let target = accounts::user_by_username(c, &user).map_err(|e| Error::field("user", e.developer_message))?;
+        if (target.is_superuser || target.is_staff) && !actor.is_superuser {
+            return Err(Error::forbidden("Only a superuser may create clients acting as staff or superusers."));
+        }
+        auth::clients::create(c, &name, &user, ctx.now.unix())
+    })?;
+    let mut body = client_json(&client.record);
+    body["client_secret"] = json!(client.client_secret);
+    Ok(created(body))
+}
+
+pub(super) fn delete_client(ctx: &mut Ctx) -> Result<Response, Error> {
+    admin(ctx)?;
+    let client_id = ctx.param("client_id").to_owned();
+    if !ctx.app.db.write(|c| crate::store::clients::delete(c, &client_id))? {
+        return Err(Error::not_found(format!("No OAuth client '{client_id}' exists.")));
+    }
+    Ok(no_content())
+}

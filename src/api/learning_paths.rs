@@ -1,0 +1,304 @@
+//! `/api/learning_paths/v1/…`: the learning-paths plugin's API
+//! (specs/learning-path-enrollment-api.rst; URLs and shapes from
+//! reference/appsembler-and-learning-paths.md §2.3). DRF dialect: `{"detail": …}`.
+
+use super::errors::Dialect;
+use super::http::{json, ok, Ctx};
+use super::router::{Doc, Route};
+use crate::core::learning_paths::{self, Enrolled, Path, Viewer};
+use crate::core::{Error, ErrorKind};
+use crate::domain::{CourseKey, LearningPathKey, Timestamp};
+use crate::store::learning_paths::PathEnrollmentRecord;
+use crate::store::users::UserRecord;
+use rouille::Response;
+use serde_json::{json, Value};
+
+pub fn routes() -> Vec<Route> {
+    let doc = |summary, request, response| Doc {
+        summary,
+        tag: "learning-paths",
+        auth: true,
+        request,
+        status: 200,
+        response,
+        query: &[],
+    };
+    let r = |method, path, handler, doc| Route { method, path, dialect: Dialect::Drf, handler, doc };
+    vec![
+        r(
+            "GET",
+            "/api/learning_paths/v1/learning-paths/",
+            get_learning_paths,
+            doc("Learning paths the caller may see", None, Some("LearningPathList")),
+        ),
+        r(
+            "GET",
+            "/api/learning_paths/v1/learning-paths/{learning_path_key}/",
+            get_learning_path,
+            doc("One learning path", None, Some("LearningPath")),
+        ),
+        r(
+            "GET",
+            "/api/learning_paths/v1/enrollments/",
+            get_all_enrollments,
+            doc("The caller's learning path enrollments (staff: everyone's)", None, Some("LearningPathEnrollmentList")),
+        ),
+        r(
+            "POST",
+            "/api/learning_paths/v1/enrollments/bulk-enroll/",
+            post_bulk_enroll,
+            Doc {
+                status: 201,
+                ..doc(
+                    "Staff: enroll emails in paths (comma-separated); unknown emails are invited",
+                    Some("LearningPathBulkRequest"),
+                    Some("LearningPathBulkCounts"),
+                )
+            },
+        ),
+        r(
+            "DELETE",
+            "/api/learning_paths/v1/enrollments/bulk-enroll/",
+            delete_bulk_enroll,
+            Doc {
+                status: 204,
+                ..doc(
+                    "Staff: unenroll emails from paths and withdraw invitations",
+                    Some("LearningPathBulkRequest"),
+                    None,
+                )
+            },
+        ),
+        r(
+            "GET",
+            "/api/learning_paths/v1/{learning_path_key}/enrollments/",
+            get_enrollments,
+            Doc {
+                query: &[("username", "staff: one user's enrollment")],
+                ..doc("Active enrollments in a path (non-staff: their own)", None, Some("LearningPathEnrollmentList"))
+            },
+        ),
+        r(
+            "POST",
+            "/api/learning_paths/v1/{learning_path_key}/enrollments/",
+            post_enrollment,
+            Doc {
+                status: 201,
+                ..doc(
+                    "Enroll in a path (201 new, 200 reactivated, 409 already enrolled)",
+                    Some("LearningPathEnrollRequest"),
+                    Some("LearningPathEnrollment"),
+                )
+            },
+        ),
+        r(
+            "DELETE",
+            "/api/learning_paths/v1/{learning_path_key}/enrollments/",
+            delete_enrollment,
+            Doc { status: 204, ..doc("Staff: unenroll a user from a path", Some("LearningPathEnrollRequest"), None) },
+        ),
+        r(
+            "POST",
+            "/api/learning_paths/v1/{learning_path_key}/enrollments/{course_key}/",
+            post_course_enrollment,
+            Doc { status: 201, ..doc("Enroll the caller in one of the path's courses", None, Some("DrfError")) },
+        ),
+    ]
+}
+
+struct Caller {
+    user: UserRecord,
+    staff: bool,
+}
+
+impl Caller {
+    fn viewer(&self) -> Viewer {
+        Viewer { user_id: Some(self.user.id), staff: self.staff }
+    }
+}
+
+/// IsAuthenticated: a user (the API key is not one here), throttled per caller.
+fn caller(ctx: &mut Ctx) -> Result<Caller, Error> {
+    let principal = ctx.caller()?.clone();
+    ctx.throttle(&ctx.app.auth.limits.learning_paths, &principal.key())?;
+    let user = principal.user().ok_or_else(|| Error::forbidden("Learning paths need a user's credentials."))?;
+    let record = ctx.app.db.read(|c| crate::core::accounts::user_by_username(c, &user.username))?;
+    Ok(Caller { user: record, staff: principal.is_global_staff() })
+}
+
+/// IsAdminOrSelf: a non-staff caller may name only themself.
+fn target_user(ctx: &Ctx, caller: &Caller, username: Option<String>) -> Result<UserRecord, Error> {
+    match username {
+        None => Ok(caller.user.clone()),
+        Some(name) if name == caller.user.username => Ok(caller.user.clone()),
+        Some(_) if !caller.staff => Err(Error::forbidden("You do not have permission to perform this action.")),
+        Some(name) => ctx
+            .app
+            .db
+            .read(|c| crate::store::users::by_username(c, &name))?
+            .ok_or_else(|| Error::not_found("No User matches the given query.")),
+    }
+}
+
+fn path_key(ctx: &Ctx) -> Result<LearningPathKey, Error> {
+    LearningPathKey::parse(ctx.param("learning_path_key"))
+        .map_err(|_| Error::not_found("Invalid learning path key format."))
+}
+
+fn visible_path(ctx: &Ctx, caller: &Caller) -> Result<Path, Error> {
+    let key = path_key(ctx)?;
+    ctx.app.db.read(|c| learning_paths::visible(c, &key, caller.viewer()))
+}
+
+fn iso(t: Option<i64>) -> Value {
+    t.map(|t| json!(Timestamp::from_unix(t).to_iso())).unwrap_or(Value::Null)
+}
+
+fn path_json(path: &Path, enrollment_date: Option<i64>, detail: bool) -> Value {
+    let r = &path.record;
+    let steps: Vec<Value> = path
+        .steps
+        .iter()
+        .map(|s| json!({"order": s.position, "course_key": s.course_key, "course_dates": [iso(s.start), iso(s.end)], "weight": s.weight}))
+        .collect();
+    let mut body = json!({"key": r.key, "display_name": r.display_name, "image": null, "sequential": r.sequential, "steps": steps,
+        "required_completion": r.required_completion, "enrollment_date": iso(enrollment_date), "invite_only": r.invite_only});
+    if detail {
+        for (k, v) in [
+            ("subtitle", &r.subtitle),
+            ("description", &r.description),
+            ("level", &r.level),
+            ("duration", &r.duration),
+            ("time_commitment", &r.time_commitment),
+        ] {
+            body[k] = json!(v);
+        }
+        body["required_skills"] = json!([]);
+        body["acquired_skills"] = json!([]);
+    }
+    body
+}
+
+fn enrollment_json(e: &PathEnrollmentRecord) -> Value {
+    json!({"user": e.user_id, "learning_path": e.path_id, "is_active": e.is_active, "created": iso(Some(e.created))})
+}
+
+fn get_learning_paths(ctx: &mut Ctx) -> Result<Response, Error> {
+    let caller = caller(ctx)?;
+    let paths = ctx.app.db.snapshot(|c| learning_paths::list_visible(c, caller.viewer()))?;
+    Ok(ok(json!(paths.iter().map(|(p, date)| path_json(p, *date, false)).collect::<Vec<_>>())))
+}
+
+fn get_learning_path(ctx: &mut Ctx) -> Result<Response, Error> {
+    let caller = caller(ctx)?;
+    let path = visible_path(ctx, &caller)?;
+    let enrolled = ctx.app.db.read(|c| learning_paths::enrollments(c, Some(&path), Some(caller.user.id)))?;
+    Ok(ok(path_json(&path, enrolled.first().map(|e| e.created), true)))
+}
+
+fn get_all_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
+    let caller = caller(ctx)?;
+    let user_filter = if caller.staff { None } else { Some(caller.user.id) };
+    let list = ctx.app.db.read(|c| learning_paths::enrollments(c, None, user_filter))?;
+    Ok(ok(json!(list.iter().map(enrollment_json).collect::<Vec<_>>())))
+}
+
+fn get_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
+    let caller = caller(ctx)?;
+    let path = visible_path(ctx, &caller)?;
+    let user_filter = match (caller.staff, ctx.query_param("username")) {
+        (true, None) => None,
+        (_, name) => Some(target_user(ctx, &caller, name)?.id),
+    };
+    let list = ctx.app.db.read(|c| learning_paths::enrollments(c, Some(&path), user_filter))?;
+    Ok(ok(json!(list.iter().map(enrollment_json).collect::<Vec<_>>())))
+}
+
+fn username_in_body(ctx: &Ctx) -> Result<Option<String>, Error> {
+    let body = ctx.json_body()?;
+    match body.get("username") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(Error::field("username", "username must be a string.")),
+    }
+}
+
+fn post_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
+    let caller = caller(ctx)?;
+    let path = visible_path(ctx, &caller)?;
+    let user = target_user(ctx, &caller, username_in_body(ctx)?)?;
+    match ctx.app.db.write(|c| learning_paths::enroll(c, &path, &user, ctx.now))? {
+        Enrolled::Created(e) => Ok(json(201, &enrollment_json(&e))),
+        Enrolled::Reactivated(e) => Ok(ok(enrollment_json(&e))),
+        Enrolled::AlreadyActive => Err(Error::conflict("Enrollment exists.")),
+    }
+}
+
+fn delete_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
+    let caller = caller(ctx)?;
+    let path = visible_path(ctx, &caller)?;
+    // The plugin's LEARNING_PATHS_ALLOW_SELF_UNENROLLMENT defaults to off: staff only.
+    if !caller.staff {
+        return Err(Error::forbidden("You do not have permission to perform this action."));
+    }
+    let user = target_user(ctx, &caller, username_in_body(ctx)?)?;
+    ctx.app.db.write(|c| learning_paths::unenroll(c, &path, &user, ctx.now))?;
+    // The plugin sends the enrollment with its 204; a 204 carries no body, so neither do we.
+    Ok(Response::empty_204())
+}
+
+fn post_course_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
+    let caller = caller(ctx)?;
+    let path = visible_path(ctx, &caller)?;
+    let course_key = CourseKey::parse(ctx.param("course_key"))
+        .map_err(|_| Error::validation("The course is not part of this learning path."))?;
+    match ctx.app.db.write(|c| learning_paths::enroll_in_step(c, &path, &caller.user, &course_key, ctx.now)) {
+        Ok(_) => Ok(json(201, &json!({"detail": "User successfully enrolled in the course."}))),
+        Err(e) if e.code == Some("NOT_A_STEP") || e.kind == ErrorKind::NotFound => Err(e),
+        Err(e) if e.kind == ErrorKind::Internal => Err(e),
+        Err(e) => {
+            let mut failed = Error::validation("Failed to enroll the user in the course.");
+            failed.code = e.code;
+            Err(failed)
+        }
+    }
+}
+
+/// `{"learning_paths": "k1,k2", "emails": "a@x,b@y"}`: comma-separated, as the plugin takes them.
+fn bulk_request(ctx: &Ctx) -> Result<(Vec<LearningPathKey>, Vec<String>), Error> {
+    let body = ctx.json_body()?;
+    let list = |name: &str| -> Result<Vec<String>, Error> {
+        let text = body
+            .get(name)
+            .and_then(Value::as_str)
+            .ok_or_else(|| Error::field(name, format!("{name} is required (comma-separated).")))?;
+        Ok(text.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect())
+    };
+    // Invalid keys are skipped, as the plugin does (it logs them).
+    let keys = list("learning_paths")?.iter().filter_map(|k| LearningPathKey::parse(k).ok()).collect();
+    Ok((keys, list("emails")?))
+}
+
+fn staff(caller: &Caller) -> Result<(), Error> {
+    if caller.staff {
+        Ok(())
+    } else {
+        Err(Error::forbidden("You do not have permission to perform this action."))
+    }
+}
+
+fn post_bulk_enroll(ctx: &mut Ctx) -> Result<Response, Error> {
+    let caller = caller(ctx)?;
+    staff(&caller)?;
+    let (keys, emails) = bulk_request(ctx)?;
+    let counts = ctx.app.db.write(|c| learning_paths::bulk(c, &keys, &emails, true, ctx.now))?;
+    Ok(json(201, &json!({"enrollments_created": counts.enrollments, "enrollment_allowed_created": counts.invitations})))
+}
+
+fn delete_bulk_enroll(ctx: &mut Ctx) -> Result<Response, Error> {
+    let caller = caller(ctx)?;
+    staff(&caller)?;
+    let (keys, emails) = bulk_request(ctx)?;
+    ctx.app.db.write(|c| learning_paths::bulk(c, &keys, &emails, false, ctx.now))?;
+    Ok(Response::empty_204())
+}

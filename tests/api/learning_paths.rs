@@ -1,0 +1,189 @@
+//! `/api/learning_paths/v1/…` and `/api/admin/v1/learning-paths`.
+
+use crate::helpers::TestApp;
+use serde_json::{json, Value};
+
+const PATH: &str = "path-v1:Rollcall+WEB+2026+T1";
+const OPEN_PATH: &str = "path-v1:Rollcall+OPEN+2026+T1";
+const STEP: &str = "course-v1:Rollcall+LP1+2026";
+const OTHER: &str = "course-v1:Rollcall+LP2+2026";
+
+struct Setup {
+    app: TestApp,
+    admin: String,
+    learner: String,
+}
+
+fn setup() -> Setup {
+    let app = TestApp::spawn();
+    let admin = app.admin_auth();
+    // The step course is invitation-only and closed: being in the path is the invitation.
+    app.create_course(&admin, STEP, json!({"invitation_only": true, "enrollment_end": "2020-01-01T00:00:00Z"}));
+    app.create_course(&admin, OTHER, json!({}));
+    for (key, invite_only) in [(PATH, true), (OPEN_PATH, false)] {
+        let body = json!({"key": key, "display_name": "Web track", "level": "beginner", "invite_only": invite_only,
+            "steps": [{"course_key": STEP, "weight": 0.5}]});
+        let reply = app.send_json("POST", "/api/admin/v1/learning-paths", Some(&admin), &body);
+        assert_eq!(reply.status, 201, "{}", reply.text);
+    }
+    let learner = app.user_auth(&admin, "learner", false);
+    Setup { app, admin, learner }
+}
+
+fn enrollments(key: &str) -> String {
+    format!("/api/learning_paths/v1/{key}/enrollments/")
+}
+
+#[test]
+fn paths_are_created_by_admins_with_validated_steps() {
+    let s = setup();
+    let list = s.app.get("/api/admin/v1/learning-paths", Some(&s.admin)).json();
+    assert_eq!(list["results"].as_array().unwrap().len(), 2);
+    for bad in [
+        json!({"key": "path-v1:A+B+C", "display_name": "x"}),
+        json!({"key": "path-v1:A+B+C+D", "display_name": "x", "steps": [{"course_key": "course-v1:No+Such+Run"}]}),
+        json!({"key": "path-v1:A+B+C+D", "display_name": "x", "steps": [{"course_key": STEP, "weight": 3}]}),
+        json!({"key": "path-v1:A+B+C+D", "display_name": "x", "level": "expert"}),
+        json!({"key": "path-v1:A+B+C+D"}),
+    ] {
+        assert_eq!(s.app.send_json("POST", "/api/admin/v1/learning-paths", Some(&s.admin), &bad).status, 400, "{bad}");
+    }
+    let dup = s.app.send_json(
+        "POST",
+        "/api/admin/v1/learning-paths",
+        Some(&s.admin),
+        &json!({"key": PATH, "display_name": "again"}),
+    );
+    assert_eq!(dup.status, 409);
+    assert_eq!(s.app.get("/api/admin/v1/learning-paths", Some(&s.learner)).status, 403);
+}
+
+#[test]
+fn learners_see_open_paths_and_their_own_and_invite_only_paths_are_hidden() {
+    let s = setup();
+    let keys = |auth: &str| -> Vec<String> {
+        s.app
+            .get("/api/learning_paths/v1/learning-paths/", Some(auth))
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["key"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(keys(&s.learner), [OPEN_PATH]);
+    assert_eq!(keys(&s.admin).len(), 2);
+    let hidden = s.app.get(&format!("/api/learning_paths/v1/learning-paths/{PATH}/"), Some(&s.learner));
+    assert_eq!(hidden.status, 404);
+    assert_eq!(hidden.json()["detail"], "No LearningPath matches the given query.");
+    let detail = s.app.get(&format!("/api/learning_paths/v1/learning-paths/{OPEN_PATH}/"), Some(&s.learner)).json();
+    assert_eq!(detail["steps"][0]["course_key"], STEP);
+    assert_eq!(detail["steps"][0]["weight"], 0.5);
+    assert_eq!(detail["level"], "beginner");
+    assert!(detail["enrollment_date"].is_null());
+    assert_eq!(
+        s.app.get("/api/learning_paths/v1/learning-paths/garbage/", Some(&s.learner)).json()["detail"],
+        "Invalid learning path key format."
+    );
+    assert_eq!(s.app.get("/api/learning_paths/v1/learning-paths/", None).status, 401);
+}
+
+#[test]
+fn enrollment_answers_201_then_409_and_reactivates_with_200() {
+    let s = setup();
+    // A learner cannot self-enroll in an invitation-only path: it is a 404 to them.
+    assert_eq!(s.app.send_json("POST", &enrollments(PATH), Some(&s.learner), &json!({})).status, 404);
+    let created = s.app.send_json("POST", &enrollments(OPEN_PATH), Some(&s.learner), &json!({}));
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert_eq!(created.json()["is_active"], true);
+    let again = s.app.send_json("POST", &enrollments(OPEN_PATH), Some(&s.learner), &json!({}));
+    assert_eq!(again.status, 409);
+    assert_eq!(again.json()["detail"], "Enrollment exists.");
+    // Learners may not unenroll themselves (the plugin's default); staff may.
+    assert_eq!(s.app.send_json("DELETE", &enrollments(OPEN_PATH), Some(&s.learner), &json!({})).status, 403);
+    assert_eq!(
+        s.app.send_json("DELETE", &enrollments(OPEN_PATH), Some(&s.admin), &json!({"username": "learner"})).status,
+        204
+    );
+    assert_eq!(
+        s.app.send_json("DELETE", &enrollments(OPEN_PATH), Some(&s.admin), &json!({"username": "learner"})).status,
+        404
+    );
+    let back = s.app.send_json("POST", &enrollments(OPEN_PATH), Some(&s.learner), &json!({"username": "learner"}));
+    assert_eq!(back.status, 200);
+    // Only staff may name someone else.
+    assert_eq!(
+        s.app.send_json("POST", &enrollments(OPEN_PATH), Some(&s.learner), &json!({"username": "admin"})).status,
+        403
+    );
+    assert_eq!(
+        s.app.send_json("POST", &enrollments(PATH), Some(&s.admin), &json!({"username": "learner"})).status,
+        201
+    );
+    assert_eq!(s.app.send_json("POST", &enrollments(PATH), Some(&s.admin), &json!({"username": "ghost"})).status, 404);
+    let mine = s.app.get("/api/learning_paths/v1/enrollments/", Some(&s.learner)).json();
+    assert_eq!(mine.as_array().unwrap().len(), 2);
+    let listed: Vec<Value> = s.app.get(&enrollments(PATH), Some(&s.admin)).json().as_array().unwrap().clone();
+    assert_eq!(listed.len(), 1);
+    // Now enrolled, the invitation-only path is visible to the learner.
+    assert!(s.app.get(&format!("/api/learning_paths/v1/learning-paths/{PATH}/"), Some(&s.learner)).json()
+        ["enrollment_date"]
+        .is_string());
+}
+
+#[test]
+fn a_path_learner_enrolls_in_a_step_course_through_the_enrollment_core() {
+    let s = setup();
+    let step = |course: &str| format!("/api/learning_paths/v1/{OPEN_PATH}/enrollments/{course}/");
+    assert_eq!(s.app.send_json("POST", &step(STEP), Some(&s.learner), &json!({})).status, 404, "not in the path yet");
+    s.app.send_json("POST", &enrollments(OPEN_PATH), Some(&s.learner), &json!({}));
+    let other = s.app.send_json("POST", &step(OTHER), Some(&s.learner), &json!({}));
+    assert_eq!(other.status, 400);
+    assert_eq!(other.json()["detail"], "The course is not part of this learning path.");
+    let enrolled = s.app.send_json("POST", &step(STEP), Some(&s.learner), &json!({}));
+    assert_eq!(enrolled.status, 201, "{}", enrolled.text);
+    assert_eq!(enrolled.json()["detail"], "User successfully enrolled in the course.");
+    let e = s.app.get(&format!("/api/enrollment/v1/enrollment/learner,{STEP}"), Some(&s.learner)).json();
+    assert_eq!(e["is_active"], true);
+    let source: String =
+        s.app.sqlite().query_row("SELECT source FROM enrollment_history ORDER BY id DESC", [], |r| r.get(0)).unwrap();
+    assert_eq!(source, "learning_path");
+}
+
+#[test]
+fn bulk_enroll_enrolls_users_invites_unknown_emails_and_registration_claims_them() {
+    let s = setup();
+    s.app.create_user(&s.admin, "bob", true);
+    let body = json!({"learning_paths": format!("{PATH},path-v1:bad"), "emails": "bob@example.org,new@example.org,not-an-email"});
+    let reply = s.app.send_json("POST", "/api/learning_paths/v1/enrollments/bulk-enroll/", Some(&s.admin), &body);
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    assert_eq!(reply.json(), json!({"enrollments_created": 1, "enrollment_allowed_created": 1}));
+    let again = s.app.send_json("POST", "/api/learning_paths/v1/enrollments/bulk-enroll/", Some(&s.admin), &body);
+    assert_eq!(again.json(), json!({"enrollments_created": 0, "enrollment_allowed_created": 0}));
+    s.app.create_user(&s.admin, "new", true);
+    let listed = s.app.get(&enrollments(PATH), Some(&s.admin)).json();
+    assert_eq!(listed.as_array().unwrap().len(), 2, "{listed}");
+    assert_eq!(
+        s.app.send_json("POST", "/api/learning_paths/v1/enrollments/bulk-enroll/", Some(&s.learner), &body).status,
+        403
+    );
+    assert_eq!(
+        s.app
+            .send_json(
+                "POST",
+                "/api/learning_paths/v1/enrollments/bulk-enroll/",
+                Some(&s.admin),
+                &json!({"emails": "x@y.org"})
+            )
+            .status,
+        400
+    );
+    let removed = s.app.send_json(
+        "DELETE",
+        "/api/learning_paths/v1/enrollments/bulk-enroll/",
+        Some(&s.admin),
+        &json!({"learning_paths": PATH, "emails": "bob@example.org"}),
+    );
+    assert_eq!(removed.status, 204);
+    assert_eq!(s.app.get(&enrollments(PATH), Some(&s.admin)).json().as_array().unwrap().len(), 1);
+}
