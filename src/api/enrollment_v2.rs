@@ -7,7 +7,8 @@ use super::http::{json, ok, Ctx, Fields, Page};
 use super::router::{Doc, Route};
 use crate::core::bulk::{self, Action, Requester, RosterOptions};
 use crate::core::catalog::{self, Course};
-use crate::core::enrollment::{self, Outcome, RosterFilter, RosterRow, Source, State};
+use crate::core::enrollment::{Outcome, Source, State};
+use crate::core::roster::{self, RosterFilter, RosterRow};
 use crate::core::{Error, ErrorKind};
 use crate::domain::{CourseKey, Timestamp};
 use crate::store::tasks::TaskRecord;
@@ -100,9 +101,7 @@ pub(super) fn course_for_manager(
     ctx.throttle(&ctx.app.auth.limits.enrollment_v2, &caller.key())?;
     let course = ctx.app.db.read(|conn| catalog::course(conn, &key))?;
     let allowed = match caller.user() {
-        Some(user) => {
-            ctx.app.db.read(|conn| enrollment::may_manage(conn, &course, user.id, caller.is_global_staff()))?
-        }
+        Some(user) => ctx.app.db.read(|conn| roster::may_manage(conn, &course, user.id, caller.is_global_staff()))?,
         None => true, // the server-to-server API key
     };
     if !allowed {
@@ -168,8 +167,7 @@ fn get_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
         }
     };
     let requested = requested_fields(ctx)?;
-    let (total, rows) =
-        ctx.app.db.snapshot(|conn| enrollment::roster(conn, &course, filter, page.offset(), page.size))?;
+    let (total, rows) = ctx.app.db.snapshot(|conn| roster::roster(conn, &course, filter, page.offset(), page.size))?;
     let body = page.body(ctx, total, rows.iter().map(|r| roster_json(r, &requested)).collect())?;
     Ok(super::http::with_link_header(ok(body.clone()), &body))
 }
@@ -178,7 +176,7 @@ fn get_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
     let (course, _) = course_for_manager(ctx, "course_key", "enrollment_v2")?;
     let identifier = ctx.param("email_or_username").to_owned();
     let requested = requested_fields(ctx)?;
-    let row = ctx.app.db.read(|conn| enrollment::roster_entry(conn, &course, &identifier))?;
+    let row = ctx.app.db.read(|conn| roster::roster_entry(conn, &course, &identifier))?;
     let row = row.ok_or_else(|| {
         Error::not_found(format!("{identifier} is neither enrolled nor pre-enrolled in {}.", course.record.course_key))
     })?;

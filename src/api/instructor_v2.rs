@@ -7,7 +7,8 @@ use super::errors::Dialect;
 use super::http::{ok, Ctx, Fields, Page};
 use super::router::{Doc, Route};
 use crate::core::bulk::{Action, RosterOptions};
-use crate::core::enrollment::{self, RosterFilter, State};
+use crate::core::enrollment::State;
+use crate::core::roster::{self, RosterFilter};
 use crate::core::Error;
 use crate::domain::Timestamp;
 use rouille::Response;
@@ -56,10 +57,8 @@ fn state_json(state: &State) -> Value {
 fn get_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
     let (course, _) = course_for_manager(ctx, "course_id", "instructor_v2")?;
     let page = Page::from_query(ctx, 25, 100)?;
-    let (total, rows) = ctx
-        .app
-        .db
-        .snapshot(|conn| enrollment::roster(conn, &course, RosterFilter::Active, page.offset(), page.size))?;
+    let (total, rows) =
+        ctx.app.db.snapshot(|conn| roster::roster(conn, &course, RosterFilter::Active, page.offset(), page.size))?;
     let results = rows
         .iter()
         .map(|r| {

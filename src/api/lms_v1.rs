@@ -7,7 +7,8 @@ use super::errors::Dialect;
 use super::http::{json, ok, Ctx};
 use super::router::{Doc, Route};
 use crate::core::catalog::{self, Course};
-use crate::core::enrollment::{self as core_enrollment, Access, Change, ListFilter, Source};
+use crate::core::enrollment::{self as core_enrollment, Access, Change, Source};
+use crate::core::roster::{self, ListFilter};
 use crate::core::{Error, ErrorKind};
 use crate::domain::{CourseKey, Currency, Email, Money, Timestamp, Username};
 use crate::store::enrollments::EnrollmentRecord;
@@ -175,7 +176,7 @@ fn get_enrollment_list(ctx: &mut Ctx) -> Result<Response, Error> {
         };
         let is_self = caller.username() == Some(username.as_str());
         let visible_to = if is_self || caller.privileged() { None } else { caller.user.as_ref().map(|u| u.id) };
-        let rows = core_enrollment::active_enrollments(conn, &user, visible_to)?;
+        let rows = roster::active_enrollments(conn, &user, visible_to)?;
         Ok(rows.iter().map(|(e, c)| enrollment_json(e, c, now, None)).collect::<Vec<_>>())
     })?;
     Ok(ok(json!(list)))
@@ -210,9 +211,9 @@ fn get_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
         let Some(user) = crate::store::users::by_username(conn, &username)? else {
             return Ok(Value::Null);
         };
-        Ok(match core_enrollment::enrollment_of(conn, &user, &course)? {
+        Ok(match roster::enrollment_of(conn, &user, &course)? {
             Some(e) => {
-                let attributes = core_enrollment::attributes(conn, &e)?;
+                let attributes = roster::attributes(conn, &e)?;
                 enrollment_json(&e, &course, now, Some(&attributes))
             }
             None => Value::Null,
@@ -328,7 +329,7 @@ fn post_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
             Err(e) => return Err(e),
         };
         let result = if is_active == Some(false) {
-            if core_enrollment::enrollment_of(conn, &user, &course)?.is_none() {
+            if roster::enrollment_of(conn, &user, &course)?.is_none() {
                 return Ok(Outcome::Reply(message(
                     400,
                     format!("Course Enrollment not found for user {} in course {key}", user.username),
@@ -359,7 +360,7 @@ fn post_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
         };
         let enrollment = outcome.enrollment.ok_or_else(|| Error::internal("enrollment missing after enroll"))?;
         core_enrollment::set_attributes(conn, &enrollment, &attributes)?;
-        let stored = core_enrollment::attributes(conn, &enrollment)?;
+        let stored = roster::attributes(conn, &enrollment)?;
         Ok(Outcome::Done(enrollment_json(&enrollment, &course, now, Some(&stored))))
     })?;
     Ok(match outcome {
@@ -424,8 +425,7 @@ fn get_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
         None => (None, None),
     };
     // One extra row tells whether there is a page beyond this one.
-    let mut rows =
-        ctx.app.db.read(|conn| core_enrollment::list_enrollments(conn, &filter, before, after, page_size + 1))?;
+    let mut rows = ctx.app.db.read(|conn| roster::list_enrollments(conn, &filter, before, after, page_size + 1))?;
     let more = rows.len() as i64 > page_size;
     if more {
         if after.is_some() {
@@ -494,7 +494,7 @@ fn get_enrollment_allowed(ctx: &mut Ctx) -> Result<Response, Error> {
         Some(e) => e,
         None => caller.user.as_ref().map(|u| u.email.clone()).unwrap_or_default(),
     };
-    let list = ctx.app.db.read(|conn| core_enrollment::pre_enrollments_for(conn, &email))?;
+    let list = ctx.app.db.read(|conn| roster::pre_enrollments_for(conn, &email))?;
     Ok(ok(json!(list.iter().map(allowed_json).collect::<Vec<_>>())))
 }
 

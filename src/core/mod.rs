@@ -9,5 +9,6 @@ pub mod enrollment;
 pub mod errors;
 pub mod learning_paths;
 pub mod outbox;
+pub mod roster;
 
 pub use errors::{Error, ErrorKind};

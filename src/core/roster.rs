@@ -1,0 +1,134 @@
+//! Reading enrollments: one learner's, a user's active list, a course's roster (paged by
+//! seek), the staff-wide list, and who may manage a course. Changes live in `enrollment`.
+
+use crate::core::catalog::Course;
+use crate::core::enrollment::{resolve_identifier, Resolved};
+use crate::core::Error;
+use crate::store::enrollments::{AllowedRecord, EnrollmentRecord};
+use crate::store::users::UserRecord;
+use crate::store::{self, Conn};
+
+pub fn attributes(conn: &Conn, enrollment: &EnrollmentRecord) -> Result<Vec<(String, String, String)>, Error> {
+    store::enrollments::attributes(conn, enrollment.id)
+}
+
+/// The user's active enrollments; when `visible_to` is a non-staff caller looking at
+/// someone else, only courses where the caller is course staff.
+pub fn active_enrollments(
+    conn: &Conn,
+    user: &UserRecord,
+    visible_to: Option<i64>,
+) -> Result<Vec<(EnrollmentRecord, Course)>, Error> {
+    let mut out = Vec::new();
+    for enrollment in store::enrollments::active_for_user(conn, user.id)? {
+        if let Some(caller) = visible_to {
+            if store::courses::user_roles_in_course(conn, &enrollment.course_key, caller)?.is_empty() {
+                continue;
+            }
+        }
+        let course = crate::core::catalog::course_by_id(conn, enrollment.course_id)?;
+        out.push((enrollment, course));
+    }
+    Ok(out)
+}
+
+pub fn enrollment_of(conn: &Conn, user: &UserRecord, course: &Course) -> Result<Option<EnrollmentRecord>, Error> {
+    store::enrollments::get(conn, user.id, course.record.id)
+}
+
+pub fn pre_enrollments_for(conn: &Conn, email: &str) -> Result<Vec<AllowedRecord>, Error> {
+    store::enrollments::allowed_for_email(conn, email)
+}
+
+pub use store::enrollments::ListFilter;
+
+/// One page of the staff enrollment list, newest first (see `store::enrollments::list`).
+pub fn list_enrollments(
+    conn: &Conn,
+    filter: &ListFilter,
+    before_id: Option<i64>,
+    after_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<EnrollmentRecord>, Error> {
+    store::enrollments::list(conn, filter, before_id, after_id, limit)
+}
+
+/// Which rows of a course's roster to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RosterFilter {
+    /// Every enrollment, active or not.
+    All,
+    Active,
+    Inactive,
+    /// Pre-enrolled emails that no user has claimed yet.
+    PreEnrolled,
+}
+
+pub use store::enrollments::RosterRow;
+
+/// One page of a course's roster and the total for the filter.
+pub fn roster(
+    conn: &Conn,
+    course: &Course,
+    filter: RosterFilter,
+    offset: i64,
+    limit: i64,
+) -> Result<(i64, Vec<RosterRow>), Error> {
+    let id = course.record.id;
+    Ok(match filter {
+        RosterFilter::All => (
+            store::enrollments::roster_count_all(conn, id)?,
+            store::enrollments::roster_page_all(conn, id, offset, limit)?,
+        ),
+        RosterFilter::Active | RosterFilter::Inactive => {
+            let active = filter == RosterFilter::Active;
+            (
+                store::enrollments::roster_count_by_activity(conn, id, active)?,
+                store::enrollments::roster_page_by_activity(conn, id, active, offset, limit)?,
+            )
+        }
+        RosterFilter::PreEnrolled => (
+            store::enrollments::pre_enrollment_count(conn, id)?,
+            store::enrollments::pre_enrollment_page(conn, id, offset, limit)?,
+        ),
+    })
+}
+
+/// The roster row of one learner (by username or email), if they are enrolled or
+/// pre-enrolled in the course.
+pub fn roster_entry(conn: &Conn, course: &Course, identifier: &str) -> Result<Option<RosterRow>, Error> {
+    let (user, email) = match resolve_identifier(conn, identifier) {
+        Ok(Resolved::User(user)) => {
+            let email = user.email.clone();
+            (Some(*user), email)
+        }
+        Ok(Resolved::Email(email)) => (None, email.as_str().to_owned()),
+        Err(_) => return Ok(None),
+    };
+    let allowed = store::enrollments::allowed(conn, &email, course.record.id)?;
+    let enrollment = match &user {
+        Some(u) => store::enrollments::get(conn, u.id, course.record.id)?,
+        None => None,
+    };
+    if enrollment.is_none() && allowed.is_none() {
+        return Ok(None);
+    }
+    let created = enrollment.as_ref().map(|e| e.created).or(allowed.as_ref().map(|a| a.created)).unwrap_or_default();
+    Ok(Some(RosterRow {
+        username: user.as_ref().map(|u| u.username.clone()),
+        email,
+        first_name: user.as_ref().map(|u| u.first_name.clone()).unwrap_or_default(),
+        last_name: user.as_ref().map(|u| u.last_name.clone()).unwrap_or_default(),
+        name: user.as_ref().map(|u| u.name.clone()).unwrap_or_default(),
+        mode: enrollment.as_ref().map(|e| e.mode.clone()),
+        is_active: enrollment.as_ref().is_some_and(|e| e.is_active),
+        created,
+        allowed: allowed.is_some(),
+        auto_enroll: allowed.is_some_and(|a| a.auto_enroll),
+    }))
+}
+
+/// Course instructors and staff manage their own course; global staff manage every course.
+pub fn may_manage(conn: &Conn, course: &Course, user_id: i64, is_global_staff: bool) -> Result<bool, Error> {
+    Ok(is_global_staff || !store::courses::user_roles_in_course(conn, &course.record.course_key, user_id)?.is_empty())
+}
