@@ -260,3 +260,24 @@ CREATE TABLE IF NOT EXISTS learning_path_enrollment_allowed (
     created          INTEGER NOT NULL,
     UNIQUE (email, learning_path_id)
 );
+
+-- Checkout orders (POST /api/v1/enrollments): a new student, a simulated payment and an
+-- enrollment, written in one transaction. Only the card's last four digits are kept.
+CREATE TABLE IF NOT EXISTS checkout_orders (
+    id                INTEGER PRIMARY KEY,
+    enrollment_number TEXT NOT NULL UNIQUE,
+    transaction_id    TEXT NOT NULL UNIQUE,
+    user_id           INTEGER NOT NULL REFERENCES users(id),
+    course_id         INTEGER NOT NULL REFERENCES courses(id),
+    status            TEXT NOT NULL CHECK (status IN ('active', 'pending')),
+    amount_minor      INTEGER NOT NULL,
+    discount_minor    INTEGER NOT NULL,
+    currency          TEXT NOT NULL,
+    coupon_code       TEXT,
+    method            TEXT NOT NULL,
+    card_last_four    TEXT,
+    details           TEXT NOT NULL,   -- JSON: notes, custom fields, modules plan, metadata
+    started_at        INTEGER,
+    expires_at        INTEGER,
+    created           INTEGER NOT NULL
+);

@@ -148,7 +148,7 @@ impl Default for RateLimitConfig {
             enrollment_v2_per_minute: 600,
             appsembler_per_minute: 600,
             learning_paths_per_minute: 600,
-            checkout_per_minute: 30,
+            checkout_per_minute: 10,
         }
     }
 }

@@ -48,6 +48,7 @@ fn error_schema(dialect: Dialect) -> &'static str {
         Dialect::OAuth => "OAuthError",
         Dialect::LmsV1 => "LmsV1Error",
         Dialect::Developer => "DeveloperError",
+        Dialect::Checkout => "CheckoutError",
     }
 }
 
@@ -248,6 +249,24 @@ fn schemas() -> Value {
         "V1EnrollmentAllowedList": {"type": "array", "items": r("V1EnrollmentAllowed")},
         "V1Roles": {"type": "object", "properties": {"roles": {"type": "array", "items": {"type": "object", "properties": {"org": s("string"), "course_id": s("string"), "role": s("string")}}}, "is_staff": s("boolean")}},
         "Me": {"type": "object", "properties": {"username": s("string")}},
+        "CheckoutError": {"type": "object", "required": ["success", "message", "errors", "error_code"], "properties": {"success": {"const": false},
+            "message": s("string"), "errors": {"type": "object", "additionalProperties": {"type": "array", "items": s("string")}}, "error_code": s("string"), "rollback": s("string")}},
+        "CheckoutRequest": {"type": "object", "required": ["student", "course", "payment"], "properties": {
+            "student": {"type": "object", "required": ["email", "first_name", "last_name"], "properties": {"email": s("string"), "first_name": s("string"),
+                "last_name": s("string"), "phone": s("string"), "date_of_birth": {"type": "string", "format": "date"},
+                "address": {"type": "object", "properties": {"street": s("string"), "city": s("string"), "state": s("string"), "country": s("string"), "postal_code": s("string")}},
+                "preferences": {"type": "object"}}},
+            "course": {"type": "object", "required": ["code"], "properties": {"code": s("string"), "custom_fields": {"type": "array", "items": {"type": "object", "properties": {"key": s("string"), "value": s("string")}}}}},
+            "payment": {"type": "object", "required": ["amount", "currency", "method"], "properties": {"amount": {"type": ["number", "string"]},
+                "currency": {"type": "string", "enum": ["USD", "EUR", "GBP", "CAD"]}, "method": {"type": "string", "enum": ["credit_card", "debit_card", "paypal", "bank_transfer"]},
+                "coupon_code": s("string"), "card": {"type": "object", "properties": {"number": s("string"), "holder_name": s("string"), "expiry_month": s("integer"), "expiry_year": s("integer"), "cvv": s("string")}},
+                "billing_address": {"type": "object"}}},
+            "enrollment": {"type": "object", "properties": {"start_immediately": s("boolean"), "send_welcome_email": s("boolean"), "grant_certificate": s("boolean"), "notes": s("string"), "modules": {"type": "array"}}},
+            "metadata": {"type": "object"}}},
+        "CheckoutResponse": {"type": "object", "properties": {"success": {"const": true}, "message": s("string"), "data": {"type": "object", "properties": {
+            "id": s("integer"), "enrollment_number": s("string"), "status": s("string"), "student": {"type": "object"}, "course": {"type": "object"},
+            "payment": {"type": "object"}, "progress": {"type": "object"}, "created_at": date.clone(), "updated_at": date.clone()}},
+            "meta": {"type": "object", "properties": {"enrollment_number": s("string"), "transaction_id": s("string"), "processing_time_ms": s("number")}}}},
         "LearningPathStep": {"type": "object", "properties": {"order": s("integer"), "course_key": s("string"), "course_dates": {"type": "array", "items": date.clone()}, "weight": s("number")}},
         "LearningPath": {"type": "object", "properties": {"key": {"type": "string", "examples": ["path-v1:Org+WEB+2026+T1"]}, "display_name": s("string"),
             "image": ns("string"), "sequential": s("boolean"), "steps": {"type": "array", "items": r("LearningPathStep")}, "required_completion": s("number"),

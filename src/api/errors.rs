@@ -16,6 +16,9 @@ pub enum Dialect {
     /// Open edX LMS v1 enrollment views: `{"message": …}`; authentication, permission and
     /// throttling failures come from DRF as `{"detail": …}` (reference/openedx.md §1).
     LmsV1,
+    /// The Laravel-style checkout: `{success: false, message, errors: {"student.email": […]},
+    /// error_code}`, 422 for validation (specs/checkout-enrollment-api.md).
+    Checkout,
     /// Open edX's DeveloperErrorViewMixin: `{"developer_message": …}` or
     /// `{"field_errors": {field: {"developer_message": …}}}` (the v1 staff list, accounts).
     Developer,
@@ -101,6 +104,29 @@ fn body(dialect: Dialect, e: &Error) -> Value {
                 json!({"field_errors": fields})
             }
         }
+        Dialect::Checkout => {
+            let (message, code) = match e.kind {
+                ErrorKind::Validation | ErrorKind::MalformedJson => ("Validation failed", "VALIDATION_ERROR"),
+                ErrorKind::NotFound | ErrorKind::RouteNotFound => ("Resource not found", "RESOURCE_NOT_FOUND"),
+                ErrorKind::NotAuthenticated | ErrorKind::InvalidToken => ("Unauthenticated.", "UNAUTHENTICATED"),
+                ErrorKind::Forbidden => ("This action is unauthorized.", "FORBIDDEN"),
+                ErrorKind::RateLimited => ("Too Many Attempts.", "RATE_LIMITED"),
+                ErrorKind::Internal => ("An error occurred while processing your enrollment", "ENROLLMENT_FAILED"),
+                _ => (e.developer_message.as_str(), e.kind.code()),
+            };
+            let errors: Map<String, Value> = if e.field_errors.is_empty() {
+                let general =
+                    if e.kind == ErrorKind::Internal { "Internal server error" } else { e.developer_message.as_str() };
+                [("general".to_owned(), json!([general]))].into_iter().collect()
+            } else {
+                e.field_errors.iter().map(|(k, v)| (k.clone(), json!([v]))).collect()
+            };
+            let mut body = json!({"success": false, "message": message, "errors": errors, "error_code": code});
+            if e.kind == ErrorKind::Internal {
+                body["rollback"] = json!("All changes have been rolled back");
+            }
+            body
+        }
         Dialect::OAuth => {
             let code = match (e.code, e.kind) {
                 (Some(code), _) => code.to_owned(),
@@ -114,7 +140,11 @@ fn body(dialect: Dialect, e: &Error) -> Value {
 }
 
 fn finish(dialect: Dialect, e: &Error, body: Value) -> Response {
-    let mut response = super::http::json(e.status(), &body);
+    let status = match (dialect, e.kind) {
+        (Dialect::Checkout, ErrorKind::Validation) => 422,
+        _ => e.status(),
+    };
+    let mut response = super::http::json(status, &body);
     match e.kind {
         ErrorKind::NotAuthenticated | ErrorKind::InvalidToken if dialect != Dialect::OAuth => {
             response = response.with_additional_header("WWW-Authenticate", "JWT realm=\"api\"");

@@ -62,6 +62,13 @@ pub fn render(message_type: &str, payload: &Value, site: &Site) -> Option<Render
             format!("You have been uninvited from {course_name}"),
             vec![format!("The invitation to join {course_name} at {school} has been withdrawn by a member of the course staff.")],
         ),
+        "checkout_welcome" => (
+            format!("Welcome to {course_name}"),
+            vec![
+                format!("Thank you for enrolling in {course_name} at {school}. Your enrollment number is {}.", text_of("enrollment_number")),
+                format!("The course is waiting for you at {course_url}"),
+            ],
+        ),
         _ => return None,
     };
     let mut paragraphs = paragraphs;

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod bulk;
 pub mod catalog;
+pub mod checkout;
 pub mod emails;
 pub mod enrollment;
 pub mod errors;

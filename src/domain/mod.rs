@@ -1,6 +1,7 @@
 //! Values parsed once at the edge. Holding one means it is valid: the core never re-checks
 //! strings (zero2prod's "parse, don't validate").
 
+mod card_number;
 mod course_key;
 mod email;
 mod learning_path_key;
@@ -8,6 +9,7 @@ mod money;
 mod timestamp;
 mod username;
 
+pub use card_number::CardNumber;
 pub use course_key::CourseKey;
 pub use email::Email;
 pub use learning_path_key::LearningPathKey;

@@ -270,3 +270,9 @@ pub fn roles_of_user(conn: &Connection, user_id: i64) -> Result<Vec<(String, Str
     let rows = stmt.query_map([user_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
+
+/// A published course by its catalog code (the checkout surface names courses this way).
+pub fn published_by_code(conn: &Connection, code: &str) -> Result<Option<CourseRecord>, Error> {
+    let sql = format!("SELECT {COLUMNS} FROM courses WHERE code = ?1 AND published = 1 ORDER BY id LIMIT 1");
+    Ok(conn.prepare_cached(&sql)?.query_row([code], from_row).optional()?)
+}

@@ -1,6 +1,7 @@
 //! All SQL lives here, one file per aggregate. `db` opens connections (one per thread) and
 //! runs transactions; the other files are plain functions over a `Connection`.
 
+pub mod checkout;
 pub mod clients;
 pub mod courses;
 pub mod db;

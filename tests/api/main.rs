@@ -2,6 +2,7 @@
 //! test starts the real server on port 0 with a fresh database file.
 
 mod admin;
+mod checkout;
 mod cli;
 mod docs;
 mod enrollment_v2;

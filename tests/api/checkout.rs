@@ -1,0 +1,203 @@
+//! `POST /api/v1/enrollments`: the checkout surface.
+
+use crate::helpers::TestApp;
+use serde_json::{json, Value};
+
+const COURSE: &str = "course-v1:Rollcall+WEB-301+2026";
+
+fn next_years(n: u64) -> u64 {
+    let seconds = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    1970 + seconds / 31_556_952 + n
+}
+
+fn order() -> Value {
+    json!({
+        "student": {"email": "john.doe@example.com", "first_name": "John", "last_name": "Doe", "phone": "+1-555-123-4567",
+            "date_of_birth": "1995-03-15",
+            "address": {"street": "123 Main Street", "city": "San Francisco", "state": "CA", "country": "US", "postal_code": "94102"},
+            "preferences": {"language": "en", "timezone": "America/Los_Angeles", "notifications": {"email": true}}},
+        "course": {"code": "WEB-301", "custom_fields": [{"key": "referral_source", "value": "linkedin_ad"}]},
+        "payment": {"amount": 299.00, "currency": "USD", "method": "credit_card",
+            "card": {"number": "4242424242424242", "holder_name": "John Doe", "expiry_month": 12, "expiry_year": next_years(2), "cvv": "123"},
+            "billing_address": {"same_as_student": true}},
+        "enrollment": {"start_immediately": true, "send_welcome_email": true, "notes": "Corporate training",
+            "modules": [{"module_id": 1, "unlock_immediately": true, "lessons": [{"lesson_id": 1, "is_mandatory": true}]}]},
+        "metadata": {"source": "web", "ip_address": "192.168.1.1"}
+    })
+}
+
+fn setup() -> (TestApp, String) {
+    let app = TestApp::spawn();
+    let admin = app.admin_auth();
+    app.create_course(
+        &admin,
+        COURSE,
+        json!({"code": "WEB-301", "price": "299.00", "level": "advanced", "duration_hours": 40, "max_enrollments": 2,
+        "modes": [{"slug": "audit"}, {"slug": "verified", "min_price": "299.00"}]}),
+    );
+    (app, admin)
+}
+
+#[test]
+fn one_call_creates_the_student_pays_and_enrolls() {
+    let (app, admin) = setup();
+    let reply = app.send_json("POST", "/api/v1/enrollments", Some(&admin), &order());
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    let body = reply.json();
+    assert_eq!(body["success"], true);
+    let data = &body["data"];
+    let number = data["enrollment_number"].as_str().unwrap();
+    assert_eq!((&number[..4], number.len()), ("ENR-", 17), "ENR-YYYY-XXXXXXXX: {number}");
+    assert!(data["payment"]["transaction_id"].as_str().unwrap().starts_with("TXN-"));
+    assert_eq!(data["payment"]["amount"], 299.0);
+    assert_eq!(data["payment"]["status"], "completed");
+    assert_eq!(data["status"], "active");
+    assert_eq!(data["course"]["code"], "WEB-301");
+    assert_eq!(data["student"]["email"], "john.doe@example.com");
+    assert!(data["progress"]["expires_at"].is_string());
+    assert!(body["meta"]["processing_time_ms"].is_number());
+    let username = data["student"]["username"].as_str().unwrap();
+    let enrollment = app.get(&format!("/api/enrollment/v1/enrollment/{username},{COURSE}"), Some(&admin)).json();
+    assert_eq!((enrollment["is_active"].as_bool(), enrollment["mode"].as_str()), (Some(true), Some("verified")));
+    // Nothing about the card but its last four digits is stored anywhere.
+    let conn = app.sqlite();
+    let last_four: String = conn.query_row("SELECT card_last_four FROM checkout_orders", [], |r| r.get(0)).unwrap();
+    assert_eq!(last_four, "4242");
+    drop(conn);
+    let db = std::fs::read(app.dir.db()).unwrap_or_default();
+    let wal = std::fs::read(app.dir.0.join("rollcall.db-wal")).unwrap_or_default();
+    for bytes in [db, wal] {
+        assert!(!bytes.windows(16).any(|w| w == b"4242424242424242"), "the card number reached the database");
+    }
+    let log = std::fs::read_to_string(app.dir.0.join("server.log")).unwrap();
+    assert!(!log.contains("4242424242424242"), "the card number reached the log");
+    let source: String =
+        app.sqlite().query_row("SELECT source FROM enrollment_history ORDER BY id DESC", [], |r| r.get(0)).unwrap();
+    assert_eq!(source, "checkout");
+    let welcome: i64 = app
+        .sqlite()
+        .query_row("SELECT COUNT(*) FROM outbox WHERE message_type = 'checkout_welcome'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(welcome, 1);
+}
+
+#[test]
+fn a_coupon_takes_ten_percent_and_the_amount_must_match() {
+    let (app, admin) = setup();
+    let mut with_coupon = order();
+    with_coupon["payment"]["coupon_code"] = json!("SUMMER2024");
+    let wrong = app.send_json("POST", "/api/v1/enrollments", Some(&admin), &with_coupon);
+    assert_eq!(wrong.status, 422, "{}", wrong.text);
+    assert_eq!(
+        wrong.json()["errors"]["payment.amount"][0],
+        "Payment amount does not match the course price. Expected: 269.10 USD"
+    );
+    with_coupon["payment"]["amount"] = json!("269.10");
+    let paid = app.send_json("POST", "/api/v1/enrollments", Some(&admin), &with_coupon);
+    assert_eq!(paid.status, 201, "{}", paid.text);
+    assert_eq!(paid.json()["data"]["payment"]["discount"], 29.9);
+}
+
+#[test]
+fn every_invalid_field_is_reported_at_once_with_dotted_names_and_nothing_is_written() {
+    let (app, admin) = setup();
+    let mut bad = order();
+    bad["student"]["email"] = json!("not-an-email");
+    bad["student"]["first_name"] = json!("J");
+    bad["student"]["date_of_birth"] = json!("2999-01-01");
+    bad["student"]["address"] = json!({"street": "x"});
+    bad["payment"]["currency"] = json!("JPY");
+    bad["payment"]["method"] = json!("cash");
+    bad["enrollment"]["modules"][0]["unlock_date"] = json!("2000-01-01");
+    bad["metadata"]["ip_address"] = json!("not-an-ip");
+    let reply = app.send_json("POST", "/api/v1/enrollments", Some(&admin), &bad);
+    assert_eq!(reply.status, 422, "{}", reply.text);
+    let body = reply.json();
+    assert_eq!(
+        (body["success"].as_bool(), body["error_code"].as_str(), body["message"].as_str()),
+        (Some(false), Some("VALIDATION_ERROR"), Some("Validation failed"))
+    );
+    for field in [
+        "student.email",
+        "student.first_name",
+        "student.date_of_birth",
+        "student.address.city",
+        "payment.currency",
+        "payment.method",
+        "enrollment.modules.0.unlock_date",
+        "metadata.ip_address",
+    ] {
+        assert!(body["errors"][field].is_array(), "{field}: {body}");
+    }
+    let mut card = order();
+    card["payment"]["card"]["number"] = json!("4242424242424241");
+    card["payment"]["card"]["cvv"] = json!("12");
+    card["payment"]["card"]["expiry_month"] = json!(13);
+    let reply = app.send_json("POST", "/api/v1/enrollments", Some(&admin), &card).json();
+    for field in ["payment.card.number", "payment.card.cvv", "payment.card.expiry_month"] {
+        assert!(reply["errors"][field].is_array(), "{field}: {reply}");
+    }
+    assert!(!reply.to_string().contains("4242424242424241"), "errors never echo the card number");
+    let mut unknown = order();
+    unknown["course"]["code"] = json!("NOPE-1");
+    let reply = app.send_json("POST", "/api/v1/enrollments", Some(&admin), &unknown);
+    assert_eq!(reply.status, 422);
+    assert_eq!(
+        reply.json()["errors"]["course.code"][0],
+        "The specified course code does not exist or is not available."
+    );
+    let users: i64 = app.sqlite().query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0)).unwrap();
+    assert_eq!(users, 1, "only the admin exists");
+    assert_eq!(
+        app.request("POST", "/api/v1/enrollments", &[("Authorization", &admin)], Some(("application/json", "{")))
+            .status,
+        400
+    );
+}
+
+#[test]
+fn a_duplicate_student_or_a_full_course_rolls_everything_back() {
+    let (app, admin) = setup();
+    assert_eq!(app.send_json("POST", "/api/v1/enrollments", Some(&admin), &order()).status, 201);
+    let again = app.send_json("POST", "/api/v1/enrollments", Some(&admin), &order());
+    assert_eq!(again.status, 422);
+    assert_eq!(
+        again.json()["errors"]["student.email"][0],
+        "A student with this email address already exists in the system."
+    );
+    let mut second = order();
+    second["student"]["email"] = json!("jane@example.com");
+    assert_eq!(app.send_json("POST", "/api/v1/enrollments", Some(&admin), &second).status, 201);
+    let mut third = order();
+    third["student"]["email"] = json!("late@example.com");
+    let full = app.send_json("POST", "/api/v1/enrollments", Some(&admin), &third);
+    assert_eq!(full.status, 422);
+    assert_eq!(full.json()["errors"]["course.code"][0], "This course has reached maximum enrollment capacity.");
+    let late: i64 = app
+        .sqlite()
+        .query_row("SELECT COUNT(*) FROM users WHERE email = 'late@example.com'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(late, 0, "the student created before the capacity check was rolled back");
+    let orders: i64 = app.sqlite().query_row("SELECT COUNT(*) FROM checkout_orders", [], |r| r.get(0)).unwrap();
+    assert_eq!(orders, 2);
+}
+
+#[test]
+fn learners_are_refused_and_the_endpoint_is_rate_limited() {
+    let app = TestApp::spawn_with(&[("ROLLCALL_RATE_LIMITS_CHECKOUT_PER_MINUTE", "2")], &[]);
+    let admin = app.admin_auth();
+    app.create_course(&admin, COURSE, json!({"code": "WEB-301", "price": "299.00"}));
+    let learner = app.user_auth(&admin, "learner", false);
+    let refused = app.send_json("POST", "/api/v1/enrollments", Some(&learner), &order());
+    assert_eq!(refused.status, 403);
+    assert_eq!(refused.json()["success"], false);
+    assert_eq!(app.send_json("POST", "/api/v1/enrollments", None, &order()).status, 401);
+    for i in 0..2 {
+        let mut o = order();
+        o["student"]["email"] = json!(format!("s{i}@example.com"));
+        assert_eq!(app.send_json("POST", "/api/v1/enrollments", Some(&admin), &o).status, 201);
+    }
+    let limited = app.send_json("POST", "/api/v1/enrollments", Some(&admin), &order());
+    assert_eq!(limited.status, 429);
+    assert_eq!(limited.json()["error_code"], "RATE_LIMITED");
+}
