@@ -281,3 +281,25 @@ CREATE TABLE IF NOT EXISTS checkout_orders (
     expires_at        INTEGER,
     created           INTEGER NOT NULL
 );
+
+-- Enrollment codes (Appsembler's CourseRegistrationCode) and their redemptions. A code can
+-- be redeemed more than once: clients of the original API rely on that.
+CREATE TABLE IF NOT EXISTS enrollment_codes (
+    id         INTEGER PRIMARY KEY,
+    code       TEXT NOT NULL UNIQUE,
+    course_id  INTEGER NOT NULL REFERENCES courses(id),
+    created_by INTEGER REFERENCES users(id),
+    mode_slug  TEXT,
+    is_valid   INTEGER NOT NULL DEFAULT 1,
+    created    INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS code_redemptions (
+    id            INTEGER PRIMARY KEY,
+    code_id       INTEGER NOT NULL REFERENCES enrollment_codes(id) ON DELETE CASCADE,
+    user_id       INTEGER NOT NULL REFERENCES users(id),
+    enrollment_id INTEGER REFERENCES enrollments(id),
+    created       INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS code_redemptions_by_code ON code_redemptions(code_id);
+CREATE INDEX IF NOT EXISTS users_by_date_joined ON users(date_joined);

@@ -49,6 +49,7 @@ fn error_schema(dialect: Dialect) -> &'static str {
         Dialect::LmsV1 => "LmsV1Error",
         Dialect::Developer => "DeveloperError",
         Dialect::Checkout => "CheckoutError",
+        Dialect::Appsembler => "AppsemblerError",
     }
 }
 
@@ -57,7 +58,8 @@ fn merge_patch(name: &str) -> bool {
 }
 
 fn form_request(name: &str) -> bool {
-    matches!(name, "TokenRequest" | "RevokeRequest" | "LoginRequest")
+    matches!(name, "TokenRequest" | "RevokeRequest" | "LoginRequest" | "SetPasswordRequest")
+        || name.starts_with("Appsembler")
 }
 
 fn operation(route: &Route) -> Value {
@@ -249,6 +251,34 @@ fn schemas() -> Value {
         "V1EnrollmentAllowedList": {"type": "array", "items": r("V1EnrollmentAllowed")},
         "V1Roles": {"type": "object", "properties": {"roles": {"type": "array", "items": {"type": "object", "properties": {"org": s("string"), "course_id": s("string"), "role": s("string")}}}, "is_staff": s("boolean")}},
         "Me": {"type": "object", "properties": {"username": s("string")}},
+        "AppsemblerError": {"type": "object", "description": "{\"user_message\"} for refused input, {\"detail\"} for authentication and permissions, {field: [message]} for missing fields",
+            "properties": {"user_message": s("string"), "detail": s("string")}, "additionalProperties": true},
+        "AppsemblerCreateAccount": {"type": "object", "required": ["username", "password", "email", "name"], "properties": {"username": s("string"), "password": s("string"),
+            "email": s("string"), "name": s("string"), "send_activation_email": s("string")}},
+        "AppsemblerUserWithoutPassword": {"type": "object", "required": ["email", "name"], "properties": {"email": s("string"), "name": s("string"), "country": s("string"),
+            "city": s("string"), "gender": s("string"), "goals": s("string"), "level_of_education": s("string"), "year_of_birth": s("string")}},
+        "AppsemblerConnect": {"type": "object", "required": ["username"], "properties": {"username": s("string"), "email": s("string"), "password": s("string"), "name": s("string")}},
+        "AppsemblerUpdateUser": {"type": "object", "required": ["user_lookup"], "properties": {"user_lookup": s("string"), "email": s("string"), "name": s("string"),
+            "country": s("string"), "gender": s("string"), "level_of_education": s("string"), "year_of_birth": s("string"), "city": s("string"),
+            "mailing_address": s("string"), "language": s("string"), "goals": s("string"), "bio": s("string")}, "additionalProperties": {"type": "string"}},
+        "AppsemblerUserId": {"type": "object", "description": "`{\"user_id \": id}` (trailing space) from accounts/create; `{\"user_id\"}` elsewhere; get-user gives the username",
+            "properties": {"user_id": {"type": ["integer", "string"]}, "user_id ": s("integer"), "username": s("string")}},
+        "AppsemblerSuccess": {"type": "object", "properties": {"success": {"type": ["boolean", "string"]}, "reason": s("string")}},
+        "AppsemblerGenerateCodes": {"type": "object", "required": ["course_id", "total_registration_codes"], "properties": {"course_id": s("string"), "total_registration_codes": {"type": ["string", "integer"]}}},
+        "AppsemblerCodes": {"type": "object", "properties": {"course_id": s("string"), "codes": {"type": "array", "items": s("string")}, "course_url": s("string")}},
+        "AppsemblerRedeemCode": {"type": "object", "required": ["email", "enrollment_code"], "properties": {"email": s("string"), "enrollment_code": s("string")}},
+        "AppsemblerCodeStatus": {"type": "object", "required": ["enrollment_code", "action"], "properties": {"enrollment_code": s("string"), "action": {"type": "string", "enum": ["cancel", "restore"]}}},
+        "AppsemblerBulkEnroll": {"type": "object", "required": ["action", "identifiers", "courses"], "properties": {"action": {"type": "string", "enum": ["enroll", "unenroll"]},
+            "identifiers": {"type": "string", "description": "comma-separated emails or usernames"}, "courses": {"type": "string", "description": "comma-separated course keys"},
+            "auto_enroll": {"type": ["boolean", "string"]}, "email_students": {"type": ["boolean", "string"]}}},
+        "AppsemblerBulkResult": {"type": "object", "properties": {"action": s("string"), "auto_enroll": s("boolean"), "email_students": s("boolean"),
+            "courses": {"type": "object", "additionalProperties": {"type": "object", "properties": {"action": s("string"), "auto_enroll": s("boolean"),
+            "results": {"type": "array", "items": {"type": "object", "properties": {"identifier": s("string"), "before": r("InstructorState"), "after": r("InstructorState"),
+            "invalidIdentifier": s("boolean"), "error": s("boolean")}}}}}}}},
+        "AppsemblerAccounts": {"type": "array", "items": {"type": "object", "properties": {"id": s("integer"), "username": s("string"), "email": s("string"), "is_active": s("boolean"), "date_joined": date.clone()}}},
+        "AppsemblerEnrollments": {"type": "array", "items": {"type": "object", "properties": {"username": s("string"), "course_id": s("string"), "user_id": s("integer"),
+            "enrollment_id": s("integer"), "date_enrolled": date.clone()}}},
+        "SetPasswordRequest": {"type": "object", "required": ["token", "password"], "properties": {"token": s("string"), "password": {"type": "string", "minLength": 8}}},
         "CheckoutError": {"type": "object", "required": ["success", "message", "errors", "error_code"], "properties": {"success": {"const": false},
             "message": s("string"), "errors": {"type": "object", "additionalProperties": {"type": "array", "items": s("string")}}, "error_code": s("string"), "rollback": s("string")}},
         "CheckoutRequest": {"type": "object", "required": ["student", "course", "payment"], "properties": {

@@ -16,6 +16,9 @@ pub enum Dialect {
     /// Open edX LMS v1 enrollment views: `{"message": …}`; authentication, permission and
     /// throttling failures come from DRF as `{"detail": …}` (reference/openedx.md §1).
     LmsV1,
+    /// Appsembler's API: `{"user_message": …}`; DRF-level failures are `{"detail": …}`, and
+    /// serializer errors `{"field": ["…"]}`.
+    Appsembler,
     /// The Laravel-style checkout: `{success: false, message, errors: {"student.email": […]},
     /// error_code}`, 422 for validation (specs/checkout-enrollment-api.md).
     Checkout,
@@ -102,6 +105,18 @@ fn body(dialect: Dialect, e: &Error) -> Value {
                     .map(|(k, v)| (k.clone(), json!({"developer_message": v, "user_message": v})))
                     .collect();
                 json!({"field_errors": fields})
+            }
+        }
+        Dialect::Appsembler => {
+            if !e.field_errors.is_empty() {
+                e.field_errors.iter().map(|(k, v)| (k.clone(), json!([v]))).collect::<Map<String, Value>>().into()
+            } else if matches!(
+                e.kind,
+                ErrorKind::Validation | ErrorKind::Conflict | ErrorKind::EnrollmentClosed | ErrorKind::CourseFull
+            ) {
+                json!({"user_message": e.developer_message})
+            } else {
+                json!({"detail": e.developer_message})
             }
         }
         Dialect::Checkout => {

@@ -2,6 +2,7 @@
 //! URLs to them and `http` holds what they share.
 
 pub mod admin;
+pub mod appsembler;
 pub mod checkout;
 pub mod courses_v1;
 pub mod docs;

@@ -51,6 +51,17 @@ pub fn routes() -> Vec<Route> {
         },
         Route {
             method: "POST",
+            path: "/account/set-password",
+            dialect: Dialect::Drf,
+            handler: post_set_password,
+            doc: doc(
+                "Choose a password with a set-password link's token; activates the account",
+                Some("SetPasswordRequest"),
+                Some("Me"),
+            ),
+        },
+        Route {
+            method: "POST",
             path: "/logout",
             dialect: Dialect::Drf,
             handler: post_logout,
@@ -152,4 +163,29 @@ fn post_logout(ctx: &mut Ctx) -> Result<Response, Error> {
     Ok(no_content()
         .with_additional_header("Set-Cookie", cookie(sessions::COOKIE_NAME, "", 0, true, secure))
         .with_additional_header("Set-Cookie", cookie(sessions::CSRF_COOKIE_NAME, "", 0, false, secure)))
+}
+
+fn post_set_password(ctx: &mut Ctx) -> Result<Response, Error> {
+    let form = ctx.form_or_json_body()?;
+    let (token, password) = (field(&form, "token").to_owned(), field(&form, "password").to_owned());
+    if password.chars().count() < 8 || password.len() > 1024 {
+        return Err(Error::field("password", "The password must be 8 to 1024 characters."));
+    }
+    let invalid = || Error::validation("This link is invalid, expired or already used.").with_code("invalid_link");
+    let user_id = auth::links::user_of(&token).ok_or_else(invalid)?;
+    let user = ctx.app.db.read(|c| crate::core::accounts::user_by_id(c, user_id))?.ok_or_else(invalid)?;
+    let current = user.password_hash.clone().unwrap_or_default();
+    if !auth::links::verify(&ctx.app.auth.link_secret, &token, user.id, &current, ctx.now.unix()) {
+        return Err(invalid());
+    }
+    let hash = ctx.app.auth.passwords.hash(&password);
+    let user = ctx.app.db.write(|c| {
+        // Checked again inside the write: two uses of one link cannot both succeed.
+        let fresh = crate::core::accounts::user_by_id(c, user_id)?.ok_or_else(invalid)?;
+        if fresh.password_hash.unwrap_or_default() != current {
+            return Err(invalid());
+        }
+        crate::core::accounts::set_password_and_activate(c, user_id, &hash, ctx.now)
+    })?;
+    Ok(json(200, &json!({"username": user.username})))
 }

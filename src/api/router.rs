@@ -6,7 +6,8 @@
 use super::errors::{render, Dialect};
 use super::http::Ctx;
 use super::{
-    admin, checkout, courses_v1, docs, enrollment_v2, instructor_v2, learning_paths, lms_v1, oauth, system, user_v1,
+    admin, appsembler, checkout, courses_v1, docs, enrollment_v2, instructor_v2, learning_paths, lms_v1, oauth, system,
+    user_v1,
 };
 use crate::core::{Error, ErrorKind};
 use crate::App;
@@ -58,6 +59,7 @@ pub fn routes() -> Vec<Route> {
     all.extend(instructor_v2::routes());
     all.extend(learning_paths::routes());
     all.extend(checkout::routes());
+    all.extend(appsembler::routes());
     all.extend(docs::routes());
     all
 }
@@ -138,6 +140,8 @@ fn dialect_for_path(path: &str) -> Dialect {
         Dialect::OAuth
     } else if path.starts_with("/api/admin/") || path.starts_with("/api/enrollment/v2/") {
         Dialect::V2
+    } else if path.starts_with("/appsembler_api/") {
+        Dialect::Appsembler
     } else if path.starts_with("/api/v1/") {
         Dialect::Checkout
     } else if path.starts_with("/api/enrollment/v1/") {

@@ -4,6 +4,7 @@
 
 pub mod clients;
 pub mod jwt;
+pub mod links;
 pub mod passwords;
 pub mod principal;
 pub mod rate_limit;
@@ -20,6 +21,8 @@ use crate::store::{self, Db};
 /// What authentication needs, built once at start-up and shared by all threads.
 pub struct Auth {
     pub jwt: jwt::JwtKeys,
+    /// Signs set-password links (the same generated secret as JWTs, with a purpose prefix).
+    pub link_secret: Vec<u8>,
     pub token_lifetime: i64,
     pub session_lifetime: i64,
     pub secure_cookies: bool,
@@ -50,6 +53,7 @@ impl Auth {
             config.auth.jwt_issuer.clone()
         };
         Ok(Auth {
+            link_secret: format!("links:{secret}").into_bytes(),
             jwt: jwt::JwtKeys::new(secret.into_bytes(), issuer, config.auth.jwt_audience.clone()),
             token_lifetime: config.auth.token_lifetime_seconds,
             session_lifetime: config.auth.session_lifetime_seconds,

@@ -204,3 +204,47 @@ pub fn custom_fields(conn: &Conn, user: &UserRecord) -> Result<Vec<(String, Stri
 pub fn user_by_email(conn: &Conn, email: &str) -> Result<Option<UserRecord>, Error> {
     store::users::by_email(conn, email)
 }
+
+/// Sets a new password hash and activates the account (a set-password link was followed):
+/// activation claims the user's auto-enroll pre-enrollments.
+pub fn set_password_and_activate(
+    conn: &Conn,
+    user_id: i64,
+    password_hash: &str,
+    now: Timestamp,
+) -> Result<UserRecord, Error> {
+    let mut user = store::users::by_id(conn, user_id)?.ok_or_else(|| Error::not_found("The user no longer exists."))?;
+    user.password_hash = Some(password_hash.to_owned());
+    user.is_active = true;
+    store::users::update(conn, &user)?;
+    crate::core::enrollment::activate_pending(conn, &user, "accounts", now)?;
+    Ok(user)
+}
+
+/// Queues the email with a set-password link (the link is a single-use credential; it is
+/// kept in the outbox only until the message is delivered and expires in any case).
+pub fn send_set_password_link(conn: &Conn, user: &UserRecord, link: &str, now: Timestamp) -> Result<(), Error> {
+    let payload = serde_json::json!({"full_name": if user.name.is_empty() { &user.username } else { &user.name }, "link": link, "username": user.username});
+    store::outbox::enqueue(conn, "email", "set_password", &user.email, &payload.to_string(), now.unix())?;
+    Ok(())
+}
+
+pub fn user_by_id(conn: &Conn, id: i64) -> Result<Option<UserRecord>, Error> {
+    store::users::by_id(conn, id)
+}
+
+/// Users who joined strictly between the bounds (Appsembler's analytics).
+pub fn joined_between(
+    conn: &Conn,
+    after: Option<Timestamp>,
+    before: Option<Timestamp>,
+) -> Result<Vec<UserRecord>, Error> {
+    store::users::joined_between(conn, after.map(|t| t.unix()), before.map(|t| t.unix()))
+}
+
+pub fn set_custom_fields(conn: &Conn, user: &UserRecord, fields: &[(String, String)]) -> Result<(), Error> {
+    for (k, v) in fields {
+        store::users::set_custom_field(conn, user.id, k, v)?;
+    }
+    Ok(())
+}

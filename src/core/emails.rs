@@ -62,6 +62,13 @@ pub fn render(message_type: &str, payload: &Value, site: &Site) -> Option<Render
             format!("You have been uninvited from {course_name}"),
             vec![format!("The invitation to join {course_name} at {school} has been withdrawn by a member of the course staff.")],
         ),
+        "set_password" => (
+            format!("Set your password at {school}"),
+            vec![
+                format!("An account with the username {} has been created for you at {school}.", text_of("username")),
+                format!("To activate it, choose a password here (the link works once, for 72 hours): {}", text_of("link")),
+            ],
+        ),
         "checkout_welcome" => (
             format!("Welcome to {course_name}"),
             vec![

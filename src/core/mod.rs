@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod bulk;
 pub mod catalog;
 pub mod checkout;
+pub mod codes;
 pub mod emails;
 pub mod enrollment;
 pub mod errors;

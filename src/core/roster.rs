@@ -132,3 +132,14 @@ pub fn roster_entry(conn: &Conn, course: &Course, identifier: &str) -> Result<Op
 pub fn may_manage(conn: &Conn, course: &Course, user_id: i64, is_global_staff: bool) -> Result<bool, Error> {
     Ok(is_global_staff || !store::courses::user_roles_in_course(conn, &course.record.course_key, user_id)?.is_empty())
 }
+
+/// Every enrollment matching the analytics filters (bounds are exclusive).
+pub fn enrollment_batch(
+    conn: &Conn,
+    course_key: Option<&str>,
+    username: Option<&str>,
+    after: Option<crate::domain::Timestamp>,
+    before: Option<crate::domain::Timestamp>,
+) -> Result<Vec<EnrollmentRecord>, Error> {
+    store::enrollments::batch(conn, course_key, username, after.map(|t| t.unix()), before.map(|t| t.unix()))
+}

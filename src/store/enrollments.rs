@@ -357,3 +357,21 @@ pub fn pre_enrollment_page(
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
+
+/// Enrollments (any state) with optional course, username and creation-time bounds, for
+/// Appsembler's analytics export.
+pub fn batch(
+    conn: &Connection,
+    course_key: Option<&str>,
+    username: Option<&str>,
+    after: Option<i64>,
+    before: Option<i64>,
+) -> Result<Vec<EnrollmentRecord>, Error> {
+    let sql = format!(
+        "{SELECT} WHERE (?1 IS NULL OR c.course_key = ?1) AND (?2 IS NULL OR u.username = ?2) \
+         AND (?3 IS NULL OR e.created > ?3) AND (?4 IS NULL OR e.created < ?4) ORDER BY e.id"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![course_key, username, after, before], from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

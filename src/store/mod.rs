@@ -3,6 +3,7 @@
 
 pub mod checkout;
 pub mod clients;
+pub mod codes;
 pub mod courses;
 pub mod db;
 pub mod enrollments;

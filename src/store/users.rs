@@ -234,3 +234,10 @@ pub fn set_custom_field(conn: &Connection, user_id: i64, key: &str, value: &str)
     .execute(params![user_id, key, value])?;
     Ok(())
 }
+
+pub fn joined_between(conn: &Connection, after: Option<i64>, before: Option<i64>) -> Result<Vec<UserRecord>, Error> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE (?1 IS NULL OR date_joined > ?1) AND (?2 IS NULL OR date_joined < ?2) ORDER BY id");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![after, before], from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

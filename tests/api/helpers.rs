@@ -278,3 +278,15 @@ impl TestApp {
         reply.json()
     }
 }
+
+/// Polls `check` every 50 ms until it answers, for at most `seconds`.
+pub fn wait_until<T>(seconds: u64, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + Duration::from_secs(seconds);
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(std::time::Instant::now() < deadline, "timed out");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

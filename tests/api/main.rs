@@ -2,6 +2,7 @@
 //! test starts the real server on port 0 with a fresh database file.
 
 mod admin;
+mod appsembler;
 mod checkout;
 mod cli;
 mod docs;

@@ -1,0 +1,91 @@
+//! Enrollment codes (Appsembler's registration codes): generated per course, redeemed by a
+//! learner's email to enroll them through the enrollment core, cancelled or restored.
+//! A code may be redeemed again, as the original API allows (its clients rely on it).
+
+use crate::auth::secrets;
+use crate::core::catalog::{self, Course};
+use crate::core::enrollment::{self, Access, Change, Source};
+use crate::core::{Error, ErrorKind};
+use crate::domain::Timestamp;
+use crate::store::{self, Conn};
+
+/// The original alphabet: no vowels, no `1` or `l`, so codes read unambiguously.
+const ALPHABET: &[u8] = b"BCDFGHJKLMNPQRSTVWXYZ023456789bcdfghjkmnpqrstvwxyz";
+const LENGTH: usize = 8;
+
+fn random_code() -> String {
+    // Rejection sampling keeps every symbol equally likely (256 is not a multiple of 50).
+    let mut code = String::with_capacity(LENGTH);
+    while code.len() < LENGTH {
+        for b in secrets::random_bytes(16) {
+            if (b as usize) < 250 && code.len() < LENGTH {
+                code.push(ALPHABET[b as usize % ALPHABET.len()] as char);
+            }
+        }
+    }
+    code
+}
+
+pub fn generate(
+    conn: &Conn,
+    course: &Course,
+    count: usize,
+    created_by: Option<i64>,
+    now: Timestamp,
+) -> Result<Vec<String>, Error> {
+    if count > 10_000 {
+        return Err(Error::validation("At most 10000 codes can be generated at once."));
+    }
+    // The course's default mode, as the original stores CourseMode.DEFAULT_MODE_SLUG.
+    let mode = enrollment::available_modes(course, now, false).into_iter().next();
+    let mut codes = Vec::with_capacity(count);
+    while codes.len() < count {
+        let code = random_code();
+        if store::codes::insert(conn, &code, course.record.id, created_by, mode.as_deref(), now.unix())? {
+            codes.push(code);
+        }
+    }
+    Ok(codes)
+}
+
+/// Why a redemption failed, in the original API's words.
+pub fn redeem(conn: &Conn, email: &str, code: &str, now: Timestamp) -> Result<(), String> {
+    let internal = |e: Error| e.developer_message;
+    let user = store::users::by_email(conn, email).map_err(internal)?;
+    let record = store::codes::by_code(conn, code).map_err(internal)?.filter(|c| c.is_valid);
+    let (user, record) = match (user, record) {
+        (_, None) => return Err("Enrollment code not found".into()),
+        (None, _) => return Err("User not found".into()),
+        (Some(u), Some(r)) => (u, r),
+    };
+    let course = catalog::course_by_id(conn, record.course_id).map_err(internal)?;
+    let change =
+        Change { actor: &user.username, surface: "appsembler", source: Source::Code, reason: None, notify: false };
+    // A code is an invitation: the window and invitation-only do not apply; capacity does.
+    let outcome =
+        enrollment::enroll_user(conn, &user, &course, record.mode_slug.as_deref(), Access::Instructor, &change, now)
+            .map_err(|e| match e.kind {
+                ErrorKind::CourseFull => "Course full".to_owned(),
+                ErrorKind::EnrollmentClosed => "Enrollment closed".to_owned(),
+                _ => "Enrollment code error".to_owned(),
+            })?;
+    store::codes::add_redemption(conn, record.id, user.id, outcome.enrollment.map(|e| e.id), now.unix())
+        .map_err(internal)?;
+    Ok(())
+}
+
+/// `cancel` invalidates a code, `restore` makes it usable again; both unenroll whoever
+/// redeemed it. None when the code does not exist.
+pub fn set_status(conn: &Conn, code: &str, valid: bool, actor: &str, now: Timestamp) -> Result<Option<()>, Error> {
+    let Some(record) = store::codes::by_code(conn, code)? else { return Ok(None) };
+    let course = catalog::course_by_id(conn, record.course_id)?;
+    let change = Change { actor, surface: "appsembler", source: Source::Code, reason: None, notify: false };
+    for user_id in store::codes::redeemers(conn, record.id)? {
+        if let Some(user) = store::users::by_id(conn, user_id)? {
+            enrollment::unenroll_user(conn, &user, &course, None, &change, now)?;
+        }
+    }
+    store::codes::delete_redemptions(conn, record.id)?;
+    store::codes::set_valid(conn, record.id, valid)?;
+    Ok(Some(()))
+}

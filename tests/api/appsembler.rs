@@ -1,0 +1,305 @@
+//! `/appsembler_api/v0/…`: Appsembler's account, enrollment-code, bulk and analytics API.
+
+use crate::helpers::TestApp;
+use serde_json::{json, Value};
+
+const COURSE: &str = "course-v1:Rollcall+APP101+2026";
+const CLOSED: &str = "course-v1:Rollcall+SHUT+2026";
+
+fn api(path: &str) -> String {
+    format!("/appsembler_api/v0/{path}")
+}
+
+fn setup() -> (TestApp, String) {
+    let dir = crate::helpers::TempDir::new();
+    let mail = dir.0.join("mail");
+    let mail = mail.to_str().unwrap().to_owned();
+    let app = TestApp::spawn_in(
+        dir,
+        &[("ROLLCALL_RATE_LIMITS_ENABLED", "false"), ("ROLLCALL_EMAIL_BACKEND", "dir"), ("ROLLCALL_EMAIL_DIR", &mail)],
+        &[],
+    );
+    let admin = app.admin_auth();
+    app.create_course(&admin, COURSE, json!({"title": "Appsembler 101", "code": "APP101", "max_enrollments": 2}));
+    app.create_course(&admin, CLOSED, json!({"enrollment_end": "2020-01-01T00:00:00Z", "invitation_only": true}));
+    (app, admin)
+}
+
+#[test]
+fn accounts_are_created_with_the_original_key_names_and_conflicts() {
+    let (app, admin) = setup();
+    let body =
+        json!({"username": "staff55", "password": "edx-pass", "email": "staff55@example.com", "name": "stafftest"});
+    let created = app.send_json("POST", &api("accounts/create"), Some(&admin), &body);
+    assert_eq!(created.status, 200, "{}", created.text);
+    assert!(created.json()["user_id "].is_i64(), "the trailing space is part of the contract: {}", created.text);
+    let again = app.send_json("POST", &api("accounts/create"), Some(&admin), &body);
+    assert_eq!((again.status, again.json()["user_message"].as_str()), (409, Some("User already exists")));
+    let wrong = app.send_json(
+        "POST",
+        &api("accounts/create"),
+        Some(&admin),
+        &json!({"username": "x y", "password": "p", "email": "a@b.org", "name": "n"}),
+    );
+    assert_eq!((wrong.status, wrong.json()["user_message"].as_str()), (400, Some("Wrong parameters on user creation")));
+    assert_eq!(
+        app.post_form("/login", &[("username", "staff55"), ("password", "edx-pass")]).status,
+        200,
+        "the account is active"
+    );
+    let exists = app.get(&api("accounts/get-user/staff55"), Some(&admin));
+    assert_eq!(exists.json(), json!({"user_id": "staff55"}));
+    let missing = app.get(&api("accounts/get-user/nobody"), Some(&admin));
+    assert_eq!((missing.status, missing.text.as_str()), (404, ""));
+    let none = app.send_json("POST", &api("accounts/create"), None, &body);
+    assert_eq!(none.json()["detail"], "Authentication credentials were not provided.");
+}
+
+#[test]
+fn an_account_without_password_is_activated_by_its_single_use_set_password_link() {
+    let (app, admin) = setup();
+    let reply = app.send_json(
+        "POST",
+        &api("accounts/user_without_password"),
+        Some(&admin),
+        &json!({"email": "user-without.password@example.com", "name": "No Pass", "country": "UY"}),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.json()["username"], "userwithoutpassword");
+    let second = app.send_json(
+        "POST",
+        &api("accounts/user_without_password"),
+        Some(&admin),
+        &json!({"email": "user--without-password@example.org", "name": "Two"}),
+    );
+    let username = second.json()["username"].as_str().unwrap().to_owned();
+    assert!(
+        username.starts_with("userwithoutpassword") && username.len() == "userwithoutpassword".len() + 3,
+        "{username}"
+    );
+    assert_eq!(
+        app.send_json(
+            "POST",
+            &api("accounts/user_without_password"),
+            Some(&admin),
+            &json!({"email": "bad", "name": "x"})
+        )
+        .json()["user_message"],
+        "Wrong email format"
+    );
+    // The email carries the link; following it sets the password and activates the account.
+    let mail = app.dir.0.join("mail");
+    let eml = crate::helpers::wait_until(10, || {
+        std::fs::read_dir(&mail)
+            .ok()?
+            .flatten()
+            .find(|e| e.file_name().to_string_lossy().contains("set_password"))
+            .map(|e| std::fs::read_to_string(e.path()).unwrap())
+    });
+    let unfolded = eml.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
+    let start = unfolded.find("token=").expect("a link in the email") + "token=".len();
+    let token: String =
+        unfolded[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')).collect();
+    assert_eq!(
+        app.post_form("/login", &[("username", "userwithoutpassword"), ("password", "chosen-password")]).status,
+        400,
+        "inactive before"
+    );
+    let set = app.post_form("/account/set-password", &[("token", &token), ("password", "chosen-password")]);
+    assert_eq!(set.status, 200, "{}", set.text);
+    assert_eq!(
+        app.post_form("/login", &[("username", "userwithoutpassword"), ("password", "chosen-password")]).status,
+        200
+    );
+    assert_eq!(
+        app.post_form("/account/set-password", &[("token", &token), ("password", "another-password")]).status,
+        400,
+        "single use"
+    );
+}
+
+#[test]
+fn connect_and_update_user_change_accounts_as_the_original_answers() {
+    let (app, admin) = setup();
+    app.create_user(&admin, "test_user", true);
+    app.create_user(&admin, "other", true);
+    let connect = |body: Value| app.send_json("POST", &api("accounts/connect"), Some(&admin), &body);
+    let ok = connect(
+        json!({"username": "test_user", "name": "Test User", "email": "test.user@example.com", "password": "new@pass1"}),
+    );
+    assert_eq!(ok.status, 200, "{}", ok.text);
+    assert!(ok.json()["user_id"].is_i64());
+    assert_eq!(
+        app.post_form("/login", &[("username", "test.user@example.com"), ("password", "new@pass1")]).status,
+        200
+    );
+    assert_eq!(connect(json!({"username": "ghost"})).status, 404);
+    assert_eq!(
+        connect(json!({"username": "test_user", "email": "nope"})).json()["user_message"],
+        "Invalid email format"
+    );
+    let taken = connect(json!({"username": "test_user", "email": "other@example.org"}));
+    assert_eq!(
+        (taken.status, taken.json()["user_message"].as_str()),
+        (409, Some("The email other@example.org is in use by another user"))
+    );
+
+    let update = |body: Value| app.send_json("POST", &api("accounts/update_user"), Some(&admin), &body);
+    let updated = update(
+        json!({"user_lookup": "test.user@example.com", "name": "Doe, John", "country": "ES", "district": "101815"}),
+    );
+    assert_eq!(updated.status, 200, "{}", updated.text);
+    assert_eq!(
+        updated.json()["success"],
+        "The following fields has been updated: name=Doe, John, country=ES, district=101815"
+    );
+    let account = app.get("/api/user/v1/accounts/test_user", Some(&admin)).json();
+    assert_eq!((account["name"].as_str(), account["country"].as_str()), (Some("Doe, John"), Some("ES")));
+    assert_eq!(account["extended_profile"][0], json!({"field_name": "district", "field_value": "101815"}));
+    assert_eq!(update(json!({})).json(), json!({"lookup_error": "No user lookup has been provided"}));
+    assert_eq!(update(json!({"user_lookup": "ghost"})).status, 404);
+    assert_eq!(update(json!({"user_lookup": "test_user", "gender": "x"})).status, 400);
+}
+
+#[test]
+fn enrollment_codes_are_generated_redeemed_cancelled_and_restored() {
+    let (app, admin) = setup();
+    app.create_user(&admin, "ann", true);
+    app.create_user(&admin, "bob", true);
+    let generated = app.send_json(
+        "POST",
+        &api("enrollment-codes/generate"),
+        Some(&admin),
+        &json!({"course_id": COURSE, "total_registration_codes": "3"}),
+    );
+    assert_eq!(generated.status, 200, "{}", generated.text);
+    let body = generated.json();
+    assert_eq!(body["course_url"], format!("/courses/{COURSE}/about"));
+    let codes: Vec<String> = body["codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
+    assert_eq!(codes.len(), 3);
+    assert!(
+        codes.iter().all(|c| c.len() == 8 && !c.contains(['a', 'e', 'i', 'o', 'u', '1', 'l', 'A', 'E', 'I', 'O', 'U'])),
+        "{codes:?}"
+    );
+    let redeem = |email: &str, code: &str| {
+        app.send_json(
+            "POST",
+            &api("enrollment-codes/enroll-user"),
+            Some(&admin),
+            &json!({"email": email, "enrollment_code": code}),
+        )
+    };
+    assert_eq!(redeem("ann@example.org", &codes[0]).json(), json!({"success": true}));
+    assert_eq!(app.get(&format!("/api/enrollment/v1/enrollment/ann,{COURSE}"), Some(&admin)).json()["is_active"], true);
+    assert_eq!(redeem("ghost@example.org", &codes[1]).json()["reason"], "User not found");
+    assert_eq!(redeem("ann@example.org", "NOPE1234").json()["reason"], "Enrollment code not found");
+    // Codes may be redeemed again (the original's clients rely on it); capacity still holds.
+    assert_eq!(redeem("bob@example.org", &codes[0]).json(), json!({"success": true}));
+    app.create_user(&admin, "cat", true);
+    let full = redeem("cat@example.org", &codes[1]);
+    assert_eq!((full.status, full.json()["reason"].as_str()), (400, Some("Course full")));
+    let status = |code: &str, action: &str| {
+        app.send_json(
+            "POST",
+            &api("enrollment-codes/status"),
+            Some(&admin),
+            &json!({"enrollment_code": code, "action": action}),
+        )
+    };
+    assert_eq!(status(&codes[0], "cancel").json(), json!({"success": true}));
+    assert_eq!(
+        app.get(&format!("/api/enrollment/v1/enrollment/ann,{COURSE}"), Some(&admin)).json()["is_active"],
+        false,
+        "cancelling unenrolls"
+    );
+    assert_eq!(redeem("ann@example.org", &codes[0]).json()["reason"], "Enrollment code not found");
+    assert_eq!(status(&codes[0], "restore").json(), json!({"success": true}));
+    assert_eq!(redeem("ann@example.org", &codes[0]).json(), json!({"success": true}));
+    assert_eq!(status("MISSING1", "cancel").json()["reason"], "The enrollment code (MISSING1) was not found");
+    // A code is an invitation: it opens a closed, invitation-only course.
+    let closed = app
+        .send_json(
+            "POST",
+            &api("enrollment-codes/generate"),
+            Some(&admin),
+            &json!({"course_id": CLOSED, "total_registration_codes": 1}),
+        )
+        .json();
+    assert_eq!(redeem("cat@example.org", closed["codes"][0].as_str().unwrap()).json(), json!({"success": true}));
+}
+
+#[test]
+fn bulk_enroll_reports_per_course_states_and_checks_course_permissions() {
+    let (app, admin) = setup();
+    app.create_user(&admin, "ann", true);
+    let body = json!({"action": "enroll", "auto_enroll": true, "email_students": false,
+        "identifiers": "ann@example.org,new@example.org,not-an-email", "courses": format!("{COURSE},{CLOSED}")});
+    let reply = app.send_json("POST", &api("bulk-enrollment/bulk-enroll"), Some(&admin), &body);
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let result = reply.json();
+    let rows = &result["courses"][COURSE]["results"];
+    assert_eq!(rows[0]["after"], json!({"user": true, "enrollment": true, "allowed": false, "auto_enroll": false}));
+    assert_eq!(rows[1]["after"], json!({"user": false, "enrollment": false, "allowed": true, "auto_enroll": true}));
+    assert_eq!(rows[2], json!({"identifier": "not-an-email", "invalidIdentifier": true}));
+    assert_eq!(result["courses"][CLOSED]["action"], "enroll");
+    let missing = app.send_json(
+        "POST",
+        &api("bulk-enrollment/bulk-enroll"),
+        Some(&admin),
+        &json!({"action": "enroll", "courses": COURSE}),
+    );
+    assert_eq!((missing.status, missing.json()["identifiers"][0].as_str()), (400, Some("This field is required.")));
+    let bad_course = app.send_json(
+        "POST",
+        &api("bulk-enrollment/bulk-enroll"),
+        Some(&admin),
+        &json!({"action": "enroll", "identifiers": "a@b.org", "courses": "nonsense"}),
+    );
+    assert_eq!(bad_course.json()["courses"][0], "Course key not valid: nonsense");
+    let unknown = app.send_json(
+        "POST",
+        &api("bulk-enrollment/bulk-enroll"),
+        Some(&admin),
+        &json!({"action": "enroll", "identifiers": "a@b.org", "courses": "course-v1:No+Such+Run"}),
+    );
+    assert_eq!(unknown.status, 404);
+    let learner = app.user_auth(&admin, "learner", false);
+    assert_eq!(app.send_json("POST", &api("bulk-enrollment/bulk-enroll"), Some(&learner), &body).status, 403);
+}
+
+#[test]
+fn analytics_list_accounts_and_enrollments_with_date_filters() {
+    let (app, admin) = setup();
+    app.create_user(&admin, "ann", true);
+    app.send_json(
+        "POST",
+        "/api/enrollment/v1/enrollment",
+        Some(&admin),
+        &json!({"user": "ann", "course_details": {"course_id": COURSE}}),
+    );
+    let accounts = app.get(&api("analytics/accounts/batch"), Some(&admin)).json();
+    let names: Vec<&str> = accounts.as_array().unwrap().iter().map(|a| a["username"].as_str().unwrap()).collect();
+    assert!(names.contains(&"ann") && names.contains(&"admin"));
+    assert!(accounts[0]["date_joined"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(app.get(&api("analytics/accounts/batch?updated_min=2999-01-01"), Some(&admin)).json(), json!([]));
+    let enrollments = app.get(&api(&format!("analytics/enrollment/batch?course_id={COURSE}")), Some(&admin)).json();
+    assert_eq!(enrollments[0]["username"], "ann");
+    assert_eq!(enrollments[0]["course_id"], COURSE, "a '+' that arrived as a space is restored");
+    for key in ["user_id", "enrollment_id", "date_enrolled"] {
+        assert!(enrollments[0].get(key).is_some(), "{key}");
+    }
+    assert_eq!(app.get(&api("analytics/enrollment/batch?username=nobody"), Some(&admin)).json(), json!([]));
+    assert_eq!(app.get(&api("analytics/accounts/batch?updated_min=yesterday"), Some(&admin)).status, 400);
+    let learner = app.user_auth(&admin, "learner", false);
+    assert_eq!(app.get(&api("analytics/accounts/batch"), Some(&learner)).status, 403);
+}
+
+#[test]
+fn course_search_is_public_and_matches_words() {
+    let (app, _) = setup();
+    let found = app.get(&api("search_courses?search_term=appsembler"), None);
+    assert_eq!(found.status, 200);
+    assert_eq!(found.json()["pagination"]["count"], 1);
+    assert_eq!(found.json()["results"][0]["id"], COURSE);
+    assert_eq!(app.get(&api("search_courses?org=Nobody"), None).json()["pagination"]["count"], 0);
+}
