@@ -5,19 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-10000}
-cargo build --release --quiet --bin rollcall
-dir=$(mktemp -d)
+source bench/lib.sh
 trap 'kill $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
-ROLLCALL_RATE_LIMITS_ENABLED=false ROLLCALL_SERVER_MAX_BODY_BYTES=16777216 RUST_LOG=warn \
-  ./target/release/rollcall --listen 127.0.0.1:0 --db "$dir/b.db" >"$dir/out" 2>"$dir/err" &
-pid=$!
-for _ in $(seq 100); do grep -q '^listening on' "$dir/out" 2>/dev/null && break; sleep 0.1; done
-base=$(sed -n 's/^listening on //p' "$dir/out")
-id=$(sed -n 's/^client_id: //p' "$dir/out"); secret=$(sed -n 's/^client_secret: //p' "$dir/out")
-token=$(curl -s -X POST "$base/oauth2/access_token" -d grant_type=client_credentials -d client_id="$id" -d client_secret="$secret" -d token_type=jwt | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
+export ROLLCALL_SERVER_MAX_BODY_BYTES=16777216
+start_server
 course=course-v1:Bench+Bulk+2026
 curl -s -o /dev/null -X POST "$base/api/admin/v1/courses" -H "Authorization: JWT $token" -H 'Content-Type: application/json' -d "{\"course_key\": \"$course\", \"title\": \"Bulk\"}"
-python3 - "$dir/b.db" "$N" "$dir/body.json" <<'PY'
+python3 - "$dir/bench.db" "$N" "$dir/body.json" <<'PY'
 import json, sqlite3, sys
 db, n, body = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 c = sqlite3.connect(db, timeout=30)
@@ -30,4 +24,4 @@ url=$(curl -s -X POST "$base/api/enrollment/v2/courses/$course/enrollments" -H "
 until curl -s "$base$url?page_size=1" -H "Authorization: JWT $token" | grep -q '"status":"succeeded","task_id"'; do sleep 0.1; done
 end=$(date +%s.%N)
 echo "enrolled $N learners (history + outbox email each) in $(echo "$end - $start" | bc) s"
-python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(\"enrollments:\", c.execute(\"SELECT COUNT(*) FROM enrollments WHERE is_active=1\").fetchone()[0], \"history:\", c.execute(\"SELECT COUNT(*) FROM enrollment_history\").fetchone()[0], \"emails:\", c.execute(\"SELECT COUNT(*) FROM outbox\").fetchone()[0])" "$dir/b.db"
+python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(\"enrollments:\", c.execute(\"SELECT COUNT(*) FROM enrollments WHERE is_active=1\").fetchone()[0], \"history:\", c.execute(\"SELECT COUNT(*) FROM enrollment_history\").fetchone()[0], \"emails:\", c.execute(\"SELECT COUNT(*) FROM outbox\").fetchone()[0])" "$dir/bench.db"

@@ -6,18 +6,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-1000000}
-cargo build --release --quiet --bin rollcall --example loadgen
-dir=$(mktemp -d)
+source bench/lib.sh
 trap 'kill $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
-ROLLCALL_RATE_LIMITS_ENABLED=false RUST_LOG=warn ./target/release/rollcall --listen 127.0.0.1:0 --db "$dir/r.db" >"$dir/out" 2>"$dir/err" &
-pid=$!
-for _ in $(seq 100); do grep -q '^listening on' "$dir/out" 2>/dev/null && break; sleep 0.1; done
-base=$(sed -n 's/^listening on //p' "$dir/out")
-id=$(sed -n 's/^client_id: //p' "$dir/out"); secret=$(sed -n 's/^client_secret: //p' "$dir/out")
-token=$(curl -s -X POST "$base/oauth2/access_token" -d grant_type=client_credentials -d client_id="$id" -d client_secret="$secret" -d token_type=jwt | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
+start_server
 course=course-v1:Bench+Roster+2026
 curl -s -o /dev/null -X POST "$base/api/admin/v1/courses" -H "Authorization: JWT $token" -H 'Content-Type: application/json' -d "{\"course_key\": \"$course\", \"title\": \"Roster\"}"
-python3 - "$dir/r.db" "$N" <<'PY'
+python3 - "$dir/bench.db" "$N" <<'PY'
 import sqlite3, sys
 db, n = sys.argv[1], int(sys.argv[2])
 c = sqlite3.connect(db, timeout=30)

@@ -35,6 +35,24 @@ pub struct User {
     pub client_id: Option<String>,
 }
 
+impl User {
+    pub fn authenticated(
+        record: crate::store::users::UserRecord,
+        method: AuthMethod,
+        client_id: Option<String>,
+    ) -> User {
+        User {
+            id: record.id,
+            username: record.username,
+            email: record.email,
+            is_staff: record.is_staff,
+            is_superuser: record.is_superuser,
+            method,
+            client_id,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum Principal {
     User(User),
@@ -127,15 +145,7 @@ fn jwt_user(auth: &Auth, db: &Db, token: &str, method: AuthMethod, now: i64) -> 
         if !store::clients::exists(conn, &claims.client_id)? {
             return Err(invalid("deleted client"));
         }
-        Ok(Principal::User(User {
-            id: user.id,
-            username: user.username,
-            email: user.email,
-            is_staff: user.is_staff,
-            is_superuser: user.is_superuser,
-            method,
-            client_id: Some(claims.client_id),
-        }))
+        Ok(Principal::User(User::authenticated(user, method, Some(claims.client_id))))
     })
 }
 
@@ -150,15 +160,7 @@ fn opaque_user(db: &Db, token: &str, now: i64) -> Result<Principal, Error> {
         if !user.is_active {
             return Err(invalid("inactive user"));
         }
-        Ok(Principal::User(User {
-            id: user.id,
-            username: user.username,
-            email: user.email,
-            is_staff: user.is_staff,
-            is_superuser: user.is_superuser,
-            method: AuthMethod::Bearer,
-            client_id: Some(record.client_id),
-        }))
+        Ok(Principal::User(User::authenticated(user, AuthMethod::Bearer, Some(record.client_id))))
     })
 }
 

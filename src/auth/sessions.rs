@@ -37,16 +37,7 @@ pub fn lookup(db: &Db, cookie_value: &str, now: i64) -> Result<Option<(User, Str
         let Some(user) = store::users::by_id(conn, session.user_id)?.filter(|u| u.is_active) else {
             return Ok(None);
         };
-        let user = User {
-            id: user.id,
-            username: user.username,
-            email: user.email,
-            is_staff: user.is_staff,
-            is_superuser: user.is_superuser,
-            method: AuthMethod::Session,
-            client_id: None,
-        };
-        Ok(Some((user, session.csrf_token)))
+        Ok(Some((User::authenticated(user, AuthMethod::Session, None), session.csrf_token)))
     })
 }
 
