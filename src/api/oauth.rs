@@ -50,6 +50,16 @@ pub fn routes() -> Vec<Route> {
             ),
         },
         Route {
+            method: "GET",
+            path: "/account/set-password",
+            dialect: Dialect::Drf,
+            handler: get_set_password,
+            doc: Doc {
+                query: &[("token", "from the set-password email")],
+                ..doc("The page a set-password link opens: a form that posts the new password", None, Some("Html"))
+            },
+        },
+        Route {
             method: "POST",
             path: "/account/set-password",
             dialect: Dialect::Drf,
@@ -188,4 +198,26 @@ fn post_set_password(ctx: &mut Ctx) -> Result<Response, Error> {
         crate::core::accounts::set_password_and_activate(c, user_id, &hash, ctx.now)
     })?;
     Ok(json(200, &json!({"username": user.username})))
+}
+
+/// The page a set-password email links to: a plain HTML form (no script, no external
+/// resources) that posts the token and the new password back to this URL.
+fn get_set_password(ctx: &mut Ctx) -> Result<Response, Error> {
+    let token: String = ctx
+        .query_param("token")
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        .collect();
+    let school = ctx.app.config.server.school_name.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let html = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Set your password</title></head><body>\
+         <h1>{school}: set your password</h1><form method=\"post\" action=\"/account/set-password\">\
+         <input type=\"hidden\" name=\"token\" value=\"{token}\"><label>New password (at least 8 characters) \
+         <input type=\"password\" name=\"password\" minlength=\"8\" required autocomplete=\"new-password\"></label> \
+         <button type=\"submit\">Set password</button></form></body></html>"
+    );
+    Ok(Response::html(html)
+        .with_additional_header("Referrer-Policy", "no-referrer")
+        .with_additional_header("Cache-Control", "no-store"))
 }

@@ -161,6 +161,14 @@ fn request_id(req: &Request, prefix: &str) -> String {
     }
 }
 
+/// The URL as logged: `token=` values (set-password links) are single-use credentials and
+/// stay out of the log.
+fn redact_secrets(url: &str) -> std::borrow::Cow<'_, str> {
+    let Some(start) = url.find("token=").map(|i| i + "token=".len()) else { return url.into() };
+    let end = url[start..].find('&').map_or(url.len(), |i| start + i);
+    format!("{}[redacted]{}", &url[..start], &url[end..]).into()
+}
+
 /// Reads whatever request body the handler left unread (a refused or bodiless request may
 /// still carry one, chunked or not): tiny_http would otherwise parse the leftover bytes
 /// as the next request on the connection and answer it with an empty 400. A body beyond
@@ -226,7 +234,7 @@ pub fn handle(app: &App, req: &Request) -> Response {
         "{} {} {} {} {:.2}ms id={id}",
         req.remote_addr().ip(),
         req.method(),
-        req.raw_url(),
+        redact_secrets(req.raw_url()),
         status,
         started.elapsed().as_secs_f64() * 1000.0
     );
