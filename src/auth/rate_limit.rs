@@ -1,4 +1,6 @@
-//! Fixed-window request counters per key (address, account, caller). In memory: a restart
+//! Sliding-window request counters per key (address, account, caller): the current
+//! minute's count plus the previous minute's, weighted by how much of it still overlaps,
+//! so a burst cannot double its allowance across a minute boundary. In memory: a restart
 //! forgets them, which is acceptable for abuse limits on one box.
 
 use crate::config::RateLimitConfig;
@@ -9,7 +11,8 @@ const WINDOW_SECONDS: i64 = 60;
 
 pub struct Limiter {
     per_minute: u32,
-    windows: Mutex<HashMap<String, (i64, u32)>>,
+    /// key → (start of the current window, hits in it, hits in the window before)
+    windows: Mutex<HashMap<String, (i64, u32, u32)>>,
 }
 
 impl Limiter {
@@ -22,13 +25,17 @@ impl Limiter {
         let window = now - now.rem_euclid(WINDOW_SECONDS);
         let mut windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
         if windows.len() > 100_000 {
-            windows.retain(|_, (start, _)| *start == window);
+            windows.retain(|_, (start, _, _)| *start >= window - WINDOW_SECONDS);
         }
-        let entry = windows.entry(key.to_owned()).or_insert((window, 0));
+        let entry = windows.entry(key.to_owned()).or_insert((window, 0, 0));
         if entry.0 != window {
-            *entry = (window, 0);
+            let previous = if entry.0 == window - WINDOW_SECONDS { entry.1 } else { 0 };
+            *entry = (window, 0, previous);
         }
-        if entry.1 >= self.per_minute {
+        // The share of the previous window that the last 60 seconds still cover.
+        let overlap = (WINDOW_SECONDS - (now - window)) as f64 / WINDOW_SECONDS as f64;
+        let estimate = entry.1 as f64 + entry.2 as f64 * overlap;
+        if estimate >= self.per_minute as f64 {
             return Err((window + WINDOW_SECONDS - now).max(1) as u64);
         }
         entry.1 += 1;
@@ -80,12 +87,14 @@ mod tests {
     use super::Limiter;
 
     #[test]
-    fn counts_per_key_and_resets_each_minute() {
+    fn counts_per_key_and_slides_across_minute_boundaries() {
         let l = Limiter::new(2);
-        assert!(l.hit("a", 60).is_ok());
-        assert!(l.hit("a", 61).is_ok());
-        assert_eq!(l.hit("a", 62), Err(58));
-        assert!(l.hit("b", 62).is_ok());
-        assert!(l.hit("a", 120).is_ok());
+        assert!(l.hit("a", 118).is_ok());
+        assert!(l.hit("a", 119).is_ok());
+        assert!(l.hit("a", 119).is_err());
+        assert!(l.hit("b", 119).is_ok(), "keys are counted apart");
+        assert!(l.hit("a", 120).is_err(), "a new minute does not reset a burst just before it");
+        assert!(l.hit("a", 150).is_ok(), "half the old window has slid out");
+        assert!(l.hit("a", 400).is_ok());
     }
 }
