@@ -45,7 +45,7 @@ fn iso(t: Option<i64>) -> Value {
     t.map(|t| json!(Timestamp::from_unix(t).to_iso())).unwrap_or(Value::Null)
 }
 
-pub(super) fn course_json(c: &Course) -> Value {
+pub(crate) fn course_json(c: &Course) -> Value {
     let r = &c.record;
     let key = CourseKey::parse(&r.course_key).ok();
     let price = Currency::parse(&r.currency)

@@ -1,0 +1,253 @@
+//! `/appsembler_api/v0/accounts/…`: creating, connecting and updating accounts.
+
+use super::super::http::{json, ok, Ctx};
+use super::*;
+use crate::core::Error;
+use rouille::Response;
+use serde_json::json;
+
+pub(super) fn post_accounts_create(ctx: &mut Ctx) -> Result<Response, Error> {
+    let body = body(ctx)?;
+    let principal = staff_or_owner(ctx, field(&body, "username").as_deref())?;
+    let (Some(username), Some(password), Some(email), Some(name)) =
+        (field(&body, "username"), field(&body, "password"), field(&body, "email"), field(&body, "name"))
+    else {
+        return Ok(user_message(400, "Wrong parameters on user creation"));
+    };
+    let (Ok(username), Ok(email)) = (Username::parse(&username), Email::parse(&email)) else {
+        return Ok(user_message(400, "Wrong parameters on user creation"));
+    };
+    if password.is_empty() || name.trim().is_empty() {
+        return Ok(user_message(400, "Wrong parameters on user creation"));
+    }
+    let exists = ctx.app.db.read(|c| {
+        Ok(crate::store::users::by_username(c, username.as_str())?.is_some()
+            || accounts::user_by_email(c, email.as_str())?.is_some())
+    })?;
+    if exists {
+        return Ok(user_message(409, "User already exists"));
+    }
+    let hash = ctx.app.auth.passwords.hash(&password);
+    let new = NewUser {
+        username,
+        email,
+        password_hash: Some(hash),
+        name,
+        first_name: String::new(),
+        last_name: String::new(),
+        profile: Profile::default(),
+        is_active: true,
+        is_staff: false,
+        is_superuser: false,
+    };
+    match ctx.app.db.write(|c| accounts::create_user(c, &actor(&principal), new, ctx.now)) {
+        // The key's trailing space is the original's; its clients read it that way.
+        Ok(user) => Ok(ok(json!({"user_id ": user.id}))),
+        Err(e) if e.kind == ErrorKind::Conflict => Ok(user_message(409, "User already exists")),
+        Err(e) => Err(e),
+    }
+}
+
+/// The original's username from an email: the local part's letters and digits, plus three
+/// random digits while that is taken.
+pub(super) fn username_from_email(conn: &crate::store::Conn, email: &Email) -> Result<Username, Error> {
+    let base: String =
+        email.as_str().split('@').next().unwrap_or("").chars().filter(|c| c.is_alphanumeric()).take(27).collect();
+    let base = if base.chars().count() < 2 { "learner".to_owned() } else { base };
+    let mut candidate = base.clone();
+    for _ in 0..50 {
+        if crate::store::users::by_username(conn, &candidate)?.is_none() {
+            return Ok(Username::parse(&candidate)?);
+        }
+        let digits = auth::secrets::random_bytes(2);
+        candidate = format!("{base}{}", 100 + (u16::from_le_bytes([digits[0], digits[1]]) % 900));
+    }
+    Err(Error::internal("no free username"))
+}
+
+pub(super) fn post_user_without_password(ctx: &mut Ctx) -> Result<Response, Error> {
+    let body = body(ctx)?;
+    let principal = staff_or_owner(ctx, None)?;
+    let (Some(email), Some(name)) = (field(&body, "email"), field(&body, "name")) else {
+        return Ok(user_message(400, "Wrong parameters on user creation"));
+    };
+    let exists = ctx.app.db.read(|c| Ok(accounts::user_by_email(c, email.trim())?.is_some()))?;
+    if exists {
+        return Ok(user_message(409, "User already exists"));
+    }
+    let Ok(email) = Email::parse(&email) else { return Ok(user_message(400, "Wrong email format")) };
+    let year_of_birth = match field(&body, "year_of_birth") {
+        Some(y) => match y.parse::<i64>() {
+            Ok(y) if (1900..=2100).contains(&y) => Some(y),
+            _ => return Ok(user_message(400, "Wrong parameters on user creation")),
+        },
+        None => None,
+    };
+    let profile = Profile {
+        country: field(&body, "country"),
+        city: field(&body, "city"),
+        gender: field(&body, "gender"),
+        goals: field(&body, "goals"),
+        level_of_education: field(&body, "level_of_education"),
+        year_of_birth,
+        ..Profile::default()
+    };
+    let base_url = ctx.app.base_url.clone();
+    let user = ctx.app.db.write(|c| {
+        let username = username_from_email(c, &email)?;
+        let new = NewUser {
+            username,
+            email,
+            password_hash: None,
+            name,
+            first_name: String::new(),
+            last_name: String::new(),
+            profile,
+            is_active: false,
+            is_staff: false,
+            is_superuser: false,
+        };
+        let user = accounts::create_user(c, &actor(&principal), new, ctx.now)?;
+        let expires = ctx.now.unix() + 72 * 3600;
+        let token =
+            auth::links::sign(&ctx.app.auth.link_secret, user.id, expires, user.password_hash.as_deref().unwrap_or(""));
+        accounts::send_set_password_link(c, &user, &format!("{base_url}/account/set-password?token={token}"), ctx.now)?;
+        Ok(user)
+    })?;
+    ctx.app.jobs.wake();
+    Ok(ok(json!({"user_id": user.id, "username": user.username})))
+}
+
+pub(super) fn post_accounts_connect(ctx: &mut Ctx) -> Result<Response, Error> {
+    let body = body(ctx)?;
+    let username = field(&body, "username");
+    let principal = staff_or_owner(ctx, username.as_deref())?;
+    let Some(username) = username else { return Ok(user_message(400, "Wrong parameters on user connection")) };
+    let Some(user) = ctx.app.db.read(|c| crate::store::users::by_username(c, &username))? else {
+        return Ok(Response::empty_404());
+    };
+    let password = field(&body, "password").filter(|p| !p.trim().is_empty());
+    let name = field(&body, "name").filter(|n| !n.trim().is_empty());
+    let email = match field(&body, "email").filter(|e| !e.trim().is_empty() && *e != user.email) {
+        None => None,
+        Some(raw) => match Email::parse(&raw) {
+            Ok(e) => Some(e),
+            // 409 for a malformed email is the original's answer.
+            Err(_) => return Ok(user_message(409, "Invalid email format")),
+        },
+    };
+    if let Some(email) = &email {
+        if ctx.app.db.read(|c| accounts::user_by_email(c, email.as_str()))?.is_some() {
+            return Ok(user_message(409, &format!("The email {email} is in use by another user")));
+        }
+    }
+    let changes = accounts::UserChanges {
+        email,
+        password_hash: password.map(|p| ctx.app.auth.passwords.hash(&p)),
+        name,
+        ..Default::default()
+    };
+    let username = Username::parse(&user.username)?;
+    let user =
+        ctx.app.db.write(|c| accounts::update_user(c, &Actor { is_superuser: true }, &username, changes, ctx.now))?;
+    let _ = principal;
+    Ok(ok(json!({"user_id": user.id})))
+}
+
+/// Profile fields in the order the original reports them.
+pub(super) const PROFILE_FIELDS: [&str; 10] = [
+    "name",
+    "level_of_education",
+    "gender",
+    "mailing_address",
+    "city",
+    "country",
+    "goals",
+    "bio",
+    "year_of_birth",
+    "language",
+];
+
+pub(super) fn post_update_user(ctx: &mut Ctx) -> Result<Response, Error> {
+    let body = body(ctx)?;
+    staff_or_owner(ctx, None)?;
+    let lookup = field(&body, "user_lookup").map(|l| l.trim().to_owned()).filter(|l| !l.is_empty());
+    let Some(lookup) = lookup else {
+        return Ok(json(400, &json!({"lookup_error": "No user lookup has been provided"})));
+    };
+    let user: Option<UserRecord> = ctx.app.db.read(|c| {
+        Ok(match crate::store::users::by_username(c, &lookup)? {
+            Some(u) => Some(u),
+            None => accounts::user_by_email(c, &lookup)?,
+        })
+    })?;
+    let Some(user) = user else {
+        return Ok(json(404, &json!({"user_not_found": "The user for the Given username or email doesn't exists"})));
+    };
+    let mut updated: Vec<(String, String)> = Vec::new();
+    let mut changes = ProfileChanges::default();
+    let invalid = |message: String| Ok(json(400, &json!({"integrity_error": message})));
+    if let Some(raw) = field(&body, "email").filter(|e| *e != user.email) {
+        let Ok(email) = Email::parse(&raw) else { return invalid("Valid e-mail address required.".into()) };
+        if ctx.app.db.read(|c| accounts::user_by_email(c, email.as_str()))?.is_some() {
+            return invalid("An account with this e-mail already exists.".into());
+        }
+        updated.push(("email".into(), email.to_string()));
+        changes.email = Some(email);
+    }
+    for name in PROFILE_FIELDS {
+        let Some(value) = field(&body, name) else { continue };
+        let checked = match name {
+            "gender" if !["m", "f", "o"].contains(&value.as_str()) => {
+                Err(format!("gender must be m, f or o, not '{value}'."))
+            }
+            "level_of_education"
+                if !["p", "m", "b", "a", "hs", "jhs", "el", "none", "other"].contains(&value.as_str()) =>
+            {
+                Err(format!("'{value}' is not a valid level_of_education."))
+            }
+            "country" if value.len() != 2 => Err(format!("country must be a 2-letter ISO code, not '{value}'.")),
+            "year_of_birth" if value.parse::<i64>().map_or(true, |y| !(1900..=2100).contains(&y)) => {
+                Err(format!("'{value}' is not a year."))
+            }
+            _ => Ok(()),
+        };
+        if let Err(message) = checked {
+            return invalid(message);
+        }
+        let text = Some(value.clone());
+        match name {
+            "name" => changes.name = Some(value.clone()),
+            "level_of_education" => changes.level_of_education = Some(text),
+            "gender" => changes.gender = Some(text),
+            "mailing_address" => changes.mailing_address = Some(text),
+            "city" => changes.city = Some(text),
+            "country" => changes.country = Some(Some(value.to_ascii_uppercase())),
+            "goals" => changes.goals = Some(text),
+            "bio" => changes.bio = Some(text),
+            "year_of_birth" => changes.year_of_birth = Some(value.parse().ok()),
+            _ => changes.language = Some(text),
+        }
+        updated.push((name.to_owned(), value));
+    }
+    // Any other string field is a custom registration field (Appsembler's extension form).
+    for (key, value) in &body {
+        if key != "user_lookup" && key != "email" && !PROFILE_FIELDS.contains(&key.as_str()) && key.len() <= 100 {
+            if let Some(v) = value.as_str() {
+                changes.custom_fields.push((key.clone(), v.to_owned()));
+                updated.push((key.clone(), v.to_owned()));
+            }
+        }
+    }
+    ctx.app.db.write(|c| accounts::update_profile(c, &user.username, changes, ctx.now))?;
+    let list: Vec<String> = updated.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    Ok(ok(json!({"success": format!("The following fields has been updated: {}", list.join(", "))})))
+}
+
+pub(super) fn get_user(ctx: &mut Ctx) -> Result<Response, Error> {
+    let username = ctx.param("username").to_owned();
+    staff_or_owner(ctx, Some(&username))?;
+    let exists = ctx.app.db.read(|c| crate::store::users::by_username(c, &username))?.is_some();
+    // The original answers with the username under "user_id".
+    Ok(if exists { ok(json!({"user_id": username})) } else { Response::empty_404() })
+}

@@ -1,0 +1,73 @@
+//! `/appsembler_api/v0/analytics/…` and `search_courses`: read-only exports and search.
+
+use super::super::http::{ok, Ctx};
+use super::*;
+use crate::core::Error;
+use rouille::Response;
+use serde_json::{json, Value};
+
+/// An ISO date or date-time query bound; a bad one is a 400 (the original answers 500).
+pub(super) fn bound(ctx: &Ctx, name: &str) -> Result<Option<Timestamp>, Error> {
+    ctx.query_param(name)
+        .map(|v| Timestamp::parse(&v).map_err(|e| Error::validation(format!("{name}: {}", e.0))))
+        .transpose()
+}
+
+pub(super) fn get_analytics_accounts(ctx: &mut Ctx) -> Result<Response, Error> {
+    staff_or_owner(ctx, None)?;
+    let (after, before) = (bound(ctx, "updated_min")?, bound(ctx, "updated_max")?);
+    let users = ctx.app.db.read(|c| accounts::joined_between(c, after, before))?;
+    let list: Vec<Value> = users
+        .iter()
+        .map(|u| json!({"id": u.id, "username": u.username, "email": u.email, "is_active": u.is_active, "date_joined": Timestamp::from_unix(u.date_joined).to_iso()}))
+        .collect();
+    Ok(ok(json!(list)))
+}
+
+pub(super) fn get_analytics_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
+    staff_or_owner(ctx, None)?;
+    let (after, before) = (bound(ctx, "updated_min")?, bound(ctx, "updated_max")?);
+    // A '+' in an unencoded course id arrives as a space; the original restores it too.
+    let course = ctx.query_param("course_id").map(|c| c.replace(' ', "+"));
+    if let Some(c) = &course {
+        CourseKey::parse(c).map_err(|_| Error::validation(format!("'{c}' is not a valid course id.")))?;
+    }
+    let username = ctx.query_param("username");
+    let rows =
+        ctx.app.db.read(|c| roster::enrollment_batch(c, course.as_deref(), username.as_deref(), after, before))?;
+    let list: Vec<Value> = rows
+        .iter()
+        .map(|e| json!({"username": e.username, "course_id": e.course_key, "user_id": e.user_id, "enrollment_id": e.id, "date_enrolled": Timestamp::from_unix(e.created).to_iso()}))
+        .collect();
+    Ok(ok(json!(list)))
+}
+
+pub(super) fn get_search_courses(ctx: &mut Ctx) -> Result<Response, Error> {
+    let page = Page::from_query(ctx, 10, 100)?;
+    let term = ctx.query_param("search_term").unwrap_or_default().to_lowercase();
+    let org = ctx.query_param("org");
+    let (_, all) = ctx.app.db.snapshot(|c| catalog::list(c, true, 0, i64::MAX))?;
+    let matches: Vec<_> = all
+        .iter()
+        .filter(|c| {
+            let r = &c.record;
+            let haystack =
+                format!("{} {} {}", r.title, r.code.clone().unwrap_or_default(), r.course_key).to_lowercase();
+            let org_ok = org
+                .as_deref()
+                .is_none_or(|o| CourseKey::parse(&r.course_key).is_ok_and(|k| k.org().eq_ignore_ascii_case(o)));
+            org_ok && term.split_whitespace().all(|w| haystack.contains(w))
+        })
+        .collect();
+    let total = matches.len() as i64;
+    let results = matches
+        .iter()
+        .skip(page.offset() as usize)
+        .take(page.size as usize)
+        .map(|c| crate::api::courses_v1::course_json(c))
+        .collect();
+    let flat = page.body(ctx, total, results)?;
+    Ok(ok(
+        json!({"results": flat["results"], "pagination": {"next": flat["next"], "previous": flat["previous"], "count": flat["count"], "num_pages": flat["num_pages"]}}),
+    ))
+}

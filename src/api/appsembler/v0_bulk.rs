@@ -1,0 +1,113 @@
+//! `/appsembler_api/v0/bulk-enrollment/bulk-enroll`: many learners, many courses, at once.
+
+use super::super::http::{ok, Ctx};
+use super::*;
+use crate::core::Error;
+use rouille::Response;
+use serde_json::{json, Value};
+
+pub(super) fn state_json(state: &State) -> Value {
+    json!({"user": state.user, "enrollment": state.enrollment, "allowed": state.allowed, "auto_enroll": state.auto_enroll})
+}
+
+pub(super) fn truthy(value: Option<String>) -> bool {
+    value.is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "true" | "1" | "yes" | "on"))
+}
+
+pub(super) fn post_bulk_enroll(ctx: &mut Ctx) -> Result<Response, Error> {
+    let body = body(ctx)?;
+    let principal = ctx.caller()?.clone();
+    ctx.throttle(&ctx.app.auth.limits.appsembler, &principal.key())?;
+    let mut missing = Error::validation("Some fields are invalid.");
+    for name in ["identifiers", "courses", "action"] {
+        if field(&body, name).is_none_or(|v| v.trim().is_empty()) {
+            missing.field_errors.insert(name.into(), "This field is required.".into());
+        }
+    }
+    let action = match field(&body, "action").as_deref() {
+        Some("enroll") => Some(Action::Enroll),
+        Some("unenroll") => Some(Action::Unenroll),
+        Some(other) if !other.is_empty() => {
+            missing.field_errors.insert("action".into(), format!("\"{other}\" is not a valid choice."));
+            None
+        }
+        _ => None,
+    };
+    let courses: Vec<String> = field(&body, "courses")
+        .unwrap_or_default()
+        .split(',')
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty())
+        .collect();
+    let mut keys = Vec::new();
+    for course in &courses {
+        match CourseKey::parse(course) {
+            Ok(k) => keys.push(k),
+            Err(_) => {
+                missing.field_errors.insert("courses".into(), format!("Course key not valid: {course}"));
+            }
+        }
+    }
+    if !missing.field_errors.is_empty() {
+        return Err(missing);
+    }
+    let action = action.expect("checked above");
+    let identifiers: Vec<String> = field(&body, "identifiers")
+        .unwrap_or_default()
+        .split([',', '\n'])
+        .map(|i| i.trim().to_owned())
+        .filter(|i| !i.is_empty())
+        .collect();
+    let auto_enroll = truthy(field(&body, "auto_enroll"));
+    let email_students = truthy(field(&body, "email_students"));
+    let options = RosterOptions { mode: None, auto_enroll, email_students, reason: None };
+    let requester = Requester {
+        actor: principal.user().map(|u| u.username.clone()).unwrap_or_else(|| "api-key".into()),
+        surface: "appsembler",
+        source: Source::Bulk,
+    };
+    let mut per_course = serde_json::Map::new();
+    for key in &keys {
+        let course = ctx.app.db.read(|c| catalog::course(c, key)).map_err(|e| {
+            if e.kind == ErrorKind::NotFound {
+                Error::not_found("Not found.")
+            } else {
+                e
+            }
+        })?;
+        // The per-course check the original leaves to edx's students_update_enrollment.
+        let allowed = match principal.user() {
+            Some(user) => ctx.app.db.read(|c| roster::may_manage(c, &course, user.id, principal.is_global_staff()))?,
+            None => true,
+        };
+        if !allowed {
+            return Err(Error::forbidden("You do not have permission to perform this action."));
+        }
+        let mut results = Vec::with_capacity(identifiers.len());
+        for identifier in &identifiers {
+            let row = match ctx
+                .app
+                .db
+                .write(|c| bulk::apply(c, &course, action, identifier, &options, &requester, ctx.now))
+            {
+                Ok(o) => {
+                    json!({"identifier": identifier, "before": state_json(&o.before), "after": state_json(&o.after)})
+                }
+                Err(e) if e.code() == "INVALID_IDENTIFIER" => {
+                    json!({"identifier": identifier, "invalidIdentifier": true})
+                }
+                Err(e) if e.kind == ErrorKind::Internal => return Err(e),
+                Err(_) => json!({"identifier": identifier, "error": true}),
+            };
+            results.push(row);
+        }
+        per_course.insert(
+            key.to_string(),
+            json!({"action": action.as_str(), "results": results, "auto_enroll": auto_enroll}),
+        );
+    }
+    ctx.app.jobs.wake();
+    Ok(ok(
+        json!({"action": action.as_str(), "courses": per_course, "email_students": email_students, "auto_enroll": auto_enroll}),
+    ))
+}

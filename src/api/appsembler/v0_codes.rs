@@ -1,0 +1,60 @@
+//! `/appsembler_api/v0/enrollment-codes/…`: generate, redeem, cancel and restore codes.
+
+use super::super::http::{json, ok, Ctx};
+use super::*;
+use crate::core::Error;
+use rouille::Response;
+use serde_json::json;
+
+pub(super) fn post_codes_generate(ctx: &mut Ctx) -> Result<Response, Error> {
+    let body = body(ctx)?;
+    let principal = staff_or_owner(ctx, None)?;
+    let course_id = field(&body, "course_id").unwrap_or_default();
+    let key = CourseKey::parse(&course_id)
+        .map_err(|_| Error::validation(format!("'{course_id}' is not a valid course id.")))?;
+    let total = field(&body, "total_registration_codes").unwrap_or_default();
+    // "2.7" counts as 2, as the original's int(float(…)).
+    let count = total
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|n| n.is_finite() && *n >= 0.0)
+        .map(|n| n as usize)
+        .ok_or_else(|| Error::validation("total_registration_codes must be a number."))?;
+    let creator = principal.user().map(|u| u.id);
+    let codes = ctx.app.db.write(|c| {
+        let course = catalog::course(c, &key)?;
+        codes::generate(c, &course, count, creator, ctx.now)
+    })?;
+    Ok(ok(json!({"course_id": course_id, "codes": codes, "course_url": format!("/courses/{course_id}/about")})))
+}
+
+pub(super) fn post_codes_enroll_user(ctx: &mut Ctx) -> Result<Response, Error> {
+    let body = body(ctx)?;
+    staff_or_owner(ctx, None)?;
+    let email = field(&body, "email").unwrap_or_default();
+    let code = field(&body, "enrollment_code").unwrap_or_default();
+    let result = ctx.app.db.write(|c| Ok(codes::redeem(c, email.trim(), code.trim(), ctx.now)))?;
+    Ok(match result {
+        Ok(()) => ok(json!({"success": true})),
+        Err(reason) => json(400, &json!({"success": false, "reason": reason})),
+    })
+}
+
+pub(super) fn post_codes_status(ctx: &mut Ctx) -> Result<Response, Error> {
+    let body = body(ctx)?;
+    let principal = staff_or_owner(ctx, None)?;
+    let code = field(&body, "enrollment_code").unwrap_or_default();
+    let valid = match field(&body, "action").as_deref() {
+        Some("cancel") => false,
+        Some("restore") => true,
+        _ => return Ok(json(400, &json!({"success": false, "reason": "action must be 'cancel' or 'restore'"}))),
+    };
+    let actor = principal.user().map(|u| u.username.clone()).unwrap_or_else(|| "api-key".into());
+    match ctx.app.db.write(|c| codes::set_status(c, &code, valid, &actor, ctx.now))? {
+        Some(()) => Ok(ok(json!({"success": true}))),
+        None => {
+            Ok(json(400, &json!({"success": false, "reason": format!("The enrollment code ({code}) was not found")})))
+        }
+    }
+}
