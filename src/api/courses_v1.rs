@@ -79,10 +79,7 @@ fn get_courses(ctx: &mut Ctx) -> Result<Response, Error> {
     let (total, courses) = ctx.app.db.snapshot(|c| catalog::list(c, true, page.offset(), page.size))?;
     let flat = page.body(ctx, total, courses.iter().map(course_json).collect())?;
     // Open edX's course list uses NamespacedPageNumberPagination.
-    Ok(ok(json!({
-        "results": flat["results"],
-        "pagination": {"next": flat["next"], "previous": flat["previous"], "count": flat["count"], "num_pages": flat["num_pages"]},
-    })))
+    Ok(super::http::namespaced_page(&flat))
 }
 
 fn get_course(ctx: &mut Ctx) -> Result<Response, Error> {

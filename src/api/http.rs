@@ -267,6 +267,16 @@ impl Page {
     }
 }
 
+/// A page in Open edX's NamespacedPageNumberPagination shape (`results` + `pagination`),
+/// built from `Page::body`'s flat one, with its `Link` header.
+pub fn namespaced_page(flat: &Value) -> Response {
+    let body = serde_json::json!({
+        "results": flat["results"],
+        "pagination": {"next": flat["next"], "previous": flat["previous"], "count": flat["count"], "num_pages": flat["num_pages"]},
+    });
+    with_link_header(ok(body), flat)
+}
+
 /// `Link` header (RFC 8288) for a page body with next/previous.
 pub fn with_link_header(response: Response, body: &Value) -> Response {
     let mut links = Vec::new();

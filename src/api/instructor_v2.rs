@@ -67,7 +67,8 @@ fn get_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
                 "created": Timestamp::from_unix(r.created).to_iso()})
         })
         .collect();
-    Ok(ok(page.body(ctx, total, results)?))
+    let body = page.body(ctx, total, results)?;
+    Ok(super::http::with_link_header(ok(body.clone()), &body))
 }
 
 fn post_modify(ctx: &mut Ctx) -> Result<Response, Error> {

@@ -67,7 +67,5 @@ pub(super) fn get_search_courses(ctx: &mut Ctx) -> Result<Response, Error> {
         .map(|c| crate::api::courses_v1::course_json(c))
         .collect();
     let flat = page.body(ctx, total, results)?;
-    Ok(ok(
-        json!({"results": flat["results"], "pagination": {"next": flat["next"], "previous": flat["previous"], "count": flat["count"], "num_pages": flat["num_pages"]}}),
-    ))
+    Ok(super::super::http::namespaced_page(&flat))
 }
