@@ -303,3 +303,13 @@ CREATE TABLE IF NOT EXISTS code_redemptions (
 );
 CREATE INDEX IF NOT EXISTS code_redemptions_by_code ON code_redemptions(code_id);
 CREATE INDEX IF NOT EXISTS users_by_date_joined ON users(date_joined);
+
+-- Webhook subscribers: enrollment events are written to the outbox (channel 'webhook') in
+-- the same transaction as the change, and delivered signed (Standard Webhooks).
+CREATE TABLE IF NOT EXISTS webhook_endpoints (
+    id      INTEGER PRIMARY KEY,
+    url     TEXT NOT NULL,
+    secret  TEXT NOT NULL,                 -- signing key; needed in clear to sign
+    active  INTEGER NOT NULL DEFAULT 1,
+    created INTEGER NOT NULL
+);

@@ -229,6 +229,10 @@ fn record_history(
     now: Timestamp,
 ) -> Result<(), Error> {
     let Learner { course, user, email } = learner;
+    let event = json!({"course_key": course.record.course_key, "username": user.map(|u| u.username.as_str()), "email": email,
+        "actor": change.actor, "surface": change.surface, "source": change.source.as_str(), "reason": change.reason,
+        "before": before, "after": after});
+    crate::core::webhooks::emit(conn, "enrollment.changed", event, now)?;
     let before = serde_json::to_string(before).map_err(Error::internal)?;
     let after = serde_json::to_string(after).map_err(Error::internal)?;
     store::enrollments::append_history(

@@ -12,5 +12,6 @@ pub mod errors;
 pub mod learning_paths;
 pub mod outbox;
 pub mod roster;
+pub mod webhooks;
 
 pub use errors::{Error, ErrorKind};

@@ -68,6 +68,56 @@ fn build(app: &App, message: &MessageRecord) -> Result<Message, String> {
 }
 
 fn deliver(app: &App, message: &MessageRecord) -> Result<(), String> {
+    match message.channel.as_str() {
+        "webhook" => deliver_webhook(app, message),
+        _ => deliver_email(app, message),
+    }
+}
+
+/// POSTs an event with Standard Webhooks headers: `webhook-id`, `webhook-timestamp` and
+/// `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">`. Any 2xx is success.
+fn deliver_webhook(app: &App, message: &MessageRecord) -> Result<(), String> {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+    use hmac::{Hmac, KeyInit, Mac};
+    static AGENT: std::sync::OnceLock<ureq::Agent> = std::sync::OnceLock::new();
+    let agent = AGENT.get_or_init(|| {
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(10)))
+            .build()
+            .into()
+    });
+    let endpoint_id: i64 = message.recipient.parse().map_err(|_| "bad endpoint id".to_owned())?;
+    let endpoint = app
+        .db
+        .read(|c| crate::core::webhooks::endpoint(c, endpoint_id))
+        .map_err(|e| e.developer_message)?
+        .ok_or_else(|| "the endpoint was deleted".to_owned())?;
+    let key =
+        STANDARD.decode(endpoint.secret.trim_start_matches("whsec_")).map_err(|_| "bad endpoint secret".to_owned())?;
+    let id = format!("msg_{}", message.id);
+    let timestamp = Timestamp::now().unix().to_string();
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key).map_err(|e| e.to_string())?;
+    mac.update(format!("{id}.{timestamp}.{}", message.payload).as_bytes());
+    let signature = format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()));
+    let response = agent
+        .post(&endpoint.url)
+        .header("content-type", "application/json")
+        .header("webhook-id", &id)
+        .header("webhook-timestamp", &timestamp)
+        .header("webhook-signature", &signature)
+        .send(message.payload.as_str())
+        .map_err(|e| e.to_string())?;
+    let status = response.status().as_u16();
+    if (200..300).contains(&status) {
+        Ok(())
+    } else {
+        Err(format!("the endpoint answered HTTP {status}"))
+    }
+}
+
+fn deliver_email(app: &App, message: &MessageRecord) -> Result<(), String> {
     let email = build(app, message)?;
     match &app.mailer {
         Mailer::Log => {

@@ -13,5 +13,6 @@ pub mod sessions;
 pub mod settings;
 pub mod tasks;
 pub mod users;
+pub mod webhooks;
 
 pub use db::{Conn, Db};

@@ -342,3 +342,102 @@ fn learners_are_refused_and_staff_cannot_create_superusers() {
         403
     );
 }
+
+/// A throwaway HTTP receiver: answers each request with `status` and hands back
+/// (headers, body).
+fn webhook_receiver(status: u16) -> (String, std::sync::mpsc::Receiver<(Vec<(String, String)>, String)>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut headers = Vec::new();
+            let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            loop {
+                line.clear();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some((k, v)) = line.trim_end().split_once(':') {
+                    headers.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
+                }
+            }
+            let length =
+                headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
+            let mut body = vec![0u8; length];
+            let _ = reader.read_exact(&mut body);
+            let mut stream = stream;
+            let _ = stream
+                .write_all(format!("HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").as_bytes());
+            let _ = tx.send((headers, String::from_utf8_lossy(&body).into_owned()));
+        }
+    });
+    (url, rx)
+}
+
+#[test]
+fn webhook_subscribers_get_signed_enrollment_events() {
+    use base64::Engine;
+    use hmac::{Hmac, KeyInit, Mac};
+    let app = TestApp::spawn();
+    let admin = app.admin_auth();
+    app.create_course(&admin, KEY, json!({}));
+    app.create_user(&admin, "ann", true);
+    let (url, received) = webhook_receiver(200);
+    let created = app.send_json("POST", "/api/admin/v1/webhooks", Some(&admin), &json!({"url": url}));
+    assert_eq!(created.status, 201, "{}", created.text);
+    let secret = created.json()["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"));
+    assert!(app.get("/api/admin/v1/webhooks", Some(&admin)).json()["results"][0].get("secret").is_none(), "shown once");
+    assert_eq!(app.send_json("POST", "/api/admin/v1/webhooks", Some(&admin), &json!({"url": "ftp://x"})).status, 400);
+
+    app.send_json(
+        "POST",
+        "/api/enrollment/v1/enrollment",
+        Some(&admin),
+        &json!({"user": "ann", "course_details": {"course_id": KEY}}),
+    );
+    let (headers, body) = received.recv_timeout(std::time::Duration::from_secs(20)).expect("a webhook delivery");
+    let header = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap();
+    let key = base64::engine::general_purpose::STANDARD.decode(secret.trim_start_matches("whsec_")).unwrap();
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
+    mac.update(format!("{}.{}.{body}", header("webhook-id"), header("webhook-timestamp")).as_bytes());
+    let expected = format!("v1,{}", base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes()));
+    assert_eq!(header("webhook-signature"), expected);
+    let event: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(event["type"], "enrollment.changed");
+    assert_eq!(event["data"]["username"], "ann");
+    assert_eq!(
+        (event["data"]["before"]["enrollment"].as_bool(), event["data"]["after"]["enrollment"].as_bool()),
+        (Some(false), Some(true))
+    );
+
+    // A failing endpoint keeps the event queued with the error, for a later retry.
+    let (bad_url, _bad) = webhook_receiver(500);
+    let id = app.get("/api/admin/v1/webhooks", Some(&admin)).json()["results"][0]["id"].as_i64().unwrap();
+    assert_eq!(
+        app.request("DELETE", &format!("/api/admin/v1/webhooks/{id}"), &[("Authorization", &admin)], None).status,
+        204
+    );
+    app.send_json("POST", "/api/admin/v1/webhooks", Some(&admin), &json!({"url": bad_url}));
+    app.create_user(&admin, "bob", true);
+    app.send_json(
+        "POST",
+        "/api/enrollment/v1/enrollment",
+        Some(&admin),
+        &json!({"user": "bob", "course_details": {"course_id": KEY}}),
+    );
+    let failed = crate::helpers::wait_until(20, || {
+        let list = app.get("/api/admin/v1/outbox", Some(&admin)).json();
+        list["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["channel"] == "webhook" && m["attempts"] == 1 && m["status"] == "pending")
+            .cloned()
+    });
+    assert!(failed["last_error"].as_str().unwrap().contains("500"), "{failed}");
+}

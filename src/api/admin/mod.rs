@@ -6,11 +6,13 @@ mod courses;
 mod learning_paths;
 mod outbox;
 mod users;
+mod webhooks;
 
 use courses::*;
 use learning_paths::*;
 use outbox::*;
 use users::*;
+use webhooks::*;
 
 use super::errors::Dialect;
 use super::http::Ctx;
@@ -179,6 +181,19 @@ pub fn routes() -> Vec<Route> {
             post_outbox_retry,
             doc("Deliver a pending or failed email again now", None, 200, Some("OutboxMessage")),
         ),
+        r("GET", "/api/admin/v1/webhooks", get_webhooks, doc("List webhook endpoints", None, 200, Some("WebhookList"))),
+        r(
+            "POST",
+            "/api/admin/v1/webhooks",
+            post_webhooks,
+            doc(
+                "Subscribe a URL to enrollment events (the signing secret is shown once)",
+                Some("WebhookInput"),
+                201,
+                Some("WebhookCreated"),
+            ),
+        ),
+        r("DELETE", "/api/admin/v1/webhooks/{id}", delete_webhook, doc("Unsubscribe an endpoint", None, 204, None)),
         r(
             "GET",
             "/api/admin/v1/learning-paths",

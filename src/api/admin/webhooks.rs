@@ -1,0 +1,43 @@
+//! `/api/admin/v1/webhooks…`: subscribers to enrollment events. The signing secret is shown
+//! once, at creation; deliveries appear in the outbox (channel `webhook`) and replay with
+//! its retry.
+
+use super::super::http::{as_string, created, no_content, ok, Ctx, Fields};
+use super::{admin, iso};
+use crate::core::webhooks;
+use crate::core::Error;
+use crate::store::webhooks::EndpointRecord;
+use rouille::Response;
+use serde_json::{json, Value};
+
+fn endpoint_json(e: &EndpointRecord) -> Value {
+    json!({"id": e.id, "url": e.url, "active": e.active, "created": iso(Some(e.created))})
+}
+
+pub(super) fn get_webhooks(ctx: &mut Ctx) -> Result<Response, Error> {
+    admin(ctx)?;
+    let list = ctx.app.db.read(webhooks::list)?;
+    Ok(ok(json!({"results": list.iter().map(endpoint_json).collect::<Vec<_>>()})))
+}
+
+pub(super) fn post_webhooks(ctx: &mut Ctx) -> Result<Response, Error> {
+    admin(ctx)?;
+    let body = ctx.json_body()?;
+    let mut f = Fields::of(&body)?;
+    f.reject_unknown(&["url"]);
+    let url = f.required("url", as_string);
+    f.finish()?;
+    let url = url.expect("checked");
+    let endpoint = ctx.app.db.write(|c| webhooks::create(c, &url, ctx.now))?;
+    let mut body = endpoint_json(&endpoint);
+    body["secret"] = json!(endpoint.secret);
+    Ok(created(body))
+}
+
+pub(super) fn delete_webhook(ctx: &mut Ctx) -> Result<Response, Error> {
+    admin(ctx)?;
+    let id: i64 =
+        ctx.param("id").parse().map_err(|_| Error::not_found(format!("No webhook endpoint {}.", ctx.param("id"))))?;
+    ctx.app.db.write(|c| webhooks::delete(c, id))?;
+    Ok(no_content())
+}
