@@ -343,9 +343,11 @@ fn learners_are_refused_and_staff_cannot_create_superusers() {
     );
 }
 
-/// A throwaway HTTP receiver: answers each request with `status` and hands back
-/// (headers, body).
-fn webhook_receiver(status: u16) -> (String, std::sync::mpsc::Receiver<(Vec<(String, String)>, String)>) {
+/// One received request: lower-cased headers and the body.
+type Delivery = (Vec<(String, String)>, String);
+
+/// A throwaway HTTP receiver: answers each request with `status` and hands back what came.
+fn webhook_receiver(status: u16) -> (String, std::sync::mpsc::Receiver<Delivery>) {
     use std::io::{BufRead, BufReader, Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/hooks", listener.local_addr().unwrap());
