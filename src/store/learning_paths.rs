@@ -188,21 +188,23 @@ pub struct PathAllowedRecord {
     pub is_active: bool,
 }
 
+fn allowed_from_row(r: &Row) -> rusqlite::Result<PathAllowedRecord> {
+    Ok(PathAllowedRecord {
+        id: r.get(0)?,
+        path_id: r.get(1)?,
+        email: r.get(2)?,
+        user_id: r.get(3)?,
+        is_active: r.get(4)?,
+    })
+}
+
 pub fn allowed(conn: &Connection, path_id: i64, email: &str) -> Result<Option<PathAllowedRecord>, Error> {
     Ok(conn
         .prepare_cached(
             "SELECT id, learning_path_id, email, user_id, is_active FROM learning_path_enrollment_allowed \
              WHERE learning_path_id = ?1 AND email = ?2",
         )?
-        .query_row(params![path_id, email], |r| {
-            Ok(PathAllowedRecord {
-                id: r.get(0)?,
-                path_id: r.get(1)?,
-                email: r.get(2)?,
-                user_id: r.get(3)?,
-                is_active: r.get(4)?,
-            })
-        })
+        .query_row(params![path_id, email], allowed_from_row)
         .optional()?)
 }
 
@@ -212,15 +214,7 @@ pub fn pending_for_email(conn: &Connection, email: &str) -> Result<Vec<PathAllow
         "SELECT id, learning_path_id, email, user_id, is_active FROM learning_path_enrollment_allowed \
          WHERE email = ?1 AND is_active = 1 AND user_id IS NULL ORDER BY id",
     )?;
-    let rows = stmt.query_map([email], |r| {
-        Ok(PathAllowedRecord {
-            id: r.get(0)?,
-            path_id: r.get(1)?,
-            email: r.get(2)?,
-            user_id: r.get(3)?,
-            is_active: r.get(4)?,
-        })
-    })?;
+    let rows = stmt.query_map([email], allowed_from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
