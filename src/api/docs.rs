@@ -53,6 +53,16 @@ fn error_schema(dialect: Dialect) -> &'static str {
     }
 }
 
+/// Routes whose 404 has no body, as the Open edX and Appsembler originals answer.
+const EMPTY_404: [&str; 6] = [
+    "/api/enrollment/v1/enrollment",
+    "/api/enrollment/v1/enrollment/{username_and_course_id}",
+    "/api/user/v1/accounts",
+    "/api/user/v1/accounts/{username}",
+    "/appsembler_api/v0/accounts/get-user/{username}",
+    "/appsembler_api/v0/accounts/connect",
+];
+
 fn merge_patch(name: &str) -> bool {
     name == "AccountPatch"
 }
@@ -88,7 +98,9 @@ fn operation(route: &Route) -> Value {
         responses.insert("401".into(), error("Missing or invalid credentials"));
         responses.insert("403".into(), error("Not permitted"));
     }
-    if route.path.contains('{') {
+    if EMPTY_404.contains(&route.path) {
+        responses.insert("404".into(), json!({"description": "Not found (an empty body, as Open edX answers)"}));
+    } else if route.path.contains('{') {
         responses.insert("404".into(), error("Not found"));
     }
     if d.request.is_some() {
@@ -99,6 +111,13 @@ fn operation(route: &Route) -> Value {
         responses.insert("409".into(), error("Already exists"));
     }
     responses.insert("429".into(), error("Rate limited"));
+    if route.dialect == Dialect::Checkout {
+        responses.insert("422".into(), error("Validation failed (every problem, keyed by dotted field name)"));
+    }
+    // Whatever else a surface answers (its dialect's documented statuses) is a client or
+    // server error in the same shape; some Open edX 404s carry no body at all.
+    responses.insert("4XX".into(), error("Other client errors"));
+    responses.insert("5XX".into(), error("Server error (opaque; the cause is logged)"));
     let mut op = json!({
         "summary": d.summary,
         "operationId": format!("{}_{}", route.method.to_lowercase(), route.path.trim_matches('/').replace(['/', '-', '.'], "_").replace(['{', '}'], "")),
@@ -313,7 +332,7 @@ fn schemas() -> Value {
         "LearningPathEnrollRequest": {"type": "object", "properties": {"username": {"type": "string", "description": "default: the caller"}}},
         "LearningPathBulkRequest": {"type": "object", "required": ["learning_paths", "emails"], "properties": {
             "learning_paths": {"type": "string", "description": "comma-separated keys"}, "emails": {"type": "string", "description": "comma-separated"},
-            "reason": s("string"), "org": s("string"), "role": s("string")}},
+            "reason": ns("string"), "org": ns("string"), "role": ns("string")}},
         "LearningPathBulkCounts": {"type": "object", "properties": {"enrollments_created": s("integer"), "enrollment_allowed_created": s("integer")}},
         "AdminLearningPathInput": {"type": "object", "required": ["key", "display_name"], "properties": {"key": s("string"), "display_name": s("string"),
             "subtitle": s("string"), "description": s("string"), "level": {"type": "string", "enum": ["", "beginner", "intermediate", "advanced"]},

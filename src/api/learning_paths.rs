@@ -274,6 +274,11 @@ fn bulk_request(ctx: &Ctx) -> Result<(Vec<LearningPathKey>, Vec<String>), Error>
             .ok_or_else(|| Error::field(name, format!("{name} is required (comma-separated).")))?;
         Ok(text.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect())
     };
+    for name in ["reason", "org", "role"] {
+        if body.get(name).is_some_and(|v| !v.is_string() && !v.is_null()) {
+            return Err(Error::field(name, format!("{name} must be a string.")));
+        }
+    }
     // Invalid keys are skipped, as the plugin does (it logs them).
     let keys = list("learning_paths")?.iter().filter_map(|k| LearningPathKey::parse(k).ok()).collect();
     Ok((keys, list("emails")?))
