@@ -253,8 +253,16 @@ impl Page {
         if self.number > num_pages {
             return Err(Error::not_found("Invalid page.").with_code("INVALID_PAGE"));
         }
-        let link =
-            |n: i64| Value::String(format!("{}{}?page={n}&page_size={}", ctx.app.base_url, ctx.req.url(), self.size));
+        // Links keep the caller's other parameters (filters, requested_fields).
+        let kept: String = ctx
+            .query()
+            .iter()
+            .filter(|(k, _)| k != "page" && k != "page_size")
+            .map(|(k, v)| format!("&{}={}", percent_encode(k), percent_encode(v)))
+            .collect();
+        let link = |n: i64| {
+            Value::String(format!("{}{}?page={n}&page_size={}{kept}", ctx.app.base_url, ctx.req.url(), self.size))
+        };
         Ok(serde_json::json!({
             "count": total,
             "num_pages": num_pages,
