@@ -171,7 +171,6 @@ const EDITABLE: [&str; 13] = [
     "phone_number",
     "extended_profile",
 ];
-const EDUCATION: [&str; 9] = ["p", "m", "b", "a", "hs", "jhs", "el", "none", "other"];
 
 fn patch_account(ctx: &mut Ctx) -> Result<Response, Error> {
     let viewer = viewer(ctx)?;
@@ -212,28 +211,15 @@ fn patch_account(ctx: &mut Ctx) -> Result<Response, Error> {
             "language" => text().map(|v| changes.language = Some(v)),
             "mailing_address" => text().map(|v| changes.mailing_address = Some(v)),
             "phone_number" => text().map(|v| changes.phone = Some(v)),
-            "country" => text()
-                .and_then(|v| match v {
-                    Some(c) if c.len() == 2 && c.chars().all(|ch| ch.is_ascii_alphabetic()) => {
-                        Ok(Some(c.to_ascii_uppercase()))
-                    }
-                    Some(c) => Err(format!("\"{c}\" is not a valid country code")),
-                    None => Ok(None),
-                })
-                .map(|v| changes.country = Some(v)),
-            "gender" => text()
-                .and_then(|v| match v.as_deref() {
-                    None | Some("m" | "f" | "o") => Ok(v),
-                    Some(g) => Err(format!("\"{g}\" is not a valid choice (m, f, o)")),
-                })
-                .map(|v| changes.gender = Some(v)),
-            "level_of_education" => text()
-                .and_then(|v| match v.as_deref() {
-                    None => Ok(v),
-                    Some(l) if EDUCATION.contains(&l) => Ok(v),
-                    Some(l) => Err(format!("\"{l}\" is not a valid choice")),
-                })
-                .map(|v| changes.level_of_education = Some(v)),
+            "country" | "gender" | "level_of_education" => text().and_then(|v| {
+                let checked = v.map(|v| accounts::check_profile_value(field, &v)).transpose()?;
+                match field.as_str() {
+                    "country" => changes.country = Some(checked),
+                    "gender" => changes.gender = Some(checked),
+                    _ => changes.level_of_education = Some(checked),
+                }
+                Ok(())
+            }),
             "year_of_birth" => match value {
                 Value::Null => {
                     changes.year_of_birth = Some(None);

@@ -248,3 +248,25 @@ pub fn set_custom_fields(conn: &Conn, user: &UserRecord, fields: &[(String, Stri
     }
     Ok(())
 }
+
+/// Open edX's codes for `level_of_education`.
+pub const EDUCATION_LEVELS: [&str; 9] = ["p", "m", "b", "a", "hs", "jhs", "el", "none", "other"];
+
+/// Checks a profile field with a fixed vocabulary or format (gender, level of education,
+/// country, year of birth) and returns it as stored; other fields pass as they are.
+pub fn check_profile_value(field: &str, value: &str) -> Result<String, String> {
+    match field {
+        "gender" if !["m", "f", "o"].contains(&value) => Err(format!("\"{value}\" is not a valid gender (m, f, o).")),
+        "level_of_education" if !EDUCATION_LEVELS.contains(&value) => {
+            Err(format!("\"{value}\" is not a valid level_of_education."))
+        }
+        "country" if value.len() != 2 || !value.chars().all(|c| c.is_ascii_alphabetic()) => {
+            Err(format!("\"{value}\" is not a 2-letter ISO country code."))
+        }
+        "country" => Ok(value.to_ascii_uppercase()),
+        "year_of_birth" if value.parse::<i64>().map_or(true, |y| !(1900..=2100).contains(&y)) => {
+            Err(format!("\"{value}\" is not a year."))
+        }
+        _ => Ok(value.to_owned()),
+    }
+}

@@ -96,7 +96,11 @@ fn one_identifier_is_enrolled_synchronously_with_before_and_after_and_an_email()
         "{eml}"
     );
     assert!(eml.contains("text/plain") && eml.contains("text/html"));
-    let messages = app.get("/api/admin/v1/outbox?status=sent", Some(&admin)).json();
+    // The file is written before the delivery is recorded: wait for the record.
+    let messages = wait_for("the outbox to record the delivery", 10, || {
+        let list = app.get("/api/admin/v1/outbox?status=sent", Some(&admin)).json();
+        (list["count"] == 1).then_some(list)
+    });
     assert_eq!(messages["results"][0]["message_type"], "enrolled_enroll");
 }
 

@@ -76,20 +76,20 @@ pub(super) fn post_user_without_password(ctx: &mut Ctx) -> Result<Response, Erro
         return Ok(user_message(409, "User already exists"));
     }
     let Ok(email) = Email::parse(&email) else { return Ok(user_message(400, "Wrong email format")) };
-    let year_of_birth = match field(&body, "year_of_birth") {
-        Some(y) => match y.parse::<i64>() {
-            Ok(y) if (1900..=2100).contains(&y) => Some(y),
-            _ => return Ok(user_message(400, "Wrong parameters on user creation")),
-        },
-        None => None,
+    // The vocabulary-checked profile fields; any bad one is the original's 400.
+    let checked = |name: &str| field(&body, name).map(|v| accounts::check_profile_value(name, &v)).transpose();
+    let (Ok(country), Ok(gender), Ok(level_of_education), Ok(year_of_birth)) =
+        (checked("country"), checked("gender"), checked("level_of_education"), checked("year_of_birth"))
+    else {
+        return Ok(user_message(400, "Wrong parameters on user creation"));
     };
     let profile = Profile {
-        country: field(&body, "country"),
+        country,
         city: field(&body, "city"),
-        gender: field(&body, "gender"),
+        gender,
         goals: field(&body, "goals"),
-        level_of_education: field(&body, "level_of_education"),
-        year_of_birth,
+        level_of_education,
+        year_of_birth: year_of_birth.and_then(|y| y.parse().ok()),
         ..Profile::default()
     };
     let base_url = ctx.app.base_url.clone();
@@ -197,24 +197,10 @@ pub(super) fn post_update_user(ctx: &mut Ctx) -> Result<Response, Error> {
     }
     for name in PROFILE_FIELDS {
         let Some(value) = field(&body, name) else { continue };
-        let checked = match name {
-            "gender" if !["m", "f", "o"].contains(&value.as_str()) => {
-                Err(format!("gender must be m, f or o, not '{value}'."))
-            }
-            "level_of_education"
-                if !["p", "m", "b", "a", "hs", "jhs", "el", "none", "other"].contains(&value.as_str()) =>
-            {
-                Err(format!("'{value}' is not a valid level_of_education."))
-            }
-            "country" if value.len() != 2 => Err(format!("country must be a 2-letter ISO code, not '{value}'.")),
-            "year_of_birth" if value.parse::<i64>().map_or(true, |y| !(1900..=2100).contains(&y)) => {
-                Err(format!("'{value}' is not a year."))
-            }
-            _ => Ok(()),
+        let value = match accounts::check_profile_value(name, &value) {
+            Ok(v) => v,
+            Err(message) => return invalid(message),
         };
-        if let Err(message) = checked {
-            return invalid(message);
-        }
         let text = Some(value.clone());
         match name {
             "name" => changes.name = Some(value.clone()),
@@ -222,7 +208,7 @@ pub(super) fn post_update_user(ctx: &mut Ctx) -> Result<Response, Error> {
             "gender" => changes.gender = Some(text),
             "mailing_address" => changes.mailing_address = Some(text),
             "city" => changes.city = Some(text),
-            "country" => changes.country = Some(Some(value.to_ascii_uppercase())),
+            "country" => changes.country = Some(text),
             "goals" => changes.goals = Some(text),
             "bio" => changes.bio = Some(text),
             "year_of_birth" => changes.year_of_birth = Some(value.parse().ok()),
