@@ -270,6 +270,8 @@ fn schemas() -> Value {
         "V1EnrollmentAllowedList": {"type": "array", "items": r("V1EnrollmentAllowed")},
         "V1Roles": {"type": "object", "properties": {"roles": {"type": "array", "items": {"type": "object", "properties": {"org": s("string"), "course_id": s("string"), "role": s("string")}}}, "is_staff": s("boolean")}},
         "Me": {"type": "object", "properties": {"username": s("string")}},
+        "V1UnenrollRequest": {"type": "object", "required": ["username"], "properties": {"username": s("string")}},
+        "V1RetiredOrgs": {"type": "array", "items": s("string"), "description": "organizations of the courses left"},
         "WebhookInput": {"type": "object", "required": ["url"], "properties": {"url": {"type": "string", "format": "uri"}}},
         "Webhook": {"type": "object", "properties": {"id": s("integer"), "url": s("string"), "active": s("boolean"), "created": date.clone()}},
         "WebhookCreated": {"type": "object", "properties": {"id": s("integer"), "url": s("string"), "active": s("boolean"), "created": date.clone(),

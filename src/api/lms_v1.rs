@@ -47,6 +47,8 @@ pub fn routes() -> Vec<Route> {
             Doc { status: 201, ..doc("Staff: pre-enroll an email (auto_enroll: enrolled on registration)", Some("V1EnrollmentAllowedRequest"), Some("V1EnrollmentAllowed")) }),
         r("DELETE", "/api/enrollment/v1/enrollment_allowed/", delete_enrollment_allowed,
             Doc { status: 204, ..doc("Staff: remove a pre-enrollment", Some("V1EnrollmentAllowedRequest"), None) }),
+        r("POST", "/api/enrollment/v1/unenroll/", post_unenroll,
+            doc("Account retirement: unenroll a user from every course (superusers and the API key)", Some("V1UnenrollRequest"), Some("V1RetiredOrgs"))),
         r("GET", "/api/enrollment/v1/roles/", get_roles,
             Doc { query: &[("course_id", "only roles in this course")], ..doc("The caller's course roles", None, Some("V1Roles")) }),
     ]
@@ -566,4 +568,39 @@ fn get_roles(ctx: &mut Ctx) -> Result<Response, Error> {
         })
         .collect();
     Ok(ok(json!({"roles": roles, "is_staff": caller.global_staff})))
+}
+
+/// Open edX's retirement endpoint: 200 with the organizations of the courses left, 204 when
+/// there was nothing to leave. Only the retirement service may call it; here, superusers
+/// and the server API key.
+fn post_unenroll(ctx: &mut Ctx) -> Result<Response, Error> {
+    let caller = caller(ctx)?;
+    if !(caller.api_key || caller.user.as_ref().is_some_and(|u| u.is_superuser)) {
+        return Err(Error::forbidden("You do not have permission to perform this action."));
+    }
+    let body = ctx.json_body()?;
+    let Some(username) = body.get("username").and_then(Value::as_str).filter(|u| !u.is_empty()).map(str::to_owned)
+    else {
+        return Ok(json(404, &json!("Username not specified.")));
+    };
+    let actor = caller.actor();
+    let change = Change {
+        actor: &actor,
+        surface: "lms_v1",
+        source: Source::Api,
+        reason: Some("account retirement"),
+        notify: false,
+    };
+    let left = ctx.app.db.write(|conn| match crate::store::users::by_username(conn, &username)? {
+        Some(user) => core_enrollment::unenroll_everywhere(conn, &user, &change, ctx.now).map(Some),
+        None => Ok(None),
+    })?;
+    let Some(left) = left else { return Ok(json(404, &json!("No retirement request status for username."))) };
+    if left.is_empty() {
+        return Ok(Response::empty_204());
+    }
+    let mut orgs: Vec<String> =
+        left.iter().filter_map(|c| CourseKey::parse(&c.record.course_key).ok().map(|k| k.org().to_owned())).collect();
+    orgs.dedup();
+    Ok(ok(json!(orgs)))
 }

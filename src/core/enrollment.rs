@@ -556,6 +556,23 @@ pub fn set_attributes(
     Ok(())
 }
 
+/// Deactivates every active enrollment of a user (account retirement); returns the
+/// courses left, in enrollment order.
+pub fn unenroll_everywhere(
+    conn: &Conn,
+    user: &UserRecord,
+    change: &Change,
+    now: Timestamp,
+) -> Result<Vec<Course>, Error> {
+    let mut left = Vec::new();
+    for enrollment in store::enrollments::active_for_user(conn, user.id)? {
+        let course = crate::core::catalog::course_by_id(conn, enrollment.course_id)?;
+        unenroll_user(conn, user, &course, None, change, now)?;
+        left.push(course);
+    }
+    Ok(left)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

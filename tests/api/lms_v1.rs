@@ -565,3 +565,23 @@ fn an_unpublished_course_takes_no_self_enrollment_but_staff_may_enroll() {
     assert_eq!(reply.json()["error_code"], "COURSE_UNPUBLISHED");
     assert_eq!(s.app.send_json("POST", ENROLL, Some(&s.admin), &enroll_body(Some("learner"), OPEN)).status, 200);
 }
+
+#[test]
+fn account_retirement_unenrolls_from_every_course() {
+    let s = setup();
+    s.app.send_json("POST", ENROLL, Some(&s.learner), &enroll_body(None, OPEN));
+    s.app.send_json("POST", ENROLL, Some(&s.admin), &enroll_body(Some("learner"), INVITE));
+    let path = "/api/enrollment/v1/unenroll/";
+    assert_eq!(s.app.send_json("POST", path, Some(&s.learner), &json!({"username": "learner"})).status, 403);
+    let retired = s.app.send_json("POST", path, Some(&s.admin), &json!({"username": "learner"}));
+    assert_eq!(retired.status, 200, "{}", retired.text);
+    assert_eq!(retired.json(), json!(["Rollcall"]));
+    assert_eq!(s.app.get(ENROLL, Some(&s.learner)).json(), json!([]));
+    assert_eq!(
+        s.app.send_json("POST", path, Some(&s.admin), &json!({"username": "learner"})).status,
+        204,
+        "nothing left"
+    );
+    assert_eq!(s.app.send_json("POST", path, Some(&s.admin), &json!({})).json(), json!("Username not specified."));
+    assert_eq!(s.app.send_json("POST", path, Some(&s.admin), &json!({"username": "ghost"})).status, 404);
+}
