@@ -20,6 +20,7 @@ Usage:
   rollcall init [--config FILE] [--db PATH] [--json]
   rollcall create-user --db PATH --username U --email E [--password P] [--staff] [--superuser] [--config FILE]
   rollcall create-client --db PATH --name N --user U [--json] [--config FILE]
+  rollcall import --db PATH [--users FILE.jsonl] [--enrollments FILE.jsonl] [--config FILE]
   rollcall <command> --help
 
 Settings come from --config (see config.example.toml) and ROLLCALL_<SECTION>_<KEY> variables.";
@@ -34,7 +35,7 @@ struct Command {
     required: &'static [&'static str],
 }
 
-const COMMANDS: [Command; 4] = [
+const COMMANDS: [Command; 5] = [
     Command {
         name: "serve",
         help: "rollcall serve [--config FILE] [--listen ADDR] [--db PATH] [--demo]\n\nStarts the server (the default command). On an empty database it first creates a superuser and an OAuth client and prints their credentials once. --demo seeds a small demo catalog. --listen 127.0.0.1:0 picks a free port.",
@@ -62,6 +63,13 @@ const COMMANDS: [Command; 4] = [
         valued: &["--config", "--db", "--name", "--user"],
         switches: &["--json"],
         required: &["--db", "--name", "--user"],
+    },
+    Command {
+        name: "import",
+        help: "rollcall import --db PATH [--users FILE.jsonl] [--enrollments FILE.jsonl] [--config FILE]\n\nImports users from Open edX (one JSON object per line: username, email, password as a Django pbkdf2_sha256 hash, name, is_active, is_staff, date_joined; existing usernames are skipped) and then enrollments (username, course_id, mode, is_active) into existing courses. Each file is one transaction: a bad line imports nothing from that file and is named.",
+        valued: &["--config", "--db", "--users", "--enrollments"],
+        switches: &[],
+        required: &["--db"],
     },
 ];
 
@@ -156,6 +164,7 @@ fn main() {
         "init" => init(&args),
         "create-user" => create_user(&args),
         "create-client" => create_client(&args),
+        "import" => import(&args),
         _ => unreachable!("commands are listed in COMMANDS"),
     }
 }
@@ -263,5 +272,31 @@ fn create_client(args: &HashMap<&str, String>) {
         );
     } else {
         println!("client_id: {}\nclient_secret: {}", client.record.client_id, client.client_secret);
+    }
+}
+
+fn import(args: &HashMap<&str, String>) {
+    let config = load_config(args);
+    let db = open_db(&config);
+    let read = |flag: &str| {
+        args.get(flag).map(|path| {
+            std::fs::read_to_string(path).unwrap_or_else(|e| usage_error(&format!("cannot read {path}: {e}")))
+        })
+    };
+    let (users, enrollments) = (read("--users"), read("--enrollments"));
+    if users.is_none() && enrollments.is_none() {
+        usage_error("`rollcall import` needs --users and/or --enrollments");
+    }
+    let now = Timestamp::now();
+    if let Some(lines) = users {
+        let (created, skipped) =
+            db.write(|c| rollcall::core::import::users(c, &lines, now)).unwrap_or_else(|e| fail(&e.developer_message));
+        println!("imported {created} users ({skipped} already there)");
+    }
+    if let Some(lines) = enrollments {
+        let count = db
+            .write(|c| rollcall::core::import::enrollments(c, &lines, now))
+            .unwrap_or_else(|e| fail(&e.developer_message));
+        println!("imported {count} enrollments");
     }
 }

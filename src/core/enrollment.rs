@@ -47,6 +47,7 @@ pub enum Source {
     Checkout,
     LearningPath,
     AutoEnroll,
+    Import,
 }
 
 impl Source {
@@ -58,6 +59,7 @@ impl Source {
             Source::Checkout => "checkout",
             Source::LearningPath => "learning_path",
             Source::AutoEnroll => "auto_enroll",
+            Source::Import => "import",
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod codes;
 pub mod emails;
 pub mod enrollment;
 pub mod errors;
+pub mod import;
 pub mod learning_paths;
 pub mod outbox;
 pub mod roster;

@@ -117,7 +117,7 @@ fn bad_arguments_print_one_line_and_exit_2() {
 
 #[test]
 fn every_subcommand_has_help() {
-    for command in ["serve", "init", "create-user", "create-client"] {
+    for command in ["serve", "init", "create-user", "create-client", "import"] {
         let out = binary().args([command, "--help"]).output().unwrap();
         assert!(out.status.success());
         assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("rollcall {command}")));
@@ -161,4 +161,65 @@ fn the_database_runs_in_wal_mode_with_the_configured_synchronous_setting() {
     assert_eq!(mode, "wal");
     let version: i64 = app.sqlite().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
     assert!(version >= 1);
+}
+
+#[test]
+fn import_moves_open_edx_users_with_their_passwords_and_enrollments() {
+    use base64::Engine;
+    let app = TestApp::spawn();
+    let admin = app.admin_auth();
+    app.create_course(&admin, "course-v1:Old+Edx+Run", serde_json::json!({"invitation_only": true}));
+    let dir = app.stop();
+    let mut derived = [0u8; 32];
+    pbkdf2::pbkdf2_hmac::<sha2::Sha256>(b"old-secret", b"salty", 1000, &mut derived);
+    let django = format!("pbkdf2_sha256$1000$salty${}", base64::engine::general_purpose::STANDARD.encode(derived));
+    let users = dir.0.join("users.jsonl");
+    std::fs::write(&users, format!(
+        "{}\n{}\n",
+        serde_json::json!({"username": "veteran", "email": "veteran@example.org", "password": django, "name": "Vet", "date_joined": "2019-05-01T10:00:00Z"}),
+        serde_json::json!({"username": "admin", "email": "other@example.org"})
+    )).unwrap();
+    let enrollments = dir.0.join("enrollments.jsonl");
+    std::fs::write(
+        &enrollments,
+        serde_json::json!({"username": "veteran", "course_id": "course-v1:Old+Edx+Run", "mode": "audit"}).to_string(),
+    )
+    .unwrap();
+    let out = binary()
+        .arg("import")
+        .arg("--db")
+        .arg(dir.db())
+        .arg("--users")
+        .arg(&users)
+        .arg("--enrollments")
+        .arg(&enrollments)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("imported 1 users (1 already there)") && stdout.contains("imported 1 enrollments"),
+        "{stdout}"
+    );
+
+    let bad = dir.0.join("bad.jsonl");
+    std::fs::write(
+        &bad,
+        "{\"username\": \"fine1\", \"email\": \"f1@example.org\"}\n{\"username\": \"x\", \"email\": \"nope\"}\n",
+    )
+    .unwrap();
+    let out = binary().arg("import").arg("--db").arg(dir.db()).arg("--users").arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 2"), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let app = TestApp::spawn_in(dir, &[("ROLLCALL_RATE_LIMITS_ENABLED", "false")], &[]);
+    assert_eq!(app.post_form("/login", &[("username", "veteran"), ("password", "old-secret")]).status, 200);
+    let fine: i64 =
+        app.sqlite().query_row("SELECT COUNT(*) FROM users WHERE username = 'fine1'", [], |r| r.get(0)).unwrap();
+    assert_eq!(fine, 0, "a bad line imports nothing from its file");
+    let source: String = app.sqlite().query_row("SELECT source FROM enrollment_history", [], |r| r.get(0)).unwrap();
+    assert_eq!(source, "import");
+    let joined: i64 =
+        app.sqlite().query_row("SELECT date_joined FROM users WHERE username = 'veteran'", [], |r| r.get(0)).unwrap();
+    assert_eq!(joined, 1_556_704_800);
 }
