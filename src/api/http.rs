@@ -9,6 +9,9 @@ use rouille::{Request, Response};
 use serde_json::Value;
 use std::io::Read;
 
+/// Shared with the router, which turns it into `X-RateLimit-*` headers.
+pub type RateLimitSeen = std::rc::Rc<std::cell::Cell<Option<(u32, u32)>>>;
+
 /// What a handler gets: the app, the request, its path parameters, and (on demand) the
 /// authenticated caller.
 pub struct Ctx<'a> {
@@ -17,11 +20,13 @@ pub struct Ctx<'a> {
     pub params: super::router::Params,
     pub now: Timestamp,
     principal: Option<Result<Option<Principal>, Error>>,
+    /// (limit, remaining) of the last rate limit checked, for the response headers.
+    pub rate_limit: RateLimitSeen,
 }
 
 impl<'a> Ctx<'a> {
     pub fn new(app: &'a App, req: &'a Request, params: super::router::Params) -> Ctx<'a> {
-        Ctx { app, req, params, now: Timestamp::now(), principal: None }
+        Ctx { app, req, params, now: Timestamp::now(), principal: None, rate_limit: Default::default() }
     }
 
     pub fn param(&self, name: &str) -> &str {
@@ -60,7 +65,16 @@ impl<'a> Ctx<'a> {
 
     /// Counts this request against `limiter` for `key`; over the limit is DRF's 429.
     pub fn throttle(&self, limiter: &crate::auth::rate_limit::Limiter, key: &str) -> Result<(), Error> {
-        self.app.auth.limits.check(limiter, key, self.now.unix()).map_err(|wait| {
+        let checked = self.app.auth.limits.check(limiter, key, self.now.unix());
+        // Reported as X-RateLimit-* headers on the response, whatever it turns out to be.
+        if self.app.auth.limits.enabled {
+            let remaining = match &checked {
+                Ok(Some(n)) => *n,
+                _ => 0,
+            };
+            self.rate_limit.set(Some((limiter.per_minute(), remaining)));
+        }
+        checked.map(|_| ()).map_err(|wait| {
             let mut e = Error::new(
                 ErrorKind::RateLimited,
                 format!("Request was throttled. Expected available in {wait} seconds."),

@@ -205,9 +205,11 @@ pub fn handle(app: &App, req: &Request) -> Response {
     let started = Instant::now();
     let id = request_id(req, &app.request_id_prefix);
     let raw_path = req.raw_url().split('?').next().unwrap_or("/").to_owned();
+    let rate_limit: super::http::RateLimitSeen = Default::default();
     let (response, error) = match app.router.find(req.method(), &raw_path) {
         Ok((route, params)) => guarded(route.dialect, || {
             let mut ctx = Ctx::new(app, req, params);
+            ctx.rate_limit = rate_limit.clone();
             (route.handler)(&mut ctx)
         }),
         Err(allowed) if allowed.is_empty() => {
@@ -238,6 +240,12 @@ pub fn handle(app: &App, req: &Request) -> Response {
         status,
         started.elapsed().as_secs_f64() * 1000.0
     );
+    let response = match rate_limit.get() {
+        Some((limit, remaining)) => response
+            .with_additional_header("X-RateLimit-Limit", limit.to_string())
+            .with_additional_header("X-RateLimit-Remaining", remaining.to_string()),
+        None => response,
+    };
     response.with_additional_header("X-Request-Id", id)
 }
 

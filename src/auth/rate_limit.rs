@@ -20,8 +20,9 @@ impl Limiter {
         Limiter { per_minute, windows: Mutex::new(HashMap::new()) }
     }
 
-    /// Counts one hit for `key`; `Err(seconds to wait)` once the minute's allowance is spent.
-    pub fn hit(&self, key: &str, now: i64) -> Result<(), u64> {
+    /// Counts one hit for `key` and returns what is left of the allowance; `Err(seconds to
+    /// wait)` once it is spent.
+    pub fn hit(&self, key: &str, now: i64) -> Result<u32, u64> {
         let window = now - now.rem_euclid(WINDOW_SECONDS);
         let mut windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
         if windows.len() > 100_000 {
@@ -39,7 +40,11 @@ impl Limiter {
             return Err((window + WINDOW_SECONDS - now).max(1) as u64);
         }
         entry.1 += 1;
-        Ok(())
+        Ok((self.per_minute as f64 - estimate - 1.0).max(0.0) as u32)
+    }
+
+    pub fn per_minute(&self) -> u32 {
+        self.per_minute
     }
 }
 
@@ -73,11 +78,12 @@ impl Limits {
         }
     }
 
-    pub fn check(&self, limiter: &Limiter, key: &str, now: i64) -> Result<(), u64> {
+    /// `Ok(Some(remaining))` within the limit, `Ok(None)` when limits are off.
+    pub fn check(&self, limiter: &Limiter, key: &str, now: i64) -> Result<Option<u32>, u64> {
         if self.enabled {
-            limiter.hit(key, now)
+            limiter.hit(key, now).map(Some)
         } else {
-            Ok(())
+            Ok(None)
         }
     }
 }

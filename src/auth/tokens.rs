@@ -137,6 +137,7 @@ pub fn login(auth: &Auth, db: &Db, login: &str, password: &str, remote: &str, no
     };
     auth.limits.check(&auth.limits.login, &format!("addr:{remote}"), now).map_err(limited)?;
     auth.limits.check(&auth.limits.login, &format!("account:{}", login.to_lowercase()), now).map_err(limited)?;
+
     let failed = || Error::new(ErrorKind::Validation, "Invalid username or password.").with_code("invalid_credentials");
     let user = db.read(|conn| {
         Ok(match store::users::by_username(conn, login)? {

@@ -542,9 +542,11 @@ fn learners_are_throttled_as_open_edx_does_and_the_api_key_is_not() {
         TestApp::spawn_with(&[("ROLLCALL_RATE_LIMITS_LMS_V1_PER_MINUTE", "2"), ("ROLLCALL_AUTH_API_KEY", "k")], &[]);
     let admin = app.admin_auth();
     let learner = app.user_auth(&admin, "learner", false);
-    assert_eq!(app.get(ENROLL, Some(&learner)).status, 200);
+    let first = app.get(ENROLL, Some(&learner));
+    assert_eq!((first.header("X-RateLimit-Limit"), first.header("X-RateLimit-Remaining")), (Some("2"), Some("1")));
     assert_eq!(app.get(ENROLL, Some(&learner)).status, 200);
     let limited = app.get(ENROLL, Some(&learner));
+    assert_eq!(limited.header("X-RateLimit-Remaining"), Some("0"));
     assert_eq!(limited.status, 429);
     assert!(limited.json()["detail"].as_str().unwrap().starts_with("Request was throttled."));
     assert!(limited.header("Retry-After").is_some());
