@@ -2,11 +2,11 @@
 //! (namespaced pagination, `id`/`name`/`org`/`number`), plus our price and modes.
 
 use super::errors::Dialect;
-use super::http::{ok, Ctx, Page};
+use super::http::{iso, money_string, ok, Ctx, Page};
 use super::router::{Doc, Route};
 use crate::core::catalog::{self, Course};
 use crate::core::Error;
-use crate::domain::{CourseKey, Currency, Money, Timestamp};
+use crate::domain::CourseKey;
 use rouille::Response;
 use serde_json::{json, Value};
 
@@ -41,16 +41,10 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-fn iso(t: Option<i64>) -> Value {
-    t.map(|t| json!(Timestamp::from_unix(t).to_iso())).unwrap_or(Value::Null)
-}
-
 pub(crate) fn course_json(c: &Course) -> Value {
     let r = &c.record;
     let key = CourseKey::parse(&r.course_key).ok();
-    let price = Currency::parse(&r.currency)
-        .map(|cur| Money::from_minor(r.price_minor, cur).amount_string())
-        .unwrap_or_default();
+    let price = money_string(r.price_minor, &r.currency);
     json!({
         "id": r.course_key,
         "course_id": r.course_key,

@@ -3,7 +3,7 @@
 //! learner is handled synchronously; several become a background task (202).
 
 use super::errors::Dialect;
-use super::http::{json, ok, Ctx, Fields, Page};
+use super::http::{default_profile_image, json, ok, Ctx, Fields, Page};
 use super::router::{Doc, Route};
 use crate::core::bulk::{self, Action, Requester, RosterOptions};
 use crate::core::catalog::{self, Course};
@@ -115,12 +115,6 @@ fn iso(t: i64) -> String {
     Timestamp::from_unix(t).to_iso()
 }
 
-fn profile_image() -> Value {
-    let base = "/static/images/profiles/default";
-    json!({"has_image": false, "image_url_full": format!("{base}_500.png"), "image_url_large": format!("{base}_120.png"),
-        "image_url_medium": format!("{base}_50.png"), "image_url_small": format!("{base}_30.png")})
-}
-
 fn roster_json(row: &RosterRow, requested: &[String]) -> Value {
     let mut item = json!({
         "username": row.username, "email": row.email, "first_name": row.first_name, "last_name": row.last_name,
@@ -132,7 +126,7 @@ fn roster_json(row: &RosterRow, requested: &[String]) -> Value {
         item["beta_tester"] = json!(false);
     }
     if requested.iter().any(|f| f == "profile_image") {
-        item["profile_image"] = profile_image();
+        item["profile_image"] = default_profile_image();
     }
     item
 }

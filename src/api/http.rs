@@ -221,6 +221,25 @@ pub fn percent_encode(value: &str) -> String {
     out
 }
 
+/// An optional Unix time as ISO 8601 with `Z`, or JSON null.
+pub fn iso(t: Option<i64>) -> Value {
+    t.map(|t| Value::String(Timestamp::from_unix(t).to_iso())).unwrap_or(Value::Null)
+}
+
+/// Minor units in a currency as the APIs print amounts ("299.00").
+pub fn money_string(minor: i64, currency: &str) -> String {
+    crate::domain::Currency::parse(currency)
+        .map(|c| crate::domain::Money::from_minor(minor, c).amount_string())
+        .unwrap_or_else(|_| minor.to_string())
+}
+
+/// Open edX's profile_image object for a user without an uploaded image.
+pub fn default_profile_image() -> Value {
+    let base = "/static/images/profiles/default";
+    serde_json::json!({"has_image": false, "image_url_full": format!("{base}_500.png"), "image_url_large": format!("{base}_120.png"),
+        "image_url_medium": format!("{base}_50.png"), "image_url_small": format!("{base}_30.png")})
+}
+
 pub fn json(status: u16, value: &Value) -> Response {
     Response::from_data("application/json", value.to_string()).with_status_code(status)
 }

@@ -50,7 +50,7 @@ pub fn routes() -> Vec<Route> {
 }
 
 /// Open edX's `EmailEnrollmentState.to_dict()`.
-fn state_json(state: &State) -> Value {
+pub(crate) fn state_json(state: &State) -> Value {
     json!({"user": state.user, "enrollment": state.enrollment, "allowed": state.allowed, "auto_enroll": state.auto_enroll})
 }
 

@@ -3,11 +3,11 @@
 //! reference/appsembler-and-learning-paths.md §2.3). DRF dialect: `{"detail": …}`.
 
 use super::errors::Dialect;
-use super::http::{json, ok, Ctx};
+use super::http::{iso, json, ok, Ctx};
 use super::router::{Doc, Route};
 use crate::core::learning_paths::{self, Enrolled, Path, Viewer};
 use crate::core::{Error, ErrorKind};
-use crate::domain::{CourseKey, LearningPathKey, Timestamp};
+use crate::domain::{CourseKey, LearningPathKey};
 use crate::store::learning_paths::PathEnrollmentRecord;
 use crate::store::users::UserRecord;
 use rouille::Response;
@@ -148,10 +148,6 @@ fn path_key(ctx: &Ctx) -> Result<LearningPathKey, Error> {
 fn visible_path(ctx: &Ctx, caller: &Caller) -> Result<Path, Error> {
     let key = path_key(ctx)?;
     ctx.app.db.read(|c| learning_paths::visible(c, &key, caller.viewer()))
-}
-
-fn iso(t: Option<i64>) -> Value {
-    t.map(|t| json!(Timestamp::from_unix(t).to_iso())).unwrap_or(Value::Null)
 }
 
 fn path_json(path: &Path, enrollment_date: Option<i64>, detail: bool) -> Value {

@@ -4,13 +4,13 @@
 //! and messages are Open edX's, with an `error_code` added where Open edX lumps causes.
 
 use super::errors::Dialect;
-use super::http::{json, ok, Ctx};
+use super::http::{iso, json, money_string, ok, Ctx};
 use super::router::{Doc, Route};
 use crate::core::catalog::{self, Course};
 use crate::core::enrollment::{self as core_enrollment, Access, Change, Source};
 use crate::core::roster::{self, ListFilter};
 use crate::core::{Error, ErrorKind};
-use crate::domain::{CourseKey, Currency, Email, Money, Timestamp, Username};
+use crate::domain::{CourseKey, Email, Timestamp, Username};
 use crate::store::enrollments::EnrollmentRecord;
 use crate::store::users::UserRecord;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -104,16 +104,10 @@ fn message(status: u16, text: String) -> Response {
     json(status, &json!({"message": text}))
 }
 
-fn iso(t: Option<i64>) -> Value {
-    t.map(|t| json!(Timestamp::from_unix(t).to_iso())).unwrap_or(Value::Null)
-}
-
 /// Open edX's ModeSerializer; `min_price` is a whole number there, so a price with cents
 /// is given as a decimal number rather than truncated.
 fn mode_json(m: &crate::store::courses::ModeRecord) -> Value {
-    let price = Currency::parse(&m.currency)
-        .map(|c| Money::from_minor(m.min_price_minor, c).amount_string())
-        .unwrap_or_default();
+    let price = money_string(m.min_price_minor, &m.currency);
     let min_price: Value = match price.split_once('.') {
         Some((whole, cents)) if cents.chars().all(|c| c == '0') => {
             json!(whole.parse::<i64>().unwrap_or(0))

@@ -3,12 +3,12 @@
 //! Non-staff callers see only a reduced view of other users.
 
 use super::errors::Dialect;
-use super::http::{ok, Ctx};
+use super::http::{default_profile_image, iso, ok, Ctx};
 use super::router::{Doc, Route};
 use crate::core::accounts::{self, ProfileChanges};
 use crate::core::Error;
 use crate::core::ErrorKind;
-use crate::domain::{Email, Timestamp};
+use crate::domain::Email;
 use crate::store::users::UserRecord;
 use rouille::Response;
 use serde_json::{json, Value};
@@ -49,17 +49,6 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-fn iso(t: Option<i64>) -> Value {
-    t.map(|t| json!(Timestamp::from_unix(t).to_iso())).unwrap_or(Value::Null)
-}
-
-const NO_IMAGE: &str = "/static/images/profiles/default";
-
-fn profile_image() -> Value {
-    json!({"has_image": false, "image_url_full": format!("{NO_IMAGE}_500.png"), "image_url_large": format!("{NO_IMAGE}_120.png"),
-        "image_url_medium": format!("{NO_IMAGE}_50.png"), "image_url_small": format!("{NO_IMAGE}_30.png")})
-}
-
 /// The full account, as the user themself and staff see it.
 fn account_json(u: &UserRecord, custom: &[(String, String)]) -> Value {
     let p = &u.profile;
@@ -69,7 +58,7 @@ fn account_json(u: &UserRecord, custom: &[(String, String)]) -> Value {
         "bio": p.bio, "country": p.country, "city": p.city, "gender": p.gender, "goals": p.goals, "language": p.language,
         "language_proficiencies": p.language.as_ref().map(|l| vec![json!({"code": l})]).unwrap_or_default(),
         "level_of_education": p.level_of_education, "mailing_address": p.mailing_address, "year_of_birth": p.year_of_birth,
-        "phone_number": p.phone, "date_of_birth": p.date_of_birth, "profile_image": profile_image(),
+        "phone_number": p.phone, "date_of_birth": p.date_of_birth, "profile_image": default_profile_image(),
         "requires_parental_consent": false, "social_links": [], "account_privacy": "private", "accomplishments_shared": false,
         "extended_profile": custom.iter().map(|(k, v)| json!({"field_name": k, "field_value": v})).collect::<Vec<_>>(),
         "time_zone": null,
@@ -78,7 +67,7 @@ fn account_json(u: &UserRecord, custom: &[(String, String)]) -> Value {
 
 /// What another non-staff user may see (Open edX's private visibility).
 fn shared_json(u: &UserRecord) -> Value {
-    json!({"username": u.username, "account_privacy": "private", "profile_image": profile_image()})
+    json!({"username": u.username, "account_privacy": "private", "profile_image": default_profile_image()})
 }
 
 struct Viewer {

@@ -15,12 +15,10 @@ use users::*;
 use webhooks::*;
 
 use super::errors::Dialect;
-use super::http::Ctx;
+use super::http::{iso, money_string as money, Ctx};
 use super::router::{Doc, Route};
 use crate::core::accounts::Actor;
 use crate::core::Error;
-use crate::domain::{Currency, Money, Timestamp};
-use serde_json::{json, Value};
 
 pub fn routes() -> Vec<Route> {
     let r = |method, path, handler, doc| Route { method, path, dialect: Dialect::V2, handler, doc };
@@ -224,12 +222,4 @@ fn admin(ctx: &mut Ctx) -> Result<Actor, Error> {
     let key = caller.key();
     ctx.throttle(&ctx.app.auth.limits.admin, &key)?;
     Ok(actor)
-}
-
-fn iso(t: Option<i64>) -> Value {
-    t.map(|t| json!(Timestamp::from_unix(t).to_iso())).unwrap_or(Value::Null)
-}
-
-fn money(minor: i64, currency: &str) -> String {
-    Currency::parse(currency).map(|c| Money::from_minor(minor, c).amount_string()).unwrap_or_else(|_| minor.to_string())
 }

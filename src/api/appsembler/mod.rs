@@ -9,7 +9,7 @@ use super::router::{Doc, Route};
 use crate::auth::{self, Principal};
 use crate::core::accounts::{self, Actor, NewUser, ProfileChanges};
 use crate::core::bulk::{self, Action, Requester, RosterOptions};
-use crate::core::enrollment::{Source, State};
+use crate::core::enrollment::Source;
 use crate::core::{catalog, codes, roster, Error, ErrorKind};
 use crate::domain::{CourseKey, Email, Timestamp, Username};
 use crate::store::users::{Profile, UserRecord};

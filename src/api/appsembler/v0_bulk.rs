@@ -4,11 +4,7 @@ use super::super::http::{ok, Ctx};
 use super::*;
 use crate::core::Error;
 use rouille::Response;
-use serde_json::{json, Value};
-
-pub(super) fn state_json(state: &State) -> Value {
-    json!({"user": state.user, "enrollment": state.enrollment, "allowed": state.allowed, "auto_enroll": state.auto_enroll})
-}
+use serde_json::json;
 
 pub(super) fn truthy(value: Option<String>) -> bool {
     value.is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "true" | "1" | "yes" | "on"))
@@ -91,7 +87,7 @@ pub(super) fn post_bulk_enroll(ctx: &mut Ctx) -> Result<Response, Error> {
                 .write(|c| bulk::apply(c, &course, action, identifier, &options, &requester, ctx.now))
             {
                 Ok(o) => {
-                    json!({"identifier": identifier, "before": state_json(&o.before), "after": state_json(&o.after)})
+                    json!({"identifier": identifier, "before": crate::api::instructor_v2::state_json(&o.before), "after": crate::api::instructor_v2::state_json(&o.after)})
                 }
                 Err(e) if e.code() == "INVALID_IDENTIFIER" => {
                     json!({"identifier": identifier, "invalidIdentifier": true})
