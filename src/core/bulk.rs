@@ -207,6 +207,10 @@ pub fn task_items(conn: &Conn, task: &TaskRecord, from: i64, limit: i64) -> Resu
         .collect())
 }
 
+pub fn any_pending(conn: &Conn) -> Result<bool, Error> {
+    store::tasks::any_pending(conn)
+}
+
 /// Claims the next pending task for a worker.
 pub fn claim_next(conn: &Conn, now: Timestamp) -> Result<Option<TaskRecord>, Error> {
     store::tasks::claim_next(conn, now.unix())

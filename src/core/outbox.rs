@@ -9,6 +9,10 @@ use crate::store::{self, Conn};
 /// crash mid-send makes it due again after this (delivery is at least once).
 const LEASE_SECONDS: i64 = 300;
 
+pub fn any_due(conn: &Conn, now: Timestamp) -> Result<bool, Error> {
+    store::outbox::any_due(conn, now.unix())
+}
+
 /// Takes up to `limit` due messages for delivery.
 pub fn claim_due(conn: &Conn, now: Timestamp, limit: i64) -> Result<Vec<MessageRecord>, Error> {
     let due = store::outbox::due(conn, now.unix(), limit)?;

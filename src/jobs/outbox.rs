@@ -134,7 +134,11 @@ fn deliver_email(app: &App, message: &MessageRecord) -> Result<(), String> {
 
 /// Delivers what is due; returns whether there was anything.
 pub fn step(app: &App) -> bool {
-    let claimed = match app.db.write(|conn| outbox::claim_due(conn, Timestamp::now(), 50)) {
+    // Idle workers only read; the write lock is taken when there is something to send.
+    if !app.db.read(|conn| outbox::any_due(conn, Timestamp::now())).unwrap_or(false) {
+        return false;
+    }
+    let claimed = match app.db.write(|conn| outbox::claim_due(conn, Timestamp::now(), 200)) {
         Ok(list) => list,
         Err(e) => {
             log::error!("reading the outbox: {e}");

@@ -11,6 +11,10 @@ const BATCH: i64 = 500;
 
 /// Returns whether there was a task to work on.
 pub fn step(app: &App) -> bool {
+    // Idle workers only read; the write lock is taken when there is a task to claim.
+    if !app.db.read(bulk::any_pending).unwrap_or(false) {
+        return false;
+    }
     let task = match app.db.write(|conn| bulk::claim_next(conn, Timestamp::now())) {
         Ok(Some(task)) => task,
         Ok(None) => return false,

@@ -120,3 +120,10 @@ pub fn mark_attempt_lease(conn: &Connection, id: i64, until: i64) -> Result<(), 
     conn.prepare_cached("UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1")?.execute(params![id, until])?;
     Ok(())
 }
+
+/// Whether anything is due (a read, so idle workers never take the write lock).
+pub fn any_due(conn: &Connection, now: i64) -> Result<bool, Error> {
+    Ok(conn
+        .prepare_cached("SELECT EXISTS(SELECT 1 FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?1)")?
+        .query_row([now], |r| r.get(0))?)
+}

@@ -144,3 +144,10 @@ pub fn items(conn: &Connection, task_id: i64, from_position: i64, limit: i64) ->
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
+
+/// Whether a task waits for a worker (a read, so idle workers never take the write lock).
+pub fn any_pending(conn: &Connection) -> Result<bool, Error> {
+    Ok(conn
+        .prepare_cached("SELECT EXISTS(SELECT 1 FROM tasks WHERE status = 'pending')")?
+        .query_row([], |r| r.get(0))?)
+}
