@@ -74,6 +74,8 @@ pub struct RateLimitConfig {
     pub appsembler_per_minute: u32,
     pub learning_paths_per_minute: u32,
     pub checkout_per_minute: u32,
+    /// Invalid enrollment codes per minute per caller before `enroll-user` answers 403.
+    pub code_failures_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -149,6 +151,7 @@ impl Default for RateLimitConfig {
             appsembler_per_minute: 600,
             learning_paths_per_minute: 600,
             checkout_per_minute: 10,
+            code_failures_per_minute: 6,
         }
     }
 }

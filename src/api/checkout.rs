@@ -140,8 +140,10 @@ fn student(body: &Value, today: Timestamp, problems: &mut Problems) -> Option<St
     let date_of_birth = text(s, "student", "date_of_birth", false, 10, 10, problems);
     if let Some(raw) = &date_of_birth {
         let earliest = Timestamp::parse("1900-01-01").ok();
+        // "Before today" compares dates: today's date itself is not before today.
+        let today = date(&today.to_iso()[..10]);
         match date(raw) {
-            Some(d) if Some(d) > earliest && d < today => {}
+            Some(d) if Some(d) > earliest && Some(d) < today => {}
             _ => problems.add(
                 "student.date_of_birth",
                 "The student.date_of_birth must be a date (YYYY-MM-DD) after 1900-01-01 and before today.",
@@ -314,10 +316,25 @@ fn details(body: &Value, today: Timestamp, problems: &mut Problems) -> Value {
         "modules": enrollment.get("modules"), "metadata": metadata})
 }
 
-fn parse_order(body: &Value, today: Timestamp) -> Result<Order, Error> {
+/// Laravel's TrimStrings and ConvertEmptyStringsToNull middleware, which the spec's
+/// implementation runs before validation: a blank string is a field not given (form-fed
+/// clients send `"coupon_code": ""`), so an optional one is absent and a required one
+/// is reported as required.
+fn blank_strings_to_null(value: &mut Value) {
+    match value {
+        Value::String(s) if s.trim().is_empty() => *value = Value::Null,
+        Value::Array(items) => items.iter_mut().for_each(blank_strings_to_null),
+        Value::Object(fields) => fields.values_mut().for_each(blank_strings_to_null),
+        _ => {}
+    }
+}
+
+fn parse_order(mut body: Value, today: Timestamp) -> Result<Order, Error> {
     if !body.is_object() {
         return Err(Error::validation("The request body must be a JSON object."));
     }
+    blank_strings_to_null(&mut body);
+    let body = &body;
     let mut problems = Problems(Error::validation("Validation failed"));
     let student = student(body, today, &mut problems);
     let course_code = body
@@ -357,7 +374,7 @@ fn post_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
         return Err(Error::forbidden("Only staff credentials or the server API key may create enrollments here."));
     }
     ctx.throttle(&ctx.app.auth.limits.checkout, &caller.key())?;
-    let order = parse_order(&ctx.json_body()?, ctx.now)?;
+    let order = parse_order(ctx.json_body()?, ctx.now)?;
     let actor = caller.user().map(|u| u.username.clone()).unwrap_or_else(|| "api-key".into());
     let receipt = ctx.app.db.write(|conn| checkout::checkout(conn, order, &actor, ctx.now))?;
     ctx.app.jobs.wake();

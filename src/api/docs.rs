@@ -67,11 +67,6 @@ fn merge_patch(name: &str) -> bool {
     name == "AccountPatch"
 }
 
-fn form_request(name: &str) -> bool {
-    matches!(name, "TokenRequest" | "RevokeRequest" | "LoginRequest" | "SetPasswordRequest")
-        || name.starts_with("Appsembler")
-}
-
 fn operation(route: &Route) -> Value {
     let d = &route.doc;
     let schema_ref = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
@@ -137,11 +132,13 @@ fn operation(route: &Route) -> Value {
         op["parameters"] = json!(parameters);
     }
     if let Some(name) = d.request {
-        let media = if merge_patch(name) { "application/merge-patch+json" } else { "application/json" };
-        let mut content = json!({media: {"schema": schema_ref(name)}});
-        if form_request(name) {
-            content["application/x-www-form-urlencoded"] = json!({"schema": schema_ref(name)});
-        }
+        // The media types the route's dialect reads (api/body.rs decides them).
+        let content: serde_json::Map<String, Value> = if merge_patch(name) {
+            [("application/merge-patch+json".to_owned(), json!({"schema": schema_ref(name)}))].into_iter().collect()
+        } else {
+            let types = route.dialect.parsers().media_types();
+            types.iter().map(|t| (t.to_string(), json!({"schema": schema_ref(name)}))).collect()
+        };
         op["requestBody"] = json!({"required": true, "content": content});
     }
     if d.auth {

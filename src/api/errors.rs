@@ -27,6 +27,16 @@ pub enum Dialect {
     Developer,
 }
 
+impl Dialect {
+    /// The request bodies a route of this dialect reads: the DRF views' three, or JSON.
+    pub fn parsers(self) -> super::body::Parsers {
+        match self {
+            Dialect::V2 | Dialect::Checkout => super::body::Parsers::Json,
+            _ => super::body::Parsers::Drf,
+        }
+    }
+}
+
 pub fn render(dialect: Dialect, error: &Error) -> Response {
     if error.kind == ErrorKind::Internal {
         // The cause goes to the log (by the router); the client gets an opaque message.
@@ -165,7 +175,13 @@ fn finish(dialect: Dialect, e: &Error, body: Value) -> Response {
             response = response.with_additional_header("WWW-Authenticate", "JWT realm=\"api\"");
         }
         ErrorKind::RateLimited => {
-            response = response.with_additional_header("Retry-After", e.retry_after.unwrap_or(60).to_string());
+            let wait = e.retry_after.unwrap_or(60);
+            // Laravel's ThrottleRequests (the checkout spec's original) also sends when the
+            // window reopens, as a Unix time; every dialect gets it.
+            let reset = crate::domain::Timestamp::now().unix() + wait as i64;
+            response = response
+                .with_additional_header("Retry-After", wait.to_string())
+                .with_additional_header("X-RateLimit-Reset", reset.to_string());
         }
         _ => {}
     }

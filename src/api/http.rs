@@ -1,6 +1,7 @@
 //! The HTTP plumbing every surface shares: the per-request context, bounded body reading,
 //! JSON and form parsing, query strings, page parameters and JSON responses.
 
+use super::body::Parsers;
 use crate::auth::{self, Credentials, Principal};
 use crate::core::{Error, ErrorKind};
 use crate::domain::Timestamp;
@@ -19,14 +20,16 @@ pub struct Ctx<'a> {
     pub req: &'a Request,
     pub params: super::router::Params,
     pub now: Timestamp,
+    /// The bodies this route's dialect reads.
+    pub parsers: Parsers,
     principal: Option<Result<Option<Principal>, Error>>,
     /// (limit, remaining) of the last rate limit checked, for the response headers.
     pub rate_limit: RateLimitSeen,
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(app: &'a App, req: &'a Request, params: super::router::Params) -> Ctx<'a> {
-        Ctx { app, req, params, now: Timestamp::now(), principal: None, rate_limit: Default::default() }
+    pub fn new(app: &'a App, req: &'a Request, params: super::router::Params, parsers: Parsers) -> Ctx<'a> {
+        Ctx { app, req, params, parsers, now: Timestamp::now(), principal: None, rate_limit: Default::default() }
     }
 
     pub fn param(&self, name: &str) -> &str {
@@ -92,56 +95,25 @@ impl<'a> Ctx<'a> {
         self.query().into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
     }
 
-    /// The body as JSON, after the size limit and a content-type check.
+    /// The body as a JSON value, after the size limit; which content types are read is
+    /// the route's dialect's (`body::Parsers`). A DRF route with no body reads as `{}`.
     pub fn json_body(&self) -> Result<Value, Error> {
         let content_type = self.req.header("Content-Type").unwrap_or("");
-        if !is_json(content_type) {
-            return Err(Error::new(
-                ErrorKind::UnsupportedMediaType,
-                format!("Unsupported media type \"{content_type}\" in request; send application/json."),
-            ));
-        }
+        super::body::check_content_type(content_type, self.parsers)?;
         let body = read_body(self.req, self.app.config.server.max_body_bytes)?;
-        parse_json(&body)
+        if body.is_empty() && self.parsers == Parsers::Drf {
+            return Ok(Value::Object(Default::default()));
+        }
+        super::body::parse(content_type, &body, self.parsers)
     }
 
-    /// Form-encoded or JSON body as string pairs (the token endpoint accepts both).
-    pub fn form_or_json_body(&self) -> Result<Vec<(String, String)>, Error> {
-        let content_type = self.req.header("Content-Type").unwrap_or("");
-        let body = read_body(self.req, self.app.config.server.max_body_bytes)?;
-        if is_json(content_type) {
-            let value = parse_json(&body)?;
-            let object = value
-                .as_object()
-                .ok_or_else(|| Error::new(ErrorKind::MalformedJson, "The JSON body must be an object."))?;
-            return Ok(object
-                .iter()
-                .map(|(k, v)| (k.clone(), v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string())))
-                .collect());
+    /// The body as a JSON object (DRF's `request.data`); any other JSON value is a 400.
+    pub fn body_object(&self) -> Result<serde_json::Map<String, Value>, Error> {
+        match self.json_body()? {
+            Value::Object(map) => Ok(map),
+            _ => Err(Error::new(ErrorKind::MalformedJson, "The JSON body must be an object.")),
         }
-        if content_type.is_empty() || media_type(content_type) == "application/x-www-form-urlencoded" {
-            let text = String::from_utf8(body).map_err(|_| Error::validation("The form body is not UTF-8."))?;
-            return Ok(parse_urlencoded(&text));
-        }
-        Err(Error::new(
-            ErrorKind::UnsupportedMediaType,
-            format!("Unsupported media type \"{content_type}\"; send application/x-www-form-urlencoded or application/json."),
-        ))
     }
-}
-
-fn media_type(content_type: &str) -> String {
-    content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
-}
-
-/// `application/json` and the `+json` family (merge-patch+json).
-fn is_json(content_type: &str) -> bool {
-    let media = media_type(content_type);
-    media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"))
-}
-
-pub fn parse_json(body: &[u8]) -> Result<Value, Error> {
-    serde_json::from_slice(body).map_err(|e| Error::new(ErrorKind::MalformedJson, format!("Malformed JSON: {e}")))
 }
 
 /// Reads at most `limit` bytes; more is a 413 (checked against Content-Length first, so a
@@ -408,6 +380,8 @@ impl<'v> Fields<'v> {
     }
 }
 
+/// Strict JSON types for the JSON-only dialects (v2, admin); the DRF dialects read values
+/// with `body::text` and `body::flag`, as DRF's fields do.
 pub fn as_string(v: &Value) -> Result<String, String> {
     v.as_str().map(str::to_owned).ok_or_else(|| "must be a string".to_owned())
 }

@@ -76,6 +76,11 @@ fn post_modify(ctx: &mut Ctx) -> Result<Response, Error> {
     let body = ctx.json_body()?;
     let mut f = Fields::of(&body)?;
     let identifiers = f.required("identifier", |v| {
+        // A form sends one text of identifiers, split as Open edX's instructor views split it.
+        if let Some(text) = v.as_str() {
+            let list = super::body::split_input_list(text);
+            return if list.is_empty() { Err("must be a non-empty list".to_owned()) } else { Ok(list) };
+        }
         v.as_array()
             .filter(|l| !l.is_empty())
             .ok_or("must be a non-empty list".to_owned())?
@@ -88,17 +93,18 @@ fn post_modify(ctx: &mut Ctx) -> Result<Response, Error> {
             })
             .collect::<Result<Vec<_>, _>>()
     });
-    let action = f.required("action", |v| match v.as_str() {
+    let action = f.required("action", |v| match super::body::text(v)?.as_deref() {
         Some("enroll") => Ok(Action::Enroll),
         Some("unenroll") => Ok(Action::Unenroll),
         _ => Err("\"enroll\" or \"unenroll\"".to_owned()),
     });
-    let auto_enroll = f.required_value("auto_enroll", super::http::as_bool).unwrap_or(false);
+    // A DRF view: booleans and text as DRF's fields read them (forms send "true").
+    let auto_enroll = f.required_value("auto_enroll", super::body::as_flag).unwrap_or(false);
     let options = RosterOptions {
         mode: None,
         auto_enroll,
-        email_students: f.required_value("email_students", super::http::as_bool).unwrap_or(false),
-        reason: f.get("reason", super::http::as_string).flatten().filter(|r| !r.is_empty()),
+        email_students: f.required_value("email_students", super::body::as_flag).unwrap_or(false),
+        reason: f.get("reason", super::body::as_text).flatten().filter(|r| !r.is_empty()),
     };
     f.finish()?;
     let (identifiers, action) = (identifiers.expect("checked"), action.expect("checked"));

@@ -261,16 +261,17 @@ fn post_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
     let Ok(key) = CourseKey::parse(&course_id) else {
         return Ok(no_course());
     };
-    let text = |name: &str| body.get(name).and_then(Value::as_str).map(str::to_owned);
-    let requested_user = text("user");
-    let email = text("email");
+    let object = body.as_object().expect("checked above");
+    let text = |name: &str| super::body::text_field(object, name).map_err(|e| Error::validation(e.developer_message));
+    let requested_user = text("user")?;
+    let email = text("email")?;
     if requested_user.as_deref().is_some_and(|u| Some(u) != caller.username()) && !caller.privileged() {
         return Ok(Response::empty_404());
     }
     if requested_user.is_none() && email.is_some() && !caller.privileged() {
         return Ok(Response::empty_404());
     }
-    let mode = text("mode");
+    let mode = text("mode")?;
     if mode.as_deref().is_some_and(|m| m != "audit" && m != "honor") && !caller.privileged() {
         return Ok(message(
             403,
@@ -498,8 +499,12 @@ fn get_enrollment_allowed(ctx: &mut Ctx) -> Result<Response, Error> {
 /// either is missing.
 fn allowed_request(ctx: &Ctx) -> Result<(Email, CourseKey, bool), Error> {
     let body = ctx.json_body()?;
-    let text = |name: &str| body.get(name).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned);
-    let (Some(email), Some(course_id)) = (text("email"), text("course_id")) else {
+    let object = body.as_object().ok_or_else(|| Error::validation("The request body must be an object."))?;
+    let text = |name: &str| -> Result<Option<String>, Error> {
+        let value = super::body::text_field(object, name).map_err(|e| Error::validation(e.developer_message))?;
+        Ok(value.filter(|s| !s.is_empty()))
+    };
+    let (Some(email), Some(course_id)) = (text("email")?, text("course_id")?) else {
         return Err(Error::validation("Please provide a value for 'email' and 'course_id' in the request data."));
     };
     let email = Email::parse(&email)?;
@@ -572,9 +577,9 @@ fn post_unenroll(ctx: &mut Ctx) -> Result<Response, Error> {
     if !(caller.api_key || caller.user.as_ref().is_some_and(|u| u.is_superuser)) {
         return Err(Error::forbidden("You do not have permission to perform this action."));
     }
-    let body = ctx.json_body()?;
-    let Some(username) = body.get("username").and_then(Value::as_str).filter(|u| !u.is_empty()).map(str::to_owned)
-    else {
+    let body = ctx.body_object()?;
+    let username = super::body::text_field(&body, "username").map_err(|e| Error::validation(e.developer_message))?;
+    let Some(username) = username.filter(|u| !u.is_empty()) else {
         return Ok(json(404, &json!("Username not specified.")));
     };
     let actor = caller.actor();

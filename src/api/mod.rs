@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod appsembler;
+pub mod body;
 pub mod checkout;
 pub mod courses_v1;
 pub mod docs;

@@ -1,13 +1,14 @@
 //! `/oauth2/access_token` and `/oauth2/revoke_token` as Open edX answers them
 //! (reference/openedx.md §5), and browser sessions: `/login`, `/logout`.
 
+use super::body;
 use super::errors::Dialect;
 use super::http::{json, no_content, Ctx};
 use super::router::{Doc, Route};
 use crate::auth::{self, sessions};
 use crate::core::{Error, ErrorKind};
 use rouille::Response;
-use serde_json::json;
+use serde_json::{json, Map, Value};
 
 pub fn routes() -> Vec<Route> {
     let doc = |summary, request, response| Doc {
@@ -84,25 +85,26 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-fn field<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
-    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
+/// A form field as text, "" when absent or null; a list or object is `invalid_request`.
+fn field(form: &Map<String, Value>, name: &str) -> Result<String, Error> {
+    Ok(body::text_field(form, name).map_err(|e| e.with_code("invalid_request"))?.unwrap_or_default())
 }
 
 fn post_access_token(ctx: &mut Ctx) -> Result<Response, Error> {
-    let form = ctx.form_or_json_body()?;
+    let form = ctx.body_object()?;
     // Open edX also reads token_type from the X-Token-Type header.
-    let token_type = match field(&form, "token_type") {
-        "" => ctx.req.header("X-Token-Type").unwrap_or("").to_owned(),
-        t => t.to_owned(),
+    let token_type = match field(&form, "token_type")? {
+        t if t.is_empty() => ctx.req.header("X-Token-Type").unwrap_or("").to_owned(),
+        t => t,
     };
     let request = auth::tokens::TokenRequest {
-        grant_type: field(&form, "grant_type").to_owned(),
-        client_id: field(&form, "client_id").to_owned(),
-        client_secret: field(&form, "client_secret").to_owned(),
-        username: field(&form, "username").to_owned(),
-        password: field(&form, "password").to_owned(),
+        grant_type: field(&form, "grant_type")?,
+        client_id: field(&form, "client_id")?,
+        client_secret: field(&form, "client_secret")?,
+        username: field(&form, "username")?,
+        password: field(&form, "password")?,
         token_type,
-        scope: form.iter().find(|(k, _)| k == "scope").map(|(_, v)| v.clone()),
+        scope: body::text_field(&form, "scope").map_err(|e| e.with_code("invalid_request"))?,
     };
     let token = auth::tokens::issue(&ctx.app.auth, &ctx.app.db, &request, &ctx.remote(), ctx.now.unix())?;
     Ok(json(
@@ -113,12 +115,12 @@ fn post_access_token(ctx: &mut Ctx) -> Result<Response, Error> {
 }
 
 fn post_revoke_token(ctx: &mut Ctx) -> Result<Response, Error> {
-    let form = ctx.form_or_json_body()?;
-    let token = field(&form, "token");
+    let form = ctx.body_object()?;
+    let token = field(&form, "token")?;
     if token.is_empty() {
         return Err(Error::validation("token is required.").with_code("invalid_request"));
     }
-    auth::tokens::revoke(&ctx.app.db, field(&form, "client_id"), field(&form, "client_secret"), token)?;
+    auth::tokens::revoke(&ctx.app.db, &field(&form, "client_id")?, &field(&form, "client_secret")?, &token)?;
     Ok(json(200, &json!({})))
 }
 
@@ -134,16 +136,14 @@ fn cookie(name: &str, value: &str, max_age: i64, http_only: bool, secure: bool) 
 }
 
 fn post_login(ctx: &mut Ctx) -> Result<Response, Error> {
-    let form = ctx.form_or_json_body()?;
-    let login = match field(&form, "username") {
-        "" => field(&form, "email"),
-        u => u,
-    };
-    let password = field(&form, "password");
+    let form = ctx.body_object()?;
+    let (username, email) = (field(&form, "username")?, field(&form, "email")?);
+    let login = if username.is_empty() { email } else { username };
+    let password = field(&form, "password")?;
     if login.is_empty() || password.is_empty() {
         return Err(Error::validation("username (or email) and password are required."));
     }
-    let user = auth::tokens::login(&ctx.app.auth, &ctx.app.db, login, password, &ctx.remote(), ctx.now.unix())?;
+    let user = auth::tokens::login(&ctx.app.auth, &ctx.app.db, &login, &password, &ctx.remote(), ctx.now.unix())?;
     let auth = &ctx.app.auth;
     let session = sessions::create(&ctx.app.db, user.id, auth.session_lifetime, ctx.now.unix())?;
     let body = json!({"username": user.username, "csrf_token": session.csrf_token});
@@ -176,8 +176,8 @@ fn post_logout(ctx: &mut Ctx) -> Result<Response, Error> {
 }
 
 fn post_set_password(ctx: &mut Ctx) -> Result<Response, Error> {
-    let form = ctx.form_or_json_body()?;
-    let (token, password) = (field(&form, "token").to_owned(), field(&form, "password").to_owned());
+    let form = ctx.body_object()?;
+    let (token, password) = (field(&form, "token")?, field(&form, "password")?);
     if password.chars().count() < 8 || password.len() > 1024 {
         return Err(Error::field("password", "The password must be 8 to 1024 characters."));
     }

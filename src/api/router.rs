@@ -208,7 +208,7 @@ pub fn handle(app: &App, req: &Request) -> Response {
     let rate_limit: super::http::RateLimitSeen = Default::default();
     let (response, error) = match app.router.find(req.method(), &raw_path) {
         Ok((route, params)) => guarded(route.dialect, || {
-            let mut ctx = Ctx::new(app, req, params);
+            let mut ctx = Ctx::new(app, req, params, route.dialect.parsers());
             ctx.rate_limit = rate_limit.clone();
             (route.handler)(&mut ctx)
         }),

@@ -23,6 +23,15 @@ impl Limiter {
     /// Counts one hit for `key` and returns what is left of the allowance; `Err(seconds to
     /// wait)` once it is spent.
     pub fn hit(&self, key: &str, now: i64) -> Result<u32, u64> {
+        self.count(key, now, true)
+    }
+
+    /// Like `hit`, without counting: for limits on failures, checked before they happen.
+    pub fn peek(&self, key: &str, now: i64) -> Result<u32, u64> {
+        self.count(key, now, false)
+    }
+
+    fn count(&self, key: &str, now: i64, add: bool) -> Result<u32, u64> {
         let window = now - now.rem_euclid(WINDOW_SECONDS);
         let mut windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
         if windows.len() > 100_000 {
@@ -38,6 +47,9 @@ impl Limiter {
         let estimate = entry.1 as f64 + entry.2 as f64 * overlap;
         if estimate >= self.per_minute as f64 {
             return Err((window + WINDOW_SECONDS - now).max(1) as u64);
+        }
+        if !add {
+            return Ok((self.per_minute as f64 - estimate).max(0.0) as u32);
         }
         entry.1 += 1;
         Ok((self.per_minute as f64 - estimate - 1.0).max(0.0) as u32)
@@ -60,6 +72,8 @@ pub struct Limits {
     pub appsembler: Limiter,
     pub learning_paths: Limiter,
     pub checkout: Limiter,
+    /// Invalid enrollment codes (Appsembler's brute-force limit).
+    pub code_failures: Limiter,
 }
 
 impl Limits {
@@ -75,6 +89,7 @@ impl Limits {
             appsembler: Limiter::new(c.appsembler_per_minute),
             learning_paths: Limiter::new(c.learning_paths_per_minute),
             checkout: Limiter::new(c.checkout_per_minute),
+            code_failures: Limiter::new(c.code_failures_per_minute),
         }
     }
 
@@ -102,5 +117,7 @@ mod tests {
         assert!(l.hit("a", 120).is_err(), "a new minute does not reset a burst just before it");
         assert!(l.hit("a", 150).is_ok(), "half the old window has slid out");
         assert!(l.hit("a", 400).is_ok());
+        assert_eq!(l.peek("c", 400), Ok(2));
+        assert_eq!(l.peek("c", 400), Ok(2), "peeking counts nothing");
     }
 }

@@ -229,6 +229,14 @@ pub fn send_set_password_link(conn: &Conn, user: &UserRecord, link: &str, now: T
     Ok(())
 }
 
+/// Queues the email Appsembler's `accounts/create` sends: the account exists and is active
+/// (the original forces it active even while it sends Open edX's activation email).
+pub fn send_account_created(conn: &Conn, user: &UserRecord, now: Timestamp) -> Result<(), Error> {
+    let payload = serde_json::json!({"full_name": if user.name.is_empty() { &user.username } else { &user.name }, "username": user.username});
+    store::outbox::enqueue(conn, "email", "account_created", &user.email, &payload.to_string(), now.unix())?;
+    Ok(())
+}
+
 pub fn user_by_id(conn: &Conn, id: i64) -> Result<Option<UserRecord>, Error> {
     store::users::by_id(conn, id)
 }

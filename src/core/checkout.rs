@@ -129,6 +129,25 @@ fn new_username(conn: &Conn, email: &Email) -> Result<Username, Error> {
     Err(Error::internal("could not find a free username"))
 }
 
+/// The mode a payment of the course's list price buys: its paid mode when the price covers
+/// that mode's minimum, its free mode for a free course; `Err(price)` when the payment
+/// covers no mode (a free course whose only modes cost money, or a price below its paid
+/// mode's minimum), naming what the mode costs. None: the course's default mode.
+fn mode_paid_for(course: &Course, price: Money, now: Timestamp) -> Result<Option<String>, Money> {
+    let available: Vec<_> =
+        course.modes.iter().filter(|m| m.expiration_datetime.is_none_or(|t| t > now.unix())).collect();
+    let Some(paid) = available.iter().filter(|m| m.min_price_minor > 0).min_by_key(|m| m.min_price_minor) else {
+        return Ok(None);
+    };
+    if price.minor() >= paid.min_price_minor {
+        return Ok(Some(paid.slug.clone()));
+    }
+    match available.iter().find(|m| m.min_price_minor == 0) {
+        Some(free) if price.minor() == 0 => Ok(Some(free.slug.clone())),
+        _ => Err(Money::from_minor(paid.min_price_minor, price.currency())),
+    }
+}
+
 pub fn checkout(conn: &Conn, order: Order, actor: &str, now: Timestamp) -> Result<Receipt, Error> {
     let record = store::courses::published_by_code(conn, &order.course_code)?
         .ok_or_else(|| Error::field("course.code", "The specified course code does not exist or is not available."))?;
@@ -145,16 +164,23 @@ pub fn checkout(conn: &Conn, order: Order, actor: &str, now: Timestamp) -> Resul
     };
     let discount = discount(price, order.payment.coupon_code.as_deref());
     let expected = Money::from_minor(price.minor() - discount.minor(), price.currency());
+    let amount_problem = |expected: Money| {
+        format!(
+            "Payment amount does not match the course price. Expected: {} {}",
+            expected.amount_string(),
+            expected.currency().as_str()
+        )
+    };
     if order.payment.amount != expected {
-        errors.field_errors.insert(
-            "payment.amount".into(),
-            format!(
-                "Payment amount does not match the course price. Expected: {} {}",
-                expected.amount_string(),
-                expected.currency().as_str()
-            ),
-        );
+        errors.field_errors.insert("payment.amount".into(), amount_problem(expected));
     }
+    let mode = match mode_paid_for(&course, price, now) {
+        Ok(mode) => mode,
+        Err(mode_price) => {
+            errors.field_errors.entry("payment.amount".into()).or_insert_with(|| amount_problem(mode_price));
+            None
+        }
+    };
     if !errors.field_errors.is_empty() {
         return Err(errors);
     }
@@ -188,25 +214,22 @@ pub fn checkout(conn: &Conn, order: Order, actor: &str, now: Timestamp) -> Resul
         },
         now,
     )?;
-    // The paid track when the course has one, else its default mode.
-    let paid_mode = course.modes.iter().filter(|m| m.min_price_minor > 0).map(|m| m.slug.clone()).next();
     let change = Change { actor, surface: "checkout", source: Source::Checkout, reason: None, notify: false };
-    let outcome = enrollment::enroll_user(
-        conn,
-        &student,
-        &course,
-        paid_mode.as_deref(),
-        Access::OnBehalf { force: false },
-        &change,
-        now,
-    )
-    .map_err(|e| match e.kind {
-        ErrorKind::CourseFull => Error::field("course.code", "This course has reached maximum enrollment capacity."),
-        ErrorKind::EnrollmentClosed => {
-            Error::field("course.code", "This course is not currently available for enrollment.")
-        }
-        _ => e,
-    })?;
+    let outcome = enrollment::enroll_user(conn, &student, &course, mode.as_deref(), Access::Purchase, &change, now)
+        .map_err(|e| match (e.kind, e.code) {
+            (ErrorKind::CourseFull, _) => {
+                Error::field("course.code", "This course has reached maximum enrollment capacity.")
+            }
+            // A purchase must not open a door the course keeps shut: to a buyer without an
+            // invitation the course is simply not available.
+            (ErrorKind::EnrollmentClosed, Some("INVITATION_ONLY")) => {
+                Error::field("course.code", "The specified course code does not exist or is not available.")
+            }
+            (ErrorKind::EnrollmentClosed, _) => {
+                Error::field("course.code", "This course is not currently available for enrollment.")
+            }
+            _ => e,
+        })?;
     let enrollment = outcome.enrollment.ok_or_else(|| Error::internal("enrollment missing after checkout"))?;
 
     let enrollment_number = format!("ENR-{}-{}", &now.to_iso()[..4], upper_hex(4));

@@ -49,12 +49,15 @@ pub fn generate(
 }
 
 /// Why a redemption failed, in the original API's words.
+/// The reason given for a missing or cancelled code (the failures the brute-force limit counts).
+pub const CODE_NOT_FOUND: &str = "Enrollment code not found";
+
 pub fn redeem(conn: &Conn, email: &str, code: &str, now: Timestamp) -> Result<(), String> {
     let internal = |e: Error| e.developer_message;
     let user = store::users::by_email(conn, email).map_err(internal)?;
     let record = store::codes::by_code(conn, code).map_err(internal)?.filter(|c| c.is_valid);
     let (user, record) = match (user, record) {
-        (_, None) => return Err("Enrollment code not found".into()),
+        (_, None) => return Err(CODE_NOT_FOUND.into()),
         (None, _) => return Err("User not found".into()),
         (Some(u), Some(r)) => (u, r),
     };

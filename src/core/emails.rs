@@ -69,6 +69,13 @@ pub fn render(message_type: &str, payload: &Value, site: &Site) -> Option<Render
                 format!("To activate it, choose a password here (the link works once, for 72 hours): {}", text_of("link")),
             ],
         ),
+        "account_created" => (
+            format!("Your account at {school}"),
+            vec![
+                format!("An account with the username {} has been created for you at {school}, and it is active.", text_of("username")),
+                format!("Sign in at {}", site.base_url),
+            ],
+        ),
         "checkout_welcome" => (
             format!("Welcome to {course_name}"),
             vec![

@@ -33,6 +33,9 @@ pub enum Access {
     /// Staff or a service enrolls a named learner (LMS v1): invitation-only does not
     /// apply; the enrollment window does unless `force`.
     OnBehalf { force: bool },
+    /// A learner buys a place (checkout): the window, invitation-only and capacity apply
+    /// as for self-service; the payment, not this rule, decides the mode.
+    Purchase,
     /// A course instructor's or admin's explicit roster change (bulk, v2, instructor
     /// dashboard): neither the window nor invitation-only applies; capacity still does.
     Instructor,
@@ -189,11 +192,12 @@ fn check_access(conn: &Conn, course: &Course, user: &UserRecord, access: Access,
             .with_code("COURSE_UNPUBLISHED"));
     }
     if !invited && !staff {
-        if course.record.invitation_only && access == Access::SelfService {
+        if course.record.invitation_only && matches!(access, Access::SelfService | Access::Purchase) {
             return Err(Error::new(ErrorKind::EnrollmentClosed, format!("Course {key} is by invitation only."))
                 .with_code("INVITATION_ONLY"));
         }
-        let window_applies = matches!(access, Access::SelfService | Access::OnBehalf { force: false });
+        let window_applies =
+            matches!(access, Access::SelfService | Access::Purchase | Access::OnBehalf { force: false });
         if window_applies && !enrollment_open(course, now) {
             return Err(Error::new(ErrorKind::EnrollmentClosed, format!("Enrollment in {key} is closed."))
                 .with_code("ENROLLMENT_CLOSED"));

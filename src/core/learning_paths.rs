@@ -144,8 +144,15 @@ pub fn unenroll(conn: &Conn, path: &Path, user: &UserRecord, now: Timestamp) -> 
         .ok_or_else(|| Error::internal("enrollment vanished"))
 }
 
+/// Active path enrollments (of one path, one user, or both).
 pub fn enrollments(conn: &Conn, path: Option<&Path>, user_id: Option<i64>) -> Result<Vec<PathEnrollmentRecord>, Error> {
-    store::learning_paths::active_enrollments(conn, path.map(|p| p.record.id), user_id)
+    store::learning_paths::enrollments(conn, path.map(|p| p.record.id), user_id, false)
+}
+
+/// Every path enrollment, active or not: the plugin's `enrollments/` list, which a learner
+/// reads to see the paths they left as well as those they are in.
+pub fn all_enrollments(conn: &Conn, user_id: Option<i64>) -> Result<Vec<PathEnrollmentRecord>, Error> {
+    store::learning_paths::enrollments(conn, None, user_id, true)
 }
 
 /// Enrolls an enrolled path learner in one of the path's courses. Being in the path is the

@@ -1,5 +1,6 @@
 //! Email addresses: a pragmatic check (one `@`, a dotted domain, no spaces), lower-cased
-//! domain, at most 254 characters as RFC 5321 allows.
+//! domain, at most 255 characters (the checkout spec's maximum; RFC 5321's path limit is
+//! 254, but a client validating against the spec sends 255 and expects it to pass).
 
 use super::ParseError;
 
@@ -10,7 +11,7 @@ impl Email {
     pub fn parse(raw: &str) -> Result<Email, ParseError> {
         let raw = raw.trim();
         let invalid = || ParseError(format!("'{raw}' is not a valid email address."));
-        if raw.len() > 254 || raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if raw.len() > 255 || raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(invalid());
         }
         let (local, domain) = raw.rsplit_once('@').ok_or_else(invalid)?;

@@ -24,11 +24,22 @@ impl Timestamp {
         Timestamp(self.0.saturating_add(seconds))
     }
 
-    /// Accepts RFC 3339 with any offset, and a bare date (midnight UTC).
+    /// Accepts RFC 3339 with any offset, a date-time without one (UTC, as Open edX's
+    /// dateutil-parsed filters such as `2015-12-09T00:00:00` mean it), and a bare date
+    /// (midnight UTC).
     pub fn parse(raw: &str) -> Result<Timestamp, ParseError> {
         let invalid = || ParseError(format!("'{raw}' is not an ISO 8601 date-time (e.g. 2026-01-15T10:30:00Z)."));
         if let Ok(at) = OffsetDateTime::parse(raw, &Rfc3339) {
             return Ok(Timestamp(at.unix_timestamp()));
+        }
+        let naive = [
+            time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]"),
+            time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond]"),
+            time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"),
+            time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]"),
+        ];
+        if let Some(at) = naive.iter().find_map(|f| time::PrimitiveDateTime::parse(raw, f).ok()) {
+            return Ok(Timestamp(at.assume_utc().unix_timestamp()));
         }
         let date_format = time::macros::format_description!("[year]-[month]-[day]");
         let date = time::Date::parse(raw, &date_format).map_err(|_| invalid())?;
@@ -62,5 +73,8 @@ mod tests {
         assert_eq!(Timestamp::parse("2026-01-15T12:30:00+02:00").unwrap(), t);
         assert_eq!(Timestamp::parse("2026-01-15").unwrap().to_iso(), "2026-01-15T00:00:00Z");
         assert!(Timestamp::parse("15/01/2026").is_err());
+        assert_eq!(Timestamp::parse("2026-01-15T10:30:00").unwrap(), t);
+        assert_eq!(Timestamp::parse("2026-01-15 10:30:00").unwrap(), t);
+        assert_eq!(Timestamp::parse("2026-01-15T10:30:00.250").unwrap(), t);
     }
 }

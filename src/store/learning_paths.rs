@@ -151,16 +151,18 @@ pub fn enrollment(conn: &Connection, path_id: i64, user_id: i64) -> Result<Optio
 }
 
 /// Active enrollments, optionally of one path and/or one user.
-pub fn active_enrollments(
+/// Path enrollments, optionally of one path and one user; inactive ones only if asked.
+pub fn enrollments(
     conn: &Connection,
     path_id: Option<i64>,
     user_id: Option<i64>,
+    include_inactive: bool,
 ) -> Result<Vec<PathEnrollmentRecord>, Error> {
     let sql = format!(
-        "{ENROLLMENT_SELECT} WHERE e.is_active = 1 AND (?1 IS NULL OR e.learning_path_id = ?1) AND (?2 IS NULL OR e.user_id = ?2) ORDER BY e.id"
+        "{ENROLLMENT_SELECT} WHERE (?3 OR e.is_active = 1) AND (?1 IS NULL OR e.learning_path_id = ?1) AND (?2 IS NULL OR e.user_id = ?2) ORDER BY e.id"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![path_id, user_id], enrollment_from_row)?;
+    let rows = stmt.query_map(params![path_id, user_id, include_inactive], enrollment_from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 

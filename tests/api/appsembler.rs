@@ -303,3 +303,219 @@ fn course_search_is_public_and_matches_words() {
     assert_eq!(found.json()["results"][0]["id"], COURSE);
     assert_eq!(app.get(&api("search_courses?org=Nobody"), None).json()["pagination"]["count"], 0);
 }
+
+fn account(app: &TestApp, admin: &str, username: &str) -> Value {
+    app.get(&format!("/api/user/v1/accounts/{username}"), Some(admin)).json()
+}
+
+fn login_status(app: &TestApp, username: &str, password: &str) -> u16 {
+    app.post_form("/login", &[("username", username), ("password", password)]).status
+}
+
+#[test]
+fn connect_with_a_null_password_keeps_the_password_and_never_sets_the_text_null() {
+    let (app, admin) = setup();
+    let body = json!({"username": "ann", "password": "first-pass", "email": "ann@example.com", "name": "Ann"});
+    assert_eq!(app.send_json("POST", &api("accounts/create"), Some(&admin), &body).status, 200);
+    let reply = app.send_json(
+        "POST",
+        &api("accounts/connect"),
+        Some(&admin),
+        &json!({"username": "ann", "password": null, "name": null, "email": null}),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(login_status(&app, "ann", "null"), 400, "the text \"null\" is not the password");
+    assert_eq!(login_status(&app, "ann", "first-pass"), 200, "the password is unchanged");
+    assert_eq!(account(&app, &admin, "ann")["name"], "Ann");
+    for bad in [json!(["x"]), json!({"a": 1}), json!(true)] {
+        let reply =
+            app.send_json("POST", &api("accounts/connect"), Some(&admin), &json!({"username": "ann", "password": bad}));
+        assert_eq!(reply.status, 400, "{bad}: {}", reply.text);
+        assert_eq!(reply.json()["password"], json!(["Not a valid string."]), "a serializer-style field error");
+    }
+    assert_eq!(login_status(&app, "ann", "first-pass"), 200);
+}
+
+#[test]
+fn update_user_with_a_null_bio_stores_nothing_and_numbers_are_text() {
+    let (app, admin) = setup();
+    app.create_user(&admin, "ann", true);
+    let reply = app.send_json(
+        "POST",
+        &api("accounts/update_user"),
+        Some(&admin),
+        &json!({"user_lookup": "ann", "bio": null, "year_of_birth": 2001, "city": "Montevideo"}),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(
+        reply.json()["success"],
+        "The following fields has been updated: city=Montevideo, year_of_birth=2001",
+        "a null field is not updated"
+    );
+    let shown = account(&app, &admin, "ann");
+    assert_eq!((shown["bio"].clone(), shown["year_of_birth"].clone()), (Value::Null, json!(2001)));
+    let list =
+        app.send_json("POST", &api("accounts/update_user"), Some(&admin), &json!({"user_lookup": "ann", "bio": ["x"]}));
+    assert_eq!((list.status, list.json()["bio"].clone()), (400, json!(["Not a valid string."])));
+    let lookup = app.send_json("POST", &api("accounts/update_user"), Some(&admin), &json!({"user_lookup": null}));
+    assert_eq!(lookup.json(), json!({"lookup_error": "No user lookup has been provided"}));
+}
+
+#[test]
+fn create_with_a_null_name_is_the_wrong_parameters_error_not_a_user_named_null() {
+    let (app, admin) = setup();
+    let reply = app.send_json(
+        "POST",
+        &api("accounts/create"),
+        Some(&admin),
+        &json!({"username": "ann", "password": "a-pass", "email": "ann@example.com", "name": null}),
+    );
+    assert_eq!((reply.status, reply.json()["user_message"].as_str()), (400, Some("Wrong parameters on user creation")));
+    assert_eq!(app.get(&api("accounts/get-user/ann"), Some(&admin)).status, 404, "nothing was written");
+    let numeric = app.send_json(
+        "POST",
+        &api("accounts/user_without_password"),
+        Some(&admin),
+        &json!({"email": "num@example.com", "name": 42}),
+    );
+    assert_eq!(numeric.status, 200, "a number is text where DRF's CharField takes it: {}", numeric.text);
+    assert_eq!(account(&app, &admin, numeric.json()["username"].as_str().unwrap())["name"], "42");
+}
+
+#[test]
+fn every_route_accepts_json_form_and_multipart_bodies_and_refuses_other_types() {
+    let (app, admin) = setup();
+    let fields = [("username", "multi"), ("password", "multi-pass"), ("email", "multi@example.com"), ("name", "Multi")];
+    let multi = app.send_multipart(&api("accounts/create"), Some(&admin), &fields);
+    assert_eq!(multi.status, 200, "{}", multi.text);
+    assert_eq!(login_status(&app, "multi", "multi-pass"), 200);
+    let form =
+        app.send_form("POST", &api("accounts/connect"), Some(&admin), &[("username", "multi"), ("name", "Form Name")]);
+    assert_eq!(form.status, 200, "{}", form.text);
+    assert_eq!(account(&app, &admin, "multi")["name"], "Form Name");
+    let plain = app.request(
+        "POST",
+        &api("accounts/connect"),
+        &[("Authorization", &admin)],
+        Some(("text/plain", "username=multi")),
+    );
+    assert_eq!(plain.status, 415, "{}", plain.text);
+    assert!(plain.json()["detail"].as_str().unwrap().contains("multipart/form-data"), "{}", plain.text);
+    let broken = app.request(
+        "POST",
+        &api("accounts/connect"),
+        &[("Authorization", &admin)],
+        Some(("multipart/form-data; boundary=abc", "--abc\r\nno headers end")),
+    );
+    assert_eq!(broken.status, 400, "{}", broken.text);
+}
+
+#[test]
+fn bulk_enroll_splits_identifiers_and_courses_on_commas_whitespace_and_line_breaks() {
+    let (app, admin) = setup();
+    for name in ["ann", "bob"] {
+        app.create_user(&admin, name, true);
+    }
+    let body = json!({"action": "enroll", "identifiers": "ann@example.org bob\tnew@example.org\r\nother@example.org,",
+        "courses": format!(" {COURSE}\n"), "auto_enroll": "True"});
+    let reply = app.send_json("POST", &api("bulk-enrollment/bulk-enroll"), Some(&admin), &body);
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let rows = reply.json()["courses"][COURSE]["results"].as_array().unwrap().clone();
+    let identifiers: Vec<&str> = rows.iter().map(|r| r["identifier"].as_str().unwrap()).collect();
+    assert_eq!(identifiers, ["ann@example.org", "bob", "new@example.org", "other@example.org"]);
+    assert!(rows.iter().all(|r| r.get("invalidIdentifier").is_none()), "{rows:?}");
+    assert_eq!(reply.json()["auto_enroll"], true, "\"True\" is true, as DRF reads it");
+}
+
+#[test]
+fn analytics_accept_dates_and_date_times_with_or_without_a_zone() {
+    let (app, admin) = setup();
+    app.create_user(&admin, "ann", true);
+    for bound in [
+        "2015-12-09",
+        "2015-12-09T00:00:00",
+        "2015-12-09T00:00:00Z",
+        "2015-12-09%2000:00:00",
+        "2015-12-09T00:00:00%2B02:00",
+    ] {
+        let reply = app.get(&api(&format!("analytics/accounts/batch?updated_min={bound}")), Some(&admin));
+        assert_eq!(reply.status, 200, "{bound}: {}", reply.text);
+        assert!(reply.json().as_array().unwrap().iter().any(|u| u["username"] == "ann"), "{bound}");
+        let enrollments = app.get(&api(&format!("analytics/enrollment/batch?updated_max={bound}")), Some(&admin));
+        assert_eq!((enrollments.status, enrollments.json()), (200, json!([])), "{bound}");
+    }
+    assert_eq!(app.get(&api("analytics/accounts/batch?updated_max=next%20week"), Some(&admin)).status, 400);
+}
+
+#[test]
+fn accounts_create_sends_the_activation_email_unless_told_not_to() {
+    let (app, admin) = setup();
+    let create = |username: &str, flag: Option<Value>| {
+        let mut body = json!({"username": username, "password": "a-pass", "email": format!("{username}@example.com"), "name": "N"});
+        if let Some(flag) = flag {
+            body["send_activation_email"] = flag;
+        }
+        assert_eq!(app.send_json("POST", &api("accounts/create"), Some(&admin), &body).status, 200);
+    };
+    create("sent", None);
+    create("senttrue", Some(json!("True")));
+    create("quietstring", Some(json!("False")));
+    create("quietbool", Some(json!(false)));
+    let form = app.send_form(
+        "POST",
+        &api("accounts/create"),
+        Some(&admin),
+        &[
+            ("username", "quietform"),
+            ("password", "p"),
+            ("email", "quietform@example.com"),
+            ("name", "N"),
+            ("send_activation_email", "False"),
+        ],
+    );
+    assert_eq!(form.status, 200, "{}", form.text);
+    let recipients: Vec<String> = {
+        let conn = app.sqlite();
+        let mut stmt =
+            conn.prepare("SELECT recipient FROM outbox WHERE message_type = 'account_created' ORDER BY id").unwrap();
+        stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    };
+    assert_eq!(recipients, ["sent@example.com", "senttrue@example.com"]);
+    assert_eq!(login_status(&app, "quietbool", "a-pass"), 200, "the account is active either way");
+}
+
+#[test]
+fn enroll_user_answers_403_after_six_invalid_codes_a_minute_and_valid_ones_are_not_limited() {
+    let dir = crate::helpers::TempDir::new();
+    let app = TestApp::spawn_in(dir, &[("ROLLCALL_RATE_LIMITS_TOKEN_PER_MINUTE", "1000")], &[]);
+    let admin = app.admin_auth();
+    app.create_course(&admin, COURSE, json!({}));
+    let codes = app
+        .send_json(
+            "POST",
+            &api("enrollment-codes/generate"),
+            Some(&admin),
+            &json!({"course_id": COURSE, "total_registration_codes": 1}),
+        )
+        .json();
+    let code = codes["codes"][0].as_str().unwrap().to_owned();
+    let redeem = |email: &str, code: &str| {
+        app.send_json(
+            "POST",
+            &api("enrollment-codes/enroll-user"),
+            Some(&admin),
+            &json!({"email": email, "enrollment_code": code}),
+        )
+    };
+    for i in 0..8 {
+        let email = format!("l{i}@example.org");
+        app.create_user(&admin, &format!("l{i}"), true);
+        assert_eq!(redeem(&email, &code).json(), json!({"success": true}), "valid redemption {i} is not limited");
+    }
+    for i in 0..6 {
+        assert_eq!(redeem("l0@example.org", &format!("WRONG{i}")).status, 400, "invalid code {i}");
+    }
+    let blocked = redeem("l1@example.org", &code);
+    assert_eq!(blocked.status, 403, "{}", blocked.text);
+    assert_eq!(blocked.json()["detail"], "You do not have permission to perform this action.");
+}

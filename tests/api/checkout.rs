@@ -200,4 +200,132 @@ fn learners_are_refused_and_the_endpoint_is_rate_limited() {
     let limited = app.send_json("POST", "/api/v1/enrollments", Some(&admin), &order());
     assert_eq!(limited.status, 429);
     assert_eq!(limited.json()["error_code"], "RATE_LIMITED");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let reset: u64 = limited.header("X-RateLimit-Reset").expect("X-RateLimit-Reset on a 429").parse().unwrap();
+    let retry: u64 = limited.header("Retry-After").unwrap().parse().unwrap();
+    assert!(reset >= now && reset <= now + retry + 2, "reset {reset}, now {now}, retry {retry}");
+    assert_eq!(limited.header("X-RateLimit-Limit"), Some("2"));
+    assert_eq!(limited.header("X-RateLimit-Remaining"), Some("0"));
+}
+
+fn checkout(app: &TestApp, admin: &str, body: &Value) -> crate::helpers::Reply {
+    app.send_json("POST", "/api/v1/enrollments", Some(admin), body)
+}
+
+fn free_order(code: &str, email: &str) -> Value {
+    let mut o = order();
+    o["course"]["code"] = json!(code);
+    o["student"]["email"] = json!(email);
+    o["payment"] = json!({"amount": 0, "currency": "USD", "method": "paypal"});
+    o
+}
+
+#[test]
+fn a_free_checkout_never_buys_a_paid_mode() {
+    let (app, admin) = setup();
+    app.create_course(
+        &admin,
+        "course-v1:Rollcall+FREE+2026",
+        json!({"code": "FREE-1", "price": "0.00", "modes": [{"slug": "audit"}, {"slug": "verified", "min_price": "49.00"}]}),
+    );
+    let reply = checkout(&app, &admin, &free_order("FREE-1", "free@example.com"));
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    assert_eq!(reply.json()["data"]["enrollment"]["mode"], "audit", "a $0 payment buys the free mode");
+    app.create_course(
+        &admin,
+        "course-v1:Rollcall+PAIDONLY+2026",
+        json!({"code": "PAID-ONLY", "price": "0.00", "modes": [{"slug": "verified", "min_price": "49.00"}]}),
+    );
+    let refused = checkout(&app, &admin, &free_order("PAID-ONLY", "paid@example.com"));
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    assert_eq!(
+        refused.json()["errors"]["payment.amount"][0],
+        "Payment amount does not match the course price. Expected: 49.00 USD"
+    );
+    let students: i64 = app
+        .sqlite()
+        .query_row("SELECT COUNT(*) FROM users WHERE email = 'paid@example.com'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(students, 0, "nothing was written");
+}
+
+#[test]
+fn an_invitation_only_course_is_not_available_without_a_pre_enrollment() {
+    let (app, admin) = setup();
+    app.create_course(
+        &admin,
+        "course-v1:Rollcall+INV+2026",
+        json!({"code": "INV-1", "price": "0.00", "invitation_only": true}),
+    );
+    let refused = checkout(&app, &admin, &free_order("INV-1", "stranger@example.com"));
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    assert_eq!(
+        refused.json()["errors"]["course.code"][0],
+        "The specified course code does not exist or is not available."
+    );
+    let invited = app.send_json(
+        "POST",
+        "/api/enrollment/v1/enrollment_allowed/",
+        Some(&admin),
+        &json!({"email": "guest@example.com", "course_id": "course-v1:Rollcall+INV+2026"}),
+    );
+    assert_eq!(invited.status, 201, "{}", invited.text);
+    let bought = checkout(&app, &admin, &free_order("INV-1", "guest@example.com"));
+    assert_eq!(bought.status, 201, "a pre-enrolled email may buy its place: {}", bought.text);
+}
+
+#[test]
+fn a_date_of_birth_of_today_is_not_before_today() {
+    let (app, admin) = setup();
+    let today = {
+        let days = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() / 86_400;
+        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+        let z = days as i64 + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        format!("{year:04}-{month:02}-{day:02}")
+    };
+    let mut o = order();
+    o["student"]["date_of_birth"] = json!(today);
+    let reply = checkout(&app, &admin, &o);
+    assert_eq!(reply.status, 422, "{today}: {}", reply.text);
+    assert!(reply.json()["errors"]["student.date_of_birth"].is_array());
+}
+
+#[test]
+fn empty_optional_strings_are_absent_as_laravel_makes_them() {
+    let (app, admin) = setup();
+    let mut o = order();
+    o["payment"]["coupon_code"] = json!("");
+    o["student"]["phone"] = json!("");
+    o["student"]["date_of_birth"] = json!(" ");
+    o["student"]["preferences"]["language"] = json!("");
+    let reply = checkout(&app, &admin, &o);
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    assert_eq!(reply.json()["data"]["payment"]["discount"], 0.0, "an empty coupon is no coupon");
+    let mut missing = order();
+    missing["student"]["first_name"] = json!("");
+    let refused = checkout(&app, &admin, &missing);
+    assert_eq!(refused.json()["errors"]["student.first_name"][0], "The student.first_name field is required.");
+}
+
+#[test]
+fn an_email_of_exactly_255_characters_is_accepted() {
+    let (app, admin) = setup();
+    // 64 + 1 + (63 + 1 + 63 + 1 + 58 + 4): the longest local part and DNS labels of at most 63.
+    let email = format!("{}@{}.{}.{}.com", "a".repeat(64), "b".repeat(63), "c".repeat(63), "d".repeat(58));
+    assert_eq!(email.len(), 255, "{email}");
+    let mut o = order();
+    o["student"]["email"] = json!(email);
+    let reply = checkout(&app, &admin, &o);
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    let mut longer = order();
+    longer["student"]["email"] = json!(email.replacen('@', "@e", 1));
+    assert_eq!(checkout(&app, &admin, &longer).status, 422);
 }

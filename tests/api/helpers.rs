@@ -190,6 +190,28 @@ impl TestApp {
         self.request("POST", path, &[], Some(("application/x-www-form-urlencoded", &body.join("&"))))
     }
 
+    /// A form-encoded body with credentials, as DRF views also accept.
+    pub fn send_form(&self, method: &str, path: &str, auth: Option<&str>, form: &[(&str, &str)]) -> Reply {
+        let headers: Vec<(&str, &str)> = auth.map(|a| vec![("Authorization", a)]).unwrap_or_default();
+        let body: Vec<String> = form.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect();
+        self.request(method, path, &headers, Some(("application/x-www-form-urlencoded", &body.join("&"))))
+    }
+
+    /// A `multipart/form-data` body of text fields, as Appsembler's manual test plan posts.
+    pub fn send_multipart(&self, path: &str, auth: Option<&str>, fields: &[(&str, &str)]) -> Reply {
+        let headers: Vec<(&str, &str)> = auth.map(|a| vec![("Authorization", a)]).unwrap_or_default();
+        let boundary = "----rollcall-test-boundary-7MA4YWxkTrZu0gW";
+        let mut body = String::new();
+        for (name, value) in fields {
+            body.push_str(&format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            ));
+        }
+        body.push_str(&format!("--{boundary}--\r\n"));
+        let content_type = format!("multipart/form-data; boundary={boundary}");
+        self.request("POST", path, &headers, Some((&content_type, &body)))
+    }
+
     pub fn token_for(&self, client_id: &str, client_secret: &str, token_type: &str) -> Reply {
         self.post_form(
             "/oauth2/access_token",

@@ -128,3 +128,224 @@ fn an_unread_request_body_does_not_corrupt_the_next_request_on_the_connection() 
         answer.match_indices("HTTP/1.1 ").map(|(i, _)| answer[i..].lines().next().unwrap()).collect();
     assert_eq!(statuses, ["HTTP/1.1 415 Unsupported Media Type", "HTTP/1.1 200 OK"], "{answer}");
 }
+
+/// Replaces `path` (dotted for nested objects) in a copy of `body` with `value`.
+fn with_field(body: &serde_json::Value, path: &str, value: &serde_json::Value) -> serde_json::Value {
+    let mut copy = body.clone();
+    let mut at = &mut copy;
+    let parts: Vec<&str> = path.split('.').collect();
+    for part in &parts[..parts.len() - 1] {
+        at = &mut at[*part];
+    }
+    at[parts[parts.len() - 1]] = value.clone();
+    copy
+}
+
+#[test]
+fn in_every_dialect_null_is_absent_and_lists_or_objects_are_never_text() {
+    use serde_json::json;
+    let app = TestApp::spawn();
+    let admin = app.admin_auth();
+    let course = "course-v1:Rollcall+SWEEP+2026";
+    app.create_course(&admin, course, json!({"code": "SWEEP-1", "price": "10.00"}));
+    app.create_user(&admin, "ann", true);
+    let path = "path-v1:Rollcall+SWEEP+2026+T1";
+    let created = app.send_json(
+        "POST",
+        "/api/admin/v1/learning-paths",
+        Some(&admin),
+        &json!({"key": path, "display_name": "Sweep", "steps": [{"course_key": course}]}),
+    );
+    assert_eq!(created.status, 201, "{}", created.text);
+    let card = json!({"number": "4242424242424242", "expiry_month": 12, "expiry_year": 2036, "cvv": "123"});
+    // (method, path, a valid body, its string fields)
+    let routes: Vec<(&str, String, serde_json::Value, Vec<&str>)> = vec![
+        (
+            "POST",
+            "/oauth2/access_token".into(),
+            json!({"grant_type": "client_credentials", "client_id": app.client_id, "client_secret": app.client_secret, "token_type": "jwt"}),
+            vec!["grant_type", "client_id", "client_secret", "token_type", "scope", "username", "password"],
+        ),
+        (
+            "POST",
+            "/login".into(),
+            json!({"username": "admin", "password": app.password}),
+            vec!["username", "password", "email"],
+        ),
+        (
+            "POST",
+            "/api/enrollment/v1/enrollment".into(),
+            json!({"user": "ann", "mode": "audit", "course_details": {"course_id": course}}),
+            vec!["user", "mode", "email", "course_details.course_id"],
+        ),
+        (
+            "POST",
+            "/api/enrollment/v1/enrollment_allowed/".into(),
+            json!({"email": "pre@example.org", "course_id": course}),
+            vec!["email", "course_id"],
+        ),
+        ("POST", "/api/enrollment/v1/unenroll/".into(), json!({"username": "nobody-here"}), vec!["username"]),
+        (
+            "POST",
+            format!("/api/enrollment/v2/courses/{course}/enrollments"),
+            json!({"identifiers": ["ann"], "reason": "r", "mode": "audit"}),
+            vec!["reason", "mode"],
+        ),
+        (
+            "POST",
+            format!("/api/instructor/v2/courses/{course}/enrollments/modify"),
+            json!({"identifier": ["ann"], "action": "enroll", "reason": "r"}),
+            vec!["action", "reason"],
+        ),
+        ("POST", format!("/api/learning_paths/v1/{path}/enrollments/"), json!({"username": "ann"}), vec!["username"]),
+        (
+            "POST",
+            "/api/learning_paths/v1/enrollments/bulk-enroll/".into(),
+            json!({"learning_paths": path, "emails": "lp@example.org", "reason": "r"}),
+            vec!["learning_paths", "emails", "reason", "org", "role"],
+        ),
+        (
+            "POST",
+            "/appsembler_api/v0/accounts/create".into(),
+            json!({"username": "sweeper", "password": "a-pass", "email": "sweeper@example.org", "name": "Sweeper"}),
+            vec!["username", "password", "email", "name"],
+        ),
+        (
+            "POST",
+            "/appsembler_api/v0/accounts/user_without_password".into(),
+            json!({"email": "nopass@example.org", "name": "No Pass"}),
+            vec!["email", "name", "city", "goals", "country", "gender"],
+        ),
+        (
+            "POST",
+            "/appsembler_api/v0/accounts/connect".into(),
+            json!({"username": "ann", "name": "Ann"}),
+            vec!["username", "password", "email", "name"],
+        ),
+        (
+            "POST",
+            "/appsembler_api/v0/accounts/update_user".into(),
+            json!({"user_lookup": "ann", "bio": "b"}),
+            vec!["user_lookup", "email", "bio", "name", "city", "country", "mailing_address", "custom_thing"],
+        ),
+        (
+            "POST",
+            "/appsembler_api/v0/enrollment-codes/generate".into(),
+            json!({"course_id": course, "total_registration_codes": "1"}),
+            vec!["course_id", "total_registration_codes"],
+        ),
+        (
+            "POST",
+            "/appsembler_api/v0/enrollment-codes/enroll-user".into(),
+            json!({"email": "ann@example.org", "enrollment_code": "NOPE"}),
+            vec!["email", "enrollment_code"],
+        ),
+        (
+            "POST",
+            "/appsembler_api/v0/enrollment-codes/status".into(),
+            json!({"enrollment_code": "NOPE", "action": "cancel"}),
+            vec!["enrollment_code", "action"],
+        ),
+        (
+            "POST",
+            "/appsembler_api/v0/bulk-enrollment/bulk-enroll".into(),
+            json!({"identifiers": "ann", "courses": course, "action": "enroll"}),
+            vec!["identifiers", "courses", "action"],
+        ),
+        (
+            "POST",
+            "/api/v1/enrollments".into(),
+            json!({"student": {"email": "buyer@example.org", "first_name": "Buy", "last_name": "Er"}, "course": {"code": "SWEEP-1"},
+                "payment": {"amount": 10, "currency": "USD", "method": "credit_card", "card": card}}),
+            vec![
+                "student.email",
+                "student.first_name",
+                "student.phone",
+                "course.code",
+                "payment.currency",
+                "payment.coupon_code",
+                "payment.card.cvv",
+            ],
+        ),
+        (
+            "POST",
+            "/api/admin/v1/users".into(),
+            json!({"username": "adm1", "email": "adm1@example.org"}),
+            vec!["username", "email", "password", "name"],
+        ),
+    ];
+    for (method, route, body, fields) in &routes {
+        for field in fields {
+            for value in [json!(null), json!(["x"]), json!({"k": "v"}), json!(7), json!(true)] {
+                let sent = with_field(body, field, &value);
+                let reply = app.send_json(method, route, Some(&admin), &sent);
+                assert!(reply.status < 500, "{route} {field}={value}: {} {}", reply.status, reply.text);
+                if value.is_array() || value.is_object() {
+                    assert!(
+                        (400..500).contains(&reply.status),
+                        "{route} {field}={value} is not text: {} {}",
+                        reply.status,
+                        reply.text
+                    );
+                }
+            }
+        }
+    }
+    // The merge-patch account update, with its own content type.
+    for field in ["name", "bio", "city", "goals", "language", "mailing_address"] {
+        for value in [json!(["x"]), json!({"k": "v"})] {
+            let reply = app.request(
+                "PATCH",
+                "/api/user/v1/accounts/ann",
+                &[("Authorization", &admin)],
+                Some(("application/merge-patch+json", &json!({field: value}).to_string())),
+            );
+            assert_eq!(reply.status, 400, "{field}={value}: {}", reply.text);
+        }
+    }
+    // Nothing anywhere holds the text "null" that a JSON null could have become.
+    let conn = app.sqlite();
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for table in tables {
+        let columns: Vec<String> = conn
+            .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        for column in columns {
+            let n: i64 = conn
+                .query_row(
+                    &format!("SELECT COUNT(*) FROM \"{table}\" WHERE \"{column}\" IN ('null', '\"null\"')"),
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(n, 0, "{table}.{column} holds the text null");
+        }
+    }
+}
+
+#[test]
+fn the_openapi_document_lists_each_route_s_accepted_content_types() {
+    let app = TestApp::spawn();
+    let doc = app.get("/api-docs/openapi.json", None).json();
+    let types = |path: &str| -> Vec<String> {
+        let content = &doc["paths"][path]["post"]["requestBody"]["content"];
+        content.as_object().unwrap().keys().cloned().collect()
+    };
+    let drf = ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"];
+    for path in ["/oauth2/access_token", "/appsembler_api/v0/accounts/create", "/api/enrollment/v1/enrollment"] {
+        let mut listed = types(path);
+        listed.sort();
+        assert_eq!(listed, drf, "{path}");
+    }
+    assert_eq!(types("/api/v1/enrollments"), ["application/json"]);
+}

@@ -187,3 +187,48 @@ fn bulk_enroll_enrolls_users_invites_unknown_emails_and_registration_claims_them
     assert_eq!(removed.status, 204);
     assert_eq!(s.app.get(&enrollments(PATH), Some(&s.admin)).json().as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn the_enrollments_list_includes_inactive_path_enrollments_with_is_active() {
+    let s = setup();
+    assert_eq!(s.app.send_json("POST", &enrollments(OPEN_PATH), Some(&s.learner), &json!({})).status, 201);
+    assert_eq!(
+        s.app.send_json("POST", &enrollments(PATH), Some(&s.admin), &json!({"username": "learner"})).status,
+        201
+    );
+    let left = s.app.send_json("DELETE", &enrollments(OPEN_PATH), Some(&s.admin), &json!({"username": "learner"}));
+    assert_eq!(left.status, 204);
+    let mine = s.app.get("/api/learning_paths/v1/enrollments/", Some(&s.learner)).json();
+    let states: Vec<bool> = mine.as_array().unwrap().iter().map(|e| e["is_active"].as_bool().unwrap()).collect();
+    assert_eq!(states, [false, true], "{mine}");
+    // The per-path list keeps showing active enrollments only.
+    assert_eq!(s.app.get(&enrollments(OPEN_PATH), Some(&s.admin)).json(), json!([]));
+}
+
+#[test]
+fn a_staff_filter_on_an_unknown_username_is_an_empty_list() {
+    let s = setup();
+    let reply = s.app.get(&format!("{}?username=ghost", enrollments(OPEN_PATH)), Some(&s.admin));
+    assert_eq!((reply.status, reply.json()), (200, json!([])));
+    // A learner naming someone else is still refused.
+    assert_eq!(s.app.get(&format!("{}?username=ghost", enrollments(OPEN_PATH)), Some(&s.learner)).status, 403);
+}
+
+#[test]
+fn bodies_may_be_forms_and_a_non_string_username_is_a_field_error() {
+    let s = setup();
+    let form = s.app.send_form("POST", &enrollments(OPEN_PATH), Some(&s.admin), &[("username", "learner")]);
+    assert_eq!(form.status, 201, "{}", form.text);
+    let bulk = s.app.send_multipart(
+        "/api/learning_paths/v1/enrollments/bulk-enroll/",
+        Some(&s.admin),
+        &[("learning_paths", PATH), ("emails", "learner@example.org,new@example.org")],
+    );
+    assert_eq!(bulk.status, 201, "{}", bulk.text);
+    assert_eq!(bulk.json()["enrollment_allowed_created"], 1);
+    for bad in [json!(["learner"]), json!({"u": 1}), json!(true)] {
+        let reply = s.app.send_json("POST", &enrollments(OPEN_PATH), Some(&s.admin), &json!({"username": bad}));
+        assert_eq!(reply.status, 400, "{bad}: {}", reply.text);
+        assert_eq!(reply.json()["username"], json!(["Not a valid string."]));
+    }
+}

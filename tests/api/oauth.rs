@@ -311,3 +311,26 @@ fn django_pbkdf2_hashes_log_in_and_are_upgraded_to_argon2() {
     assert!(stored.starts_with("$argon2id$"), "{stored}");
     assert_eq!(app.post_form("/login", &[("username", "imported"), ("password", "edx-password")]).status, 200);
 }
+
+#[test]
+fn a_token_request_may_be_multipart_as_appsembler_s_test_plan_posts_it() {
+    let app = TestApp::spawn();
+    let fields = [
+        ("grant_type", "client_credentials"),
+        ("client_id", app.client_id.as_str()),
+        ("client_secret", app.client_secret.as_str()),
+        ("token_type", "jwt"),
+    ];
+    let reply = app.send_multipart("/oauth2/access_token", None, &fields);
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.json()["token_type"], "JWT");
+    let other = app.request("POST", "/oauth2/access_token", &[], Some(("text/plain", "grant_type=client_credentials")));
+    assert_eq!(other.status, 415, "{}", other.text);
+    let listed = app.send_json(
+        "POST",
+        "/oauth2/access_token",
+        None,
+        &serde_json::json!({"grant_type": "client_credentials", "client_id": [app.client_id], "client_secret": app.client_secret}),
+    );
+    assert_eq!((listed.status, listed.json()["error"].as_str()), (400, Some("invalid_request")), "{}", listed.text);
+}

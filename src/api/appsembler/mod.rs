@@ -150,14 +150,14 @@ pub(super) fn user_message(status: u16, message: &str) -> Response {
     json(status, &json!({"user_message": message}))
 }
 
-/// The request body as JSON or a form (the original accepts both), as a JSON object.
+/// The request body as DRF's `request.data`: JSON, a form or multipart.
 pub(super) fn body(ctx: &Ctx) -> Result<serde_json::Map<String, Value>, Error> {
-    let pairs = ctx.form_or_json_body()?;
-    Ok(pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect())
+    ctx.body_object()
 }
 
-pub(super) fn field(body: &serde_json::Map<String, Value>, name: &str) -> Option<String> {
-    body.get(name).and_then(Value::as_str).map(str::to_owned)
+/// A text field: null is absent (never the text "null"); a list or object is its field error.
+pub(super) fn field(body: &serde_json::Map<String, Value>, name: &str) -> Result<Option<String>, Error> {
+    super::body::text_field(body, name)
 }
 
 /// Open edX's IsStaffOrOwner: staff, or a caller naming itself as `username`.

@@ -4,13 +4,13 @@ use super::super::http::{json, ok, Ctx};
 use super::*;
 use crate::core::Error;
 use rouille::Response;
-use serde_json::json;
+use serde_json::{json, Value};
 
 pub(super) fn post_accounts_create(ctx: &mut Ctx) -> Result<Response, Error> {
     let body = body(ctx)?;
-    let principal = staff_or_owner(ctx, field(&body, "username").as_deref())?;
+    let principal = staff_or_owner(ctx, field(&body, "username")?.as_deref())?;
     let (Some(username), Some(password), Some(email), Some(name)) =
-        (field(&body, "username"), field(&body, "password"), field(&body, "email"), field(&body, "name"))
+        (field(&body, "username")?, field(&body, "password")?, field(&body, "email")?, field(&body, "name")?)
     else {
         return Ok(user_message(400, "Wrong parameters on user creation"));
     };
@@ -27,6 +27,12 @@ pub(super) fn post_accounts_create(ctx: &mut Ctx) -> Result<Response, Error> {
     if exists {
         return Ok(user_message(409, "User already exists"));
     }
+    // The original disables it only for the string "False"; its clients also send JSON false.
+    let send_activation_email = match body.get("send_activation_email") {
+        Some(Value::String(s)) => !s.eq_ignore_ascii_case("false"),
+        Some(Value::Bool(b)) => *b,
+        _ => true,
+    };
     let hash = ctx.app.auth.passwords.hash(&password);
     let new = NewUser {
         username,
@@ -40,9 +46,19 @@ pub(super) fn post_accounts_create(ctx: &mut Ctx) -> Result<Response, Error> {
         is_staff: false,
         is_superuser: false,
     };
-    match ctx.app.db.write(|c| accounts::create_user(c, &actor(&principal), new, ctx.now)) {
+    let created = ctx.app.db.write(|c| {
+        let user = accounts::create_user(c, &actor(&principal), new, ctx.now)?;
+        if send_activation_email {
+            accounts::send_account_created(c, &user, ctx.now)?;
+        }
+        Ok(user)
+    });
+    match created {
         // The key's trailing space is the original's; its clients read it that way.
-        Ok(user) => Ok(ok(json!({"user_id ": user.id}))),
+        Ok(user) => {
+            ctx.app.jobs.wake();
+            Ok(ok(json!({"user_id ": user.id})))
+        }
         Err(e) if e.kind == ErrorKind::Conflict => Ok(user_message(409, "User already exists")),
         Err(e) => Err(e),
     }
@@ -68,7 +84,7 @@ pub(super) fn username_from_email(conn: &crate::store::Conn, email: &Email) -> R
 pub(super) fn post_user_without_password(ctx: &mut Ctx) -> Result<Response, Error> {
     let body = body(ctx)?;
     let principal = staff_or_owner(ctx, None)?;
-    let (Some(email), Some(name)) = (field(&body, "email"), field(&body, "name")) else {
+    let (Some(email), Some(name)) = (field(&body, "email")?, field(&body, "name")?) else {
         return Ok(user_message(400, "Wrong parameters on user creation"));
     };
     let exists = ctx.app.db.read(|c| Ok(accounts::user_by_email(c, email.trim())?.is_some()))?;
@@ -77,17 +93,19 @@ pub(super) fn post_user_without_password(ctx: &mut Ctx) -> Result<Response, Erro
     }
     let Ok(email) = Email::parse(&email) else { return Ok(user_message(400, "Wrong email format")) };
     // The vocabulary-checked profile fields; any bad one is the original's 400.
-    let checked = |name: &str| field(&body, name).map(|v| accounts::check_profile_value(name, &v)).transpose();
+    let checked = |name: &str| -> Result<Result<Option<String>, String>, Error> {
+        Ok(field(&body, name)?.map(|v| accounts::check_profile_value(name, &v)).transpose())
+    };
     let (Ok(country), Ok(gender), Ok(level_of_education), Ok(year_of_birth)) =
-        (checked("country"), checked("gender"), checked("level_of_education"), checked("year_of_birth"))
+        (checked("country")?, checked("gender")?, checked("level_of_education")?, checked("year_of_birth")?)
     else {
         return Ok(user_message(400, "Wrong parameters on user creation"));
     };
     let profile = Profile {
         country,
-        city: field(&body, "city"),
+        city: field(&body, "city")?,
         gender,
-        goals: field(&body, "goals"),
+        goals: field(&body, "goals")?,
         level_of_education,
         year_of_birth: year_of_birth.and_then(|y| y.parse().ok()),
         ..Profile::default()
@@ -120,15 +138,15 @@ pub(super) fn post_user_without_password(ctx: &mut Ctx) -> Result<Response, Erro
 
 pub(super) fn post_accounts_connect(ctx: &mut Ctx) -> Result<Response, Error> {
     let body = body(ctx)?;
-    let username = field(&body, "username");
+    let username = field(&body, "username")?;
     let principal = staff_or_owner(ctx, username.as_deref())?;
     let Some(username) = username else { return Ok(user_message(400, "Wrong parameters on user connection")) };
     let Some(user) = ctx.app.db.read(|c| crate::store::users::by_username(c, &username))? else {
         return Ok(Response::empty_404());
     };
-    let password = field(&body, "password").filter(|p| !p.trim().is_empty());
-    let name = field(&body, "name").filter(|n| !n.trim().is_empty());
-    let email = match field(&body, "email").filter(|e| !e.trim().is_empty() && *e != user.email) {
+    let password = field(&body, "password")?.filter(|p| !p.trim().is_empty());
+    let name = field(&body, "name")?.filter(|n| !n.trim().is_empty());
+    let email = match field(&body, "email")?.filter(|e| !e.trim().is_empty() && *e != user.email) {
         None => None,
         Some(raw) => match Email::parse(&raw) {
             Ok(e) => Some(e),
@@ -171,7 +189,7 @@ pub(super) const PROFILE_FIELDS: [&str; 10] = [
 pub(super) fn post_update_user(ctx: &mut Ctx) -> Result<Response, Error> {
     let body = body(ctx)?;
     staff_or_owner(ctx, None)?;
-    let lookup = field(&body, "user_lookup").map(|l| l.trim().to_owned()).filter(|l| !l.is_empty());
+    let lookup = field(&body, "user_lookup")?.map(|l| l.trim().to_owned()).filter(|l| !l.is_empty());
     let Some(lookup) = lookup else {
         return Ok(json(400, &json!({"lookup_error": "No user lookup has been provided"})));
     };
@@ -187,7 +205,7 @@ pub(super) fn post_update_user(ctx: &mut Ctx) -> Result<Response, Error> {
     let mut updated: Vec<(String, String)> = Vec::new();
     let mut changes = ProfileChanges::default();
     let invalid = |message: String| Ok(json(400, &json!({"integrity_error": message})));
-    if let Some(raw) = field(&body, "email").filter(|e| *e != user.email) {
+    if let Some(raw) = field(&body, "email")?.filter(|e| *e != user.email) {
         let Ok(email) = Email::parse(&raw) else { return invalid("Valid e-mail address required.".into()) };
         if ctx.app.db.read(|c| accounts::user_by_email(c, email.as_str()))?.is_some() {
             return invalid("An account with this e-mail already exists.".into());
@@ -196,7 +214,7 @@ pub(super) fn post_update_user(ctx: &mut Ctx) -> Result<Response, Error> {
         changes.email = Some(email);
     }
     for name in PROFILE_FIELDS {
-        let Some(value) = field(&body, name) else { continue };
+        let Some(value) = field(&body, name)? else { continue };
         let value = match accounts::check_profile_value(name, &value) {
             Ok(v) => v,
             Err(message) => return invalid(message),
@@ -217,11 +235,11 @@ pub(super) fn post_update_user(ctx: &mut Ctx) -> Result<Response, Error> {
         updated.push((name.to_owned(), value));
     }
     // Any other string field is a custom registration field (Appsembler's extension form).
-    for (key, value) in &body {
+    for key in body.keys() {
         if key != "user_lookup" && key != "email" && !PROFILE_FIELDS.contains(&key.as_str()) && key.len() <= 100 {
-            if let Some(v) = value.as_str() {
-                changes.custom_fields.push((key.clone(), v.to_owned()));
-                updated.push((key.clone(), v.to_owned()));
+            if let Some(v) = field(&body, key)? {
+                changes.custom_fields.push((key.clone(), v.clone()));
+                updated.push((key.clone(), v));
             }
         }
     }

@@ -6,9 +6,7 @@ use crate::core::Error;
 use rouille::Response;
 use serde_json::json;
 
-pub(super) fn truthy(value: Option<String>) -> bool {
-    value.is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "true" | "1" | "yes" | "on"))
-}
+use super::super::body::split_input_list;
 
 pub(super) fn post_bulk_enroll(ctx: &mut Ctx) -> Result<Response, Error> {
     let body = body(ctx)?;
@@ -16,11 +14,11 @@ pub(super) fn post_bulk_enroll(ctx: &mut Ctx) -> Result<Response, Error> {
     ctx.throttle(&ctx.app.auth.limits.appsembler, &principal.key())?;
     let mut missing = Error::validation("Some fields are invalid.");
     for name in ["identifiers", "courses", "action"] {
-        if field(&body, name).is_none_or(|v| v.trim().is_empty()) {
+        if field(&body, name)?.is_none_or(|v| v.trim().is_empty()) {
             missing.field_errors.insert(name.into(), "This field is required.".into());
         }
     }
-    let action = match field(&body, "action").as_deref() {
+    let action = match field(&body, "action")?.as_deref() {
         Some("enroll") => Some(Action::Enroll),
         Some("unenroll") => Some(Action::Unenroll),
         Some(other) if !other.is_empty() => {
@@ -29,12 +27,7 @@ pub(super) fn post_bulk_enroll(ctx: &mut Ctx) -> Result<Response, Error> {
         }
         _ => None,
     };
-    let courses: Vec<String> = field(&body, "courses")
-        .unwrap_or_default()
-        .split(',')
-        .map(|c| c.trim().to_owned())
-        .filter(|c| !c.is_empty())
-        .collect();
+    let courses = split_input_list(&field(&body, "courses")?.unwrap_or_default());
     let mut keys = Vec::new();
     for course in &courses {
         match CourseKey::parse(course) {
@@ -48,14 +41,9 @@ pub(super) fn post_bulk_enroll(ctx: &mut Ctx) -> Result<Response, Error> {
         return Err(missing);
     }
     let action = action.expect("checked above");
-    let identifiers: Vec<String> = field(&body, "identifiers")
-        .unwrap_or_default()
-        .split([',', '\n'])
-        .map(|i| i.trim().to_owned())
-        .filter(|i| !i.is_empty())
-        .collect();
-    let auto_enroll = truthy(field(&body, "auto_enroll"));
-    let email_students = truthy(field(&body, "email_students"));
+    let identifiers = split_input_list(&field(&body, "identifiers")?.unwrap_or_default());
+    let auto_enroll = super::super::body::flag_field(&body, "auto_enroll")?.unwrap_or(false);
+    let email_students = super::super::body::flag_field(&body, "email_students")?.unwrap_or(false);
     let options = RosterOptions { mode: None, auto_enroll, email_students, reason: None };
     let requester = Requester {
         actor: principal.user().map(|u| u.username.clone()).unwrap_or_else(|| "api-key".into()),

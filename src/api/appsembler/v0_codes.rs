@@ -9,10 +9,10 @@ use serde_json::json;
 pub(super) fn post_codes_generate(ctx: &mut Ctx) -> Result<Response, Error> {
     let body = body(ctx)?;
     let principal = staff_or_owner(ctx, None)?;
-    let course_id = field(&body, "course_id").unwrap_or_default();
+    let course_id = field(&body, "course_id")?.unwrap_or_default();
     let key = CourseKey::parse(&course_id)
         .map_err(|_| Error::validation(format!("'{course_id}' is not a valid course id.")))?;
-    let total = field(&body, "total_registration_codes").unwrap_or_default();
+    let total = field(&body, "total_registration_codes")?.unwrap_or_default();
     // "2.7" counts as 2, as the original's int(float(…)).
     let count = total
         .trim()
@@ -31,21 +31,32 @@ pub(super) fn post_codes_generate(ctx: &mut Ctx) -> Result<Response, Error> {
 
 pub(super) fn post_codes_enroll_user(ctx: &mut Ctx) -> Result<Response, Error> {
     let body = body(ctx)?;
-    staff_or_owner(ctx, None)?;
-    let email = field(&body, "email").unwrap_or_default();
-    let code = field(&body, "enrollment_code").unwrap_or_default();
+    let principal = staff_or_owner(ctx, None)?;
+    // The original's django-ratelimit: 6 invalid codes a minute per caller, then 403;
+    // only invalid codes count, so a school redeeming many valid ones is never stopped.
+    let limits = &ctx.app.auth.limits;
+    if limits.enabled && limits.code_failures.peek(&principal.key(), ctx.now.unix()).is_err() {
+        return Err(Error::forbidden("You do not have permission to perform this action."));
+    }
+    let email = field(&body, "email")?.unwrap_or_default();
+    let code = field(&body, "enrollment_code")?.unwrap_or_default();
     let result = ctx.app.db.write(|c| Ok(codes::redeem(c, email.trim(), code.trim(), ctx.now)))?;
     Ok(match result {
         Ok(()) => ok(json!({"success": true})),
-        Err(reason) => json(400, &json!({"success": false, "reason": reason})),
+        Err(reason) => {
+            if reason == codes::CODE_NOT_FOUND {
+                let _ = limits.check(&limits.code_failures, &principal.key(), ctx.now.unix());
+            }
+            json(400, &json!({"success": false, "reason": reason}))
+        }
     })
 }
 
 pub(super) fn post_codes_status(ctx: &mut Ctx) -> Result<Response, Error> {
     let body = body(ctx)?;
     let principal = staff_or_owner(ctx, None)?;
-    let code = field(&body, "enrollment_code").unwrap_or_default();
-    let valid = match field(&body, "action").as_deref() {
+    let code = field(&body, "enrollment_code")?.unwrap_or_default();
+    let valid = match field(&body, "action")?.as_deref() {
         Some("cancel") => false,
         Some("restore") => true,
         _ => return Ok(json(400, &json!({"success": false, "reason": "action must be 'cancel' or 'restore'"}))),
