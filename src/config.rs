@@ -26,6 +26,12 @@ pub struct ServerConfig {
     /// Where clients reach this server; used in links, emails and the default JWT issuer.
     pub public_base_url: String,
     pub school_name: String,
+    /// A connection that sends nothing (or reads nothing of our answer) for this long is
+    /// closed: the socket timeouts accepted connections inherit from the listener.
+    pub idle_timeout_seconds: u64,
+    /// The whole request body must arrive within this (and no slower than 1 KiB/s after
+    /// the first 5 s), else 408.
+    pub body_timeout_seconds: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -35,6 +41,12 @@ pub struct DatabaseConfig {
     /// "full" (default: a committed write survives power loss), "normal" or "extra".
     pub synchronous: String,
     pub busy_timeout_ms: u64,
+    /// The database file holds the JWT signing key: it is created 0600, and a start on one
+    /// that others may read is refused unless this is true.
+    pub allow_shared_permissions: bool,
+    /// 0: no cap. Otherwise writes past this size fail as a full disk would (503), a quota
+    /// for a shared box.
+    pub max_size_mb: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -108,13 +120,21 @@ impl Default for ServerConfig {
             max_body_bytes: 1024 * 1024,
             public_base_url: String::new(),
             school_name: "Rollcall School".into(),
+            idle_timeout_seconds: 30,
+            body_timeout_seconds: 30,
         }
     }
 }
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        DatabaseConfig { path: PathBuf::from("rollcall.db"), synchronous: "full".into(), busy_timeout_ms: 5000 }
+        DatabaseConfig {
+            path: PathBuf::from("rollcall.db"),
+            synchronous: "full".into(),
+            busy_timeout_ms: 5000,
+            allow_shared_permissions: false,
+            max_size_mb: 0,
+        }
     }
 }
 

@@ -32,46 +32,11 @@ pub struct App {
     /// Wakes the background workers when new work is written.
     pub jobs: jobs::Signal,
     pub mailer: jobs::outbox::Mailer,
+    /// Idle and body deadlines for client connections.
+    pub connections: Arc<api::connections::Connections>,
 }
 
 type BoxedHandler = Box<dyn Fn(&rouille::Request) -> rouille::Response + Send + Sync>;
-
-/// tiny_http writes a response's headers and a body larger than its 1 KiB buffer in two
-/// writes; with Nagle's algorithm on, the second waits for the client's delayed ACK (40 ms).
-/// rouille gives no access to the sockets, but Linux copies TCP_NODELAY from a listening
-/// socket to the connections it accepts, so set it on the listener: found among our own
-/// file descriptors by its bound address.
-#[cfg(target_os = "linux")]
-fn set_nodelay_on_listener(addr: SocketAddr) {
-    use std::mem::ManuallyDrop;
-    use std::os::fd::{AsRawFd, FromRawFd, RawFd};
-    let Ok(entries) = std::fs::read_dir("/proc/self/fd") else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let Some(fd) = entry.file_name().to_str().and_then(|n| n.parse::<RawFd>().ok()) else {
-            continue;
-        };
-        let is_socket =
-            std::fs::read_link(entry.path()).is_ok_and(|target| target.to_string_lossy().starts_with("socket:"));
-        if !is_socket {
-            continue;
-        }
-        // SAFETY: the fd is open (listed above) and a socket; ManuallyDrop keeps these
-        // borrowed views from closing it. Only getsockname/getsockopt/setsockopt run on it.
-        let listener = ManuallyDrop::new(unsafe { std::net::TcpListener::from_raw_fd(fd) });
-        if listener.local_addr().ok() == Some(addr) && listener.as_raw_fd() == fd {
-            let stream = ManuallyDrop::new(unsafe { std::net::TcpStream::from_raw_fd(fd) });
-            if let Err(e) = stream.set_nodelay(true) {
-                log::warn!("could not set TCP_NODELAY on the listening socket: {e}");
-            }
-            return;
-        }
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn set_nodelay_on_listener(_addr: SocketAddr) {}
 
 /// Tracks requests in flight so that shutdown can wait for them.
 struct Lifecycle {
@@ -90,15 +55,19 @@ pub struct Server {
 impl Server {
     /// Opens the database (applying the schema), binds the listen address and builds the app.
     pub fn build(config: Config) -> Result<Server, String> {
-        let db = store::Db::open(&config.database.path, &config.database.synchronous, config.database.busy_timeout_ms)
-            .map_err(|e| e.developer_message)?;
+        let db = store::Db::open(&config.database).map_err(|e| e.developer_message)?;
+        api::connections::raise_fd_limit();
         let cell: Arc<OnceLock<App>> = Arc::new(OnceLock::new());
         let lifecycle = Arc::new(Lifecycle { in_flight: AtomicUsize::new(0), stopping: AtomicBool::new(false) });
         let handler_cell = cell.clone();
         let handler_life = lifecycle.clone();
         let handler: BoxedHandler = Box::new(move |req| {
             handler_life.in_flight.fetch_add(1, Ordering::SeqCst);
-            let response = match handler_cell.get() {
+            let app = handler_cell.get();
+            if let Some(app) = app {
+                app.connections.begin(*req.remote_addr());
+            }
+            let response = match app {
                 Some(app) if !handler_life.stopping.load(Ordering::SeqCst) => api::router::handle(app, req),
                 _ => rouille::Response::from_data(
                     "application/json",
@@ -107,6 +76,9 @@ impl Server {
                 .with_status_code(503)
                 .with_additional_header("Connection", "close"),
             };
+            if let Some(app) = app {
+                app.connections.end(*req.remote_addr());
+            }
             handler_life.in_flight.fetch_sub(1, Ordering::SeqCst);
             response
         });
@@ -114,7 +86,10 @@ impl Server {
             .map_err(|e| format!("cannot listen on {}: {e}", config.server.listen))?
             .pool_size(config.worker_threads());
         let addr = server.server_addr();
-        set_nodelay_on_listener(addr);
+        api::connections::set_nodelay_on_listener(addr);
+        let connections =
+            api::connections::Connections::new(addr.port(), Duration::from_secs(config.server.idle_timeout_seconds));
+        connections.spawn_reaper();
         let base_url = config.public_base_url(&addr.to_string());
         let auth = auth::Auth::new(&config, &db, &base_url).map_err(|e| e.developer_message)?;
         let prefix = auth::secrets::random_token(6);
@@ -129,6 +104,7 @@ impl Server {
             request_id_prefix: prefix,
             jobs: jobs::Signal::default(),
             mailer,
+            connections,
         };
         let _ = cell.set(app);
         let jobs_stop = Arc::new(AtomicBool::new(false));
@@ -149,8 +125,19 @@ impl Server {
     pub fn run_until(self, stop: Arc<AtomicBool>) {
         let lifecycle = self.lifecycle.clone();
         let server = self.server;
-        std::thread::spawn(move || server.run());
+        let serving = std::thread::spawn(move || server.run());
         while !stop.load(Ordering::SeqCst) {
+            // rouille's loop ends only when tiny_http's accept thread has given up (it does
+            // on the first accept error, e.g. out of file descriptors) and closed the
+            // listener. Staying alive then would serve nobody: exit so that a supervisor
+            // (systemd's Restart=on-failure) starts us again.
+            if serving.is_finished() {
+                log::error!(
+                    "the listening socket is gone (accept failed); exiting so a supervisor restarts the server"
+                );
+                eprintln!("rollcall: the listening socket is gone (accept failed); exiting");
+                std::process::exit(3);
+            }
             std::thread::sleep(Duration::from_millis(50));
         }
         lifecycle.stopping.store(true, Ordering::SeqCst);

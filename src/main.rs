@@ -136,8 +136,7 @@ fn load_config(args: &HashMap<&str, String>) -> Config {
 }
 
 fn open_db(config: &Config) -> Db {
-    Db::open(&config.database.path, &config.database.synchronous, config.database.busy_timeout_ms)
-        .unwrap_or_else(|e| fail(&e.developer_message))
+    Db::open(&config.database).unwrap_or_else(|e| fail(&e.developer_message))
 }
 
 fn main() {

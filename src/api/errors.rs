@@ -174,6 +174,12 @@ fn finish(dialect: Dialect, e: &Error, body: Value) -> Response {
         ErrorKind::NotAuthenticated | ErrorKind::InvalidToken if dialect != Dialect::OAuth => {
             response = response.with_additional_header("WWW-Authenticate", "JWT realm=\"api\"");
         }
+        ErrorKind::Unavailable => {
+            response = response.with_additional_header("Retry-After", e.retry_after.unwrap_or(30).to_string());
+        }
+        ErrorKind::Timeout => {
+            response = response.with_additional_header("Connection", "close");
+        }
         ErrorKind::RateLimited => {
             let wait = e.retry_after.unwrap_or(60);
             // Laravel's ThrottleRequests (the checkout spec's original) also sends when the

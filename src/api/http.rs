@@ -9,6 +9,7 @@ use crate::App;
 use rouille::{Request, Response};
 use serde_json::Value;
 use std::io::Read;
+use std::time::{Duration, Instant};
 
 /// Shared with the router, which turns it into `X-RateLimit-*` headers.
 pub type RateLimitSeen = std::rc::Rc<std::cell::Cell<Option<(u32, u32)>>>;
@@ -100,7 +101,9 @@ impl<'a> Ctx<'a> {
     pub fn json_body(&self) -> Result<Value, Error> {
         let content_type = self.req.header("Content-Type").unwrap_or("");
         super::body::check_content_type(content_type, self.parsers)?;
-        let body = read_body(self.req, self.app.config.server.max_body_bytes)?;
+        let server = &self.app.config.server;
+        let budget = Duration::from_secs(server.body_timeout_seconds);
+        let body = read_body(self.app, self.req, server.max_body_bytes, budget)?;
         if body.is_empty() && self.parsers == Parsers::Drf {
             return Ok(Value::Object(Default::default()));
         }
@@ -116,27 +119,66 @@ impl<'a> Ctx<'a> {
     }
 }
 
-/// Reads at most `limit` bytes; more is a 413 (checked against Content-Length first, so a
-/// large upload is refused before it is read).
-pub fn read_body(req: &Request, limit: usize) -> Result<Vec<u8>, Error> {
+/// Reads the request body: at most `limit` bytes (more is a 413, checked against
+/// Content-Length first so a large upload is refused before it is read), within `budget`
+/// and no slower than 1 KiB/s after the first 5 s (else 408). A body too slow to wait for
+/// is no longer read at all (`Connections::stop_reading`), so it cannot hold the thread.
+pub fn read_body(app: &App, req: &Request, limit: usize, budget: Duration) -> Result<Vec<u8>, Error> {
     let too_large =
         || Error::new(ErrorKind::PayloadTooLarge, format!("The request body is larger than {limit} bytes."));
+    let peer = *req.remote_addr();
     if let Some(length) = req.header("Content-Length").and_then(|v| v.trim().parse::<usize>().ok()) {
         if length > limit {
+            // tiny_http drains the body after our answer; the idle deadline bounds that.
             return Err(too_large());
         }
     }
-    let Some(data) = req.data() else {
+    let Some(mut data) = req.data() else {
         return Ok(Vec::new());
     };
+    let started = Instant::now();
+    app.connections.body_deadline(peer, Some(started + budget));
     let mut body = Vec::new();
-    data.take(limit as u64 + 1)
-        .read_to_end(&mut body)
-        .map_err(|e| Error::validation(format!("Could not read the request body: {e}")))?;
-    if body.len() > limit {
-        return Err(too_large());
+    let mut chunk = vec![0u8; 64 * 1024];
+    let outcome = loop {
+        let elapsed = started.elapsed();
+        let too_slow = elapsed.as_secs() > 5 && (body.len() as u64) < 1024 * (elapsed.as_secs() - 5);
+        if elapsed > budget || too_slow {
+            break Err(Error::new(
+                ErrorKind::Timeout,
+                format!(
+                    "The request body did not arrive in time (within {} s, at 1 KiB/s or faster).",
+                    budget.as_secs()
+                ),
+            ));
+        }
+        match data.read(&mut chunk) {
+            Ok(0) => break Ok(()),
+            Ok(n) => {
+                body.extend_from_slice(&chunk[..n]);
+                if body.len() > limit {
+                    break Err(too_large());
+                }
+            }
+            // The reaper shut the socket's reading side: the deadline passed mid-read.
+            Err(_) if started.elapsed() >= budget => continue,
+            Err(e) => break Err(Error::validation(format!("Could not read the request body: {e}"))),
+        }
+    };
+    app.connections.body_deadline(peer, None);
+    match outcome {
+        Ok(()) if started.elapsed() > budget => {
+            // Ended by the reaper's shutdown (EOF), not by the client: the body is cut short.
+            Err(Error::new(ErrorKind::Timeout, "The request body did not arrive in time."))
+        }
+        Ok(()) => Ok(body),
+        Err(e) => {
+            if e.kind == ErrorKind::Timeout {
+                app.connections.stop_reading(peer);
+            }
+            Err(e)
+        }
     }
-    Ok(body)
 }
 
 fn session_cookie(req: &Request) -> Option<String> {

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod appsembler;
 pub mod body;
 pub mod checkout;
+pub mod connections;
 pub mod courses_v1;
 pub mod docs;
 pub mod enrollment_v2;

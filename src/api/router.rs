@@ -12,7 +12,6 @@ use super::{
 use crate::core::{Error, ErrorKind};
 use crate::App;
 use rouille::{Request, Response};
-use std::io::Read;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -171,15 +170,14 @@ fn redact_secrets(url: &str) -> std::borrow::Cow<'_, str> {
 
 /// Reads whatever request body the handler left unread (a refused or bodiless request may
 /// still carry one, chunked or not): tiny_http would otherwise parse the leftover bytes
-/// as the next request on the connection and answer it with an empty 400. A body beyond
-/// the limit is not read; the connection is closed instead.
-fn drain_unread_body(req: &Request, limit: usize, response: Response) -> Response {
-    let Some(body) = req.data() else {
-        return response;
-    };
-    match std::io::copy(&mut body.take(limit as u64 + 1), &mut std::io::sink()) {
-        Ok(n) if n <= limit as u64 => response,
-        _ => response.with_additional_header("Connection", "close"),
+/// as the next request on the connection. Only what arrives within a second is read; a
+/// larger or slower body is not waited for (the answer was decided without it): reading
+/// stops and the connection closes after the answer.
+fn drain_unread_body(app: &App, req: &Request, response: Response) -> Response {
+    let limit = app.config.server.max_body_bytes;
+    match super::http::read_body(app, req, limit, std::time::Duration::from_secs(1)) {
+        Ok(_) => response,
+        Err(_) => response.with_additional_header("Connection", "close"),
     }
 }
 
@@ -210,6 +208,10 @@ pub fn handle(app: &App, req: &Request) -> Response {
         Ok((route, params)) => guarded(route.dialect, || {
             let mut ctx = Ctx::new(app, req, params, route.dialect.parsers());
             ctx.rate_limit = rate_limit.clone();
+            // A 401 is decided before any body is read.
+            if route.doc.auth {
+                ctx.caller()?;
+            }
             (route.handler)(&mut ctx)
         }),
         Err(allowed) if allowed.is_empty() => {
@@ -226,7 +228,7 @@ pub fn handle(app: &App, req: &Request) -> Response {
             (response, None)
         }
     };
-    let response = drain_unread_body(req, app.config.server.max_body_bytes, response);
+    let response = drain_unread_body(app, req, response);
     if let Some(error) = error.filter(|e| e.kind == ErrorKind::Internal) {
         log::error!("request {id}: {}", error.developer_message);
     }
@@ -252,7 +254,6 @@ pub fn handle(app: &App, req: &Request) -> Response {
 #[cfg(test)]
 mod tests {
     use super::{guarded, Dialect, Router};
-    use std::io::Read;
 
     #[test]
     fn a_panicking_handler_becomes_an_opaque_json_500() {

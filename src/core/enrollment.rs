@@ -602,7 +602,12 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("rollcall-core-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let db = Db::open(&dir.join("t.db"), "normal", 5000).unwrap();
+        let config = crate::config::DatabaseConfig {
+            path: dir.join("t.db"),
+            synchronous: "normal".into(),
+            ..Default::default()
+        };
+        let db = Db::open(&config).unwrap();
         Fixture { db, _dir: dir }
     }
 

@@ -20,6 +20,11 @@ pub enum ErrorKind {
     MalformedJson,
     RouteNotFound,
     MethodNotAllowed,
+    /// Request body too slow to arrive (408).
+    Timeout,
+    /// The database cannot take writes now (disk full, read-only, locked too long): 503
+    /// with Retry-After, in the route's dialect.
+    Unavailable,
     /// A fault of ours; the client sees an opaque message, the log gets the cause.
     Internal,
 }
@@ -37,6 +42,8 @@ impl ErrorKind {
             ErrorKind::PayloadTooLarge => 413,
             ErrorKind::UnsupportedMediaType => 415,
             ErrorKind::RateLimited => 429,
+            ErrorKind::Timeout => 408,
+            ErrorKind::Unavailable => 503,
             ErrorKind::Internal => 500,
         }
     }
@@ -58,6 +65,8 @@ impl ErrorKind {
             ErrorKind::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             ErrorKind::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             ErrorKind::RateLimited => "RATE_LIMITED",
+            ErrorKind::Timeout => "REQUEST_TIMEOUT",
+            ErrorKind::Unavailable => "SERVICE_UNAVAILABLE",
             ErrorKind::Internal => "INTERNAL_ERROR",
         }
     }
@@ -149,6 +158,28 @@ impl std::error::Error for Error {}
 
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Error {
+        use rusqlite::ffi::ErrorCode;
+        let unavailable = match &e {
+            rusqlite::Error::SqliteFailure(f, _) => matches!(
+                f.code,
+                ErrorCode::DiskFull
+                    | ErrorCode::ReadOnly
+                    | ErrorCode::DatabaseBusy
+                    | ErrorCode::DatabaseLocked
+                    | ErrorCode::SystemIoFailure
+                    | ErrorCode::CannotOpen
+            ),
+            _ => false,
+        };
+        if unavailable {
+            log::error!("database unavailable: {e}");
+            let mut error = Error::new(
+                ErrorKind::Unavailable,
+                "The database cannot take this change right now (it is full, read-only or busy). Nothing was written; try again later.",
+            );
+            error.retry_after = Some(30);
+            return error;
+        }
         Error::internal(format!("database: {e}"))
     }
 }

@@ -1,6 +1,7 @@
 //! Opening the database, applying `schema.sql`, and transactions. Each thread keeps its own
 //! connection (no global `Mutex<Connection>`: a panic would poison it for everyone).
 
+use crate::config::DatabaseConfig;
 use crate::core::Error;
 use rusqlite::{Connection, OpenFlags};
 use std::cell::RefCell;
@@ -17,6 +18,8 @@ pub struct Db {
     path: PathBuf,
     synchronous: String,
     busy_timeout_ms: u64,
+    /// 0: no cap (`PRAGMA max_page_count` otherwise).
+    max_pages: u64,
     gate: Arc<WriteGate>,
 }
 
@@ -71,11 +74,19 @@ thread_local! {
 }
 
 impl Db {
-    /// Opens (creating if needed) the database and brings its schema up to date.
-    pub fn open(path: &Path, synchronous: &str, busy_timeout_ms: u64) -> Result<Db, Error> {
+    /// Opens (creating if needed, owner-only) the database and brings its schema up to date.
+    pub fn open(config: &DatabaseConfig) -> Result<Db, Error> {
         disable_memory_statistics();
-        let db =
-            Db { path: path.to_owned(), synchronous: synchronous.to_owned(), busy_timeout_ms, gate: Arc::default() };
+        let path = config.path.as_path();
+        guard_permissions(path, config.allow_shared_permissions)?;
+        let db = Db {
+            path: path.to_owned(),
+            synchronous: config.synchronous.clone(),
+            busy_timeout_ms: config.busy_timeout_ms,
+            // SQLite's default page size is 4 KiB.
+            max_pages: config.max_size_mb * 256,
+            gate: Arc::default(),
+        };
         let conn = db.connect()?;
         let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if found > SCHEMA_VERSION {
@@ -106,6 +117,9 @@ impl Db {
             "PRAGMA foreign_keys = ON; PRAGMA synchronous = {}; PRAGMA temp_store = MEMORY;",
             self.synchronous
         ))?;
+        if self.max_pages > 0 {
+            conn.query_row(&format!("PRAGMA max_page_count = {}", self.max_pages), [], |_| Ok(()))?;
+        }
         conn.set_prepared_statement_cache_capacity(128);
         Ok(conn)
     }
@@ -159,6 +173,44 @@ impl Db {
     pub fn is_reachable(&self) -> bool {
         self.read(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?)).is_ok()
     }
+}
+
+/// The database holds the JWT signing key and every password hash: a new file is created
+/// 0600 before SQLite opens it (SQLite gives its -wal and -shm files the database's mode),
+/// and an existing one that others may read is refused unless the config allows it.
+#[cfg(unix)]
+fn guard_permissions(path: &Path, allow_shared: bool) -> Result<(), Error> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    if !path.exists() {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| Error::internal(format!("creating database {}: {e}", path.display())))?;
+        return Ok(());
+    }
+    if allow_shared {
+        return Ok(());
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let file = PathBuf::from(format!("{}{suffix}", path.display()));
+        let Ok(meta) = std::fs::metadata(&file) else { continue };
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(Error::validation(format!(
+                "{} is readable or writable by other users (mode {mode:o}); it holds the JWT signing key and password hashes. Run `chmod 600 {}` (and its -wal/-shm files), or set database.allow_shared_permissions = true.",
+                file.display(),
+                file.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn guard_permissions(_path: &Path, _allow_shared: bool) -> Result<(), Error> {
+    Ok(())
 }
 
 /// Runs `f` inside a savepoint of the open transaction: when `f` fails its writes are

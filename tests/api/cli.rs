@@ -149,6 +149,8 @@ fn an_unknown_setting_or_bad_value_stops_start_up_naming_it() {
 fn a_database_from_a_newer_version_is_refused() {
     let dir = TempDir::new();
     rusqlite::Connection::open(dir.db()).unwrap().execute_batch("PRAGMA user_version = 999;").unwrap();
+    // Owner-only, as Rollcall requires of a database it did not create itself.
+    std::fs::set_permissions(dir.db(), std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let out = binary().args(["--listen", "127.0.0.1:0", "--db"]).arg(dir.db()).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("newer Rollcall"));
