@@ -30,7 +30,9 @@ CREATE TABLE IF NOT EXISTS users (
     is_staff           INTEGER NOT NULL DEFAULT 0,
     is_superuser       INTEGER NOT NULL DEFAULT 0,
     date_joined        INTEGER NOT NULL,
-    last_login         INTEGER
+    last_login         INTEGER,
+    -- Tokens issued before this (a password change, a deactivation) are refused.
+    credentials_valid_after INTEGER NOT NULL DEFAULT 0
 );
 
 -- Custom registration fields (Appsembler's extra fields, Open edX extended_profile).

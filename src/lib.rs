@@ -50,6 +50,7 @@ pub struct Server {
     addr: SocketAddr,
     server: rouille::Server<BoxedHandler>,
     jobs_stop: Arc<AtomicBool>,
+    workers: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl Server {
@@ -68,13 +69,20 @@ impl Server {
                 app.connections.begin(*req.remote_addr());
             }
             let response = match app {
-                Some(app) if !handler_life.stopping.load(Ordering::SeqCst) => api::router::handle(app, req),
-                _ => rouille::Response::from_data(
+                // While stopping, requests that were already arriving are still answered
+                // (run_until waits for them), and their connections end after the answer
+                // (tiny_http ignores a Connection header; a shut reading side ends it).
+                Some(app) if handler_life.stopping.load(Ordering::SeqCst) => {
+                    let response = api::router::handle(app, req);
+                    app.connections.stop_reading(*req.remote_addr());
+                    response
+                }
+                Some(app) => api::router::handle(app, req),
+                None => rouille::Response::from_data(
                     "application/json",
                     r#"{"detail": "The server is starting or stopping."}"#,
                 )
-                .with_status_code(503)
-                .with_additional_header("Connection", "close"),
+                .with_status_code(503),
             };
             if let Some(app) = app {
                 app.connections.end(*req.remote_addr());
@@ -108,8 +116,8 @@ impl Server {
         };
         let _ = cell.set(app);
         let jobs_stop = Arc::new(AtomicBool::new(false));
-        jobs::start(cell.clone(), job_workers, jobs_stop.clone());
-        Ok(Server { app: cell, lifecycle, addr, server, jobs_stop })
+        let workers = jobs::start(cell.clone(), job_workers, jobs_stop.clone());
+        Ok(Server { app: cell, lifecycle, addr, server, jobs_stop, workers })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -142,8 +150,23 @@ impl Server {
         }
         lifecycle.stopping.store(true, Ordering::SeqCst);
         self.jobs_stop.store(true, Ordering::SeqCst);
+        let app = self.app.get().expect("set in build");
+        app.jobs.wake();
         let deadline = Instant::now() + Duration::from_secs(30);
-        while lifecycle.in_flight.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+        // Requests in flight, and those whose bodies are still arriving, get their answers
+        // (within the body deadline); then the process may go.
+        let body_deadline = Instant::now() + Duration::from_secs(app.config.server.body_timeout_seconds + 1);
+        loop {
+            let busy = lifecycle.in_flight.load(Ordering::SeqCst) > 0
+                || (Instant::now() < body_deadline && app.connections.mid_request() > 0);
+            if !busy || Instant::now() >= deadline {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // Background workers finish the message or batch in hand (an email being sent is
+        // sent and recorded; the rest are released), so a restart sends nothing twice.
+        while !self.workers.iter().all(|w| w.is_finished()) && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(10));
         }
         // Handlers are done; give their threads a moment to write the responses out.

@@ -21,6 +21,8 @@ Usage:
   rollcall create-user --db PATH --username U --email E [--password P] [--staff] [--superuser] [--config FILE]
   rollcall create-client --db PATH --name N --user U [--json] [--config FILE]
   rollcall import --db PATH [--users FILE.jsonl] [--enrollments FILE.jsonl] [--config FILE]
+  rollcall backup --db PATH --to FILE
+  rollcall check --db PATH
   rollcall <command> --help
 
 Settings come from --config (see config.example.toml) and ROLLCALL_<SECTION>_<KEY> variables.";
@@ -35,7 +37,7 @@ struct Command {
     required: &'static [&'static str],
 }
 
-const COMMANDS: [Command; 5] = [
+const COMMANDS: [Command; 7] = [
     Command {
         name: "serve",
         help: "rollcall serve [--config FILE] [--listen ADDR] [--db PATH] [--demo]\n\nStarts the server (the default command). On an empty database it first creates a superuser and an OAuth client and prints their credentials once. --demo seeds a small demo catalog. --listen 127.0.0.1:0 picks a free port.",
@@ -68,6 +70,20 @@ const COMMANDS: [Command; 5] = [
         name: "import",
         help: "rollcall import --db PATH [--users FILE.jsonl] [--enrollments FILE.jsonl] [--config FILE]\n\nImports users from Open edX (one JSON object per line: username, email, password as a Django pbkdf2_sha256 hash, name, is_active, is_staff, date_joined; existing usernames are skipped) and then enrollments (username, course_id, mode, is_active) into existing courses. Each file is one transaction: a bad line imports nothing from that file and is named.",
         valued: &["--config", "--db", "--users", "--enrollments"],
+        switches: &[],
+        required: &["--db"],
+    },
+    Command {
+        name: "backup",
+        help: "rollcall backup --db PATH --to FILE\n\nWrites a consistent copy of the database to the new file FILE (readable by its owner only), safely while the server runs: SQLite's online backup API. A plain `cp` of a live database can lose the commits still in its -wal file.",
+        valued: &["--db", "--to"],
+        switches: &[],
+        required: &["--db", "--to"],
+    },
+    Command {
+        name: "check",
+        help: "rollcall check --db PATH\n\nRuns SQLite's integrity and foreign-key checks, and prints the schema version and each table's row count. Exit 1 on any problem.",
+        valued: &["--db"],
         switches: &[],
         required: &["--db"],
     },
@@ -164,6 +180,8 @@ fn main() {
         "create-user" => create_user(&args),
         "create-client" => create_client(&args),
         "import" => import(&args),
+        "backup" => backup(&args),
+        "check" => check(&args),
         _ => unreachable!("commands are listed in COMMANDS"),
     }
 }
@@ -297,5 +315,30 @@ fn import(args: &HashMap<&str, String>) {
             .write(|c| rollcall::core::import::enrollments(c, &lines, now))
             .unwrap_or_else(|e| fail(&e.developer_message));
         println!("imported {count} enrollments");
+    }
+}
+
+fn backup(args: &HashMap<&str, String>) {
+    let (from, to) = (PathBuf::from(&args["--db"]), PathBuf::from(&args["--to"]));
+    match rollcall::store::maintenance::backup(&from, &to) {
+        Ok(pages) => println!("backed up {} to {} ({pages} pages)", from.display(), to.display()),
+        Err(e) => fail(&e.developer_message),
+    }
+}
+
+fn check(args: &HashMap<&str, String>) {
+    let path = PathBuf::from(&args["--db"]);
+    let report = rollcall::store::maintenance::check(&path).unwrap_or_else(|e| fail(&e.developer_message));
+    println!("schema version: {} (this build: {})", report.schema_version, rollcall::store::db::SCHEMA_VERSION);
+    println!("integrity: {}", report.integrity.join("; "));
+    println!(
+        "foreign keys: {}",
+        if report.foreign_keys.is_empty() { "ok".to_owned() } else { report.foreign_keys.join("; ") }
+    );
+    for (table, count) in &report.row_counts {
+        println!("  {table}: {count}");
+    }
+    if !report.ok() {
+        fail("the database has problems (above)");
     }
 }

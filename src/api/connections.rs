@@ -105,6 +105,25 @@ impl Connections {
         peers.retain(|peer, _| seen.contains(peer));
     }
 
+    /// How many connections are mid-request: a handler runs, or the client sent data in
+    /// the last second that we have not answered yet (tiny_http reads a small body before
+    /// it hands us the request, so such a request is not in flight for us yet). Shutdown
+    /// waits for these to be answered.
+    pub fn mid_request(&self) -> usize {
+        let in_flight: usize =
+            self.peers.lock().unwrap_or_else(PoisonError::into_inner).values().filter(|p| p.in_flight > 0).count();
+        let arriving = sockets(self.port)
+            .iter()
+            .filter(|(stream, _)| {
+                tcp_idle_ms(stream).is_some_and(|(since_received, since_sent)| {
+                    // Equal when nothing was ever sent on it: Linux stamps both at the start.
+                    since_received <= 1000 && since_received <= since_sent
+                })
+            })
+            .count();
+        in_flight + arriving
+    }
+
     /// Sweeps every half second for the life of the process.
     pub fn spawn_reaper(self: &Arc<Self>) {
         let me = self.clone();
@@ -147,6 +166,30 @@ fn sockets(port: u16) -> Vec<(ManuallyDrop<TcpStream>, SocketAddr)> {
 #[cfg(not(target_os = "linux"))]
 fn sockets(_port: u16) -> Vec<(ManuallyDrop<TcpStream>, SocketAddr)> {
     Vec::new()
+}
+
+/// (ms since data was last received, ms since data was last sent) on a TCP socket.
+#[cfg(target_os = "linux")]
+fn tcp_idle_ms(stream: &TcpStream) -> Option<(u32, u32)> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: tcp_info is plain data; getsockopt writes at most `len` bytes into it.
+    let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
+    let rc = unsafe {
+        libc::getsockopt(
+            stream.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_INFO,
+            (&mut info as *mut libc::tcp_info).cast(),
+            &mut len,
+        )
+    };
+    (rc == 0).then_some((info.tcpi_last_data_recv, info.tcpi_last_data_sent))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn tcp_idle_ms(_stream: &TcpStream) -> Option<(u32, u32)> {
+    None
 }
 
 /// tiny_http writes a response's headers and a body larger than its 1 KiB buffer in two

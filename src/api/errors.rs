@@ -177,9 +177,6 @@ fn finish(dialect: Dialect, e: &Error, body: Value) -> Response {
         ErrorKind::Unavailable => {
             response = response.with_additional_header("Retry-After", e.retry_after.unwrap_or(30).to_string());
         }
-        ErrorKind::Timeout => {
-            response = response.with_additional_header("Connection", "close");
-        }
         ErrorKind::RateLimited => {
             let wait = e.retry_after.unwrap_or(60);
             // Laravel's ThrottleRequests (the checkout spec's original) also sends when the

@@ -263,6 +263,11 @@ fn post_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
     };
     let object = body.as_object().expect("checked above");
     let text = |name: &str| super::body::text_field(object, name).map_err(|e| Error::validation(e.developer_message));
+    // Open edX looks `user` up as a username: a number or boolean names nobody, and must
+    // not fall back to the caller (it did: `"user": 12345` enrolled the caller).
+    if object.get("user").is_some_and(|u| !u.is_string() && !u.is_null()) {
+        return Err(Error::validation("'user' must be a username (a string)."));
+    }
     let requested_user = text("user")?;
     let email = text("email")?;
     if requested_user.as_deref().is_some_and(|u| Some(u) != caller.username()) && !caller.privileged() {

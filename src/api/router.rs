@@ -171,14 +171,13 @@ fn redact_secrets(url: &str) -> std::borrow::Cow<'_, str> {
 /// Reads whatever request body the handler left unread (a refused or bodiless request may
 /// still carry one, chunked or not): tiny_http would otherwise parse the leftover bytes
 /// as the next request on the connection. Only what arrives within a second is read; a
-/// larger or slower body is not waited for (the answer was decided without it): reading
-/// stops and the connection closes after the answer.
+/// slower body is not waited for (the answer was decided without it): reading stops
+/// (`read_body`), so the connection ends after the answer. A larger one is left to
+/// tiny_http, which drains it after the answer within the idle deadline.
 fn drain_unread_body(app: &App, req: &Request, response: Response) -> Response {
     let limit = app.config.server.max_body_bytes;
-    match super::http::read_body(app, req, limit, std::time::Duration::from_secs(1)) {
-        Ok(_) => response,
-        Err(_) => response.with_additional_header("Connection", "close"),
-    }
+    let _ = super::http::read_body(app, req, limit, std::time::Duration::from_secs(1));
+    response
 }
 
 /// Runs a handler; an error or a panic becomes a response in `dialect`. The error comes

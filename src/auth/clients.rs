@@ -25,3 +25,14 @@ pub fn create(conn: &Conn, name: &str, username: &str, now: i64) -> Result<NewCl
         .ok_or_else(|| Error::internal("client vanished after insert"))?;
     Ok(NewClient { record, client_secret })
 }
+
+/// Deletes a client (its tokens go with it). A client acting as a superuser is a
+/// superuser's integration: only a superuser may remove it. False when there is none.
+pub fn delete(conn: &Conn, client_id: &str, actor_is_superuser: bool) -> Result<bool, Error> {
+    let Some(client) = store::clients::by_client_id(conn, client_id)? else { return Ok(false) };
+    let acts_as_superuser = store::users::by_username(conn, &client.username)?.is_some_and(|u| u.is_superuser);
+    if acts_as_superuser && !actor_is_superuser {
+        return Err(Error::forbidden("Only a superuser may remove a client acting as a superuser."));
+    }
+    store::clients::delete(conn, client_id)
+}

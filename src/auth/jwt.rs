@@ -39,6 +39,8 @@ pub struct Subject<'a> {
 #[derive(Debug)]
 pub struct VerifiedClaims {
     pub username: String,
+    /// Issued-at: a token from before the user's credentials were last ended is refused.
+    pub issued_at: i64,
     pub client_id: String,
     pub scopes: Vec<String>,
 }
@@ -104,7 +106,7 @@ impl JwtKeys {
         mac.verify_slice(&signature).map_err(|_| "bad signature")?;
         let claims: Value = decode_json(payload).ok_or("bad payload")?;
         let exp = claims.get("exp").and_then(Value::as_i64).ok_or("no exp")?;
-        claims.get("iat").and_then(Value::as_i64).ok_or("no iat")?;
+        let issued_at = claims.get("iat").and_then(Value::as_i64).ok_or("no iat")?;
         if exp + LEEWAY < now {
             return Err("expired");
         }
@@ -135,7 +137,7 @@ impl JwtKeys {
             .and_then(Value::as_array)
             .map(|s| s.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
             .unwrap_or_default();
-        Ok(VerifiedClaims { username, client_id, scopes })
+        Ok(VerifiedClaims { username, issued_at, client_id, scopes })
     }
 }
 

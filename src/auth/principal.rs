@@ -142,6 +142,9 @@ fn jwt_user(auth: &Auth, db: &Db, token: &str, method: AuthMethod, now: i64) -> 
         if !user.is_active {
             return Err(invalid("inactive user"));
         }
+        if claims.issued_at < user.credentials_valid_after {
+            return Err(invalid("issued before the password changed or the account was deactivated"));
+        }
         if !store::clients::exists(conn, &claims.client_id)? {
             return Err(invalid("deleted client"));
         }

@@ -123,6 +123,15 @@ pub fn revoke(db: &Db, client_id: &str, client_secret: &str, token: &str) -> Res
     let client = client
         .filter(|c| secrets::constant_time_eq(presented.as_bytes(), c.secret_hash.as_bytes()))
         .ok_or_else(|| oauth_error(ErrorKind::NotAuthenticated, "invalid_client", "Client authentication failed."))?;
+    // RFC 7009 §2.2.1: a JWT is self-contained; pretending to revoke it would be a 200
+    // that changes nothing.
+    if super::jwt::looks_like_jwt(token) {
+        return Err(oauth_error(
+            ErrorKind::Validation,
+            "unsupported_token_type",
+            "JWTs cannot be revoked: they expire by themselves. To end one now, change the user's password, deactivate the user, or delete the client.",
+        ));
+    }
     db.write(|conn| store::clients::revoke_token(conn, &secrets::sha256_hex(token), client.id))?;
     Ok(())
 }

@@ -64,6 +64,7 @@ pub fn create_user(conn: &Conn, actor: &Actor, new: NewUser, now: Timestamp) -> 
         is_superuser: new.is_superuser,
         date_joined: now.unix(),
         last_login: None,
+        credentials_valid_after: 0,
     };
     record.id = store::users::insert(conn, &record)?;
     crate::core::enrollment::activate_pending(conn, &record, "accounts", now)?;
@@ -95,19 +96,29 @@ pub fn update_user(
         ($($field:ident),*) => { $( if let Some(v) = changes.$field { user.$field = v; } )* };
     }
     take!(name, first_name, last_name, is_active, is_staff, is_superuser);
-    if let Some(hash) = changes.password_hash {
-        user.password_hash = Some(hash);
+    if let Some(hash) = &changes.password_hash {
+        user.password_hash = Some(hash.clone());
     }
+    let password_changed = changes.password_hash.is_some();
     check_name_lengths(&user.name, &user.first_name, &user.last_name)?;
     store::users::update(conn, &user)?;
-    if deactivating {
-        // A deactivated user is logged out everywhere; tokens are refused at use.
-        store::sessions::delete_for_user(conn, user.id)?;
+    if deactivating || password_changed {
+        end_credentials(conn, &user, now)?;
     }
     if user.is_active && (!was_active || !user.email.eq_ignore_ascii_case(&old_email)) {
         crate::core::enrollment::activate_pending(conn, &user, "accounts", now)?;
     }
     Ok(user)
+}
+
+/// After a password change or a deactivation: the user's sessions and opaque tokens end
+/// now, and JWTs issued before this second are refused (their `iat` is compared with the
+/// user row each request reads anyway). A token issued later in the same second stays
+/// valid: JWT times have one-second resolution.
+pub fn end_credentials(conn: &Conn, user: &UserRecord, now: Timestamp) -> Result<(), Error> {
+    store::sessions::delete_for_user(conn, user.id)?;
+    store::clients::delete_tokens_for_user(conn, user.id)?;
+    store::users::set_credentials_valid_after(conn, user.id, now.unix())
 }
 
 fn check_name_lengths(name: &str, first: &str, last: &str) -> Result<(), Error> {
@@ -217,6 +228,7 @@ pub fn set_password_and_activate(
     user.password_hash = Some(password_hash.to_owned());
     user.is_active = true;
     store::users::update(conn, &user)?;
+    end_credentials(conn, &user, now)?;
     crate::core::enrollment::activate_pending(conn, &user, "accounts", now)?;
     Ok(user)
 }

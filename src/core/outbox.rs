@@ -22,6 +22,11 @@ pub fn claim_due(conn: &Conn, now: Timestamp, limit: i64) -> Result<Vec<MessageR
     Ok(due)
 }
 
+/// Hands a claimed message back unsent (shutdown): due again at once, not after the lease.
+pub fn release(conn: &Conn, id: i64, now: Timestamp) -> Result<(), Error> {
+    store::outbox::mark_attempt_lease(conn, id, now.unix())
+}
+
 pub fn delivered(conn: &Conn, id: i64, now: Timestamp) -> Result<(), Error> {
     store::outbox::mark_sent(conn, id, now.unix())
 }

@@ -32,8 +32,9 @@ impl Signal {
     }
 }
 
-/// Starts `workers` threads; they stop when `stop` is set.
-pub fn start(app: Arc<OnceLock<App>>, workers: usize, stop: Arc<AtomicBool>) {
+/// Starts `workers` threads; they finish the step in hand and stop when `stop` is set.
+pub fn start(app: Arc<OnceLock<App>>, workers: usize, stop: Arc<AtomicBool>) -> Vec<std::thread::JoinHandle<()>> {
+    let mut handles = Vec::with_capacity(workers);
     if let Some(app) = app.get() {
         match app.db.write(crate::core::bulk::requeue_interrupted) {
             Ok(0) => {}
@@ -48,19 +49,22 @@ pub fn start(app: Arc<OnceLock<App>>, workers: usize, stop: Arc<AtomicBool>) {
             let Some(app) = app.get() else { return };
             while !stop.load(Ordering::SeqCst) {
                 // A panic in one step must not end the worker; the step's transaction rolled back.
-                let worked =
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| tasks::step(app) | outbox::step(app)))
-                        .unwrap_or_else(|_| {
-                            log::error!("a background step panicked; continuing");
-                            false
-                        });
+                let worked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    tasks::step(app) | outbox::step(app, &stop)
+                }))
+                .unwrap_or_else(|_| {
+                    log::error!("a background step panicked; continuing");
+                    false
+                });
                 if !worked {
                     app.jobs.wait(Duration::from_millis(500));
                 }
             }
         });
-        if let Err(e) = spawned {
-            log::error!("could not start background worker: {e}");
+        match spawned {
+            Ok(handle) => handles.push(handle),
+            Err(e) => log::error!("could not start background worker: {e}"),
         }
     }
+    handles
 }

@@ -11,6 +11,7 @@ use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{Message, SmtpTransport, Transport};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 pub enum Mailer {
@@ -132,8 +133,11 @@ fn deliver_email(app: &App, message: &MessageRecord) -> Result<(), String> {
     }
 }
 
-/// Delivers what is due; returns whether there was anything.
-pub fn step(app: &App) -> bool {
+/// Delivers what is due; returns whether there was anything. Each message is recorded
+/// the moment its delivery ends (one commit each: a crash or kill then re-sends at most
+/// the one message in flight), and once `stop` is set nothing more is sent: the messages
+/// still in hand are released, due again for the next start.
+pub fn step(app: &App, stop: &AtomicBool) -> bool {
     // Idle workers only read; the write lock is taken when there is something to send.
     if !app.db.read(|conn| outbox::any_due(conn, Timestamp::now())).unwrap_or(false) {
         return false;
@@ -145,30 +149,29 @@ pub fn step(app: &App) -> bool {
             return false;
         }
     };
-    let results: Vec<Result<(), String>> = claimed.iter().map(|message| deliver(app, message)).collect();
-    // One transaction records the whole batch: a commit per email would cost an fsync each.
-    let now = Timestamp::now();
-    let recorded: Result<(), Error> = app.db.write(|conn| {
-        for (message, result) in claimed.iter().zip(&results) {
-            match result {
-                Ok(()) => outbox::delivered(conn, message.id, now)?,
-                Err(error) => {
-                    let attempts = message.attempts + 1;
-                    log::warn!("email {} to {} failed (attempt {attempts}): {error}", message.id, message.recipient);
-                    outbox::attempt_failed(
-                        conn,
-                        message.id,
-                        error,
-                        now.unix() + backoff(attempts),
-                        attempts >= ATTEMPTS,
-                    )?;
-                }
+    for (i, message) in claimed.iter().enumerate() {
+        if stop.load(Ordering::SeqCst) {
+            let rest = &claimed[i..];
+            let released =
+                app.db.write(|conn| rest.iter().try_for_each(|m| outbox::release(conn, m.id, Timestamp::now())));
+            if let Err(e) = released {
+                log::error!("releasing {} unsent message(s): {e}", rest.len());
             }
+            break;
         }
-        Ok(())
-    });
-    if let Err(e) = recorded {
-        log::error!("recording email deliveries: {e}");
+        let result = deliver(app, message);
+        let now = Timestamp::now();
+        let recorded: Result<(), Error> = app.db.write(|conn| match &result {
+            Ok(()) => outbox::delivered(conn, message.id, now),
+            Err(error) => {
+                let attempts = message.attempts + 1;
+                log::warn!("message {} to {} failed (attempt {attempts}): {error}", message.id, message.recipient);
+                outbox::attempt_failed(conn, message.id, error, now.unix() + backoff(attempts), attempts >= ATTEMPTS)
+            }
+        });
+        if let Err(e) = recorded {
+            log::error!("recording the delivery of message {}: {e}", message.id);
+        }
     }
     !claimed.is_empty()
 }

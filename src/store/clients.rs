@@ -116,3 +116,9 @@ pub fn revoke_token(conn: &Connection, token_hash: &str, client_row_id: i64) -> 
 pub fn delete_expired_tokens(conn: &Connection, now: i64) -> Result<usize, Error> {
     Ok(conn.prepare_cached("DELETE FROM access_tokens WHERE expires_at < ?1")?.execute([now])?)
 }
+
+/// Deletes every opaque token issued for the user.
+pub fn delete_tokens_for_user(conn: &Connection, user_id: i64) -> Result<(), Error> {
+    conn.prepare_cached("DELETE FROM access_tokens WHERE user_id = ?1")?.execute([user_id])?;
+    Ok(())
+}

@@ -10,8 +10,13 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 pub type Conn = Connection;
 
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 const SCHEMA: &str = include_str!("../../schema.sql");
+
+/// What a database of an older version needs besides `schema.sql` (whose CREATE … IF NOT
+/// EXISTS leaves existing tables as they are): (version it brings, statements).
+const MIGRATIONS: [(i64, &str); 1] =
+    [(3, "ALTER TABLE users ADD COLUMN credentials_valid_after INTEGER NOT NULL DEFAULT 0;")];
 
 #[derive(Debug, Clone)]
 pub struct Db {
@@ -95,8 +100,14 @@ impl Db {
                 path.display()
             )));
         }
-        conn.execute_batch(&format!("BEGIN IMMEDIATE; {SCHEMA}; PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"))
-            .map_err(|e| Error::internal(format!("applying schema.sql to {}: {e}", path.display())))?;
+        // A database that has tables (version ≥ 1) gets the migrations past its version
+        // first, so that schema.sql's indexes find the columns they name.
+        let migrations: String =
+            MIGRATIONS.iter().filter(|(version, _)| found >= 1 && *version > found).map(|(_, sql)| *sql).collect();
+        conn.execute_batch(&format!(
+            "BEGIN IMMEDIATE; {migrations} {SCHEMA}; PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+        ))
+        .map_err(|e| Error::internal(format!("applying schema.sql to {}: {e}", path.display())))?;
         Ok(db)
     }
 

@@ -8,6 +8,7 @@ pub mod courses;
 pub mod db;
 pub mod enrollments;
 pub mod learning_paths;
+pub mod maintenance;
 pub mod outbox;
 pub mod sessions;
 pub mod settings;

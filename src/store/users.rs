@@ -19,6 +19,8 @@ pub struct UserRecord {
     pub is_superuser: bool,
     pub date_joined: i64,
     pub last_login: Option<i64>,
+    /// Unix time before which issued tokens are refused.
+    pub credentials_valid_after: i64,
 }
 
 /// The profile fields, in the order of `PROFILE_COLUMNS`.
@@ -39,7 +41,7 @@ pub struct Profile {
 
 const COLUMNS: &str = "id, username, email, password_hash, name, first_name, last_name, country, city, gender, \
     level_of_education, year_of_birth, mailing_address, language, goals, bio, phone, date_of_birth, \
-    is_active, is_staff, is_superuser, date_joined, last_login";
+    is_active, is_staff, is_superuser, date_joined, last_login, credentials_valid_after";
 
 fn from_row(r: &Row) -> rusqlite::Result<UserRecord> {
     Ok(UserRecord {
@@ -68,6 +70,7 @@ fn from_row(r: &Row) -> rusqlite::Result<UserRecord> {
         is_superuser: r.get(20)?,
         date_joined: r.get(21)?,
         last_login: r.get(22)?,
+        credentials_valid_after: r.get(23)?,
     })
 }
 
@@ -240,4 +243,11 @@ pub fn joined_between(conn: &Connection, after: Option<i64>, before: Option<i64>
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params![after, before], from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Tokens issued before `at` stop working (checked with the user row on each request).
+pub fn set_credentials_valid_after(conn: &Connection, user_id: i64, at: i64) -> Result<(), Error> {
+    conn.prepare_cached("UPDATE users SET credentials_valid_after = ?2 WHERE id = ?1")?
+        .execute(params![user_id, at])?;
+    Ok(())
 }

@@ -225,3 +225,39 @@ fn import_moves_open_edx_users_with_their_passwords_and_enrollments() {
         app.sqlite().query_row("SELECT date_joined FROM users WHERE username = 'veteran'", [], |r| r.get(0)).unwrap();
     assert_eq!(joined, 1_556_704_800);
 }
+
+#[test]
+fn backup_copies_a_live_database_and_check_reports_on_it() {
+    let app = crate::helpers::TestApp::spawn();
+    let admin = app.admin_auth();
+    app.create_user(&admin, "ann", true);
+    let copy = app.dir.0.join("copy.db");
+    let out = binary().args(["backup", "--db"]).arg(app.dir.db()).arg("--to").arg(&copy).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&copy).unwrap().permissions()) & 0o777;
+    assert_eq!(mode, 0o600);
+    let users: i64 = rusqlite::Connection::open(&copy)
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM users WHERE username = 'ann'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(users, 1, "the copy holds the committed rows");
+    let again = binary().args(["backup", "--db"]).arg(app.dir.db()).arg("--to").arg(&copy).output().unwrap();
+    assert_eq!(again.status.code(), Some(1), "an existing file is not overwritten");
+    let check = binary().args(["check", "--db"]).arg(&copy).output().unwrap();
+    let report = String::from_utf8_lossy(&check.stdout);
+    assert!(check.status.success(), "{report}");
+    assert!(report.contains("integrity: ok") && report.contains("users: 2"), "{report}");
+    // A dangling reference is a problem: exit 1.
+    let conn = rusqlite::Connection::open(&copy).unwrap();
+    conn.execute_batch("PRAGMA foreign_keys = OFF").unwrap();
+    conn.execute(
+        "INSERT INTO sessions (id_hash, user_id, csrf_token, expires_at, created) VALUES ('x', 999, 'y', 0, 0)",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let bad = binary().args(["check", "--db"]).arg(&copy).output().unwrap();
+    assert_eq!(bad.status.code(), Some(1), "{}", String::from_utf8_lossy(&bad.stdout));
+    let missing = binary().args(["check", "--db", "/nonexistent/x.db"]).output().unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+}

@@ -606,3 +606,74 @@ fn an_undeliverable_email_keeps_its_attempts_and_last_error_and_waits_to_retry()
     let next: String = message["next_attempt_at"].as_str().unwrap().to_owned();
     assert!(next.as_str() > message["created"].as_str().unwrap(), "the retry waits: {message}");
 }
+
+/// SIGTERM while 400 emails go out over SMTP, then start again on the same database:
+/// every learner gets the email exactly once (each message is recorded as it is sent,
+/// and those not yet sent are released at shutdown).
+#[test]
+fn sigterm_during_smtp_delivery_sends_no_email_twice() {
+    let (port, received) = fake_smtp();
+    let port = port.to_string();
+    let env = [
+        ("ROLLCALL_RATE_LIMITS_ENABLED", "false"),
+        ("ROLLCALL_EMAIL_BACKEND", "smtp"),
+        ("ROLLCALL_EMAIL_SMTP_HOST", "127.0.0.1"),
+        ("ROLLCALL_EMAIL_SMTP_PORT", &port),
+        ("ROLLCALL_EMAIL_SMTP_SECURITY", "none"),
+        ("ROLLCALL_EMAIL_FROM", "school@example.org"),
+    ];
+    let mut app = TestApp::spawn_with(&env, &[]);
+    let admin = app.admin_auth();
+    app.create_course(&admin, KEY, json!({"title": "Chemistry"}));
+    const N: usize = 400;
+    let identifiers: Vec<String> = (0..N).map(|i| format!("kid{i}@example.org")).collect();
+    let reply = app.send_json(
+        "POST",
+        &format!("{}/enrollments", base()),
+        Some(&admin),
+        &json!({"identifiers": identifiers, "email_students": true}),
+    );
+    assert_eq!(reply.status, 202, "{}", reply.text);
+    let mut recipients: Vec<String> = Vec::new();
+    let take = |recipients: &mut Vec<String>, wait: Duration| {
+        while let Ok(message) = received.recv_timeout(wait) {
+            let to = message.lines().find_map(|l| l.strip_prefix("To: ")).unwrap_or("").trim().to_owned();
+            recipients.push(to);
+        }
+    };
+    // Stop in the middle of the deliveries.
+    while recipients.len() < 20 {
+        recipients.push(
+            received
+                .recv_timeout(Duration::from_secs(20))
+                .expect("deliveries start")
+                .lines()
+                .find_map(|l| l.strip_prefix("To: "))
+                .unwrap_or("")
+                .trim()
+                .to_owned(),
+        );
+    }
+    let pid = app.child.id().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status = app.child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    take(&mut recipients, Duration::from_millis(300));
+    assert!(recipients.len() < N, "stopped mid-delivery ({} sent)", recipients.len());
+    let (client_id, client_secret) = (app.client_id.clone(), app.client_secret.clone());
+    let dir = app.stop();
+    let app = TestApp::spawn_in(dir, &env, &[]);
+    let token = app.token_for(&client_id, &client_secret, "jwt").json();
+    let admin = format!("JWT {}", token["access_token"].as_str().unwrap());
+    wait_for("every email to be sent", 60, || {
+        let pending = app.get("/api/admin/v1/outbox?status=pending", Some(&admin)).json();
+        (pending["count"] == 0).then_some(())
+    });
+    take(&mut recipients, Duration::from_millis(500));
+    let mut sorted = recipients.clone();
+    sorted.sort();
+    let before = sorted.len();
+    sorted.dedup();
+    assert_eq!(before, sorted.len(), "some learners got the email twice");
+    assert_eq!(sorted.len(), N, "every learner got it");
+}

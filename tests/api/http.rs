@@ -576,3 +576,136 @@ fn the_database_files_are_readable_by_their_owner_only_and_shared_ones_are_refus
     let allowed = TestApp::spawn_in(dir, &[("ROLLCALL_DATABASE_ALLOW_SHARED_PERMISSIONS", "true")], &[]);
     assert_eq!(allowed.get("/health", None).status, 200);
 }
+
+#[test]
+fn a_full_database_answers_503_with_retry_after_in_the_route_s_dialect_and_reads_go_on() {
+    use serde_json::json;
+    let app =
+        TestApp::spawn_with(&[("ROLLCALL_RATE_LIMITS_ENABLED", "false"), ("ROLLCALL_DATABASE_MAX_SIZE_MB", "1")], &[]);
+    let admin = app.admin_auth();
+    let name = "n".repeat(250);
+    let mut full = None;
+    for i in 0..5000 {
+        let body = json!({"username": format!("filler{i}"), "email": format!("filler{i}@example.org"), "name": name,
+            "first_name": name, "last_name": name});
+        let reply = app.send_json("POST", "/api/admin/v1/users", Some(&admin), &body);
+        if reply.status != 201 {
+            full = Some(reply);
+            break;
+        }
+    }
+    let full = full.expect("the 1 MiB cap is reached");
+    assert_eq!(full.status, 503, "{}", full.text);
+    assert!(full.header("Retry-After").is_some());
+    assert_eq!(full.json()["error_code"], "SERVICE_UNAVAILABLE", "the v2 dialect: {}", full.text);
+    let lms = app.send_json(
+        "POST",
+        "/api/enrollment/v1/enrollment_allowed/",
+        Some(&admin),
+        &json!({"email": "late@example.org", "course_id": "course-v1:A+B+C"}),
+    );
+    assert!(lms.status == 503 || lms.status == 400, "{}", lms.text);
+    assert_eq!(app.get("/api/admin/v1/users?page_size=1", Some(&admin)).status, 200, "reads go on");
+    assert_eq!(app.get("/health", None).status, 200);
+}
+
+/// Every table's rows, for "nothing was written" checks.
+fn dump(conn: &rusqlite::Connection) -> Vec<String> {
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut rows = Vec::new();
+    for table in tables {
+        let mut stmt = conn.prepare(&format!("SELECT * FROM \"{table}\" ORDER BY rowid")).unwrap();
+        let columns = stmt.column_count();
+        let mut query = stmt.query([]).unwrap();
+        while let Some(row) = query.next().unwrap() {
+            let values: Vec<String> = (0..columns).map(|i| format!("{:?}", row.get_ref(i).unwrap())).collect();
+            rows.push(format!("{table}: {}", values.join(", ")));
+        }
+    }
+    rows
+}
+
+#[test]
+fn malformed_bodies_on_every_operation_get_a_4xx_and_write_nothing() {
+    let app = TestApp::spawn();
+    let admin = app.admin_auth();
+    app.create_course(&admin, "course-v1:Rollcall+MAL+2026", serde_json::json!({"code": "MAL-1"}));
+    let doc = app.get("/api-docs/openapi.json", None).json();
+    let before = dump(&app.sqlite());
+    let mut tried = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let Some(content) = op["requestBody"]["content"].as_object() else { continue };
+            let path = path
+                .replace("{course_key}", "course-v1:Rollcall+MAL+2026")
+                .replace("{course_id}", "course-v1:Rollcall+MAL+2026")
+                .replace("{username}", "admin");
+            let path = regex_free_params(&path);
+            for media in content.keys() {
+                for body in ["{", "[1,", "\"unterminated", "{\"a\": }", "\u{0}"] {
+                    let reply = app.request(
+                        &method.to_ascii_uppercase(),
+                        &path,
+                        &[("Authorization", &admin)],
+                        Some((media.as_str(), body)),
+                    );
+                    tried += 1;
+                    assert!(
+                        (400..500).contains(&reply.status),
+                        "{method} {path} ({media}) {body:?}: {} {}",
+                        reply.status,
+                        reply.text
+                    );
+                }
+            }
+        }
+    }
+    assert!(tried > 100, "{tried}");
+    assert_eq!(dump(&app.sqlite()), before, "a malformed request wrote something");
+}
+
+/// Any `{param}` left in a documented path becomes a plausible value.
+fn regex_free_params(path: &str) -> String {
+    let mut out = String::new();
+    let mut rest = path;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let end = rest[start..].find('}').map_or(rest.len(), |e| start + e + 1);
+        out.push_str(if rest[start..end].contains("key") { "path-v1:Rollcall+X+2026+T1" } else { "1" });
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn sigterm_while_a_small_body_is_arriving_still_answers_it() {
+    use std::io::Write;
+    let mut app = TestApp::spawn();
+    let body = format!(
+        "grant_type=client_credentials&client_id={}&client_secret={}&token_type=jwt",
+        app.client_id, app.client_secret
+    );
+    let mut stream = raw(&app);
+    let head = format!(
+        "POST /oauth2/access_token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(&body.as_bytes()[..10]).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let pid = app.child.id().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    std::thread::sleep(Duration::from_millis(300));
+    stream.write_all(&body.as_bytes()[10..]).unwrap();
+    let answer = read_some(&mut stream);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert_eq!(read_some(&mut stream), "", "the connection ends after the answer");
+    assert!(app.child.wait().unwrap().success());
+}

@@ -587,3 +587,21 @@ fn account_retirement_unenrolls_from_every_course() {
     assert_eq!(s.app.send_json("POST", path, Some(&s.admin), &json!({})).json(), json!("Username not specified."));
     assert_eq!(s.app.send_json("POST", path, Some(&s.admin), &json!({"username": "ghost"})).status, 404);
 }
+
+#[test]
+fn a_non_string_user_is_a_400_and_never_enrolls_the_caller() {
+    let app = crate::helpers::TestApp::spawn();
+    let admin = app.admin_auth();
+    let course = "course-v1:Rollcall+NSU+2026";
+    app.create_course(&admin, course, serde_json::json!({}));
+    for user in
+        [serde_json::json!(12345), serde_json::json!(true), serde_json::json!(["ann"]), serde_json::json!({"u": 1})]
+    {
+        let body = serde_json::json!({"user": user, "course_details": {"course_id": course}});
+        let reply = app.send_json("POST", "/api/enrollment/v1/enrollment", Some(&admin), &body);
+        assert_eq!(reply.status, 400, "{user}: {}", reply.text);
+        assert!(reply.json()["message"].is_string(), "{}", reply.text);
+    }
+    let mine = app.get(&format!("/api/enrollment/v1/enrollment/admin,{course}"), Some(&admin));
+    assert!(mine.text.is_empty() || mine.json().is_null() || mine.json()["is_active"] != true, "{}", mine.text);
+}

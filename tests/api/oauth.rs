@@ -334,3 +334,106 @@ fn a_token_request_may_be_multipart_as_appsembler_s_test_plan_posts_it() {
     );
     assert_eq!((listed.status, listed.json()["error"].as_str()), (400, Some("invalid_request")), "{}", listed.text);
 }
+
+fn token(app: &TestApp, client_id: &str, secret: &str, kind: &str) -> String {
+    let reply = app.token_for(client_id, secret, kind);
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    reply.json()["access_token"].as_str().unwrap().to_owned()
+}
+
+/// A JWT, an opaque token and a browser session for `username` (password "password123").
+fn credentials_of(app: &TestApp, admin: &str, username: &str) -> (String, String, String) {
+    let body = serde_json::json!({"username": username, "email": format!("{username}@example.org"), "password": "password123"});
+    assert_eq!(app.send_json("POST", "/api/admin/v1/users", Some(admin), &body).status, 201);
+    let client = app
+        .send_json(
+            "POST",
+            "/api/admin/v1/oauth-clients",
+            Some(admin),
+            &serde_json::json!({"name": username, "user": username}),
+        )
+        .json();
+    let (id, secret) = (client["client_id"].as_str().unwrap(), client["client_secret"].as_str().unwrap());
+    let jwt = format!("JWT {}", token(app, id, secret, "jwt"));
+    let bearer = format!("Bearer {}", token(app, id, secret, "bearer"));
+    let login = app.post_form("/login", &[("username", username), ("password", "password123")]);
+    assert_eq!(login.status, 200);
+    let cookies: Vec<String> = login.headers_named("set-cookie").iter().map(|c| cookie_pair(c)).collect();
+    (jwt, bearer, cookies.join("; "))
+}
+
+fn works(app: &TestApp, authorization: &str) -> bool {
+    app.get("/api/user/v1/me", Some(authorization)).status == 200
+}
+
+fn session_works(app: &TestApp, cookie: &str) -> bool {
+    app.request("GET", "/api/user/v1/me", &[("Cookie", cookie)], None).status == 200
+}
+
+#[test]
+fn a_password_change_ends_sessions_opaque_tokens_and_earlier_jwts() {
+    let app = TestApp::spawn();
+    let admin = app.admin_auth();
+    let (jwt, bearer, cookie) = credentials_of(&app, &admin, "ann");
+    assert!(works(&app, &jwt) && works(&app, &bearer) && session_works(&app, &cookie));
+    // JWT times have one-second resolution: the change must fall in a later second.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let changed = app.send_json(
+        "PATCH",
+        "/api/admin/v1/users/ann",
+        Some(&admin),
+        &serde_json::json!({"password": "a-new-password"}),
+    );
+    assert_eq!(changed.status, 200, "{}", changed.text);
+    assert!(!works(&app, &jwt), "a JWT issued before the change is refused");
+    assert!(!works(&app, &bearer), "opaque tokens are deleted");
+    assert!(!session_works(&app, &cookie), "sessions end");
+    assert_eq!(app.post_form("/login", &[("username", "ann"), ("password", "a-new-password")]).status, 200);
+    // Appsembler's connect changes passwords too, and deactivation ends credentials alike.
+    let (jwt, bearer, _) = credentials_of(&app, &admin, "bob");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let connect = app.send_json(
+        "POST",
+        "/appsembler_api/v0/accounts/connect",
+        Some(&admin),
+        &serde_json::json!({"username": "bob", "password": "another-password"}),
+    );
+    assert_eq!(connect.status, 200, "{}", connect.text);
+    assert!(!works(&app, &jwt) && !works(&app, &bearer));
+    let (jwt, _, _) = credentials_of(&app, &admin, "cat");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert_eq!(app.request("DELETE", "/api/admin/v1/users/cat", &[("Authorization", &admin)], None).status, 200);
+    let back = app.send_json("PATCH", "/api/admin/v1/users/cat", Some(&admin), &serde_json::json!({"is_active": true}));
+    assert_eq!(back.status, 200);
+    assert!(!works(&app, &jwt), "reactivation does not revive a JWT from before the deactivation");
+}
+
+#[test]
+fn revoking_a_jwt_says_jwts_cannot_be_revoked() {
+    let app = TestApp::spawn();
+    let jwt = token(&app, &app.client_id, &app.client_secret, "jwt");
+    let reply = app.post_form(
+        "/oauth2/revoke_token",
+        &[("client_id", &app.client_id), ("client_secret", &app.client_secret), ("token", &jwt)],
+    );
+    assert_eq!(reply.status, 400, "{}", reply.text);
+    assert_eq!(reply.json()["error"], "unsupported_token_type");
+}
+
+#[test]
+fn global_staff_cannot_remove_a_client_acting_as_a_superuser() {
+    let app = TestApp::spawn();
+    let admin = app.admin_auth();
+    let staff = app.user_auth(&admin, "registrar", true);
+    let clients = app.get("/api/admin/v1/oauth-clients", Some(&admin)).json();
+    let superuser_client = clients["results"].as_array().unwrap().iter().find(|c| c["user"] == "admin").unwrap()
+        ["client_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/api/admin/v1/oauth-clients/{superuser_client}");
+    let refused = app.request("DELETE", &path, &[("Authorization", &staff)], None);
+    assert_eq!(refused.status, 403, "{}", refused.text);
+    assert!(works(&app, &admin), "the superuser's integration keeps working");
+    assert_eq!(app.request("DELETE", &path, &[("Authorization", &admin)], None).status, 204);
+}

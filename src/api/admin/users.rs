@@ -147,9 +147,9 @@ pub(super) fn post_clients(ctx: &mut Ctx) -> Result<Response, Error> {
 }
 
 pub(super) fn delete_client(ctx: &mut Ctx) -> Result<Response, Error> {
-    admin(ctx)?;
+    let actor = admin(ctx)?;
     let client_id = ctx.param("client_id").to_owned();
-    if !ctx.app.db.write(|c| crate::store::clients::delete(c, &client_id))? {
+    if !ctx.app.db.write(|c| auth::clients::delete(c, &client_id, actor.is_superuser))? {
         return Err(Error::not_found(format!("No OAuth client '{client_id}' exists.")));
     }
     Ok(no_content())
