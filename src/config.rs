@@ -13,6 +13,43 @@ pub struct Config {
     pub rate_limits: RateLimitConfig,
     pub email: EmailConfig,
     pub jobs: JobsConfig,
+    pub checkout: CheckoutConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CheckoutConfig {
+    /// `CODE=percent` pairs, comma-separated: the coupons checkout accepts.
+    pub coupons: String,
+}
+
+impl Default for CheckoutConfig {
+    fn default() -> Self {
+        // The checkout spec's own example sends SUMMER2024; an install without it would
+        // refuse the documented request. Replace with the school's own codes.
+        CheckoutConfig { coupons: "SUMMER2024=10".into() }
+    }
+}
+
+impl CheckoutConfig {
+    /// (upper-cased code, percent off 1–100).
+    pub fn coupon_table(&self) -> Result<Vec<(String, u32)>, String> {
+        self.coupons
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|pair| {
+                let (code, percent) = pair.split_once('=').ok_or_else(|| format!("'{pair}' is not CODE=percent"))?;
+                let percent: u32 =
+                    percent.trim().parse().map_err(|_| format!("'{pair}': the percent is not a number"))?;
+                let code = code.trim().to_ascii_uppercase();
+                if code.is_empty() || code.len() > 50 || !(1..=100).contains(&percent) {
+                    return Err(format!("'{pair}': codes have 1 to 50 characters and take 1 to 100 percent off"));
+                }
+                Ok((code, percent))
+            })
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -197,7 +234,7 @@ impl Default for JobsConfig {
     }
 }
 
-const SECTIONS: [&str; 6] = ["server", "database", "auth", "rate_limits", "email", "jobs"];
+const SECTIONS: [&str; 7] = ["server", "database", "auth", "rate_limits", "email", "jobs", "checkout"];
 
 impl Config {
     /// Defaults, then `file` (if any), then the process environment.
@@ -246,6 +283,9 @@ impl Config {
         }
         if self.jobs.workers == 0 || self.jobs.workers > 64 {
             return bad("jobs.workers", "must be between 1 and 64");
+        }
+        if let Err(why) = self.checkout.coupon_table() {
+            return bad("checkout.coupons", &why);
         }
         if self.server.max_body_bytes < 1024 {
             return bad("server.max_body_bytes", "must be at least 1024");

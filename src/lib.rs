@@ -34,6 +34,8 @@ pub struct App {
     pub mailer: jobs::outbox::Mailer,
     /// Idle and body deadlines for client connections.
     pub connections: Arc<api::connections::Connections>,
+    /// `checkout.coupons`, parsed (and checked) at start-up.
+    pub coupons: Vec<(String, u32)>,
 }
 
 type BoxedHandler = Box<dyn Fn(&rouille::Request) -> rouille::Response + Send + Sync>;
@@ -103,6 +105,7 @@ impl Server {
         let prefix = auth::secrets::random_token(6);
         let mailer = jobs::outbox::Mailer::from_config(&config.email)?;
         let job_workers = config.jobs.workers;
+        let coupons = config.checkout.coupon_table()?;
         let app = App {
             config,
             db,
@@ -113,6 +116,7 @@ impl Server {
             jobs: jobs::Signal::default(),
             mailer,
             connections,
+            coupons,
         };
         let _ = cell.set(app);
         let jobs_stop = Arc::new(AtomicBool::new(false));

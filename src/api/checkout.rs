@@ -257,21 +257,30 @@ fn card_details(card: &Map<String, Value>, today: Timestamp, problems: &mut Prob
         });
     text(card, "payment.card", "holder_name", false, 1, 100, problems);
     let this_year: i64 = today.to_iso()[..4].parse().unwrap_or(2026);
-    match card.get("expiry_month").and_then(Value::as_i64) {
-        Some(m) if (1..=12).contains(&m) => {}
-        _ => problems.add("payment.card.expiry_month", "The payment.card.expiry_month must be between 1 and 12."),
+    let this_month: i64 = today.to_iso()[5..7].parse().unwrap_or(1);
+    let month = card.get("expiry_month").and_then(Value::as_i64).filter(|m| (1..=12).contains(m));
+    if month.is_none() {
+        problems.add("payment.card.expiry_month", "The payment.card.expiry_month must be between 1 and 12.");
     }
     match card.get("expiry_year").and_then(Value::as_i64) {
-        Some(y) if (this_year..=this_year + 10).contains(&y) => {}
+        Some(y) if (this_year..=this_year + 10).contains(&y) => {
+            // A card is good through the end of its expiry month.
+            if y == this_year && month.is_some_and(|m| m < this_month) {
+                problems.add("payment.card.expiry_month", "The card has expired.");
+            }
+        }
         _ => problems.add(
             "payment.card.expiry_year",
             format!("The payment.card.expiry_year must be between {this_year} and {}.", this_year + 10),
         ),
     }
-    let cvv_ok = card
-        .get("cvv")
-        .and_then(Value::as_str)
-        .is_some_and(|c| (3..=4).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_digit()));
+    // Laravel's digits_between:3,4 takes a JSON number as well as a string.
+    let cvv = match card.get("cvv") {
+        Some(Value::String(c)) => Some(c.clone()),
+        Some(Value::Number(n)) if n.is_u64() => Some(n.to_string()),
+        _ => None,
+    };
+    let cvv_ok = cvv.is_some_and(|c| (3..=4).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_digit()));
     if !cvv_ok {
         problems.add("payment.card.cvv", "The payment.card.cvv must be 3 or 4 digits.");
     }
@@ -299,11 +308,13 @@ fn details(body: &Value, today: Timestamp, problems: &mut Problems) -> Value {
     }
     let enrollment = body.get("enrollment").cloned().unwrap_or(json!({}));
     for (i, module) in enrollment.get("modules").and_then(Value::as_array).into_iter().flatten().enumerate() {
-        if let Some(unlock) = module.get("unlock_date").and_then(Value::as_str) {
-            if date(unlock).is_none_or(|d| d <= today) {
-                problems
-                    .add(&format!("enrollment.modules.{i}.unlock_date"), "The unlock_date must be a date after today.");
-            }
+        // A date, nothing more: a past unlock date means the module is open already (the
+        // spec's own example sends 2024-03-01).
+        match module.get("unlock_date") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(unlock)) if date(unlock).is_some() => {}
+            Some(_) => problems
+                .add(&format!("enrollment.modules.{i}.unlock_date"), "The unlock_date must be a date (YYYY-MM-DD)."),
         }
     }
     let metadata = body.get("metadata").cloned().unwrap_or(Value::Null);
@@ -376,7 +387,7 @@ fn post_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
     ctx.throttle(&ctx.app.auth.limits.checkout, &caller.key())?;
     let order = parse_order(ctx.json_body()?, ctx.now)?;
     let actor = caller.user().map(|u| u.username.clone()).unwrap_or_else(|| "api-key".into());
-    let receipt = ctx.app.db.write(|conn| checkout::checkout(conn, order, &actor, ctx.now))?;
+    let receipt = ctx.app.db.write(|conn| checkout::checkout(conn, order, &ctx.app.coupons, &actor, ctx.now))?;
     ctx.app.jobs.wake();
     let at = |t: Option<Timestamp>| t.map(|t| json!(t.to_iso())).unwrap_or(Value::Null);
     let c = &receipt.course.record;
@@ -392,6 +403,7 @@ fn post_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
             "student": {"id": s.id, "name": s.name, "email": s.email, "phone": s.profile.phone, "username": s.username},
             "course": {"id": c.id, "code": c.code, "course_key": c.course_key, "title": c.title, "level": c.level, "duration_hours": c.duration_hours},
             "payment": {"transaction_id": receipt.transaction_id, "amount": money_number(receipt.amount), "discount": money_number(receipt.discount),
+                "amount_charged": money_number(receipt.charged),
                 "currency": receipt.amount.currency().as_str(), "coupon_code": receipt.coupon_code, "status": "completed", "paid_at": now},
             "progress": {"percentage": 0, "enrolled_at": now, "started_at": at(receipt.started_at), "completed_at": null, "expires_at": at(receipt.expires_at)},
             "enrollment": {"mode": receipt.enrollment.mode, "is_active": receipt.enrollment.is_active},

@@ -30,8 +30,8 @@ pub enum Access {
     /// The learner enrolls themself: every rule applies, and only free modes (audit,
     /// honor) may be chosen.
     SelfService,
-    /// Staff or a service enrolls a named learner (LMS v1): invitation-only does not
-    /// apply; the enrollment window does unless `force`.
+    /// Staff or a service enrolls a named learner (LMS v1): the learner's access is
+    /// judged (window, invitation-only) unless `force`; capacity always.
     OnBehalf { force: bool },
     /// A learner buys a place (checkout): the window, invitation-only and capacity apply
     /// as for self-service; the payment, not this rule, decides the mode.
@@ -192,7 +192,11 @@ fn check_access(conn: &Conn, course: &Course, user: &UserRecord, access: Access,
             .with_code("COURSE_UNPUBLISHED"));
     }
     if !invited && !staff {
-        if course.record.invitation_only && matches!(access, Access::SelfService | Access::Purchase) {
+        // Judged for the learner even when staff or a service asks (Open edX's v1:
+        // check_access=True); only a forced enrollment and instructors' roster changes skip it.
+        let invitation_applies =
+            matches!(access, Access::SelfService | Access::Purchase | Access::OnBehalf { force: false });
+        if course.record.invitation_only && invitation_applies {
             return Err(Error::new(ErrorKind::EnrollmentClosed, format!("Course {key} is by invitation only."))
                 .with_code("INVITATION_ONLY"));
         }

@@ -71,7 +71,31 @@ fn build(app: &App, message: &MessageRecord) -> Result<Message, String> {
 fn deliver(app: &App, message: &MessageRecord) -> Result<(), String> {
     match message.channel.as_str() {
         "webhook" => deliver_webhook(app, message),
+        "job" => run_job(app, message),
         _ => deliver_email(app, message),
+    }
+}
+
+/// Background jobs written with a change: `process_course_access` (checkout's
+/// ProcessCourseAccess) confirms that the purchased enrollment is active, so the learner
+/// can open the course; until it is, the job is retried like any delivery.
+fn run_job(app: &App, message: &MessageRecord) -> Result<(), String> {
+    let payload: serde_json::Value = serde_json::from_str(&message.payload).map_err(|e| format!("bad payload: {e}"))?;
+    match message.message_type.as_str() {
+        "process_course_access" => {
+            let text = |key: &str| payload.get(key).and_then(serde_json::Value::as_str).unwrap_or("").to_owned();
+            let (username, course_key) = (text("username"), text("course_key"));
+            let active = app
+                .db
+                .read(|conn| crate::core::checkout::enrollment_active(conn, &username, &course_key))
+                .map_err(|e| e.developer_message)?;
+            if !active {
+                return Err(format!("{username} is not (yet) enrolled in {course_key}"));
+            }
+            log::info!("course access ready: {username} in {course_key} (order {})", payload["order_id"]);
+            Ok(())
+        }
+        other => Err(format!("unknown job {other}")),
     }
 }
 

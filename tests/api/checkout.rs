@@ -82,20 +82,100 @@ fn one_call_creates_the_student_pays_and_enrolls() {
 }
 
 #[test]
-fn a_coupon_takes_ten_percent_and_the_amount_must_match() {
+fn a_coupon_is_applied_to_the_list_price_by_the_server() {
     let (app, admin) = setup();
     let mut with_coupon = order();
-    with_coupon["payment"]["coupon_code"] = json!("SUMMER2024");
-    let wrong = app.send_json("POST", "/api/v1/enrollments", Some(&admin), &with_coupon);
+    with_coupon["payment"]["coupon_code"] = json!("summer2024");
+    let paid = checkout(&app, &admin, &with_coupon);
+    assert_eq!(paid.status, 201, "{}", paid.text);
+    let payment = &paid.json()["data"]["payment"];
+    assert_eq!(
+        (payment["amount"].clone(), payment["discount"].clone(), payment["amount_charged"].clone()),
+        (json!(299.0), json!(29.9), json!(269.1))
+    );
+    let mut discounted = order();
+    discounted["student"]["email"] = json!("second@example.com");
+    discounted["payment"]["coupon_code"] = json!("SUMMER2024");
+    discounted["payment"]["amount"] = json!("269.10");
+    let wrong = checkout(&app, &admin, &discounted);
     assert_eq!(wrong.status, 422, "{}", wrong.text);
     assert_eq!(
         wrong.json()["errors"]["payment.amount"][0],
-        "Payment amount does not match the course price. Expected: 269.10 USD"
+        "Payment amount does not match the course price. Expected: 299.00 USD"
     );
-    with_coupon["payment"]["amount"] = json!("269.10");
-    let paid = app.send_json("POST", "/api/v1/enrollments", Some(&admin), &with_coupon);
-    assert_eq!(paid.status, 201, "{}", paid.text);
-    assert_eq!(paid.json()["data"]["payment"]["discount"], 29.9);
+    let mut unknown = order();
+    unknown["student"]["email"] = json!("third@example.com");
+    unknown["payment"]["coupon_code"] = json!("FREESTUFF");
+    let refused = checkout(&app, &admin, &unknown);
+    assert_eq!(refused.json()["errors"]["payment.coupon_code"][0], "The coupon code is not valid.", "{}", refused.text);
+}
+
+#[test]
+fn the_spec_s_example_request_answers_201_with_the_discount() {
+    let (app, admin) = setup();
+    let mut example = include_str!("fixtures/checkout-example-request.json").to_owned();
+    // The example's card expires in December 2026; past that year its expiry is moved on
+    // so that the example keeps working as printed in every other byte.
+    let year = next_years(0);
+    if year > 2026 {
+        example = example.replace("\"expiry_year\": 2026", &format!("\"expiry_year\": {year}"));
+    }
+    let reply = app.request(
+        "POST",
+        "/api/v1/enrollments",
+        &[("Authorization", &admin), ("Accept", "application/json")],
+        Some(("application/json", &example)),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    let body = reply.json();
+    assert_eq!(body["data"]["payment"]["coupon_code"], "SUMMER2024");
+    assert_eq!(body["data"]["payment"]["amount"], 299.0);
+    assert_eq!(body["data"]["payment"]["discount"], 29.9);
+    assert_eq!(body["data"]["payment"]["amount_charged"], 269.1);
+    // The post-transaction steps are recorded with the enrollment.
+    let jobs: i64 = app
+        .sqlite()
+        .query_row(
+            "SELECT COUNT(*) FROM outbox WHERE channel = 'job' AND message_type = 'process_course_access'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(jobs, 1);
+    crate::helpers::wait_until(10, || {
+        let status: String =
+            app.sqlite().query_row("SELECT status FROM outbox WHERE channel = 'job'", [], |r| r.get(0)).unwrap();
+        (status == "sent").then_some(())
+    });
+}
+
+#[test]
+fn a_student_enrolled_event_goes_to_webhooks_with_the_enrollment() {
+    let (app, admin) = setup();
+    let hook =
+        app.send_json("POST", "/api/admin/v1/webhooks", Some(&admin), &json!({"url": "http://127.0.0.1:9/hook"}));
+    assert_eq!(hook.status, 201, "{}", hook.text);
+    assert_eq!(checkout(&app, &admin, &order()).status, 201);
+    let payload: String = app
+        .sqlite()
+        .query_row(
+            "SELECT payload FROM outbox WHERE channel = 'webhook' AND message_type = 'student.enrolled'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let event: Value = serde_json::from_str(&payload).unwrap();
+    assert_eq!(event["type"], "student.enrolled");
+    assert_eq!(event["data"]["course_code"], "WEB-301");
+    assert_eq!(event["data"]["amount_charged"], "299.00");
+    let mut bad = order();
+    bad["student"]["email"] = json!("john.doe@example.com");
+    assert_eq!(checkout(&app, &admin, &bad).status, 422);
+    let events: i64 = app
+        .sqlite()
+        .query_row("SELECT COUNT(*) FROM outbox WHERE message_type = 'student.enrolled'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(events, 1, "a refused checkout emits nothing");
 }
 
 #[test]
@@ -108,7 +188,7 @@ fn every_invalid_field_is_reported_at_once_with_dotted_names_and_nothing_is_writ
     bad["student"]["address"] = json!({"street": "x"});
     bad["payment"]["currency"] = json!("JPY");
     bad["payment"]["method"] = json!("cash");
-    bad["enrollment"]["modules"][0]["unlock_date"] = json!("2000-01-01");
+    bad["enrollment"]["modules"][0]["unlock_date"] = json!("2000-13-01");
     bad["metadata"]["ip_address"] = json!("not-an-ip");
     let reply = app.send_json("POST", "/api/v1/enrollments", Some(&admin), &bad);
     assert_eq!(reply.status, 422, "{}", reply.text);
@@ -328,4 +408,120 @@ fn an_email_of_exactly_255_characters_is_accepted() {
     let mut longer = order();
     longer["student"]["email"] = json!(email.replacen('@', "@e", 1));
     assert_eq!(checkout(&app, &admin, &longer).status, 422);
+}
+
+/// Sets a dotted path (`student.address.city`, `enrollment.modules.1.unlock_date`).
+fn set(body: &mut Value, path: &str, value: Value) {
+    let mut at = body;
+    let parts: Vec<&str> = path.split('.').collect();
+    for part in &parts[..parts.len() - 1] {
+        at = match part.parse::<usize>() {
+            Ok(i) => &mut at[i],
+            Err(_) => &mut at[*part],
+        };
+    }
+    let last = parts[parts.len() - 1];
+    match (value.is_null(), at.as_object_mut()) {
+        (true, Some(object)) => {
+            object.remove(last);
+        }
+        _ => at[last] = value,
+    }
+}
+
+#[test]
+fn each_validation_rule_of_the_spec_holds_at_its_boundaries() {
+    let (app, admin) = setup();
+    app.create_course(&admin, "course-v1:Rollcall+WIDE+2026", json!({"code": "WIDE-1", "price": "299.00"}));
+    let year = next_years(0);
+    let s = |n: usize| "s".repeat(n);
+    // (path, value — null removes the field, expected: None = 201, Some(field) = 422 on it)
+    let rules: Vec<(&str, Value, Option<&str>)> = vec![
+        ("student.email", json!(null), Some("student.email")),
+        ("student.email", json!("no-at-sign.example.com"), Some("student.email")),
+        ("student.email", json!(format!("{}@{}.com", "a".repeat(64), "b".repeat(187))), Some("student.email")),
+        ("student.first_name", json!("Jo"), None),
+        ("student.first_name", json!("J"), Some("student.first_name")),
+        ("student.first_name", json!(s(100)), None),
+        ("student.first_name", json!(s(101)), Some("student.first_name")),
+        ("student.last_name", json!("Li"), None),
+        ("student.last_name", json!("L"), Some("student.last_name")),
+        ("student.last_name", json!(s(101)), Some("student.last_name")),
+        ("student.phone", json!("+44 20 7946 0958"), None),
+        ("student.phone", json!("12"), Some("student.phone")),
+        ("student.phone", json!("call me"), Some("student.phone")),
+        ("student.date_of_birth", json!("1900-01-02"), None),
+        ("student.date_of_birth", json!("1900-01-01"), Some("student.date_of_birth")),
+        ("student.date_of_birth", json!("2000-02-30"), Some("student.date_of_birth")),
+        ("student.date_of_birth", json!("15/03/1995"), Some("student.date_of_birth")),
+        ("student.address.street", json!(null), Some("student.address.street")),
+        ("student.address.city", json!(null), Some("student.address.city")),
+        ("student.address.country", json!("us"), None),
+        ("student.address.country", json!("USA"), Some("student.address.country")),
+        ("student.address.postal_code", json!(s(20)), None),
+        ("student.address.postal_code", json!(s(21)), Some("student.address.postal_code")),
+        ("student.address", json!(null), None),
+        ("student.preferences.language", json!("fr"), None),
+        ("student.preferences.language", json!("xx"), Some("student.preferences.language")),
+        ("course.code", json!(null), Some("course.code")),
+        ("course.code", json!("NOPE-1"), Some("course.code")),
+        ("course.code", json!("WEB-301"), None),
+        ("course.custom_fields.0.key", json!(s(101)), Some("course.custom_fields.0")),
+        ("payment.amount", json!(299), None),
+        ("payment.amount", json!("299.00"), None),
+        ("payment.amount", json!(-1), Some("payment.amount")),
+        ("payment.amount", json!(1000000), Some("payment.amount")),
+        ("payment.amount", json!("299.001"), Some("payment.amount")),
+        ("payment.amount", json!(999999.99), Some("payment.amount")),
+        ("payment.currency", json!("JPY"), Some("payment.currency")),
+        ("payment.currency", json!("EUR"), Some("payment.amount")),
+        ("payment.method", json!("cash"), Some("payment.method")),
+        ("payment.method", json!("bank_transfer"), None),
+        ("payment.card", json!(null), Some("payment.card")),
+        ("payment.card.number", json!("4222222222222"), None),
+        ("payment.card.number", json!("4242424242424242428"), None),
+        ("payment.card.number", json!("424242424242"), Some("payment.card.number")),
+        ("payment.card.number", json!("42424242424242424242"), Some("payment.card.number")),
+        ("payment.card.number", json!("4242424242424241"), Some("payment.card.number")),
+        ("payment.card.holder_name", json!(s(100)), None),
+        ("payment.card.holder_name", json!(s(101)), Some("payment.card.holder_name")),
+        ("payment.card.expiry_month", json!(0), Some("payment.card.expiry_month")),
+        ("payment.card.expiry_month", json!(13), Some("payment.card.expiry_month")),
+        ("payment.card.expiry_year", json!(year - 1), Some("payment.card.expiry_year")),
+        ("payment.card.expiry_year", json!(year + 10), None),
+        ("payment.card.expiry_year", json!(year + 11), Some("payment.card.expiry_year")),
+        ("payment.card.cvv", json!("12"), Some("payment.card.cvv")),
+        ("payment.card.cvv", json!("1234"), None),
+        ("payment.card.cvv", json!(321), None),
+        ("payment.card.cvv", json!("12a"), Some("payment.card.cvv")),
+        (
+            "payment.billing_address",
+            json!({"same_as_student": false, "city": "Paris", "country": "FR", "postal_code": "75001"}),
+            Some("payment.billing_address.street"),
+        ),
+        ("payment.billing_address", json!({"same_as_student": true}), None),
+        ("enrollment.modules.0.unlock_date", json!("2024-03-01"), None),
+        ("enrollment.modules.0.unlock_date", json!("March first"), Some("enrollment.modules.0.unlock_date")),
+        ("metadata.ip_address", json!("::1"), None),
+        ("metadata.ip_address", json!("999.1.1.1"), Some("metadata.ip_address")),
+    ];
+    for (i, (path, value, expected)) in rules.into_iter().enumerate() {
+        let mut body = order();
+        body["student"]["email"] = json!(format!("rule{i}@example.com"));
+        // The setup course takes two learners; this one has room for every rule.
+        body["course"]["code"] = json!("WIDE-1");
+        set(&mut body, path, value.clone());
+        let reply = checkout(&app, &admin, &body);
+        match expected {
+            None => assert_eq!(reply.status, 201, "{path} = {value}: {}", reply.text),
+            Some(field) => {
+                assert_eq!(reply.status, 422, "{path} = {value}: {}", reply.text);
+                assert!(
+                    reply.json()["errors"][field].is_array(),
+                    "{path} = {value}: wanted an error on {field}: {}",
+                    reply.text
+                );
+            }
+        }
+    }
 }

@@ -163,9 +163,14 @@ fn enrollment_post_errors_follow_the_open_edx_table() {
 }
 
 #[test]
-fn staff_enroll_others_into_invitation_only_courses_and_force_opens_closed_windows() {
+fn staff_enroll_others_into_invitation_only_courses_only_by_force_and_force_opens_closed_windows() {
     let s = setup();
-    assert_eq!(s.app.send_json("POST", ENROLL, Some(&s.admin), &enroll_body(Some("learner"), INVITE)).status, 200);
+    // specs/lms-api-connection.rst: "We can't enroll someone in a course that is in
+    // invite-only mode" — unless global staff force it.
+    assert_eq!(s.app.send_json("POST", ENROLL, Some(&s.admin), &enroll_body(Some("learner"), INVITE)).status, 400);
+    let mut forced_invite = enroll_body(Some("learner"), INVITE);
+    forced_invite["force_enrollment"] = json!(true);
+    assert_eq!(s.app.send_json("POST", ENROLL, Some(&s.admin), &forced_invite).status, 200);
     let closed = s.app.send_json("POST", ENROLL, Some(&s.admin), &enroll_body(Some("learner"), CLOSED));
     assert_eq!(closed.status, 400);
     let mut forced = enroll_body(Some("learner"), CLOSED);
@@ -248,7 +253,10 @@ fn the_staff_list_filters_and_pages_by_cursor_stably_while_rows_arrive() {
             200
         );
     }
-    s.app.send_json("POST", ENROLL, Some(&s.admin), &enroll_body(Some("u0"), INVITE));
+    // Forced: v1 judges the learner's access to an invitation-only course (seed fidelity).
+    let mut into_invite = enroll_body(Some("u0"), INVITE);
+    into_invite["force_enrollment"] = json!(true);
+    assert_eq!(s.app.send_json("POST", ENROLL, Some(&s.admin), &into_invite).status, 200);
     let path = |q: &str| format!("/api/enrollment/v1/enrollments?{q}");
     let first = s.app.get(&path(&format!("course_id={}&page_size=2", encode(OPEN))), Some(&s.admin)).json();
     let names: Vec<&str> = first["results"].as_array().unwrap().iter().map(|r| r["user"].as_str().unwrap()).collect();
@@ -604,4 +612,56 @@ fn a_non_string_user_is_a_400_and_never_enrolls_the_caller() {
     }
     let mine = app.get(&format!("/api/enrollment/v1/enrollment/admin,{course}"), Some(&admin));
     assert!(mine.text.is_empty() || mine.json().is_null() || mine.json()["is_active"] != true, "{}", mine.text);
+}
+
+#[test]
+fn v1_judges_the_learner_s_access_to_an_invitation_only_course_unless_forced() {
+    let app = crate::helpers::TestApp::spawn();
+    let admin = app.admin_auth();
+    let course = "course-v1:Rollcall+INVITE+2026";
+    app.create_course(&admin, course, json!({"invitation_only": true, "max_enrollments": 2}));
+    for name in ["ann", "bob", "cat", "dan"] {
+        app.create_user(&admin, name, true);
+    }
+    let enroll = |user: &str, force: bool| {
+        let mut body = json!({"user": user, "course_details": {"course_id": course}});
+        if force {
+            body["force_enrollment"] = json!(true);
+        }
+        app.send_json("POST", "/api/enrollment/v1/enrollment", Some(&admin), &body)
+    };
+    let refused = enroll("ann", false);
+    assert_eq!(refused.status, 400, "{}", refused.text);
+    assert_eq!(
+        refused.json()["message"],
+        format!("An error occurred while creating the new course enrollment for user 'ann' in course '{course}'")
+    );
+    assert_eq!(refused.json()["error_code"], "INVITATION_ONLY");
+    let invited = app.send_json(
+        "POST",
+        "/api/enrollment/v1/enrollment_allowed/",
+        Some(&admin),
+        &json!({"email": "bob@example.org", "course_id": course}),
+    );
+    assert_eq!(invited.status, 201, "{}", invited.text);
+    assert_eq!(enroll("bob", false).status, 200, "a pre-enrollment lets them in");
+    assert_eq!(enroll("cat", true).status, 200, "global staff may force");
+    let full = enroll("dan", true);
+    assert_eq!(
+        (full.status, full.json()["error_code"].as_str()),
+        (400, Some("COURSE_FULL")),
+        "forcing never bypasses capacity"
+    );
+    // Instructor routes keep ignoring invitation-only (not capacity), as Open edX's
+    // instructor enrollment does.
+    let other = "course-v1:Rollcall+INVITE2+2026";
+    app.create_course(&admin, other, json!({"invitation_only": true}));
+    let v2 = app.send_json(
+        "POST",
+        &format!("/api/enrollment/v2/courses/{other}/enrollments"),
+        Some(&admin),
+        &json!({"identifiers": ["ann"]}),
+    );
+    assert_eq!(v2.status, 200, "{}", v2.text);
+    assert_eq!(v2.json()["results"][0]["after"]["enrolled"], true, "{}", v2.text);
 }
