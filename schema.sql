@@ -232,8 +232,10 @@ CREATE TABLE IF NOT EXISTS learning_paths (
     invite_only         INTEGER NOT NULL DEFAULT 1,
     required_completion REAL NOT NULL DEFAULT 0.8,
     required_grade      REAL NOT NULL DEFAULT 0.75,
-    created             INTEGER NOT NULL
+    created             INTEGER NOT NULL,
+    uuid                TEXT                    -- UUID v4, set at creation, never changed
 );
+CREATE UNIQUE INDEX IF NOT EXISTS learning_paths_by_uuid ON learning_paths(uuid);
 
 CREATE TABLE IF NOT EXISTS learning_path_steps (
     learning_path_id INTEGER NOT NULL REFERENCES learning_paths(id) ON DELETE CASCADE,

@@ -7,7 +7,7 @@ use super::http::{iso, json, ok, Ctx};
 use super::router::{Doc, Route};
 use crate::core::learning_paths::{self, Enrolled, Path, Viewer};
 use crate::core::{Error, ErrorKind};
-use crate::domain::{CourseKey, LearningPathKey};
+use crate::domain::{CourseKey, LearningPathKey, Uuid};
 use crate::store::learning_paths::PathEnrollmentRecord;
 use crate::store::users::UserRecord;
 use rouille::Response;
@@ -25,6 +25,19 @@ pub fn routes() -> Vec<Route> {
     };
     let r = |method, path, handler, doc| Route { method, path, dialect: Dialect::Drf, handler, doc };
     vec![
+        r(
+            "POST",
+            "/api/v1/learning-path/{uuid}/enroll/",
+            post_uuid_enroll,
+            Doc {
+                status: 201,
+                ..doc(
+                    "The ADR's route: enroll yourself (or, as staff or a service, anyone) in a path named by its uuid",
+                    Some("LearningPathUsername"),
+                    Some("LearningPathEnrollment"),
+                )
+            },
+        ),
         r(
             "GET",
             "/api/learning_paths/v1/learning-paths/",
@@ -135,7 +148,7 @@ fn target_user(ctx: &Ctx, caller: &Caller, username: Option<String>) -> Result<U
         Some(name) => ctx
             .app
             .db
-            .read(|c| crate::store::users::by_username(c, &name))?
+            .read(|c| crate::core::accounts::find_user(c, &name))?
             .ok_or_else(|| Error::not_found("No User matches the given query.")),
     }
 }
@@ -157,7 +170,7 @@ fn path_json(path: &Path, enrollment_date: Option<i64>, detail: bool) -> Value {
         .iter()
         .map(|s| json!({"order": s.position, "course_key": s.course_key, "course_dates": [iso(s.start), iso(s.end)], "weight": s.weight}))
         .collect();
-    let mut body = json!({"key": r.key, "display_name": r.display_name, "image": null, "sequential": r.sequential, "steps": steps,
+    let mut body = json!({"key": r.key, "uuid": r.uuid, "display_name": r.display_name, "image": null, "sequential": r.sequential, "steps": steps,
         "required_completion": r.required_completion, "enrollment_date": iso(enrollment_date), "invite_only": r.invite_only});
     if detail {
         for (k, v) in [
@@ -224,6 +237,41 @@ fn post_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
     let caller = caller(ctx)?;
     let path = visible_path(ctx, &caller)?;
     let user = target_user(ctx, &caller, username_in_body(ctx)?)?;
+    match ctx.app.db.write(|c| learning_paths::enroll(c, &path, &user, ctx.now))? {
+        Enrolled::Created(e) => Ok(json(201, &enrollment_json(&e))),
+        Enrolled::Reactivated(e) => Ok(ok(enrollment_json(&e))),
+        Enrolled::AlreadyActive => Err(Error::conflict("Enrollment exists.")),
+    }
+}
+
+/// `POST /api/v1/learning-path/{uuid}/enroll/` (specs/learning-path-enrollment-api.rst):
+/// the same enrollment as the plugin-style route, found by uuid. Staff and the API key may
+/// name anyone; a learner enrolls themself, in an invitation-only path only if invited.
+fn post_uuid_enroll(ctx: &mut Ctx) -> Result<Response, Error> {
+    let principal = ctx.caller()?.clone();
+    ctx.throttle(&ctx.app.auth.limits.learning_paths, &principal.key())?;
+    let uuid =
+        Uuid::parse(ctx.param("uuid")).map_err(|_| Error::not_found("No LearningPath matches the given query."))?;
+    let path = ctx.app.db.read(|c| learning_paths::by_uuid(c, &uuid))?;
+    let named = username_in_body(ctx)?;
+    let user = match principal.user() {
+        Some(_) => {
+            let caller = caller(ctx)?;
+            let user = target_user(ctx, &caller, named)?;
+            if !caller.staff && !ctx.app.db.read(|c| learning_paths::may_self_enroll(c, &path, &user))? {
+                return Err(Error::forbidden("This learning path is by invitation only."));
+            }
+            user
+        }
+        // A service holding the API key enrolls the learner it names.
+        None => {
+            let name = named.ok_or_else(|| Error::field("username", "username is required."))?;
+            ctx.app
+                .db
+                .read(|c| crate::core::accounts::find_user(c, &name))?
+                .ok_or_else(|| Error::not_found("No User matches the given query."))?
+        }
+    };
     match ctx.app.db.write(|c| learning_paths::enroll(c, &path, &user, ctx.now))? {
         Enrolled::Created(e) => Ok(json(201, &enrollment_json(&e))),
         Enrolled::Reactivated(e) => Ok(ok(enrollment_json(&e))),

@@ -71,6 +71,11 @@ pub fn create_user(conn: &Conn, actor: &Actor, new: NewUser, now: Timestamp) -> 
     Ok(record)
 }
 
+/// The user with this username, if any.
+pub fn find_user(conn: &Conn, username: &str) -> Result<Option<UserRecord>, Error> {
+    store::users::by_username(conn, username)
+}
+
 pub fn user_by_username(conn: &Conn, username: &str) -> Result<UserRecord, Error> {
     store::users::by_username(conn, username)?
         .ok_or_else(|| Error::not_found(format!("The user {username} does not exist.")))

@@ -5,7 +5,7 @@
 use crate::core::catalog;
 use crate::core::enrollment::{self, Access, Change, Outcome, Source};
 use crate::core::Error;
-use crate::domain::{CourseKey, Email, LearningPathKey, Timestamp};
+use crate::domain::{CourseKey, Email, LearningPathKey, Timestamp, Uuid};
 use crate::store::learning_paths::{PathEnrollmentRecord, PathRecord, StepRecord};
 use crate::store::users::UserRecord;
 use crate::store::{self, Conn};
@@ -58,6 +58,7 @@ pub fn create(conn: &Conn, new: NewPath, now: Timestamp) -> Result<Path, Error> 
         required_completion: 0.8,
         required_grade: 0.75,
         created: now.unix(),
+        uuid: Uuid::new_v4(crate::auth::secrets::random_bytes(16).try_into().expect("16 bytes")).as_str().to_owned(),
     };
     let id = store::learning_paths::insert(conn, &record)?;
     for (position, (course_key, weight)) in new.steps.iter().enumerate() {
@@ -85,6 +86,24 @@ fn not_found() -> Error {
 
 fn is_enrolled(conn: &Conn, path: &PathRecord, user_id: i64) -> Result<bool, Error> {
     Ok(store::learning_paths::enrollment(conn, path.id, user_id)?.is_some_and(|e| e.is_active))
+}
+
+/// The path the ADR's route names by uuid (its "more human friendly key" came later).
+pub fn by_uuid(conn: &Conn, uuid: &Uuid) -> Result<Path, Error> {
+    let record = store::learning_paths::by_uuid(conn, uuid.as_str())?.ok_or_else(not_found)?;
+    let steps = store::learning_paths::steps(conn, record.id)?;
+    Ok(Path { record, steps })
+}
+
+/// Whether `user` may enroll themself in `path`: an open path, or an invitation-only one
+/// they were invited to (a pending invitation for their email) or are already in. This
+/// closes the gap the ADR names: knowing a path's id is not enough to join it.
+pub fn may_self_enroll(conn: &Conn, path: &Path, user: &UserRecord) -> Result<bool, Error> {
+    if !path.record.invite_only {
+        return Ok(true);
+    }
+    let invited = store::learning_paths::allowed(conn, path.record.id, &user.email)?.is_some_and(|a| a.is_active);
+    Ok(invited || store::learning_paths::enrollment(conn, path.record.id, user.id)?.is_some())
 }
 
 /// A path the viewer may see; an invitation-only path someone is not enrolled in is a 404

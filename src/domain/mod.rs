@@ -8,6 +8,7 @@ mod learning_path_key;
 mod money;
 mod timestamp;
 mod username;
+mod uuid;
 
 pub use card_number::CardNumber;
 pub use course_key::CourseKey;
@@ -16,6 +17,7 @@ pub use learning_path_key::LearningPathKey;
 pub use money::{Currency, Money};
 pub use timestamp::Timestamp;
 pub use username::Username;
+pub use uuid::Uuid;
 
 /// Why a value was refused, written for the person who sent it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,8 +15,17 @@ const SCHEMA: &str = include_str!("../../schema.sql");
 
 /// What a database of an older version needs besides `schema.sql` (whose CREATE … IF NOT
 /// EXISTS leaves existing tables as they are): (version it brings, statements).
-const MIGRATIONS: [(i64, &str); 1] =
-    [(3, "ALTER TABLE users ADD COLUMN credentials_valid_after INTEGER NOT NULL DEFAULT 0;")];
+const MIGRATIONS: [(i64, &str); 2] = [
+    (3, "ALTER TABLE users ADD COLUMN credentials_valid_after INTEGER NOT NULL DEFAULT 0;"),
+    // Paths created before uuids existed get a random v4 one.
+    (
+        3,
+        "ALTER TABLE learning_paths ADD COLUMN uuid TEXT; \
+         UPDATE learning_paths SET uuid = lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || \
+         substr(hex(randomblob(2)), 2) || '-' || substr('89ab', 1 + (abs(random()) % 4), 1) || \
+         substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6))) WHERE uuid IS NULL;",
+    ),
+];
 
 #[derive(Debug, Clone)]
 pub struct Db {

@@ -18,10 +18,11 @@ pub struct PathRecord {
     pub required_completion: f64,
     pub required_grade: f64,
     pub created: i64,
+    pub uuid: String,
 }
 
 const COLUMNS: &str = "id, key, display_name, subtitle, description, level, duration, time_commitment, sequential, \
-    invite_only, required_completion, required_grade, created";
+    invite_only, required_completion, required_grade, created, uuid";
 
 fn from_row(r: &Row) -> rusqlite::Result<PathRecord> {
     Ok(PathRecord {
@@ -38,12 +39,18 @@ fn from_row(r: &Row) -> rusqlite::Result<PathRecord> {
         required_completion: r.get(10)?,
         required_grade: r.get(11)?,
         created: r.get(12)?,
+        uuid: r.get(13)?,
     })
 }
 
 pub fn by_key(conn: &Connection, key: &str) -> Result<Option<PathRecord>, Error> {
     let sql = format!("SELECT {COLUMNS} FROM learning_paths WHERE key = ?1");
     Ok(conn.prepare_cached(&sql)?.query_row([key], from_row).optional()?)
+}
+
+pub fn by_uuid(conn: &Connection, uuid: &str) -> Result<Option<PathRecord>, Error> {
+    let sql = format!("SELECT {COLUMNS} FROM learning_paths WHERE uuid = ?1");
+    Ok(conn.prepare_cached(&sql)?.query_row([uuid], from_row).optional()?)
 }
 
 pub fn all(conn: &Connection) -> Result<Vec<PathRecord>, Error> {
@@ -57,8 +64,8 @@ pub fn insert(conn: &Connection, p: &PathRecord) -> Result<i64, Error> {
     let result = conn
         .prepare_cached(
             "INSERT INTO learning_paths (key, display_name, subtitle, description, level, duration, time_commitment, \
-             sequential, invite_only, required_completion, required_grade, created) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+             sequential, invite_only, required_completion, required_grade, created, uuid) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         )?
         .execute(params![
             p.key,
@@ -72,7 +79,8 @@ pub fn insert(conn: &Connection, p: &PathRecord) -> Result<i64, Error> {
             p.invite_only,
             p.required_completion,
             p.required_grade,
-            p.created
+            p.created,
+            p.uuid
         ]);
     match result {
         Ok(_) => Ok(conn.last_insert_rowid()),

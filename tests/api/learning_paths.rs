@@ -232,3 +232,72 @@ fn bodies_may_be_forms_and_a_non_string_username_is_a_field_error() {
         assert_eq!(reply.json()["username"], json!(["Not a valid string."]));
     }
 }
+
+fn uuid_of(s: &Setup, key: &str) -> String {
+    let listed = s.app.get("/api/admin/v1/learning-paths", Some(&s.admin)).json();
+    let path = listed["results"].as_array().unwrap().iter().find(|p| p["key"] == key).unwrap().clone();
+    let uuid = path["uuid"].as_str().unwrap().to_owned();
+    assert_eq!(uuid.len(), 36);
+    assert_eq!(&uuid[14..15], "4", "a version-4 uuid: {uuid}");
+    uuid
+}
+
+#[test]
+fn the_adr_route_enrolls_by_uuid_for_self_staff_and_refuses_unknown_and_uninvited() {
+    let s = setup();
+    let open = uuid_of(&s, OPEN_PATH);
+    let invite_only = uuid_of(&s, PATH);
+    let route = |uuid: &str| format!("/api/v1/learning-path/{uuid}/enroll/");
+    // The uuid is stable and shown to learners too.
+    let detail = s.app.get(&format!("/api/learning_paths/v1/learning-paths/{OPEN_PATH}/"), Some(&s.learner)).json();
+    assert_eq!(detail["uuid"], open.as_str());
+    assert_eq!(uuid_of(&s, OPEN_PATH), open);
+    let mine = s.app.send_json("POST", &route(&open), Some(&s.learner), &json!({"username": "learner"}));
+    assert_eq!(mine.status, 201, "{}", mine.text);
+    assert_eq!(mine.json()["is_active"], true);
+    assert_eq!(s.app.send_json("POST", &route(&open), Some(&s.learner), &json!({})).status, 409);
+    // The same enrollment the plugin-style route sees.
+    let listed = s.app.get(&enrollments(OPEN_PATH), Some(&s.admin)).json();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    // Invitation-only: a learner without an invitation is refused; staff may enroll anyone.
+    let refused = s.app.send_json("POST", &route(&invite_only), Some(&s.learner), &json!({}));
+    assert_eq!(refused.status, 403, "{}", refused.text);
+    assert_eq!(
+        s.app.send_json("POST", &route(&invite_only), Some(&s.learner), &json!({"username": "admin"})).status,
+        403,
+        "a learner names only themself"
+    );
+    s.app.create_user(&s.admin, "invited", true);
+    let bulk = s.app.send_json(
+        "POST",
+        "/api/learning_paths/v1/enrollments/bulk-enroll/",
+        Some(&s.admin),
+        &json!({"learning_paths": PATH, "emails": "later@example.org"}),
+    );
+    assert_eq!(bulk.status, 201);
+    let staff = s.app.send_json("POST", &route(&invite_only), Some(&s.admin), &json!({"username": "invited"}));
+    assert_eq!(staff.status, 201, "{}", staff.text);
+    assert_eq!(
+        s.app.send_json("POST", &route("00000000-0000-4000-8000-000000000000"), Some(&s.admin), &json!({})).status,
+        404
+    );
+    assert_eq!(s.app.send_json("POST", &route("not-a-uuid"), Some(&s.admin), &json!({})).status, 404);
+    assert_eq!(s.app.send_json("POST", &route(&open), None, &json!({})).status, 401);
+}
+
+#[test]
+fn an_invited_learner_may_enroll_themself_in_an_invitation_only_path_by_uuid() {
+    let s = setup();
+    let invite_only = uuid_of(&s, PATH);
+    let bulk = s.app.send_json(
+        "POST",
+        "/api/learning_paths/v1/enrollments/bulk-enroll/",
+        Some(&s.admin),
+        &json!({"learning_paths": PATH, "emails": "guest@example.org"}),
+    );
+    assert_eq!(bulk.json()["enrollment_allowed_created"], 1, "{}", bulk.text);
+    let guest = s.app.user_auth(&s.admin, "guest", false);
+    let reply =
+        s.app.send_json("POST", &format!("/api/v1/learning-path/{invite_only}/enroll/"), Some(&guest), &json!({}));
+    assert!(reply.status == 201 || reply.status == 409, "{}", reply.text);
+}

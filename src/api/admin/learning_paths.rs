@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 fn path_json(path: &learning_paths::Path) -> Value {
     let r = &path.record;
     json!({
-        "key": r.key, "display_name": r.display_name, "subtitle": r.subtitle, "description": r.description, "level": r.level,
+        "key": r.key, "uuid": r.uuid, "display_name": r.display_name, "subtitle": r.subtitle, "description": r.description, "level": r.level,
         "duration": r.duration, "time_commitment": r.time_commitment, "sequential": r.sequential, "invite_only": r.invite_only,
         "steps": path.steps.iter().map(|s| json!({"course_key": s.course_key, "order": s.position, "weight": s.weight})).collect::<Vec<_>>(),
     })
