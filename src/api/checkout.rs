@@ -289,7 +289,7 @@ fn card_details(card: &Map<String, Value>, today: Timestamp, problems: &mut Prob
 
 /// What is kept with the order besides the money: notes, custom fields, the module plan,
 /// request metadata. The card never goes in here.
-fn details(body: &Value, today: Timestamp, problems: &mut Problems) -> Value {
+fn details(body: &Value, problems: &mut Problems) -> Value {
     let course = body.get("course");
     let custom_fields = course.and_then(|c| c.get("custom_fields")).cloned().unwrap_or(json!([]));
     if let Some(list) = custom_fields.as_array() {
@@ -359,7 +359,7 @@ fn parse_order(mut body: Value, today: Timestamp) -> Result<Order, Error> {
     let enrollment = body.get("enrollment").and_then(Value::as_object);
     let start_immediately = boolean(enrollment, "enrollment", "start_immediately", true, &mut problems);
     let send_welcome_email = boolean(enrollment, "enrollment", "send_welcome_email", true, &mut problems);
-    let details = details(body, today, &mut problems);
+    let details = details(body, &mut problems);
     if !problems.0.field_errors.is_empty() {
         return Err(problems.0);
     }

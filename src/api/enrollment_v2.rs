@@ -8,10 +8,10 @@ use super::router::{Doc, Route};
 use crate::core::bulk::{self, Action, Requester, RosterOptions};
 use crate::core::catalog::{self, Course};
 use crate::core::enrollment::{Outcome, Source, State};
+use crate::core::records::TaskRecord;
 use crate::core::roster::{self, RosterFilter, RosterRow};
 use crate::core::{Error, ErrorKind};
 use crate::domain::{CourseKey, Timestamp};
-use crate::store::tasks::TaskRecord;
 use rouille::Response;
 use serde_json::{json, Value};
 

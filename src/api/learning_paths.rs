@@ -6,10 +6,10 @@ use super::errors::Dialect;
 use super::http::{iso, json, ok, Ctx};
 use super::router::{Doc, Route};
 use crate::core::learning_paths::{self, Enrolled, Path, Viewer};
+use crate::core::records::PathEnrollmentRecord;
+use crate::core::records::UserRecord;
 use crate::core::{Error, ErrorKind};
 use crate::domain::{CourseKey, LearningPathKey, Uuid};
-use crate::store::learning_paths::PathEnrollmentRecord;
-use crate::store::users::UserRecord;
 use rouille::Response;
 use serde_json::{json, Value};
 

@@ -8,11 +8,11 @@ use super::http::{iso, json, money_string, ok, Ctx};
 use super::router::{Doc, Route};
 use crate::core::catalog::{self, Course};
 use crate::core::enrollment::{self as core_enrollment, Access, Change, Source};
+use crate::core::records::EnrollmentRecord;
+use crate::core::records::UserRecord;
 use crate::core::roster::{self, ListFilter};
 use crate::core::{Error, ErrorKind};
 use crate::domain::{CourseKey, Email, Timestamp, Username};
-use crate::store::enrollments::EnrollmentRecord;
-use crate::store::users::UserRecord;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rouille::Response;
@@ -106,7 +106,7 @@ fn message(status: u16, text: String) -> Response {
 
 /// Open edX's ModeSerializer; `min_price` is a whole number there, so a price with cents
 /// is given as a decimal number rather than truncated.
-fn mode_json(m: &crate::store::courses::ModeRecord) -> Value {
+fn mode_json(m: &crate::core::records::ModeRecord) -> Value {
     let price = money_string(m.min_price_minor, &m.currency);
     let min_price: Value = match price.split_once('.') {
         Some((whole, cents)) if cents.chars().all(|c| c == '0') => {
@@ -167,7 +167,7 @@ fn get_enrollment_list(ctx: &mut Ctx) -> Result<Response, Error> {
     let generic = || Error::validation(format!("An error occurred while retrieving enrollments for user '{username}'"));
     let now = ctx.now;
     let list = ctx.app.db.snapshot(|conn| {
-        let Some(user) = crate::store::users::by_username(conn, &username)? else {
+        let Some(user) = crate::core::accounts::find_user(conn, &username)? else {
             return Err(generic());
         };
         let is_self = caller.username() == Some(username.as_str());
@@ -204,7 +204,7 @@ fn get_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
             Err(e) if e.kind == ErrorKind::NotFound => return Ok(Value::Null),
             Err(e) => return Err(e),
         };
-        let Some(user) = crate::store::users::by_username(conn, &username)? else {
+        let Some(user) = crate::core::accounts::find_user(conn, &username)? else {
             return Ok(Value::Null);
         };
         Ok(match roster::enrollment_of(conn, &user, &course)? {
@@ -305,11 +305,11 @@ fn post_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
     }
     let outcome = ctx.app.db.write(|conn| {
         let user: UserRecord = match (&requested_user, &email) {
-            (Some(username), _) => match crate::store::users::by_username(conn, username)? {
+            (Some(username), _) => match crate::core::accounts::find_user(conn, username)? {
                 Some(u) => u,
                 None => return Ok(Outcome::Reply(message(406, format!("The user {username} does not exist.")))),
             },
-            (None, Some(email)) => match crate::store::users::by_email(conn, email)? {
+            (None, Some(email)) => match crate::core::accounts::user_by_email(conn, email)? {
                 Some(u) => u,
                 None => {
                     return Ok(Outcome::Reply(message(
@@ -319,7 +319,7 @@ fn post_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
                 }
             },
             (None, None) => {
-                match caller.username().map(|u| crate::store::users::by_username(conn, u)).transpose()?.flatten() {
+                match caller.username().map(|u| crate::core::accounts::find_user(conn, u)).transpose()?.flatten() {
                     Some(u) => u,
                     None => return Ok(Outcome::Reply(message(400, "Specify the user to enroll.".into()))),
                 }
@@ -485,7 +485,7 @@ fn get_course(ctx: &mut Ctx) -> Result<Response, Error> {
     Ok(ok(course_details(&course, ctx.now, include_expired)))
 }
 
-fn allowed_json(a: &crate::store::enrollments::AllowedRecord) -> Value {
+fn allowed_json(a: &crate::core::records::AllowedRecord) -> Value {
     json!({"email": a.email, "course_id": a.course_key, "auto_enroll": a.auto_enroll, "user": a.user_id, "created": iso(Some(a.created))})
 }
 
@@ -520,7 +520,7 @@ fn allowed_request(ctx: &Ctx) -> Result<(Email, CourseKey, bool), Error> {
     Ok((email, key, auto_enroll))
 }
 
-fn course_or_400(conn: &crate::store::Conn, key: &CourseKey) -> Result<Course, Error> {
+fn course_or_400(conn: &crate::core::records::Conn, key: &CourseKey) -> Result<Course, Error> {
     catalog::course(conn, key).map_err(|e| {
         if e.kind == ErrorKind::NotFound {
             Error::validation(format!("No course '{key}' found."))
@@ -560,7 +560,7 @@ fn get_roles(ctx: &mut Ctx) -> Result<Response, Error> {
     let caller = caller(ctx)?;
     let course_filter = ctx.query_param("course_id");
     let roles = match &caller.user {
-        Some(user) => ctx.app.db.read(|conn| crate::store::courses::roles_of_user(conn, user.id))?,
+        Some(user) => ctx.app.db.read(|conn| crate::core::catalog::roles_of_user(conn, user.id))?,
         None => Vec::new(),
     };
     let roles: Vec<Value> = roles
@@ -595,7 +595,7 @@ fn post_unenroll(ctx: &mut Ctx) -> Result<Response, Error> {
         reason: Some("account retirement"),
         notify: false,
     };
-    let left = ctx.app.db.write(|conn| match crate::store::users::by_username(conn, &username)? {
+    let left = ctx.app.db.write(|conn| match crate::core::accounts::find_user(conn, &username)? {
         Some(user) => core_enrollment::unenroll_everywhere(conn, &user, &change, ctx.now).map(Some),
         None => Ok(None),
     })?;

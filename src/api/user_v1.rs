@@ -6,10 +6,10 @@ use super::errors::Dialect;
 use super::http::{default_profile_image, iso, ok, Ctx};
 use super::router::{Doc, Route};
 use crate::core::accounts::{self, ProfileChanges};
+use crate::core::records::UserRecord;
 use crate::core::Error;
 use crate::core::ErrorKind;
 use crate::domain::Email;
-use crate::store::users::UserRecord;
 use rouille::Response;
 use serde_json::{json, Value};
 
@@ -83,7 +83,7 @@ fn viewer(ctx: &mut Ctx) -> Result<Viewer, Error> {
     })
 }
 
-fn view(conn: &crate::store::Conn, viewer: &Viewer, user: &UserRecord) -> Result<Value, Error> {
+fn view(conn: &crate::core::records::Conn, viewer: &Viewer, user: &UserRecord) -> Result<Value, Error> {
     if viewer.staff || viewer.username.as_deref() == Some(user.username.as_str()) {
         Ok(account_json(user, &accounts::custom_fields(conn, user)?))
     } else {
@@ -123,7 +123,7 @@ fn get_accounts(ctx: &mut Ctx) -> Result<Response, Error> {
     let list = ctx.app.db.read(|conn| {
         let mut out = Vec::new();
         for name in &names {
-            if let Some(user) = crate::store::users::by_username(conn, name)? {
+            if let Some(user) = crate::core::accounts::find_user(conn, name)? {
                 out.push(view(conn, &viewer, &user)?);
             }
         }
@@ -138,7 +138,7 @@ fn get_accounts(ctx: &mut Ctx) -> Result<Response, Error> {
 fn get_account(ctx: &mut Ctx) -> Result<Response, Error> {
     let viewer = viewer(ctx)?;
     let username = ctx.param("username").to_owned();
-    let found = ctx.app.db.read(|conn| match crate::store::users::by_username(conn, &username)? {
+    let found = ctx.app.db.read(|conn| match crate::core::accounts::find_user(conn, &username)? {
         Some(user) => Ok(Some(view(conn, &viewer, &user)?)),
         None => Ok(None),
     })?;

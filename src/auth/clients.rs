@@ -36,3 +36,7 @@ pub fn delete(conn: &Conn, client_id: &str, actor_is_superuser: bool) -> Result<
     }
     store::clients::delete(conn, client_id)
 }
+
+pub fn list(conn: &Conn) -> Result<Vec<ClientRecord>, Error> {
+    store::clients::list(conn)
+}

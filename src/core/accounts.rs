@@ -71,6 +71,23 @@ pub fn create_user(conn: &Conn, actor: &Actor, new: NewUser, now: Timestamp) -> 
     Ok(record)
 }
 
+/// Appsembler's `auto_generate_username`: an email's local part, letters and digits only,
+/// plus three random digits while that is taken.
+pub fn username_from_email(conn: &Conn, email: &Email) -> Result<Username, Error> {
+    let base: String =
+        email.as_str().split('@').next().unwrap_or("").chars().filter(|c| c.is_alphanumeric()).take(27).collect();
+    let base = if base.chars().count() < 2 { "learner".to_owned() } else { base };
+    let mut candidate = base.clone();
+    for _ in 0..50 {
+        if store::users::by_username(conn, &candidate)?.is_none() {
+            return Ok(Username::parse(&candidate)?);
+        }
+        let digits = crate::auth::secrets::random_bytes(2);
+        candidate = format!("{base}{}", 100 + (u16::from_le_bytes([digits[0], digits[1]]) % 900));
+    }
+    Err(Error::internal("no free username"))
+}
+
 /// The user with this username, if any.
 pub fn find_user(conn: &Conn, username: &str) -> Result<Option<UserRecord>, Error> {
     store::users::by_username(conn, username)

@@ -240,3 +240,8 @@ pub fn revoke_role(conn: &Conn, key: &CourseKey, username: &Username, role: Opti
     }
     Ok(())
 }
+
+/// (course key, role) for every course the user has a staff role in.
+pub fn roles_of_user(conn: &Conn, user_id: i64) -> Result<Vec<(String, String)>, Error> {
+    crate::store::courses::roles_of_user(conn, user_id)
+}

@@ -16,3 +16,18 @@ pub mod roster;
 pub mod webhooks;
 
 pub use errors::{Error, ErrorKind};
+
+/// The records the core hands to the surfaces (read from `store`, returned as they are):
+/// surfaces name them from here and never reach into `store` themselves.
+pub mod records {
+    pub use crate::store::clients::ClientRecord;
+    pub use crate::store::courses::{ModeRecord, RoleRecord};
+    pub use crate::store::enrollments::{AllowedRecord, EnrollmentRecord};
+    pub use crate::store::learning_paths::PathEnrollmentRecord;
+    pub use crate::store::outbox::MessageRecord;
+    pub use crate::store::tasks::TaskRecord;
+    pub use crate::store::users::{Profile, UserRecord};
+    pub use crate::store::webhooks::EndpointRecord;
+    /// A connection inside a read or a write transaction.
+    pub use crate::store::Conn;
+}

@@ -13,7 +13,7 @@ pub(super) fn course_key(ctx: &Ctx) -> Result<CourseKey, Error> {
     CourseKey::parse(ctx.param("course_key")).map_err(|e| Error::field("course_key", e.0))
 }
 
-pub(super) fn mode_json(m: &crate::store::courses::ModeRecord) -> Value {
+pub(super) fn mode_json(m: &crate::core::records::ModeRecord) -> Value {
     json!({
         "slug": m.slug, "name": m.name, "min_price": money(m.min_price_minor, &m.currency), "currency": m.currency,
         "expiration_datetime": iso(m.expiration_datetime), "description": m.description, "sku": m.sku,
@@ -195,7 +195,7 @@ pub(super) fn delete_mode(ctx: &mut Ctx) -> Result<Response, Error> {
     Ok(no_content())
 }
 
-pub(super) fn staff_json(key: &CourseKey, roles: &[crate::store::courses::RoleRecord]) -> Value {
+pub(super) fn staff_json(key: &CourseKey, roles: &[crate::core::records::RoleRecord]) -> Value {
     json!({
         "course_key": key.as_str(),
         "staff": roles.iter().map(|r| json!({"username": r.username, "email": r.email, "role": r.role, "created": iso(Some(r.created))})).collect::<Vec<_>>(),

@@ -6,7 +6,7 @@ use crate::core::Error;
 use rouille::Response;
 use serde_json::{json, Value};
 
-pub(super) fn outbox_json(m: &crate::store::outbox::MessageRecord) -> Value {
+pub(super) fn outbox_json(m: &crate::core::records::MessageRecord) -> Value {
     json!({
         "id": m.id, "channel": m.channel, "message_type": m.message_type, "recipient": m.recipient,
         "payload": serde_json::from_str::<Value>(&m.payload).unwrap_or(Value::Null), "status": m.status, "attempts": m.attempts,

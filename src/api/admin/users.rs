@@ -4,9 +4,9 @@ use super::super::http::{self, as_bool, as_string, created, no_content, ok, Ctx,
 use super::{admin, iso};
 use crate::auth;
 use crate::core::accounts::{self, NewUser, UserChanges};
+use crate::core::records::{Profile, UserRecord};
 use crate::core::Error;
 use crate::domain::{Email, Username};
-use crate::store::users::{Profile, UserRecord};
 use rouille::Response;
 use serde_json::{json, Value};
 
@@ -115,13 +115,13 @@ pub(super) fn delete_user(ctx: &mut Ctx) -> Result<Response, Error> {
     Ok(ok(user_json(&user)))
 }
 
-pub(super) fn client_json(c: &crate::store::clients::ClientRecord) -> Value {
+pub(super) fn client_json(c: &crate::core::records::ClientRecord) -> Value {
     json!({"client_id": c.client_id, "name": c.name, "user": c.username, "created": iso(Some(c.created))})
 }
 
 pub(super) fn get_clients(ctx: &mut Ctx) -> Result<Response, Error> {
     admin(ctx)?;
-    let clients = ctx.app.db.read(crate::store::clients::list)?;
+    let clients = ctx.app.db.read(crate::auth::clients::list)?;
     Ok(ok(json!({"results": clients.iter().map(client_json).collect::<Vec<_>>()})))
 }
 

@@ -4,9 +4,9 @@
 
 use super::super::http::{as_string, created, no_content, ok, Ctx, Fields};
 use super::{admin, iso};
+use crate::core::records::EndpointRecord;
 use crate::core::webhooks;
 use crate::core::Error;
-use crate::store::webhooks::EndpointRecord;
 use rouille::Response;
 use serde_json::{json, Value};
 

@@ -21,7 +21,7 @@ pub(super) fn post_accounts_create(ctx: &mut Ctx) -> Result<Response, Error> {
         return Ok(user_message(400, "Wrong parameters on user creation"));
     }
     let exists = ctx.app.db.read(|c| {
-        Ok(crate::store::users::by_username(c, username.as_str())?.is_some()
+        Ok(crate::core::accounts::find_user(c, username.as_str())?.is_some()
             || accounts::user_by_email(c, email.as_str())?.is_some())
     })?;
     if exists {
@@ -64,23 +64,6 @@ pub(super) fn post_accounts_create(ctx: &mut Ctx) -> Result<Response, Error> {
     }
 }
 
-/// The original's username from an email: the local part's letters and digits, plus three
-/// random digits while that is taken.
-pub(super) fn username_from_email(conn: &crate::store::Conn, email: &Email) -> Result<Username, Error> {
-    let base: String =
-        email.as_str().split('@').next().unwrap_or("").chars().filter(|c| c.is_alphanumeric()).take(27).collect();
-    let base = if base.chars().count() < 2 { "learner".to_owned() } else { base };
-    let mut candidate = base.clone();
-    for _ in 0..50 {
-        if crate::store::users::by_username(conn, &candidate)?.is_none() {
-            return Ok(Username::parse(&candidate)?);
-        }
-        let digits = auth::secrets::random_bytes(2);
-        candidate = format!("{base}{}", 100 + (u16::from_le_bytes([digits[0], digits[1]]) % 900));
-    }
-    Err(Error::internal("no free username"))
-}
-
 pub(super) fn post_user_without_password(ctx: &mut Ctx) -> Result<Response, Error> {
     let body = body(ctx)?;
     let principal = staff_or_owner(ctx, None)?;
@@ -112,7 +95,7 @@ pub(super) fn post_user_without_password(ctx: &mut Ctx) -> Result<Response, Erro
     };
     let base_url = ctx.app.base_url.clone();
     let user = ctx.app.db.write(|c| {
-        let username = username_from_email(c, &email)?;
+        let username = accounts::username_from_email(c, &email)?;
         let new = NewUser {
             username,
             email,
@@ -141,7 +124,7 @@ pub(super) fn post_accounts_connect(ctx: &mut Ctx) -> Result<Response, Error> {
     let username = field(&body, "username")?;
     let principal = staff_or_owner(ctx, username.as_deref())?;
     let Some(username) = username else { return Ok(user_message(400, "Wrong parameters on user connection")) };
-    let Some(user) = ctx.app.db.read(|c| crate::store::users::by_username(c, &username))? else {
+    let Some(user) = ctx.app.db.read(|c| crate::core::accounts::find_user(c, &username))? else {
         return Ok(Response::empty_404());
     };
     let password = field(&body, "password")?.filter(|p| !p.trim().is_empty());
@@ -194,7 +177,7 @@ pub(super) fn post_update_user(ctx: &mut Ctx) -> Result<Response, Error> {
         return Ok(json(400, &json!({"lookup_error": "No user lookup has been provided"})));
     };
     let user: Option<UserRecord> = ctx.app.db.read(|c| {
-        Ok(match crate::store::users::by_username(c, &lookup)? {
+        Ok(match crate::core::accounts::find_user(c, &lookup)? {
             Some(u) => Some(u),
             None => accounts::user_by_email(c, &lookup)?,
         })
@@ -251,7 +234,7 @@ pub(super) fn post_update_user(ctx: &mut Ctx) -> Result<Response, Error> {
 pub(super) fn get_user(ctx: &mut Ctx) -> Result<Response, Error> {
     let username = ctx.param("username").to_owned();
     staff_or_owner(ctx, Some(&username))?;
-    let exists = ctx.app.db.read(|c| crate::store::users::by_username(c, &username))?.is_some();
+    let exists = ctx.app.db.read(|c| crate::core::accounts::find_user(c, &username))?.is_some();
     // The original answers with the username under "user_id".
     Ok(if exists { ok(json!({"user_id": username})) } else { Response::empty_404() })
 }
