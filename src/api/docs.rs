@@ -67,6 +67,55 @@ fn merge_patch(name: &str) -> bool {
     name == "AccountPatch"
 }
 
+/// A course key as `domain::CourseKey` accepts it (opaque-keys' `[\w\-~.:]` fields).
+pub const COURSE_KEY_PATTERN: &str = r"^course-v1:[\w\-~.:]+\+[\w\-~.:]+\+[\w\-~.:]+(\+(branch|version)@[\w\-~.:]+)*$";
+const USERNAME_PATTERN: &str = r"^[\w.@+-]{2,150}$";
+const EMAIL_PATTERN: &str = r"^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$";
+const PATH_KEY_PATTERN: &str = r"^path-v1:[\w\-~.:]+\+[\w\-~.:]+\+[\w\-~.:]+\+[\w\-~.:]+$";
+
+/// What a path or query parameter accepts, as the handlers parse it: the document says
+/// exactly what is valid, so that a client (or schemathesis) sending valid data is served.
+fn param_schema(route: &Route, name: &str) -> Value {
+    let pattern = |p: &str| json!({"type": "string", "pattern": p, "maxLength": 255});
+    match name {
+        "course_id" if route.path == "/api/enrollment/v1/roles/" => json!({"type": "string"}),
+        // An empty filter is no filter.
+        "course_id" if route.path == "/api/enrollment/v1/enrollments" => {
+            json!({"type": "string", "pattern": format!("^$|{COURSE_KEY_PATTERN}")})
+        }
+        "course_key" | "course_id" => pattern(COURSE_KEY_PATTERN),
+        "course_ids" => json!({"type": "string", "description": "comma-separated course keys"}),
+        "username" if route.path == "/api/enrollment/v1/enrollments" => {
+            json!({"type": "string", "pattern": "^([\\w.@+-]{2,150})?$"})
+        }
+        "username" | "user" | "email" if !route.path.contains(&format!("{{{name}}}")) => json!({"type": "string"}),
+        "username" | "user" => pattern(USERNAME_PATTERN),
+        "email" => pattern(EMAIL_PATTERN),
+        "email_or_username" => json!({"type": "string", "minLength": 1, "maxLength": 255}),
+        "learning_path_key" => pattern(PATH_KEY_PATTERN),
+        "uuid" => json!({"type": "string", "format": "uuid"}),
+        // Larger page sizes are clamped, not refused.
+        "page" | "page_size" | "before" | "id" => json!({"type": "integer", "minimum": 1}),
+        "task_id" => json!({"type": "string", "minLength": 1, "maxLength": 64}),
+        "email_student" => json!({"type": "string", "enum": ["true", "false"]}),
+        // Read as "true" or "1"; anything else is false.
+        "include_expired" | "purge" => json!({"type": "string"}),
+        "updated_min" | "updated_max" => json!({"type": "string", "format": "date-time"}),
+        "status" if route.path.starts_with("/api/admin/v1/outbox") => {
+            json!({"type": "string", "enum": ["pending", "sent", "failed"]})
+        }
+        "status" => json!({"type": "string", "enum": ["all", "active", "inactive", "pre_enrolled"]}),
+        "requested_fields" => {
+            json!({"type": "string", "pattern": "^((beta_tester|profile_image)(,(beta_tester|profile_image))*)?$"})
+        }
+        "slug" => json!({"type": "string", "pattern": "^[A-Za-z0-9_-]{1,100}$"}),
+        "username_and_course_id" => {
+            json!({"type": "string", "pattern": format!("^[\\w.@+-]{{2,150}},{}", &COURSE_KEY_PATTERN[1..]), "description": "username,course_key"})
+        }
+        _ => json!({"type": "string"}),
+    }
+}
+
 fn operation(route: &Route) -> Value {
     let d = &route.doc;
     let schema_ref = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
@@ -86,6 +135,17 @@ fn operation(route: &Route) -> Value {
         let accepted = json!({"description": "Several identifiers: a background task was started", "content": {"application/json": {"schema": schema_ref("V2AsyncResult")}}});
         responses.insert("202".into(), accepted);
     }
+    if route.path.ends_with("/enroll/") || route.path == "/api/learning_paths/v1/{learning_path_key}/enrollments/" {
+        if route.method == "POST" {
+            responses.insert("200".into(), json!({"description": "An inactive enrollment was reactivated", "content": {"application/json": {"schema": schema_ref("LearningPathEnrollment")}}}));
+        }
+    }
+    if route.path == "/api/enrollment/v1/unenroll/" {
+        // Open edX's retirement view: 204 when there was nothing to leave, and a bare JSON
+        // string with its 404s.
+        responses.insert("204".into(), json!({"description": "The user had no enrollments"}));
+        responses.insert("404".into(), json!({"description": "No such user, or no username given", "content": {"application/json": {"schema": {"type": "string"}}}}));
+    }
     if d.request.is_some() || !d.query.is_empty() || route.path.contains('{') {
         responses.insert("400".into(), error("Invalid input"));
     }
@@ -93,7 +153,8 @@ fn operation(route: &Route) -> Value {
         responses.insert("401".into(), error("Missing or invalid credentials"));
         responses.insert("403".into(), error("Not permitted"));
     }
-    if EMPTY_404.contains(&route.path) {
+    if route.path == "/api/enrollment/v1/unenroll/" {
+    } else if EMPTY_404.contains(&route.path) {
         responses.insert("404".into(), json!({"description": "Not found (an empty body, as Open edX answers)"}));
     } else if route.path.contains('{') {
         responses.insert("404".into(), error("Not found"));
@@ -123,10 +184,10 @@ fn operation(route: &Route) -> Value {
         .path
         .split('/')
         .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": param_schema(route, name)}))
         .collect();
     parameters.extend(d.query.iter().map(|(name, description)| {
-        json!({"name": name, "in": "query", "required": false, "description": description, "schema": {"type": "string"}})
+        json!({"name": name, "in": "query", "required": false, "description": description, "schema": param_schema(route, name)})
     }));
     if !parameters.is_empty() {
         op["parameters"] = json!(parameters);
@@ -139,7 +200,9 @@ fn operation(route: &Route) -> Value {
             let types = route.dialect.parsers().media_types();
             types.iter().map(|t| (t.to_string(), json!({"schema": schema_ref(name)}))).collect()
         };
-        op["requestBody"] = json!({"required": true, "content": content});
+        // The learning-path enrollment bodies may be left out (the caller is meant).
+        let required = !matches!(name, "LearningPathEnrollRequest" | "LearningPathUsername");
+        op["requestBody"] = json!({"required": required, "content": content});
     }
     if d.auth {
         op["security"] = json!([{"jwt": []}, {"bearer": []}, {"session": []}, {"apiKey": []}]);
@@ -152,9 +215,30 @@ fn operation(route: &Route) -> Value {
 /// The whole document, built from `router::routes()`.
 pub fn document(base_url: &str) -> Value {
     let mut paths: Map<String, Value> = Map::new();
+    let mut schemas = schemas();
     for route in router::routes() {
         let item = paths.entry(route.path.to_owned()).or_insert_with(|| json!({}));
-        item[route.method.to_lowercase()] = operation(&route);
+        let mut op = operation(&route);
+        // A form carries text only: its media types get the schema's form view.
+        if let Some(content) =
+            op.get_mut("requestBody").and_then(|b| b.get_mut("content")).and_then(Value::as_object_mut)
+        {
+            for (media, body) in content.iter_mut() {
+                if media == "application/json" || media.ends_with("+json") {
+                    continue;
+                }
+                let Some(name) = body["schema"]["$ref"].as_str().and_then(|r| r.rsplit('/').next()).map(str::to_owned)
+                else {
+                    continue;
+                };
+                let form_name = format!("{name}Form");
+                if schemas.get(&form_name).is_none() {
+                    schemas[&form_name] = form_view(&schemas[&name]);
+                }
+                body["schema"] = json!({"$ref": format!("#/components/schemas/{form_name}")});
+            }
+        }
+        item[route.method.to_lowercase()] = op;
     }
     json!({
         "openapi": "3.1.0",
@@ -165,17 +249,257 @@ pub fn document(base_url: &str) -> Value {
         },
         "servers": [{"url": base_url}],
         "paths": paths,
-        "components": {"schemas": schemas(), "securitySchemes": {
+        "components": {"schemas": schemas, "securitySchemes": {
             "jwt": {"type": "apiKey", "in": "header", "name": "Authorization", "description": "`JWT <token>` from /oauth2/access_token with token_type=jwt"},
             "bearer": {"type": "http", "scheme": "bearer", "description": "A JWT or an opaque token"},
             "session": {"type": "apiKey", "in": "cookie", "name": "rollcall_session", "description": "From POST /login; unsafe methods also need the X-CSRFToken header"},
             "apiKey": {"type": "apiKey", "in": "header", "name": "X-Edx-Api-Key", "description": "Server-to-server key, when configured"},
-            "oauth2": {"type": "oauth2", "flows": {"clientCredentials": {"tokenUrl": "/oauth2/access_token", "scopes": {"read": "read", "write": "write", "email": "email", "profile": "profile"}}}},
+            "oauth2": {"type": "oauth2", "flows": {"clientCredentials": {"tokenUrl": format!("{base_url}/oauth2/access_token"), "scopes": {"read": "read", "write": "write", "email": "email", "profile": "profile"}}}},
         }},
     })
 }
 
 fn schemas() -> Value {
+    let mut all = described_schemas();
+    constrain(&mut all);
+    all
+}
+
+/// A request schema as a form or multipart body can carry it: every field is text (a
+/// boolean is DRF's words for it, a number its digits) and nested objects or lists cannot
+/// be sent, so they are left out.
+fn form_view(schema: &Value) -> Value {
+    fn scalar(p: &Value) -> Option<Value> {
+        for branch in ["oneOf", "anyOf"] {
+            if let Some(options) = p.get(branch).and_then(Value::as_array) {
+                return options.iter().find(|o| o["type"] == "string").or_else(|| options.first()).and_then(scalar);
+            }
+        }
+        let types: Vec<&str> = match &p["type"] {
+            Value::String(t) => vec![t.as_str()],
+            Value::Array(list) => list.iter().filter_map(Value::as_str).collect(),
+            _ => vec!["string"],
+        };
+        if types.contains(&"string") {
+            let mut text = p.clone();
+            text["type"] = json!("string");
+            if let Some(choices) = text.get("enum").and_then(Value::as_array).cloned() {
+                text["enum"] = json!(choices
+                    .iter()
+                    .map(|c| c.as_str().map(str::to_owned).unwrap_or_else(|| c.to_string()))
+                    .collect::<Vec<_>>());
+            }
+            return Some(text);
+        }
+        match types.first().copied() {
+            Some("boolean") => Some(json!({"type": "string", "enum": ["true", "false", "True", "False", "1", "0"]})),
+            Some("integer") => Some(json!({"type": "string", "pattern": "^[0-9]{1,9}$"})),
+            Some("number") => Some(json!({"type": "string", "pattern": "^[0-9]{1,9}(\\.[0-9]{1,2})?$"})),
+            _ => None,
+        }
+    }
+    let mut form = json!({"type": "object", "properties": {}});
+    let mut kept = Vec::new();
+    for (name, property) in schema["properties"].as_object().into_iter().flatten() {
+        if let Some(text) = scalar(property) {
+            form["properties"][name] = text;
+            kept.push(name.clone());
+        }
+    }
+    let required: Vec<&Value> =
+        schema["required"].as_array().into_iter().flatten().filter(|r| kept.iter().any(|k| r == &k)).collect();
+    if !required.is_empty() {
+        form["required"] = json!(required);
+    }
+    if schema.get("additionalProperties").is_some() {
+        form["additionalProperties"] = schema["additionalProperties"].clone();
+    }
+    form
+}
+
+/// What each request field must be, as its handler parses it, put into the schemas: the
+/// document then calls valid only what is accepted (checked by schemathesis'
+/// positive-data-acceptance, `tests/api/docs.rs`). Rules a schema cannot state (a course
+/// that must exist, a date before today, a Luhn check) are listed in schemathesis.toml.
+fn constrain(schemas: &mut Value) {
+    let pattern = |p: &str, max: u64| json!({"type": "string", "pattern": p, "maxLength": max});
+    let key = pattern(COURSE_KEY_PATTERN, 255);
+    let path_key = pattern(PATH_KEY_PATTERN, 255);
+    let username = pattern(USERNAME_PATTERN, 150);
+    let email = pattern(EMAIL_PATTERN, 254);
+    // Text that is not blank (handlers trim, then refuse an empty value).
+    // Text with something in it besides white space (handlers trim, then refuse blanks).
+    let text = |min: u64, max: u64| json!({"type": "string", "pattern": "\\S", "minLength": min, "maxLength": max});
+    let nonempty = |max: u64| json!({"type": "string", "minLength": 1, "maxLength": max});
+    let drf_text = json!({"type": ["string", "number", "null"]});
+    let date = json!({"type": "string", "format": "date"});
+    let when = json!({"anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]});
+    let or_empty = |schema: &Value| json!({"anyOf": [{"type": "string", "maxLength": 0}, schema]});
+    let key_body = &COURSE_KEY_PATTERN[1..COURSE_KEY_PATTERN.len() - 1];
+    let keys = format!("^[,\\s]*{key_body}([,\\s]+{key_body})*[,\\s]*$");
+    let country = pattern("^[A-Za-z]{2}$", 2);
+    let address = json!({"type": "object", "required": ["street", "city", "country", "postal_code"], "properties": {
+        "street": text(1, 255), "city": text(1, 100), "state": {"type": "string"}, "country": country, "postal_code": text(1, 20)}});
+    let rules: Vec<(&str, &str, Value)> = vec![
+        ("TokenRequest", "client_id", nonempty(255)),
+        ("TokenRequest", "client_secret", nonempty(255)),
+        ("RevokeRequest", "token", nonempty(4096)),
+        ("LoginRequest", "username", nonempty(255)),
+        ("LoginRequest", "password", nonempty(1024)),
+        ("SetPasswordRequest", "password", json!({"type": "string", "minLength": 8, "maxLength": 1024})),
+        ("SetPasswordRequest", "token", nonempty(1024)),
+        ("CourseStaffInput", "username", username.clone()),
+        ("OAuthClientInput", "name", text(1, 255)),
+        ("OAuthClientInput", "user", username.clone()),
+        ("AdminUserInput", "username", username.clone()),
+        ("AdminUserInput", "email", email.clone()),
+        ("AdminUserInput", "password", json!({"type": "string", "writeOnly": true, "minLength": 8, "maxLength": 1024})),
+        ("AdminUserInput", "name", json!({"type": "string", "maxLength": 255})),
+        ("AdminUserInput", "first_name", json!({"type": "string", "maxLength": 255})),
+        ("AdminUserInput", "last_name", json!({"type": "string", "maxLength": 255})),
+        ("AdminCourseInput", "course_key", key.clone()),
+        ("AdminCourseInput", "start", when.clone()),
+        ("AdminCourseInput", "end", when.clone()),
+        ("AdminCourseInput", "enrollment_start", when.clone()),
+        ("AdminCourseInput", "enrollment_end", when.clone()),
+        ("AdminCourseInput", "code", json!({"type": ["string", "null"], "maxLength": 50})),
+        ("AdminCourseInput", "level", json!({"type": ["string", "null"], "maxLength": 50})),
+        ("AdminCourseInput", "title", text(1, 255)),
+        ("AdminCourseInput", "currency", pattern("^[A-Za-z]{3}$", 3)),
+        ("AdminCourseInput", "duration_hours", json!({"type": ["integer", "null"], "minimum": 0, "maximum": 100000})),
+        ("AdminCourseInput", "max_enrollments", json!({"type": ["integer", "null"], "minimum": 0, "maximum": 10000000})),
+        ("CourseMode", "slug", json!({"type": "string", "pattern": "^[A-Za-z0-9_-]{1,100}$"})),
+        ("CourseMode", "expiration_datetime", when.clone()),
+        ("CourseMode", "name", json!({"type": ["string", "null"], "maxLength": 255})),
+        ("CourseMode", "description", json!({"type": ["string", "null"], "maxLength": 255})),
+        ("CourseMode", "sku", json!({"type": ["string", "null"], "maxLength": 255})),
+        ("CourseMode", "currency", pattern("^[A-Za-z]{3}$", 3)),
+        ("AdminLearningPathInput", "key", path_key.clone()),
+        ("AdminLearningPathInput", "display_name", text(1, 255)),
+        ("AdminLearningPathInput", "steps", json!({"type": "array", "items": {"type": "object", "required": ["course_key"], "additionalProperties": false,
+            "properties": {"course_key": key.clone(), "weight": {"type": "number", "minimum": 0, "maximum": 1}}}})),
+        ("WebhookInput", "url", pattern("^https?://[A-Za-z0-9.-]+(:([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?([/?#][^\\s]*)?$", 2000)),
+        ("V1EnrollmentRequest", "user", username.clone()),
+        ("V1EnrollmentRequest", "email", email.clone()),
+        ("V1EnrollmentRequest", "mode", pattern("^[A-Za-z0-9_-]{1,100}$", 100)),
+        ("V1EnrollmentRequest", "course_details.course_id", key.clone()),
+        ("V1EnrollmentAllowedRequest", "email", email.clone()),
+        ("V1EnrollmentAllowedRequest", "course_id", key.clone()),
+        ("V1UnenrollRequest", "username", username.clone()),
+        // An unknown mode is each row's error, not the request's.
+        ("V2EnrollRequest", "mode", json!({"type": ["string", "null"]})),
+        ("V2EnrollRequest", "identifiers", json!({"type": "array", "minItems": 1, "items": {"type": "string", "pattern": "\\S", "maxLength": 255}})),
+        ("InstructorModifyRequest", "identifier", json!({"oneOf": [
+            {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": "\\S", "maxLength": 255}},
+            {"type": "string", "pattern": "[^,\\s]", "description": "a form's one field: identifiers separated by commas or whitespace"}]})),
+        ("InstructorModifyRequest", "reason", json!({"type": ["string", "null"]})),
+        ("LearningPathBulkRequest", "learning_paths", json!({"type": ["string", "number"], "description": "comma-separated keys"})),
+        ("LearningPathBulkRequest", "emails", json!({"type": ["string", "number"], "description": "comma-separated"})),
+        ("LearningPathBulkRequest", "reason", drf_text.clone()),
+        ("LearningPathBulkRequest", "org", drf_text.clone()),
+        ("LearningPathBulkRequest", "role", drf_text.clone()),
+        ("LearningPathEnrollRequest", "username", username.clone()),
+        ("LearningPathUsername", "username", json!({"type": ["string", "null"], "pattern": USERNAME_PATTERN})),
+        ("AppsemblerCreateAccount", "username", username.clone()),
+        ("AppsemblerCreateAccount", "email", email.clone()),
+        ("AppsemblerCreateAccount", "password", nonempty(1024)),
+        ("AppsemblerCreateAccount", "name", text(1, 255)),
+        ("AppsemblerCreateAccount", "send_activation_email", json!({"type": ["string", "boolean"]})),
+        ("AppsemblerUserWithoutPassword", "email", email.clone()),
+        ("AppsemblerUserWithoutPassword", "name", text(1, 255)),
+        ("AppsemblerUserWithoutPassword", "country", pattern("^[A-Za-z]{2}$", 2)),
+        ("AppsemblerUserWithoutPassword", "gender", json!({"type": "string", "enum": ["m", "f", "o"]})),
+        ("AppsemblerUserWithoutPassword", "level_of_education", json!({"type": "string", "enum": crate::core::accounts::EDUCATION_LEVELS})),
+        ("AppsemblerUserWithoutPassword", "year_of_birth", pattern("^(19[0-9]{2}|20[0-9]{2}|2100)$", 4)),
+        ("AppsemblerConnect", "username", username.clone()),
+        // Empty means "leave as it is".
+        ("AppsemblerConnect", "email", or_empty(&email)),
+        ("AppsemblerConnect", "password", json!({"type": "string", "maxLength": 1024})),
+        ("AppsemblerConnect", "name", json!({"type": "string", "maxLength": 255})),
+        ("AppsemblerUpdateUser", "user_lookup", nonempty(255)),
+        ("AppsemblerUpdateUser", "email", email.clone()),
+        ("AppsemblerUpdateUser", "country", pattern("^[A-Za-z]{2}$", 2)),
+        ("AppsemblerUpdateUser", "gender", json!({"type": "string", "enum": ["m", "f", "o"]})),
+        ("AppsemblerUpdateUser", "level_of_education", json!({"type": "string", "enum": crate::core::accounts::EDUCATION_LEVELS})),
+        ("AppsemblerUpdateUser", "year_of_birth", pattern("^(19[0-9]{2}|20[0-9]{2}|2100)$", 4)),
+        ("AppsemblerGenerateCodes", "course_id", key.clone()),
+        ("AppsemblerGenerateCodes", "total_registration_codes", json!({"oneOf": [{"type": "integer", "minimum": 0, "maximum": 1000}, {"type": "string", "pattern": "^[0-9]{1,3}(\\.[0-9]+)?$"}]})),
+        ("AppsemblerRedeemCode", "email", email.clone()),
+        ("AppsemblerRedeemCode", "enrollment_code", nonempty(32)),
+        ("AppsemblerCodeStatus", "enrollment_code", nonempty(32)),
+        ("AppsemblerBulkEnroll", "identifiers", json!({"type": "string", "pattern": "\\S"})),
+        ("AppsemblerBulkEnroll", "courses", json!({"type": "string", "pattern": keys})),
+        ("AppsemblerBulkEnroll", "auto_enroll", json!({"type": ["boolean", "string"], "enum": [true, false, "true", "false", "True", "False"]})),
+        ("AppsemblerBulkEnroll", "email_students", json!({"type": ["boolean", "string"], "enum": [true, false, "true", "false", "True", "False"]})),
+        ("CheckoutRequest", "student.email", email.clone()),
+        ("CheckoutRequest", "student.first_name", text(2, 100)),
+        ("CheckoutRequest", "student.last_name", text(2, 100)),
+        ("CheckoutRequest", "student.phone", pattern("^\\+?[0-9]([0-9 ().-]{5,20})[0-9]$", 30)),
+        ("CheckoutRequest", "student.date_of_birth", date.clone()),
+        ("CheckoutRequest", "student.address", address.clone()),
+        ("CheckoutRequest", "student.preferences", json!({"type": "object", "properties": {"language": {"type": "string", "enum": ["en", "es", "fr", "de", "pt"]}}})),
+        ("CheckoutRequest", "payment.billing_address", json!({"oneOf": [
+            {"type": "object", "required": ["same_as_student"], "properties": {"same_as_student": {"const": true}}},
+            {"type": "object", "required": ["street", "city", "country", "postal_code"], "properties": {"same_as_student": {"const": false},
+                "street": text(1, 255), "city": text(1, 100), "country": pattern("^[A-Za-z]{2}$", 2), "postal_code": text(1, 20)}}]})),
+        ("CheckoutRequest", "metadata", json!({"type": "object", "properties": {"ip_address": {"anyOf": [{"type": "string", "format": "ipv4"}, {"type": "string", "format": "ipv6"}]}}})),
+        ("CheckoutRequest", "course.custom_fields", json!({"type": "array", "items": {"type": "object", "required": ["key", "value"],
+            "properties": {"key": {"type": "string", "minLength": 1, "maxLength": 100}, "value": {"type": "string", "maxLength": 500}}}})),
+        ("CheckoutRequest", "enrollment.modules", json!({"type": "array", "items": {"type": "object", "properties": {"unlock_date": {"type": ["string", "null"], "format": "date"}}}})),
+        ("CheckoutRequest", "course.code", text(1, 50)),
+        ("CheckoutRequest", "payment.amount", json!({"oneOf": [{"type": "number", "minimum": 0, "maximum": 999999.99, "multipleOf": 0.01}, {"type": "string", "pattern": "^[0-9]{1,6}(\\.[0-9]{1,2})?$"}]})),
+        ("CheckoutRequest", "payment.coupon_code", text(1, 50)),
+        ("CheckoutRequest", "payment.card.number", pattern("^[0-9]{13,19}$", 19)),
+        ("CheckoutRequest", "payment.card.holder_name", text(1, 100)),
+        ("CheckoutRequest", "payment.card.expiry_month", json!({"type": "integer", "minimum": 1, "maximum": 12})),
+        ("CheckoutRequest", "payment.card.expiry_year", json!({"type": "integer", "minimum": 2026, "maximum": 2036})),
+        ("CheckoutRequest", "payment.card.cvv", pattern("^[0-9]{3,4}$", 4)),
+    ];
+    for (schema, path, constraint) in rules {
+        let mut at = &mut schemas[schema];
+        for part in path.split('.') {
+            at = &mut at["properties"][part];
+        }
+        *at = constraint;
+    }
+    // Response-only fields are not input.
+    for field in ["id", "date_joined", "last_login"] {
+        schemas["AdminUserInput"]["properties"].as_object_mut().map(|p| p.remove(field));
+    }
+    // The JSON-only dialects refuse fields they do not know.
+    for schema in [
+        "AdminUserInput",
+        "WebhookInput",
+        "V2EnrollRequest",
+        "CourseStaffInput",
+        "OAuthClientInput",
+        "AdminLearningPathInput",
+    ] {
+        schemas[schema]["additionalProperties"] = json!(false);
+    }
+    // A PATCH names what changes; the key never does.
+    let mut course_patch = schemas["AdminCourseInput"].clone();
+    course_patch["properties"].as_object_mut().map(|p| p.remove("course_key"));
+    course_patch.as_object_mut().map(|p| p.remove("required"));
+    schemas["AdminCoursePatch"] = course_patch;
+    let mut removal = schemas["CourseStaffInput"].clone();
+    removal["required"] = json!(["username"]);
+    schemas["CourseStaffRemoval"] = removal;
+    schemas["CourseStaffInput"]["required"] = json!(["username", "role"]);
+    // A PATCH names what changes; the username never does.
+    let mut patch = schemas["AdminUserInput"].clone();
+    patch["properties"].as_object_mut().map(|p| p.remove("username"));
+    patch.as_object_mut().map(|p| p.remove("required"));
+    schemas["AdminUserPatch"] = patch;
+    // A card is required for card payments.
+    schemas["CheckoutRequest"]["properties"]["payment"]["if"] =
+        json!({"properties": {"method": {"enum": ["credit_card", "debit_card"]}}});
+    schemas["CheckoutRequest"]["properties"]["payment"]["then"] = json!({"required": ["card"]});
+    schemas["CheckoutRequest"]["properties"]["payment"]["properties"]["card"]["required"] =
+        json!(["number", "expiry_month", "expiry_year", "cvv"]);
+}
+
+fn described_schemas() -> Value {
     let s = |t: &str| json!({"type": t});
     let ns = |t: &str| json!({"type": [t, "null"]});
     let date = json!({"type": ["string", "null"], "format": "date-time"});
@@ -374,7 +698,15 @@ fn schemas() -> Value {
             "level_of_education": ns("string"), "mailing_address": ns("string"), "year_of_birth": ns("integer"), "phone_number": ns("string"),
             "profile_image": {"type": "object"}, "account_privacy": s("string"), "extended_profile": {"type": "array"}}},
         "AccountList": {"type": "array", "items": r("Account")},
-        "AccountPatch": {"type": "object", "description": "application/merge-patch+json: name, email (staff), bio, country, city, gender, goals, language, level_of_education, mailing_address, year_of_birth, phone_number, extended_profile"},
+        "AccountPatch": {"type": "object", "description": "application/merge-patch+json; email only for staff", "additionalProperties": false, "properties": {
+            "name": {"type": "string", "maxLength": 255}, "email": {"type": "string", "pattern": EMAIL_PATTERN},
+            "bio": {"type": ["string", "null"], "maxLength": 3000}, "city": {"type": ["string", "null"], "maxLength": 3000},
+            "goals": {"type": ["string", "null"], "maxLength": 3000}, "language": {"type": ["string", "null"], "maxLength": 3000},
+            "mailing_address": {"type": ["string", "null"], "maxLength": 3000}, "phone_number": {"type": ["string", "null"], "maxLength": 3000},
+            "country": {"type": ["string", "null"], "pattern": "^[A-Za-z]{2}$"}, "gender": {"type": ["string", "null"], "enum": ["m", "f", "o", null]},
+            "level_of_education": {"type": ["string", "null"], "enum": ["p", "m", "b", "a", "hs", "jhs", "el", "none", "other", null]},
+            "year_of_birth": {"type": ["integer", "null"], "minimum": 1900, "maximum": 2100},
+            "extended_profile": {"type": "array", "items": {"type": "object", "required": ["field_name"], "properties": {"field_name": {"type": "string"}, "field_value": {}}}}}},
     })
 }
 

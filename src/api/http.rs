@@ -278,20 +278,24 @@ pub struct Page {
 
 impl Page {
     pub fn from_query(ctx: &Ctx, default_size: i64, max: i64) -> Result<Page, Error> {
-        let read =
-            |name: &str, default: i64| -> Result<i64, Error> {
-                match ctx.query_param(name) {
-                    None => Ok(default),
-                    Some(v) => v.parse::<i64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
-                        Error::field(name, format!("{name} must be a positive whole number, not '{v}'."))
-                    }),
+        let read = |name: &str, default: i64| -> Result<i64, Error> {
+            match ctx.query_param(name) {
+                None => Ok(default),
+                // A number too large for i64 is still a whole number: it is clamped (a
+                // page past the end is then the usual 404).
+                Some(v)
+                    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) && v.trim_start_matches('0') != "" =>
+                {
+                    Ok(v.parse::<i64>().unwrap_or(i64::MAX))
                 }
-            };
+                Some(v) => Err(Error::field(name, format!("{name} must be a positive whole number, not '{v}'."))),
+            }
+        };
         Ok(Page { number: read("page", 1)?, size: read("page_size", default_size)?.min(max) })
     }
 
     pub fn offset(&self) -> i64 {
-        (self.number - 1) * self.size
+        (self.number - 1).saturating_mul(self.size)
     }
 
     /// DRF's flat page body: count, num_pages, next, previous, current_page, start, results.

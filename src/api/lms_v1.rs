@@ -516,7 +516,10 @@ fn allowed_request(ctx: &Ctx) -> Result<(Email, CourseKey, bool), Error> {
     // Open edX stores any course id string here; an unknown course is refused instead, so
     // that a typo cannot create a pre-enrollment nobody can use.
     let key = CourseKey::parse(&course_id).map_err(|e| Error::validation(e.0))?;
-    let auto_enroll = optional_bool(&body, "auto_enroll", "auto enroll")?.unwrap_or(false);
+    // A serializer BooleanField in Open edX's EnrollmentAllowedView: forms send "true".
+    let auto_enroll = super::body::flag_field(object, "auto_enroll")
+        .map_err(|_| Error::validation(format!("'{}' is an invalid auto enroll status.", object["auto_enroll"])))?
+        .unwrap_or(false);
     Ok((email, key, auto_enroll))
 }
 

@@ -9,7 +9,14 @@ use crate::store::{self, Conn};
 use serde_json::Value;
 
 pub fn create(conn: &Conn, url: &str, now: Timestamp) -> Result<EndpointRecord, Error> {
-    let valid = (url.starts_with("http://") || url.starts_with("https://"))
+    // http(s)://host[:port][/path]: a host name or IPv4 address (no userinfo, no IPv6
+    // literal), so that every URL stored is one the delivery client can reach.
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://")).unwrap_or("");
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let (host, port) = authority.split_once(':').unwrap_or((authority, ""));
+    let valid = !host.is_empty()
+        && host.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        && (port.is_empty() && !authority.ends_with(':') || port.parse::<u16>().is_ok_and(|p| p > 0))
         && url.len() <= 2000
         && !url.contains(char::is_whitespace);
     if !valid {

@@ -64,16 +64,22 @@ pub(super) fn parse_mode(v: &Value, default_currency: Currency) -> Result<Mode, 
         None | Some(Value::Null) => Money::zero(currency),
         Some(p) => parse_money(p, currency)?,
     };
-    let text = |k: &str| o.get(k).and_then(Value::as_str).map(str::to_owned);
+    let text = |k: &str| -> Result<Option<String>, String> {
+        match o.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if s.chars().count() <= 255 => Ok(Some(s.clone())),
+            Some(_) => Err(format!("{k} must be a string of at most 255 characters")),
+        }
+    };
     let expiration = match o.get("expiration_datetime") {
         None | Some(Value::Null) => None,
         Some(v) => Some(as_timestamp(v)?),
     };
-    let name = text("name").unwrap_or_else(|| {
+    let name = text("name")?.unwrap_or_else(|| {
         let mut chars = slug.chars();
         chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
     });
-    Ok(Mode { slug, name, min_price, expiration, description: text("description"), sku: text("sku") })
+    Ok(Mode { slug, name, min_price, expiration, description: text("description")?, sku: text("sku")? })
 }
 
 /// A price as "299.00" or a whole number; never a float (rounding would lose cents).

@@ -57,7 +57,7 @@ pub fn routes() -> Vec<Route> {
             patch_course,
             doc(
                 "Change some of a course's fields (modes, when given, are replaced)",
-                Some("AdminCourseInput"),
+                Some("AdminCoursePatch"),
                 200,
                 Some("AdminCourse"),
             ),
@@ -107,7 +107,7 @@ pub fn routes() -> Vec<Route> {
             delete_staff,
             doc(
                 "Revoke a course role (all of the user's roles when `role` is omitted)",
-                Some("CourseStaffInput"),
+                Some("CourseStaffRemoval"),
                 204,
                 None,
             ),
@@ -129,7 +129,7 @@ pub fn routes() -> Vec<Route> {
             "PATCH",
             "/api/admin/v1/users/{username}",
             patch_user,
-            doc("Change a user", Some("AdminUserInput"), 200, Some("AdminUser")),
+            doc("Change a user", Some("AdminUserPatch"), 200, Some("AdminUser")),
         ),
         r(
             "DELETE",

@@ -128,6 +128,9 @@ pub(super) fn post_accounts_connect(ctx: &mut Ctx) -> Result<Response, Error> {
         return Ok(Response::empty_404());
     };
     let password = field(&body, "password")?.filter(|p| !p.trim().is_empty());
+    if password.as_ref().is_some_and(|p| p.len() > 1024) {
+        return Ok(user_message(400, "Wrong parameters on user connection"));
+    }
     let name = field(&body, "name")?.filter(|n| !n.trim().is_empty());
     let email = match field(&body, "email")?.filter(|e| !e.trim().is_empty() && *e != user.email) {
         None => None,

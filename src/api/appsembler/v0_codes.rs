@@ -18,9 +18,10 @@ pub(super) fn post_codes_generate(ctx: &mut Ctx) -> Result<Response, Error> {
         .trim()
         .parse::<f64>()
         .ok()
-        .filter(|n| n.is_finite() && *n >= 0.0)
+        // At most 1,000 a call: a typo must not write a million codes.
+        .filter(|n| n.is_finite() && *n >= 0.0 && *n < 1001.0)
         .map(|n| n as usize)
-        .ok_or_else(|| Error::validation("total_registration_codes must be a number."))?;
+        .ok_or_else(|| Error::validation("total_registration_codes must be a number from 0 to 1000."))?;
     let creator = principal.user().map(|u| u.id);
     let codes = ctx.app.db.write(|c| {
         let course = catalog::course(c, &key)?;
