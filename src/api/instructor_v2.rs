@@ -31,7 +31,11 @@ pub fn routes() -> Vec<Route> {
             dialect: Dialect::Drf,
             handler: get_enrollments,
             doc: Doc {
-                query: &[("page", "1-based page"), ("page_size", "default 25, at most 100")],
+                query: &[
+                    ("page", "1-based page"),
+                    ("page_size", "default 10, at most 100"),
+                    ("search", "part of a username, email, first or last name"),
+                ],
                 ..doc("Active enrollments of a course", None, "InstructorEnrollmentPage")
             },
         },
@@ -56,15 +60,20 @@ pub(crate) fn state_json(state: &State) -> Value {
 
 fn get_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
     let (course, _) = course_for_manager(ctx, "course_id", "instructor_v2")?;
-    let page = Page::from_query(ctx, 25, 100)?;
-    let (total, rows) =
-        ctx.app.db.snapshot(|conn| roster::roster(conn, &course, RosterFilter::Active, page.offset(), page.size))?;
+    // views_v2.py's page size, and filters_v2.py's search over username, email and names.
+    let page = Page::from_query(ctx, 10, 100)?;
+    let search = ctx.query_param("search").map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let (total, rows) = ctx.app.db.snapshot(|conn| match &search {
+        Some(term) => roster::search(conn, &course, term, page.offset(), page.size),
+        None => roster::roster(conn, &course, RosterFilter::Active, page.offset(), page.size),
+    })?;
     let results = rows
         .iter()
         .map(|r| {
             let full_name = if r.name.is_empty() { format!("{} {}", r.first_name, r.last_name).trim().to_owned() } else { r.name.clone() };
+            // Rollcall has no beta testers; the key is there because the dashboard reads it.
             json!({"username": r.username, "email": r.email, "full_name": full_name, "mode": r.mode, "is_active": r.is_active,
-                "created": Timestamp::from_unix(r.created).to_iso()})
+                "is_beta_tester": false, "created": Timestamp::from_unix(r.created).to_iso()})
         })
         .collect();
     let body = page.body(ctx, total, results)?;
@@ -114,8 +123,9 @@ fn post_modify(ctx: &mut Ctx) -> Result<Response, Error> {
             Ok(outcome) => {
                 json!({"identifier": identifier, "before": state_json(&outcome.before), "after": state_json(&outcome.after)})
             }
+            // The v2 view's own key (Appsembler's older view says invalidIdentifier).
             Err(e) if e.code() == "INVALID_IDENTIFIER" => {
-                json!({"identifier": identifier, "invalidIdentifier": true})
+                json!({"identifier": identifier, "invalid_identifier": true})
             }
             Err(_) => json!({"identifier": identifier, "error": true}),
         };

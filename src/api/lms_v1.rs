@@ -140,19 +140,11 @@ fn course_details(course: &Course, now: Timestamp, include_expired: bool) -> Val
     })
 }
 
-fn enrollment_json(
-    e: &EnrollmentRecord,
-    course: &Course,
-    now: Timestamp,
-    attributes: Option<&[(String, String, String)]>,
-) -> Value {
-    let mut body = json!({"created": iso(Some(e.created)), "mode": e.mode, "is_active": e.is_active, "user": e.username,
-        "course_details": course_details(course, now, false)});
-    if let Some(attributes) = attributes {
-        body["enrollment_attributes"] =
-            attributes.iter().map(|(ns, n, v)| json!({"namespace": ns, "name": n, "value": v})).collect();
-    }
-    body
+fn enrollment_json(e: &EnrollmentRecord, course: &Course, now: Timestamp) -> Value {
+    // Exactly CourseEnrollmentSerializer's fields (openedx/core/djangoapps/enrollments/
+    // serializers.py); enrollment attributes are stored but not part of this object.
+    json!({"created": iso(Some(e.created)), "mode": e.mode, "is_active": e.is_active, "user": e.username,
+        "course_details": course_details(course, now, false)})
 }
 
 fn get_enrollment_list(ctx: &mut Ctx) -> Result<Response, Error> {
@@ -164,16 +156,16 @@ fn get_enrollment_list(ctx: &mut Ctx) -> Result<Response, Error> {
             .map(str::to_owned)
             .ok_or_else(|| Error::validation("user is required for API-key callers."))?,
     };
-    let generic = || Error::validation(format!("An error occurred while retrieving enrollments for user '{username}'"));
     let now = ctx.now;
     let list = ctx.app.db.snapshot(|conn| {
+        // Open edX filters enrollments by username: an unknown one is an empty list.
         let Some(user) = crate::core::accounts::find_user(conn, &username)? else {
-            return Err(generic());
+            return Ok(Vec::new());
         };
         let is_self = caller.username() == Some(username.as_str());
         let visible_to = if is_self || caller.privileged() { None } else { caller.user.as_ref().map(|u| u.id) };
         let rows = roster::active_enrollments(conn, &user, visible_to)?;
-        Ok(rows.iter().map(|(e, c)| enrollment_json(e, c, now, None)).collect::<Vec<_>>())
+        Ok(rows.iter().map(|(e, c)| enrollment_json(e, c, now)).collect::<Vec<_>>())
     })?;
     Ok(ok(json!(list)))
 }
@@ -208,10 +200,7 @@ fn get_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
             return Ok(Value::Null);
         };
         Ok(match roster::enrollment_of(conn, &user, &course)? {
-            Some(e) => {
-                let attributes = roster::attributes(conn, &e)?;
-                enrollment_json(&e, &course, now, Some(&attributes))
-            }
+            Some(e) => enrollment_json(&e, &course, now),
             None => Value::Null,
         })
     })?;
@@ -330,14 +319,12 @@ fn post_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
             Err(e) if e.kind == ErrorKind::NotFound => return Ok(Outcome::Reply(no_course())),
             Err(e) => return Err(e),
         };
-        let result = if is_active == Some(false) {
-            if roster::enrollment_of(conn, &user, &course)?.is_none() {
-                return Ok(Outcome::Reply(message(
-                    400,
-                    format!("Course Enrollment not found for user {} in course {key}", user.username),
-                )));
-            }
-            core_enrollment::unenroll_user(conn, &user, &course, mode.as_deref(), &change, now)
+        // Only staff and the API key change `is_active` (Open edX's EnrollmentListView.post:
+        // a learner's `is_active: false` is an ordinary enroll request, and the enrollment
+        // stays active). Deactivating someone never enrolled creates the enrollment
+        // inactive (ecommerce's refund path relies on it).
+        let result = if is_active == Some(false) && caller.privileged() {
+            core_enrollment::deactivate_or_create_inactive(conn, &user, &course, mode.as_deref(), &change, now)
         } else {
             core_enrollment::enroll_user(conn, &user, &course, mode.as_deref(), access, &change, now)
         };
@@ -362,8 +349,7 @@ fn post_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
         };
         let enrollment = outcome.enrollment.ok_or_else(|| Error::internal("enrollment missing after enroll"))?;
         core_enrollment::set_attributes(conn, &enrollment, &attributes)?;
-        let stored = roster::attributes(conn, &enrollment)?;
-        Ok(Outcome::Done(enrollment_json(&enrollment, &course, now, Some(&stored))))
+        Ok(Outcome::Done(enrollment_json(&enrollment, &course, now)))
     })?;
     Ok(match outcome {
         Outcome::Done(body) => ok(body),

@@ -90,8 +90,26 @@ fn field(form: &Map<String, Value>, name: &str) -> Result<String, Error> {
     Ok(body::text_field(form, name).map_err(|e| e.with_code("invalid_request"))?.unwrap_or_default())
 }
 
+/// RFC 6749 §2.3.1 client authentication: `Authorization: Basic base64(id:secret)`, each
+/// part form-urlencoded first. django-oauth-toolkit reads it before the body's fields
+/// (oauth2_backends.py / oauthlib's client authentication), and many OAuth2 libraries send
+/// only this.
+fn basic_client(ctx: &Ctx) -> Option<(String, String)> {
+    use base64::Engine;
+    let header = ctx.req.header("Authorization")?.trim();
+    let (scheme, encoded) = header.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (id, secret) = text.split_once(':')?;
+    Some((super::http::percent_decode(id, true), super::http::percent_decode(secret, true)))
+}
+
 fn post_access_token(ctx: &mut Ctx) -> Result<Response, Error> {
     let form = ctx.body_object()?;
+    let basic = basic_client(ctx);
     // Open edX also reads token_type from the X-Token-Type header.
     let token_type = match field(&form, "token_type")? {
         t if t.is_empty() => ctx.req.header("X-Token-Type").unwrap_or("").to_owned(),
@@ -99,8 +117,14 @@ fn post_access_token(ctx: &mut Ctx) -> Result<Response, Error> {
     };
     let request = auth::tokens::TokenRequest {
         grant_type: field(&form, "grant_type")?,
-        client_id: field(&form, "client_id")?,
-        client_secret: field(&form, "client_secret")?,
+        client_id: match &basic {
+            Some((id, _)) => id.clone(),
+            None => field(&form, "client_id")?,
+        },
+        client_secret: match &basic {
+            Some((_, secret)) => secret.clone(),
+            None => field(&form, "client_secret")?,
+        },
         username: field(&form, "username")?,
         password: field(&form, "password")?,
         token_type,
@@ -120,7 +144,11 @@ fn post_revoke_token(ctx: &mut Ctx) -> Result<Response, Error> {
     if token.is_empty() {
         return Err(Error::validation("token is required.").with_code("invalid_request"));
     }
-    auth::tokens::revoke(&ctx.app.db, &field(&form, "client_id")?, &field(&form, "client_secret")?, &token)?;
+    let (client_id, client_secret) = match basic_client(ctx) {
+        Some(pair) => pair,
+        None => (field(&form, "client_id")?, field(&form, "client_secret")?),
+    };
+    auth::tokens::revoke(&ctx.app.db, &client_id, &client_secret, &token)?;
     Ok(json(200, &json!({})))
 }
 

@@ -100,21 +100,23 @@ fn get_me(ctx: &mut Ctx) -> Result<Response, Error> {
 fn get_accounts(ctx: &mut Ctx) -> Result<Response, Error> {
     let viewer = viewer(ctx)?;
     if let Some(email) = ctx.query_param("email") {
-        let found = ctx.app.db.read(|conn| {
-            let Some(user) = accounts::user_by_email(conn, email.trim())? else {
-                return Ok(None);
-            };
-            // Open edX answers anyone's email lookup; Rollcall lets non-staff look up only
-            // their own address, so that the API cannot be used to test who is registered.
-            if !viewer.staff && viewer.username.as_deref() != Some(user.username.as_str()) {
-                return Ok(None);
-            }
-            Ok(Some(vec![view(conn, &viewer, &user)?]))
+        let own_email = ctx.caller()?.user().map(|u| u.email.clone());
+        // accounts/views.py AccountViewSet.list: a non-staff caller may look up only their
+        // own address; anyone else's is a 403 (whether or not it is registered).
+        if !viewer.staff && !own_email.is_some_and(|own| own.eq_ignore_ascii_case(email.trim())) {
+            return Err(Error::forbidden("You do not have permission to perform this action."));
+        }
+        let found = ctx.app.db.read(|conn| match accounts::user_by_email(conn, email.trim())? {
+            Some(user) => Ok(Some(vec![view(conn, &viewer, &user)?])),
+            None => Ok(None),
         })?;
         return Ok(found.map(|list| ok(json!(list))).unwrap_or_else(Response::empty_404));
     }
-    let Some(usernames) = ctx.query_param("username") else {
-        return Err(Error::validation("Give ?email= or ?username= (comma-separated)."));
+    // With neither parameter Open edX lists the caller's own account.
+    let usernames = match (ctx.query_param("username"), viewer.username.clone()) {
+        (Some(names), _) => names,
+        (None, Some(own)) => own,
+        (None, None) => return Err(Error::validation("Give ?email= or ?username= (comma-separated).")),
     };
     let names: Vec<&str> = usernames.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
     if names.len() > 100 {
@@ -164,7 +166,9 @@ const EDITABLE: [&str; 13] = [
 fn patch_account(ctx: &mut Ctx) -> Result<Response, Error> {
     let viewer = viewer(ctx)?;
     let username = ctx.param("username").to_owned();
-    if !viewer.staff && viewer.username.as_deref() != Some(username.as_str()) {
+    // update_account_settings lets only the account's owner change it, staff included;
+    // staff change other accounts through the admin API.
+    if viewer.username.as_deref() != Some(username.as_str()) {
         return Err(Error::forbidden("You do not have permission to change this account."));
     }
     let content_type = ctx.req.header("Content-Type").unwrap_or("");

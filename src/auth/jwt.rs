@@ -41,7 +41,8 @@ pub struct VerifiedClaims {
     pub username: String,
     /// Issued-at: a token from before the user's credentials were last ended is refused.
     pub issued_at: i64,
-    pub client_id: String,
+    /// Ours carry it (a deleted client's tokens stop at once); Open edX's do not.
+    pub client_id: Option<String>,
     pub scopes: Vec<String>,
 }
 
@@ -131,7 +132,9 @@ impl JwtKeys {
             .and_then(Value::as_str)
             .ok_or("no username")?
             .to_owned();
-        let client_id = claims.get("client_id").and_then(Value::as_str).ok_or("no client")?.to_owned();
+        // Services sharing Open edX's signing secret send tokens without our client_id
+        // claim; edx-drf-extensions accepts them (jwt_decode_handler checks no client).
+        let client_id = claims.get("client_id").and_then(Value::as_str).map(str::to_owned);
         let scopes = claims
             .get("scopes")
             .and_then(Value::as_array)

@@ -145,10 +145,12 @@ fn jwt_user(auth: &Auth, db: &Db, token: &str, method: AuthMethod, now: i64) -> 
         if claims.issued_at < user.credentials_valid_after {
             return Err(invalid("issued before the password changed or the account was deactivated"));
         }
-        if !store::clients::exists(conn, &claims.client_id)? {
-            return Err(invalid("deleted client"));
+        if let Some(client_id) = &claims.client_id {
+            if !store::clients::exists(conn, client_id)? {
+                return Err(invalid("deleted client"));
+            }
         }
-        Ok(Principal::User(User::authenticated(user, method, Some(claims.client_id))))
+        Ok(Principal::User(User::authenticated(user, method, claims.client_id)))
     })
 }
 

@@ -76,6 +76,12 @@ pub fn issue(auth: &Auth, db: &Db, request: &TokenRequest, remote: &str, now: i6
             .ok_or_else(|| oauth_error(ErrorKind::Validation, "invalid_grant", "The client's user is inactive."))?
     };
 
+    // Open edX adds user_id to a password grant's scopes (oauth_dispatch's
+    // ScopedTokenValidator for first-party password clients), and mobile apps read it.
+    let mut scopes = scopes;
+    if request.grant_type == "password" && !scopes.contains(&"user_id") {
+        scopes.push("user_id");
+    }
     let lifetime = auth.token_lifetime;
     let scope = scopes.join(" ");
     if request.token_type.eq_ignore_ascii_case("jwt") {

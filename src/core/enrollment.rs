@@ -366,6 +366,26 @@ pub fn unenroll_user(
     recorded(conn, course, user, change, before, now)
 }
 
+/// Open edX's `update_enrollment(is_active=False)` for a user who was never enrolled: the
+/// enrollment is created inactive (in the given or the default mode), as ecommerce's
+/// refund path expects; an existing one is deactivated as `unenroll_user` does.
+pub fn deactivate_or_create_inactive(
+    conn: &Conn,
+    user: &UserRecord,
+    course: &Course,
+    mode: Option<&str>,
+    change: &Change,
+    now: Timestamp,
+) -> Result<Outcome, Error> {
+    if store::enrollments::get(conn, user.id, course.record.id)?.is_some() {
+        return unenroll_user(conn, user, course, mode, change, now);
+    }
+    let before = state(conn, course, Some(user), &user.email)?;
+    let mode = resolve_mode(course, mode, Access::Instructor, now)?;
+    store::enrollments::upsert(conn, user.id, course.record.id, &mode, false, now.unix())?;
+    recorded(conn, course, user, change, before, now)
+}
+
 /// A user found by username or email; an identifier that is neither a known username nor
 /// an email address is refused.
 pub enum Resolved {

@@ -94,6 +94,18 @@ pub fn roster(
     })
 }
 
+/// Active enrollments matching a search term on username, email or name (the instructor
+/// dashboard's learner search).
+pub fn search(
+    conn: &Conn,
+    course: &Course,
+    term: &str,
+    offset: i64,
+    limit: i64,
+) -> Result<(i64, Vec<RosterRow>), Error> {
+    store::enrollments::roster_search(conn, course.record.id, term, offset, limit)
+}
+
 /// The roster row of one learner (by username or email), if they are enrolled or
 /// pre-enrolled in the course.
 pub fn roster_entry(conn: &Conn, course: &Course, identifier: &str) -> Result<Option<RosterRow>, Error> {

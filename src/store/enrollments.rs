@@ -325,6 +325,29 @@ pub fn roster_page_by_activity(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// Active enrollments whose username, email, first or last name contains `term`
+/// (case-insensitive, as Open edX's instructor v2 search filter): a count and a page.
+pub fn roster_search(
+    conn: &Connection,
+    course_id: i64,
+    term: &str,
+    offset: i64,
+    limit: i64,
+) -> Result<(i64, Vec<RosterRow>), Error> {
+    let escaped = term.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let like = format!("%{escaped}%");
+    let filter =
+        "e.course_id = ?1 AND e.is_active = 1 AND (u.username LIKE ?2 ESCAPE '\\' OR u.email LIKE ?2 ESCAPE '\\' \
+        OR u.first_name LIKE ?2 ESCAPE '\\' OR u.last_name LIKE ?2 ESCAPE '\\')";
+    let count: i64 = conn
+        .prepare_cached(&format!("SELECT COUNT(*) FROM enrollments e JOIN users u ON u.id = e.user_id WHERE {filter}"))?
+        .query_row(params![course_id, like], |r| r.get(0))?;
+    let sql = format!("{ROSTER_SELECT} WHERE {filter} ORDER BY e.course_seq LIMIT ?3 OFFSET ?4");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![course_id, like, limit, offset], roster_from_row)?;
+    Ok((count, rows.collect::<Result<_, _>>()?))
+}
+
 /// Pre-enrollments not yet claimed by a user: the learners still to register.
 pub fn pre_enrollment_count(conn: &Connection, course_id: i64) -> Result<i64, Error> {
     Ok(conn

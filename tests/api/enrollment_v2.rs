@@ -397,7 +397,7 @@ fn the_instructor_dashboard_routes_modify_and_list_synchronously() {
         body["results"][1]["after"],
         json!({"user": false, "enrollment": false, "allowed": true, "auto_enroll": false})
     );
-    assert_eq!(body["results"][2], json!({"identifier": "not-an-email", "invalidIdentifier": true}));
+    assert_eq!(body["results"][2], json!({"identifier": "not-an-email", "invalid_identifier": true}));
     let list = app.get(&path, Some(&admin)).json();
     assert_eq!(list["count"], 1);
     assert_eq!(list["results"][0]["username"], "ann");
@@ -676,4 +676,36 @@ fn sigterm_during_smtp_delivery_sends_no_email_twice() {
     sorted.dedup();
     assert_eq!(before, sorted.len(), "some learners got the email twice");
     assert_eq!(sorted.len(), N, "every learner got it");
+}
+
+#[test]
+fn the_instructor_list_searches_names_and_emails_and_pages_by_ten() {
+    let app = TestApp::spawn();
+    let admin = app.admin_auth();
+    app.create_course(&admin, KEY, json!({}));
+    insert_users(&app, "learner", 12);
+    let identifiers: Vec<String> = (0..12).map(|i| format!("learner{i}")).collect();
+    let modify = app.send_json(
+        "POST",
+        &format!("/api/instructor/v2/courses/{KEY}/enrollments/modify"),
+        Some(&admin),
+        &json!({"identifier": identifiers, "action": "enroll"}),
+    );
+    assert_eq!(modify.status, 200, "{}", modify.text);
+    app.sqlite().execute("UPDATE users SET first_name = 'Zelda' WHERE username = 'learner7'", []).unwrap();
+    let list = app.get(&format!("/api/instructor/v2/courses/{KEY}/enrollments"), Some(&admin)).json();
+    assert_eq!(
+        (list["count"].clone(), list["results"].as_array().unwrap().len()),
+        (json!(12), 10),
+        "the view's page size"
+    );
+    assert_eq!(list["results"][0]["is_beta_tester"], false);
+    let found = app.get(&format!("/api/instructor/v2/courses/{KEY}/enrollments?search=zel"), Some(&admin)).json();
+    assert_eq!(found["count"], 1);
+    assert_eq!(found["results"][0]["username"], "learner7");
+    let by_email =
+        app.get(&format!("/api/instructor/v2/courses/{KEY}/enrollments?search=learner11%40"), Some(&admin)).json();
+    assert_eq!(by_email["results"][0]["username"], "learner11");
+    let none = app.get(&format!("/api/instructor/v2/courses/{KEY}/enrollments?search=100%25"), Some(&admin)).json();
+    assert_eq!(none["count"], 0, "% is literal");
 }

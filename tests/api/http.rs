@@ -296,7 +296,7 @@ fn in_every_dialect_null_is_absent_and_lists_or_objects_are_never_text() {
         for value in [json!(["x"]), json!({"k": "v"})] {
             let reply = app.request(
                 "PATCH",
-                "/api/user/v1/accounts/ann",
+                "/api/user/v1/accounts/admin",
                 &[("Authorization", &admin)],
                 Some(("application/merge-patch+json", &json!({field: value}).to_string())),
             );

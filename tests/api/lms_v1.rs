@@ -490,7 +490,13 @@ fn the_woocommerce_client_sequence_works_unchanged() {
     );
     assert_eq!(enroll.status, 200, "{}", enroll.text);
     assert_eq!(enroll.json()["mode"], "verified");
-    assert_eq!(enroll.json()["enrollment_attributes"], attributes);
+    // The object is CourseEnrollmentSerializer's; the attributes are kept, not echoed.
+    assert!(enroll.json().get("enrollment_attributes").is_none(), "{}", enroll.text);
+    let kept: i64 = app
+        .sqlite()
+        .query_row("SELECT COUNT(*) FROM enrollment_attributes WHERE namespace = 'openedx-commerce'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(kept, 1);
     let forced = send(
         "POST",
         ENROLL,
@@ -664,4 +670,85 @@ fn v1_judges_the_learner_s_access_to_an_invitation_only_course_unless_forced() {
     );
     assert_eq!(v2.status, 200, "{}", v2.text);
     assert_eq!(v2.json()["results"][0]["after"]["enrolled"], true, "{}", v2.text);
+}
+
+mod open_edx_rules {
+    use super::*;
+
+    fn course(app: &TestApp, admin: &str) -> &'static str {
+        let key = "course-v1:Rollcall+RULES+2026";
+        app.create_course(admin, key, json!({}));
+        key
+    }
+
+    #[test]
+    fn a_learner_s_is_active_false_does_not_deactivate_their_own_enrollment() {
+        let app = TestApp::spawn();
+        let admin = app.admin_auth();
+        let key = course(&app, &admin);
+        let ann = app.user_auth(&admin, "ann", false);
+        let body = |active: bool| json!({"course_details": {"course_id": key}, "is_active": active});
+        assert_eq!(app.send_json("POST", "/api/enrollment/v1/enrollment", Some(&ann), &body(true)).status, 200);
+        let reply = app.send_json("POST", "/api/enrollment/v1/enrollment", Some(&ann), &body(false));
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        assert_eq!(reply.json()["is_active"], true, "only staff or the API key change is_active");
+    }
+
+    #[test]
+    fn staff_deactivating_a_never_enrolled_user_creates_an_inactive_enrollment() {
+        let app = TestApp::spawn();
+        let admin = app.admin_auth();
+        let key = course(&app, &admin);
+        app.create_user(&admin, "refunded", true);
+        let reply = app.send_json(
+            "POST",
+            "/api/enrollment/v1/enrollment",
+            Some(&admin),
+            &json!({"user": "refunded", "course_details": {"course_id": key}, "is_active": false}),
+        );
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        assert_eq!((reply.json()["is_active"].clone(), reply.json()["mode"].clone()), (json!(false), json!("audit")));
+        let fetched = app.get(&format!("/api/enrollment/v1/enrollment/refunded,{key}"), Some(&admin)).json();
+        assert_eq!(fetched["is_active"], false);
+    }
+
+    #[test]
+    fn an_unknown_user_s_enrollment_list_is_empty() {
+        let app = TestApp::spawn();
+        let admin = app.admin_auth();
+        let reply = app.get("/api/enrollment/v1/enrollment?user=ghost", Some(&admin));
+        assert_eq!((reply.status, reply.json()), (200, json!([])));
+    }
+
+    #[test]
+    fn the_enrollment_object_has_exactly_the_serializer_s_fields() {
+        let app = TestApp::spawn();
+        let admin = app.admin_auth();
+        let key = course(&app, &admin);
+        app.create_user(&admin, "ann", true);
+        let reply = app.send_json(
+            "POST",
+            "/api/enrollment/v1/enrollment",
+            Some(&admin),
+            &json!({"user": "ann", "course_details": {"course_id": key}}),
+        );
+        let mut keys: Vec<String> = reply.json().as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        assert_eq!(keys, ["course_details", "created", "is_active", "mode", "user"]);
+    }
+
+    #[test]
+    fn enrollment_allowed_accepts_form_bodies_as_drf_parses_them() {
+        let app = TestApp::spawn();
+        let admin = app.admin_auth();
+        let key = course(&app, &admin);
+        let reply = app.send_form(
+            "POST",
+            "/api/enrollment/v1/enrollment_allowed/",
+            Some(&admin),
+            &[("email", "cohort@example.org"), ("course_id", key), ("auto_enroll", "true")],
+        );
+        assert_eq!(reply.status, 201, "{}", reply.text);
+        assert_eq!(reply.json()["auto_enroll"], true);
+    }
 }

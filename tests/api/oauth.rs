@@ -437,3 +437,75 @@ fn global_staff_cannot_remove_a_client_acting_as_a_superuser() {
     assert!(works(&app, &admin), "the superuser's integration keeps working");
     assert_eq!(app.request("DELETE", &path, &[("Authorization", &admin)], None).status, 204);
 }
+
+#[test]
+fn http_basic_client_authentication_is_accepted_as_django_oauth_toolkit_does() {
+    let app = TestApp::spawn();
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", app.client_id, app.client_secret))
+    );
+    let reply = app.request(
+        "POST",
+        "/oauth2/access_token",
+        &[("Authorization", &basic)],
+        Some(("application/x-www-form-urlencoded", "grant_type=client_credentials&token_type=jwt")),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.json()["token_type"], "JWT");
+    let wrong =
+        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{}:nope", app.client_id)));
+    let refused = app.request(
+        "POST",
+        "/oauth2/access_token",
+        &[("Authorization", &wrong)],
+        Some(("application/x-www-form-urlencoded", "grant_type=client_credentials")),
+    );
+    assert_eq!((refused.status, refused.json()["error"].as_str()), (401, Some("invalid_client")));
+}
+
+#[test]
+fn jwts_signed_with_the_shared_secret_without_a_client_id_are_accepted_as_edx_drf_extensions_does() {
+    let app =
+        TestApp::spawn_with(&[("ROLLCALL_RATE_LIMITS_ENABLED", "false"), ("ROLLCALL_AUTH_JWT_SECRET", SECRET)], &[]);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let hs256 = json!({"alg": "HS256", "typ": "JWT"});
+    let open_edx = json!({"iss": format!("{}/oauth2", app.base), "aud": "rollcall", "iat": now, "exp": now + 600,
+        "preferred_username": "admin", "version": "1.2.0", "scopes": ["read", "write"], "email": "admin@rollcall.invalid",
+        "administrator": true, "filters": []});
+    let reply = app.get("/api/admin/v1/courses", Some(&format!("JWT {}", sign(&hs256, &open_edx, SECRET))));
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let mut by_username = open_edx.clone();
+    by_username.as_object_mut().unwrap().remove("preferred_username");
+    by_username["username"] = json!("admin");
+    assert_eq!(
+        app.get("/api/admin/v1/courses", Some(&format!("JWT {}", sign(&hs256, &by_username, SECRET)))).status,
+        200
+    );
+    // A token that names a client still needs that client to exist.
+    let mut deleted = open_edx.clone();
+    deleted["client_id"] = json!("no-such-client");
+    assert_eq!(app.get("/api/admin/v1/courses", Some(&format!("JWT {}", sign(&hs256, &deleted, SECRET)))).status, 401);
+}
+
+#[test]
+fn password_grant_tokens_carry_the_user_id_scope_as_open_edx_adds_it() {
+    let app = TestApp::spawn();
+    let admin = app.admin_auth();
+    app.user_auth(&admin, "ann", false);
+    let reply = app.post_form(
+        "/oauth2/access_token",
+        &[
+            ("grant_type", "password"),
+            ("client_id", &app.client_id),
+            ("client_secret", &app.client_secret),
+            ("username", "ann"),
+            ("password", "password123"),
+            ("token_type", "jwt"),
+        ],
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert!(reply.json()["scope"].as_str().unwrap().split(' ').any(|s| s == "user_id"));
+    let claims = claims_of(reply.json()["access_token"].as_str().unwrap());
+    assert!(claims["scopes"].as_array().unwrap().iter().any(|s| s == "user_id"), "{claims}");
+}
