@@ -49,8 +49,26 @@ CREATE TABLE IF NOT EXISTS oauth_clients (
     secret_hash TEXT NOT NULL,             -- SHA-256 of a 256-bit random secret
     name        TEXT NOT NULL,
     user_id     INTEGER NOT NULL REFERENCES users(id),
-    created     INTEGER NOT NULL
+    created     INTEGER NOT NULL,
+    -- A public client (a mobile app, an SPA) has no secret that stays secret: the
+    -- password grant then needs none; client credentials stay confidential-only.
+    public      INTEGER NOT NULL DEFAULT 0
 );
+
+-- Refresh tokens of the password grant (SHA-256 only), each exchanged once for a new pair.
+-- access_token_hash ties an opaque access token to its refresh token: revoking either
+-- ends both.
+CREATE TABLE IF NOT EXISTS refresh_tokens (
+    id                INTEGER PRIMARY KEY,
+    token_hash        TEXT NOT NULL UNIQUE,
+    client_id         INTEGER NOT NULL REFERENCES oauth_clients(id) ON DELETE CASCADE,
+    user_id           INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    scope             TEXT NOT NULL,
+    token_type        TEXT NOT NULL,
+    access_token_hash TEXT,
+    created           INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS refresh_tokens_by_user ON refresh_tokens(user_id);
 
 CREATE TABLE IF NOT EXISTS access_tokens (
     id         INTEGER PRIMARY KEY,

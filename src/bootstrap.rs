@@ -45,9 +45,9 @@ pub fn initialise(db: &Db, hasher: &Hasher) -> Result<Credentials, Error> {
             },
             now,
         )?;
-        let client = auth::clients::create(conn, "Rollcall bootstrap client", &user.username, now.unix())?;
+        let client = auth::clients::create(conn, "Rollcall bootstrap client", &user.username, false, now.unix())?;
         accounts::mark_initialised(conn, now)?;
-        Ok(Credentials { username: user.username, password, client_id: client.record.client_id, client_secret: client.client_secret })
+        Ok(Credentials { username: user.username, password, client_id: client.record.client_id, client_secret: client.client_secret.unwrap_or_default() })
     })
 }
 

@@ -19,7 +19,7 @@ Usage:
   rollcall [serve] [--config FILE] [--listen ADDR] [--db PATH] [--demo]
   rollcall init [--config FILE] [--db PATH] [--json]
   rollcall create-user --db PATH --username U --email E [--password P] [--staff] [--superuser] [--config FILE]
-  rollcall create-client --db PATH --name N --user U [--json] [--config FILE]
+  rollcall create-client --db PATH --name N --user U [--public] [--json] [--config FILE]
   rollcall import --db PATH [--users FILE.jsonl] [--enrollments FILE.jsonl] [--config FILE]
   rollcall backup --db PATH --to FILE
   rollcall check --db PATH
@@ -61,9 +61,9 @@ const COMMANDS: [Command; 7] = [
     },
     Command {
         name: "create-client",
-        help: "rollcall create-client --db PATH --name N --user U [--json] [--config FILE]\n\nCreates an OAuth client acting as user U and prints client_id and client_secret (shown only this once).",
+        help: "rollcall create-client --db PATH --name N --user U [--public] [--json] [--config FILE]\n\nCreates an OAuth client acting as user U and prints client_id and client_secret (shown only this once). --public: a client that cannot keep a secret (a mobile app, an SPA): it has none, and may use only the password and refresh_token grants.",
         valued: &["--config", "--db", "--name", "--user"],
-        switches: &["--json"],
+        switches: &["--json", "--public"],
         required: &["--db", "--name", "--user"],
     },
     Command {
@@ -280,7 +280,15 @@ fn create_client(args: &HashMap<&str, String>) {
     let config = load_config(args);
     let db = open_db(&config);
     let client = db
-        .write(|c| auth::clients::create(c, &args["--name"], &args["--user"], Timestamp::now().unix()))
+        .write(|c| {
+            auth::clients::create(
+                c,
+                &args["--name"],
+                &args["--user"],
+                args.contains_key("--public"),
+                Timestamp::now().unix(),
+            )
+        })
         .unwrap_or_else(|e| fail(&e.developer_message));
     if args.contains_key("--json") {
         println!(
@@ -288,7 +296,10 @@ fn create_client(args: &HashMap<&str, String>) {
             serde_json::json!({"client_id": client.record.client_id, "client_secret": client.client_secret, "name": client.record.name, "user": client.record.username})
         );
     } else {
-        println!("client_id: {}\nclient_secret: {}", client.record.client_id, client.client_secret);
+        match &client.client_secret {
+            Some(secret) => println!("client_id: {}\nclient_secret: {secret}", client.record.client_id),
+            None => println!("client_id: {}\npublic client: no secret", client.record.client_id),
+        }
     }
 }
 

@@ -527,9 +527,10 @@ fn described_schemas() -> Value {
         "is_active": s("boolean"), "date_joined": date, "last_login": date});
     let mut user_input = json!({"type": "object", "required": ["username", "email"], "properties": user_props.clone()});
     user_input["properties"]["password"] = json!({"type": "string", "writeOnly": true, "minLength": 8});
-    let client = json!({"type": "object", "properties": {"client_id": s("string"), "name": s("string"), "user": s("string"), "created": date}});
+    let client = json!({"type": "object", "properties": {"client_id": s("string"), "name": s("string"), "user": s("string"), "public": s("boolean"), "created": date}});
     let mut client_created = client.clone();
-    client_created["properties"]["client_secret"] = json!({"type": "string", "description": "Shown once"});
+    client_created["properties"]["client_secret"] =
+        json!({"type": ["string", "null"], "description": "Shown once; null for a public client"});
     json!({
         "V2Error": {"type": "object", "required": ["error_code", "developer_message", "user_message", "status_code"], "properties": {
             "error_code": s("string"), "developer_message": s("string"), "user_message": s("string"), "status_code": s("integer"),
@@ -541,10 +542,12 @@ fn described_schemas() -> Value {
             "field_errors": {"type": "object", "additionalProperties": {"type": "object", "properties": {"developer_message": s("string"), "user_message": s("string")}}}}},
         "OAuthError": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string", "enum": ["invalid_request", "invalid_client", "invalid_grant", "unsupported_grant_type", "invalid_scope", "rate_limited"]}, "error_description": s("string")}},
         "TokenRequest": {"type": "object", "required": ["grant_type", "client_id", "client_secret"], "properties": {
-            "grant_type": {"type": "string", "enum": ["client_credentials", "password"]}, "client_id": s("string"), "client_secret": s("string"),
+            "grant_type": {"type": "string", "enum": ["client_credentials", "password", "refresh_token"]}, "client_id": s("string"), "client_secret": s("string"),
+            "refresh_token": {"type": "string", "description": "for grant_type=refresh_token"},
             "username": s("string"), "password": s("string"), "token_type": {"type": "string", "enum": ["jwt", "bearer"]}, "scope": s("string")}},
         "TokenResponse": {"type": "object", "required": ["access_token", "token_type", "expires_in", "scope"], "properties": {
-            "access_token": s("string"), "token_type": {"type": "string", "enum": ["JWT", "Bearer"]}, "expires_in": s("integer"), "scope": s("string")}},
+            "access_token": s("string"), "token_type": {"type": "string", "enum": ["JWT", "Bearer"]}, "expires_in": s("integer"), "scope": s("string"),
+            "refresh_token": {"type": "string", "description": "password and refresh_token grants; exchanged once"}}},
         "RevokeRequest": {"type": "object", "required": ["token", "client_id", "client_secret"], "properties": {"token": s("string"), "client_id": s("string"), "client_secret": s("string")}},
         "LoginRequest": {"type": "object", "required": ["password"], "properties": {"username": s("string"), "email": s("string"), "password": s("string")}},
         "LoginResponse": {"type": "object", "properties": {"username": s("string"), "csrf_token": s("string")}},
@@ -560,7 +563,8 @@ fn described_schemas() -> Value {
         "AdminUser": {"type": "object", "properties": user_props},
         "AdminUserInput": user_input,
         "AdminUserPage": page("AdminUser"),
-        "OAuthClientInput": {"type": "object", "required": ["name", "user"], "properties": {"name": s("string"), "user": {"type": "string", "description": "username the client acts as"}}},
+        "OAuthClientInput": {"type": "object", "required": ["name", "user"], "properties": {"name": s("string"), "user": {"type": "string", "description": "username the client acts as"},
+            "public": {"type": "boolean", "description": "a client that cannot keep a secret (mobile app, SPA): no secret; password and refresh_token grants only"}}},
         "OAuthClient": client,
         "OAuthClientCreated": client_created,
         "OAuthClientList": {"type": "object", "properties": {"results": {"type": "array", "items": r("OAuthClient")}}},

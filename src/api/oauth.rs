@@ -117,6 +117,7 @@ fn post_access_token(ctx: &mut Ctx) -> Result<Response, Error> {
     };
     let request = auth::tokens::TokenRequest {
         grant_type: field(&form, "grant_type")?,
+        refresh_token: field(&form, "refresh_token")?,
         client_id: match &basic {
             Some((id, _)) => id.clone(),
             None => field(&form, "client_id")?,
@@ -131,11 +132,11 @@ fn post_access_token(ctx: &mut Ctx) -> Result<Response, Error> {
         scope: body::text_field(&form, "scope").map_err(|e| e.with_code("invalid_request"))?,
     };
     let token = auth::tokens::issue(&ctx.app.auth, &ctx.app.db, &request, &ctx.remote(), ctx.now.unix())?;
-    Ok(json(
-        200,
-        &json!({"access_token": token.access_token, "token_type": token.token_type, "expires_in": token.expires_in, "scope": token.scope}),
-    )
-    .with_additional_header("Cache-Control", "no-store"))
+    let mut body = json!({"access_token": token.access_token, "token_type": token.token_type, "expires_in": token.expires_in, "scope": token.scope});
+    if let Some(refresh) = token.refresh_token {
+        body["refresh_token"] = json!(refresh);
+    }
+    Ok(json(200, &body).with_additional_header("Cache-Control", "no-store"))
 }
 
 fn post_revoke_token(ctx: &mut Ctx) -> Result<Response, Error> {

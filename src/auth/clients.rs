@@ -8,19 +8,23 @@ use crate::store::{self, clients::ClientRecord, Conn};
 
 pub struct NewClient {
     pub record: ClientRecord,
-    /// Shown once, at creation.
-    pub client_secret: String,
+    /// Shown once, at creation; None for a public client, which has none.
+    pub client_secret: Option<String>,
 }
 
-pub fn create(conn: &Conn, name: &str, username: &str, now: i64) -> Result<NewClient, Error> {
+/// `public`: a client that cannot keep a secret (Open edX's mobile apps and SPAs are DOT
+/// applications of type public): it may use the password and refresh grants without one.
+pub fn create(conn: &Conn, name: &str, username: &str, public: bool, now: i64) -> Result<NewClient, Error> {
     if name.trim().is_empty() || name.len() > 255 {
         return Err(Error::field("name", "A client needs a name of 1 to 255 characters."));
     }
     let user = store::users::by_username(conn, username)?
         .ok_or_else(|| Error::field("user", format!("The user {username} does not exist.")))?;
     let client_id = secrets::random_token(18);
-    let client_secret = secrets::random_token(32);
-    store::clients::insert(conn, &client_id, &secrets::sha256_hex(&client_secret), name.trim(), user.id, now)?;
+    let client_secret = (!public).then(|| secrets::random_token(32));
+    // A public client's stored hash matches no presented secret.
+    let secret_hash = client_secret.as_deref().map(secrets::sha256_hex).unwrap_or_default();
+    store::clients::insert(conn, &client_id, &secret_hash, name.trim(), user.id, public, now)?;
     let record = store::clients::by_client_id(conn, &client_id)?
         .ok_or_else(|| Error::internal("client vanished after insert"))?;
     Ok(NewClient { record, client_secret })

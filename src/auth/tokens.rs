@@ -8,6 +8,8 @@ use crate::store::{self, users::UserRecord, Db};
 
 pub struct TokenRequest {
     pub grant_type: String,
+    /// For `grant_type=refresh_token`.
+    pub refresh_token: String,
     pub client_id: String,
     pub client_secret: String,
     pub username: String,
@@ -19,6 +21,8 @@ pub struct TokenRequest {
 
 pub struct IssuedToken {
     pub access_token: String,
+    /// The password and refresh grants' (django-oauth-toolkit rotates it on each use).
+    pub refresh_token: Option<String>,
     pub token_type: &'static str,
     pub expires_in: i64,
     pub scope: String,
@@ -37,11 +41,11 @@ pub fn issue(auth: &Auth, db: &Db, request: &TokenRequest, remote: &str, now: i6
         e.retry_after = Some(wait);
         return Err(e);
     }
-    if !matches!(request.grant_type.as_str(), "client_credentials" | "password") {
+    if !matches!(request.grant_type.as_str(), "client_credentials" | "password" | "refresh_token") {
         return Err(oauth_error(
             ErrorKind::Validation,
             if request.grant_type.is_empty() { "invalid_request" } else { "unsupported_grant_type" },
-            "grant_type must be client_credentials or password.",
+            "grant_type must be client_credentials, password or refresh_token.",
         ));
     }
     let scopes: Vec<&str> = match &request.scope {
@@ -57,9 +61,32 @@ pub fn issue(auth: &Auth, db: &Db, request: &TokenRequest, remote: &str, now: i6
     let presented = secrets::sha256_hex(&request.client_secret);
     let stored = client.as_ref().map(|c| c.secret_hash.as_str()).unwrap_or("");
     let secret_ok = secrets::constant_time_eq(presented.as_bytes(), stored.as_bytes());
-    let client = client.filter(|_| secret_ok && !request.client_id.is_empty()).ok_or_else(invalid_client)?;
+    // A public client has no secret to present; it may not act as itself.
+    let public_ok = client.as_ref().is_some_and(|c| c.public) && request.grant_type != "client_credentials";
+    let client =
+        client.filter(|_| (secret_ok || public_ok) && !request.client_id.is_empty()).ok_or_else(invalid_client)?;
 
-    let user = if request.grant_type == "password" {
+    // A refresh token is exchanged once, for a new access token of the kind first asked
+    // for and a new refresh token (django-oauth-toolkit's rotation).
+    let mut token_type = request.token_type.clone();
+    let mut refreshed_scope = None;
+    let user = if request.grant_type == "refresh_token" {
+        let invalid_grant =
+            || oauth_error(ErrorKind::Validation, "invalid_grant", "The refresh token is invalid, used or revoked.");
+        if request.refresh_token.is_empty() {
+            return Err(oauth_error(ErrorKind::Validation, "invalid_request", "refresh_token is required."));
+        }
+        let hash = secrets::sha256_hex(&request.refresh_token);
+        db.write(|conn| {
+            let record = store::clients::refresh_by_hash(conn, &hash)?
+                .filter(|r| r.client_row_id == client.id)
+                .ok_or_else(invalid_grant)?;
+            store::clients::spend_refresh(conn, &record)?;
+            token_type = record.token_type.clone();
+            refreshed_scope = Some(record.scope.clone());
+            store::users::by_id(conn, record.user_id)?.filter(|u| u.is_active).ok_or_else(invalid_grant)
+        })?
+    } else if request.grant_type == "password" {
         if request.username.is_empty() || request.password.is_empty() {
             return Err(oauth_error(ErrorKind::Validation, "invalid_request", "username and password are required."));
         }
@@ -78,13 +105,36 @@ pub fn issue(auth: &Auth, db: &Db, request: &TokenRequest, remote: &str, now: i6
 
     // Open edX adds user_id to a password grant's scopes (oauth_dispatch's
     // ScopedTokenValidator for first-party password clients), and mobile apps read it.
-    let mut scopes = scopes;
+    let mut scopes = match &refreshed_scope {
+        Some(scope) => scope.split_whitespace().collect(),
+        None => scopes,
+    };
     if request.grant_type == "password" && !scopes.contains(&"user_id") {
         scopes.push("user_id");
     }
+    let with_refresh = request.grant_type != "client_credentials";
+    // Written in the caller's transaction, with the access token it pairs with.
+    let new_refresh = |conn: &store::Conn, access_hash: Option<&str>, kind: &str| -> Result<Option<String>, Error> {
+        if !with_refresh {
+            return Ok(None);
+        }
+        let token = secrets::random_token(32);
+        let scope = scopes.join(" ");
+        store::clients::insert_refresh(
+            conn,
+            &secrets::sha256_hex(&token),
+            client.id,
+            user.id,
+            &scope,
+            kind,
+            access_hash,
+            now,
+        )?;
+        Ok(Some(token))
+    };
     let lifetime = auth.token_lifetime;
     let scope = scopes.join(" ");
-    if request.token_type.eq_ignore_ascii_case("jwt") {
+    if token_type.eq_ignore_ascii_case("jwt") {
         let subject = jwt::Subject {
             user_id: user.id,
             username: &user.username,
@@ -101,24 +151,19 @@ pub fn issue(auth: &Auth, db: &Db, request: &TokenRequest, remote: &str, now: i6
         };
         return Ok(IssuedToken {
             access_token: auth.jwt.issue(&subject, now, lifetime),
+            refresh_token: if with_refresh { db.write(|conn| new_refresh(conn, None, "jwt"))? } else { None },
             token_type: "JWT",
             expires_in: lifetime,
             scope,
         });
     }
     let token = secrets::random_token(32);
-    db.write(|conn| {
-        store::clients::insert_token(
-            conn,
-            &secrets::sha256_hex(&token),
-            client.id,
-            user.id,
-            &scope,
-            now + lifetime,
-            now,
-        )
+    let hash = secrets::sha256_hex(&token);
+    let refresh_token = db.write(|conn| {
+        store::clients::insert_token(conn, &hash, client.id, user.id, &scope, now + lifetime, now)?;
+        new_refresh(conn, Some(&hash), "bearer")
     })?;
-    Ok(IssuedToken { access_token: token, token_type: "Bearer", expires_in: lifetime, scope })
+    Ok(IssuedToken { access_token: token, refresh_token, token_type: "Bearer", expires_in: lifetime, scope })
 }
 
 /// Revokes an opaque token on behalf of the client it was issued to (RFC 7009: the answer
@@ -127,7 +172,7 @@ pub fn revoke(db: &Db, client_id: &str, client_secret: &str, token: &str) -> Res
     let client = db.read(|conn| store::clients::by_client_id(conn, client_id))?;
     let presented = secrets::sha256_hex(client_secret);
     let client = client
-        .filter(|c| secrets::constant_time_eq(presented.as_bytes(), c.secret_hash.as_bytes()))
+        .filter(|c| c.public || secrets::constant_time_eq(presented.as_bytes(), c.secret_hash.as_bytes()))
         .ok_or_else(|| oauth_error(ErrorKind::NotAuthenticated, "invalid_client", "Client authentication failed."))?;
     // RFC 7009 §2.2.1: a JWT is self-contained; pretending to revoke it would be a 200
     // that changes nothing.

@@ -12,9 +12,11 @@ pub struct ClientRecord {
     pub user_id: i64,
     pub username: String,
     pub created: i64,
+    pub public: bool,
 }
 
-const CLIENT_SELECT: &str = "SELECT c.id, c.client_id, c.secret_hash, c.name, c.user_id, u.username, c.created \
+const CLIENT_SELECT: &str =
+    "SELECT c.id, c.client_id, c.secret_hash, c.name, c.user_id, u.username, c.created, c.public \
     FROM oauth_clients c JOIN users u ON u.id = c.user_id";
 
 fn client_from_row(r: &Row) -> rusqlite::Result<ClientRecord> {
@@ -26,6 +28,7 @@ fn client_from_row(r: &Row) -> rusqlite::Result<ClientRecord> {
         user_id: r.get(4)?,
         username: r.get(5)?,
         created: r.get(6)?,
+        public: r.get(7)?,
     })
 }
 
@@ -35,12 +38,13 @@ pub fn insert(
     secret_hash: &str,
     name: &str,
     user_id: i64,
+    public: bool,
     now: i64,
 ) -> Result<i64, Error> {
     conn.prepare_cached(
-        "INSERT INTO oauth_clients (client_id, secret_hash, name, user_id, created) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO oauth_clients (client_id, secret_hash, name, user_id, created, public) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
-    .execute(params![client_id, secret_hash, name, user_id, now])?;
+    .execute(params![client_id, secret_hash, name, user_id, now, public])?;
     Ok(conn.last_insert_rowid())
 }
 
@@ -105,20 +109,89 @@ pub fn token_by_hash(conn: &Connection, token_hash: &str) -> Result<Option<Token
         .optional()?)
 }
 
-/// Revokes a token only if it belongs to `client_row_id` (RFC 7009 §2.1).
+/// Revokes a token only if it belongs to `client_row_id` (RFC 7009 §2.1): an access
+/// token with its refresh token, or a refresh token with its access token.
 pub fn revoke_token(conn: &Connection, token_hash: &str, client_row_id: i64) -> Result<bool, Error> {
-    Ok(conn
+    let access = conn
         .prepare_cached("UPDATE access_tokens SET revoked = 1 WHERE token_hash = ?1 AND client_id = ?2")?
-        .execute(params![token_hash, client_row_id])?
-        > 0)
+        .execute(params![token_hash, client_row_id])?;
+    let paired: Option<String> = conn
+        .prepare_cached("SELECT access_token_hash FROM refresh_tokens WHERE token_hash = ?1 AND client_id = ?2")?
+        .query_row(params![token_hash, client_row_id], |r| r.get(0))
+        .optional()?
+        .flatten();
+    if let Some(access_hash) = paired {
+        conn.prepare_cached("UPDATE access_tokens SET revoked = 1 WHERE token_hash = ?1")?.execute([access_hash])?;
+    }
+    let refresh = conn
+        .prepare_cached(
+            "DELETE FROM refresh_tokens WHERE client_id = ?2 AND (token_hash = ?1 OR access_token_hash = ?1)",
+        )?
+        .execute(params![token_hash, client_row_id])?;
+    Ok(access + refresh > 0)
+}
+
+pub struct RefreshRecord {
+    pub id: i64,
+    pub client_row_id: i64,
+    pub user_id: i64,
+    pub scope: String,
+    pub token_type: String,
+    pub access_token_hash: Option<String>,
+}
+
+pub fn insert_refresh(
+    conn: &Connection,
+    token_hash: &str,
+    client_row_id: i64,
+    user_id: i64,
+    scope: &str,
+    token_type: &str,
+    access_token_hash: Option<&str>,
+    now: i64,
+) -> Result<(), Error> {
+    conn.prepare_cached(
+        "INSERT INTO refresh_tokens (token_hash, client_id, user_id, scope, token_type, access_token_hash, created) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![token_hash, client_row_id, user_id, scope, token_type, access_token_hash, now])?;
+    Ok(())
+}
+
+pub fn refresh_by_hash(conn: &Connection, token_hash: &str) -> Result<Option<RefreshRecord>, Error> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id, client_id, user_id, scope, token_type, access_token_hash FROM refresh_tokens WHERE token_hash = ?1",
+        )?
+        .query_row([token_hash], |r| {
+            Ok(RefreshRecord {
+                id: r.get(0)?,
+                client_row_id: r.get(1)?,
+                user_id: r.get(2)?,
+                scope: r.get(3)?,
+                token_type: r.get(4)?,
+                access_token_hash: r.get(5)?,
+            })
+        })
+        .optional()?)
+}
+
+/// Spends a refresh token (rotation: each is exchanged once) and revokes its access token.
+pub fn spend_refresh(conn: &Connection, record: &RefreshRecord) -> Result<(), Error> {
+    conn.prepare_cached("DELETE FROM refresh_tokens WHERE id = ?1")?.execute([record.id])?;
+    if let Some(access_hash) = &record.access_token_hash {
+        conn.prepare_cached("UPDATE access_tokens SET revoked = 1 WHERE token_hash = ?1")?.execute([access_hash])?;
+    }
+    Ok(())
 }
 
 pub fn delete_expired_tokens(conn: &Connection, now: i64) -> Result<usize, Error> {
     Ok(conn.prepare_cached("DELETE FROM access_tokens WHERE expires_at < ?1")?.execute([now])?)
 }
 
-/// Deletes every opaque token issued for the user.
+/// Deletes every opaque access token and refresh token issued for the user.
 pub fn delete_tokens_for_user(conn: &Connection, user_id: i64) -> Result<(), Error> {
     conn.prepare_cached("DELETE FROM access_tokens WHERE user_id = ?1")?.execute([user_id])?;
+    conn.prepare_cached("DELETE FROM refresh_tokens WHERE user_id = ?1")?.execute([user_id])?;
     Ok(())
 }

@@ -15,7 +15,8 @@ const SCHEMA: &str = include_str!("../../schema.sql");
 
 /// What a database of an older version needs besides `schema.sql` (whose CREATE … IF NOT
 /// EXISTS leaves existing tables as they are): (version it brings, statements).
-const MIGRATIONS: [(i64, &str); 2] = [
+const MIGRATIONS: [(i64, &str); 3] = [
+    (3, "ALTER TABLE oauth_clients ADD COLUMN public INTEGER NOT NULL DEFAULT 0;"),
     (3, "ALTER TABLE users ADD COLUMN credentials_valid_after INTEGER NOT NULL DEFAULT 0;"),
     // Paths created before uuids existed get a random v4 one.
     (

@@ -509,3 +509,92 @@ fn password_grant_tokens_carry_the_user_id_scope_as_open_edx_adds_it() {
     let claims = claims_of(reply.json()["access_token"].as_str().unwrap());
     assert!(claims["scopes"].as_array().unwrap().iter().any(|s| s == "user_id"), "{claims}");
 }
+
+fn password_grant(app: &TestApp, client_id: &str, secret: Option<&str>, kind: &str) -> crate::helpers::Reply {
+    let mut form = vec![
+        ("grant_type", "password"),
+        ("client_id", client_id),
+        ("username", "ann"),
+        ("password", "password123"),
+        ("token_type", kind),
+    ];
+    if let Some(secret) = secret {
+        form.push(("client_secret", secret));
+    }
+    app.post_form("/oauth2/access_token", &form)
+}
+
+#[test]
+fn the_password_grant_gives_a_refresh_token_that_is_rotated_on_use_and_revoked_with_its_pair() {
+    let app = TestApp::spawn();
+    let admin = app.admin_auth();
+    app.user_auth(&admin, "ann", false);
+    for kind in ["bearer", "jwt"] {
+        let first = password_grant(&app, &app.client_id, Some(&app.client_secret), kind).json();
+        let refresh = first["refresh_token"].as_str().expect("a refresh token").to_owned();
+        let exchange = |token: &str| {
+            app.post_form(
+                "/oauth2/access_token",
+                &[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", token),
+                    ("client_id", &app.client_id),
+                    ("client_secret", &app.client_secret),
+                ],
+            )
+        };
+        let second = exchange(&refresh);
+        assert_eq!(second.status, 200, "{kind}: {}", second.text);
+        let second = second.json();
+        assert_eq!(second["token_type"], if kind == "jwt" { "JWT" } else { "Bearer" });
+        assert_ne!(second["refresh_token"], first["refresh_token"], "rotated");
+        let scheme = if kind == "jwt" { "JWT" } else { "Bearer" };
+        assert!(works(&app, &format!("{scheme} {}", second["access_token"].as_str().unwrap())));
+        let reused = exchange(&refresh);
+        assert_eq!(
+            (reused.status, reused.json()["error"].as_str()),
+            (400, Some("invalid_grant")),
+            "a refresh token works once"
+        );
+        if kind == "bearer" {
+            assert!(
+                !works(&app, &format!("Bearer {}", first["access_token"].as_str().unwrap())),
+                "the old access token ends"
+            );
+            // Revoking the access token ends its refresh token too.
+            let access = second["access_token"].as_str().unwrap();
+            let revoked = app.post_form(
+                "/oauth2/revoke_token",
+                &[("client_id", &app.client_id), ("client_secret", &app.client_secret), ("token", access)],
+            );
+            assert_eq!(revoked.status, 200);
+            let after = exchange(second["refresh_token"].as_str().unwrap());
+            assert_eq!(after.status, 400, "{}", after.text);
+        }
+    }
+    let client_credentials = app.token_for(&app.client_id, &app.client_secret, "bearer").json();
+    assert!(client_credentials.get("refresh_token").is_none(), "client credentials get no refresh token");
+}
+
+#[test]
+fn a_public_client_uses_the_password_grant_without_a_secret_but_never_client_credentials() {
+    let app = TestApp::spawn();
+    let admin = app.admin_auth();
+    app.user_auth(&admin, "ann", false);
+    let created = app.send_json(
+        "POST",
+        "/api/admin/v1/oauth-clients",
+        Some(&admin),
+        &json!({"name": "Mobile app", "user": "ann", "public": true}),
+    );
+    assert_eq!(created.status, 201, "{}", created.text);
+    let client = created.json();
+    assert_eq!((client["public"].clone(), client["client_secret"].clone()), (json!(true), Value::Null));
+    let id = client["client_id"].as_str().unwrap();
+    let token = password_grant(&app, id, None, "jwt");
+    assert_eq!(token.status, 200, "{}", token.text);
+    let refused = app.post_form("/oauth2/access_token", &[("grant_type", "client_credentials"), ("client_id", id)]);
+    assert_eq!((refused.status, refused.json()["error"].as_str()), (401, Some("invalid_client")));
+    // Existing clients stay confidential: no secret, no token.
+    assert_eq!(password_grant(&app, &app.client_id, None, "jwt").status, 401);
+}

@@ -116,7 +116,7 @@ pub(super) fn delete_user(ctx: &mut Ctx) -> Result<Response, Error> {
 }
 
 pub(super) fn client_json(c: &crate::core::records::ClientRecord) -> Value {
-    json!({"client_id": c.client_id, "name": c.name, "user": c.username, "created": iso(Some(c.created))})
+    json!({"client_id": c.client_id, "name": c.name, "user": c.username, "public": c.public, "created": iso(Some(c.created))})
 }
 
 pub(super) fn get_clients(ctx: &mut Ctx) -> Result<Response, Error> {
@@ -129,9 +129,10 @@ pub(super) fn post_clients(ctx: &mut Ctx) -> Result<Response, Error> {
     let actor = admin(ctx)?;
     let body = ctx.json_body()?;
     let mut f = Fields::of(&body)?;
-    f.reject_unknown(&["name", "user"]);
+    f.reject_unknown(&["name", "user", "public"]);
     let name = f.required("name", as_string);
     let user = f.required("user", as_string);
+    let public = f.get("public", as_bool).flatten().unwrap_or(false);
     f.finish()?;
     let (name, user) = (name.expect("checked"), user.expect("checked"));
     let client = ctx.app.db.write(|c| {
@@ -139,7 +140,7 @@ pub(super) fn post_clients(ctx: &mut Ctx) -> Result<Response, Error> {
         if (target.is_superuser || target.is_staff) && !actor.is_superuser {
             return Err(Error::forbidden("Only a superuser may create clients acting as staff or superusers."));
         }
-        auth::clients::create(c, &name, &user, ctx.now.unix())
+        auth::clients::create(c, &name, &user, public, ctx.now.unix())
     })?;
     let mut body = client_json(&client.record);
     body["client_secret"] = json!(client.client_secret);
