@@ -69,6 +69,9 @@ pub struct ServerConfig {
     /// The whole request body must arrive within this (and no slower than 1 KiB/s after
     /// the first 5 s), else 408.
     pub body_timeout_seconds: u64,
+    /// Reverse proxies (addresses or CIDR blocks) whose X-Forwarded-For / Forwarded header
+    /// names the real client, for rate limits and logs.
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -111,8 +114,12 @@ pub struct AuthConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct RateLimitConfig {
     pub enabled: bool,
-    /// Failed-or-not login attempts per minute, counted per account and per address.
+    /// Failed login attempts per minute for one account from one address (a stranger's
+    /// wrong guesses elsewhere cannot lock the owner out).
     pub login_per_minute: u32,
+    /// Failed login attempts per minute from one address, whatever the account (a school
+    /// behind one NAT shares it). Successful logins never count.
+    pub login_address_per_minute: u32,
     /// Token requests per minute per address.
     pub token_per_minute: u32,
     /// Requests per minute per caller on each API surface.
@@ -159,6 +166,7 @@ impl Default for ServerConfig {
             school_name: "Rollcall School".into(),
             idle_timeout_seconds: 30,
             body_timeout_seconds: 30,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -208,6 +216,7 @@ impl Default for RateLimitConfig {
             appsembler_per_minute: 600,
             learning_paths_per_minute: 600,
             checkout_per_minute: 10,
+            login_address_per_minute: 100,
             code_failures_per_minute: 6,
         }
     }
@@ -283,6 +292,11 @@ impl Config {
         }
         if self.jobs.workers == 0 || self.jobs.workers > 64 {
             return bad("jobs.workers", "must be between 1 and 64");
+        }
+        for proxy in &self.server.trusted_proxies {
+            if crate::auth::rate_limit::AddressBlock::parse(proxy).is_none() {
+                return bad("server.trusted_proxies", &format!("'{proxy}' is not an address or a CIDR block"));
+            }
         }
         if let Err(why) = self.checkout.coupon_table() {
             return bad("checkout.coupons", &why);
@@ -384,6 +398,14 @@ fn env_value(expected: &toml::Value, raw: &str) -> Option<toml::Value> {
             _ => return None,
         }),
         toml::Value::Float(_) => toml::Value::Float(raw.trim().parse().ok()?),
+        // A list from the environment: comma-separated.
+        toml::Value::Array(_) => toml::Value::Array(
+            raw.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| toml::Value::String(s.to_owned()))
+                .collect(),
+        ),
         _ => return None,
     })
 }

@@ -36,6 +36,8 @@ pub struct App {
     pub connections: Arc<api::connections::Connections>,
     /// `checkout.coupons`, parsed (and checked) at start-up.
     pub coupons: Vec<(String, u32)>,
+    /// `server.trusted_proxies`, parsed.
+    pub trusted_proxies: Vec<auth::rate_limit::AddressBlock>,
 }
 
 type BoxedHandler = Box<dyn Fn(&rouille::Request) -> rouille::Response + Send + Sync>;
@@ -106,6 +108,8 @@ impl Server {
         let mailer = jobs::outbox::Mailer::from_config(&config.email)?;
         let job_workers = config.jobs.workers;
         let coupons = config.checkout.coupon_table()?;
+        let trusted_proxies =
+            config.server.trusted_proxies.iter().filter_map(|p| auth::rate_limit::AddressBlock::parse(p)).collect();
         let app = App {
             config,
             db,
@@ -117,6 +121,7 @@ impl Server {
             mailer,
             connections,
             coupons,
+            trusted_proxies,
         };
         let _ = cell.set(app);
         let jobs_stop = Arc::new(AtomicBool::new(false));

@@ -39,7 +39,7 @@ impl<'a> Ctx<'a> {
 
     /// The caller's address, for rate limits and logs.
     pub fn remote(&self) -> String {
-        self.req.remote_addr().ip().to_string()
+        client_address(self.req, &self.app.trusted_proxies).to_string()
     }
 
     /// The authenticated caller, or None for an anonymous one; bad credentials are an error.
@@ -179,6 +179,38 @@ pub fn read_body(app: &App, req: &Request, limit: usize, budget: Duration) -> Re
             Err(e)
         }
     }
+}
+
+/// The client's address: the socket's peer, unless that is a trusted proxy; then the
+/// right-most address in X-Forwarded-For (or Forwarded's `for=`) that is not one of ours,
+/// so a client cannot pick its own address by sending the header itself.
+pub fn client_address(req: &Request, trusted: &[crate::auth::rate_limit::AddressBlock]) -> std::net::IpAddr {
+    let peer = req.remote_addr().ip();
+    let is_trusted = |ip: std::net::IpAddr| trusted.iter().any(|b| b.contains(ip));
+    if !is_trusted(peer) {
+        return peer;
+    }
+    let forwarded_for: Vec<String> = match req.header("X-Forwarded-For") {
+        Some(list) => list.split(',').map(|s| s.trim().to_owned()).collect(),
+        None => req
+            .header("Forwarded")
+            .unwrap_or("")
+            .split([',', ';'])
+            .filter_map(|part| {
+                let (k, v) = part.trim().split_once('=')?;
+                k.trim().eq_ignore_ascii_case("for").then(|| v.trim().trim_matches('"').to_owned())
+            })
+            .collect(),
+    };
+    let parse = |raw: &str| -> Option<std::net::IpAddr> {
+        // Forwarded writes `[2001:db8::1]:4711` and `192.0.2.1:8080`.
+        let raw = raw.trim();
+        if let Some(inner) = raw.strip_prefix('[') {
+            return inner.split(']').next()?.parse().ok();
+        }
+        raw.parse().ok().or_else(|| raw.rsplit_once(':').and_then(|(host, _)| host.parse().ok()))
+    };
+    forwarded_for.iter().rev().filter_map(|a| parse(a)).find(|ip| !is_trusted(*ip)).unwrap_or(peer)
 }
 
 fn session_cookie(req: &Request) -> Option<String> {

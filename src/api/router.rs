@@ -235,7 +235,7 @@ pub fn handle(app: &App, req: &Request) -> Response {
     log::info!(
         target: "access",
         "{} {} {} {} {:.2}ms id={id}",
-        req.remote_addr().ip(),
+        super::http::client_address(req, &app.trusted_proxies),
         req.method(),
         redact_secrets(req.raw_url()),
         status,

@@ -187,17 +187,32 @@ pub fn revoke(db: &Db, client_id: &str, client_secret: &str, token: &str) -> Res
     Ok(())
 }
 
-/// Checks a username-or-email and password, rate limited per account and per address.
-/// A Django hash, or an argon2 hash of another cost, is upgraded on success.
+/// Checks a username-or-email and password. Only failures count against the limits: per
+/// account-and-address pair (a stranger's wrong guesses cannot lock the owner out) and per
+/// address (a whole school behind one NAT shares one). A Django hash, or an argon2 hash of
+/// another cost, is upgraded on success.
 pub fn login(auth: &Auth, db: &Db, login: &str, password: &str, remote: &str, now: i64) -> Result<UserRecord, Error> {
     let limited = |wait: u64| {
-        let mut e = Error::new(ErrorKind::RateLimited, "Too many login attempts; try again in a minute.");
+        let mut e = Error::new(ErrorKind::RateLimited, "Too many failed login attempts; try again in a minute.");
         e.retry_after = Some(wait);
         e
     };
-    auth.limits.check(&auth.limits.login, &format!("addr:{remote}"), now).map_err(limited)?;
-    auth.limits.check(&auth.limits.login, &format!("account:{}", login.to_lowercase()), now).map_err(limited)?;
+    let limits = &auth.limits;
+    let pair = format!("pair:{}|{remote}", login.to_lowercase());
+    let address = format!("addr:{remote}");
+    if limits.enabled {
+        limits.login.peek(&pair, now).map_err(limited)?;
+        limits.login_address.peek(&address, now).map_err(limited)?;
+    }
+    let result = check_password(auth, db, login, password);
+    if result.as_ref().is_err_and(|e| e.code == Some("invalid_credentials")) {
+        let _ = limits.check(&limits.login, &pair, now);
+        let _ = limits.check(&limits.login_address, &address, now);
+    }
+    result
+}
 
+fn check_password(auth: &Auth, db: &Db, login: &str, password: &str) -> Result<UserRecord, Error> {
     let failed = || Error::new(ErrorKind::Validation, "Invalid username or password.").with_code("invalid_credentials");
     let user = db.read(|conn| {
         Ok(match store::users::by_username(conn, login)? {

@@ -598,3 +598,64 @@ fn a_public_client_uses_the_password_grant_without_a_secret_but_never_client_cre
     // Existing clients stay confidential: no secret, no token.
     assert_eq!(password_grant(&app, &app.client_id, None, "jwt").status, 401);
 }
+
+#[test]
+fn only_failed_logins_count_and_per_account_and_address_pair() {
+    let app = TestApp::spawn_with(
+        &[("ROLLCALL_RATE_LIMITS_LOGIN_PER_MINUTE", "3"), ("ROLLCALL_SERVER_TRUSTED_PROXIES", "127.0.0.1")],
+        &[],
+    );
+    let from = |address: &str, password: &str| {
+        let form = format!("username=admin&password={}", crate::helpers::encode(password));
+        app.request(
+            "POST",
+            "/login",
+            &[("X-Forwarded-For", address)],
+            Some(("application/x-www-form-urlencoded", &form)),
+        )
+        .status
+    };
+    // A whole school behind one NAT logs in correctly, many times.
+    for _ in 0..15 {
+        assert_eq!(from("203.0.113.10", &app.password), 200);
+    }
+    // A stranger's wrong guesses lock out only the stranger's address for this account.
+    for _ in 0..3 {
+        assert_eq!(from("198.51.100.66", "guess"), 400);
+    }
+    assert_eq!(from("198.51.100.66", &app.password), 429);
+    assert_eq!(from("203.0.113.10", &app.password), 200, "the owner, elsewhere, still gets in");
+}
+
+#[test]
+fn x_forwarded_for_is_believed_only_from_a_trusted_proxy() {
+    let untrusted = TestApp::spawn_with(&[("ROLLCALL_RATE_LIMITS_LOGIN_PER_MINUTE", "2")], &[]);
+    let attempt = |app: &TestApp, address: &str| {
+        app.request(
+            "POST",
+            "/login",
+            &[("X-Forwarded-For", address)],
+            Some(("application/x-www-form-urlencoded", "username=admin&password=wrong-password")),
+        )
+        .status
+    };
+    // Without trust, a client cannot dodge the limit by naming other addresses.
+    assert_eq!(attempt(&untrusted, "192.0.2.1"), 400);
+    assert_eq!(attempt(&untrusted, "192.0.2.2"), 400);
+    assert_eq!(attempt(&untrusted, "192.0.2.3"), 429);
+    let trusted = TestApp::spawn_with(
+        &[("ROLLCALL_RATE_LIMITS_LOGIN_PER_MINUTE", "2"), ("ROLLCALL_SERVER_TRUSTED_PROXIES", "127.0.0.0/8,::1")],
+        &[],
+    );
+    assert_eq!(attempt(&trusted, "192.0.2.1"), 400);
+    assert_eq!(attempt(&trusted, "192.0.2.1"), 400);
+    assert_eq!(attempt(&trusted, "192.0.2.1"), 429);
+    assert_eq!(attempt(&trusted, "192.0.2.9, 127.0.0.1"), 400, "the right-most untrusted hop is the client");
+    let forwarded = trusted.request(
+        "POST",
+        "/login",
+        &[("Forwarded", "for=\"[2001:db8::7]:4711\";proto=https")],
+        Some(("application/x-www-form-urlencoded", "username=admin&password=wrong-password")),
+    );
+    assert_eq!(forwarded.status, 400, "Forwarded: for= names a new client");
+}
