@@ -147,6 +147,9 @@ pub struct EmailConfig {
     pub smtp_password: String,
     /// "starttls", "tls" or "none".
     pub smtp_security: String,
+    /// Where learners take their courses (the LMS): course and registration links in
+    /// emails point there. Empty: emails carry no such links (Rollcall serves neither page).
+    pub lms_base_url: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -233,6 +236,7 @@ impl Default for EmailConfig {
             smtp_username: String::new(),
             smtp_password: String::new(),
             smtp_security: "starttls".into(),
+            lms_base_url: String::new(),
         }
     }
 }

@@ -131,6 +131,16 @@ fn operation(route: &Route) -> Value {
         None => json!({"description": "Done; no body"}),
     };
     responses.insert(d.status.to_string(), success);
+    if route.path == "/account/set-password" && route.method == "POST" {
+        // A browser's form post gets a page; a JSON client gets JSON (api/oauth.rs).
+        responses.insert(
+            "200".into(),
+            json!({"description": "Password set", "content": {
+            "application/json": {"schema": schema_ref("Me")}, "text/html": {"schema": {"type": "string"}}}}),
+        );
+        responses.insert("400".into(), json!({"description": "Invalid, expired or used link", "content": {
+            "application/json": {"schema": schema_ref(error_schema(route.dialect))}, "text/html": {"schema": {"type": "string"}}}}));
+    }
     if route.method == "POST" && route.path == "/api/enrollment/v2/courses/{course_key}/enrollments" {
         let accepted = json!({"description": "Several identifiers: a background task was started", "content": {"application/json": {"schema": schema_ref("V2AsyncResult")}}});
         responses.insert("202".into(), accepted);
@@ -146,7 +156,7 @@ fn operation(route: &Route) -> Value {
         responses.insert("204".into(), json!({"description": "The user had no enrollments"}));
         responses.insert("404".into(), json!({"description": "No such user, or no username given", "content": {"application/json": {"schema": {"type": "string"}}}}));
     }
-    if d.request.is_some() || !d.query.is_empty() || route.path.contains('{') {
+    if (d.request.is_some() || !d.query.is_empty() || route.path.contains('{')) && !responses.contains_key("400") {
         responses.insert("400".into(), error("Invalid input"));
     }
     if d.auth {

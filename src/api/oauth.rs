@@ -204,7 +204,51 @@ fn post_logout(ctx: &mut Ctx) -> Result<Response, Error> {
         .with_additional_header("Set-Cookie", cookie(sessions::CSRF_COOKIE_NAME, "", 0, false, secure)))
 }
 
+/// The set-password form posts here: a browser gets an HTML page back (a script sending
+/// JSON gets JSON), with what happened and where to sign in.
 fn post_set_password(ctx: &mut Ctx) -> Result<Response, Error> {
+    let from_browser = !super::body::is_json(ctx.req.header("Content-Type").unwrap_or(""));
+    let result = set_password(ctx);
+    if !from_browser {
+        return result.map(|username| json(200, &json!({"username": username})));
+    }
+    let school = escape_html(&ctx.app.config.server.school_name);
+    let lms = ctx.app.config.email.lms_base_url.trim_end_matches('/');
+    let (status, title, message) = match &result {
+        Ok(username) => {
+            let sign_in =
+                if lms.is_empty() { String::new() } else { format!(" <a href=\"{}\">Sign in</a>.", escape_html(lms)) };
+            (
+                200,
+                "Your password is set",
+                format!("The account <strong>{}</strong> is active.{sign_in}", escape_html(username)),
+            )
+        }
+        Err(e) if e.kind == ErrorKind::Internal => return Err(e.clone()),
+        Err(e) => (
+            e.status(),
+            "Your password was not set",
+            format!("{} Open the link from your email again, or ask for a new one.", escape_html(&e.developer_message)),
+        ),
+    };
+    let html = page(&format!("{school}: {title}"), &format!("<h1>{title}</h1><p>{message}</p>"));
+    Ok(Response::html(html).with_status_code(status).with_additional_header("Cache-Control", "no-store"))
+}
+
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// A plain page: no script, no external resources, readable on a phone.
+fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title}</title><style>body{{font-family:system-ui,sans-serif;max-width:32em;margin:3em auto;padding:0 1em;line-height:1.5;color:#222}}\
+         input,button{{font-size:1em;padding:.4em}}label{{display:block;margin:1em 0}}</style></head><body>{body}</body></html>"
+    )
+}
+
+fn set_password(ctx: &mut Ctx) -> Result<String, Error> {
     let form = ctx.body_object()?;
     let (token, password) = (field(&form, "token")?, field(&form, "password")?);
     if password.chars().count() < 8 || password.len() > 1024 {
@@ -226,7 +270,7 @@ fn post_set_password(ctx: &mut Ctx) -> Result<Response, Error> {
         }
         crate::core::accounts::set_password_and_activate(c, user_id, &hash, ctx.now)
     })?;
-    Ok(json(200, &json!({"username": user.username})))
+    Ok(user.username)
 }
 
 /// The page a set-password email links to: a plain HTML form (no script, no external
@@ -238,13 +282,15 @@ fn get_set_password(ctx: &mut Ctx) -> Result<Response, Error> {
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
         .collect();
-    let school = ctx.app.config.server.school_name.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
-    let html = format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Set your password</title></head><body>\
-         <h1>{school}: set your password</h1><form method=\"post\" action=\"/account/set-password\">\
-         <input type=\"hidden\" name=\"token\" value=\"{token}\"><label>New password (at least 8 characters) \
-         <input type=\"password\" name=\"password\" minlength=\"8\" required autocomplete=\"new-password\"></label> \
-         <button type=\"submit\">Set password</button></form></body></html>"
+    let school = escape_html(&ctx.app.config.server.school_name);
+    let html = page(
+        "Set your password",
+        &format!(
+            "<h1>{school}: set your password</h1><form method=\"post\" action=\"/account/set-password\">\
+             <input type=\"hidden\" name=\"token\" value=\"{token}\"><label>New password (at least 8 characters) \
+             <input type=\"password\" name=\"password\" minlength=\"8\" required autocomplete=\"new-password\"></label> \
+             <button type=\"submit\">Set password</button></form>"
+        ),
     );
     Ok(Response::html(html)
         .with_additional_header("Referrer-Policy", "no-referrer")

@@ -10,10 +10,30 @@ pub struct Rendered {
     pub html: String,
 }
 
-/// Where links in emails point.
+/// Where links in emails point: Rollcall's own pages (set-password) are under
+/// `base_url`; courses and registration live on the LMS, when one is configured.
 pub struct Site<'a> {
     pub school_name: &'a str,
     pub base_url: &'a str,
+    pub lms_base_url: Option<&'a str>,
+}
+
+/// Escaped text with its http(s) URLs made links (trailing punctuation stays text).
+fn linkify(text: &str) -> String {
+    let mut out = String::new();
+    for (i, word) in text.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let trimmed = word.trim_end_matches(['.', ',', ')', ';', ':']);
+        if trimmed.starts_with("http://") || trimmed.starts_with("https://") {
+            let url = escape(trimmed);
+            out.push_str(&format!("<a href=\"{url}\">{url}</a>{}", escape(&word[trimmed.len()..])));
+        } else {
+            out.push_str(&escape(word));
+        }
+    }
+    out
 }
 
 fn escape(text: &str) -> String {
@@ -28,8 +48,16 @@ pub fn render(message_type: &str, payload: &Value, site: &Site) -> Option<Render
     let full_name = payload.get("full_name").and_then(Value::as_str).map(str::to_owned);
     let reason = payload.get("reason").and_then(Value::as_str).filter(|r| !r.is_empty()).map(str::to_owned);
     let auto_enroll = payload.get("auto_enroll").and_then(Value::as_bool).unwrap_or(false);
-    let course_url = format!("{}/courses/{course_key}/about", site.base_url);
-    let registration_url = format!("{}/register", site.base_url);
+    let course_url = site.lms_base_url.map(|lms| format!("{lms}/courses/{course_key}/about"));
+    let registration_url = site.lms_base_url.map(|lms| format!("{lms}/register"));
+    let visit = |what: &str| match &course_url {
+        Some(url) => format!("{what} {url}"),
+        None => format!("{what} the course page of {course_name}."),
+    };
+    let register_at = match &registration_url {
+        Some(url) => format!("create an account at {url}"),
+        None => format!("create an account at {}", site.school_name),
+    };
     let school = site.school_name;
     let greeting = match &full_name {
         Some(name) => format!("Dear {name},"),
@@ -40,7 +68,7 @@ pub fn render(message_type: &str, payload: &Value, site: &Site) -> Option<Render
             format!("You have been enrolled in {course_name}"),
             vec![
                 format!("You have been enrolled in {course_name} at {school} by a member of the course staff."),
-                format!("The course is now in your dashboard. Visit it at {course_url}"),
+                visit("The course is now in your dashboard. Visit it at"),
             ],
         ),
         "allowed_enroll" => (
@@ -48,9 +76,9 @@ pub fn render(message_type: &str, payload: &Value, site: &Site) -> Option<Render
             vec![
                 format!("You have been invited to join {course_name} at {school} by a member of the course staff."),
                 if auto_enroll {
-                    format!("To finish your registration, create an account at {registration_url}. Once you have registered and activated your account, you will see {course_name} in your dashboard.")
+                    format!("To finish your registration, {register_at}. Once you have registered and activated your account, you will see {course_name} in your dashboard.")
                 } else {
-                    format!("To access the course, create an account at {registration_url}, then enroll from the course page: {course_url}")
+                    format!("To access the course, {register_at}, then enroll from {}", course_url.clone().unwrap_or_else(|| "its course page.".to_owned()))
                 },
             ],
         ),
@@ -73,14 +101,14 @@ pub fn render(message_type: &str, payload: &Value, site: &Site) -> Option<Render
             format!("Your account at {school}"),
             vec![
                 format!("An account with the username {} has been created for you at {school}, and it is active.", text_of("username")),
-                format!("Sign in at {}", site.base_url),
+                format!("Sign in at {}", site.lms_base_url.unwrap_or(site.base_url)),
             ],
         ),
         "checkout_welcome" => (
             format!("Welcome to {course_name}"),
             vec![
                 format!("Thank you for enrolling in {course_name} at {school}. Your enrollment number is {}.", text_of("enrollment_number")),
-                format!("The course is waiting for you at {course_url}"),
+                visit("The course is waiting for you at"),
             ],
         ),
         _ => return None,
@@ -91,10 +119,15 @@ pub fn render(message_type: &str, payload: &Value, site: &Site) -> Option<Render
     }
     let sign_off = format!("----\nThis email was sent by {school} ({}).", site.base_url);
     let text = format!("{greeting}\n\n{}\n\n{sign_off}\n", paragraphs.join("\n\n"));
+    // A small, readable layout that survives mail clients: inline styles, no images.
     let html = format!(
-        "<!doctype html><html><body><p>{}</p>{}<hr><p><small>This email was sent by {} (<a href=\"{}\">{}</a>).</small></p></body></html>",
+        "<!doctype html><html><body style=\"margin:0;padding:24px;background:#f5f5f5\">\
+         <div style=\"max-width:560px;margin:0 auto;background:#fff;padding:24px;border-radius:6px;\
+         font-family:Helvetica,Arial,sans-serif;font-size:16px;line-height:1.5;color:#222\">\
+         <p>{}</p>{}<hr style=\"border:none;border-top:1px solid #ddd\">\
+         <p style=\"font-size:13px;color:#666\">This email was sent by {} (<a href=\"{}\">{}</a>).</p></div></body></html>",
         escape(&greeting),
-        paragraphs.iter().map(|p| format!("<p>{}</p>", escape(p))).collect::<String>(),
+        paragraphs.iter().map(|p| format!("<p>{}</p>", linkify(p))).collect::<String>(),
         escape(school),
         escape(site.base_url),
         escape(site.base_url)
@@ -109,7 +142,11 @@ mod tests {
 
     #[test]
     fn renders_each_message_type_with_reason_and_links() {
-        let site = Site { school_name: "Hill School", base_url: "https://learn.example" };
+        let site = Site {
+            school_name: "Hill School",
+            base_url: "https://enroll.example",
+            lms_base_url: Some("https://learn.example"),
+        };
         let payload = json!({"course_key": "course-v1:A+B+C", "course_name": "Biology <1>", "full_name": "Ann", "auto_enroll": true, "reason": "moved section"});
         for message_type in ["enrolled_enroll", "allowed_enroll", "enrolled_unenroll", "allowed_unenroll"] {
             let r = render(message_type, &payload, &site).unwrap();
@@ -123,5 +160,10 @@ mod tests {
             .text
             .contains("https://learn.example/courses/course-v1:A+B+C/about"));
         assert!(render("mystery", &payload, &site).is_none());
+        let html = render("enrolled_enroll", &payload, &site).unwrap().html;
+        assert!(html.contains("<a href=\"https://learn.example/courses/course-v1:A+B+C/about\">"), "{html}");
+        let no_lms = Site { lms_base_url: None, ..site };
+        let text = render("enrolled_enroll", &payload, &no_lms).unwrap().text;
+        assert!(!text.contains("/courses/") && text.contains("the course page of Biology <1>"), "{text}");
     }
 }

@@ -55,12 +55,20 @@ fn backoff(attempts: i64) -> i64 {
 
 fn build(app: &App, message: &MessageRecord) -> Result<Message, String> {
     let payload: serde_json::Value = serde_json::from_str(&message.payload).map_err(|e| format!("bad payload: {e}"))?;
-    let site = Site { school_name: &app.config.server.school_name, base_url: &app.base_url };
+    let lms = app.config.email.lms_base_url.trim_end_matches('/');
+    let site = Site {
+        school_name: &app.config.server.school_name,
+        base_url: &app.base_url,
+        lms_base_url: (!lms.is_empty()).then_some(lms),
+    };
     let rendered = emails::render(&message.message_type, &payload, &site)
         .ok_or_else(|| format!("unknown message type {}", message.message_type))?;
     let from: Mailbox = app.config.email.from.parse().map_err(|e| format!("email.from: {e}"))?;
     let to: Mailbox = message.recipient.parse().map_err(|e| format!("recipient {}: {e}", message.recipient))?;
+    // A Message-ID (from this host's name) and a Date: providers penalise mail without them.
     Message::builder()
+        .message_id(None)
+        .date_now()
         .from(from)
         .to(to)
         .subject(rendered.subject)
@@ -145,8 +153,15 @@ fn deliver_webhook(app: &App, message: &MessageRecord) -> Result<(), String> {
 fn deliver_email(app: &App, message: &MessageRecord) -> Result<(), String> {
     let email = build(app, message)?;
     match &app.mailer {
+        // The whole message, so that a demo shows what would have been sent.
         Mailer::Log => {
-            log::info!("email {} ({}) to {}", message.id, message.message_type, message.recipient);
+            log::info!(
+                "email {} ({}) to {}:\n{}",
+                message.id,
+                message.message_type,
+                message.recipient,
+                String::from_utf8_lossy(&email.formatted())
+            );
             Ok(())
         }
         Mailer::Dir(dir) => {

@@ -709,3 +709,47 @@ fn the_instructor_list_searches_names_and_emails_and_pages_by_ten() {
     let none = app.get(&format!("/api/instructor/v2/courses/{KEY}/enrollments?search=100%25"), Some(&admin)).json();
     assert_eq!(none["count"], 0, "% is literal");
 }
+
+#[test]
+fn emails_carry_a_message_id_and_a_date_and_link_to_the_lms() {
+    let dir = TempDir::new();
+    let outbox = dir.0.join("mail");
+    let outbox_str = outbox.to_str().unwrap().to_owned();
+    let app = TestApp::spawn_in(
+        dir,
+        &[
+            ("ROLLCALL_RATE_LIMITS_ENABLED", "false"),
+            ("ROLLCALL_EMAIL_BACKEND", "dir"),
+            ("ROLLCALL_EMAIL_DIR", &outbox_str),
+            ("ROLLCALL_EMAIL_LMS_BASE_URL", "https://learn.school.example"),
+        ],
+        &[],
+    );
+    let admin = app.admin_auth();
+    app.create_course(&admin, KEY, json!({"title": "Chemistry"}));
+    app.create_user(&admin, "kid", true);
+    let reply = app.send_json(
+        "POST",
+        &format!("{}/enrollments", base()),
+        Some(&admin),
+        &json!({"identifiers": ["kid", "newcomer@example.org"], "email_students": true, "auto_enroll": true}),
+    );
+    assert!(reply.status == 200 || reply.status == 202, "{}", reply.text);
+    let files = wait_for("two emails", 20, || {
+        let files = eml_files(&outbox);
+        (files.len() >= 2).then_some(files)
+    });
+    for (name, eml) in &files {
+        let unfolded = eml.replace("=\r\n", "").replace("=3D", "=");
+        assert!(unfolded.contains("Message-ID: <"), "{name}: {eml}");
+        assert!(unfolded.contains("\r\nDate: "), "{name}");
+        assert!(!unfolded.contains(&format!("{}/courses/", app.base)), "{name}: no link to Rollcall's missing pages");
+        if name.contains("enrolled_enroll") {
+            assert!(unfolded.contains("https://learn.school.example/courses/course-v1:"), "{name}: {unfolded}");
+            assert!(unfolded.contains("<a href=\"https://learn.school.example/courses/"), "{name}: clickable");
+        }
+        if name.contains("allowed_enroll") {
+            assert!(unfolded.contains("https://learn.school.example/register"), "{name}: {unfolded}");
+        }
+    }
+}
