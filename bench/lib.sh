@@ -10,6 +10,7 @@ start_server() {
   for _ in $(seq 100); do grep -q '^listening on' "$dir/out" 2>/dev/null && break; sleep 0.1; done
   base=$(sed -n 's/^listening on //p' "$dir/out")
   local id secret
-  id=$(sed -n 's/^client_id: //p' "$dir/out"); secret=$(sed -n 's/^client_secret: //p' "$dir/out")
+  # stdout is not a terminal: the first start's secrets are in a file beside the database.
+  id=$(sed -n 's/^client_id: //p' "$dir/bench.db.first-start-credentials"); secret=$(sed -n 's/^client_secret: //p' "$dir/bench.db.first-start-credentials")
   token=$(curl -s -X POST "$base/oauth2/access_token" -d grant_type=client_credentials -d client_id="$id" -d client_secret="$secret" -d token_type=jwt | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
 }

@@ -173,7 +173,12 @@ fn main() {
     let command =
         COMMANDS.iter().find(|c| c.name == name).unwrap_or_else(|| usage_error(&format!("unknown command '{name}'")));
     let args = parse(command, rest);
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+        .format(|buf, record| {
+            use std::io::Write;
+            writeln!(buf, "{} {:<5} {}: {}", Timestamp::now().to_iso(), record.level(), record.target(), record.args())
+        })
+        .init();
     match name {
         "serve" => serve(&args),
         "init" => init(&args),
@@ -186,6 +191,13 @@ fn main() {
     }
 }
 
+fn credentials_text(c: &bootstrap::Credentials) -> String {
+    format!(
+        "username: {}\npassword: {}\nclient_id: {}\nclient_secret: {}",
+        c.username, c.password, c.client_id, c.client_secret
+    )
+}
+
 fn print_credentials(c: &bootstrap::Credentials, json: bool) {
     if json {
         println!(
@@ -193,29 +205,67 @@ fn print_credentials(c: &bootstrap::Credentials, json: bool) {
             serde_json::json!({"username": c.username, "password": c.password, "client_id": c.client_id, "client_secret": c.client_secret})
         );
     } else {
-        println!(
-            "username: {}\npassword: {}\nclient_id: {}\nclient_secret: {}",
-            c.username, c.password, c.client_id, c.client_secret
-        );
+        println!("{}", credentials_text(c));
+    }
+}
+
+/// Where the first start's secrets go when stdout is not a terminal (a service manager's
+/// journal must never hold them): a new file beside the database, readable by its owner.
+fn write_credentials_file(db: &std::path::Path, text: &str) -> PathBuf {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = PathBuf::from(format!("{}.first-start-credentials", db.display()));
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&path)
+        .unwrap_or_else(|e| fail(&format!("cannot write {}: {e}", path.display())));
+    file.write_all(text.as_bytes()).unwrap_or_else(|e| fail(&format!("cannot write {}: {e}", path.display())));
+    path
+}
+
+/// Removes a database file this start created, when the start fails: a typo'd setting
+/// must not leave an empty database behind.
+fn forget_new_database(path: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
 }
 
 fn serve(args: &HashMap<&str, String>) {
     let config = load_config(args);
-    let server = Server::build(config).unwrap_or_else(|e| fail(&e));
+    let db_path = config.database.path.clone();
+    let existed = db_path.exists();
+    let server = Server::build(config).unwrap_or_else(|e| {
+        if !existed {
+            forget_new_database(&db_path);
+        }
+        fail(&e)
+    });
     let app = server.app();
     let addr = server.addr();
     let first_start = !bootstrap::is_initialised(&app.db).unwrap_or_else(|e| fail(&e.developer_message));
     if first_start {
         let creds = bootstrap::initialise(&app.db, &app.auth.passwords).unwrap_or_else(|e| fail(&e.developer_message));
-        println!(
-            "First start: created a superuser and an OAuth client. These secrets are shown only once (stored hashed):"
+        let text = format!(
+            "{}\nGet a token:\n  curl -s -X POST {}/oauth2/access_token -d grant_type=client_credentials -d client_id={} -d client_secret={} -d token_type=jwt\n",
+            credentials_text(&creds),
+            app.base_url,
+            creds.client_id,
+            creds.client_secret
         );
-        print_credentials(&creds, false);
-        println!(
-            "Get a token:\n  curl -s -X POST {}/oauth2/access_token -d grant_type=client_credentials -d client_id={} -d client_secret={} -d token_type=jwt",
-            app.base_url, creds.client_id, creds.client_secret
-        );
+        if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+            println!("First start: created a superuser and an OAuth client. These secrets are shown only once (stored hashed):");
+            print!("{text}");
+        } else {
+            let path = write_credentials_file(app.db.path(), &text);
+            println!(
+                "First start: created a superuser and an OAuth client; their secrets are in {} (readable only by its owner; delete it once you have them)",
+                path.display()
+            );
+        }
     }
     if args.contains_key("--demo") {
         match bootstrap::seed_demo(&app.db) {
@@ -229,6 +279,10 @@ fn serve(args: &HashMap<&str, String>) {
         signal_hook::flag::register(signal, stop.clone())
             .unwrap_or_else(|e| fail(&format!("cannot handle signals: {e}")));
     }
+    // SIGHUP (a closed terminal, a `systemctl reload`) is ignored: the log goes to
+    // stderr, so there is nothing to reopen.
+    signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::new(AtomicBool::new(false)))
+        .unwrap_or_else(|e| fail(&format!("cannot handle signals: {e}")));
     println!("listening on http://{addr}");
     log::info!("listening on http://{addr} (database {})", app.db.path().display());
     server.run_until(stop);
@@ -305,6 +359,13 @@ fn create_client(args: &HashMap<&str, String>) {
 
 fn import(args: &HashMap<&str, String>) {
     let config = load_config(args);
+    // A typo must not import into a new, empty database.
+    if !config.database.path.exists() {
+        fail(&format!(
+            "there is no database at {}; `rollcall import` fills an existing one (start `rollcall serve` or `rollcall init` once to create it)",
+            config.database.path.display()
+        ));
+    }
     let db = open_db(&config);
     let read = |flag: &str| {
         args.get(flag).map(|path| {

@@ -161,11 +161,30 @@ fn request_id(req: &Request, prefix: &str) -> String {
 }
 
 /// The URL as logged: `token=` values (set-password links) are single-use credentials and
-/// stay out of the log.
+/// stay out of the log; query values that are email addresses are personal data and are
+/// logged only at debug level.
 fn redact_secrets(url: &str) -> std::borrow::Cow<'_, str> {
-    let Some(start) = url.find("token=").map(|i| i + "token=".len()) else { return url.into() };
-    let end = url[start..].find('&').map_or(url.len(), |i| start + i);
-    format!("{}[redacted]{}", &url[..start], &url[end..]).into()
+    let Some((path, query)) = url.split_once('?') else { return url.into() };
+    let show_personal = log::log_enabled!(target: "access", log::Level::Debug);
+    let mut changed = false;
+    let pairs: Vec<String> = query
+        .split('&')
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let personal = value.contains('@') || value.to_ascii_lowercase().contains("%40");
+            if key == "token" || (personal && !show_personal) {
+                changed = true;
+                format!("{key}=[redacted]")
+            } else {
+                pair.to_owned()
+            }
+        })
+        .collect();
+    if changed {
+        format!("{path}?{}", pairs.join("&")).into()
+    } else {
+        url.into()
+    }
 }
 
 /// Reads whatever request body the handler left unread (a refused or bodiless request may

@@ -5,13 +5,19 @@ use crate::helpers::{binary, TempDir, TestApp};
 use serde_json::Value;
 
 #[test]
-fn first_start_prints_working_credentials_once() {
+fn first_start_writes_working_credentials_once_to_an_owner_only_file_when_stdout_is_no_terminal() {
+    use std::os::unix::fs::PermissionsExt;
     let app = TestApp::spawn();
+    // Not a terminal (a pipe, a journal): no secret in the output, a file path instead.
     assert!(
-        app.banner.iter().any(|l| l.contains("curl -s -X POST") && l.contains("/oauth2/access_token")),
+        app.banner.iter().all(|l| !l.contains(&app.client_secret) && !l.contains(&app.password)),
         "{:?}",
         app.banner
     );
+    let path = crate::helpers::credentials_file(&app.banner).expect("the banner names the credentials file");
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    let file = std::fs::read_to_string(&path).unwrap();
+    assert!(file.contains("curl -s -X POST") && file.contains("/oauth2/access_token"), "{file}");
     assert_eq!(app.username, "admin");
     assert!(app.password.len() >= 16 && !app.client_secret.is_empty());
     // The printed credentials work: a token from the client, and a password login.
@@ -260,4 +266,26 @@ fn backup_copies_a_live_database_and_check_reports_on_it() {
     assert_eq!(bad.status.code(), Some(1), "{}", String::from_utf8_lossy(&bad.stdout));
     let missing = binary().args(["check", "--db", "/nonexistent/x.db"]).output().unwrap();
     assert_eq!(missing.status.code(), Some(1));
+}
+
+#[test]
+fn import_refuses_a_database_that_does_not_exist_and_a_failed_start_leaves_none() {
+    let dir = TempDir::new();
+    let users = dir.0.join("users.jsonl");
+    std::fs::write(&users, "{\"username\": \"ann\", \"email\": \"ann@example.org\"}\n").unwrap();
+    let typo = dir.0.join("rolcall.db");
+    let out = binary().args(["import", "--db"]).arg(&typo).arg("--users").arg(&users).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("there is no database"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!typo.exists(), "no empty database was created");
+    // A start that fails (the address is taken) leaves no empty database behind.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let out = binary().args(["serve", "--listen", &address, "--db"]).arg(dir.db()).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!dir.db().exists(), "the failed start removed the database it had created");
 }

@@ -83,6 +83,14 @@ impl Reply {
     }
 }
 
+/// The path in "… their secrets are in PATH (readable …" of a first start's banner.
+pub fn credentials_file(banner: &[String]) -> Option<String> {
+    banner.iter().find_map(|l| {
+        let rest = l.split_once("their secrets are in ")?.1;
+        Some(rest.split(" (").next()?.to_owned())
+    })
+}
+
 fn value_after(lines: &[String], key: &str) -> String {
     lines.iter().find_map(|l| l.strip_prefix(&format!("{key}: "))).unwrap_or_default().to_owned()
 }
@@ -126,12 +134,18 @@ impl TestApp {
             .timeout_global(Some(Duration::from_secs(30)))
             .build()
             .into();
+        // stdout is a pipe here, so the first start's secrets are in a file beside the database.
+        let mut lines = banner.clone();
+        if let Some(path) = credentials_file(&banner) {
+            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+            lines.extend(text.lines().map(str::to_owned));
+        }
         TestApp {
             base,
-            username: value_after(&banner, "username"),
-            password: value_after(&banner, "password"),
-            client_id: value_after(&banner, "client_id"),
-            client_secret: value_after(&banner, "client_secret"),
+            username: value_after(&lines, "username"),
+            password: value_after(&lines, "password"),
+            client_id: value_after(&lines, "client_id"),
+            client_secret: value_after(&lines, "client_secret"),
             banner,
             child,
             dir,

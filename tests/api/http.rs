@@ -81,6 +81,7 @@ fn each_request_writes_one_access_log_line() {
     };
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
     agent.get(format!("{base}/health?probe=1")).call().unwrap();
+    agent.get(format!("{base}/health?email=ann%40example.org&x=2")).call().unwrap();
     std::thread::sleep(Duration::from_millis(200));
     let _ = child.kill();
     let _ = child.wait();
@@ -88,6 +89,19 @@ fn each_request_writes_one_access_log_line() {
     let lines: Vec<&str> = text.lines().filter(|l| l.contains("/health?probe=1")).collect();
     assert_eq!(lines.len(), 1, "{text}");
     assert!(lines[0].contains("GET") && lines[0].contains("200"), "{}", lines[0]);
+    assert!(lines[0].starts_with("20") && lines[0].as_bytes()[10] == b'T', "a timestamp first: {}", lines[0]);
+    // An email in a query string is personal data: not in the log at info level.
+    assert!(!text.contains("ann%40example.org") && text.contains("/health?email=[redacted]&x=2"), "{text}");
+}
+
+#[test]
+fn sighup_is_ignored() {
+    let mut app = TestApp::spawn();
+    let pid = app.child.id().to_string();
+    assert!(std::process::Command::new("kill").args(["-HUP", &pid]).status().unwrap().success());
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(app.child.try_wait().unwrap().is_none(), "still running after SIGHUP");
+    assert_eq!(app.get("/health", None).status, 200);
 }
 
 #[test]
