@@ -3,8 +3,10 @@
 use crate::auth::{self, passwords::Hasher};
 use crate::core::accounts::{self, Actor, NewUser};
 use crate::core::catalog::{self, CourseFields, Mode};
+use crate::core::enrollment::{self, Access, Change, Source};
 use crate::core::Error;
-use crate::domain::{CourseKey, Currency, Email, Money, Timestamp, Username};
+use crate::core::{codes, learning_paths};
+use crate::domain::{CourseKey, Currency, Email, LearningPathKey, Money, Timestamp, Username};
 use crate::store::{self, users::Profile, Db};
 
 pub struct Credentials {
@@ -55,8 +57,16 @@ pub fn is_initialised(db: &Db) -> Result<bool, Error> {
     db.read(accounts::is_initialised)
 }
 
-/// Seeds a small demo catalog once; returns false if it was already there.
-pub fn seed_demo(db: &Db) -> Result<bool, Error> {
+/// What the demo seeded: its learners' usernames and passwords (shown once) and the
+/// enrollment codes it generated.
+pub struct DemoSeed {
+    pub learners: Vec<(String, String)>,
+    pub codes: Vec<String>,
+}
+
+/// Seeds a small demo once: the catalog, three learners with enrollments, a pre-enrollment,
+/// a learning path and enrollment codes, in one transaction. None if it was already there.
+pub fn seed_demo(db: &Db, hasher: &Hasher) -> Result<Option<DemoSeed>, Error> {
     let now = Timestamp::now();
     let day = 24 * 3600;
     let usd = Currency::USD;
@@ -128,9 +138,18 @@ pub fn seed_demo(db: &Db) -> Result<bool, Error> {
             },
         ),
     ];
+    // Hashed before the write transaction: argon2 is slow on purpose.
+    let learners: Vec<(String, String, String)> = ["ann", "bob", "cat"]
+        .iter()
+        .map(|name| {
+            let password = auth::secrets::random_token(12);
+            let hash = hasher.hash(&password);
+            (name.to_string(), password, hash)
+        })
+        .collect();
     db.write(|conn| {
         if store::settings::get(conn, "demo_seeded_at")?.is_some() {
-            return Ok(false);
+            return Ok(None);
         }
         for (key, fields) in &courses {
             let key = CourseKey::parse(key)?;
@@ -138,7 +157,68 @@ pub fn seed_demo(db: &Db) -> Result<bool, Error> {
                 catalog::create(conn, &key, fields, now)?;
             }
         }
+        let course = |key: &str| catalog::course(conn, &CourseKey::parse(key)?);
+        let change = Change { actor: "demo", surface: "demo", source: Source::Api, reason: None, notify: false };
+        let mut users = Vec::new();
+        for (name, _, hash) in &learners {
+            let title = format!("{}{}", name[..1].to_uppercase(), &name[1..]);
+            let new = NewUser {
+                username: Username::parse(name)?,
+                email: Email::parse(&format!("{name}@demo.rollcall.invalid"))?,
+                password_hash: Some(hash.clone()),
+                name: format!("{title} Demo"),
+                first_name: title,
+                last_name: "Demo".into(),
+                profile: Profile::default(),
+                is_active: true,
+                is_staff: false,
+                is_superuser: false,
+            };
+            users.push(accounts::create_user(conn, &Actor { is_superuser: true }, new, now)?);
+        }
+        let (web101, sem201) = (course("course-v1:Rollcall+WEB-101+2026")?, course("course-v1:Rollcall+SEM-201+2026")?);
+        for (user, course, mode) in [
+            (&users[0], &web101, "verified"),
+            (&users[1], &web101, "audit"),
+            (&users[1], &sem201, "audit"),
+            (&users[2], &sem201, "audit"),
+        ] {
+            enrollment::enroll_user(conn, user, course, Some(mode), Access::Instructor, &change, now)?;
+        }
+        let research = course("course-v1:Rollcall+RES-501+2026")?;
+        enrollment::create_pre_enrollment(
+            conn,
+            &Email::parse("dana@demo.rollcall.invalid")?,
+            &research,
+            true,
+            &change,
+            now,
+        )?;
+        let path = learning_paths::create(
+            conn,
+            learning_paths::NewPath {
+                key: LearningPathKey::parse("path-v1:Rollcall+WEB+2026+T1")?,
+                display_name: "Web track".into(),
+                subtitle: "From foundations to systems".into(),
+                description: "Web Foundations, then Advanced Web Systems.".into(),
+                level: "beginner".into(),
+                duration: "4 months".into(),
+                time_commitment: "4-6 hours/week".into(),
+                sequential: true,
+                invite_only: false,
+                steps: vec![
+                    (CourseKey::parse("course-v1:Rollcall+WEB-101+2026")?, 0.4),
+                    (CourseKey::parse("course-v1:Rollcall+WEB-301+2026")?, 0.6),
+                ],
+            },
+            now,
+        )?;
+        learning_paths::enroll(conn, &path, &users[0], now)?;
+        let codes = codes::generate(conn, &course("course-v1:Rollcall+WEB-301+2026")?, 3, None, now)?;
         store::settings::set(conn, "demo_seeded_at", &now.to_iso())?;
-        Ok(true)
+        Ok(Some(DemoSeed {
+            learners: learners.iter().map(|(name, password, _)| (name.clone(), password.clone())).collect(),
+            codes,
+        }))
     })
 }

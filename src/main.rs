@@ -209,6 +209,12 @@ fn print_credentials(c: &bootstrap::Credentials, json: bool) {
     }
 }
 
+fn append_to_credentials_file(db: &std::path::Path, text: &str) -> PathBuf {
+    let path = PathBuf::from(format!("{}.first-start-credentials", db.display()));
+    let existing = std::fs::read_to_string(&path).unwrap_or_default();
+    write_credentials_file(db, &format!("{existing}{text}"))
+}
+
 /// Where the first start's secrets go when stdout is not a terminal (a service manager's
 /// journal must never hold them): a new file beside the database, readable by its owner.
 fn write_credentials_file(db: &std::path::Path, text: &str) -> PathBuf {
@@ -268,9 +274,24 @@ fn serve(args: &HashMap<&str, String>) {
         }
     }
     if args.contains_key("--demo") {
-        match bootstrap::seed_demo(&app.db) {
-            Ok(true) => println!("Seeded the demo catalog."),
-            Ok(false) => println!("The demo catalog was already seeded."),
+        match bootstrap::seed_demo(&app.db, &app.auth.passwords) {
+            Ok(Some(seed)) => {
+                let mut text = String::from("Demo learners (username: password):\n");
+                for (name, password) in &seed.learners {
+                    text.push_str(&format!("  {name}: {password}\n"));
+                }
+                text.push_str(&format!("Enrollment codes for WEB-301: {}\n", seed.codes.join(", ")));
+                println!(
+                    "Seeded the demo: 4 courses, learners ann, bob and cat with enrollments, a pre-enrollment for dana@demo.rollcall.invalid, the Web track learning path and 3 enrollment codes."
+                );
+                if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                    print!("{text}");
+                } else {
+                    let path = append_to_credentials_file(app.db.path(), &text);
+                    println!("The demo learners' passwords and the codes are in {}.", path.display());
+                }
+            }
+            Ok(None) => println!("The demo was already seeded on this database; nothing was added."),
             Err(e) => fail(&e.developer_message),
         }
     }

@@ -289,3 +289,32 @@ fn import_refuses_a_database_that_does_not_exist_and_a_failed_start_leaves_none(
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(!dir.db().exists(), "the failed start removed the database it had created");
 }
+
+#[test]
+fn the_demo_has_people_in_it_and_a_second_start_says_it_is_there_already() {
+    let app = TestApp::spawn_with(&[], &["--demo"]);
+    let admin = app.admin_auth();
+    let path = crate::helpers::credentials_file(&app.banner).unwrap();
+    let secrets = std::fs::read_to_string(&path).unwrap();
+    let password_of = |name: &str| {
+        secrets
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(&format!("{name}: ")))
+            .unwrap_or_else(|| panic!("{secrets}"))
+            .to_owned()
+    };
+    for name in ["ann", "bob", "cat"] {
+        let login = app.post_form("/login", &[("username", name), ("password", &password_of(name))]);
+        assert_eq!(login.status, 200, "{name}: {}", login.text);
+    }
+    let roster = app.get("/api/enrollment/v2/courses/course-v1:Rollcall+SEM-201+2026/enrollments", Some(&admin)).json();
+    assert_eq!(roster["count"], 2);
+    let pre = app.get("/api/enrollment/v1/enrollment_allowed/?email=dana%40demo.rollcall.invalid", Some(&admin)).json();
+    assert_eq!(pre.as_array().unwrap().len(), 1, "{pre}");
+    let paths = app.get("/api/admin/v1/learning-paths", Some(&admin)).json();
+    assert_eq!(paths["results"][0]["key"], "path-v1:Rollcall+WEB+2026+T1");
+    assert!(secrets.contains("Enrollment codes for WEB-301: "), "{secrets}");
+    let dir = app.stop();
+    let again = TestApp::spawn_in(dir, &[], &["--demo"]);
+    assert!(again.banner.iter().any(|l| l.contains("already seeded")), "{:?}", again.banner);
+}
