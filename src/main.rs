@@ -399,9 +399,18 @@ fn import(args: &HashMap<&str, String>) {
     }
     let now = Timestamp::now();
     if let Some(lines) = users {
-        let (created, skipped) =
+        let imported =
             db.write(|c| rollcall::core::import::users(c, &lines, now)).unwrap_or_else(|e| fail(&e.developer_message));
-        println!("imported {created} users ({skipped} already there)");
+        println!("imported {} users ({} already there)", imported.created, imported.skipped);
+        if !imported.without_password.is_empty() {
+            println!(
+                "{} imported without a password (they can use a set-password link):",
+                imported.without_password.len()
+            );
+            for line in &imported.without_password {
+                println!("  {line}");
+            }
+        }
     }
     if let Some(lines) = enrollments {
         let count = db

@@ -18,10 +18,20 @@ fn at_line(n: usize, e: impl std::fmt::Display) -> Error {
     Error::validation(format!("line {n}: {e}"))
 }
 
+/// What a users file did: how many were created and skipped, and which accounts came
+/// without a usable password (a Django `!…` unusable hash, or an algorithm Rollcall cannot
+/// verify): they are imported without one and can use a set-password link.
+pub struct UsersImported {
+    pub created: usize,
+    pub skipped: usize,
+    pub without_password: Vec<String>,
+}
+
 /// `{"username", "email", "password" (a Django or argon2 hash), "name", "is_active",
-/// "is_staff", "date_joined"}` per line. Existing usernames are skipped. Returns (created, skipped).
-pub fn users(conn: &Conn, lines: &str, now: Timestamp) -> Result<(usize, usize), Error> {
+/// "is_staff", "date_joined"}` per line. Existing usernames are skipped.
+pub fn users(conn: &Conn, lines: &str, now: Timestamp) -> Result<UsersImported, Error> {
     let (mut created, mut skipped) = (0, 0);
+    let mut without_password = Vec::new();
     for (i, line) in lines.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let n = i + 1;
         let v: Value = serde_json::from_str(line).map_err(|e| at_line(n, e))?;
@@ -31,7 +41,19 @@ pub fn users(conn: &Conn, lines: &str, now: Timestamp) -> Result<(usize, usize),
             continue;
         }
         let email = Email::parse(&text(&v, "email").unwrap_or_default()).map_err(|e| at_line(n, e))?;
-        let hash = text(&v, "password").filter(|h| h.starts_with("pbkdf2_sha256$") || h.starts_with("$argon2"));
+        let given = text(&v, "password").filter(|h| !h.is_empty());
+        let hash = given.clone().filter(|h| h.starts_with("pbkdf2_sha256$") || h.starts_with("$argon2"));
+        if let (Some(raw), None) = (&given, &hash) {
+            let kind = if raw.starts_with('!') {
+                "unusable (Django '!')".to_owned()
+            } else {
+                format!(
+                    "'{}…', which Rollcall cannot verify",
+                    raw.split('$').next().unwrap_or("").chars().take(20).collect::<String>()
+                )
+            };
+            without_password.push(format!("line {n} ({}): password hash {kind}", username.as_str()));
+        }
         let joined = match text(&v, "date_joined") {
             Some(d) => Timestamp::parse(&d).map_err(|e| at_line(n, e))?,
             None => now,
@@ -52,11 +74,12 @@ pub fn users(conn: &Conn, lines: &str, now: Timestamp) -> Result<(usize, usize),
             .map_err(|e| at_line(n, e.developer_message))?;
         created += 1;
     }
-    Ok((created, skipped))
+    Ok(UsersImported { created, skipped, without_password })
 }
 
-/// `{"username", "course_id", "mode", "is_active"}` per line, into existing courses; the
-/// enrollment rules' window and invitation checks do not apply to a record being moved.
+/// `{"username", "course_id", "mode", "is_active", "created"}` per line, into existing
+/// courses; the enrollment rules' window and invitation checks do not apply to a record
+/// being moved, and the enrollment keeps its original `created` date.
 pub fn enrollments(conn: &Conn, lines: &str, now: Timestamp) -> Result<usize, Error> {
     let change = Change { actor: "import", surface: "cli", source: Source::Import, reason: None, notify: false };
     let mut count = 0;
@@ -69,10 +92,14 @@ pub fn enrollments(conn: &Conn, lines: &str, now: Timestamp) -> Result<usize, Er
         let key = CourseKey::parse(&text(&v, "course_id").unwrap_or_default()).map_err(|e| at_line(n, e))?;
         let course = catalog::course(conn, &key).map_err(|e| at_line(n, e.developer_message))?;
         let mode = text(&v, "mode");
-        enrollment::enroll_user(conn, &user, &course, mode.as_deref(), Access::Instructor, &change, now)
+        let at = match text(&v, "created") {
+            Some(d) => Timestamp::parse(&d).map_err(|e| at_line(n, e))?,
+            None => now,
+        };
+        enrollment::enroll_user(conn, &user, &course, mode.as_deref(), Access::Instructor, &change, at)
             .map_err(|e| at_line(n, e.developer_message))?;
         if v.get("is_active").and_then(Value::as_bool) == Some(false) {
-            enrollment::unenroll_user(conn, &user, &course, None, &change, now)
+            enrollment::unenroll_user(conn, &user, &course, None, &change, at)
                 .map_err(|e| at_line(n, e.developer_message))?;
         }
         count += 1;

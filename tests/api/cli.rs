@@ -318,3 +318,47 @@ fn the_demo_has_people_in_it_and_a_second_start_says_it_is_there_already() {
     let again = TestApp::spawn_in(dir, &[], &["--demo"]);
     assert!(again.banner.iter().any(|l| l.contains("already seeded")), "{:?}", again.banner);
 }
+
+#[test]
+fn import_keeps_enrollment_dates_and_names_the_hashes_it_cannot_use() {
+    let app = TestApp::spawn();
+    let admin = app.admin_auth();
+    app.create_course(&admin, "course-v1:Old+Edx+Run", serde_json::json!({}));
+    let dir = app.stop();
+    let users = dir.0.join("users.jsonl");
+    std::fs::write(
+        &users,
+        format!(
+            "{}\n{}\n",
+            serde_json::json!({"username": "locked", "email": "locked@example.org", "password": "!Xk2abcdefghijklmnopqrstuvwxyz0123456789AB"}),
+            serde_json::json!({"username": "sha1user", "email": "sha1@example.org", "password": "sha1$salt$0123456789abcdef"}),
+        ),
+    )
+    .unwrap();
+    let enrollments = dir.0.join("enrollments.jsonl");
+    std::fs::write(
+        &enrollments,
+        serde_json::json!({"username": "locked", "course_id": "course-v1:Old+Edx+Run", "mode": "audit", "created": "2018-09-01T08:00:00Z"})
+            .to_string(),
+    )
+    .unwrap();
+    let out = binary()
+        .args(["import", "--db"])
+        .arg(dir.db())
+        .arg("--users")
+        .arg(&users)
+        .arg("--enrollments")
+        .arg(&enrollments)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("2 imported without a password"), "{stdout}");
+    assert!(
+        stdout.contains("line 1 (locked): password hash unusable") && stdout.contains("line 2 (sha1user)"),
+        "{stdout}"
+    );
+    let conn = rusqlite::Connection::open(dir.db()).unwrap();
+    let created: i64 = conn.query_row("SELECT created FROM enrollments", [], |r| r.get(0)).unwrap();
+    assert_eq!(created, 1_535_788_800, "the original enrollment date");
+}
