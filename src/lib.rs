@@ -42,6 +42,21 @@ pub struct App {
 
 type BoxedHandler = Box<dyn Fn(&rouille::Request) -> rouille::Response + Send + Sync>;
 
+/// glibc serves big allocations from its heap once it has freed a big mmap (its threshold
+/// adapts upwards), and keeps that memory: after a burst of logins each argon2 working
+/// buffer (MiBs) stayed resident for good. A fixed threshold keeps such buffers in mmap,
+/// returned to the system when freed, so idle RSS comes back down.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn return_big_allocations_to_the_system() {
+    // SAFETY: mallopt only changes an allocator setting; it runs before worker threads start.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn return_big_allocations_to_the_system() {}
+
 /// Tracks requests in flight so that shutdown can wait for them.
 struct Lifecycle {
     in_flight: AtomicUsize,
@@ -62,6 +77,7 @@ impl Server {
     pub fn build(config: Config) -> Result<Server, String> {
         let db = store::Db::open(&config.database).map_err(|e| e.developer_message)?;
         api::connections::raise_fd_limit();
+        return_big_allocations_to_the_system();
         let cell: Arc<OnceLock<App>> = Arc::new(OnceLock::new());
         let lifecycle = Arc::new(Lifecycle { in_flight: AtomicUsize::new(0), stopping: AtomicBool::new(false) });
         let handler_cell = cell.clone();
