@@ -150,6 +150,8 @@ pub struct EmailConfig {
     /// Where learners take their courses (the LMS): course and registration links in
     /// emails point there. Empty: emails carry no such links (Rollcall serves neither page).
     pub lms_base_url: String,
+    /// A directory of `<message type>.<part>` files overriding the built-in emails.
+    pub templates_dir: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -237,6 +239,7 @@ impl Default for EmailConfig {
             smtp_password: String::new(),
             smtp_security: "starttls".into(),
             lms_base_url: String::new(),
+            templates_dir: String::new(),
         }
     }
 }

@@ -38,6 +38,8 @@ pub struct App {
     pub coupons: Vec<(String, u32)>,
     /// `server.trusted_proxies`, parsed.
     pub trusted_proxies: Vec<auth::rate_limit::AddressBlock>,
+    /// `email.templates_dir`, loaded and checked at start-up.
+    pub templates: core::emails::Templates,
 }
 
 type BoxedHandler = Box<dyn Fn(&rouille::Request) -> rouille::Response + Send + Sync>;
@@ -124,6 +126,10 @@ impl Server {
         let mailer = jobs::outbox::Mailer::from_config(&config.email)?;
         let job_workers = config.jobs.workers;
         let coupons = config.checkout.coupon_table()?;
+        let templates = match config.email.templates_dir.as_str() {
+            "" => core::emails::Templates::default(),
+            dir => core::emails::Templates::load(std::path::Path::new(dir))?,
+        };
         let trusted_proxies =
             config.server.trusted_proxies.iter().filter_map(|p| auth::rate_limit::AddressBlock::parse(p)).collect();
         let app = App {
@@ -138,6 +144,7 @@ impl Server {
             connections,
             coupons,
             trusted_proxies,
+            templates,
         };
         let _ = cell.set(app);
         let jobs_stop = Arc::new(AtomicBool::new(false));

@@ -40,6 +40,128 @@ fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
+/// The message types, and the parts a template directory may override for each.
+pub const MESSAGE_TYPES: [&str; 7] = [
+    "enrolled_enroll",
+    "allowed_enroll",
+    "enrolled_unenroll",
+    "allowed_unenroll",
+    "set_password",
+    "account_created",
+    "checkout_welcome",
+];
+const PARTS: [&str; 3] = ["subject.txt", "txt", "html"];
+
+/// The variables a template may use (`{{name}}`); one missing for a message is empty.
+pub const VARIABLES: [&str; 12] = [
+    "school_name",
+    "site_url",
+    "full_name",
+    "username",
+    "course_name",
+    "course_key",
+    "course_url",
+    "registration_url",
+    "reason",
+    "auto_enroll",
+    "link",
+    "enrollment_number",
+];
+
+/// Overrides from `email.templates_dir`: `<message type>.<part>` files (`subject.txt`,
+/// `txt`, `html`); values are HTML-escaped in `.html` parts.
+#[derive(Debug, Default)]
+pub struct Templates {
+    parts: std::collections::HashMap<String, String>,
+}
+
+impl Templates {
+    /// Reads and checks every file: a name that is not `<type>.<part>`, a `{{…}}` naming no
+    /// variable, or an unclosed `{{` stops start-up naming the file.
+    pub fn load(dir: &std::path::Path) -> Result<Templates, String> {
+        let mut parts = std::collections::HashMap::new();
+        let entries = std::fs::read_dir(dir).map_err(|e| format!("email.templates_dir {}: {e}", dir.display()))?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let known = MESSAGE_TYPES.iter().any(|t| PARTS.iter().any(|p| name == format!("{t}.{p}")));
+            if !known {
+                return Err(format!(
+                    "{}: not a template name; use <type>.subject.txt, <type>.txt or <type>.html with a type of {}",
+                    path.display(),
+                    MESSAGE_TYPES.join(", ")
+                ));
+            }
+            let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            check_template(&text).map_err(|why| format!("{}: {why}", path.display()))?;
+            parts.insert(name, text);
+        }
+        Ok(Templates { parts })
+    }
+
+    fn part(&self, message_type: &str, part: &str) -> Option<&str> {
+        self.parts.get(&format!("{message_type}.{part}")).map(String::as_str)
+    }
+}
+
+fn check_template(text: &str) -> Result<(), String> {
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        let end = rest[start..].find("}}").ok_or("a '{{' is not closed")?;
+        let name = rest[start + 2..start + end].trim();
+        if !VARIABLES.contains(&name) {
+            return Err(format!("unknown variable '{{{{{name}}}}}'; the variables are {}", VARIABLES.join(", ")));
+        }
+        rest = &rest[start + end + 2..];
+    }
+    Ok(())
+}
+
+fn fill(template: &str, vars: &[(&str, String)], html: bool) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let end = rest[start..].find("}}").map_or(rest.len(), |e| start + e);
+        let name = rest[start + 2..end].trim();
+        let value = vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str()).unwrap_or("");
+        out.push_str(&if html { escape(value) } else { value.to_owned() });
+        rest = rest.get(end + 2..).unwrap_or("");
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The message as `templates` override it, part by part, over the built-in wording.
+pub fn render_with(message_type: &str, payload: &Value, site: &Site, templates: &Templates) -> Option<Rendered> {
+    let built_in = render(message_type, payload, site)?;
+    let text_of = |key: &str| payload.get(key).and_then(Value::as_str).unwrap_or("").to_owned();
+    let course_key = text_of("course_key");
+    let vars: Vec<(&str, String)> = vec![
+        ("school_name", site.school_name.to_owned()),
+        ("site_url", site.base_url.to_owned()),
+        ("full_name", text_of("full_name")),
+        ("username", text_of("username")),
+        ("course_name", text_of("course_name")),
+        ("course_key", course_key.clone()),
+        ("course_url", site.lms_base_url.map(|lms| format!("{lms}/courses/{course_key}/about")).unwrap_or_default()),
+        ("registration_url", site.lms_base_url.map(|lms| format!("{lms}/register")).unwrap_or_default()),
+        ("reason", text_of("reason")),
+        ("auto_enroll", payload.get("auto_enroll").and_then(Value::as_bool).unwrap_or(false).to_string()),
+        ("link", text_of("link")),
+        ("enrollment_number", text_of("enrollment_number")),
+    ];
+    let pick = |part: &str, html: bool, default: String| match templates.part(message_type, part) {
+        Some(t) => fill(t, &vars, html),
+        None => default,
+    };
+    Some(Rendered {
+        subject: pick("subject.txt", false, built_in.subject).trim().to_owned(),
+        text: pick("txt", false, built_in.text),
+        html: pick("html", true, built_in.html),
+    })
+}
+
 /// None for a message type this module does not know (the outbox then marks it failed).
 pub fn render(message_type: &str, payload: &Value, site: &Site) -> Option<Rendered> {
     let text_of = |key: &str| payload.get(key).and_then(Value::as_str).unwrap_or("").to_owned();
@@ -160,6 +282,21 @@ mod tests {
             .text
             .contains("https://learn.example/courses/course-v1:A+B+C/about"));
         assert!(render("mystery", &payload, &site).is_none());
+        let dir = std::env::temp_dir().join(format!("rollcall-templates-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("enrolled_enroll.subject.txt"), "Welcome to {{ course_name }}\n").unwrap();
+        std::fs::write(dir.join("enrolled_enroll.html"), "<p>{{course_name}} at {{school_name}}</p>").unwrap();
+        let templates = Templates::load(&dir).unwrap();
+        let r = render_with("enrolled_enroll", &payload, &site, &templates).unwrap();
+        assert_eq!(r.subject, "Welcome to Biology <1>");
+        assert_eq!(r.html, "<p>Biology &lt;1&gt; at Hill School</p>", "values are escaped in HTML");
+        assert!(r.text.contains("Dear Ann,"), "parts not overridden keep the built-in text");
+        std::fs::write(dir.join("enrolled_enroll.txt"), "Hi {{nmae}}").unwrap();
+        assert!(Templates::load(&dir).unwrap_err().contains("enrolled_enroll.txt: unknown variable"));
+        std::fs::remove_file(dir.join("enrolled_enroll.txt")).unwrap();
+        std::fs::write(dir.join("welcome.html"), "x").unwrap();
+        assert!(Templates::load(&dir).unwrap_err().contains("welcome.html: not a template name"));
+        let _ = std::fs::remove_dir_all(&dir);
         let html = render("enrolled_enroll", &payload, &site).unwrap().html;
         assert!(html.contains("<a href=\"https://learn.example/courses/course-v1:A+B+C/about\">"), "{html}");
         let no_lms = Site { lms_base_url: None, ..site };

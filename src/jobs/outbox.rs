@@ -61,7 +61,7 @@ fn build(app: &App, message: &MessageRecord) -> Result<Message, String> {
         base_url: &app.base_url,
         lms_base_url: (!lms.is_empty()).then_some(lms),
     };
-    let rendered = emails::render(&message.message_type, &payload, &site)
+    let rendered = emails::render_with(&message.message_type, &payload, &site, &app.templates)
         .ok_or_else(|| format!("unknown message type {}", message.message_type))?;
     let from: Mailbox = app.config.email.from.parse().map_err(|e| format!("email.from: {e}"))?;
     let to: Mailbox = message.recipient.parse().map_err(|e| format!("recipient {}: {e}", message.recipient))?;

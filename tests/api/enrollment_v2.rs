@@ -753,3 +753,55 @@ fn emails_carry_a_message_id_and_a_date_and_link_to_the_lms() {
         }
     }
 }
+
+#[test]
+fn email_templates_from_a_directory_replace_the_built_in_parts_and_bad_ones_stop_start_up() {
+    let dir = TempDir::new();
+    let templates = dir.0.join("templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(templates.join("enrolled_enroll.subject.txt"), "{{course_name}}: you are in").unwrap();
+    std::fs::write(
+        templates.join("enrolled_enroll.txt"),
+        "Hello {{full_name}}, welcome to {{course_name}} at {{school_name}}.",
+    )
+    .unwrap();
+    std::fs::write(templates.join("bad.html"), "x").unwrap();
+    let refused = crate::helpers::binary()
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(dir.db())
+        .env("ROLLCALL_EMAIL_TEMPLATES_DIR", &templates)
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("bad.html"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    std::fs::remove_file(templates.join("bad.html")).unwrap();
+    let outbox = dir.0.join("mail");
+    let (templates_str, outbox_str) = (templates.to_str().unwrap().to_owned(), outbox.to_str().unwrap().to_owned());
+    let app = TestApp::spawn_in(
+        dir,
+        &[
+            ("ROLLCALL_RATE_LIMITS_ENABLED", "false"),
+            ("ROLLCALL_EMAIL_BACKEND", "dir"),
+            ("ROLLCALL_EMAIL_DIR", &outbox_str),
+            ("ROLLCALL_EMAIL_TEMPLATES_DIR", &templates_str),
+        ],
+        &[],
+    );
+    let admin = app.admin_auth();
+    app.create_course(&admin, KEY, json!({"title": "Chemistry"}));
+    app.create_user(&admin, "kid", true);
+    app.send_json(
+        "POST",
+        &format!("{}/enrollments", base()),
+        Some(&admin),
+        &json!({"identifiers": ["kid"], "email_students": true}),
+    );
+    let (_, eml) = wait_for("the email", 20, || eml_files(&outbox).into_iter().next());
+    let unfolded = eml.replace("=\r\n", "");
+    assert!(unfolded.contains("Subject: Chemistry: you are in"), "{unfolded}");
+    assert!(unfolded.contains("Hello kid, welcome to Chemistry at Rollcall School."), "{unfolded}");
+}
