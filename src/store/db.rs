@@ -35,51 +35,50 @@ pub struct Db {
     busy_timeout_ms: u64,
     /// 0: no cap (`PRAGMA max_page_count` otherwise).
     max_pages: u64,
-    gate: Arc<WriteGate>,
+    writer: Arc<GroupWriter>,
 }
 
-/// Serves this process's write transactions first come, first served. SQLite admits one
-/// writer at a time anyway, but a writer that finds the lock taken sleeps and polls, so a
-/// busy writer (a bulk task committing batch after batch) could starve a request for
-/// seconds. With the gate a request waits at most for the transaction ahead of it.
-#[derive(Debug, Default)]
-struct WriteGate {
-    tickets: Mutex<Tickets>,
-    turn: Condvar,
+/// Group commit: every write of this process runs on one shared connection, inside one
+/// open transaction, each in its own savepoint (a failing write rolls back alone). The
+/// last writer of a batch — the one that finds nobody waiting behind it — commits, so a
+/// batch costs one fsync however many writes it holds; every writer returns only after
+/// the commit that made its work durable, and all of a batch learn if that commit failed.
+/// Writers run one at a time in arrival order, on their own threads (their closures
+/// borrow their request), which also keeps a busy bulk task from starving requests.
+#[derive(Debug)]
+struct GroupWriter {
+    conn: Mutex<Option<Connection>>,
+    state: Mutex<Batch>,
+    committed: Condvar,
 }
 
-#[derive(Debug, Default)]
-struct Tickets {
-    next: u64,
-    serving: u64,
+#[derive(Debug)]
+struct Batch {
+    /// Writers that have asked to run and have not run yet.
+    waiting: usize,
+    in_transaction: bool,
+    /// Writes in the open transaction.
+    size: usize,
+    /// The open (or next) batch's number, and the last one committed or failed.
+    current: u64,
+    finished: u64,
+    /// Recent batches whose commit failed, with why (their writers all get the error).
+    failures: Vec<(u64, String)>,
     holder: Option<std::thread::ThreadId>,
 }
 
-struct Turn<'a>(&'a WriteGate);
+/// A batch commits at this many writes even while more wait, bounding latency.
+const MAX_BATCH: usize = 256;
 
-impl WriteGate {
-    fn enter(&self) -> Turn<'_> {
-        let me = std::thread::current().id();
-        let mut tickets = self.tickets.lock().unwrap_or_else(PoisonError::into_inner);
-        // A write inside a write would wait for itself forever; fail loudly instead.
-        assert!(tickets.holder != Some(me), "nested write transaction: pass the open connection down instead");
-        let mine = tickets.next;
-        tickets.next += 1;
-        while tickets.serving != mine {
-            tickets = self.turn.wait(tickets).unwrap_or_else(PoisonError::into_inner);
-        }
-        tickets.holder = Some(me);
-        Turn(self)
+impl GroupWriter {
+    fn new() -> GroupWriter {
+        let batch =
+            Batch { waiting: 0, in_transaction: false, size: 0, current: 1, finished: 0, failures: Vec::new(), holder: None };
+        GroupWriter { conn: Mutex::new(None), state: Mutex::new(batch), committed: Condvar::new() }
     }
-}
 
-impl Drop for Turn<'_> {
-    // Runs on panic too, so a failed transaction never blocks the ones behind it.
-    fn drop(&mut self) {
-        let mut tickets = self.0.tickets.lock().unwrap_or_else(PoisonError::into_inner);
-        tickets.serving += 1;
-        tickets.holder = None;
-        self.0.turn.notify_all();
+    fn state(&self) -> std::sync::MutexGuard<'_, Batch> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -100,7 +99,7 @@ impl Db {
             busy_timeout_ms: config.busy_timeout_ms,
             // SQLite's default page size is 4 KiB.
             max_pages: config.max_size_mb * 256,
-            gate: Arc::default(),
+            writer: Arc::new(GroupWriter::new()),
         };
         let conn = db.connect()?;
         let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -179,16 +178,115 @@ impl Db {
         })
     }
 
-    /// One write transaction (`BEGIN IMMEDIATE`, so check-then-insert holds under
-    /// concurrency); committed only when `f` succeeds.
+    /// One write, all or nothing and durable when this returns Ok: run in its own
+    /// savepoint inside the group's transaction (`BEGIN IMMEDIATE`, so check-then-insert
+    /// holds under concurrency), committed with the writes queued beside it.
     pub fn write<T>(&self, f: impl FnOnce(&Connection) -> Result<T, Error>) -> Result<T, Error> {
-        let _turn = self.gate.enter();
-        self.with_connection(|conn| {
-            let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
-            let value = f(&tx)?;
-            tx.commit()?;
-            Ok(value)
-        })
+        let writer = &self.writer;
+        let me = std::thread::current().id();
+        {
+            let mut state = writer.state();
+            // A write inside a write would wait for itself forever; fail loudly instead.
+            assert!(state.holder != Some(me), "nested write transaction: pass the open connection down instead");
+            state.waiting += 1;
+        }
+        let mut slot = writer.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        writer.state().waiting -= 1;
+        writer.state().holder = Some(me);
+        // A panic inside `f` is caught here so the batch still commits (its savepoint was
+        // undone), then goes on unwinding.
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run_in_savepoint(&mut slot, f)));
+        let mut state = writer.state();
+        state.holder = None;
+        if !state.in_transaction {
+            // Failed before joining a transaction (it could not begin): nothing to wait for.
+            drop(state);
+            drop(slot);
+            return run.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        }
+        let batch = state.current;
+        if state.waiting == 0 || state.size >= MAX_BATCH {
+            let result = match slot.as_ref() {
+                Some(conn) => conn.execute_batch("COMMIT").map_err(|e| {
+                    let _ = conn.execute_batch("ROLLBACK");
+                    e.to_string()
+                }),
+                None => Err("no write connection".to_owned()),
+            };
+            state.in_transaction = false;
+            state.size = 0;
+            state.finished = batch;
+            state.current = batch + 1;
+            if let Err(why) = result {
+                state.failures.push((batch, why));
+                let excess = state.failures.len().saturating_sub(64);
+                state.failures.drain(..excess);
+            }
+            writer.committed.notify_all();
+        }
+        drop(slot);
+        while state.finished < batch {
+            state = writer.committed.wait(state).unwrap_or_else(PoisonError::into_inner);
+        }
+        let failure = state.failures.iter().find(|(b, _)| *b == batch).map(|(_, why)| why.clone());
+        drop(state);
+        let outcome = run.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        match failure {
+            Some(why) if outcome.is_ok() => {
+                log::error!("group commit failed: {why}");
+                Err(Error::from(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+                    Some(why),
+                )))
+            }
+            _ => outcome,
+        }
+    }
+
+    /// Runs `f` in a savepoint of the group's transaction (opening it if needed): its
+    /// writes are undone when it fails or panics, and the transaction goes on.
+    fn run_in_savepoint<T>(
+        &self,
+        slot: &mut Option<Connection>,
+        f: impl FnOnce(&Connection) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        if slot.is_none() {
+            *slot = Some(self.connect()?);
+        }
+        let conn = slot.as_ref().expect("connected above");
+        {
+            let mut state = self.writer.state();
+            if !state.in_transaction {
+                drop(state);
+                conn.execute_batch("BEGIN IMMEDIATE")?;
+                state = self.writer.state();
+                state.in_transaction = true;
+            } else if conn.is_autocommit() {
+                // SQLite rolled the batch back by itself (a full disk, an I/O error): its
+                // commit will fail and tell every writer in it; this one must not run
+                // outside the transaction.
+                return Err(Error::from(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+                    Some("the batch was rolled back".into()),
+                )));
+            }
+            state.size += 1;
+        }
+        conn.execute_batch("SAVEPOINT write")?;
+        // Undone on failure and on panic (the guard's drop), so the batch can go on.
+        struct Undo<'a>(&'a Connection, bool);
+        impl Drop for Undo<'_> {
+            fn drop(&mut self) {
+                if !self.1 {
+                    let _ = self.0.execute_batch("ROLLBACK TO write; RELEASE write");
+                }
+            }
+        }
+        let mut undo = Undo(conn, false);
+        let value = f(conn)?;
+        conn.execute_batch("RELEASE write")?;
+        undo.1 = true;
+        Ok(value)
     }
 
     pub fn is_reachable(&self) -> bool {
