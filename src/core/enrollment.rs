@@ -173,7 +173,7 @@ fn valid_pre_enrollment(
 }
 
 fn is_course_staff(conn: &Conn, course: &Course, user: &UserRecord) -> Result<bool, Error> {
-    Ok(!store::courses::user_roles_in_course(conn, &course.record.course_key, user.id)?.is_empty())
+    Ok(!store::courses::user_roles_in_course(conn, course.record.id, user.id)?.is_empty())
 }
 
 fn enrollment_open(course: &Course, now: Timestamp) -> bool {

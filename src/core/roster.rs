@@ -22,7 +22,7 @@ pub fn active_enrollments(
     let mut out = Vec::new();
     for enrollment in store::enrollments::active_for_user(conn, user.id)? {
         if let Some(caller) = visible_to {
-            if store::courses::user_roles_in_course(conn, &enrollment.course_key, caller)?.is_empty() {
+            if store::courses::user_roles_in_course(conn, enrollment.course_id, caller)?.is_empty() {
                 continue;
             }
         }
@@ -142,7 +142,7 @@ pub fn roster_entry(conn: &Conn, course: &Course, identifier: &str) -> Result<Op
 
 /// Course instructors and staff manage their own course; global staff manage every course.
 pub fn may_manage(conn: &Conn, course: &Course, user_id: i64, is_global_staff: bool) -> Result<bool, Error> {
-    Ok(is_global_staff || !store::courses::user_roles_in_course(conn, &course.record.course_key, user_id)?.is_empty())
+    Ok(is_global_staff || !store::courses::user_roles_in_course(conn, course.record.id, user_id)?.is_empty())
 }
 
 /// Every enrollment matching the analytics filters (bounds are exclusive).

@@ -254,11 +254,11 @@ pub fn revoke_role(conn: &Connection, course_id: i64, user_id: i64, role: Option
 }
 
 /// The roles a user holds in one course (for permission checks).
-pub fn user_roles_in_course(conn: &Connection, course_key: &str, user_id: i64) -> Result<Vec<String>, Error> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT r.role FROM course_roles r JOIN courses c ON c.id = r.course_id WHERE c.course_key = ?1 AND r.user_id = ?2",
-    )?;
-    let rows = stmt.query_map(params![course_key, user_id], |r| r.get(0))?;
+/// The user's roles in the course (by its row id: a join on the key made SQLite
+/// re-prepare the statement on every call).
+pub fn user_roles_in_course(conn: &Connection, course_id: i64, user_id: i64) -> Result<Vec<String>, Error> {
+    let mut stmt = conn.prepare_cached("SELECT role FROM course_roles WHERE course_id = ?1 AND user_id = ?2")?;
+    let rows = stmt.query_map(params![course_id, user_id], |r| r.get(0))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
