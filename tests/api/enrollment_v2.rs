@@ -805,3 +805,77 @@ fn email_templates_from_a_directory_replace_the_built_in_parts_and_bad_ones_stop
     assert!(unfolded.contains("Subject: Chemistry: you are in"), "{unfolded}");
     assert!(unfolded.contains("Hello kid, welcome to Chemistry at Rollcall School."), "{unfolded}");
 }
+
+/// Group commit acknowledges a write only after the commit that carries it: SIGKILL under
+/// 16 concurrent writers loses nothing that was answered 200, and each has its history.
+#[test]
+fn sigkill_under_sixteen_writers_keeps_every_acknowledged_enrollment_with_its_history() {
+    let app = TestApp::spawn();
+    let admin = app.admin_auth();
+    app.create_course(&admin, KEY, json!({}));
+    insert_users(&app, "w", 16 * 2000);
+    let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let app = std::sync::Arc::new(app);
+    let writers: Vec<_> = (0..16)
+        .map(|w| {
+            let (app, admin, acknowledged, stop) = (app.clone(), admin.clone(), acknowledged.clone(), stop.clone());
+            std::thread::spawn(move || {
+                for n in 0..2000 {
+                    if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        break;
+                    }
+                    let user = format!("w{}", w * 2000 + n);
+                    let url = app.url(&format!("{}/enrollments", base()));
+                    let agent: ureq::Agent = ureq::Agent::config_builder()
+                        .http_status_as_error(false)
+                        .timeout_global(Some(Duration::from_secs(5)))
+                        .build()
+                        .into();
+                    let reply = agent
+                        .post(&url)
+                        .header("Authorization", &admin)
+                        .header("Content-Type", "application/json")
+                        .send(json!({"identifiers": [user]}).to_string());
+                    match reply {
+                        Ok(r) if r.status() == 200 => acknowledged.lock().unwrap().push(user),
+                        _ => break,
+                    }
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(1500));
+    let pid = app.child.id().to_string();
+    assert!(std::process::Command::new("kill").args(["-KILL", &pid]).status().unwrap().success());
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for w in writers {
+        w.join().unwrap();
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(acknowledged.len() > 50, "the writers got going ({} acknowledged)", acknowledged.len());
+    let conn = app.sqlite();
+    let integrity: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(integrity, "ok");
+    let mut missing = Vec::new();
+    for user in &acknowledged {
+        let (enrolled, history): (i64, i64) = conn
+            .query_row(
+                "SELECT (SELECT COUNT(*) FROM enrollments e JOIN users u ON u.id = e.user_id WHERE u.username = ?1 AND e.is_active = 1), \
+                 (SELECT COUNT(*) FROM enrollment_history h JOIN users u ON u.id = h.user_id WHERE u.username = ?1)",
+                [user],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        if enrolled != 1 || history < 1 {
+            missing.push(user.clone());
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "{} of {} acknowledged enrollments lost: {:?}",
+        missing.len(),
+        acknowledged.len(),
+        &missing[..missing.len().min(5)]
+    );
+}
