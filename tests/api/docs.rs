@@ -70,11 +70,17 @@ fn schemathesis() -> std::path::PathBuf {
     if found("st") {
         return "st".into();
     }
-    let installed = std::process::Command::new("python3")
-        .args(["-m", "pip", "install", "--quiet", "--user", &format!("schemathesis=={VERSION}")])
-        .status()
-        .expect("python3 runs (schemathesis needs it)");
-    assert!(installed.success(), "pip could not install schemathesis {VERSION}");
+    let pip = |extra: &[&str]| {
+        std::process::Command::new("python3")
+            .args(["-m", "pip", "install", "--quiet", "--user", &format!("schemathesis=={VERSION}")])
+            .args(extra)
+            .status()
+            .expect("python3 runs (schemathesis needs it)")
+            .success()
+    };
+    // A Debian-managed Python refuses --user installs unless told (PEP 668).
+    let installed = pip(&[]) || pip(&["--break-system-packages"]);
+    assert!(installed, "pip could not install schemathesis {VERSION}");
     let user_base = std::process::Command::new("python3").args(["-m", "site", "--user-base"]).output().unwrap();
     let st = std::path::PathBuf::from(String::from_utf8_lossy(&user_base.stdout).trim()).join("bin/st");
     if st.exists() {
