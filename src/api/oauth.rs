@@ -172,7 +172,8 @@ fn post_login(ctx: &mut Ctx) -> Result<Response, Error> {
     if login.is_empty() || password.is_empty() {
         return Err(Error::validation("username (or email) and password are required."));
     }
-    let user = auth::tokens::login(&ctx.app.auth, &ctx.app.db, &login, &password, &ctx.remote(), ctx.now.unix())?;
+    let user =
+        auth::tokens::login(&ctx.app.auth, &ctx.app.db, &login, &password, &ctx.remote(), ctx.now.unix(), false)?;
     let auth = &ctx.app.auth;
     let session = sessions::create(&ctx.app.db, user.id, auth.session_lifetime, ctx.now.unix())?;
     let body = json!({"username": user.username, "csrf_token": session.csrf_token});

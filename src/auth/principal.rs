@@ -36,17 +36,19 @@ pub struct User {
 }
 
 impl User {
+    /// An account awaiting activation acts as a learner, whatever its flags say.
     pub fn authenticated(
         record: crate::store::users::UserRecord,
         method: AuthMethod,
         client_id: Option<String>,
     ) -> User {
+        let active = record.is_active;
         User {
             id: record.id,
             username: record.username,
             email: record.email,
-            is_staff: record.is_staff,
-            is_superuser: record.is_superuser,
+            is_staff: record.is_staff && active,
+            is_superuser: record.is_superuser && active,
             method,
             client_id,
         }
@@ -139,7 +141,7 @@ fn jwt_user(auth: &Auth, db: &Db, token: &str, method: AuthMethod, now: i64) -> 
     let claims = auth.jwt.verify(token, now).map_err(invalid)?;
     db.read(|conn| {
         let user = store::users::by_username(conn, &claims.username)?.ok_or_else(|| invalid("unknown user"))?;
-        if !user.is_active {
+        if !user.is_active && !user.awaiting_activation() {
             return Err(invalid("inactive user"));
         }
         if claims.issued_at < user.credentials_valid_after {
@@ -162,7 +164,7 @@ fn opaque_user(db: &Db, token: &str, now: i64) -> Result<Principal, Error> {
             return Err(invalid("expired token"));
         }
         let user = store::users::by_id(conn, record.user_id)?.ok_or_else(|| invalid("unknown user"))?;
-        if !user.is_active {
+        if !user.is_active && !user.awaiting_activation() {
             return Err(invalid("inactive user"));
         }
         Ok(Principal::User(User::authenticated(user, AuthMethod::Bearer, Some(record.client_id))))

@@ -84,13 +84,15 @@ pub fn issue(auth: &Auth, db: &Db, request: &TokenRequest, remote: &str, now: i6
             store::clients::spend_refresh(conn, &record)?;
             token_type = record.token_type.clone();
             refreshed_scope = Some(record.scope.clone());
-            store::users::by_id(conn, record.user_id)?.filter(|u| u.is_active).ok_or_else(invalid_grant)
+            store::users::by_id(conn, record.user_id)?
+                .filter(|u| u.is_active || u.awaiting_activation())
+                .ok_or_else(invalid_grant)
         })?
     } else if request.grant_type == "password" {
         if request.username.is_empty() || request.password.is_empty() {
             return Err(oauth_error(ErrorKind::Validation, "invalid_request", "username and password are required."));
         }
-        login(auth, db, &request.username, &request.password, remote, now).map_err(|e| {
+        login(auth, db, &request.username, &request.password, remote, now, true).map_err(|e| {
             if e.kind == ErrorKind::RateLimited {
                 e
             } else {
@@ -191,7 +193,18 @@ pub fn revoke(db: &Db, client_id: &str, client_secret: &str, token: &str) -> Res
 /// account-and-address pair (a stranger's wrong guesses cannot lock the owner out) and per
 /// address (a whole school behind one NAT shares one). A Django hash, or an argon2 hash of
 /// another cost, is upgraded on success.
-pub fn login(auth: &Auth, db: &Db, login: &str, password: &str, remote: &str, now: i64) -> Result<UserRecord, Error> {
+/// `awaiting_activation_ok`: the password grant also accepts an account not yet activated
+/// (Open edX's DOT validator does; the token says `email_verified: false`); a browser login
+/// does not.
+pub fn login(
+    auth: &Auth,
+    db: &Db,
+    login: &str,
+    password: &str,
+    remote: &str,
+    now: i64,
+    awaiting_activation_ok: bool,
+) -> Result<UserRecord, Error> {
     let limited = |wait: u64| {
         let mut e = Error::new(ErrorKind::RateLimited, "Too many failed login attempts; try again in a minute.");
         e.retry_after = Some(wait);
@@ -204,7 +217,7 @@ pub fn login(auth: &Auth, db: &Db, login: &str, password: &str, remote: &str, no
         limits.login.peek(&pair, now).map_err(limited)?;
         limits.login_address.peek(&address, now).map_err(limited)?;
     }
-    let result = check_password(auth, db, login, password);
+    let result = check_password(auth, db, login, password, awaiting_activation_ok);
     if result.as_ref().is_err_and(|e| e.code == Some("invalid_credentials")) {
         let _ = limits.check(&limits.login, &pair, now);
         let _ = limits.check(&limits.login_address, &address, now);
@@ -212,7 +225,13 @@ pub fn login(auth: &Auth, db: &Db, login: &str, password: &str, remote: &str, no
     result
 }
 
-fn check_password(auth: &Auth, db: &Db, login: &str, password: &str) -> Result<UserRecord, Error> {
+fn check_password(
+    auth: &Auth,
+    db: &Db,
+    login: &str,
+    password: &str,
+    awaiting_activation_ok: bool,
+) -> Result<UserRecord, Error> {
     let failed = || Error::new(ErrorKind::Validation, "Invalid username or password.").with_code("invalid_credentials");
     let user = db.read(|conn| {
         Ok(match store::users::by_username(conn, login)? {
@@ -220,7 +239,7 @@ fn check_password(auth: &Auth, db: &Db, login: &str, password: &str) -> Result<U
             None => store::users::by_email(conn, login)?,
         })
     })?;
-    let Some(user) = user.filter(|u| u.is_active) else {
+    let Some(user) = user.filter(|u| u.is_active || (awaiting_activation_ok && u.awaiting_activation())) else {
         auth.passwords.waste_verification(password);
         return Err(failed());
     };

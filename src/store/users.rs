@@ -39,6 +39,15 @@ pub struct Profile {
     pub date_of_birth: Option<String>,
 }
 
+impl UserRecord {
+    /// An account created inactive that has not been activated yet (nor deactivated, nor
+    /// had its credentials ended): Open edX issues it password-grant tokens, with learner
+    /// permissions only, which the activation and mobile flows rely on.
+    pub fn awaiting_activation(&self) -> bool {
+        !self.is_active && self.credentials_valid_after == 0
+    }
+}
+
 const COLUMNS: &str = "id, username, email, password_hash, name, first_name, last_name, country, city, gender, \
     level_of_education, year_of_birth, mailing_address, language, goals, bio, phone, date_of_birth, \
     is_active, is_staff, is_superuser, date_joined, last_login, credentials_valid_after";

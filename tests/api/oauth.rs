@@ -659,3 +659,41 @@ fn x_forwarded_for_is_believed_only_from_a_trusted_proxy() {
     );
     assert_eq!(forwarded.status, 400, "Forwarded: for= names a new client");
 }
+
+#[test]
+fn the_password_grant_serves_an_account_awaiting_activation_as_a_learner_but_never_a_deactivated_one() {
+    let app = TestApp::spawn();
+    let admin = app.admin_auth();
+    for (name, staff) in [("newbie", false), ("newstaff", true), ("gone", false)] {
+        let body = json!({"username": name, "email": format!("{name}@example.org"), "password": "password123", "is_active": name == "gone", "is_staff": staff});
+        assert_eq!(app.send_json("POST", "/api/admin/v1/users", Some(&admin), &body).status, 201);
+    }
+    let grant = |username: &str| {
+        app.post_form(
+            "/oauth2/access_token",
+            &[
+                ("grant_type", "password"),
+                ("client_id", &app.client_id),
+                ("client_secret", &app.client_secret),
+                ("username", username),
+                ("password", "password123"),
+                ("token_type", "jwt"),
+            ],
+        )
+    };
+    let reply = grant("newbie");
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let token = reply.json()["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(claims_of(&token)["email_verified"], false);
+    let auth = format!("JWT {token}");
+    assert_eq!(app.get("/api/user/v1/me", Some(&auth)).json()["username"], "newbie");
+    // An inactive staff account has a learner's permissions until it is activated.
+    let staff = format!("JWT {}", grant("newstaff").json()["access_token"].as_str().unwrap());
+    assert_eq!(app.get("/api/admin/v1/courses", Some(&staff)).status, 403);
+    // A browser login still needs an active account.
+    assert_eq!(app.post_form("/login", &[("username", "newbie"), ("password", "password123")]).status, 400);
+    // A deactivated account is not "awaiting activation": no token.
+    assert_eq!(app.request("DELETE", "/api/admin/v1/users/gone", &[("Authorization", &admin)], None).status, 200);
+    let refused = grant("gone");
+    assert_eq!((refused.status, refused.json()["error"].as_str()), (400, Some("invalid_grant")), "{}", refused.text);
+}
