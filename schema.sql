@@ -169,6 +169,17 @@ CREATE INDEX IF NOT EXISTS enrollment_allowed_by_course ON enrollment_allowed(co
 
 -- Every enrollment change: who, through which surface and source, the state before and
 -- after (JSON), and why.
+-- Pre-enrollments into courses that do not exist yet (Open edX stores any course id):
+-- moved into enrollment_allowed when the course is created.
+CREATE TABLE IF NOT EXISTS pending_pre_enrollments (
+    id          INTEGER PRIMARY KEY,
+    email       TEXT NOT NULL COLLATE NOCASE,
+    course_key  TEXT NOT NULL,
+    auto_enroll INTEGER NOT NULL,
+    created     INTEGER NOT NULL,
+    UNIQUE (email, course_key)
+);
+
 CREATE TABLE IF NOT EXISTS enrollment_history (
     id         INTEGER PRIMARY KEY,
     course_id  INTEGER NOT NULL REFERENCES courses(id),

@@ -509,26 +509,17 @@ fn allowed_request(ctx: &Ctx) -> Result<(Email, CourseKey, bool), Error> {
     Ok((email, key, auto_enroll))
 }
 
-fn course_or_400(conn: &crate::core::records::Conn, key: &CourseKey) -> Result<Course, Error> {
-    catalog::course(conn, key).map_err(|e| {
-        if e.kind == ErrorKind::NotFound {
-            Error::validation(format!("No course '{key}' found."))
-        } else {
-            e
-        }
-    })
-}
-
 fn post_enrollment_allowed(ctx: &mut Ctx) -> Result<Response, Error> {
     let caller = caller(ctx)?;
     staff_only(&caller)?;
     let (email, key, auto_enroll) = allowed_request(ctx)?;
     let actor = caller.actor();
     let change = Change { actor: &actor, surface: "lms_v1", source: Source::Api, reason: None, notify: false };
-    let record = ctx.app.db.write(|conn| {
-        let course = course_or_400(conn, &key)?;
-        core_enrollment::create_pre_enrollment(conn, &email, &course, auto_enroll, &change, ctx.now)
-    })?;
+    // Open edX does not look the course up: a course created later takes the pre-enrollment.
+    let record = ctx
+        .app
+        .db
+        .write(|conn| core_enrollment::pre_enroll_by_key(conn, &email, &key, auto_enroll, &change, ctx.now))?;
     Ok(json(201, &allowed_json(&record)))
 }
 
@@ -538,10 +529,7 @@ fn delete_enrollment_allowed(ctx: &mut Ctx) -> Result<Response, Error> {
     let (email, key, _) = allowed_request(ctx)?;
     let actor = caller.actor();
     let change = Change { actor: &actor, surface: "lms_v1", source: Source::Api, reason: None, notify: false };
-    ctx.app.db.write(|conn| {
-        let course = course_or_400(conn, &key)?;
-        core_enrollment::delete_pre_enrollment(conn, &email, &course, &change, ctx.now)
-    })?;
+    ctx.app.db.write(|conn| core_enrollment::delete_pre_enrollment_by_key(conn, &email, &key, &change, ctx.now))?;
     Ok(Response::empty_204())
 }
 

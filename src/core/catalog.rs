@@ -96,7 +96,9 @@ pub fn create(conn: &Conn, key: &CourseKey, fields: &CourseFields, now: Timestam
     if let Some(modes) = &fields.modes {
         replace_modes(conn, record.id, modes)?;
     }
-    course(conn, key)
+    let created = course(conn, key)?;
+    crate::core::enrollment::claim_pending_pre_enrollments(conn, &created, now)?;
+    Ok(created)
 }
 
 pub fn update(conn: &Conn, key: &CourseKey, fields: &CourseFields, now: Timestamp) -> Result<Course, Error> {

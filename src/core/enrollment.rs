@@ -523,6 +523,61 @@ pub fn create_pre_enrollment(
 }
 
 /// Removes a pre-enrollment; a missing one is a 404 (LMS v1 semantics).
+/// A pre-enrollment by course key, as Open edX's EnrollmentAllowedView takes it: for a
+/// course that does not exist yet it waits (a cohort registered before its course is set
+/// up, as Open edX's own tests do) and applies when the course is created.
+pub fn pre_enroll_by_key(
+    conn: &Conn,
+    email: &Email,
+    key: &crate::domain::CourseKey,
+    auto_enroll: bool,
+    change: &Change,
+    now: Timestamp,
+) -> Result<AllowedRecord, Error> {
+    if let Some(record) = store::courses::by_key(conn, key.as_str())? {
+        let course = crate::core::catalog::course_by_id(conn, record.id)?;
+        return create_pre_enrollment(conn, email, &course, auto_enroll, change, now);
+    }
+    if !store::enrollments::insert_pending(conn, email.as_str(), key.as_str(), auto_enroll, now.unix())? {
+        return Err(Error::conflict(format!(
+            "An enrollment allowed with email {email} and course {key} already exists."
+        )));
+    }
+    let pending = store::enrollments::pending_for_email(conn, email.as_str())?;
+    pending.into_iter().find(|p| p.course_key == key.as_str()).ok_or_else(|| Error::internal("pending row vanished"))
+}
+
+/// Removes a pre-enrollment by course key (a waiting one too).
+pub fn delete_pre_enrollment_by_key(
+    conn: &Conn,
+    email: &Email,
+    key: &crate::domain::CourseKey,
+    change: &Change,
+    now: Timestamp,
+) -> Result<(), Error> {
+    match store::courses::by_key(conn, key.as_str())? {
+        Some(record) => {
+            let course = crate::core::catalog::course_by_id(conn, record.id)?;
+            delete_pre_enrollment(conn, email, &course, change, now)
+        }
+        None if store::enrollments::delete_pending(conn, email.as_str(), key.as_str())? => Ok(()),
+        None => {
+            Err(Error::not_found(format!("An enrollment allowed with email {email} and course {key} doesn't exists.")))
+        }
+    }
+}
+
+/// A new course takes the pre-enrollments that waited for it.
+pub fn claim_pending_pre_enrollments(conn: &Conn, course: &Course, now: Timestamp) -> Result<(), Error> {
+    let change = Change { actor: "pending", surface: "lms_v1", source: Source::Api, reason: None, notify: false };
+    for pending in store::enrollments::pending_for_course(conn, &course.record.course_key)? {
+        let email = Email::parse(&pending.email)?;
+        create_pre_enrollment(conn, &email, course, pending.auto_enroll, &change, now)?;
+        store::enrollments::delete_pending(conn, &pending.email, &pending.course_key)?;
+    }
+    Ok(())
+}
+
 pub fn delete_pre_enrollment(
     conn: &Conn,
     email: &Email,

@@ -36,8 +36,11 @@ pub fn enrollment_of(conn: &Conn, user: &UserRecord, course: &Course) -> Result<
     store::enrollments::get(conn, user.id, course.record.id)
 }
 
+/// The email's pre-enrollments, those waiting for a course that does not exist yet last.
 pub fn pre_enrollments_for(conn: &Conn, email: &str) -> Result<Vec<AllowedRecord>, Error> {
-    store::enrollments::allowed_for_email(conn, email)
+    let mut list = store::enrollments::allowed_for_email(conn, email)?;
+    list.extend(store::enrollments::pending_for_email(conn, email)?);
+    Ok(list)
 }
 
 pub use store::enrollments::ListFilter;

@@ -415,3 +415,56 @@ pub fn batch(
     let rows = stmt.query_map(params![course_key, username, after, before], from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
+
+fn pending_from_row(r: &Row) -> rusqlite::Result<AllowedRecord> {
+    Ok(AllowedRecord {
+        id: r.get(0)?,
+        email: r.get(1)?,
+        course_id: 0,
+        course_key: r.get(2)?,
+        auto_enroll: r.get(3)?,
+        user_id: None,
+        created: r.get(4)?,
+    })
+}
+
+/// False when the email is already pending for that course key.
+pub fn insert_pending(
+    conn: &Connection,
+    email: &str,
+    course_key: &str,
+    auto_enroll: bool,
+    now: i64,
+) -> Result<bool, Error> {
+    Ok(conn
+        .prepare_cached(
+            "INSERT INTO pending_pre_enrollments (email, course_key, auto_enroll, created) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT(email, course_key) DO NOTHING",
+        )?
+        .execute(params![email, course_key, auto_enroll, now])?
+        > 0)
+}
+
+pub fn pending_for_email(conn: &Connection, email: &str) -> Result<Vec<AllowedRecord>, Error> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, email, course_key, auto_enroll, created FROM pending_pre_enrollments WHERE email = ?1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map([email], pending_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn pending_for_course(conn: &Connection, course_key: &str) -> Result<Vec<AllowedRecord>, Error> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, email, course_key, auto_enroll, created FROM pending_pre_enrollments WHERE course_key = ?1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map([course_key], pending_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// False when there was none.
+pub fn delete_pending(conn: &Connection, email: &str, course_key: &str) -> Result<bool, Error> {
+    Ok(conn
+        .prepare_cached("DELETE FROM pending_pre_enrollments WHERE email = ?1 AND course_key = ?2")?
+        .execute(params![email, course_key])?
+        > 0)
+}

@@ -618,7 +618,8 @@ fn a_full_database_answers_503_with_retry_after_in_the_route_s_dialect_and_reads
         Some(&admin),
         &json!({"email": "late@example.org", "course_id": "course-v1:A+B+C"}),
     );
-    assert!(lms.status == 503 || lms.status == 400, "{}", lms.text);
+    // A small write may still fit in a free page; it is never a 500.
+    assert!(lms.status == 503 || lms.status == 201, "{}", lms.text);
     assert_eq!(app.get("/api/admin/v1/users?page_size=1", Some(&admin)).status, 200, "reads go on");
     assert_eq!(app.get("/health", None).status, 200);
 }

@@ -752,3 +752,31 @@ mod open_edx_rules {
         assert_eq!(reply.json()["auto_enroll"], true);
     }
 }
+
+#[test]
+fn a_cohort_pre_enrolled_before_its_course_exists_is_pre_enrolled_when_it_is_created() {
+    let app = crate::helpers::TestApp::spawn();
+    let admin = app.admin_auth();
+    let later = "course-v1:Rollcall+LATER+2027";
+    let body = json!({"email": "early@example.org", "course_id": later, "auto_enroll": true});
+    let reply = app.send_json("POST", "/api/enrollment/v1/enrollment_allowed/", Some(&admin), &body);
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    assert_eq!(reply.json()["course_id"], later);
+    assert_eq!(app.send_json("POST", "/api/enrollment/v1/enrollment_allowed/", Some(&admin), &body).status, 409);
+    let listed = app.get("/api/enrollment/v1/enrollment_allowed/?email=early%40example.org", Some(&admin)).json();
+    assert_eq!(listed[0]["course_id"], later, "{listed}");
+    // A second one, withdrawn before the course exists.
+    let other = json!({"email": "gone@example.org", "course_id": later});
+    assert_eq!(app.send_json("POST", "/api/enrollment/v1/enrollment_allowed/", Some(&admin), &other).status, 201);
+    assert_eq!(app.send_json("DELETE", "/api/enrollment/v1/enrollment_allowed/", Some(&admin), &other).status, 204);
+    app.create_course(&admin, later, json!({}));
+    let roster =
+        app.get(&format!("/api/enrollment/v2/courses/{later}/enrollments?status=pre_enrolled"), Some(&admin)).json();
+    let emails: Vec<&str> =
+        roster["results"].as_array().unwrap().iter().map(|r| r["email"].as_str().unwrap()).collect();
+    assert_eq!(emails, ["early@example.org"], "{roster}");
+    // Registering now enrolls them, as any auto-enroll pre-enrollment does.
+    app.create_user(&admin, "early", true);
+    let enrollment = app.get(&format!("/api/enrollment/v1/enrollment/early,{later}"), Some(&admin)).json();
+    assert_eq!(enrollment["is_active"], true, "{enrollment}");
+}
