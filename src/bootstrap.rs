@@ -222,3 +222,145 @@ pub fn seed_demo(db: &Db, hasher: &Hasher) -> Result<Option<DemoSeed>, Error> {
         }))
     })
 }
+
+/// `serve --fixtures FILE.json`: users, OAuth clients with the exact ids and secrets given,
+/// courses (the admin API's course body), enrollments and pre-enrollments, loaded in one
+/// transaction. Entries already there are left alone, so loading a file twice changes
+/// nothing; a bad entry stops start-up naming it and its field.
+pub fn load_fixtures(db: &Db, hasher: &Hasher, text: &str) -> Result<usize, Error> {
+    use serde_json::Value;
+    let doc: Value = serde_json::from_str(text).map_err(|e| Error::validation(format!("fixtures: {e}")))?;
+    let list = |name: &str| -> Result<Vec<Value>, Error> {
+        match doc.get(name) {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(Value::Array(items)) => Ok(items.clone()),
+            Some(_) => Err(Error::validation(format!("fixtures: {name} must be a list"))),
+        }
+    };
+    if let Some(unknown) = doc.as_object().and_then(|o| {
+        o.keys().find(|k| !["users", "clients", "courses", "enrollments", "pre_enrollments"].contains(&k.as_str()))
+    }) {
+        return Err(Error::validation(format!("fixtures: unknown section '{unknown}'")));
+    }
+    let bad = |section: &str, i: usize, field: &str, why: &str| {
+        Error::validation(format!("fixtures {section}[{i}].{field}: {why}"))
+    };
+    let text_of = |v: &Value, section: &str, i: usize, field: &str| -> Result<String, Error> {
+        v.get(field)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| bad(section, i, field, "a string is required"))
+    };
+    let flag = |v: &Value, field: &str, default: bool| v.get(field).and_then(Value::as_bool).unwrap_or(default);
+    // Passwords are hashed before the transaction: argon2 is slow on purpose.
+    let users = list("users")?;
+    let mut hashes = Vec::new();
+    for (i, u) in users.iter().enumerate() {
+        hashes.push(match u.get("password") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(p)) if p.chars().count() >= 8 => Some(hasher.hash(p)),
+            Some(_) => return Err(bad("users", i, "password", "at least 8 characters")),
+        });
+    }
+    let now = Timestamp::now();
+    db.write(|conn| {
+        let mut loaded = 0;
+        for (i, u) in users.iter().enumerate() {
+            let username =
+                Username::parse(&text_of(u, "users", i, "username")?).map_err(|e| bad("users", i, "username", &e.0))?;
+            let email = Email::parse(&text_of(u, "users", i, "email")?).map_err(|e| bad("users", i, "email", &e.0))?;
+            if accounts::find_user(conn, username.as_str())?.is_some() {
+                continue;
+            }
+            let new = NewUser {
+                username,
+                email,
+                password_hash: hashes[i].clone(),
+                name: u.get("name").and_then(Value::as_str).unwrap_or("").to_owned(),
+                first_name: String::new(),
+                last_name: String::new(),
+                profile: Profile::default(),
+                is_active: flag(u, "is_active", true),
+                is_staff: flag(u, "is_staff", false),
+                is_superuser: flag(u, "is_superuser", false),
+            };
+            accounts::create_user(conn, &Actor { is_superuser: true }, new, now)
+                .map_err(|e| bad("users", i, "username", &e.developer_message))?;
+            loaded += 1;
+        }
+        for (i, c) in list("clients")?.iter().enumerate() {
+            let client_id = text_of(c, "clients", i, "client_id")?;
+            let secret = text_of(c, "clients", i, "client_secret")?;
+            let user = text_of(c, "clients", i, "user")?;
+            if store::clients::by_client_id(conn, &client_id)?.is_some() {
+                continue;
+            }
+            let owner = accounts::find_user(conn, &user)?
+                .ok_or_else(|| bad("clients", i, "user", &format!("no user {user}")))?;
+            let name = c.get("name").and_then(Value::as_str).unwrap_or(&client_id).to_owned();
+            store::clients::insert(
+                conn,
+                &client_id,
+                &auth::secrets::sha256_hex(&secret),
+                &name,
+                owner.id,
+                false,
+                now.unix(),
+            )?;
+            loaded += 1;
+        }
+        for (i, body) in list("courses")?.iter().enumerate() {
+            let (key, fields) = crate::api::admin::courses::parse_course_fields(body).map_err(|e| {
+                bad(
+                    "courses",
+                    i,
+                    e.field_errors.keys().next().map(String::as_str).unwrap_or("course"),
+                    &e.developer_message,
+                )
+            })?;
+            let key = key.ok_or_else(|| bad("courses", i, "course_key", "required"))?;
+            if store::courses::by_key(conn, key.as_str())?.is_some() {
+                continue;
+            }
+            catalog::create(conn, &key, &fields, now)
+                .map_err(|e| bad("courses", i, "course_key", &e.developer_message))?;
+            loaded += 1;
+        }
+        let change = Change { actor: "fixtures", surface: "cli", source: Source::Import, reason: None, notify: false };
+        for (i, e) in list("enrollments")?.iter().enumerate() {
+            let user = text_of(e, "enrollments", i, "user")?;
+            let user = accounts::find_user(conn, &user)?
+                .ok_or_else(|| bad("enrollments", i, "user", &format!("no user {user}")))?;
+            let key = CourseKey::parse(&text_of(e, "enrollments", i, "course_id")?)
+                .map_err(|x| bad("enrollments", i, "course_id", &x.0))?;
+            let course =
+                catalog::course(conn, &key).map_err(|x| bad("enrollments", i, "course_id", &x.developer_message))?;
+            let mode = e.get("mode").and_then(Value::as_str);
+            let outcome = if flag(e, "is_active", true) {
+                enrollment::enroll_user(conn, &user, &course, mode, Access::Instructor, &change, now)
+            } else {
+                enrollment::deactivate_or_create_inactive(conn, &user, &course, mode, &change, now)
+            }
+            .map_err(|x| bad("enrollments", i, "mode", &x.developer_message))?;
+            if outcome.changed() {
+                loaded += 1;
+            }
+        }
+        for (i, p) in list("pre_enrollments")?.iter().enumerate() {
+            let email = Email::parse(&text_of(p, "pre_enrollments", i, "email")?)
+                .map_err(|e| bad("pre_enrollments", i, "email", &e.0))?;
+            let key = CourseKey::parse(&text_of(p, "pre_enrollments", i, "course_id")?)
+                .map_err(|e| bad("pre_enrollments", i, "course_id", &e.0))?;
+            match enrollment::pre_enroll_by_key(conn, &email, &key, flag(p, "auto_enroll", false), &change, now) {
+                Ok(_) => loaded += 1,
+                Err(e) if e.kind == crate::core::ErrorKind::Conflict => {}
+                Err(e) => return Err(bad("pre_enrollments", i, "course_id", &e.developer_message)),
+            }
+        }
+        // A fixture-loaded database needs no bootstrap superuser: the file names who exists.
+        if !accounts::is_initialised(conn)? {
+            accounts::mark_initialised(conn, now)?;
+        }
+        Ok(loaded)
+    })
+}

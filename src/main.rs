@@ -16,7 +16,7 @@ use std::sync::Arc;
 const USAGE: &str = "Rollcall: every enrollment API a school needs, in one binary.
 
 Usage:
-  rollcall [serve] [--config FILE] [--listen ADDR] [--db PATH] [--demo]
+  rollcall [serve] [--config FILE] [--listen ADDR] [--db PATH] [--demo] [--fixtures FILE.json] [--ephemeral]
   rollcall init [--config FILE] [--db PATH] [--json]
   rollcall create-user --db PATH --username U --email E [--password P] [--staff] [--superuser] [--config FILE]
   rollcall create-client --db PATH --name N --user U [--public] [--json] [--config FILE]
@@ -40,9 +40,9 @@ struct Command {
 const COMMANDS: [Command; 7] = [
     Command {
         name: "serve",
-        help: "rollcall serve [--config FILE] [--listen ADDR] [--db PATH] [--demo]\n\nStarts the server (the default command). On an empty database it first creates a superuser and an OAuth client and prints their credentials once. --demo seeds a small demo catalog. --listen 127.0.0.1:0 picks a free port.",
-        valued: &["--config", "--listen", "--db"],
-        switches: &["--demo"],
+        help: "rollcall serve [--config FILE] [--listen ADDR] [--db PATH] [--demo] [--fixtures FILE.json] [--ephemeral]\n\nStarts the server (the default command). On an empty database it first creates a superuser and an OAuth client and prints their credentials once. --demo seeds a small demo catalog. --fixtures loads users, clients (with the ids and secrets given), courses, enrollments and pre-enrollments from a JSON file, in one transaction; loading it again changes nothing. --ephemeral keeps the database in a temporary directory removed at exit. --listen 127.0.0.1:0 picks a free port.",
+        valued: &["--config", "--listen", "--db", "--fixtures"],
+        switches: &["--demo", "--ephemeral"],
         required: &[],
     },
     Command {
@@ -241,7 +241,21 @@ fn forget_new_database(path: &std::path::Path) {
 }
 
 fn serve(args: &HashMap<&str, String>) {
-    let config = load_config(args);
+    let mut config = load_config(args);
+    // --ephemeral: a database nobody keeps, for test suites and demos.
+    let ephemeral = args.contains_key("--ephemeral").then(|| {
+        let dir = std::env::temp_dir().join(format!(
+            "rollcall-ephemeral-{}-{}",
+            std::process::id(),
+            auth::secrets::random_token(6)
+        ));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| fail(&format!("cannot create {}: {e}", dir.display())));
+        config.database.path = dir.join("rollcall.db");
+        dir
+    });
+    let fixtures = args
+        .get("--fixtures")
+        .map(|path| std::fs::read_to_string(path).unwrap_or_else(|e| usage_error(&format!("cannot read {path}: {e}"))));
     let db_path = config.database.path.clone();
     let existed = db_path.exists();
     let server = Server::build(config).unwrap_or_else(|e| {
@@ -252,6 +266,17 @@ fn serve(args: &HashMap<&str, String>) {
     });
     let app = server.app();
     let addr = server.addr();
+    if let Some(text) = &fixtures {
+        match bootstrap::load_fixtures(&app.db, &app.auth.passwords, text) {
+            Ok(n) => println!("Loaded {n} fixture entries."),
+            Err(e) => {
+                if let Some(dir) = &ephemeral {
+                    let _ = std::fs::remove_dir_all(dir);
+                }
+                fail(&e.developer_message)
+            }
+        }
+    }
     let first_start = !bootstrap::is_initialised(&app.db).unwrap_or_else(|e| fail(&e.developer_message));
     if first_start {
         let creds = bootstrap::initialise(&app.db, &app.auth.passwords).unwrap_or_else(|e| fail(&e.developer_message));
@@ -262,7 +287,8 @@ fn serve(args: &HashMap<&str, String>) {
             creds.client_id,
             creds.client_secret
         );
-        if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        // An ephemeral database's secrets die with it: they are printed for the harness.
+        if std::io::IsTerminal::is_terminal(&std::io::stdout()) || ephemeral.is_some() {
             println!("First start: created a superuser and an OAuth client. These secrets are shown only once (stored hashed):");
             print!("{text}");
         } else {
@@ -307,6 +333,9 @@ fn serve(args: &HashMap<&str, String>) {
     println!("listening on http://{addr}");
     log::info!("listening on http://{addr} (database {})", app.db.path().display());
     server.run_until(stop);
+    if let Some(dir) = ephemeral {
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
 
 fn init(args: &HashMap<&str, String>) {

@@ -362,3 +362,80 @@ fn import_keeps_enrollment_dates_and_names_the_hashes_it_cannot_use() {
     let created: i64 = conn.query_row("SELECT created FROM enrollments", [], |r| r.get(0)).unwrap();
     assert_eq!(created, 1_535_788_800, "the original enrollment date");
 }
+
+#[test]
+fn fixtures_give_a_test_double_with_known_credentials_and_load_only_once() {
+    let dir = TempDir::new();
+    let fixtures = dir.0.join("fixtures.json");
+    std::fs::write(
+        &fixtures,
+        serde_json::json!({
+            "users": [{"username": "svc", "email": "svc@example.org", "password": "svc-password", "is_staff": true},
+                      {"username": "ann", "email": "ann@example.org", "password": "ann-password"}],
+            "clients": [{"name": "WooCommerce", "client_id": "woo-test-client", "client_secret": "woo-test-secret", "user": "svc"}],
+            "courses": [{"course_key": "course-v1:Fix+T1+2026", "title": "Fixture course", "code": "FIX-1", "price": "10.00"}],
+            "enrollments": [{"user": "ann", "course_id": "course-v1:Fix+T1+2026", "mode": "audit", "is_active": true}],
+            "pre_enrollments": [{"email": "later@example.org", "course_id": "course-v1:Fix+T1+2026", "auto_enroll": true}]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let path = fixtures.to_str().unwrap().to_owned();
+    let app = TestApp::spawn_in(dir, &[("ROLLCALL_RATE_LIMITS_ENABLED", "false")], &["--fixtures", &path]);
+    assert!(app.banner.iter().any(|l| l.contains("Loaded 6 fixture entries")), "{:?}", app.banner);
+    assert!(crate::helpers::credentials_file(&app.banner).is_none(), "no bootstrap superuser: {:?}", app.banner);
+    let token = app.token_for("woo-test-client", "woo-test-secret", "jwt");
+    assert_eq!(token.status, 200, "{}", token.text);
+    let auth = format!("JWT {}", token.json()["access_token"].as_str().unwrap());
+    let enrollment = app.get("/api/enrollment/v1/enrollment/ann,course-v1:Fix+T1+2026", Some(&auth)).json();
+    assert_eq!(enrollment["is_active"], true, "{enrollment}");
+    let pre = app.get("/api/enrollment/v1/enrollment_allowed/?email=later%40example.org", Some(&auth)).json();
+    assert_eq!(pre.as_array().unwrap().len(), 1);
+    assert_eq!(app.post_form("/login", &[("username", "ann"), ("password", "ann-password")]).status, 200);
+    let dir = app.stop();
+    let again = TestApp::spawn_in(dir, &[], &["--fixtures", &path]);
+    assert!(again.banner.iter().any(|l| l.contains("Loaded 0 fixture entries")), "{:?}", again.banner);
+    let dir = again.stop();
+    std::fs::write(&fixtures, r#"{"users": [{"username": "xavier", "email": "not-an-email"}]}"#).unwrap();
+    let out = binary()
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(dir.db())
+        .args(["--fixtures", &path])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("fixtures users[0].email"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn an_ephemeral_server_prints_its_credentials_and_leaves_nothing_behind() {
+    let mut child = binary()
+        .args(["serve", "--listen", "127.0.0.1:0", "--ephemeral"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+    let mut banner = Vec::new();
+    let address = loop {
+        let line = lines.next().unwrap().unwrap();
+        if let Some(a) = line.strip_prefix("listening on http://") {
+            break a.to_owned();
+        }
+        banner.push(line);
+    };
+    assert!(banner.iter().any(|l| l.starts_with("client_secret: ")), "printed for the harness: {banner:?}");
+    let reply = std::process::Command::new("curl").args(["-s", &format!("http://{address}/health")]).output().unwrap();
+    assert!(String::from_utf8_lossy(&reply.stdout).contains("ok"));
+    let pid = child.id().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(child.wait().unwrap().success());
+    let leftover = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .flatten()
+        .any(|e| e.file_name().to_string_lossy().starts_with(&format!("rollcall-ephemeral-{pid}-")));
+    assert!(!leftover, "the temporary database was removed");
+}

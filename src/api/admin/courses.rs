@@ -93,7 +93,7 @@ pub(super) fn parse_money(v: &Value, currency: Currency) -> Result<Money, String
 }
 
 /// One parser for create and PATCH: absent fields stay `None`.
-pub(super) fn parse_course_fields(body: &Value) -> Result<(Option<CourseKey>, CourseFields), Error> {
+pub fn parse_course_fields(body: &Value) -> Result<(Option<CourseKey>, CourseFields), Error> {
     let mut f = Fields::of(body)?;
     let mut known = COURSE_FIELDS.to_vec();
     known.push("modes");

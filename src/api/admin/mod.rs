@@ -2,7 +2,7 @@
 //! learning paths. Superusers and global staff only; errors in the v2 format (DESIGN.md
 //! "Error dialects"). One file per resource; this one holds the route table and the guard.
 
-mod courses;
+pub mod courses;
 mod learning_paths;
 mod outbox;
 mod users;
