@@ -72,6 +72,10 @@ pub struct ServerConfig {
     /// Reverse proxies (addresses or CIDR blocks) whose X-Forwarded-For / Forwarded header
     /// names the real client, for rate limits and logs.
     pub trusted_proxies: Vec<String>,
+    /// true: `/metrics` answers without credentials (otherwise staff only).
+    pub metrics_public: bool,
+    /// "text" (default) or "json": one JSON object per log line, for log shippers.
+    pub log_format: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -172,6 +176,8 @@ impl Default for ServerConfig {
             idle_timeout_seconds: 30,
             body_timeout_seconds: 30,
             trusted_proxies: Vec::new(),
+            metrics_public: false,
+            log_format: "text".into(),
         }
     }
 }
@@ -299,6 +305,9 @@ impl Config {
         }
         if self.jobs.workers == 0 || self.jobs.workers > 64 {
             return bad("jobs.workers", "must be between 1 and 64");
+        }
+        if !matches!(self.server.log_format.as_str(), "text" | "json") {
+            return bad("server.log_format", "must be \"text\" or \"json\"");
         }
         for proxy in &self.server.trusted_proxies {
             if crate::auth::rate_limit::AddressBlock::parse(proxy).is_none() {

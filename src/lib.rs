@@ -40,6 +40,8 @@ pub struct App {
     pub trusted_proxies: Vec<auth::rate_limit::AddressBlock>,
     /// `email.templates_dir`, loaded and checked at start-up.
     pub templates: core::emails::Templates,
+    /// Request counts and durations for `/metrics`.
+    pub metrics: api::metrics::Metrics,
 }
 
 type BoxedHandler = Box<dyn Fn(&rouille::Request) -> rouille::Response + Send + Sync>;
@@ -145,6 +147,7 @@ impl Server {
             coupons,
             trusted_proxies,
             templates,
+            metrics: api::metrics::Metrics::default(),
         };
         let _ = cell.set(app);
         let jobs_stop = Arc::new(AtomicBool::new(false));

@@ -155,6 +155,9 @@ fn open_db(config: &Config) -> Db {
     Db::open(&config.database).unwrap_or_else(|e| fail(&e.developer_message))
 }
 
+/// `server.log_format = "json"`, known once the config is read.
+static JSON_LOGS: AtomicBool = AtomicBool::new(false);
+
 fn main() {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let (name, rest) = match argv.first().map(String::as_str) {
@@ -176,7 +179,22 @@ fn main() {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
         .format(|buf, record| {
             use std::io::Write;
-            writeln!(buf, "{} {:<5} {}: {}", Timestamp::now().to_iso(), record.level(), record.target(), record.args())
+            let time = Timestamp::now().to_iso();
+            if !JSON_LOGS.load(std::sync::atomic::Ordering::Relaxed) {
+                return writeln!(buf, "{time} {:<5} {}: {}", record.level(), record.target(), record.args());
+            }
+            // JSON lines: access lines are already objects (fields, not text).
+            let message = record.args().to_string();
+            let mut line = match serde_json::from_str::<serde_json::Value>(&message) {
+                Ok(serde_json::Value::Object(fields)) if record.target() == "access" => {
+                    serde_json::Value::Object(fields)
+                }
+                _ => serde_json::json!({"message": message}),
+            };
+            line["time"] = time.into();
+            line["level"] = record.level().as_str().into();
+            line["target"] = record.target().into();
+            writeln!(buf, "{line}")
         })
         .init();
     match name {
@@ -242,6 +260,7 @@ fn forget_new_database(path: &std::path::Path) {
 
 fn serve(args: &HashMap<&str, String>) {
     let mut config = load_config(args);
+    JSON_LOGS.store(config.server.log_format == "json", std::sync::atomic::Ordering::Relaxed);
     // --ephemeral: a database nobody keeps, for test suites and demos.
     let ephemeral = args.contains_key("--ephemeral").then(|| {
         let dir = std::env::temp_dir().join(format!(

@@ -122,6 +122,9 @@ fn operation(route: &Route) -> Value {
     let error = |description: &str| json!({"description": description, "content": {"application/json": {"schema": schema_ref(error_schema(route.dialect))}}});
     let mut responses = Map::new();
     let success = match d.response {
+        Some("Html") if route.path == "/metrics" => {
+            json!({"description": "OK", "content": {"text/plain": {"schema": {"type": "string"}}}})
+        }
         Some("Html") => {
             json!({"description": "OK", "content": {"text/html": {"schema": {"type": "string"}}}})
         }

@@ -14,6 +14,7 @@ pub mod http;
 pub mod instructor_v2;
 pub mod learning_paths;
 pub mod lms_v1;
+pub mod metrics;
 pub mod oauth;
 pub mod router;
 pub mod system;

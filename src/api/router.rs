@@ -222,8 +222,10 @@ pub fn handle(app: &App, req: &Request) -> Response {
     let id = request_id(req, &app.request_id_prefix);
     let raw_path = req.raw_url().split('?').next().unwrap_or("/").to_owned();
     let rate_limit: super::http::RateLimitSeen = Default::default();
+    let mut surface = "unmatched";
     let (response, error) = match app.router.find(req.method(), &raw_path) {
         Ok((route, params)) => guarded(route.dialect, || {
+            surface = route.doc.tag;
             let mut ctx = Ctx::new(app, req, params, route.dialect.parsers());
             ctx.rate_limit = rate_limit.clone();
             // A 401 is decided before any body is read.
@@ -251,15 +253,22 @@ pub fn handle(app: &App, req: &Request) -> Response {
         log::error!("request {id}: {}", error.developer_message);
     }
     let status = response.status_code;
-    log::info!(
-        target: "access",
-        "{} {} {} {} {:.2}ms id={id}",
-        super::http::client_address(req, &app.trusted_proxies),
-        req.method(),
-        redact_secrets(req.raw_url()),
-        status,
-        started.elapsed().as_secs_f64() * 1000.0
-    );
+    let elapsed = started.elapsed().as_secs_f64();
+    app.metrics.observe(surface, req.method(), status, elapsed);
+    let client = super::http::client_address(req, &app.trusted_proxies);
+    if app.config.server.log_format == "json" {
+        let line = serde_json::json!({"method": req.method(), "path": redact_secrets(req.raw_url()), "status": status,
+            "duration_ms": (elapsed * 100_000.0).round() / 100.0, "request_id": id, "client": client.to_string(), "surface": surface});
+        log::info!(target: "access", "{line}");
+    } else {
+        log::info!(
+            target: "access",
+            "{client} {} {} {status} {:.2}ms id={id}",
+            req.method(),
+            redact_secrets(req.raw_url()),
+            elapsed * 1000.0
+        );
+    }
     let response = match rate_limit.get() {
         Some((limit, remaining)) => response
             .with_additional_header("X-RateLimit-Limit", limit.to_string())

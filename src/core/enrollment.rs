@@ -230,6 +230,26 @@ impl<'a> Learner<'a> {
     }
 }
 
+/// Enrollment changes since start, by action, for `/metrics` (counted as they are written;
+/// a change rolled back later is still counted).
+pub static CHANGES: [(&str, std::sync::atomic::AtomicU64); 4] = [
+    ("enroll", std::sync::atomic::AtomicU64::new(0)),
+    ("unenroll", std::sync::atomic::AtomicU64::new(0)),
+    ("pre_enroll", std::sync::atomic::AtomicU64::new(0)),
+    ("pre_enroll_removed", std::sync::atomic::AtomicU64::new(0)),
+];
+
+fn count_change(before: &State, after: &State) {
+    let action = match (before.enrollment, after.enrollment, before.allowed, after.allowed) {
+        (false, true, _, _) => 0,
+        (true, false, _, _) => 1,
+        (_, _, false, true) => 2,
+        (_, _, true, false) => 3,
+        _ => return,
+    };
+    CHANGES[action].1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
 fn record_history(
     conn: &Conn,
     learner: Learner,
@@ -239,6 +259,7 @@ fn record_history(
     now: Timestamp,
 ) -> Result<(), Error> {
     let Learner { course, user, email } = learner;
+    count_change(before, after);
     let event = json!({"course_key": course.record.course_key, "username": user.map(|u| u.username.as_str()), "email": email,
         "actor": change.actor, "surface": change.surface, "source": change.source.as_str(), "reason": change.reason,
         "before": before, "after": after});

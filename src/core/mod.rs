@@ -13,6 +13,7 @@ pub mod import;
 pub mod learning_paths;
 pub mod outbox;
 pub mod roster;
+pub mod stats;
 pub mod webhooks;
 
 pub use errors::{Error, ErrorKind};

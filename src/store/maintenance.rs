@@ -87,3 +87,19 @@ pub fn check(path: &Path) -> Result<CheckReport, Error> {
     }
     Ok(CheckReport { schema_version, integrity, foreign_keys, row_counts })
 }
+
+/// (status, count) of background tasks; (channel, status, count) of outbox messages; the
+/// database's size in bytes: what `/metrics` reads at each scrape.
+pub fn gauges(conn: &Connection) -> Result<(Vec<(String, i64)>, Vec<(String, String, i64)>, i64), Error> {
+    let tasks = conn
+        .prepare_cached("SELECT status, COUNT(*) FROM tasks GROUP BY status")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    let outbox = conn
+        .prepare_cached("SELECT channel, status, COUNT(*) FROM outbox GROUP BY channel, status")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    let size =
+        conn.query_row("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()", [], |r| r.get(0))?;
+    Ok((tasks, outbox, size))
+}

@@ -724,3 +724,57 @@ fn sigterm_while_a_small_body_is_arriving_still_answers_it() {
     assert_eq!(read_some(&mut stream), "", "the connection ends after the answer");
     assert!(app.child.wait().unwrap().success());
 }
+
+#[test]
+fn metrics_parse_as_prometheus_text_and_count_a_request_and_ready_says_writable() {
+    let app = TestApp::spawn();
+    let admin = app.admin_auth();
+    assert_eq!(app.get("/metrics", None).status, 401);
+    let learner = app.user_auth(&admin, "ann", false);
+    assert_eq!(app.get("/metrics", Some(&learner)).status, 403);
+    app.create_course(&admin, "course-v1:M+E+T", serde_json::json!({}));
+    assert_eq!(app.get("/api/admin/v1/courses/course-v1:M+E+T", Some(&admin)).status, 200);
+    let reply = app.get("/metrics", Some(&admin));
+    assert_eq!(reply.status, 200);
+    assert!(reply.header("Content-Type").unwrap().starts_with("text/plain; version=0.0.4"));
+    // Every line is a comment or `name{labels} value` with a number.
+    for line in reply.text.lines().filter(|l| !l.is_empty() && !l.starts_with('#')) {
+        let (series, value) = line.rsplit_once(' ').unwrap_or_else(|| panic!("{line}"));
+        assert!(value.parse::<f64>().is_ok(), "{line}");
+        let name = series.split('{').next().unwrap();
+        assert!(name.starts_with("rollcall_") && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'), "{line}");
+    }
+    assert!(
+        reply.text.contains("rollcall_http_requests_total{surface=\"admin\",method=\"GET\",status=\"200\"} 1"),
+        "{}",
+        reply.text
+    );
+    assert!(reply.text.contains("rollcall_http_request_duration_seconds_bucket{surface=\"admin\",le=\"+Inf\"}"));
+    assert!(reply.text.contains("rollcall_db_size_bytes "));
+    assert!(reply.text.contains("rollcall_enrollments_total{action=\"enroll\"}"));
+    let ready = app.get("/ready", None);
+    assert_eq!((ready.status, ready.json()["database"].as_str()), (200, Some("writable")));
+    let public = TestApp::spawn_with(&[("ROLLCALL_SERVER_METRICS_PUBLIC", "true")], &[]);
+    assert_eq!(public.get("/metrics", None).status, 200);
+}
+
+#[test]
+fn json_log_lines_parse_and_carry_the_request_s_fields() {
+    let dir = TempDir::new();
+    let log = dir.0.join("server.log");
+    let app = TestApp::spawn_in(dir, &[("ROLLCALL_SERVER_LOG_FORMAT", "json")], &[]);
+    app.get("/health?probe=json", None);
+    std::thread::sleep(Duration::from_millis(200));
+    let text = std::fs::read_to_string(&log).unwrap();
+    let mut access = None;
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let value: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(value["time"].is_string() && value["level"].is_string(), "{line}");
+        if value["path"] == "/health?probe=json" {
+            access = Some(value);
+        }
+    }
+    let access = access.expect("an access line");
+    assert_eq!((access["method"].as_str(), access["status"].as_i64()), (Some("GET"), Some(200)));
+    assert!(access["duration_ms"].is_number() && access["request_id"].is_string() && access["client"].is_string());
+}
