@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const SCENARIOS: [&str; 5] = ["floor-http", "floor-sqlite", "enroll-v2", "enroll-v1", "token"];
+const SCENARIOS: [&str; 6] = ["floor-http", "floor-sqlite", "enroll-v2", "enroll-v1", "token", "startup"];
 
 struct Options {
     scenarios: Vec<String>,
@@ -280,6 +280,37 @@ fn drive(
     stats
 }
 
+/// Start to `listening on` of `serve --ephemeral` (an empty database), ten times; the
+/// "latency" is each start-up.
+fn startup() -> Stats {
+    let binary = std::env::current_exe().expect("own path").with_file_name("rollcall");
+    let mut stats = Stats::default();
+    let started = Instant::now();
+    for _ in 0..10 {
+        let t = Instant::now();
+        let mut child = Command::new(&binary)
+            .args(["serve", "--listen", "127.0.0.1:0", "--ephemeral"])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start rollcall");
+        let listening = BufReader::new(child.stdout.take().unwrap())
+            .lines()
+            .map_while(Result::ok)
+            .any(|l| l.starts_with("listening on "));
+        if listening {
+            stats.latencies_us.push(t.elapsed().as_micros() as u32);
+        } else {
+            stats.errors += 1;
+        }
+        let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        let _ = child.wait();
+    }
+    stats.seconds = started.elapsed().as_secs_f64();
+    stats
+}
+
 /// SQLite's own floor on this disk: one transaction per enrollment-shaped row, WAL,
 /// synchronous=FULL (Rollcall's default), one writer (SQLite admits one at a time).
 fn floor_sqlite(dir: &Path, seconds: f64) -> Stats {
@@ -327,6 +358,7 @@ fn main() {
                 )
             }
             "floor-sqlite" => floor_sqlite(&server.dir, o.seconds),
+            "startup" => startup(),
             "enroll-v2" | "enroll-v1" => {
                 let v2 = scenario == "enroll-v2";
                 let key = if v2 { "course-v1:Bench+V2+2026" } else { "course-v1:Bench+V1+2026" };
