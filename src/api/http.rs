@@ -62,6 +62,14 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// Who the caller turned out to be, if the handler asked (for the access log).
+    pub fn caller_key(&self) -> Option<String> {
+        match &self.principal {
+            Some(Ok(Some(p))) => Some(p.key()),
+            _ => None,
+        }
+    }
+
     /// The caller, or 401.
     pub fn caller(&mut self) -> Result<&Principal, Error> {
         auth::principal::required(self.principal()?)

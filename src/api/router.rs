@@ -223,6 +223,7 @@ pub fn handle(app: &App, req: &Request) -> Response {
     let raw_path = req.raw_url().split('?').next().unwrap_or("/").to_owned();
     let rate_limit: super::http::RateLimitSeen = Default::default();
     let mut surface = "unmatched";
+    let mut caller: Option<String> = None;
     let (response, error) = match app.router.find(req.method(), &raw_path) {
         Ok((route, params)) => guarded(route.dialect, || {
             surface = route.doc.tag;
@@ -232,7 +233,9 @@ pub fn handle(app: &App, req: &Request) -> Response {
             if route.doc.auth {
                 ctx.caller()?;
             }
-            (route.handler)(&mut ctx)
+            let answer = (route.handler)(&mut ctx);
+            caller = ctx.caller_key();
+            answer
         }),
         Err(allowed) if allowed.is_empty() => {
             let error = Error::new(ErrorKind::RouteNotFound, format!("No route matches {raw_path}."));
@@ -258,7 +261,8 @@ pub fn handle(app: &App, req: &Request) -> Response {
     let client = super::http::client_address(req, &app.trusted_proxies);
     if app.config.server.log_format == "json" {
         let line = serde_json::json!({"method": req.method(), "path": redact_secrets(req.raw_url()), "status": status,
-            "duration_ms": (elapsed * 100_000.0).round() / 100.0, "request_id": id, "client": client.to_string(), "surface": surface});
+            "duration_ms": (elapsed * 100_000.0).round() / 100.0, "request_id": id, "client": client.to_string(), "surface": surface,
+            "caller": caller});
         log::info!(target: "access", "{line}");
     } else {
         log::info!(

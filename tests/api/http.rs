@@ -763,6 +763,8 @@ fn json_log_lines_parse_and_carry_the_request_s_fields() {
     let dir = TempDir::new();
     let log = dir.0.join("server.log");
     let app = TestApp::spawn_in(dir, &[("ROLLCALL_SERVER_LOG_FORMAT", "json")], &[]);
+    let admin = app.admin_auth();
+    app.get("/api/admin/v1/courses?probe=caller", Some(&admin));
     app.get("/health?probe=json", None);
     std::thread::sleep(Duration::from_millis(200));
     let text = std::fs::read_to_string(&log).unwrap();
@@ -777,4 +779,5 @@ fn json_log_lines_parse_and_carry_the_request_s_fields() {
     let access = access.expect("an access line");
     assert_eq!((access["method"].as_str(), access["status"].as_i64()), (Some("GET"), Some(200)));
     assert!(access["duration_ms"].is_number() && access["request_id"].is_string() && access["client"].is_string());
+    assert!(text.contains("\"caller\":\"user:1\""), "the authenticated caller is named: {text}");
 }
