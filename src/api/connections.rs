@@ -137,20 +137,25 @@ impl Connections {
     }
 }
 
+/// Our open file descriptors that are sockets (from /proc/self/fd).
+#[cfg(target_os = "linux")]
+fn socket_fds() -> Vec<std::os::fd::RawFd> {
+    let Ok(entries) = std::fs::read_dir("/proc/self/fd") else { return Vec::new() };
+    entries
+        .flatten()
+        .filter(|e| std::fs::read_link(e.path()).is_ok_and(|t| t.to_string_lossy().starts_with("socket:")))
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse().ok()))
+        .collect()
+}
+
 /// Borrowed views of our connected TCP sockets whose local port is `port`, with their
 /// peers (the listener has no peer; outbound SMTP and webhook sockets have other ports).
 /// ManuallyDrop keeps a view from closing a descriptor that is not ours to close.
 #[cfg(target_os = "linux")]
 fn sockets(port: u16) -> Vec<(ManuallyDrop<TcpStream>, SocketAddr)> {
-    use std::os::fd::{FromRawFd, RawFd};
-    let Ok(entries) = std::fs::read_dir("/proc/self/fd") else { return Vec::new() };
+    use std::os::fd::FromRawFd;
     let mut found = Vec::new();
-    for entry in entries.flatten() {
-        let Some(fd) = entry.file_name().to_str().and_then(|n| n.parse::<RawFd>().ok()) else { continue };
-        let is_socket = std::fs::read_link(entry.path()).is_ok_and(|t| t.to_string_lossy().starts_with("socket:"));
-        if !is_socket {
-            continue;
-        }
+    for fd in socket_fds() {
         // SAFETY: the fd was open a moment ago and is a socket; only getsockname,
         // getpeername and shutdown run on it, and the view never closes it. Should it be
         // closed and reused meanwhile, the address checks below fail or name the new one.
@@ -198,22 +203,11 @@ fn tcp_idle_ms(_stream: &TcpStream) -> Option<(u32, u32)> {
 /// set on the listener: found among our own file descriptors by its bound address.
 #[cfg(target_os = "linux")]
 pub fn set_nodelay_on_listener(addr: SocketAddr) {
-    use std::os::fd::{AsRawFd, FromRawFd, RawFd};
-    let Ok(entries) = std::fs::read_dir("/proc/self/fd") else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let Some(fd) = entry.file_name().to_str().and_then(|n| n.parse::<RawFd>().ok()) else {
-            continue;
-        };
-        let is_socket =
-            std::fs::read_link(entry.path()).is_ok_and(|target| target.to_string_lossy().starts_with("socket:"));
-        if !is_socket {
-            continue;
-        }
+    use std::os::fd::FromRawFd;
+    for fd in socket_fds() {
         // SAFETY: as in `sockets`: an open socket, viewed without closing it.
         let listener = ManuallyDrop::new(unsafe { std::net::TcpListener::from_raw_fd(fd) });
-        if listener.local_addr().ok() == Some(addr) && listener.as_raw_fd() == fd {
+        if listener.local_addr().ok() == Some(addr) {
             let stream = ManuallyDrop::new(unsafe { TcpStream::from_raw_fd(fd) });
             if let Err(e) = stream.set_nodelay(true) {
                 log::warn!("could not set TCP_NODELAY on the listening socket: {e}");

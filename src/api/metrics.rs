@@ -16,23 +16,33 @@ struct Histogram {
     sum: f64,
 }
 
+/// Keys are static strings (route tags, known methods): counting a request allocates nothing.
 #[derive(Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
-    durations: Mutex<BTreeMap<String, Histogram>>,
+    requests: Mutex<BTreeMap<(&'static str, &'static str, u16), u64>>,
+    durations: Mutex<BTreeMap<&'static str, Histogram>>,
+}
+
+fn known_method(method: &str) -> &'static str {
+    match method {
+        "GET" => "GET",
+        "HEAD" => "HEAD",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "PATCH" => "PATCH",
+        "DELETE" => "DELETE",
+        "OPTIONS" => "OPTIONS",
+        _ => "OTHER",
+    }
 }
 
 impl Metrics {
     /// One answered request of `surface` (the route's tag, or "unmatched").
-    pub fn observe(&self, surface: &str, method: &str, status: u16, seconds: f64) {
-        *self
-            .requests
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .entry((surface.into(), method.into(), status))
-            .or_default() += 1;
+    pub fn observe(&self, surface: &'static str, method: &str, status: u16, seconds: f64) {
+        let key = (surface, known_method(method), status);
+        *self.requests.lock().unwrap_or_else(PoisonError::into_inner).entry(key).or_default() += 1;
         let mut durations = self.durations.lock().unwrap_or_else(PoisonError::into_inner);
-        let h = durations.entry(surface.to_owned()).or_default();
+        let h = durations.entry(surface).or_default();
         for (i, bound) in BUCKETS.iter().enumerate() {
             if seconds <= *bound {
                 h.counts[i] += 1;
