@@ -71,6 +71,7 @@ pub struct Server {
     app: Arc<OnceLock<App>>,
     lifecycle: Arc<Lifecycle>,
     addr: SocketAddr,
+    listener: api::connections::Listener,
     server: rouille::Server<BoxedHandler>,
     jobs_stop: Arc<AtomicBool>,
     workers: Vec<std::thread::JoinHandle<()>>,
@@ -118,7 +119,8 @@ impl Server {
             .map_err(|e| format!("cannot listen on {}: {e}", config.server.listen))?
             .pool_size(config.worker_threads());
         let addr = server.server_addr();
-        api::connections::set_nodelay_on_listener(addr);
+        let listener = api::connections::Listener::find(addr);
+        listener.set_nodelay();
         let connections =
             api::connections::Connections::new(addr.port(), Duration::from_secs(config.server.idle_timeout_seconds));
         connections.spawn_reaper();
@@ -152,7 +154,7 @@ impl Server {
         let _ = cell.set(app);
         let jobs_stop = Arc::new(AtomicBool::new(false));
         let workers = jobs::start(cell.clone(), job_workers, jobs_stop.clone());
-        Ok(Server { app: cell, lifecycle, addr, server, jobs_stop, workers })
+        Ok(Server { app: cell, lifecycle, addr, listener, server, jobs_stop, workers })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -170,11 +172,11 @@ impl Server {
         let server = self.server;
         let serving = std::thread::spawn(move || server.run());
         while !stop.load(Ordering::SeqCst) {
-            // rouille's loop ends only when tiny_http's accept thread has given up (it does
-            // on the first accept error, e.g. out of file descriptors) and closed the
-            // listener. Staying alive then would serve nobody: exit so that a supervisor
+            // tiny_http's accept thread gives up for good on the first accept error (e.g. out
+            // of file descriptors; rouille's loop then ends) or panics when it cannot
+            // duplicate an accepted socket (rouille never learns; the listener is closed). Staying alive then would serve nobody: exit so that a supervisor
             // (systemd's Restart=on-failure) starts us again.
-            if serving.is_finished() {
+            if serving.is_finished() || !self.listener.is_listening() {
                 log::error!(
                     "the listening socket is gone (accept failed); exiting so a supervisor restarts the server"
                 );

@@ -197,28 +197,85 @@ fn tcp_idle_ms(_stream: &TcpStream) -> Option<(u32, u32)> {
     None
 }
 
-/// tiny_http writes a response's headers and a body larger than its 1 KiB buffer in two
-/// writes; with Nagle's algorithm on, the second waits for the client's delayed ACK (40 ms).
-/// Linux copies TCP_NODELAY from a listening socket to the connections it accepts, so it is
-/// set on the listener: found among our own file descriptors by its bound address.
-#[cfg(target_os = "linux")]
-pub fn set_nodelay_on_listener(addr: SocketAddr) {
-    use std::os::fd::FromRawFd;
-    for fd in socket_fds() {
-        // SAFETY: as in `sockets`: an open socket, viewed without closing it.
-        let listener = ManuallyDrop::new(unsafe { std::net::TcpListener::from_raw_fd(fd) });
-        if listener.local_addr().ok() == Some(addr) {
-            let stream = ManuallyDrop::new(unsafe { TcpStream::from_raw_fd(fd) });
-            if let Err(e) = stream.set_nodelay(true) {
-                log::warn!("could not set TCP_NODELAY on the listening socket: {e}");
-            }
-            return;
+/// The listening socket, found among our own file descriptors by its bound address
+/// (rouille gives no access to it).
+#[derive(Debug, Clone, Copy)]
+pub struct Listener {
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    fd: Option<std::os::fd::RawFd>,
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    addr: SocketAddr,
+}
+
+impl Listener {
+    #[cfg(target_os = "linux")]
+    pub fn find(addr: SocketAddr) -> Listener {
+        use std::os::fd::FromRawFd;
+        let fd = socket_fds().into_iter().find(|&fd| {
+            // SAFETY: an open socket, viewed without closing it.
+            let listener = ManuallyDrop::new(unsafe { std::net::TcpListener::from_raw_fd(fd) });
+            listener.local_addr().ok() == Some(addr) && accepts_connections(fd)
+        });
+        if fd.is_none() {
+            log::warn!("could not find the listening socket among our file descriptors");
         }
+        Listener { fd, addr }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub fn find(addr: SocketAddr) -> Listener {
+        Listener { fd: None, addr }
+    }
+
+    /// tiny_http writes a response's headers and a body larger than its 1 KiB buffer in
+    /// two writes; with Nagle's algorithm on, the second waits for the client's delayed ACK
+    /// (40 ms). Linux copies TCP_NODELAY from a listening socket to the connections it
+    /// accepts, so it is set once, here.
+    #[cfg(target_os = "linux")]
+    pub fn set_nodelay(&self) {
+        use std::os::fd::FromRawFd;
+        let Some(fd) = self.fd else { return };
+        // SAFETY: as in `find`.
+        let stream = ManuallyDrop::new(unsafe { TcpStream::from_raw_fd(fd) });
+        if let Err(e) = stream.set_nodelay(true) {
+            log::warn!("could not set TCP_NODELAY on the listening socket: {e}");
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub fn set_nodelay(&self) {}
+
+    /// False once the socket is closed. tiny_http's accept thread ends on the first accept
+    /// error, but it also panics (without telling anyone) when duplicating an accepted
+    /// socket fails for want of descriptors; either way the listener is dropped. A reused
+    /// descriptor number would be an accepted connection (same local address, but not
+    /// listening), so SO_ACCEPTCONN tells them apart.
+    #[cfg(target_os = "linux")]
+    pub fn is_listening(&self) -> bool {
+        use std::os::fd::FromRawFd;
+        let Some(fd) = self.fd else { return true };
+        // SAFETY: getsockname and getsockopt on a descriptor number; at worst it is closed
+        // (both fail) or another socket (the checks fail).
+        let view = ManuallyDrop::new(unsafe { std::net::TcpListener::from_raw_fd(fd) });
+        view.local_addr().ok() == Some(self.addr) && accepts_connections(fd)
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub fn is_listening(&self) -> bool {
+        true
     }
 }
 
-#[cfg(not(target_os = "linux"))]
-pub fn set_nodelay_on_listener(_addr: SocketAddr) {}
+#[cfg(target_os = "linux")]
+fn accepts_connections(fd: std::os::fd::RawFd) -> bool {
+    let mut value: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: getsockopt writes at most `len` bytes into `value`.
+    let rc = unsafe {
+        libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_ACCEPTCONN, (&mut value as *mut libc::c_int).cast(), &mut len)
+    };
+    rc == 0 && value != 0
+}
 
 #[cfg(unix)]
 fn fd_limit() -> u64 {
