@@ -217,6 +217,29 @@ CREATE INDEX IF NOT EXISTS outbox_due ON outbox(status, next_attempt_at);
 CREATE INDEX IF NOT EXISTS enrollments_by_course_seq ON enrollments(course_id, course_seq);
 CREATE INDEX IF NOT EXISTS enrollments_by_course_activity ON enrollments(course_id, is_active, course_seq);
 
+-- Active and inactive rows per block of 1,024 roster positions, kept by triggers: page N of
+-- a filtered roster sums a course's few block counts to find the block its first row is
+-- in, then skips less than one block on the index above (a seek, not an OFFSET over the
+-- whole course), and the filtered total is a sum of blocks, not a count of rows.
+CREATE TABLE IF NOT EXISTS roster_blocks (
+    course_id INTEGER NOT NULL,
+    block     INTEGER NOT NULL,
+    active    INTEGER NOT NULL DEFAULT 0,
+    inactive  INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (course_id, block)
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS roster_blocks_insert AFTER INSERT ON enrollments BEGIN
+    INSERT INTO roster_blocks (course_id, block, active, inactive)
+        VALUES (NEW.course_id, NEW.course_seq >> 10, NEW.is_active != 0, NEW.is_active = 0)
+        ON CONFLICT (course_id, block) DO UPDATE SET active = active + excluded.active, inactive = inactive + excluded.inactive;
+END;
+CREATE TRIGGER IF NOT EXISTS roster_blocks_update AFTER UPDATE OF is_active ON enrollments
+    WHEN (OLD.is_active != 0) != (NEW.is_active != 0) BEGIN
+    UPDATE roster_blocks SET active = active + (NEW.is_active != 0) - (OLD.is_active != 0),
+        inactive = inactive + (NEW.is_active = 0) - (OLD.is_active = 0)
+        WHERE course_id = NEW.course_id AND block = NEW.course_seq >> 10;
+END;
+
 -- Bulk enrollment work: one row per task, one row per identifier. A worker processes
 -- identifiers in batches, one transaction per batch, so a restart resumes where it stopped.
 CREATE TABLE IF NOT EXISTS tasks (

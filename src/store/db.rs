@@ -10,12 +10,12 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 pub type Conn = Connection;
 
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 const SCHEMA: &str = include_str!("../../schema.sql");
 
 /// What a database of an older version needs besides `schema.sql` (whose CREATE … IF NOT
 /// EXISTS leaves existing tables as they are): (version it brings, statements).
-const MIGRATIONS: [(i64, &str); 3] = [
+const MIGRATIONS: [(i64, &str); 4] = [
     (3, "ALTER TABLE oauth_clients ADD COLUMN public INTEGER NOT NULL DEFAULT 0;"),
     (3, "ALTER TABLE users ADD COLUMN credentials_valid_after INTEGER NOT NULL DEFAULT 0;"),
     // Paths created before uuids existed get a random v4 one.
@@ -25,6 +25,14 @@ const MIGRATIONS: [(i64, &str); 3] = [
          UPDATE learning_paths SET uuid = lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || \
          substr(hex(randomblob(2)), 2) || '-' || substr('89ab', 1 + (abs(random()) % 4), 1) || \
          substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6))) WHERE uuid IS NULL;",
+    ),
+    // The filtered roster's block counts (schema.sql keeps them from here on).
+    (
+        4,
+        "CREATE TABLE roster_blocks (course_id INTEGER NOT NULL, block INTEGER NOT NULL, \
+         active INTEGER NOT NULL DEFAULT 0, inactive INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (course_id, block)) WITHOUT ROWID; \
+         INSERT INTO roster_blocks SELECT course_id, course_seq >> 10, SUM(is_active != 0), SUM(is_active = 0) \
+         FROM enrollments GROUP BY course_id, course_seq >> 10;",
     ),
 ];
 

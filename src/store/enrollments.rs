@@ -322,12 +322,15 @@ pub fn roster_page_all(conn: &Connection, course_id: i64, start: i64, limit: i64
 
 pub fn roster_count_by_activity(conn: &Connection, course_id: i64, active: bool) -> Result<i64, Error> {
     Ok(conn
-        .prepare_cached("SELECT COUNT(*) FROM enrollments WHERE course_id = ?1 AND is_active = ?2")?
+        .prepare_cached(
+            "SELECT COALESCE(SUM(CASE WHEN ?2 THEN active ELSE inactive END), 0) FROM roster_blocks WHERE course_id = ?1",
+        )?
         .query_row(params![course_id, active], |r| r.get(0))?)
 }
 
 /// Page of active (or inactive) enrollments. The filter breaks the positions' density, so
-/// this one skips rows on the index (cheap per row, but linear in the page number).
+/// the per-block counts (`roster_blocks`, kept by triggers) find the block that holds the
+/// page's first row; the index then skips fewer than 1,024 rows of that block.
 pub fn roster_page_by_activity(
     conn: &Connection,
     course_id: i64,
@@ -335,10 +338,20 @@ pub fn roster_page_by_activity(
     offset: i64,
     limit: i64,
 ) -> Result<Vec<RosterRow>, Error> {
-    let sql =
-        format!("{ROSTER_SELECT} WHERE e.course_id = ?1 AND e.is_active = ?2 ORDER BY e.course_seq LIMIT ?3 OFFSET ?4");
+    let start: Option<(i64, i64)> = conn
+        .prepare_cached(
+            "SELECT block, cumulative - here FROM (SELECT block, CASE WHEN ?2 THEN active ELSE inactive END AS here, \
+             SUM(CASE WHEN ?2 THEN active ELSE inactive END) OVER (ORDER BY block) AS cumulative \
+             FROM roster_blocks WHERE course_id = ?1) WHERE cumulative > ?3 ORDER BY block LIMIT 1",
+        )?
+        .query_row(params![course_id, active, offset], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((block, before)) = start else { return Ok(Vec::new()) };
+    let sql = format!(
+        "{ROSTER_SELECT} WHERE e.course_id = ?1 AND e.is_active = ?2 AND e.course_seq >= ?3 ORDER BY e.course_seq LIMIT ?4 OFFSET ?5"
+    );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![course_id, active, limit, offset], roster_from_row)?;
+    let rows = stmt.query_map(params![course_id, active, block << 10, limit, offset - before], roster_from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
