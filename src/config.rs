@@ -56,8 +56,8 @@ impl CheckoutConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
     pub listen: String,
-    /// Request-handling threads; each owns its own SQLite connection. 0: twice the CPU
-    /// cores, at least 4 (requests are CPU-bound; more threads only queue on the cores).
+    /// Request-handling threads; each owns its own SQLite connection. 0: eight per CPU
+    /// core, at least 16 (see `worker_threads`).
     pub workers: usize,
     pub max_body_bytes: usize,
     /// Where clients reach this server; used in links, emails and the default JWT issuer.
@@ -110,7 +110,8 @@ pub struct AuthConfig {
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
     pub argon2_parallelism: u32,
-    /// Each argon2 hash holds `argon2_memory_kib` of memory; this caps how many run at once.
+    /// Each argon2 hash holds `argon2_memory_kib` of memory; this caps how many run at once
+    /// (0: one per CPU core).
     pub max_concurrent_password_hashes: usize,
 }
 
@@ -208,7 +209,7 @@ impl Default for AuthConfig {
             argon2_memory_kib: 19 * 1024,
             argon2_iterations: 2,
             argon2_parallelism: 1,
-            max_concurrent_password_hashes: 4,
+            max_concurrent_password_hashes: 0,
         }
     }
 }
@@ -329,9 +330,6 @@ impl Config {
         {
             return bad("auth.argon2_memory_kib", "argon2 needs iterations ≥ 1 and memory ≥ 8 KiB per lane");
         }
-        if self.auth.max_concurrent_password_hashes == 0 {
-            return bad("auth.max_concurrent_password_hashes", "must be at least 1");
-        }
         if !matches!(self.email.backend.as_str(), "log" | "dir" | "smtp") {
             return bad("email.backend", "must be \"log\", \"dir\" or \"smtp\"");
         }
@@ -348,10 +346,11 @@ impl Config {
         Ok(())
     }
 
-    /// `server.workers`, with 0 resolved to twice the CPU cores (at least 4).
+    /// `server.workers`, with 0 resolved to eight per CPU core, at least 16: a write waits
+    /// on the group commit without using a core, and waiting writes share one fsync.
     pub fn worker_threads(&self) -> usize {
         match self.server.workers {
-            0 => std::thread::available_parallelism().map_or(4, |n| (2 * n.get()).max(4)),
+            0 => std::thread::available_parallelism().map_or(16, |n| (8 * n.get()).max(16)),
             n => n,
         }
     }

@@ -30,7 +30,10 @@ impl Hasher {
             params,
             in_flight: Mutex::new(0),
             freed: Condvar::new(),
-            max_in_flight: config.max_concurrent_password_hashes,
+            max_in_flight: match config.max_concurrent_password_hashes {
+                0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+                n => n,
+            },
         }
     }
 

@@ -6,6 +6,10 @@
 //!
 //! cargo run --release --bin rollcall-bench -- [--scenario floor-http,floor-sqlite,enroll-v2,…|all]
 //!     [--clients 32] [--duration 10] [--json out.json]
+//!     [--url http://127.0.0.1:PORT --db PATH --client-id ID --client-secret SECRET]
+//!
+//! With `--url` it drives a server already running on this machine (loopback only) and
+//! seeds through that server's database file, as `rollcall import` would.
 
 use serde_json::{json, Map, Value};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -16,13 +20,31 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const SCENARIOS: [&str; 6] = ["floor-http", "floor-sqlite", "enroll-v2", "enroll-v1", "token", "startup"];
+const SCENARIOS: [&str; 13] = [
+    "floor-http",
+    "floor-sqlite",
+    "enroll-v2",
+    "enroll-v1",
+    "checkout",
+    "token",
+    "mixed",
+    "bulk-10k",
+    "bulk-100k",
+    "roster-deep",
+    "startup",
+    "startup-1m",
+    "logins",
+];
 
 struct Options {
     scenarios: Vec<String>,
     clients: usize,
     seconds: f64,
     json: Option<PathBuf>,
+    url: Option<String>,
+    db: Option<PathBuf>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
 }
 
 fn options() -> Options {
@@ -31,6 +53,10 @@ fn options() -> Options {
         clients: 32,
         seconds: 10.0,
         json: None,
+        url: None,
+        db: None,
+        client_id: None,
+        client_secret: None,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -47,9 +73,24 @@ fn options() -> Options {
             "--clients" => o.clients = value.parse().unwrap_or_else(|_| die("--clients N")),
             "--duration" => o.seconds = value.parse::<f64>().unwrap_or_else(|_| die("--duration S")).min(120.0),
             "--json" => o.json = Some(PathBuf::from(value)),
+            "--url" => {
+                let host = value.strip_prefix("http://").unwrap_or_else(|| die("--url http://127.0.0.1:PORT"));
+                let host = host.trim_end_matches('/');
+                let ip = host.rsplit_once(':').map(|(ip, _)| ip.trim_matches(['[', ']'])).unwrap_or(host);
+                if !ip.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback()) && ip != "localhost" {
+                    die("--url must name a loopback address: the load would otherwise cross a network");
+                }
+                o.url = Some(host.to_owned());
+            }
+            "--db" => o.db = Some(PathBuf::from(value)),
+            "--client-id" => o.client_id = Some(value),
+            "--client-secret" => o.client_secret = Some(value),
             other => die(&format!("unknown argument {other}")),
         }
         i += 2;
+    }
+    if o.url.is_some() && (o.db.is_none() || o.client_id.is_none() || o.client_secret.is_none()) {
+        die("--url needs --db (the server's database, for seeding), --client-id and --client-secret");
     }
     o
 }
@@ -65,6 +106,10 @@ struct Stats {
     errors: usize,
     seconds: f64,
     peak_rss_mb: f64,
+    /// Work done when it is not one item a latency (a bulk task: learners enrolled).
+    items: Option<usize>,
+    /// Scenario-specific figures, added to the stable keys.
+    extra: Map<String, Value>,
 }
 
 impl Stats {
@@ -74,98 +119,167 @@ impl Stats {
         let pct = |p: f64| {
             l.get(((l.len() as f64 * p) as usize).min(l.len().saturating_sub(1))).copied().unwrap_or(0) as f64 / 1000.0
         };
-        json!({"throughput_per_s": (l.len() as f64 / self.seconds).round(), "p50_ms": pct(0.5), "p90_ms": pct(0.9),
+        let items = self.items.unwrap_or(l.len()) as f64;
+        let mut out = json!({"throughput_per_s": (items / self.seconds).round(), "p50_ms": pct(0.5), "p90_ms": pct(0.9),
             "p99_ms": pct(0.99), "max_ms": l.last().copied().unwrap_or(0) as f64 / 1000.0, "errors": self.errors,
-            "peak_rss_mb": (self.peak_rss_mb * 10.0).round() / 10.0, "seconds": (self.seconds * 10.0).round() / 10.0})
+            "peak_rss_mb": (self.peak_rss_mb * 10.0).round() / 10.0, "seconds": (self.seconds * 10.0).round() / 10.0});
+        out.as_object_mut().unwrap().extend(self.extra.clone());
+        out
     }
 }
 
+/// The server under load: one this tool started on a fresh database, or (`--url`) one
+/// already running.
 struct Server {
-    child: Child,
+    child: Option<Child>,
+    pid: Option<u32>,
+    /// Scratch space for this run (the database too, when the server is ours).
     dir: PathBuf,
+    db: PathBuf,
     host: String,
+    client_id: String,
+    client_secret: String,
     token: String,
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
-impl Server {
-    fn start() -> Server {
-        let binary = std::env::current_exe().expect("own path").with_file_name("rollcall");
-        if !binary.exists() {
-            die(&format!("{} is missing: cargo build --release first", binary.display()));
+fn rollcall_binary() -> PathBuf {
+    let binary = std::env::current_exe().expect("own path").with_file_name("rollcall");
+    if !binary.exists() {
+        die(&format!("{} is missing: cargo build --release first", binary.display()));
+    }
+    binary
+}
+
+/// Reads the `listening on` line of a starting server.
+fn listening_address(child: &mut Child) -> String {
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    loop {
+        let line = lines.next().and_then(Result::ok).unwrap_or_else(|| die("rollcall exited before listening"));
+        if let Some(addr) = line.strip_prefix("listening on http://") {
+            break addr.to_owned();
         }
+    }
+}
+
+impl Server {
+    fn start(o: &Options) -> Server {
         let dir = std::env::temp_dir().join(format!("rollcall-bench-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let db = dir.join("bench.db");
-        let mut child = Command::new(&binary)
-            .args(["serve", "--listen", "127.0.0.1:0", "--db"])
-            .arg(&db)
-            .env("ROLLCALL_RATE_LIMITS_ENABLED", "false")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start rollcall");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let host = loop {
-            let line = lines.next().and_then(Result::ok).unwrap_or_else(|| die("rollcall exited before listening"));
-            if let Some(addr) = line.strip_prefix("listening on http://") {
-                break addr.to_owned();
+        let mut server = match (&o.url, &o.db, &o.client_id, &o.client_secret) {
+            (Some(host), Some(db), Some(id), Some(secret)) => Server {
+                child: None,
+                pid: pid_listening_on(host),
+                dir,
+                db: db.clone(),
+                host: host.clone(),
+                client_id: id.clone(),
+                client_secret: secret.clone(),
+                token: String::new(),
+            },
+            _ => {
+                let db = dir.join("bench.db");
+                let mut child = Command::new(rollcall_binary())
+                    .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+                    .arg(&db)
+                    .env("ROLLCALL_RATE_LIMITS_ENABLED", "false")
+                    .env("ROLLCALL_SERVER_MAX_BODY_BYTES", "16777216")
+                    .env("RUST_LOG", "warn")
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .expect("start rollcall");
+                let host = listening_address(&mut child);
+                let secrets =
+                    std::fs::read_to_string(dir.join("bench.db.first-start-credentials")).expect("credentials file");
+                let value = |key: &str| {
+                    secrets.lines().find_map(|l| l.strip_prefix(&format!("{key}: "))).unwrap_or("").to_owned()
+                };
+                Server {
+                    pid: Some(child.id()),
+                    child: Some(child),
+                    dir,
+                    db,
+                    host,
+                    client_id: value("client_id"),
+                    client_secret: value("client_secret"),
+                    token: String::new(),
+                }
             }
         };
-        let secrets = std::fs::read_to_string(dir.join("bench.db.first-start-credentials")).expect("credentials file");
-        let value =
-            |key: &str| secrets.lines().find_map(|l| l.strip_prefix(&format!("{key}: "))).unwrap_or("").to_owned();
-        let body = format!(
-            "grant_type=client_credentials&client_id={}&client_secret={}&token_type=jwt",
-            value("client_id"),
-            value("client_secret")
+        let reply = request(
+            &server.host,
+            "POST",
+            "/oauth2/access_token",
+            &[],
+            Some(("application/x-www-form-urlencoded", &server.token_body())),
         );
-        let reply =
-            request(&host, "POST", "/oauth2/access_token", &[], Some(("application/x-www-form-urlencoded", &body)));
         let token: Value = serde_json::from_str(&reply).unwrap_or(Value::Null);
-        let token = format!("JWT {}", token["access_token"].as_str().unwrap_or_else(|| die("no token")));
-        Server { child, dir, host, token }
+        server.token =
+            format!("JWT {}", token["access_token"].as_str().unwrap_or_else(|| die(&format!("no token: {reply}"))));
+        server
     }
 
-    fn db(&self) -> PathBuf {
-        self.dir.join("bench.db")
+    fn token_body(&self) -> String {
+        format!(
+            "grant_type=client_credentials&client_id={}&client_secret={}&token_type=jwt",
+            self.client_id, self.client_secret
+        )
     }
 
-    fn peak_rss_mb(&self) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+    fn rss_mb(&self, field: &str) -> f64 {
+        let Some(pid) = self.pid else { return 0.0 };
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
         status
             .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .find_map(|l| l.strip_prefix(field))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
             .unwrap_or(0.0)
             / 1024.0
     }
 
-    fn create_course(&self, key: &str) {
-        let body = json!({"course_key": key, "title": "Bench"}).to_string();
-        let reply = request(
-            &self.host,
-            "POST",
-            "/api/admin/v1/courses",
-            &[("Authorization", &self.token)],
-            Some(("application/json", &body)),
-        );
-        assert!(reply.contains(key), "course not created: {reply}");
+    fn peak_rss_mb(&self) -> f64 {
+        self.rss_mb("VmHWM:")
+    }
+
+    fn admin_post(&self, path: &str, body: &Value) -> Value {
+        let body = body.to_string();
+        let reply =
+            request(&self.host, "POST", path, &[("Authorization", &self.token)], Some(("application/json", &body)));
+        serde_json::from_str(&reply).unwrap_or(Value::Null)
+    }
+
+    fn admin_get(&self, path: &str) -> Value {
+        serde_json::from_str(&request(&self.host, "GET", path, &[("Authorization", &self.token)], None))
+            .unwrap_or(Value::Null)
+    }
+
+    fn create_course(&self, key: &str, extra: Value) {
+        let mut body = json!({"course_key": key, "title": "Bench"});
+        body.as_object_mut().unwrap().extend(extra.as_object().cloned().unwrap_or_default());
+        let reply = self.admin_post("/api/admin/v1/courses", &body);
+        assert!(reply.to_string().contains(key), "course not created: {reply}");
+    }
+
+    fn sqlite(&self) -> rusqlite::Connection {
+        let conn = rusqlite::Connection::open(&self.db).unwrap();
+        conn.busy_timeout(Duration::from_secs(30)).unwrap();
+        conn
     }
 
     /// Learners `{prefix}0…` straight into the database (one transaction), as a migration would.
     fn seed_users(&self, prefix: &str, n: usize) {
-        let mut conn = rusqlite::Connection::open(self.db()).unwrap();
-        conn.busy_timeout(Duration::from_secs(10)).unwrap();
+        let mut conn = self.sqlite();
         let tx = conn.transaction().unwrap();
         {
             let mut stmt = tx.prepare("INSERT INTO users (username, email, date_joined) VALUES (?1, ?2, 0)").unwrap();
@@ -175,6 +289,52 @@ impl Server {
         }
         tx.commit().unwrap();
     }
+
+    /// `n` learners enrolled in `key` straight into the database, every tenth one inactive.
+    fn seed_enrollments(&self, key: &str, prefix: &str, n: usize) {
+        self.seed_users(prefix, n);
+        let conn = self.sqlite();
+        let course: i64 = conn.query_row("SELECT id FROM courses WHERE course_key = ?1", [key], |r| r.get(0)).unwrap();
+        conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+        conn.execute(
+            "INSERT INTO enrollments (user_id, course_id, mode, is_active, course_seq, created, updated) \
+             SELECT id, ?1, 'audit', 1, ROW_NUMBER() OVER (ORDER BY id), 0, 0 FROM users WHERE username GLOB ?2",
+            rusqlite::params![course, format!("{prefix}[0-9]*")],
+        )
+        .unwrap();
+        conn.execute("UPDATE enrollments SET is_active = 0 WHERE course_id = ?1 AND course_seq % 10 = 0", [course])
+            .unwrap();
+        conn.execute_batch("COMMIT").unwrap();
+        // As after an import: the bulk load's pages leave the WAL for the database file, so
+        // the next start does not pay for them.
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).unwrap();
+    }
+}
+
+/// The process listening on a loopback port (for its RSS), from /proc/net/tcp's socket inode.
+fn pid_listening_on(host: &str) -> Option<u32> {
+    let port: u16 = host.rsplit_once(':')?.1.parse().ok()?;
+    let mut inodes = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        for line in std::fs::read_to_string(table).unwrap_or_default().lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let local_port =
+                f.get(1).and_then(|a| a.rsplit_once(':')).and_then(|(_, p)| u16::from_str_radix(p, 16).ok());
+            if local_port == Some(port) && f.get(3) == Some(&"0A") {
+                inodes.push(format!("socket:[{}]", f.get(9)?));
+            }
+        }
+    }
+    for proc_entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Ok(pid) = proc_entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(fds) = std::fs::read_dir(proc_entry.path().join("fd")) else { continue };
+        for fd in fds.flatten() {
+            if std::fs::read_link(fd.path()).is_ok_and(|t| inodes.iter().any(|i| t.to_string_lossy() == *i)) {
+                return Some(pid);
+            }
+        }
+    }
+    None
 }
 
 /// One request on a fresh connection, for set-up; the body of the answer.
@@ -280,26 +440,38 @@ fn drive(
     stats
 }
 
-/// Start to `listening on` of `serve --ephemeral` (an empty database), ten times; the
-/// "latency" is each start-up.
-fn startup() -> Stats {
-    let binary = std::env::current_exe().expect("own path").with_file_name("rollcall");
+/// Start to the first 200 on `/health`, ten times: of `serve --ephemeral` (an empty
+/// database) or, given `db`, of a second server on that database. The "latency" is each
+/// start-up.
+fn startup(db: Option<&Path>) -> Stats {
     let mut stats = Stats::default();
     let started = Instant::now();
     for _ in 0..10 {
         let t = Instant::now();
-        let mut child = Command::new(&binary)
-            .args(["serve", "--listen", "127.0.0.1:0", "--ephemeral"])
+        let mut command = Command::new(rollcall_binary());
+        command.args(["serve", "--listen", "127.0.0.1:0"]);
+        match db {
+            Some(db) => command.arg("--db").arg(db),
+            None => command.arg("--ephemeral"),
+        };
+        let mut child = command
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("start rollcall");
-        let listening = BufReader::new(child.stdout.take().unwrap())
-            .lines()
-            .map_while(Result::ok)
-            .any(|l| l.starts_with("listening on "));
-        if listening {
+        let host = listening_address(&mut child);
+        let healthy = (0..1000).any(|_| {
+            let ok = TcpStream::connect(&host).is_ok_and(|mut s| {
+                let _ = s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+                read_status(&mut BufReader::new(s)).is_ok_and(|status| status == 200)
+            });
+            if !ok {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            ok
+        });
+        if healthy {
             stats.latencies_us.push(t.elapsed().as_micros() as u32);
         } else {
             stats.errors += 1;
@@ -340,88 +512,320 @@ fn floor_sqlite(dir: &Path, seconds: f64) -> Stats {
     stats
 }
 
+/// Names this run's courses and learners apart from an earlier run's (`--url` reuses a
+/// database).
+fn tag() -> &'static str {
+    static TAG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TAG.get_or_init(|| {
+        let mut n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() % 46_656;
+        let mut out = String::from("r");
+        for _ in 0..3 {
+            out.push(char::from_digit((n % 36) as u32, 36).unwrap());
+            n /= 36;
+        }
+        out
+    })
+}
+
+/// A whole raw HTTP/1.1 request on a keep-alive connection.
+fn raw(host: &str, method: &str, path: &str, auth: &str, body: Option<(&str, &str)>) -> String {
+    let mut text = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: {auth}\r\n");
+    match body {
+        Some((kind, body)) => {
+            text.push_str(&format!("Content-Type: {kind}\r\nContent-Length: {}\r\n\r\n{body}", body.len()))
+        }
+        None => text.push_str("\r\n"),
+    }
+    text
+}
+
+fn enroll_request(host: &str, auth: &str, v2: bool, key: &str, user: &str) -> String {
+    if v2 {
+        let body = json!({"identifiers": [user]}).to_string();
+        raw(
+            host,
+            "POST",
+            &format!("/api/enrollment/v2/courses/{key}/enrollments"),
+            auth,
+            Some(("application/json", &body)),
+        )
+    } else {
+        let body = json!({"user": user, "course_details": {"course_id": key}}).to_string();
+        raw(host, "POST", "/api/enrollment/v1/enrollment", auth, Some(("application/json", &body)))
+    }
+}
+
+fn checkout_body(email: &str) -> String {
+    let year =
+        1970 + std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() / 31_556_952 + 2;
+    json!({
+        "student": {"email": email, "first_name": "Bench", "last_name": "Learner"},
+        "course": {"code": format!("BC{}", tag())},
+        "payment": {"amount": 10.00, "currency": "USD", "method": "credit_card",
+            "card": {"number": "4242424242424242", "holder_name": "Bench Learner", "expiry_month": 12, "expiry_year": year, "cvv": "123"},
+            "billing_address": {"same_as_student": true}},
+        "enrollment": {"start_immediately": true, "send_welcome_email": true}
+    })
+    .to_string()
+}
+
+/// One v2 request for `n` existing learners (a 202 and a background task), polled until
+/// the task is done; throughput is learners per second.
+fn bulk(server: &Server, n: usize) -> Stats {
+    let (key, prefix) = (format!("course-v1:Bench{}+Bulk{n}+2026", tag()), format!("{}bulk{n}x", tag()));
+    server.create_course(&key, json!({}));
+    server.seed_users(&prefix, n);
+    let identifiers: Vec<String> = (0..n).map(|i| format!("{prefix}{i}")).collect();
+    let started = Instant::now();
+    let accepted = server.admin_post(
+        &format!("/api/enrollment/v2/courses/{key}/enrollments"),
+        &json!({"identifiers": identifiers, "email_students": true}),
+    );
+    let status_url = accepted["status_url"].as_str().unwrap_or_else(|| die(&format!("no task: {accepted}"))).to_owned();
+    let task = loop {
+        let task = server.admin_get(&format!("{status_url}?page_size=1"));
+        if task["status"] == "succeeded" || task["status"] == "failed" || task["status"] == "cancelled" {
+            break task;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let took = started.elapsed();
+    Stats {
+        latencies_us: vec![took.as_micros() as u32],
+        errors: task["progress"]["failed"].as_u64().unwrap_or(n as u64) as usize,
+        seconds: took.as_secs_f64(),
+        peak_rss_mb: server.peak_rss_mb(),
+        items: Some(task["progress"]["succeeded"].as_u64().unwrap_or(0) as usize),
+        extra: Map::new(),
+    }
+}
+
+fn deep_course() -> String {
+    format!("course-v1:Bench{}+Deep+2026", tag())
+}
+const DEEP_ROWS: usize = 1_000_000;
+
+/// 1,000,000 enrollments (every tenth inactive) in one course, once per run.
+fn seed_deep(server: &Server, seeded: &mut bool) {
+    if !*seeded {
+        eprintln!("rollcall-bench: seeding {DEEP_ROWS} enrollments…");
+        server.create_course(&deep_course(), json!({}));
+        server.seed_enrollments(&deep_course(), &format!("{}deep", tag()), DEEP_ROWS);
+        *seeded = true;
+    }
+}
+
+/// Page 1, page 10,000 and the last page of the 1,000,000-row roster, unfiltered and
+/// `status=active`: each driven on its own.
+fn roster_deep(server: &Server, o: &Options) -> Vec<(String, Stats)> {
+    let size = 25;
+    let last_all = DEEP_ROWS.div_ceil(size);
+    let last_active = (DEEP_ROWS - DEEP_ROWS / 10).div_ceil(size);
+    let cases = [
+        ("page-1", String::new(), 1),
+        ("page-10000", String::new(), 10_000),
+        ("page-last", String::new(), last_all),
+        ("active-page-1", "&status=active".to_owned(), 1),
+        ("active-page-10000", "&status=active".to_owned(), 10_000),
+        ("active-page-last", "&status=active".to_owned(), last_active),
+    ];
+    let mut out = Vec::new();
+    for (name, filter, page) in cases {
+        let path =
+            format!("/api/enrollment/v2/courses/{}/enrollments?page_size={size}&page={page}{filter}", deep_course());
+        let request = raw(&server.host, "GET", &path, &server.token, None);
+        let stats = drive(server, o.clients, (o.seconds / 2.0).max(2.0), Arc::new(move |_, _| request.clone()));
+        out.push((format!("roster-deep/{name}"), stats));
+    }
+    out
+}
+
+/// 80 % reads and 20 % writes across the surfaces, on a course of 10,000 learners.
+fn mixed(server: &Server, o: &Options) -> Stats {
+    let (key, read, write) =
+        (format!("course-v1:Bench{}+Mixed+2026", tag()), format!("{}m", tag()), format!("{}w", tag()));
+    server.create_course(&key, json!({}));
+    server.seed_enrollments(&key, &read, 10_000);
+    server.seed_users(&write, o.clients * 20_000);
+    let (host, auth, clients) = (server.host.clone(), server.token.clone(), o.clients);
+    drive(
+        server,
+        o.clients,
+        o.seconds,
+        Arc::new(move |c, n| {
+            let k = n * clients + c;
+            let (key, learner) = (key.as_str(), format!("{read}{}", k % 10_000));
+            match n % 10 {
+                0 => enroll_request(&host, &auth, true, key, &format!("{write}{k}")),
+                1 => enroll_request(&host, &auth, false, key, &format!("{write}{k}")),
+                2 | 3 => raw(&host, "GET", &format!("/api/enrollment/v1/enrollment/{learner},{key}"), &auth, None),
+                4 | 5 => raw(
+                    &host,
+                    "GET",
+                    &format!("/api/enrollment/v2/courses/{key}/enrollments?page={}", k % 400 + 1),
+                    &auth,
+                    None,
+                ),
+                6 => raw(&host, "GET", "/api/courses/v1/courses/", &auth, None),
+                7 => raw(&host, "GET", &format!("/api/user/v1/accounts/{learner}"), &auth, None),
+                8 => raw(
+                    &host,
+                    "GET",
+                    &format!("/api/enrollment/v1/enrollments?course_id={}", key.replace('+', "%2B")),
+                    &auth,
+                    None,
+                ),
+                _ => raw(
+                    &host,
+                    "GET",
+                    &format!("/api/enrollment/v2/courses/{key}/enrollments?status=active&page={}", k % 300 + 1),
+                    &auth,
+                    None,
+                ),
+            }
+        }),
+    )
+}
+
+/// 50 concurrent password logins at the server's argon2 cost, then 3 s idle: the memory
+/// the hashes took must come back.
+fn logins(server: &Server) -> Stats {
+    let (password, username) = ("bench-login-password-1", format!("{}login", tag()));
+    server.admin_post(
+        "/api/admin/v1/users",
+        &json!({"username": username, "email": format!("{username}@bench.invalid"), "password": password}),
+    );
+    let before = server.rss_mb("VmRSS:");
+    let started = Instant::now();
+    let body = format!("username={username}&password={password}");
+    let workers: Vec<_> = (0..50)
+        .map(|_| {
+            let (host, body) = (server.host.clone(), body.clone());
+            std::thread::spawn(move || {
+                let t = Instant::now();
+                let mut stream = TcpStream::connect(&host).expect("connect");
+                let text = format!("POST /login HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+                let ok = stream.write_all(text.as_bytes()).is_ok()
+                    && read_status(&mut BufReader::new(stream)).is_ok_and(|s| (200..400).contains(&s));
+                (ok, t.elapsed().as_micros() as u32)
+            })
+        })
+        .collect();
+    let mut stats = Stats::default();
+    for w in workers {
+        let (ok, took) = w.join().unwrap();
+        if ok {
+            stats.latencies_us.push(took);
+        } else {
+            stats.errors += 1;
+        }
+    }
+    stats.seconds = started.elapsed().as_secs_f64();
+    stats.peak_rss_mb = server.peak_rss_mb();
+    let right_after = server.rss_mb("VmRSS:");
+    std::thread::sleep(Duration::from_secs(3));
+    let round = |v: f64| (v * 10.0).round() / 10.0;
+    stats.extra.insert("rss_before_mb".into(), json!(round(before)));
+    stats.extra.insert("rss_after_mb".into(), json!(round(right_after)));
+    stats.extra.insert("rss_after_idle_mb".into(), json!(round(server.rss_mb("VmRSS:"))));
+    stats
+}
+
 fn main() {
     let o = options();
     let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let mut results = Map::new();
-    let server = Server::start();
+    let server = Server::start(&o);
+    let mut deep_seeded = false;
     for scenario in &o.scenarios {
         eprintln!("rollcall-bench: {scenario} ({} clients, {} s)…", o.clients, o.seconds);
-        let mut stats = match scenario.as_str() {
+        let (host, auth) = (server.host.clone(), server.token.clone());
+        let runs: Vec<(String, Stats)> = match scenario.as_str() {
             "floor-http" => {
-                let host = server.host.clone();
-                drive(
-                    &server,
-                    o.clients,
-                    o.seconds,
-                    Arc::new(move |_, _| format!("GET /health HTTP/1.1\r\nHost: {host}\r\n\r\n")),
-                )
+                let request = format!("GET /health HTTP/1.1\r\nHost: {host}\r\n\r\n");
+                vec![(scenario.clone(), drive(&server, o.clients, o.seconds, Arc::new(move |_, _| request.clone())))]
             }
-            "floor-sqlite" => floor_sqlite(&server.dir, o.seconds),
-            "startup" => startup(),
+            "floor-sqlite" => vec![(scenario.clone(), floor_sqlite(&server.dir, o.seconds))],
+            "startup" => vec![(scenario.clone(), startup(None))],
+            "startup-1m" => {
+                seed_deep(&server, &mut deep_seeded);
+                vec![(scenario.clone(), startup(Some(&server.db)))]
+            }
             "enroll-v2" | "enroll-v1" => {
                 let v2 = scenario == "enroll-v2";
-                let key = if v2 { "course-v1:Bench+V2+2026" } else { "course-v1:Bench+V1+2026" };
-                let prefix = if v2 { "a" } else { "b" };
-                server.create_course(key);
+                let key = format!("course-v1:Bench{}+{}+2026", tag(), if v2 { "V2" } else { "V1" });
+                let prefix = format!("{}{}", tag(), if v2 { "a" } else { "b" });
+                server.create_course(&key, json!({}));
                 // Enough distinct learners for the run: every request enrolls a new one.
-                server.seed_users(prefix, o.clients * 40_000);
-                let (auth, host, clients) = (server.token.clone(), server.host.clone(), o.clients);
-                drive(
+                server.seed_users(&prefix, o.clients * 40_000);
+                let clients = o.clients;
+                let stats = drive(
                     &server,
                     o.clients,
                     o.seconds,
                     Arc::new(move |c, n| {
-                        let user = format!("{prefix}{}", n * clients + c);
-                        let (path, body) = if v2 {
-                            (
-                                format!("/api/enrollment/v2/courses/{key}/enrollments"),
-                                json!({"identifiers": [user]}).to_string(),
-                            )
-                        } else {
-                            (
-                                "/api/enrollment/v1/enrollment".to_owned(),
-                                json!({"user": user, "course_details": {"course_id": key}}).to_string(),
-                            )
-                        };
-                        format!("POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: {auth}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len())
+                        enroll_request(&host, &auth, v2, &key, &format!("{prefix}{}", n * clients + c))
                     }),
-                )
+                );
+                vec![(scenario.clone(), stats)]
+            }
+            "checkout" => {
+                server.create_course(
+                    &format!("course-v1:Bench{}+Checkout+2026", tag()),
+                    json!({"code": format!("BC{}", tag()), "price": "10.00", "modes": [{"slug": "audit"}, {"slug": "verified", "min_price": "10.00"}]}),
+                );
+                let clients = o.clients;
+                let stats = drive(
+                    &server,
+                    o.clients,
+                    o.seconds,
+                    Arc::new(move |c, n| {
+                        let body = checkout_body(&format!("{}checkout{}@bench.invalid", tag(), n * clients + c));
+                        raw(&host, "POST", "/api/v1/enrollments", &auth, Some(("application/json", &body)))
+                    }),
+                );
+                vec![(scenario.clone(), stats)]
             }
             "token" => {
-                let secrets = std::fs::read_to_string(server.dir.join("bench.db.first-start-credentials")).unwrap();
-                let value = |key: &str| {
-                    secrets.lines().find_map(|l| l.strip_prefix(&format!("{key}: "))).unwrap_or("").to_owned()
-                };
-                let body = format!(
-                    "grant_type=client_credentials&client_id={}&client_secret={}&token_type=jwt",
-                    value("client_id"),
-                    value("client_secret")
-                );
-                let host = server.host.clone();
-                drive(
+                let body = server.token_body();
+                let stats = drive(
                     &server,
                     o.clients,
                     o.seconds,
                     Arc::new(move |_, _| {
                         format!("POST /oauth2/access_token HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}", body.len())
                     }),
-                )
+                );
+                vec![(scenario.clone(), stats)]
             }
+            "mixed" => vec![(scenario.clone(), mixed(&server, &o))],
+            "bulk-10k" => vec![(scenario.clone(), bulk(&server, 10_000))],
+            "bulk-100k" => vec![(scenario.clone(), bulk(&server, 100_000))],
+            "roster-deep" => {
+                seed_deep(&server, &mut deep_seeded);
+                roster_deep(&server, &o)
+            }
+            "logins" => vec![(scenario.clone(), logins(&server))],
             _ => unreachable!("checked in options()"),
         };
-        let result = stats.json();
-        eprintln!("  {result}");
-        results.insert(scenario.clone(), result);
+        for (name, mut stats) in runs {
+            let result = stats.json();
+            eprintln!("  {name}: {result}");
+            results.insert(name, result);
+        }
     }
+    let mut ratios = Map::new();
     if let (Some(floor), Some(enroll)) = (results.get("floor-sqlite"), results.get("enroll-v2")) {
         let ratio = enroll["throughput_per_s"].as_f64().unwrap_or(0.0)
             / floor["throughput_per_s"].as_f64().unwrap_or(1.0).max(1.0);
         eprintln!("rollcall-bench: enroll-v2 / floor-sqlite = {ratio:.2}");
+        ratios.insert("enroll-v2/floor-sqlite".into(), json!((ratio * 100.0).round() / 100.0));
     }
     let report = json!({
-        "machine": {"cpus": cpus, "os": std::env::consts::OS, "arch": std::env::consts::ARCH, "clients": o.clients, "duration_s": o.seconds},
+        "machine": {"cpus": cpus, "os": std::env::consts::OS, "arch": std::env::consts::ARCH, "clients": o.clients,
+            "duration_s": o.seconds, "target": if o.url.is_some() { "url" } else { "own server, fresh database" }},
         "scenarios": results,
+        "ratios": ratios,
     });
     let text = serde_json::to_string_pretty(&report).unwrap();
     match &o.json {

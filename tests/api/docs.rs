@@ -101,13 +101,15 @@ fn generated_requests_from_the_openapi_document_are_answered_as_documented() {
     let admin = app.admin_auth();
     let st = schemathesis();
     let config = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/schemathesis.toml");
+    // ROLLCALL_FUZZ_EXAMPLES=50 cargo test generated_requests: a deeper run than CI's.
+    let examples = std::env::var("ROLLCALL_FUZZ_EXAMPLES").unwrap_or_else(|_| "5".into());
     let output = std::process::Command::new("timeout")
-        .arg("600")
+        .arg("3000")
         .arg(&st)
         .args(["--config-file", config, "run", &app.url("/api-docs/openapi.json")])
         .args(["-H", &format!("Authorization: {admin}")])
         .args(["--checks", "all", "--exclude-checks", "negative_data_rejection"])
-        .args(["--phases", "examples,coverage,fuzzing", "--max-examples", "5", "--workers", "2"])
+        .args(["--phases", "examples,coverage,fuzzing", "--max-examples", &examples, "--workers", "2"])
         .args(["--seed", "20261202", "--generation-deterministic", "--no-color"])
         .current_dir(&app.dir.0)
         .output()

@@ -639,7 +639,8 @@ fn dump(conn: &rusqlite::Connection) -> Vec<String> {
         .collect();
     let mut rows = Vec::new();
     for table in tables {
-        let mut stmt = conn.prepare(&format!("SELECT * FROM \"{table}\" ORDER BY rowid")).unwrap();
+        // Some tables have no rowid: the rows are sorted below instead.
+        let mut stmt = conn.prepare(&format!("SELECT * FROM \"{table}\"")).unwrap();
         let columns = stmt.column_count();
         let mut query = stmt.query([]).unwrap();
         while let Some(row) = query.next().unwrap() {
@@ -647,6 +648,7 @@ fn dump(conn: &rusqlite::Connection) -> Vec<String> {
             rows.push(format!("{table}: {}", values.join(", ")));
         }
     }
+    rows.sort();
     rows
 }
 
