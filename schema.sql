@@ -265,6 +265,7 @@ CREATE TABLE IF NOT EXISTS task_items (
     task_id    INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
     position   INTEGER NOT NULL,
     identifier TEXT NOT NULL,
+    mode       TEXT,                         -- this row's mode (a roster CSV's column), else the task's
     status     TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'succeeded', 'failed')),
     result     TEXT,                         -- JSON: before/after or error
     PRIMARY KEY (task_id, position)

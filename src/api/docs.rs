@@ -128,6 +128,9 @@ fn operation(route: &Route) -> Value {
         Some("Html") => {
             json!({"description": "OK", "content": {"text/html": {"schema": {"type": "string"}}}})
         }
+        Some("Csv") if route.method == "GET" => {
+            json!({"description": "OK", "content": {"text/csv": {"schema": {"type": "string"}}}})
+        }
         Some(name) => {
             json!({"description": "OK", "content": {"application/json": {"schema": schema_ref(name)}}})
         }
@@ -207,7 +210,11 @@ fn operation(route: &Route) -> Value {
     }
     if let Some(name) = d.request {
         // The media types the route's dialect reads (api/body.rs decides them).
-        let content: serde_json::Map<String, Value> = if merge_patch(name) {
+        let content: serde_json::Map<String, Value> = if name == "Csv" {
+            [("text/csv".to_owned(), json!({"schema": {"type": "string", "description": "CSV with a header row"}}))]
+                .into_iter()
+                .collect()
+        } else if merge_patch(name) {
             [("application/merge-patch+json".to_owned(), json!({"schema": schema_ref(name)}))].into_iter().collect()
         } else {
             let types = route.dialect.parsers().media_types();
@@ -697,6 +704,9 @@ fn described_schemas() -> Value {
         "V2OperationResult": {"type": "object", "properties": {"action": s("string"), "results": {"type": "array", "items": {"type": "object", "required": ["identifier"], "properties": {
             "identifier": s("string"), "before": {"oneOf": [r("V2EnrollmentState"), {"type": "null"}]}, "after": {"oneOf": [r("V2EnrollmentState"), {"type": "null"}]},
             "error": ns("string"), "error_code": ns("string")}}}}},
+        "AdminHistoryPage": {"type": "object", "required": ["next", "results"], "properties": {"next": ns("string"), "results": {"type": "array", "items": {"type": "object", "properties": {
+            "id": s("integer"), "created": s("string"), "username": ns("string"), "email": s("string"), "actor": s("string"), "surface": s("string"),
+            "source": s("string"), "reason": ns("string"), "before": {"type": ["object", "null"]}, "after": {"type": ["object", "null"]}}}}}},
         "V2AsyncResult": {"type": "object", "required": ["task_id", "status_url", "action", "count"], "properties": {"task_id": s("string"), "status_url": s("string"), "action": s("string"), "count": s("integer")}},
         "V2Task": {"type": "object", "properties": {"task_id": s("string"), "course_key": s("string"), "action": s("string"),
             "status": {"type": "string", "enum": ["pending", "running", "succeeded", "failed", "cancelled"]},

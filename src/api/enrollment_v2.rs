@@ -245,17 +245,25 @@ fn post_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
         let result = apply_one(ctx, &course, Action::Enroll, &identifiers[0], &options, &requester)?;
         return Ok(ok(json!({"action": "enroll", "results": [result_json(&identifiers[0], &result)]})));
     }
-    let task = ctx
-        .app
-        .db
-        .write(|conn| bulk::create_task(conn, &course, Action::Enroll, &identifiers, &options, &requester, ctx.now))?;
+    let items: Vec<(String, Option<String>)> = identifiers.into_iter().map(|i| (i, None)).collect();
+    start_task(ctx, &course, Action::Enroll, &items, &options, &requester)
+}
+
+/// A background task for `items` and its 202 (the v2 API's, and the roster CSV upload's).
+pub(super) fn start_task(
+    ctx: &Ctx,
+    course: &Course,
+    action: Action,
+    items: &[(String, Option<String>)],
+    options: &RosterOptions,
+    requester: &Requester,
+) -> Result<Response, Error> {
+    let task = ctx.app.db.write(|conn| bulk::create_task(conn, course, action, items, options, requester, ctx.now))?;
     ctx.app.jobs.wake();
     let status_url = format!("/api/enrollment/v2/courses/{}/tasks/{}", course.record.course_key, task.public_id);
-    Ok(json(
-        202,
-        &json!({"task_id": task.public_id, "status_url": status_url, "action": "enroll", "count": task.total}),
-    )
-    .with_additional_header("Location", status_url))
+    let body =
+        json!({"task_id": task.public_id, "status_url": status_url, "action": action.as_str(), "count": task.total});
+    Ok(json(202, &body).with_additional_header("Location", status_url))
 }
 
 fn delete_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {

@@ -82,11 +82,12 @@ pub fn apply(
     }
 }
 
+/// A task for `items`: (identifier, that row's mode, else `options.mode`).
 pub fn create_task(
     conn: &Conn,
     course: &Course,
     action: Action,
-    identifiers: &[String],
+    items: &[(String, Option<String>)],
     options: &RosterOptions,
     requester: &Requester,
     now: Timestamp,
@@ -101,7 +102,7 @@ pub fn create_task(
         actor: &requester.actor,
         surface: requester.surface,
     };
-    let id = store::tasks::insert(conn, &task, identifiers, now.unix())?;
+    let id = store::tasks::insert(conn, &task, items, now.unix())?;
     store::tasks::by_id(conn, id)?.ok_or_else(|| Error::internal("task vanished after insert"))
 }
 
@@ -143,13 +144,21 @@ pub fn run_batch(conn: &Conn, task: &TaskRecord, batch: i64, now: Timestamp) -> 
     // Bounded in time as well as in size, so that a batch never holds the write lock long
     // enough to make interactive requests wait (they give up after busy_timeout).
     let started = std::time::Instant::now();
-    for (position, identifier) in items {
+    for (position, identifier, mode) in items {
         if started.elapsed() > std::time::Duration::from_millis(100) {
             break;
         }
+        let own;
+        let options = match mode {
+            Some(mode) => {
+                own = RosterOptions { mode: Some(mode), ..options.clone() };
+                &own
+            }
+            None => &options,
+        };
         // One learner's failure undoes only that learner's writes.
         let result = match store::db::savepoint(conn, || {
-            apply(conn, &course, action, &identifier, &options, &requester, now)
+            apply(conn, &course, action, &identifier, options, &requester, now)
         })? {
             Ok(outcome) => {
                 ItemResult { before: Some(outcome.before), after: Some(outcome.after), error: None, error_code: None }

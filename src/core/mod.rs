@@ -31,4 +31,7 @@ pub mod records {
     pub use crate::store::webhooks::EndpointRecord;
     /// A connection inside a read or a write transaction.
     pub use crate::store::Conn;
+    /// The database handle (cheap to clone), for work that outlives a request's borrow
+    /// (a streamed download).
+    pub use crate::store::Db;
 }

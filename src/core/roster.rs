@@ -67,7 +67,36 @@ pub enum RosterFilter {
     PreEnrolled,
 }
 
-pub use store::enrollments::RosterRow;
+pub use store::enrollments::{HistoryEntry, HistoryFilter, RosterRow};
+
+/// Up to `limit` roster rows after the first `after` (every enrollment, in creation order,
+/// then the unclaimed pre-enrollments): the roster CSV is streamed in such chunks, each a
+/// seek, so a roster of any size is never held whole.
+pub fn roster_chunk(conn: &Conn, course: &Course, after: i64, limit: i64) -> Result<Vec<RosterRow>, Error> {
+    let id = course.record.id;
+    let enrolled = store::enrollments::roster_count_all(conn, id)?;
+    let mut rows = Vec::new();
+    if after < enrolled {
+        rows = store::enrollments::roster_page_all(conn, id, after, limit)?;
+    }
+    let more = limit - rows.len() as i64;
+    if more > 0 {
+        let from = (after + rows.len() as i64 - enrolled).max(0);
+        rows.extend(store::enrollments::pre_enrollment_page(conn, id, from, more)?);
+    }
+    Ok(rows)
+}
+
+/// A course's enrollment history, newest first (see `store::enrollments::history`).
+pub fn history(
+    conn: &Conn,
+    course: &Course,
+    filter: &HistoryFilter,
+    before_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<HistoryEntry>, Error> {
+    store::enrollments::history(conn, course.record.id, filter, before_id, limit)
+}
 
 /// One page of a course's roster and the total for the filter.
 pub fn roster(
@@ -138,6 +167,7 @@ pub fn roster_entry(conn: &Conn, course: &Course, identifier: &str) -> Result<Op
         mode: enrollment.as_ref().map(|e| e.mode.clone()),
         is_active: enrollment.as_ref().is_some_and(|e| e.is_active),
         created,
+        updated: created,
         allowed: allowed.is_some(),
         auto_enroll: allowed.is_some_and(|a| a.auto_enroll),
     }))

@@ -15,7 +15,7 @@ const SCHEMA: &str = include_str!("../../schema.sql");
 
 /// What a database of an older version needs besides `schema.sql` (whose CREATE … IF NOT
 /// EXISTS leaves existing tables as they are): (version it brings, statements).
-const MIGRATIONS: [(i64, &str); 4] = [
+const MIGRATIONS: [(i64, &str); 5] = [
     (3, "ALTER TABLE oauth_clients ADD COLUMN public INTEGER NOT NULL DEFAULT 0;"),
     (3, "ALTER TABLE users ADD COLUMN credentials_valid_after INTEGER NOT NULL DEFAULT 0;"),
     // Paths created before uuids existed get a random v4 one.
@@ -34,6 +34,7 @@ const MIGRATIONS: [(i64, &str); 4] = [
          INSERT INTO roster_blocks SELECT course_id, course_seq >> 10, SUM(is_active != 0), SUM(is_active = 0) \
          FROM enrollments GROUP BY course_id, course_seq >> 10;",
     ),
+    (4, "ALTER TABLE task_items ADD COLUMN mode TEXT;"),
 ];
 
 #[derive(Debug, Clone)]

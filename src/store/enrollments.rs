@@ -279,13 +279,15 @@ pub struct RosterRow {
     pub mode: Option<String>,
     pub is_active: bool,
     pub created: i64,
+    /// When the enrollment (or pre-enrollment) last changed.
+    pub updated: i64,
     pub allowed: bool,
     pub auto_enroll: bool,
 }
 
 const ROSTER_SELECT: &str =
     "SELECT u.username, u.email, u.first_name, u.last_name, u.name, e.mode, e.is_active, e.created, \
-    a.id IS NOT NULL, COALESCE(a.auto_enroll, 0) FROM enrollments e JOIN users u ON u.id = e.user_id \
+    a.id IS NOT NULL, COALESCE(a.auto_enroll, 0), e.updated FROM enrollments e JOIN users u ON u.id = e.user_id \
     LEFT JOIN enrollment_allowed a ON a.course_id = e.course_id AND a.email = u.email";
 
 fn roster_from_row(r: &Row) -> rusqlite::Result<RosterRow> {
@@ -300,6 +302,7 @@ fn roster_from_row(r: &Row) -> rusqlite::Result<RosterRow> {
         created: r.get(7)?,
         allowed: r.get(8)?,
         auto_enroll: r.get(9)?,
+        updated: r.get(10)?,
     })
 }
 
@@ -415,6 +418,7 @@ pub fn pre_enrollment_page(
             mode: None,
             is_active: false,
             created: r.get(2)?,
+            updated: r.get(2)?,
             allowed: true,
             auto_enroll: r.get(1)?,
         })
@@ -491,4 +495,70 @@ pub fn delete_pending(conn: &Connection, email: &str, course_key: &str) -> Resul
         .prepare_cached("DELETE FROM pending_pre_enrollments WHERE email = ?1 AND course_key = ?2")?
         .execute(params![email, course_key])?
         > 0)
+}
+
+/// One enrollment-history entry, with the learner's username when there is a user.
+#[derive(Debug, Clone)]
+pub struct HistoryEntry {
+    pub id: i64,
+    pub username: Option<String>,
+    pub email: String,
+    pub actor: String,
+    pub surface: String,
+    pub source: String,
+    pub reason: Option<String>,
+    pub before: String,
+    pub after: String,
+    pub created: i64,
+}
+
+/// Which history entries of a course to list.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryFilter {
+    pub username: Option<String>,
+    pub email: Option<String>,
+    /// Unix time: entries at or after it.
+    pub since: Option<i64>,
+}
+
+/// Newest first, entries older than `before_id` (a seek on (course_id, id)).
+pub fn history(
+    conn: &Connection,
+    course_id: i64,
+    filter: &HistoryFilter,
+    before_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<HistoryEntry>, Error> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT h.id, u.username, h.email, h.actor, h.surface, h.source, h.reason, h.before, h.after, h.created \
+         FROM enrollment_history h LEFT JOIN users u ON u.id = h.user_id \
+         WHERE h.course_id = ?1 AND h.id < ?2 AND h.created >= ?3 \
+         AND (?4 IS NULL OR u.username = ?4) AND (?5 IS NULL OR h.email = ?5 COLLATE NOCASE) \
+         ORDER BY h.id DESC LIMIT ?6",
+    )?;
+    let rows = stmt.query_map(
+        params![
+            course_id,
+            before_id.unwrap_or(i64::MAX),
+            filter.since.unwrap_or(i64::MIN),
+            filter.username,
+            filter.email,
+            limit
+        ],
+        |r| {
+            Ok(HistoryEntry {
+                id: r.get(0)?,
+                username: r.get(1)?,
+                email: r.get(2)?,
+                actor: r.get(3)?,
+                surface: r.get(4)?,
+                source: r.get(5)?,
+                reason: r.get(6)?,
+                before: r.get(7)?,
+                after: r.get(8)?,
+                created: r.get(9)?,
+            })
+        },
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }

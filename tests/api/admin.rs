@@ -443,3 +443,128 @@ fn webhook_subscribers_get_signed_enrollment_events() {
     });
     assert!(failed["last_error"].as_str().unwrap().contains("500"), "{failed}");
 }
+
+#[test]
+fn the_roster_csv_round_trips_uploads_become_tasks_and_bad_files_are_refused_by_line() {
+    use crate::helpers::wait_until;
+    let app = TestApp::spawn();
+    let admin = app.admin_auth();
+    let key = "course-v1:Rollcall+CSV+2026";
+    app.create_course(&admin, key, json!({"modes": [{"slug": "audit"}, {"slug": "honor"}]}));
+    for name in ["ann", "bob"] {
+        app.create_user(&admin, name, true);
+    }
+    let csv_path = format!("/api/admin/v1/courses/{key}/enrollments.csv");
+    let upload = |path: &str, auth: &str, body: &str| {
+        app.request("POST", path, &[("Authorization", auth)], Some(("text/csv", body)))
+    };
+    // A header with email/username columns in any order, quoting, a mode per row, and
+    // an email without an account (pre-enrolled).
+    let file = "Email,Username,Mode\r\n,ann,honor\r\nbob@example.org,,\r\n\"new.person@example.org\",,\r\n";
+    let bad = upload(&format!("{csv_path}?auto_enroll=true"), &admin, file);
+    assert_eq!(bad.status, 202, "{}", bad.text);
+    let status_url = bad.json()["status_url"].as_str().unwrap().to_owned();
+    let task = wait_until(30, || {
+        let task = app.get(&status_url, Some(&admin)).json();
+        (task["status"] == "succeeded").then_some(task)
+    });
+    assert_eq!(task["progress"]["total"], 3);
+    assert_eq!(task["progress"]["succeeded"], 3, "{task}");
+    let download = app.get(&csv_path, Some(&admin));
+    assert_eq!(download.status, 200);
+    assert!(download.header("Content-Type").unwrap().starts_with("text/csv"));
+    let mut reader = csv::Reader::from_reader(download.text.as_bytes());
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        ["username", "email", "name", "mode", "status", "enrolled_at", "updated_at"]
+    );
+    let rows: Vec<Vec<String>> = reader.records().map(|r| r.unwrap().iter().map(str::to_owned).collect()).collect();
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert_eq!((rows[0][0].as_str(), rows[0][3].as_str(), rows[0][4].as_str()), ("ann", "honor", "active"));
+    assert_eq!((rows[1][0].as_str(), rows[1][4].as_str()), ("bob", "active"));
+    assert_eq!(
+        (rows[2][0].as_str(), rows[2][1].as_str(), rows[2][4].as_str()),
+        ("", "new.person@example.org", "pre_enrolled")
+    );
+    // Unenroll through the same upload.
+    let reply = upload(&format!("{csv_path}?action=unenroll&reason=left"), &admin, "username\nbob\n");
+    assert_eq!(reply.status, 202, "{}", reply.text);
+    let status_url = reply.json()["status_url"].as_str().unwrap().to_owned();
+    wait_until(30, || (app.get(&status_url, Some(&admin)).json()["status"] == "succeeded").then_some(()));
+    let text = app.get(&csv_path, Some(&admin)).text;
+    assert!(text.lines().any(|l| l.starts_with("bob,") && l.contains(",inactive,")), "{text}");
+    // The history, newest first, filtered and paged by seek.
+    let history = app.get(&format!("/api/admin/v1/courses/{key}/history?username=bob"), Some(&admin)).json();
+    let entries = history["results"].as_array().unwrap();
+    assert_eq!(entries.len(), 2, "{history}");
+    assert_eq!(
+        (entries[0]["reason"].as_str(), entries[0]["after"]["enrollment"].as_bool()),
+        (Some("left"), Some(false))
+    );
+    assert_eq!(entries[1]["actor"], "admin");
+    let first = app.get(&format!("/api/admin/v1/courses/{key}/history?page_size=1"), Some(&admin)).json();
+    let next = first["next"].as_str().unwrap();
+    let second = app.get(&next[next.find("/api/").unwrap()..], Some(&admin)).json();
+    assert!(second["results"][0]["id"].as_i64() < first["results"][0]["id"].as_i64());
+    assert_eq!(app.get(&format!("/api/admin/v1/courses/{key}/history?since=yesterday"), Some(&admin)).status, 400);
+    // Bad files: a 400 naming the problem and its line; nothing is written.
+    let before = app.get(&csv_path, Some(&admin)).text;
+    for (body, expected) in [
+        ("name,phone\nAnn,1\n", "line 1"),
+        ("email\nann@example.org\n\"unclosed,x\nmore@example.org,extra\n", "line"),
+        ("email,mode\nann@example.org,audit\ncarl@example.org\n", "line 3"),
+        ("email\n", "no learners"),
+        ("username,email\nann,\n,\n", "line 3"),
+    ] {
+        let reply = upload(&csv_path, &admin, body);
+        assert_eq!(reply.status, 400, "{body}: {}", reply.text);
+        assert!(reply.json()["developer_message"].as_str().unwrap().contains(expected), "{body}: {}", reply.text);
+    }
+    let not_utf8 = app.request("POST", &csv_path, &[("Authorization", &admin)], None);
+    assert_eq!(not_utf8.status, 415);
+    assert_eq!(upload(&format!("{csv_path}?action=drop"), &admin, "email\na@b.org\n").status, 400);
+    assert_eq!(app.get(&csv_path, Some(&admin)).text, before);
+    // Course staff of this course may; a learner and other courses' staff may not.
+    let teacher = app.user_auth(&admin, "teacher", false);
+    app.send_json(
+        "POST",
+        &format!("/api/admin/v1/courses/{key}/staff"),
+        Some(&admin),
+        &json!({"username": "teacher", "role": "staff"}),
+    );
+    assert_eq!(app.get(&csv_path, Some(&teacher)).status, 200);
+    let learner = app.user_auth(&admin, "learner", false);
+    assert_eq!(app.get(&csv_path, Some(&learner)).status, 403);
+    assert_eq!(upload(&csv_path, &learner, "username\nann\n").status, 403);
+    assert_eq!(app.get(&format!("/api/admin/v1/courses/{key}/history"), Some(&learner)).status, 403);
+    assert_eq!(app.get(&csv_path, None).status, 401);
+}
+
+#[test]
+fn a_large_roster_csv_streams_every_row_once() {
+    let app = TestApp::spawn();
+    let admin = app.admin_auth();
+    let key = "course-v1:Rollcall+BIG+2026";
+    app.create_course(&admin, key, json!({}));
+    {
+        let mut conn = app.sqlite();
+        let tx = conn.transaction().unwrap();
+        let course: i64 = tx.query_row("SELECT id FROM courses WHERE course_key = ?1", [key], |r| r.get(0)).unwrap();
+        tx.execute_batch(
+            "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 4999) \
+             INSERT INTO users (username, email, date_joined) SELECT 'big' || i, 'big' || i || '@example.org', 0 FROM n;",
+        )
+        .unwrap();
+        tx.execute(
+            "INSERT INTO enrollments (user_id, course_id, mode, is_active, course_seq, created, updated) \
+             SELECT id, ?1, 'audit', 1, ROW_NUMBER() OVER (ORDER BY id), 0, 0 FROM users WHERE username LIKE 'big%'",
+            [course],
+        )
+        .unwrap();
+        tx.commit().unwrap();
+    }
+    let text = app.get(&format!("/api/admin/v1/courses/{key}/enrollments.csv"), Some(&admin)).text;
+    let names: std::collections::HashSet<&str> = text.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
+    assert_eq!(text.lines().count(), 5001);
+    assert_eq!(names.len(), 5000);
+}

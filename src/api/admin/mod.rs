@@ -5,12 +5,14 @@
 pub mod courses;
 mod learning_paths;
 mod outbox;
+pub mod rosters;
 mod users;
 mod webhooks;
 
 use courses::*;
 use learning_paths::*;
 use outbox::*;
+use rosters::*;
 use users::*;
 use webhooks::*;
 
@@ -44,6 +46,51 @@ pub fn routes() -> Vec<Route> {
             "/api/admin/v1/courses",
             post_courses,
             doc("Create a course", Some("AdminCourseInput"), 201, Some("AdminCourse")),
+        ),
+        r(
+            "GET",
+            "/api/admin/v1/courses/{course_key}/enrollments.csv",
+            get_roster_csv,
+            doc(
+                "The roster as CSV (streamed): username,email,name,mode,status,enrolled_at,updated_at; course staff of the course too",
+                None,
+                200,
+                Some("Csv"),
+            ),
+        ),
+        r(
+            "POST",
+            "/api/admin/v1/courses/{course_key}/enrollments.csv",
+            post_roster_csv,
+            Doc {
+                query: &[
+                    ("action", "enroll (default) or unenroll"),
+                    ("auto_enroll", "true: emails without an account are enrolled when they register"),
+                    ("email_students", "true: email each learner"),
+                    ("reason", "kept in the history and included in the emails"),
+                ],
+                ..doc(
+                    "Enroll or unenroll the learners of a CSV (header: email, username or identifier; optional mode): a task, as v2's",
+                    Some("Csv"),
+                    202,
+                    Some("V2AsyncResult"),
+                )
+            },
+        ),
+        r(
+            "GET",
+            "/api/admin/v1/courses/{course_key}/history",
+            get_history,
+            Doc {
+                query: &[
+                    ("username", "only this learner"),
+                    ("email", "only this email"),
+                    ("since", "ISO 8601: entries at or after it"),
+                    ("before", "an entry id: older entries (the next link)"),
+                    ("page_size", "default 50, at most 500"),
+                ],
+                ..doc("The course's enrollment history, newest first", None, 200, Some("AdminHistoryPage"))
+            },
         ),
         r(
             "GET",
