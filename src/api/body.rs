@@ -87,8 +87,27 @@ fn disposition_param(header: &str, name: &str) -> Option<String> {
     })
 }
 
+/// One part of a multipart body: a field, or an uploaded file (`filename` set).
+pub struct Part {
+    pub name: String,
+    pub filename: Option<String>,
+    pub content: Vec<u8>,
+}
+
 /// RFC 7578 `multipart/form-data`: the text fields, in order.
 fn multipart(content_type: &str, body: &[u8]) -> Result<Vec<(String, String)>, Error> {
+    let mut fields = Vec::new();
+    // Uploaded files are request.FILES in DRF, not data.
+    for part in multipart_parts(content_type, body)?.into_iter().filter(|p| p.filename.is_none()) {
+        let value = String::from_utf8(part.content)
+            .map_err(|_| Error::field(&part.name, format!("{} is not UTF-8 text.", part.name)))?;
+        fields.push((part.name, value));
+    }
+    Ok(fields)
+}
+
+/// Every part of a `multipart/form-data` body, files included (the console's CSV upload).
+pub fn multipart_parts(content_type: &str, body: &[u8]) -> Result<Vec<Part>, Error> {
     let boundary = content_type
         .split(';')
         .skip(1)
@@ -101,11 +120,11 @@ fn multipart(content_type: &str, body: &[u8]) -> Result<Vec<(String, String)>, E
     let delimiter = format!("--{boundary}");
     let delimiter = delimiter.as_bytes();
     let mut at = find(body, delimiter, 0).ok_or_else(|| malformed("the body does not start with its boundary"))?;
-    let mut fields = Vec::new();
+    let mut parts = Vec::new();
     loop {
         at += delimiter.len();
         if body[at..].starts_with(b"--") {
-            return Ok(fields);
+            return Ok(parts);
         }
         let start = if body[at..].starts_with(b"\r\n") { at + 2 } else { at };
         let headers_end = find(body, b"\r\n\r\n", start).ok_or_else(|| malformed("a part has no header end"))?;
@@ -121,12 +140,7 @@ fn multipart(content_type: &str, body: &[u8]) -> Result<Vec<(String, String)>, E
             })
             .ok_or_else(|| malformed("a part has no Content-Disposition"))?;
         let name = disposition_param(disposition, "name").ok_or_else(|| malformed("a part has no name"))?;
-        // Uploaded files are request.FILES in DRF, not data.
-        if disposition_param(disposition, "filename").is_none() {
-            let value = String::from_utf8(content.to_vec())
-                .map_err(|_| Error::field(&name, format!("{name} is not UTF-8 text.")))?;
-            fields.push((name, value));
-        }
+        parts.push(Part { name, filename: disposition_param(disposition, "filename"), content: content.to_vec() });
         at = next;
     }
 }

@@ -50,6 +50,8 @@ fn error_schema(dialect: Dialect) -> &'static str {
         Dialect::Developer => "DeveloperError",
         Dialect::Checkout => "CheckoutError",
         Dialect::Appsembler => "AppsemblerError",
+        // Console pages are not in the document; their errors are pages.
+        Dialect::Console => "DrfError",
     }
 }
 

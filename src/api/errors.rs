@@ -25,6 +25,9 @@ pub enum Dialect {
     /// Open edX's DeveloperErrorViewMixin: `{"developer_message": …}` or
     /// `{"field_errors": {field: {"developer_message": …}}}` (the v1 staff list, accounts).
     Developer,
+    /// The admin console's pages (`/admin/…`): an HTML page, or the sign-in page for a
+    /// visitor without a session.
+    Console,
 }
 
 impl Dialect {
@@ -38,6 +41,9 @@ impl Dialect {
 }
 
 pub fn render(dialect: Dialect, error: &Error) -> Response {
+    if dialect == Dialect::Console {
+        return super::console::error_page(error);
+    }
     if error.kind == ErrorKind::Internal {
         // The cause goes to the log (by the router); the client gets an opaque message.
         let opaque = Error::new(ErrorKind::Internal, "An internal error occurred; it has been logged.");
@@ -96,6 +102,8 @@ fn body(dialect: Dialect, e: &Error) -> Value {
                 body
             }
         }
+        // Rendered as a page before this (`render`); DRF's shape should it ever get here.
+        Dialect::Console => json!({"detail": e.developer_message}),
         Dialect::Developer
             if matches!(e.kind, ErrorKind::NotAuthenticated | ErrorKind::InvalidToken | ErrorKind::RateLimited) =>
         {

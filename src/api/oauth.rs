@@ -153,17 +153,6 @@ fn post_revoke_token(ctx: &mut Ctx) -> Result<Response, Error> {
     Ok(json(200, &json!({})))
 }
 
-fn cookie(name: &str, value: &str, max_age: i64, http_only: bool, secure: bool) -> String {
-    let mut c = format!("{name}={value}; Path=/; Max-Age={max_age}; SameSite=Lax");
-    if http_only {
-        c.push_str("; HttpOnly");
-    }
-    if secure {
-        c.push_str("; Secure");
-    }
-    c
-}
-
 fn post_login(ctx: &mut Ctx) -> Result<Response, Error> {
     let form = ctx.body_object()?;
     let (username, email) = (field(&form, "username")?, field(&form, "email")?);
@@ -180,11 +169,11 @@ fn post_login(ctx: &mut Ctx) -> Result<Response, Error> {
     Ok(json(200, &body)
         .with_additional_header(
             "Set-Cookie",
-            cookie(sessions::COOKIE_NAME, &session.cookie_value, auth.session_lifetime, true, auth.secure_cookies),
+            sessions::cookie_header(auth, sessions::COOKIE_NAME, &session.cookie_value, true),
         )
         .with_additional_header(
             "Set-Cookie",
-            cookie(sessions::CSRF_COOKIE_NAME, &session.csrf_token, auth.session_lifetime, false, auth.secure_cookies),
+            sessions::cookie_header(auth, sessions::CSRF_COOKIE_NAME, &session.csrf_token, false),
         ))
 }
 
@@ -199,10 +188,8 @@ fn post_logout(ctx: &mut Ctx) -> Result<Response, Error> {
     if let Some((_, value)) = rouille::input::cookies(ctx.req).find(|(n, _)| *n == sessions::COOKIE_NAME) {
         sessions::end(&ctx.app.db, value)?;
     }
-    let secure = ctx.app.auth.secure_cookies;
-    Ok(no_content()
-        .with_additional_header("Set-Cookie", cookie(sessions::COOKIE_NAME, "", 0, true, secure))
-        .with_additional_header("Set-Cookie", cookie(sessions::CSRF_COOKIE_NAME, "", 0, false, secure)))
+    let [session, csrf] = sessions::clearing_cookie_headers(&ctx.app.auth);
+    Ok(no_content().with_additional_header("Set-Cookie", session).with_additional_header("Set-Cookie", csrf))
 }
 
 /// The set-password form posts here: a browser gets an HTML page back (a script sending

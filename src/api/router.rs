@@ -80,8 +80,10 @@ impl Default for Router {
 
 impl Router {
     pub fn new() -> Router {
+        // The console's pages are routed like the API but are not part of its document.
         let routes = routes()
             .into_iter()
+            .chain(super::console::routes())
             .map(|route| {
                 let segments = split(route.path)
                     .map(|s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
@@ -139,6 +141,8 @@ fn dialect_for_path(path: &str) -> Dialect {
         Dialect::OAuth
     } else if path.starts_with("/api/admin/") || path.starts_with("/api/enrollment/v2/") {
         Dialect::V2
+    } else if path == "/admin" || path.starts_with("/admin/") {
+        Dialect::Console
     } else if path.starts_with("/appsembler_api/") {
         Dialect::Appsembler
     } else if path.starts_with("/api/v1/") {

@@ -14,6 +14,24 @@ pub struct NewClient {
 
 /// `public`: a client that cannot keep a secret (Open edX's mobile apps and SPAs are DOT
 /// applications of type public): it may use the password and refresh grants without one.
+/// A client acting as `username`, made by an admin: only a superuser may make one that
+/// acts as staff or a superuser (the admin API and the console both ask here).
+pub fn create_as_admin(
+    conn: &Conn,
+    actor_is_superuser: bool,
+    name: &str,
+    username: &str,
+    public: bool,
+    now: i64,
+) -> Result<NewClient, Error> {
+    let target = crate::core::accounts::user_by_username(conn, username)
+        .map_err(|e| Error::field("user", e.developer_message))?;
+    if (target.is_superuser || target.is_staff) && !actor_is_superuser {
+        return Err(Error::forbidden("Only a superuser may create clients acting as staff or superusers."));
+    }
+    create(conn, name, username, public, now)
+}
+
 pub fn create(conn: &Conn, name: &str, username: &str, public: bool, now: i64) -> Result<NewClient, Error> {
     if name.trim().is_empty() || name.len() > 255 {
         return Err(Error::field("name", "A client needs a name of 1 to 255 characters."));

@@ -44,3 +44,25 @@ pub fn lookup(db: &Db, cookie_value: &str, now: i64) -> Result<Option<(User, Str
 pub fn end(db: &Db, cookie_value: &str) -> Result<(), Error> {
     db.write(|conn| store::sessions::delete(conn, &secrets::sha256_hex(cookie_value)))
 }
+
+/// A `Set-Cookie` value for the session (`http_only`) or its CSRF cookie (readable by the
+/// page's script, as Django's csrftoken), for the session's lifetime.
+pub fn cookie_header(auth: &super::Auth, name: &str, value: &str, http_only: bool) -> String {
+    cookie(name, value, auth.session_lifetime, http_only, auth.secure_cookies)
+}
+
+/// The two `Set-Cookie` values that end a session in the browser.
+pub fn clearing_cookie_headers(auth: &super::Auth) -> [String; 2] {
+    [cookie(COOKIE_NAME, "", 0, true, auth.secure_cookies), cookie(CSRF_COOKIE_NAME, "", 0, false, auth.secure_cookies)]
+}
+
+fn cookie(name: &str, value: &str, max_age: i64, http_only: bool, secure: bool) -> String {
+    let mut c = format!("{name}={value}; Path=/; Max-Age={max_age}; SameSite=Lax");
+    if http_only {
+        c.push_str("; HttpOnly");
+    }
+    if secure {
+        c.push_str("; Secure");
+    }
+    c
+}

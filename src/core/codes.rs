@@ -92,3 +92,10 @@ pub fn set_status(conn: &Conn, code: &str, valid: bool, actor: &str, now: Timest
     store::codes::set_valid(conn, record.id, valid)?;
     Ok(Some(()))
 }
+
+pub use crate::store::codes::CodeRecord;
+
+/// A course's codes, newest first: (code, created, redemptions).
+pub fn list(conn: &Conn, course: &Course, limit: i64) -> Result<Vec<(CodeRecord, i64, i64)>, Error> {
+    store::codes::for_course(conn, course.record.id, limit)
+}

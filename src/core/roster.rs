@@ -87,6 +87,13 @@ pub fn roster_chunk(conn: &Conn, course: &Course, after: i64, limit: i64) -> Res
     Ok(rows)
 }
 
+/// Everyone on the roster, enrolled (in any state) or pre-enrolled: a page and the total.
+pub fn everyone(conn: &Conn, course: &Course, offset: i64, limit: i64) -> Result<(i64, Vec<RosterRow>), Error> {
+    let id = course.record.id;
+    let total = store::enrollments::roster_count_all(conn, id)? + store::enrollments::pre_enrollment_count(conn, id)?;
+    Ok((total, roster_chunk(conn, course, offset, limit)?))
+}
+
 /// A course's enrollment history, newest first (see `store::enrollments::history`).
 pub fn history(
     conn: &Conn,

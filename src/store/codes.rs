@@ -74,3 +74,26 @@ pub fn delete_redemptions(conn: &Connection, code_id: i64) -> Result<(), Error> 
     conn.prepare_cached("DELETE FROM code_redemptions WHERE code_id = ?1")?.execute([code_id])?;
     Ok(())
 }
+
+/// A course's codes, newest first, with how often each was redeemed.
+pub fn for_course(conn: &Connection, course_id: i64, limit: i64) -> Result<Vec<(CodeRecord, i64, i64)>, Error> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT c.id, c.code, c.course_id, c.mode_slug, c.is_valid, c.created, \
+         (SELECT COUNT(*) FROM code_redemptions r WHERE r.code_id = c.id) \
+         FROM enrollment_codes c WHERE c.course_id = ?1 ORDER BY c.id DESC LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![course_id, limit], |r| {
+        Ok((
+            CodeRecord {
+                id: r.get(0)?,
+                code: r.get(1)?,
+                course_id: r.get(2)?,
+                mode_slug: r.get(3)?,
+                is_valid: r.get(4)?,
+            },
+            r.get(5)?,
+            r.get(6)?,
+        ))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

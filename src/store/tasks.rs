@@ -153,3 +153,15 @@ pub fn any_pending(conn: &Connection) -> Result<bool, Error> {
         .prepare_cached("SELECT EXISTS(SELECT 1 FROM tasks WHERE status = 'pending')")?
         .query_row([], |r| r.get(0))?)
 }
+
+/// The newest tasks first, those of `course_ids` only when given (a course's staff).
+pub fn recent(conn: &Connection, course_ids: Option<&[i64]>, limit: i64) -> Result<Vec<TaskRecord>, Error> {
+    let sql = format!("{SELECT} ORDER BY t.id DESC LIMIT ?1");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([limit], from_row)?;
+    let all: Vec<TaskRecord> = rows.collect::<Result<_, _>>()?;
+    Ok(match course_ids {
+        Some(ids) => all.into_iter().filter(|t| ids.contains(&t.course_id)).collect(),
+        None => all,
+    })
+}

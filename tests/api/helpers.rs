@@ -131,6 +131,8 @@ impl TestApp {
         };
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            // Redirects are asserted on (the console answers forms with 303s).
+            .max_redirects(0)
             .timeout_global(Some(Duration::from_secs(30)))
             .build()
             .into();

@@ -5,6 +5,7 @@ mod admin;
 mod appsembler;
 mod checkout;
 mod cli;
+mod console;
 mod docs;
 mod enrollment_v2;
 mod helpers;

@@ -135,13 +135,10 @@ pub(super) fn post_clients(ctx: &mut Ctx) -> Result<Response, Error> {
     let public = f.get("public", as_bool).flatten().unwrap_or(false);
     f.finish()?;
     let (name, user) = (name.expect("checked"), user.expect("checked"));
-    let client = ctx.app.db.write(|c| {
-        let target = accounts::user_by_username(c, &user).map_err(|e| Error::field("user", e.developer_message))?;
-        if (target.is_superuser || target.is_staff) && !actor.is_superuser {
-            return Err(Error::forbidden("Only a superuser may create clients acting as staff or superusers."));
-        }
-        auth::clients::create(c, &name, &user, public, ctx.now.unix())
-    })?;
+    let client = ctx
+        .app
+        .db
+        .write(|c| auth::clients::create_as_admin(c, actor.is_superuser, &name, &user, public, ctx.now.unix()))?;
     let mut body = client_json(&client.record);
     body["client_secret"] = json!(client.client_secret);
     Ok(created(body))

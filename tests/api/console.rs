@@ -1,0 +1,208 @@
+//! `/admin/…`: the admin console, over HTTP (sessions, CSRF, permissions) and in a real
+//! browser (tests/browser/console.mjs in Debian's headless Chromium).
+
+use crate::helpers::{Reply, TestApp};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const KEY: &str = "course-v1:Rollcall+CONSOLE+2026";
+
+/// Signs in through the console's form: (the session cookie header, the CSRF token).
+fn sign_in(app: &TestApp, username: &str, password: &str) -> (String, String) {
+    let reply = app.post_form("/admin/login", &[("username", username), ("password", password)]);
+    assert_eq!(reply.status, 303, "{}", reply.text);
+    let cookies: Vec<String> =
+        reply.headers_named("Set-Cookie").iter().map(|c| c.split(';').next().unwrap().to_owned()).collect();
+    let csrf = cookies.iter().find_map(|c| c.strip_prefix("csrftoken=")).unwrap().to_owned();
+    (cookies.join("; "), csrf)
+}
+
+fn get(app: &TestApp, path: &str, cookie: &str) -> Reply {
+    app.request("GET", path, &[("Cookie", cookie)], None)
+}
+
+fn post(app: &TestApp, path: &str, cookie: &str, form: &[(&str, &str)]) -> Reply {
+    let body: Vec<String> = form.iter().map(|(k, v)| format!("{k}={}", crate::helpers::encode(v))).collect();
+    app.request("POST", path, &[("Cookie", cookie)], Some(("application/x-www-form-urlencoded", &body.join("&"))))
+}
+
+fn user_with_password(app: &TestApp, admin: &str, username: &str, staff: bool) {
+    let body = json!({"username": username, "email": format!("{username}@example.org"), "password": "a-long-password-1", "is_staff": staff});
+    let reply = app.send_json("POST", "/api/admin/v1/users", Some(admin), &body);
+    assert_eq!(reply.status, 201, "{}", reply.text);
+}
+
+#[test]
+fn the_console_needs_a_session_checks_csrf_and_shows_course_staff_only_their_courses() {
+    let app = TestApp::spawn();
+    let admin = app.admin_auth();
+    app.create_course(&admin, KEY, json!({}));
+    app.create_course(&admin, "course-v1:Rollcall+OTHER+2026", json!({}));
+    // Anonymous: every page sends to the sign-in page; a token is not a session.
+    for path in ["/admin/", "/admin/courses", &format!("/admin/courses/{KEY}/roster"), "/admin/clients"] {
+        let reply = app.request("GET", path, &[], None);
+        assert_eq!((reply.status, reply.header("Location")), (303, Some("/admin/login")), "{path}");
+    }
+    assert_eq!(app.request("GET", "/admin/courses", &[("Authorization", &admin)], None).status, 303);
+    let login = app.get("/admin/login", None);
+    assert!(login.text.contains("name=\"password\"") && !login.text.contains("/admin/clients"));
+    assert!(login.header("Content-Security-Policy").unwrap().contains("frame-ancestors 'none'"));
+    assert_eq!(app.post_form("/admin/login", &[("username", "admin"), ("password", "nope")]).status, 401);
+
+    let (cookie, csrf) = sign_in(&app, "admin", &app.password);
+    let courses = get(&app, "/admin/courses", &cookie);
+    assert_eq!(courses.status, 200);
+    assert!(courses.text.contains(KEY) && courses.text.contains("OTHER"));
+    // A form without the session's CSRF token changes nothing.
+    let forged = post(&app, "/admin/courses", &cookie, &[("course_key", "course-v1:X+Y+Z"), ("title", "Forged")]);
+    assert_eq!(forged.status, 403);
+    assert!(forged.text.contains("security token"));
+    let wrong = post(
+        &app,
+        "/admin/courses",
+        &cookie,
+        &[("csrf_token", "guess"), ("course_key", "course-v1:X+Y+Z"), ("title", "T")],
+    );
+    assert_eq!(wrong.status, 403);
+    assert_eq!(app.get("/api/admin/v1/courses/course-v1:X+Y+Z", Some(&admin)).status, 404);
+    // With it: a course with modes; bad input is a 400 page naming the field.
+    let made = post(
+        &app,
+        "/admin/courses",
+        &cookie,
+        &[
+            ("csrf_token", &csrf),
+            ("course_key", "course-v1:X+Y+Z"),
+            ("title", "<b>T</b>"),
+            ("modes", "audit, verified:49.00"),
+            ("max_enrollments", "5"),
+        ],
+    );
+    assert_eq!(made.status, 303, "{}", made.text);
+    let course = app.get("/api/admin/v1/courses/course-v1:X+Y+Z", Some(&admin)).json();
+    assert_eq!((course["title"].as_str(), course["max_enrollments"].as_i64()), (Some("<b>T</b>"), Some(5)));
+    assert_eq!(course["modes"][1]["min_price"], "49.00");
+    let edit = get(&app, "/admin/courses/course-v1:X+Y+Z", &cookie);
+    assert!(edit.text.contains("&lt;b&gt;T&lt;/b&gt;") && !edit.text.contains("<b>T</b>"), "escaped");
+    let bad =
+        post(&app, "/admin/courses", &cookie, &[("csrf_token", &csrf), ("course_key", "not a key"), ("title", "T")]);
+    assert_eq!(bad.status, 400);
+    assert!(bad.text.contains("course_key"), "{}", bad.text);
+
+    // A teacher on one course's staff sees and manages that course only.
+    user_with_password(&app, &admin, "teacher", false);
+    app.send_json(
+        "POST",
+        &format!("/api/admin/v1/courses/{KEY}/staff"),
+        Some(&admin),
+        &json!({"username": "teacher", "role": "instructor"}),
+    );
+    let (teacher, teacher_csrf) = sign_in(&app, "teacher", "a-long-password-1");
+    let list = get(&app, "/admin/courses", &teacher);
+    assert!(list.text.contains(KEY) && !list.text.contains("OTHER") && !list.text.contains("/admin/clients"));
+    assert_eq!(get(&app, &format!("/admin/courses/{KEY}/roster"), &teacher).status, 200);
+    assert_eq!(get(&app, &format!("/admin/courses/{KEY}/roster.csv"), &teacher).status, 200);
+    assert_eq!(get(&app, "/admin/courses/course-v1:Rollcall+OTHER+2026/roster", &teacher).status, 403);
+    assert_eq!(get(&app, "/admin/courses/course-v1:Rollcall+OTHER+2026/roster.csv", &teacher).status, 403);
+    let batch = post(
+        &app,
+        "/admin/courses/course-v1:Rollcall+OTHER+2026/batch",
+        &teacher,
+        &[("csrf_token", &teacher_csrf), ("identifiers", "a@b.org")],
+    );
+    assert_eq!(batch.status, 403);
+    // Course settings and the school-wide pages are for global staff.
+    for path in
+        [&format!("/admin/courses/{KEY}"), "/admin/clients", "/admin/outbox", "/admin/codes", "/admin/learning-paths"]
+    {
+        assert_eq!(get(&app, path, &teacher).status, 403, "{path}");
+    }
+    // The teacher's batch on their course runs as a task, recorded under their name.
+    let started = post(
+        &app,
+        &format!("/admin/courses/{KEY}/batch"),
+        &teacher,
+        &[("csrf_token", &teacher_csrf), ("identifiers", "x1@example.org x2@example.org"), ("auto_enroll", "on")],
+    );
+    assert_eq!(started.status, 303, "{}", started.text);
+    let task_page = started.header("Location").unwrap().to_owned();
+    crate::helpers::wait_until(30, || {
+        get(&app, &task_page, &teacher).text.contains("table id=\"results\"").then_some(())
+    });
+    let history = app.get(&format!("/api/admin/v1/courses/{KEY}/history"), Some(&admin)).json();
+    assert_eq!(history["results"][0]["actor"], "teacher");
+    assert_eq!(history["results"][0]["source"], "bulk");
+
+    // A learner has no console.
+    user_with_password(&app, &admin, "pupil", false);
+    let (pupil, _) = sign_in(&app, "pupil", "a-long-password-1");
+    assert_eq!(get(&app, &format!("/admin/courses/{KEY}/roster"), &pupil).status, 403);
+    assert!(!get(&app, "/admin/courses", &pupil).text.contains(KEY));
+
+    // OAuth clients: the secret is shown once; staff may not mint a superuser's client.
+    let created =
+        post(&app, "/admin/clients", &cookie, &[("csrf_token", &csrf), ("name", "Shop"), ("user", "teacher")]);
+    assert_eq!(created.status, 200, "{}", created.text);
+    assert!(created.text.contains("new-client-secret"));
+    assert!(!get(&app, "/admin/clients", &cookie).text.contains("new-client-secret"));
+    user_with_password(&app, &admin, "deputy", true);
+    let (deputy, deputy_csrf) = sign_in(&app, "deputy", "a-long-password-1");
+    let refused =
+        post(&app, "/admin/clients", &deputy, &[("csrf_token", &deputy_csrf), ("name", "Root"), ("user", "admin")]);
+    assert_eq!(refused.status, 403);
+
+    // Signing out ends the session.
+    assert_eq!(post(&app, "/admin/logout", &cookie, &[("csrf_token", &csrf)]).status, 303);
+    assert_eq!(get(&app, "/admin/courses", &cookie).status, 303);
+}
+
+/// Debian's Chromium and playwright-core (pinned in tests/browser/package-lock.json),
+/// installed when missing, as the README's test command must pass on a fresh machine.
+fn browser_tools() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    if !Path::new("/usr/bin/chromium").exists() {
+        let status = Command::new("apt-get")
+            .args(["install", "-y", "-q", "--no-install-recommends", "chromium"])
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .expect("apt-get (the browser test needs Debian's chromium package)");
+        assert!(status.success(), "apt-get install chromium failed");
+    }
+    if !dir.join("node_modules/playwright-core").exists() {
+        let status = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir)
+            .status()
+            .expect("npm (the browser test needs Node.js)");
+        assert!(status.success(), "npm ci in tests/browser failed");
+    }
+    dir
+}
+
+#[test]
+fn a_school_admin_runs_the_whole_flow_in_a_real_browser() {
+    let dir = browser_tools();
+    let app = TestApp::spawn();
+    let admin = app.admin_auth();
+    for learner in ["learner1", "learner2"] {
+        app.create_user(&admin, learner, true);
+    }
+    // Screenshots stay under target/ (README's pictures are copies from a run).
+    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/console-screenshots");
+    std::fs::create_dir_all(&out).unwrap();
+    let run = Command::new("timeout")
+        .arg("300")
+        .arg("node")
+        .arg(dir.join("console.mjs"))
+        .args([&app.base, &app.password])
+        .arg(&out)
+        .output()
+        .expect("run node");
+    let said = format!("{}{}", String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
+    assert!(run.status.success(), "the browser flow failed:\n{said}");
+    assert!(said.contains("console flow passed"), "{said}");
+    for shot in ["sign-in", "courses", "course-edit", "batch", "task", "roster", "history", "roster-phone"] {
+        assert!(out.join(format!("{shot}.png")).metadata().is_ok_and(|m| m.len() > 1000), "{shot}.png");
+    }
+}
