@@ -83,6 +83,9 @@ pub fn apply(
 }
 
 /// A task for `items`: (identifier, that row's mode, else `options.mode`).
+/// The surfaces that start tasks (a task row stores its surface as text).
+const TASK_SURFACES: [&str; 3] = ["enrollment_v2", "admin_csv", "admin_console"];
+
 pub fn create_task(
     conn: &Conn,
     course: &Course,
@@ -140,7 +143,9 @@ pub fn run_batch(conn: &Conn, task: &TaskRecord, batch: i64, now: Timestamp) -> 
     let course = catalog::course_by_id(conn, task.course_id)?;
     let action = Action::parse(&task.action)?;
     let options: RosterOptions = serde_json::from_str(&task.options).map_err(Error::internal)?;
-    let requester = Requester { actor: task.actor.clone(), surface: "bulk", source: Source::Bulk };
+    // The history names the surface that started the task (its source says "bulk").
+    let surface = TASK_SURFACES.iter().copied().find(|s| *s == task.surface).unwrap_or("bulk");
+    let requester = Requester { actor: task.actor.clone(), surface, source: Source::Bulk };
     // Bounded in time as well as in size, so that a batch never holds the write lock long
     // enough to make interactive requests wait (they give up after busy_timeout).
     let started = std::time::Instant::now();

@@ -132,7 +132,10 @@ fn the_console_needs_a_session_checks_csrf_and_shows_course_staff_only_their_cou
     });
     let history = app.get(&format!("/api/admin/v1/courses/{KEY}/history"), Some(&admin)).json();
     assert_eq!(history["results"][0]["actor"], "teacher");
-    assert_eq!(history["results"][0]["source"], "bulk");
+    assert_eq!(
+        (history["results"][0]["source"].as_str(), history["results"][0]["surface"].as_str()),
+        (Some("bulk"), Some("admin_console"))
+    );
 
     // A learner has no console.
     user_with_password(&app, &admin, "pupil", false);

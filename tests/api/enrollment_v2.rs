@@ -281,7 +281,7 @@ fn filtered_roster_pages_are_exact_across_blocks_and_survive_the_migration() {
         .unwrap()
         .execute_batch(
             "DROP TRIGGER roster_blocks_insert; DROP TRIGGER roster_blocks_update; DROP TABLE roster_blocks; \
-             PRAGMA user_version = 3;",
+             ALTER TABLE task_items DROP COLUMN mode; PRAGMA user_version = 3;",
         )
         .unwrap();
     let again = TestApp::spawn_in(dir, &[], &[]);
