@@ -246,7 +246,7 @@ CREATE TABLE IF NOT EXISTS tasks (
     id          INTEGER PRIMARY KEY,
     public_id   TEXT NOT NULL UNIQUE,
     course_id   INTEGER NOT NULL REFERENCES courses(id),
-    action      TEXT NOT NULL CHECK (action IN ('enroll', 'unenroll')),
+    action      TEXT NOT NULL CHECK (action IN ('enroll', 'unenroll', 'progress')),
     options     TEXT NOT NULL,              -- JSON: mode, auto_enroll, email_students, reason
     actor       TEXT NOT NULL,
     surface     TEXT NOT NULL,
@@ -265,7 +265,7 @@ CREATE TABLE IF NOT EXISTS task_items (
     task_id    INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
     position   INTEGER NOT NULL,
     identifier TEXT NOT NULL,
-    mode       TEXT,                         -- this row's mode (a roster CSV's column), else the task's
+    options    TEXT,                         -- JSON: this row's own (a CSV row's mode, or its progress report)
     status     TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'succeeded', 'failed')),
     result     TEXT,                         -- JSON: before/after or error
     PRIMARY KEY (task_id, position)
@@ -370,3 +370,28 @@ CREATE TABLE IF NOT EXISTS webhook_endpoints (
     active  INTEGER NOT NULL DEFAULT 1,
     created INTEGER NOT NULL
 );
+
+-- What a learner has achieved in a course (pushed by an LMS or a grading system): one row
+-- per enrollment, and every change kept in progress_history.
+CREATE TABLE IF NOT EXISTS enrollment_progress (
+    enrollment_id   INTEGER PRIMARY KEY REFERENCES enrollments(id),
+    completion      REAL NOT NULL,              -- 0.0 to 1.0
+    grade           REAL NOT NULL,              -- 0.0 to 1.0
+    passed          INTEGER NOT NULL,
+    completed_at    INTEGER,
+    certificate_url TEXT,
+    updated         INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS progress_history (
+    id              INTEGER PRIMARY KEY,
+    enrollment_id   INTEGER NOT NULL REFERENCES enrollments(id),
+    completion      REAL NOT NULL,
+    grade           REAL NOT NULL,
+    passed          INTEGER NOT NULL,
+    completed_at    INTEGER,
+    certificate_url TEXT,
+    actor           TEXT NOT NULL,
+    surface         TEXT NOT NULL,
+    created         INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS progress_history_by_enrollment ON progress_history(enrollment_id, id);

@@ -6,7 +6,7 @@ use crate::core::catalog::{self, CourseFields, Mode};
 use crate::core::enrollment::{self, Access, Change, Source};
 use crate::core::Error;
 use crate::core::{codes, learning_paths};
-use crate::domain::{CourseKey, Currency, Email, LearningPathKey, Money, Timestamp, Username};
+use crate::domain::{CourseKey, Currency, Email, Fraction, LearningPathKey, Money, Timestamp, Username};
 use crate::store::{self, users::Profile, Db};
 
 pub struct Credentials {
@@ -210,6 +210,8 @@ pub fn seed_demo(db: &Db, hasher: &Hasher) -> Result<Option<DemoSeed>, Error> {
                     (CourseKey::parse("course-v1:Rollcall+WEB-101+2026")?, 0.4),
                     (CourseKey::parse("course-v1:Rollcall+WEB-301+2026")?, 0.6),
                 ],
+                required_completion: Fraction::parse(0.8)?,
+                required_grade: Fraction::parse(0.75)?,
             },
             now,
         )?;

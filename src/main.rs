@@ -20,7 +20,7 @@ Usage:
   rollcall init [--config FILE] [--db PATH] [--json]
   rollcall create-user --db PATH --username U --email E [--password P] [--staff] [--superuser] [--config FILE]
   rollcall create-client --db PATH --name N --user U [--public] [--json] [--config FILE]
-  rollcall import --db PATH [--users FILE.jsonl] [--enrollments FILE.jsonl] [--config FILE]
+  rollcall import --db PATH [--users FILE.jsonl] [--enrollments FILE.jsonl] [--progress FILE.jsonl] [--config FILE]
   rollcall backup --db PATH --to FILE
   rollcall check --db PATH
   rollcall <command> --help
@@ -68,8 +68,8 @@ const COMMANDS: [Command; 7] = [
     },
     Command {
         name: "import",
-        help: "rollcall import --db PATH [--users FILE.jsonl] [--enrollments FILE.jsonl] [--config FILE]\n\nImports users from Open edX (one JSON object per line: username, email, password as a Django pbkdf2_sha256 hash, name, is_active, is_staff, date_joined; existing usernames are skipped) and then enrollments (username, course_id, mode, is_active) into existing courses. Each file is one transaction: a bad line imports nothing from that file and is named.",
-        valued: &["--config", "--db", "--users", "--enrollments"],
+        help: "rollcall import --db PATH [--users FILE.jsonl] [--enrollments FILE.jsonl] [--progress FILE.jsonl] [--config FILE]\n\nImports users from Open edX (one JSON object per line: username, email, password as a Django pbkdf2_sha256 hash, name, is_active, is_staff, date_joined; existing usernames are skipped), then enrollments (username, course_id, mode, is_active) into existing courses, then progress (username, course_id, completion, grade, passed, completed_at, certificate_url; completion and grade between 0 and 1) of those enrollments. Each file is one transaction: a bad line imports nothing from that file and is named.",
+        valued: &["--config", "--db", "--users", "--enrollments", "--progress"],
         switches: &[],
         required: &["--db"],
     },
@@ -441,9 +441,9 @@ fn import(args: &HashMap<&str, String>) {
             std::fs::read_to_string(path).unwrap_or_else(|e| usage_error(&format!("cannot read {path}: {e}")))
         })
     };
-    let (users, enrollments) = (read("--users"), read("--enrollments"));
-    if users.is_none() && enrollments.is_none() {
-        usage_error("`rollcall import` needs --users and/or --enrollments");
+    let (users, enrollments, progress) = (read("--users"), read("--enrollments"), read("--progress"));
+    if users.is_none() && enrollments.is_none() && progress.is_none() {
+        usage_error("`rollcall import` needs --users, --enrollments and/or --progress");
     }
     let now = Timestamp::now();
     if let Some(lines) = users {
@@ -465,6 +465,12 @@ fn import(args: &HashMap<&str, String>) {
             .write(|c| rollcall::core::import::enrollments(c, &lines, now))
             .unwrap_or_else(|e| fail(&e.developer_message));
         println!("imported {count} enrollments");
+    }
+    if let Some(lines) = progress {
+        let count = db
+            .write(|c| rollcall::core::import::progress(c, &lines, now))
+            .unwrap_or_else(|e| fail(&e.developer_message));
+        println!("imported progress for {count} enrollments");
     }
 }
 

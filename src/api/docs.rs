@@ -108,7 +108,7 @@ fn param_schema(route: &Route, name: &str) -> Value {
         }
         "status" => json!({"type": "string", "enum": ["all", "active", "inactive", "pre_enrolled"]}),
         "requested_fields" => {
-            json!({"type": "string", "pattern": "^((beta_tester|profile_image)(,(beta_tester|profile_image))*)?$"})
+            json!({"type": "string", "pattern": "^((beta_tester|profile_image|completion)(,(beta_tester|profile_image|completion))*)?$"})
         }
         "slug" => json!({"type": "string", "pattern": "^[A-Za-z0-9_-]{1,100}$"}),
         "username_and_course_id" => {
@@ -650,7 +650,8 @@ fn described_schemas() -> Value {
             "invalidIdentifier": s("boolean"), "error": s("boolean")}}}}}}}},
         "AppsemblerAccounts": {"type": "array", "items": {"type": "object", "properties": {"id": s("integer"), "username": s("string"), "email": s("string"), "is_active": s("boolean"), "date_joined": date.clone()}}},
         "AppsemblerEnrollments": {"type": "array", "items": {"type": "object", "properties": {"username": s("string"), "course_id": s("string"), "user_id": s("integer"),
-            "enrollment_id": s("integer"), "date_enrolled": date.clone()}}},
+            "enrollment_id": s("integer"), "date_enrolled": date.clone(),
+            "certificate": {"type": "object", "description": "Passed learners only", "properties": {"completion_date": s("string"), "grade": s("string"), "url": ns("string")}}}}},
         "SetPasswordRequest": {"type": "object", "required": ["token", "password"], "properties": {"token": s("string"), "password": {"type": "string", "minLength": 8}}},
         "CheckoutError": {"type": "object", "required": ["success", "message", "errors", "error_code"], "properties": {"success": {"const": false},
             "message": s("string"), "errors": {"type": "object", "additionalProperties": {"type": "array", "items": s("string")}}, "error_code": s("string"), "rollback": s("string")}},
@@ -697,7 +698,7 @@ fn described_schemas() -> Value {
         "V2Enrollment": {"type": "object", "required": ["username", "email", "first_name", "last_name", "is_active"], "properties": {
             "username": ns("string"), "email": s("string"), "first_name": s("string"), "last_name": s("string"), "mode": ns("string"),
             "is_active": s("boolean"), "created": date, "enrollment_allowed": s("boolean"), "auto_enroll": s("boolean"),
-            "beta_tester": s("boolean"), "profile_image": {"type": "object"}}},
+            "beta_tester": s("boolean"), "profile_image": {"type": "object"}, "completion": {"oneOf": [r("Progress"), {"type": "null"}]}}},
         "V2EnrollmentPage": page("V2Enrollment"),
         "V2EnrollRequest": {"type": "object", "required": ["identifiers"], "properties": {
             "identifiers": {"type": "array", "minItems": 1, "items": {"type": "string", "maxLength": 255}}, "mode": ns("string"),
@@ -706,6 +707,23 @@ fn described_schemas() -> Value {
         "V2OperationResult": {"type": "object", "properties": {"action": s("string"), "results": {"type": "array", "items": {"type": "object", "required": ["identifier"], "properties": {
             "identifier": s("string"), "before": {"oneOf": [r("V2EnrollmentState"), {"type": "null"}]}, "after": {"oneOf": [r("V2EnrollmentState"), {"type": "null"}]},
             "error": ns("string"), "error_code": ns("string")}}}}},
+        "LearningPathProgress": {"type": "object", "required": ["learning_path_key", "progress", "required_completion"], "properties": {
+            "learning_path_key": s("string"), "progress": s("number"), "required_completion": s("number")}},
+        "LearningPathGrade": {"type": "object", "required": ["learning_path_key", "grade", "required_grade"], "properties": {
+            "learning_path_key": s("string"), "grade": s("number"), "required_grade": s("number")}},
+        "Program": {"type": "object", "required": ["uuid", "name", "marketing_slug", "title", "subtitle", "status", "banner_image_urls", "organizations", "course_codes"], "properties": {
+            "uuid": s("string"), "name": s("string"), "marketing_slug": s("string"), "title": s("string"), "subtitle": s("string"), "status": s("string"),
+            "banner_image_urls": s("object"), "organizations": {"type": "array", "items": {}},
+            "course_codes": {"type": "array", "items": {"type": "object", "properties": {"key": s("string"), "run_modes": {"type": "array", "items": {"type": "object",
+                "properties": {"course_key": s("string"), "run_key": s("string")}}}}}}}},
+        "ProgramPage": {"type": "object", "required": ["count", "results"], "properties": {"count": s("integer"), "num_pages": s("integer"), "current_page": s("integer"),
+            "start": s("integer"), "next": ns("string"), "previous": ns("string"), "results": {"type": "array", "items": r("Program")}}},
+        "Progress": {"type": "object", "required": ["completion", "grade", "passed", "completed_at", "certificate_url", "updated_at"], "properties": {
+            "completion": {"type": "number", "minimum": 0, "maximum": 1}, "grade": {"type": "number", "minimum": 0, "maximum": 1}, "passed": s("boolean"),
+            "completed_at": ns("string"), "certificate_url": ns("string"), "updated_at": s("string")}},
+        "ProgressInput": {"type": "object", "required": ["completion"], "additionalProperties": false, "properties": {
+            "completion": {"type": "number", "minimum": 0, "maximum": 1}, "grade": {"type": "number", "minimum": 0, "maximum": 1}, "passed": s("boolean"),
+            "completed_at": {"type": ["string", "null"], "format": "date-time"}, "certificate_url": {"type": ["string", "null"], "pattern": "^https?://[^\\s]+$", "maxLength": 2000}}},
         "AdminHistoryPage": {"type": "object", "required": ["next", "results"], "properties": {"next": ns("string"), "results": {"type": "array", "items": {"type": "object", "properties": {
             "id": s("integer"), "created": s("string"), "username": ns("string"), "email": s("string"), "actor": s("string"), "surface": s("string"),
             "source": s("string"), "reason": ns("string"), "before": {"type": ["object", "null"]}, "after": {"type": ["object", "null"]}}}}}},

@@ -36,7 +36,7 @@ pub fn routes() -> Vec<Route> {
                     ("page", "1-based page (default 1)"),
                     ("page_size", "default 25, at most 100"),
                     ("status", "all (default), active, inactive or pre_enrolled"),
-                    ("requested_fields", "beta_tester,profile_image"),
+                    ("requested_fields", "beta_tester,profile_image,completion"),
                 ],
                 ..doc("A course's roster, paged", None, 200, Some("V2EnrollmentPage"))
             },
@@ -122,6 +122,9 @@ fn roster_json(row: &RosterRow, requested: &[String]) -> Value {
         "enrollment_allowed": row.allowed, "auto_enroll": row.auto_enroll,
     });
     // Optional fields are computed only when asked for (Open edX's requested_fields).
+    if requested.iter().any(|f| f == "completion") {
+        item["completion"] = row.progress.as_ref().map(super::admin::progress::progress_json).unwrap_or(Value::Null);
+    }
     if requested.iter().any(|f| f == "beta_tester") {
         item["beta_tester"] = json!(false);
     }
@@ -136,10 +139,10 @@ fn requested_fields(ctx: &Ctx) -> Result<Vec<String>, Error> {
         .query_param("requested_fields")
         .map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
         .unwrap_or_default();
-    if let Some(bad) = fields.iter().find(|f| !matches!(f.as_str(), "beta_tester" | "profile_image")) {
+    if let Some(bad) = fields.iter().find(|f| !matches!(f.as_str(), "beta_tester" | "profile_image" | "completion")) {
         return Err(Error::field(
             "requested_fields",
-            format!("Unknown optional field '{bad}'; available: beta_tester, profile_image."),
+            format!("Unknown optional field '{bad}'; available: beta_tester, profile_image, completion."),
         ));
     }
     Ok(fields)
@@ -245,7 +248,7 @@ fn post_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
         let result = apply_one(ctx, &course, Action::Enroll, &identifiers[0], &options, &requester)?;
         return Ok(ok(json!({"action": "enroll", "results": [result_json(&identifiers[0], &result)]})));
     }
-    let items: Vec<(String, Option<String>)> = identifiers.into_iter().map(|i| (i, None)).collect();
+    let items: Vec<bulk::Item> = identifiers.into_iter().map(bulk::Item::plain).collect();
     start_task(ctx, &course, Action::Enroll, &items, &options, &requester)
 }
 
@@ -254,7 +257,7 @@ pub(super) fn start_task(
     ctx: &Ctx,
     course: &Course,
     action: Action,
-    items: &[(String, Option<String>)],
+    items: &[bulk::Item],
     options: &RosterOptions,
     requester: &Requester,
 ) -> Result<Response, Error> {

@@ -40,6 +40,51 @@ pub fn routes() -> Vec<Route> {
         ),
         r(
             "GET",
+            "/api/learning_paths/v1/programs/",
+            get_programs,
+            Doc {
+                query: &[("page", "1-based page (default 1)"), ("page_size", "default 20, at most 100")],
+                ..doc(
+                    "Learning paths as course-discovery Programs (the plugin's LearningPathAsProgramSerializer), paged",
+                    None,
+                    Some("ProgramPage"),
+                )
+            },
+        ),
+        r(
+            "GET",
+            "/api/learning_paths/v1/programs/{uuid}/",
+            get_program,
+            doc("One learning path as a course-discovery Program, by its uuid", None, Some("Program")),
+        ),
+        r(
+            "GET",
+            "/api/learning_paths/v1/{learning_path_key}/progress/",
+            get_progress,
+            Doc {
+                query: &[("username", "staff: another learner's")],
+                ..doc(
+                    "The caller's progress in the path: the mean of its courses' completion",
+                    None,
+                    Some("LearningPathProgress"),
+                )
+            },
+        ),
+        r(
+            "GET",
+            "/api/learning_paths/v1/{learning_path_key}/grade/",
+            get_grade,
+            Doc {
+                query: &[("username", "staff: another learner's")],
+                ..doc(
+                    "The caller's grade in the path: its courses' grades weighted by the steps' weights",
+                    None,
+                    Some("LearningPathGrade"),
+                )
+            },
+        ),
+        r(
+            "GET",
             "/api/learning_paths/v1/learning-paths/",
             get_learning_paths,
             doc("Learning paths the caller may see", None, Some("LearningPathList")),
@@ -203,6 +248,64 @@ fn get_learning_path(ctx: &mut Ctx) -> Result<Response, Error> {
     let path = visible_path(ctx, &caller)?;
     let enrolled = ctx.app.db.read(|c| learning_paths::enrollments(c, Some(&path), Some(caller.user.id)))?;
     Ok(ok(path_json(&path, enrolled.first().map(|e| e.created), true)))
+}
+
+/// The plugin's course-discovery shape: course_codes group the steps by course number,
+/// each run a run mode.
+fn program_json(path: &Path) -> Value {
+    let mut codes: Vec<(String, Vec<Value>)> = Vec::new();
+    for step in &path.steps {
+        let Ok(key) = CourseKey::parse(&step.course_key) else { continue };
+        let run_mode = json!({"course_key": key.as_str(), "run_key": key.run()});
+        match codes.iter_mut().find(|(code, _)| code == key.course()) {
+            Some((_, runs)) => runs.push(run_mode),
+            None => codes.push((key.course().to_owned(), vec![run_mode])),
+        }
+    }
+    let r = &path.record;
+    json!({"uuid": r.uuid, "name": r.display_name, "marketing_slug": r.key, "title": r.display_name, "subtitle": r.subtitle,
+        "status": "active", "banner_image_urls": {}, "organizations": [],
+        "course_codes": codes.into_iter().map(|(key, runs)| json!({"key": key, "run_modes": runs})).collect::<Vec<_>>()})
+}
+
+fn get_programs(ctx: &mut Ctx) -> Result<Response, Error> {
+    let caller = caller(ctx)?;
+    let page = super::http::Page::from_query(ctx, 20, 100)?;
+    let paths = ctx.app.db.snapshot(|c| learning_paths::list_visible(c, caller.viewer()))?;
+    let mut paths: Vec<Path> = paths.into_iter().map(|(p, _)| p).collect();
+    // Stable for paging (visibility orders by the caller's enrollment date).
+    paths.sort_by(|a, b| a.record.key.cmp(&b.record.key));
+    let total = paths.len() as i64;
+    let results: Vec<Value> =
+        paths.iter().skip(page.offset() as usize).take(page.size as usize).map(program_json).collect();
+    Ok(ok(page.body(ctx, total, results)?))
+}
+
+fn get_program(ctx: &mut Ctx) -> Result<Response, Error> {
+    let caller = caller(ctx)?;
+    let uuid = Uuid::parse(ctx.param("uuid")).map_err(|_| Error::not_found("Not found."))?;
+    let path = ctx.app.db.read(|c| learning_paths::by_uuid(c, &uuid))?;
+    // Visibility as for every path route: an invite-only path is not shown to others.
+    let key = LearningPathKey::parse(&path.record.key).map_err(|e| Error::internal(e.0))?;
+    let path = ctx.app.db.read(|c| learning_paths::visible(c, &key, caller.viewer()))?;
+    Ok(ok(program_json(&path)))
+}
+
+fn get_progress(ctx: &mut Ctx) -> Result<Response, Error> {
+    let caller = caller(ctx)?;
+    let path = visible_path(ctx, &caller)?;
+    let user = target_user(ctx, &caller, ctx.query_param("username"))?;
+    let progress = ctx.app.db.snapshot(|c| crate::core::progress::path_progress(c, &path, &user))?;
+    Ok(ok(json!({"learning_path_key": path.record.key, "progress": progress,
+        "required_completion": path.record.required_completion})))
+}
+
+fn get_grade(ctx: &mut Ctx) -> Result<Response, Error> {
+    let caller = caller(ctx)?;
+    let path = visible_path(ctx, &caller)?;
+    let user = target_user(ctx, &caller, ctx.query_param("username"))?;
+    let grade = ctx.app.db.snapshot(|c| crate::core::progress::path_grade(c, &path, &user))?;
+    Ok(ok(json!({"learning_path_key": path.record.key, "grade": grade, "required_grade": path.record.required_grade})))
 }
 
 fn get_all_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {

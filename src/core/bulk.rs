@@ -15,6 +15,8 @@ use serde::{Deserialize, Serialize};
 pub enum Action {
     Enroll,
     Unenroll,
+    /// Record each row's progress report (a progress CSV).
+    Progress,
 }
 
 impl Action {
@@ -22,6 +24,7 @@ impl Action {
         match self {
             Action::Enroll => "enroll",
             Action::Unenroll => "unenroll",
+            Action::Progress => "progress",
         }
     }
 
@@ -29,6 +32,7 @@ impl Action {
         match raw {
             "enroll" => Ok(Action::Enroll),
             "unenroll" => Ok(Action::Unenroll),
+            "progress" => Ok(Action::Progress),
             other => Err(Error::internal(format!("unknown task action {other}"))),
         }
     }
@@ -79,18 +83,75 @@ pub fn apply(
             enrollment::enroll_identifier(conn, identifier, course, wanted, &change, now)
         }
         Action::Unenroll => enrollment::unenroll_identifier(conn, identifier, course, &change, now),
+        Action::Progress => Err(Error::internal("a progress row is applied by run_batch")),
     }
 }
 
-/// A task for `items`: (identifier, that row's mode, else `options.mode`).
+/// One row of a task: who, and what this row asks beyond the task's options.
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub identifier: String,
+    pub own: ItemOptions,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ItemOptions {
+    /// The row's mode (a roster CSV's column), else the task's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    /// The row's progress report (a progress CSV).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progress: Option<StoredReport>,
+}
+
+/// A progress report as a task row keeps it (checked when the row was parsed).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredReport {
+    pub completion: f64,
+    pub grade: f64,
+    pub passed: bool,
+    pub completed_at: Option<i64>,
+    pub certificate_url: Option<String>,
+}
+
+impl StoredReport {
+    pub fn of(report: &crate::core::progress::Report) -> StoredReport {
+        StoredReport {
+            completion: report.completion.value(),
+            grade: report.grade.value(),
+            passed: report.passed,
+            completed_at: report.completed_at.map(|t| t.unix()),
+            certificate_url: report.certificate_url.clone(),
+        }
+    }
+
+    fn report(&self) -> Result<crate::core::progress::Report, Error> {
+        let share = |v: f64| crate::domain::Fraction::parse(v).map_err(|e| Error::internal(e.0));
+        Ok(crate::core::progress::Report {
+            completion: share(self.completion)?,
+            grade: share(self.grade)?,
+            passed: self.passed,
+            completed_at: self.completed_at.map(Timestamp::from_unix),
+            certificate_url: self.certificate_url.clone(),
+        })
+    }
+}
+
+impl Item {
+    pub fn plain(identifier: String) -> Item {
+        Item { identifier, own: ItemOptions::default() }
+    }
+}
+
+/// A task for `items`.
 /// The surfaces that start tasks (a task row stores its surface as text).
-const TASK_SURFACES: [&str; 3] = ["enrollment_v2", "admin_csv", "admin_console"];
+const TASK_SURFACES: [&str; 4] = ["enrollment_v2", "admin_csv", "admin_console", "admin_progress_csv"];
 
 pub fn create_task(
     conn: &Conn,
     course: &Course,
     action: Action,
-    items: &[(String, Option<String>)],
+    items: &[Item],
     options: &RosterOptions,
     requester: &Requester,
     now: Timestamp,
@@ -105,7 +166,15 @@ pub fn create_task(
         actor: &requester.actor,
         surface: requester.surface,
     };
-    let id = store::tasks::insert(conn, &task, items, now.unix())?;
+    let mut rows = Vec::with_capacity(items.len());
+    for item in items {
+        let own = match (&item.own.mode, &item.own.progress) {
+            (None, None) => None,
+            _ => Some(serde_json::to_string(&item.own).map_err(Error::internal)?),
+        };
+        rows.push((item.identifier.clone(), own));
+    }
+    let id = store::tasks::insert(conn, &task, &rows, now.unix())?;
     store::tasks::by_id(conn, id)?.ok_or_else(|| Error::internal("task vanished after insert"))
 }
 
@@ -149,21 +218,32 @@ pub fn run_batch(conn: &Conn, task: &TaskRecord, batch: i64, now: Timestamp) -> 
     // Bounded in time as well as in size, so that a batch never holds the write lock long
     // enough to make interactive requests wait (they give up after busy_timeout).
     let started = std::time::Instant::now();
-    for (position, identifier, mode) in items {
+    for (position, identifier, own) in items {
         if started.elapsed() > std::time::Duration::from_millis(100) {
             break;
         }
-        let own;
-        let options = match mode {
+        let own: ItemOptions = match own {
+            Some(json) => serde_json::from_str(&json).map_err(Error::internal)?,
+            None => ItemOptions::default(),
+        };
+        let with_mode;
+        let options = match own.mode {
             Some(mode) => {
-                own = RosterOptions { mode: Some(mode), ..options.clone() };
-                &own
+                with_mode = RosterOptions { mode: Some(mode), ..options.clone() };
+                &with_mode
             }
             None => &options,
         };
         // One learner's failure undoes only that learner's writes.
-        let result = match store::db::savepoint(conn, || {
-            apply(conn, &course, action, &identifier, options, &requester, now)
+        let result = match store::db::savepoint(conn, || match (&action, &own.progress) {
+            (Action::Progress, Some(report)) => {
+                let user = crate::core::accounts::user_by_username(conn, &identifier)?;
+                crate::core::progress::record(conn, &course, &user, &report.report()?, &requester.actor, surface, now)?;
+                let state = enrollment::state(conn, &course, Some(&user), &user.email)?;
+                Ok(Outcome { before: state.clone(), after: state, enrollment: None })
+            }
+            (Action::Progress, None) => Err(Error::internal("a progress row without its report")),
+            _ => apply(conn, &course, action, &identifier, options, &requester, now),
         })? {
             Ok(outcome) => {
                 ItemResult { before: Some(outcome.before), after: Some(outcome.after), error: None, error_code: None }

@@ -106,3 +106,40 @@ pub fn enrollments(conn: &Conn, lines: &str, now: Timestamp) -> Result<usize, Er
     }
     Ok(count)
 }
+
+/// Progress reports (username, course_id, completion, grade, passed, completed_at,
+/// certificate_url), one JSON object a line, for existing enrollments.
+pub fn progress(conn: &Conn, lines: &str, now: Timestamp) -> Result<usize, Error> {
+    let mut count = 0;
+    for (i, line) in lines.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let n = i + 1;
+        let v: Value = serde_json::from_str(line).map_err(|e| at_line(n, e))?;
+        let username = text(&v, "username").unwrap_or_default();
+        let user =
+            store::users::by_username(conn, &username)?.ok_or_else(|| at_line(n, format!("no user {username}")))?;
+        let key = CourseKey::parse(&text(&v, "course_id").unwrap_or_default()).map_err(|e| at_line(n, e))?;
+        let course = catalog::course(conn, &key).map_err(|e| at_line(n, e.developer_message))?;
+        let share = |name: &str| -> Result<crate::domain::Fraction, Error> {
+            match v.get(name) {
+                None | Some(Value::Null) if name == "grade" => Ok(crate::domain::Fraction::default()),
+                Some(Value::Number(x)) => crate::domain::Fraction::parse(x.as_f64().unwrap_or(-1.0))
+                    .map_err(|e| at_line(n, format!("{name}: {e}"))),
+                _ => Err(at_line(n, format!("{name} must be a number between 0 and 1"))),
+            }
+        };
+        let report = crate::core::progress::Report {
+            completion: share("completion")?,
+            grade: share("grade")?,
+            passed: v.get("passed").and_then(Value::as_bool).unwrap_or(false),
+            completed_at: text(&v, "completed_at")
+                .map(|d| Timestamp::parse(&d))
+                .transpose()
+                .map_err(|e| at_line(n, e))?,
+            certificate_url: text(&v, "certificate_url"),
+        };
+        crate::core::progress::record(conn, &course, &user, &report, "import", "cli", now)
+            .map_err(|e| at_line(n, e.developer_message))?;
+        count += 1;
+    }
+    Ok(count)
+}

@@ -28,6 +28,9 @@ pub struct NewPath {
     pub invite_only: bool,
     /// Courses in order, with their weight (0.0–1.0) in the path's grade.
     pub steps: Vec<(CourseKey, f64)>,
+    /// The grading criteria: the completion and the grade a learner needs.
+    pub required_completion: crate::domain::Fraction,
+    pub required_grade: crate::domain::Fraction,
 }
 
 /// Who is looking: staff see every path; others see open paths and their own.
@@ -55,8 +58,8 @@ pub fn create(conn: &Conn, new: NewPath, now: Timestamp) -> Result<Path, Error> 
         time_commitment: new.time_commitment,
         sequential: new.sequential,
         invite_only: new.invite_only,
-        required_completion: 0.8,
-        required_grade: 0.75,
+        required_completion: new.required_completion.value(),
+        required_grade: new.required_grade.value(),
         created: now.unix(),
         uuid: Uuid::new_v4(crate::auth::secrets::random_bytes(16).try_into().expect("16 bytes")).as_str().to_owned(),
     };

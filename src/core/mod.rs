@@ -12,6 +12,7 @@ pub mod errors;
 pub mod import;
 pub mod learning_paths;
 pub mod outbox;
+pub mod progress;
 pub mod roster;
 pub mod stats;
 pub mod webhooks;

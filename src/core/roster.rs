@@ -175,6 +175,10 @@ pub fn roster_entry(conn: &Conn, course: &Course, identifier: &str) -> Result<Op
         is_active: enrollment.as_ref().is_some_and(|e| e.is_active),
         created,
         updated: created,
+        progress: match &enrollment {
+            Some(e) => store::progress::get(conn, e.id)?,
+            None => None,
+        },
         allowed: allowed.is_some(),
         auto_enroll: allowed.is_some_and(|a| a.auto_enroll),
     }))

@@ -4,6 +4,7 @@
 mod card_number;
 mod course_key;
 mod email;
+mod fraction;
 mod learning_path_key;
 mod money;
 mod timestamp;
@@ -13,6 +14,7 @@ mod uuid;
 pub use card_number::CardNumber;
 pub use course_key::CourseKey;
 pub use email::Email;
+pub use fraction::Fraction;
 pub use learning_path_key::LearningPathKey;
 pub use money::{Currency, Money};
 pub use timestamp::Timestamp;

@@ -15,7 +15,7 @@ const SCHEMA: &str = include_str!("../../schema.sql");
 
 /// What a database of an older version needs besides `schema.sql` (whose CREATE … IF NOT
 /// EXISTS leaves existing tables as they are): (version it brings, statements).
-const MIGRATIONS: [(i64, &str); 5] = [
+const MIGRATIONS: [(i64, &str); 6] = [
     (3, "ALTER TABLE oauth_clients ADD COLUMN public INTEGER NOT NULL DEFAULT 0;"),
     (3, "ALTER TABLE users ADD COLUMN credentials_valid_after INTEGER NOT NULL DEFAULT 0;"),
     // Paths created before uuids existed get a random v4 one.
@@ -34,7 +34,18 @@ const MIGRATIONS: [(i64, &str); 5] = [
          INSERT INTO roster_blocks SELECT course_id, course_seq >> 10, SUM(is_active != 0), SUM(is_active = 0) \
          FROM enrollments GROUP BY course_id, course_seq >> 10;",
     ),
-    (4, "ALTER TABLE task_items ADD COLUMN mode TEXT;"),
+    (4, "ALTER TABLE task_items ADD COLUMN options TEXT;"),
+    // Progress tasks. SQLite cannot alter a CHECK constraint; widening one changes no
+    // stored row, so the table's SQL is edited in place (SQLite's ALTER TABLE page, "other
+    // kinds of table schema changes"). This connection closes after migrating, so every
+    // later one reads the new schema.
+    (
+        4,
+        "PRAGMA writable_schema = ON; \
+         UPDATE sqlite_schema SET sql = replace(sql, 'CHECK (action IN (''enroll'', ''unenroll''))', \
+         'CHECK (action IN (''enroll'', ''unenroll'', ''progress''))') WHERE type = 'table' AND name = 'tasks'; \
+         PRAGMA writable_schema = OFF;",
+    ),
 ];
 
 #[derive(Debug, Clone)]

@@ -281,14 +281,19 @@ pub struct RosterRow {
     pub created: i64,
     /// When the enrollment (or pre-enrollment) last changed.
     pub updated: i64,
+    /// What the learner has achieved, when it was recorded.
+    pub progress: Option<crate::store::progress::ProgressRecord>,
     pub allowed: bool,
     pub auto_enroll: bool,
 }
 
 const ROSTER_SELECT: &str =
     "SELECT u.username, u.email, u.first_name, u.last_name, u.name, e.mode, e.is_active, e.created, \
-    a.id IS NOT NULL, COALESCE(a.auto_enroll, 0), e.updated FROM enrollments e JOIN users u ON u.id = e.user_id \
-    LEFT JOIN enrollment_allowed a ON a.course_id = e.course_id AND a.email = u.email";
+    a.id IS NOT NULL, COALESCE(a.auto_enroll, 0), e.updated, \
+    p.enrollment_id, p.completion, p.grade, p.passed, p.completed_at, p.certificate_url, p.updated \
+    FROM enrollments e JOIN users u ON u.id = e.user_id \
+    LEFT JOIN enrollment_allowed a ON a.course_id = e.course_id AND a.email = u.email \
+    LEFT JOIN enrollment_progress p ON p.enrollment_id = e.id";
 
 fn roster_from_row(r: &Row) -> rusqlite::Result<RosterRow> {
     Ok(RosterRow {
@@ -303,6 +308,18 @@ fn roster_from_row(r: &Row) -> rusqlite::Result<RosterRow> {
         allowed: r.get(8)?,
         auto_enroll: r.get(9)?,
         updated: r.get(10)?,
+        progress: match r.get::<_, Option<i64>>(11)? {
+            Some(enrollment_id) => Some(crate::store::progress::ProgressRecord {
+                enrollment_id,
+                completion: r.get(12)?,
+                grade: r.get(13)?,
+                passed: r.get(14)?,
+                completed_at: r.get(15)?,
+                certificate_url: r.get(16)?,
+                updated: r.get(17)?,
+            }),
+            None => None,
+        },
     })
 }
 
@@ -419,6 +436,7 @@ pub fn pre_enrollment_page(
             is_active: false,
             created: r.get(2)?,
             updated: r.get(2)?,
+            progress: None,
             allowed: true,
             auto_enroll: r.get(1)?,
         })

@@ -10,6 +10,7 @@ pub mod enrollments;
 pub mod learning_paths;
 pub mod maintenance;
 pub mod outbox;
+pub mod progress;
 pub mod sessions;
 pub mod settings;
 pub mod tasks;

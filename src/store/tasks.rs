@@ -56,7 +56,7 @@ pub struct NewTask<'a> {
     pub surface: &'a str,
 }
 
-/// The task and its items: (identifier, the item's own mode if it has one).
+/// The task and its items: (identifier, the item's own options as JSON, if any).
 pub fn insert(conn: &Connection, task: &NewTask, items: &[(String, Option<String>)], now: i64) -> Result<i64, Error> {
     conn.prepare_cached(
         "INSERT INTO tasks (public_id, course_id, action, options, actor, surface, total, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -64,9 +64,9 @@ pub fn insert(conn: &Connection, task: &NewTask, items: &[(String, Option<String
     .execute(params![task.public_id, task.course_id, task.action, task.options, task.actor, task.surface, items.len() as i64, now])?;
     let id = conn.last_insert_rowid();
     let mut stmt =
-        conn.prepare_cached("INSERT INTO task_items (task_id, position, identifier, mode) VALUES (?1, ?2, ?3, ?4)")?;
-    for (position, (identifier, mode)) in items.iter().enumerate() {
-        stmt.execute(params![id, position as i64, identifier, mode])?;
+        conn.prepare_cached("INSERT INTO task_items (task_id, position, identifier, options) VALUES (?1, ?2, ?3, ?4)")?;
+    for (position, (identifier, options)) in items.iter().enumerate() {
+        stmt.execute(params![id, position as i64, identifier, options])?;
     }
     Ok(id)
 }
@@ -107,7 +107,7 @@ pub fn pending_items(
     limit: i64,
 ) -> Result<Vec<(i64, String, Option<String>)>, Error> {
     let mut stmt = conn.prepare_cached(
-        "SELECT position, identifier, mode FROM task_items WHERE task_id = ?1 AND position >= ?2 AND status = 'pending' ORDER BY position LIMIT ?3",
+        "SELECT position, identifier, options FROM task_items WHERE task_id = ?1 AND position >= ?2 AND status = 'pending' ORDER BY position LIMIT ?3",
     )?;
     let rows = stmt.query_map(params![task_id, from_position, limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)

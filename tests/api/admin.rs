@@ -568,3 +568,110 @@ fn a_large_roster_csv_streams_every_row_once() {
     assert_eq!(text.lines().count(), 5001);
     assert_eq!(names.len(), 5000);
 }
+
+#[test]
+fn progress_is_pushed_one_learner_or_a_csv_at_a_time_with_history_webhooks_and_the_roster_field() {
+    use crate::helpers::wait_until;
+    let app = TestApp::spawn();
+    let admin = app.admin_auth();
+    let key = "course-v1:Rollcall+GRADES+2026";
+    app.create_course(&admin, key, json!({}));
+    for name in ["ann", "bob", "cat"] {
+        app.create_user(&admin, name, true);
+        let reply = app.send_json(
+            "POST",
+            &format!("/api/enrollment/v2/courses/{key}/enrollments"),
+            Some(&admin),
+            &json!({"identifiers": [name]}),
+        );
+        assert_eq!(reply.status, 200, "{}", reply.text);
+    }
+    let hook =
+        app.send_json("POST", "/api/admin/v1/webhooks", Some(&admin), &json!({"url": "http://127.0.0.1:9/hook"}));
+    assert!(hook.status < 300, "{}", hook.text);
+    let path = format!("/api/admin/v1/courses/{key}/enrollments/ann/progress");
+    assert_eq!(app.get(&path, Some(&admin)).status, 404, "nothing recorded yet");
+    let body = json!({"completion": 1.0, "grade": 0.92, "passed": true, "completed_at": "2026-11-30T10:00:00Z",
+        "certificate_url": "https://certs.example.org/ann"});
+    let put = app.send_json("PUT", &path, Some(&admin), &body);
+    assert_eq!(put.status, 200, "{}", put.text);
+    let got = app.get(&path, Some(&admin)).json();
+    assert_eq!(
+        (got["completion"].as_f64(), got["grade"].as_f64(), got["passed"].as_bool()),
+        (Some(1.0), Some(0.92), Some(true))
+    );
+    assert_eq!(got["completed_at"], "2026-11-30T10:00:00Z");
+    // A second push replaces the record; both stay in the history, and each is an event.
+    assert_eq!(app.send_json("PUT", &path, Some(&admin), &json!({"completion": 0.5})).json()["passed"], false);
+    let conn = app.sqlite();
+    let history: i64 = conn.query_row("SELECT COUNT(*) FROM progress_history", [], |r| r.get(0)).unwrap();
+    assert_eq!(history, 2);
+    let events: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM outbox WHERE channel = 'webhook' AND message_type = 'enrollment.progressed'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(events, 2);
+    // Bad reports are 400s naming the field, and write nothing.
+    for bad in [
+        json!({}),
+        json!({"completion": 1.5}),
+        json!({"completion": "all"}),
+        json!({"completion": 1, "passed": "yes"}),
+        json!({"completion": 1, "certificate_url": "ftp://x"}),
+        json!({"completion": 1, "completed_at": "soon"}),
+        json!({"completion": 1, "extra": 1}),
+    ] {
+        let reply = app.send_json("PUT", &path, Some(&admin), &bad);
+        assert_eq!(reply.status, 400, "{bad}: {}", reply.text);
+    }
+    let not_enrolled = app.create_user(&admin, "dan", true);
+    assert!(not_enrolled.is_object());
+    assert_eq!(
+        app.send_json(
+            "PUT",
+            &format!("/api/admin/v1/courses/{key}/enrollments/dan/progress"),
+            Some(&admin),
+            &json!({"completion": 1})
+        )
+        .status,
+        404
+    );
+    let history: i64 = app.sqlite().query_row("SELECT COUNT(*) FROM progress_history", [], |r| r.get(0)).unwrap();
+    assert_eq!(history, 2);
+    // A CSV of many learners: one task; a bad row refuses the whole file, naming its line.
+    let csv_path = format!("/api/admin/v1/courses/{key}/progress.csv");
+    let upload = |body: &str| app.request("POST", &csv_path, &[("Authorization", &admin)], Some(("text/csv", body)));
+    let refused = upload("username,completion,grade,passed,completed_at\nbob,0.5,0.6,false,\ncat,2,0.9,true,\n");
+    assert_eq!(refused.status, 400);
+    assert!(refused.text.contains("line 3"), "{}", refused.text);
+    assert_eq!(upload("user,score\nbob,1\n").status, 400);
+    let accepted = upload("username,completion,grade,passed,completed_at\nbob,0.5,0.6,false,\ncat,1,0.9,true,2026-12-01\nnobody,1,1,true,\n");
+    assert_eq!(accepted.status, 202, "{}", accepted.text);
+    let status_url = accepted.json()["status_url"].as_str().unwrap().to_owned();
+    let task = wait_until(30, || {
+        let task = app.get(&status_url, Some(&admin)).json();
+        (task["status"] == "succeeded").then_some(task)
+    });
+    assert_eq!(task["progress"], json!({"total": 3, "done": 3, "succeeded": 2, "failed": 1}));
+    assert_eq!(
+        app.get(&format!("/api/admin/v1/courses/{key}/enrollments/cat/progress"), Some(&admin)).json()["grade"],
+        0.9
+    );
+    // The v2 roster shows it when asked.
+    let roster = app
+        .get(&format!("/api/enrollment/v2/courses/{key}/enrollments?requested_fields=completion"), Some(&admin))
+        .json();
+    let by_name =
+        |name: &str| roster["results"].as_array().unwrap().iter().find(|r| r["username"] == name).unwrap().clone();
+    assert_eq!(by_name("cat")["completion"]["passed"], true);
+    assert_eq!(by_name("bob")["completion"]["completion"], 0.5);
+    assert!(app.get(&format!("/api/enrollment/v2/courses/{key}/enrollments"), Some(&admin)).json()["results"][0]
+        .get("completion")
+        .is_none());
+    // Course staff may push; a learner may not.
+    let learner = app.user_auth(&admin, "learner", false);
+    assert_eq!(app.send_json("PUT", &path, Some(&learner), &json!({"completion": 1})).status, 403);
+}

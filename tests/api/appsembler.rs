@@ -289,6 +289,16 @@ fn analytics_list_accounts_and_enrollments_with_date_filters() {
         assert!(enrollments[0].get(key).is_some(), "{key}");
     }
     assert_eq!(app.get(&api("analytics/enrollment/batch?username=nobody"), Some(&admin)).json(), json!([]));
+    // A passed learner carries the original's certificate block; others none.
+    assert!(enrollments[0].get("certificate").is_none());
+    let pushed = app.send_json("PUT", &format!("/api/admin/v1/courses/{COURSE}/enrollments/ann/progress"), Some(&admin),
+        &json!({"completion": 1, "grade": 0.85, "passed": true, "completed_at": "2017-01-24T14:32:21Z", "certificate_url": "https://certs.example.org/x"}));
+    assert_eq!(pushed.status, 200, "{}", pushed.text);
+    let enrollments = app.get(&api(&format!("analytics/enrollment/batch?course_id={COURSE}")), Some(&admin)).json();
+    assert_eq!(
+        enrollments[0]["certificate"],
+        json!({"completion_date": "2017-01-24 14:32:21+00:00", "grade": "0.85", "url": "https://certs.example.org/x"})
+    );
     assert_eq!(app.get(&api("analytics/accounts/batch?updated_min=yesterday"), Some(&admin)).status, 400);
     let learner = app.user_auth(&admin, "learner", false);
     assert_eq!(app.get(&api("analytics/accounts/batch"), Some(&learner)).status, 403);

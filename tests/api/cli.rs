@@ -210,6 +210,23 @@ fn import_moves_open_edx_users_with_their_passwords_and_enrollments() {
         "{stdout}"
     );
 
+    let progress = dir.0.join("progress.jsonl");
+    std::fs::write(
+        &progress,
+        serde_json::json!({"username": "veteran", "course_id": "course-v1:Old+Edx+Run", "completion": 1.0, "grade": 0.8, "passed": true, "completed_at": "2020-06-01T00:00:00Z"}).to_string(),
+    )
+    .unwrap();
+    let out = binary().arg("import").arg("--db").arg(dir.db()).arg("--progress").arg(&progress).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("imported progress for 1 enrollments"));
+    std::fs::write(
+        &progress,
+        serde_json::json!({"username": "veteran", "course_id": "course-v1:Old+Edx+Run", "completion": 7}).to_string(),
+    )
+    .unwrap();
+    let out = binary().arg("import").arg("--db").arg(dir.db()).arg("--progress").arg(&progress).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "a completion above 1 is refused");
+
     let bad = dir.0.join("bad.jsonl");
     std::fs::write(
         &bad,
@@ -230,6 +247,11 @@ fn import_moves_open_edx_users_with_their_passwords_and_enrollments() {
     let joined: i64 =
         app.sqlite().query_row("SELECT date_joined FROM users WHERE username = 'veteran'", [], |r| r.get(0)).unwrap();
     assert_eq!(joined, 1_556_704_800);
+    let (grade, completed_at): (f64, i64) = app
+        .sqlite()
+        .query_row("SELECT grade, completed_at FROM enrollment_progress", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap();
+    assert_eq!((grade, completed_at), (0.8, 1_590_969_600));
 }
 
 #[test]

@@ -301,3 +301,99 @@ fn an_invited_learner_may_enroll_themself_in_an_invitation_only_path_by_uuid() {
         s.app.send_json("POST", &format!("/api/v1/learning-path/{invite_only}/enroll/"), Some(&guest), &json!({}));
     assert!(reply.status == 201 || reply.status == 409, "{}", reply.text);
 }
+
+#[test]
+fn path_progress_and_grade_aggregate_the_steps_as_the_plugin_does_and_paths_are_programs() {
+    let app = TestApp::spawn();
+    let admin = app.admin_auth();
+    let courses = ["course-v1:Rollcall+AGG1+2026", "course-v1:Rollcall+AGG2+2026", "course-v1:Rollcall+AGG3+2027"];
+    for c in courses {
+        app.create_course(&admin, c, json!({}));
+    }
+    let key = "path-v1:Rollcall+AGG+2026+T1";
+    let body = json!({"key": key, "display_name": "Aggregate", "subtitle": "Three courses", "required_completion": 0.8, "required_grade": 0.7,
+        "steps": [{"course_key": courses[0], "weight": 0.25}, {"course_key": courses[1], "weight": 0.5}, {"course_key": courses[2], "weight": 0.25}]});
+    let created = app.send_json("POST", "/api/admin/v1/learning-paths", Some(&admin), &body);
+    assert_eq!(created.status, 201, "{}", created.text);
+    let learner = app.user_auth(&admin, "learner", false);
+    let enrolled = app.send_json(
+        "POST",
+        &format!("/api/learning_paths/v1/{key}/enrollments/"),
+        Some(&admin),
+        &json!({"username": "learner"}),
+    );
+    assert_eq!(enrolled.status, 201, "{}", enrolled.text);
+    for c in courses {
+        app.send_json(
+            "POST",
+            "/api/enrollment/v1/enrollment",
+            Some(&admin),
+            &json!({"user": "learner", "course_details": {"course_id": c}}),
+        );
+    }
+    let progress =
+        |auth: &str, query: &str| app.get(&format!("/api/learning_paths/v1/{key}/progress/{query}"), Some(auth));
+    let grade = |auth: &str| app.get(&format!("/api/learning_paths/v1/{key}/grade/"), Some(auth)).json();
+    // None done.
+    assert_eq!(
+        progress(&learner, "").json(),
+        json!({"learning_path_key": key, "progress": 0.0, "required_completion": 0.8})
+    );
+    assert_eq!(grade(&learner), json!({"learning_path_key": key, "grade": 0.0, "required_grade": 0.7}));
+    let push = |course: &str, completion: f64, grade: f64| {
+        let reply = app.send_json(
+            "PUT",
+            &format!("/api/admin/v1/courses/{course}/enrollments/learner/progress"),
+            Some(&admin),
+            &json!({"completion": completion, "grade": grade, "passed": grade >= 0.7}),
+        );
+        assert_eq!(reply.status, 200, "{}", reply.text);
+    };
+    // Some: the progress is the plain mean; the grade is weighted (0.25, 0.5, 0.25).
+    push(courses[0], 1.0, 0.9);
+    push(courses[1], 0.5, 0.6);
+    let p = progress(&learner, "").json()["progress"].as_f64().unwrap();
+    assert!((p - 0.5).abs() < 1e-9, "(1.0 + 0.5 + 0) / 3 = 0.5, got {p}");
+    let g = grade(&learner)["grade"].as_f64().unwrap();
+    assert!((g - 0.525).abs() < 1e-9, "(0.9·0.25 + 0.6·0.5 + 0·0.25) / 1 = 0.525, got {g}");
+    // All.
+    push(courses[1], 1.0, 0.8);
+    push(courses[2], 1.0, 1.0);
+    assert!((progress(&learner, "").json()["progress"].as_f64().unwrap() - 1.0).abs() < 1e-9);
+    let g = grade(&learner)["grade"].as_f64().unwrap();
+    assert!((g - 0.875).abs() < 1e-9, "0.225 + 0.4 + 0.25 = 0.875, got {g}");
+    // Staff may ask for a learner; a learner may not ask for another.
+    assert!((progress(&admin, "?username=learner").json()["progress"].as_f64().unwrap() - 1.0).abs() < 1e-9);
+    let other = app.user_auth(&admin, "other", false);
+    assert_eq!(progress(&other, "").status, 404, "an invite-only path is not shown to others");
+    app.send_json(
+        "POST",
+        &format!("/api/learning_paths/v1/{key}/enrollments/"),
+        Some(&admin),
+        &json!({"username": "other"}),
+    );
+    assert_eq!(progress(&other, "?username=learner").status, 403);
+    assert_eq!(app.get("/api/learning_paths/v1/path-v1:No+Such+Path+X/progress/", Some(&learner)).status, 404);
+    // Programs: course-discovery's shape, grouped by course number.
+    let programs = app.get("/api/learning_paths/v1/programs/", Some(&learner)).json();
+    assert_eq!(programs["count"], 1);
+    let program = &programs["results"][0];
+    assert_eq!(
+        (program["marketing_slug"].as_str(), program["status"].as_str(), program["title"].as_str()),
+        (Some(key), Some("active"), Some("Aggregate"))
+    );
+    assert_eq!(
+        program["course_codes"][0],
+        json!({"key": "AGG1", "run_modes": [{"course_key": courses[0], "run_key": "2026"}]})
+    );
+    assert_eq!(program["course_codes"].as_array().unwrap().len(), 3);
+    let uuid = program["uuid"].as_str().unwrap();
+    assert_eq!(
+        app.get(&format!("/api/learning_paths/v1/programs/{uuid}/"), Some(&learner)).json()["name"],
+        "Aggregate"
+    );
+    assert_eq!(
+        app.get("/api/learning_paths/v1/programs/00000000-0000-4000-8000-000000000000/", Some(&learner)).status,
+        404
+    );
+}

@@ -4,7 +4,7 @@ use super::super::http::{as_bool, as_string, created, ok, Ctx, Fields};
 use super::admin;
 use crate::core::learning_paths::{self, NewPath, Viewer};
 use crate::core::Error;
-use crate::domain::{CourseKey, LearningPathKey};
+use crate::domain::{CourseKey, Fraction, LearningPathKey};
 use rouille::Response;
 use serde_json::{json, Value};
 
@@ -39,6 +39,8 @@ pub(super) fn post_learning_paths(ctx: &mut Ctx) -> Result<Response, Error> {
         "sequential",
         "invite_only",
         "steps",
+        "required_completion",
+        "required_grade",
     ]);
     let key = f.required("key", |v| LearningPathKey::parse(&as_string(v)?).map_err(|e| e.0));
     let display_name = f.required("display_name", as_string);
@@ -48,6 +50,15 @@ pub(super) fn post_learning_paths(ctx: &mut Ctx) -> Result<Response, Error> {
     let sequential = f.required_value("sequential", as_bool).unwrap_or(false);
     // The plugin's default: only staff enroll people, and only they see the path.
     let invite_only = f.required_value("invite_only", as_bool).unwrap_or(true);
+    // The plugin's LearningPathGradingCriteria defaults.
+    let share = |v: &Value| {
+        v.as_f64()
+            .ok_or("must be a number between 0 and 1".to_owned())
+            .and_then(|n| Fraction::parse(n).map_err(|e| e.0))
+    };
+    let required_completion =
+        f.required_value("required_completion", share).unwrap_or(Fraction::parse(0.8).expect("in range"));
+    let required_grade = f.required_value("required_grade", share).unwrap_or(Fraction::parse(0.75).expect("in range"));
     let steps = f
         .get("steps", |v| {
             v.as_array()
@@ -78,6 +89,8 @@ pub(super) fn post_learning_paths(ctx: &mut Ctx) -> Result<Response, Error> {
         sequential,
         invite_only,
         steps,
+        required_completion,
+        required_grade,
     };
     let path = ctx.app.db.write(|c| learning_paths::create(c, new, ctx.now))?;
     Ok(created(path_json(&path)))

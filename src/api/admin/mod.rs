@@ -5,6 +5,7 @@
 pub mod courses;
 mod learning_paths;
 mod outbox;
+pub mod progress;
 pub mod rosters;
 mod users;
 mod webhooks;
@@ -12,6 +13,7 @@ mod webhooks;
 use courses::*;
 use learning_paths::*;
 use outbox::*;
+use progress::*;
 use rosters::*;
 use users::*;
 use webhooks::*;
@@ -76,6 +78,34 @@ pub fn routes() -> Vec<Route> {
                     Some("V2AsyncResult"),
                 )
             },
+        ),
+        r(
+            "GET",
+            "/api/admin/v1/courses/{course_key}/enrollments/{username}/progress",
+            get_progress,
+            doc("A learner's recorded completion, grade and certificate in the course", None, 200, Some("Progress")),
+        ),
+        r(
+            "PUT",
+            "/api/admin/v1/courses/{course_key}/enrollments/{username}/progress",
+            put_progress,
+            doc(
+                "Record a learner's completion, grade and certificate (an LMS or grading system pushes it; kept with history)",
+                Some("ProgressInput"),
+                200,
+                Some("Progress"),
+            ),
+        ),
+        r(
+            "POST",
+            "/api/admin/v1/courses/{course_key}/progress.csv",
+            post_progress_csv,
+            doc(
+                "Record many learners' progress from a CSV (username,completion,grade,passed,completed_at[,certificate_url]): a task",
+                Some("Csv"),
+                202,
+                Some("V2AsyncResult"),
+            ),
         ),
         r(
             "GET",

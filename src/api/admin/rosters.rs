@@ -5,7 +5,7 @@
 
 use super::super::enrollment_v2::{course_for_manager, start_task};
 use super::super::http::{self, ok, read_body, Ctx};
-use crate::core::bulk::{Action, RosterOptions};
+use crate::core::bulk::{Action, Item, ItemOptions, RosterOptions};
 use crate::core::catalog::Course;
 use crate::core::records::Db;
 use crate::core::roster::{self, HistoryEntry, HistoryFilter, RosterRow};
@@ -114,7 +114,7 @@ pub fn roster_csv_response(db: Db, course: Course) -> Response {
 /// The learners of an uploaded CSV: (identifier, that row's mode). The header row names an
 /// `identifier`, `username` or `email` column (any case; the first non-empty of them on a
 /// row is used) and may name a `mode`. Every problem is a 400 naming its line.
-pub fn parse_learner_csv(body: &[u8]) -> Result<Vec<(String, Option<String>)>, Error> {
+pub fn parse_learner_csv(body: &[u8]) -> Result<Vec<Item>, Error> {
     let bad = |message: String| Error::field("file", message);
     let mut reader = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(body);
     let headers = match reader.headers() {
@@ -146,7 +146,7 @@ pub fn parse_learner_csv(body: &[u8]) -> Result<Vec<(String, Option<String>)>, E
             return Err(bad(format!("line {line}: an identifier is at most 255 characters.")));
         }
         let mode = mode_column.and_then(|i| record.get(i)).filter(|m| !m.is_empty()).map(str::to_owned);
-        rows.push((identifier.to_owned(), mode));
+        rows.push(Item { identifier: identifier.to_owned(), own: ItemOptions { mode, progress: None } });
     }
     if rows.is_empty() {
         return Err(bad("the file has a header row but no learners.".into()));

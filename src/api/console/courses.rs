@@ -238,6 +238,10 @@ pub(super) fn staff(ctx: &mut Ctx) -> Result<Response, Error> {
     Ok(redirect(&course_path(&course.record.course_key)))
 }
 
+fn percent(share: f64) -> String {
+    format!("{:.0} %", share * 100.0)
+}
+
 fn status_pill(status: &str) -> Markup {
     html! { span.pill.(status) { (status.replace('_', " ")) } }
 }
@@ -283,7 +287,7 @@ pub(super) fn roster(ctx: &mut Ctx) -> Result<Response, Error> {
         }
         p.muted { (total) " learners" @if !term.is_empty() { " matching “" (term) "” (active)" } }
         div.table-wrap { table #roster {
-            thead { tr { th { "Username" } th { "Email" } th { "Name" } th { "Mode" } th { "Status" } th { "Enrolled" } } }
+            thead { tr { th { "Username" } th { "Email" } th { "Name" } th { "Mode" } th { "Status" } th { "Completion" } th { "Grade" } th { "Enrolled" } } }
             tbody {
                 @for row in &rows { tr {
                     td { @if let Some(u) = &row.username { a href={ (base) "/history?username=" (percent_encode(u)) } { (u) } } @else { span.muted { "—" } } }
@@ -291,9 +295,16 @@ pub(super) fn roster(ctx: &mut Ctx) -> Result<Response, Error> {
                     td { (if row.name.is_empty() { format!("{} {}", row.first_name, row.last_name) } else { row.name.clone() }) }
                     td { (row.mode.as_deref().unwrap_or("")) }
                     td { (status_pill(rosters::status(row))) }
+                    @match &row.progress {
+                        Some(p) => {
+                            td { (percent(p.completion)) }
+                            td { (percent(p.grade)) @if p.passed { " " span.pill.active { "passed" } } }
+                        }
+                        None => { td.muted { "—" } td.muted { "—" } }
+                    }
                     td { (when(row.created)) }
                 } }
-                @if rows.is_empty() { tr { td colspan="6" .muted { "Nobody here yet." } } }
+                @if rows.is_empty() { tr { td colspan="8" .muted { "Nobody here yet." } } }
             }
         } }
         div.pager {
@@ -341,16 +352,17 @@ pub(super) fn batch(ctx: &mut Ctx) -> Result<Response, Error> {
     let course = managed_course(ctx, &v)?;
     let form = form(ctx, Some(&v))?;
     let (action, options) = roster_options(|name| form.get(name))?;
-    let mut items: Vec<(String, Option<String>)> = match form.files.iter().find(|f| !f.content.is_empty()) {
+    let mut items: Vec<bulk::Item> = match form.files.iter().find(|f| !f.content.is_empty()) {
         Some(file) => parse_learner_csv(&file.content)?,
         None => Vec::new(),
     };
-    items.extend(crate::api::body::split_input_list(&form.text("identifiers")).into_iter().map(|i| (i, None)));
+    items.extend(crate::api::body::split_input_list(&form.text("identifiers")).into_iter().map(bulk::Item::plain));
     if items.is_empty() {
         return Err(Error::field("identifiers", "Paste some learners or choose a CSV file."));
     }
-    if let Some((long, _)) = items.iter().find(|(i, _)| i.len() > 255) {
-        return Err(Error::field("identifiers", format!("'{}…' is longer than 255 characters.", &long[..20])));
+    if let Some(long) = items.iter().find(|i| i.identifier.len() > 255) {
+        let start: String = long.identifier.chars().take(20).collect();
+        return Err(Error::field("identifiers", format!("'{start}…' is longer than 255 characters.")));
     }
     let requester = Requester { actor: v.user.username.clone(), surface: "admin_console", source: Source::Api };
     let task =
