@@ -37,6 +37,95 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
+/// One API surface as the reference groups it: its routes are those of its tags.
+pub struct Surface {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub tags: &'static [&'static str],
+    /// Where its URLs start.
+    pub prefix: &'static str,
+    /// One line for the front page.
+    pub summary: &'static str,
+    /// Who calls it, how they authenticate, and its error format.
+    pub intro: &'static str,
+}
+
+/// The surfaces in the reference's order.
+pub const SURFACES: [Surface; 9] = [
+    Surface {
+        id: "authentication",
+        title: "Authentication",
+        tags: &["auth"],
+        prefix: "/oauth2/",
+        summary: "OAuth2 tokens (JWT or opaque Bearer) for every other surface, and browser sessions.",
+        intro: "Every integration starts here. POST /oauth2/access_token with client_credentials (a client acting as its user) or password, form-encoded or with HTTP Basic client authentication; token_type=jwt gives an HS256 JWT with Open edX's claims (send it as Authorization: JWT …), otherwise an opaque token (Authorization: Bearer …). Browsers sign in at /login and get an HttpOnly session cookie; unsafe requests then need the X-CSRFToken header. Errors are RFC 6749's {\"error\", \"error_description\"}.",
+    },
+    Surface {
+        id: "lms-v1",
+        title: "Open edX LMS v1",
+        tags: &["lms-v1", "accounts", "catalog"],
+        prefix: "/api/enrollment/v1/",
+        summary: "Open edX's enrollment, enrollment_allowed, account and course APIs, for integrations written for Open edX.",
+        intro: "For integrations written against Open edX (WooCommerce and other shop plugins, SSO bridges, reporting). Same URLs, methods, bodies and status codes as Open edX: a JWT or Bearer token, or X-Edx-Api-Key for server-to-server calls. Errors are Open edX's: {\"message\": …} from the enrollment views, DRF's {\"detail\": …} for authentication, permission and throttling, {\"developer_message\": …} from the account views.",
+    },
+    Surface {
+        id: "enrollment-v2",
+        title: "Enrollment v2 and tasks",
+        tags: &["enrollment-v2"],
+        prefix: "/api/enrollment/v2/",
+        summary: "Resource-oriented enrollments: one learner synchronously, many as a background task.",
+        intro: "For a course's staff and for systems that enroll in bulk: one identifier answers 200 with before/after states, several start a task (202 with its status URL) that you poll; pre-enrollment of emails, modes, DRF paging. A JWT or Bearer token of course staff or global staff. Errors are {error_code, developer_message, user_message, status_code, field_errors}.",
+    },
+    Surface {
+        id: "instructor-v2",
+        title: "Instructor v2",
+        tags: &["instructor-v2"],
+        prefix: "/api/instructor/v2/",
+        summary: "Open edX's instructor dashboard routes: learner lists and enrollment changes.",
+        intro: "What Open edX's instructor dashboard (MFE) calls: the course's learners and enrollments/modify. Course staff or global staff, by JWT, Bearer or session. Errors in Open edX's shapes.",
+    },
+    Surface {
+        id: "appsembler",
+        title: "Appsembler",
+        tags: &["appsembler"],
+        prefix: "/appsembler_api/v0/",
+        summary: "Appsembler's accounts, enrollment codes, bulk enrollment and analytics API.",
+        intro: "For clients of Appsembler's legacy API (Tahoe sites, their Zapier and CRM integrations): the original's URLs and key names, including its quirks. Bearer token of global staff (or of the account itself where the original allows). Errors are {\"user_message\": …}, DRF's {\"detail\": …} for authentication and {\"field\": [\"…\"]} for bad fields.",
+    },
+    Surface {
+        id: "learning-paths",
+        title: "Learning paths",
+        tags: &["learning-paths"],
+        prefix: "/api/learning_paths/v1/",
+        summary: "The learning-paths plugin's API: paths of courses, enrollment, progress, grades, programs.",
+        intro: "What the learning-paths plugin's frontend and course-discovery call: visible paths, enrolling in a path and then its courses, bulk enrollment by email, a learner's progress and grade, paths as Programs. Any signed-in user (staff for others' records). Errors are DRF's {\"detail\": …}.",
+    },
+    Surface {
+        id: "checkout",
+        title: "Checkout",
+        tags: &["checkout"],
+        prefix: "/api/v1/enrollments",
+        summary: "One nested-JSON call that creates a student, takes a (simulated) payment and enrolls.",
+        intro: "For a shop or a sign-up form: student, course, payment and enrollment in one body, all or nothing; card numbers are checked (Luhn) and never stored (only the last four). A Bearer or JWT token of global staff or a service client; 10 calls a minute. Errors are {success: false, message, errors: {\"student.email\": […]}, error_code}, 422 for validation.",
+    },
+    Surface {
+        id: "admin",
+        title: "Admin",
+        tags: &["admin"],
+        prefix: "/api/admin/v1/",
+        summary: "The school's catalog, users, OAuth clients, roster CSV, history, progress, outbox and webhooks.",
+        intro: "For the school's own scripts (the admin console uses the same rules): courses and modes, course staff, users, OAuth clients (secret shown once), the roster as CSV and CSV uploads, the enrollment history, completion and grades, the outbox and webhooks. Superusers and global staff; a course's staff for its roster, history and progress. Errors are v2's {error_code, developer_message, user_message, status_code, field_errors}.",
+    },
+    Surface {
+        id: "system",
+        title: "System",
+        tags: &["system", "docs"],
+        prefix: "/health",
+        summary: "Health, readiness, metrics and this documentation.",
+        intro: "For load balancers, supervisors and monitoring: /health (the database answers), /ready (writes go through), /metrics (Prometheus; staff, or public when configured), and the documentation itself. No credentials except /metrics. Errors are DRF's {\"detail\": …}.",
+    },
+];
+
 fn get_openapi(ctx: &mut Ctx) -> Result<Response, Error> {
     Ok(ok(document(&ctx.app.base_url)))
 }
@@ -102,7 +191,7 @@ fn param_schema(route: &Route, name: &str) -> Value {
         "email_student" => json!({"type": "string", "enum": ["true", "false"]}),
         // Read as "true" or "1"; anything else is false.
         "include_expired" | "purge" => json!({"type": "string"}),
-        "updated_min" | "updated_max" => json!({"type": "string", "format": "date-time"}),
+        "updated_min" | "updated_max" | "since" => json!({"type": "string", "format": "date-time"}),
         "status" if route.path.starts_with("/api/admin/v1/outbox") => {
             json!({"type": "string", "enum": ["pending", "sent", "failed"]})
         }
@@ -202,7 +291,13 @@ fn operation(route: &Route) -> Value {
         .path
         .split('/')
         .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": param_schema(route, name)}))
+        .map(|name| {
+            let mut p = json!({"name": name, "in": "path", "required": true, "schema": param_schema(route, name)});
+            if let Some(example) = super::examples::parameter(name) {
+                p["example"] = json!(example);
+            }
+            p
+        })
         .collect();
     parameters.extend(d.query.iter().map(|(name, description)| {
         json!({"name": name, "in": "query", "required": false, "description": description, "schema": param_schema(route, name)})
@@ -225,6 +320,25 @@ fn operation(route: &Route) -> Value {
         // The learning-path enrollment bodies may be left out (the caller is meant).
         let required = !matches!(name, "LearningPathEnrollRequest" | "LearningPathUsername");
         op["requestBody"] = json!({"required": required, "content": content});
+    }
+    if let Some(examples) = super::examples::for_operation(route.method, route.path) {
+        if let (Some(request), Some(content)) = (
+            &examples.request,
+            op.get_mut("requestBody").and_then(|b| b.get_mut("content")).and_then(Value::as_object_mut),
+        ) {
+            if let Some(media) = content.get_mut("application/json") {
+                media["example"] = request.clone();
+            }
+        }
+        for (status, body) in examples.responses {
+            if let Some(media) = op["responses"]
+                .get_mut(status.to_string())
+                .and_then(|r| r.get_mut("content"))
+                .and_then(|c| c.get_mut("application/json"))
+            {
+                media["example"] = body;
+            }
+        }
     }
     if d.auth {
         op["security"] = json!([{"jwt": []}, {"bearer": []}, {"session": []}, {"apiKey": []}]);
@@ -757,41 +871,142 @@ fn described_schemas() -> Value {
     })
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+/// A ready curl line for an operation: the example's parameters, the credentials its
+/// surface takes, and the example body.
+fn curl_line(method: &str, path: &str, op: &Value) -> String {
+    let mut url = path.to_owned();
+    for p in op["parameters"].as_array().into_iter().flatten().filter(|p| p["in"] == "path") {
+        let name = p["name"].as_str().unwrap_or("");
+        let value = p["example"].as_str().map(str::to_owned).unwrap_or_else(|| format!("<{name}>"));
+        url = url.replace(&format!("{{{name}}}"), &value);
+    }
+    let mut line = String::from("curl -s");
+    if method != "get" {
+        line.push_str(&format!(" -X {}", method.to_uppercase()));
+    }
+    line.push_str(&format!(" \"$B{url}\""));
+    if op["security"].as_array().is_some_and(|s| !s.is_empty()) {
+        line.push_str(" -H \"Authorization: JWT $TOKEN\"");
+    }
+    let content = &op["requestBody"]["content"];
+    if let Some(example) = content["application/json"].get("example") {
+        line.push_str(&format!(" -H 'Content-Type: application/json' -d '{example}'"));
+    } else if content.get("text/csv").is_some() {
+        line.push_str(" -H 'Content-Type: text/csv' --data-binary @file.csv");
+    } else if content.get("application/json").is_some() {
+        line.push_str(" -H 'Content-Type: application/json' -d '{…}'");
+    }
+    line
 }
 
+fn schema_name(schema: &Value) -> Option<&str> {
+    schema["$ref"].as_str().and_then(|r| r.rsplit('/').next())
+}
+
+/// `/api-docs/`: the reference grouped by surface, each with its introduction; every
+/// operation with its parameters, bodies, examples and a curl line. Plain HTML.
 fn get_docs_page(ctx: &mut Ctx) -> Result<Response, Error> {
+    use maud::{html, DOCTYPE};
     let doc = document(&ctx.app.base_url);
-    let mut html = String::from(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Rollcall API</title><style>\
-         body{font-family:system-ui,sans-serif;max-width:70em;margin:2em auto;padding:0 1em;color:#222}\
-         code,pre{background:#f4f4f4;padding:.1em .3em}pre{padding:.6em;overflow:auto}\
-         .m{display:inline-block;min-width:4.5em;font-weight:bold}details{margin:.3em 0}\
-         </style></head><body><h1>Rollcall API</h1><p>The machine-readable document is at \
-         <a href=\"openapi.json\"><code>/api-docs/openapi.json</code></a> (OpenAPI 3.1).</p>",
-    );
-    if let Some(paths) = doc["paths"].as_object() {
+    let empty = Map::new();
+    let paths = doc["paths"].as_object().unwrap_or(&empty);
+    let operations = |surface: &Surface| -> Vec<(String, String, Value)> {
+        let mut ops = Vec::new();
         for (path, item) in paths {
             for (method, op) in item.as_object().into_iter().flatten() {
-                html.push_str(&format!(
-                    "<details><summary><span class=\"m\">{}</span> <code>{}</code> — {}</summary><pre>{}</pre></details>",
-                    method.to_uppercase(),
-                    escape(path),
-                    escape(op["summary"].as_str().unwrap_or("")),
-                    escape(&serde_json::to_string_pretty(op).unwrap_or_default())
-                ));
+                if op["tags"]
+                    .as_array()
+                    .is_some_and(|t| t.iter().any(|t| surface.tags.contains(&t.as_str().unwrap_or(""))))
+                {
+                    ops.push((method.clone(), path.clone(), op.clone()));
+                }
             }
         }
-    }
-    html.push_str("<h2>Schemas</h2>");
-    for (name, schema) in doc["components"]["schemas"].as_object().into_iter().flatten() {
-        html.push_str(&format!(
-            "<details id=\"{0}\"><summary><code>{0}</code></summary><pre>{1}</pre></details>",
-            escape(name),
-            escape(&serde_json::to_string_pretty(schema).unwrap_or_default())
-        ));
-    }
-    html.push_str("</body></html>");
-    Ok(Response::html(html))
+        ops
+    };
+    let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default();
+    let page = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { "API reference · Rollcall" }
+                link rel="icon" href="data:,";
+                link rel="stylesheet" href="/admin/static/console.css";
+            }
+            body {
+                header.top { a.brand href="/" { "Rollcall" } nav {
+                    @for s in &SURFACES { a href={ "#" (s.id) } { (s.title) } }
+                    a href="#schemas" { "Schemas" }
+                } }
+                main {
+                    h1 { "API reference" }
+                    p { "Every route of this server, grouped by the API surface it belongs to. The same, machine-readable: "
+                        a href="openapi.json" { code { "/api-docs/openapi.json" } } " (OpenAPI 3.1). In the curl lines, "
+                        code { "B" } " is this server's address and " code { "TOKEN" } " a token from " code { "POST /oauth2/access_token" } "." }
+                    @for s in &SURFACES {
+                        section.surface id=(s.id) {
+                            h2 { (s.title) " " span.muted { code { (s.prefix) } } }
+                            p { (s.intro) }
+                            @for (method, path, op) in operations(s) {
+                                details.op {
+                                    summary { span.method { (method.to_uppercase()) } " " code { (path) } " — " (op["summary"].as_str().unwrap_or("")) }
+                                    div.card {
+                                        p { @if op["security"].as_array().is_some_and(|a| !a.is_empty()) { "Needs credentials." } @else { "No credentials needed." } }
+                                        @if let Some(params) = op["parameters"].as_array() {
+                                            div.table-wrap { table {
+                                                thead { tr { th { "Parameter" } th { "In" } th { "Example" } th { "About" } } }
+                                                tbody { @for p in params { tr {
+                                                    td { code { (p["name"].as_str().unwrap_or("")) } }
+                                                    td { (p["in"].as_str().unwrap_or("")) }
+                                                    td { @if let Some(e) = p["example"].as_str() { code { (e) } } }
+                                                    td.wrap { (p["description"].as_str().unwrap_or("")) }
+                                                } } }
+                                            } }
+                                        }
+                                        @if let Some(content) = op["requestBody"]["content"].as_object() {
+                                            p { "Request body: "
+                                                @for (media, body) in content {
+                                                    code { (media) } " "
+                                                    @if let Some(name) = schema_name(&body["schema"]) { a href={ "#schema-" (name) } { (name) } " " }
+                                                }
+                                            }
+                                            @if let Some(example) = content.get("application/json").and_then(|m| m.get("example")) {
+                                                p { "Example request:" } pre { (pretty(example)) }
+                                            }
+                                        }
+                                        div.table-wrap { table {
+                                            thead { tr { th { "Status" } th { "Means" } th { "Body" } } }
+                                            tbody { @for (status, response) in op["responses"].as_object().into_iter().flatten() { tr {
+                                                td { code { (status) } }
+                                                td.wrap { (response["description"].as_str().unwrap_or("")) }
+                                                td { @for (media, body) in response["content"].as_object().into_iter().flatten() {
+                                                    code { (media) } " "
+                                                    @if let Some(name) = schema_name(&body["schema"]) { a href={ "#schema-" (name) } { (name) } }
+                                                } }
+                                            } } }
+                                        } }
+                                        @for (status, response) in op["responses"].as_object().into_iter().flatten() {
+                                            @if let Some(example) = response["content"]["application/json"].get("example") {
+                                                p { "Example answer, " code { (status) } ":" } pre { (pretty(example)) }
+                                            }
+                                        }
+                                        p { "Try it:" } pre { (curl_line(&method, &path, &op)) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    section id="schemas" {
+                        h2 { "Schemas" }
+                        @for (name, schema) in doc["components"]["schemas"].as_object().into_iter().flatten() {
+                            details id={ "schema-" (name) } { summary { code { (name) } } pre { (pretty(schema)) } }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(Response::html(page.into_string()))
 }

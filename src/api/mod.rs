@@ -11,6 +11,8 @@ pub mod courses_v1;
 pub mod docs;
 pub mod enrollment_v2;
 pub mod errors;
+pub mod examples;
+pub mod home;
 pub mod http;
 pub mod instructor_v2;
 pub mod learning_paths;

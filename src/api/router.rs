@@ -48,6 +48,7 @@ pub struct Route {
 /// Every route, in documentation order.
 pub fn routes() -> Vec<Route> {
     let mut all = Vec::new();
+    all.extend(super::home::routes());
     all.extend(system::routes());
     all.extend(oauth::routes());
     all.extend(admin::routes());

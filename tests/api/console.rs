@@ -205,7 +205,20 @@ fn a_school_admin_runs_the_whole_flow_in_a_real_browser() {
     let said = format!("{}{}", String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
     assert!(run.status.success(), "the browser flow failed:\n{said}");
     assert!(said.contains("console flow passed"), "{said}");
-    for shot in ["sign-in", "courses", "course-edit", "batch", "task", "roster", "history", "roster-phone"] {
+    for shot in [
+        "front-page",
+        "api-docs",
+        "api-docs-checkout",
+        "api-docs-phone",
+        "sign-in",
+        "courses",
+        "course-edit",
+        "batch",
+        "task",
+        "roster",
+        "history",
+        "roster-phone",
+    ] {
         assert!(out.join(format!("{shot}.png")).metadata().is_ok_and(|m| m.len() > 1000), "{shot}.png");
     }
 }

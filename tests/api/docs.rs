@@ -57,7 +57,9 @@ fn the_docs_page_is_html_that_names_the_routes() {
     assert_eq!(page.status, 200);
     assert!(page.header("Content-Type").unwrap().starts_with("text/html"));
     assert!(page.text.contains("/api/admin/v1/courses") && page.text.contains("/oauth2/access_token"));
-    assert!(!page.text.contains("https://"), "the page must not load anything from the internet");
+    for external in ["src=\"http", "href=\"http", "url(http"] {
+        assert!(!page.text.contains(external), "the page must not load anything from the internet ({external})");
+    }
 }
 
 /// schemathesis (from PyPI), installed into the user's site-packages when missing: the
@@ -120,4 +122,71 @@ fn generated_requests_from_the_openapi_document_are_answered_as_documented() {
         "schemathesis found problems:\n{report}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// The README's tour, run as a newcomer would paste it: every `sh` block of the "A short
+/// tour with curl" section, in order, in one bash, against a fresh server, with the first
+/// start's secrets where the README says to put them. Any command that fails, and any
+/// curl answered 4xx/5xx, fails the test.
+#[test]
+fn the_readme_tour_runs_verbatim_against_a_fresh_server() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section = readme.split("## A short tour with curl").nth(1).expect("the tour section");
+    let section = section.split("\n## ").next().unwrap();
+    let mut script = String::new();
+    let mut in_sh = false;
+    for line in section.lines() {
+        match line.trim_end() {
+            "```sh" => in_sh = true,
+            "```" if in_sh => in_sh = false,
+            text if in_sh => {
+                script.push_str(text);
+                script.push('\n');
+            }
+            _ => {}
+        }
+    }
+    assert!(script.contains("CLIENT_ID") && script.lines().count() > 50, "the tour was found: {script}");
+    let app = TestApp::spawn_with(&[("ROLLCALL_RATE_LIMITS_ENABLED", "false")], &[]);
+    let script = script
+        .replace("'<client_id>'", &format!("'{}'", app.client_id))
+        .replace("'<client_secret>'", &format!("'{}'", app.client_secret))
+        .replace("'<password>'", &format!("'{}'", app.password))
+        .replace("B=http://127.0.0.1:8000", &format!("B={}", app.base));
+    assert!(!script.contains("'<"), "every placeholder the README names was filled: {script}");
+    let prelude = "set -euo pipefail\ncurl() { command curl --fail-with-body --max-time 20 \"$@\"; echo; }\nset -x\n";
+    let run = std::process::Command::new("timeout")
+        .args(["120", "bash", "-c"])
+        .arg(format!("{prelude}{script}"))
+        .current_dir(&app.dir.0)
+        .output()
+        .expect("bash");
+    let said = format!("{}\n{}", String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
+    assert!(run.status.success(), "the README tour stopped:\n{said}");
+    // What the tour says happened, happened.
+    let conn = app.sqlite();
+    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(count("SELECT COUNT(*) FROM outbox WHERE recipient = 'bea@example.org'"), 1, "bea's welcome email");
+    assert_eq!(
+        count("SELECT COUNT(*) FROM enrollment_allowed WHERE email IN ('carl@example.org', 'dana@example.org')"),
+        2
+    );
+    assert_eq!(count("SELECT COUNT(*) FROM code_redemptions"), 1, "the generated code was redeemed");
+}
+
+#[test]
+fn the_front_page_names_the_school_the_version_and_every_surface_for_browsers_and_scripts() {
+    let app = TestApp::spawn_with(&[("ROLLCALL_SERVER_SCHOOL_NAME", "Springfield <Online>")], &[]);
+    let html = app.request("GET", "/", &[("Accept", "text/html,application/xhtml+xml")], None);
+    assert_eq!(html.status, 200);
+    assert!(html.header("Content-Type").unwrap().starts_with("text/html"));
+    assert!(html.text.contains("Springfield &lt;Online&gt;"), "the school's name, escaped");
+    for link in ["/api-docs/", "/admin/", "/health", "/api-docs/#checkout", "/api-docs/#appsembler"] {
+        assert!(html.text.contains(&format!("href=\"{link}\"")), "{link}");
+    }
+    let json = app.request("GET", "/", &[("Accept", "application/json")], None).json();
+    assert_eq!(json["school"], "Springfield <Online>");
+    assert_eq!(json["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(json["surfaces"].as_array().unwrap().len(), 9);
+    assert_eq!(json["surfaces"][0]["reference"], "/api-docs/#authentication");
 }

@@ -27,7 +27,28 @@ try {
   // resource; what counts is a script error or a server error.
   page.on("console", (m) => { if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) errors.push(m.text()); });
   page.on("response", (r) => { if (r.status() >= 500) errors.push(r.status() + " " + r.url()); });
-  const shot = (name) => page.screenshot({ path: join(out, name + ".png"), fullPage: true });
+  const shot = (name, fullPage = true) => page.screenshot({ path: join(out, name + ".png"), fullPage });
+
+  // The front page and the API reference, as a newcomer first meets them.
+  await page.goto(base + "/");
+  expect((await page.textContent("table#surfaces")).includes("Open edX LMS v1"), "the front page lists the surfaces");
+  await shot("front-page");
+  await page.click("text=API reference");
+  await page.waitForURL("**/api-docs/");
+  const sections = await page.locator("section.surface h2").allTextContents();
+  expect(sections.length === 9 && sections[0].startsWith("Authentication") && sections[8].startsWith("System"),
+    "the reference is grouped by surface, in order: " + sections.join(" | "));
+  await shot("api-docs", false);
+  await page.click("#checkout details.op summary");
+  expect((await page.textContent("#checkout")).includes("Student enrolled successfully"), "the checkout example answer");
+  await page.locator("#checkout").scrollIntoViewIfNeeded();
+  await page.evaluate(() => document.getElementById("checkout").scrollIntoView());
+  await shot("api-docs-checkout", false);
+  await page.setViewportSize({ width: 390, height: 800 });
+  const docsOverflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(docsOverflow <= 1, "the reference fits a phone's width: " + docsOverflow);
+  await shot("api-docs-phone", false);
+  await page.setViewportSize({ width: 1280, height: 800 });
 
   // Anonymous: only the sign-in page.
   await page.goto(base + "/admin/courses");

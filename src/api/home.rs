@@ -1,0 +1,81 @@
+//! `/`: the front page. A browser gets a page naming the school, the version and where
+//! each API surface's reference starts; `Accept: application/json` gets the same as JSON.
+
+use super::docs::SURFACES;
+use super::errors::Dialect;
+use super::http::{ok, Ctx};
+use super::router::{Doc, Route};
+use crate::core::Error;
+use maud::{html, DOCTYPE};
+use rouille::Response;
+use serde_json::json;
+
+pub fn routes() -> Vec<Route> {
+    vec![Route {
+        method: "GET",
+        path: "/",
+        dialect: Dialect::Drf,
+        handler: get_home,
+        doc: Doc {
+            summary:
+                "The front page: the school, the version and the API surfaces (JSON with Accept: application/json)",
+            tag: "system",
+            auth: false,
+            request: None,
+            status: 200,
+            response: Some("Html"),
+            query: &[],
+        },
+    }]
+}
+
+fn wants_json(ctx: &Ctx) -> bool {
+    let accept = ctx.req.header("Accept").unwrap_or("");
+    accept.contains("application/json") && !accept.contains("text/html")
+}
+
+fn get_home(ctx: &mut Ctx) -> Result<Response, Error> {
+    let school = &ctx.app.config.server.school_name;
+    let version = env!("CARGO_PKG_VERSION");
+    if wants_json(ctx) {
+        let surfaces: Vec<_> = SURFACES
+            .iter()
+            .map(|s| json!({"name": s.title, "for": s.summary, "reference": format!("/api-docs/#{}", s.id), "starts_at": s.prefix}))
+            .collect();
+        return Ok(ok(json!({"school": school, "server": "Rollcall", "version": version, "reference": "/api-docs/",
+            "openapi": "/api-docs/openapi.json", "console": "/admin/", "health": "/health", "surfaces": surfaces})));
+    }
+    let page = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (school) " · Rollcall" }
+                link rel="icon" href="data:,";
+                link rel="stylesheet" href="/admin/static/console.css";
+            }
+            body {
+                header.top { a.brand href="/" { (school) } nav { a href="/api-docs/" { "API reference" } a href="/admin/" { "Admin console" } a href="/health" { "Health" } } }
+                main {
+                    h1 { (school) }
+                    p { "Enrollment server: Rollcall " (version) ". Every surface below runs over one enrollment core and one database." }
+                    p.actions {
+                        a.button href="/api-docs/" { "API reference" }
+                        a.button href="/admin/" { "Admin console" }
+                        a href="/api-docs/openapi.json" { "OpenAPI 3.1 document" }
+                    }
+                    div.table-wrap { table #surfaces {
+                        thead { tr { th { "Surface" } th { "For" } th { "Starts at" } } }
+                        tbody { @for s in SURFACES { tr {
+                            td { a href={ "/api-docs/#" (s.id) } { (s.title) } }
+                            td.wrap { (s.summary) }
+                            td { code { (s.prefix) } }
+                        } } }
+                    } }
+                }
+            }
+        }
+    };
+    Ok(Response::html(page.into_string()))
+}
