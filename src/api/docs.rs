@@ -3,7 +3,7 @@
 //! the schemas below describe the bodies.
 
 use super::errors::Dialect;
-use super::http::{ok, Ctx};
+use super::http::Ctx;
 use super::router::{self, Doc, Route};
 use crate::core::Error;
 use rouille::Response;
@@ -126,8 +126,25 @@ pub const SURFACES: [Surface; 9] = [
     },
 ];
 
+/// The document and the page are the same for the life of the process (they come from the
+/// route table and the recorded examples): each is built once, at its first request.
+fn cached(
+    slot: &'static std::sync::OnceLock<(String, String)>,
+    base_url: &str,
+    build: impl FnOnce() -> String,
+) -> String {
+    match slot.get() {
+        Some((base, text)) if base == base_url => text.clone(),
+        Some(_) => build(),
+        None => slot.get_or_init(|| (base_url.to_owned(), build())).1.clone(),
+    }
+}
+
 fn get_openapi(ctx: &mut Ctx) -> Result<Response, Error> {
-    Ok(ok(document(&ctx.app.base_url)))
+    static DOCUMENT: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
+    let base = ctx.app.base_url.clone();
+    let text = cached(&DOCUMENT, &base, || document(&base).to_string());
+    Ok(Response::from_data("application/json", text))
 }
 
 fn error_schema(dialect: Dialect) -> &'static str {
@@ -228,6 +245,13 @@ fn operation(route: &Route) -> Value {
         None => json!({"description": "Done; no body"}),
     };
     responses.insert(d.status.to_string(), success);
+    if route.path == "/" {
+        responses.insert(
+            "200".into(),
+            json!({"description": "The front page (JSON with Accept: application/json)", "content": {
+            "text/html": {"schema": {"type": "string"}}, "application/json": {"schema": schema_ref("FrontPage")}}}),
+        );
+    }
     if route.path == "/account/set-password" && route.method == "POST" {
         // A browser's form post gets a page; a JSON client gets JSON (api/oauth.rs).
         responses.insert(
@@ -321,16 +345,23 @@ fn operation(route: &Route) -> Value {
         let required = !matches!(name, "LearningPathEnrollRequest" | "LearningPathUsername");
         op["requestBody"] = json!({"required": required, "content": content});
     }
+    add_examples(route, &mut op);
     if let Some(examples) = super::examples::for_operation(route.method, route.path) {
         if let (Some(request), Some(content)) = (
             &examples.request,
             op.get_mut("requestBody").and_then(|b| b.get_mut("content")).and_then(Value::as_object_mut),
         ) {
-            if let Some(media) = content.get_mut("application/json") {
+            if let Some(media) = content.get_mut("application/json").filter(|m| m.get("example").is_none()) {
                 media["example"] = request.clone();
             }
         }
+        // A recorded answer is what this server says; the spec's fills the other statuses
+        // (and replaces the generic error example there).
+        let recorded = super::examples::recorded().get(&format!("{} {}", route.method, route.path));
         for (status, body) in examples.responses {
+            if recorded.is_some_and(|e| e["status"].as_u64() == Some(status as u64)) {
+                continue;
+            }
             if let Some(media) = op["responses"]
                 .get_mut(status.to_string())
                 .and_then(|r| r.get_mut("content"))
@@ -346,6 +377,64 @@ fn operation(route: &Route) -> Value {
         op["security"] = json!([]);
     }
     op
+}
+
+/// The recorded request and answer of the operation (examples.json), and an answer in the
+/// route's error format for each documented error status without one.
+fn add_examples(route: &Route, op: &mut Value) {
+    let key = format!("{} {}", route.method, route.path);
+    if let Some(example) = super::examples::recorded().get(&key) {
+        for p in op.get_mut("parameters").and_then(Value::as_array_mut).into_iter().flatten() {
+            let name = p["name"].as_str().unwrap_or("").to_owned();
+            if let Some(v) = example["params"].get(&name).or_else(|| example["query_params"].get(&name)) {
+                p["example"] = v.clone();
+            }
+        }
+        let media = example["media"].as_str().unwrap_or("application/json");
+        if let Some(content) =
+            op.get_mut("requestBody").and_then(|b| b.get_mut("content")).and_then(Value::as_object_mut)
+        {
+            let target = if content.contains_key(media) {
+                media.to_owned()
+            } else {
+                content.keys().next().cloned().unwrap_or_default()
+            };
+            // JSON bodies only: a text example (a CSV, a form) is shown on the page from
+            // examples.json instead, since generators read a media type's example as data.
+            if let Some(m) = content.get_mut(&target).filter(|_| target.ends_with("json")) {
+                if !example["body"].is_null() {
+                    m["example"] = example["body"].clone();
+                }
+            }
+        }
+        let status = example["status"].as_u64().unwrap_or(0).to_string();
+        if let Some(response) = op["responses"].get_mut(&status) {
+            if let Some(content) = response.get_mut("content").and_then(Value::as_object_mut) {
+                if let Some((_, m)) = content.iter_mut().next() {
+                    m["example"] = example["response"].clone();
+                }
+            }
+        }
+    }
+    let statuses: Vec<String> = op["responses"].as_object().map(|r| r.keys().cloned().collect()).unwrap_or_default();
+    for status in statuses {
+        // get_mut, not indexing: IndexMut would add `"content": null` to a bodiless answer.
+        let Some(m) = op
+            .get_mut("responses")
+            .and_then(|r| r.get_mut(&status))
+            .and_then(|r| r.get_mut("content"))
+            .and_then(|c| c.get_mut("application/json"))
+        else {
+            continue;
+        };
+        let is_error_schema =
+            m["schema"]["$ref"].as_str() == Some(&format!("#/components/schemas/{}", error_schema(route.dialect)));
+        if m.get("example").is_none() && status.starts_with(['4', '5']) && is_error_schema {
+            if let Some(example) = super::examples::error_example(route.dialect, &status) {
+                m["example"] = example;
+            }
+        }
+    }
 }
 
 /// The whole document, built from `router::routes()`.
@@ -676,7 +765,7 @@ fn described_schemas() -> Value {
             "properties": {"message": s("string"), "error_code": s("string"), "detail": s("string"), "localizedMessage": s("string")}},
         "DeveloperError": {"type": "object", "properties": {"developer_message": s("string"), "error_code": s("string"),
             "field_errors": {"type": "object", "additionalProperties": {"type": "object", "properties": {"developer_message": s("string"), "user_message": s("string")}}}}},
-        "OAuthError": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string", "enum": ["invalid_request", "invalid_client", "invalid_grant", "unsupported_grant_type", "invalid_scope", "rate_limited"]}, "error_description": s("string")}},
+        "OAuthError": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string", "enum": ["invalid_request", "invalid_client", "invalid_grant", "unsupported_grant_type", "invalid_scope", "rate_limited", "server_error", "temporarily_unavailable", "not_found", "method_not_allowed", "route_not_found"]}, "error_description": s("string")}},
         "TokenRequest": {"type": "object", "required": ["grant_type", "client_id", "client_secret"], "properties": {
             "grant_type": {"type": "string", "enum": ["client_credentials", "password", "refresh_token"]}, "client_id": s("string"), "client_secret": s("string"),
             "refresh_token": {"type": "string", "description": "for grant_type=refresh_token"},
@@ -832,6 +921,9 @@ fn described_schemas() -> Value {
                 "properties": {"course_key": s("string"), "run_key": s("string")}}}}}}}},
         "ProgramPage": {"type": "object", "required": ["count", "results"], "properties": {"count": s("integer"), "num_pages": s("integer"), "current_page": s("integer"),
             "start": s("integer"), "next": ns("string"), "previous": ns("string"), "results": {"type": "array", "items": r("Program")}}},
+        "FrontPage": {"type": "object", "required": ["school", "version", "surfaces"], "properties": {"school": s("string"), "server": s("string"), "version": s("string"),
+            "reference": s("string"), "openapi": s("string"), "console": s("string"), "health": s("string"),
+            "surfaces": {"type": "array", "items": {"type": "object", "properties": {"name": s("string"), "for": s("string"), "reference": s("string"), "starts_at": s("string")}}}}},
         "Progress": {"type": "object", "required": ["completion", "grade", "passed", "completed_at", "certificate_url", "updated_at"], "properties": {
             "completion": {"type": "number", "minimum": 0, "maximum": 1}, "grade": {"type": "number", "minimum": 0, "maximum": 1}, "passed": s("boolean"),
             "completed_at": ns("string"), "certificate_url": ns("string"), "updated_at": s("string")}},
@@ -899,6 +991,12 @@ fn curl_line(method: &str, path: &str, op: &Value) -> String {
     line
 }
 
+/// A recorded request body that is text (a CSV, a form), for the page.
+fn recorded_text_body(method: &str, path: &str) -> Option<String> {
+    let example = super::examples::recorded().get(&format!("{} {path}", method.to_uppercase()))?;
+    example["body"].as_str().map(str::to_owned)
+}
+
 fn schema_name(schema: &Value) -> Option<&str> {
     schema["$ref"].as_str().and_then(|r| r.rsplit('/').next())
 }
@@ -906,8 +1004,14 @@ fn schema_name(schema: &Value) -> Option<&str> {
 /// `/api-docs/`: the reference grouped by surface, each with its introduction; every
 /// operation with its parameters, bodies, examples and a curl line. Plain HTML.
 fn get_docs_page(ctx: &mut Ctx) -> Result<Response, Error> {
+    static PAGE: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
+    let base = ctx.app.base_url.clone();
+    Ok(Response::html(cached(&PAGE, &base, || docs_page(&base))))
+}
+
+fn docs_page(base_url: &str) -> String {
     use maud::{html, DOCTYPE};
-    let doc = document(&ctx.app.base_url);
+    let doc = document(base_url);
     let empty = Map::new();
     let paths = doc["paths"].as_object().unwrap_or(&empty);
     let operations = |surface: &Surface| -> Vec<(String, String, Value)> {
@@ -974,6 +1078,8 @@ fn get_docs_page(ctx: &mut Ctx) -> Result<Response, Error> {
                                             }
                                             @if let Some(example) = content.get("application/json").and_then(|m| m.get("example")) {
                                                 p { "Example request:" } pre { (pretty(example)) }
+                                            } @else if let Some(text) = recorded_text_body(&method, &path) {
+                                                p { "Example request:" } pre { (text) }
                                             }
                                         }
                                         div.table-wrap { table {
@@ -1008,5 +1114,5 @@ fn get_docs_page(ctx: &mut Ctx) -> Result<Response, Error> {
             }
         }
     };
-    Ok(Response::html(page.into_string()))
+    page.into_string()
 }

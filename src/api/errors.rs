@@ -52,6 +52,11 @@ pub fn render(dialect: Dialect, error: &Error) -> Response {
     finish(dialect, error, body(dialect, error))
 }
 
+/// The body `render` sends for `e` (the OpenAPI document's error examples).
+pub fn example_body(dialect: Dialect, e: &Error) -> Value {
+    body(dialect, e)
+}
+
 fn body(dialect: Dialect, e: &Error) -> Value {
     match dialect {
         Dialect::V2 => {
@@ -164,7 +169,18 @@ fn body(dialect: Dialect, e: &Error) -> Value {
             let code = match (e.code, e.kind) {
                 (Some(code), _) => code.to_owned(),
                 (None, ErrorKind::NotAuthenticated | ErrorKind::InvalidToken) => "invalid_client".into(),
-                (None, ErrorKind::Validation | ErrorKind::MalformedJson) => "invalid_request".into(),
+                // RFC 6749 §5.2 has no code for a body too large or of the wrong type: the
+                // request is invalid. Server faults use the codes of §4.1.2.1.
+                (
+                    None,
+                    ErrorKind::Validation
+                    | ErrorKind::MalformedJson
+                    | ErrorKind::PayloadTooLarge
+                    | ErrorKind::UnsupportedMediaType
+                    | ErrorKind::Timeout,
+                ) => "invalid_request".into(),
+                (None, ErrorKind::Internal) => "server_error".into(),
+                (None, ErrorKind::Unavailable) => "temporarily_unavailable".into(),
                 (None, kind) => kind.code().to_ascii_lowercase(),
             };
             json!({"error": code, "error_description": e.developer_message})

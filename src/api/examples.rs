@@ -1,9 +1,44 @@
-//! Examples for the OpenAPI document and the reference page: request bodies and answers
-//! taken from the specs where they give them (checkout, Appsembler, Open edX), and a value
-//! for every path and query parameter, naming the `--demo` catalog so that a pasted curl
-//! line works against a demo server.
+//! Examples for the OpenAPI document and the reference page. Every operation has one
+//! request and its answer, recorded from a real server on a fresh `--demo` database by
+//! tests/api/examples.rs (which also checks, on every test run, that each answer is still
+//! what the server says and matches its documented schema): `examples.json`. Added to
+//! those: the specs' own examples where they give them (checkout, Appsembler, Open edX)
+//! and an answer in the route's error format for every documented error status.
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
+use std::sync::OnceLock;
+
+/// The recorded examples: "METHOD path" → {params, query, media, body, status, response}.
+pub fn recorded() -> &'static Map<String, Value> {
+    static RECORDED: OnceLock<Map<String, Value>> = OnceLock::new();
+    RECORDED.get_or_init(|| serde_json::from_str(include_str!("examples.json")).unwrap_or_default())
+}
+
+/// An answer in `dialect`'s error format for a documented error status.
+pub fn error_example(dialect: super::errors::Dialect, status: &str) -> Option<Value> {
+    use crate::core::{Error, ErrorKind};
+    let (kind, message) = match status {
+        "400" | "4XX" => (ErrorKind::Validation, "email: Enter a valid email address."),
+        "401" => (ErrorKind::NotAuthenticated, "Authentication credentials were not provided."),
+        "403" => (ErrorKind::Forbidden, "You do not have permission to perform this action."),
+        "404" => (ErrorKind::NotFound, "Not found."),
+        "409" => (ErrorKind::Conflict, "It already exists."),
+        "413" => (ErrorKind::PayloadTooLarge, "The request body is larger than 1048576 bytes."),
+        "415" => (ErrorKind::UnsupportedMediaType, "Unsupported media type \"text/plain\" in request."),
+        "422" => {
+            (ErrorKind::Validation, "student.email: A student with this email address already exists in the system.")
+        }
+        "429" => (ErrorKind::RateLimited, "Request was throttled. Expected available in 60 seconds."),
+        "5XX" => (ErrorKind::Internal, "An internal error occurred; it has been logged."),
+        _ => return None,
+    };
+    let mut error = Error::new(kind, message);
+    if kind == ErrorKind::Validation {
+        let (field, problem) = message.split_once(": ").unwrap_or(("email", message));
+        error = Error::field(field, problem);
+    }
+    Some(super::errors::example_body(dialect, &error))
+}
 
 /// A value for a path or query parameter, by its name (the demo catalog's where it has one).
 pub fn parameter(name: &str) -> Option<&'static str> {

@@ -103,8 +103,8 @@ fn generated_requests_from_the_openapi_document_are_answered_as_documented() {
     let admin = app.admin_auth();
     let st = schemathesis();
     let config = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/schemathesis.toml");
-    // ROLLCALL_FUZZ_EXAMPLES=50 cargo test generated_requests: a deeper run than CI's.
-    let examples = std::env::var("ROLLCALL_FUZZ_EXAMPLES").unwrap_or_else(|_| "5".into());
+    // FUZZ_EXAMPLES=50 cargo test generated_requests: a deeper run than CI's.
+    let examples = std::env::var("FUZZ_EXAMPLES").unwrap_or_else(|_| "5".into());
     let output = std::process::Command::new("timeout")
         .arg("3000")
         .arg(&st)

@@ -8,6 +8,7 @@ mod cli;
 mod console;
 mod docs;
 mod enrollment_v2;
+mod examples;
 mod helpers;
 mod http;
 mod learning_paths;
