@@ -1032,13 +1032,7 @@ fn docs_page(base_url: &str) -> String {
     let page = html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { "API reference · Rollcall" }
-                link rel="icon" href="data:,";
-                link rel="stylesheet" href="/admin/static/console.css";
-            }
+            (super::console::head("API reference · Rollcall", false))
             body {
                 header.top { a.brand href="/" { "Rollcall" } nav {
                     @for s in &SURFACES { a href={ "#" (s.id) } { (s.title) } }

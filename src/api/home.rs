@@ -48,13 +48,7 @@ fn get_home(ctx: &mut Ctx) -> Result<Response, Error> {
     let page = html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (school) " · Rollcall" }
-                link rel="icon" href="data:,";
-                link rel="stylesheet" href="/admin/static/console.css";
-            }
+            (super::console::head(&format!("{school} · Rollcall"), false))
             body {
                 header.top { a.brand href="/" { (school) } nav { a href="/api-docs/" { "API reference" } a href="/admin/" { "Admin console" } a href="/health" { "Health" } } }
                 main {

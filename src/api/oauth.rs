@@ -166,15 +166,8 @@ fn post_login(ctx: &mut Ctx) -> Result<Response, Error> {
     let auth = &ctx.app.auth;
     let session = sessions::create(&ctx.app.db, user.id, auth.session_lifetime, ctx.now.unix())?;
     let body = json!({"username": user.username, "csrf_token": session.csrf_token});
-    Ok(json(200, &body)
-        .with_additional_header(
-            "Set-Cookie",
-            sessions::cookie_header(auth, sessions::COOKIE_NAME, &session.cookie_value, true),
-        )
-        .with_additional_header(
-            "Set-Cookie",
-            sessions::cookie_header(auth, sessions::CSRF_COOKIE_NAME, &session.csrf_token, false),
-        ))
+    let [cookie, csrf] = sessions::starting_cookie_headers(auth, &session);
+    Ok(json(200, &body).with_additional_header("Set-Cookie", cookie).with_additional_header("Set-Cookie", csrf))
 }
 
 fn post_logout(ctx: &mut Ctx) -> Result<Response, Error> {

@@ -47,7 +47,7 @@ pub fn end(db: &Db, cookie_value: &str) -> Result<(), Error> {
 
 /// A `Set-Cookie` value for the session (`http_only`) or its CSRF cookie (readable by the
 /// page's script, as Django's csrftoken), for the session's lifetime.
-pub fn cookie_header(auth: &super::Auth, name: &str, value: &str, http_only: bool) -> String {
+fn cookie_header(auth: &super::Auth, name: &str, value: &str, http_only: bool) -> String {
     cookie(name, value, auth.session_lifetime, http_only, auth.secure_cookies)
 }
 
@@ -65,4 +65,13 @@ fn cookie(name: &str, value: &str, max_age: i64, http_only: bool, secure: bool) 
         c.push_str("; Secure");
     }
     c
+}
+
+/// The two `Set-Cookie` values of a new session: the HttpOnly session cookie and the CSRF
+/// cookie a page's script reads (`/login` and the console's sign-in both send them).
+pub fn starting_cookie_headers(auth: &super::Auth, session: &NewSession) -> [String; 2] {
+    [
+        cookie_header(auth, COOKIE_NAME, &session.cookie_value, true),
+        cookie_header(auth, CSRF_COOKIE_NAME, &session.csrf_token, false),
+    ]
 }

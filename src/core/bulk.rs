@@ -319,7 +319,7 @@ pub fn fail(conn: &Conn, task: &TaskRecord, now: Timestamp) -> Result<(), Error>
     store::tasks::set_status(conn, task.id, "failed", Some(now.unix()))
 }
 
-/// The newest tasks, of `course_ids` only when given.
-pub fn recent(conn: &Conn, course_ids: Option<&[i64]>, limit: i64) -> Result<Vec<TaskRecord>, Error> {
-    store::tasks::recent(conn, course_ids, limit)
+/// The newest tasks; with `staff_of`, only those of that user's courses.
+pub fn recent(conn: &Conn, staff_of: Option<i64>, limit: i64) -> Result<Vec<TaskRecord>, Error> {
+    store::tasks::recent(conn, staff_of, limit)
 }

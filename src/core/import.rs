@@ -86,11 +86,7 @@ pub fn enrollments(conn: &Conn, lines: &str, now: Timestamp) -> Result<usize, Er
     for (i, line) in lines.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let n = i + 1;
         let v: Value = serde_json::from_str(line).map_err(|e| at_line(n, e))?;
-        let username = text(&v, "username").unwrap_or_default();
-        let user =
-            store::users::by_username(conn, &username)?.ok_or_else(|| at_line(n, format!("no user {username}")))?;
-        let key = CourseKey::parse(&text(&v, "course_id").unwrap_or_default()).map_err(|e| at_line(n, e))?;
-        let course = catalog::course(conn, &key).map_err(|e| at_line(n, e.developer_message))?;
+        let (user, course) = user_and_course(conn, &v, n)?;
         let mode = text(&v, "mode");
         let at = match text(&v, "created") {
             Some(d) => Timestamp::parse(&d).map_err(|e| at_line(n, e))?,
@@ -107,6 +103,19 @@ pub fn enrollments(conn: &Conn, lines: &str, now: Timestamp) -> Result<usize, Er
     Ok(count)
 }
 
+/// A line's `username` and `course_id`, both of which must exist.
+fn user_and_course(
+    conn: &Conn,
+    v: &Value,
+    n: usize,
+) -> Result<(crate::store::users::UserRecord, catalog::Course), Error> {
+    let username = text(v, "username").unwrap_or_default();
+    let user = store::users::by_username(conn, &username)?.ok_or_else(|| at_line(n, format!("no user {username}")))?;
+    let key = CourseKey::parse(&text(v, "course_id").unwrap_or_default()).map_err(|e| at_line(n, e))?;
+    let course = catalog::course(conn, &key).map_err(|e| at_line(n, e.developer_message))?;
+    Ok((user, course))
+}
+
 /// Progress reports (username, course_id, completion, grade, passed, completed_at,
 /// certificate_url), one JSON object a line, for existing enrollments.
 pub fn progress(conn: &Conn, lines: &str, now: Timestamp) -> Result<usize, Error> {
@@ -114,11 +123,7 @@ pub fn progress(conn: &Conn, lines: &str, now: Timestamp) -> Result<usize, Error
     for (i, line) in lines.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let n = i + 1;
         let v: Value = serde_json::from_str(line).map_err(|e| at_line(n, e))?;
-        let username = text(&v, "username").unwrap_or_default();
-        let user =
-            store::users::by_username(conn, &username)?.ok_or_else(|| at_line(n, format!("no user {username}")))?;
-        let key = CourseKey::parse(&text(&v, "course_id").unwrap_or_default()).map_err(|e| at_line(n, e))?;
-        let course = catalog::course(conn, &key).map_err(|e| at_line(n, e.developer_message))?;
+        let (user, course) = user_and_course(conn, &v, n)?;
         let share = |name: &str| -> Result<crate::domain::Fraction, Error> {
             match v.get(name) {
                 None | Some(Value::Null) if name == "grade" => Ok(crate::domain::Fraction::default()),

@@ -154,14 +154,14 @@ pub fn any_pending(conn: &Connection) -> Result<bool, Error> {
         .query_row([], |r| r.get(0))?)
 }
 
-/// The newest tasks first, those of `course_ids` only when given (a course's staff).
-pub fn recent(conn: &Connection, course_ids: Option<&[i64]>, limit: i64) -> Result<Vec<TaskRecord>, Error> {
-    let sql = format!("{SELECT} ORDER BY t.id DESC LIMIT ?1");
+/// The newest tasks first; with `staff_of`, only those of the courses that user has a
+/// staff role in.
+pub fn recent(conn: &Connection, staff_of: Option<i64>, limit: i64) -> Result<Vec<TaskRecord>, Error> {
+    let sql = format!(
+        "{SELECT} WHERE ?1 IS NULL OR t.course_id IN (SELECT course_id FROM course_roles WHERE user_id = ?1) \
+         ORDER BY t.id DESC LIMIT ?2"
+    );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map([limit], from_row)?;
-    let all: Vec<TaskRecord> = rows.collect::<Result<_, _>>()?;
-    Ok(match course_ids {
-        Some(ids) => all.into_iter().filter(|t| ids.contains(&t.course_id)).collect(),
-        None => all,
-    })
+    let rows = stmt.query_map(params![staff_of, limit], from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }

@@ -130,6 +130,8 @@ fn the_console_needs_a_session_checks_csrf_and_shows_course_staff_only_their_cou
     crate::helpers::wait_until(30, || {
         get(&app, &task_page, &teacher).text.contains("table id=\"results\"").then_some(())
     });
+    let tasks = get(&app, "/admin/tasks", &teacher).text;
+    assert!(tasks.contains(KEY) && tasks.contains("teacher"), "the teacher's task is listed for them");
     let history = app.get(&format!("/api/admin/v1/courses/{KEY}/history"), Some(&admin)).json();
     assert_eq!(history["results"][0]["actor"], "teacher");
     assert_eq!(

@@ -4,14 +4,13 @@
 //! staff and service clients, as the v2 roster.
 
 use super::super::enrollment_v2::{course_for_manager, start_task};
-use super::super::http::{self, ok, read_body, Ctx, Fields};
+use super::super::http::{self, ok, Ctx, Fields};
 use crate::core::bulk::{Action, Item, ItemOptions, RosterOptions, StoredReport};
 use crate::core::progress::{self, ProgressRecord, Report};
-use crate::core::{Error, ErrorKind};
+use crate::core::Error;
 use crate::domain::{Fraction, Timestamp};
 use rouille::Response;
 use serde_json::{json, Value};
-use std::time::Duration;
 
 pub fn progress_json(p: &ProgressRecord) -> Value {
     json!({
@@ -123,15 +122,7 @@ pub fn parse_progress_csv(body: &[u8]) -> Result<Vec<Item>, Error> {
 
 pub(super) fn post_progress_csv(ctx: &mut Ctx) -> Result<Response, Error> {
     let (course, requester) = course_for_manager(ctx, "course_key", "admin")?;
-    let media = super::super::body::media_type(ctx.req.header("Content-Type").unwrap_or(""));
-    if !matches!(media.as_str(), "text/csv" | "application/csv" | "text/plain") {
-        return Err(Error::new(
-            ErrorKind::UnsupportedMediaType,
-            format!("Unsupported media type \"{media}\" in request; send text/csv."),
-        ));
-    }
-    let server = &ctx.app.config.server;
-    let body = read_body(ctx.app, ctx.req, server.max_body_bytes, Duration::from_secs(server.body_timeout_seconds))?;
+    let body = super::rosters::csv_body(ctx)?;
     let rows = parse_progress_csv(&body)?;
     let requester = crate::core::bulk::Requester { surface: "admin_progress_csv", ..requester };
     start_task(ctx, &course, Action::Progress, &rows, &RosterOptions::default(), &requester)

@@ -198,9 +198,9 @@ pub fn roster_options(get: impl Fn(&str) -> Option<String>) -> Result<(Action, R
     Ok((action, options))
 }
 
-pub(super) fn post_roster_csv(ctx: &mut Ctx) -> Result<Response, Error> {
-    let (course, requester) = course_for_manager(ctx, "course_key", "admin")?;
-    let (action, options) = roster_options(|name| ctx.query_param(name))?;
+/// A CSV upload's body (text/csv, or text a spreadsheet saved as plain text), within the
+/// server's size and time limits.
+pub(super) fn csv_body(ctx: &Ctx) -> Result<Vec<u8>, Error> {
     let media = super::super::body::media_type(ctx.req.header("Content-Type").unwrap_or(""));
     if !matches!(media.as_str(), "text/csv" | "application/csv" | "text/plain") {
         return Err(Error::new(
@@ -209,7 +209,13 @@ pub(super) fn post_roster_csv(ctx: &mut Ctx) -> Result<Response, Error> {
         ));
     }
     let server = &ctx.app.config.server;
-    let body = read_body(ctx.app, ctx.req, server.max_body_bytes, Duration::from_secs(server.body_timeout_seconds))?;
+    read_body(ctx.app, ctx.req, server.max_body_bytes, Duration::from_secs(server.body_timeout_seconds))
+}
+
+pub(super) fn post_roster_csv(ctx: &mut Ctx) -> Result<Response, Error> {
+    let (course, requester) = course_for_manager(ctx, "course_key", "admin")?;
+    let (action, options) = roster_options(|name| ctx.query_param(name))?;
+    let body = csv_body(ctx)?;
     let rows = parse_learner_csv(&body)?;
     let requester = crate::core::bulk::Requester { surface: "admin_csv", ..requester };
     start_task(ctx, &course, action, &rows, &options, &requester)

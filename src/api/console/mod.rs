@@ -163,6 +163,21 @@ pub(crate) fn csrf_field(visitor: &Visitor) -> Markup {
     html! { input type="hidden" name="csrf_token" value=(visitor.csrf); }
 }
 
+/// The `<head>` of every server-rendered page (console, front page, reference): the one
+/// stylesheet, no favicon request, and the console's script where it is wanted.
+pub fn head(title: &str, with_script: bool) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            title { (title) }
+            link rel="icon" href="data:,";
+            link rel="stylesheet" href="/admin/static/console.css";
+            @if with_script { script src="/admin/static/console.js" defer {} }
+        }
+    }
+}
+
 /// A whole page: the navigation (by what the visitor may see), the title and the content.
 pub(crate) fn page(title: &str, visitor: Option<&Visitor>, content: Markup) -> Response {
     page_with_status(200, title, visitor, content)
@@ -173,14 +188,7 @@ pub(crate) fn page_with_status(status: u16, title: &str, visitor: Option<&Visito
     let markup = html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · " (school) " admin" }
-                link rel="icon" href="data:,";
-                link rel="stylesheet" href="/admin/static/console.css";
-                script src="/admin/static/console.js" defer {}
-            }
+            (head(&format!("{title} · {school} admin"), true))
             body {
                 header.top {
                     a.brand href="/admin/" { (school) }
@@ -302,15 +310,8 @@ fn sign_in(ctx: &mut Ctx) -> Result<Response, Error> {
             }
         };
     let session = sessions::create(&ctx.app.db, user.id, auth.session_lifetime, ctx.now.unix())?;
-    Ok(redirect("/admin/")
-        .with_additional_header(
-            "Set-Cookie",
-            sessions::cookie_header(auth, sessions::COOKIE_NAME, &session.cookie_value, true),
-        )
-        .with_additional_header(
-            "Set-Cookie",
-            sessions::cookie_header(auth, sessions::CSRF_COOKIE_NAME, &session.csrf_token, false),
-        ))
+    let [cookie, csrf] = sessions::starting_cookie_headers(auth, &session);
+    Ok(redirect("/admin/").with_additional_header("Set-Cookie", cookie).with_additional_header("Set-Cookie", csrf))
 }
 
 fn sign_out(ctx: &mut Ctx) -> Result<Response, Error> {
