@@ -167,12 +167,18 @@ fn the_console_needs_a_session_checks_csrf_and_shows_course_staff_only_their_cou
 fn browser_tools() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
     if !Path::new("/usr/bin/chromium").exists() {
-        let status = Command::new("apt-get")
-            .args(["install", "-y", "-q", "--no-install-recommends", "chromium"])
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .status()
-            .expect("apt-get (the browser test needs Debian's chromium package)");
-        assert!(status.success(), "apt-get install chromium failed");
+        let install = || {
+            Command::new("apt-get")
+                .args(["install", "-y", "-q", "--no-install-recommends", "chromium"])
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .status()
+                .expect("apt-get (the browser test needs Debian's chromium package)")
+        };
+        // A machine whose package lists were never fetched knows no chromium yet.
+        if !install().success() {
+            let _ = Command::new("apt-get").args(["update", "-q"]).status();
+            assert!(install().success(), "apt-get install chromium failed");
+        }
     }
     if !dir.join("node_modules/playwright-core").exists() {
         let status = Command::new("npm")
