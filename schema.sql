@@ -107,7 +107,8 @@ CREATE TABLE IF NOT EXISTS courses (
     self_paced       INTEGER NOT NULL DEFAULT 0,
     published        INTEGER NOT NULL DEFAULT 1,
     created          INTEGER NOT NULL,
-    updated          INTEGER NOT NULL
+    updated          INTEGER NOT NULL,
+    enrollment_seq   INTEGER NOT NULL DEFAULT 0   -- the highest roster position given out
 );
 
 CREATE TABLE IF NOT EXISTS course_modes (
@@ -395,3 +396,9 @@ CREATE TABLE IF NOT EXISTS progress_history (
     created         INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS progress_history_by_enrollment ON progress_history(enrollment_id, id);
+
+-- The highest roster position given out in each course (courses.enrollment_seq), raised by
+-- every enrollment insert, the application's and a migration's alike.
+CREATE TRIGGER IF NOT EXISTS enrollment_seq_insert AFTER INSERT ON enrollments BEGIN
+    UPDATE courses SET enrollment_seq = max(enrollment_seq, NEW.course_seq) WHERE id = NEW.course_id;
+END;

@@ -15,7 +15,7 @@ const SCHEMA: &str = include_str!("../../schema.sql");
 
 /// What a database of an older version needs besides `schema.sql` (whose CREATE … IF NOT
 /// EXISTS leaves existing tables as they are): (version it brings, statements).
-const MIGRATIONS: [(i64, &str); 6] = [
+const MIGRATIONS: [(i64, &str); 7] = [
     (3, "ALTER TABLE oauth_clients ADD COLUMN public INTEGER NOT NULL DEFAULT 0;"),
     (3, "ALTER TABLE users ADD COLUMN credentials_valid_after INTEGER NOT NULL DEFAULT 0;"),
     // Paths created before uuids existed get a random v4 one.
@@ -35,6 +35,11 @@ const MIGRATIONS: [(i64, &str); 6] = [
          FROM enrollments GROUP BY course_id, course_seq >> 10;",
     ),
     (4, "ALTER TABLE task_items ADD COLUMN options TEXT;"),
+    (
+        4,
+        "ALTER TABLE courses ADD COLUMN enrollment_seq INTEGER NOT NULL DEFAULT 0; \
+         UPDATE courses SET enrollment_seq = COALESCE((SELECT MAX(course_seq) FROM enrollments WHERE course_id = courses.id), 0);",
+    ),
     // Progress tasks. SQLite cannot alter a CHECK constraint; widening one changes no
     // stored row, so the table's SQL is edited in place (SQLite's ALTER TABLE page, "other
     // kinds of table schema changes"). This connection closes after migrating, so every

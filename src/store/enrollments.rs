@@ -50,15 +50,14 @@ pub fn upsert(
     is_active: bool,
     now: i64,
 ) -> Result<i64, Error> {
-    // The next position is read apart: as a subquery bound to ?2 beside the VALUES' ?2,
-    // SQLite re-prepared the INSERT on every call.
-    // (ORDER BY … LIMIT 1, not MAX(): SQLite re-prepared the MAX() form on every call too.)
-    let last_seq: Option<i64> = conn
-        .prepare_cached("SELECT course_seq FROM enrollments WHERE course_id = ?1 ORDER BY course_seq DESC LIMIT 1")?
-        .query_row([course_id], |r| r.get(0))
-        .optional()?
-        .flatten();
-    let next_seq = last_seq.unwrap_or(0) + 1;
+    // The next position comes from the course's counter (kept by a trigger on every insert,
+    // schema.sql): reading the highest position off the enrollments index instead
+    // (`ORDER BY course_seq DESC LIMIT 1`, or MAX()) was re-prepared by SQLite on every
+    // call, a fifth of enroll-v2's throughput (BENCHMARKS.md).
+    let last_seq: i64 = conn
+        .prepare_cached("SELECT enrollment_seq FROM courses WHERE id = ?1")?
+        .query_row([course_id], |r| r.get(0))?;
+    let next_seq = last_seq + 1;
     conn.prepare_cached(
         "INSERT INTO enrollments (user_id, course_id, mode, is_active, course_seq, created, updated) \
          VALUES (?1, ?2, ?3, ?4, ?6, ?5, ?5) \

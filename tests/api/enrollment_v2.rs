@@ -281,7 +281,8 @@ fn filtered_roster_pages_are_exact_across_blocks_and_survive_the_migration() {
         .unwrap()
         .execute_batch(
             "DROP TRIGGER roster_blocks_insert; DROP TRIGGER roster_blocks_update; DROP TABLE roster_blocks; \
-             ALTER TABLE task_items DROP COLUMN options; PRAGMA user_version = 3; \
+             ALTER TABLE task_items DROP COLUMN options; \
+             DROP TRIGGER enrollment_seq_insert; ALTER TABLE courses DROP COLUMN enrollment_seq; PRAGMA user_version = 3; \
              PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = replace(sql, ', ''progress''))', '))') WHERE name = 'tasks'; \
              PRAGMA writable_schema = OFF;",
         )
@@ -290,6 +291,11 @@ fn filtered_roster_pages_are_exact_across_blocks_and_survive_the_migration() {
     let widened: String =
         again.sqlite().query_row("SELECT sql FROM sqlite_schema WHERE name = 'tasks'", [], |r| r.get(0)).unwrap();
     assert!(widened.contains("'unenroll', 'progress'"), "the tasks CHECK admits progress tasks: {widened}");
+    let counter: i64 = again
+        .sqlite()
+        .query_row("SELECT enrollment_seq FROM courses WHERE course_key = ?1", [KEY], |r| r.get(0))
+        .unwrap();
+    assert_eq!(counter, 3000, "the position counter starts from the rows already there");
     let token = again.token_for(&client_id, &client_secret, "jwt").json();
     check(&again, &format!("JWT {}", token["access_token"].as_str().unwrap()));
 }
