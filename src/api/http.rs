@@ -483,3 +483,16 @@ pub fn as_int(v: &Value) -> Result<i64, String> {
 pub fn as_timestamp(v: &Value) -> Result<Timestamp, String> {
     Timestamp::parse(v.as_str().ok_or("must be an ISO 8601 string")?).map_err(|e| e.0)
 }
+
+/// A query value that must be a whole number of at least 1 (a page size, a seek id), when
+/// given.
+pub fn positive_number(name: &str, value: Option<String>) -> Result<Option<i64>, Error> {
+    value
+        .map(|v| {
+            v.parse::<i64>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| Error::field(name, format!("{name} must be a positive whole number, not '{v}'.")))
+        })
+        .transpose()
+}

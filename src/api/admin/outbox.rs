@@ -17,16 +17,7 @@ pub(super) fn outbox_json(m: &crate::core::records::MessageRecord) -> Value {
 pub(super) fn get_outbox(ctx: &mut Ctx) -> Result<Response, Error> {
     admin(ctx)?;
     let status = ctx.query_param("status");
-    let number = |name: &str| -> Result<Option<i64>, Error> {
-        ctx.query_param(name)
-            .map(|v| {
-                v.parse::<i64>()
-                    .ok()
-                    .filter(|n| *n >= 1)
-                    .ok_or_else(|| Error::field(name, format!("{name} must be a positive whole number.")))
-            })
-            .transpose()
-    };
+    let number = |name: &str| http::positive_number(name, ctx.query_param(name));
     let before = number("before")?;
     let size = number("page_size")?.unwrap_or(25).min(100);
     let (count, messages) = ctx.app.db.snapshot(|c| crate::core::outbox::list(c, status.as_deref(), before, size))?;

@@ -241,16 +241,7 @@ pub fn history_query(get: impl Fn(&str) -> Option<String>) -> Result<(HistoryFil
                 .unix(),
         ),
     };
-    let number = |name: &str| -> Result<Option<i64>, Error> {
-        text(name)
-            .map(|v| {
-                v.parse::<i64>()
-                    .ok()
-                    .filter(|n| *n >= 1)
-                    .ok_or_else(|| Error::field(name, format!("{name} must be a positive whole number, not '{v}'.")))
-            })
-            .transpose()
-    };
+    let number = |name: &str| http::positive_number(name, text(name));
     let filter = HistoryFilter { username: text("username"), email: text("email"), since };
     Ok((filter, number("before")?, number("page_size")?.unwrap_or(50).min(500)))
 }
