@@ -145,9 +145,11 @@ impl Db {
         // first, so that schema.sql's indexes find the columns they name.
         let migrations: String =
             MIGRATIONS.iter().filter(|(version, _)| found >= 1 && *version > found).map(|(_, sql)| *sql).collect();
-        conn.execute_batch(&format!(
-            "BEGIN IMMEDIATE; {migrations} {SCHEMA}; PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
-        ))
+        // Writing the version when it is already current would dirty the header page and
+        // make every start commit (and checkpoint whatever a bulk load left in the WAL).
+        let set_version =
+            if found == SCHEMA_VERSION { String::new() } else { format!("PRAGMA user_version = {SCHEMA_VERSION};") };
+        conn.execute_batch(&format!("BEGIN IMMEDIATE; {migrations} {SCHEMA}; {set_version} COMMIT;"))
         .map_err(|e| Error::internal(format!("applying schema.sql to {}: {e}", path.display())))?;
         Ok(db)
     }
