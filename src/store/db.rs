@@ -150,7 +150,7 @@ impl Db {
         let set_version =
             if found == SCHEMA_VERSION { String::new() } else { format!("PRAGMA user_version = {SCHEMA_VERSION};") };
         conn.execute_batch(&format!("BEGIN IMMEDIATE; {migrations} {SCHEMA}; {set_version} COMMIT;"))
-        .map_err(|e| Error::internal(format!("applying schema.sql to {}: {e}", path.display())))?;
+            .map_err(|e| Error::internal(format!("applying schema.sql to {}: {e}", path.display())))?;
         Ok(db)
     }
 
