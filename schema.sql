@@ -32,7 +32,9 @@ CREATE TABLE IF NOT EXISTS users (
     date_joined        INTEGER NOT NULL,
     last_login         INTEGER,
     -- Tokens issued before this (a password change, a deactivation) are refused.
-    credentials_valid_after INTEGER NOT NULL DEFAULT 0
+    credentials_valid_after INTEGER NOT NULL DEFAULT 0,
+    -- Username::similarity_key (NFKC, lower case, TR39 skeleton): look-alikes share it.
+    username_key       TEXT
 );
 
 -- Custom registration fields (Appsembler's extra fields, Open edX extended_profile).
@@ -361,15 +363,20 @@ CREATE TABLE IF NOT EXISTS code_redemptions (
 );
 CREATE INDEX IF NOT EXISTS code_redemptions_by_code ON code_redemptions(code_id);
 CREATE INDEX IF NOT EXISTS users_by_date_joined ON users(date_joined);
+CREATE INDEX IF NOT EXISTS users_by_username_key ON users(username_key);
 
 -- Webhook subscribers: enrollment events are written to the outbox (channel 'webhook') in
 -- the same transaction as the change, and delivered signed (Standard Webhooks).
+-- AUTOINCREMENT: an id is never reused, so nothing queued for a deleted endpoint can reach
+-- a newer one. consecutive_failures/paused_until are the delivery circuit breaker.
 CREATE TABLE IF NOT EXISTS webhook_endpoints (
-    id      INTEGER PRIMARY KEY,
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
     url     TEXT NOT NULL,
     secret  TEXT NOT NULL,                 -- signing key; needed in clear to sign
     active  INTEGER NOT NULL DEFAULT 1,
-    created INTEGER NOT NULL
+    created INTEGER NOT NULL,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    paused_until         INTEGER NOT NULL DEFAULT 0
 );
 
 -- What a learner has achieved in a course (pushed by an LMS or a grading system): one row

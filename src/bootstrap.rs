@@ -32,7 +32,7 @@ pub fn initialise(db: &Db, hasher: &Hasher) -> Result<Credentials, Error> {
         let username = if store::users::by_username(conn, "admin")?.is_none() { "admin".to_owned() } else { format!("admin-{}", &auth::secrets::random_token(4)) };
         let user = accounts::create_user(
             conn,
-            &Actor { is_superuser: true },
+            &Actor::SYSTEM,
             NewUser {
                 username: Username::parse(&username)?,
                 email: Email::parse(&format!("{username}@rollcall.invalid"))?,
@@ -174,7 +174,7 @@ pub fn seed_demo(db: &Db, hasher: &Hasher) -> Result<Option<DemoSeed>, Error> {
                 is_staff: false,
                 is_superuser: false,
             };
-            users.push(accounts::create_user(conn, &Actor { is_superuser: true }, new, now)?);
+            users.push(accounts::create_user(conn, &Actor::SYSTEM, new, now)?);
         }
         let (web101, sem201) = (course("course-v1:Rollcall+WEB-101+2026")?, course("course-v1:Rollcall+SEM-201+2026")?);
         for (user, course, mode) in [
@@ -286,7 +286,7 @@ pub fn load_fixtures(db: &Db, hasher: &Hasher, text: &str) -> Result<usize, Erro
                 is_staff: flag(u, "is_staff", false),
                 is_superuser: flag(u, "is_superuser", false),
             };
-            accounts::create_user(conn, &Actor { is_superuser: true }, new, now)
+            accounts::create_user(conn, &Actor::SYSTEM, new, now)
                 .map_err(|e| bad("users", i, "username", &e.developer_message))?;
             loaded += 1;
         }

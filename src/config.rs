@@ -14,6 +14,25 @@ pub struct Config {
     pub email: EmailConfig,
     pub jobs: JobsConfig,
     pub checkout: CheckoutConfig,
+    pub webhooks: WebhooksConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhooksConfig {
+    /// Hosts (names or addresses, exactly as in the URL) a webhook may reach although they
+    /// are loopback, private or link-local: a receiver on the school's LAN, or a test's.
+    pub allowed_hosts: Vec<String>,
+    /// Delivery threads for webhooks, apart from the email and task workers.
+    pub workers: usize,
+    /// The most one delivery may take, connecting included.
+    pub timeout_seconds: u64,
+}
+
+impl Default for WebhooksConfig {
+    fn default() -> Self {
+        WebhooksConfig { allowed_hosts: Vec::new(), workers: 2, timeout_seconds: 5 }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -257,7 +276,7 @@ impl Default for JobsConfig {
     }
 }
 
-const SECTIONS: [&str; 7] = ["server", "database", "auth", "rate_limits", "email", "jobs", "checkout"];
+const SECTIONS: [&str; 8] = ["server", "database", "auth", "rate_limits", "email", "jobs", "checkout", "webhooks"];
 
 impl Config {
     /// Defaults, then `file` (if any), then the process environment.

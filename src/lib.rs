@@ -129,6 +129,7 @@ impl Server {
         let prefix = auth::secrets::random_token(6);
         let mailer = jobs::outbox::Mailer::from_config(&config.email)?;
         let job_workers = config.jobs.workers;
+        let webhook_workers = config.webhooks.workers;
         let coupons = config.checkout.coupon_table()?;
         let templates = match config.email.templates_dir.as_str() {
             "" => core::emails::Templates::default(),
@@ -153,7 +154,7 @@ impl Server {
         };
         let _ = cell.set(app);
         let jobs_stop = Arc::new(AtomicBool::new(false));
-        let workers = jobs::start(cell.clone(), job_workers, jobs_stop.clone());
+        let workers = jobs::start(cell.clone(), job_workers, webhook_workers, jobs_stop.clone());
         Ok(Server { app: cell, lifecycle, addr, listener, server, jobs_stop, workers })
     }
 

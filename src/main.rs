@@ -391,7 +391,7 @@ fn create_user(args: &HashMap<&str, String>) {
         is_superuser: args.contains_key("--superuser"),
     };
     let user = db
-        .write(|c| accounts::create_user(c, &Actor { is_superuser: true }, new, Timestamp::now()))
+        .write(|c| accounts::create_user(c, &Actor::SYSTEM, new, Timestamp::now()))
         .unwrap_or_else(|e| fail(&e.developer_message));
     println!("created user {} <{}>", user.username, user.email);
     if generated {

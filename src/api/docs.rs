@@ -252,7 +252,7 @@ fn operation(route: &Route) -> Value {
             "text/html": {"schema": {"type": "string"}}, "application/json": {"schema": schema_ref("FrontPage")}}}),
         );
     }
-    if route.path == "/account/set-password" && route.method == "POST" {
+    if matches!(route.path, "/account/set-password" | "/account/confirm-email") && route.method == "POST" {
         // A browser's form post gets a page; a JSON client gets JSON (api/oauth.rs).
         responses.insert(
             "200".into(),
@@ -573,6 +573,7 @@ fn constrain(schemas: &mut Value) {
         ("LoginRequest", "password", nonempty(1024)),
         ("SetPasswordRequest", "password", json!({"type": "string", "minLength": 8, "maxLength": 1024})),
         ("SetPasswordRequest", "token", nonempty(1024)),
+        ("ConfirmEmailRequest", "token", nonempty(1024)),
         ("CourseStaffInput", "username", username.clone()),
         ("OAuthClientInput", "name", text(1, 255)),
         ("OAuthClientInput", "user", username.clone()),
@@ -855,6 +856,7 @@ fn described_schemas() -> Value {
         "AppsemblerEnrollments": {"type": "array", "items": {"type": "object", "properties": {"username": s("string"), "course_id": s("string"), "user_id": s("integer"),
             "enrollment_id": s("integer"), "date_enrolled": date.clone(),
             "certificate": {"type": "object", "description": "Passed learners only", "properties": {"completion_date": s("string"), "grade": s("string"), "url": ns("string")}}}}},
+        "ConfirmEmailRequest": {"type": "object", "required": ["token"], "properties": {"token": s("string")}},
         "SetPasswordRequest": {"type": "object", "required": ["token", "password"], "properties": {"token": s("string"), "password": {"type": "string", "minLength": 8}}},
         "CheckoutError": {"type": "object", "required": ["success", "message", "errors", "error_code"], "properties": {"success": {"const": false},
             "message": s("string"), "errors": {"type": "object", "additionalProperties": {"type": "array", "items": s("string")}}, "error_code": s("string"), "rollback": s("string")}},
@@ -921,7 +923,7 @@ fn described_schemas() -> Value {
                 "properties": {"course_key": s("string"), "run_key": s("string")}}}}}}}},
         "ProgramPage": {"type": "object", "required": ["count", "results"], "properties": {"count": s("integer"), "num_pages": s("integer"), "current_page": s("integer"),
             "start": s("integer"), "next": ns("string"), "previous": ns("string"), "results": {"type": "array", "items": r("Program")}}},
-        "FrontPage": {"type": "object", "required": ["school", "version", "surfaces"], "properties": {"school": s("string"), "server": s("string"), "version": s("string"),
+        "FrontPage": {"type": "object", "required": ["school", "surfaces"], "properties": {"school": s("string"), "server": s("string"), "version": s("string"),
             "reference": s("string"), "openapi": s("string"), "console": s("string"), "health": s("string"),
             "surfaces": {"type": "array", "items": {"type": "object", "properties": {"name": s("string"), "for": s("string"), "reference": s("string"), "starts_at": s("string")}}}}},
         "Progress": {"type": "object", "required": ["completion", "grade", "passed", "completed_at", "certificate_url", "updated_at"], "properties": {

@@ -198,6 +198,12 @@ fn finish(dialect: Dialect, e: &Error, body: Value) -> Response {
         ErrorKind::NotAuthenticated | ErrorKind::InvalidToken if dialect != Dialect::OAuth => {
             response = response.with_additional_header("WWW-Authenticate", "JWT realm=\"api\"");
         }
+        ErrorKind::Forbidden if e.code == Some(crate::auth::principal::INSUFFICIENT_SCOPE) => {
+            response = response.with_additional_header(
+                "WWW-Authenticate",
+                "Bearer realm=\"api\", error=\"insufficient_scope\", scope=\"write\"",
+            );
+        }
         ErrorKind::Unavailable => {
             response = response.with_additional_header("Retry-After", e.retry_after.unwrap_or(30).to_string());
         }

@@ -36,14 +36,20 @@ fn wants_json(ctx: &Ctx) -> bool {
 
 fn get_home(ctx: &mut Ctx) -> Result<Response, Error> {
     let school = &ctx.app.config.server.school_name;
-    let version = env!("CARGO_PKG_VERSION");
+    // The build is for staff to see: to anyone else it only says which known flaws apply.
+    let staff = ctx.principal().ok().flatten().is_some_and(|p| p.is_global_staff());
+    let version = staff.then_some(env!("CARGO_PKG_VERSION"));
     if wants_json(ctx) {
         let surfaces: Vec<_> = SURFACES
             .iter()
             .map(|s| json!({"name": s.title, "for": s.summary, "reference": format!("/api-docs/#{}", s.id), "starts_at": s.prefix}))
             .collect();
-        return Ok(ok(json!({"school": school, "server": "Rollcall", "version": version, "reference": "/api-docs/",
-            "openapi": "/api-docs/openapi.json", "console": "/admin/", "health": "/health", "surfaces": surfaces})));
+        let mut body = json!({"school": school, "server": "Rollcall", "reference": "/api-docs/",
+            "openapi": "/api-docs/openapi.json", "console": "/admin/", "health": "/health", "surfaces": surfaces});
+        if let Some(version) = version {
+            body["version"] = json!(version);
+        }
+        return Ok(ok(body));
     }
     let page = html! {
         (DOCTYPE)
@@ -53,7 +59,7 @@ fn get_home(ctx: &mut Ctx) -> Result<Response, Error> {
                 header.top { a.brand href="/" { (school) } nav { a href="/api-docs/" { "API reference" } a href="/admin/" { "Admin console" } a href="/health" { "Health" } } }
                 main {
                     h1 { (school) }
-                    p { "Enrollment server: Rollcall " (version) ". Every surface below runs over one enrollment core and one database." }
+                    p { "Enrollment server: Rollcall" @if let Some(v) = version { " " (v) } ". Every surface below runs over one enrollment core and one database." }
                     p.actions {
                         a.button href="/api-docs/" { "API reference" }
                         a.button href="/admin/" { "Admin console" }

@@ -53,7 +53,9 @@ impl<'a> Ctx<'a> {
                 csrf_header: self.req.header("X-CSRFToken"),
                 unsafe_method: !matches!(self.req.method(), "GET" | "HEAD" | "OPTIONS"),
             };
-            self.principal = Some(auth::principal::authenticate(&self.app.auth, &self.app.db, &creds, self.now.unix()));
+            let principal = auth::principal::authenticate(&self.app.auth, &self.app.db, &creds, self.now.unix())
+                .and_then(|p| auth::principal::check_scope(p.as_ref(), creds.unsafe_method).map(|()| p));
+            self.principal = Some(principal);
         }
         match self.principal.as_ref() {
             Some(Ok(p)) => Ok(p.as_ref()),
@@ -125,6 +127,58 @@ impl<'a> Ctx<'a> {
             _ => Err(Error::new(ErrorKind::MalformedJson, "The JSON body must be an object.")),
         }
     }
+}
+
+/// Login CSRF: a sign-in form posted from another site would sign the victim in to the
+/// attacker's account. A browser says where a request comes from (`Sec-Fetch-Site`,
+/// `Origin`); anything but this origin is refused. Requests without either header (curl,
+/// server-side clients) are no browser's and pass.
+pub fn refuse_cross_site(ctx: &Ctx) -> Result<(), Error> {
+    let refused = || Error::forbidden("Sign-in is refused from another site (CSRF).").with_code("CROSS_SITE");
+    if let Some(site) = ctx.req.header("Sec-Fetch-Site") {
+        if !matches!(site.trim().to_ascii_lowercase().as_str(), "same-origin" | "none") {
+            return Err(refused());
+        }
+    }
+    let Some(origin) = ctx.req.header("Origin").map(str::trim) else { return Ok(()) };
+    let host = ctx.req.header("Host").unwrap_or("");
+    let own = [format!("http://{host}"), format!("https://{host}"), origin_of(&ctx.app.base_url)];
+    if own.iter().any(|o| !o.is_empty() && o.eq_ignore_ascii_case(origin)) {
+        Ok(())
+    } else {
+        Err(refused())
+    }
+}
+
+/// `scheme://host[:port]` of a URL.
+fn origin_of(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return String::new() };
+    format!("{scheme}://{}", rest.split('/').next().unwrap_or(""))
+}
+
+/// The caller as the core's account rules see it (`core::accounts::check_may_change`).
+/// An API-key caller is a server-to-server integration: staff, never a superuser.
+pub fn actor_of(principal: &Principal) -> crate::core::accounts::Actor {
+    match principal {
+        Principal::User(u) => crate::core::accounts::Actor {
+            user_id: Some(u.id),
+            is_staff: u.is_staff || u.is_superuser,
+            is_superuser: u.is_superuser,
+        },
+        Principal::ApiKey => crate::core::accounts::Actor { user_id: None, is_staff: true, is_superuser: false },
+    }
+}
+
+/// The link mailed to a learner's requested new address (`/account/confirm-email`).
+pub fn email_change_link(
+    app: &App,
+    user: &crate::core::records::UserRecord,
+    new: &crate::domain::Email,
+    now: Timestamp,
+) -> String {
+    let expires = now.unix() + crate::core::accounts::EMAIL_CHANGE_HOURS * 3600;
+    let token = auth::links::sign_email_change(&app.auth.link_secret, user.id, expires, &user.email, new.as_str());
+    format!("{}/account/confirm-email?token={token}", app.base_url)
 }
 
 /// Reads the request body: at most `limit` bytes (more is a 413, checked against

@@ -389,7 +389,7 @@ fn get_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
         ));
     }
     for username in &filter.usernames {
-        Username::parse(username).map_err(|e| Error::field("username", e.0))?;
+        Username::existing(username).map_err(|e| Error::field("username", e.0))?;
     }
     filter.emails = csv("email");
     let page_size = match param("page_size") {

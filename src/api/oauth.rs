@@ -72,6 +72,27 @@ pub fn routes() -> Vec<Route> {
             ),
         },
         Route {
+            method: "GET",
+            path: "/account/confirm-email",
+            dialect: Dialect::Drf,
+            handler: get_confirm_email,
+            doc: Doc {
+                query: &[("token", "from the email sent to the new address")],
+                ..doc("The page an email-change link opens: a button that confirms the new address", None, Some("Html"))
+            },
+        },
+        Route {
+            method: "POST",
+            path: "/account/confirm-email",
+            dialect: Dialect::Drf,
+            handler: post_confirm_email,
+            doc: doc(
+                "Confirm a learner's new email address with the link's token; the change applies now",
+                Some("ConfirmEmailRequest"),
+                Some("Me"),
+            ),
+        },
+        Route {
             method: "POST",
             path: "/logout",
             dialect: Dialect::Drf,
@@ -154,6 +175,7 @@ fn post_revoke_token(ctx: &mut Ctx) -> Result<Response, Error> {
 }
 
 fn post_login(ctx: &mut Ctx) -> Result<Response, Error> {
+    super::http::refuse_cross_site(ctx)?;
     let form = ctx.body_object()?;
     let (username, email) = (field(&form, "username")?, field(&form, "email")?);
     let login = if username.is_empty() { email } else { username };
@@ -254,15 +276,75 @@ fn set_password(ctx: &mut Ctx) -> Result<String, Error> {
     Ok(user.username)
 }
 
-/// The page a set-password email links to: a plain HTML form (no script, no external
-/// resources) that posts the token and the new password back to this URL.
-fn get_set_password(ctx: &mut Ctx) -> Result<Response, Error> {
-    let token: String = ctx
-        .query_param("token")
+/// Applies a learner's confirmed email change (`core::accounts::request_email_change`).
+fn confirm_email(ctx: &mut Ctx) -> Result<String, Error> {
+    let form = ctx.body_object()?;
+    let token = field(&form, "token")?;
+    let invalid = || Error::validation("This link is invalid, expired or already used.").with_code("invalid_link");
+    let user_id = auth::links::user_of(&token).ok_or_else(invalid)?;
+    let (secret, now) = (&ctx.app.auth.link_secret, ctx.now);
+    let user = ctx.app.db.write(|c| {
+        // Verified inside the write: the token binds the current address, so of two uses
+        // only the first finds it unchanged.
+        let user = crate::core::accounts::user_by_id(c, user_id)?.ok_or_else(invalid)?;
+        let new =
+            auth::links::verify_email_change(secret, &token, user.id, &user.email, now.unix()).ok_or_else(invalid)?;
+        let new = crate::domain::Email::parse(&new).map_err(|_| invalid())?;
+        crate::core::accounts::confirm_email_change(c, user.id, &new, now)
+    })?;
+    Ok(user.username)
+}
+
+fn post_confirm_email(ctx: &mut Ctx) -> Result<Response, Error> {
+    let from_browser = !super::body::is_json(ctx.req.header("Content-Type").unwrap_or(""));
+    let result = confirm_email(ctx);
+    if !from_browser {
+        return result.map(|username| json(200, &json!({"username": username})));
+    }
+    let (status, title, message) = match &result {
+        Ok(username) => (
+            200,
+            "Your email address is changed",
+            format!("The account <strong>{}</strong> now uses this address.", escape_html(username)),
+        ),
+        Err(e) if matches!(e.kind, ErrorKind::Internal | ErrorKind::Unavailable) => return Err(e.clone()),
+        Err(e) => (e.status(), "Your email address was not changed", escape_html(&e.developer_message)),
+    };
+    let school = escape_html(&ctx.app.config.server.school_name);
+    let html = page(&format!("{school}: {title}"), &format!("<h1>{title}</h1><p>{message}</p>"));
+    Ok(Response::html(html).with_status_code(status).with_additional_header("Cache-Control", "no-store"))
+}
+
+/// The page an email-change link opens. Confirming takes a button press (a POST), so a mail
+/// scanner that follows links cannot confirm on the learner's behalf.
+fn get_confirm_email(ctx: &mut Ctx) -> Result<Response, Error> {
+    let token = link_token(ctx);
+    let school = escape_html(&ctx.app.config.server.school_name);
+    let html = page(
+        "Confirm your email address",
+        &format!(
+            "<h1>{school}: confirm your new email address</h1><form method=\"post\" action=\"/account/confirm-email\">\
+             <input type=\"hidden\" name=\"token\" value=\"{token}\"><button type=\"submit\">Use this address</button></form>"
+        ),
+    );
+    Ok(Response::html(html)
+        .with_additional_header("Referrer-Policy", "no-referrer")
+        .with_additional_header("Cache-Control", "no-store"))
+}
+
+/// A link's token from the query, reduced to the characters tokens are made of.
+fn link_token(ctx: &Ctx) -> String {
+    ctx.query_param("token")
         .unwrap_or_default()
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
-        .collect();
+        .collect()
+}
+
+/// The page a set-password email links to: a plain HTML form (no script, no external
+/// resources) that posts the token and the new password back to this URL.
+fn get_set_password(ctx: &mut Ctx) -> Result<Response, Error> {
+    let token = link_token(ctx);
     let school = escape_html(&ctx.app.config.server.school_name);
     let html = page(
         "Set your password",

@@ -284,7 +284,8 @@ pub fn handle(app: &App, req: &Request) -> Response {
             .with_additional_header("X-RateLimit-Remaining", remaining.to_string()),
         None => response,
     };
-    response.with_additional_header("X-Request-Id", id)
+    // Our own name, without a version, so that the HTTP layer does not announce itself.
+    response.with_additional_header("X-Request-Id", id).with_unique_header("Server", "Rollcall")
 }
 
 #[cfg(test)]

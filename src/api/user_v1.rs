@@ -165,6 +165,7 @@ const EDITABLE: [&str; 13] = [
 
 fn patch_account(ctx: &mut Ctx) -> Result<Response, Error> {
     let viewer = viewer(ctx)?;
+    let actor = super::http::actor_of(ctx.caller()?);
     let username = ctx.param("username").to_owned();
     // update_account_settings lets only the account's owner change it, staff included;
     // staff change other accounts through the admin API.
@@ -193,7 +194,6 @@ fn patch_account(ctx: &mut Ctx) -> Result<Response, Error> {
         };
         let result: Result<(), String> = match field.as_str() {
             "name" => text().and_then(|v| v.ok_or("may not be null".into())).map(|v| changes.name = Some(v)),
-            "email" if !viewer.staff => Err("can only be changed by staff through this API".into()),
             "email" => text()
                 .and_then(|v| v.ok_or("may not be null".into()))
                 .and_then(|v| Email::parse(&v).map_err(|e| e.0))
@@ -248,9 +248,27 @@ fn patch_account(ctx: &mut Ctx) -> Result<Response, Error> {
     if !errors.field_errors.is_empty() {
         return Err(errors);
     }
+    // A learner's new address is confirmed from that address first (Open edX's
+    // PendingEmailChange): the answer still shows the current one.
+    let current = ctx.app.db.read(|conn| accounts::user_by_username(conn, &username))?;
+    let confirm = match changes.email.take() {
+        Some(email) if !actor.is_staff && !email.as_str().eq_ignore_ascii_case(&current.email) => {
+            Some((super::http::email_change_link(ctx.app, &current, &email, ctx.now), email))
+        }
+        other => {
+            changes.email = other;
+            None
+        }
+    };
     let account = ctx.app.db.write(|conn| {
-        let user = accounts::update_profile(conn, &username, changes, ctx.now)?;
+        let user = accounts::update_profile(conn, &actor, &username, changes, ctx.now)?;
+        if let Some((link, email)) = &confirm {
+            accounts::request_email_change(conn, &user, email, link, ctx.now)?;
+        }
         view(conn, &viewer, &user)
     })?;
+    if confirm.is_some() {
+        ctx.app.jobs.wake();
+    }
     Ok(ok(account))
 }

@@ -43,7 +43,8 @@ pub struct VerifiedClaims {
     pub issued_at: i64,
     /// Ours carry it (a deleted client's tokens stop at once); Open edX's do not.
     pub client_id: Option<String>,
-    pub scopes: Vec<String>,
+    /// None when the token carries no `scopes` claim.
+    pub scopes: Option<Vec<String>>,
 }
 
 impl JwtKeys {
@@ -135,11 +136,12 @@ impl JwtKeys {
         // Services sharing Open edX's signing secret send tokens without our client_id
         // claim; edx-drf-extensions accepts them (jwt_decode_handler checks no client).
         let client_id = claims.get("client_id").and_then(Value::as_str).map(str::to_owned);
+        // A token without the claim (a service's own, signed with the shared secret) is not
+        // limited by it, as edx-drf-extensions does not check scopes either.
         let scopes = claims
             .get("scopes")
             .and_then(Value::as_array)
-            .map(|s| s.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
-            .unwrap_or_default();
+            .map(|s| s.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect());
         Ok(VerifiedClaims { username, issued_at, client_id, scopes })
     }
 }

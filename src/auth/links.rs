@@ -1,5 +1,6 @@
-//! Signed set-password links: HMAC-SHA256 over the user, an expiry and the user's current
-//! password hash, so a link expires, and stops working once used (the hash changes).
+//! Signed links: HMAC-SHA256 over a purpose, the user, an expiry and the state the link is
+//! meant to change, so a link expires and stops working once used. Set-password links bind
+//! the current password hash; email-change links bind the current and the new address.
 
 use super::secrets;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -38,6 +39,36 @@ pub fn verify(secret: &[u8], token: &str, user_id: i64, password_hash: &str, now
         && secrets::constant_time_eq(&signature, &tag(secret, user_id, expires, password_hash))
 }
 
+const EMAIL_CHANGE: &str = "confirm-email";
+
+fn email_tag(secret: &[u8], user_id: i64, expires: i64, current: &str, new: &str) -> Vec<u8> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
+    let (current, new) = (current.to_lowercase(), new.to_lowercase());
+    mac.update(format!("{EMAIL_CHANGE}|{user_id}|{expires}|{current}|{new}").as_bytes());
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// A token confirming that the account `user_id`, whose address is `current`, may move to
+/// `new`. Once the address has changed the token no longer verifies: it is single-use.
+pub fn sign_email_change(secret: &[u8], user_id: i64, expires: i64, current: &str, new: &str) -> String {
+    let tag = email_tag(secret, user_id, expires, current, new);
+    format!("{user_id}.{expires}.{}.{}", URL_SAFE_NO_PAD.encode(new), URL_SAFE_NO_PAD.encode(tag))
+}
+
+/// The new address an email-change token carries, when it verifies for this user, whose
+/// address is still `current`, before it expires.
+pub fn verify_email_change(secret: &[u8], token: &str, user_id: i64, current: &str, now: i64) -> Option<String> {
+    let parts: Vec<&str> = token.split('.').collect();
+    let [id, expires, new, signature] = parts[..] else { return None };
+    let (id, expires) = (id.parse::<i64>().ok()?, expires.parse::<i64>().ok()?);
+    let new = String::from_utf8(URL_SAFE_NO_PAD.decode(new).ok()?).ok()?;
+    let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+    let valid = id == user_id
+        && now <= expires
+        && secrets::constant_time_eq(&signature, &email_tag(secret, user_id, expires, current, &new));
+    valid.then_some(new)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,5 +82,17 @@ mod tests {
         assert!(!verify(b"k", &token, 7, "new-hash", 50), "used");
         assert!(!verify(b"other", &token, 7, "old-hash", 50), "forged");
         assert!(!verify(b"k", &token, 8, "old-hash", 50), "another user");
+    }
+
+    #[test]
+    fn email_change_links_carry_the_new_address_and_die_once_it_is_taken() {
+        let token = sign_email_change(b"k", 7, 100, "old@x.org", "new@x.org");
+        assert_eq!(user_of(&token), Some(7));
+        assert_eq!(verify_email_change(b"k", &token, 7, "OLD@x.org", 50).as_deref(), Some("new@x.org"));
+        assert_eq!(verify_email_change(b"k", &token, 7, "new@x.org", 50), None, "used");
+        assert_eq!(verify_email_change(b"k", &token, 7, "old@x.org", 101), None, "expired");
+        assert_eq!(verify_email_change(b"other", &token, 7, "old@x.org", 50), None, "forged");
+        let swapped = token.replacen(&URL_SAFE_NO_PAD.encode("new@x.org"), &URL_SAFE_NO_PAD.encode("evil@x.org"), 1);
+        assert_eq!(verify_email_change(b"k", &swapped, 7, "old@x.org", 50), None, "another address");
     }
 }

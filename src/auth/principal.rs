@@ -33,6 +33,8 @@ pub struct User {
     pub method: AuthMethod,
     /// The OAuth client a token was issued to.
     pub client_id: Option<String>,
+    /// A token granted without the `write` scope: safe methods only (RFC 6750 §3.1).
+    pub read_only: bool,
 }
 
 impl User {
@@ -51,7 +53,14 @@ impl User {
             is_superuser: record.is_superuser && active,
             method,
             client_id,
+            read_only: false,
         }
+    }
+
+    /// Limits a token's user to what its scopes grant.
+    fn with_scopes<'s>(mut self, scopes: Option<impl IntoIterator<Item = &'s str>>) -> User {
+        self.read_only = scopes.is_some_and(|s| !s.into_iter().any(|scope| scope == "write"));
+        self
     }
 }
 
@@ -90,6 +99,7 @@ impl Principal {
 
 pub const NOT_PROVIDED: &str = "Authentication credentials were not provided.";
 pub const INVALID_TOKEN: &str = "Invalid token.";
+pub const INSUFFICIENT_SCOPE: &str = "insufficient_scope";
 pub const CSRF_FAILED: &str = "CSRF Failed: CSRF token missing or incorrect.";
 
 fn invalid(why: &str) -> Error {
@@ -137,6 +147,18 @@ pub fn authenticate(auth: &Auth, db: &Db, creds: &Credentials, now: i64) -> Resu
     Ok(None)
 }
 
+/// A token without the `write` scope may read, nothing else: an unsafe method is 403
+/// `insufficient_scope` (RFC 6750 §3.1), whatever the route.
+pub fn check_scope(principal: Option<&Principal>, unsafe_method: bool) -> Result<(), Error> {
+    match principal {
+        Some(Principal::User(user)) if user.read_only && unsafe_method => Err(Error::forbidden(
+            "The access token was granted without the 'write' scope; it may only read (GET, HEAD, OPTIONS).",
+        )
+        .with_code(INSUFFICIENT_SCOPE)),
+        _ => Ok(()),
+    }
+}
+
 fn jwt_user(auth: &Auth, db: &Db, token: &str, method: AuthMethod, now: i64) -> Result<Principal, Error> {
     let claims = auth.jwt.verify(token, now).map_err(invalid)?;
     db.read(|conn| {
@@ -152,7 +174,8 @@ fn jwt_user(auth: &Auth, db: &Db, token: &str, method: AuthMethod, now: i64) -> 
                 return Err(invalid("deleted client"));
             }
         }
-        Ok(Principal::User(User::authenticated(user, method, claims.client_id)))
+        let scopes = claims.scopes.as_ref().map(|s| s.iter().map(String::as_str));
+        Ok(Principal::User(User::authenticated(user, method, claims.client_id.clone()).with_scopes(scopes)))
     })
 }
 
@@ -167,7 +190,10 @@ fn opaque_user(db: &Db, token: &str, now: i64) -> Result<Principal, Error> {
         if !user.is_active && !user.awaiting_activation() {
             return Err(invalid("inactive user"));
         }
-        Ok(Principal::User(User::authenticated(user, AuthMethod::Bearer, Some(record.client_id))))
+        Ok(Principal::User(
+            User::authenticated(user, AuthMethod::Bearer, Some(record.client_id))
+                .with_scopes(Some(record.scope.split_whitespace())),
+        ))
     })
 }
 

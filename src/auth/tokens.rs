@@ -233,12 +233,7 @@ fn check_password(
     awaiting_activation_ok: bool,
 ) -> Result<UserRecord, Error> {
     let failed = || Error::new(ErrorKind::Validation, "Invalid username or password.").with_code("invalid_credentials");
-    let user = db.read(|conn| {
-        Ok(match store::users::by_username(conn, login)? {
-            Some(u) => Some(u),
-            None => store::users::by_email(conn, login)?,
-        })
-    })?;
+    let user = db.read(|conn| store::users::by_login(conn, login))?;
     let Some(user) = user.filter(|u| u.is_active || (awaiting_activation_ok && u.awaiting_activation())) else {
         auth.passwords.waste_verification(password);
         return Err(failed());

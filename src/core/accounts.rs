@@ -26,6 +26,9 @@ pub struct NewUser {
 pub struct UserChanges {
     pub email: Option<Email>,
     pub password_hash: Option<String>,
+    /// The surface checked the account's current password (a learner changing their own
+    /// password must give it; staff and service callers need not).
+    pub current_password_verified: bool,
     pub name: Option<String>,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
@@ -34,21 +37,73 @@ pub struct UserChanges {
     pub is_superuser: Option<bool>,
 }
 
-/// Who is asking for a change, for the privilege rules below.
+/// Who is asking for a change: the caller's real flags, never a stand-in, so that the one
+/// rule below (`check_may_change`) holds on every surface.
+#[derive(Debug, Clone, Copy)]
 pub struct Actor {
+    /// The calling account; None for a server-to-server caller (API key) or the system.
+    pub user_id: Option<i64>,
+    pub is_staff: bool,
     pub is_superuser: bool,
 }
 
-/// Only a superuser may create or change privileged accounts.
-fn check_privileges(actor: &Actor, target_is_privileged: bool, grants_privilege: bool) -> Result<(), Error> {
-    if !actor.is_superuser && (target_is_privileged || grants_privilege) {
-        return Err(Error::forbidden("Only a superuser may create or change staff and superuser accounts."));
+impl Actor {
+    /// Rollcall itself: first start, the command line, imports, fixtures.
+    pub const SYSTEM: Actor = Actor { user_id: None, is_staff: true, is_superuser: true };
+    /// A self-service sign-up (checkout): may create a learner and nothing else.
+    pub const ANONYMOUS: Actor = Actor { user_id: None, is_staff: false, is_superuser: false };
+}
+
+/// What a change touches, for `check_may_change`.
+#[derive(Default, Clone, Copy)]
+pub struct ChangeKind {
+    /// Grants or revokes staff/superuser.
+    pub privileges: bool,
+    pub email: bool,
+    pub password: bool,
+    pub current_password_verified: bool,
+    pub activity: bool,
+}
+
+/// The one rule for changing an account, on every surface: only a superuser changes a
+/// superuser or grants and revokes privileges; staff (and server-to-server callers) change
+/// learners and staff who are not superusers; a learner changes only their own account, and
+/// then not their active flag, their email only through a confirmed link
+/// (`request_email_change`), and their password only with the current one (Open edX's
+/// rules for its account settings).
+pub fn check_may_change(actor: &Actor, target: &UserRecord, change: ChangeKind) -> Result<(), Error> {
+    if actor.is_superuser {
+        return Ok(());
+    }
+    if target.is_superuser || change.privileges {
+        return Err(Error::forbidden("Only a superuser may change a superuser account or grant privileges."));
+    }
+    if actor.is_staff {
+        return Ok(());
+    }
+    if actor.user_id != Some(target.id) {
+        return Err(Error::forbidden("You do not have permission to change this account."));
+    }
+    if change.activity {
+        return Err(Error::forbidden("You cannot activate or deactivate your own account here."));
+    }
+    if change.email {
+        return Err(Error::forbidden("A new email address must be confirmed from that address first."));
+    }
+    if change.password && !change.current_password_verified {
+        return Err(Error::field("old_password", "Your current password is required to set a new one.")
+            .with_code("CURRENT_PASSWORD_REQUIRED"));
     }
     Ok(())
 }
 
 pub fn create_user(conn: &Conn, actor: &Actor, new: NewUser, now: Timestamp) -> Result<UserRecord, Error> {
-    check_privileges(actor, false, new.is_staff || new.is_superuser)?;
+    if !actor.is_superuser && (new.is_staff || new.is_superuser) {
+        return Err(Error::forbidden("Only a superuser may create staff and superuser accounts."));
+    }
+    if !actor.is_staff && !actor.is_superuser && actor.user_id.is_some() {
+        return Err(Error::forbidden("You do not have permission to create accounts."));
+    }
     check_name_lengths(&new.name, &new.first_name, &new.last_name)?;
     let mut record = UserRecord {
         id: 0,
@@ -107,9 +162,15 @@ pub fn update_user(
 ) -> Result<UserRecord, Error> {
     let mut user = user_by_username(conn, username.as_str())?;
     let (was_active, old_email) = (user.is_active, user.email.clone());
-    let grants = changes.is_staff == Some(true) || changes.is_superuser == Some(true);
-    let revokes = changes.is_staff == Some(false) || changes.is_superuser == Some(false);
-    check_privileges(actor, user.is_staff || user.is_superuser, grants || revokes)?;
+    let kind = ChangeKind {
+        privileges: changes.is_staff.is_some_and(|v| v != user.is_staff)
+            || changes.is_superuser.is_some_and(|v| v != user.is_superuser),
+        email: changes.email.as_ref().is_some_and(|e| !e.as_str().eq_ignore_ascii_case(&user.email)),
+        password: changes.password_hash.is_some(),
+        current_password_verified: changes.current_password_verified,
+        activity: changes.is_active.is_some_and(|v| v != user.is_active),
+    };
+    check_may_change(actor, &user, kind)?;
     let deactivating = changes.is_active == Some(false) && user.is_active;
     if let Some(email) = changes.email {
         user.email = email.as_str().to_owned();
@@ -190,11 +251,14 @@ pub struct ProfileChanges {
 /// auto-enroll pre-enrollments.
 pub fn update_profile(
     conn: &Conn,
+    actor: &Actor,
     username: &str,
     changes: ProfileChanges,
     now: Timestamp,
 ) -> Result<UserRecord, Error> {
     let mut user = user_by_username(conn, username)?;
+    let email = changes.email.as_ref().is_some_and(|e| !e.as_str().eq_ignore_ascii_case(&user.email));
+    check_may_change(actor, &user, ChangeKind { email, ..ChangeKind::default() })?;
     let old_email = user.email.clone();
     let p = &mut user.profile;
     macro_rules! apply {
@@ -261,6 +325,41 @@ pub fn send_set_password_link(conn: &Conn, user: &UserRecord, link: &str, now: T
     let payload = serde_json::json!({"full_name": if user.name.is_empty() { &user.username } else { &user.name }, "link": link, "username": user.username});
     store::outbox::enqueue(conn, "email", "set_password", &user.email, &payload.to_string(), now.unix())?;
     Ok(())
+}
+
+/// How long an email-change confirmation link works.
+pub const EMAIL_CHANGE_HOURS: i64 = 24;
+
+/// A learner asked for a new address: it is not applied (and claims no pre-enrollment)
+/// until the link mailed *to the new address* is followed (Open edX's PendingEmailChange).
+/// `link` is built by the caller from `auth::links::sign_email_change`.
+pub fn request_email_change(
+    conn: &Conn,
+    user: &UserRecord,
+    new_email: &Email,
+    link: &str,
+    now: Timestamp,
+) -> Result<(), Error> {
+    if store::users::by_email(conn, new_email.as_str())?.is_some_and(|other| other.id != user.id) {
+        return Err(
+            Error::field("email", format!("The email '{new_email}' is already in use.")).with_code("EMAIL_TAKEN")
+        );
+    }
+    let payload = serde_json::json!({"full_name": if user.name.is_empty() { &user.username } else { &user.name }, "link": link, "username": user.username});
+    store::outbox::enqueue(conn, "email", "email_change", new_email.as_str(), &payload.to_string(), now.unix())?;
+    Ok(())
+}
+
+/// A confirmed email change: the address becomes the account's and, on an active account,
+/// claims that address's auto-enroll pre-enrollments.
+pub fn confirm_email_change(conn: &Conn, user_id: i64, new_email: &Email, now: Timestamp) -> Result<UserRecord, Error> {
+    let mut user = store::users::by_id(conn, user_id)?.ok_or_else(|| Error::not_found("The user no longer exists."))?;
+    user.email = new_email.as_str().to_owned();
+    store::users::update(conn, &user)?;
+    if user.is_active {
+        crate::core::enrollment::activate_pending(conn, &user, "accounts", now)?;
+    }
+    Ok(user)
 }
 
 /// Queues the email Appsembler's `accounts/create` sends: the account exists and is active

@@ -217,7 +217,7 @@ pub fn checkout(
     let name = format!("{} {}", s.first_name, s.last_name);
     let student = accounts::create_user(
         conn,
-        &Actor { is_superuser: false },
+        &Actor::ANONYMOUS,
         NewUser {
             username: new_username(conn, &s.email)?,
             email: s.email,

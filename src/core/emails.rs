@@ -41,7 +41,7 @@ fn escape(text: &str) -> String {
 }
 
 /// The message types, and the parts a template directory may override for each.
-pub const MESSAGE_TYPES: [&str; 7] = [
+pub const MESSAGE_TYPES: [&str; 8] = [
     "enrolled_enroll",
     "allowed_enroll",
     "enrolled_unenroll",
@@ -49,6 +49,7 @@ pub const MESSAGE_TYPES: [&str; 7] = [
     "set_password",
     "account_created",
     "checkout_welcome",
+    "email_change",
 ];
 const PARTS: [&str; 3] = ["subject.txt", "txt", "html"];
 
@@ -224,6 +225,14 @@ pub fn render(message_type: &str, payload: &Value, site: &Site) -> Option<Render
             vec![
                 format!("An account with the username {} has been created for you at {school}, and it is active.", text_of("username")),
                 format!("Sign in at {}", site.lms_base_url.unwrap_or(site.base_url)),
+            ],
+        ),
+        "email_change" => (
+            format!("Confirm your new email address at {school}"),
+            vec![
+                format!("Someone asked to use this address for the account {} at {school}.", text_of("username")),
+                format!("If it was you, confirm it here (the link works once, for 24 hours): {}", text_of("link")),
+                "If it was not you, ignore this email: nothing changes until the link is followed.".to_owned(),
             ],
         ),
         "checkout_welcome" => (

@@ -416,7 +416,7 @@ pub enum Resolved {
 
 pub fn resolve_identifier(conn: &Conn, identifier: &str) -> Result<Resolved, Error> {
     let identifier = identifier.trim();
-    if let Some(user) = store::users::by_username(conn, identifier)? {
+    if let Some(user) = store::users::by_login(conn, identifier)? {
         return Ok(Resolved::User(Box::new(user)));
     }
     let email = Email::parse(identifier).map_err(|_| {
@@ -729,7 +729,7 @@ mod tests {
             is_staff: false,
             is_superuser: false,
         };
-        accounts::create_user(conn, &Actor { is_superuser: true }, new, Timestamp::now()).unwrap()
+        accounts::create_user(conn, &Actor::SYSTEM, new, Timestamp::now()).unwrap()
     }
 
     const NOTIFY: Change =

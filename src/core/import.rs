@@ -35,7 +35,7 @@ pub fn users(conn: &Conn, lines: &str, now: Timestamp) -> Result<UsersImported, 
     for (i, line) in lines.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let n = i + 1;
         let v: Value = serde_json::from_str(line).map_err(|e| at_line(n, e))?;
-        let username = Username::parse(&text(&v, "username").unwrap_or_default()).map_err(|e| at_line(n, e))?;
+        let username = Username::existing(&text(&v, "username").unwrap_or_default()).map_err(|e| at_line(n, e))?;
         if store::users::by_username(conn, username.as_str())?.is_some() {
             skipped += 1;
             continue;
@@ -70,8 +70,7 @@ pub fn users(conn: &Conn, lines: &str, now: Timestamp) -> Result<UsersImported, 
             is_staff: v.get("is_staff").and_then(Value::as_bool).unwrap_or(false),
             is_superuser: false,
         };
-        accounts::create_user(conn, &Actor { is_superuser: true }, new, joined)
-            .map_err(|e| at_line(n, e.developer_message))?;
+        accounts::create_user(conn, &Actor::SYSTEM, new, joined).map_err(|e| at_line(n, e.developer_message))?;
         created += 1;
     }
     Ok(UsersImported { created, skipped, without_password })

@@ -99,14 +99,17 @@ pub fn by_uuid(conn: &Conn, uuid: &Uuid) -> Result<Path, Error> {
 }
 
 /// Whether `user` may enroll themself in `path`: an open path, or an invitation-only one
-/// they were invited to (a pending invitation for their email) or are already in. This
-/// closes the gap the ADR names: knowing a path's id is not enough to join it.
+/// they hold an active invitation to (for their email) or are actively in. A learner staff
+/// removed is not invited by their old, inactive enrollment. This closes the gap the ADR
+/// names: knowing a path's id is not enough to join it.
 pub fn may_self_enroll(conn: &Conn, path: &Path, user: &UserRecord) -> Result<bool, Error> {
     if !path.record.invite_only {
         return Ok(true);
     }
-    let invited = store::learning_paths::allowed(conn, path.record.id, &user.email)?.is_some_and(|a| a.is_active);
-    Ok(invited || store::learning_paths::enrollment(conn, path.record.id, user.id)?.is_some())
+    // A claimed invitation was spent on the enrollment it made.
+    let invited = store::learning_paths::allowed(conn, path.record.id, &user.email)?
+        .is_some_and(|a| a.is_active && a.user_id.is_none());
+    Ok(invited || is_enrolled(conn, &path.record, user.id)?)
 }
 
 /// A path the viewer may see; an invitation-only path someone is not enrolled in is a 404

@@ -9,13 +9,13 @@ use crate::store::{self, Conn};
 /// crash mid-send makes it due again after this (delivery is at least once).
 const LEASE_SECONDS: i64 = 300;
 
-pub fn any_due(conn: &Conn, now: Timestamp) -> Result<bool, Error> {
-    store::outbox::any_due(conn, now.unix())
+pub fn any_due(conn: &Conn, now: Timestamp, webhooks: bool) -> Result<bool, Error> {
+    store::outbox::any_due(conn, now.unix(), webhooks)
 }
 
-/// Takes up to `limit` due messages for delivery.
-pub fn claim_due(conn: &Conn, now: Timestamp, limit: i64) -> Result<Vec<MessageRecord>, Error> {
-    let due = store::outbox::due(conn, now.unix(), limit)?;
+/// Takes up to `limit` due messages of one kind (webhooks, or emails and jobs).
+pub fn claim_due(conn: &Conn, now: Timestamp, limit: i64, webhooks: bool) -> Result<Vec<MessageRecord>, Error> {
+    let due = store::outbox::due(conn, now.unix(), limit, webhooks)?;
     for message in &due {
         store::outbox::mark_attempt_lease(conn, message.id, now.unix() + LEASE_SECONDS)?;
     }
@@ -27,8 +27,23 @@ pub fn release(conn: &Conn, id: i64, now: Timestamp) -> Result<(), Error> {
     store::outbox::mark_attempt_lease(conn, id, now.unix())
 }
 
-pub fn delivered(conn: &Conn, id: i64, now: Timestamp) -> Result<(), Error> {
-    store::outbox::mark_sent(conn, id, now.unix())
+/// Keys of a payload that are credentials (a set-password or email-change link): once the
+/// message is delivered they are removed from the stored copy, which the admin API lists.
+const CREDENTIAL_KEYS: [&str; 1] = ["link"];
+
+pub fn delivered(conn: &Conn, message: &MessageRecord, now: Timestamp) -> Result<(), Error> {
+    store::outbox::mark_sent(conn, message.id, now.unix())?;
+    if let Ok(serde_json::Value::Object(mut payload)) = serde_json::from_str(&message.payload) {
+        if CREDENTIAL_KEYS.iter().any(|k| payload.contains_key(*k)) {
+            for key in CREDENTIAL_KEYS {
+                if payload.contains_key(key) {
+                    payload.insert(key.to_owned(), serde_json::Value::String("[redacted after delivery]".into()));
+                }
+            }
+            store::outbox::set_payload(conn, message.id, &serde_json::Value::Object(payload).to_string())?;
+        }
+    }
+    Ok(())
 }
 
 pub fn attempt_failed(conn: &Conn, id: i64, error: &str, next_attempt_at: i64, give_up: bool) -> Result<(), Error> {

@@ -7,8 +7,72 @@ use crate::domain::Timestamp;
 use crate::store::webhooks::EndpointRecord;
 use crate::store::{self, Conn};
 use serde_json::Value;
+use std::net::{IpAddr, ToSocketAddrs};
 
-pub fn create(conn: &Conn, url: &str, now: Timestamp) -> Result<EndpointRecord, Error> {
+/// Whether a webhook may be delivered to `ip`: public unicast only. Loopback, private,
+/// shared (CGNAT), link-local, unspecified, multicast, broadcast and documentation ranges
+/// are how a webhook becomes a probe of the school's own network (SSRF).
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || a == 0
+                || a >= 240
+                || (a == 100 && (64..128).contains(&b)))
+        }
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_public(IpAddr::V4(v4)),
+            None => {
+                !(v6.is_loopback()
+                    || v6.is_unspecified()
+                    || v6.is_multicast()
+                    || v6.is_unique_local()
+                    || v6.is_unicast_link_local()
+                    || (v6.segments()[0] & 0xffc0) == 0xfec0)
+            }
+        },
+    }
+}
+
+/// `webhooks.allowed_hosts` lists hosts (names or addresses) a school trusts on its own
+/// network, and the tests' loopback receivers.
+pub fn host_allowed(host: &str, allowed_hosts: &[String]) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    allowed_hosts.iter().any(|h| h.eq_ignore_ascii_case(host))
+}
+
+/// Refuses a URL whose host is, or resolves to, a non-public address. A name that does
+/// not resolve now is accepted: delivery checks the addresses again after resolving them
+/// (`jobs::outbox`), so DNS cannot switch a vetted name to a private address later.
+fn check_destination(host: &str, port: u16, allowed_hosts: &[String]) -> Result<(), Error> {
+    if host_allowed(host, allowed_hosts) {
+        return Ok(());
+    }
+    let refused = || {
+        Error::field(
+            "url",
+            "url must reach a public address: loopback, private and link-local ones are refused unless listed in webhooks.allowed_hosts.",
+        )
+    };
+    if host.eq_ignore_ascii_case("localhost") || host.to_ascii_lowercase().ends_with(".localhost") {
+        return Err(refused());
+    }
+    if let Ok(addresses) = (host, port).to_socket_addrs() {
+        if addresses.into_iter().any(|a| !is_public(a.ip())) {
+            return Err(refused());
+        }
+    }
+    Ok(())
+}
+
+pub fn create(conn: &Conn, url: &str, allowed_hosts: &[String], now: Timestamp) -> Result<EndpointRecord, Error> {
     // http(s)://host[:port][/path]: a host name or IPv4 address (no userinfo, no IPv6
     // literal), so that every URL stored is one the delivery client can reach.
     let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://")).unwrap_or("");
@@ -22,6 +86,8 @@ pub fn create(conn: &Conn, url: &str, now: Timestamp) -> Result<EndpointRecord, 
     if !valid {
         return Err(Error::field("url", "url must be an http:// or https:// URL."));
     }
+    let default_port = if url.starts_with("https://") { 443 } else { 80 };
+    check_destination(host, port.parse().unwrap_or(default_port), allowed_hosts)?;
     // Standard Webhooks' secret format: "whsec_" + base64 of the key.
     let key = secrets::random_bytes(24);
     let secret = format!("whsec_{}", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, key));
@@ -33,11 +99,33 @@ pub fn list(conn: &Conn) -> Result<Vec<EndpointRecord>, Error> {
     store::webhooks::all(conn)
 }
 
+/// Removes an endpoint and the deliveries still queued for it: an event meant for it never
+/// goes anywhere else (ids are never reused either: AUTOINCREMENT).
 pub fn delete(conn: &Conn, id: i64) -> Result<(), Error> {
     if !store::webhooks::delete(conn, id)? {
         return Err(Error::not_found(format!("No webhook endpoint {id}.")));
     }
+    store::outbox::drop_pending(conn, "webhook", &id.to_string())?;
     Ok(())
+}
+
+/// Consecutive failures after which an endpoint is paused (its circuit opens).
+const BREAKER_THRESHOLD: i64 = 3;
+
+/// Records a delivery's outcome for the endpoint's circuit breaker: after
+/// `BREAKER_THRESHOLD` failures in a row its deliveries wait (1 min, doubling to 1 h) so
+/// that one dead receiver costs the others nothing; one success closes it.
+pub fn record_delivery(conn: &Conn, id: i64, succeeded: bool, now: Timestamp) -> Result<(), Error> {
+    if succeeded {
+        return store::webhooks::set_failures(conn, id, 0, 0);
+    }
+    let failures = store::webhooks::by_id(conn, id)?.map_or(0, |e| e.consecutive_failures) + 1;
+    let paused_until = if failures >= BREAKER_THRESHOLD {
+        now.unix() + (60i64 << (failures - BREAKER_THRESHOLD).min(6)).min(3600)
+    } else {
+        0
+    };
+    store::webhooks::set_failures(conn, id, failures, paused_until)
 }
 
 pub fn endpoint(conn: &Conn, id: i64) -> Result<Option<EndpointRecord>, Error> {

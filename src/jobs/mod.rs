@@ -32,8 +32,15 @@ impl Signal {
     }
 }
 
-/// Starts `workers` threads; they finish the step in hand and stop when `stop` is set.
-pub fn start(app: Arc<OnceLock<App>>, workers: usize, stop: Arc<AtomicBool>) -> Vec<std::thread::JoinHandle<()>> {
+/// Starts `workers` threads for bulk tasks, emails and jobs, and `webhook_workers` for
+/// webhooks alone (a slow receiver then never holds up an email or a task); they finish
+/// the step in hand and stop when `stop` is set.
+pub fn start(
+    app: Arc<OnceLock<App>>,
+    workers: usize,
+    webhook_workers: usize,
+    stop: Arc<AtomicBool>,
+) -> Vec<std::thread::JoinHandle<()>> {
     let mut handles = Vec::with_capacity(workers);
     if let Some(app) = app.get() {
         match app.db.write(crate::core::bulk::requeue_interrupted) {
@@ -42,15 +49,21 @@ pub fn start(app: Arc<OnceLock<App>>, workers: usize, stop: Arc<AtomicBool>) -> 
             Err(e) => log::error!("could not requeue interrupted tasks: {e}"),
         }
     }
-    for n in 0..workers {
+    for n in 0..workers + webhook_workers {
         let app = app.clone();
         let stop = stop.clone();
-        let spawned = std::thread::Builder::new().name(format!("worker-{n}")).spawn(move || {
+        let webhooks = n >= workers;
+        let name = if webhooks { format!("webhooks-{}", n - workers) } else { format!("worker-{n}") };
+        let spawned = std::thread::Builder::new().name(name).spawn(move || {
             let Some(app) = app.get() else { return };
             while !stop.load(Ordering::SeqCst) {
                 // A panic in one step must not end the worker; the step's transaction rolled back.
                 let worked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    tasks::step(app) | outbox::step(app, &stop)
+                    if webhooks {
+                        outbox::step(app, &stop, true)
+                    } else {
+                        tasks::step(app) | outbox::step(app, &stop, false)
+                    }
                 }))
                 .unwrap_or_else(|_| {
                     log::error!("a background step panicked; continuing");

@@ -107,19 +107,61 @@ fn run_job(app: &App, message: &MessageRecord) -> Result<(), String> {
     }
 }
 
+/// Resolves a webhook's host and keeps only the addresses it may reach
+/// (`core::webhooks::is_public`, or a host in `webhooks.allowed_hosts`): the connection
+/// goes to an address checked here, after resolution, so a name that later resolves to a
+/// private address (DNS rebinding) reaches nothing.
+#[derive(Debug)]
+struct PublicOnly {
+    allowed_hosts: Vec<String>,
+}
+
+impl ureq::unversioned::resolver::Resolver for PublicOnly {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        use ureq::unversioned::resolver::DefaultResolver;
+        let resolved = DefaultResolver::default().resolve(uri, config, timeout)?;
+        let host = uri.host().unwrap_or("");
+        if crate::core::webhooks::host_allowed(host, &self.allowed_hosts) {
+            return Ok(resolved);
+        }
+        let mut kept = self.empty();
+        for address in resolved.iter().filter(|a| crate::core::webhooks::is_public(a.ip())) {
+            kept.push(*address);
+        }
+        if kept.is_empty() {
+            log::warn!("webhook host {host} resolves only to addresses webhooks may not reach");
+            return Err(ureq::Error::HostNotFound);
+        }
+        Ok(kept)
+    }
+}
+
 /// POSTs an event with Standard Webhooks headers: `webhook-id`, `webhook-timestamp` and
-/// `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">`. Any 2xx is success.
+/// `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">`. Only a 2xx is
+/// success; redirects are not followed (a 3xx is a failure). The error kept in the outbox
+/// is generic ("connection failed", "HTTP 401"): the outbox must not tell staff what
+/// answers where on the network.
 fn deliver_webhook(app: &App, message: &MessageRecord) -> Result<(), String> {
     use base64::engine::general_purpose::STANDARD;
     use base64::Engine;
     use hmac::{Hmac, KeyInit, Mac};
     static AGENT: std::sync::OnceLock<ureq::Agent> = std::sync::OnceLock::new();
     let agent = AGENT.get_or_init(|| {
-        ureq::Agent::config_builder()
+        let webhooks = &app.config.webhooks;
+        let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(10)))
-            .build()
-            .into()
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .timeout_connect(Some(Duration::from_secs(webhooks.timeout_seconds.clamp(1, 3))))
+            .timeout_global(Some(Duration::from_secs(webhooks.timeout_seconds.max(1))))
+            .build();
+        let resolver = PublicOnly { allowed_hosts: webhooks.allowed_hosts.clone() };
+        ureq::Agent::with_parts(config, ureq::unversioned::transport::DefaultConnector::default(), resolver)
     });
     let endpoint_id: i64 = message.recipient.parse().map_err(|_| "bad endpoint id".to_owned())?;
     let endpoint = app
@@ -134,26 +176,51 @@ fn deliver_webhook(app: &App, message: &MessageRecord) -> Result<(), String> {
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key).map_err(|e| e.to_string())?;
     mac.update(format!("{id}.{timestamp}.{}", message.payload).as_bytes());
     let signature = format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()));
-    let response = agent
+    let result = agent
         .post(&endpoint.url)
         .header("content-type", "application/json")
         .header("webhook-id", &id)
         .header("webhook-timestamp", &timestamp)
         .header("webhook-signature", &signature)
         .send(message.payload.as_str())
-        .map_err(|e| e.to_string())?;
-    let status = response.status().as_u16();
-    if (200..300).contains(&status) {
-        Ok(())
-    } else {
-        Err(format!("the endpoint answered HTTP {status}"))
+        .map_err(|e| {
+            log::debug!("webhook {} to endpoint {endpoint_id}: {e}", message.id);
+            match e {
+                ureq::Error::Timeout(_) => "timed out".to_owned(),
+                _ => "connection failed".to_owned(),
+            }
+        })
+        .and_then(|response| {
+            let status = response.status().as_u16();
+            if (200..300).contains(&status) {
+                Ok(())
+            } else {
+                Err(format!("HTTP {status}"))
+            }
+        });
+    let breaker =
+        app.db.write(|c| crate::core::webhooks::record_delivery(c, endpoint_id, result.is_ok(), Timestamp::now()));
+    if let Err(e) = breaker {
+        log::error!("recording webhook endpoint {endpoint_id}'s delivery: {e}");
     }
+    result
 }
 
 fn deliver_email(app: &App, message: &MessageRecord) -> Result<(), String> {
     let email = build(app, message)?;
     match &app.mailer {
         // The whole message, so that a demo shows what would have been sent.
+        // A message carrying a credential (a set-password or email-change link) is logged
+        // without its body: a log is read by more people than the mailbox.
+        Mailer::Log if carries_credential(message) => {
+            log::info!(
+                "email {} ({}) to {}: not shown (it carries a sign-in link); use the dir or smtp backend to read it",
+                message.id,
+                message.message_type,
+                message.recipient
+            );
+            Ok(())
+        }
         Mailer::Log => {
             log::info!(
                 "email {} ({}) to {}:\n{}",
@@ -172,16 +239,22 @@ fn deliver_email(app: &App, message: &MessageRecord) -> Result<(), String> {
     }
 }
 
+fn carries_credential(message: &MessageRecord) -> bool {
+    serde_json::from_str::<serde_json::Value>(&message.payload).is_ok_and(|p| p.get("link").is_some())
+}
+
 /// Delivers what is due; returns whether there was anything. Each message is recorded
 /// the moment its delivery ends (one commit each: a crash or kill then re-sends at most
 /// the one message in flight), and once `stop` is set nothing more is sent: the messages
 /// still in hand are released, due again for the next start.
-pub fn step(app: &App, stop: &AtomicBool) -> bool {
+pub fn step(app: &App, stop: &AtomicBool, webhooks: bool) -> bool {
     // Idle workers only read; the write lock is taken when there is something to send.
-    if !app.db.read(|conn| outbox::any_due(conn, Timestamp::now())).unwrap_or(false) {
+    if !app.db.read(|conn| outbox::any_due(conn, Timestamp::now(), webhooks)).unwrap_or(false) {
         return false;
     }
-    let claimed = match app.db.write(|conn| outbox::claim_due(conn, Timestamp::now(), 200)) {
+    // Small claims: what one worker holds, others cannot send meanwhile.
+    let claim = if webhooks { 4 } else { 20 };
+    let claimed = match app.db.write(|conn| outbox::claim_due(conn, Timestamp::now(), claim, webhooks)) {
         Ok(list) => list,
         Err(e) => {
             log::error!("reading the outbox: {e}");
@@ -201,7 +274,7 @@ pub fn step(app: &App, stop: &AtomicBool) -> bool {
         let result = deliver(app, message);
         let now = Timestamp::now();
         let recorded: Result<(), Error> = app.db.write(|conn| match &result {
-            Ok(()) => outbox::delivered(conn, message.id, now),
+            Ok(()) => outbox::delivered(conn, message, now),
             Err(error) => {
                 let attempts = message.attempts + 1;
                 log::warn!("message {} to {} failed (attempt {attempts}): {error}", message.id, message.recipient);

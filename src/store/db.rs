@@ -10,12 +10,12 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 pub type Conn = Connection;
 
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 const SCHEMA: &str = include_str!("../../schema.sql");
 
 /// What a database of an older version needs besides `schema.sql` (whose CREATE … IF NOT
 /// EXISTS leaves existing tables as they are): (version it brings, statements).
-const MIGRATIONS: [(i64, &str); 7] = [
+const MIGRATIONS: [(i64, &str); 9] = [
     (3, "ALTER TABLE oauth_clients ADD COLUMN public INTEGER NOT NULL DEFAULT 0;"),
     (3, "ALTER TABLE users ADD COLUMN credentials_valid_after INTEGER NOT NULL DEFAULT 0;"),
     // Paths created before uuids existed get a random v4 one.
@@ -50,6 +50,19 @@ const MIGRATIONS: [(i64, &str); 7] = [
          UPDATE sqlite_schema SET sql = replace(sql, 'CHECK (action IN (''enroll'', ''unenroll''))', \
          'CHECK (action IN (''enroll'', ''unenroll'', ''progress''))') WHERE type = 'table' AND name = 'tasks'; \
          PRAGMA writable_schema = OFF;",
+    ),
+    // Look-alike usernames (filled in Rust by `fill_username_keys`: SQL has no NFKC).
+    (5, "ALTER TABLE users ADD COLUMN username_key TEXT;"),
+    // Webhook ids are never reused (AUTOINCREMENT cannot be added in place: the table is
+    // rebuilt), and endpoints get a circuit breaker.
+    (
+        5,
+        "CREATE TABLE webhook_endpoints_v5 (id INTEGER PRIMARY KEY AUTOINCREMENT, url TEXT NOT NULL, \
+         secret TEXT NOT NULL, active INTEGER NOT NULL DEFAULT 1, created INTEGER NOT NULL, \
+         consecutive_failures INTEGER NOT NULL DEFAULT 0, paused_until INTEGER NOT NULL DEFAULT 0); \
+         INSERT INTO webhook_endpoints_v5 (id, url, secret, active, created) SELECT id, url, secret, active, created FROM webhook_endpoints; \
+         DROP TABLE webhook_endpoints; \
+         ALTER TABLE webhook_endpoints_v5 RENAME TO webhook_endpoints;",
     ),
 ];
 
@@ -151,6 +164,9 @@ impl Db {
             if found == SCHEMA_VERSION { String::new() } else { format!("PRAGMA user_version = {SCHEMA_VERSION};") };
         conn.execute_batch(&format!("BEGIN IMMEDIATE; {migrations} {SCHEMA}; {set_version} COMMIT;"))
             .map_err(|e| Error::internal(format!("applying schema.sql to {}: {e}", path.display())))?;
+        if (1..5).contains(&found) {
+            super::users::fill_username_keys(&conn)?;
+        }
         Ok(db)
     }
 

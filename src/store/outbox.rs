@@ -51,13 +51,31 @@ fn from_row(r: &rusqlite::Row) -> rusqlite::Result<MessageRecord> {
     })
 }
 
-/// Pending messages whose time has come, oldest first.
-pub fn due(conn: &Connection, now: i64, limit: i64) -> Result<Vec<MessageRecord>, Error> {
-    let sql =
-        format!("{SELECT} WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2");
+/// Pending messages whose time has come, oldest first: webhooks (`webhooks = true`), whose
+/// endpoint's circuit is closed, or everything else (emails, jobs). The two kinds have
+/// their own workers, so a slow receiver never delays an email.
+pub fn due(conn: &Connection, now: i64, limit: i64, webhooks: bool) -> Result<Vec<MessageRecord>, Error> {
+    let sql = format!(
+        "{SELECT} WHERE status = 'pending' AND next_attempt_at <= ?1 AND (channel = 'webhook') = ?3 \
+         AND (?3 = 0 OR recipient NOT IN (SELECT CAST(id AS TEXT) FROM webhook_endpoints WHERE paused_until > ?1)) \
+         ORDER BY next_attempt_at, id LIMIT ?2"
+    );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![now, limit], from_row)?;
+    let rows = stmt.query_map(params![now, limit, webhooks], from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Drops what is still queued for one recipient of a channel (a deleted webhook endpoint).
+pub fn drop_pending(conn: &Connection, channel: &str, recipient: &str) -> Result<usize, Error> {
+    Ok(conn
+        .prepare_cached("DELETE FROM outbox WHERE channel = ?1 AND recipient = ?2 AND status = 'pending'")?
+        .execute(params![channel, recipient])?)
+}
+
+/// Replaces a message's payload (a delivered message's credential link is removed).
+pub fn set_payload(conn: &Connection, id: i64, payload: &str) -> Result<(), Error> {
+    conn.prepare_cached("UPDATE outbox SET payload = ?2 WHERE id = ?1")?.execute(params![id, payload])?;
+    Ok(())
 }
 
 pub fn by_id(conn: &Connection, id: i64) -> Result<Option<MessageRecord>, Error> {
@@ -121,9 +139,13 @@ pub fn mark_attempt_lease(conn: &Connection, id: i64, until: i64) -> Result<(), 
     Ok(())
 }
 
-/// Whether anything is due (a read, so idle workers never take the write lock).
-pub fn any_due(conn: &Connection, now: i64) -> Result<bool, Error> {
+/// Whether anything of one kind (see `due`) is due: a read, so idle workers never take
+/// the write lock.
+pub fn any_due(conn: &Connection, now: i64, webhooks: bool) -> Result<bool, Error> {
     Ok(conn
-        .prepare_cached("SELECT EXISTS(SELECT 1 FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?1)")?
-        .query_row([now], |r| r.get(0))?)
+        .prepare_cached(
+            "SELECT EXISTS(SELECT 1 FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?1 \
+             AND (channel = 'webhook') = ?2)",
+        )?
+        .query_row(params![now, webhooks], |r| r.get(0))?)
 }

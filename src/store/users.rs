@@ -100,6 +100,18 @@ pub fn by_email(conn: &Connection, email: &str) -> Result<Option<UserRecord>, Er
     one(conn, "email = ?1", &email)
 }
 
+/// The account a typed identifier names: one with `@` is an email (Open edX's rule), and a
+/// username only for an account imported with `@` in its name and no account has that
+/// email; anything else is a username.
+pub fn by_login(conn: &Connection, identifier: &str) -> Result<Option<UserRecord>, Error> {
+    if identifier.contains('@') {
+        if let Some(user) = by_email(conn, identifier)? {
+            return Ok(Some(user));
+        }
+    }
+    by_username(conn, identifier)
+}
+
 pub fn count(conn: &Connection) -> Result<i64, Error> {
     Ok(conn.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))?)
 }
@@ -112,16 +124,46 @@ pub fn list(conn: &Connection, offset: i64, limit: i64) -> Result<Vec<UserRecord
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// Accounts made before schema 5 get their look-alike key (one transaction, at start-up).
+pub fn fill_username_keys(conn: &Connection) -> Result<(), Error> {
+    let tx = conn.unchecked_transaction()?;
+    let names: Vec<(i64, String)> = tx
+        .prepare("SELECT id, username FROM users WHERE username_key IS NULL")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut update = tx.prepare("UPDATE users SET username_key = ?2 WHERE id = ?1")?;
+    for (id, name) in names {
+        update.execute(params![id, crate::domain::Username::similarity_key(&name)])?;
+    }
+    drop(update);
+    tx.commit()?;
+    Ok(())
+}
+
 /// Inserts `user` (its `id` is ignored) and returns the new id. A taken username or email
-/// is a conflict naming the field.
+/// is a conflict naming the field; so is a username another reads the same (`Cat`, `ｃat`
+/// and Cyrillic `сat` beside `cat`).
 pub fn insert(conn: &Connection, user: &UserRecord) -> Result<i64, Error> {
+    let key = crate::domain::Username::similarity_key(&user.username);
+    // An exact duplicate is left to the UNIQUE constraint below, whose error also names a
+    // taken email.
+    let look_alike: Option<String> = conn
+        .prepare_cached("SELECT username FROM users WHERE username_key = ?1 AND username != ?2 LIMIT 1")?
+        .query_row(params![key, user.username], |r| r.get(0))
+        .optional()?;
+    if let Some(existing) = look_alike {
+        let message = format!("The username '{}' is too similar to the existing username '{existing}'.", user.username);
+        let mut error = Error::conflict(message.clone());
+        error.field_errors.insert("username".into(), message);
+        return Err(error);
+    }
     let p = &user.profile;
     let result = conn
         .prepare_cached(
             "INSERT INTO users (username, email, password_hash, name, first_name, last_name, country, city, gender, \
              level_of_education, year_of_birth, mailing_address, language, goals, bio, phone, date_of_birth, \
-             is_active, is_staff, is_superuser, date_joined) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+             is_active, is_staff, is_superuser, date_joined, username_key) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
         )?
         .execute(params![
             user.username,
@@ -145,6 +187,7 @@ pub fn insert(conn: &Connection, user: &UserRecord) -> Result<i64, Error> {
             user.is_staff,
             user.is_superuser,
             user.date_joined,
+            key,
         ]);
     match result {
         Ok(_) => Ok(conn.last_insert_rowid()),

@@ -10,10 +10,23 @@ pub struct EndpointRecord {
     pub secret: String,
     pub active: bool,
     pub created: i64,
+    /// The circuit breaker: failed deliveries in a row, and until when deliveries wait.
+    pub consecutive_failures: i64,
+    pub paused_until: i64,
 }
 
+const COLUMNS: &str = "id, url, secret, active, created, consecutive_failures, paused_until";
+
 fn from_row(r: &rusqlite::Row) -> rusqlite::Result<EndpointRecord> {
-    Ok(EndpointRecord { id: r.get(0)?, url: r.get(1)?, secret: r.get(2)?, active: r.get(3)?, created: r.get(4)? })
+    Ok(EndpointRecord {
+        id: r.get(0)?,
+        url: r.get(1)?,
+        secret: r.get(2)?,
+        active: r.get(3)?,
+        created: r.get(4)?,
+        consecutive_failures: r.get(5)?,
+        paused_until: r.get(6)?,
+    })
 }
 
 pub fn insert(conn: &Connection, url: &str, secret: &str, now: i64) -> Result<i64, Error> {
@@ -23,7 +36,7 @@ pub fn insert(conn: &Connection, url: &str, secret: &str, now: i64) -> Result<i6
 }
 
 pub fn all(conn: &Connection) -> Result<Vec<EndpointRecord>, Error> {
-    let mut stmt = conn.prepare_cached("SELECT id, url, secret, active, created FROM webhook_endpoints ORDER BY id")?;
+    let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM webhook_endpoints ORDER BY id"))?;
     let rows = stmt.query_map([], from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
@@ -36,11 +49,17 @@ pub fn active_ids(conn: &Connection) -> Result<Vec<i64>, Error> {
 
 pub fn by_id(conn: &Connection, id: i64) -> Result<Option<EndpointRecord>, Error> {
     Ok(conn
-        .prepare_cached("SELECT id, url, secret, active, created FROM webhook_endpoints WHERE id = ?1")?
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM webhook_endpoints WHERE id = ?1"))?
         .query_row([id], from_row)
         .optional()?)
 }
 
 pub fn delete(conn: &Connection, id: i64) -> Result<bool, Error> {
     Ok(conn.prepare_cached("DELETE FROM webhook_endpoints WHERE id = ?1")?.execute([id])? > 0)
+}
+
+pub fn set_failures(conn: &Connection, id: i64, failures: i64, paused_until: i64) -> Result<(), Error> {
+    conn.prepare_cached("UPDATE webhook_endpoints SET consecutive_failures = ?2, paused_until = ?3 WHERE id = ?1")?
+        .execute(params![id, failures, paused_until])?;
+    Ok(())
 }

@@ -282,12 +282,16 @@ fn filtered_roster_pages_are_exact_across_blocks_and_survive_the_migration() {
         .execute_batch(
             "DROP TRIGGER roster_blocks_insert; DROP TRIGGER roster_blocks_update; DROP TABLE roster_blocks; \
              ALTER TABLE task_items DROP COLUMN options; \
-             DROP TRIGGER enrollment_seq_insert; ALTER TABLE courses DROP COLUMN enrollment_seq; PRAGMA user_version = 3; \
+             DROP TRIGGER enrollment_seq_insert; ALTER TABLE courses DROP COLUMN enrollment_seq; \
+             DROP INDEX users_by_username_key; ALTER TABLE users DROP COLUMN username_key; PRAGMA user_version = 3; \
              PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = replace(sql, ', ''progress''))', '))') WHERE name = 'tasks'; \
              PRAGMA writable_schema = OFF;",
         )
         .unwrap();
     let again = TestApp::spawn_in(dir, &[], &[]);
+    let unkeyed: i64 =
+        again.sqlite().query_row("SELECT COUNT(*) FROM users WHERE username_key IS NULL", [], |r| r.get(0)).unwrap();
+    assert_eq!(unkeyed, 0, "schema 5 gives every existing account its look-alike key");
     let widened: String =
         again.sqlite().query_row("SELECT sql FROM sqlite_schema WHERE name = 'tasks'", [], |r| r.get(0)).unwrap();
     assert!(widened.contains("'unenroll', 'progress'"), "the tasks CHECK admits progress tasks: {widened}");

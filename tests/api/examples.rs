@@ -163,6 +163,8 @@ fn steps() -> Vec<Step> {
         // Set-password links (a link that is not one is refused).
         Step { by: As::Anonymous, query: "token=not-a-real-link", ..step("GET", "/account/set-password") },
         Step { by: As::Anonymous, body: r#"{"token": "not-a-real-link", "password": "a-long-password-2"}"#, ..step("POST", "/account/set-password") },
+        Step { by: As::Anonymous, query: "token=not-a-real-link", ..step("GET", "/account/confirm-email") },
+        Step { by: As::Anonymous, body: r#"{"token": "not-a-real-link"}"#, ..step("POST", "/account/confirm-email") },
         // Admin: the outbox (deliveries fail in this run: the SMTP host does not answer).
         Step { query: "page_size=5", capture: &[("message", "/results/0/id")], ..step("GET", "/api/admin/v1/outbox") },
         Step { params: p(&[("id", "$message")]), ..step("POST", "/api/admin/v1/outbox/{id}/retry") },

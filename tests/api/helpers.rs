@@ -46,6 +46,9 @@ pub fn binary() -> Command {
     command
         .env("ROLLCALL_AUTH_ARGON2_MEMORY_KIB", "64")
         .env("ROLLCALL_AUTH_ARGON2_ITERATIONS", "1")
+        // The tests' webhook receivers listen on loopback, which webhooks may not reach
+        // otherwise (the SSRF rule); tests of that rule set it back to [].
+        .env("ROLLCALL_WEBHOOKS_ALLOWED_HOSTS", "127.0.0.1")
         .env("RUST_LOG", "warn");
     command
 }

@@ -98,7 +98,7 @@ fn accounts_are_patched_with_merge_patch_json_only() {
         &ann,
         "ann",
         "application/merge-patch+json",
-        json!({"gender": "x", "year_of_birth": "old", "username": "new", "email": "a@b.org"}),
+        json!({"gender": "x", "year_of_birth": "old", "username": "new", "email": "not-an-email"}),
     );
     assert_eq!(invalid.status, 400);
     let errors = &invalid.json()["field_errors"];

@@ -219,7 +219,7 @@ pub(super) fn staff_input(ctx: &Ctx, role_required: bool) -> Result<(Username, O
     let body = ctx.json_body()?;
     let mut f = Fields::of(&body)?;
     f.reject_unknown(&["username", "role"]);
-    let username = f.required("username", |v| Username::parse(&as_string(v)?).map_err(|e| e.0));
+    let username = f.required("username", |v| Username::existing(&as_string(v)?).map_err(|e| e.0));
     let role = if role_required { f.required("role", as_string) } else { f.get("role", as_string).flatten() };
     f.finish()?;
     Ok((username.expect("checked by finish"), role))

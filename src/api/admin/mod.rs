@@ -295,7 +295,7 @@ fn admin(ctx: &mut Ctx) -> Result<Actor, Error> {
     if !caller.is_global_staff() {
         return Err(Error::forbidden("Only superusers and global staff may use the admin API."));
     }
-    let actor = Actor { is_superuser: caller.is_superuser() };
+    let actor = super::http::actor_of(caller);
     let key = caller.key();
     ctx.throttle(&ctx.app.auth.limits.admin, &key)?;
     Ok(actor)

@@ -60,8 +60,9 @@ pub fn status(row: &RosterRow) -> &'static str {
     }
 }
 
-/// A spreadsheet runs a cell that starts with = + - @ as a formula (CSV injection); a
-/// learner's own name is the one free-text column, so it gets a leading quote there.
+/// A spreadsheet runs a cell that starts with = + - @ (or tab, CR) as a formula (CSV
+/// injection): every such cell gets a leading quote (OWASP's rule). Usernames (imported
+/// ones may start with `-` or `+`) and emails come from people too, so no column is spared.
 fn inert(text: &str) -> String {
     if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{text}")
@@ -74,15 +75,18 @@ fn csv_lines(rows: &[RosterRow]) -> std::io::Result<Vec<u8>> {
     let mut writer = csv::Writer::from_writer(Vec::with_capacity(rows.len() * 80));
     for row in rows {
         let name = if row.name.is_empty() { format!("{} {}", row.first_name, row.last_name) } else { row.name.clone() };
-        writer.write_record([
-            row.username.as_deref().unwrap_or(""),
-            &row.email,
-            &inert(name.trim()),
-            row.mode.as_deref().unwrap_or(""),
-            status(row),
-            &Timestamp::from_unix(row.created).to_iso(),
-            &Timestamp::from_unix(row.updated).to_iso(),
-        ])?;
+        writer.write_record(
+            [
+                row.username.as_deref().unwrap_or(""),
+                &row.email,
+                name.trim(),
+                row.mode.as_deref().unwrap_or(""),
+                status(row),
+                &Timestamp::from_unix(row.created).to_iso(),
+                &Timestamp::from_unix(row.updated).to_iso(),
+            ]
+            .map(inert),
+        )?;
     }
     writer.into_inner().map_err(|e| std::io::Error::other(e.to_string()))
 }

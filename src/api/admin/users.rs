@@ -68,7 +68,7 @@ pub(super) fn post_users(ctx: &mut Ctx) -> Result<Response, Error> {
 }
 
 pub(super) fn username_param(ctx: &Ctx) -> Result<Username, Error> {
-    Username::parse(ctx.param("username"))
+    Username::existing(ctx.param("username"))
         .map_err(|_| Error::not_found(format!("The user {} does not exist.", ctx.param("username"))))
 }
 
@@ -91,6 +91,7 @@ pub(super) fn patch_user(ctx: &mut Ctx) -> Result<Response, Error> {
     let changes = UserChanges {
         email: f.required_value("email", |v| Email::parse(&as_string(v)?).map_err(|e| e.0)),
         password_hash: None,
+        current_password_verified: false,
         name: f.required_value("name", as_string),
         first_name: f.required_value("first_name", as_string),
         last_name: f.required_value("last_name", as_string),
@@ -141,7 +142,7 @@ pub(super) fn post_clients(ctx: &mut Ctx) -> Result<Response, Error> {
         .write(|c| auth::clients::create_as_admin(c, actor.is_superuser, &name, &user, public, ctx.now.unix()))?;
     let mut body = client_json(&client.record);
     body["client_secret"] = json!(client.client_secret);
-    Ok(created(body))
+    Ok(created(body).with_additional_header("Cache-Control", "no-store"))
 }
 
 pub(super) fn delete_client(ctx: &mut Ctx) -> Result<Response, Error> {

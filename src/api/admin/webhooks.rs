@@ -1,9 +1,11 @@
 //! `/api/admin/v1/webhooks…`: subscribers to enrollment events. The signing secret is shown
 //! once, at creation; deliveries appear in the outbox (channel `webhook`) and replay with
-//! its retry.
+//! its retry. Superusers only: a webhook sends every enrollment change to an address of the
+//! caller's choosing.
 
 use super::super::http::{as_string, created, no_content, ok, Ctx, Fields};
 use super::{admin, iso};
+use crate::core::accounts::Actor;
 use crate::core::records::EndpointRecord;
 use crate::core::webhooks;
 use crate::core::Error;
@@ -14,28 +16,37 @@ fn endpoint_json(e: &EndpointRecord) -> Value {
     json!({"id": e.id, "url": e.url, "active": e.active, "created": iso(Some(e.created))})
 }
 
+fn superuser(ctx: &mut Ctx) -> Result<Actor, Error> {
+    let actor = admin(ctx)?;
+    if !actor.is_superuser {
+        return Err(Error::forbidden("Only a superuser may manage webhooks."));
+    }
+    Ok(actor)
+}
+
 pub(super) fn get_webhooks(ctx: &mut Ctx) -> Result<Response, Error> {
-    admin(ctx)?;
+    superuser(ctx)?;
     let list = ctx.app.db.read(webhooks::list)?;
     Ok(ok(json!({"results": list.iter().map(endpoint_json).collect::<Vec<_>>()})))
 }
 
 pub(super) fn post_webhooks(ctx: &mut Ctx) -> Result<Response, Error> {
-    admin(ctx)?;
+    superuser(ctx)?;
     let body = ctx.json_body()?;
     let mut f = Fields::of(&body)?;
     f.reject_unknown(&["url"]);
     let url = f.required("url", as_string);
     f.finish()?;
     let url = url.expect("checked");
-    let endpoint = ctx.app.db.write(|c| webhooks::create(c, &url, ctx.now))?;
+    let allowed = &ctx.app.config.webhooks.allowed_hosts;
+    let endpoint = ctx.app.db.write(|c| webhooks::create(c, &url, allowed, ctx.now))?;
     let mut body = endpoint_json(&endpoint);
     body["secret"] = json!(endpoint.secret);
-    Ok(created(body))
+    Ok(created(body).with_additional_header("Cache-Control", "no-store"))
 }
 
 pub(super) fn delete_webhook(ctx: &mut Ctx) -> Result<Response, Error> {
-    admin(ctx)?;
+    superuser(ctx)?;
     let id: i64 =
         ctx.param("id").parse().map_err(|_| Error::not_found(format!("No webhook endpoint {}.", ctx.param("id"))))?;
     ctx.app.db.write(|c| webhooks::delete(c, id))?;

@@ -173,5 +173,5 @@ pub(super) fn staff_or_owner(ctx: &mut Ctx, named: Option<&str>) -> Result<Princ
 }
 
 pub(super) fn actor(principal: &Principal) -> Actor {
-    Actor { is_superuser: principal.is_superuser() }
+    super::http::actor_of(principal)
 }

@@ -1,6 +1,6 @@
 //! `/appsembler_api/v0/accounts/…`: creating, connecting and updating accounts.
 
-use super::super::http::{json, ok, Ctx};
+use super::super::http::{email_change_link, json, ok, Ctx};
 use super::*;
 use crate::core::Error;
 use rouille::Response;
@@ -123,6 +123,7 @@ pub(super) fn post_accounts_connect(ctx: &mut Ctx) -> Result<Response, Error> {
     let body = body(ctx)?;
     let username = field(&body, "username")?;
     let principal = staff_or_owner(ctx, username.as_deref())?;
+    let actor = actor(&principal);
     let Some(username) = username else { return Ok(user_message(400, "Wrong parameters on user connection")) };
     let Some(user) = ctx.app.db.read(|c| crate::core::accounts::find_user(c, &username))? else {
         return Ok(Response::empty_404());
@@ -132,7 +133,7 @@ pub(super) fn post_accounts_connect(ctx: &mut Ctx) -> Result<Response, Error> {
         return Ok(user_message(400, "Wrong parameters on user connection"));
     }
     let name = field(&body, "name")?.filter(|n| !n.trim().is_empty());
-    let email = match field(&body, "email")?.filter(|e| !e.trim().is_empty() && *e != user.email) {
+    let email = match field(&body, "email")?.filter(|e| !e.trim().is_empty() && !e.eq_ignore_ascii_case(&user.email)) {
         None => None,
         Some(raw) => match Email::parse(&raw) {
             Ok(e) => Some(e),
@@ -145,16 +146,36 @@ pub(super) fn post_accounts_connect(ctx: &mut Ctx) -> Result<Response, Error> {
             return Ok(user_message(409, &format!("The email {email} is in use by another user")));
         }
     }
+    // Not in the original (which only staff called): a learner changing their own password
+    // proves the current one, under the name Django's password-change form gives it.
+    let current_password_verified = match (field(&body, "old_password")?, &user.password_hash) {
+        (Some(old), Some(stored)) => {
+            !matches!(ctx.app.auth.passwords.verify(&old, stored), auth::passwords::Verified::No)
+        }
+        _ => false,
+    };
+    // A learner's new address waits for confirmation from that address; staff and
+    // integrations change it at once, as the original does.
+    let confirm =
+        email.as_ref().filter(|_| !actor.is_staff).map(|e| (e.clone(), email_change_link(ctx.app, &user, e, ctx.now)));
     let changes = accounts::UserChanges {
-        email,
+        email: if confirm.is_some() { None } else { email },
         password_hash: password.map(|p| ctx.app.auth.passwords.hash(&p)),
+        current_password_verified,
         name,
         ..Default::default()
     };
-    let username = Username::parse(&user.username)?;
-    let user =
-        ctx.app.db.write(|c| accounts::update_user(c, &Actor { is_superuser: true }, &username, changes, ctx.now))?;
-    let _ = principal;
+    let username = Username::existing(&user.username)?;
+    let user = ctx.app.db.write(|c| {
+        let updated = accounts::update_user(c, &actor, &username, changes, ctx.now)?;
+        if let Some((email, link)) = &confirm {
+            accounts::request_email_change(c, &updated, email, link, ctx.now)?;
+        }
+        Ok(updated)
+    })?;
+    if confirm.is_some() {
+        ctx.app.jobs.wake();
+    }
     Ok(ok(json!({"user_id": user.id})))
 }
 
@@ -174,7 +195,7 @@ pub(super) const PROFILE_FIELDS: [&str; 10] = [
 
 pub(super) fn post_update_user(ctx: &mut Ctx) -> Result<Response, Error> {
     let body = body(ctx)?;
-    staff_or_owner(ctx, None)?;
+    let actor = actor(&staff_or_owner(ctx, None)?);
     let lookup = field(&body, "user_lookup")?.map(|l| l.trim().to_owned()).filter(|l| !l.is_empty());
     let Some(lookup) = lookup else {
         return Ok(json(400, &json!({"lookup_error": "No user lookup has been provided"})));
@@ -229,7 +250,7 @@ pub(super) fn post_update_user(ctx: &mut Ctx) -> Result<Response, Error> {
             }
         }
     }
-    ctx.app.db.write(|c| accounts::update_profile(c, &user.username, changes, ctx.now))?;
+    ctx.app.db.write(|c| accounts::update_profile(c, &actor, &user.username, changes, ctx.now))?;
     let list: Vec<String> = updated.iter().map(|(k, v)| format!("{k}={v}")).collect();
     Ok(ok(json!({"success": format!("The following fields has been updated: {}", list.join(", "))})))
 }

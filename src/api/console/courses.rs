@@ -225,7 +225,7 @@ pub(super) fn staff(ctx: &mut Ctx) -> Result<Response, Error> {
     v.require_global_staff()?;
     let course = managed_course(ctx, &v)?;
     let form = form(ctx, Some(&v))?;
-    let username = Username::parse(&form.text("username")).map_err(|e| Error::field("username", e.0))?;
+    let username = Username::existing(&form.text("username")).map_err(|e| Error::field("username", e.0))?;
     let role = form.text("role");
     let key = CourseKey::parse(&course.record.course_key).map_err(|e| Error::internal(e.0))?;
     ctx.app.db.write(|conn| {

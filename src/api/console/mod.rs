@@ -291,6 +291,7 @@ fn sign_in_page(ctx: &mut Ctx) -> Result<Response, Error> {
 /// The same login as `POST /login` (rate limits, hash upgrade), answered with the session
 /// cookies and a redirect instead of JSON.
 fn sign_in(ctx: &mut Ctx) -> Result<Response, Error> {
+    super::http::refuse_cross_site(ctx)?;
     let form = form(ctx, None)?;
     let (login, password) = (form.text("username"), form.get("password").unwrap_or_default());
     if login.is_empty() || password.is_empty() {
