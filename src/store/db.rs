@@ -1,5 +1,11 @@
 //! Opening the database, applying `schema.sql`, and transactions. Each thread keeps its own
 //! connection (no global `Mutex<Connection>`: a panic would poison it for everyone).
+//!
+//! Every connection is set up to share the file with Litestream, which replicates it from
+//! another process (litestream.io/tips; README "Replication and restore"): WAL mode, a busy
+//! timeout longer than Litestream's brief write locks, normal (never exclusive) locking, and
+//! with `database.checkpoints = "external"` no checkpoint of our own. Rollcall never runs
+//! VACUUM: rewriting every page would ship the whole database through the WAL again.
 
 use crate::config::DatabaseConfig;
 use crate::core::Error;
@@ -58,6 +64,8 @@ pub struct Db {
     path: PathBuf,
     synchronous: String,
     busy_timeout_ms: u64,
+    /// `database.checkpoints = "external"`: Litestream checkpoints, we never do.
+    external_checkpoints: bool,
     /// 0: no cap (`PRAGMA max_page_count` otherwise).
     max_pages: u64,
     writer: Arc<GroupWriter>,
@@ -129,6 +137,7 @@ impl Db {
             path: path.to_owned(),
             synchronous: config.synchronous.clone(),
             busy_timeout_ms: config.busy_timeout_ms,
+            external_checkpoints: config.checkpoints == "external",
             // SQLite's default page size is 4 KiB.
             max_pages: config.max_size_mb * 256,
             writer: Arc::new(GroupWriter::new()),
@@ -162,10 +171,24 @@ impl Db {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(&self.path, flags)
             .map_err(|e| Error::internal(format!("opening database {}: {e}", self.path.display())))?;
+        // Litestream takes the write lock for a moment at each of its checkpoints; a writer
+        // meeting it waits this long instead of failing (Litestream asks for 5 s).
         conn.busy_timeout(std::time::Duration::from_millis(self.busy_timeout_ms))?;
+        // WAL: readers never block the writer, and it is the log Litestream ships. The
+        // locking mode stays NORMAL: EXCLUSIVE would shut Litestream (and `rollcall backup`)
+        // out of the file.
         let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(Error::internal(format!("database {} refused WAL mode ({mode})", self.path.display())));
+        }
+        if self.external_checkpoints {
+            // Litestream copies WAL pages out before it checkpoints them into the database
+            // file. Our own checkpoints (SQLite's automatic one after 1,000 pages, and the
+            // one when the last connection closes) can race it under a steady write load
+            // and make it miss a WAL segment; it then starts a new generation with a full
+            // snapshot (litestream.io/tips, "Disable autocheckpoints"). So none are run.
+            conn.query_row("PRAGMA wal_autocheckpoint = 0", [], |_| Ok(()))?;
+            conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
         }
         conn.execute_batch(&format!(
             "PRAGMA foreign_keys = ON; PRAGMA synchronous = {}; PRAGMA temp_store = MEMORY;",

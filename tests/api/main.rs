@@ -14,4 +14,5 @@ mod http;
 mod learning_paths;
 mod lms_v1;
 mod oauth;
+mod replication;
 mod user_v1;
