@@ -422,3 +422,42 @@ fn disable_memory_statistics() {
 pub fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::DatabaseConfig;
+
+    /// Opens a database with `checkpoints`, commits one write, closes every connection
+    /// (they live on the thread), and says what was left in the -wal file and what
+    /// `wal_autocheckpoint` each connection had.
+    fn write_and_close(name: &str, checkpoints: &str) -> (Option<u64>, i64) {
+        let dir = std::env::temp_dir().join(format!("rollcall-db-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("t.db");
+        let config = DatabaseConfig { path: path.clone(), checkpoints: checkpoints.into(), ..Default::default() };
+        let autocheckpoint = std::thread::spawn(move || {
+            let db = Db::open(&config).unwrap();
+            db.write(|c| Ok(c.execute("INSERT INTO settings (key, value) VALUES ('k', 'v')", [])?)).unwrap();
+            db.read(|c| Ok(c.query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))?)).unwrap()
+        })
+        .join()
+        .unwrap();
+        let wal = std::fs::metadata(format!("{}-wal", path.display())).ok().map(|m| m.len());
+        let _ = std::fs::remove_dir_all(&dir);
+        (wal, autocheckpoint)
+    }
+
+    #[test]
+    fn by_default_sqlite_checkpoints_and_the_last_close_removes_the_wal() {
+        assert_eq!(write_and_close("own", "rollcall"), (None, 1000));
+    }
+
+    #[test]
+    fn external_checkpoints_leave_every_committed_page_in_the_wal_for_litestream() {
+        let (wal, autocheckpoint) = write_and_close("external", "external");
+        assert_eq!(autocheckpoint, 0);
+        assert!(wal.is_some_and(|len| len > 0), "the WAL was checkpointed away: {wal:?}");
+    }
+}
