@@ -103,7 +103,13 @@ pub struct DatabaseConfig {
     pub path: PathBuf,
     /// "full" (default: a committed write survives power loss), "normal" or "extra".
     pub synchronous: String,
+    /// Also how long a write waits while Litestream holds the write lock for a checkpoint
+    /// (its documentation asks applications for 5 s; "Replication and restore" in README.md).
     pub busy_timeout_ms: u64,
+    /// Who moves the WAL back into the database file: "rollcall" (SQLite's automatic
+    /// checkpoint after 1,000 pages, and one when the server closes) or "external" (never:
+    /// Litestream replicating this database does it, after copying the pages it ships).
+    pub checkpoints: String,
     /// The database file holds the JWT signing key: it is created 0600, and a start on one
     /// that others may read is refused unless this is true.
     pub allow_shared_permissions: bool,
@@ -208,6 +214,7 @@ impl Default for DatabaseConfig {
             path: PathBuf::from("rollcall.db"),
             synchronous: "full".into(),
             busy_timeout_ms: 5000,
+            checkpoints: "rollcall".into(),
             allow_shared_permissions: false,
             max_size_mb: 0,
         }
@@ -319,6 +326,9 @@ impl Config {
         let bad = |key: &str, why: &str| Err(format!("config: {key}: {why}"));
         if !matches!(self.database.synchronous.as_str(), "full" | "normal" | "extra") {
             return bad("database.synchronous", "must be \"full\", \"normal\" or \"extra\"");
+        }
+        if !matches!(self.database.checkpoints.as_str(), "rollcall" | "external") {
+            return bad("database.checkpoints", "must be \"rollcall\" or \"external\" (Litestream checkpoints)");
         }
         if self.server.workers > 1024 {
             return bad("server.workers", "must be between 0 (automatic) and 1024");
@@ -476,6 +486,8 @@ mod tests {
         assert!(e.contains("ROLLCALL_SERVER_WORKERS"), "{e}");
         let e = Config::load_from(None, &env(&[("ROLLCALL_DATABASE_SYNCHRONOUS", "off")])).unwrap_err();
         assert!(e.contains("database.synchronous"), "{e}");
+        let e = Config::load_from(None, &env(&[("ROLLCALL_DATABASE_CHECKPOINTS", "litestream")])).unwrap_err();
+        assert!(e.contains("database.checkpoints"), "{e}");
     }
 
     #[test]

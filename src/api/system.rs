@@ -73,6 +73,11 @@ fn get_metrics(ctx: &mut Ctx) -> Result<Response, Error> {
                 .collect(),
         ),
         ("rollcall_db_size_bytes", "Size of the database file.", vec![(String::new(), g.db_size_bytes as f64)]),
+        (
+            "rollcall_db_wal_size_bytes",
+            "Size of the database's -wal file: commits not yet checkpointed into the database file.",
+            vec![(String::new(), g.wal_size_bytes as f64)],
+        ),
     ];
     Ok(Response::from_data("text/plain; version=0.0.4; charset=utf-8", ctx.app.metrics.render(&gauges)))
 }

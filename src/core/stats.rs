@@ -3,13 +3,8 @@
 use crate::core::Error;
 use crate::store::{self, Conn};
 
-pub struct Gauges {
-    pub tasks: Vec<(String, i64)>,
-    pub outbox: Vec<(String, String, i64)>,
-    pub db_size_bytes: i64,
-}
+pub use crate::store::maintenance::Gauges;
 
 pub fn gauges(conn: &Conn) -> Result<Gauges, Error> {
-    let (tasks, outbox, db_size_bytes) = store::maintenance::gauges(conn)?;
-    Ok(Gauges { tasks, outbox, db_size_bytes })
+    store::maintenance::gauges(conn)
 }

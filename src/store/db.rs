@@ -1,5 +1,11 @@
 //! Opening the database, applying `schema.sql`, and transactions. Each thread keeps its own
 //! connection (no global `Mutex<Connection>`: a panic would poison it for everyone).
+//!
+//! Every connection is set up to share the file with Litestream, which replicates it from
+//! another process (litestream.io/tips; README "Replication and restore"): WAL mode, a busy
+//! timeout longer than Litestream's brief write locks, normal (never exclusive) locking, and
+//! with `database.checkpoints = "external"` no checkpoint of our own. Rollcall never runs
+//! VACUUM: rewriting every page would ship the whole database through the WAL again.
 
 use crate::config::DatabaseConfig;
 use crate::core::Error;
@@ -71,6 +77,8 @@ pub struct Db {
     path: PathBuf,
     synchronous: String,
     busy_timeout_ms: u64,
+    /// `database.checkpoints = "external"`: Litestream checkpoints, we never do.
+    external_checkpoints: bool,
     /// 0: no cap (`PRAGMA max_page_count` otherwise).
     max_pages: u64,
     writer: Arc<GroupWriter>,
@@ -142,6 +150,7 @@ impl Db {
             path: path.to_owned(),
             synchronous: config.synchronous.clone(),
             busy_timeout_ms: config.busy_timeout_ms,
+            external_checkpoints: config.checkpoints == "external",
             // SQLite's default page size is 4 KiB.
             max_pages: config.max_size_mb * 256,
             writer: Arc::new(GroupWriter::new()),
@@ -178,10 +187,24 @@ impl Db {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(&self.path, flags)
             .map_err(|e| Error::internal(format!("opening database {}: {e}", self.path.display())))?;
+        // Litestream takes the write lock for a moment at each of its checkpoints; a writer
+        // meeting it waits this long instead of failing (Litestream asks for 5 s).
         conn.busy_timeout(std::time::Duration::from_millis(self.busy_timeout_ms))?;
+        // WAL: readers never block the writer, and it is the log Litestream ships. The
+        // locking mode stays NORMAL: EXCLUSIVE would shut Litestream (and `rollcall backup`)
+        // out of the file.
         let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(Error::internal(format!("database {} refused WAL mode ({mode})", self.path.display())));
+        }
+        if self.external_checkpoints {
+            // Litestream copies WAL pages out before it checkpoints them into the database
+            // file. Our own checkpoints (SQLite's automatic one after 1,000 pages, and the
+            // one when the last connection closes) can race it under a steady write load
+            // and make it miss a WAL segment; it then starts a new generation with a full
+            // snapshot (litestream.io/tips, "Disable autocheckpoints"). So none are run.
+            conn.query_row("PRAGMA wal_autocheckpoint = 0", [], |_| Ok(()))?;
+            conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
         }
         conn.execute_batch(&format!(
             "PRAGMA foreign_keys = ON; PRAGMA synchronous = {}; PRAGMA temp_store = MEMORY;",
@@ -414,4 +437,43 @@ fn disable_memory_statistics() {
 /// True when `e` is a UNIQUE constraint failure: the caller turns it into a 409.
 pub fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::DatabaseConfig;
+
+    /// Opens a database with `checkpoints`, commits one write, closes every connection
+    /// (they live on the thread), and says what was left in the -wal file and what
+    /// `wal_autocheckpoint` each connection had.
+    fn write_and_close(name: &str, checkpoints: &str) -> (Option<u64>, i64) {
+        let dir = std::env::temp_dir().join(format!("rollcall-db-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("t.db");
+        let config = DatabaseConfig { path: path.clone(), checkpoints: checkpoints.into(), ..Default::default() };
+        let autocheckpoint = std::thread::spawn(move || {
+            let db = Db::open(&config).unwrap();
+            db.write(|c| Ok(c.execute("INSERT INTO settings (key, value) VALUES ('k', 'v')", [])?)).unwrap();
+            db.read(|c| Ok(c.query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))?)).unwrap()
+        })
+        .join()
+        .unwrap();
+        let wal = std::fs::metadata(format!("{}-wal", path.display())).ok().map(|m| m.len());
+        let _ = std::fs::remove_dir_all(&dir);
+        (wal, autocheckpoint)
+    }
+
+    #[test]
+    fn by_default_sqlite_checkpoints_and_the_last_close_removes_the_wal() {
+        assert_eq!(write_and_close("own", "rollcall"), (None, 1000));
+    }
+
+    #[test]
+    fn external_checkpoints_leave_every_committed_page_in_the_wal_for_litestream() {
+        let (wal, autocheckpoint) = write_and_close("external", "external");
+        assert_eq!(autocheckpoint, 0);
+        assert!(wal.is_some_and(|len| len > 0), "the WAL was checkpointed away: {wal:?}");
+    }
 }

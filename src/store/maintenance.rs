@@ -88,9 +88,17 @@ pub fn check(path: &Path) -> Result<CheckReport, Error> {
     Ok(CheckReport { schema_version, integrity, foreign_keys, row_counts })
 }
 
-/// (status, count) of background tasks; (channel, status, count) of outbox messages; the
-/// database's size in bytes: what `/metrics` reads at each scrape.
-pub fn gauges(conn: &Connection) -> Result<(Vec<(String, i64)>, Vec<(String, String, i64)>, i64), Error> {
+/// What `/metrics` reads from the database at each scrape.
+pub struct Gauges {
+    /// (status, count) of background tasks.
+    pub tasks: Vec<(String, i64)>,
+    /// (channel, status, count) of outbox messages.
+    pub outbox: Vec<(String, String, i64)>,
+    pub db_size_bytes: i64,
+    pub wal_size_bytes: u64,
+}
+
+pub fn gauges(conn: &Connection) -> Result<Gauges, Error> {
     let tasks = conn
         .prepare_cached("SELECT status, COUNT(*) FROM tasks GROUP BY status")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
@@ -101,5 +109,8 @@ pub fn gauges(conn: &Connection) -> Result<(Vec<(String, i64)>, Vec<(String, Str
         .collect::<Result<Vec<_>, _>>()?;
     let size =
         conn.query_row("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()", [], |r| r.get(0))?;
-    Ok((tasks, outbox, size))
+    // With `database.checkpoints = "external"` only Litestream shrinks the WAL: a WAL that
+    // keeps growing says Litestream has stopped.
+    let wal = conn.path().and_then(|p| std::fs::metadata(format!("{p}-wal")).ok()).map_or(0, |m| m.len());
+    Ok(Gauges { tasks, outbox, db_size_bytes: size, wal_size_bytes: wal })
 }

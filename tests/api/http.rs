@@ -757,6 +757,7 @@ fn metrics_parse_as_prometheus_text_and_count_a_request_and_ready_says_writable(
     );
     assert!(reply.text.contains("rollcall_http_request_duration_seconds_bucket{surface=\"admin\",le=\"+Inf\"}"));
     assert!(reply.text.contains("rollcall_db_size_bytes "));
+    assert!(reply.text.contains("rollcall_db_wal_size_bytes "));
     assert!(reply.text.contains("rollcall_enrollments_total{action=\"enroll\"}"));
     let ready = app.get("/ready", None);
     assert_eq!((ready.status, ready.json()["database"].as_str()), (200, Some("writable")));

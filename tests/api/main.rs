@@ -14,5 +14,6 @@ mod http;
 mod learning_paths;
 mod lms_v1;
 mod oauth;
+mod replication;
 mod security;
 mod user_v1;
