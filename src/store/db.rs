@@ -213,6 +213,14 @@ impl Db {
         if self.max_pages > 0 {
             conn.query_row(&format!("PRAGMA max_page_count = {}", self.max_pages), [], |_| Ok(()))?;
         }
+        // The query planner's stability guarantee: a cached statement keeps its plan whatever
+        // is bound to it. Without it, SQLite 3.54 marks statements for re-preparing on the
+        // next bind when a plan *might* depend on a value: every `LIMIT ?n`, and every
+        // `column = ?n` whose old value was 0 or 1 (a flag, or the first row's id). The
+        // profile of enroll-v2 showed `course_modes WHERE course_id = ?1 ORDER BY id` (the
+        // bench's course has id 1) compiled anew on every request (BENCHMARKS.md). Our
+        // plans never depend on values (no ANALYZE statistics, no LIKE prefixes).
+        conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         conn.set_prepared_statement_cache_capacity(128);
         Ok(conn)
     }
@@ -475,5 +483,40 @@ mod tests {
         let (wal, autocheckpoint) = write_and_close("external", "external");
         assert_eq!(autocheckpoint, 0);
         assert!(wal.is_some_and(|len| len > 0), "the WAL was checkpointed away: {wal:?}");
+    }
+}
+
+#[cfg(test)]
+mod plan_stability {
+    use super::*;
+    use crate::config::DatabaseConfig;
+    use rusqlite::StatementStatus;
+
+    /// SQLite re-prepares a statement whose plan might depend on a bound value (`LIMIT ?n`;
+    /// `column = ?n` after a 0 or 1) unless the planner's stability guarantee is on: a
+    /// cached statement must stay compiled across binds.
+    #[test]
+    fn cached_statements_are_not_compiled_again_when_rebound() {
+        let dir = std::env::temp_dir().join(format!("rollcall-qpsg-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = Db::open(&DatabaseConfig { path: dir.join("t.db"), ..Default::default() }).unwrap();
+        for sql in [
+            "SELECT slug FROM course_modes WHERE course_id = ?1 ORDER BY id",
+            "SELECT id FROM enrollments WHERE course_id = ?1 AND is_active = ?2 ORDER BY course_seq LIMIT ?3",
+        ] {
+            let reprepared = db
+                .read(|c| {
+                    for _ in 0..5 {
+                        let mut stmt = c.prepare_cached(sql)?;
+                        let params: Vec<i64> = (0..stmt.parameter_count()).map(|_| 1).collect();
+                        let _ = stmt.query_map(rusqlite::params_from_iter(params), |_| Ok(()))?.count();
+                    }
+                    Ok(c.prepare_cached(sql)?.get_status(StatementStatus::RePrepare))
+                })
+                .unwrap();
+            assert_eq!(reprepared, 0, "{sql}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
