@@ -189,3 +189,46 @@ fn generated_enrollment_codes_are_not_cached() {
     let cache = generated.header("Cache-Control").unwrap_or("").to_owned();
     assert!(cache.contains("no-store"), "Cache-Control: {cache:?}");
 }
+
+/// Item 5's rule (an identifier with `@` is an email) is not applied by Appsembler's
+/// `accounts/update_user`: its `user_lookup` tries usernames first, so an imported
+/// account named like another person's email shadows that person and receives the
+/// change staff meant for them. Fix: `api::appsembler::v0_accounts::post_update_user`
+/// resolves the lookup with `store::users::by_login` (through a core function).
+#[test]
+fn update_user_lookups_with_an_at_sign_are_emails_first() {
+    let app = TestApp::spawn();
+    let admin = app.admin_auth();
+    let victim = app.send_json(
+        "POST",
+        "/api/admin/v1/users",
+        Some(&admin),
+        &json!({"username": "victim", "email": "victim@example.org", "password": "password123", "name": "Victim"}),
+    );
+    assert_eq!(victim.status, 201, "{}", victim.text);
+    let (client_id, client_secret) = (app.client_id.clone(), app.client_secret.clone());
+    let dir = app.stop();
+    // An Open edX account whose username is the victim's address (Django allows @).
+    let users = dir.0.join("users.jsonl");
+    std::fs::write(
+        &users,
+        json!({"username": "victim@example.org", "email": "imported@example.org", "name": "Imported"}).to_string(),
+    )
+    .unwrap();
+    let out =
+        crate::helpers::binary().arg("import").arg("--db").arg(dir.db()).arg("--users").arg(&users).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let app = TestApp::spawn_in(dir, &[("ROLLCALL_RATE_LIMITS_ENABLED", "false")], &[]);
+    let token = app.token_for(&client_id, &client_secret, "jwt");
+    let admin = format!("JWT {}", token.json()["access_token"].as_str().unwrap());
+
+    let updated = appsembler(
+        &app,
+        "accounts/update_user",
+        &admin,
+        json!({"user_lookup": "victim@example.org", "name": "Renamed"}),
+    );
+    assert_eq!(updated.status, 200, "{}", updated.text);
+    let account = app.get("/api/admin/v1/users/victim", Some(&admin)).json();
+    assert_eq!(account["name"], "Renamed", "the change went to the imported look-alike instead");
+}
