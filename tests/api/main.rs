@@ -16,4 +16,5 @@ mod lms_v1;
 mod oauth;
 mod replication;
 mod security;
+mod security_review;
 mod user_v1;
