@@ -260,15 +260,24 @@ fn set_password(ctx: &mut Ctx) -> Result<String, Error> {
     let invalid = || Error::validation("This link is invalid, expired or already used.").with_code("invalid_link");
     let user_id = auth::links::user_of(&token).ok_or_else(invalid)?;
     let user = ctx.app.db.read(|c| crate::core::accounts::user_by_id(c, user_id))?.ok_or_else(invalid)?;
-    let current = user.password_hash.clone().unwrap_or_default();
-    if !auth::links::verify(&ctx.app.auth.link_secret, &token, user.id, &current, ctx.now.unix()) {
+    let (secret, now) = (&ctx.app.auth.link_secret, ctx.now.unix());
+    let valid_for = |u: &crate::core::records::UserRecord| {
+        let state = auth::links::PasswordState {
+            password_hash: u.password_hash.as_deref().unwrap_or(""),
+            is_staff: u.is_staff,
+            is_superuser: u.is_superuser,
+        };
+        auth::links::verify(secret, &token, u.id, &state, now)
+    };
+    if !valid_for(&user) {
         return Err(invalid());
     }
     let hash = ctx.app.auth.passwords.hash(&password);
     let user = ctx.app.db.write(|c| {
-        // Checked again inside the write: two uses of one link cannot both succeed.
+        // Checked again inside the write: two uses of one link cannot both succeed, nor one
+        // after the account changed.
         let fresh = crate::core::accounts::user_by_id(c, user_id)?.ok_or_else(invalid)?;
-        if fresh.password_hash.unwrap_or_default() != current {
+        if !valid_for(&fresh) {
             return Err(invalid());
         }
         crate::core::accounts::set_password_and_activate(c, user_id, &hash, ctx.now)

@@ -1,6 +1,8 @@
 //! Signed links: HMAC-SHA256 over a purpose, the user, an expiry and the state the link is
 //! meant to change, so a link expires and stops working once used. Set-password links bind
-//! the current password hash; email-change links bind the current and the new address.
+//! the current password hash and the account's privileges (a link mailed to a learner
+//! cannot set the password of the superuser that account later became); email-change links
+//! bind the current and the new address.
 
 use super::secrets;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -10,14 +12,22 @@ use sha2::Sha256;
 
 const PURPOSE: &str = "set-password";
 
-fn tag(secret: &[u8], user_id: i64, expires: i64, password_hash: &str) -> Vec<u8> {
+/// What a set-password link is bound to: the account's password hash and privileges.
+pub struct PasswordState<'a> {
+    pub password_hash: &'a str,
+    pub is_staff: bool,
+    pub is_superuser: bool,
+}
+
+fn tag(secret: &[u8], user_id: i64, expires: i64, state: &PasswordState) -> Vec<u8> {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
-    mac.update(format!("{PURPOSE}|{user_id}|{expires}|{password_hash}").as_bytes());
+    let PasswordState { password_hash, is_staff, is_superuser } = state;
+    mac.update(format!("{PURPOSE}|{user_id}|{expires}|{password_hash}|{is_staff}|{is_superuser}").as_bytes());
     mac.finalize().into_bytes().to_vec()
 }
 
-pub fn sign(secret: &[u8], user_id: i64, expires: i64, password_hash: &str) -> String {
-    format!("{user_id}.{expires}.{}", URL_SAFE_NO_PAD.encode(tag(secret, user_id, expires, password_hash)))
+pub fn sign(secret: &[u8], user_id: i64, expires: i64, state: &PasswordState) -> String {
+    format!("{user_id}.{expires}.{}", URL_SAFE_NO_PAD.encode(tag(secret, user_id, expires, state)))
 }
 
 /// The user id a token names, without checking it (to look the user up first).
@@ -25,8 +35,8 @@ pub fn user_of(token: &str) -> Option<i64> {
     token.split('.').next()?.parse().ok()
 }
 
-/// True when the token was signed for this user and hash, and has not expired.
-pub fn verify(secret: &[u8], token: &str, user_id: i64, password_hash: &str, now: i64) -> bool {
+/// True when the token was signed for this user in this state, and has not expired.
+pub fn verify(secret: &[u8], token: &str, user_id: i64, state: &PasswordState, now: i64) -> bool {
     let parts: Vec<&str> = token.split('.').collect();
     let [id, expires, signature] = parts[..] else { return false };
     let (Ok(id), Ok(expires), Ok(signature)) =
@@ -34,9 +44,7 @@ pub fn verify(secret: &[u8], token: &str, user_id: i64, password_hash: &str, now
     else {
         return false;
     };
-    id == user_id
-        && now <= expires
-        && secrets::constant_time_eq(&signature, &tag(secret, user_id, expires, password_hash))
+    id == user_id && now <= expires && secrets::constant_time_eq(&signature, &tag(secret, user_id, expires, state))
 }
 
 const EMAIL_CHANGE: &str = "confirm-email";
@@ -74,14 +82,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn links_expire_and_die_when_the_password_changes() {
-        let token = sign(b"k", 7, 100, "old-hash");
+    fn links_expire_and_die_when_the_password_or_the_privileges_change() {
+        let state = |hash| PasswordState { password_hash: hash, is_staff: false, is_superuser: false };
+        let token = sign(b"k", 7, 100, &state("old-hash"));
         assert_eq!(user_of(&token), Some(7));
-        assert!(verify(b"k", &token, 7, "old-hash", 50));
-        assert!(!verify(b"k", &token, 7, "old-hash", 101), "expired");
-        assert!(!verify(b"k", &token, 7, "new-hash", 50), "used");
-        assert!(!verify(b"other", &token, 7, "old-hash", 50), "forged");
-        assert!(!verify(b"k", &token, 8, "old-hash", 50), "another user");
+        assert!(verify(b"k", &token, 7, &state("old-hash"), 50));
+        assert!(!verify(b"k", &token, 7, &state("old-hash"), 101), "expired");
+        assert!(!verify(b"k", &token, 7, &state("new-hash"), 50), "used");
+        assert!(!verify(b"other", &token, 7, &state("old-hash"), 50), "forged");
+        assert!(!verify(b"k", &token, 8, &state("old-hash"), 50), "another user");
+        let promoted = PasswordState { password_hash: "old-hash", is_staff: true, is_superuser: true };
+        assert!(!verify(b"k", &token, 7, &promoted, 50), "promoted since");
     }
 
     #[test]

@@ -225,6 +225,29 @@ pub fn login(
     result
 }
 
+/// Whether `password` is `user`'s current one (a learner changing their password proves
+/// it). Wrong answers count against the failed-login limit for that account, so a stolen
+/// token cannot guess the password faster than the sign-in page allows.
+pub fn current_password_matches(auth: &Auth, user: &UserRecord, password: &str, now: i64) -> Result<bool, Error> {
+    let limits = &auth.limits;
+    let key = format!("current-password:{}", user.id);
+    if limits.enabled {
+        limits.login.peek(&key, now).map_err(|wait| {
+            let mut e = Error::new(ErrorKind::RateLimited, "Too many wrong passwords; try again in a minute.");
+            e.retry_after = Some(wait);
+            e
+        })?;
+    }
+    let matches = user
+        .password_hash
+        .as_deref()
+        .is_some_and(|stored| !matches!(auth.passwords.verify(password, stored), Verified::No));
+    if !matches {
+        let _ = limits.check(&limits.login, &key, now);
+    }
+    Ok(matches)
+}
+
 fn check_password(
     auth: &Auth,
     db: &Db,

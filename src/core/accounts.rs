@@ -134,13 +134,18 @@ pub fn username_from_email(conn: &Conn, email: &Email) -> Result<Username, Error
     let base = if base.chars().count() < 2 { "learner".to_owned() } else { base };
     let mut candidate = base.clone();
     for _ in 0..50 {
-        if store::users::by_username(conn, &candidate)?.is_none() {
+        if !store::users::name_or_look_alike_taken(conn, &candidate)? {
             return Ok(Username::parse(&candidate)?);
         }
         let digits = crate::auth::secrets::random_bytes(2);
         candidate = format!("{base}{}", 100 + (u16::from_le_bytes([digits[0], digits[1]]) % 900));
     }
     Err(Error::internal("no free username"))
+}
+
+/// The account a typed identifier names: with `@`, an email first (`store::users::by_login`).
+pub fn find_by_login(conn: &Conn, identifier: &str) -> Result<Option<UserRecord>, Error> {
+    store::users::by_login(conn, identifier)
 }
 
 /// The user with this username, if any.

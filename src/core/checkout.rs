@@ -124,7 +124,7 @@ fn new_username(conn: &Conn, email: &Email) -> Result<Username, Error> {
     let base = if local.len() < 2 { "student".to_owned() } else { local };
     for _ in 0..5 {
         let candidate = Username::parse(&format!("{base}-{}", upper_hex(2).to_lowercase()))?;
-        if store::users::by_username(conn, candidate.as_str())?.is_none() {
+        if !store::users::name_or_look_alike_taken(conn, candidate.as_str())? {
             return Ok(candidate);
         }
     }

@@ -31,17 +31,24 @@ pub fn release(conn: &Conn, id: i64, now: Timestamp) -> Result<(), Error> {
 /// message is delivered they are removed from the stored copy, which the admin API lists.
 const CREDENTIAL_KEYS: [&str; 1] = ["link"];
 
+/// The payload without its credentials, or None when it holds none.
+fn redacted(payload: &str) -> Option<String> {
+    let serde_json::Value::Object(mut payload) = serde_json::from_str(payload).ok()? else { return None };
+    if !CREDENTIAL_KEYS.iter().any(|k| payload.contains_key(*k)) {
+        return None;
+    }
+    for key in CREDENTIAL_KEYS {
+        if payload.contains_key(key) {
+            payload.insert(key.to_owned(), serde_json::Value::String("[redacted]".into()));
+        }
+    }
+    Some(serde_json::Value::Object(payload).to_string())
+}
+
 pub fn delivered(conn: &Conn, message: &MessageRecord, now: Timestamp) -> Result<(), Error> {
     store::outbox::mark_sent(conn, message.id, now.unix())?;
-    if let Ok(serde_json::Value::Object(mut payload)) = serde_json::from_str(&message.payload) {
-        if CREDENTIAL_KEYS.iter().any(|k| payload.contains_key(*k)) {
-            for key in CREDENTIAL_KEYS {
-                if payload.contains_key(key) {
-                    payload.insert(key.to_owned(), serde_json::Value::String("[redacted after delivery]".into()));
-                }
-            }
-            store::outbox::set_payload(conn, message.id, &serde_json::Value::Object(payload).to_string())?;
-        }
+    if let Some(payload) = redacted(&message.payload) {
+        store::outbox::set_payload(conn, message.id, &payload)?;
     }
     Ok(())
 }
@@ -61,7 +68,15 @@ pub fn list(
             return Err(Error::field("status", "status must be pending, sent or failed."));
         }
     }
-    Ok((store::outbox::count(conn, status)?, store::outbox::list(conn, status, before_id, limit)?))
+    // Whoever reads the outbox (global staff) never sees a credential, sent or not: an
+    // unsent set-password link would otherwise let them set another account's password.
+    let mut messages = store::outbox::list(conn, status, before_id, limit)?;
+    for message in &mut messages {
+        if let Some(payload) = redacted(&message.payload) {
+            message.payload = payload;
+        }
+    }
+    Ok((store::outbox::count(conn, status)?, messages))
 }
 
 /// Makes a message due now (a failed one gets a fresh round of attempts).

@@ -41,8 +41,11 @@ impl Username {
     /// (Open edX refuses `username__iexact` duplicates), then Unicode TR39's confusable
     /// skeleton (Cyrillic `с` reads as Latin `c`).
     pub fn similarity_key(raw: &str) -> String {
-        let folded: String = raw.nfkc().collect::<String>().to_lowercase();
-        unicode_security::skeleton(&folded).collect()
+        // Skeleton first (capital I and small l are one glyph), then case, then the
+        // skeleton of the lower-case form (Cyrillic с under a capital).
+        let normal: String = raw.nfkc().collect();
+        let shaped: String = unicode_security::skeleton(&normal).collect::<String>().to_lowercase();
+        unicode_security::skeleton(&shaped).collect()
     }
 
     pub fn as_str(&self) -> &str {
@@ -66,6 +69,8 @@ mod tests {
         for other in ["Cat", "CAT", "\u{ff43}at", "\u{0441}at"] {
             assert_eq!(Username::similarity_key(other), key, "{other}");
         }
+        assert_eq!(Username::similarity_key("biII"), Username::similarity_key("bill"));
+        assert_eq!(Username::similarity_key("paypaI"), Username::similarity_key("paypal"));
         assert_ne!(Username::similarity_key("cab"), key);
     }
 

@@ -112,6 +112,15 @@ pub fn by_login(conn: &Connection, identifier: &str) -> Result<Option<UserRecord
     by_username(conn, identifier)
 }
 
+/// Whether `username`, or one a reader would take for it, is taken
+/// (`Username::similarity_key`).
+pub fn name_or_look_alike_taken(conn: &Connection, username: &str) -> Result<bool, Error> {
+    let key = crate::domain::Username::similarity_key(username);
+    Ok(conn
+        .prepare_cached("SELECT EXISTS(SELECT 1 FROM users WHERE username_key = ?1 OR username = ?2)")?
+        .query_row(params![key, username], |r| r.get(0))?)
+}
+
 pub fn count(conn: &Connection) -> Result<i64, Error> {
     Ok(conn.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))?)
 }

@@ -110,8 +110,12 @@ pub(super) fn post_user_without_password(ctx: &mut Ctx) -> Result<Response, Erro
         };
         let user = accounts::create_user(c, &actor(&principal), new, ctx.now)?;
         let expires = ctx.now.unix() + 72 * 3600;
-        let token =
-            auth::links::sign(&ctx.app.auth.link_secret, user.id, expires, user.password_hash.as_deref().unwrap_or(""));
+        let state = auth::links::PasswordState {
+            password_hash: user.password_hash.as_deref().unwrap_or(""),
+            is_staff: user.is_staff,
+            is_superuser: user.is_superuser,
+        };
+        let token = auth::links::sign(&ctx.app.auth.link_secret, user.id, expires, &state);
         accounts::send_set_password_link(c, &user, &format!("{base_url}/account/set-password?token={token}"), ctx.now)?;
         Ok(user)
     })?;
@@ -148,11 +152,9 @@ pub(super) fn post_accounts_connect(ctx: &mut Ctx) -> Result<Response, Error> {
     }
     // Not in the original (which only staff called): a learner changing their own password
     // proves the current one, under the name Django's password-change form gives it.
-    let current_password_verified = match (field(&body, "old_password")?, &user.password_hash) {
-        (Some(old), Some(stored)) => {
-            !matches!(ctx.app.auth.passwords.verify(&old, stored), auth::passwords::Verified::No)
-        }
-        _ => false,
+    let current_password_verified = match field(&body, "old_password")? {
+        Some(old) => auth::tokens::current_password_matches(&ctx.app.auth, &user, &old, ctx.now.unix())?,
+        None => false,
     };
     // A learner's new address waits for confirmation from that address; staff and
     // integrations change it at once, as the original does.
@@ -200,12 +202,7 @@ pub(super) fn post_update_user(ctx: &mut Ctx) -> Result<Response, Error> {
     let Some(lookup) = lookup else {
         return Ok(json(400, &json!({"lookup_error": "No user lookup has been provided"})));
     };
-    let user: Option<UserRecord> = ctx.app.db.read(|c| {
-        Ok(match crate::core::accounts::find_user(c, &lookup)? {
-            Some(u) => Some(u),
-            None => accounts::user_by_email(c, &lookup)?,
-        })
-    })?;
+    let user: Option<UserRecord> = ctx.app.db.read(|c| accounts::find_by_login(c, &lookup))?;
     let Some(user) = user else {
         return Ok(json(404, &json!({"user_not_found": "The user for the Given username or email doesn't exists"})));
     };

@@ -27,7 +27,9 @@ pub(super) fn post_codes_generate(ctx: &mut Ctx) -> Result<Response, Error> {
         let course = catalog::course(c, &key)?;
         codes::generate(c, &course, count, creator, ctx.now)
     })?;
-    Ok(ok(json!({"course_id": course_id, "codes": codes, "course_url": format!("/courses/{course_id}/about")})))
+    // Codes are bearer credentials: no cache keeps them.
+    Ok(ok(json!({"course_id": course_id, "codes": codes, "course_url": format!("/courses/{course_id}/about")}))
+        .with_additional_header("Cache-Control", "no-store"))
 }
 
 pub(super) fn post_codes_enroll_user(ctx: &mut Ctx) -> Result<Response, Error> {
