@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const SCENARIOS: [&str; 13] = [
+const SCENARIOS: [&str; 14] = [
     "floor-http",
     "floor-sqlite",
     "enroll-v2",
@@ -34,6 +34,7 @@ const SCENARIOS: [&str; 13] = [
     "startup",
     "startup-1m",
     "logins",
+    "instructions",
 ];
 
 struct Options {
@@ -171,6 +172,35 @@ fn listening_address(child: &mut Child) -> String {
     }
 }
 
+/// Starts `rollcall serve` on `db` (through `wrapper`, e.g. valgrind, when given) and reads
+/// its address and first-start credentials.
+fn spawn_server(dir: &Path, db: &Path, wrapper: &[&str]) -> (Child, String, String, String) {
+    let mut command = match wrapper.split_first() {
+        Some((program, args)) => {
+            let mut c = Command::new(program);
+            c.args(args).arg(rollcall_binary());
+            c
+        }
+        None => Command::new(rollcall_binary()),
+    };
+    let mut child = command
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(db)
+        .env("ROLLCALL_RATE_LIMITS_ENABLED", "false")
+        .env("ROLLCALL_SERVER_MAX_BODY_BYTES", "16777216")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start rollcall");
+    let host = listening_address(&mut child);
+    let name = db.file_name().unwrap().to_string_lossy();
+    let secrets =
+        std::fs::read_to_string(dir.join(format!("{name}.first-start-credentials"))).expect("credentials file");
+    let value = |key: &str| secrets.lines().find_map(|l| l.strip_prefix(&format!("{key}: "))).unwrap_or("").to_owned();
+    (child, host, value("client_id"), value("client_secret"))
+}
+
 impl Server {
     fn start(o: &Options) -> Server {
         let dir = std::env::temp_dir().join(format!("rollcall-bench-{}", std::process::id()));
@@ -189,30 +219,15 @@ impl Server {
             },
             _ => {
                 let db = dir.join("bench.db");
-                let mut child = Command::new(rollcall_binary())
-                    .args(["serve", "--listen", "127.0.0.1:0", "--db"])
-                    .arg(&db)
-                    .env("ROLLCALL_RATE_LIMITS_ENABLED", "false")
-                    .env("ROLLCALL_SERVER_MAX_BODY_BYTES", "16777216")
-                    .env("RUST_LOG", "warn")
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::null())
-                    .spawn()
-                    .expect("start rollcall");
-                let host = listening_address(&mut child);
-                let secrets =
-                    std::fs::read_to_string(dir.join("bench.db.first-start-credentials")).expect("credentials file");
-                let value = |key: &str| {
-                    secrets.lines().find_map(|l| l.strip_prefix(&format!("{key}: "))).unwrap_or("").to_owned()
-                };
+                let (child, host, client_id, client_secret) = spawn_server(&dir, &db, &[]);
                 Server {
                     pid: Some(child.id()),
                     child: Some(child),
                     dir,
                     db,
                     host,
-                    client_id: value("client_id"),
-                    client_secret: value("client_secret"),
+                    client_id,
+                    client_secret,
                     token: String::new(),
                 }
             }
@@ -731,6 +746,85 @@ fn logins(server: &Server) -> Stats {
     stats
 }
 
+/// CPU instructions the server executes per v2 enrollment, counted by callgrind around
+/// `COUNTED` sequential requests (after a warm-up, so start-up and first compilations are
+/// not in it). Unlike throughput it does not move with the machine's load: it shows what a
+/// change to the write path costs, and it is reported next to the throughput ratio.
+fn instructions(server: &Server) -> Stats {
+    const WARM_UP: usize = 200;
+    const COUNTED: usize = 1000;
+    let mut stats = Stats::default();
+    if Command::new("valgrind").arg("--version").output().is_err() {
+        eprintln!("rollcall-bench: instructions needs valgrind (apt-get install valgrind); skipped");
+        stats.errors = 1;
+        return stats;
+    }
+    let dir = server.dir.join("instructions");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (db, out) = (dir.join("counted.db"), dir.join("callgrind.out"));
+    let out_flag = format!("--callgrind-out-file={}", out.display());
+    let (mut child, host, id, secret) =
+        spawn_server(&dir, &db, &["valgrind", "--tool=callgrind", "--collect-atstart=no", &out_flag]);
+    let mut counted = Server {
+        pid: Some(child.id()),
+        child: None,
+        dir: dir.clone(),
+        db,
+        host,
+        client_id: id,
+        client_secret: secret,
+        token: String::new(),
+    };
+    let reply = request(
+        &counted.host,
+        "POST",
+        "/oauth2/access_token",
+        &[],
+        Some(("application/x-www-form-urlencoded", &counted.token_body())),
+    );
+    let token: Value = serde_json::from_str(&reply).unwrap_or(Value::Null);
+    let auth = format!("JWT {}", token["access_token"].as_str().unwrap_or_default());
+    let key = format!("course-v1:Bench{}+Count+2026", tag());
+    counted.token = auth.clone();
+    counted.create_course(&key, json!({}));
+    counted.seed_users("counted", WARM_UP + COUNTED);
+    let enroll = |n: usize| {
+        let mut stream = TcpStream::connect(&counted.host).expect("connect");
+        let text = enroll_request(&counted.host, &auth, true, &key, &format!("counted{n}"));
+        stream.write_all(text.as_bytes()).unwrap();
+        read_status(&mut BufReader::new(stream)).is_ok_and(|s| s == 200)
+    };
+    let callgrind = |args: &[&str]| {
+        Command::new("callgrind_control").args(args).arg(child.id().to_string()).output().map(|o| o.status.success())
+    };
+    let started = Instant::now();
+    let warm = (0..WARM_UP).filter(|n| enroll(*n)).count();
+    let on = callgrind(&["--instr=on"]).unwrap_or(false);
+    let ok = (WARM_UP..WARM_UP + COUNTED).filter(|n| enroll(*n)).count();
+    let dumped = callgrind(&["--dump"]).unwrap_or(false);
+    stats.seconds = started.elapsed().as_secs_f64();
+    stats.errors = (WARM_UP - warm) + (COUNTED - ok) + usize::from(!on) + usize::from(!dumped);
+    // The dump is `callgrind.out.<n>`; its `summary:` (or `totals:`) line holds the count.
+    let total: u64 = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("callgrind.out"))
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .filter_map(|text| {
+            text.lines()
+                .find_map(|l| l.strip_prefix("summary: ").or_else(|| l.strip_prefix("totals: ")))
+                .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+        })
+        .max()
+        .unwrap_or(0);
+    let _ = child.kill();
+    let _ = child.wait();
+    stats.items = Some(ok);
+    stats.extra.insert("instructions_per_enrollment".into(), json!(total / COUNTED.max(1) as u64));
+    stats
+}
+
 fn main() {
     let o = options();
     let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
@@ -806,6 +900,7 @@ fn main() {
                 roster_deep(&server, &o)
             }
             "logins" => vec![(scenario.clone(), logins(&server))],
+            "instructions" => vec![(scenario.clone(), instructions(&server))],
             _ => unreachable!("checked in options()"),
         };
         for (name, mut stats) in runs {
