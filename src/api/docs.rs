@@ -266,10 +266,10 @@ fn operation(route: &Route) -> Value {
         let accepted = json!({"description": "Several identifiers: a background task was started", "content": {"application/json": {"schema": schema_ref("V2AsyncResult")}}});
         responses.insert("202".into(), accepted);
     }
-    if route.path.ends_with("/enroll/") || route.path == "/api/learning_paths/v1/{learning_path_key}/enrollments/" {
-        if route.method == "POST" {
-            responses.insert("200".into(), json!({"description": "An inactive enrollment was reactivated", "content": {"application/json": {"schema": schema_ref("LearningPathEnrollment")}}}));
-        }
+    if (route.path.ends_with("/enroll/") || route.path == "/api/learning_paths/v1/{learning_path_key}/enrollments/")
+        && route.method == "POST"
+    {
+        responses.insert("200".into(), json!({"description": "An inactive enrollment was reactivated", "content": {"application/json": {"schema": schema_ref("LearningPathEnrollment")}}}));
     }
     if route.path == "/api/enrollment/v1/unenroll/" {
         // Open edX's retirement view: 204 when there was nothing to leave, and a bare JSON

@@ -378,7 +378,9 @@ impl Page {
                 // A number too large for i64 is still a whole number: it is clamped (a
                 // page past the end is then the usual 404).
                 Some(v)
-                    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) && v.trim_start_matches('0') != "" =>
+                    if !v.is_empty()
+                        && v.bytes().all(|b| b.is_ascii_digit())
+                        && !v.trim_start_matches('0').is_empty() =>
                 {
                     Ok(v.parse::<i64>().unwrap_or(i64::MAX))
                 }

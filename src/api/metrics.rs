@@ -17,6 +17,9 @@ struct Histogram {
 }
 
 /// Keys are static strings (route tags, known methods): counting a request allocates nothing.
+/// A gauge read at scrape: (name, help, [(labels, value)]).
+pub type Gauge<'a> = (&'a str, &'a str, Vec<(String, f64)>);
+
 #[derive(Default)]
 pub struct Metrics {
     requests: Mutex<BTreeMap<(&'static str, &'static str, u16), u64>>,
@@ -52,8 +55,8 @@ impl Metrics {
         h.sum += seconds;
     }
 
-    /// The exposition text; `gauges` are (name, help, [(labels, value)]) read at scrape.
-    pub fn render(&self, gauges: &[(&str, &str, Vec<(String, f64)>)]) -> String {
+    /// The exposition text, with the gauges read at scrape.
+    pub fn render(&self, gauges: &[Gauge]) -> String {
         let mut out = String::new();
         out.push_str("# HELP rollcall_http_requests_total Requests answered, by surface, method and status.\n");
         out.push_str("# TYPE rollcall_http_requests_total counter\n");

@@ -140,6 +140,7 @@ pub struct RefreshRecord {
     pub access_token_hash: Option<String>,
 }
 
+#[allow(clippy::too_many_arguments)] // one column each: a struct would only rename them
 pub fn insert_refresh(
     conn: &Connection,
     token_hash: &str,
