@@ -1,4 +1,4 @@
-//! `POST /api/v1/enrollments`: the checkout surface (specs/checkout-enrollment-api.md).
+//! `POST /api/v1/enrollments`: the checkout surface (docs/architecture.md).
 //! One nested JSON request creates the student, takes a simulated payment and enrolls
 //! them atomically. Every field is validated here and all problems are reported at once
 //! (422, keyed `student.email`, `payment.card.number`…). The card number and CVV are

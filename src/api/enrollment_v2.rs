@@ -1,5 +1,5 @@
 //! `/api/enrollment/v2/courses/{course_key}/…`: resource-oriented enrollments
-//! (specs/enrollment-api-v2.rst; shapes from reference/openedx.md §4, version A). One
+//! (Open edX's enrollment API v2 ADR; shapes as its instructor API answers). One
 //! learner is handled synchronously; several become a background task (202).
 
 use super::errors::Dialect;

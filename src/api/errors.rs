@@ -7,20 +7,20 @@ use serde_json::{json, Map, Value};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
     /// `{error_code, developer_message, user_message, status_code, field_errors}`:
-    /// enrollment v2 and the admin API (DESIGN.md "Error dialects").
+    /// enrollment v2 and the admin API (docs/architecture.md, "Where each URL lives").
     V2,
     /// Django REST framework: `{"detail": …}` (public course API, docs, health).
     Drf,
     /// RFC 6749 §5.2: `{"error": "invalid_client", "error_description": …}`.
     OAuth,
     /// Open edX LMS v1 enrollment views: `{"message": …}`; authentication, permission and
-    /// throttling failures come from DRF as `{"detail": …}` (reference/openedx.md §1).
+    /// throttling failures come from DRF as `{"detail": …}` (as edx-platform's enrollment views answer).
     LmsV1,
     /// Appsembler's API: `{"user_message": …}`; DRF-level failures are `{"detail": …}`, and
     /// serializer errors `{"field": ["…"]}`.
     Appsembler,
     /// The Laravel-style checkout: `{success: false, message, errors: {"student.email": […]},
-    /// error_code}`, 422 for validation (specs/checkout-enrollment-api.md).
+    /// error_code}`, 422 for validation (the checkout surface's contract, docs/architecture.md).
     Checkout,
     /// Open edX's DeveloperErrorViewMixin: `{"developer_message": …}` or
     /// `{"field_errors": {field: {"developer_message": …}}}` (the v1 staff list, accounts).

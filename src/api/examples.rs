@@ -89,7 +89,7 @@ fn checkout_request() -> Value {
 pub fn for_operation(method: &str, path: &str) -> Option<Examples> {
     let e = |request: Option<Value>, responses: Vec<(u16, Value)>| Some(Examples { request, responses });
     match (method, path) {
-        // specs/checkout-enrollment-api.md: its request, its 201 and its 422.
+        // The checkout contract's own example: its request, its 201 and its 422.
         ("POST", "/api/v1/enrollments") => e(
             Some(checkout_request()),
             vec![
@@ -121,7 +121,7 @@ pub fn for_operation(method: &str, path: &str) -> Option<Examples> {
                 ),
             ],
         ),
-        // specs/appsembler-api.md's documented calls (the trailing space of "user_id " is the
+        // Appsembler's documented calls (the trailing space of "user_id " is the
         // original's).
         ("POST", "/appsembler_api/v0/accounts/create") => e(
             Some(
@@ -160,7 +160,7 @@ pub fn for_operation(method: &str, path: &str) -> Option<Examples> {
                 (400, json!({"identifiers": ["This field is required."]})),
             ],
         ),
-        // Open edX's documented calls (reference/openedx.md).
+        // Open edX's documented calls.
         ("POST", "/oauth2/access_token") => e(
             Some(
                 json!({"grant_type": "client_credentials", "client_id": "<client_id>", "client_secret": "<client_secret>", "token_type": "jwt"}),

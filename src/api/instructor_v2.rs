@@ -1,5 +1,5 @@
 //! `/api/instructor/v2/courses/{course_id}/…`: the routes Open edX's new instructor
-//! dashboard calls (reference/openedx.md §2 and §4, version C): a roster list and a
+//! dashboard calls (edx-platform's instructor API): a roster list and a
 //! synchronous bulk modify with Open edX's `{user, enrollment, allowed, auto_enroll}` states.
 
 use super::enrollment_v2::{apply_one, course_for_manager};

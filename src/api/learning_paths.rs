@@ -1,6 +1,6 @@
 //! `/api/learning_paths/v1/…`: the learning-paths plugin's API
-//! (specs/learning-path-enrollment-api.rst; URLs and shapes from
-//! reference/appsembler-and-learning-paths.md §2.3). DRF dialect: `{"detail": …}`.
+//! (the learning-paths plugin's URLs and shapes,
+//! and its enrollment ADR). DRF dialect: `{"detail": …}`.
 
 use super::errors::Dialect;
 use super::http::{iso, json, ok, Ctx};
@@ -347,7 +347,7 @@ fn post_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
     }
 }
 
-/// `POST /api/v1/learning-path/{uuid}/enroll/` (specs/learning-path-enrollment-api.rst):
+/// `POST /api/v1/learning-path/{uuid}/enroll/` (the plugin's enrollment ADR):
 /// the same enrollment as the plugin-style route, found by uuid. Staff and the API key may
 /// name anyone; a learner enrolls themself, in an invitation-only path only if invited.
 fn post_uuid_enroll(ctx: &mut Ctx) -> Result<Response, Error> {

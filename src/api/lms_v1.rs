@@ -1,6 +1,6 @@
 //! `/api/enrollment/v1/…`: Open edX's LMS v1 enrollment API, as integrations written for
-//! Open edX call it (reference/openedx.md §1; the WooCommerce client's requests in
-//! reference/appsembler-and-learning-paths.md §3). Errors are `{"message": …}`; statuses
+//! Open edX call it (edx-platform's enrollment views; the
+//! requests of the WooCommerce integration are what its tests send). Errors are `{"message": …}`; statuses
 //! and messages are Open edX's, with an `error_code` added where Open edX lumps causes.
 
 use super::errors::Dialect;

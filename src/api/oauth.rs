@@ -1,5 +1,5 @@
 //! `/oauth2/access_token` and `/oauth2/revoke_token` as Open edX answers them
-//! (reference/openedx.md §5), and browser sessions: `/login`, `/logout`.
+//! (edx-platform's oauth_dispatch), and browser sessions: `/login`, `/logout`.
 
 use super::body;
 use super::errors::Dialect;

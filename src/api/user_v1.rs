@@ -1,4 +1,4 @@
-//! `/api/user/v1/…`: Open edX's account API (reference/openedx.md §6): look users up by
+//! `/api/user/v1/…`: Open edX's account API (edx-platform's user_api accounts views): look users up by
 //! email or username, read one account, and PATCH it with `application/merge-patch+json`.
 //! Non-staff callers see only a reduced view of other users.
 

@@ -1,4 +1,4 @@
-//! HS256 JWTs with Open edX's claims (reference/openedx.md §5). Verification accepts only
+//! HS256 JWTs with Open edX's claims (as Open edX's oauth_dispatch issues them). Verification accepts only
 //! HS256 with our key: `alg: none` and every other algorithm are refused outright.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -1,6 +1,6 @@
 //! Checkout: create a student, take a (simulated) payment and enroll them, all in one
-//! transaction (specs/checkout-enrollment-api.md; details of the original implementation
-//! in reference/appsembler-and-learning-paths.md §4). The enrollment itself goes through
+//! transaction (docs/architecture.md; details as the original
+//! Laravel implementation behaves). The enrollment itself goes through
 //! the enrollment core like every other surface.
 
 use crate::auth::secrets;

@@ -1,6 +1,6 @@
 //! The enrollment core: every surface that enrolls, unenrolls or pre-enrolls a learner
 //! calls these functions, inside one write transaction. Access rules follow Open edX's
-//! order (reference/openedx.md §3, DESIGN.md "The enrollment core"); every change is
+//! order (edx-platform's enrollment checks; docs/architecture.md); every change is
 //! recorded in `enrollment_history` and, when asked, announced through the outbox in the
 //! same transaction.
 

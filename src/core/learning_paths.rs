@@ -1,5 +1,5 @@
 //! Learning paths: bundles of courses that learners enroll in as a whole (the
-//! learning-paths plugin, reference/appsembler-and-learning-paths.md §2). Enrolling in a
+//! learning-paths plugin, its models and views). Enrolling in a
 //! step's course goes through the enrollment core like every other surface.
 
 use crate::core::catalog;

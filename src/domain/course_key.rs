@@ -1,5 +1,5 @@
 //! Open edX course keys (`course-v1:Org+Course+Run`), validated as opaque-keys does
-//! (reference/openedx.md §8).
+//! (opaque-keys' CourseLocator).
 
 use super::ParseError;
 

@@ -1,5 +1,5 @@
 //! Learning path keys as the learning-paths plugin writes them: `path-v1:org+number+run+group`
-//! (reference/appsembler-and-learning-paths.md §2.1).
+//! (the learning-paths plugin's LearningPathKey).
 
 use super::ParseError;
 

@@ -165,7 +165,7 @@ fn enrollment_post_errors_follow_the_open_edx_table() {
 #[test]
 fn staff_enroll_others_into_invitation_only_courses_only_by_force_and_force_opens_closed_windows() {
     let s = setup();
-    // specs/lms-api-connection.rst: "We can't enroll someone in a course that is in
+    // Open edX's LMS API documentation: "We can't enroll someone in a course that is in
     // invite-only mode" — unless global staff force it.
     assert_eq!(s.app.send_json("POST", ENROLL, Some(&s.admin), &enroll_body(Some("learner"), INVITE)).status, 400);
     let mut forced_invite = enroll_body(Some("learner"), INVITE);

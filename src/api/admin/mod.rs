@@ -1,5 +1,5 @@
 //! `/api/admin/v1/…`: the school admin's catalog, users, OAuth clients, outbox and
-//! learning paths. Superusers and global staff only; errors in the v2 format (DESIGN.md
+//! learning paths. Superusers and global staff only; errors in the v2 format (docs/architecture.md
 //! "Error dialects"). One file per resource; this one holds the route table and the guard.
 
 pub mod courses;

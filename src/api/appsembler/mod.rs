@@ -1,5 +1,5 @@
-//! `/appsembler_api/v0/…`: Appsembler's API (specs/appsembler-api.md), with the behaviour
-//! its existing clients see (reference/appsembler-and-learning-paths.md §1): status codes,
+//! `/appsembler_api/v0/…`: Appsembler's API (Appsembler's appsembler_api v0), with the behaviour
+//! its existing clients see (its code, where it differs from its docs): status codes,
 //! key names (including `"user_id "` with a trailing space on `accounts/create`) and
 //! messages as the original code returns them, where that differs from its docs.
 
