@@ -409,3 +409,62 @@ CREATE INDEX IF NOT EXISTS progress_history_by_enrollment ON progress_history(en
 CREATE TRIGGER IF NOT EXISTS enrollment_seq_insert AFTER INSERT ON enrollments BEGIN
     UPDATE courses SET enrollment_seq = max(enrollment_seq, NEW.course_seq) WHERE id = NEW.course_id;
 END;
+
+-- SCIM 2.0 provisioning (RFC 7643, RFC 7644): the school's identity provider creates and
+-- deactivates accounts and keeps groups; a group linked to courses enrolls its members.
+-- Bearer tokens for /scim/v2 (SHA-256 only; the token is shown once).
+CREATE TABLE IF NOT EXISTS scim_tokens (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    created    INTEGER NOT NULL
+);
+
+-- What SCIM adds to an account: the provider's externalId, when SCIM last changed it, and
+-- whether SCIM deleted it (deactivated and no longer a SCIM resource).
+CREATE TABLE IF NOT EXISTS scim_users (
+    user_id     INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    external_id TEXT,
+    deleted     INTEGER NOT NULL DEFAULT 0,
+    updated     INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS scim_users_by_external_id ON scim_users(external_id);
+
+CREATE TABLE IF NOT EXISTS scim_groups (
+    id           INTEGER PRIMARY KEY,
+    display_name TEXT NOT NULL,
+    external_id  TEXT,
+    created      INTEGER NOT NULL,
+    updated      INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS scim_group_members (
+    group_id INTEGER NOT NULL REFERENCES scim_groups(id) ON DELETE CASCADE,
+    user_id  INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    PRIMARY KEY (group_id, user_id)
+);
+CREATE INDEX IF NOT EXISTS scim_group_members_by_user ON scim_group_members(user_id);
+
+-- A group's courses: its members are enrolled (mode NULL: the course's default mode).
+CREATE TABLE IF NOT EXISTS scim_group_courses (
+    group_id  INTEGER NOT NULL REFERENCES scim_groups(id) ON DELETE CASCADE,
+    course_id INTEGER NOT NULL REFERENCES courses(id),
+    mode      TEXT,
+    created   INTEGER NOT NULL,
+    PRIMARY KEY (group_id, course_id)
+);
+
+-- What a link did for each member: 'enrolled' (the link made the enrollment, so leaving the
+-- group undoes it), 'present' (already enrolled otherwise; left alone), 'refused' (the
+-- enrollment core said no: a full course, a retired mode; `detail` says why).
+CREATE TABLE IF NOT EXISTS scim_link_members (
+    group_id  INTEGER NOT NULL,
+    course_id INTEGER NOT NULL,
+    user_id   INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    status    TEXT NOT NULL CHECK (status IN ('enrolled', 'present', 'refused')),
+    detail    TEXT,
+    updated   INTEGER NOT NULL,
+    PRIMARY KEY (group_id, course_id, user_id),
+    FOREIGN KEY (group_id, course_id) REFERENCES scim_group_courses(group_id, course_id) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS scim_link_members_by_user ON scim_link_members(user_id, course_id);

@@ -15,6 +15,15 @@ pub struct Config {
     pub jobs: JobsConfig,
     pub checkout: CheckoutConfig,
     pub webhooks: WebhooksConfig,
+    pub scim: ScimConfig,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScimConfig {
+    /// true: an identity provider may change a userName (PUT or PATCH); otherwise that is
+    /// 400 `mutability`, since usernames name people on every other surface.
+    pub allow_username_change: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -283,7 +292,8 @@ impl Default for JobsConfig {
     }
 }
 
-const SECTIONS: [&str; 8] = ["server", "database", "auth", "rate_limits", "email", "jobs", "checkout", "webhooks"];
+const SECTIONS: [&str; 9] =
+    ["server", "database", "auth", "rate_limits", "email", "jobs", "checkout", "webhooks", "scim"];
 
 impl Config {
     /// Defaults, then `file` (if any), then the process environment.

@@ -1,4 +1,5 @@
-//! The `rollcall` command: `serve` (the default), `init`, `create-user`, `create-client`.
+//! The `rollcall` command: `serve` (the default), `init`, `create-user`, `create-client`,
+//! `create-scim-token`, `import`, `backup`, `check`.
 //! Argument errors print one line and exit 2; refusals (an initialised database) exit 1.
 
 use rollcall::auth::passwords::Hasher;
@@ -20,6 +21,7 @@ Usage:
   rollcall init [--config FILE] [--db PATH] [--json]
   rollcall create-user --db PATH --username U --email E [--password P] [--staff] [--superuser] [--config FILE]
   rollcall create-client --db PATH --name N --user U [--public] [--json] [--config FILE]
+  rollcall create-scim-token --db PATH --name N [--json] [--config FILE]
   rollcall import --db PATH [--users FILE.jsonl] [--enrollments FILE.jsonl] [--progress FILE.jsonl] [--config FILE]
   rollcall backup --db PATH --to FILE
   rollcall check --db PATH
@@ -37,7 +39,7 @@ struct Command {
     required: &'static [&'static str],
 }
 
-const COMMANDS: [Command; 7] = [
+const COMMANDS: [Command; 8] = [
     Command {
         name: "serve",
         help: "rollcall serve [--config FILE] [--listen ADDR] [--db PATH] [--demo] [--fixtures FILE.json] [--ephemeral]\n\nStarts the server (the default command). On an empty database it first creates a superuser and an OAuth client and prints their credentials once. --demo seeds a small demo catalog. --fixtures loads users, clients (with the ids and secrets given), courses, enrollments and pre-enrollments from a JSON file, in one transaction; loading it again changes nothing. --ephemeral keeps the database in a temporary directory removed at exit. --listen 127.0.0.1:0 picks a free port.",
@@ -65,6 +67,13 @@ const COMMANDS: [Command; 7] = [
         valued: &["--config", "--db", "--name", "--user"],
         switches: &["--json", "--public"],
         required: &["--db", "--name", "--user"],
+    },
+    Command {
+        name: "create-scim-token",
+        help: "rollcall create-scim-token --db PATH --name N [--json] [--config FILE]\n\nCreates a token for an identity provider's SCIM client (Entra ID's Secret Token, Okta's API token) and prints it (shown only this once; stored hashed). It works only at /scim/v2, where it creates, changes and deactivates every account except superusers. Revoke it with DELETE /api/admin/v1/scim-tokens/{id}.",
+        valued: &["--config", "--db", "--name"],
+        switches: &["--json"],
+        required: &["--db", "--name"],
     },
     Command {
         name: "import",
@@ -202,6 +211,7 @@ fn main() {
         "init" => init(&args),
         "create-user" => create_user(&args),
         "create-client" => create_client(&args),
+        "create-scim-token" => create_scim_token(&args),
         "import" => import(&args),
         "backup" => backup(&args),
         "check" => check(&args),
@@ -423,6 +433,19 @@ fn create_client(args: &HashMap<&str, String>) {
             Some(secret) => println!("client_id: {}\nclient_secret: {secret}", client.record.client_id),
             None => println!("client_id: {}\npublic client: no secret", client.record.client_id),
         }
+    }
+}
+
+fn create_scim_token(args: &HashMap<&str, String>) {
+    let config = load_config(args);
+    let db = open_db(&config);
+    let new = db
+        .write(|c| auth::scim_tokens::create(c, &args["--name"], Timestamp::now().unix()))
+        .unwrap_or_else(|e| fail(&e.developer_message));
+    if args.contains_key("--json") {
+        println!("{}", serde_json::json!({"id": new.record.id, "name": new.record.name, "token": new.token}));
+    } else {
+        println!("id: {}\nname: {}\ntoken: {}", new.record.id, new.record.name, new.token);
     }
 }
 

@@ -51,7 +51,7 @@ pub struct Surface {
 }
 
 /// The surfaces in the reference's order.
-pub const SURFACES: [Surface; 9] = [
+pub const SURFACES: [Surface; 10] = [
     Surface {
         id: "authentication",
         title: "Authentication",
@@ -117,6 +117,14 @@ pub const SURFACES: [Surface; 9] = [
         intro: "For the school's own scripts (the admin console uses the same rules): courses and modes, course staff, users, OAuth clients (secret shown once), the roster as CSV and CSV uploads, the enrollment history, completion and grades, the outbox and webhooks. Superusers and global staff; a course's staff for its roster, history and progress. Errors are v2's {error_code, developer_message, user_message, status_code, field_errors}.",
     },
     Surface {
+        id: "scim",
+        title: "SCIM provisioning",
+        tags: &["scim"],
+        prefix: "/scim/v2/",
+        summary: "SCIM 2.0 for identity providers (Entra ID, Okta): accounts and groups that enroll in linked courses.",
+        intro: "For the school's identity provider: it creates, updates and deactivates accounts (Users) and keeps Groups; a group linked to courses (admin API: /api/admin/v1/scim-groups) enrolls its members and unenrolls those who leave. RFC 7643/7644: filters with eq and and, paging, PATCH, ETags. Authorization: Bearer <SCIM token> (made by a superuser: /api/admin/v1/scim-tokens or `rollcall create-scim-token`); no other credential works here. Errors are SCIM's {schemas, status, scimType, detail}, as application/scim+json.",
+    },
+    Surface {
         id: "system",
         title: "System",
         tags: &["system", "docs"],
@@ -156,6 +164,7 @@ fn error_schema(dialect: Dialect) -> &'static str {
         Dialect::Developer => "DeveloperError",
         Dialect::Checkout => "CheckoutError",
         Dialect::Appsembler => "AppsemblerError",
+        Dialect::Scim => "ScimError",
         // Console pages are not in the document; their errors are pages.
         Dialect::Console => "DrfError",
     }
@@ -376,7 +385,28 @@ fn operation(route: &Route) -> Value {
     } else {
         op["security"] = json!([]);
     }
+    if route.dialect == Dialect::Scim {
+        scim_media_types(&mut op);
+    }
     op
+}
+
+/// SCIM answers as application/scim+json, takes it and application/json, and knows only
+/// SCIM tokens (RFC 7644 §3.1, §2).
+fn scim_media_types(op: &mut Value) {
+    for response in op["responses"].as_object_mut().into_iter().flatten().map(|(_, r)| r) {
+        if let Some(content) = response.get_mut("content").and_then(Value::as_object_mut) {
+            if let Some(media) = content.remove("application/json") {
+                content.insert(super::scim::render::MEDIA_TYPE.into(), media);
+            }
+        }
+    }
+    if let Some(content) = op.get_mut("requestBody").and_then(|b| b.get_mut("content")).and_then(Value::as_object_mut) {
+        if let Some(media) = content.get("application/json").cloned() {
+            content.insert(super::scim::render::MEDIA_TYPE.into(), media);
+        }
+    }
+    op["security"] = json!([{"scimToken": []}]);
 }
 
 /// The recorded request and answer of the operation (examples.json), and an answer in the
@@ -481,6 +511,7 @@ pub fn document(base_url: &str) -> Value {
             "bearer": {"type": "http", "scheme": "bearer", "description": "A JWT or an opaque token"},
             "session": {"type": "apiKey", "in": "cookie", "name": "rollcall_session", "description": "From POST /login; unsafe methods also need the X-CSRFToken header"},
             "apiKey": {"type": "apiKey", "in": "header", "name": "X-Edx-Api-Key", "description": "Server-to-server key, when configured"},
+            "scimToken": {"type": "http", "scheme": "bearer", "description": "A SCIM token (POST /api/admin/v1/scim-tokens), for /scim/v2 only"},
             "oauth2": {"type": "oauth2", "flows": {"clientCredentials": {"tokenUrl": format!("{base_url}/oauth2/access_token"), "scopes": {"read": "read", "write": "write", "email": "email", "profile": "profile"}}}},
         }},
     })
@@ -488,6 +519,9 @@ pub fn document(base_url: &str) -> Value {
 
 fn schemas() -> Value {
     let mut all = described_schemas();
+    for (name, schema) in super::scim::openapi_schemas().as_object().into_iter().flatten() {
+        all[name] = schema.clone();
+    }
     constrain(&mut all);
     all
 }

@@ -25,6 +25,9 @@ pub enum Dialect {
     /// Open edX's DeveloperErrorViewMixin: `{"developer_message": …}` or
     /// `{"field_errors": {field: {"developer_message": …}}}` (the v1 staff list, accounts).
     Developer,
+    /// SCIM 2.0 (RFC 7644 §3.12): `{schemas: [..Error], status: "400", scimType, detail}`
+    /// as application/scim+json.
+    Scim,
     /// The admin console's pages (`/admin/…`): an HTML page, or the sign-in page for a
     /// visitor without a session.
     Console,
@@ -107,6 +110,7 @@ fn body(dialect: Dialect, e: &Error) -> Value {
                 body
             }
         }
+        Dialect::Scim => super::scim::render::error_body(e),
         // Rendered as a page before this (`render`); DRF's shape should it ever get here.
         Dialect::Console => json!({"detail": e.developer_message}),
         Dialect::Developer
@@ -193,8 +197,14 @@ fn finish(dialect: Dialect, e: &Error, body: Value) -> Response {
         (Dialect::Checkout, ErrorKind::Validation) => 422,
         _ => e.status(),
     };
-    let mut response = super::http::json(status, &body);
+    let mut response = match dialect {
+        Dialect::Scim => super::scim::render::response(status, &body),
+        _ => super::http::json(status, &body),
+    };
     match e.kind {
+        ErrorKind::NotAuthenticated | ErrorKind::InvalidToken if dialect == Dialect::Scim => {
+            response = response.with_additional_header("WWW-Authenticate", "Bearer realm=\"scim\"");
+        }
         ErrorKind::NotAuthenticated | ErrorKind::InvalidToken if dialect != Dialect::OAuth => {
             response = response.with_additional_header("WWW-Authenticate", "JWT realm=\"api\"");
         }

@@ -20,5 +20,6 @@ pub mod lms_v1;
 pub mod metrics;
 pub mod oauth;
 pub mod router;
+pub mod scim;
 pub mod system;
 pub mod user_v1;

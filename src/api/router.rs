@@ -6,8 +6,8 @@
 use super::errors::{render, Dialect};
 use super::http::Ctx;
 use super::{
-    admin, appsembler, checkout, courses_v1, docs, enrollment_v2, instructor_v2, learning_paths, lms_v1, oauth, system,
-    user_v1,
+    admin, appsembler, checkout, courses_v1, docs, enrollment_v2, instructor_v2, learning_paths, lms_v1, oauth, scim,
+    system, user_v1,
 };
 use crate::core::{Error, ErrorKind};
 use crate::App;
@@ -60,6 +60,7 @@ pub fn routes() -> Vec<Route> {
     all.extend(learning_paths::routes());
     all.extend(checkout::routes());
     all.extend(appsembler::routes());
+    all.extend(scim::routes());
     all.extend(docs::routes());
     all
 }
@@ -144,6 +145,8 @@ fn dialect_for_path(path: &str) -> Dialect {
         Dialect::V2
     } else if path == "/admin" || path.starts_with("/admin/") {
         Dialect::Console
+    } else if path.starts_with("/scim/") {
+        Dialect::Scim
     } else if path.starts_with("/appsembler_api/") {
         Dialect::Appsembler
     } else if path.starts_with("/api/v1/") {
@@ -234,8 +237,9 @@ pub fn handle(app: &App, req: &Request) -> Response {
             surface = route.doc.tag;
             let mut ctx = Ctx::new(app, req, params, route.dialect.parsers());
             ctx.rate_limit = rate_limit.clone();
-            // A 401 is decided before any body is read.
-            if route.doc.auth {
+            // A 401 is decided before any body is read. SCIM takes its own tokens only
+            // (`scim::token`), which its handlers check first.
+            if route.doc.auth && route.dialect != Dialect::Scim {
                 ctx.caller()?;
             }
             let answer = (route.handler)(&mut ctx);

@@ -8,6 +8,7 @@ pub mod links;
 pub mod passwords;
 pub mod principal;
 pub mod rate_limit;
+pub mod scim_tokens;
 pub mod secrets;
 pub mod sessions;
 pub mod tokens;

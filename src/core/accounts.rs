@@ -199,6 +199,14 @@ pub fn update_user(
     Ok(user)
 }
 
+/// Gives an account a new username (SCIM, when `scim.allow_username_change` is on): a
+/// taken one is a conflict, as at creation. Sessions and tokens name the user by id or
+/// are checked against the row, so they go on working.
+pub fn rename_user(conn: &Conn, user_id: i64, username: &Username) -> Result<UserRecord, Error> {
+    store::users::rename(conn, user_id, username.as_str())?;
+    store::users::by_id(conn, user_id)?.ok_or_else(|| Error::not_found("The user no longer exists."))
+}
+
 /// After a password change or a deactivation: the user's sessions and opaque tokens end
 /// now, and JWTs issued before this second are refused (their `iat` is compared with the
 /// user row each request reads anyway). A token issued later in the same second stays

@@ -51,6 +51,8 @@ pub enum Source {
     LearningPath,
     AutoEnroll,
     Import,
+    /// A SCIM group linked to the course (its member joined or left).
+    ScimGroup,
 }
 
 impl Source {
@@ -63,6 +65,7 @@ impl Source {
             Source::LearningPath => "learning_path",
             Source::AutoEnroll => "auto_enroll",
             Source::Import => "import",
+            Source::ScimGroup => "scim_group",
         }
     }
 }

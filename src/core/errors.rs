@@ -20,6 +20,8 @@ pub enum ErrorKind {
     MalformedJson,
     RouteNotFound,
     MethodNotAllowed,
+    /// An `If-Match` precondition did not hold (412; SCIM's ETags, RFC 7644 §3.14).
+    PreconditionFailed,
     /// Request body too slow to arrive (408).
     Timeout,
     /// The database cannot take writes now (disk full, read-only, locked too long): 503
@@ -37,6 +39,7 @@ impl ErrorKind {
             ErrorKind::Forbidden => 403,
             ErrorKind::NotFound | ErrorKind::RouteNotFound => 404,
             ErrorKind::MethodNotAllowed => 405,
+            ErrorKind::PreconditionFailed => 412,
             ErrorKind::Conflict => 409,
             ErrorKind::EnrollmentClosed | ErrorKind::CourseFull => 400,
             ErrorKind::PayloadTooLarge => 413,
@@ -59,6 +62,7 @@ impl ErrorKind {
             ErrorKind::NotFound => "RESOURCE_NOT_FOUND",
             ErrorKind::RouteNotFound => "ROUTE_NOT_FOUND",
             ErrorKind::MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            ErrorKind::PreconditionFailed => "PRECONDITION_FAILED",
             ErrorKind::Conflict => "CONFLICT",
             ErrorKind::EnrollmentClosed => "ENROLLMENT_CLOSED",
             ErrorKind::CourseFull => "COURSE_FULL",

@@ -14,6 +14,8 @@ pub mod learning_paths;
 pub mod outbox;
 pub mod progress;
 pub mod roster;
+pub mod scim;
+pub mod scim_groups;
 pub mod stats;
 pub mod webhooks;
 
@@ -27,6 +29,7 @@ pub mod records {
     pub use crate::store::enrollments::{AllowedRecord, EnrollmentRecord};
     pub use crate::store::learning_paths::PathEnrollmentRecord;
     pub use crate::store::outbox::MessageRecord;
+    pub use crate::store::scim::ScimTokenRecord;
     pub use crate::store::tasks::TaskRecord;
     pub use crate::store::users::{Profile, UserRecord};
     pub use crate::store::webhooks::EndpointRecord;

@@ -16,11 +16,12 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 pub type Conn = Connection;
 
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 const SCHEMA: &str = include_str!("../../schema.sql");
 
 /// What a database of an older version needs besides `schema.sql` (whose CREATE … IF NOT
-/// EXISTS leaves existing tables as they are): (version it brings, statements).
+/// EXISTS leaves existing tables as they are): (version it brings, statements). Version 6
+/// (SCIM provisioning) only adds tables, which schema.sql creates: it needs no statement.
 const MIGRATIONS: [(i64, &str); 9] = [
     (3, "ALTER TABLE oauth_clients ADD COLUMN public INTEGER NOT NULL DEFAULT 0;"),
     (3, "ALTER TABLE users ADD COLUMN credentials_valid_after INTEGER NOT NULL DEFAULT 0;"),

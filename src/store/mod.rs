@@ -11,6 +11,7 @@ pub mod learning_paths;
 pub mod maintenance;
 pub mod outbox;
 pub mod progress;
+pub mod scim;
 pub mod sessions;
 pub mod settings;
 pub mod tasks;

@@ -153,19 +153,7 @@ pub fn fill_username_keys(conn: &Connection) -> Result<(), Error> {
 /// is a conflict naming the field; so is a username another reads the same (`Cat`, `ｃat`
 /// and Cyrillic `сat` beside `cat`).
 pub fn insert(conn: &Connection, user: &UserRecord) -> Result<i64, Error> {
-    let key = crate::domain::Username::similarity_key(&user.username);
-    // An exact duplicate is left to the UNIQUE constraint below, whose error also names a
-    // taken email.
-    let look_alike: Option<String> = conn
-        .prepare_cached("SELECT username FROM users WHERE username_key = ?1 AND username != ?2 LIMIT 1")?
-        .query_row(params![key, user.username], |r| r.get(0))
-        .optional()?;
-    if let Some(existing) = look_alike {
-        let message = format!("The username '{}' is too similar to the existing username '{existing}'.", user.username);
-        let mut error = Error::conflict(message.clone());
-        error.field_errors.insert("username".into(), message);
-        return Err(error);
-    }
+    let key = refuse_look_alike(conn, &user.username, 0)?;
     let p = &user.profile;
     let result = conn
         .prepare_cached(
@@ -201,6 +189,38 @@ pub fn insert(conn: &Connection, user: &UserRecord) -> Result<i64, Error> {
     match result {
         Ok(_) => Ok(conn.last_insert_rowid()),
         Err(e) if super::db::is_unique_violation(&e) => Err(taken(conn, &user.username, &user.email, 0)?),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The look-alike key of `username`, or a conflict when another account (not `own_id`)
+/// reads the same. An exact duplicate is left to the UNIQUE constraint, whose error also
+/// names a taken email.
+fn refuse_look_alike(conn: &Connection, username: &str, own_id: i64) -> Result<String, Error> {
+    let key = crate::domain::Username::similarity_key(username);
+    let look_alike: Option<String> = conn
+        .prepare_cached("SELECT username FROM users WHERE username_key = ?1 AND username != ?2 AND id != ?3 LIMIT 1")?
+        .query_row(params![key, username, own_id], |r| r.get(0))
+        .optional()?;
+    if let Some(existing) = look_alike {
+        let message = format!("The username '{username}' is too similar to the existing username '{existing}'.");
+        let mut error = Error::conflict(message.clone());
+        error.field_errors.insert("username".into(), message);
+        return Err(error);
+    }
+    Ok(key)
+}
+
+/// Gives an account a new username, under the same uniqueness and look-alike rules as a
+/// new account.
+pub fn rename(conn: &Connection, user_id: i64, username: &str) -> Result<(), Error> {
+    let key = refuse_look_alike(conn, username, user_id)?;
+    let result = conn
+        .prepare_cached("UPDATE users SET username = ?2, username_key = ?3 WHERE id = ?1")?
+        .execute(params![user_id, username, key]);
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if super::db::is_unique_violation(&e) => Err(taken(conn, username, "", user_id)?),
         Err(e) => Err(e.into()),
     }
 }

@@ -190,6 +190,6 @@ fn the_front_page_names_the_school_the_version_and_every_surface_for_browsers_an
     let admin = app.admin_auth();
     let staff = app.request("GET", "/", &[("Accept", "application/json"), ("Authorization", &admin)], None).json();
     assert_eq!(staff["version"], env!("CARGO_PKG_VERSION"));
-    assert_eq!(json["surfaces"].as_array().unwrap().len(), 9);
+    assert_eq!(json["surfaces"].as_array().unwrap().len(), 10);
     assert_eq!(json["surfaces"][0]["reference"], "/api-docs/#authentication");
 }

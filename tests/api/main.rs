@@ -15,6 +15,7 @@ mod learning_paths;
 mod lms_v1;
 mod oauth;
 mod replication;
+mod scim;
 mod security;
 mod security_review;
 mod user_v1;

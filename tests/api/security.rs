@@ -27,17 +27,18 @@ fn with_mail(extra: &[(&str, &str)]) -> TestApp {
     TestApp::spawn_in(dir, &env, &[])
 }
 
-/// The first email of `message_type` to arrive, unfolded from quoted-printable.
-fn email(app: &TestApp, message_type: &str) -> String {
+/// The email of `message_type` to `recipient`, unfolded from quoted-printable.
+fn email(app: &TestApp, message_type: &str, recipient: &str) -> String {
     let mail = app.dir.0.join("mail");
-    let eml = wait_until(10, || {
+    wait_until(10, || {
         std::fs::read_dir(&mail)
             .ok()?
             .flatten()
-            .find(|e| e.file_name().to_string_lossy().contains(message_type))
+            .filter(|e| e.file_name().to_string_lossy().contains(message_type))
             .map(|e| std::fs::read_to_string(e.path()).unwrap())
-    });
-    eml.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=")
+            .map(|eml| eml.replace("=\r\n", "").replace("=\n", "").replace("=3D", "="))
+            .find(|eml| eml.contains(&format!("To: {recipient}")))
+    })
 }
 
 fn link_token(email: &str) -> String {
@@ -126,8 +127,7 @@ fn a_learner_changes_their_email_only_by_confirming_it_and_their_password_only_w
     assert_eq!(patched.json()["email"], "mallory@example.org");
 
     // The link goes to the new address; following it applies the change (once).
-    let mail = email(&app, "email_change");
-    assert!(mail.contains("To: invitee@example.org") || mail.contains("invitee@example.org"), "{mail}");
+    let mail = email(&app, "email_change", "invitee@example.org");
     let token = link_token(&mail);
     let page = app.get(&format!("/account/confirm-email?token={token}"), None);
     assert_eq!(page.status, 200);

@@ -36,7 +36,7 @@ try {
   await page.click("text=API reference");
   await page.waitForURL("**/api-docs/");
   const sections = await page.locator("section.surface h2").allTextContents();
-  expect(sections.length === 9 && sections[0].startsWith("Authentication") && sections[8].startsWith("System"),
+  expect(sections.length === 10 && sections[0].startsWith("Authentication") && sections[9].startsWith("System"),
     "the reference is grouped by surface, in order: " + sections.join(" | "));
   await shot("api-docs", false);
   await page.click("#checkout details.op summary");

@@ -7,6 +7,7 @@ mod learning_paths;
 mod outbox;
 pub mod progress;
 pub mod rosters;
+mod scim;
 mod users;
 mod webhooks;
 
@@ -15,6 +16,7 @@ use learning_paths::*;
 use outbox::*;
 use progress::*;
 use rosters::*;
+use scim::*;
 use users::*;
 use webhooks::*;
 
@@ -236,6 +238,52 @@ pub fn routes() -> Vec<Route> {
             "/api/admin/v1/oauth-clients/{client_id}",
             delete_client,
             doc("Delete a client; its tokens stop working", None, 204, None),
+        ),
+        r(
+            "GET",
+            "/api/admin/v1/scim-tokens",
+            get_scim_tokens,
+            doc("List SCIM tokens (superusers; tokens are never shown again)", None, 200, Some("ScimTokenList")),
+        ),
+        r(
+            "POST",
+            "/api/admin/v1/scim-tokens",
+            post_scim_tokens,
+            doc(
+                "Create a token for an identity provider's SCIM client (superusers); the token is shown once",
+                Some("ScimTokenInput"),
+                201,
+                Some("ScimTokenCreated"),
+            ),
+        ),
+        r(
+            "DELETE",
+            "/api/admin/v1/scim-tokens/{id}",
+            delete_scim_token,
+            doc("Revoke a SCIM token (superusers)", None, 204, None),
+        ),
+        r(
+            "GET",
+            "/api/admin/v1/scim-groups",
+            get_scim_groups,
+            doc("SCIM groups with their course links and what each link did", None, 200, Some("ScimGroupLinksList")),
+        ),
+        r(
+            "POST",
+            "/api/admin/v1/scim-groups/{id}/courses",
+            post_scim_group_courses,
+            doc(
+                "Link a SCIM group to a course (or change the link's mode): its members are enrolled",
+                Some("ScimGroupLinkInput"),
+                201,
+                Some("ScimGroupLinks"),
+            ),
+        ),
+        r(
+            "DELETE",
+            "/api/admin/v1/scim-groups/{id}/courses/{course_key}",
+            delete_scim_group_course,
+            doc("Unlink a course: the enrollments the link made end", None, 204, None),
         ),
         r(
             "GET",
