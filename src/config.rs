@@ -94,6 +94,12 @@ pub struct ServerConfig {
     /// A connection that sends nothing (or reads nothing of our answer) for this long is
     /// closed: the socket timeouts accepted connections inherit from the listener.
     pub idle_timeout_seconds: u64,
+    /// A request head must be complete within this many seconds of its first byte (a new
+    /// connection's first head: of the accept, or the idle timeout if shorter).
+    pub header_timeout_seconds: u64,
+    /// An answer must be written within this many seconds; a client that does not read
+    /// it is disconnected.
+    pub send_timeout_seconds: u64,
     /// The whole request body must arrive within this (and no slower than 1 KiB/s after
     /// the first 5 s), else 408.
     pub body_timeout_seconds: u64,
@@ -210,6 +216,8 @@ impl Default for ServerConfig {
             school_name: "Rollcall School".into(),
             idle_timeout_seconds: 30,
             body_timeout_seconds: 30,
+            header_timeout_seconds: 10,
+            send_timeout_seconds: 30,
             trusted_proxies: Vec::new(),
             metrics_public: false,
             log_format: "text".into(),
@@ -356,6 +364,17 @@ impl Config {
         }
         if let Err(why) = self.checkout.coupon_table() {
             return bad("checkout.coupons", &why);
+        }
+        let s = &self.server;
+        for (name, value) in [
+            ("server.idle_timeout_seconds", s.idle_timeout_seconds),
+            ("server.body_timeout_seconds", s.body_timeout_seconds),
+            ("server.header_timeout_seconds", s.header_timeout_seconds),
+            ("server.send_timeout_seconds", s.send_timeout_seconds),
+        ] {
+            if !(1..=3600).contains(&value) {
+                return bad(name, "must be between 1 and 3600");
+            }
         }
         if self.server.max_body_bytes < 1024 {
             return bad("server.max_body_bytes", "must be at least 1024");

@@ -361,7 +361,9 @@ fn serve(args: &HashMap<&str, String>) {
         .unwrap_or_else(|e| fail(&format!("cannot handle signals: {e}")));
     println!("listening on http://{addr}");
     log::info!("listening on http://{addr} (database {})", app.db.path().display());
-    server.run_until(stop);
+    if let Err(e) = server.run_until(stop) {
+        fail(&e);
+    }
     if let Some(dir) = ephemeral {
         let _ = std::fs::remove_dir_all(dir);
     }

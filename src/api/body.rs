@@ -1,11 +1,56 @@
-//! Request bodies as each dialect's original parses them, decided here once: the DRF
+//! Request bodies: the one reader of the bytes (`read`: size limit, deadline, 413/408), and
+//! the bodies each dialect's original parses, decided here once: the DRF
 //! dialects (Open edX, Appsembler, learning paths, OAuth) take JSON, form-encoded and
 //! multipart/form-data bodies as DRF's default parsers do; the rest take JSON. Also the
 //! readers every dialect applies to one field's value, so that JSON `null` is absent and
 //! never the text "null".
 
 use crate::core::{Error, ErrorKind};
+use crate::server::RequestBody;
 use serde_json::{Map, Value};
+use std::time::{Duration, Instant};
+
+/// Reads the request body: at most `limit` bytes (more is a 413, checked against
+/// Content-Length first so a large upload is refused before it is read), within `budget`
+/// and no slower than 1 KiB/s after the first 5 s (else 408). The transport validated the
+/// framing; a body not read here is drained or ends the connection after the answer.
+pub fn read(req: &rouille::Request, body: &RequestBody, limit: usize, budget: Duration) -> Result<Vec<u8>, Error> {
+    let too_large =
+        || Error::new(ErrorKind::PayloadTooLarge, format!("The request body is larger than {limit} bytes."));
+    if req.header("Content-Length").and_then(|v| v.parse::<usize>().ok()).is_some_and(|length| length > limit) {
+        return Err(too_large());
+    }
+    let too_slow = || {
+        Error::new(
+            ErrorKind::Timeout,
+            format!("The request body did not arrive in time (within {} s, at 1 KiB/s or faster).", budget.as_secs()),
+        )
+    };
+    let started = Instant::now();
+    let mut bytes = Vec::new();
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        let elapsed = started.elapsed();
+        if elapsed > budget || (elapsed.as_secs() > 5 && (bytes.len() as u64) < 1024 * (elapsed.as_secs() - 5)) {
+            return Err(too_slow());
+        }
+        // A wait ends when the budget or the rate would be missed without more bytes; a
+        // read that times out is final (a chunked body cannot resume mid-line).
+        let rate = started + Duration::from_secs(5 + bytes.len() as u64 / 1024 + 1);
+        let deadline = (started + budget).min(rate);
+        match body.read(&mut chunk, deadline) {
+            Ok(0) => return Ok(bytes),
+            Ok(n) => {
+                bytes.extend_from_slice(&chunk[..n]);
+                if bytes.len() > limit {
+                    return Err(too_large());
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => return Err(too_slow()),
+            Err(e) => return Err(Error::validation(format!("Could not read the request body: {e}"))),
+        }
+    }
+}
 
 /// Which bodies a route accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

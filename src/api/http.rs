@@ -8,8 +8,7 @@ use crate::domain::Timestamp;
 use crate::App;
 use rouille::{Request, Response};
 use serde_json::Value;
-use std::io::Read;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Shared with the router, which turns it into `X-RateLimit-*` headers.
 pub type RateLimitSeen = std::rc::Rc<std::cell::Cell<Option<(u32, u32)>>>;
@@ -19,6 +18,8 @@ pub type RateLimitSeen = std::rc::Rc<std::cell::Cell<Option<(u32, u32)>>>;
 pub struct Ctx<'a> {
     pub app: &'a App,
     pub req: &'a Request,
+    /// The request's body, read on demand from the connection (`body::read`).
+    pub body: &'a crate::server::RequestBody,
     pub params: super::router::Params,
     pub now: Timestamp,
     /// The bodies this route's dialect reads.
@@ -29,8 +30,20 @@ pub struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(app: &'a App, req: &'a Request, params: super::router::Params, parsers: Parsers) -> Ctx<'a> {
-        Ctx { app, req, params, parsers, now: Timestamp::now(), principal: None, rate_limit: Default::default() }
+    pub fn new(
+        app: &'a App,
+        req: &'a Request,
+        body: &'a crate::server::RequestBody,
+        params: super::router::Params,
+        parsers: Parsers,
+    ) -> Ctx<'a> {
+        Ctx { app, req, body, params, parsers, now: Timestamp::now(), principal: None, rate_limit: Default::default() }
+    }
+
+    /// The raw request body within `server.max_body_bytes` and `server.body_timeout_seconds`.
+    pub fn body_bytes(&self) -> Result<Vec<u8>, Error> {
+        let server = &self.app.config.server;
+        super::body::read(self.req, self.body, server.max_body_bytes, Duration::from_secs(server.body_timeout_seconds))
     }
 
     pub fn param(&self, name: &str) -> &str {
@@ -111,9 +124,7 @@ impl<'a> Ctx<'a> {
     pub fn json_body(&self) -> Result<Value, Error> {
         let content_type = self.req.header("Content-Type").unwrap_or("");
         super::body::check_content_type(content_type, self.parsers)?;
-        let server = &self.app.config.server;
-        let budget = Duration::from_secs(server.body_timeout_seconds);
-        let body = read_body(self.app, self.req, server.max_body_bytes, budget)?;
+        let body = self.body_bytes()?;
         if body.is_empty() && self.parsers == Parsers::Drf {
             return Ok(Value::Object(Default::default()));
         }
@@ -179,68 +190,6 @@ pub fn email_change_link(
     let expires = now.unix() + crate::core::accounts::EMAIL_CHANGE_HOURS * 3600;
     let token = auth::links::sign_email_change(&app.auth.link_secret, user.id, expires, &user.email, new.as_str());
     format!("{}/account/confirm-email?token={token}", app.base_url)
-}
-
-/// Reads the request body: at most `limit` bytes (more is a 413, checked against
-/// Content-Length first so a large upload is refused before it is read), within `budget`
-/// and no slower than 1 KiB/s after the first 5 s (else 408). A body too slow to wait for
-/// is no longer read at all (`Connections::stop_reading`), so it cannot hold the thread.
-pub fn read_body(app: &App, req: &Request, limit: usize, budget: Duration) -> Result<Vec<u8>, Error> {
-    let too_large =
-        || Error::new(ErrorKind::PayloadTooLarge, format!("The request body is larger than {limit} bytes."));
-    let peer = *req.remote_addr();
-    if let Some(length) = req.header("Content-Length").and_then(|v| v.trim().parse::<usize>().ok()) {
-        if length > limit {
-            // tiny_http drains the body after our answer; the idle deadline bounds that.
-            return Err(too_large());
-        }
-    }
-    let Some(mut data) = req.data() else {
-        return Ok(Vec::new());
-    };
-    let started = Instant::now();
-    app.connections.body_deadline(peer, Some(started + budget));
-    let mut body = Vec::new();
-    let mut chunk = vec![0u8; 64 * 1024];
-    let outcome = loop {
-        let elapsed = started.elapsed();
-        let too_slow = elapsed.as_secs() > 5 && (body.len() as u64) < 1024 * (elapsed.as_secs() - 5);
-        if elapsed > budget || too_slow {
-            break Err(Error::new(
-                ErrorKind::Timeout,
-                format!(
-                    "The request body did not arrive in time (within {} s, at 1 KiB/s or faster).",
-                    budget.as_secs()
-                ),
-            ));
-        }
-        match data.read(&mut chunk) {
-            Ok(0) => break Ok(()),
-            Ok(n) => {
-                body.extend_from_slice(&chunk[..n]);
-                if body.len() > limit {
-                    break Err(too_large());
-                }
-            }
-            // The reaper shut the socket's reading side: the deadline passed mid-read.
-            Err(_) if started.elapsed() >= budget => continue,
-            Err(e) => break Err(Error::validation(format!("Could not read the request body: {e}"))),
-        }
-    };
-    app.connections.body_deadline(peer, None);
-    match outcome {
-        Ok(()) if started.elapsed() > budget => {
-            // Ended by the reaper's shutdown (EOF), not by the client: the body is cut short.
-            Err(Error::new(ErrorKind::Timeout, "The request body did not arrive in time."))
-        }
-        Ok(()) => Ok(body),
-        Err(e) => {
-            if e.kind == ErrorKind::Timeout {
-                app.connections.stop_reading(peer);
-            }
-            Err(e)
-        }
-    }
 }
 
 /// The client's address: the socket's peer, unless that is a trusted proxy; then the

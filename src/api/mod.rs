@@ -5,7 +5,6 @@ pub mod admin;
 pub mod appsembler;
 pub mod body;
 pub mod checkout;
-pub mod connections;
 pub mod console;
 pub mod courses_v1;
 pub mod docs;

@@ -195,18 +195,6 @@ fn redact_secrets(url: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// Reads whatever request body the handler left unread (a refused or bodiless request may
-/// still carry one, chunked or not): tiny_http would otherwise parse the leftover bytes
-/// as the next request on the connection. Only what arrives within a second is read; a
-/// slower body is not waited for (the answer was decided without it): reading stops
-/// (`read_body`), so the connection ends after the answer. A larger one is left to
-/// tiny_http, which drains it after the answer within the idle deadline.
-fn drain_unread_body(app: &App, req: &Request, response: Response) -> Response {
-    let limit = app.config.server.max_body_bytes;
-    let _ = super::http::read_body(app, req, limit, std::time::Duration::from_secs(1));
-    response
-}
-
 /// Runs a handler; an error or a panic becomes a response in `dialect`. The error comes
 /// back too, for the log.
 fn guarded(dialect: Dialect, handler: impl FnOnce() -> Result<Response, Error>) -> (Response, Option<Error>) {
@@ -225,7 +213,7 @@ fn guarded(dialect: Dialect, handler: impl FnOnce() -> Result<Response, Error>) 
     }
 }
 
-pub fn handle(app: &App, req: &Request) -> Response {
+pub fn handle(app: &App, req: &Request, body: &crate::server::RequestBody) -> Response {
     let started = Instant::now();
     let id = request_id(req, &app.request_id_prefix);
     let raw_path = req.raw_url().split('?').next().unwrap_or("/").to_owned();
@@ -235,7 +223,7 @@ pub fn handle(app: &App, req: &Request) -> Response {
     let (response, error) = match app.router.find(req.method(), &raw_path) {
         Ok((route, params)) => guarded(route.dialect, || {
             surface = route.doc.tag;
-            let mut ctx = Ctx::new(app, req, params, route.dialect.parsers());
+            let mut ctx = Ctx::new(app, req, body, params, route.dialect.parsers());
             ctx.rate_limit = rate_limit.clone();
             // A 401 is decided before any body is read. SCIM takes its own tokens only
             // (`scim::token`), which its handlers check first.
@@ -260,7 +248,6 @@ pub fn handle(app: &App, req: &Request) -> Response {
             (response, None)
         }
     };
-    let response = drain_unread_body(app, req, response);
     if let Some(error) = error.filter(|e| e.kind == ErrorKind::Internal) {
         log::error!("request {id}: {}", error.developer_message);
     }

@@ -4,7 +4,7 @@
 //! latency percentiles, errors and the server's peak RSS. The floors are measured in the
 //! same run, so the ratios hold on a noisy machine.
 //!
-//! cargo run --release --bin rollcall-bench -- [--scenario floor-http,floor-sqlite,enroll-v2,…|all]
+//! cargo run --release --bin rollcall-bench -- [--scenario floor-http,floor-sqlite,enroll-v2,idle-5k,…|all]
 //!     [--clients 32] [--duration 10] [--json out.json]
 //!     [--url http://127.0.0.1:PORT --db PATH --client-id ID --client-secret SECRET]
 //!
@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const SCENARIOS: [&str; 14] = [
+const SCENARIOS: [&str; 15] = [
     "floor-http",
     "floor-sqlite",
     "enroll-v2",
@@ -34,6 +34,7 @@ const SCENARIOS: [&str; 14] = [
     "startup",
     "startup-1m",
     "logins",
+    "idle-5k",
     "instructions",
 ];
 
@@ -410,9 +411,7 @@ fn drive(
         .map(|c| {
             let (stop, make, host) = (stop.clone(), make.clone(), server.host.clone());
             std::thread::spawn(move || {
-                // Clients arrive 10 ms apart, as they do in practice: tiny_http's pool can
-                // park one of a same-instant burst until another connection closes (the idle
-                // deadline bounds that wait; see BENCHMARKS.md).
+                // Clients arrive 10 ms apart, as they do in practice.
                 std::thread::sleep(Duration::from_millis(10 * c as u64));
                 let connect = || {
                     let s = TcpStream::connect(&host).expect("connect");
@@ -825,6 +824,59 @@ fn instructions(server: &Server) -> Stats {
     stats
 }
 
+/// 5,000 keep-alive connections, each answered once and then left idle: the server's RSS
+/// with them open (target < 100 MB), and a `/health` probe on a fresh connection meanwhile.
+fn idle_connections(server: &Server) -> Stats {
+    raise_own_fd_limit();
+    let before = server.rss_mb("VmRSS:");
+    let started = Instant::now();
+    let mut stats = Stats::default();
+    let mut held = Vec::with_capacity(5_000);
+    for _ in 0..5_000 {
+        let t = Instant::now();
+        let Ok(stream) = TcpStream::connect(&server.host) else {
+            stats.errors += 1;
+            continue;
+        };
+        stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
+        let mut reader = BufReader::new(stream);
+        let request = format!("GET /health HTTP/1.1\r\nHost: {}\r\n\r\n", server.host);
+        match reader.get_mut().write_all(request.as_bytes()).and_then(|_| read_status(&mut reader)) {
+            Ok(200) => stats.latencies_us.push(t.elapsed().as_micros() as u32),
+            _ => stats.errors += 1,
+        }
+        held.push(reader);
+    }
+    stats.seconds = started.elapsed().as_secs_f64();
+    std::thread::sleep(Duration::from_millis(500));
+    let with_idle = server.rss_mb("VmRSS:");
+    let t = Instant::now();
+    let probe = request(&server.host, "GET", "/health", &[], None);
+    let probe_ms = t.elapsed().as_secs_f64() * 1000.0;
+    if !probe.contains("\"ok\"") {
+        stats.errors += 1;
+    }
+    stats.peak_rss_mb = server.peak_rss_mb();
+    drop(held);
+    let round = |v: f64| (v * 10.0).round() / 10.0;
+    stats.extra.insert("rss_before_mb".into(), json!(round(before)));
+    stats.extra.insert("rss_with_5000_idle_mb".into(), json!(round(with_idle)));
+    stats.extra.insert("health_probe_ms_while_idle".into(), json!(round(probe_ms)));
+    stats
+}
+
+/// The client side of `idle-5k` holds 5,000 sockets too.
+fn raise_own_fd_limit() {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit/setrlimit only read and write the struct passed.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}
+
 fn main() {
     let o = options();
     let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
@@ -900,6 +952,7 @@ fn main() {
                 roster_deep(&server, &o)
             }
             "logins" => vec![(scenario.clone(), logins(&server))],
+            "idle-5k" => vec![(scenario.clone(), idle_connections(&server))],
             "instructions" => vec![(scenario.clone(), instructions(&server))],
             _ => unreachable!("checked in options()"),
         };

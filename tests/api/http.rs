@@ -1,5 +1,7 @@
 //! What every route shares: health, request ids, 404/405/413/415/400 bodies, the access log
-//! and shutdown on SIGTERM.
+//! and shutdown on SIGTERM; `transport` holds the connection-level tests.
+
+mod transport;
 
 use crate::helpers::{binary, TempDir, TestApp};
 use std::io::{BufRead, BufReader};
@@ -120,27 +122,6 @@ fn sigterm_stops_the_server_cleanly() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert!(status.success(), "{status:?}");
-}
-
-/// A refused request's unread body (here chunked) must not be parsed as the next request
-/// on the same keep-alive connection.
-#[test]
-fn an_unread_request_body_does_not_corrupt_the_next_request_on_the_connection() {
-    use std::io::{Read, Write};
-    let app = TestApp::spawn();
-    let addr = app.base.trim_start_matches("http://").to_owned();
-    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let refused = "POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
-    let next = "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-    stream.write_all(refused.as_bytes()).unwrap();
-    std::thread::sleep(Duration::from_millis(100));
-    stream.write_all(next.as_bytes()).unwrap();
-    let mut answer = String::new();
-    let _ = stream.read_to_string(&mut answer);
-    let statuses: Vec<&str> =
-        answer.match_indices("HTTP/1.1 ").map(|(i, _)| answer[i..].lines().next().unwrap()).collect();
-    assert_eq!(statuses, ["HTTP/1.1 415 Unsupported Media Type", "HTTP/1.1 200 OK"], "{answer}");
 }
 
 /// Replaces `path` (dotted for nested objects) in a copy of `body` with `value`.
@@ -364,216 +345,6 @@ fn the_openapi_document_lists_each_route_s_accepted_content_types() {
     assert_eq!(types("/api/v1/enrollments"), ["application/json"]);
 }
 
-fn addr(app: &TestApp) -> String {
-    app.base.trim_start_matches("http://").to_owned()
-}
-
-/// A raw connection with a read timeout, for clients no HTTP library would be.
-fn raw(app: &TestApp) -> std::net::TcpStream {
-    let stream = std::net::TcpStream::connect(addr(app)).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    stream
-}
-
-fn read_some(stream: &mut std::net::TcpStream) -> String {
-    use std::io::Read;
-    let mut buf = [0u8; 4096];
-    match stream.read(&mut buf) {
-        Ok(n) => String::from_utf8_lossy(&buf[..n]).into_owned(),
-        Err(e) => format!("error: {e}"),
-    }
-}
-
-fn quick(env: &[(&'static str, &'static str)]) -> TestApp {
-    let mut all = vec![
-        ("ROLLCALL_RATE_LIMITS_ENABLED", "false"),
-        ("ROLLCALL_SERVER_WORKERS", "4"),
-        // Longer than the body deadline: a request queued behind slow bodies is not idle.
-        ("ROLLCALL_SERVER_IDLE_TIMEOUT_SECONDS", "4"),
-        ("ROLLCALL_SERVER_BODY_TIMEOUT_SECONDS", "2"),
-    ];
-    all.extend_from_slice(env);
-    TestApp::spawn_with(&all, &[])
-}
-
-#[test]
-fn an_idle_connection_is_closed_after_the_idle_timeout() {
-    let app = quick(&[]);
-    let mut idle = raw(&app);
-    let started = Instant::now();
-    assert_eq!(read_some(&mut idle), "", "closed by the server");
-    let waited = started.elapsed();
-    assert!(waited >= Duration::from_millis(3500) && waited < Duration::from_secs(8), "{waited:?}");
-}
-
-#[test]
-fn slow_request_bodies_get_408_while_every_other_request_is_served() {
-    use std::io::Write;
-    let app = quick(&[]);
-    let admin = app.admin_auth();
-    let head = format!(
-        "POST /api/admin/v1/courses HTTP/1.1\r\nHost: x\r\nAuthorization: {admin}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
-    );
-    // More tricklers than request threads.
-    let tricklers: Vec<_> = (0..6)
-        .map(|_| {
-            let mut stream = raw(&app);
-            let head = head.clone();
-            std::thread::spawn(move || {
-                stream.write_all(head.as_bytes()).unwrap();
-                let started = Instant::now();
-                while started.elapsed() < Duration::from_secs(12) {
-                    if stream.write_all(b" ").is_err() {
-                        break;
-                    }
-                    std::thread::sleep(Duration::from_millis(300));
-                }
-                (started.elapsed(), read_some(&mut stream))
-            })
-        })
-        .collect();
-    std::thread::sleep(Duration::from_millis(500));
-    // The tricklers hold the request threads for at most the body deadline (2 s) each,
-    // not forever; what queues behind them is answered.
-    let started = Instant::now();
-    assert_eq!(app.get("/health", None).status, 200);
-    assert_eq!(app.get("/api/admin/v1/courses", Some(&admin)).status, 200);
-    assert!(started.elapsed() < Duration::from_secs(8), "served while bodies trickle: {:?}", started.elapsed());
-    for trickler in tricklers {
-        let (took, answer) = trickler.join().unwrap();
-        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
-        assert!(took < Duration::from_secs(8), "{took:?}");
-    }
-}
-
-#[test]
-fn a_refused_request_is_answered_without_waiting_for_its_body() {
-    use std::io::Write;
-    let app = quick(&[]);
-    for (path, status) in [("/api/admin/v1/courses", "401"), ("/no/such/route", "404"), ("/health", "405")] {
-        let mut stream = raw(&app);
-        let head = format!(
-            "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{{"
-        );
-        stream.write_all(head.as_bytes()).unwrap();
-        let started = Instant::now();
-        let answer = read_some(&mut stream);
-        assert!(answer.starts_with(&format!("HTTP/1.1 {status}")), "{path}: {answer}");
-        assert!(started.elapsed() < Duration::from_secs(2), "{path}: {:?}", started.elapsed());
-    }
-}
-
-#[test]
-fn clients_that_never_read_their_answers_do_not_hold_the_request_threads() {
-    use std::io::Write;
-    let app = quick(&[]);
-    let request = "GET /api-docs/openapi.json HTTP/1.1\r\nHost: x\r\n\r\n".repeat(40);
-    let _stalled: Vec<std::net::TcpStream> = (0..6)
-        .map(|_| {
-            let mut stream = raw(&app);
-            stream.write_all(request.as_bytes()).unwrap();
-            stream
-        })
-        .collect();
-    // The writes block once the client's window is full; the idle deadline ends them.
-    let answered = crate::helpers::wait_until(15, || {
-        let mut probe = raw(&app);
-        probe.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
-        probe.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
-        let answer = read_some(&mut probe);
-        answer.starts_with("HTTP/1.1 200").then_some(answer)
-    });
-    assert!(answered.contains("\"database\""), "{answered}");
-}
-
-#[test]
-fn sixteen_keep_alive_clients_connecting_at_once_are_all_answered() {
-    use std::io::Write;
-    for _ in 0..3 {
-        let app = quick(&[]);
-        let barrier = std::sync::Arc::new(std::sync::Barrier::new(16));
-        let clients: Vec<_> = (0..16)
-            .map(|_| {
-                let target = addr(&app);
-                let barrier = barrier.clone();
-                std::thread::spawn(move || {
-                    barrier.wait();
-                    let mut stream = std::net::TcpStream::connect(target).unwrap();
-                    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-                    let started = Instant::now();
-                    stream.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
-                    let answer = read_some(&mut stream);
-                    (started.elapsed(), answer)
-                })
-            })
-            .collect();
-        for client in clients {
-            let (took, answer) = client.join().unwrap();
-            assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-            // tiny_http may park one connection until another closes; the idle deadline
-            // (4 s here) bounds that wait.
-            assert!(took < Duration::from_secs(7), "{took:?}");
-        }
-    }
-}
-
-#[test]
-fn when_the_listener_dies_the_process_exits_non_zero_and_a_restart_serves_again() {
-    let dir = TempDir::new();
-    let start = |dir: &TempDir, nofile: u32| {
-        let rollcall = env!("CARGO_BIN_EXE_rollcall");
-        let script = format!("ulimit -n {nofile}; exec \"$0\" serve --listen 127.0.0.1:0 --db \"$1\"");
-        let mut command = std::process::Command::new("sh");
-        command
-            .args(["-c", &script, rollcall])
-            .arg(dir.db())
-            .env("ROLLCALL_AUTH_ARGON2_MEMORY_KIB", "64")
-            .env("ROLLCALL_AUTH_ARGON2_ITERATIONS", "1")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        let mut child = command.spawn().unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let addr = loop {
-            let line = lines.next().expect("listening line").unwrap();
-            if let Some(a) = line.strip_prefix("listening on http://") {
-                break a.to_owned();
-            }
-        };
-        (child, addr)
-    };
-    // Each connection takes two descriptors: by the parity of the limit, tiny_http runs out
-    // either at accept (it stops) or while duplicating the accepted socket (it panics).
-    let mut held = Vec::new();
-    for limit in [47, 48] {
-        let (mut child, target) = start(&dir, limit);
-        for _ in 0..40 {
-            match std::net::TcpStream::connect(&target) {
-                Ok(s) => held.push(s),
-                Err(_) => break,
-            }
-        }
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break status;
-            }
-            assert!(Instant::now() < deadline, "the server stayed up without a listener (limit {limit})");
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        assert!(!status.success(), "exits non-zero so a supervisor restarts it: {status:?}");
-    }
-    drop(held);
-    // The supervisor's restart, on the same database.
-    let (mut again, target) = start(&dir, 4096);
-    let mut stream = std::net::TcpStream::connect(&target).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    std::io::Write::write_all(&mut stream, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
-    assert!(read_some(&mut stream).starts_with("HTTP/1.1 200"));
-    let _ = again.kill();
-    let _ = again.wait();
-}
-
 #[test]
 fn the_database_files_are_readable_by_their_owner_only_and_shared_ones_are_refused() {
     use std::os::unix::fs::PermissionsExt;
@@ -703,32 +474,6 @@ fn regex_free_params(path: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-#[test]
-fn sigterm_while_a_small_body_is_arriving_still_answers_it() {
-    use std::io::Write;
-    let mut app = TestApp::spawn();
-    let body = format!(
-        "grant_type=client_credentials&client_id={}&client_secret={}&token_type=jwt",
-        app.client_id, app.client_secret
-    );
-    let mut stream = raw(&app);
-    let head = format!(
-        "POST /oauth2/access_token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(&body.as_bytes()[..10]).unwrap();
-    std::thread::sleep(Duration::from_millis(200));
-    let pid = app.child.id().to_string();
-    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    std::thread::sleep(Duration::from_millis(300));
-    stream.write_all(&body.as_bytes()[10..]).unwrap();
-    let answer = read_some(&mut stream);
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    assert_eq!(read_some(&mut stream), "", "the connection ends after the answer");
-    assert!(app.child.wait().unwrap().success());
 }
 
 #[test]

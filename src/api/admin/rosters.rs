@@ -4,7 +4,7 @@
 //! staff, as the v2 roster.
 
 use super::super::enrollment_v2::{course_for_manager, start_task};
-use super::super::http::{self, ok, read_body, Ctx};
+use super::super::http::{self, ok, Ctx};
 use crate::core::bulk::{Action, Item, ItemOptions, RosterOptions};
 use crate::core::catalog::Course;
 use crate::core::records::Db;
@@ -14,7 +14,6 @@ use crate::domain::Timestamp;
 use rouille::{Response, ResponseBody};
 use serde_json::{json, Value};
 use std::io::Read;
-use std::time::Duration;
 
 pub const CSV_HEADER: [&str; 7] = ["username", "email", "name", "mode", "status", "enrolled_at", "updated_at"];
 
@@ -212,8 +211,7 @@ pub(super) fn csv_body(ctx: &Ctx) -> Result<Vec<u8>, Error> {
             format!("Unsupported media type \"{media}\" in request; send text/csv."),
         ));
     }
-    let server = &ctx.app.config.server;
-    read_body(ctx.app, ctx.req, server.max_body_bytes, Duration::from_secs(server.body_timeout_seconds))
+    ctx.body_bytes()
 }
 
 pub(super) fn post_roster_csv(ctx: &mut Ctx) -> Result<Response, Error> {

@@ -8,14 +8,13 @@ mod school;
 
 use super::body::{self, Part};
 use super::errors::Dialect;
-use super::http::{read_body, Ctx};
+use super::http::Ctx;
 use super::router::{Doc, Handler, Route};
 use crate::auth::principal::User;
 use crate::auth::{secrets, sessions};
 use crate::core::{Error, ErrorKind};
 use maud::{html, Markup, DOCTYPE};
 use rouille::Response;
-use std::time::Duration;
 
 pub fn routes() -> Vec<Route> {
     let page = |method, path, handler: Handler| Route {
@@ -126,8 +125,7 @@ impl Form {
 pub(crate) fn form(ctx: &Ctx, visitor: Option<&Visitor>) -> Result<Form, Error> {
     let content_type = ctx.req.header("Content-Type").unwrap_or("");
     let media = body::media_type(content_type);
-    let server = &ctx.app.config.server;
-    let raw = read_body(ctx.app, ctx.req, server.max_body_bytes, Duration::from_secs(server.body_timeout_seconds))?;
+    let raw = ctx.body_bytes()?;
     let form = if media == "multipart/form-data" {
         let mut fields = Vec::new();
         let mut files = Vec::new();
