@@ -6,7 +6,7 @@ use super::errors::Dialect;
 use super::http::Ctx;
 use super::router::{self, Doc, Route};
 use crate::core::Error;
-use crate::domain::{CourseCode, Description, Label, NamePart, Title, TEXT_PATTERN, URL_MAX_CHARS};
+use crate::domain::{CourseCode, Description, Label, Title, TEXT_PATTERN, URL_MAX_CHARS};
 use rouille::Response;
 use serde_json::{json, Map, Value};
 
@@ -589,8 +589,8 @@ fn constrain(schemas: &mut Value) {
         ("AdminUserInput", "email", email.clone()),
         ("AdminUserInput", "password", json!({"type": "string", "writeOnly": true, "minLength": 8, "maxLength": 1024})),
         ("AdminUserInput", "name", free(Title::MAX_CHARS)),
-        ("AdminUserInput", "first_name", free(NamePart::MAX_CHARS)),
-        ("AdminUserInput", "last_name", free(NamePart::MAX_CHARS)),
+        ("AdminUserInput", "first_name", free(Title::MAX_CHARS)),
+        ("AdminUserInput", "last_name", free(Title::MAX_CHARS)),
         ("AdminCourseInput", "course_key", key.clone()),
         ("AdminCourseInput", "start", when.clone()),
         ("AdminCourseInput", "end", when.clone()),

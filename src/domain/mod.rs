@@ -18,7 +18,7 @@ pub use email::Email;
 pub use fraction::Fraction;
 pub use learning_path_key::LearningPathKey;
 pub use money::{Currency, Money};
-pub use text::{CourseCode, Description, Label, NamePart, StoredText, Text, Title, TEXT_PATTERN, URL_MAX_CHARS};
+pub use text::{CourseCode, Description, Label, StoredText, Text, Title, TEXT_PATTERN, URL_MAX_CHARS};
 pub use timestamp::Timestamp;
 pub use username::Username;
 pub use uuid::Uuid;

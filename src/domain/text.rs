@@ -66,10 +66,8 @@ impl StoredText for CourseCode {
     }
 }
 
-/// A person's full name, a course or path title, a client's or a mode's name.
+/// A person's name (full, first or last), a course or path title, a client's or a mode's name.
 pub type Title = Text<255>;
-/// A first or last name (Django's `first_name`/`last_name` hold 150).
-pub type NamePart = Text<150>;
 /// A short label: a course's level, a path's level, duration or time commitment.
 pub type Label = Text<100>;
 /// A path's description or a roster change's reason.

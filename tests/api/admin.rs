@@ -720,7 +720,7 @@ fn stored_text_has_a_maximum_length_refuses_control_characters_and_course_codes_
     refused(&app, "PATCH", &course_path, &admin, json!({"code": "A".repeat(51)}), "code");
 
     let user = |field: &str, value: &str| json!({"username": "ann", "email": "ann@example.org", field: value});
-    for (field, value) in [("name", "n".repeat(256)), ("first_name", "f".repeat(151)), ("last_name", "Nul\u{0}".into())]
+    for (field, value) in [("name", "n".repeat(256)), ("first_name", "f".repeat(256)), ("last_name", "Nul\u{0}".into())]
     {
         refused(&app, "POST", "/api/admin/v1/users", &admin, user(field, &value), field);
     }
@@ -760,8 +760,8 @@ fn stored_text_has_a_maximum_length_refuses_control_characters_and_course_codes_
         ("AdminCoursePatch", "title", 255),
         ("CourseMode", "name", 255),
         ("AdminUserInput", "name", 255),
-        ("AdminUserInput", "first_name", 150),
-        ("AdminUserPatch", "last_name", 150),
+        ("AdminUserInput", "first_name", 255),
+        ("AdminUserPatch", "last_name", 255),
         ("OAuthClientInput", "name", 255),
         ("AdminLearningPathInput", "display_name", 255),
         ("AdminLearningPathInput", "description", 10_000),

@@ -6,7 +6,7 @@ use crate::auth;
 use crate::core::accounts::{self, NewUser, UserChanges};
 use crate::core::records::{Profile, UserRecord};
 use crate::core::Error;
-use crate::domain::{Email, NamePart, Title, Username};
+use crate::domain::{Email, Title, Username};
 use rouille::Response;
 use serde_json::{json, Value};
 
@@ -45,8 +45,8 @@ pub(super) fn post_users(ctx: &mut Ctx) -> Result<Response, Error> {
     let email = f.required("email", |v| Email::parse(&as_string(v)?).map_err(|e| e.0));
     let password = f.get("password", |v| check_password(as_string(v)?)).flatten();
     let name = f.get("name", as_text::<Title>).flatten().unwrap_or_default();
-    let first_name = f.get("first_name", as_text::<NamePart>).flatten().unwrap_or_default();
-    let last_name = f.get("last_name", as_text::<NamePart>).flatten().unwrap_or_default();
+    let first_name = f.get("first_name", as_text::<Title>).flatten().unwrap_or_default();
+    let last_name = f.get("last_name", as_text::<Title>).flatten().unwrap_or_default();
     let flag = |f: &mut Fields, n: &str, d: bool| f.required_value(n, as_bool).unwrap_or(d);
     let (is_staff, is_superuser, is_active) =
         (flag(&mut f, "is_staff", false), flag(&mut f, "is_superuser", false), flag(&mut f, "is_active", true));
@@ -94,8 +94,8 @@ pub(super) fn patch_user(ctx: &mut Ctx) -> Result<Response, Error> {
         password_hash: None,
         current_password_verified: false,
         name: f.required_value("name", as_text::<Title>),
-        first_name: f.required_value("first_name", as_text::<NamePart>),
-        last_name: f.required_value("last_name", as_text::<NamePart>),
+        first_name: f.required_value("first_name", as_text::<Title>),
+        last_name: f.required_value("last_name", as_text::<Title>),
         is_active: f.required_value("is_active", as_bool),
         is_staff: f.required_value("is_staff", as_bool),
         is_superuser: f.required_value("is_superuser", as_bool),
