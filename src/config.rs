@@ -175,7 +175,8 @@ pub struct RateLimitConfig {
     pub appsembler_per_minute: u32,
     pub learning_paths_per_minute: u32,
     pub checkout_per_minute: u32,
-    /// Invalid enrollment codes per minute per caller before `enroll-user` answers 403.
+    /// django-ratelimit's rate for invalid enrollment codes per caller and minute: once more
+    /// than this many failed in the minute, `enroll-user` answers 403.
     pub code_failures_per_minute: u32,
 }
 

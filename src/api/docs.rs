@@ -6,6 +6,7 @@ use super::errors::Dialect;
 use super::http::Ctx;
 use super::router::{self, Doc, Route};
 use crate::core::Error;
+use crate::domain::{CourseCode, Description, Label, Title, TEXT_PATTERN, URL_MAX_CHARS};
 use rouille::Response;
 use serde_json::{json, Map, Value};
 
@@ -592,6 +593,11 @@ fn constrain(schemas: &mut Value) {
     // Text with something in it besides white space (handlers trim, then refuse blanks).
     let text = |min: u64, max: u64| json!({"type": "string", "pattern": "\\S", "minLength": min, "maxLength": max});
     let nonempty = |max: u64| json!({"type": "string", "minLength": 1, "maxLength": max});
+    // Stored free text (domain::text): its kind's length, no control character but tab and
+    // line breaks; `named` must also have something besides white space.
+    let free = |max: usize| json!({"type": "string", "maxLength": max, "pattern": TEXT_PATTERN});
+    let free_or_null = |max: usize| json!({"type": ["string", "null"], "maxLength": max, "pattern": TEXT_PATTERN});
+    let named = |max: usize| json!({"type": "string", "minLength": 1, "maxLength": max, "allOf": [{"pattern": "\\S"}, {"pattern": TEXT_PATTERN}]});
     let drf_text = json!({"type": ["string", "number", "null"]});
     let date = json!({"type": "string", "format": "date"});
     let when = json!({"anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]});
@@ -611,36 +617,40 @@ fn constrain(schemas: &mut Value) {
         ("SetPasswordRequest", "token", nonempty(1024)),
         ("ConfirmEmailRequest", "token", nonempty(1024)),
         ("CourseStaffInput", "username", username.clone()),
-        ("OAuthClientInput", "name", text(1, 255)),
+        ("OAuthClientInput", "name", named(Title::MAX_CHARS)),
         ("OAuthClientInput", "user", username.clone()),
         ("AdminUserInput", "username", username.clone()),
         ("AdminUserInput", "email", email.clone()),
         ("AdminUserInput", "password", json!({"type": "string", "writeOnly": true, "minLength": 8, "maxLength": 1024})),
-        ("AdminUserInput", "name", json!({"type": "string", "maxLength": 255})),
-        ("AdminUserInput", "first_name", json!({"type": "string", "maxLength": 255})),
-        ("AdminUserInput", "last_name", json!({"type": "string", "maxLength": 255})),
+        ("AdminUserInput", "name", free(Title::MAX_CHARS)),
+        ("AdminUserInput", "first_name", free(Title::MAX_CHARS)),
+        ("AdminUserInput", "last_name", free(Title::MAX_CHARS)),
         ("AdminCourseInput", "course_key", key.clone()),
         ("AdminCourseInput", "start", when.clone()),
         ("AdminCourseInput", "end", when.clone()),
         ("AdminCourseInput", "enrollment_start", when.clone()),
         ("AdminCourseInput", "enrollment_end", when.clone()),
-        ("AdminCourseInput", "code", json!({"type": ["string", "null"], "maxLength": 50})),
-        ("AdminCourseInput", "level", json!({"type": ["string", "null"], "maxLength": 50})),
-        ("AdminCourseInput", "title", text(1, 255)),
+        ("AdminCourseInput", "code", json!({"type": ["string", "null"], "pattern": CourseCode::PATTERN, "maxLength": CourseCode::MAX_CHARS})),
+        ("AdminCourseInput", "level", free_or_null(Label::MAX_CHARS)),
+        ("AdminCourseInput", "title", named(Title::MAX_CHARS)),
         ("AdminCourseInput", "currency", pattern("^[A-Za-z]{3}$", 3)),
         ("AdminCourseInput", "duration_hours", json!({"type": ["integer", "null"], "minimum": 0, "maximum": 100000})),
         ("AdminCourseInput", "max_enrollments", json!({"type": ["integer", "null"], "minimum": 0, "maximum": 10000000})),
         ("CourseMode", "slug", json!({"type": "string", "pattern": "^[A-Za-z0-9_-]{1,100}$"})),
         ("CourseMode", "expiration_datetime", when.clone()),
-        ("CourseMode", "name", json!({"type": ["string", "null"], "maxLength": 255})),
-        ("CourseMode", "description", json!({"type": ["string", "null"], "maxLength": 255})),
-        ("CourseMode", "sku", json!({"type": ["string", "null"], "maxLength": 255})),
+        ("CourseMode", "name", free_or_null(Title::MAX_CHARS)),
+        ("CourseMode", "description", free_or_null(Title::MAX_CHARS)),
+        ("CourseMode", "sku", free_or_null(Title::MAX_CHARS)),
         ("CourseMode", "currency", pattern("^[A-Za-z]{3}$", 3)),
         ("AdminLearningPathInput", "key", path_key.clone()),
-        ("AdminLearningPathInput", "display_name", text(1, 255)),
+        ("AdminLearningPathInput", "display_name", named(Title::MAX_CHARS)),
+        ("AdminLearningPathInput", "subtitle", free_or_null(Title::MAX_CHARS)),
+        ("AdminLearningPathInput", "description", free_or_null(Description::MAX_CHARS)),
+        ("AdminLearningPathInput", "duration", free_or_null(Label::MAX_CHARS)),
+        ("AdminLearningPathInput", "time_commitment", free_or_null(Label::MAX_CHARS)),
         ("AdminLearningPathInput", "steps", json!({"type": "array", "items": {"type": "object", "required": ["course_key"], "additionalProperties": false,
             "properties": {"course_key": key.clone(), "weight": {"type": "number", "minimum": 0, "maximum": 1}}}})),
-        ("WebhookInput", "url", pattern("^https?://[A-Za-z0-9.-]+(:([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?([/?#][^\\s]*)?$", 2000)),
+        ("WebhookInput", "url", pattern("^https?://[A-Za-z0-9.-]+(:([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?([/?#][^\\s\\u0000-\\u001F\\u007F-\\u009F]*)?$", URL_MAX_CHARS as u64)),
         ("V1EnrollmentRequest", "user", username.clone()),
         ("V1EnrollmentRequest", "email", email.clone()),
         ("V1EnrollmentRequest", "mode", pattern("^[A-Za-z0-9_-]{1,100}$", 100)),
@@ -813,6 +823,11 @@ fn described_schemas() -> Value {
         "RevokeRequest": {"type": "object", "required": ["token", "client_id", "client_secret"], "properties": {"token": s("string"), "client_id": s("string"), "client_secret": s("string")}},
         "LoginRequest": {"type": "object", "required": ["password"], "properties": {"username": s("string"), "email": s("string"), "password": s("string")}},
         "LoginResponse": {"type": "object", "properties": {"username": s("string"), "csrf_token": s("string")}},
+        "AppsemblerLoginForm": {"type": "object", "properties": {"method": s("string"), "submit_url": s("string"), "csrf_token": s("string"),
+            "fields": {"type": "array", "items": {"type": "object", "properties": {"name": s("string"), "type": s("string"), "required": s("boolean")}}}}},
+        "AppsemblerLoginSession": {"type": "object", "required": ["email", "password"], "properties": {"email": s("string"), "password": s("string"),
+            "csrfmiddlewaretoken": {"type": "string", "description": "the csrftoken cookie's value, when not sent as X-CSRFToken"}}},
+        "AppsemblerLoginSuccess": {"type": "object", "required": ["success"], "properties": {"success": s("boolean")}},
         "Health": {"type": "object", "properties": {"status": s("string"), "database": s("string")}},
         "CourseMode": mode,
         "CourseModeList": {"type": "object", "properties": {"course_key": s("string"), "modes": {"type": "array", "items": r("CourseMode")}}},
@@ -917,7 +932,8 @@ fn described_schemas() -> Value {
             "image": ns("string"), "sequential": s("boolean"), "steps": {"type": "array", "items": r("LearningPathStep")}, "required_completion": s("number"),
             "enrollment_date": date.clone(), "invite_only": s("boolean"), "subtitle": s("string"), "description": s("string"), "level": s("string"),
             "duration": s("string"), "time_commitment": s("string")}},
-        "LearningPathList": {"type": "array", "items": r("LearningPath")},
+        "LearningPathPage": {"type": "object", "required": ["count", "next", "previous", "results"], "properties": {"count": s("integer"),
+            "next": ns("string"), "previous": ns("string"), "results": {"type": "array", "items": r("LearningPath")}}},
         "LearningPathEnrollment": {"type": "object", "properties": {"user": s("integer"), "learning_path": s("integer"), "is_active": s("boolean"), "created": date.clone()}},
         "LearningPathUsername": {"type": "object", "properties": {"username": {"type": ["string", "null"], "description": "whom to enroll; the caller when absent"}}},
         "LearningPathEnrollmentList": {"type": "array", "items": r("LearningPathEnrollment")},
@@ -967,7 +983,7 @@ fn described_schemas() -> Value {
             "completed_at": ns("string"), "certificate_url": ns("string"), "updated_at": s("string")}},
         "ProgressInput": {"type": "object", "required": ["completion"], "additionalProperties": false, "properties": {
             "completion": {"type": "number", "minimum": 0, "maximum": 1}, "grade": {"type": "number", "minimum": 0, "maximum": 1}, "passed": s("boolean"),
-            "completed_at": {"type": ["string", "null"], "format": "date-time"}, "certificate_url": {"type": ["string", "null"], "pattern": "^https?://[^\\s]+$", "maxLength": 2000}}},
+            "completed_at": {"type": ["string", "null"], "format": "date-time"}, "certificate_url": {"type": ["string", "null"], "pattern": "^https?://[^\\s\\u0000-\\u001F\\u007F-\\u009F]+$", "maxLength": URL_MAX_CHARS}}},
         "AdminHistoryPage": {"type": "object", "required": ["next", "results"], "properties": {"next": ns("string"), "results": {"type": "array", "items": {"type": "object", "properties": {
             "id": s("integer"), "created": s("string"), "username": ns("string"), "email": s("string"), "actor": s("string"), "surface": s("string"),
             "source": s("string"), "reason": ns("string"), "before": {"type": ["object", "null"]}, "after": {"type": ["object", "null"]}}}}}},

@@ -381,6 +381,12 @@ pub fn namespaced_page(flat: &Value) -> Response {
     with_link_header(ok(body), flat)
 }
 
+/// A page in DRF's own PageNumberPagination shape (`count`, `next`, `previous`, `results`),
+/// from `Page::body`'s flat one.
+pub fn drf_page(flat: &Value) -> Value {
+    serde_json::json!({"count": flat["count"], "next": flat["next"], "previous": flat["previous"], "results": flat["results"]})
+}
+
 /// `Link` header (RFC 8288) for a page body with next/previous.
 pub fn with_link_header(response: Response, body: &Value) -> Response {
     let mut links = Vec::new();
@@ -475,6 +481,11 @@ impl<'v> Fields<'v> {
 /// with `body::text` and `body::flag`, as DRF's fields do.
 pub fn as_string(v: &Value) -> Result<String, String> {
     v.as_str().map(str::to_owned).ok_or_else(|| "must be a string".to_owned())
+}
+
+/// A stored free-text field (`domain::text`): its kind's length and no control characters.
+pub fn as_text<T: crate::domain::StoredText>(v: &Value) -> Result<String, String> {
+    T::parse_text(&as_string(v)?).map(T::into_text).map_err(|e| e.0)
 }
 
 pub fn as_bool(v: &Value) -> Result<bool, String> {

@@ -87,7 +87,14 @@ pub fn routes() -> Vec<Route> {
             "GET",
             "/api/learning_paths/v1/learning-paths/",
             get_learning_paths,
-            doc("Learning paths the caller may see", None, Some("LearningPathList")),
+            Doc {
+                query: &[("page", "1-based page (default 1)"), ("page_size", "default 10, at most 100")],
+                ..doc(
+                    "Learning paths the caller may see, paged as DRF's PageNumberPagination (the plugin's viewset)",
+                    None,
+                    Some("LearningPathPage"),
+                )
+            },
         ),
         r(
             "GET",
@@ -239,8 +246,16 @@ fn enrollment_json(e: &PathEnrollmentRecord) -> Value {
 
 fn get_learning_paths(ctx: &mut Ctx) -> Result<Response, Error> {
     let caller = caller(ctx)?;
+    // The platform's REST_FRAMEWORK PAGE_SIZE is 10; the learning-paths MFE reads `results`.
+    let page = super::http::Page::from_query(ctx, 10, 100)?;
     let paths = ctx.app.db.snapshot(|c| learning_paths::list_visible(c, caller.viewer()))?;
-    Ok(ok(json!(paths.iter().map(|(p, date)| path_json(p, *date, false)).collect::<Vec<_>>())))
+    let results: Vec<Value> = paths
+        .iter()
+        .skip(page.offset() as usize)
+        .take(page.size as usize)
+        .map(|(p, date)| path_json(p, *date, false))
+        .collect();
+    Ok(ok(super::http::drf_page(&page.body(ctx, paths.len() as i64, results)?)))
 }
 
 fn get_learning_path(ctx: &mut Ctx) -> Result<Response, Error> {

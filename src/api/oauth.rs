@@ -185,10 +185,8 @@ fn post_login(ctx: &mut Ctx) -> Result<Response, Error> {
     }
     let user =
         auth::tokens::login(&ctx.app.auth, &ctx.app.db, &login, &password, &ctx.remote(), ctx.now.unix(), false)?;
-    let auth = &ctx.app.auth;
-    let session = sessions::create(&ctx.app.db, user.id, auth.session_lifetime, ctx.now.unix())?;
+    let (session, [cookie, csrf]) = sessions::sign_in(&ctx.app.auth, &ctx.app.db, user.id, ctx.now.unix())?;
     let body = json!({"username": user.username, "csrf_token": session.csrf_token});
-    let [cookie, csrf] = sessions::starting_cookie_headers(auth, &session);
     Ok(json(200, &body).with_additional_header("Set-Cookie", cookie).with_additional_header("Set-Cookie", csrf))
 }
 

@@ -33,9 +33,11 @@ pub fn create_as_admin(
 }
 
 pub fn create(conn: &Conn, name: &str, username: &str, public: bool, now: i64) -> Result<NewClient, Error> {
-    if name.trim().is_empty() || name.len() > 255 {
+    let name = crate::domain::Title::parse(name).map_err(|e| Error::field("name", e.0))?;
+    if name.as_str().trim().is_empty() {
         return Err(Error::field("name", "A client needs a name of 1 to 255 characters."));
     }
+    let name = name.as_str();
     let user = store::users::by_username(conn, username)?
         .ok_or_else(|| Error::field("user", format!("The user {username} does not exist.")))?;
     let client_id = secrets::random_token(18);

@@ -1,6 +1,7 @@
 //! Sliding-window request counters per key (address, account, caller): the current
 //! minute's count plus the previous minute's, weighted by how much of it still overlaps,
-//! so a burst cannot double its allowance across a minute boundary. In memory: a restart
+//! so a burst cannot double its allowance across a minute boundary. One limit keeps a
+//! fixed window, as the original it copies does (`Limiter::fixed`). In memory: a restart
 //! forgets them, which is acceptable for abuse limits on one box.
 
 use crate::config::RateLimitConfig;
@@ -11,13 +12,20 @@ const WINDOW_SECONDS: i64 = 60;
 
 pub struct Limiter {
     per_minute: u32,
+    /// Whether the previous minute still counts (false: a fixed window).
+    sliding: bool,
     /// key → (start of the current window, hits in it, hits in the window before)
     windows: Mutex<HashMap<String, (i64, u32, u32)>>,
 }
 
 impl Limiter {
     fn new(per_minute: u32) -> Limiter {
-        Limiter { per_minute, windows: Mutex::new(HashMap::new()) }
+        Limiter { per_minute, sliding: true, windows: Mutex::new(HashMap::new()) }
+    }
+
+    /// A count that starts again at each minute, as django-ratelimit's.
+    fn fixed(per_minute: u32) -> Limiter {
+        Limiter { sliding: false, ..Limiter::new(per_minute) }
     }
 
     /// Counts one hit for `key` and returns what is left of the allowance; `Err(seconds to
@@ -43,7 +51,7 @@ impl Limiter {
             *entry = (window, 0, previous);
         }
         // The share of the previous window that the last 60 seconds still cover.
-        let overlap = (WINDOW_SECONDS - (now - window)) as f64 / WINDOW_SECONDS as f64;
+        let overlap = if self.sliding { (WINDOW_SECONDS - (now - window)) as f64 / WINDOW_SECONDS as f64 } else { 0.0 };
         let estimate = entry.1 as f64 + entry.2 as f64 * overlap;
         if estimate >= self.per_minute as f64 {
             return Err((window + WINDOW_SECONDS - now).max(1) as u64);
@@ -92,7 +100,9 @@ impl Limits {
             learning_paths: Limiter::new(c.learning_paths_per_minute),
             checkout: Limiter::new(c.checkout_per_minute),
             login_address: Limiter::new(c.login_address_per_minute),
-            code_failures: Limiter::new(c.code_failures_per_minute),
+            // django-ratelimit's `6/m` (Appsembler's enroll-user) refuses once the count is
+            // *above* 6: the 7th failure still gets its answer, the 8th attempt is refused.
+            code_failures: Limiter::fixed(c.code_failures_per_minute + 1),
         }
     }
 
@@ -171,5 +181,13 @@ mod tests {
         assert!(l.hit("a", 400).is_ok());
         assert_eq!(l.peek("c", 400), Ok(2));
         assert_eq!(l.peek("c", 400), Ok(2), "peeking counts nothing");
+    }
+
+    #[test]
+    fn a_fixed_window_starts_again_each_minute() {
+        let l = Limiter::fixed(2);
+        assert!(l.hit("a", 118).is_ok() && l.hit("a", 119).is_ok());
+        assert!(l.hit("a", 119).is_err());
+        assert!(l.hit("a", 120).is_ok(), "the previous minute no longer counts");
     }
 }

@@ -67,6 +67,34 @@ fn cookie(name: &str, value: &str, max_age: i64, http_only: bool, secure: bool) 
     c
 }
 
+/// Starts a session for a user who just proved their password: the session and the two
+/// `Set-Cookie` values that carry it (`/login` and Appsembler's `login_session`).
+pub fn sign_in(auth: &super::Auth, db: &Db, user_id: i64, now: i64) -> Result<(NewSession, [String; 2]), Error> {
+    let session = create(db, user_id, auth.session_lifetime, now)?;
+    let cookies = starting_cookie_headers(auth, &session);
+    Ok((session, cookies))
+}
+
+/// A CSRF cookie for a visitor without a session (Django's `ensure_csrf_cookie`), and its
+/// token: a sign-in form sends the token back (`check_double_submit`).
+pub fn anonymous_csrf_cookie(auth: &super::Auth) -> (String, String) {
+    let token = secrets::random_token(24);
+    (cookie_header(auth, CSRF_COOKIE_NAME, &token, false), token)
+}
+
+/// Django's CSRF check for a visitor without a session: the `csrftoken` cookie must be
+/// there, and the same token must come back in `X-CSRFToken` (or the form's
+/// `csrfmiddlewaretoken`). Another site can make a browser send the cookie, not read it.
+pub fn check_double_submit(cookie: Option<&str>, sent: Option<&str>) -> Result<(), Error> {
+    let Some(cookie) = cookie.filter(|c| !c.is_empty()) else {
+        return Err(Error::forbidden("CSRF Failed: CSRF cookie not set.").with_code("CSRF_FAILED"));
+    };
+    if !sent.is_some_and(|s| secrets::constant_time_eq(s.as_bytes(), cookie.as_bytes())) {
+        return Err(Error::forbidden("CSRF Failed: CSRF token missing or incorrect.").with_code("CSRF_FAILED"));
+    }
+    Ok(())
+}
+
 /// The two `Set-Cookie` values of a new session: the HttpOnly session cookie and the CSRF
 /// cookie a page's script reads (`/login` and the console's sign-in both send them).
 pub fn starting_cookie_headers(auth: &super::Auth, session: &NewSession) -> [String; 2] {

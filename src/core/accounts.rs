@@ -219,7 +219,7 @@ pub fn end_credentials(conn: &Conn, user: &UserRecord, now: Timestamp) -> Result
 
 fn check_name_lengths(name: &str, first: &str, last: &str) -> Result<(), Error> {
     for (field, value) in [("name", name), ("first_name", first), ("last_name", last)] {
-        if value.chars().count() > 255 {
+        if value.chars().count() > crate::domain::Title::MAX_CHARS {
             return Err(Error::field(field, format!("{field} can be at most 255 characters.")));
         }
     }

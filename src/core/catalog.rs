@@ -136,7 +136,7 @@ fn apply(r: &mut CourseRecord, f: &CourseFields, now: Timestamp) -> Result<(), E
     set(&mut r.published, &f.published);
     r.updated = now.unix();
 
-    if r.title.trim().is_empty() || r.title.len() > 255 {
+    if r.title.trim().is_empty() || r.title.chars().count() > crate::domain::Title::MAX_CHARS {
         return Err(Error::field("title", "A course title must be 1 to 255 characters."));
     }
     if let (Some(s), Some(e)) = (r.start, r.end) {

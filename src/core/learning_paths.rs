@@ -41,7 +41,7 @@ pub struct Viewer {
 }
 
 pub fn create(conn: &Conn, new: NewPath, now: Timestamp) -> Result<Path, Error> {
-    if new.display_name.trim().is_empty() || new.display_name.len() > 255 {
+    if new.display_name.trim().is_empty() || new.display_name.chars().count() > crate::domain::Title::MAX_CHARS {
         return Err(Error::field("display_name", "A learning path needs a display_name of 1 to 255 characters."));
     }
     if !matches!(new.level.as_str(), "" | "beginner" | "intermediate" | "advanced") {

@@ -81,8 +81,8 @@ pub fn create(conn: &Conn, url: &str, allowed_hosts: &[String], now: Timestamp) 
     let valid = !host.is_empty()
         && host.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
         && (port.is_empty() && !authority.ends_with(':') || port.parse::<u16>().is_ok_and(|p| p > 0))
-        && url.len() <= 2000
-        && !url.contains(char::is_whitespace);
+        && url.chars().count() <= crate::domain::URL_MAX_CHARS
+        && !url.contains(|c: char| c.is_whitespace() || c.is_control());
     if !valid {
         return Err(Error::field("url", "url must be an http:// or https:// URL."));
     }

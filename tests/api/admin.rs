@@ -675,3 +675,101 @@ fn progress_is_pushed_one_learner_or_a_csv_at_a_time_with_history_webhooks_and_t
     let learner = app.user_auth(&admin, "learner", false);
     assert_eq!(app.send_json("PUT", &path, Some(&learner), &json!({"completion": 1})).status, 403);
 }
+
+/// Sends `body` and expects the v2 field error for `field`.
+fn refused(app: &TestApp, method: &str, path: &str, admin: &str, body: serde_json::Value, field: &str) {
+    let reply = app.send_json(method, path, Some(admin), &body);
+    assert_eq!(reply.status, 400, "{method} {path} {body}: {}", reply.text);
+    let errors = &reply.json()["field_errors"];
+    assert!(errors[field]["developer_message"].is_string(), "{method} {path}: no {field} error in {}", reply.text);
+}
+
+#[test]
+fn stored_text_has_a_maximum_length_refuses_control_characters_and_course_codes_follow_one_pattern() {
+    let app = TestApp::spawn();
+    let admin = app.admin_auth();
+    let huge = "x".repeat(100_000);
+    let course = |field: &str, value: &str| json!({"course_key": KEY, "title": "T", field: value});
+    for (field, value) in [
+        ("code", huge.as_str()),
+        ("title", huge.as_str()),
+        ("level", huge.as_str()),
+        ("code", "WEB\u{0}301"),
+        ("title", "Web\u{0}"),
+        ("level", "\u{1b}[31mred"),
+        ("title", "bell\u{7}"),
+        ("code", "WEB 301"),
+        ("code", "-WEB"),
+        ("code", "WEB/301"),
+        ("code", ""),
+    ] {
+        refused(&app, "POST", "/api/admin/v1/courses", &admin, course(field, value), field);
+    }
+    let mode = json!({"course_key": KEY, "title": "T", "modes": [{"slug": "audit", "name": "Au\u{0}dit"}]});
+    refused(&app, "POST", "/api/admin/v1/courses", &admin, mode, "modes");
+    assert_eq!(app.get("/api/admin/v1/courses", Some(&admin)).json()["count"], 0, "nothing was stored");
+
+    // Tab and line breaks are text; each limit is inclusive.
+    let fine = json!({"course_key": KEY, "title": format!("Line\tone\r\nline two{}", "t".repeat(237)),
+        "code": format!("A{}", "b".repeat(49)), "level": "l".repeat(100)});
+    let made = app.send_json("POST", "/api/admin/v1/courses", Some(&admin), &fine);
+    assert_eq!(made.status, 201, "{}", made.text);
+    assert_eq!(made.json()["title"], fine["title"]);
+    let course_path = format!("/api/admin/v1/courses/{KEY}");
+    refused(&app, "PATCH", &course_path, &admin, json!({"title": "t".repeat(256)}), "title");
+    refused(&app, "PATCH", &course_path, &admin, json!({"code": "A".repeat(51)}), "code");
+
+    let user = |field: &str, value: &str| json!({"username": "ann", "email": "ann@example.org", field: value});
+    for (field, value) in [("name", "n".repeat(256)), ("first_name", "f".repeat(256)), ("last_name", "Nul\u{0}".into())]
+    {
+        refused(&app, "POST", "/api/admin/v1/users", &admin, user(field, &value), field);
+    }
+    app.create_user(&admin, "ann", true);
+    refused(&app, "PATCH", "/api/admin/v1/users/ann", &admin, json!({"name": "Ann\u{1b}"}), "name");
+    let client = json!({"name": "Sync\u{0}", "user": "ann"});
+    refused(&app, "POST", "/api/admin/v1/oauth-clients", &admin, client, "name");
+
+    let step = json!([{"course_key": KEY}]);
+    let path = |field: &str, value: &str| json!({"key": "path-v1:Rollcall+HYG+2026+T1", "display_name": "Path", "steps": step, field: value});
+    for (field, value) in [
+        ("display_name", "Pa\u{0}th".to_owned()),
+        ("subtitle", "s".repeat(256)),
+        ("description", "d".repeat(10_001)),
+        ("duration", "d".repeat(101)),
+        ("time_commitment", "\u{7f}".into()),
+    ] {
+        refused(&app, "POST", "/api/admin/v1/learning-paths", &admin, path(field, &value), field);
+    }
+    assert_eq!(app.get("/api/admin/v1/learning-paths", Some(&admin)).json()["results"], json!([]));
+    let long_description = app.send_json(
+        "POST",
+        "/api/admin/v1/learning-paths",
+        Some(&admin),
+        &path("description", &format!("{}\n", "d".repeat(9_999))),
+    );
+    assert_eq!(long_description.status, 201, "{}", long_description.text);
+
+    // The OpenAPI document states every limit and the course code's pattern.
+    let doc = app.get("/api-docs/openapi.json", None).json();
+    let schema = |name: &str, field: &str| doc["components"]["schemas"][name]["properties"][field].clone();
+    assert_eq!(schema("AdminCourseInput", "code")["pattern"], "^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$");
+    for (name, field, max) in [
+        ("AdminCourseInput", "code", 50),
+        ("AdminCourseInput", "title", 255),
+        ("AdminCourseInput", "level", 100),
+        ("AdminCoursePatch", "title", 255),
+        ("CourseMode", "name", 255),
+        ("AdminUserInput", "name", 255),
+        ("AdminUserInput", "first_name", 255),
+        ("AdminUserPatch", "last_name", 255),
+        ("OAuthClientInput", "name", 255),
+        ("AdminLearningPathInput", "display_name", 255),
+        ("AdminLearningPathInput", "description", 10_000),
+        ("AdminLearningPathInput", "time_commitment", 100),
+    ] {
+        let s = schema(name, field);
+        assert_eq!(s["maxLength"], max, "{name}.{field}: {s}");
+        let control_rule = s.to_string().contains("u0000-");
+        assert!(field == "code" || control_rule, "{name}.{field} states the control-character rule: {s}");
+    }
+}

@@ -230,3 +230,34 @@ fn a_school_admin_runs_the_whole_flow_in_a_real_browser() {
         assert!(out.join(format!("{shot}.png")).metadata().is_ok_and(|m| m.len() > 1000), "{shot}.png");
     }
 }
+
+#[test]
+fn console_forms_refuse_over_long_text_and_control_characters_naming_the_field() {
+    let app = TestApp::spawn();
+    let admin = app.admin_auth();
+    app.create_course(&admin, KEY, json!({}));
+    let (cookie, csrf) = sign_in(&app, "admin", &app.password);
+    let new_course = |title: &str| {
+        post(
+            &app,
+            "/admin/courses",
+            &cookie,
+            &[("csrf_token", &csrf), ("course_key", "course-v1:X+Y+Z"), ("title", title)],
+        )
+    };
+    for title in ["Null\u{0}byte".to_owned(), "\u{1b}[2Jcleared".to_owned(), "t".repeat(256)] {
+        let reply = new_course(&title);
+        assert_eq!(reply.status, 400, "{title:?}: {}", reply.text);
+        assert!(reply.text.contains("title"), "{}", reply.text);
+    }
+    assert_eq!(app.get("/api/admin/v1/courses/course-v1:X+Y+Z", Some(&admin)).status, 404);
+    let edit = post(&app, &format!("/admin/courses/{KEY}"), &cookie, &[("csrf_token", &csrf), ("title", "Bad\u{7}")]);
+    assert_eq!(edit.status, 400, "{}", edit.text);
+    let clients = || app.get("/api/admin/v1/oauth-clients", Some(&admin)).json()["results"].as_array().unwrap().len();
+    let before = clients();
+    let client =
+        post(&app, "/admin/clients", &cookie, &[("csrf_token", &csrf), ("name", "Sync\u{0}"), ("user", "admin")]);
+    assert_eq!(client.status, 400, "{}", client.text);
+    assert!(client.text.contains("name"), "{}", client.text);
+    assert_eq!(clients(), before);
+}

@@ -64,6 +64,8 @@ fn steps() -> Vec<Step> {
         Step { media: FORM, by: As::Anonymous, body: "grant_type=client_credentials&client_id=$client_id&client_secret=$client_secret&token_type=jwt", ..step("POST", "/oauth2/access_token") },
         Step { media: FORM, by: As::Anonymous, body: "grant_type=password&client_id=$client_id&client_secret=$client_secret&username=admin&password=$password", capture: &[("refresh_token", "/refresh_token")], setup: true, ..step("POST", "/oauth2/access_token") },
         Step { media: FORM, by: As::Anonymous, body: "token=$refresh_token&client_id=$client_id&client_secret=$client_secret", ..step("POST", "/oauth2/revoke_token") },
+        Step { by: As::Anonymous, capture: &[("csrf", "/csrf_token")], ..step("GET", "/appsembler_api/v0/account/login_session/") },
+        Step { media: FORM, by: As::Session, body: "email=admin@rollcall.invalid&password=$password", ..step("POST", "/appsembler_api/v0/account/login_session/") },
         Step { media: FORM, by: As::Anonymous, body: "username=admin&password=$password", capture: &[("csrf", "/csrf_token")], ..step("POST", "/login") },
         // System and documentation.
         Step { by: As::Anonymous, ..step("GET", "/") },
@@ -417,7 +419,7 @@ fn examples_are_what_a_real_server_answers_and_match_their_schemas() {
             let v = answer.pointer(pointer).map(|v| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()));
             vars.insert((*name).to_owned(), v.unwrap_or_else(|| panic!("{key}: no {pointer} in {}", reply.text)));
         }
-        if s.path == "/login" {
+        if s.path == "/login" || s.path.ends_with("/login_session/") {
             cookie = reply
                 .headers_named("Set-Cookie")
                 .iter()

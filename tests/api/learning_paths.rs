@@ -62,9 +62,7 @@ fn paths_are_created_by_admins_with_validated_steps() {
 fn learners_see_open_paths_and_their_own_and_invite_only_paths_are_hidden() {
     let s = setup();
     let keys = |auth: &str| -> Vec<String> {
-        s.app
-            .get("/api/learning_paths/v1/learning-paths/", Some(auth))
-            .json()
+        s.app.get("/api/learning_paths/v1/learning-paths/", Some(auth)).json()["results"]
             .as_array()
             .unwrap()
             .iter()
@@ -86,6 +84,35 @@ fn learners_see_open_paths_and_their_own_and_invite_only_paths_are_hidden() {
         "Invalid learning path key format."
     );
     assert_eq!(s.app.get("/api/learning_paths/v1/learning-paths/", None).status, 401);
+}
+
+#[test]
+fn the_learning_path_list_is_paged_as_drf_page_number_pagination_ten_a_page() {
+    let s = setup();
+    for i in 0..11 {
+        let body = json!({"key": format!("path-v1:Rollcall+P{i}+2026+T1"), "display_name": format!("Path {i}"), "invite_only": false});
+        assert_eq!(s.app.send_json("POST", "/api/admin/v1/learning-paths", Some(&s.admin), &body).status, 201);
+    }
+    let list = |query: &str| s.app.get(&format!("/api/learning_paths/v1/learning-paths/{query}"), Some(&s.learner));
+    let first = list("").json();
+    let mut fields: Vec<&str> = first.as_object().unwrap().keys().map(String::as_str).collect();
+    fields.sort();
+    assert_eq!(fields, ["count", "next", "previous", "results"], "{first}");
+    assert_eq!(first["count"], 12, "the open path and eleven more; the invite-only one is hidden");
+    assert_eq!(first["results"].as_array().unwrap().len(), 10, "the platform's PAGE_SIZE");
+    assert!(first["previous"].is_null());
+    let next = first["next"].as_str().unwrap();
+    assert!(next.contains("page=2"), "{next}");
+    let path = &next[next.find("/api/").unwrap()..];
+    let second = s.app.get(path, Some(&s.learner)).json();
+    assert_eq!(second["results"].as_array().unwrap().len(), 2);
+    assert!(second["next"].is_null() && second["previous"].is_string());
+    let small = list("?page=3&page_size=5").json();
+    assert_eq!(small["results"].as_array().unwrap().len(), 2);
+    let past = list("?page=3");
+    assert_eq!(past.status, 404);
+    assert_eq!(past.json()["detail"], "Invalid page.");
+    assert_eq!(list("?page=0").status, 400);
 }
 
 #[test]

@@ -1,11 +1,13 @@
 //! `/api/admin/v1/courses…`: the catalog, its modes and course staff.
 
-use super::super::http::{self, as_bool, as_int, as_string, as_timestamp, created, no_content, ok, Ctx, Fields, Page};
+use super::super::http::{
+    self, as_bool, as_int, as_string, as_text, as_timestamp, created, no_content, ok, Ctx, Fields, Page,
+};
 use super::money;
 use super::{admin, iso};
 use crate::core::catalog::{self, Course, CourseFields, Mode, Removal};
 use crate::core::Error;
-use crate::domain::{CourseKey, Currency, Money, Username};
+use crate::domain::{CourseCode, CourseKey, Currency, Label, Money, Title, Username};
 use rouille::Response;
 use serde_json::{json, Value};
 
@@ -67,8 +69,7 @@ pub(super) fn parse_mode(v: &Value, default_currency: Currency) -> Result<Mode, 
     let text = |k: &str| -> Result<Option<String>, String> {
         match o.get(k) {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) if s.chars().count() <= 255 => Ok(Some(s.clone())),
-            Some(_) => Err(format!("{k} must be a string of at most 255 characters")),
+            Some(v) => as_text::<Title>(v).map(Some).map_err(|e| format!("{k}: {e}")),
         }
     };
     let expiration = match o.get("expiration_datetime") {
@@ -101,11 +102,10 @@ pub fn parse_course_fields(body: &Value) -> Result<(Option<CourseKey>, CourseFie
     let key = f.get("course_key", |v| CourseKey::parse(&as_string(v)?).map_err(|e| e.0)).flatten();
     let currency = f.get("currency", |v| Currency::parse(&as_string(v)?).map_err(|e| e.0)).flatten();
     let price_currency = currency.unwrap_or(Currency::USD);
-    let text = |f: &mut Fields, name: &str| f.get(name, as_string);
     let fields = CourseFields {
-        code: text(&mut f, "code"),
-        title: f.required_value("title", as_string),
-        level: text(&mut f, "level"),
+        code: f.get("code", as_text::<CourseCode>),
+        title: f.required_value("title", as_text::<Title>),
+        level: f.get("level", as_text::<Label>),
         duration_hours: f.get("duration_hours", as_int),
         price: f.required_value("price", |v| parse_money(v, price_currency)),
         start: f.get("start", as_timestamp),

@@ -1,10 +1,10 @@
 //! `/api/admin/v1/learning-paths`: creating learning paths (bundles of courses).
 
-use super::super::http::{as_bool, as_string, created, ok, Ctx, Fields};
+use super::super::http::{as_bool, as_string, as_text, created, ok, Ctx, Fields};
 use super::admin;
 use crate::core::learning_paths::{self, NewPath, Viewer};
 use crate::core::Error;
-use crate::domain::{CourseKey, Fraction, LearningPathKey};
+use crate::domain::{CourseKey, Description, Fraction, Label, LearningPathKey, Title};
 use rouille::Response;
 use serde_json::{json, Value};
 
@@ -43,10 +43,12 @@ pub(super) fn post_learning_paths(ctx: &mut Ctx) -> Result<Response, Error> {
         "required_grade",
     ]);
     let key = f.required("key", |v| LearningPathKey::parse(&as_string(v)?).map_err(|e| e.0));
-    let display_name = f.required("display_name", as_string);
-    let text = |f: &mut Fields, name: &str| f.get(name, as_string).flatten().unwrap_or_default();
-    let (subtitle, description, level) = (text(&mut f, "subtitle"), text(&mut f, "description"), text(&mut f, "level"));
-    let (duration, time_commitment) = (text(&mut f, "duration"), text(&mut f, "time_commitment"));
+    let display_name = f.required("display_name", as_text::<Title>);
+    let subtitle = f.get("subtitle", as_text::<Title>).flatten().unwrap_or_default();
+    let description = f.get("description", as_text::<Description>).flatten().unwrap_or_default();
+    let label = |f: &mut Fields, name: &str| f.get(name, as_text::<Label>).flatten().unwrap_or_default();
+    let (level, duration, time_commitment) =
+        (label(&mut f, "level"), label(&mut f, "duration"), label(&mut f, "time_commitment"));
     let sequential = f.required_value("sequential", as_bool).unwrap_or(false);
     // The plugin's default: only staff enroll people, and only they see the path.
     let invite_only = f.required_value("invite_only", as_bool).unwrap_or(true);

@@ -28,8 +28,8 @@ fn share(v: &Value) -> Result<Fraction, String> {
 fn certificate_url(raw: &str) -> Result<String, String> {
     let raw = raw.trim();
     if !(raw.starts_with("https://") || raw.starts_with("http://"))
-        || raw.len() > 2000
-        || raw.contains(char::is_whitespace)
+        || raw.chars().count() > crate::domain::URL_MAX_CHARS
+        || raw.contains(|c: char| c.is_whitespace() || c.is_control())
     {
         return Err("must be an http(s) URL of at most 2,000 characters".into());
     }

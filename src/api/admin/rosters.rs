@@ -189,9 +189,10 @@ pub fn roster_options(get: impl Fn(&str) -> Option<String>) -> Result<(Action, R
         }
     };
     let reason = get("reason").map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
-    if reason.as_ref().is_some_and(|r| r.chars().count() > 1000) {
-        return Err(Error::field("reason", "reason is at most 1,000 characters."));
-    }
+    let reason = reason
+        .map(|r| crate::domain::Text::<1000>::parse(&r).map(|_| r))
+        .transpose()
+        .map_err(|e| Error::field("reason", format!("reason: {}", e.0)))?;
     let options = RosterOptions {
         mode: None,
         auto_enroll: flag("auto_enroll")?,

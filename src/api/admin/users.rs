@@ -1,12 +1,12 @@
 //! `/api/admin/v1/users…` and `/api/admin/v1/oauth-clients…`: accounts and API clients.
 
-use super::super::http::{self, as_bool, as_string, created, no_content, ok, Ctx, Fields, Page};
+use super::super::http::{self, as_bool, as_string, as_text, created, no_content, ok, Ctx, Fields, Page};
 use super::{admin, iso};
 use crate::auth;
 use crate::core::accounts::{self, NewUser, UserChanges};
 use crate::core::records::{Profile, UserRecord};
 use crate::core::Error;
-use crate::domain::{Email, Username};
+use crate::domain::{Email, Title, Username};
 use rouille::Response;
 use serde_json::{json, Value};
 
@@ -44,8 +44,9 @@ pub(super) fn post_users(ctx: &mut Ctx) -> Result<Response, Error> {
     let username = f.required("username", |v| Username::parse(&as_string(v)?).map_err(|e| e.0));
     let email = f.required("email", |v| Email::parse(&as_string(v)?).map_err(|e| e.0));
     let password = f.get("password", |v| check_password(as_string(v)?)).flatten();
-    let text = |f: &mut Fields, n: &str| f.get(n, as_string).flatten().unwrap_or_default();
-    let (name, first_name, last_name) = (text(&mut f, "name"), text(&mut f, "first_name"), text(&mut f, "last_name"));
+    let name = f.get("name", as_text::<Title>).flatten().unwrap_or_default();
+    let first_name = f.get("first_name", as_text::<Title>).flatten().unwrap_or_default();
+    let last_name = f.get("last_name", as_text::<Title>).flatten().unwrap_or_default();
     let flag = |f: &mut Fields, n: &str, d: bool| f.required_value(n, as_bool).unwrap_or(d);
     let (is_staff, is_superuser, is_active) =
         (flag(&mut f, "is_staff", false), flag(&mut f, "is_superuser", false), flag(&mut f, "is_active", true));
@@ -92,9 +93,9 @@ pub(super) fn patch_user(ctx: &mut Ctx) -> Result<Response, Error> {
         email: f.required_value("email", |v| Email::parse(&as_string(v)?).map_err(|e| e.0)),
         password_hash: None,
         current_password_verified: false,
-        name: f.required_value("name", as_string),
-        first_name: f.required_value("first_name", as_string),
-        last_name: f.required_value("last_name", as_string),
+        name: f.required_value("name", as_text::<Title>),
+        first_name: f.required_value("first_name", as_text::<Title>),
+        last_name: f.required_value("last_name", as_text::<Title>),
         is_active: f.required_value("is_active", as_bool),
         is_staff: f.required_value("is_staff", as_bool),
         is_superuser: f.required_value("is_superuser", as_bool),
@@ -131,7 +132,7 @@ pub(super) fn post_clients(ctx: &mut Ctx) -> Result<Response, Error> {
     let body = ctx.json_body()?;
     let mut f = Fields::of(&body)?;
     f.reject_unknown(&["name", "user", "public"]);
-    let name = f.required("name", as_string);
+    let name = f.required("name", as_text::<Title>);
     let user = f.required("user", as_string);
     let public = f.get("public", as_bool).flatten().unwrap_or(false);
     f.finish()?;

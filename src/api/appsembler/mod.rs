@@ -21,11 +21,13 @@ mod v0_accounts;
 mod v0_analytics;
 mod v0_bulk;
 mod v0_codes;
+mod v0_login_session;
 
 use v0_accounts::*;
 use v0_analytics::*;
 use v0_bulk::*;
 use v0_codes::*;
+use v0_login_session::*;
 
 pub fn routes() -> Vec<Route> {
     let doc = |summary, request, response| Doc {
@@ -41,6 +43,34 @@ pub fn routes() -> Vec<Route> {
     let analytics: &'static [(&str, &str)] =
         &[("updated_min", "joined/enrolled after (ISO date or date-time)"), ("updated_max", "before")];
     vec![
+        Route {
+            method: "GET",
+            path: LOGIN_SESSION,
+            dialect: Dialect::Drf,
+            handler: get_login_session,
+            doc: Doc {
+                auth: false,
+                ..doc(
+                    "The sign-in form for another site, and the csrftoken cookie its POST must send back",
+                    None,
+                    Some("AppsemblerLoginForm"),
+                )
+            },
+        },
+        Route {
+            method: "POST",
+            path: LOGIN_SESSION,
+            dialect: Dialect::Drf,
+            handler: post_login_session,
+            doc: Doc {
+                auth: false,
+                ..doc(
+                    "Sign in with email and password (as /login: same errors and throttling) and start a browser session; needs the csrftoken cookie and the same token in X-CSRFToken or csrfmiddlewaretoken",
+                    Some("AppsemblerLoginSession"),
+                    Some("AppsemblerLoginSuccess"),
+                )
+            },
+        },
         r(
             "POST",
             "/appsembler_api/v0/accounts/create",

@@ -218,25 +218,31 @@ pub(super) fn post_update_user(ctx: &mut Ctx) -> Result<Response, Error> {
         changes.email = Some(email);
     }
     for name in PROFILE_FIELDS {
-        let Some(value) = field(&body, name)? else { continue };
-        let value = match accounts::check_profile_value(name, &value) {
-            Ok(v) => v,
-            Err(message) => return invalid(message),
+        // JSON null clears the field (the original's `update(bio=None)` stores NULL); it
+        // never becomes the text "null". The full name is never null (a NOT NULL column).
+        let text = match body.get(name) {
+            None => continue,
+            Some(Value::Null) if name == "name" => return invalid("name may not be null.".into()),
+            Some(Value::Null) => None,
+            Some(_) => match field(&body, name)?.map(|v| accounts::check_profile_value(name, &v)).transpose() {
+                Ok(v) => v,
+                Err(message) => return invalid(message),
+            },
         };
-        let text = Some(value.clone());
         match name {
-            "name" => changes.name = Some(value.clone()),
-            "level_of_education" => changes.level_of_education = Some(text),
-            "gender" => changes.gender = Some(text),
-            "mailing_address" => changes.mailing_address = Some(text),
-            "city" => changes.city = Some(text),
-            "country" => changes.country = Some(text),
-            "goals" => changes.goals = Some(text),
-            "bio" => changes.bio = Some(text),
-            "year_of_birth" => changes.year_of_birth = Some(value.parse().ok()),
-            _ => changes.language = Some(text),
+            "name" => changes.name = text.clone(),
+            "level_of_education" => changes.level_of_education = Some(text.clone()),
+            "gender" => changes.gender = Some(text.clone()),
+            "mailing_address" => changes.mailing_address = Some(text.clone()),
+            "city" => changes.city = Some(text.clone()),
+            "country" => changes.country = Some(text.clone()),
+            "goals" => changes.goals = Some(text.clone()),
+            "bio" => changes.bio = Some(text.clone()),
+            "year_of_birth" => changes.year_of_birth = Some(text.as_deref().and_then(|v| v.parse().ok())),
+            _ => changes.language = Some(text.clone()),
         }
-        updated.push((name.to_owned(), value));
+        // The original's message prints a cleared field as Python's str(None).
+        updated.push((name.to_owned(), text.unwrap_or_else(|| "None".to_owned())));
     }
     // Any other string field is a custom registration field (Appsembler's extension form).
     for key in body.keys() {

@@ -7,8 +7,10 @@ use rouille::Response;
 use serde_json::{json, Value};
 
 /// An ISO date or date-time query bound; a bad one is a 400 (the original answers 500).
+/// An empty one is no bound, as the original's `if updated_min:` reads it.
 pub(super) fn bound(ctx: &Ctx, name: &str) -> Result<Option<Timestamp>, Error> {
     ctx.query_param(name)
+        .filter(|v| !v.is_empty())
         .map(|v| Timestamp::parse(&v).map_err(|e| Error::validation(format!("{name}: {}", e.0))))
         .transpose()
 }

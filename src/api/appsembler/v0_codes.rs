@@ -35,8 +35,10 @@ pub(super) fn post_codes_generate(ctx: &mut Ctx) -> Result<Response, Error> {
 pub(super) fn post_codes_enroll_user(ctx: &mut Ctx) -> Result<Response, Error> {
     let body = body(ctx)?;
     let principal = staff_or_owner(ctx, None)?;
-    // The original's django-ratelimit: 6 invalid codes a minute per caller, then 403;
-    // only invalid codes count, so a school redeeming many valid ones is never stopped.
+    // The original's django-ratelimit (`6/m`, a fixed window per caller), checked before
+    // each attempt: the first seven invalid codes of a minute are answered, the eighth
+    // attempt is a 403. Only invalid codes count, so a school redeeming many valid ones is
+    // never stopped.
     let limits = &ctx.app.auth.limits;
     if limits.enabled && limits.code_failures.peek(&principal.key(), ctx.now.unix()).is_err() {
         return Err(Error::forbidden("You do not have permission to perform this action."));

@@ -109,9 +109,6 @@ pub(super) fn create_client(ctx: &mut Ctx) -> Result<Response, Error> {
     v.require_global_staff()?;
     let form = form(ctx, Some(&v))?;
     let (name, user) = (form.text("name"), form.text("user"));
-    if name.is_empty() || name.chars().count() > 255 {
-        return Err(Error::field("name", "A client needs a name of at most 255 characters."));
-    }
     let client = ctx.app.db.write(|c| {
         auth::clients::create_as_admin(c, v.user.is_superuser, &name, &user, form.checked("public"), ctx.now.unix())
     })?;
