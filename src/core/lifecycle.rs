@@ -331,9 +331,12 @@ pub fn leave_waitlist(
     enrollment::recorded(conn, course, user, change, before, now)
 }
 
+/// Enrollments to expire (user id, course id), and enrollment ids due their notice.
+pub type Due = (Vec<(i64, i64)>, Vec<i64>);
+
 /// Work the expiry job has to do now: enrollments past their end (user id, course id),
 /// and enrollment ids due their notice. Each is then done in its own transaction.
-pub fn due(conn: &Conn, now: Timestamp, limit: i64) -> Result<(Vec<(i64, i64)>, Vec<i64>), Error> {
+pub fn due(conn: &Conn, now: Timestamp, limit: i64) -> Result<Due, Error> {
     let expiring = store::enrollments::due_to_expire(conn, now.unix(), limit)?;
     let notices = store::enrollments::due_a_notice(conn, now.unix(), None, limit)?.into_iter().map(|n| n.0).collect();
     Ok((expiring, notices))

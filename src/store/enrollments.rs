@@ -73,8 +73,8 @@ pub fn upsert(
         .query_row([course_id], |r| r.get(0))?;
     let next_seq = last_seq + 1;
     conn.prepare_cached(
-        "INSERT INTO enrollments (user_id, course_id, mode, is_active, course_seq, created, updated) \
-         VALUES (?1, ?2, ?3, ?4, ?6, ?5, ?5) \
+        "INSERT INTO enrollments (user_id, course_id, mode, is_active, status, course_seq, created, updated) \
+         VALUES (?1, ?2, ?3, ?4, CASE WHEN ?4 THEN 'active' ELSE 'inactive' END, ?6, ?5, ?5) \
          ON CONFLICT(user_id, course_id) DO UPDATE SET mode = excluded.mode, is_active = excluded.is_active, \
          status = CASE WHEN excluded.is_active THEN 'active' ELSE 'inactive' END, updated = excluded.updated",
     )?

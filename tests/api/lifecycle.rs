@@ -162,12 +162,7 @@ fn each_expiry_action_is_applied_by_the_job_and_seen_on_every_surface() {
 
 /// Creates `names` as active users.
 fn users(app: &TestApp, admin: &str, names: impl Iterator<Item = String>) -> Vec<String> {
-    names
-        .map(|name| {
-            app.create_user(admin, &name, true);
-            name
-        })
-        .collect()
+    names.inspect(|name| drop(app.create_user(admin, name, true))).collect()
 }
 
 fn waitlist(app: &TestApp, admin: &str, key: &str) -> Vec<String> {
@@ -298,7 +293,7 @@ fn a_sigkill_during_a_promotion_batch_loses_and_duplicates_nothing() {
     app.create_course(&admin, key, json!({"max_enrollments": n, "waitlist": true, "expiry_action": "unenroll"}));
     let seated = users(&app, &admin, (1..=n).map(|i| format!("s{i:03}")));
     let waiting = users(&app, &admin, (1..=n).map(|i| format!("w{i:03}")));
-    let end = now() + 3 + (2 * n as i64) / 20;
+    let end = now() + 3 + (2 * n) / 20;
     let identifiers: Vec<&str> = seated.iter().map(String::as_str).collect();
     let task =
         app.send_json("POST", &v2(key), Some(&admin), &json!({"identifiers": identifiers, "access_end": iso(end)}));
