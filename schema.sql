@@ -110,7 +110,15 @@ CREATE TABLE IF NOT EXISTS courses (
     published        INTEGER NOT NULL DEFAULT 1,
     created          INTEGER NOT NULL,
     updated          INTEGER NOT NULL,
-    enrollment_seq   INTEGER NOT NULL DEFAULT 0   -- the highest roster position given out
+    enrollment_seq   INTEGER NOT NULL DEFAULT 0,  -- the highest roster position given out
+    -- The enrollment lifecycle (README "Enrollment lifecycle"): a new enrollment's default
+    -- length, what the expiry job does at access_end, the notice's lead time, the waitlist.
+    access_days          INTEGER,
+    expiry_action        TEXT NOT NULL DEFAULT 'keep' CHECK (expiry_action IN ('keep', 'suspend', 'unenroll')),
+    expiry_notice_days   INTEGER,
+    waitlist             INTEGER NOT NULL DEFAULT 0,
+    waitlist_limit       INTEGER,
+    suspended_holds_seat INTEGER NOT NULL DEFAULT 1
 );
 
 CREATE TABLE IF NOT EXISTS course_modes (
@@ -144,6 +152,12 @@ CREATE TABLE IF NOT EXISTS enrollments (
     course_seq INTEGER NOT NULL DEFAULT 0,   -- 1, 2, 3… within the course, in creation order
     created   INTEGER NOT NULL,
     updated   INTEGER NOT NULL,
+    -- `is_active` says the row is on the roster (status other than inactive); whether the
+    -- learner has access now also takes the status and the dates (core::enrollment::has_access).
+    status       TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'suspended', 'expired', 'inactive')),
+    access_start INTEGER,
+    access_end   INTEGER,
+    expiry_notified INTEGER,   -- when the enrollment_expiring email was written (once)
     UNIQUE (user_id, course_id)
 );
 CREATE INDEX IF NOT EXISTS enrollments_by_course ON enrollments(course_id, id);
@@ -468,3 +482,21 @@ CREATE TABLE IF NOT EXISTS scim_link_members (
     FOREIGN KEY (group_id, course_id) REFERENCES scim_group_courses(group_id, course_id) ON DELETE CASCADE
 );
 CREATE INDEX IF NOT EXISTS scim_link_members_by_user ON scim_link_members(user_id, course_id);
+
+-- The expiry job's two scans: enrollments due to expire, and those due a notice.
+CREATE INDEX IF NOT EXISTS enrollments_by_access_end ON enrollments(access_end) WHERE access_end IS NOT NULL AND status = 'active';
+
+-- Learners waiting for a seat, per course, in a dense order (1, 2, 3…) kept by the store:
+-- the first is enrolled in the transaction that frees a seat.
+CREATE TABLE IF NOT EXISTS waitlist (
+    id           INTEGER PRIMARY KEY,
+    course_id    INTEGER NOT NULL REFERENCES courses(id) ON DELETE CASCADE,
+    user_id      INTEGER NOT NULL REFERENCES users(id),
+    position     INTEGER NOT NULL,
+    mode         TEXT NOT NULL,
+    access_start INTEGER,
+    access_end   INTEGER,
+    created      INTEGER NOT NULL,
+    UNIQUE (course_id, user_id)
+);
+CREATE INDEX IF NOT EXISTS waitlist_by_position ON waitlist(course_id, position);

@@ -205,6 +205,9 @@ pub struct EmailConfig {
 pub struct JobsConfig {
     /// Background threads for bulk tasks and outbox delivery.
     pub workers: usize,
+    /// How often the expiry job looks for enrollments past their `access_end` and for
+    /// expiry notices due.
+    pub expiry_tick_seconds: u64,
 }
 
 impl Default for ServerConfig {
@@ -297,7 +300,7 @@ impl Default for EmailConfig {
 
 impl Default for JobsConfig {
     fn default() -> Self {
-        JobsConfig { workers: 2 }
+        JobsConfig { workers: 2, expiry_tick_seconds: 60 }
     }
 }
 
@@ -354,6 +357,9 @@ impl Config {
         }
         if self.jobs.workers == 0 || self.jobs.workers > 64 {
             return bad("jobs.workers", "must be between 1 and 64");
+        }
+        if self.jobs.expiry_tick_seconds == 0 || self.jobs.expiry_tick_seconds > 86_400 {
+            return bad("jobs.expiry_tick_seconds", "must be between 1 and 86400");
         }
         if !matches!(self.server.log_format.as_str(), "text" | "json") {
             return bad("server.log_format", "must be \"text\" or \"json\"");

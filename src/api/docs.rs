@@ -518,6 +518,63 @@ pub fn document(base_url: &str) -> Value {
     })
 }
 
+/// The enrollment lifecycle's fields and bodies (README "Enrollment lifecycle"): course
+/// settings, enrollment status and dates, the waitlist.
+fn add_lifecycle_schemas(schemas: &mut Value) {
+    let s = |t: &str| json!({"type": t});
+    let ns = |t: &str| json!({"type": [t, "null"]});
+    let date = json!({"type": ["string", "null"], "format": "date-time"});
+    let status = json!({"type": "string", "enum": ["active", "suspended", "expired", "inactive"]});
+    let settings = json!({
+        "access_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 36500},
+        "expiry_action": {"type": "string", "enum": ["keep", "suspend", "unenroll"]},
+        "expiry_notice_days": {"type": ["integer", "null"], "minimum": 0, "maximum": 3650},
+        "waitlist": s("boolean"),
+        "waitlist_limit": {"type": ["integer", "null"], "minimum": 0},
+        "suspended_holds_seat": s("boolean"),
+    });
+    for schema in ["AdminCourseInput", "AdminCourse"] {
+        if let (Some(props), Some(add)) = (schemas[schema]["properties"].as_object_mut(), settings.as_object()) {
+            props.extend(add.clone());
+        }
+    }
+    let optional = json!({"status": {"oneOf": [status.clone(), {"type": "null"}]}, "access_start": date, "access_end": date,
+        "waitlist_position": ns("integer")});
+    if let (Some(props), Some(add)) = (schemas["V2Enrollment"]["properties"].as_object_mut(), optional.as_object()) {
+        props.extend(add.clone());
+    }
+    for (schema, field, value) in [
+        ("V2EnrollmentState", "waitlisted", s("boolean")),
+        ("V2EnrollmentState", "waitlist_position", s("integer")),
+        ("V2EnrollRequest", "access_start", date.clone()),
+        ("V2EnrollRequest", "access_end", date.clone()),
+        ("V1EnrollmentRequest", "waitlist", s("boolean")),
+    ] {
+        schemas[schema]["properties"][field] = value;
+    }
+    let r = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
+    let entry = json!({"type": "object", "required": ["username", "position"], "properties": {"username": s("string"), "email": s("string"),
+        "position": s("integer"), "mode": s("string"), "access_start": date, "access_end": date, "created": date}});
+    let more = json!({
+        "EnrollmentLifecyclePatch": {"type": "object", "additionalProperties": false, "minProperties": 1, "properties": {
+            "status": status, "access_start": date, "access_end": date}},
+        "EnrollmentLifecycle": {"type": "object", "required": ["username", "course_key", "is_active", "status"], "properties": {
+            "username": s("string"), "course_key": s("string"), "mode": s("string"), "is_active": s("boolean"), "status": status,
+            "access_start": date, "access_end": date}},
+        "WaitlistEntry": entry,
+        "Waitlist": {"type": "object", "required": ["course_key", "count", "results"], "properties": {"course_key": s("string"),
+            "count": s("integer"), "results": {"type": "array", "items": r("WaitlistEntry")}}},
+        "WaitlistAdd": {"type": "object", "required": ["username"], "additionalProperties": false, "properties": {"username": s("string")}},
+        "WaitlistAdded": {"type": "object", "properties": {"username": s("string"), "waitlist_position": ns("integer"), "enrolled": s("boolean")}},
+        "WaitlistMove": {"type": "object", "required": ["position"], "additionalProperties": false, "properties": {"position": {"type": "integer", "minimum": 1}}},
+        "V1WaitlistPlace": {"type": "object", "required": ["user", "course_id", "waitlist_position"], "properties": {"user": s("string"),
+            "course_id": s("string"), "waitlist_position": s("integer")}},
+    });
+    if let (Some(all), Some(add)) = (schemas.as_object_mut(), more.as_object()) {
+        all.extend(add.clone());
+    }
+}
+
 fn schemas() -> Value {
     let mut all = described_schemas();
     for (name, schema) in super::scim::openapi_schemas().as_object().into_iter().flatten() {
@@ -749,6 +806,7 @@ fn constrain(schemas: &mut Value) {
     ] {
         schemas[schema]["additionalProperties"] = json!(false);
     }
+    add_lifecycle_schemas(schemas);
     // A PATCH names what changes; the key never does.
     let mut course_patch = schemas["AdminCourseInput"].clone();
     course_patch["properties"].as_object_mut().map(|p| p.remove("course_key"));

@@ -36,7 +36,7 @@ pub fn routes() -> Vec<Route> {
                     ("page", "1-based page (default 1)"),
                     ("page_size", "default 25, at most 100"),
                     ("status", "all (default), active, inactive or pre_enrolled"),
-                    ("requested_fields", "beta_tester,profile_image,completion"),
+                    ("requested_fields", "beta_tester,profile_image,completion,status,access_start,access_end"),
                 ],
                 ..doc("A course's roster, paged", None, 200, Some("V2EnrollmentPage"))
             },
@@ -57,6 +57,17 @@ pub fn routes() -> Vec<Route> {
             "/api/enrollment/v2/courses/{course_key}/enrollments/{email_or_username}",
             get_enrollment,
             doc("One learner's enrollment or pre-enrollment", None, 200, Some("V2Enrollment")),
+        ),
+        r(
+            "PATCH",
+            "/api/enrollment/v2/courses/{course_key}/enrollments/{email_or_username}",
+            patch_enrollment,
+            doc(
+                "Change one enrollment's status and access dates",
+                Some("EnrollmentLifecyclePatch"),
+                200,
+                Some("EnrollmentLifecycle"),
+            ),
         ),
         r(
             "DELETE",
@@ -131,6 +142,17 @@ fn roster_json(row: &RosterRow, requested: &[String]) -> Value {
     if requested.iter().any(|f| f == "profile_image") {
         item["profile_image"] = default_profile_image();
     }
+    let lifecycle = row.lifecycle.as_ref();
+    let date = |t: Option<i64>| t.map(|t| json!(iso(t))).unwrap_or(Value::Null);
+    if requested.iter().any(|f| f == "status") {
+        item["status"] = json!(lifecycle.map(|l| l.status.as_str()));
+    }
+    if requested.iter().any(|f| f == "access_start") {
+        item["access_start"] = date(lifecycle.and_then(|l| l.access_start));
+    }
+    if requested.iter().any(|f| f == "access_end") {
+        item["access_end"] = date(lifecycle.and_then(|l| l.access_end));
+    }
     item
 }
 
@@ -139,10 +161,11 @@ fn requested_fields(ctx: &Ctx) -> Result<Vec<String>, Error> {
         .query_param("requested_fields")
         .map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
         .unwrap_or_default();
-    if let Some(bad) = fields.iter().find(|f| !matches!(f.as_str(), "beta_tester" | "profile_image" | "completion")) {
+    let known = ["beta_tester", "profile_image", "completion", "status", "access_start", "access_end"];
+    if let Some(bad) = fields.iter().find(|f| !known.contains(&f.as_str())) {
         return Err(Error::field(
             "requested_fields",
-            format!("Unknown optional field '{bad}'; available: beta_tester, profile_image, completion."),
+            format!("Unknown optional field '{bad}'; available: {}.", known.join(", ")),
         ));
     }
     Ok(fields)
@@ -177,12 +200,39 @@ fn get_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
     let row = row.ok_or_else(|| {
         Error::not_found(format!("{identifier} is neither enrolled nor pre-enrolled in {}.", course.record.course_key))
     })?;
-    Ok(ok(roster_json(&row, &requested)))
+    let position = match row.username.as_deref() {
+        Some(username) => ctx.app.db.read(|conn| match crate::core::accounts::find_user(conn, username)? {
+            Some(user) => roster::waitlist_position(conn, &course, &user),
+            None => Ok(None),
+        })?,
+        None => None,
+    };
+    let mut body = roster_json(&row, &requested);
+    body["waitlist_position"] = json!(position);
+    Ok(ok(body))
+}
+
+fn patch_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
+    let (course, requester) = course_for_manager(ctx, "course_key", "enrollment_v2")?;
+    let identifier = ctx.param("email_or_username").to_owned();
+    let user = ctx.app.db.read(|conn| match crate::core::enrollment::resolve_identifier(conn, &identifier) {
+        Ok(crate::core::enrollment::Resolved::User(user)) => Ok(Some(*user)),
+        _ => Ok(None),
+    })?;
+    let user = user
+        .ok_or_else(|| Error::not_found(format!("{identifier} has no enrollment in {}.", course.record.course_key)))?;
+    super::admin::waitlist::patch_one(ctx, &requester, &course, &user)
 }
 
 /// Version A's EnrollmentState: `enrolled`, `allowed`, plus `mode` and `auto_enroll`.
 fn state_json(state: &State) -> Value {
-    json!({"enrolled": state.enrollment, "allowed": state.allowed, "mode": state.mode, "auto_enroll": state.auto_enroll})
+    let mut body = json!({"enrolled": state.enrollment, "allowed": state.allowed, "mode": state.mode, "auto_enroll": state.auto_enroll});
+    // A learner on a full course's waitlist: where they stand (1 is next).
+    if let Some(position) = state.waitlist_position {
+        body["waitlisted"] = json!(true);
+        body["waitlist_position"] = json!(position);
+    }
+    body
 }
 
 /// One result row: before/after, or the identifier's own error (never the whole call's).
@@ -221,7 +271,7 @@ fn post_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
     let (course, requester) = course_for_manager(ctx, "course_key", "enrollment_v2")?;
     let body = ctx.json_body()?;
     let mut f = Fields::of(&body)?;
-    f.reject_unknown(&["identifiers", "mode", "auto_enroll", "email_students", "reason"]);
+    f.reject_unknown(&["identifiers", "mode", "auto_enroll", "email_students", "reason", "access_start", "access_end"]);
     let identifiers = f.required("identifiers", |v| {
         let list = v.as_array().ok_or("must be a list of emails or usernames")?;
         if list.is_empty() {
@@ -241,6 +291,8 @@ fn post_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
         auto_enroll: f.required_value("auto_enroll", super::http::as_bool).unwrap_or(false),
         email_students: f.required_value("email_students", super::http::as_bool).unwrap_or(false),
         reason: f.get("reason", super::http::as_string).flatten(),
+        access_start: f.get("access_start", super::http::as_timestamp).flatten().map(|t| t.unix()),
+        access_end: f.get("access_end", super::http::as_timestamp).flatten().map(|t| t.unix()),
     };
     f.finish()?;
     let identifiers = identifiers.expect("checked by finish");
@@ -284,6 +336,7 @@ fn delete_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
         auto_enroll: false,
         email_students: email_student,
         reason: ctx.query_param("reason"),
+        ..RosterOptions::default()
     };
     let result = apply_one(ctx, &course, Action::Unenroll, &identifier, &options, &requester)?;
     Ok(ok(json!({"action": "unenroll", "results": [result_json(&identifier, &result)]})))

@@ -114,6 +114,7 @@ fn post_modify(ctx: &mut Ctx) -> Result<Response, Error> {
         auto_enroll,
         email_students: f.required_value("email_students", super::body::as_flag).unwrap_or(false),
         reason: f.get("reason", super::body::as_text).flatten().filter(|r| !r.is_empty()),
+        ..RosterOptions::default()
     };
     f.finish()?;
     let (identifiers, action) = (identifiers.expect("checked"), action.expect("checked"));

@@ -49,6 +49,10 @@ pub fn routes() -> Vec<Route> {
             Doc { status: 204, ..doc("Staff: remove a pre-enrollment", Some("V1EnrollmentAllowedRequest"), None) }),
         r("POST", "/api/enrollment/v1/unenroll/", post_unenroll,
             doc("Account retirement: unenroll a user from every course (superusers and the API key)", Some("V1UnenrollRequest"), Some("V1RetiredOrgs"))),
+        r("GET", "/api/enrollment/v1/waitlist/{course_id}", get_waitlist_place,
+            doc("The caller's place on a course's waitlist; 404 when they are not on it", None, Some("V1WaitlistPlace"))),
+        r("DELETE", "/api/enrollment/v1/waitlist/{course_id}", delete_waitlist_place,
+            Doc { status: 204, ..doc("Leave a course's waitlist", None, None) }),
         r("GET", "/api/enrollment/v1/roles/", get_roles,
             Doc { query: &[("course_id", "only roles in this course")], ..doc("The caller's course roles", None, Some("V1Roles")) }),
     ]
@@ -143,7 +147,9 @@ fn course_details(course: &Course, now: Timestamp, include_expired: bool) -> Val
 fn enrollment_json(e: &EnrollmentRecord, course: &Course, now: Timestamp) -> Value {
     // Exactly CourseEnrollmentSerializer's fields (openedx/core/djangoapps/enrollments/
     // serializers.py); enrollment attributes are stored but not part of this object.
-    json!({"created": iso(Some(e.created)), "mode": e.mode, "is_active": e.is_active, "user": e.username,
+    // `is_active` is "has access now" (an expired or suspended enrollment is inactive here).
+    let is_active = core_enrollment::has_access(&e.lifecycle, now);
+    json!({"created": iso(Some(e.created)), "mode": e.mode, "is_active": is_active, "user": e.username,
         "course_details": course_details(course, now, false)})
 }
 
@@ -274,6 +280,8 @@ fn post_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
     }
     let is_active = optional_bool(&body, "is_active", "enrollment activation")?;
     let force = optional_bool(&body, "force_enrollment", "force enrollment")?.unwrap_or(false);
+    // Open edX refuses a full course; a caller that opts in gets a waitlist place instead.
+    let waitlist = optional_bool(&body, "waitlist", "waitlist")?.unwrap_or(false);
     let attributes = match parse_attributes(&body) {
         Ok(a) => a,
         Err(response) => return Ok(response),
@@ -326,7 +334,9 @@ fn post_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
         let result = if is_active == Some(false) && caller.privileged() {
             core_enrollment::deactivate_or_create_inactive(conn, &user, &course, mode.as_deref(), &change, now)
         } else {
-            core_enrollment::enroll_user(conn, &user, &course, mode.as_deref(), access, &change, now)
+            let dates = Default::default();
+            let request = core_enrollment::EnrollRequest { mode: mode.as_deref(), access, dates, waitlist };
+            core_enrollment::enroll_user_with(conn, &user, &course, &request, &change, now)
         };
         let outcome = match result {
             Ok(o) => o,
@@ -347,6 +357,12 @@ fn post_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
             }
             Err(e) => return Err(e),
         };
+        if let (None, Some(position)) = (&outcome.enrollment, outcome.after.waitlist_position) {
+            return Ok(Outcome::Reply(json(
+                202,
+                &json!({"user": user.username, "course_id": key.as_str(), "waitlisted": true, "waitlist_position": position}),
+            )));
+        }
         let enrollment = outcome.enrollment.ok_or_else(|| Error::internal("enrollment missing after enroll"))?;
         core_enrollment::set_attributes(conn, &enrollment, &attributes)?;
         Ok(Outcome::Done(enrollment_json(&enrollment, &course, now)))
@@ -446,7 +462,7 @@ fn get_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
     };
     let results: Vec<Value> = rows
         .iter()
-        .map(|e| json!({"created": iso(Some(e.created)), "mode": e.mode, "is_active": e.is_active, "user": e.username, "course_id": e.course_key}))
+        .map(|e| json!({"created": iso(Some(e.created)), "mode": e.mode, "is_active": core_enrollment::has_access(&e.lifecycle, ctx.now), "user": e.username, "course_id": e.course_key}))
         .collect();
     let body = json!({"next": next, "previous": previous, "results": results});
     Ok(super::http::with_link_header(ok(body.clone()), &body))
@@ -584,4 +600,37 @@ fn post_unenroll(ctx: &mut Ctx) -> Result<Response, Error> {
         left.iter().filter_map(|c| CourseKey::parse(&c.record.course_key).ok().map(|k| k.org().to_owned())).collect();
     orgs.dedup();
     Ok(ok(json!(orgs)))
+}
+
+/// The calling learner and the course of a waitlist route.
+fn waitlist_learner(ctx: &mut Ctx) -> Result<(UserRecord, Course), Error> {
+    let caller = caller(ctx)?;
+    let username = caller.username().ok_or_else(|| Error::validation("The waitlist routes are a learner's own."))?;
+    let raw = ctx.param("course_id").to_owned();
+    let key =
+        CourseKey::parse(&raw).map_err(|_| Error::field("course_id", format!("'{raw}' is not a valid course id.")))?;
+    let username = username.to_owned();
+    ctx.app.db.read(|conn| {
+        let user = crate::core::accounts::find_user(conn, &username)?
+            .ok_or_else(|| Error::internal("the caller's account vanished"))?;
+        Ok((user, catalog::course(conn, &key)?))
+    })
+}
+
+fn get_waitlist_place(ctx: &mut Ctx) -> Result<Response, Error> {
+    let (user, course) = waitlist_learner(ctx)?;
+    let position = ctx.app.db.read(|conn| roster::waitlist_position(conn, &course, &user))?;
+    let position = position.ok_or_else(|| {
+        Error::not_found(format!("{} is not on the waitlist of {}.", user.username, course.record.course_key))
+    })?;
+    Ok(ok(json!({"user": user.username, "course_id": course.record.course_key, "waitlist_position": position})))
+}
+
+fn delete_waitlist_place(ctx: &mut Ctx) -> Result<Response, Error> {
+    let (user, course) = waitlist_learner(ctx)?;
+    let change =
+        Change { actor: &user.username, surface: "lms_v1", source: Source::Waitlist, reason: None, notify: false };
+    let now = ctx.now;
+    ctx.app.db.write(|conn| crate::core::lifecycle::leave_waitlist(conn, &course, &user, &change, now))?;
+    Ok(Response::empty_204())
 }

@@ -5,6 +5,7 @@
 
 use crate::core::catalog::{self, Course};
 use crate::core::enrollment::{self, Access, Change, EnrollOptions, Outcome, Source, State};
+use crate::core::lifecycle::AccessDates;
 use crate::core::Error;
 use crate::domain::Timestamp;
 use crate::store::tasks::{NewTask, TaskRecord};
@@ -45,6 +46,11 @@ pub struct RosterOptions {
     pub auto_enroll: bool,
     pub email_students: bool,
     pub reason: Option<String>,
+    /// Access dates (unix seconds) for the learners enrolled; none: the course's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_start: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_end: Option<i64>,
 }
 
 /// Who asks, through which surface, and how the audit trail files it.
@@ -75,10 +81,14 @@ pub fn apply(
     };
     match action {
         Action::Enroll => {
+            let at = |t: Option<i64>| t.map(|t| Some(Timestamp::from_unix(t)));
             let wanted = EnrollOptions {
                 mode: options.mode.as_deref(),
                 auto_enroll: options.auto_enroll,
                 access: Access::Instructor,
+                dates: AccessDates { start: at(options.access_start), end: at(options.access_end) },
+                // Staff roster changes put learners on a full course's waitlist when it has one.
+                waitlist: true,
             };
             enrollment::enroll_identifier(conn, identifier, course, wanted, &change, now)
         }
@@ -102,6 +112,11 @@ pub struct ItemOptions {
     /// The row's progress report (a progress CSV).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub progress: Option<StoredReport>,
+    /// The row's access dates (a roster CSV's columns), else the task's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_start: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_end: Option<i64>,
 }
 
 /// A progress report as a task row keeps it (checked when the row was parsed).
@@ -168,10 +183,11 @@ pub fn create_task(
     };
     let mut rows = Vec::with_capacity(items.len());
     for item in items {
-        let own = match (&item.own.mode, &item.own.progress) {
-            (None, None) => None,
-            _ => Some(serde_json::to_string(&item.own).map_err(Error::internal)?),
-        };
+        let plain = item.own.mode.is_none()
+            && item.own.progress.is_none()
+            && item.own.access_start.is_none()
+            && item.own.access_end.is_none();
+        let own = if plain { None } else { Some(serde_json::to_string(&item.own).map_err(Error::internal)?) };
         rows.push((item.identifier.clone(), own));
     }
     let id = store::tasks::insert(conn, &task, &rows, now.unix())?;
@@ -226,13 +242,17 @@ pub fn run_batch(conn: &Conn, task: &TaskRecord, batch: i64, now: Timestamp) -> 
             Some(json) => serde_json::from_str(&json).map_err(Error::internal)?,
             None => ItemOptions::default(),
         };
-        let with_mode;
-        let options = match own.mode {
-            Some(mode) => {
-                with_mode = RosterOptions { mode: Some(mode), ..options.clone() };
-                &with_mode
-            }
-            None => &options,
+        let with_own;
+        let options = if own.mode.is_some() || own.access_start.is_some() || own.access_end.is_some() {
+            with_own = RosterOptions {
+                mode: own.mode.clone().or(options.mode.clone()),
+                access_start: own.access_start.or(options.access_start),
+                access_end: own.access_end.or(options.access_end),
+                ..options.clone()
+            };
+            &with_own
+        } else {
+            &options
         };
         // One learner's failure undoes only that learner's writes.
         let result = match store::db::savepoint(conn, || match (&action, &own.progress) {

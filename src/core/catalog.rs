@@ -24,6 +24,13 @@ pub struct CourseFields {
     pub published: Option<bool>,
     /// Replaces every mode when given.
     pub modes: Option<Vec<Mode>>,
+    pub access_days: Option<Option<i64>>,
+    /// One of `lifecycle::EXPIRY_ACTIONS`.
+    pub expiry_action: Option<String>,
+    pub expiry_notice_days: Option<Option<i64>>,
+    pub waitlist: Option<bool>,
+    pub waitlist_limit: Option<Option<i64>>,
+    pub suspended_holds_seat: Option<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -89,6 +96,8 @@ pub fn create(conn: &Conn, key: &CourseKey, fields: &CourseFields, now: Timestam
         currency: "USD".into(),
         published: true,
         created: now.unix(),
+        expiry_action: "keep".into(),
+        suspended_holds_seat: true,
         ..CourseRecord::default()
     };
     apply(&mut record, fields, now)?;
@@ -108,6 +117,9 @@ pub fn update(conn: &Conn, key: &CourseKey, fields: &CourseFields, now: Timestam
     if let Some(modes) = &fields.modes {
         replace_modes(conn, record.id, modes)?;
     }
+    // A capacity raised (or removed, or suspended learners no longer holding seats) frees
+    // seats: the waitlist fills them now.
+    crate::core::lifecycle::fill_seats(conn, &course(conn, key)?, "admin", now)?;
     course(conn, key)
 }
 
@@ -134,6 +146,12 @@ fn apply(r: &mut CourseRecord, f: &CourseFields, now: Timestamp) -> Result<(), E
     set(&mut r.max_enrollments, &f.max_enrollments);
     set(&mut r.self_paced, &f.self_paced);
     set(&mut r.published, &f.published);
+    set(&mut r.access_days, &f.access_days);
+    set(&mut r.expiry_action, &f.expiry_action);
+    set(&mut r.expiry_notice_days, &f.expiry_notice_days);
+    set(&mut r.waitlist, &f.waitlist);
+    set(&mut r.waitlist_limit, &f.waitlist_limit);
+    set(&mut r.suspended_holds_seat, &f.suspended_holds_seat);
     r.updated = now.unix();
 
     if r.title.trim().is_empty() || r.title.chars().count() > crate::domain::Title::MAX_CHARS {
@@ -151,6 +169,18 @@ fn apply(r: &mut CourseRecord, f: &CourseFields, now: Timestamp) -> Result<(), E
     }
     if r.max_enrollments.is_some_and(|m| m < 0) {
         return Err(Error::field("max_enrollments", "max_enrollments cannot be negative."));
+    }
+    if r.access_days.is_some_and(|d| !(1..=36_500).contains(&d)) {
+        return Err(Error::field("access_days", "access_days must be between 1 and 36500."));
+    }
+    if !crate::core::lifecycle::EXPIRY_ACTIONS.contains(&r.expiry_action.as_str()) {
+        return Err(Error::field("expiry_action", "expiry_action must be keep, suspend or unenroll."));
+    }
+    if r.expiry_notice_days.is_some_and(|d| !(0..=3_650).contains(&d)) {
+        return Err(Error::field("expiry_notice_days", "expiry_notice_days must be between 0 and 3650."));
+    }
+    if r.waitlist_limit.is_some_and(|l| l < 0) {
+        return Err(Error::field("waitlist_limit", "waitlist_limit cannot be negative."));
     }
     if r.duration_hours.is_some_and(|d| d < 0) {
         return Err(Error::field("duration_hours", "duration_hours cannot be negative."));

@@ -317,5 +317,6 @@ pub fn enrollment_active(conn: &Conn, username: &str, course_key: &str) -> Resul
     else {
         return Ok(false);
     };
-    Ok(store::enrollments::get(conn, user.id, course.id)?.is_some_and(|e| e.is_active))
+    let now = Timestamp::now();
+    Ok(store::enrollments::get(conn, user.id, course.id)?.is_some_and(|e| enrollment::has_access(&e.lifecycle, now)))
 }

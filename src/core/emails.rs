@@ -41,7 +41,7 @@ fn escape(text: &str) -> String {
 }
 
 /// The message types, and the parts a template directory may override for each.
-pub const MESSAGE_TYPES: [&str; 8] = [
+pub const MESSAGE_TYPES: [&str; 10] = [
     "enrolled_enroll",
     "allowed_enroll",
     "enrolled_unenroll",
@@ -50,11 +50,13 @@ pub const MESSAGE_TYPES: [&str; 8] = [
     "account_created",
     "checkout_welcome",
     "email_change",
+    "enrollment_expiring",
+    "waitlist_promoted",
 ];
 const PARTS: [&str; 3] = ["subject.txt", "txt", "html"];
 
 /// The variables a template may use (`{{name}}`); one missing for a message is empty.
-pub const VARIABLES: [&str; 12] = [
+pub const VARIABLES: [&str; 13] = [
     "school_name",
     "site_url",
     "full_name",
@@ -67,6 +69,7 @@ pub const VARIABLES: [&str; 12] = [
     "auto_enroll",
     "link",
     "enrollment_number",
+    "access_end",
 ];
 
 /// Overrides from `email.templates_dir`: `<message type>.<part>` files (`subject.txt`,
@@ -151,6 +154,7 @@ pub fn render_with(message_type: &str, payload: &Value, site: &Site, templates: 
         ("auto_enroll", payload.get("auto_enroll").and_then(Value::as_bool).unwrap_or(false).to_string()),
         ("link", text_of("link")),
         ("enrollment_number", text_of("enrollment_number")),
+        ("access_end", text_of("access_end")),
     ];
     let pick = |part: &str, html: bool, default: String| match templates.part(message_type, part) {
         Some(t) => fill(t, &vars, html),
@@ -240,6 +244,20 @@ pub fn render(message_type: &str, payload: &Value, site: &Site) -> Option<Render
             vec![
                 format!("Thank you for enrolling in {course_name} at {school}. Your enrollment number is {}.", text_of("enrollment_number")),
                 visit("The course is waiting for you at"),
+            ],
+        ),
+        "enrollment_expiring" => (
+            format!("Your access to {course_name} ends soon"),
+            vec![
+                format!("Your access to {course_name} at {school} ends on {} (UTC).", text_of("access_end")),
+                visit("Finish what you are working on before then at"),
+            ],
+        ),
+        "waitlist_promoted" => (
+            format!("A seat in {course_name} is yours"),
+            vec![
+                format!("A seat has opened in {course_name} at {school}, and you were next on the waitlist: you are now enrolled."),
+                visit("The course is now in your dashboard. Visit it at"),
             ],
         ),
         _ => return None,

@@ -5,8 +5,10 @@
 //! same transaction.
 
 use crate::core::catalog::Course;
+use crate::core::lifecycle::{self, AccessDates};
 use crate::core::{Error, ErrorKind};
 use crate::domain::{Email, Timestamp};
+pub use crate::store::enrollments::Lifecycle;
 use crate::store::enrollments::{AllowedRecord, EnrollmentRecord, HistoryRow};
 use crate::store::users::UserRecord;
 use crate::store::{self, Conn};
@@ -22,6 +24,22 @@ pub struct State {
     pub allowed: bool,
     pub auto_enroll: bool,
     pub mode: Option<String>,
+    /// The enrollment's status (`active`, `suspended`, `expired`, `inactive`) when a row exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// The learner's place on the course's waitlist (1 is next), when they wait.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waitlist_position: Option<i64>,
+}
+
+/// Whether a learner has access to the course now: the one rule every surface uses when
+/// it asks whether a learner is enrolled, and what `is_active` means on every surface.
+/// Access runs from `access_start` (inclusive) to `access_end` (exclusive), and only
+/// while the status is `active` (a suspended, expired or unenrolled learner has none).
+pub fn has_access(lifecycle: &Lifecycle, now: Timestamp) -> bool {
+    lifecycle.status == "active"
+        && lifecycle.access_start.is_none_or(|start| start <= now.unix())
+        && lifecycle.access_end.is_none_or(|end| now.unix() < end)
 }
 
 /// Which access rules apply, by who asks for the enrollment.
@@ -53,6 +71,10 @@ pub enum Source {
     Import,
     /// A SCIM group linked to the course (its member joined or left).
     ScimGroup,
+    /// The expiry job applying a course's `expiry_action`.
+    Expiry,
+    /// A waitlisted learner given a freed seat, or joining or leaving the waitlist.
+    Waitlist,
 }
 
 impl Source {
@@ -66,6 +88,8 @@ impl Source {
             Source::AutoEnroll => "auto_enroll",
             Source::Import => "import",
             Source::ScimGroup => "scim_group",
+            Source::Expiry => "expiry",
+            Source::Waitlist => "waitlist",
         }
     }
 }
@@ -150,12 +174,20 @@ pub fn state(conn: &Conn, course: &Course, user: Option<&UserRecord>, email: &st
         None => None,
     };
     let allowed = valid_pre_enrollment(conn, course, user, email)?;
+    let waitlist_position = match user {
+        Some(u) if enrollment.as_ref().is_none_or(|e| !e.is_active) => {
+            store::enrollments::waitlist_position(conn, course.record.id, u.id)?
+        }
+        _ => None,
+    };
     Ok(State {
         user: user.is_some(),
         enrollment: enrollment.as_ref().is_some_and(|e| e.is_active),
         allowed: allowed.is_some(),
         auto_enroll: allowed.as_ref().is_some_and(|a| a.auto_enroll),
+        status: enrollment.as_ref().map(|e| e.lifecycle.status.clone()),
         mode: enrollment.filter(|e| e.is_active).map(|e| e.mode),
+        waitlist_position,
     })
 }
 
@@ -210,25 +242,22 @@ fn check_access(conn: &Conn, course: &Course, user: &UserRecord, access: Access,
                 .with_code("ENROLLMENT_CLOSED"));
         }
     }
-    if let Some(max) = course.record.max_enrollments {
-        if !staff && store::enrollments::count_active_learners(conn, course.record.id)? >= max {
-            return Err(Error::new(ErrorKind::CourseFull, format!("Course {key} is full ({max} learners)."))
-                .with_code("COURSE_FULL"));
-        }
+    if !staff {
+        lifecycle::check_seat(conn, course)?;
     }
     Ok(())
 }
 
 /// The learner a change is about: a course plus a user, an email, or both.
 #[derive(Clone, Copy)]
-struct Learner<'a> {
+pub(crate) struct Learner<'a> {
     course: &'a Course,
     user: Option<&'a UserRecord>,
     email: &'a str,
 }
 
 impl<'a> Learner<'a> {
-    fn new(course: &'a Course, user: Option<&'a UserRecord>, email: &'a str) -> Learner<'a> {
+    pub(crate) fn new(course: &'a Course, user: Option<&'a UserRecord>, email: &'a str) -> Learner<'a> {
         Learner { course, user, email }
     }
 }
@@ -253,7 +282,7 @@ fn count_change(before: &State, after: &State) {
     CHANGES[action].1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
 }
 
-fn record_history(
+pub(crate) fn record_history(
     conn: &Conn,
     learner: Learner,
     change: &Change,
@@ -287,8 +316,9 @@ fn record_history(
 }
 
 /// Writes one of Open edX's enrollment emails to the outbox (message types
-/// `enrolled_enroll`, `allowed_enroll`, `enrolled_unenroll`, `allowed_unenroll`).
-fn notify(
+/// `enrolled_enroll`, `allowed_enroll`, `enrolled_unenroll`, `allowed_unenroll`), or one of
+/// the lifecycle's (`waitlist_promoted`).
+pub(crate) fn notify(
     conn: &Conn,
     message_type: &str,
     learner: Learner,
@@ -323,20 +353,59 @@ pub fn enroll_user(
     change: &Change,
     now: Timestamp,
 ) -> Result<Outcome, Error> {
+    let request = EnrollRequest { mode, access, dates: AccessDates::default(), waitlist: false };
+    enroll_user_with(conn, user, course, &request, change, now)
+}
+
+/// What one enrollment asks for beyond the learner: the mode (None: the course's default),
+/// which access rules apply, the access dates, and whether a full course with a waitlist
+/// may put the learner on it instead of refusing.
+#[derive(Debug, Clone, Copy)]
+pub struct EnrollRequest<'a> {
+    pub mode: Option<&'a str>,
+    pub access: Access,
+    pub dates: AccessDates,
+    pub waitlist: bool,
+}
+
+/// `enroll_user` with dates and the waitlist. Staff enrolling a learner who is on the
+/// roster but suspended or expired restores their access (with new dates when given).
+pub fn enroll_user_with(
+    conn: &Conn,
+    user: &UserRecord,
+    course: &Course,
+    request: &EnrollRequest,
+    change: &Change,
+    now: Timestamp,
+) -> Result<Outcome, Error> {
+    let EnrollRequest { mode, access, dates, waitlist } = *request;
     let before = state(conn, course, Some(user), &user.email)?;
     let existing = store::enrollments::get(conn, user.id, course.record.id)?;
+    let unchanged = |before: State, enrollment| Ok(Outcome { after: before.clone(), before, enrollment });
     if let Some(active) = existing.as_ref().filter(|e| e.is_active) {
         let same_mode = mode.is_none_or(|m| m == active.mode);
-        // A learner re-enrolling keeps their mode (Open edX raises AlreadyEnrolled).
-        if same_mode || access == Access::SelfService {
-            return Ok(Outcome { after: before.clone(), before, enrollment: existing });
+        let restore = active.lifecycle.status != "active";
+        // A learner re-enrolling keeps their mode and status (Open edX raises AlreadyEnrolled).
+        if access == Access::SelfService || (same_mode && !restore && dates.is_empty()) {
+            return unchanged(before, existing);
+        }
+        let mode = if same_mode { active.mode.clone() } else { resolve_mode(course, mode, access, now)? };
+        let wanted = Lifecycle { status: "active".into(), ..dates.over(&active.lifecycle) };
+        lifecycle::change_lifecycle(conn, course, active, &mode, &wanted, now)?;
+    } else {
+        if before.waitlist_position.is_some() {
+            return unchanged(before, existing);
         }
         let mode = resolve_mode(course, mode, access, now)?;
-        store::enrollments::upsert(conn, user.id, course.record.id, &mode, true, now.unix())?;
-    } else {
-        let mode = resolve_mode(course, mode, access, now)?;
-        check_access(conn, course, user, access, now)?;
-        store::enrollments::upsert(conn, user.id, course.record.id, &mode, true, now.unix())?;
+        let wanted = lifecycle::new_enrollment(course, dates, now)?;
+        match check_access(conn, course, user, access, now) {
+            Err(e) if e.kind == ErrorKind::CourseFull && waitlist && course.record.waitlist => {
+                return lifecycle::join_waitlist(conn, course, user, &mode, &wanted, change, now);
+            }
+            checked => checked?,
+        }
+        let id = store::enrollments::upsert(conn, user.id, course.record.id, &mode, true, now.unix())?;
+        store::enrollments::set_lifecycle(conn, id, &wanted, now.unix())?;
         if let Some(allowed) = valid_pre_enrollment(conn, course, Some(user), &user.email)? {
             store::enrollments::claim_allowed(conn, allowed.id, user.id)?;
         }
@@ -346,7 +415,7 @@ pub fn enroll_user(
 }
 
 /// After a user's enrollment changed: the new state, its history row, and the outcome.
-fn recorded(
+pub(crate) fn recorded(
     conn: &Conn,
     course: &Course,
     user: &UserRecord,
@@ -372,6 +441,11 @@ pub fn unenroll_user(
     let before = state(conn, course, Some(user), &user.email)?;
     let existing = store::enrollments::get(conn, user.id, course.record.id)?;
     let Some(active) = existing.filter(|e| e.is_active) else {
+        if before.waitlist_position.is_some() {
+            // Unenrolling a waiting learner takes them off the waitlist.
+            store::enrollments::waitlist_remove(conn, course.record.id, user.id)?;
+            return recorded(conn, course, user, change, before, now);
+        }
         return Ok(Outcome {
             after: before.clone(),
             before,
@@ -387,7 +461,9 @@ pub fn unenroll_user(
     }
     store::enrollments::upsert(conn, user.id, course.record.id, &active.mode, false, now.unix())?;
     notify(conn, "enrolled_unenroll", Learner::new(course, Some(user), &user.email), change, false, now)?;
-    recorded(conn, course, user, change, before, now)
+    let outcome = recorded(conn, course, user, change, before, now)?;
+    lifecycle::fill_seats(conn, course, change.surface, now)?;
+    Ok(outcome)
 }
 
 /// Open edX's `update_enrollment(is_active=False)` for a user who was never enrolled: the
@@ -439,6 +515,9 @@ pub struct EnrollOptions<'a> {
     pub mode: Option<&'a str>,
     pub auto_enroll: bool,
     pub access: Access,
+    pub dates: AccessDates,
+    /// A full course with a waitlist puts the learner on it instead of refusing.
+    pub waitlist: bool,
 }
 
 /// Open edX's `enroll_email`: an active user is enrolled; an unknown email or an inactive
@@ -451,9 +530,11 @@ pub fn enroll_identifier(
     change: &Change,
     now: Timestamp,
 ) -> Result<Outcome, Error> {
-    let EnrollOptions { mode, auto_enroll, access } = options;
+    let EnrollOptions { mode, auto_enroll, access, dates, waitlist } = options;
     match resolve_identifier(conn, identifier)? {
-        Resolved::User(user) if user.is_active => enroll_user(conn, &user, course, mode, access, change, now),
+        Resolved::User(user) if user.is_active => {
+            enroll_user_with(conn, &user, course, &EnrollRequest { mode, access, dates, waitlist }, change, now)
+        }
         Resolved::User(user) => {
             let email = Email::parse(&user.email)?;
             allow(conn, &email, Some(&user), course, auto_enroll, change, now)
@@ -737,7 +818,13 @@ mod tests {
 
     const NOTIFY: Change =
         Change { actor: "tester", surface: "test", source: Source::Bulk, reason: Some("term start"), notify: true };
-    const OPTIONS: EnrollOptions = EnrollOptions { mode: None, auto_enroll: true, access: Access::Instructor };
+    const OPTIONS: EnrollOptions = EnrollOptions {
+        mode: None,
+        auto_enroll: true,
+        access: Access::Instructor,
+        dates: AccessDates { start: None, end: None },
+        waitlist: false,
+    };
 
     fn outbox(conn: &Conn) -> Vec<(String, String, String)> {
         let mut stmt = conn.prepare("SELECT message_type, recipient, payload FROM outbox ORDER BY id").unwrap();

@@ -11,6 +11,7 @@ pub mod enrollment;
 pub mod errors;
 pub mod import;
 pub mod learning_paths;
+pub mod lifecycle;
 pub mod outbox;
 pub mod progress;
 pub mod roster;

@@ -2,8 +2,9 @@
 //! seek), the staff-wide list, and who may manage a course. Changes live in `enrollment`.
 
 use crate::core::catalog::Course;
-use crate::core::enrollment::{resolve_identifier, Resolved};
+use crate::core::enrollment::{has_access, resolve_identifier, Resolved};
 use crate::core::Error;
+use crate::domain::Timestamp;
 use crate::store::enrollments::{AllowedRecord, EnrollmentRecord};
 use crate::store::users::UserRecord;
 use crate::store::{self, Conn};
@@ -67,7 +68,16 @@ pub enum RosterFilter {
     PreEnrolled,
 }
 
-pub use store::enrollments::{HistoryEntry, HistoryFilter, RosterRow};
+pub use store::enrollments::{HistoryEntry, HistoryFilter, RosterRow, WaitlistEntry};
+
+/// Roster rows as every surface shows them: `is_active` is "has access now".
+fn with_access(mut rows: Vec<RosterRow>) -> Vec<RosterRow> {
+    let now = Timestamp::now();
+    for row in &mut rows {
+        row.is_active = row.lifecycle.as_ref().is_some_and(|l| has_access(l, now));
+    }
+    rows
+}
 
 /// Up to `limit` roster rows after the first `after` (every enrollment, in creation order,
 /// then the unclaimed pre-enrollments): the roster CSV is streamed in such chunks, each a
@@ -84,7 +94,7 @@ pub fn roster_chunk(conn: &Conn, course: &Course, after: i64, limit: i64) -> Res
         let from = (after + rows.len() as i64 - enrolled).max(0);
         rows.extend(store::enrollments::pre_enrollment_page(conn, id, from, more)?);
     }
-    Ok(rows)
+    Ok(with_access(rows))
 }
 
 /// Everyone on the roster, enrolled (in any state) or pre-enrolled: a page and the total.
@@ -114,7 +124,7 @@ pub fn roster(
     limit: i64,
 ) -> Result<(i64, Vec<RosterRow>), Error> {
     let id = course.record.id;
-    Ok(match filter {
+    let (total, rows) = match filter {
         RosterFilter::All => (
             store::enrollments::roster_count_all(conn, id)?,
             store::enrollments::roster_page_all(conn, id, offset, limit)?,
@@ -130,7 +140,8 @@ pub fn roster(
             store::enrollments::pre_enrollment_count(conn, id)?,
             store::enrollments::pre_enrollment_page(conn, id, offset, limit)?,
         ),
-    })
+    };
+    Ok((total, with_access(rows)))
 }
 
 /// Active enrollments matching a search term on username, email or name (the instructor
@@ -142,7 +153,8 @@ pub fn search(
     offset: i64,
     limit: i64,
 ) -> Result<(i64, Vec<RosterRow>), Error> {
-    store::enrollments::roster_search(conn, course.record.id, term, offset, limit)
+    let (total, rows) = store::enrollments::roster_search(conn, course.record.id, term, offset, limit)?;
+    Ok((total, with_access(rows)))
 }
 
 /// The roster row of one learner (by username or email), if they are enrolled or
@@ -161,7 +173,11 @@ pub fn roster_entry(conn: &Conn, course: &Course, identifier: &str) -> Result<Op
         Some(u) => store::enrollments::get(conn, u.id, course.record.id)?,
         None => None,
     };
-    if enrollment.is_none() && allowed.is_none() {
+    let waiting = match &user {
+        Some(u) => store::enrollments::waitlist_position(conn, course.record.id, u.id)?,
+        None => None,
+    };
+    if enrollment.is_none() && allowed.is_none() && waiting.is_none() {
         return Ok(None);
     }
     let created = enrollment.as_ref().map(|e| e.created).or(allowed.as_ref().map(|a| a.created)).unwrap_or_default();
@@ -172,7 +188,7 @@ pub fn roster_entry(conn: &Conn, course: &Course, identifier: &str) -> Result<Op
         last_name: user.as_ref().map(|u| u.last_name.clone()).unwrap_or_default(),
         name: user.as_ref().map(|u| u.name.clone()).unwrap_or_default(),
         mode: enrollment.as_ref().map(|e| e.mode.clone()),
-        is_active: enrollment.as_ref().is_some_and(|e| e.is_active),
+        is_active: enrollment.as_ref().is_some_and(|e| has_access(&e.lifecycle, Timestamp::now())),
         created,
         updated: created,
         progress: match &enrollment {
@@ -181,7 +197,13 @@ pub fn roster_entry(conn: &Conn, course: &Course, identifier: &str) -> Result<Op
         },
         allowed: allowed.is_some(),
         auto_enroll: allowed.is_some_and(|a| a.auto_enroll),
+        lifecycle: enrollment.map(|e| e.lifecycle),
     }))
+}
+
+/// A learner's place on the course's waitlist (1 is next), if they wait.
+pub fn waitlist_position(conn: &Conn, course: &Course, user: &UserRecord) -> Result<Option<i64>, Error> {
+    store::enrollments::waitlist_position(conn, course.record.id, user.id)
 }
 
 /// Course instructors and staff manage their own course; global staff manage every course.

@@ -2,6 +2,7 @@
 //! `tasks` table and delivers the outbox. Work lives in the database, so nothing is lost
 //! when the process dies; a restart resumes it.
 
+pub mod expiry;
 pub mod outbox;
 pub mod tasks;
 
@@ -78,6 +79,29 @@ pub fn start(
             Ok(handle) => handles.push(handle),
             Err(e) => log::error!("could not start background worker: {e}"),
         }
+    }
+    let spawned = std::thread::Builder::new().name("expiry".into()).spawn(move || {
+        let Some(app) = app.get() else { return };
+        let tick = Duration::from_secs(app.config.jobs.expiry_tick_seconds);
+        while !stop.load(Ordering::SeqCst) {
+            let started = std::time::Instant::now();
+            let changed =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| expiry::tick(app))).unwrap_or_else(|_| {
+                    log::error!("the expiry job panicked; continuing");
+                    0
+                });
+            if changed > 0 {
+                log::info!("expiry job: {changed} enrollment(s) expired or notified");
+            }
+            // Short sleeps, so a stop is seen within a tenth of a second.
+            while !stop.load(Ordering::SeqCst) && started.elapsed() < tick {
+                std::thread::sleep(Duration::from_millis(100).min(tick));
+            }
+        }
+    });
+    match spawned {
+        Ok(handle) => handles.push(handle),
+        Err(e) => log::error!("could not start the expiry job: {e}"),
     }
     handles
 }

@@ -23,6 +23,15 @@ pub struct CourseRecord {
     pub published: bool,
     pub created: i64,
     pub updated: i64,
+    /// A new enrollment's default length in days (its `access_end`), when set.
+    pub access_days: Option<i64>,
+    /// `keep`, `suspend` or `unenroll`: what the expiry job does at `access_end`.
+    pub expiry_action: String,
+    pub expiry_notice_days: Option<i64>,
+    pub waitlist: bool,
+    pub waitlist_limit: Option<i64>,
+    /// Whether a suspended learner keeps their seat (counts against `max_enrollments`).
+    pub suspended_holds_seat: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -37,7 +46,8 @@ pub struct ModeRecord {
 }
 
 const COLUMNS: &str = "id, course_key, code, title, level, duration_hours, price_minor, currency, start, end, \
-    enrollment_start, enrollment_end, invitation_only, max_enrollments, self_paced, published, created, updated";
+    enrollment_start, enrollment_end, invitation_only, max_enrollments, self_paced, published, created, updated, \
+    access_days, expiry_action, expiry_notice_days, waitlist, waitlist_limit, suspended_holds_seat";
 
 fn from_row(r: &Row) -> rusqlite::Result<CourseRecord> {
     Ok(CourseRecord {
@@ -59,6 +69,12 @@ fn from_row(r: &Row) -> rusqlite::Result<CourseRecord> {
         published: r.get(15)?,
         created: r.get(16)?,
         updated: r.get(17)?,
+        access_days: r.get(18)?,
+        expiry_action: r.get(19)?,
+        expiry_notice_days: r.get(20)?,
+        waitlist: r.get(21)?,
+        waitlist_limit: r.get(22)?,
+        suspended_holds_seat: r.get(23)?,
     })
 }
 
@@ -102,8 +118,9 @@ pub fn insert(conn: &Connection, c: &CourseRecord) -> Result<i64, Error> {
     let result = conn
         .prepare_cached(
             "INSERT INTO courses (course_key, code, title, level, duration_hours, price_minor, currency, start, end, \
-             enrollment_start, enrollment_end, invitation_only, max_enrollments, self_paced, published, created, updated) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+             enrollment_start, enrollment_end, invitation_only, max_enrollments, self_paced, published, created, updated, \
+             access_days, expiry_action, expiry_notice_days, waitlist, waitlist_limit, suspended_holds_seat) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
         )?
         .execute(params![
             c.course_key,
@@ -122,7 +139,13 @@ pub fn insert(conn: &Connection, c: &CourseRecord) -> Result<i64, Error> {
             c.self_paced,
             c.published,
             c.created,
-            c.updated
+            c.updated,
+            c.access_days,
+            c.expiry_action,
+            c.expiry_notice_days,
+            c.waitlist,
+            c.waitlist_limit,
+            c.suspended_holds_seat
         ]);
     match result {
         Ok(_) => Ok(conn.last_insert_rowid()),
@@ -139,7 +162,8 @@ pub fn update(conn: &Connection, c: &CourseRecord) -> Result<(), Error> {
     conn.prepare_cached(
         "UPDATE courses SET code = ?2, title = ?3, level = ?4, duration_hours = ?5, price_minor = ?6, currency = ?7, \
          start = ?8, end = ?9, enrollment_start = ?10, enrollment_end = ?11, invitation_only = ?12, max_enrollments = ?13, \
-         self_paced = ?14, published = ?15, updated = ?16 WHERE id = ?1",
+         self_paced = ?14, published = ?15, updated = ?16, access_days = ?17, expiry_action = ?18, \
+         expiry_notice_days = ?19, waitlist = ?20, waitlist_limit = ?21, suspended_holds_seat = ?22 WHERE id = ?1",
     )?
     .execute(params![
         c.id,
@@ -157,7 +181,13 @@ pub fn update(conn: &Connection, c: &CourseRecord) -> Result<(), Error> {
         c.max_enrollments,
         c.self_paced,
         c.published,
-        c.updated
+        c.updated,
+        c.access_days,
+        c.expiry_action,
+        c.expiry_notice_days,
+        c.waitlist,
+        c.waitlist_limit,
+        c.suspended_holds_seat
     ])?;
     Ok(())
 }

@@ -16,13 +16,13 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 pub type Conn = Connection;
 
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 const SCHEMA: &str = include_str!("../../schema.sql");
 
 /// What a database of an older version needs besides `schema.sql` (whose CREATE … IF NOT
 /// EXISTS leaves existing tables as they are): (version it brings, statements). Version 6
 /// (SCIM provisioning) only adds tables, which schema.sql creates: it needs no statement.
-const MIGRATIONS: [(i64, &str); 9] = [
+const MIGRATIONS: [(i64, &str); 11] = [
     (3, "ALTER TABLE oauth_clients ADD COLUMN public INTEGER NOT NULL DEFAULT 0;"),
     (3, "ALTER TABLE users ADD COLUMN credentials_valid_after INTEGER NOT NULL DEFAULT 0;"),
     // Paths created before uuids existed get a random v4 one.
@@ -70,6 +70,27 @@ const MIGRATIONS: [(i64, &str); 9] = [
          INSERT INTO webhook_endpoints_v5 (id, url, secret, active, created) SELECT id, url, secret, active, created FROM webhook_endpoints; \
          DROP TABLE webhook_endpoints; \
          ALTER TABLE webhook_endpoints_v5 RENAME TO webhook_endpoints;",
+    ),
+    // The enrollment lifecycle: dates and status per enrollment (an inactive row gets the
+    // status `inactive`), expiry and waitlist settings per course (schema.sql has the rest).
+    (
+        7,
+        "ALTER TABLE enrollments ADD COLUMN status TEXT NOT NULL DEFAULT 'active' \
+         CHECK (status IN ('active', 'suspended', 'expired', 'inactive')); \
+         UPDATE enrollments SET status = 'inactive' WHERE is_active = 0; \
+         ALTER TABLE enrollments ADD COLUMN access_start INTEGER; \
+         ALTER TABLE enrollments ADD COLUMN access_end INTEGER; \
+         ALTER TABLE enrollments ADD COLUMN expiry_notified INTEGER;",
+    ),
+    (
+        7,
+        "ALTER TABLE courses ADD COLUMN access_days INTEGER; \
+         ALTER TABLE courses ADD COLUMN expiry_action TEXT NOT NULL DEFAULT 'keep' \
+         CHECK (expiry_action IN ('keep', 'suspend', 'unenroll')); \
+         ALTER TABLE courses ADD COLUMN expiry_notice_days INTEGER; \
+         ALTER TABLE courses ADD COLUMN waitlist INTEGER NOT NULL DEFAULT 0; \
+         ALTER TABLE courses ADD COLUMN waitlist_limit INTEGER; \
+         ALTER TABLE courses ADD COLUMN suspended_holds_seat INTEGER NOT NULL DEFAULT 1;",
     ),
 ];
 

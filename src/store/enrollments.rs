@@ -11,11 +11,24 @@ pub struct EnrollmentRecord {
     pub course_id: i64,
     pub course_key: String,
     pub mode: String,
+    /// On the roster (any status but `inactive`); not "has access now", which is
+    /// `core::enrollment::has_access` of `lifecycle`.
     pub is_active: bool,
     pub created: i64,
+    pub lifecycle: Lifecycle,
 }
 
-const SELECT: &str = "SELECT e.id, e.user_id, u.username, e.course_id, c.course_key, e.mode, e.is_active, e.created \
+/// An enrollment's status and access dates (unix seconds, UTC).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Lifecycle {
+    /// `active`, `suspended`, `expired` or `inactive`.
+    pub status: String,
+    pub access_start: Option<i64>,
+    pub access_end: Option<i64>,
+}
+
+const SELECT: &str = "SELECT e.id, e.user_id, u.username, e.course_id, c.course_key, e.mode, e.is_active, e.created, \
+    e.status, e.access_start, e.access_end \
     FROM enrollments e JOIN users u ON u.id = e.user_id JOIN courses c ON c.id = e.course_id";
 
 fn from_row(r: &Row) -> rusqlite::Result<EnrollmentRecord> {
@@ -28,6 +41,7 @@ fn from_row(r: &Row) -> rusqlite::Result<EnrollmentRecord> {
         mode: r.get(5)?,
         is_active: r.get(6)?,
         created: r.get(7)?,
+        lifecycle: Lifecycle { status: r.get(8)?, access_start: r.get(9)?, access_end: r.get(10)? },
     })
 }
 
@@ -36,8 +50,8 @@ pub fn get(conn: &Connection, user_id: i64, course_id: i64) -> Result<Option<Enr
     // e.course_id = ?2`), SQLite re-prepared this statement on every call (perf showed
     // sqlite3Reprepare at a fifth of the write path's CPU).
     let sql = "SELECT e.id, e.user_id, (SELECT username FROM users WHERE id = e.user_id), e.course_id, \
-        (SELECT course_key FROM courses WHERE id = e.course_id), e.mode, e.is_active, e.created \
-        FROM enrollments e WHERE e.user_id = ?1 AND e.course_id = ?2";
+        (SELECT course_key FROM courses WHERE id = e.course_id), e.mode, e.is_active, e.created, \
+        e.status, e.access_start, e.access_end FROM enrollments e WHERE e.user_id = ?1 AND e.course_id = ?2";
     Ok(conn.prepare_cached(sql)?.query_row(params![user_id, course_id], from_row).optional()?)
 }
 
@@ -59,9 +73,10 @@ pub fn upsert(
         .query_row([course_id], |r| r.get(0))?;
     let next_seq = last_seq + 1;
     conn.prepare_cached(
-        "INSERT INTO enrollments (user_id, course_id, mode, is_active, course_seq, created, updated) \
-         VALUES (?1, ?2, ?3, ?4, ?6, ?5, ?5) \
-         ON CONFLICT(user_id, course_id) DO UPDATE SET mode = excluded.mode, is_active = excluded.is_active, updated = excluded.updated",
+        "INSERT INTO enrollments (user_id, course_id, mode, is_active, status, course_seq, created, updated) \
+         VALUES (?1, ?2, ?3, ?4, CASE WHEN ?4 THEN 'active' ELSE 'inactive' END, ?6, ?5, ?5) \
+         ON CONFLICT(user_id, course_id) DO UPDATE SET mode = excluded.mode, is_active = excluded.is_active, \
+         status = CASE WHEN excluded.is_active THEN 'active' ELSE 'inactive' END, updated = excluded.updated",
     )?
     .execute(params![user_id, course_id, mode, is_active, now, next_seq])?;
     Ok(conn
@@ -69,14 +84,166 @@ pub fn upsert(
         .query_row(params![user_id, course_id], |r| r.get(0))?)
 }
 
-/// Active learners counted against `max_enrollments`: course staff are not counted.
-pub fn count_active_learners(conn: &Connection, course_id: i64) -> Result<i64, Error> {
+/// Learners holding a seat (counted against `max_enrollments`): every row on the roster,
+/// a suspended one only when `suspended_holds_seat`; course staff are not counted.
+pub fn count_active_learners(conn: &Connection, course_id: i64, suspended_holds_seat: bool) -> Result<i64, Error> {
     Ok(conn
         .prepare_cached(
             "SELECT COUNT(*) FROM enrollments e WHERE e.course_id = ?1 AND e.is_active = 1 \
+             AND (?2 OR e.status != 'suspended') \
              AND NOT EXISTS (SELECT 1 FROM course_roles r WHERE r.course_id = e.course_id AND r.user_id = e.user_id)",
         )?
+        .query_row(params![course_id, suspended_holds_seat], |r| r.get(0))?)
+}
+
+/// Sets an enrollment's status (keeping `is_active` = on the roster) and dates; a new
+/// `access_end` earns a new expiry notice.
+pub fn set_lifecycle(conn: &Connection, enrollment_id: i64, lifecycle: &Lifecycle, now: i64) -> Result<(), Error> {
+    conn.prepare_cached(
+        "UPDATE enrollments SET status = ?2, is_active = (?2 != 'inactive'), access_start = ?3, \
+         expiry_notified = CASE WHEN access_end IS ?4 THEN expiry_notified ELSE NULL END, access_end = ?4, \
+         updated = ?5 WHERE id = ?1",
+    )?
+    .execute(params![enrollment_id, lifecycle.status, lifecycle.access_start, lifecycle.access_end, now])?;
+    Ok(())
+}
+
+/// Active enrollments whose `access_end` has passed, oldest end first: (user id, course id).
+pub fn due_to_expire(conn: &Connection, now: i64, limit: i64) -> Result<Vec<(i64, i64)>, Error> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT user_id, course_id FROM enrollments WHERE access_end IS NOT NULL AND status = 'active' \
+         AND access_end <= ?1 ORDER BY access_end, id LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![now, limit], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Active enrollments inside their course's notice period and not yet told (only
+/// `enrollment_id` when given): (enrollment id, user id, course id, access_end).
+pub fn due_a_notice(
+    conn: &Connection,
+    now: i64,
+    enrollment_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<(i64, i64, i64, i64)>, Error> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT e.id, e.user_id, e.course_id, e.access_end FROM enrollments e JOIN courses c ON c.id = e.course_id \
+         WHERE e.access_end IS NOT NULL AND e.status = 'active' AND e.expiry_notified IS NULL \
+         AND c.expiry_notice_days IS NOT NULL AND e.access_end > ?1 AND e.access_end - c.expiry_notice_days * 86400 <= ?1 \
+         AND (?3 IS NULL OR e.id = ?3) ORDER BY e.access_end, e.id LIMIT ?2",
+    )?;
+    let rows =
+        stmt.query_map(params![now, limit, enrollment_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn mark_notified(conn: &Connection, enrollment_id: i64, now: i64) -> Result<(), Error> {
+    conn.prepare_cached("UPDATE enrollments SET expiry_notified = ?2 WHERE id = ?1")?
+        .execute(params![enrollment_id, now])?;
+    Ok(())
+}
+
+/// One learner waiting for a seat.
+#[derive(Debug, Clone)]
+pub struct WaitlistEntry {
+    pub user_id: i64,
+    pub username: String,
+    pub email: String,
+    pub position: i64,
+    pub mode: String,
+    pub access_start: Option<i64>,
+    pub access_end: Option<i64>,
+    pub created: i64,
+}
+
+const WAITLIST_SELECT: &str =
+    "SELECT w.user_id, u.username, u.email, w.position, w.mode, w.access_start, w.access_end, \
+    w.created FROM waitlist w JOIN users u ON u.id = w.user_id";
+
+fn waitlist_from_row(r: &Row) -> rusqlite::Result<WaitlistEntry> {
+    Ok(WaitlistEntry {
+        user_id: r.get(0)?,
+        username: r.get(1)?,
+        email: r.get(2)?,
+        position: r.get(3)?,
+        mode: r.get(4)?,
+        access_start: r.get(5)?,
+        access_end: r.get(6)?,
+        created: r.get(7)?,
+    })
+}
+
+pub fn waitlist_count(conn: &Connection, course_id: i64) -> Result<i64, Error> {
+    Ok(conn
+        .prepare_cached("SELECT COUNT(*) FROM waitlist WHERE course_id = ?1")?
         .query_row([course_id], |r| r.get(0))?)
+}
+
+/// The learner's place (1 is next), if they wait.
+pub fn waitlist_position(conn: &Connection, course_id: i64, user_id: i64) -> Result<Option<i64>, Error> {
+    Ok(conn
+        .prepare_cached("SELECT position FROM waitlist WHERE course_id = ?1 AND user_id = ?2")?
+        .query_row(params![course_id, user_id], |r| r.get(0))
+        .optional()?)
+}
+
+/// Puts the learner last; their position.
+pub fn waitlist_add(conn: &Connection, course_id: i64, user_id: i64, entry: &WaitlistEntry) -> Result<i64, Error> {
+    let position = waitlist_count(conn, course_id)? + 1;
+    conn.prepare_cached(
+        "INSERT INTO waitlist (course_id, user_id, position, mode, access_start, access_end, created) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        course_id,
+        user_id,
+        position,
+        entry.mode,
+        entry.access_start,
+        entry.access_end,
+        entry.created
+    ])?;
+    Ok(position)
+}
+
+pub fn waitlist(conn: &Connection, course_id: i64) -> Result<Vec<WaitlistEntry>, Error> {
+    let sql = format!("{WAITLIST_SELECT} WHERE w.course_id = ?1 ORDER BY w.position");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([course_id], waitlist_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn waitlist_first(conn: &Connection, course_id: i64) -> Result<Option<WaitlistEntry>, Error> {
+    let sql = format!("{WAITLIST_SELECT} WHERE w.course_id = ?1 ORDER BY w.position LIMIT 1");
+    Ok(conn.prepare_cached(&sql)?.query_row([course_id], waitlist_from_row).optional()?)
+}
+
+/// Takes the learner off the list and closes the gap; false when they were not on it.
+pub fn waitlist_remove(conn: &Connection, course_id: i64, user_id: i64) -> Result<bool, Error> {
+    let Some(position) = waitlist_position(conn, course_id, user_id)? else { return Ok(false) };
+    conn.prepare_cached("DELETE FROM waitlist WHERE course_id = ?1 AND user_id = ?2")?
+        .execute(params![course_id, user_id])?;
+    conn.prepare_cached("UPDATE waitlist SET position = position - 1 WHERE course_id = ?1 AND position > ?2")?
+        .execute(params![course_id, position])?;
+    Ok(true)
+}
+
+/// Moves a waiting learner to `to` (1-based, already within the list), shifting those between.
+pub fn waitlist_move(conn: &Connection, course_id: i64, user_id: i64, from: i64, to: i64) -> Result<(), Error> {
+    if to < from {
+        conn.prepare_cached(
+            "UPDATE waitlist SET position = position + 1 WHERE course_id = ?1 AND position >= ?2 AND position < ?3",
+        )?
+        .execute(params![course_id, to, from])?;
+    } else if to > from {
+        conn.prepare_cached(
+            "UPDATE waitlist SET position = position - 1 WHERE course_id = ?1 AND position > ?2 AND position <= ?3",
+        )?
+        .execute(params![course_id, from, to])?;
+    }
+    conn.prepare_cached("UPDATE waitlist SET position = ?3 WHERE course_id = ?1 AND user_id = ?2")?
+        .execute(params![course_id, user_id, to])?;
+    Ok(())
 }
 
 /// A user's active enrollments in creation order.
@@ -284,12 +451,15 @@ pub struct RosterRow {
     pub progress: Option<crate::store::progress::ProgressRecord>,
     pub allowed: bool,
     pub auto_enroll: bool,
+    /// The enrollment's status and dates (None for a pre-enrollment).
+    pub lifecycle: Option<Lifecycle>,
 }
 
 const ROSTER_SELECT: &str =
     "SELECT u.username, u.email, u.first_name, u.last_name, u.name, e.mode, e.is_active, e.created, \
     a.id IS NOT NULL, COALESCE(a.auto_enroll, 0), e.updated, \
-    p.enrollment_id, p.completion, p.grade, p.passed, p.completed_at, p.certificate_url, p.updated \
+    p.enrollment_id, p.completion, p.grade, p.passed, p.completed_at, p.certificate_url, p.updated, \
+    e.status, e.access_start, e.access_end \
     FROM enrollments e JOIN users u ON u.id = e.user_id \
     LEFT JOIN enrollment_allowed a ON a.course_id = e.course_id AND a.email = u.email \
     LEFT JOIN enrollment_progress p ON p.enrollment_id = e.id";
@@ -319,6 +489,7 @@ fn roster_from_row(r: &Row) -> rusqlite::Result<RosterRow> {
             }),
             None => None,
         },
+        lifecycle: Some(Lifecycle { status: r.get(18)?, access_start: r.get(19)?, access_end: r.get(20)? }),
     })
 }
 
@@ -438,6 +609,7 @@ pub fn pre_enrollment_page(
             progress: None,
             allowed: true,
             auto_enroll: r.get(1)?,
+            lifecycle: None,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)

@@ -283,7 +283,13 @@ fn filtered_roster_pages_are_exact_across_blocks_and_survive_the_migration() {
             "DROP TRIGGER roster_blocks_insert; DROP TRIGGER roster_blocks_update; DROP TABLE roster_blocks; \
              ALTER TABLE task_items DROP COLUMN options; \
              DROP TRIGGER enrollment_seq_insert; ALTER TABLE courses DROP COLUMN enrollment_seq; \
-             DROP INDEX users_by_username_key; ALTER TABLE users DROP COLUMN username_key; PRAGMA user_version = 3; \
+             DROP INDEX users_by_username_key; ALTER TABLE users DROP COLUMN username_key; \
+             DROP INDEX enrollments_by_access_end; DROP TABLE waitlist; ALTER TABLE enrollments DROP COLUMN status; \
+             ALTER TABLE enrollments DROP COLUMN access_start; ALTER TABLE enrollments DROP COLUMN access_end; \
+             ALTER TABLE enrollments DROP COLUMN expiry_notified; ALTER TABLE courses DROP COLUMN access_days; \
+             ALTER TABLE courses DROP COLUMN expiry_action; ALTER TABLE courses DROP COLUMN expiry_notice_days; \
+             ALTER TABLE courses DROP COLUMN waitlist; ALTER TABLE courses DROP COLUMN waitlist_limit; \
+             ALTER TABLE courses DROP COLUMN suspended_holds_seat; PRAGMA user_version = 3; \
              PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = replace(sql, ', ''progress''))', '))') WHERE name = 'tasks'; \
              PRAGMA writable_schema = OFF;",
         )

@@ -53,6 +53,7 @@ const fn step(method: &'static str, path: &'static str) -> Step {
 
 const WEB101: &str = "course-v1:Rollcall+WEB-101+2026";
 const DOC101: &str = "course-v1:Rollcall+DOC-101+2027";
+const WAIT101: &str = "course-v1:Rollcall+WAIT-101+2027";
 const PATH: &str = "path-v1:Rollcall+WEB+2026+T1";
 const FORM: &str = "application/x-www-form-urlencoded";
 const SCIM: &str = "application/scim+json";
@@ -107,6 +108,18 @@ fn steps() -> Vec<Step> {
         Step { params: p(&[("username_and_course_id", "ann,course-v1:Rollcall+WEB-101+2026")]), ..step("GET", "/api/enrollment/v1/enrollment/{username_and_course_id}") },
         Step { by: As::Anonymous, params: p(&[("course_id", WEB101)]), ..step("GET", "/api/enrollment/v1/course/{course_id}") },
         Step { query: "course_id=course-v1%3ARollcall%2BWEB-101%2B2026", ..step("GET", "/api/enrollment/v1/enrollments") },
+        // The enrollment lifecycle: one enrollment's dates and status, and a waitlist.
+        Step { params: p(&[("course_key", WEB101), ("username", "ann")]), body: r#"{"access_end": "2030-06-30T00:00:00Z"}"#, ..step("PATCH", "/api/admin/v1/courses/{course_key}/enrollments/{username}") },
+        Step { params: p(&[("course_key", WEB101), ("email_or_username", "ann")]), body: r#"{"status": "active", "access_end": null}"#, ..step("PATCH", "/api/enrollment/v2/courses/{course_key}/enrollments/{email_or_username}") },
+        Step { body: r#"{"course_key": "course-v1:Rollcall+WAIT-101+2027", "title": "Waiting Room", "max_enrollments": 0, "waitlist": true}"#, setup: true, ..step("POST", "/api/admin/v1/courses") },
+        Step { params: p(&[("course_key", WAIT101)]), body: r#"{"username": "dora"}"#, ..step("POST", "/api/admin/v1/courses/{course_key}/waitlist") },
+        Step { params: p(&[("course_key", WAIT101)]), body: r#"{"username": "ann"}"#, setup: true, ..step("POST", "/api/admin/v1/courses/{course_key}/waitlist") },
+        Step { params: p(&[("course_key", WAIT101)]), ..step("GET", "/api/admin/v1/courses/{course_key}/waitlist") },
+        Step { params: p(&[("course_key", WAIT101), ("username", "ann")]), body: r#"{"position": 1}"#, ..step("PATCH", "/api/admin/v1/courses/{course_key}/waitlist/{username}") },
+        Step { params: p(&[("course_key", WAIT101), ("username", "dora")]), ..step("DELETE", "/api/admin/v1/courses/{course_key}/waitlist/{username}") },
+        Step { body: r#"{"course_details": {"course_id": "course-v1:Rollcall+WAIT-101+2027"}, "waitlist": true}"#, setup: true, ..step("POST", "/api/enrollment/v1/enrollment") },
+        Step { params: p(&[("course_id", WAIT101)]), ..step("GET", "/api/enrollment/v1/waitlist/{course_id}") },
+        Step { params: p(&[("course_id", WAIT101)]), ..step("DELETE", "/api/enrollment/v1/waitlist/{course_id}") },
         step("GET", "/api/enrollment/v1/roles/"),
         Step { body: r#"{"email": "eve@example.org", "course_id": "course-v1:Rollcall+WEB-101+2026", "auto_enroll": true}"#, ..step("POST", "/api/enrollment/v1/enrollment_allowed/") },
         Step { query: "email=eve@example.org", ..step("GET", "/api/enrollment/v1/enrollment_allowed/") },

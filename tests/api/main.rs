@@ -12,6 +12,7 @@ mod examples;
 mod helpers;
 mod http;
 mod learning_paths;
+mod lifecycle;
 mod lms_v1;
 mod oauth;
 mod replication;

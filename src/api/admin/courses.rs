@@ -30,11 +30,13 @@ pub(super) fn course_json(c: &Course) -> Value {
         "start": iso(r.start), "end": iso(r.end), "enrollment_start": iso(r.enrollment_start), "enrollment_end": iso(r.enrollment_end),
         "invitation_only": r.invitation_only, "max_enrollments": r.max_enrollments, "self_paced": r.self_paced,
         "published": r.published, "modes": c.modes.iter().map(mode_json).collect::<Vec<_>>(),
+        "access_days": r.access_days, "expiry_action": r.expiry_action, "expiry_notice_days": r.expiry_notice_days,
+        "waitlist": r.waitlist, "waitlist_limit": r.waitlist_limit, "suspended_holds_seat": r.suspended_holds_seat,
         "created": iso(Some(r.created)), "updated": iso(Some(r.updated)),
     })
 }
 
-const COURSE_FIELDS: [&str; 15] = [
+const COURSE_FIELDS: [&str; 21] = [
     "course_key",
     "code",
     "title",
@@ -50,6 +52,12 @@ const COURSE_FIELDS: [&str; 15] = [
     "max_enrollments",
     "self_paced",
     "published",
+    "access_days",
+    "expiry_action",
+    "expiry_notice_days",
+    "waitlist",
+    "waitlist_limit",
+    "suspended_holds_seat",
 ];
 
 pub(super) fn parse_mode(v: &Value, default_currency: Currency) -> Result<Mode, String> {
@@ -119,6 +127,12 @@ pub fn parse_course_fields(body: &Value) -> Result<(Option<CourseKey>, CourseFie
         modes: f.required_value("modes", |v| {
             v.as_array().ok_or("must be a list of modes")?.iter().map(|m| parse_mode(m, price_currency)).collect()
         }),
+        access_days: f.get("access_days", as_int),
+        expiry_action: f.required_value("expiry_action", as_string),
+        expiry_notice_days: f.get("expiry_notice_days", as_int),
+        waitlist: f.required_value("waitlist", as_bool),
+        waitlist_limit: f.get("waitlist_limit", as_int),
+        suspended_holds_seat: f.required_value("suspended_holds_seat", as_bool),
     };
     if currency.is_some() && !f.has("price") {
         f.fail("currency", "Give currency together with price.");

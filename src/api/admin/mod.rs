@@ -9,6 +9,7 @@ pub mod progress;
 pub mod rosters;
 mod scim;
 mod users;
+pub mod waitlist;
 mod webhooks;
 
 use courses::*;
@@ -18,6 +19,7 @@ use progress::*;
 use rosters::*;
 use scim::*;
 use users::*;
+use waitlist::*;
 use webhooks::*;
 
 use super::errors::Dialect;
@@ -80,6 +82,46 @@ pub fn routes() -> Vec<Route> {
                     Some("V2AsyncResult"),
                 )
             },
+        ),
+        r(
+            "PATCH",
+            "/api/admin/v1/courses/{course_key}/enrollments/{username}",
+            patch_enrollment,
+            doc(
+                "Change one enrollment's status (active, suspended, expired, inactive) and access dates",
+                Some("EnrollmentLifecyclePatch"),
+                200,
+                Some("EnrollmentLifecycle"),
+            ),
+        ),
+        r(
+            "GET",
+            "/api/admin/v1/courses/{course_key}/waitlist",
+            get_waitlist,
+            doc("The course's waitlist, first in line first", None, 200, Some("Waitlist")),
+        ),
+        r(
+            "POST",
+            "/api/admin/v1/courses/{course_key}/waitlist",
+            post_waitlist,
+            doc(
+                "Put a learner at the end of the waitlist (a free seat goes to the first in line at once)",
+                Some("WaitlistAdd"),
+                201,
+                Some("WaitlistAdded"),
+            ),
+        ),
+        r(
+            "PATCH",
+            "/api/admin/v1/courses/{course_key}/waitlist/{username}",
+            patch_waitlist_entry,
+            doc("Move a waiting learner to another position (1 is next)", Some("WaitlistMove"), 200, Some("Waitlist")),
+        ),
+        r(
+            "DELETE",
+            "/api/admin/v1/courses/{course_key}/waitlist/{username}",
+            delete_waitlist_entry,
+            doc("Take a learner off the waitlist", None, 204, None),
         ),
         r(
             "GET",

@@ -111,7 +111,7 @@ pub fn parse_progress_csv(body: &[u8]) -> Result<Vec<Item>, Error> {
             completed_at: cell(completed_at).map(Timestamp::parse).transpose().map_err(|e| at("completed_at", e.0))?,
             certificate_url: cell(url).map(certificate_url).transpose().map_err(|e| at("certificate_url", e))?,
         };
-        let own = ItemOptions { mode: None, progress: Some(StoredReport::of(&report)) };
+        let own = ItemOptions { progress: Some(StoredReport::of(&report)), ..ItemOptions::default() };
         rows.push(Item { identifier: name.to_owned(), own });
     }
     if rows.is_empty() {

@@ -133,6 +133,7 @@ pub fn parse_learner_csv(body: &[u8]) -> Result<Vec<Item>, Error> {
         )));
     }
     let mode_column = column("mode");
+    let (start_column, end_column) = (column("access_start"), column("access_end"));
     let mut rows = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| bad(format!("line {} is not CSV: {}", line_of(&e), csv_error(&e))))?;
@@ -149,7 +150,23 @@ pub fn parse_learner_csv(body: &[u8]) -> Result<Vec<Item>, Error> {
             return Err(bad(format!("line {line}: an identifier is at most 255 characters.")));
         }
         let mode = mode_column.and_then(|i| record.get(i)).filter(|m| !m.is_empty()).map(str::to_owned);
-        rows.push(Item { identifier: identifier.to_owned(), own: ItemOptions { mode, progress: None } });
+        let date = |column: Option<usize>, name: &str| -> Result<Option<i64>, Error> {
+            match column.and_then(|i| record.get(i)).filter(|v| !v.is_empty()) {
+                None => Ok(None),
+                Some(v) => crate::domain::Timestamp::parse(v)
+                    .map(|t| Some(t.unix()))
+                    .map_err(|_| bad(format!("line {line}: {name} '{v}' is not an ISO 8601 date and time."))),
+            }
+        };
+        let access_start = date(start_column, "access_start")?;
+        let access_end = date(end_column, "access_end")?;
+        if let (Some(s), Some(e)) = (access_start, access_end) {
+            if e <= s {
+                return Err(bad(format!("line {line}: access_end must be later than access_start.")));
+            }
+        }
+        let own = ItemOptions { mode, progress: None, access_start, access_end };
+        rows.push(Item { identifier: identifier.to_owned(), own });
     }
     if rows.is_empty() {
         return Err(bad("the file has a header row but no learners.".into()));
@@ -198,6 +215,7 @@ pub fn roster_options(get: impl Fn(&str) -> Option<String>) -> Result<(Action, R
         auto_enroll: flag("auto_enroll")?,
         email_students: flag("email_students")?,
         reason,
+        ..RosterOptions::default()
     };
     Ok((action, options))
 }

@@ -44,7 +44,7 @@ pub(super) fn post_bulk_enroll(ctx: &mut Ctx) -> Result<Response, Error> {
     let identifiers = split_input_list(&field(&body, "identifiers")?.unwrap_or_default());
     let auto_enroll = super::super::body::flag_field(&body, "auto_enroll")?.unwrap_or(false);
     let email_students = super::super::body::flag_field(&body, "email_students")?.unwrap_or(false);
-    let options = RosterOptions { mode: None, auto_enroll, email_students, reason: None };
+    let options = RosterOptions { auto_enroll, email_students, ..RosterOptions::default() };
     let requester = Requester {
         actor: principal.user().map(|u| u.username.clone()).unwrap_or_else(|| "api-key".into()),
         surface: "appsembler",
