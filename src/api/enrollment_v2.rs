@@ -10,7 +10,7 @@ use crate::core::catalog::{self, Course};
 use crate::core::enrollment::{Outcome, Source, State};
 use crate::core::records::TaskRecord;
 use crate::core::roster::{self, RosterFilter, RosterRow};
-use crate::core::{Error, ErrorKind};
+use crate::core::Error;
 use crate::domain::{CourseKey, Timestamp};
 use rouille::Response;
 use serde_json::{json, Value};
@@ -198,7 +198,8 @@ pub(super) fn result_json(identifier: &str, result: &Result<Outcome, Error>) -> 
 }
 
 /// Runs one roster change in its own transaction; a refusal (full, invalid identifier…)
-/// becomes that row's error and writes nothing.
+/// becomes that row's error and writes nothing, while a fault of the server or database
+/// fails the whole request (a 200 would tell the client the change was made).
 pub(super) fn apply_one(
     ctx: &Ctx,
     course: &Course,
@@ -209,7 +210,7 @@ pub(super) fn apply_one(
 ) -> Result<Result<Outcome, Error>, Error> {
     let result = ctx.app.db.write(|conn| bulk::apply(conn, course, action, identifier, options, requester, ctx.now));
     match result {
-        Err(e) if e.kind == ErrorKind::Internal => Err(e),
+        Err(e) if e.is_fault() => Err(e),
         other => {
             ctx.app.jobs.wake();
             Ok(other)

@@ -227,7 +227,7 @@ fn post_set_password(ctx: &mut Ctx) -> Result<Response, Error> {
                 format!("The account <strong>{}</strong> is active.{sign_in}", escape_html(username)),
             )
         }
-        Err(e) if e.kind == ErrorKind::Internal => return Err(e.clone()),
+        Err(e) if e.is_fault() => return Err(e.clone()),
         Err(e) => (
             e.status(),
             "Your password was not set",

@@ -697,3 +697,14 @@ fn the_password_grant_serves_an_account_awaiting_activation_as_a_learner_but_nev
     let refused = grant("gone");
     assert_eq!((refused.status, refused.json()["error"].as_str()), (400, Some("invalid_grant")), "{}", refused.text);
 }
+
+#[test]
+fn a_refused_token_write_answers_503_temporarily_unavailable() {
+    let app = TestApp::spawn_refusable(&[]);
+    let refused = app.refuse_writes();
+    let reply = app.token_for(&app.client_id, &app.client_secret, "bearer");
+    crate::helpers::assert_refused(&reply, "error");
+    assert_eq!(reply.json()["error"], "temporarily_unavailable");
+    drop(refused);
+    assert_eq!(app.token_for(&app.client_id, &app.client_secret, "bearer").status, 200);
+}
