@@ -264,7 +264,9 @@ pub(super) fn start_task(
 ) -> Result<Response, Error> {
     let task = ctx.app.db.write(|conn| bulk::create_task(conn, course, action, items, options, requester, ctx.now))?;
     ctx.app.jobs.wake();
-    let status_url = format!("/api/enrollment/v2/courses/{}/tasks/{}", course.record.course_key, task.public_id);
+    // From the public base URL: behind a proxy at a sub-path the prefix is kept.
+    let status_url =
+        format!("{}/api/enrollment/v2/courses/{}/tasks/{}", ctx.app.base_url, course.record.course_key, task.public_id);
     let body =
         json!({"task_id": task.public_id, "status_url": status_url, "action": action.as_str(), "count": task.total});
     Ok(json(202, &body).with_additional_header("Location", status_url))

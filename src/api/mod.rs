@@ -7,6 +7,7 @@ pub mod body;
 pub mod checkout;
 pub mod connections;
 pub mod console;
+pub mod cors;
 pub mod courses_v1;
 pub mod docs;
 pub mod enrollment_v2;

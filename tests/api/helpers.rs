@@ -170,8 +170,13 @@ impl TestApp {
         std::mem::replace(&mut self.dir, TempDir(PathBuf::new()))
     }
 
+    /// A path on this server, or an absolute URL it gave (a task's status_url).
     pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
+        if path.starts_with("http://") {
+            path.to_owned()
+        } else {
+            format!("{}{}", self.base, path)
+        }
     }
 
     /// Any request: `auth` is a full Authorization header value.
