@@ -112,7 +112,9 @@ fn generated_requests_from_the_openapi_document_are_answered_as_documented() {
         .args(["--config-file", config, "run", &app.url("/api-docs/openapi.json")])
         .args(["-H", &format!("Authorization: {admin}")])
         .args(["--checks", "all", "--exclude-checks", "negative_data_rejection"])
-        .args(["--phases", "examples,coverage,fuzzing", "--max-examples", &examples, "--workers", "2"])
+        // One worker: Python 3.11 before 3.11.8 can fail hypothesis' concurrent ast.parse
+        // ("AST constructor recursion depth mismatch", CPython gh-106905).
+        .args(["--phases", "examples,coverage,fuzzing", "--max-examples", &examples, "--workers", "1"])
         .args(["--seed", "20261202", "--generation-deterministic", "--no-color"])
         .current_dir(&app.dir.0)
         .output()
