@@ -106,6 +106,9 @@ pub struct ServerConfig {
     /// Reverse proxies (addresses or CIDR blocks) whose X-Forwarded-For / Forwarded header
     /// names the real client, for rate limits and logs.
     pub trusted_proxies: Vec<String>,
+    /// Browser origins (`https://app.example`) allowed to call the API from their pages,
+    /// with credentials (CORS). Empty: same-origin only.
+    pub cors_allowed_origins: Vec<String>,
     /// true: `/metrics` answers without credentials (otherwise staff only).
     pub metrics_public: bool,
     /// "text" (default) or "json": one JSON object per log line, for log shippers.
@@ -223,6 +226,7 @@ impl Default for ServerConfig {
             header_timeout_seconds: 10,
             send_timeout_seconds: 30,
             trusted_proxies: Vec::new(),
+            cors_allowed_origins: Vec::new(),
             metrics_public: false,
             log_format: "text".into(),
         }
@@ -367,6 +371,15 @@ impl Config {
         for proxy in &self.server.trusted_proxies {
             if crate::auth::rate_limit::AddressBlock::parse(proxy).is_none() {
                 return bad("server.trusted_proxies", &format!("'{proxy}' is not an address or a CIDR block"));
+            }
+        }
+        for origin in &self.server.cors_allowed_origins {
+            let host = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://")).unwrap_or("");
+            if host.is_empty() || host.contains(['/', ' ', '*']) {
+                return bad(
+                    "server.cors_allowed_origins",
+                    &format!("'{origin}' is not an origin (scheme://host[:port], no path, no wildcard)"),
+                );
             }
         }
         if let Err(why) = self.checkout.coupon_table() {

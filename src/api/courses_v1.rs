@@ -73,7 +73,7 @@ fn get_courses(ctx: &mut Ctx) -> Result<Response, Error> {
     let (total, courses) = ctx.app.db.snapshot(|c| catalog::list(c, true, page.offset(), page.size))?;
     let flat = page.body(ctx, total, courses.iter().map(course_json).collect())?;
     // Open edX's course list uses NamespacedPageNumberPagination.
-    Ok(super::http::namespaced_page(&flat))
+    Ok(super::http::with_etag(ctx, super::http::namespaced_page(&flat)))
 }
 
 fn get_course(ctx: &mut Ctx) -> Result<Response, Error> {
@@ -84,5 +84,5 @@ fn get_course(ctx: &mut Ctx) -> Result<Response, Error> {
     if !course.record.published {
         return Err(not_found());
     }
-    Ok(ok(course_json(&course)))
+    Ok(super::http::with_etag(ctx, ok(course_json(&course))))
 }

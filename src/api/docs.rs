@@ -153,7 +153,7 @@ fn get_openapi(ctx: &mut Ctx) -> Result<Response, Error> {
     static DOCUMENT: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
     let base = ctx.app.base_url.clone();
     let text = cached(&DOCUMENT, &base, || document(&base).to_string());
-    Ok(Response::from_data("application/json", text))
+    Ok(super::http::with_etag(ctx, Response::from_data("application/json", text)))
 }
 
 fn error_schema(dialect: Dialect) -> &'static str {
@@ -315,9 +315,14 @@ fn operation(route: &Route) -> Value {
     // server error in the same shape; some Open edX 404s carry no body at all.
     responses.insert("4XX".into(), error("Other client errors"));
     responses.insert("5XX".into(), error("Server error (opaque; the cause is logged)"));
+    if ETAGGED.contains(&route.path) {
+        responses.insert("304".into(), json!({"description": "Not modified: If-None-Match named the current ETag"}));
+    }
+    add_response_headers(route, &mut responses);
     let mut op = json!({
         "summary": d.summary,
-        "operationId": format!("{}_{}", route.method.to_lowercase(), route.path.trim_matches('/').replace(['/', '-', '.'], "_").replace(['{', '}'], "")),
+        "description": description(route),
+        "operationId": operation_id(route),
         "tags": [d.tag],
         "responses": responses,
     });
@@ -351,8 +356,11 @@ fn operation(route: &Route) -> Value {
             let types = route.dialect.parsers().media_types();
             types.iter().map(|t| (t.to_string(), json!({"schema": schema_ref(name)}))).collect()
         };
-        // The learning-path enrollment bodies may be left out (the caller is meant).
-        let required = !matches!(name, "LearningPathEnrollRequest" | "LearningPathUsername");
+        // The learning-path enrollment bodies may be left out (the caller is meant). A DRF
+        // view reads an absent body as an empty form (its missing fields are a 400), and
+        // saying so keeps generated clients of a three-media-type body importable
+        // (openapi-python-client imports `Unset` only for an optional body).
+        let required = !matches!(name, "LearningPathEnrollRequest" | "LearningPathUsername") && content.len() == 1;
         op["requestBody"] = json!({"required": required, "content": content});
     }
     add_examples(route, &mut op);
@@ -410,6 +418,125 @@ fn scim_media_types(op: &mut Value) {
     op["security"] = json!([{"scimToken": []}]);
 }
 
+/// `adminGetCourse`, `enrollmentV2DeleteCourseEnrollment`: the tag, the method, and the
+/// path's words after its surface prefix, a collection named in the singular when one
+/// item of it is meant (a parameter follows). Unique: tests/api/docs.rs checks.
+pub fn operation_id(route: &Route) -> String {
+    let camel = |word: &str, first: bool| -> String {
+        word.split(['-', '_', '.'])
+            .filter(|w| !w.is_empty())
+            .enumerate()
+            .map(|(i, w)| {
+                let mut chars = w.chars();
+                let head =
+                    chars.next().map(|c| if first && i == 0 { c.to_ascii_lowercase() } else { c.to_ascii_uppercase() });
+                head.into_iter().chain(chars).collect::<String>()
+            })
+            .collect()
+    };
+    let tag_words: Vec<&str> = route.doc.tag.split('-').collect();
+    let segments: Vec<&str> = route.path.split('/').filter(|s| !s.is_empty()).collect();
+    let mut words: Vec<String> = Vec::new();
+    for (i, segment) in segments.iter().enumerate() {
+        let is_param = segment.starts_with('{');
+        let version =
+            segment.len() == 2 && segment.starts_with('v') && segment[1..].chars().all(|c| c.is_ascii_digit());
+        let surface = *segment == "api" || tag_words.iter().any(|t| segment.split(['_', '-']).next() == Some(*t));
+        if is_param || version || (surface && i < 3) {
+            continue;
+        }
+        let one_of_many = segments.get(i + 1).is_some_and(|next| next.starts_with('{'));
+        let word = if one_of_many { segment.strip_suffix('s').unwrap_or(segment) } else { segment };
+        let word = camel(word, false);
+        if words.last() != Some(&word) {
+            words.push(word);
+        }
+    }
+    let method = camel(&route.method.to_ascii_lowercase(), false);
+    format!("{}{method}{}", camel(route.doc.tag, true), words.concat())
+}
+
+/// What an operation's reader needs besides its summary: who may call it and what its
+/// errors look like.
+fn description(route: &Route) -> String {
+    let who = if route.doc.auth {
+        "Needs credentials: `Authorization: JWT <token>` or `Bearer <token>` from POST /oauth2/access_token, a session cookie (with X-CSRFToken on unsafe methods), or X-Edx-Api-Key where configured."
+    } else {
+        "No credentials needed."
+    };
+    format!(
+        "{}. {who} Errors are `{}` bodies; a fault of the server or its database is the whole request's 500 or 503 (with Retry-After), never a success.",
+        route.doc.summary.trim_end_matches('.'),
+        error_schema(route.dialect)
+    )
+}
+
+/// The headers each answer carries (`components.headers`).
+fn add_response_headers(route: &Route, responses: &mut Map<String, Value>) {
+    let h = |name: &str| json!({"$ref": format!("#/components/headers/{name}")});
+    let paged = route.doc.query.iter().any(|(name, _)| *name == "page" || *name == "before") && route.method == "GET";
+    for (status, response) in responses.iter_mut() {
+        let Some(response) = response.as_object_mut() else { continue };
+        let mut headers = Map::new();
+        headers.insert("X-Request-Id".into(), h("X-Request-Id"));
+        if status == "429" || status == "5XX" {
+            headers.insert("Retry-After".into(), h("Retry-After"));
+        }
+        if route.doc.auth {
+            headers.insert("X-RateLimit-Limit".into(), h("X-RateLimit-Limit"));
+            headers.insert("X-RateLimit-Remaining".into(), h("X-RateLimit-Remaining"));
+        }
+        if status == "202" {
+            headers.insert("Location".into(), h("Location"));
+        }
+        if ETAGGED.contains(&route.path) && (status == "200" || status == "304") {
+            headers.insert("ETag".into(), h("ETag"));
+        }
+        if paged && status.starts_with('2') {
+            headers.insert("Link".into(), h("Link"));
+        }
+        response.insert("headers".into(), Value::Object(headers));
+    }
+}
+
+fn response_headers() -> Value {
+    let text = |description: &str| json!({"description": description, "schema": {"type": "string"}});
+    let number = |description: &str| json!({"description": description, "schema": {"type": "integer"}});
+    json!({
+        "X-Request-Id": text("The caller's X-Request-Id when it sent a short printable one, otherwise one of ours; the access log names it"),
+        "Retry-After": number("Seconds to wait: on 429 (rate limited) and 503 (the database cannot take writes now)"),
+        "X-RateLimit-Limit": number("Requests allowed per minute on this surface for this caller (when rate limits are on)"),
+        "X-RateLimit-Remaining": number("Requests left in the current minute"),
+        "Location": text("The background task's status URL (the body's status_url)"),
+        "Link": text("RFC 8288 next/prev links of a paged list"),
+        "ETag": text("The answer's version: send it back as If-None-Match to get a 304 while it has not changed"),
+    })
+}
+
+/// Routes answered with an ETag (`http::with_etag`).
+const ETAGGED: [&str; 4] =
+    ["/api-docs/openapi.json", "/api-docs/", "/api/courses/v1/courses/", "/api/courses/v1/courses/{course_key}"];
+
+/// The top-level tags: each surface's introduction is its first tag's description.
+fn tags() -> Value {
+    let extra = |tag: &str| match tag {
+        "accounts" => "Open edX's account API (/api/user/v1/accounts): read by the user or staff, changed by the user.",
+        "catalog" => "The public catalog, shaped like Open edX's Course API (/api/courses/v1/).",
+        "docs" => "This document (/api-docs/openapi.json) and the readable reference (/api-docs/).",
+        _ => "",
+    };
+    let list: Vec<Value> = SURFACES
+        .iter()
+        .flat_map(|surface| {
+            surface.tags.iter().enumerate().map(move |(i, tag)| {
+                let description = if i == 0 { surface.intro } else { extra(tag) };
+                json!({"name": tag, "description": description, "x-displayName": if i == 0 { surface.title.to_owned() } else { tag.replace('-', " ") }})
+            })
+        })
+        .collect();
+    json!(list)
+}
+
 /// The recorded request and answer of the operation (examples.json), and an answer in the
 /// route's error format for each documented error status without one.
 fn add_examples(route: &Route, op: &mut Value) {
@@ -418,7 +545,10 @@ fn add_examples(route: &Route, op: &mut Value) {
         for p in op.get_mut("parameters").and_then(Value::as_array_mut).into_iter().flatten() {
             let name = p["name"].as_str().unwrap_or("").to_owned();
             if let Some(v) = example["params"].get(&name).or_else(|| example["query_params"].get(&name)) {
-                p["example"] = v.clone();
+                // A query string is text; an integer parameter's example is its number.
+                let number =
+                    v.as_str().and_then(|t| t.parse::<i64>().ok()).filter(|_| p["schema"]["type"] == "integer");
+                p["example"] = number.map(Value::from).unwrap_or_else(|| v.clone());
             }
         }
         let media = example["media"].as_str().unwrap_or("application/json");
@@ -472,9 +602,20 @@ fn add_examples(route: &Route, op: &mut Value) {
 pub fn document(base_url: &str) -> Value {
     let mut paths: Map<String, Value> = Map::new();
     let mut schemas = schemas();
+    let mut ids = std::collections::HashSet::new();
     for route in router::routes() {
         let item = paths.entry(route.path.to_owned()).or_insert_with(|| json!({}));
         let mut op = operation(&route);
+        // `GET …/enrollment` and `GET …/enrollment/{username_and_course_id}`: the second
+        // says what it is looked up by.
+        let id = op["operationId"].as_str().unwrap_or_default().to_owned();
+        if !ids.insert(id.clone()) {
+            let param = route.path.rsplit('/').find_map(|s| s.strip_prefix('{')?.strip_suffix('}')).unwrap_or("item");
+            let by: String =
+                param.split('_').filter(|w| !w.is_empty()).map(|w| w[..1].to_ascii_uppercase() + &w[1..]).collect();
+            op["operationId"] = json!(format!("{id}By{by}"));
+            ids.insert(format!("{id}By{by}"));
+        }
         // A form carries text only: its media types get the schema's form view.
         if let Some(content) =
             op.get_mut("requestBody").and_then(|b| b.get_mut("content")).and_then(Value::as_object_mut)
@@ -503,17 +644,18 @@ pub fn document(base_url: &str) -> Value {
             // The contract's version, not the build's: anonymous readers are not told which
             // release (and so which known flaws) they face.
             "version": "1",
-            "description": "Every enrollment API a school needs: Open edX-compatible OAuth2/JWT, admin catalog, and enrollment surfaces.",
+            "description": "Every enrollment API a school needs: Open edX-compatible OAuth2/JWT, admin catalog, and enrollment surfaces. A refused request is a 4xx in its surface's error format; a fault of the server or its database is a 500, or a 503 with Retry-After (a full or read-only disk), never a 2xx.",
+            "license": {"name": "AGPL-3.0-only", "identifier": "AGPL-3.0-only"},
         },
         "servers": [{"url": base_url}],
+        "tags": tags(),
         "paths": paths,
-        "components": {"schemas": schemas, "securitySchemes": {
+        "components": {"schemas": schemas, "headers": response_headers(), "securitySchemes": {
             "jwt": {"type": "apiKey", "in": "header", "name": "Authorization", "description": "`JWT <token>` from /oauth2/access_token with token_type=jwt"},
             "bearer": {"type": "http", "scheme": "bearer", "description": "A JWT or an opaque token"},
             "session": {"type": "apiKey", "in": "cookie", "name": "rollcall_session", "description": "From POST /login; unsafe methods also need the X-CSRFToken header"},
             "apiKey": {"type": "apiKey", "in": "header", "name": "X-Edx-Api-Key", "description": "Server-to-server key, when configured"},
             "scimToken": {"type": "http", "scheme": "bearer", "description": "A SCIM token (POST /api/admin/v1/scim-tokens), for /scim/v2 only"},
-            "oauth2": {"type": "oauth2", "flows": {"clientCredentials": {"tokenUrl": format!("{base_url}/oauth2/access_token"), "scopes": {"read": "read", "write": "write", "email": "email", "profile": "profile"}}}},
         }},
     })
 }
@@ -581,7 +723,64 @@ fn schemas() -> Value {
         all[name] = schema.clone();
     }
     constrain(&mut all);
+    require_what_is_always_sent(&mut all);
     all
+}
+
+/// Answers whose every field is always sent (a null when it has no value): each field is
+/// required, so a generated client types none of them as optional. The schemathesis check
+/// (tests/api/docs.rs) holds the server to it.
+const ALWAYS_SENT: [&str; 30] = [
+    "AdminCourse",
+    "AdminLearningPathList",
+    "AdminUser",
+    "AppsemblerBulkResult",
+    "AppsemblerCodes",
+    "CourseModeList",
+    "CourseStaffList",
+    "Health",
+    "InstructorModifyResult",
+    "LearningPathBulkCounts",
+    "LearningPathEnrollment",
+    "LearningPathStep",
+    "LoginResponse",
+    "OAuthClient",
+    "OAuthClientCreated",
+    "OAuthClientList",
+    "OutboxMessage",
+    "OutboxPage",
+    "PublicCourse",
+    "PublicCoursePage",
+    "V1CourseDetails",
+    "V1EnrollmentAllowed",
+    "V1EnrollmentCursorPage",
+    "V1Mode",
+    "V1Roles",
+    "V2OperationResult",
+    "Webhook",
+    "WebhookCreated",
+    "WebhookList",
+    "Me",
+];
+
+fn require_what_is_always_sent(schemas: &mut Value) {
+    for name in ALWAYS_SENT {
+        let fields: Vec<String> =
+            schemas[name]["properties"].as_object().map(|p| p.keys().cloned().collect()).unwrap_or_default();
+        schemas[name]["required"] = json!(fields);
+    }
+    // The detail view adds subtitle, description, level, duration, time_commitment and skills.
+    schemas["LearningPath"]["required"] = json!([
+        "key",
+        "uuid",
+        "display_name",
+        "image",
+        "sequential",
+        "steps",
+        "required_completion",
+        "enrollment_date",
+        "invite_only"
+    ]);
 }
 
 /// A request schema as a form or multipart body can carry it: every field is text (a
@@ -611,7 +810,8 @@ fn form_view(schema: &Value) -> Value {
             return Some(text);
         }
         match types.first().copied() {
-            Some("boolean") => Some(json!({"type": "string", "enum": ["true", "false", "True", "False", "1", "0"]})),
+            // DRF also reads True/False/1/0; one spelling each keeps generated enums distinct.
+            Some("boolean") => Some(json!({"type": "string", "enum": ["true", "false"]})),
             Some("integer") => Some(json!({"type": "string", "pattern": "^[0-9]{1,9}$"})),
             Some("number") => Some(json!({"type": "string", "pattern": "^[0-9]{1,9}(\\.[0-9]{1,2})?$"})),
             _ => None,
@@ -758,8 +958,8 @@ fn constrain(schemas: &mut Value) {
         ("AppsemblerCodeStatus", "enrollment_code", nonempty(32)),
         ("AppsemblerBulkEnroll", "identifiers", json!({"type": "string", "pattern": "\\S"})),
         ("AppsemblerBulkEnroll", "courses", json!({"type": "string", "pattern": keys})),
-        ("AppsemblerBulkEnroll", "auto_enroll", json!({"type": ["boolean", "string"], "enum": [true, false, "true", "false", "True", "False"]})),
-        ("AppsemblerBulkEnroll", "email_students", json!({"type": ["boolean", "string"], "enum": [true, false, "true", "false", "True", "False"]})),
+        ("AppsemblerBulkEnroll", "auto_enroll", json!({"type": "boolean"})),
+        ("AppsemblerBulkEnroll", "email_students", json!({"type": "boolean"})),
         ("CheckoutRequest", "student.email", email.clone()),
         ("CheckoutRequest", "student.first_name", text(2, 100)),
         ("CheckoutRequest", "student.last_name", text(2, 100)),
@@ -767,10 +967,9 @@ fn constrain(schemas: &mut Value) {
         ("CheckoutRequest", "student.date_of_birth", date.clone()),
         ("CheckoutRequest", "student.address", address.clone()),
         ("CheckoutRequest", "student.preferences", json!({"type": "object", "properties": {"language": {"type": "string", "enum": ["en", "es", "fr", "de", "pt"]}}})),
-        ("CheckoutRequest", "payment.billing_address", json!({"oneOf": [
-            {"type": "object", "required": ["same_as_student"], "properties": {"same_as_student": {"const": true}}},
-            {"type": "object", "required": ["street", "city", "country", "postal_code"], "properties": {"same_as_student": {"const": false},
-                "street": text(1, 255), "city": text(1, 100), "country": pattern("^[A-Za-z]{2}$", 2), "postal_code": text(1, 20)}}]})),
+        // same_as_student true, or the address (the 422 names what is missing).
+        ("CheckoutRequest", "payment.billing_address", json!({"type": "object", "description": "{\"same_as_student\": true}, or street, city, country and postal_code",
+            "properties": {"same_as_student": {"type": "boolean"}, "street": text(1, 255), "city": text(1, 100), "country": pattern("^[A-Za-z]{2}$", 2), "postal_code": text(1, 20)}})),
         ("CheckoutRequest", "metadata", json!({"type": "object", "properties": {"ip_address": {"anyOf": [{"type": "string", "format": "ipv4"}, {"type": "string", "format": "ipv6"}]}}})),
         ("CheckoutRequest", "course.custom_fields", json!({"type": "array", "items": {"type": "object", "required": ["key", "value"],
             "properties": {"key": {"type": "string", "minLength": 1, "maxLength": 100}, "value": {"type": "string", "maxLength": 500}}}})),
@@ -864,11 +1063,13 @@ fn described_schemas() -> Value {
     json!({
         "V2Error": {"type": "object", "required": ["error_code", "developer_message", "user_message", "status_code"], "properties": {
             "error_code": s("string"), "developer_message": s("string"), "user_message": s("string"), "status_code": s("integer"),
+            "detail": {"type": "string", "description": "401s only: DRF clients read it"},
             "field_errors": {"type": ["object", "null"], "additionalProperties": {"type": "object", "properties": {"developer_message": s("string"), "user_message": s("string")}}}}},
         "DrfError": {"type": "object", "properties": {"detail": s("string")}, "additionalProperties": true},
         "LmsV1Error": {"type": "object", "description": "Open edX v1: {\"message\"} (plus error_code where Rollcall adds one); DRF-level failures are {\"detail\"}",
             "properties": {"message": s("string"), "error_code": s("string"), "detail": s("string"), "localizedMessage": s("string")}},
         "DeveloperError": {"type": "object", "properties": {"developer_message": s("string"), "error_code": s("string"),
+            "detail": {"type": "string", "description": "authentication and throttling failures (DRF's)"},
             "field_errors": {"type": "object", "additionalProperties": {"type": "object", "properties": {"developer_message": s("string"), "user_message": s("string")}}}}},
         "OAuthError": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string", "enum": ["invalid_request", "invalid_client", "invalid_grant", "unsupported_grant_type", "invalid_scope", "rate_limited", "server_error", "temporarily_unavailable", "not_found", "method_not_allowed", "route_not_found"]}, "error_description": s("string")}},
         "TokenRequest": {"type": "object", "required": ["grant_type", "client_id", "client_secret"], "properties": {
@@ -905,7 +1106,9 @@ fn described_schemas() -> Value {
         "OAuthClientList": {"type": "object", "properties": {"results": {"type": "array", "items": r("OAuthClient")}}},
         "PublicCourse": {"type": "object", "properties": {"id": s("string"), "course_id": s("string"), "name": s("string"), "org": s("string"),
             "number": s("string"), "start": date, "end": date, "enrollment_start": date, "enrollment_end": date, "pacing": s("string"),
-            "invitation_only": s("boolean"), "price": money, "currency": s("string")}},
+            "invitation_only": s("boolean"), "price": money, "currency": s("string"), "code": ns("string"), "level": ns("string"), "hidden": s("boolean"),
+            "effort": ns("string"), "duration_hours": ns("integer"),
+            "modes": {"type": "array", "items": {"type": "object", "required": ["slug", "name"], "properties": {"slug": s("string"), "name": s("string")}}}}},
         "PublicCoursePage": {"type": "object", "properties": {"results": {"type": "array", "items": r("PublicCourse")},
             "pagination": {"type": "object", "properties": {"next": ns("string"), "previous": ns("string"), "count": s("integer"), "num_pages": s("integer")}}}},
         "OpenApiDocument": {"type": "object", "description": "An OpenAPI 3.1 document"},
@@ -947,8 +1150,10 @@ fn described_schemas() -> Value {
         "AppsemblerUpdateUser": {"type": "object", "required": ["user_lookup"], "properties": {"user_lookup": s("string"), "email": s("string"), "name": s("string"),
             "country": s("string"), "gender": s("string"), "level_of_education": s("string"), "year_of_birth": s("string"), "city": s("string"),
             "mailing_address": s("string"), "language": s("string"), "goals": s("string"), "bio": s("string")}, "additionalProperties": {"type": "string"}},
-        "AppsemblerUserId": {"type": "object", "description": "`{\"user_id \": id}` (trailing space) from accounts/create; `{\"user_id\"}` elsewhere; get-user gives the username",
-            "properties": {"user_id": {"type": ["integer", "string"]}, "user_id ": s("integer"), "username": s("string")}},
+        "AppsemblerUserId": {"type": "object", "required": ["user_id"], "properties": {"user_id": s("integer"), "username": {"type": "string", "description": "user_without_password only"}}},
+        "AppsemblerCreatedUser": {"type": "object", "required": ["user_id "], "description": "The original's key has a trailing space: `{\"user_id \": id}`",
+            "properties": {"user_id ": s("integer")}},
+        "AppsemblerUsername": {"type": "object", "required": ["user_id"], "description": "The original's key: user_id holds the username", "properties": {"user_id": s("string")}},
         "AppsemblerSuccess": {"type": "object", "properties": {"success": {"type": ["boolean", "string"]}, "reason": s("string")}},
         "AppsemblerGenerateCodes": {"type": "object", "required": ["course_id", "total_registration_codes"], "properties": {"course_id": s("string"), "total_registration_codes": {"type": ["string", "integer"]}}},
         "AppsemblerCodes": {"type": "object", "properties": {"course_id": s("string"), "codes": {"type": "array", "items": s("string")}, "course_url": s("string")}},
@@ -956,7 +1161,7 @@ fn described_schemas() -> Value {
         "AppsemblerCodeStatus": {"type": "object", "required": ["enrollment_code", "action"], "properties": {"enrollment_code": s("string"), "action": {"type": "string", "enum": ["cancel", "restore"]}}},
         "AppsemblerBulkEnroll": {"type": "object", "required": ["action", "identifiers", "courses"], "properties": {"action": {"type": "string", "enum": ["enroll", "unenroll"]},
             "identifiers": {"type": "string", "description": "comma-separated emails or usernames"}, "courses": {"type": "string", "description": "comma-separated course keys"},
-            "auto_enroll": {"type": ["boolean", "string"]}, "email_students": {"type": ["boolean", "string"]}}},
+            "auto_enroll": {"type": "boolean", "description": "also \"true\"/\"false\" as text"}, "email_students": {"type": "boolean", "description": "also \"true\"/\"false\" as text"}}},
         "AppsemblerBulkResult": {"type": "object", "properties": {"action": s("string"), "auto_enroll": s("boolean"), "email_students": s("boolean"),
             "courses": {"type": "object", "additionalProperties": {"type": "object", "properties": {"action": s("string"), "auto_enroll": s("boolean"),
             "results": {"type": "array", "items": {"type": "object", "properties": {"identifier": s("string"), "before": r("InstructorState"), "after": r("InstructorState"),
@@ -967,7 +1172,7 @@ fn described_schemas() -> Value {
             "certificate": {"type": "object", "description": "Passed learners only", "properties": {"completion_date": s("string"), "grade": s("string"), "url": ns("string")}}}}},
         "ConfirmEmailRequest": {"type": "object", "required": ["token"], "properties": {"token": s("string")}},
         "SetPasswordRequest": {"type": "object", "required": ["token", "password"], "properties": {"token": s("string"), "password": {"type": "string", "minLength": 8}}},
-        "CheckoutError": {"type": "object", "required": ["success", "message", "errors", "error_code"], "properties": {"success": {"const": false},
+        "CheckoutError": {"type": "object", "required": ["success", "message", "errors", "error_code"], "properties": {"success": {"type": "boolean", "description": "always false"},
             "message": s("string"), "errors": {"type": "object", "additionalProperties": {"type": "array", "items": s("string")}}, "error_code": s("string"), "rollback": s("string")}},
         "CheckoutRequest": {"type": "object", "required": ["student", "course", "payment"], "properties": {
             "student": {"type": "object", "required": ["email", "first_name", "last_name"], "properties": {"email": s("string"), "first_name": s("string"),
@@ -981,15 +1186,27 @@ fn described_schemas() -> Value {
                 "billing_address": {"type": "object"}}},
             "enrollment": {"type": "object", "properties": {"start_immediately": s("boolean"), "send_welcome_email": s("boolean"), "grant_certificate": s("boolean"), "notes": s("string"), "modules": {"type": "array"}}},
             "metadata": {"type": "object"}}},
-        "CheckoutResponse": {"type": "object", "properties": {"success": {"const": true}, "message": s("string"), "data": {"type": "object", "properties": {
-            "id": s("integer"), "enrollment_number": s("string"), "status": s("string"), "student": {"type": "object"}, "course": {"type": "object"},
-            "payment": {"type": "object"}, "progress": {"type": "object"}, "created_at": date.clone(), "updated_at": date.clone()}},
-            "meta": {"type": "object", "properties": {"enrollment_number": s("string"), "transaction_id": s("string"), "processing_time_ms": s("number")}}}},
+        "CheckoutResponse": {"type": "object", "required": ["success", "message", "data", "meta"], "properties": {"success": {"type": "boolean", "description": "always true"},
+            "message": s("string"), "data": {"type": "object", "required": ["id", "enrollment_number", "status", "student", "course", "enrollment", "payment", "progress", "created_at", "updated_at"], "properties": {
+            "id": s("integer"), "enrollment_number": s("string"), "status": s("string"),
+            "student": {"type": "object", "required": ["id", "username", "email", "name", "phone"], "properties": {"id": s("integer"), "username": s("string"), "email": s("string"), "name": s("string"), "phone": ns("string")}},
+            "course": {"type": "object", "required": ["id", "course_key", "code", "title", "level", "duration_hours"], "properties": {"id": s("integer"), "course_key": s("string"), "code": ns("string"),
+                "title": s("string"), "level": ns("string"), "duration_hours": ns("integer")}},
+            "enrollment": {"type": "object", "required": ["mode", "is_active"], "properties": {"mode": s("string"), "is_active": s("boolean")}},
+            "payment": {"type": "object", "required": ["amount", "amount_charged", "discount", "coupon_code", "currency", "status", "transaction_id", "paid_at"], "properties": {
+                "amount": s("number"), "amount_charged": s("number"), "discount": s("number"), "coupon_code": ns("string"), "currency": s("string"), "status": s("string"),
+                "transaction_id": ns("string"), "paid_at": date.clone()}},
+            "progress": {"type": "object", "required": ["percentage", "enrolled_at", "started_at", "completed_at", "expires_at"], "properties": {"percentage": s("number"),
+                "enrolled_at": date.clone(), "started_at": date.clone(), "completed_at": date.clone(), "expires_at": date.clone()}},
+            "created_at": date.clone(), "updated_at": date.clone()}},
+            "meta": {"type": "object", "required": ["enrollment_number", "transaction_id", "processing_time_ms"], "properties": {"enrollment_number": s("string"), "transaction_id": ns("string"), "processing_time_ms": s("number")}}}},
         "LearningPathStep": {"type": "object", "properties": {"order": s("integer"), "course_key": s("string"), "course_dates": {"type": "array", "items": date.clone()}, "weight": s("number")}},
         "LearningPath": {"type": "object", "properties": {"key": {"type": "string", "examples": ["path-v1:Org+WEB+2026+T1"]}, "uuid": {"type": "string", "format": "uuid"}, "display_name": s("string"),
             "image": ns("string"), "sequential": s("boolean"), "steps": {"type": "array", "items": r("LearningPathStep")}, "required_completion": s("number"),
             "enrollment_date": date.clone(), "invite_only": s("boolean"), "subtitle": s("string"), "description": s("string"), "level": s("string"),
-            "duration": s("string"), "time_commitment": s("string")}},
+            "duration": s("string"), "time_commitment": s("string"),
+            "required_skills": {"type": "array", "items": {"type": "object", "additionalProperties": true}},
+            "acquired_skills": {"type": "array", "items": {"type": "object", "additionalProperties": true}}}},
         "LearningPathPage": {"type": "object", "required": ["count", "next", "previous", "results"], "properties": {"count": s("integer"),
             "next": ns("string"), "previous": ns("string"), "results": {"type": "array", "items": r("LearningPath")}}},
         "LearningPathEnrollment": {"type": "object", "properties": {"user": s("integer"), "learning_path": s("integer"), "is_active": s("boolean"), "created": date.clone()}},
@@ -1004,16 +1221,19 @@ fn described_schemas() -> Value {
             "subtitle": s("string"), "description": s("string"), "level": {"type": "string", "enum": ["", "beginner", "intermediate", "advanced"]},
             "duration": s("string"), "time_commitment": s("string"), "sequential": s("boolean"), "invite_only": s("boolean"),
             "steps": {"type": "array", "items": {"type": "object", "required": ["course_key"], "properties": {"course_key": s("string"), "weight": s("number")}}}}},
-        "AdminLearningPath": {"type": "object", "properties": {"key": s("string"), "uuid": {"type": "string", "format": "uuid"}, "display_name": s("string"), "invite_only": s("boolean"), "steps": {"type": "array"}}},
+        "AdminLearningPath": {"type": "object", "required": ["key", "uuid", "display_name", "subtitle", "description", "level", "duration", "time_commitment", "sequential", "invite_only", "steps"],
+            "properties": {"key": s("string"), "uuid": {"type": "string", "format": "uuid"}, "display_name": s("string"), "subtitle": s("string"), "description": s("string"),
+            "level": s("string"), "duration": s("string"), "time_commitment": s("string"), "sequential": s("boolean"), "invite_only": s("boolean"),
+            "steps": {"type": "array", "items": {"type": "object", "required": ["order", "course_key", "weight"], "properties": {"order": s("integer"), "course_key": s("string"), "weight": s("number")}}}}},
         "AdminLearningPathList": {"type": "object", "properties": {"results": {"type": "array", "items": r("AdminLearningPath")}}},
         "OutboxMessage": {"type": "object", "properties": {"id": s("integer"), "channel": s("string"), "message_type": s("string"), "recipient": s("string"),
-            "payload": {"type": "object"}, "status": {"type": "string", "enum": ["pending", "sent", "failed"]}, "attempts": s("integer"),
+            "payload": {"type": "object", "additionalProperties": true, "description": "the message's data; its keys depend on message_type"}, "status": {"type": "string", "enum": ["pending", "sent", "failed"]}, "attempts": s("integer"),
             "last_error": ns("string"), "next_attempt_at": date, "created": date, "sent_at": date}},
         "OutboxPage": {"type": "object", "properties": {"count": s("integer"), "next": ns("string"), "results": {"type": "array", "items": r("OutboxMessage")}}},
         "V2Enrollment": {"type": "object", "required": ["username", "email", "first_name", "last_name", "is_active"], "properties": {
             "username": ns("string"), "email": s("string"), "first_name": s("string"), "last_name": s("string"), "mode": ns("string"),
             "is_active": s("boolean"), "created": date, "enrollment_allowed": s("boolean"), "auto_enroll": s("boolean"),
-            "beta_tester": s("boolean"), "profile_image": {"type": "object"}, "completion": {"oneOf": [r("Progress"), {"type": "null"}]}}},
+            "beta_tester": s("boolean"), "profile_image": r("ProfileImage"), "completion": {"oneOf": [r("Progress"), {"type": "null"}]}}},
         "V2EnrollmentPage": page("V2Enrollment"),
         "V2EnrollRequest": {"type": "object", "required": ["identifiers"], "properties": {
             "identifiers": {"type": "array", "minItems": 1, "items": {"type": "string", "maxLength": 255}}, "mode": ns("string"),
@@ -1044,13 +1264,22 @@ fn described_schemas() -> Value {
             "completed_at": {"type": ["string", "null"], "format": "date-time"}, "certificate_url": {"type": ["string", "null"], "pattern": "^https?://[^\\s\\u0000-\\u001F\\u007F-\\u009F]+$", "maxLength": URL_MAX_CHARS}}},
         "AdminHistoryPage": {"type": "object", "required": ["next", "results"], "properties": {"next": ns("string"), "results": {"type": "array", "items": {"type": "object", "properties": {
             "id": s("integer"), "created": s("string"), "username": ns("string"), "email": s("string"), "actor": s("string"), "surface": s("string"),
-            "source": s("string"), "reason": ns("string"), "before": {"type": ["object", "null"]}, "after": {"type": ["object", "null"]}}}}}},
+            "source": s("string"), "reason": ns("string"), "before": {"oneOf": [r("HistoryState"), {"type": "null"}]}, "after": {"oneOf": [r("HistoryState"), {"type": "null"}]}}}}}},
+        "HistoryState": {"type": "object", "required": ["user", "enrollment", "allowed", "mode", "auto_enroll"], "properties": {"user": s("boolean"), "enrollment": s("boolean"),
+            "allowed": s("boolean"), "mode": ns("string"), "auto_enroll": s("boolean")}},
         "V2AsyncResult": {"type": "object", "required": ["task_id", "status_url", "action", "count"], "properties": {"task_id": s("string"), "status_url": s("string"), "action": s("string"), "count": s("integer")}},
-        "V2Task": {"type": "object", "properties": {"task_id": s("string"), "course_key": s("string"), "action": s("string"),
+        "V2Task": {"type": "object", "required": ["task_id", "course_key", "action", "status", "progress", "created", "started", "finished", "results", "results_page"],
+            "properties": {"task_id": s("string"), "course_key": s("string"), "action": s("string"),
             "status": {"type": "string", "enum": ["pending", "running", "succeeded", "failed", "cancelled"]},
-            "progress": {"type": "object", "properties": {"total": s("integer"), "done": s("integer"), "succeeded": s("integer"), "failed": s("integer")}},
-            "created": date, "started": date, "finished": date, "results": {"type": "array", "items": {"type": "object"}}, "results_page": {"type": "object"}}},
-        "InstructorEnrollmentPage": {"type": "object", "properties": {"count": s("integer"), "num_pages": s("integer"), "next": ns("string"), "previous": ns("string"),
+            "progress": {"type": "object", "required": ["total", "done", "succeeded", "failed"], "properties": {"total": s("integer"), "done": s("integer"), "succeeded": s("integer"), "failed": s("integer")}},
+            "created": date.clone(), "started": date.clone(), "finished": date.clone(), "results": {"type": "array", "items": r("V2TaskResult")},
+            "results_page": {"type": "object", "required": ["page", "page_size", "num_pages"], "properties": {"page": s("integer"), "page_size": s("integer"), "num_pages": s("integer")}}}},
+        "V2TaskResult": {"type": "object", "required": ["identifier", "status"], "description": "before/after once the row is done; error and error_code when it was refused",
+            "properties": {"identifier": s("string"), "status": {"type": "string", "enum": ["pending", "succeeded", "failed"]},
+            "before": {"oneOf": [r("V2EnrollmentState"), {"type": "null"}]}, "after": {"oneOf": [r("V2EnrollmentState"), {"type": "null"}]},
+            "error": s("string"), "error_code": s("string")}},
+        "InstructorEnrollmentPage": {"type": "object", "required": ["count", "num_pages", "current_page", "start", "next", "previous", "results"], "properties": {"count": s("integer"),
+            "num_pages": s("integer"), "current_page": s("integer"), "start": s("integer"), "next": ns("string"), "previous": ns("string"),
             "results": {"type": "array", "items": {"type": "object", "properties": {"username": s("string"), "email": s("string"), "full_name": s("string"),
             "mode": ns("string"), "is_active": s("boolean"), "is_beta_tester": s("boolean"), "created": date}}}}},
         "InstructorState": {"type": "object", "required": ["user", "enrollment", "allowed", "auto_enroll"], "properties": {"user": s("boolean"), "enrollment": s("boolean"), "allowed": s("boolean"), "auto_enroll": s("boolean")}},
@@ -1058,10 +1287,17 @@ fn described_schemas() -> Value {
             "action": {"type": "string", "enum": ["enroll", "unenroll"]}, "auto_enroll": s("boolean"), "email_students": s("boolean"), "reason": s("string")}},
         "InstructorModifyResult": {"type": "object", "properties": {"action": s("string"), "auto_enroll": s("boolean"), "results": {"type": "array", "items": {"type": "object", "properties": {
             "identifier": s("string"), "before": r("InstructorState"), "after": r("InstructorState"), "invalid_identifier": s("boolean"), "error": s("boolean")}}}}},
-        "Account": {"type": "object", "properties": {"username": s("string"), "name": s("string"), "email": s("string"), "is_active": s("boolean"),
-            "date_joined": date, "bio": ns("string"), "country": ns("string"), "gender": ns("string"), "goals": ns("string"), "language": ns("string"),
-            "level_of_education": ns("string"), "mailing_address": ns("string"), "year_of_birth": ns("integer"), "phone_number": ns("string"),
-            "profile_image": {"type": "object"}, "account_privacy": s("string"), "extended_profile": {"type": "array"}}},
+        "Account": {"type": "object", "required": ["username", "profile_image"], "properties": {"id": s("integer"), "username": s("string"), "name": s("string"),
+            "email": s("string"), "secondary_email": ns("string"), "is_active": s("boolean"), "date_joined": date.clone(), "last_login": date.clone(),
+            "bio": ns("string"), "city": ns("string"), "country": ns("string"), "gender": ns("string"), "goals": ns("string"), "language": ns("string"),
+            "level_of_education": ns("string"), "mailing_address": ns("string"), "year_of_birth": ns("integer"), "date_of_birth": ns("string"),
+            "phone_number": ns("string"), "time_zone": ns("string"), "requires_parental_consent": s("boolean"), "accomplishments_shared": s("boolean"),
+            "profile_image": r("ProfileImage"), "account_privacy": s("string"),
+            "language_proficiencies": {"type": "array", "items": {"type": "object", "required": ["code"], "properties": {"code": s("string")}}},
+            "social_links": {"type": "array", "items": {"type": "object", "required": ["platform", "social_link"], "properties": {"platform": s("string"), "social_link": s("string")}}},
+            "extended_profile": {"type": "array", "items": {"type": "object", "required": ["field_name", "field_value"], "properties": {"field_name": s("string"), "field_value": {}}}}}},
+        "ProfileImage": {"type": "object", "required": ["has_image", "image_url_full", "image_url_large", "image_url_medium", "image_url_small"], "properties": {
+            "has_image": s("boolean"), "image_url_full": s("string"), "image_url_large": s("string"), "image_url_medium": s("string"), "image_url_small": s("string")}},
         "AccountList": {"type": "array", "items": r("Account")},
         "AccountPatch": {"type": "object", "description": "application/merge-patch+json; email only for staff", "additionalProperties": false, "properties": {
             "name": {"type": "string", "maxLength": 255}, "email": {"type": "string", "pattern": EMAIL_PATTERN},
@@ -1118,7 +1354,7 @@ fn schema_name(schema: &Value) -> Option<&str> {
 fn get_docs_page(ctx: &mut Ctx) -> Result<Response, Error> {
     static PAGE: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
     let base = ctx.app.base_url.clone();
-    Ok(Response::html(cached(&PAGE, &base, || docs_page(&base))))
+    Ok(super::http::with_etag(ctx, Response::html(cached(&PAGE, &base, || docs_page(&base)))))
 }
 
 fn docs_page(base_url: &str) -> String {

@@ -10,7 +10,7 @@ use crate::core::catalog::{self, Course};
 use crate::core::enrollment::{Outcome, Source, State};
 use crate::core::records::TaskRecord;
 use crate::core::roster::{self, RosterFilter, RosterRow};
-use crate::core::{Error, ErrorKind};
+use crate::core::Error;
 use crate::domain::{CourseKey, Timestamp};
 use rouille::Response;
 use serde_json::{json, Value};
@@ -248,7 +248,8 @@ pub(super) fn result_json(identifier: &str, result: &Result<Outcome, Error>) -> 
 }
 
 /// Runs one roster change in its own transaction; a refusal (full, invalid identifier…)
-/// becomes that row's error and writes nothing.
+/// becomes that row's error and writes nothing, while a fault of the server or database
+/// fails the whole request (a 200 would tell the client the change was made).
 pub(super) fn apply_one(
     ctx: &Ctx,
     course: &Course,
@@ -259,7 +260,7 @@ pub(super) fn apply_one(
 ) -> Result<Result<Outcome, Error>, Error> {
     let result = ctx.app.db.write(|conn| bulk::apply(conn, course, action, identifier, options, requester, ctx.now));
     match result {
-        Err(e) if e.kind == ErrorKind::Internal => Err(e),
+        Err(e) if e.is_fault() => Err(e),
         other => {
             ctx.app.jobs.wake();
             Ok(other)
@@ -315,7 +316,9 @@ pub(super) fn start_task(
 ) -> Result<Response, Error> {
     let task = ctx.app.db.write(|conn| bulk::create_task(conn, course, action, items, options, requester, ctx.now))?;
     ctx.app.jobs.wake();
-    let status_url = format!("/api/enrollment/v2/courses/{}/tasks/{}", course.record.course_key, task.public_id);
+    // From the public base URL: behind a proxy at a sub-path the prefix is kept.
+    let status_url =
+        format!("{}/api/enrollment/v2/courses/{}/tasks/{}", ctx.app.base_url, course.record.course_key, task.public_id);
     let body =
         json!({"task_id": task.public_id, "status_url": status_url, "action": action.as_str(), "count": task.total});
     Ok(json(202, &body).with_additional_header("Location", status_url))

@@ -40,12 +40,14 @@ fn get_home(ctx: &mut Ctx) -> Result<Response, Error> {
     let staff = ctx.principal().ok().flatten().is_some_and(|p| p.is_global_staff());
     let version = staff.then_some(env!("CARGO_PKG_VERSION"));
     if wants_json(ctx) {
+        // Links from the public base URL, so that they hold behind a proxy at a sub-path.
+        let base = &ctx.app.base_url;
         let surfaces: Vec<_> = SURFACES
             .iter()
-            .map(|s| json!({"name": s.title, "for": s.summary, "reference": format!("/api-docs/#{}", s.id), "starts_at": s.prefix}))
+            .map(|s| json!({"name": s.title, "for": s.summary, "reference": format!("{base}/api-docs/#{}", s.id), "starts_at": s.prefix}))
             .collect();
-        let mut body = json!({"school": school, "server": "Rollcall", "reference": "/api-docs/",
-            "openapi": "/api-docs/openapi.json", "console": "/admin/", "health": "/health", "surfaces": surfaces});
+        let mut body = json!({"school": school, "server": "Rollcall", "reference": format!("{base}/api-docs/"),
+            "openapi": format!("{base}/api-docs/openapi.json"), "console": format!("{base}/admin/"), "health": format!("{base}/health"), "surfaces": surfaces});
         if let Some(version) = version {
             body["version"] = json!(version);
         }

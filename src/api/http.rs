@@ -305,6 +305,35 @@ pub fn ok(value: Value) -> Response {
     json(200, &value)
 }
 
+/// A 200 that caches can keep: an `ETag` (a hash of the body) and `Cache-Control:
+/// no-cache` (keep it, ask again), and 304 Not Modified without a body when the caller's
+/// `If-None-Match` already names that tag.
+pub fn with_etag(ctx: &Ctx, response: Response) -> Response {
+    use sha2::Digest;
+    if response.status_code != 200 {
+        return response;
+    }
+    let Response { status_code, headers, data, upgrade } = response;
+    let mut body = Vec::new();
+    let (mut reader, _) = data.into_reader_and_size();
+    if std::io::Read::read_to_end(&mut reader, &mut body).is_err() {
+        return Response::empty_404().with_status_code(500);
+    }
+    let digest = sha2::Sha256::digest(&body);
+    let tag: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    let tag = format!("\"{tag}\"");
+    let known = ctx
+        .req
+        .header("If-None-Match")
+        .is_some_and(|list| list.split(',').map(|t| t.trim().trim_start_matches("W/")).any(|t| t == tag || t == "*"));
+    let response = if known {
+        Response { status_code: 304, headers, data: rouille::ResponseBody::empty(), upgrade: None }
+    } else {
+        Response { status_code, headers, data: rouille::ResponseBody::from_data(body), upgrade }
+    };
+    response.with_additional_header("ETag", tag).with_additional_header("Cache-Control", "no-cache")
+}
+
 pub fn created(value: Value) -> Response {
     json(201, &value)
 }

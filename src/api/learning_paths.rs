@@ -418,7 +418,7 @@ fn post_course_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
     match ctx.app.db.write(|c| learning_paths::enroll_in_step(c, &path, &caller.user, &course_key, ctx.now)) {
         Ok(_) => Ok(json(201, &json!({"detail": "User successfully enrolled in the course."}))),
         Err(e) if e.code == Some("NOT_A_STEP") || e.kind == ErrorKind::NotFound => Err(e),
-        Err(e) if e.kind == ErrorKind::Internal => Err(e),
+        Err(e) if e.is_fault() => Err(e),
         Err(e) => {
             let mut failed = Error::validation("Failed to enroll the user in the course.");
             failed.code = e.code;

@@ -6,6 +6,7 @@ pub mod appsembler;
 pub mod body;
 pub mod checkout;
 pub mod console;
+pub mod cors;
 pub mod courses_v1;
 pub mod docs;
 pub mod enrollment_v2;

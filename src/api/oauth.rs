@@ -128,9 +128,32 @@ fn basic_client(ctx: &Ctx) -> Option<(String, String)> {
     Some((super::http::percent_decode(id, true), super::http::percent_decode(secret, true)))
 }
 
+/// RFC 6749 §2.3: one client authentication method per request; a secret in both the
+/// Basic header and the body is `invalid_request`.
+fn one_client_authentication(basic: &Option<(String, String)>, form: &Map<String, Value>) -> Result<(), Error> {
+    if basic.is_some() && !field(form, "client_secret")?.is_empty() {
+        return Err(Error::validation(
+            "The client authenticated twice (HTTP Basic and client_secret in the body); use one method.",
+        )
+        .with_code("invalid_request"));
+    }
+    Ok(())
+}
+
+/// A 401 `invalid_client` to a client that used HTTP Basic names the scheme to use
+/// (RFC 6749 §5.2).
+fn with_basic_challenge(basic: &Option<(String, String)>, error: Error) -> Result<Response, Error> {
+    if basic.is_some() && error.code() == "invalid_client" {
+        let answer = super::errors::render(Dialect::OAuth, &error);
+        return Ok(answer.with_additional_header("WWW-Authenticate", "Basic realm=\"oauth2\""));
+    }
+    Err(error)
+}
+
 fn post_access_token(ctx: &mut Ctx) -> Result<Response, Error> {
     let form = ctx.body_object()?;
     let basic = basic_client(ctx);
+    one_client_authentication(&basic, &form)?;
     // Open edX also reads token_type from the X-Token-Type header.
     let token_type = match field(&form, "token_type")? {
         t if t.is_empty() => ctx.req.header("X-Token-Type").unwrap_or("").to_owned(),
@@ -152,7 +175,10 @@ fn post_access_token(ctx: &mut Ctx) -> Result<Response, Error> {
         token_type,
         scope: body::text_field(&form, "scope").map_err(|e| e.with_code("invalid_request"))?,
     };
-    let token = auth::tokens::issue(&ctx.app.auth, &ctx.app.db, &request, &ctx.remote(), ctx.now.unix())?;
+    let token = match auth::tokens::issue(&ctx.app.auth, &ctx.app.db, &request, &ctx.remote(), ctx.now.unix()) {
+        Ok(token) => token,
+        Err(e) => return with_basic_challenge(&basic, e),
+    };
     let mut body = json!({"access_token": token.access_token, "token_type": token.token_type, "expires_in": token.expires_in, "scope": token.scope});
     if let Some(refresh) = token.refresh_token {
         body["refresh_token"] = json!(refresh);
@@ -166,11 +192,15 @@ fn post_revoke_token(ctx: &mut Ctx) -> Result<Response, Error> {
     if token.is_empty() {
         return Err(Error::validation("token is required.").with_code("invalid_request"));
     }
-    let (client_id, client_secret) = match basic_client(ctx) {
-        Some(pair) => pair,
+    let basic = basic_client(ctx);
+    one_client_authentication(&basic, &form)?;
+    let (client_id, client_secret) = match &basic {
+        Some(pair) => pair.clone(),
         None => (field(&form, "client_id")?, field(&form, "client_secret")?),
     };
-    auth::tokens::revoke(&ctx.app.db, &client_id, &client_secret, &token)?;
+    if let Err(e) = auth::tokens::revoke(&ctx.app.db, &client_id, &client_secret, &token) {
+        return with_basic_challenge(&basic, e);
+    }
     Ok(json(200, &json!({})))
 }
 
@@ -225,7 +255,7 @@ fn post_set_password(ctx: &mut Ctx) -> Result<Response, Error> {
                 format!("The account <strong>{}</strong> is active.{sign_in}", escape_html(username)),
             )
         }
-        Err(e) if e.kind == ErrorKind::Internal => return Err(e.clone()),
+        Err(e) if e.is_fault() => return Err(e.clone()),
         Err(e) => (
             e.status(),
             "Your password was not set",

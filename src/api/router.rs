@@ -220,7 +220,16 @@ pub fn handle(app: &App, req: &Request, body: &crate::server::RequestBody) -> Re
     let rate_limit: super::http::RateLimitSeen = Default::default();
     let mut surface = "unmatched";
     let mut caller: Option<String> = None;
+    let origin = super::cors::allowed_origin(app, req);
+    let preflight = origin.as_deref().and_then(|origin| {
+        let mut methods = app.router.find("OPTIONS", &raw_path).err().unwrap_or_default();
+        if methods.contains(&"GET") {
+            methods.push("HEAD");
+        }
+        super::cors::preflight(req, origin, &methods)
+    });
     let (response, error) = match app.router.find(req.method(), &raw_path) {
+        _ if preflight.is_some() => (preflight.expect("checked"), None),
         Ok((route, params)) => guarded(route.dialect, || {
             surface = route.doc.tag;
             let mut ctx = Ctx::new(app, req, body, params, route.dialect.parsers());
@@ -274,6 +283,14 @@ pub fn handle(app: &App, req: &Request, body: &crate::server::RequestBody) -> Re
             .with_additional_header("X-RateLimit-Limit", limit.to_string())
             .with_additional_header("X-RateLimit-Remaining", remaining.to_string()),
         None => response,
+    };
+    let response = match origin {
+        Some(origin)
+            if response.headers.iter().all(|(k, _)| !k.eq_ignore_ascii_case("Access-Control-Allow-Origin")) =>
+        {
+            super::cors::allow(response, &origin)
+        }
+        _ => response,
     };
     // Our own name, without a version, so that the HTTP layer does not announce itself.
     response.with_additional_header("X-Request-Id", id).with_unique_header("Server", "Rollcall")

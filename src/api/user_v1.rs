@@ -41,7 +41,7 @@ pub fn routes() -> Vec<Route> {
             "/api/user/v1/accounts/{username}",
             patch_account,
             doc(
-                "Change an account (Content-Type: application/merge-patch+json); the user themself or staff",
+                "Change your own account (Content-Type: application/merge-patch+json); only the user themself, as in Open edX (staff use the admin API)",
                 Some("AccountPatch"),
                 Some("Account"),
             ),

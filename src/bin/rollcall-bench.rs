@@ -49,6 +49,20 @@ struct Options {
     client_secret: Option<String>,
 }
 
+const USAGE: &str =
+    "rollcall-bench: throughput, latency and memory of a release rollcall, with the floors measured in the same run.
+
+Usage:
+  rollcall-bench [--scenario NAME,NAME…|all] [--clients 32] [--duration 10] [--json out.json]
+  rollcall-bench --url http://127.0.0.1:PORT --db PATH --client-id ID --client-secret SECRET [--scenario …]
+  rollcall-bench --help
+
+Scenarios: floor-http, floor-sqlite, enroll-v2, enroll-v1, checkout, token, mixed, bulk-10k, bulk-100k,
+roster-deep, startup, startup-1m, logins (default: all). --duration is seconds per scenario (at most 120).
+Without --url it starts the rollcall binary beside it on a throwaway database (build both
+with `cargo build --release`). With --url it drives a server you started (loopback only) and seeds
+through that server's database file. BENCHMARKS.md explains the numbers.";
+
 fn options() -> Options {
     let mut o = Options {
         scenarios: SCENARIOS.iter().map(|s| s.to_string()).collect(),
@@ -62,6 +76,10 @@ fn options() -> Options {
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{USAGE}");
+        std::process::exit(0);
+    }
     while i < args.len() {
         let value = args.get(i + 1).cloned().unwrap_or_else(|| die(&format!("{} needs a value", args[i])));
         match args[i].as_str() {

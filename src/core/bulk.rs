@@ -269,7 +269,9 @@ pub fn run_batch(conn: &Conn, task: &TaskRecord, batch: i64, now: Timestamp) -> 
                 ItemResult { before: Some(outcome.before), after: Some(outcome.after), error: None, error_code: None }
             }
             Err(e) => {
-                if e.kind == crate::core::ErrorKind::Internal {
+                // A fault is the batch's (rolled back, retried or failed by the worker),
+                // never an item's recorded result.
+                if e.is_fault() {
                     return Err(e);
                 }
                 ItemResult {

@@ -150,6 +150,13 @@ impl Error {
     pub fn status(&self) -> u16 {
         self.kind.status()
     }
+
+    /// A fault of the server or its database (500, 503), not a refusal of the request: it
+    /// is the whole request's answer, never one row's error inside a 2xx, and a background
+    /// task does not record it as an item's result.
+    pub fn is_fault(&self) -> bool {
+        matches!(self.kind, ErrorKind::Internal | ErrorKind::Unavailable)
+    }
 }
 
 impl std::fmt::Display for Error {

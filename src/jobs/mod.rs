@@ -63,7 +63,7 @@ pub fn start(
                     if webhooks {
                         outbox::step(app, &stop, true)
                     } else {
-                        tasks::step(app) | outbox::step(app, &stop, false)
+                        tasks::step(app, &stop) | outbox::step(app, &stop, false)
                     }
                 }))
                 .unwrap_or_else(|_| {

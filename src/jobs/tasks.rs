@@ -4,13 +4,18 @@
 use crate::core::bulk;
 use crate::domain::Timestamp;
 use crate::App;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 /// Identifiers per transaction: large enough that commits (fsync) are not the cost, small
 /// enough that a cancel or a crash loses little.
 const BATCH: i64 = 500;
 
-/// Returns whether there was a task to work on.
-pub fn step(app: &App) -> bool {
+/// Returns whether there was a task to work on. A batch the database refuses (full,
+/// read-only, busy) wrote nothing and is tried again, after a growing pause, until it goes
+/// through: its items are not failed for the server's fault. At `stop` the task is left
+/// running, and the next start resumes it.
+pub fn step(app: &App, stop: &AtomicBool) -> bool {
     // Idle workers only read; the write lock is taken when there is a task to claim.
     if !app.db.read(bulk::any_pending).unwrap_or(false) {
         return false;
@@ -24,10 +29,25 @@ pub fn step(app: &App) -> bool {
         }
     };
     log::info!("task {} ({} {} identifiers in {}) started", task.public_id, task.action, task.total, task.course_key);
+    let mut pause = Duration::from_millis(250);
     loop {
         match app.db.write(|conn| bulk::run_batch(conn, &task, BATCH, Timestamp::now())) {
-            Ok(true) => app.jobs.wake(),
+            Ok(true) => {
+                pause = Duration::from_millis(250);
+                app.jobs.wake()
+            }
             Ok(false) => break,
+            Err(e) if e.kind == crate::core::ErrorKind::Unavailable => {
+                log::warn!("task {}: the database refused a batch; retrying in {pause:?}", task.public_id);
+                let until = std::time::Instant::now() + pause;
+                while std::time::Instant::now() < until {
+                    if stop.load(Ordering::SeqCst) {
+                        return true;
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                pause = (pause * 2).min(Duration::from_secs(30));
+            }
             Err(e) => {
                 log::error!("task {} failed: {e}", task.public_id);
                 let _ = app.db.write(|conn| bulk::fail(conn, &task, Timestamp::now()));

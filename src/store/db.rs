@@ -444,6 +444,9 @@ pub fn savepoint<T>(conn: &Connection, f: impl FnOnce() -> Result<T, Error>) -> 
     let result = f();
     match &result {
         Ok(_) => conn.execute_batch("RELEASE step")?,
+        // SQLite rolled the whole transaction back by itself (a full disk, an I/O error):
+        // the savepoint went with it, and the fault that undid it is the outcome.
+        Err(e) if conn.is_autocommit() => return Err(e.clone()),
         Err(_) => conn.execute_batch("ROLLBACK TO step; RELEASE step")?,
     }
     Ok(result)

@@ -633,3 +633,28 @@ fn login_session_shares_the_login_throttle() {
     assert_eq!(limited.status, 429, "{}", limited.text);
     assert!(limited.header("Retry-After").is_some());
 }
+
+#[test]
+fn a_refused_write_answers_503_for_bulk_enrollment_and_accounts_never_a_per_row_error() {
+    let app = TestApp::spawn_refusable(&[]);
+    let admin = app.admin_auth();
+    app.create_course(&admin, COURSE, json!({}));
+    app.create_user(&admin, "ann", true);
+    let refused = app.refuse_writes();
+    let body = json!({"action": "enroll", "identifiers": "ann", "courses": COURSE});
+    let bulk = app.send_json("POST", &api("bulk-enrollment/bulk-enroll"), Some(&admin), &body);
+    crate::helpers::assert_refused(&bulk, "detail");
+    let account = json!({"username": "staff55", "password": "a-long-password", "email": "s@example.com", "name": "S"});
+    let created = app.send_json("POST", &api("accounts/create"), Some(&admin), &account);
+    crate::helpers::assert_refused(&created, "detail");
+    drop(refused);
+    let conn = app.sqlite();
+    let rows: i64 = conn
+        .query_row(
+            "SELECT (SELECT COUNT(*) FROM enrollments) + (SELECT COUNT(*) FROM users WHERE username = 'staff55')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(rows, 0, "nothing was written");
+}

@@ -525,3 +525,19 @@ fn each_validation_rule_of_the_spec_holds_at_its_boundaries() {
         }
     }
 }
+
+#[test]
+fn a_refused_write_answers_503_in_the_checkout_format_and_charges_nothing() {
+    let app = TestApp::spawn_refusable(&[]);
+    let admin = app.admin_auth();
+    app.create_course(&admin, COURSE, json!({"code": "WEB-301", "price": "299.00"}));
+    let refused = app.refuse_writes();
+    let reply = app.send_json("POST", "/api/v1/enrollments", Some(&admin), &order());
+    crate::helpers::assert_refused(&reply, "error_code");
+    assert_eq!(reply.json()["success"], false);
+    drop(refused);
+    let conn = app.sqlite();
+    let students: i64 =
+        conn.query_row("SELECT COUNT(*) FROM users WHERE email = 'john.doe@example.com'", [], |r| r.get(0)).unwrap();
+    assert_eq!(students, 0, "nothing was written");
+}

@@ -122,14 +122,97 @@ fn bad_arguments_print_one_line_and_exit_2() {
 }
 
 #[test]
-fn every_subcommand_has_help() {
-    for command in ["serve", "init", "create-user", "create-client", "import"] {
+fn every_command_answers_help_with_its_usage() {
+    for command in ["serve", "init", "create-user", "create-client", "import", "backup", "check"] {
         let out = binary().args([command, "--help"]).output().unwrap();
-        assert!(out.status.success());
+        assert!(out.status.success(), "{command}");
         assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("rollcall {command}")));
     }
     let out = binary().arg("--help").output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("create-client"));
+    // The benchmark is the crate's second command.
+    for flag in ["--help", "-h"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_rollcall-bench")).arg(flag).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let usage = String::from_utf8_lossy(&out.stdout);
+        assert!(usage.contains("Usage:") && usage.contains("--scenario") && usage.contains("enroll-v2"), "{usage}");
+    }
+}
+
+/// The README's first command, literally: `cargo run --release` in a fresh copy of the
+/// repository (no database yet) serves, with its database in ./rollcall.db. The release
+/// build goes to its own directory under target/ (the running `cargo test` holds the lock
+/// of its own), so only the first run of this test pays for it; it starts from a copy of
+/// target/release when one exists.
+#[test]
+fn the_readme_s_first_command_serves_from_a_fresh_copy_of_the_repository() {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(repo.join("README.md")).unwrap();
+    let first = readme.split("```sh\n").nth(1).and_then(|b| b.lines().next()).expect("the README's first command");
+    let command = first.split('#').next().unwrap().trim();
+    assert_eq!(command, "cargo run --release", "the test runs what the README says first");
+    // target/debug/rollcall → target
+    let target = std::path::Path::new(env!("CARGO_BIN_EXE_rollcall")).ancestors().nth(2).unwrap().to_owned();
+    let build_dir = target.join("readme-first-command");
+    let seeded = !build_dir.exists() && target.join("release").is_dir();
+    if seeded {
+        std::fs::create_dir_all(&build_dir).unwrap();
+        let _ = Command::new("cp").arg("-a").arg(target.join("release")).arg(&build_dir).status();
+    }
+    let copy = TempDir::new();
+    let copied = Command::new("bash")
+        .arg("-c")
+        .arg("tar -c --exclude=./target --exclude=./.git --exclude=node_modules --exclude='*.db' --exclude='*.db-*' . | tar -x -C \"$0\"")
+        .arg(&copy.0)
+        .current_dir(repo)
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    if seeded {
+        // The copied build may come from other sources with newer times: rebuild this crate.
+        let _ = Command::new("find").arg(copy.0.join("src")).args(["-type", "f", "-exec", "touch", "{}", "+"]).status();
+    }
+    assert!(!copy.0.join("rollcall.db").exists());
+    let mut words = command.split_whitespace();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    assert_eq!(words.next(), Some("cargo"));
+    // `timeout` bounds the build and the run; cargo execs the server in its place.
+    let mut child = Command::new("timeout")
+        .args(["2400", &cargo])
+        .args(words)
+        .current_dir(&copy.0)
+        .env("CARGO_TARGET_DIR", &build_dir)
+        // Port 0: other servers (other tests, other checkouts) may hold 8000.
+        .env("ROLLCALL_SERVER_LISTEN", "127.0.0.1:0")
+        .env("ROLLCALL_AUTH_ARGON2_MEMORY_KIB", "64")
+        .env("ROLLCALL_AUTH_ARGON2_ITERATIONS", "1")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(copy.0.join("cargo-run.log")).unwrap())
+        .spawn()
+        .expect("cargo");
+    let mut printed = Vec::new();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let address = loop {
+        match lines.next() {
+            Some(Ok(line)) => match line.strip_prefix("listening on ") {
+                Some(address) => break address.to_owned(),
+                None => printed.push(line),
+            },
+            _ => {
+                let log = std::fs::read_to_string(copy.0.join("cargo-run.log")).unwrap_or_default();
+                let tail: Vec<&str> = log.lines().rev().take(30).collect();
+                panic!("`{command}` stopped before serving: {printed:?}\n{}", tail.join("\n"));
+            }
+        }
+    };
+    let health = Command::new("curl").args(["-s", "--max-time", "10", &format!("{address}/health")]).output().unwrap();
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let _ = child.wait();
+    assert!(String::from_utf8_lossy(&health.stdout).contains("ok"), "{}", String::from_utf8_lossy(&health.stdout));
+    assert!(copy.0.join("rollcall.db").exists(), "the database is ./rollcall.db");
+    assert!(printed.iter().any(|l| l.contains("rollcall.db.first-start-credentials")), "{printed:?}");
 }
 
 #[test]

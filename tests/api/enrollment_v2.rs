@@ -360,7 +360,7 @@ fn several_identifiers_start_a_task_that_is_polled_to_success() {
     assert_eq!(accepted["count"], 3001);
     assert_eq!(accepted["action"], "enroll");
     let status_url = accepted["status_url"].as_str().unwrap().to_owned();
-    assert_eq!(status_url, format!("{}/tasks/{}", base(), accepted["task_id"].as_str().unwrap()));
+    assert_eq!(status_url, format!("{}{}/tasks/{}", app.base, base(), accepted["task_id"].as_str().unwrap()));
     let done = wait_for("the task", 120, || {
         let task = app.get(&status_url, Some(&admin)).json();
         (task["status"] == "succeeded").then_some(task)
@@ -638,7 +638,8 @@ fn a_task_killed_mid_run_resumes_and_processes_every_learner_exactly_once() {
         &json!({"identifiers": identifiers, "email_students": true}),
     );
     assert_eq!(reply.status, 202, "{}", reply.text);
-    let url = reply.json()["status_url"].as_str().unwrap().to_owned();
+    // Its path: the server comes back on another port.
+    let url = reply.json()["status_url"].as_str().unwrap().trim_start_matches(app.base.as_str()).to_owned();
     let (client_id, client_secret) = (app.client_id.clone(), app.client_secret.clone());
     let progress = wait_for("some progress", 120, || {
         let done = app.get(&url, Some(&admin)).json()["progress"]["done"].as_i64().unwrap();
@@ -974,4 +975,96 @@ fn sigkill_under_sixteen_writers_keeps_every_acknowledged_enrollment_with_its_hi
         acknowledged.len(),
         &missing[..missing.len().min(5)]
     );
+}
+
+#[test]
+fn a_refused_write_answers_503_for_one_learner_an_unenrollment_and_a_task_and_writes_nothing() {
+    use crate::helpers::assert_refused;
+    let app = TestApp::spawn_refusable(&[]);
+    let admin = app.admin_auth();
+    app.create_course(&admin, KEY, json!({}));
+    let path = format!("/api/enrollment/v2/courses/{KEY}/enrollments");
+    let bob = app.send_json("POST", &path, Some(&admin), &json!({"identifiers": ["bob@example.org"]}));
+    assert_eq!(bob.status, 200, "{}", bob.text);
+    let refused = app.refuse_writes();
+    let one = app.send_json("POST", &path, Some(&admin), &json!({"identifiers": ["ann@example.org"]}));
+    assert_refused(&one, "error_code");
+    assert_eq!(one.json()["error_code"], "SERVICE_UNAVAILABLE");
+    let gone = app.request("DELETE", &format!("{path}/bob@example.org"), &[("Authorization", &admin)], None);
+    assert_refused(&gone, "error_code");
+    let several =
+        app.send_json("POST", &path, Some(&admin), &json!({"identifiers": ["c@example.org", "d@example.org"]}));
+    assert_refused(&several, "error_code");
+    // The instructor dashboard's route, in DRF's format.
+    let modify = app.send_json(
+        "POST",
+        &format!("/api/instructor/v2/courses/{KEY}/enrollments/modify"),
+        Some(&admin),
+        &json!({"identifier": ["ann@example.org"], "action": "enroll"}),
+    );
+    assert_refused(&modify, "detail");
+    // Reads go on.
+    assert_eq!(app.get(&format!("{path}/bob@example.org"), Some(&admin)).status, 200);
+    drop(refused);
+    assert_eq!(app.get(&format!("{path}/ann@example.org"), Some(&admin)).status, 404, "nothing was written");
+    assert_eq!(app.get(&format!("{path}/bob@example.org"), Some(&admin)).status, 200, "bob is still pre-enrolled");
+}
+
+/// A disk that fills up under a running task: the database is filled to its cap
+/// (`database.max_size_mb`) while the server is stopped, with a task of 1,000 learners
+/// waiting; the worker's batches are refused (SQLITE_FULL) and retried, and no item is
+/// failed for it. Once space is freed the task finishes.
+#[test]
+fn a_task_s_batch_refused_by_a_full_database_is_retried_and_no_item_is_failed_for_it() {
+    let env = [("ROLLCALL_RATE_LIMITS_ENABLED", "false"), ("ROLLCALL_DATABASE_MAX_SIZE_MB", "2")];
+    let app = TestApp::spawn_with(&env, &[]);
+    let admin = app.admin_auth();
+    app.create_course(&admin, KEY, json!({}));
+    let path = format!("/api/enrollment/v2/courses/{KEY}/enrollments");
+    let first = app.send_json("POST", &path, Some(&admin), &json!({"identifiers": ["a@example.org", "b@example.org"]}));
+    assert_eq!(first.status, 202, "{}", first.text);
+    let first_url = first.json()["status_url"].as_str().unwrap().to_owned();
+    crate::helpers::wait_until(30, || {
+        (app.get(&first_url, Some(&admin)).json()["status"] == "succeeded").then_some(())
+    });
+    let dir = app.stop();
+    {
+        // A second task like the first, waiting; then the database filled to its cap.
+        let conn = rusqlite::Connection::open(dir.db()).unwrap();
+        conn.execute_batch(
+            "BEGIN;
+             INSERT INTO tasks (public_id, course_id, action, options, actor, surface, total, created)
+               SELECT 'refused-by-a-full-disk', course_id, action, options, actor, surface, 1000, created FROM tasks;
+             WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 999)
+               INSERT INTO task_items (task_id, position, identifier)
+               SELECT (SELECT id FROM tasks WHERE public_id = 'refused-by-a-full-disk'), i, 'learner' || i || '@example.org' FROM n;
+             COMMIT;
+             CREATE TABLE ballast (b BLOB);",
+        )
+        .unwrap();
+        // 2 MiB in SQLite's 4 KiB pages.
+        conn.query_row("PRAGMA max_page_count = 512", [], |_| Ok(())).unwrap();
+        for size in [3000, 200, 20] {
+            while conn.execute("INSERT INTO ballast VALUES (zeroblob(?1))", [size]).is_ok() {}
+        }
+    }
+    // Tokens of the first run are not valid in the second; the server-to-server key is.
+    let app = TestApp::spawn_in(dir, &[env[0], env[1], ("ROLLCALL_AUTH_API_KEY", "refused-key")], &[]);
+    let status_url = format!("/api/enrollment/v2/courses/{KEY}/tasks/refused-by-a-full-disk?page_size=1");
+    let read = || app.request("GET", &status_url, &[("X-Edx-Api-Key", "refused-key")], None).json();
+    std::thread::sleep(Duration::from_millis(1500));
+    let during = read();
+    assert_eq!(during["progress"]["failed"], 0, "{during}");
+    assert!(matches!(during["status"].as_str(), Some("running" | "pending")), "{during}");
+    let log = std::fs::read_to_string(app.dir.0.join("server.log")).unwrap();
+    assert!(log.contains("the database refused a batch"), "the worker met the full disk: {log}");
+    // Space is freed (the disk is cleaned up): the same task goes on.
+    app.sqlite().execute_batch("DROP TABLE ballast").unwrap();
+    let task = crate::helpers::wait_until(120, || {
+        let task = read();
+        (task["status"] != "running" && task["status"] != "pending").then_some(task)
+    });
+    assert_eq!(task["status"], "succeeded", "{task}");
+    assert_eq!(task["progress"]["succeeded"], 1000, "{task}");
+    assert_eq!(task["progress"]["failed"], 0, "{task}");
 }

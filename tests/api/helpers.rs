@@ -170,8 +170,13 @@ impl TestApp {
         std::mem::replace(&mut self.dir, TempDir(PathBuf::new()))
     }
 
+    /// A path on this server, or an absolute URL it gave (a task's status_url).
     pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
+        if path.starts_with("http://") {
+            path.to_owned()
+        } else {
+            format!("{}{}", self.base, path)
+        }
     }
 
     /// Any request: `auth` is a full Authorization header value.
@@ -335,4 +340,39 @@ pub fn wait_until<T>(seconds: u64, mut check: impl FnMut() -> Option<T>) -> T {
         assert!(std::time::Instant::now() < deadline, "timed out");
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// The database refusing writes, as a full or read-only disk refuses them: another
+/// connection holds its write lock, so each write of the server waits
+/// `database.busy_timeout_ms` (short in `spawn_refusable`) and fails, through the same
+/// fault path as SQLITE_FULL and SQLITE_READONLY. Dropped, writes go through again.
+pub struct WritesRefused(rusqlite::Connection);
+
+impl Drop for WritesRefused {
+    fn drop(&mut self) {
+        let _ = self.0.execute_batch("ROLLBACK");
+    }
+}
+
+impl TestApp {
+    /// A server whose writes give up quickly when the database refuses them.
+    pub fn spawn_refusable(env: &[(&str, &str)]) -> TestApp {
+        let mut all = vec![("ROLLCALL_RATE_LIMITS_ENABLED", "false"), ("ROLLCALL_DATABASE_BUSY_TIMEOUT_MS", "150")];
+        all.extend_from_slice(env);
+        TestApp::spawn_with(&all, &[])
+    }
+
+    pub fn refuse_writes(&self) -> WritesRefused {
+        let conn = self.sqlite();
+        conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+        WritesRefused(conn)
+    }
+}
+
+/// A write the database refused: the whole request's 503 with Retry-After, never a 2xx,
+/// with `field` in the body (the surface's own error format).
+pub fn assert_refused(reply: &Reply, field: &str) {
+    assert_eq!(reply.status, 503, "{}", reply.text);
+    assert!(reply.header("Retry-After").is_some_and(|s| s.parse::<u64>().is_ok()), "Retry-After: {:?}", reply.headers);
+    assert!(!reply.json()[field].is_null(), "{field} in {}", reply.text);
 }

@@ -533,3 +533,136 @@ fn json_log_lines_parse_and_carry_the_request_s_fields() {
     assert!(access["duration_ms"].is_number() && access["request_id"].is_string() && access["client"].is_string());
     assert!(text.contains("\"caller\":\"user:1\""), "the authenticated caller is named: {text}");
 }
+
+#[test]
+fn listed_origins_get_cors_with_credentials_and_preflights_others_get_none() {
+    use serde_json::json;
+    let app = TestApp::spawn_with(
+        &[
+            ("ROLLCALL_RATE_LIMITS_ENABLED", "false"),
+            ("ROLLCALL_SERVER_CORS_ALLOWED_ORIGINS", "https://apps.school.example"),
+        ],
+        &[],
+    );
+    let admin = app.admin_auth();
+    let path = "/api/admin/v1/courses";
+    let preflight = app.request(
+        "OPTIONS",
+        path,
+        &[
+            ("Origin", "https://apps.school.example"),
+            ("Access-Control-Request-Method", "POST"),
+            ("Access-Control-Request-Headers", "authorization, content-type"),
+        ],
+        None,
+    );
+    assert_eq!(preflight.status, 204, "{}", preflight.text);
+    assert_eq!(preflight.header("Access-Control-Allow-Origin"), Some("https://apps.school.example"));
+    assert_eq!(preflight.header("Access-Control-Allow-Credentials"), Some("true"));
+    let methods = preflight.header("Access-Control-Allow-Methods").unwrap();
+    assert!(methods.contains("POST") && methods.contains("GET"), "{methods}");
+    let allowed_headers = preflight.header("Access-Control-Allow-Headers").unwrap().to_ascii_lowercase();
+    assert!(allowed_headers.contains("authorization") && allowed_headers.contains("content-type"));
+    // The real request: readable, with the headers a script needs exposed.
+    let created = app.request(
+        "POST",
+        path,
+        &[("Origin", "https://apps.school.example"), ("Authorization", &admin)],
+        Some(("application/json", &json!({"course_key": "course-v1:A+CORS+1", "title": "CORS"}).to_string())),
+    );
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert_eq!(created.header("Access-Control-Allow-Origin"), Some("https://apps.school.example"));
+    assert_eq!(created.header("Vary"), Some("Origin"));
+    let exposed = created.header("Access-Control-Expose-Headers").unwrap();
+    for header in ["Location", "Link", "X-Request-Id", "Retry-After"] {
+        assert!(exposed.contains(header), "{exposed}");
+    }
+    // An error answer is readable too (the page shows it).
+    let refused = app.request("GET", "/api/admin/v1/courses", &[("Origin", "https://apps.school.example")], None);
+    assert_eq!(refused.status, 401);
+    assert_eq!(refused.header("Access-Control-Allow-Origin"), Some("https://apps.school.example"));
+    // Another origin: no CORS header at all, and no preflight.
+    for method in ["OPTIONS", "GET"] {
+        let other = app.request(
+            method,
+            path,
+            &[("Origin", "https://evil.example"), ("Access-Control-Request-Method", "POST"), ("Authorization", &admin)],
+            None,
+        );
+        assert!(other.headers.iter().all(|(k, _)| !k.to_ascii_lowercase().starts_with("access-control-")), "{method}");
+        assert_ne!(other.status, 204);
+    }
+    // Same-origin only by default.
+    let plain = TestApp::spawn();
+    let none = plain.request("GET", "/health", &[("Origin", "https://apps.school.example")], None);
+    assert!(none.header("Access-Control-Allow-Origin").is_none());
+    let bad = binary()
+        .env("ROLLCALL_SERVER_CORS_ALLOWED_ORIGINS", "https://ok.example/path")
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(plain.dir.0.join("other.db"))
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2), "{}", String::from_utf8_lossy(&bad.stderr));
+}
+
+#[test]
+fn links_keep_the_public_base_url_s_prefix_behind_a_proxy_at_a_sub_path() {
+    use serde_json::json;
+    let prefix = "https://school.example/rollcall";
+    let app = TestApp::spawn_with(
+        &[("ROLLCALL_RATE_LIMITS_ENABLED", "false"), ("ROLLCALL_SERVER_PUBLIC_BASE_URL", prefix)],
+        &[],
+    );
+    let admin = app.admin_auth();
+    app.create_course(&admin, "course-v1:A+PROXY+1", json!({}));
+    let started = app.send_json(
+        "POST",
+        "/api/enrollment/v2/courses/course-v1:A+PROXY+1/enrollments",
+        Some(&admin),
+        &json!({"identifiers": ["a@example.org", "b@example.org"]}),
+    );
+    assert_eq!(started.status, 202, "{}", started.text);
+    let status_url = started.json()["status_url"].as_str().unwrap().to_owned();
+    assert!(status_url.starts_with(&format!("{prefix}/api/enrollment/v2/courses/")), "{status_url}");
+    assert_eq!(started.header("Location"), Some(status_url.as_str()));
+    let front = app.request("GET", "/", &[("Accept", "application/json")], None).json();
+    for link in ["reference", "openapi", "console", "health"] {
+        assert!(front[link].as_str().unwrap().starts_with(&format!("{prefix}/")), "{link}: {front}");
+    }
+    assert!(front["surfaces"][0]["reference"].as_str().unwrap().starts_with(prefix));
+}
+
+#[test]
+fn the_document_the_reference_the_catalog_and_a_course_answer_304_to_their_etag() {
+    let app = TestApp::spawn();
+    let admin = app.admin_auth();
+    app.create_course(&admin, "course-v1:A+TAG+1", serde_json::json!({}));
+    for path in [
+        "/api-docs/openapi.json",
+        "/api-docs/",
+        "/api/courses/v1/courses/",
+        "/api/courses/v1/courses/course-v1:A+TAG+1",
+    ] {
+        let first = app.get(path, None);
+        assert_eq!(first.status, 200, "{path}");
+        let tag = first.header("ETag").unwrap_or_else(|| panic!("{path} has an ETag")).to_owned();
+        assert!(tag.starts_with('"') && tag.ends_with('"'), "{tag}");
+        let again = app.request("GET", path, &[("If-None-Match", &tag)], None);
+        assert_eq!(again.status, 304, "{path}");
+        assert!(again.text.is_empty());
+        assert_eq!(again.header("ETag"), Some(tag.as_str()));
+        let stale = app.request("GET", path, &[("If-None-Match", "\"0\"")], None);
+        assert_eq!(stale.status, 200, "{path}");
+    }
+    // A change to the course is a new tag.
+    let before = app.get("/api/courses/v1/courses/course-v1:A+TAG+1", None).header("ETag").unwrap().to_owned();
+    let patched = app.send_json(
+        "PATCH",
+        "/api/admin/v1/courses/course-v1:A+TAG+1",
+        Some(&admin),
+        &serde_json::json!({"title": "Renamed"}),
+    );
+    assert_eq!(patched.status, 200, "{}", patched.text);
+    let after = app.request("GET", "/api/courses/v1/courses/course-v1:A+TAG+1", &[("If-None-Match", &before)], None);
+    assert_eq!(after.status, 200);
+}

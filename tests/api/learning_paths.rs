@@ -424,3 +424,27 @@ fn path_progress_and_grade_aggregate_the_steps_as_the_plugin_does_and_paths_are_
         404
     );
 }
+
+#[test]
+fn a_refused_write_answers_503_in_drf_s_format() {
+    let app = TestApp::spawn_refusable(&[]);
+    let admin = app.admin_auth();
+    app.create_course(&admin, OTHER, json!({}));
+    let body =
+        json!({"key": OPEN_PATH, "display_name": "Open", "invite_only": false, "steps": [{"course_key": OTHER}]});
+    assert_eq!(app.send_json("POST", "/api/admin/v1/learning-paths", Some(&admin), &body).status, 201);
+    let learner = app.user_auth(&admin, "learner", false);
+    let refused = app.refuse_writes();
+    let reply = app.send_json("POST", &enrollments(OPEN_PATH), Some(&learner), &json!({}));
+    crate::helpers::assert_refused(&reply, "detail");
+    let bulk = app.send_json(
+        "POST",
+        "/api/learning_paths/v1/enrollments/bulk-enroll/",
+        Some(&admin),
+        &json!({"learning_paths": OPEN_PATH, "emails": "new@example.org"}),
+    );
+    crate::helpers::assert_refused(&bulk, "detail");
+    drop(refused);
+    let mine = app.get("/api/learning_paths/v1/enrollments/", Some(&learner)).json();
+    assert_eq!(mine, json!([]), "nothing was written");
+}

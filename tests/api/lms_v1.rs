@@ -780,3 +780,25 @@ fn a_cohort_pre_enrolled_before_its_course_exists_is_pre_enrolled_when_it_is_cre
     let enrollment = app.get(&format!("/api/enrollment/v1/enrollment/early,{later}"), Some(&admin)).json();
     assert_eq!(enrollment["is_active"], true, "{enrollment}");
 }
+
+#[test]
+fn a_refused_write_answers_503_with_retry_after_in_open_edx_s_format() {
+    let app = TestApp::spawn_refusable(&[]);
+    let admin = app.admin_auth();
+    app.create_course(&admin, OPEN, json!({}));
+    app.create_user(&admin, "ann", true);
+    let refused = app.refuse_writes();
+    let body = json!({"user": "ann", "course_details": {"course_id": OPEN}});
+    let reply = app.send_json("POST", ENROLL, Some(&admin), &body);
+    crate::helpers::assert_refused(&reply, "message");
+    let allowed = app.send_json(
+        "POST",
+        "/api/enrollment/v1/enrollment_allowed/",
+        Some(&admin),
+        &json!({"email": "late@example.org", "course_id": OPEN}),
+    );
+    crate::helpers::assert_refused(&allowed, "message");
+    drop(refused);
+    let read = app.get(&format!("{ENROLL}/ann,{OPEN}"), Some(&admin));
+    assert!(read.text.is_empty() || read.json_or_null().is_null(), "nothing was written: {}", read.text);
+}

@@ -462,6 +462,25 @@ fn http_basic_client_authentication_is_accepted_as_django_oauth_toolkit_does() {
         Some(("application/x-www-form-urlencoded", "grant_type=client_credentials")),
     );
     assert_eq!((refused.status, refused.json()["error"].as_str()), (401, Some("invalid_client")));
+    // RFC 6749 §5.2: a Basic caller is told the scheme; a form caller gets no challenge.
+    assert_eq!(refused.header("WWW-Authenticate"), Some("Basic realm=\"oauth2\""));
+    let form = app.post_form(
+        "/oauth2/access_token",
+        &[("grant_type", "client_credentials"), ("client_id", &app.client_id), ("client_secret", "nope")],
+    );
+    assert_eq!(form.status, 401);
+    assert!(form.header("WWW-Authenticate").is_none());
+    // §2.3: one authentication method per request.
+    let twice = app.request(
+        "POST",
+        "/oauth2/access_token",
+        &[("Authorization", &basic)],
+        Some((
+            "application/x-www-form-urlencoded",
+            &format!("grant_type=client_credentials&client_id={}&client_secret={}", app.client_id, app.client_secret),
+        )),
+    );
+    assert_eq!((twice.status, twice.json()["error"].as_str()), (400, Some("invalid_request")), "{}", twice.text);
 }
 
 #[test]
@@ -696,4 +715,15 @@ fn the_password_grant_serves_an_account_awaiting_activation_as_a_learner_but_nev
     assert_eq!(app.request("DELETE", "/api/admin/v1/users/gone", &[("Authorization", &admin)], None).status, 200);
     let refused = grant("gone");
     assert_eq!((refused.status, refused.json()["error"].as_str()), (400, Some("invalid_grant")), "{}", refused.text);
+}
+
+#[test]
+fn a_refused_token_write_answers_503_temporarily_unavailable() {
+    let app = TestApp::spawn_refusable(&[]);
+    let refused = app.refuse_writes();
+    let reply = app.token_for(&app.client_id, &app.client_secret, "bearer");
+    crate::helpers::assert_refused(&reply, "error");
+    assert_eq!(reply.json()["error"], "temporarily_unavailable");
+    drop(refused);
+    assert_eq!(app.token_for(&app.client_id, &app.client_secret, "bearer").status, 200);
 }

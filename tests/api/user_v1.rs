@@ -131,3 +131,20 @@ fn a_staff_email_change_claims_the_new_addresses_pre_enrollments() {
     assert_eq!(reply.status, 200, "{}", reply.text);
     assert_eq!(app.get(&format!("/api/enrollment/v1/enrollment/bob,{key}"), Some(&admin)).json()["is_active"], true);
 }
+
+#[test]
+fn a_refused_account_change_answers_503_with_retry_after() {
+    let app = TestApp::spawn_refusable(&[]);
+    let admin = app.admin_auth();
+    let ann = app.user_auth(&admin, "ann", false);
+    let refused = app.refuse_writes();
+    let reply = app.request(
+        "PATCH",
+        "/api/user/v1/accounts/ann",
+        &[("Authorization", &ann)],
+        Some(("application/merge-patch+json", r#"{"bio": "refused"}"#)),
+    );
+    crate::helpers::assert_refused(&reply, "developer_message");
+    drop(refused);
+    assert!(app.get("/api/user/v1/accounts/ann", Some(&ann)).json()["bio"].is_null(), "nothing was written");
+}

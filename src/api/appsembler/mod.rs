@@ -75,7 +75,7 @@ pub fn routes() -> Vec<Route> {
             "POST",
             "/appsembler_api/v0/accounts/create",
             post_accounts_create,
-            doc("Create an active account", Some("AppsemblerCreateAccount"), Some("AppsemblerUserId")),
+            doc("Create an active account", Some("AppsemblerCreateAccount"), Some("AppsemblerCreatedUser")),
         ),
         r(
             "POST",
@@ -107,7 +107,7 @@ pub fn routes() -> Vec<Route> {
             "GET",
             "/appsembler_api/v0/accounts/get-user/{username}",
             get_user,
-            doc("Whether a username exists", None, Some("AppsemblerUserId")),
+            doc("Whether a username exists", None, Some("AppsemblerUsername")),
         ),
         r(
             "POST",

@@ -80,7 +80,7 @@ pub(super) fn post_bulk_enroll(ctx: &mut Ctx) -> Result<Response, Error> {
                 Err(e) if e.code() == "INVALID_IDENTIFIER" => {
                     json!({"identifier": identifier, "invalidIdentifier": true})
                 }
-                Err(e) if e.kind == ErrorKind::Internal => return Err(e),
+                Err(e) if e.is_fault() => return Err(e),
                 Err(_) => json!({"identifier": identifier, "error": true}),
             };
             results.push(row);

@@ -299,7 +299,7 @@ fn sign_in(ctx: &mut Ctx) -> Result<Response, Error> {
     let user =
         match crate::auth::tokens::login(auth, &ctx.app.db, &login, &password, &ctx.remote(), ctx.now.unix(), false) {
             Ok(user) => user,
-            Err(e) if e.kind == ErrorKind::Internal => return Err(e),
+            Err(e) if e.is_fault() => return Err(e),
             Err(e) => {
                 let (status, message) = match e.kind {
                     ErrorKind::RateLimited => (429, e.developer_message.clone()),
