@@ -71,7 +71,7 @@ pub const VARIABLES: [&str; 12] = [
 
 /// Overrides from `email.templates_dir`: `<message type>.<part>` files (`subject.txt`,
 /// `txt`, `html`); values are HTML-escaped in `.html` parts.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Templates {
     parts: std::collections::HashMap<String, String>,
 }

@@ -14,6 +14,7 @@ mod http;
 mod learning_paths;
 mod lms_v1;
 mod oauth;
+mod privacy;
 mod replication;
 mod scim;
 mod security;
