@@ -1009,9 +1009,10 @@ fn described_schemas() -> Value {
             "level_of_education": ns("string"), "mailing_address": ns("string"), "year_of_birth": ns("integer"), "phone_number": ns("string"),
             "profile_image": {"type": "object"}, "account_privacy": s("string"), "extended_profile": {"type": "array"}}},
         "AccountList": {"type": "array", "items": r("Account")},
-        "DeactivateLogout": {"type": "object", "required": ["password"], "properties": {"password": s("string")}},
+        "DeactivateLogout": {"type": "object", "required": ["password"], "properties": {"password": {"type": "string", "minLength": 1}}},
         "RetireRequest": {"type": "object", "description": "username: retire one account now; usernames: retire many as a task (202)",
-            "properties": {"username": s("string"), "usernames": {"type": "array", "items": s("string"), "minItems": 1, "maxItems": 10000}}},
+            "anyOf": [{"required": ["username"]}, {"required": ["usernames"]}],
+            "properties": {"username": {"type": "string", "minLength": 1, "pattern": "\\S"}, "usernames": {"type": "array", "items": {"type": "string", "minLength": 1, "pattern": "\\S"}, "minItems": 1, "maxItems": 10000}}},
         "Retirement": {"type": "object", "required": ["username", "email"], "properties": {
             "username": {"type": "string", "pattern": "^retired__user_[0-9a-f]{40}$"}, "email": {"type": "string", "pattern": "^retired__user_[0-9a-f]{40}@retired\\.invalid$"}}},
         "RetirementTask": {"type": "object", "required": ["task_id", "status", "total", "done", "results"], "properties": {

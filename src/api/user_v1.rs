@@ -316,16 +316,24 @@ fn get_account_export(ctx: &mut Ctx) -> Result<Response, Error> {
         return Err(Error::forbidden("Only the person themself or staff may export an account's data."));
     }
     let user = ctx.app.db.read(|conn| privacy::account(conn, &username))?;
-    let app = ctx.app;
+    Ok(export_response(ctx.app, user, ctx.now))
+}
+
+/// The streamed export download (the console's button answers the same).
+pub(crate) fn export_response(
+    app: &crate::App,
+    user: crate::core::records::UserRecord,
+    now: crate::domain::Timestamp,
+) -> Response {
     let subjects = privacy::subjects(
         app.config.server.school_name.clone(),
         app.base_url.clone(),
         app.config.email.lms_base_url.clone(),
         app.templates.clone(),
     );
-    let export = privacy::Export::new(app.db.clone(), user, subjects, ctx.now);
-    let file = format!("{}-export.json", username.replace(|c: char| !c.is_ascii_alphanumeric() && c != '_', "_"));
-    Ok(Response {
+    let file = format!("{}-export.json", user.username.replace(|c: char| !c.is_ascii_alphanumeric() && c != '_', "_"));
+    let export = privacy::Export::new(app.db.clone(), user, subjects, now);
+    Response {
         status_code: 200,
         headers: vec![
             ("Content-Type".into(), "application/json".into()),
@@ -334,7 +342,7 @@ fn get_account_export(ctx: &mut Ctx) -> Result<Response, Error> {
         ],
         data: rouille::ResponseBody::from_reader(export),
         upgrade: None,
-    })
+    }
 }
 
 /// Open edX's `DeactivateLogoutView`: the signed-in learner confirms with their password.

@@ -198,14 +198,13 @@ impl Person<'_> {
     /// the person.
     fn scrub_column(&self, conn: &Conn, table: &str, column: &str) -> Result<(), Error> {
         for (rowid, text) in store_privacy::mentions(conn, table, column, &self.needles())? {
-            match serde_json::from_str::<Value>(&text) {
-                Ok(mut value) if value.is_object() || value.is_array() => {
-                    if self.scrub(&mut value) {
-                        store_privacy::set_text(conn, table, column, rowid, Some(&value.to_string()))?;
-                    }
+            let json = serde_json::from_str::<Value>(&text).ok().filter(|v| v.is_object() || v.is_array());
+            if let Some(mut value) = json {
+                if self.scrub(&mut value) {
+                    store_privacy::set_text(conn, table, column, rowid, Some(&value.to_string()))?;
                 }
-                _ if self.mentioned_in(&text) => store_privacy::set_text(conn, table, column, rowid, None)?,
-                _ => {}
+            } else if self.mentioned_in(&text) {
+                store_privacy::set_text(conn, table, column, rowid, None)?;
             }
         }
         Ok(())
@@ -286,7 +285,7 @@ pub fn deactivate_and_queue(conn: &Conn, user: &UserRecord, now: Timestamp) -> R
     }
     store::users::deactivate(conn, user.id)?;
     accounts::end_credentials(conn, user, now)?;
-    create_task(conn, SELF_SERVICE, &[user.username.clone()], now)
+    create_task(conn, SELF_SERVICE, std::slice::from_ref(&user.username), now)
 }
 
 /// The actor of a retirement the learner asked for themself.

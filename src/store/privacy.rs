@@ -19,7 +19,7 @@ fn iso(column: &str) -> String {
 /// Every row of `sql` as a JSON object keyed by column name.
 fn rows(conn: &Connection, sql: &str, args: &[&dyn ToSql]) -> Result<Vec<Map<String, Value>>, Error> {
     let mut stmt = conn.prepare(sql)?;
-    let names: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
+    let names: Vec<String> = stmt.column_names().map(str::to_owned).collect();
     let mut out = Vec::new();
     // Each section names the parameters it needs (?1 user id, ?2 email, ?3 username).
     let bound = stmt.parameter_count().min(args.len());
@@ -414,13 +414,11 @@ pub fn finish_task(conn: &Connection, task_id: i64, status: &str, now: i64) -> R
     Ok(())
 }
 
-/// (position, username, status, result JSON) from `from` on.
-pub fn items(
-    conn: &Connection,
-    task_id: i64,
-    from: i64,
-    limit: i64,
-) -> Result<Vec<(i64, String, String, Option<String>)>, Error> {
+/// One row of a retirement task: (position, username, status, result JSON).
+pub type ItemRow = (i64, String, String, Option<String>);
+
+/// Items from position `from` on.
+pub fn items(conn: &Connection, task_id: i64, from: i64, limit: i64) -> Result<Vec<ItemRow>, Error> {
     let mut stmt = conn.prepare_cached(
         "SELECT position, username, status, result FROM retirement_items WHERE task_id = ?1 AND position >= ?2 \
          ORDER BY position LIMIT ?3",

@@ -148,6 +148,16 @@ fn the_export_holds_each_kind_of_record_and_nothing_about_other_learners() {
     let other = app.user_auth(&admin, "nosy", false);
     assert_eq!(app.get(&format!("/api/user/v1/accounts/{learner}/export"), Some(&other)).status, 403);
     assert_eq!(app.get(&format!("/api/user/v1/accounts/{learner}/export"), Some(&admin)).status, 200);
+    // The command line writes the same document.
+    let cli = crate::helpers::binary()
+        .args(["export-user", "--username", &learner, "--db"])
+        .arg(app.dir.db())
+        .output()
+        .unwrap();
+    assert!(cli.status.success(), "{}", String::from_utf8_lossy(&cli.stderr));
+    let from_cli: Value = serde_json::from_slice(&cli.stdout).unwrap();
+    assert_eq!(from_cli["enrollments"], export["enrollments"]);
+    assert_eq!(from_cli["checkout_orders"], export["checkout_orders"]);
 }
 
 /// Every text value of every table, as one lower-case string per table.
