@@ -40,7 +40,7 @@ struct Command {
     required: &'static [&'static str],
 }
 
-const COMMANDS: [Command; 8] = [
+const COMMANDS: [Command; 9] = [
     Command {
         name: "serve",
         help: "rollcall serve [--config FILE] [--listen ADDR] [--db PATH] [--demo] [--fixtures FILE.json] [--ephemeral]\n\nStarts the server (the default command). On an empty database it first creates a superuser and an OAuth client and prints their credentials once. --demo seeds a small demo catalog. --fixtures loads users, clients (with the ids and secrets given), courses, enrollments and pre-enrollments from a JSON file, in one transaction; loading it again changes nothing. --ephemeral keeps the database in a temporary directory removed at exit. --listen 127.0.0.1:0 picks a free port.",

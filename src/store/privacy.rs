@@ -182,6 +182,8 @@ pub fn retire_rows(conn: &Connection, r: &Retirement) -> Result<(), Error> {
         "DELETE FROM refresh_tokens WHERE user_id = ?1",
         "DELETE FROM user_custom_fields WHERE user_id = ?1",
         "DELETE FROM course_roles WHERE user_id = ?1",
+        // The identity provider's id for the person; SCIM no longer knows the account.
+        "UPDATE scim_users SET external_id = NULL, deleted = 1 WHERE user_id = ?1",
     ] {
         conn.execute(sql, [id])?;
     }
@@ -260,6 +262,12 @@ pub fn retired_with_personal_data(conn: &Connection) -> Result<Vec<String>, Erro
             "user_custom_fields",
             format!(
                 "SELECT DISTINCT u.username FROM user_custom_fields f JOIN users u ON u.id = f.user_id WHERE {retired}"
+            ),
+        ),
+        (
+            "scim_users",
+            format!(
+                "SELECT u.username FROM scim_users s JOIN users u ON u.id = s.user_id WHERE {retired} AND s.external_id IS NOT NULL"
             ),
         ),
         (
