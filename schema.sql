@@ -500,3 +500,29 @@ CREATE TABLE IF NOT EXISTS waitlist (
     UNIQUE (course_id, user_id)
 );
 CREATE INDEX IF NOT EXISTS waitlist_by_position ON waitlist(course_id, position);
+
+-- Privacy requests (README "Privacy requests"): retirements queued by a learner's
+-- deactivate_logout and bulk retirements by staff, one item per account, processed in
+-- batches like the enrollment tasks. An item's username becomes the retired one in the
+-- transaction that retires the account.
+CREATE TABLE IF NOT EXISTS retirement_tasks (
+    id        INTEGER PRIMARY KEY,
+    public_id TEXT NOT NULL UNIQUE,
+    actor     TEXT NOT NULL,
+    status    TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'running', 'succeeded', 'failed')),
+    total     INTEGER NOT NULL,
+    done      INTEGER NOT NULL DEFAULT 0,
+    succeeded INTEGER NOT NULL DEFAULT 0,
+    failed    INTEGER NOT NULL DEFAULT 0,
+    created   INTEGER NOT NULL,
+    started   INTEGER,
+    finished  INTEGER
+);
+CREATE TABLE IF NOT EXISTS retirement_items (
+    task_id  INTEGER NOT NULL REFERENCES retirement_tasks(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    username TEXT NOT NULL,
+    status   TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'succeeded', 'failed')),
+    result   TEXT,                          -- JSON: the retired username, or the error
+    PRIMARY KEY (task_id, position)
+);

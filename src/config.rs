@@ -156,6 +156,10 @@ pub struct AuthConfig {
     /// Each argon2 hash holds `argon2_memory_kib` of memory; this caps how many run at once
     /// (0: one per CPU core).
     pub max_concurrent_password_hashes: usize,
+    /// OAuth client ids whose tokens may retire accounts (`POST /api/user/v1/accounts/retire/`)
+    /// although the client's user is not staff: Open edX's retirement service user. They
+    /// gain nothing else.
+    pub retirement_clients: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -261,6 +265,7 @@ impl Default for AuthConfig {
             argon2_iterations: 2,
             argon2_parallelism: 1,
             max_concurrent_password_hashes: 0,
+            retirement_clients: Vec::new(),
         }
     }
 }

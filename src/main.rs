@@ -25,6 +25,7 @@ Usage:
   rollcall import --db PATH [--users FILE.jsonl] [--enrollments FILE.jsonl] [--progress FILE.jsonl] [--config FILE]
   rollcall backup --db PATH --to FILE
   rollcall check --db PATH
+  rollcall export-user --db PATH --username U [--config FILE]
   rollcall <command> --help
 
 Settings come from --config (see config.example.toml) and ROLLCALL_<SECTION>_<KEY> variables.";
@@ -39,7 +40,7 @@ struct Command {
     required: &'static [&'static str],
 }
 
-const COMMANDS: [Command; 8] = [
+const COMMANDS: [Command; 9] = [
     Command {
         name: "serve",
         help: "rollcall serve [--config FILE] [--listen ADDR] [--db PATH] [--demo] [--fixtures FILE.json] [--ephemeral]\n\nStarts the server (the default command). On an empty database it first creates a superuser and an OAuth client and prints their credentials once. --demo seeds a small demo catalog. --fixtures loads users, clients (with the ids and secrets given), courses, enrollments and pre-enrollments from a JSON file, in one transaction; loading it again changes nothing. --ephemeral keeps the database in a temporary directory removed at exit. --listen 127.0.0.1:0 picks a free port.",
@@ -91,10 +92,17 @@ const COMMANDS: [Command; 8] = [
     },
     Command {
         name: "check",
-        help: "rollcall check --db PATH\n\nRuns SQLite's integrity and foreign-key checks, and prints the schema version and each table's row count. Exit 1 on any problem.",
+        help: "rollcall check --db PATH\n\nRuns SQLite's integrity and foreign-key checks, checks that no retired account keeps personal data, and prints the schema version and each table's row count. Exit 1 on any problem.",
         valued: &["--db"],
         switches: &[],
         required: &["--db"],
+    },
+    Command {
+        name: "export-user",
+        help: "rollcall export-user --db PATH --username U [--config FILE]\n\nWrites everything Rollcall holds about the account U to stdout as one JSON document (the same as GET /api/user/v1/accounts/U/export; README \"Privacy requests\").",
+        valued: &["--config", "--db", "--username"],
+        switches: &[],
+        required: &["--db", "--username"],
     },
 ];
 
@@ -215,6 +223,7 @@ fn main() {
         "import" => import(&args),
         "backup" => backup(&args),
         "check" => check(&args),
+        "export-user" => export_user(&args),
         _ => unreachable!("commands are listed in COMMANDS"),
     }
 }
@@ -516,10 +525,38 @@ fn check(args: &HashMap<&str, String>) {
         "foreign keys: {}",
         if report.foreign_keys.is_empty() { "ok".to_owned() } else { report.foreign_keys.join("; ") }
     );
+    println!(
+        "retired accounts: {}",
+        if report.privacy.is_empty() { "no personal data kept".to_owned() } else { report.privacy.join("; ") }
+    );
     for (table, count) in &report.row_counts {
         println!("  {table}: {count}");
     }
     if !report.ok() {
         fail("the database has problems (above)");
+    }
+}
+
+fn export_user(args: &HashMap<&str, String>) {
+    use rollcall::core::privacy;
+    let config = load_config(args);
+    let db = open_db(&config);
+    let user =
+        db.read(|conn| privacy::account(conn, &args["--username"])).unwrap_or_else(|e| fail(&e.developer_message));
+    let templates = match config.email.templates_dir.as_str() {
+        "" => Default::default(),
+        dir => {
+            rollcall::core::emails::Templates::load(std::path::Path::new(dir)).unwrap_or_else(|e| fail(&e.to_string()))
+        }
+    };
+    let subjects = privacy::subjects(
+        config.server.school_name.clone(),
+        config.server.public_base_url.clone(),
+        config.email.lms_base_url.clone(),
+        templates,
+    );
+    let mut export = privacy::Export::new(db, user, subjects, Timestamp::now());
+    if let Err(e) = std::io::copy(&mut export, &mut std::io::stdout().lock()) {
+        fail(&format!("writing the export: {e}"));
     }
 }

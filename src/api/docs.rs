@@ -276,6 +276,10 @@ fn operation(route: &Route) -> Value {
         let accepted = json!({"description": "Several identifiers: a background task was started", "content": {"application/json": {"schema": schema_ref("V2AsyncResult")}}});
         responses.insert("202".into(), accepted);
     }
+    if route.method == "POST" && route.path == "/api/user/v1/accounts/retire/" {
+        let accepted = json!({"description": "usernames: a background retirement task was started", "content": {"application/json": {"schema": schema_ref("RetirementTask")}}});
+        responses.insert("202".into(), accepted);
+    }
     if (route.path.ends_with("/enroll/") || route.path == "/api/learning_paths/v1/{learning_path_key}/enrollments/")
         && route.method == "POST"
     {
@@ -1299,6 +1303,41 @@ fn described_schemas() -> Value {
         "ProfileImage": {"type": "object", "required": ["has_image", "image_url_full", "image_url_large", "image_url_medium", "image_url_small"], "properties": {
             "has_image": s("boolean"), "image_url_full": s("string"), "image_url_large": s("string"), "image_url_medium": s("string"), "image_url_small": s("string")}},
         "AccountList": {"type": "array", "items": r("Account")},
+        "DeactivateLogout": {"type": "object", "required": ["password"], "properties": {"password": {"type": "string", "minLength": 1}}},
+        "RetireRequest": {"type": "object", "description": "username: retire one account now; usernames: retire many as a task (202)",
+            "anyOf": [{"required": ["username"]}, {"required": ["usernames"]}],
+            "properties": {"username": {"type": "string", "minLength": 1, "pattern": "\\S"}, "usernames": {"type": "array", "items": {"type": "string", "minLength": 1, "pattern": "\\S"}, "minItems": 1, "maxItems": 10000}}},
+        "Retirement": {"type": "object", "required": ["username", "email"], "properties": {
+            "username": {"type": "string", "pattern": "^retired__user_[0-9a-f]{40}$"}, "email": {"type": "string", "pattern": "^retired__user_[0-9a-f]{40}@retired\\.invalid$"}}},
+        "RetirementTask": {"type": "object", "required": ["task_id", "status", "total", "done", "results"], "properties": {
+            "task_id": {"type": "string", "format": "uuid"}, "status": {"type": "string", "enum": ["pending", "running", "succeeded", "failed"]},
+            "total": s("integer"), "done": s("integer"), "succeeded": s("integer"), "failed": s("integer"),
+            "created": date, "started": {"type": ["string", "null"], "format": "date-time"}, "finished": {"type": ["string", "null"], "format": "date-time"}, "url": s("string"),
+            "results": {"type": "array", "description": "One per username asked, in order: the retired username once retired", "items": {"type": "object", "required": ["position", "username", "status"], "properties": {
+                "position": s("integer"), "username": s("string"), "status": {"type": "string", "enum": ["pending", "succeeded", "failed"]}, "error": s("string"), "error_code": s("string")}}}}},
+        "UserExport": {"type": "object", "description": "Everything Rollcall holds about one person (README \"Privacy requests\"). Dates are ISO 8601 UTC; money is in minor units. Other learners never appear: history rows are the person's own, and their actor is who made the change (a username, api-key or system).",
+            "required": ["format", "generated_at", "username", "account"], "properties": {
+            "format": {"type": "string", "const": "rollcall-user-export/1"}, "generated_at": date, "username": s("string"),
+            "account": {"type": "object", "description": "The account row: profile fields, flags, has_password (never the hash), date_joined, last_login"},
+            "custom_fields": {"type": "array", "items": {"type": "object", "properties": {"key": s("string"), "value": s("string")}}},
+            "enrollments": {"type": "array", "description": "With progress: completion, grade, passed, completed_at, certificate_url", "items": {"type": "object", "properties": {
+                "id": s("integer"), "course_key": s("string"), "course_title": s("string"), "mode": s("string"), "is_active": s("integer"), "created": s("string"), "updated": s("string"),
+                "completion": ns("number"), "grade": ns("number"), "passed": ns("integer"), "completed_at": ns("string"), "certificate_url": ns("string")}}},
+            "enrollment_attributes": {"type": "array", "items": {"type": "object"}},
+            "enrollment_history": {"type": "array", "items": {"type": "object", "properties": {"id": s("integer"), "course_key": s("string"), "actor": s("string"),
+                "surface": s("string"), "source": s("string"), "reason": ns("string"), "before": {"type": "object"}, "after": {"type": "object"}, "created": s("string")}}},
+            "progress_history": {"type": "array", "items": {"type": "object"}},
+            "pre_enrollments": {"type": "array", "description": "Invitations under the person's email (courses, pending courses, learning paths)", "items": {"type": "object", "properties": {
+                "kind": {"type": "string", "enum": ["course", "learning_path"]}, "key": s("string"), "auto_enroll": s("integer"), "claimed": s("integer"), "created": s("string")}}},
+            "learning_path_enrollments": {"type": "array", "items": {"type": "object"}},
+            "code_redemptions": {"type": "array", "items": {"type": "object", "properties": {"code": s("string"), "course_key": s("string"), "created": s("string")}}},
+            "checkout_orders": {"type": "array", "description": "As stored: the card's last four digits only", "items": {"type": "object", "properties": {
+                "enrollment_number": s("string"), "transaction_id": s("string"), "course_key": s("string"), "status": s("string"), "amount_minor": s("integer"),
+                "discount_minor": s("integer"), "currency": s("string"), "coupon_code": ns("string"), "method": s("string"), "card_last_four": ns("string"), "details": {"type": "object"}}}},
+            "emails": {"type": "array", "description": "Subject, type, status and dates; never the body or its links", "items": {"type": "object", "properties": {
+                "id": s("integer"), "message_type": s("string"), "subject": ns("string"), "status": s("string"), "created": s("string"), "sent_at": ns("string")}}},
+            "webhook_events": {"type": "array", "description": "Events that named the person: ids and dates", "items": {"type": "object", "properties": {
+                "id": s("integer"), "type": s("string"), "endpoint_id": s("integer"), "status": s("string"), "created": s("string"), "sent_at": ns("string")}}}}},
         "AccountPatch": {"type": "object", "description": "application/merge-patch+json; email only for staff", "additionalProperties": false, "properties": {
             "name": {"type": "string", "maxLength": 255}, "email": {"type": "string", "pattern": EMAIL_PATTERN},
             "bio": {"type": ["string", "null"], "maxLength": 3000}, "city": {"type": ["string", "null"], "maxLength": 3000},

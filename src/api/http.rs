@@ -171,12 +171,16 @@ fn origin_of(url: &str) -> String {
 /// An API-key caller is a server-to-server integration: staff, never a superuser.
 pub fn actor_of(principal: &Principal) -> crate::core::accounts::Actor {
     match principal {
-        Principal::User(u) => crate::core::accounts::Actor {
-            user_id: Some(u.id),
-            is_staff: u.is_staff || u.is_superuser,
-            is_superuser: u.is_superuser,
-        },
+        Principal::User(u) => actor_of_user(u),
         Principal::ApiKey => crate::core::accounts::Actor { user_id: None, is_staff: true, is_superuser: false },
+    }
+}
+
+pub fn actor_of_user(u: &crate::auth::principal::User) -> crate::core::accounts::Actor {
+    crate::core::accounts::Actor {
+        user_id: Some(u.id),
+        is_staff: u.is_staff || u.is_superuser,
+        is_superuser: u.is_superuser,
     }
 }
 

@@ -103,7 +103,10 @@ impl Router {
     /// does allow (empty: no such path).
     fn find(&self, method: &str, raw_path: &str) -> Result<(&Route, Params), Vec<&'static str>> {
         let parts: Vec<&str> = split(raw_path).collect();
-        let mut allowed = Vec::new();
+        // A path that a route names literally belongs to that route alone: its other methods
+        // are 405s, not a `{username}` route's (`/accounts/retire/` is not an account named
+        // "retire"), as Django matches `accounts/retire/` before `accounts/<username>`.
+        let mut matches: Vec<(usize, &Route, Params)> = Vec::new();
         for (segments, route) in &self.routes {
             // A trailing slash is optional everywhere: Open edX is strict about it per
             // route, and a client that gets it wrong should not get a 404 for it.
@@ -120,9 +123,15 @@ impl Router {
                     ok
                 }
             });
-            if !matched {
-                continue;
+            if matched {
+                let literals = segments.iter().filter(|s| matches!(s, Segment::Literal(_))).count();
+                matches.push((literals, route, params));
             }
+        }
+        let most = matches.iter().map(|(literals, _, _)| *literals).max().unwrap_or(0);
+        matches.retain(|(literals, _, _)| *literals == most);
+        let mut allowed = Vec::new();
+        for (_, route, params) in matches {
             let head_as_get = method == "HEAD" && route.method == "GET";
             if route.method == method || head_as_get {
                 return Ok((route, params));

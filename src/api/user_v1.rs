@@ -5,7 +5,8 @@
 use super::errors::Dialect;
 use super::http::{default_profile_image, iso, ok, Ctx};
 use super::router::{Doc, Route};
-use crate::core::accounts::{self, ProfileChanges};
+use crate::core::accounts::{self, Actor, ProfileChanges};
+use crate::core::privacy;
 use crate::core::records::UserRecord;
 use crate::core::Error;
 use crate::core::ErrorKind;
@@ -34,6 +35,41 @@ pub fn routes() -> Vec<Route> {
                 query: &[("email", "one email address"), ("username", "comma-separated usernames")],
                 ..doc("Accounts by email or usernames (an array)", None, Some("AccountList"))
             },
+        ),
+        r(
+            "POST",
+            "/api/user/v1/accounts/deactivate_logout/",
+            post_deactivate_logout,
+            Doc {
+                status: 204,
+                ..doc(
+                    "The caller deactivates their own account (with their password): sessions and tokens end, and the account is retired within a minute",
+                    Some("DeactivateLogout"),
+                    None,
+                )
+            },
+        ),
+        r(
+            "POST",
+            "/api/user/v1/accounts/retire/",
+            post_retire,
+            doc(
+                "Retire an account now ({\"username\"}: 200), or many as a task ({\"usernames\": [...]}: 202); staff, the API key, or a client in auth.retirement_clients",
+                Some("RetireRequest"),
+                Some("Retirement"),
+            ),
+        ),
+        r(
+            "GET",
+            "/api/user/v1/accounts/retire/tasks/{task_id}",
+            get_retirement_task,
+            doc("A bulk retirement task with each account's result", None, Some("RetirementTask")),
+        ),
+        r(
+            "GET",
+            "/api/user/v1/accounts/{username}/export",
+            get_account_export,
+            doc("Everything Rollcall holds about a person, streamed as one JSON document; the person themself or staff", None, Some("UserExport")),
         ),
         r("GET", "/api/user/v1/accounts/{username}", get_account, doc("One account", None, Some("Account"))),
         r(
@@ -271,4 +307,136 @@ fn patch_account(ctx: &mut Ctx) -> Result<Response, Error> {
         ctx.app.jobs.wake();
     }
     Ok(ok(account))
+}
+
+fn get_account_export(ctx: &mut Ctx) -> Result<Response, Error> {
+    let viewer = viewer(ctx)?;
+    let username = ctx.param("username").to_owned();
+    if !viewer.staff && viewer.username.as_deref() != Some(username.as_str()) {
+        return Err(Error::forbidden("Only the person themself or staff may export an account's data."));
+    }
+    let user = ctx.app.db.read(|conn| privacy::account(conn, &username))?;
+    Ok(export_response(ctx.app, user, ctx.now))
+}
+
+/// The streamed export download (the console's button answers the same).
+pub(crate) fn export_response(
+    app: &crate::App,
+    user: crate::core::records::UserRecord,
+    now: crate::domain::Timestamp,
+) -> Response {
+    let subjects = privacy::subjects(
+        app.config.server.school_name.clone(),
+        app.base_url.clone(),
+        app.config.email.lms_base_url.clone(),
+        app.templates.clone(),
+    );
+    let file = format!("{}-export.json", user.username.replace(|c: char| !c.is_ascii_alphanumeric() && c != '_', "_"));
+    let export = privacy::Export::new(app.db.clone(), user, subjects, now);
+    Response {
+        status_code: 200,
+        headers: vec![
+            ("Content-Type".into(), "application/json".into()),
+            ("Content-Disposition".into(), format!("attachment; filename=\"{file}\"").into()),
+            ("Cache-Control".into(), "no-store".into()),
+        ],
+        data: rouille::ResponseBody::from_reader(export),
+        upgrade: None,
+    }
+}
+
+/// Open edX's `DeactivateLogoutView`: the signed-in learner confirms with their password.
+fn post_deactivate_logout(ctx: &mut Ctx) -> Result<Response, Error> {
+    let caller = ctx.caller()?;
+    let user_id = caller.user().ok_or_else(|| Error::forbidden("An API key is not a user."))?.id;
+    let body = ctx.json_body()?;
+    let password = body.get("password").and_then(Value::as_str).unwrap_or("");
+    if password.is_empty() {
+        return Err(Error::field("password", "Your password is required to deactivate your account."));
+    }
+    let user = ctx
+        .app
+        .db
+        .read(|conn| accounts::user_by_id(conn, user_id))?
+        .ok_or_else(|| Error::forbidden("This account no longer exists."))?;
+    if !crate::auth::tokens::current_password_matches(&ctx.app.auth, &user, password, ctx.now.unix())? {
+        return Err(Error::forbidden("Could not verify user password.").with_code("invalid_password"));
+    }
+    ctx.app.db.write(|conn| privacy::deactivate_and_queue(conn, &user, ctx.now))?;
+    ctx.app.jobs.wake();
+    let mut response = Response::empty_204();
+    for cookie in crate::auth::sessions::clearing_cookie_headers(&ctx.app.auth) {
+        response = response.with_additional_header("Set-Cookie", cookie);
+    }
+    Ok(response)
+}
+
+/// Staff, the API key, or a token of a client listed in `auth.retirement_clients`.
+fn retirement_actor(ctx: &mut Ctx) -> Result<(Actor, String), Error> {
+    let allowed = ctx.app.config.auth.retirement_clients.clone();
+    let caller = ctx.caller()?;
+    let name = match caller.user() {
+        Some(u) => u.username.clone(),
+        None => "api-key".to_owned(),
+    };
+    if caller.is_global_staff() || caller.user().is_none() {
+        return Ok((super::http::actor_of(caller), name));
+    }
+    let client = caller.user().and_then(|u| u.client_id.as_deref());
+    if client.is_some_and(|c| allowed.iter().any(|a| a == c)) {
+        return Ok((Actor { user_id: None, is_staff: true, is_superuser: false }, name));
+    }
+    Err(Error::forbidden("Retiring accounts needs staff, or a client listed in auth.retirement_clients."))
+}
+
+fn post_retire(ctx: &mut Ctx) -> Result<Response, Error> {
+    let (actor, actor_name) = retirement_actor(ctx)?;
+    let body = ctx.json_body()?;
+    if let Some(list) = body.get("usernames") {
+        let names: Vec<String> = list
+            .as_array()
+            .ok_or_else(|| Error::field("usernames", "usernames must be a list of usernames."))?
+            .iter()
+            .map(|v| v.as_str().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()))
+            .collect::<Option<_>>()
+            .ok_or_else(|| Error::field("usernames", "Each username must be a non-empty string."))?;
+        if names.is_empty() || names.len() > privacy::MAX_BULK {
+            return Err(Error::field("usernames", format!("Give 1 to {} usernames.", privacy::MAX_BULK)));
+        }
+        let task = ctx.app.db.write(|conn| privacy::create_task(conn, &actor_name, &names, ctx.now))?;
+        ctx.app.jobs.wake();
+        return Ok(super::http::json(202, &task_json(ctx, &task, Vec::new())));
+    }
+    let username = body
+        .get("username")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| Error::field("username", "Give username (one account) or usernames (a list)."))?
+        .to_owned();
+    let retired = ctx.app.db.write(|conn| privacy::retire(conn, &actor, &username, ctx.now))?;
+    let answer = json!({"username": retired.username, "email": format!("{}@retired.invalid", retired.username)});
+    crate::jobs::retirement::forget(ctx.app, std::slice::from_ref(&retired));
+    Ok(ok(answer))
+}
+
+fn task_json(ctx: &Ctx, task: &crate::core::records::RetirementTask, results: Vec<privacy::ItemView>) -> Value {
+    json!({
+        "task_id": task.public_id, "status": task.status, "total": task.total, "done": task.done,
+        "succeeded": task.succeeded, "failed": task.failed, "created": iso(Some(task.created)),
+        "started": iso(task.started), "finished": iso(task.finished),
+        "url": format!("{}/api/user/v1/accounts/retire/tasks/{}", ctx.app.base_url, task.public_id),
+        "results": results,
+    })
+}
+
+fn get_retirement_task(ctx: &mut Ctx) -> Result<Response, Error> {
+    retirement_actor(ctx)?;
+    let public_id = ctx.param("task_id").to_owned();
+    let (task, results) = ctx.app.db.snapshot(|conn| {
+        let task = privacy::task(conn, &public_id)?;
+        let results = privacy::task_items(conn, &task, 0, privacy::MAX_BULK as i64)?;
+        Ok((task, results))
+    })?;
+    Ok(ok(task_json(ctx, &task, results)))
 }

@@ -63,6 +63,11 @@ impl Limiter {
         Ok((self.per_minute as f64 - estimate - 1.0).max(0.0) as u32)
     }
 
+    /// Drops every key that starts with `prefix` (a retired person's login attempts).
+    fn forget_prefix(&self, prefix: &str) {
+        self.windows.lock().unwrap_or_else(PoisonError::into_inner).retain(|key, _| !key.starts_with(prefix));
+    }
+
     pub fn per_minute(&self) -> u32 {
         self.per_minute
     }
@@ -104,6 +109,12 @@ impl Limits {
             // *above* 6: the 7th failure still gets its answer, the 8th attempt is refused.
             code_failures: Limiter::fixed(c.code_failures_per_minute + 1),
         }
+    }
+
+    /// Forgets the failed-login counters kept under a login name (a username or an email):
+    /// a retired person's name must not outlive them in memory either.
+    pub fn forget_login(&self, login: &str) {
+        self.login.forget_prefix(&format!("pair:{}|", login.to_lowercase()));
     }
 
     /// `Ok(Some(remaining))` within the limit, `Ok(None)` when limits are off.

@@ -195,7 +195,7 @@ pub fn create_task(
 }
 
 /// A random UUID v4 string, as Open edX task ids look.
-fn uuid_v4() -> String {
+pub(crate) fn uuid_v4() -> String {
     let mut bytes = crate::auth::secrets::random_bytes(16);
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;

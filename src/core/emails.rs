@@ -74,7 +74,7 @@ pub const VARIABLES: [&str; 13] = [
 
 /// Overrides from `email.templates_dir`: `<message type>.<part>` files (`subject.txt`,
 /// `txt`, `html`); values are HTML-escaped in `.html` parts.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Templates {
     parts: std::collections::HashMap<String, String>,
 }

@@ -13,6 +13,7 @@ pub mod import;
 pub mod learning_paths;
 pub mod lifecycle;
 pub mod outbox;
+pub mod privacy;
 pub mod progress;
 pub mod roster;
 pub mod scim;
@@ -30,6 +31,7 @@ pub mod records {
     pub use crate::store::enrollments::{AllowedRecord, EnrollmentRecord};
     pub use crate::store::learning_paths::PathEnrollmentRecord;
     pub use crate::store::outbox::MessageRecord;
+    pub use crate::store::privacy::RetirementTask;
     pub use crate::store::scim::ScimTokenRecord;
     pub use crate::store::tasks::TaskRecord;
     pub use crate::store::users::{Profile, UserRecord};

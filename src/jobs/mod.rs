@@ -4,6 +4,7 @@
 
 pub mod expiry;
 pub mod outbox;
+pub mod retirement;
 pub mod tasks;
 
 use crate::App;
@@ -49,6 +50,11 @@ pub fn start(
             Ok(n) => log::info!("resuming {n} interrupted task(s)"),
             Err(e) => log::error!("could not requeue interrupted tasks: {e}"),
         }
+        match app.db.write(crate::core::privacy::requeue_interrupted) {
+            Ok(0) => {}
+            Ok(n) => log::info!("resuming {n} interrupted retirement task(s)"),
+            Err(e) => log::error!("could not requeue interrupted retirement tasks: {e}"),
+        }
     }
     for n in 0..workers + webhook_workers {
         let app = app.clone();
@@ -63,7 +69,7 @@ pub fn start(
                     if webhooks {
                         outbox::step(app, &stop, true)
                     } else {
-                        tasks::step(app, &stop) | outbox::step(app, &stop, false)
+                        tasks::step(app, &stop) | retirement::step(app) | outbox::step(app, &stop, false)
                     }
                 }))
                 .unwrap_or_else(|_| {

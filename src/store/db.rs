@@ -228,8 +228,12 @@ impl Db {
             conn.query_row("PRAGMA wal_autocheckpoint = 0", [], |_| Ok(()))?;
             conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
         }
+        // secure_delete: whatever a write removes or replaces (a retired learner's name, an
+        // outbox row, an old profile value) is overwritten with zeros in its page, so it is
+        // gone from the file's bytes, not only from query results (README "Privacy
+        // requests"). Rollcall deletes little; the cost is zeroing the freed space.
         conn.execute_batch(&format!(
-            "PRAGMA foreign_keys = ON; PRAGMA synchronous = {}; PRAGMA temp_store = MEMORY;",
+            "PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; PRAGMA synchronous = {}; PRAGMA temp_store = MEMORY;",
             self.synchronous
         ))?;
         if self.max_pages > 0 {
@@ -392,6 +396,21 @@ impl Db {
         conn.prepare_cached("RELEASE write")?.execute([])?;
         undo.1 = true;
         Ok(value)
+    }
+
+    /// Copies every committed page into the database file and empties the WAL
+    /// (`wal_checkpoint(TRUNCATE)`), so that no old frame keeps what a retirement removed.
+    /// Returns false, doing nothing, under `database.checkpoints = "external"`: Litestream
+    /// owns checkpoints there, and the WAL (and the replica) keep the old frames until it
+    /// checkpoints. Also false when readers or a writer kept the checkpoint from finishing.
+    pub fn checkpoint_truncate(&self) -> Result<bool, Error> {
+        if self.external_checkpoints {
+            return Ok(false);
+        }
+        self.read(|conn| {
+            let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+            Ok(busy == 0)
+        })
     }
 
     pub fn is_reachable(&self) -> bool {

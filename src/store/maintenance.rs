@@ -49,11 +49,16 @@ pub struct CheckReport {
     /// (table, rowid, parent) for each row whose foreign key points nowhere.
     pub foreign_keys: Vec<String>,
     pub row_counts: Vec<(String, i64)>,
+    /// Retired accounts that still hold personal data somewhere (README "Privacy requests").
+    pub privacy: Vec<String>,
 }
 
 impl CheckReport {
     pub fn ok(&self) -> bool {
-        self.integrity == ["ok"] && self.foreign_keys.is_empty() && self.schema_version == super::db::SCHEMA_VERSION
+        self.integrity == ["ok"]
+            && self.foreign_keys.is_empty()
+            && self.privacy.is_empty()
+            && self.schema_version == super::db::SCHEMA_VERSION
     }
 }
 
@@ -85,7 +90,8 @@ pub fn check(path: &Path) -> Result<CheckReport, Error> {
             conn.query_row(&format!("SELECT COUNT(*) FROM \"{}\"", table.replace('"', "\"\"")), [], |r| r.get(0))?;
         row_counts.push((table, count));
     }
-    Ok(CheckReport { schema_version, integrity, foreign_keys, row_counts })
+    let privacy = super::privacy::retired_with_personal_data(&conn)?;
+    Ok(CheckReport { schema_version, integrity, foreign_keys, row_counts, privacy })
 }
 
 /// What `/metrics` reads from the database at each scrape.

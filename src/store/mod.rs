@@ -10,6 +10,7 @@ pub mod enrollments;
 pub mod learning_paths;
 pub mod maintenance;
 pub mod outbox;
+pub mod privacy;
 pub mod progress;
 pub mod scim;
 pub mod sessions;

@@ -332,3 +332,9 @@ pub fn set_credentials_valid_after(conn: &Connection, user_id: i64, at: i64) -> 
         .execute(params![user_id, at])?;
     Ok(())
 }
+
+/// Deactivates an account (a learner's `deactivate_logout`).
+pub fn deactivate(conn: &Connection, user_id: i64) -> Result<(), Error> {
+    conn.prepare_cached("UPDATE users SET is_active = 0 WHERE id = ?1")?.execute([user_id])?;
+    Ok(())
+}

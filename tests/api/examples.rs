@@ -128,6 +128,14 @@ fn steps() -> Vec<Step> {
         Step { query: "username=ann", ..step("GET", "/api/user/v1/accounts") },
         Step { params: p(&[("username", "ann")]), ..step("GET", "/api/user/v1/accounts/{username}") },
         Step { params: p(&[("username", "admin")]), media: "application/merge-patch+json", body: r#"{"bio": "Runs the school."}"#, ..step("PATCH", "/api/user/v1/accounts/{username}") },
+        // Privacy requests.
+        Step { params: p(&[("username", "ann")]), ..step("GET", "/api/user/v1/accounts/{username}/export") },
+        Step { by: As::Session, body: r#"{"password": "not-the-password"}"#, ..step("POST", "/api/user/v1/accounts/deactivate_logout/") },
+        Step { body: r#"{"username": "leaver", "email": "leaver@example.org"}"#, setup: true, ..step("POST", "/api/admin/v1/users") },
+        Step { body: r#"{"username": "leaver"}"#, setup: true, ..step("POST", "/api/user/v1/accounts/retire/") },
+        Step { body: r#"{"username": "leaver2", "email": "leaver2@example.org"}"#, setup: true, ..step("POST", "/api/admin/v1/users") },
+        Step { body: r#"{"usernames": ["leaver2", "nobody-here"]}"#, capture: &[("retirement", "/task_id")], ..step("POST", "/api/user/v1/accounts/retire/") },
+        Step { params: p(&[("task_id", "$retirement")]), until: Some(("/status", "succeeded")), ..step("GET", "/api/user/v1/accounts/retire/tasks/{task_id}") },
         // Enrollment v2 and tasks.
         Step { params: p(&[("course_key", WEB101)]), query: "page=1&page_size=10", ..step("GET", "/api/enrollment/v2/courses/{course_key}/enrollments") },
         Step { params: p(&[("course_key", WEB101)]), body: r#"{"identifiers": ["dora", "new.learner@example.org"], "auto_enroll": true, "email_students": true, "reason": "Welcome!"}"#, capture: &[("task", "/task_id")], ..step("POST", "/api/enrollment/v2/courses/{course_key}/enrollments") },

@@ -15,6 +15,7 @@ mod learning_paths;
 mod lifecycle;
 mod lms_v1;
 mod oauth;
+mod privacy;
 mod replication;
 mod scim;
 mod security;

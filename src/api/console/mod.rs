@@ -4,6 +4,7 @@
 //! staff; the school-wide pages for global staff only, as in the API.
 
 mod courses;
+mod privacy;
 mod school;
 
 use super::body::{self, Part};
@@ -63,6 +64,9 @@ pub fn routes() -> Vec<Route> {
         page("POST", "/admin/codes", school::generate_codes),
         page("POST", "/admin/codes/{code}/status", school::code_status),
         page("GET", "/admin/learning-paths", school::learning_paths),
+        page("GET", "/admin/privacy", privacy::privacy_page),
+        page("GET", "/admin/privacy/export", privacy::export),
+        page("POST", "/admin/privacy/retire", privacy::retire),
     ]
 }
 
@@ -199,6 +203,7 @@ pub(crate) fn page_with_status(status: u16, title: &str, visitor: Option<&Visito
                                 a href="/admin/codes" { "Codes" }
                                 a href="/admin/learning-paths" { "Learning paths" }
                                 a href="/admin/clients" { "OAuth clients" }
+                                a href="/admin/privacy" { "Privacy" }
                             }
                         }
                         form.signout method="post" action="/admin/logout" {
