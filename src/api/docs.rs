@@ -355,6 +355,7 @@ fn operation(route: &Route) -> Value {
         let required = !matches!(name, "LearningPathEnrollRequest" | "LearningPathUsername");
         op["requestBody"] = json!({"required": required, "content": content});
     }
+    super::idempotency::document(route, &mut op, &error);
     add_examples(route, &mut op);
     if let Some(examples) = super::examples::for_operation(route.method, route.path) {
         if let (Some(request), Some(content)) = (

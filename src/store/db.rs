@@ -112,6 +112,9 @@ struct Batch {
     /// Recent batches whose commit failed, with why (their writers all get the error).
     failures: Vec<(u64, String)>,
     holder: Option<std::thread::ThreadId>,
+    /// Requests whose writes are in the open transaction and whose answer is still to be
+    /// written beside them (`AnswerScope`): the batch may not commit before they have.
+    held: usize,
 }
 
 /// A batch commits at this many writes even while more wait, bounding latency.
@@ -127,6 +130,7 @@ impl GroupWriter {
             finished: 0,
             failures: Vec::new(),
             holder: None,
+            held: 0,
         };
         GroupWriter { conn: Mutex::new(None), state: Mutex::new(batch), committed: Condvar::new() }
     }
@@ -139,6 +143,22 @@ impl GroupWriter {
 thread_local! {
     // Keyed by path so that one process can serve several databases (tests, `init`).
     static CONNECTIONS: RefCell<Vec<(PathBuf, Connection)>> = const { RefCell::new(Vec::new()) };
+    /// The answer scope open on this thread (`Db::answer_scope`): which writer it is for,
+    /// and whether a write of it now holds that writer's batch open.
+    static ANSWER_SCOPE: std::cell::Cell<Option<(usize, bool)>> = const { std::cell::Cell::new(None) };
+}
+
+/// A request whose answer must be committed in the same transaction as its writes (an
+/// idempotency key: a crash between the commit and the answer must leave the answer to
+/// replay, never a write without one). While it is open on a thread, the first write of
+/// that thread that succeeds keeps the group's batch from committing; `commit_with` then
+/// writes the answer in the same batch and lets it commit. Reads of the thread see the
+/// held writes (they run on the writer's connection), so a handler may read what it wrote.
+/// Dropped without `commit_with` (a panic), the hold is released and the writes commit
+/// alone.
+#[must_use]
+pub struct AnswerScope<'a> {
+    db: &'a Db,
 }
 
 impl Db {
@@ -247,11 +267,18 @@ impl Db {
 
     /// Reads outside a transaction (each statement sees a consistent snapshot).
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T, Error>) -> Result<T, Error> {
+        if self.reads_held_writes() {
+            return self.read_held(f);
+        }
         self.with_connection(f)
     }
 
     /// Several reads that must agree with each other (a list and its count).
     pub fn snapshot<T>(&self, f: impl FnOnce(&Connection) -> Result<T, Error>) -> Result<T, Error> {
+        if self.reads_held_writes() {
+            // Already inside the batch's transaction: one consistent view.
+            return self.read_held(f);
+        }
         self.with_connection(|conn| {
             let tx = conn.unchecked_transaction()?;
             let result = f(&tx);
@@ -287,7 +314,15 @@ impl Db {
             return run.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         }
         let batch = state.current;
-        if state.waiting == 0 || state.size >= MAX_BATCH {
+        // A write of an open answer scope holds the batch open from its first success;
+        // the scope's own last write (`commit_with`) lets go.
+        let holding = self.hold_for_answer(&mut state, run.as_ref().is_ok_and(|r| r.is_ok()));
+        if holding {
+            drop(state);
+            drop(slot);
+            return run.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        }
+        if state.held == 0 && (state.waiting == 0 || state.size >= MAX_BATCH) {
             let result = match slot.as_ref() {
                 Some(conn) => conn.prepare_cached("COMMIT").and_then(|mut s| s.execute([])).map(|_| ()).map_err(|e| {
                     let _ = conn.execute_batch("ROLLBACK");
@@ -322,6 +357,48 @@ impl Db {
                 )))
             }
             _ => outcome,
+        }
+    }
+
+    /// Opens an answer scope on this thread (see `AnswerScope`).
+    pub fn answer_scope(&self) -> AnswerScope<'_> {
+        ANSWER_SCOPE.with(|s| s.set(Some((self.writer_id(), false))));
+        AnswerScope { db: self }
+    }
+
+    fn writer_id(&self) -> usize {
+        Arc::as_ptr(&self.writer) as usize
+    }
+
+    /// Whether this thread's answer scope (if any, for this writer) holds the batch open,
+    /// taking the hold on the scope's first successful write. A write that holds never
+    /// waits for the commit: it would wait for itself.
+    fn hold_for_answer(&self, state: &mut Batch, succeeded: bool) -> bool {
+        let id = self.writer_id();
+        match ANSWER_SCOPE.with(|s| s.get()) {
+            Some((scope, true)) if scope == id => true,
+            Some((scope, false)) if scope == id && succeeded => {
+                state.held += 1;
+                ANSWER_SCOPE.with(|s| s.set(Some((id, true))));
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// True when this thread's answer scope holds the batch open and the thread is not
+    /// inside a write: its reads must then see the held writes.
+    fn reads_held_writes(&self) -> bool {
+        ANSWER_SCOPE.with(|s| s.get()) == Some((self.writer_id(), true))
+            && self.writer.state().holder != Some(std::thread::current().id())
+    }
+
+    /// Runs a read on the writer's connection, inside the held batch.
+    fn read_held<T>(&self, f: impl FnOnce(&Connection) -> Result<T, Error>) -> Result<T, Error> {
+        let slot = self.writer.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        match slot.as_ref() {
+            Some(conn) => f(conn),
+            None => Err(Error::internal("the held batch has no connection")),
         }
     }
 
@@ -375,6 +452,62 @@ impl Db {
 
     pub fn is_reachable(&self) -> bool {
         self.read(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?)).is_ok()
+    }
+}
+
+impl AnswerScope<'_> {
+    /// Whether a write of this scope succeeded (and so holds the batch open).
+    pub fn wrote(&self) -> bool {
+        ANSWER_SCOPE.with(|s| s.get()) == Some((self.db.writer_id(), true))
+    }
+
+    /// Writes the answer with `f` in the batch that holds this scope's writes and waits for
+    /// its commit. Without a successful write nothing is held: `f` does not run (a request
+    /// refused before any work leaves no answer behind) and this is Ok(false).
+    pub fn commit_with(self, f: impl FnOnce(&Connection) -> Result<(), Error>) -> Result<bool, Error> {
+        if !self.wrote() {
+            return Ok(false);
+        }
+        // The answer's write must join the batch, not hold it again, and must release it.
+        ANSWER_SCOPE.with(|s| s.set(None));
+        let released = std::cell::Cell::new(false);
+        let result = self.db.write(|conn| {
+            let stored = f(conn);
+            self.db.writer.state().held -= 1;
+            released.set(true);
+            stored
+        });
+        if !released.get() {
+            // The write could not begin (its connection failed): let go all the same.
+            self.db.release_hold();
+        }
+        result.map(|()| true)
+    }
+}
+
+impl Drop for AnswerScope<'_> {
+    fn drop(&mut self) {
+        if self.wrote() {
+            self.db.release_hold();
+        }
+        ANSWER_SCOPE.with(|s| s.set(None));
+    }
+}
+
+impl Db {
+    /// Lets a held batch commit without an answer (a scope that ended without one): the
+    /// next writer commits it, or this empty write does.
+    fn release_hold(&self) {
+        ANSWER_SCOPE.with(|s| s.set(None));
+        let released = std::cell::Cell::new(false);
+        let _ = self.write(|_| {
+            self.writer.state().held -= 1;
+            released.set(true);
+            Ok(())
+        });
+        if !released.get() {
+            self.writer.state().held -= 1;
+        }
     }
 }
 

@@ -11,6 +11,7 @@ mod enrollment_v2;
 mod examples;
 mod helpers;
 mod http;
+mod idempotency;
 mod learning_paths;
 mod lms_v1;
 mod oauth;
