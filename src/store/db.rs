@@ -152,9 +152,9 @@ thread_local! {
 /// idempotency key: a crash between the commit and the answer must leave the answer to
 /// replay, never a write without one). While it is open on a thread, the first write of
 /// that thread that succeeds keeps the group's batch from committing; `commit_with` then
-/// writes the answer in the same batch and lets it commit. Reads of the thread see the
-/// held writes (they run on the writer's connection), so a handler may read what it wrote.
-/// Dropped without `commit_with` (a panic), the hold is released and the writes commit
+/// writes the answer in the same batch and lets it commit. Reads see committed data only,
+/// so a handler answers from what its write returned (every handler does), not from a read
+/// after it. Dropped without `commit_with` (a panic), the hold is released and the writes commit
 /// alone.
 #[must_use]
 pub struct AnswerScope<'a> {
@@ -267,18 +267,11 @@ impl Db {
 
     /// Reads outside a transaction (each statement sees a consistent snapshot).
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T, Error>) -> Result<T, Error> {
-        if self.reads_held_writes() {
-            return self.read_held(f);
-        }
         self.with_connection(f)
     }
 
     /// Several reads that must agree with each other (a list and its count).
     pub fn snapshot<T>(&self, f: impl FnOnce(&Connection) -> Result<T, Error>) -> Result<T, Error> {
-        if self.reads_held_writes() {
-            // Already inside the batch's transaction: one consistent view.
-            return self.read_held(f);
-        }
         self.with_connection(|conn| {
             let tx = conn.unchecked_transaction()?;
             let result = f(&tx);
@@ -383,22 +376,6 @@ impl Db {
                 true
             }
             _ => false,
-        }
-    }
-
-    /// True when this thread's answer scope holds the batch open and the thread is not
-    /// inside a write: its reads must then see the held writes.
-    fn reads_held_writes(&self) -> bool {
-        ANSWER_SCOPE.with(|s| s.get()) == Some((self.writer_id(), true))
-            && self.writer.state().holder != Some(std::thread::current().id())
-    }
-
-    /// Runs a read on the writer's connection, inside the held batch.
-    fn read_held<T>(&self, f: impl FnOnce(&Connection) -> Result<T, Error>) -> Result<T, Error> {
-        let slot = self.writer.conn.lock().unwrap_or_else(PoisonError::into_inner);
-        match slot.as_ref() {
-            Some(conn) => f(conn),
-            None => Err(Error::internal("the held batch has no connection")),
         }
     }
 

@@ -423,3 +423,20 @@ fn a_retry_after_sigkill_between_commit_and_answer_replays_the_committed_answer(
         .unwrap();
     assert_eq!((orders, welcome), (1, 1));
 }
+
+#[test]
+fn the_openapi_document_describes_the_header_and_its_answers_on_each_state_changing_operation() {
+    let app = TestApp::spawn();
+    let doc = app.get("/api-docs/openapi.json", None).json();
+    for (path, method) in
+        [("/api/v1/enrollments", "post"), ("/api/admin/v1/courses/{course_key}/enrollments/{username}/progress", "put")]
+    {
+        let op = &doc["paths"][path][method];
+        assert_eq!(op["x-idempotency-key"]["name"], "Idempotency-Key", "{path}");
+        assert!(op["description"].as_str().unwrap().contains("Idempotency-Key"), "{path}");
+        for status in ["400", "409", "422"] {
+            assert!(op["responses"][status].is_object(), "{method} {path}: {status}");
+        }
+    }
+    assert!(doc["paths"]["/api/admin/v1/courses"]["get"].get("x-idempotency-key").is_none());
+}
