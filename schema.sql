@@ -526,3 +526,19 @@ CREATE TABLE IF NOT EXISTS retirement_items (
     result   TEXT,                          -- JSON: the retired username, or the error
     PRIMARY KEY (task_id, position)
 );
+
+-- Idempotency keys (README "Idempotency keys"): the first answer to a caller's key on a route,
+-- written in the transaction of the request's own writes, replayed to a retry with that key.
+-- `fingerprint` is a SHA-256 of the method, path and body; secrets are removed from `body`.
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    caller          TEXT NOT NULL,              -- 'api-key', 'user:ID:client:CLIENT_ID', 'user:ID:session'
+    route           TEXT NOT NULL,              -- 'POST /api/v1/enrollments'
+    key             TEXT NOT NULL,
+    fingerprint     TEXT NOT NULL,
+    status          INTEGER NOT NULL,
+    headers         TEXT NOT NULL,              -- JSON [[name, value], …]: Content-Type, Location
+    body            BLOB NOT NULL,
+    created         INTEGER NOT NULL,
+    PRIMARY KEY (caller, route, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS idempotency_keys_by_age ON idempotency_keys(created);

@@ -16,6 +16,29 @@ pub struct Config {
     pub checkout: CheckoutConfig,
     pub webhooks: WebhooksConfig,
     pub scim: ScimConfig,
+    pub idempotency: IdempotencyConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IdempotencyConfig {
+    /// How long the first answer to an `Idempotency-Key` is kept and replayed (fractions
+    /// allowed); older keys are forgotten and purged in the background.
+    pub retention_hours: f64,
+}
+
+impl Default for IdempotencyConfig {
+    fn default() -> Self {
+        // Stripe's choice: a day covers a client's retries after any outage it would sit out.
+        IdempotencyConfig { retention_hours: 24.0 }
+    }
+}
+
+impl IdempotencyConfig {
+    /// The retention in whole seconds (at least one).
+    pub fn retention_seconds(&self) -> i64 {
+        ((self.retention_hours * 3600.0) as i64).max(1)
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -313,8 +336,8 @@ impl Default for JobsConfig {
     }
 }
 
-const SECTIONS: [&str; 9] =
-    ["server", "database", "auth", "rate_limits", "email", "jobs", "checkout", "webhooks", "scim"];
+const SECTIONS: [&str; 10] =
+    ["server", "database", "auth", "rate_limits", "email", "jobs", "checkout", "webhooks", "scim", "idempotency"];
 
 impl Config {
     /// Defaults, then `file` (if any), then the process environment.
@@ -421,6 +444,9 @@ impl Config {
         }
         if self.email.backend == "smtp" && self.email.smtp_host.is_empty() {
             return bad("email.smtp_host", "required when email.backend = \"smtp\"");
+        }
+        if !(self.idempotency.retention_hours > 0.0 && self.idempotency.retention_hours <= 24.0 * 365.0) {
+            return bad("idempotency.retention_hours", "must be more than 0 and at most a year (8760)");
         }
         let url = &self.server.public_base_url;
         if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {

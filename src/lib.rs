@@ -41,6 +41,8 @@ pub struct App {
     pub templates: core::emails::Templates,
     /// Request counts and durations for `/metrics`.
     pub metrics: api::metrics::Metrics,
+    /// Idempotency keys whose first request is running.
+    pub idempotency: api::idempotency::InFlight,
 }
 
 /// glibc serves big allocations from its heap once it has freed a big mmap (its threshold
@@ -102,6 +104,7 @@ impl Server {
             trusted_proxies,
             templates,
             metrics: api::metrics::Metrics::default(),
+            idempotency: Default::default(),
         };
         let _ = cell.set(app);
         let jobs_stop = Arc::new(AtomicBool::new(false));

@@ -367,6 +367,7 @@ fn operation(route: &Route) -> Value {
         let required = !matches!(name, "LearningPathEnrollRequest" | "LearningPathUsername") && content.len() == 1;
         op["requestBody"] = json!({"required": required, "content": content});
     }
+    super::idempotency::document(route, &mut op, &error);
     add_examples(route, &mut op);
     if let Some(examples) = super::examples::for_operation(route.method, route.path) {
         if let (Some(request), Some(content)) = (

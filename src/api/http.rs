@@ -27,6 +27,9 @@ pub struct Ctx<'a> {
     principal: Option<Result<Option<Principal>, Error>>,
     /// (limit, remaining) of the last rate limit checked, for the response headers.
     pub rate_limit: RateLimitSeen,
+    /// The body, when it was read before the handler ran (to fingerprint an idempotent
+    /// request); the handler's own read then takes it from here.
+    pub read_ahead: std::cell::Cell<Option<Vec<u8>>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -37,11 +40,24 @@ impl<'a> Ctx<'a> {
         params: super::router::Params,
         parsers: Parsers,
     ) -> Ctx<'a> {
-        Ctx { app, req, body, params, parsers, now: Timestamp::now(), principal: None, rate_limit: Default::default() }
+        Ctx {
+            app,
+            req,
+            body,
+            params,
+            parsers,
+            now: Timestamp::now(),
+            principal: None,
+            rate_limit: Default::default(),
+            read_ahead: Default::default(),
+        }
     }
 
     /// The raw request body within `server.max_body_bytes` and `server.body_timeout_seconds`.
     pub fn body_bytes(&self) -> Result<Vec<u8>, Error> {
+        if let Some(body) = self.read_ahead.take() {
+            return Ok(body);
+        }
         let server = &self.app.config.server;
         super::body::read(self.req, self.body, server.max_body_bytes, Duration::from_secs(server.body_timeout_seconds))
     }

@@ -14,6 +14,7 @@ pub mod errors;
 pub mod examples;
 pub mod home;
 pub mod http;
+pub mod idempotency;
 pub mod instructor_v2;
 pub mod learning_paths;
 pub mod lms_v1;

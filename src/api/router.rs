@@ -248,7 +248,7 @@ pub fn handle(app: &App, req: &Request, body: &crate::server::RequestBody) -> Re
             if route.doc.auth && route.dialect != Dialect::Scim {
                 ctx.caller()?;
             }
-            let answer = (route.handler)(&mut ctx);
+            let answer = super::idempotency::run(&mut ctx, route, route.handler);
             caller = ctx.caller_key();
             answer
         }),

@@ -12,6 +12,9 @@ pub enum ErrorKind {
     Forbidden,
     NotFound,
     Conflict,
+    /// Well-formed but contradicting an earlier request (an idempotency key reused with
+    /// another payload): 422.
+    Unprocessable,
     EnrollmentClosed,
     CourseFull,
     RateLimited,
@@ -41,6 +44,7 @@ impl ErrorKind {
             ErrorKind::MethodNotAllowed => 405,
             ErrorKind::PreconditionFailed => 412,
             ErrorKind::Conflict => 409,
+            ErrorKind::Unprocessable => 422,
             ErrorKind::EnrollmentClosed | ErrorKind::CourseFull => 400,
             ErrorKind::PayloadTooLarge => 413,
             ErrorKind::UnsupportedMediaType => 415,
@@ -64,6 +68,7 @@ impl ErrorKind {
             ErrorKind::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             ErrorKind::PreconditionFailed => "PRECONDITION_FAILED",
             ErrorKind::Conflict => "CONFLICT",
+            ErrorKind::Unprocessable => "UNPROCESSABLE",
             ErrorKind::EnrollmentClosed => "ENROLLMENT_CLOSED",
             ErrorKind::CourseFull => "COURSE_FULL",
             ErrorKind::PayloadTooLarge => "PAYLOAD_TOO_LARGE",

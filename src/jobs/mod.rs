@@ -63,12 +63,16 @@ pub fn start(
         let name = if webhooks { format!("webhooks-{}", n - workers) } else { format!("worker-{n}") };
         let spawned = std::thread::Builder::new().name(name).spawn(move || {
             let Some(app) = app.get() else { return };
+            let mut last_purge = std::time::Instant::now();
             while !stop.load(Ordering::SeqCst) {
                 // A panic in one step must not end the worker; the step's transaction rolled back.
                 let worked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     if webhooks {
                         outbox::step(app, &stop, true)
                     } else {
+                        if n == 0 {
+                            purge_idempotency_keys(app, &mut last_purge);
+                        }
                         tasks::step(app, &stop) | retirement::step(app) | outbox::step(app, &stop, false)
                     }
                 }))
@@ -110,4 +114,21 @@ pub fn start(
         Err(e) => log::error!("could not start the expiry job: {e}"),
     }
     handles
+}
+
+/// Removes the idempotency keys older than `idempotency.retention_hours` (lookups already
+/// ignore them), at most once a minute, or once per retention when that is shorter.
+fn purge_idempotency_keys(app: &App, last: &mut std::time::Instant) {
+    let retention = app.config.idempotency.retention_seconds();
+    let every = Duration::from_secs(retention.clamp(1, 60) as u64);
+    if last.elapsed() < every {
+        return;
+    }
+    *last = std::time::Instant::now();
+    let before = crate::domain::Timestamp::now().unix() - retention;
+    match app.db.write(|conn| crate::store::idempotency::purge(conn, before)) {
+        Ok(0) => {}
+        Ok(n) => log::debug!("purged {n} expired idempotency key(s)"),
+        Err(e) => log::error!("could not purge expired idempotency keys: {e}"),
+    }
 }

@@ -133,6 +133,9 @@ struct Batch {
     /// Recent batches whose commit failed, with why (their writers all get the error).
     failures: Vec<(u64, String)>,
     holder: Option<std::thread::ThreadId>,
+    /// Requests whose writes are in the open transaction and whose answer is still to be
+    /// written beside them (`AnswerScope`): the batch may not commit before they have.
+    held: usize,
 }
 
 /// A batch commits at this many writes even while more wait, bounding latency.
@@ -148,6 +151,7 @@ impl GroupWriter {
             finished: 0,
             failures: Vec::new(),
             holder: None,
+            held: 0,
         };
         GroupWriter { conn: Mutex::new(None), state: Mutex::new(batch), committed: Condvar::new() }
     }
@@ -160,6 +164,22 @@ impl GroupWriter {
 thread_local! {
     // Keyed by path so that one process can serve several databases (tests, `init`).
     static CONNECTIONS: RefCell<Vec<(PathBuf, Connection)>> = const { RefCell::new(Vec::new()) };
+    /// The answer scope open on this thread (`Db::answer_scope`): which writer it is for,
+    /// and whether a write of it now holds that writer's batch open.
+    static ANSWER_SCOPE: std::cell::Cell<Option<(usize, bool)>> = const { std::cell::Cell::new(None) };
+}
+
+/// A request whose answer must be committed in the same transaction as its writes (an
+/// idempotency key: a crash between the commit and the answer must leave the answer to
+/// replay, never a write without one). While it is open on a thread, the first write of
+/// that thread that succeeds keeps the group's batch from committing; `commit_with` then
+/// writes the answer in the same batch and lets it commit. Reads see committed data only,
+/// so a handler answers from what its write returned (every handler does), not from a read
+/// after it. Dropped without `commit_with` (a panic), the hold is released and the writes commit
+/// alone.
+#[must_use]
+pub struct AnswerScope<'a> {
+    db: &'a Db,
 }
 
 impl Db {
@@ -312,7 +332,15 @@ impl Db {
             return run.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         }
         let batch = state.current;
-        if state.waiting == 0 || state.size >= MAX_BATCH {
+        // A write of an open answer scope holds the batch open from its first success;
+        // the scope's own last write (`commit_with`) lets go.
+        let holding = self.hold_for_answer(&mut state, run.as_ref().is_ok_and(|r| r.is_ok()));
+        if holding {
+            drop(state);
+            drop(slot);
+            return run.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        }
+        if state.held == 0 && (state.waiting == 0 || state.size >= MAX_BATCH) {
             let result = match slot.as_ref() {
                 Some(conn) => conn.prepare_cached("COMMIT").and_then(|mut s| s.execute([])).map(|_| ()).map_err(|e| {
                     let _ = conn.execute_batch("ROLLBACK");
@@ -347,6 +375,32 @@ impl Db {
                 )))
             }
             _ => outcome,
+        }
+    }
+
+    /// Opens an answer scope on this thread (see `AnswerScope`).
+    pub fn answer_scope(&self) -> AnswerScope<'_> {
+        ANSWER_SCOPE.with(|s| s.set(Some((self.writer_id(), false))));
+        AnswerScope { db: self }
+    }
+
+    fn writer_id(&self) -> usize {
+        Arc::as_ptr(&self.writer) as usize
+    }
+
+    /// Whether this thread's answer scope (if any, for this writer) holds the batch open,
+    /// taking the hold on the scope's first successful write. A write that holds never
+    /// waits for the commit: it would wait for itself.
+    fn hold_for_answer(&self, state: &mut Batch, succeeded: bool) -> bool {
+        let id = self.writer_id();
+        match ANSWER_SCOPE.with(|s| s.get()) {
+            Some((scope, true)) if scope == id => true,
+            Some((scope, false)) if scope == id && succeeded => {
+                state.held += 1;
+                ANSWER_SCOPE.with(|s| s.set(Some((id, true))));
+                true
+            }
+            _ => false,
         }
     }
 
@@ -415,6 +469,62 @@ impl Db {
 
     pub fn is_reachable(&self) -> bool {
         self.read(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?)).is_ok()
+    }
+}
+
+impl AnswerScope<'_> {
+    /// Whether a write of this scope succeeded (and so holds the batch open).
+    pub fn wrote(&self) -> bool {
+        ANSWER_SCOPE.with(|s| s.get()) == Some((self.db.writer_id(), true))
+    }
+
+    /// Writes the answer with `f` in the batch that holds this scope's writes and waits for
+    /// its commit. Without a successful write nothing is held: `f` does not run (a request
+    /// refused before any work leaves no answer behind) and this is Ok(false).
+    pub fn commit_with(self, f: impl FnOnce(&Connection) -> Result<(), Error>) -> Result<bool, Error> {
+        if !self.wrote() {
+            return Ok(false);
+        }
+        // The answer's write must join the batch, not hold it again, and must release it.
+        ANSWER_SCOPE.with(|s| s.set(None));
+        let released = std::cell::Cell::new(false);
+        let result = self.db.write(|conn| {
+            let stored = f(conn);
+            self.db.writer.state().held -= 1;
+            released.set(true);
+            stored
+        });
+        if !released.get() {
+            // The write could not begin (its connection failed): let go all the same.
+            self.db.release_hold();
+        }
+        result.map(|()| true)
+    }
+}
+
+impl Drop for AnswerScope<'_> {
+    fn drop(&mut self) {
+        if self.wrote() {
+            self.db.release_hold();
+        }
+        ANSWER_SCOPE.with(|s| s.set(None));
+    }
+}
+
+impl Db {
+    /// Lets a held batch commit without an answer (a scope that ended without one): the
+    /// next writer commits it, or this empty write does.
+    fn release_hold(&self) {
+        ANSWER_SCOPE.with(|s| s.set(None));
+        let released = std::cell::Cell::new(false);
+        let _ = self.write(|_| {
+            self.writer.state().held -= 1;
+            released.set(true);
+            Ok(())
+        });
+        if !released.get() {
+            self.writer.state().held -= 1;
+        }
     }
 }
 

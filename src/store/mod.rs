@@ -7,6 +7,7 @@ pub mod codes;
 pub mod courses;
 pub mod db;
 pub mod enrollments;
+pub mod idempotency;
 pub mod learning_paths;
 pub mod maintenance;
 pub mod outbox;

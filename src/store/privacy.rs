@@ -187,6 +187,11 @@ pub fn retire_rows(conn: &Connection, r: &Retirement) -> Result<(), Error> {
     ] {
         conn.execute(sql, [id])?;
     }
+    // Stored answers to idempotent requests: those the person made, and any that name them.
+    conn.execute(
+        "DELETE FROM idempotency_keys WHERE caller LIKE ?1 OR instr(body, ?2) > 0 OR instr(body, ?3) > 0",
+        params![format!("user:{id}:%"), r.old_email, r.old_username],
+    )?;
     // A retired person waits for no seat: a promotion would enroll a retired account.
     let waiting: Vec<i64> = conn
         .prepare_cached("SELECT course_id FROM waitlist WHERE user_id = ?1")?

@@ -11,6 +11,7 @@ mod enrollment_v2;
 mod examples;
 mod helpers;
 mod http;
+mod idempotency;
 mod learning_paths;
 mod lifecycle;
 mod lms_v1;
