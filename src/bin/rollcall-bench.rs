@@ -782,7 +782,7 @@ fn instructions(server: &Server) -> Stats {
     let (db, out) = (dir.join("counted.db"), dir.join("callgrind.out"));
     let out_flag = format!("--callgrind-out-file={}", out.display());
     let (mut child, host, id, secret) =
-        spawn_server(&dir, &db, &["valgrind", "--tool=callgrind", "--collect-atstart=no", &out_flag]);
+        spawn_server(&dir, &db, &["valgrind", "--tool=callgrind", "--instr-atstart=no", &out_flag]);
     let mut counted = Server {
         pid: Some(child.id()),
         child: None,
