@@ -114,6 +114,19 @@ try {
   expect(history.includes("Spring intake") && history.includes("enrolled (verified)"), "the history row: " + history);
   await shot("history");
 
+  // A privacy request: a person's data downloaded as JSON from the console.
+  await page.goto(base + "/admin/privacy");
+  await page.waitForSelector("form[action='/admin/privacy/export']");
+  await page.fill("form[action='/admin/privacy/export'] input[name=username]", "learner1");
+  const [exported] = await Promise.all([
+    page.waitForEvent("download"),
+    page.click("form[action='/admin/privacy/export'] button"),
+  ]);
+  const data = JSON.parse(readFileSync(await exported.path(), "utf8"));
+  expect(JSON.stringify(data).includes("learner1"), "the export names the learner");
+  expect(!JSON.stringify(data).includes("learner2"), "and no other learner");
+  await shot("privacy");
+
   // At a phone's width the roster still fits (the table scrolls inside its box).
   await page.setViewportSize({ width: 390, height: 800 });
   await page.goto(base + "/admin/courses/" + course + "/roster");
