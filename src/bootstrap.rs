@@ -8,12 +8,46 @@ use crate::core::Error;
 use crate::core::{codes, learning_paths};
 use crate::domain::{CourseKey, Currency, Email, Fraction, LearningPathKey, Money, Timestamp, Username};
 use crate::store::{self, users::Profile, Db};
+use std::path::{Path, PathBuf};
 
 pub struct Credentials {
     pub username: String,
     pub password: String,
     pub client_id: String,
     pub client_secret: String,
+}
+
+impl Credentials {
+    /// The four secrets, one `name: value` line each.
+    pub fn text(&self) -> String {
+        format!(
+            "username: {}\npassword: {}\nclient_id: {}\nclient_secret: {}",
+            self.username, self.password, self.client_id, self.client_secret
+        )
+    }
+}
+
+fn credentials_file_path(db: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.first-start-credentials", db.display()))
+}
+
+/// Where the first start's secrets go when stdout is not a terminal (a service manager's
+/// journal must never hold them): a new file beside the database, readable by its owner.
+pub fn write_credentials_file(db: &Path, text: &str) -> Result<PathBuf, String> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = credentials_file_path(db);
+    let cannot = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
+    let mut file =
+        std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&path).map_err(cannot)?;
+    file.write_all(text.as_bytes()).map_err(cannot)?;
+    Ok(path)
+}
+
+/// Adds `text` (the demo's passwords) to the first start's secrets file.
+pub fn append_to_credentials_file(db: &Path, text: &str) -> Result<PathBuf, String> {
+    let existing = std::fs::read_to_string(credentials_file_path(db)).unwrap_or_default();
+    write_credentials_file(db, &format!("{existing}{text}"))
 }
 
 /// Creates the superuser and an OAuth client acting as it, in one transaction. Refuses on

@@ -1,6 +1,6 @@
 //! Rollcall: one binary, one SQLite file, every enrollment API a school needs.
-//! `Server::build(config)` binds and wires the application; `main.rs` and the tests both
-//! use it.
+//! `Server::build(config)` binds and wires the application; the `cli` commands (which
+//! `main.rs` runs) and the tests both use it.
 
 // The OpenAPI schemas are one large `json!` literal.
 #![recursion_limit = "512"]
@@ -8,12 +8,14 @@
 pub mod api;
 pub mod auth;
 pub mod bootstrap;
+pub mod cli;
 pub mod config;
 pub mod core;
 pub mod domain;
 pub mod jobs;
 pub mod server;
 pub mod store;
+pub mod telemetry;
 
 use config::Config;
 use std::net::SocketAddr;

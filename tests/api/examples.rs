@@ -370,7 +370,7 @@ fn check(schema: &Value, value: &Value, doc: &Value, at: &str, problems: &mut Ve
 }
 
 /// The documented schema of an answer: (media type, schema) for the status, or the 4XX/5XX range.
-fn documented<'d>(op: &'d Value, status: u16) -> Option<&'d Value> {
+fn documented(op: &Value, status: u16) -> Option<&Value> {
     let responses = &op["responses"];
     let range = format!("{}XX", status / 100);
     let response = responses.get(status.to_string()).or_else(|| responses.get(&range))?;
