@@ -4,7 +4,8 @@
 //! latency percentiles, errors and the server's peak RSS. The floors are measured in the
 //! same run, so the ratios hold on a noisy machine.
 //!
-//! cargo run --release --bin rollcall-bench -- [--scenario floor-http,floor-sqlite,enroll-v2,idle-5k,…|all]
+//! cargo build --release    # the server and this benchmark, side by side in target/release
+//! ./target/release/rollcall-bench [--scenario floor-http,floor-sqlite,enroll-v2,idle-5k,…|all]
 //!     [--clients 32] [--duration 10] [--json out.json]
 //!     [--url http://127.0.0.1:PORT --db PATH --client-id ID --client-secret SECRET]
 //!
