@@ -397,7 +397,7 @@ impl Config {
             return bad("server.log_format", "must be \"text\" or \"json\"");
         }
         for proxy in &self.server.trusted_proxies {
-            if crate::auth::rate_limit::AddressBlock::parse(proxy).is_none() {
+            if crate::domain::AddressBlock::parse(proxy).is_none() {
                 return bad("server.trusted_proxies", &format!("'{proxy}' is not an address or a CIDR block"));
             }
         }

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod core;
 pub mod domain;
+pub mod error;
 pub mod jobs;
 pub mod server;
 pub mod store;
@@ -38,7 +39,7 @@ pub struct App {
     /// `checkout.coupons`, parsed (and checked) at start-up.
     pub coupons: Vec<(String, u32)>,
     /// `server.trusted_proxies`, parsed.
-    pub trusted_proxies: Vec<auth::rate_limit::AddressBlock>,
+    pub trusted_proxies: Vec<domain::AddressBlock>,
     /// `email.templates_dir`, loaded and checked at start-up.
     pub templates: core::emails::Templates,
     /// Request counts and durations for `/metrics`.
@@ -92,7 +93,7 @@ impl Server {
             dir => core::emails::Templates::load(std::path::Path::new(dir))?,
         };
         let trusted_proxies =
-            config.server.trusted_proxies.iter().filter_map(|p| auth::rate_limit::AddressBlock::parse(p)).collect();
+            config.server.trusted_proxies.iter().filter_map(|p| domain::AddressBlock::parse(p)).collect();
         let app = App {
             config,
             db,

@@ -215,7 +215,7 @@ pub fn email_change_link(
 /// The client's address: the socket's peer, unless that is a trusted proxy; then the
 /// right-most address in X-Forwarded-For (or Forwarded's `for=`) that is not one of ours,
 /// so a client cannot pick its own address by sending the header itself.
-pub fn client_address(req: &Request, trusted: &[crate::auth::rate_limit::AddressBlock]) -> std::net::IpAddr {
+pub fn client_address(req: &Request, trusted: &[crate::domain::AddressBlock]) -> std::net::IpAddr {
     let peer = req.remote_addr().ip();
     let is_trusted = |ip: std::net::IpAddr| trusted.iter().any(|b| b.contains(ip));
     if !is_trusted(peer) {

@@ -3,7 +3,7 @@
 //! keeps the token endpoint fast.)
 
 use super::secrets;
-use crate::core::Error;
+use crate::error::Error;
 use crate::store::{self, clients::ClientRecord, Conn};
 
 pub struct NewClient {
@@ -24,8 +24,8 @@ pub fn create_as_admin(
     public: bool,
     now: i64,
 ) -> Result<NewClient, Error> {
-    let target = crate::core::accounts::user_by_username(conn, username)
-        .map_err(|e| Error::field("user", e.developer_message))?;
+    let target = crate::store::users::by_username(conn, username)?
+        .ok_or_else(|| Error::field("user", format!("The user {username} does not exist.")))?;
     if (target.is_superuser || target.is_staff) && !actor_is_superuser {
         return Err(Error::forbidden("Only a superuser may create clients acting as staff or superusers."));
     }

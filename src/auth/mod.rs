@@ -16,7 +16,7 @@ pub mod tokens;
 pub use principal::{AuthMethod, Credentials, Principal, User};
 
 use crate::config::Config;
-use crate::core::Error;
+use crate::error::Error;
 use crate::store::{self, Db};
 
 /// What authentication needs, built once at start-up and shared by all threads.

@@ -2,7 +2,7 @@
 //! `X-Edx-Api-Key`, or a session cookie (with CSRF for unsafe methods).
 
 use super::{jwt, secrets, Auth};
-use crate::core::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind};
 use crate::store::{self, Db};
 
 /// The credential-bearing parts of a request, taken out by the HTTP layer.

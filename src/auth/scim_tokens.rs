@@ -4,7 +4,7 @@
 //! but `/scim/v2`, and nothing else opens `/scim/v2`.
 
 use super::secrets;
-use crate::core::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind};
 use crate::store::{self, scim::ScimTokenRecord, Conn, Db};
 
 /// Recognisable in logs and by secret scanners; the rest is random.

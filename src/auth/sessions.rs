@@ -3,7 +3,7 @@
 
 use super::principal::{AuthMethod, User};
 use super::secrets;
-use crate::core::Error;
+use crate::error::Error;
 use crate::store::{self, Db};
 
 pub const COOKIE_NAME: &str = "rollcall_session";

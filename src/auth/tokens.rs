@@ -3,7 +3,7 @@
 
 use super::passwords::Verified;
 use super::{jwt, secrets, Auth};
-use crate::core::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind};
 use crate::store::{self, users::UserRecord, Db};
 
 pub struct TokenRequest {

@@ -8,7 +8,6 @@ pub mod checkout;
 pub mod codes;
 pub mod emails;
 pub mod enrollment;
-pub mod errors;
 pub mod import;
 pub mod learning_paths;
 pub mod lifecycle;
@@ -21,7 +20,9 @@ pub mod scim_groups;
 pub mod stats;
 pub mod webhooks;
 
-pub use errors::{Error, ErrorKind};
+// The error type is the leaf module `crate::error` (store and auth use it too); the core's
+// callers name it from here.
+pub use crate::error::{Error, ErrorKind};
 
 /// The records the core hands to the surfaces (read from `store`, returned as they are):
 /// surfaces name them from here and never reach into `store` themselves.

@@ -1,6 +1,7 @@
 //! Values parsed once at the edge. Holding one means it is valid: the core never re-checks
 //! strings (zero2prod's "parse, don't validate").
 
+mod address_block;
 mod card_number;
 mod course_key;
 mod email;
@@ -12,6 +13,7 @@ mod timestamp;
 mod username;
 mod uuid;
 
+pub use address_block::AddressBlock;
 pub use card_number::CardNumber;
 pub use course_key::CourseKey;
 pub use email::Email;

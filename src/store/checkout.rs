@@ -1,6 +1,6 @@
 //! Checkout orders: the record of a paid enrollment (never the card number).
 
-use crate::core::Error;
+use crate::error::Error;
 use rusqlite::{params, Connection};
 
 pub struct NewOrder<'a> {

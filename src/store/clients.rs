@@ -1,6 +1,6 @@
 //! OAuth clients and the opaque access tokens issued to them (stored as SHA-256 only).
 
-use crate::core::Error;
+use crate::error::Error;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 #[derive(Debug, Clone)]

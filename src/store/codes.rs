@@ -1,6 +1,6 @@
 //! Enrollment codes and their redemptions.
 
-use crate::core::Error;
+use crate::error::Error;
 use rusqlite::{params, Connection, OptionalExtension};
 
 #[derive(Debug, Clone)]

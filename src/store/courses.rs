@@ -1,6 +1,6 @@
 //! Courses, their modes and their staff roles.
 
-use crate::core::Error;
+use crate::error::Error;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 #[derive(Debug, Clone, Default)]

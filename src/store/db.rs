@@ -8,7 +8,7 @@
 //! VACUUM: rewriting every page would ship the whole database through the WAL again.
 
 use crate::config::DatabaseConfig;
-use crate::core::Error;
+use crate::error::Error;
 use rusqlite::{Connection, OpenFlags};
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};

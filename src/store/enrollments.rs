@@ -1,6 +1,6 @@
 //! Enrollments, pre-enrollments (enrollment_allowed), their attributes and history.
 
-use crate::core::Error;
+use crate::error::Error;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 #[derive(Debug, Clone)]

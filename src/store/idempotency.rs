@@ -1,7 +1,7 @@
 //! The stored first answers of requests that carried an `Idempotency-Key` (api/idempotency.rs
 //! decides when to store and replay them).
 
-use crate::core::Error;
+use crate::error::Error;
 use rusqlite::{params, Connection, OptionalExtension};
 
 /// Who sent a key, to which route, and the key itself: a key means something only within

@@ -1,6 +1,6 @@
 //! Learning paths, their course steps, enrollments and invited emails.
 
-use crate::core::Error;
+use crate::error::Error;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 #[derive(Debug, Clone, Default)]

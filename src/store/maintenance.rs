@@ -2,7 +2,7 @@
 //! SQLite's online backup API (a plain `cp` of a WAL database can miss committed pages
 //! still in the -wal file), and SQLite's own integrity and foreign-key checks.
 
-use crate::core::Error;
+use crate::error::Error;
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 

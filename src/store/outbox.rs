@@ -1,6 +1,6 @@
 //! The outbox: messages written with the change they announce, delivered after commit.
 
-use crate::core::Error;
+use crate::error::Error;
 use rusqlite::{params, Connection};
 
 pub fn enqueue(

@@ -2,7 +2,7 @@
 //! account (README "Privacy requests"), the retirement tasks, and `rollcall check`'s
 //! queries for retired accounts that still hold personal data.
 
-use crate::core::Error;
+use crate::error::Error;
 use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection, OptionalExtension, ToSql};
 use serde_json::{Map, Value};

@@ -1,6 +1,6 @@
 //! Enrollment progress (completion, grade, certificate) and its history.
 
-use crate::core::Error;
+use crate::error::Error;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 #[derive(Debug, Clone, PartialEq)]

@@ -1,7 +1,7 @@
 //! SCIM provisioning's tables: tokens, what SCIM adds to accounts, groups, their members,
 //! their course links and what each link did for each member.
 
-use crate::core::Error;
+use crate::error::Error;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, ToSql};
 
 #[derive(Debug, Clone)]

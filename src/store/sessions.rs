@@ -1,6 +1,6 @@
 //! Browser sessions, keyed by the SHA-256 of the cookie value.
 
-use crate::core::Error;
+use crate::error::Error;
 use rusqlite::{params, Connection, OptionalExtension};
 
 pub struct SessionRecord {

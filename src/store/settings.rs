@@ -1,6 +1,6 @@
 //! The `settings` table: generated secrets and one-time markers (bootstrap, demo seed).
 
-use crate::core::Error;
+use crate::error::Error;
 use rusqlite::{params, Connection, OptionalExtension};
 
 pub fn get(conn: &Connection, key: &str) -> Result<Option<String>, Error> {

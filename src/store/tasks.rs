@@ -1,6 +1,6 @@
 //! Bulk tasks and their per-identifier items.
 
-use crate::core::Error;
+use crate::error::Error;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 #[derive(Debug, Clone)]

@@ -1,6 +1,6 @@
 //! Users and their profile fields.
 
-use crate::core::Error;
+use crate::error::Error;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 /// A user as stored. Profile fields are optional strings; Open edX shows them as null.

@@ -1,6 +1,6 @@
 //! Webhook endpoints.
 
-use crate::core::Error;
+use crate::error::Error;
 use rusqlite::{params, Connection, OptionalExtension};
 
 #[derive(Debug, Clone)]

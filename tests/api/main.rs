@@ -3,6 +3,7 @@
 
 mod admin;
 mod appsembler;
+mod architecture;
 mod checkout;
 mod cli;
 mod console;

@@ -1,5 +1,7 @@
-//! The one error type of the core. Each API surface renders it in its own dialect
-//! (`api/*`), so a kind carries no status code or JSON shape of its own beyond a default.
+//! The one error type of the core, the store and auth: a leaf module, so that the store
+//! (which turns SQLite's errors into it) need not depend on the core. Each API surface
+//! renders it in its own dialect (`api/*`), so a kind carries no status code or JSON shape
+//! of its own beyond a default.
 
 use std::collections::BTreeMap;
 
