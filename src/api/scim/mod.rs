@@ -306,7 +306,7 @@ fn delete_group(ctx: &mut Ctx) -> Result<Response, Error> {
     Ok(Response::empty_204())
 }
 
-/// The OpenAPI schemas of SCIM's bodies (`api/docs.rs` merges them in).
+/// The OpenAPI schemas of SCIM's bodies (`api/docs/schemas.rs` merges them in).
 pub fn openapi_schemas() -> Value {
     let s = |t: &str| json!({"type": t});
     let meta = json!({"type": "object", "properties": {"resourceType": s("string"), "created": s("string"),
