@@ -21,12 +21,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const SCENARIOS: [&str; 15] = [
+const SCENARIOS: [&str; 17] = [
     "floor-http",
     "floor-sqlite",
     "enroll-v2",
     "enroll-v1",
     "checkout",
+    "enroll-v2-key",
+    "checkout-key",
     "token",
     "mixed",
     "bulk-10k",
@@ -572,6 +574,15 @@ fn raw(host: &str, method: &str, path: &str, auth: &str, body: Option<(&str, &st
     text
 }
 
+/// A request with an `Idempotency-Key` header (after its request line), for the keyed
+/// scenarios: what a key costs is their throughput against the unkeyed ones.
+fn with_idempotency_key(request: String, key: &str) -> String {
+    match request.split_once("\r\n") {
+        Some((line, rest)) => format!("{line}\r\nIdempotency-Key: {key}\r\n{rest}"),
+        None => request,
+    }
+}
+
 fn enroll_request(host: &str, auth: &str, v2: bool, key: &str, user: &str) -> String {
     if v2 {
         let body = json!({"identifiers": [user]}).to_string();
@@ -588,12 +599,12 @@ fn enroll_request(host: &str, auth: &str, v2: bool, key: &str, user: &str) -> St
     }
 }
 
-fn checkout_body(email: &str) -> String {
+fn checkout_body(email: &str, code: &str) -> String {
     let year =
         1970 + std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() / 31_556_952 + 2;
     json!({
         "student": {"email": email, "first_name": "Bench", "last_name": "Learner"},
-        "course": {"code": format!("BC{}", tag())},
+        "course": {"code": code},
         "payment": {"amount": 10.00, "currency": "USD", "method": "credit_card",
             "card": {"number": "4242424242424242", "holder_name": "Bench Learner", "expiry_month": 12, "expiry_year": year, "cvv": "123"},
             "billing_address": {"same_as_student": true}},
@@ -916,10 +927,28 @@ fn main() {
                 seed_deep(&server, &mut deep_seeded);
                 vec![(scenario.clone(), startup(Some(&server.db)))]
             }
-            "enroll-v2" | "enroll-v1" => {
-                let v2 = scenario == "enroll-v2";
-                let key = format!("course-v1:Bench{}+{}+2026", tag(), if v2 { "V2" } else { "V1" });
-                let prefix = format!("{}{}", tag(), if v2 { "a" } else { "b" });
+            "enroll-v2" | "enroll-v1" | "enroll-v2-key" => {
+                let v2 = scenario.starts_with("enroll-v2");
+                let keyed = scenario.ends_with("-key");
+                let variant = if keyed {
+                    "V2K"
+                } else if v2 {
+                    "V2"
+                } else {
+                    "V1"
+                };
+                let key = format!("course-v1:Bench{}+{variant}+2026", tag());
+                let prefix = format!(
+                    "{}{}",
+                    tag(),
+                    if keyed {
+                        "k"
+                    } else if v2 {
+                        "a"
+                    } else {
+                        "b"
+                    }
+                );
                 server.create_course(&key, json!({}));
                 // Enough distinct learners for the run: every request enrolls a new one.
                 server.seed_users(&prefix, o.clients * 40_000);
@@ -929,15 +958,23 @@ fn main() {
                     o.clients,
                     o.seconds,
                     Arc::new(move |c, n| {
-                        enroll_request(&host, &auth, v2, &key, &format!("{prefix}{}", n * clients + c))
+                        let learner = format!("{prefix}{}", n * clients + c);
+                        let request = enroll_request(&host, &auth, v2, &key, &learner);
+                        if keyed {
+                            with_idempotency_key(request, &learner)
+                        } else {
+                            request
+                        }
                     }),
                 );
                 vec![(scenario.clone(), stats)]
             }
-            "checkout" => {
+            "checkout" | "checkout-key" => {
+                let keyed = scenario.ends_with("-key");
+                let code = format!("BC{}{}", tag(), if keyed { "K" } else { "" });
                 server.create_course(
-                    &format!("course-v1:Bench{}+Checkout+2026", tag()),
-                    json!({"code": format!("BC{}", tag()), "price": "10.00", "modes": [{"slug": "audit"}, {"slug": "verified", "min_price": "10.00"}]}),
+                    &format!("course-v1:Bench{}+Checkout{}+2026", tag(), if keyed { "K" } else { "" }),
+                    json!({"code": code, "price": "10.00", "modes": [{"slug": "audit"}, {"slug": "verified", "min_price": "10.00"}]}),
                 );
                 let clients = o.clients;
                 let stats = drive(
@@ -945,8 +982,15 @@ fn main() {
                     o.clients,
                     o.seconds,
                     Arc::new(move |c, n| {
-                        let body = checkout_body(&format!("{}checkout{}@bench.invalid", tag(), n * clients + c));
-                        raw(&host, "POST", "/api/v1/enrollments", &auth, Some(("application/json", &body)))
+                        let who = format!("{}checkout{}{}", tag(), if keyed { "k" } else { "" }, n * clients + c);
+                        let body = checkout_body(&format!("{who}@bench.invalid"), &code);
+                        let request =
+                            raw(&host, "POST", "/api/v1/enrollments", &auth, Some(("application/json", &body)));
+                        if keyed {
+                            with_idempotency_key(request, &who)
+                        } else {
+                            request
+                        }
                     }),
                 );
                 vec![(scenario.clone(), stats)]
