@@ -33,6 +33,19 @@ fn user_with_password(app: &TestApp, admin: &str, username: &str, staff: bool) {
     assert_eq!(reply.status, 201, "{}", reply.text);
 }
 
+/// Makes a user "teacher", an instructor of `key`, and signs them in: (cookie, CSRF token).
+fn teacher_of(app: &TestApp, admin: &str, key: &str) -> (String, String) {
+    user_with_password(app, admin, "teacher", false);
+    let staff = app.send_json(
+        "POST",
+        &format!("/api/admin/v1/courses/{key}/staff"),
+        Some(admin),
+        &json!({"username": "teacher", "role": "instructor"}),
+    );
+    assert!(staff.status < 300, "{}", staff.text);
+    sign_in(app, "teacher", "a-long-password-1")
+}
+
 #[test]
 fn the_console_needs_a_session_checks_csrf_and_shows_course_staff_only_their_courses() {
     let app = TestApp::spawn();
@@ -91,14 +104,7 @@ fn the_console_needs_a_session_checks_csrf_and_shows_course_staff_only_their_cou
     assert!(bad.text.contains("course_key"), "{}", bad.text);
 
     // A teacher on one course's staff sees and manages that course only.
-    user_with_password(&app, &admin, "teacher", false);
-    app.send_json(
-        "POST",
-        &format!("/api/admin/v1/courses/{KEY}/staff"),
-        Some(&admin),
-        &json!({"username": "teacher", "role": "instructor"}),
-    );
-    let (teacher, teacher_csrf) = sign_in(&app, "teacher", "a-long-password-1");
+    let (teacher, teacher_csrf) = teacher_of(&app, &admin, KEY);
     let list = get(&app, "/admin/courses", &teacher);
     assert!(list.text.contains(KEY) && !list.text.contains("OTHER") && !list.text.contains("/admin/clients"));
     assert_eq!(get(&app, &format!("/admin/courses/{KEY}/roster"), &teacher).status, 200);
@@ -348,14 +354,7 @@ fn the_roster_shows_access_dates_status_and_the_waitlist_whose_remove_button_tak
     let nobody = post(&app, &remove_path, &cookie, &[("csrf_token", &csrf), ("username", "nobody")]);
     assert_eq!(nobody.status, 400, "{}", nobody.text);
     // A teacher of another course may not remove anyone from this one's waitlist.
-    user_with_password(&app, &admin, "teacher", false);
-    app.send_json(
-        "POST",
-        &format!("/api/admin/v1/courses/{KEY}/staff"),
-        Some(&admin),
-        &json!({"username": "teacher", "role": "instructor"}),
-    );
-    let (teacher, teacher_csrf) = sign_in(&app, "teacher", "a-long-password-1");
+    let (teacher, teacher_csrf) = teacher_of(&app, &admin, KEY);
     let refused = post(&app, &remove_path, &teacher, &[("csrf_token", &teacher_csrf), ("username", "eve")]);
     assert_eq!(refused.status, 403);
     assert_eq!(listed(), ["eve"]);
