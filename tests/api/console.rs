@@ -33,6 +33,19 @@ fn user_with_password(app: &TestApp, admin: &str, username: &str, staff: bool) {
     assert_eq!(reply.status, 201, "{}", reply.text);
 }
 
+/// Makes a user "teacher", an instructor of `key`, and signs them in: (cookie, CSRF token).
+fn teacher_of(app: &TestApp, admin: &str, key: &str) -> (String, String) {
+    user_with_password(app, admin, "teacher", false);
+    let staff = app.send_json(
+        "POST",
+        &format!("/api/admin/v1/courses/{key}/staff"),
+        Some(admin),
+        &json!({"username": "teacher", "role": "instructor"}),
+    );
+    assert!(staff.status < 300, "{}", staff.text);
+    sign_in(app, "teacher", "a-long-password-1")
+}
+
 #[test]
 fn the_console_needs_a_session_checks_csrf_and_shows_course_staff_only_their_courses() {
     let app = TestApp::spawn();
@@ -91,14 +104,7 @@ fn the_console_needs_a_session_checks_csrf_and_shows_course_staff_only_their_cou
     assert!(bad.text.contains("course_key"), "{}", bad.text);
 
     // A teacher on one course's staff sees and manages that course only.
-    user_with_password(&app, &admin, "teacher", false);
-    app.send_json(
-        "POST",
-        &format!("/api/admin/v1/courses/{KEY}/staff"),
-        Some(&admin),
-        &json!({"username": "teacher", "role": "instructor"}),
-    );
-    let (teacher, teacher_csrf) = sign_in(&app, "teacher", "a-long-password-1");
+    let (teacher, teacher_csrf) = teacher_of(&app, &admin, KEY);
     let list = get(&app, "/admin/courses", &teacher);
     assert!(list.text.contains(KEY) && !list.text.contains("OTHER") && !list.text.contains("/admin/clients"));
     assert_eq!(get(&app, &format!("/admin/courses/{KEY}/roster"), &teacher).status, 200);
@@ -260,4 +266,98 @@ fn console_forms_refuse_over_long_text_and_control_characters_naming_the_field()
     assert_eq!(client.status, 400, "{}", client.text);
     assert!(client.text.contains("name"), "{}", client.text);
     assert_eq!(clients(), before);
+}
+
+#[test]
+fn the_roster_shows_access_dates_status_and_the_waitlist_whose_remove_button_takes_a_learner_off() {
+    let app = TestApp::spawn();
+    let admin = app.admin_auth();
+    let key = "course-v1:Rollcall+WAIT+2026";
+    app.create_course(&admin, key, json!({"max_enrollments": 3, "waitlist": true, "suspended_holds_seat": true}));
+    app.create_course(&admin, KEY, json!({}));
+    for name in ["ann", "bob", "cy", "dee", "eve", "fay"] {
+        app.create_user(&admin, name, true);
+    }
+    let v2 = format!("/api/enrollment/v2/courses/{}/enrollments", crate::helpers::encode(key));
+    let enroll = |name: &str, extra: serde_json::Value| {
+        let mut body = json!({"identifiers": [name]});
+        for (k, v) in extra.as_object().cloned().unwrap_or_default() {
+            body[k] = v;
+        }
+        let reply = app.send_json("POST", &v2, Some(&admin), &body);
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        reply.json()["results"][0]["after"].clone()
+    };
+    let patch = |name: &str, status: &str| {
+        let path = format!("/api/admin/v1/courses/{}/enrollments/{name}", crate::helpers::encode(key));
+        let reply = app.send_json("PATCH", &path, Some(&admin), &json!({"status": status}));
+        assert_eq!(reply.status, 200, "{}", reply.text);
+    };
+    enroll("fay", json!({}));
+    patch("fay", "inactive");
+    enroll("ann", json!({"access_start": "2031-01-01T09:00:00Z", "access_end": "2031-06-30T17:30:00Z"}));
+    enroll("bob", json!({}));
+    enroll("cy", json!({}));
+    patch("bob", "suspended");
+    patch("cy", "expired");
+    for (i, name) in ["dee", "eve"].iter().enumerate() {
+        let after = enroll(name, json!({}));
+        assert_eq!((after["waitlisted"].clone(), after["waitlist_position"].clone()), (json!(true), json!(i + 1)));
+    }
+
+    let (cookie, csrf) = sign_in(&app, "admin", &app.password);
+    let roster_path = format!("/admin/courses/{key}/roster");
+    let page = get(&app, &roster_path, &cookie);
+    assert_eq!(page.status, 200, "{}", page.text);
+    let roster = page.text.split("table id=\"roster\"").nth(1).unwrap().split("</table>").next().unwrap();
+    assert!(roster.contains("<th>Access from</th><th>Access until</th>"), "{roster}");
+    let row = |name: &str| roster.split("<tr>").find(|r| r.contains(&format!(">{name}</a>"))).unwrap().to_owned();
+    let ann = row("ann");
+    assert!(ann.contains("class=\"pill active\"") && ann.contains("<td>2031-01-01 09:00</td>"), "{ann}");
+    assert!(ann.contains("<td>2031-06-30 17:30</td>"), "{ann}");
+    assert!(row("bob").contains("class=\"pill suspended\">suspended<"), "{}", row("bob"));
+    assert!(row("cy").contains("class=\"pill expired\">expired<"), "{}", row("cy"));
+    assert!(row("fay").contains("class=\"pill inactive\">inactive<"), "{}", row("fay"));
+    assert!(!roster.contains(">dee</a>"), "a waiting learner is not on the roster");
+    // The waitlist, in order, each row with a remove form carrying the CSRF field.
+    let waitlist = page.text.split("table id=\"waitlist\"").nth(1).expect("a waitlist section").to_owned();
+    let dee = waitlist.find(">dee</a>").unwrap();
+    assert!(dee < waitlist.find(">eve</a>").unwrap(), "first in line first: {waitlist}");
+    assert!(waitlist.contains("<td>1</td>") && waitlist.contains("<td>2</td>"), "{waitlist}");
+    let action = format!("action=\"/admin/courses/{key}/waitlist/remove\"");
+    assert_eq!(waitlist.matches(&action).count(), 2, "{waitlist}");
+    assert_eq!(waitlist.matches(&format!("name=\"csrf_token\" value=\"{csrf}\"")).count(), 2, "{waitlist}");
+
+    // Removing without the session's token changes nothing; with it, as the API's DELETE.
+    let listed = || {
+        let reply = app.get(&format!("/api/admin/v1/courses/{}/waitlist", crate::helpers::encode(key)), Some(&admin));
+        reply.json()["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["username"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let remove_path = format!("/admin/courses/{key}/waitlist/remove");
+    assert_eq!(post(&app, &remove_path, &cookie, &[("username", "dee")]).status, 403);
+    assert_eq!(listed(), ["dee", "eve"]);
+    let removed = post(&app, &remove_path, &cookie, &[("csrf_token", &csrf), ("username", "dee")]);
+    assert_eq!((removed.status, removed.header("Location")), (303, Some(roster_path.as_str())), "{}", removed.text);
+    assert_eq!(listed(), ["eve"]);
+    let history = app.get(&format!("/api/admin/v1/courses/{key}/history?username=dee"), Some(&admin)).json();
+    assert_eq!(
+        (history["results"][0]["actor"].as_str(), history["results"][0]["surface"].as_str()),
+        (Some("admin"), Some("admin_console"))
+    );
+    let again = post(&app, &remove_path, &cookie, &[("csrf_token", &csrf), ("username", "dee")]);
+    assert_eq!(again.status, 404, "{}", again.text);
+    let nobody = post(&app, &remove_path, &cookie, &[("csrf_token", &csrf), ("username", "nobody")]);
+    assert_eq!(nobody.status, 400, "{}", nobody.text);
+    // A teacher of another course may not remove anyone from this one's waitlist.
+    let (teacher, teacher_csrf) = teacher_of(&app, &admin, KEY);
+    let refused = post(&app, &remove_path, &teacher, &[("csrf_token", &teacher_csrf), ("username", "eve")]);
+    assert_eq!(refused.status, 403);
+    assert_eq!(listed(), ["eve"]);
+    // A course without a waitlist shows no waitlist section.
+    assert!(!get(&app, &format!("/admin/courses/{KEY}/roster"), &cookie).text.contains("id=\"waitlist\""));
 }

@@ -98,6 +98,9 @@ try {
   const rows = await page.locator("table#roster tbody tr").allTextContents();
   expect(rows.length === 4, "four learners on the roster: " + rows.join(" | "));
   expect(rows.filter((r) => r.includes("pre enrolled")).length === 2, "two pre-enrolled: " + rows.join(" | "));
+  const heads = await page.locator("table#roster thead th").allTextContents();
+  expect(["Status", "Access from", "Access until"].every((h) => heads.includes(h)), "status and access dates: " + heads);
+  expect(rows.filter((r) => r.includes("active")).length === 2, "two active enrollments: " + rows.join(" | "));
   await shot("roster");
   const [download] = await Promise.all([page.waitForEvent("download"), page.click("text=Download CSV")]);
   const file = readFileSync(await download.path(), "utf8");

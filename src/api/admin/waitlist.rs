@@ -27,7 +27,8 @@ fn learner(ctx: &Ctx) -> Result<UserRecord, Error> {
         .ok_or_else(|| Error::not_found(format!("No user '{username}'.")))
 }
 
-fn change(requester: &Requester) -> Change<'_> {
+/// The change a staff member's waitlist or enrollment edit records (the console's too).
+pub fn change(requester: &Requester) -> Change<'_> {
     Change {
         actor: &requester.actor,
         surface: requester.surface,

@@ -1,15 +1,17 @@
 //! The console's course pages: the list, create and edit (global staff), and for a course's
-//! staff its roster, batch enroll/unenroll (a task with a progress bar), a learner's
-//! history and the background tasks.
+//! staff its roster (access dates, status, the waitlist), batch enroll/unenroll (a task
+//! with a progress bar), a learner's history and the background tasks.
 
-use super::{course_path, csrf_field, form, local_input, page, redirect, visitor, when, Form, Visitor};
+use super::{course_path, csrf_field, form, local_input, minute, page, redirect, visitor, when, Form, Visitor};
 use crate::api::admin::courses::parse_course_fields;
 use crate::api::admin::rosters::{self, parse_learner_csv, roster_options};
+use crate::api::admin::waitlist::change;
 use crate::api::http::{percent_encode, Ctx};
 use crate::core::bulk::{self, Requester};
 use crate::core::catalog::{self, Course};
 use crate::core::enrollment::{Source, State};
-use crate::core::roster::{self, RosterFilter};
+use crate::core::lifecycle;
+use crate::core::roster::{self, RosterFilter, RosterRow};
 use crate::core::Error;
 use crate::domain::{CourseKey, Username};
 use maud::{html, Markup};
@@ -246,6 +248,22 @@ fn status_pill(status: &str) -> Markup {
     html! { span.pill.(status) { (status.replace('_', " ")) } }
 }
 
+/// A roster row's status: the enrollment's own (`active`, `suspended`, `expired`,
+/// `inactive`), or `pre_enrolled` for an email no account has claimed.
+fn roster_status(row: &RosterRow) -> &str {
+    match (&row.username, &row.lifecycle) {
+        (Some(_), Some(lifecycle)) => &lifecycle.status,
+        _ => rosters::status(row),
+    }
+}
+
+fn date_cell(t: Option<i64>) -> Markup {
+    match t {
+        Some(t) => html! { td { (minute(t)) } },
+        None => html! { td.muted { "—" } },
+    }
+}
+
 pub(super) fn roster(ctx: &mut Ctx) -> Result<Response, Error> {
     let v = visitor(ctx)?;
     let course = managed_course(ctx, &v)?;
@@ -259,14 +277,15 @@ pub(super) fn roster(ctx: &mut Ctx) -> Result<Response, Error> {
     };
     let page_number = ctx.query_param("page").and_then(|p| p.parse::<i64>().ok()).filter(|p| *p >= 1).unwrap_or(1);
     let offset = (page_number - 1).saturating_mul(PAGE);
-    let (total, rows) = ctx.app.db.snapshot(|conn| {
-        if term.is_empty() && filter == RosterFilter::All {
+    let ((total, rows), waitlist) = ctx.app.db.snapshot(|conn| {
+        let page = if term.is_empty() && filter == RosterFilter::All {
             roster::everyone(conn, &course, offset, PAGE)
         } else if term.is_empty() {
             roster::roster(conn, &course, filter, offset, PAGE)
         } else {
             roster::search(conn, &course, &term, offset, PAGE)
-        }
+        }?;
+        Ok((page, lifecycle::waitlist(conn, &course)?))
     })?;
     let base = course_path(&course.record.course_key);
     let link = |p: i64| format!("{base}/roster?page={p}&status={status}&q={}", percent_encode(&term));
@@ -285,16 +304,22 @@ pub(super) fn roster(ctx: &mut Ctx) -> Result<Response, Error> {
             } }
             button type="submit" { "Show" }
         }
-        p.muted { (total) " learners" @if !term.is_empty() { " matching “" (term) "” (active)" } }
+        p.muted { (total) " learners" @if !term.is_empty() { " matching “" (term) "” (active)" } " · times in UTC" }
         div.table-wrap { table #roster {
-            thead { tr { th { "Username" } th { "Email" } th { "Name" } th { "Mode" } th { "Status" } th { "Completion" } th { "Grade" } th { "Enrolled" } } }
+            thead { tr {
+                th { "Username" } th { "Email" } th { "Name" } th { "Mode" } th { "Status" }
+                th { "Access from" } th { "Access until" } th { "Completion" } th { "Grade" } th { "Enrolled" }
+            } }
             tbody {
                 @for row in &rows { tr {
                     td { @if let Some(u) = &row.username { a href={ (base) "/history?username=" (percent_encode(u)) } { (u) } } @else { span.muted { "—" } } }
                     td { a href={ (base) "/history?email=" (percent_encode(&row.email)) } { (row.email) } }
                     td { (if row.name.is_empty() { format!("{} {}", row.first_name, row.last_name) } else { row.name.clone() }) }
                     td { (row.mode.as_deref().unwrap_or("")) }
-                    td { (status_pill(rosters::status(row))) }
+                    td { (status_pill(roster_status(row))) }
+                    @let lifecycle = row.lifecycle.as_ref();
+                    (date_cell(lifecycle.and_then(|l| l.access_start)))
+                    (date_cell(lifecycle.and_then(|l| l.access_end)))
                     @match &row.progress {
                         Some(p) => {
                             td { (percent(p.completion)) }
@@ -302,17 +327,53 @@ pub(super) fn roster(ctx: &mut Ctx) -> Result<Response, Error> {
                         }
                         None => { td.muted { "—" } td.muted { "—" } }
                     }
-                    td { (when(row.created)) }
+                    (date_cell(Some(row.created)))
                 } }
-                @if rows.is_empty() { tr { td colspan="8" .muted { "Nobody here yet." } } }
+                @if rows.is_empty() { tr { td colspan="10" .muted { "Nobody here yet." } } }
             }
         } }
         div.pager {
             @if page_number > 1 { a href=(link(page_number - 1)) { "← Previous" } }
             @if offset + (rows.len() as i64) < total { a href=(link(page_number + 1)) { "Next →" } }
         }
+        @if course.record.waitlist || !waitlist.is_empty() {
+            h2 { "Waitlist" span.muted { " · " (waitlist.len()) " waiting"
+                @if let Some(limit) = course.record.waitlist_limit { " (limit " (limit) ")" } } }
+            div.table-wrap { table #waitlist {
+                thead { tr { th { "Position" } th { "Username" } th { "Joined (UTC)" } th { "" } } }
+                tbody {
+                    @for entry in &waitlist { tr {
+                        td { (entry.position) }
+                        td { a href={ (base) "/history?username=" (percent_encode(&entry.username)) } { (entry.username) } }
+                        (date_cell(Some(entry.created)))
+                        td { form method="post" action={ (base) "/waitlist/remove" } {
+                            (csrf_field(&v))
+                            input type="hidden" name="username" value=(entry.username);
+                            button.link type="submit" { "Remove" }
+                        } }
+                    } }
+                    @if waitlist.is_empty() { tr { td colspan="4" .muted { "Nobody is waiting." } } }
+                }
+            } }
+        }
     };
     Ok(page(&format!("Roster · {}", course.record.title), Some(&v), content))
+}
+
+/// Takes a learner off the waitlist, as the admin API's `DELETE …/waitlist/{username}`.
+pub(super) fn remove_from_waitlist(ctx: &mut Ctx) -> Result<Response, Error> {
+    let v = visitor(ctx)?;
+    let course = managed_course(ctx, &v)?;
+    let form = form(ctx, Some(&v))?;
+    let username = form.text("username");
+    let user = ctx
+        .app
+        .db
+        .read(|conn| crate::core::accounts::find_user(conn, &username))?
+        .ok_or_else(|| Error::field("username", format!("No user '{username}'.")))?;
+    let requester = Requester { actor: v.user.username.clone(), surface: "admin_console", source: Source::Api };
+    ctx.app.db.write(|conn| lifecycle::leave_waitlist(conn, &course, &user, &change(&requester), ctx.now))?;
+    Ok(redirect(&format!("{}/roster", course_path(&course.record.course_key))))
 }
 
 pub(super) fn roster_csv(ctx: &mut Ctx) -> Result<Response, Error> {

@@ -50,6 +50,7 @@ pub fn routes() -> Vec<Route> {
         page("POST", "/admin/courses/{course_key}/staff", courses::staff),
         page("GET", "/admin/courses/{course_key}/roster", courses::roster),
         page("GET", "/admin/courses/{course_key}/roster.csv", courses::roster_csv),
+        page("POST", "/admin/courses/{course_key}/waitlist/remove", courses::remove_from_waitlist),
         page("GET", "/admin/courses/{course_key}/batch", courses::batch_form),
         page("POST", "/admin/courses/{course_key}/batch", courses::batch),
         page("GET", "/admin/courses/{course_key}/tasks/{task_id}", courses::task),
@@ -342,8 +343,13 @@ fn script(_: &mut Ctx) -> Result<Response, Error> {
 
 /// Unix seconds as the console shows them (UTC, to the minute).
 pub(crate) fn when(t: i64) -> String {
+    minute(t) + " UTC"
+}
+
+/// `when` without its zone, for wide tables that say once that their times are UTC.
+pub(crate) fn minute(t: i64) -> String {
     let iso = crate::domain::Timestamp::from_unix(t).to_iso();
-    iso.get(..16).map(|s| s.replace('T', " ")).unwrap_or(iso) + " UTC"
+    iso.get(..16).map(|s| s.replace('T', " ")).unwrap_or(iso)
 }
 
 /// A value for an `<input type="datetime-local">`.
