@@ -16,6 +16,16 @@ pub struct NewToken {
     pub token: String,
 }
 
+/// A SCIM token creates and deactivates accounts, so only superusers manage them (admin
+/// API and console alike); global staff who are not superusers are refused.
+pub fn require_superuser(is_superuser: bool) -> Result<(), Error> {
+    if is_superuser {
+        Ok(())
+    } else {
+        Err(Error::forbidden("Only superusers may manage SCIM tokens."))
+    }
+}
+
 pub fn create(conn: &Conn, name: &str, now: i64) -> Result<NewToken, Error> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 255 {
@@ -30,9 +40,18 @@ pub fn list(conn: &Conn) -> Result<Vec<ScimTokenRecord>, Error> {
     store::scim::tokens(conn)
 }
 
-/// False when there was no such token.
-pub fn delete(conn: &Conn, id: i64) -> Result<bool, Error> {
-    store::scim::delete_token(conn, id)
+/// Revokes the token whose id a path names (admin API and console); 404 when there is no
+/// such token.
+pub fn delete(conn: &Conn, id: &str) -> Result<(), Error> {
+    let deleted = match id.parse::<i64>() {
+        Ok(n) => store::scim::delete_token(conn, n)?,
+        Err(_) => false,
+    };
+    if deleted {
+        Ok(())
+    } else {
+        Err(Error::not_found(format!("No SCIM token {id}.")))
+    }
 }
 
 /// The token an `Authorization: Bearer …` header presents; anything else (no header, a

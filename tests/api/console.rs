@@ -232,6 +232,7 @@ fn a_school_admin_runs_the_whole_flow_in_a_real_browser() {
         "roster",
         "history",
         "roster-phone",
+        "scim",
     ] {
         assert!(out.join(format!("{shot}.png")).metadata().is_ok_and(|m| m.len() > 1000), "{shot}.png");
     }
@@ -360,4 +361,72 @@ fn the_roster_shows_access_dates_status_and_the_waitlist_whose_remove_button_tak
     assert_eq!(listed(), ["eve"]);
     // A course without a waitlist shows no waitlist section.
     assert!(!get(&app, &format!("/admin/courses/{KEY}/roster"), &cookie).text.contains("id=\"waitlist\""));
+}
+
+#[test]
+fn a_superuser_creates_a_scim_token_in_the_console_sees_it_once_and_revokes_it() {
+    let app = TestApp::spawn();
+    let admin = app.admin_auth();
+    let (cookie, csrf) = sign_in(&app, "admin", &app.password);
+    let scim_get = |token: &str| {
+        app.request("GET", "/scim/v2/Users?count=1", &[("Authorization", &format!("Bearer {token}"))], None).status
+    };
+    let listed = || app.get("/api/admin/v1/scim-tokens", Some(&admin)).json()["results"].as_array().unwrap().clone();
+
+    // The page is in a superuser's navigation; a form without the CSRF field makes nothing.
+    let home = get(&app, "/admin/courses", &cookie);
+    assert!(home.text.contains("href=\"/admin/scim\""), "{}", home.text);
+    assert_eq!(post(&app, "/admin/scim", &cookie, &[("name", "Forged")]).status, 403);
+    assert!(listed().is_empty());
+    let blank = post(&app, "/admin/scim", &cookie, &[("csrf_token", &csrf), ("name", "  ")]);
+    assert_eq!(blank.status, 400, "{}", blank.text);
+    assert!(blank.text.contains("name"), "{}", blank.text);
+
+    // Created: the token is shown once, with the warning, and opens /scim/v2.
+    let created = post(&app, "/admin/scim", &cookie, &[("csrf_token", &csrf), ("name", "Entra <ID>")]);
+    assert_eq!(created.status, 200, "{}", created.text);
+    assert!(created.text.contains("never shown again"), "{}", created.text);
+    let token = created.text.split("id=\"new-scim-token\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    assert!(token.starts_with("rcscim_"), "{token}");
+    assert_eq!(scim_get(&token), 200);
+    let config =
+        app.request("GET", "/scim/v2/ServiceProviderConfig", &[("Authorization", &format!("Bearer {token}"))], None);
+    assert_eq!(config.status, 200, "{}", config.text);
+
+    // Listed by name (escaped), never with the token again.
+    let page = get(&app, "/admin/scim", &cookie);
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains("Entra &lt;ID&gt;") && !page.text.contains(&token), "{}", page.text);
+    let tokens = listed();
+    assert_eq!(tokens.len(), 1);
+    assert_eq!(tokens[0]["name"], "Entra <ID>");
+    let id = tokens[0]["id"].as_i64().unwrap();
+    assert!(page.text.contains(&format!("action=\"/admin/scim/{id}/delete\"")), "{}", page.text);
+
+    // Revoked: CSRF checked, then the token stops working; a second revoke is 404.
+    assert_eq!(post(&app, &format!("/admin/scim/{id}/delete"), &cookie, &[]).status, 403);
+    assert_eq!(scim_get(&token), 200);
+    let revoked = post(&app, &format!("/admin/scim/{id}/delete"), &cookie, &[("csrf_token", &csrf)]);
+    assert_eq!((revoked.status, revoked.header("Location")), (303, Some("/admin/scim")));
+    assert_eq!(scim_get(&token), 401);
+    assert!(listed().is_empty());
+    assert!(get(&app, "/admin/scim", &cookie).text.contains("No SCIM tokens."));
+    assert_eq!(post(&app, &format!("/admin/scim/{id}/delete"), &cookie, &[("csrf_token", &csrf)]).status, 404);
+    assert_eq!(post(&app, "/admin/scim/x/delete", &cookie, &[("csrf_token", &csrf)]).status, 404);
+
+    // Global staff who are not superusers: no link, no page, no token, no revoking.
+    let kept = post(&app, "/admin/scim", &cookie, &[("csrf_token", &csrf), ("name", "Okta")]);
+    assert_eq!(kept.status, 200, "{}", kept.text);
+    let kept_id = listed()[0]["id"].as_i64().unwrap();
+    user_with_password(&app, &admin, "deputy", true);
+    let (deputy, deputy_csrf) = sign_in(&app, "deputy", "a-long-password-1");
+    let deputy_home = get(&app, "/admin/courses", &deputy);
+    assert!(deputy_home.text.contains("/admin/clients") && !deputy_home.text.contains("/admin/scim"));
+    assert_eq!(get(&app, "/admin/scim", &deputy).status, 403);
+    assert_eq!(post(&app, "/admin/scim", &deputy, &[("csrf_token", &deputy_csrf), ("name", "Mine")]).status, 403);
+    let refused = post(&app, &format!("/admin/scim/{kept_id}/delete"), &deputy, &[("csrf_token", &deputy_csrf)]);
+    assert_eq!(refused.status, 403);
+    assert_eq!(listed().len(), 1);
+    // Anonymous: the sign-in page.
+    assert_eq!(app.request("GET", "/admin/scim", &[], None).header("Location"), Some("/admin/login"));
 }

@@ -130,6 +130,16 @@ try {
   expect(!JSON.stringify(data).includes("learner2"), "and no other learner");
   await shot("privacy");
 
+  // SCIM tokens (the admin is a superuser): one created, its token shown once.
+  await page.click("header nav a:has-text('SCIM')");
+  await page.waitForURL("**/admin/scim");
+  await page.fill("form[action='/admin/scim'] input[name=name]", "Entra ID");
+  await page.click("button:has-text('Create token')");
+  const scimToken = await page.textContent("#new-scim-token");
+  expect(scimToken.startsWith("rcscim_"), "the new SCIM token is shown: " + scimToken);
+  expect((await page.textContent("table#scim-tokens")).includes("Entra ID"), "the token is listed");
+  await shot("scim");
+
   // At a phone's width the roster still fits (the table scrolls inside its box).
   await page.setViewportSize({ width: 390, height: 800 });
   await page.goto(base + "/admin/courses/" + course + "/roster");

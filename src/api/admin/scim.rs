@@ -13,10 +13,7 @@ use rouille::Response;
 use serde_json::{json, Value};
 
 fn superuser(ctx: &mut Ctx) -> Result<(), Error> {
-    if !admin(ctx)?.is_superuser {
-        return Err(Error::forbidden("Only superusers may manage SCIM tokens."));
-    }
-    Ok(())
+    scim_tokens::require_superuser(admin(ctx)?.is_superuser)
 }
 
 fn token_json(t: &ScimTokenRecord) -> Value {
@@ -45,11 +42,7 @@ pub(super) fn post_scim_tokens(ctx: &mut Ctx) -> Result<Response, Error> {
 
 pub(super) fn delete_scim_token(ctx: &mut Ctx) -> Result<Response, Error> {
     superuser(ctx)?;
-    let missing = || Error::not_found(format!("No SCIM token {}.", ctx.param("id")));
-    let id: i64 = ctx.param("id").parse().map_err(|_| missing())?;
-    if !ctx.app.db.write(|c| scim_tokens::delete(c, id))? {
-        return Err(missing());
-    }
+    ctx.app.db.write(|c| scim_tokens::delete(c, ctx.param("id")))?;
     Ok(no_content())
 }
 

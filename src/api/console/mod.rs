@@ -6,6 +6,7 @@
 mod courses;
 mod privacy;
 mod school;
+mod scim;
 
 use super::body::{self, Part};
 use super::errors::Dialect;
@@ -61,6 +62,9 @@ pub fn routes() -> Vec<Route> {
         page("GET", "/admin/clients", school::clients),
         page("POST", "/admin/clients", school::create_client),
         page("POST", "/admin/clients/{client_id}/delete", school::delete_client),
+        page("GET", "/admin/scim", scim::tokens),
+        page("POST", "/admin/scim", scim::create_token),
+        page("POST", "/admin/scim/{id}/delete", scim::revoke_token),
         page("GET", "/admin/codes", school::codes),
         page("POST", "/admin/codes", school::generate_codes),
         page("POST", "/admin/codes/{code}/status", school::code_status),
@@ -206,6 +210,7 @@ pub(crate) fn page_with_status(status: u16, title: &str, visitor: Option<&Visito
                                 a href="/admin/clients" { "OAuth clients" }
                                 a href="/admin/privacy" { "Privacy" }
                             }
+                            @if v.user.is_superuser { a href="/admin/scim" { "SCIM" } }
                         }
                         form.signout method="post" action="/admin/logout" {
                             (csrf_field(v))
