@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const SCENARIOS: [&str; 17] = [
+const SCENARIOS: [&str; 18] = [
     "floor-http",
     "floor-sqlite",
     "enroll-v2",
@@ -39,6 +39,7 @@ const SCENARIOS: [&str; 17] = [
     "logins",
     "idle-5k",
     "instructions",
+    "instructions-key",
 ];
 
 struct Options {
@@ -779,7 +780,8 @@ fn logins(server: &Server) -> Stats {
 /// `COUNTED` sequential requests (after a warm-up, so start-up and first compilations are
 /// not in it). Unlike throughput it does not move with the machine's load: it shows what a
 /// change to the write path costs, and it is reported next to the throughput ratio.
-fn instructions(server: &Server) -> Stats {
+/// `keyed`: every request with its own `Idempotency-Key`, so the pair shows what a key costs.
+fn instructions(server: &Server, keyed: bool) -> Stats {
     const WARM_UP: usize = 200;
     const COUNTED: usize = 1000;
     let mut stats = Stats::default();
@@ -788,7 +790,7 @@ fn instructions(server: &Server) -> Stats {
         stats.errors = 1;
         return stats;
     }
-    let dir = server.dir.join("instructions");
+    let dir = server.dir.join(if keyed { "instructions-key" } else { "instructions" });
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let (db, out) = (dir.join("counted.db"), dir.join("callgrind.out"));
@@ -820,7 +822,11 @@ fn instructions(server: &Server) -> Stats {
     counted.seed_users("counted", WARM_UP + COUNTED);
     let enroll = |n: usize| {
         let mut stream = TcpStream::connect(&counted.host).expect("connect");
-        let text = enroll_request(&counted.host, &auth, true, &key, &format!("counted{n}"));
+        let learner = format!("counted{n}");
+        let mut text = enroll_request(&counted.host, &auth, true, &key, &learner);
+        if keyed {
+            text = with_idempotency_key(text, &learner);
+        }
         stream.write_all(text.as_bytes()).unwrap();
         read_status(&mut BufReader::new(stream)).is_ok_and(|s| s == 200)
     };
@@ -1016,7 +1022,8 @@ fn main() {
             }
             "logins" => vec![(scenario.clone(), logins(&server))],
             "idle-5k" => vec![(scenario.clone(), idle_connections(&server))],
-            "instructions" => vec![(scenario.clone(), instructions(&server))],
+            "instructions" => vec![(scenario.clone(), instructions(&server, false))],
+            "instructions-key" => vec![(scenario.clone(), instructions(&server, true))],
             _ => unreachable!("checked in options()"),
         };
         for (name, mut stats) in runs {
