@@ -134,7 +134,7 @@ fn roster_json(row: &RosterRow, requested: &[String]) -> Value {
     });
     // Optional fields are computed only when asked for (Open edX's requested_fields).
     if requested.iter().any(|f| f == "completion") {
-        item["completion"] = row.progress.as_ref().map(super::admin::progress::progress_json).unwrap_or(Value::Null);
+        item["completion"] = row.progress.as_ref().map(super::admin_v1::progress::progress_json).unwrap_or(Value::Null);
     }
     if requested.iter().any(|f| f == "beta_tester") {
         item["beta_tester"] = json!(false);
@@ -221,7 +221,7 @@ fn patch_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
     })?;
     let user = user
         .ok_or_else(|| Error::not_found(format!("{identifier} has no enrollment in {}.", course.record.course_key)))?;
-    super::admin::waitlist::patch_one(ctx, &requester, &course, &user)
+    super::admin_v1::waitlist::patch_one(ctx, &requester, &course, &user)
 }
 
 /// Version A's EnrollmentState: `enrolled`, `allowed`, plus `mode` and `auto_enroll`.

@@ -45,7 +45,7 @@ impl Dialect {
 
 pub fn render(dialect: Dialect, error: &Error) -> Response {
     if dialect == Dialect::Console {
-        return super::console::error_page(error);
+        return super::admin::error_page(error);
     }
     if error.kind == ErrorKind::Internal {
         // The cause goes to the log (by the router); the client gets an opaque message.

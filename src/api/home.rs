@@ -1,10 +1,10 @@
 //! `/`: the front page. A browser gets a page naming the school, the version and where
 //! each API surface's reference starts; `Accept: application/json` gets the same as JSON.
 
-use super::docs::SURFACES;
 use super::errors::Dialect;
 use super::http::{ok, Ctx};
 use super::router::{Doc, Route};
+use super::surfaces::SURFACES;
 use crate::core::Error;
 use maud::{html, DOCTYPE};
 use rouille::Response;
@@ -44,6 +44,7 @@ fn get_home(ctx: &mut Ctx) -> Result<Response, Error> {
         let base = &ctx.app.base_url;
         let surfaces: Vec<_> = SURFACES
             .iter()
+            .filter(|s| s.documented)
             .map(|s| json!({"name": s.title, "for": s.summary, "reference": format!("{base}/api-docs/#{}", s.id), "starts_at": s.prefix}))
             .collect();
         let mut body = json!({"school": school, "server": "Rollcall", "reference": format!("{base}/api-docs/"),
@@ -56,7 +57,7 @@ fn get_home(ctx: &mut Ctx) -> Result<Response, Error> {
     let page = html! {
         (DOCTYPE)
         html lang="en" {
-            (super::console::head(&format!("{school} · Rollcall"), false))
+            (super::admin::head(&format!("{school} · Rollcall"), false))
             body {
                 header.top { a.brand href="/" { (school) } nav { a href="/api-docs/" { "API reference" } a href="/admin/" { "Admin console" } a href="/health" { "Health" } } }
                 main {
@@ -69,7 +70,7 @@ fn get_home(ctx: &mut Ctx) -> Result<Response, Error> {
                     }
                     div.table-wrap { table #surfaces {
                         thead { tr { th { "Surface" } th { "For" } th { "Starts at" } } }
-                        tbody { @for s in SURFACES { tr {
+                        tbody { @for s in SURFACES.iter().filter(|s| s.documented) { tr {
                             td { a href={ "/api-docs/#" (s.id) } { (s.title) } }
                             td.wrap { (s.summary) }
                             td { code { (s.prefix) } }

@@ -2,13 +2,14 @@
 //! URLs to them and `http` holds what they share.
 
 pub mod admin;
+pub mod admin_v1;
 pub mod appsembler;
 pub mod body;
 pub mod checkout;
-pub mod console;
 pub mod cors;
 pub mod courses_v1;
 pub mod docs;
+pub mod enrollment_v1;
 pub mod enrollment_v2;
 pub mod errors;
 pub mod examples;
@@ -17,10 +18,10 @@ pub mod http;
 pub mod idempotency;
 pub mod instructor_v2;
 pub mod learning_paths;
-pub mod lms_v1;
 pub mod metrics;
 pub mod oauth;
 pub mod router;
 pub mod scim;
+pub mod surfaces;
 pub mod system;
 pub mod user_v1;

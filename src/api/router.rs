@@ -5,10 +5,7 @@
 
 use super::errors::{render, Dialect};
 use super::http::Ctx;
-use super::{
-    admin, appsembler, checkout, courses_v1, docs, enrollment_v2, instructor_v2, learning_paths, lms_v1, oauth, scim,
-    system, user_v1,
-};
+use super::surfaces::dialect_for_path;
 use crate::core::{Error, ErrorKind};
 use crate::App;
 use rouille::{Request, Response};
@@ -45,24 +42,9 @@ pub struct Route {
     pub doc: Doc,
 }
 
-/// Every route, in documentation order.
+/// Every route of the API document, in documentation order (the surface registry's).
 pub fn routes() -> Vec<Route> {
-    let mut all = Vec::new();
-    all.extend(super::home::routes());
-    all.extend(system::routes());
-    all.extend(oauth::routes());
-    all.extend(admin::routes());
-    all.extend(courses_v1::routes());
-    all.extend(lms_v1::routes());
-    all.extend(user_v1::routes());
-    all.extend(enrollment_v2::routes());
-    all.extend(instructor_v2::routes());
-    all.extend(learning_paths::routes());
-    all.extend(checkout::routes());
-    all.extend(appsembler::routes());
-    all.extend(scim::routes());
-    all.extend(docs::routes());
-    all
+    super::surfaces::documented_routes()
 }
 
 enum Segment {
@@ -82,10 +64,8 @@ impl Default for Router {
 
 impl Router {
     pub fn new() -> Router {
-        // The console's pages are routed like the API but are not part of its document.
-        let routes = routes()
+        let routes = super::surfaces::all_routes()
             .into_iter()
-            .chain(super::console::routes())
             .map(|route| {
                 let segments = split(route.path)
                     .map(|s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
@@ -144,27 +124,6 @@ impl Router {
 
 fn split(path: &str) -> impl Iterator<Item = &str> {
     path.split('/').filter(|s| !s.is_empty())
-}
-
-/// The dialect of errors for paths that match no route: by surface prefix.
-fn dialect_for_path(path: &str) -> Dialect {
-    if path.starts_with("/oauth2/") {
-        Dialect::OAuth
-    } else if path.starts_with("/api/admin/") || path.starts_with("/api/enrollment/v2/") {
-        Dialect::V2
-    } else if path == "/admin" || path.starts_with("/admin/") {
-        Dialect::Console
-    } else if path.starts_with("/scim/") {
-        Dialect::Scim
-    } else if path.starts_with("/appsembler_api/") {
-        Dialect::Appsembler
-    } else if path.starts_with("/api/v1/") {
-        Dialect::Checkout
-    } else if path.starts_with("/api/enrollment/v1/") {
-        Dialect::LmsV1
-    } else {
-        Dialect::Drf
-    }
 }
 
 static REQUEST_COUNTER: AtomicU64 = AtomicU64::new(0);

@@ -22,7 +22,7 @@ fn closed_port() -> String {
 /// Global staff read live set-password links in the outbox while a message is unsent
 /// (pending, or failed because the mail server is down), and a link does not bind the
 /// account's privileges: once a superuser promotes the account, the staff member's copy
-/// of the link sets the new superuser's password. Fix: `api::admin::outbox::outbox_json`
+/// of the link sets the new superuser's password. Fix: `api::admin_v1::outbox::outbox_json`
 /// (and the console's outbox) never show a credential, whatever the status; and
 /// `auth::links::sign`/`verify` bind is_staff/is_superuser (or `set_password` refuses
 /// privileged accounts).

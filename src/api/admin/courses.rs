@@ -1,257 +1,550 @@
-//! `/api/admin/v1/courses…`: the catalog, its modes and course staff.
+//! The console's course pages: the list, create and edit (global staff), and for a course's
+//! staff its roster (access dates, status, the waitlist), batch enroll/unenroll (a task
+//! with a progress bar), a learner's history and the background tasks.
 
-use super::super::http::{
-    self, as_bool, as_int, as_string, as_text, as_timestamp, created, no_content, ok, Ctx, Fields, Page,
-};
-use super::money;
-use super::{admin, iso};
-use crate::core::catalog::{self, Course, CourseFields, Mode, Removal};
+use super::{course_path, csrf_field, form, local_input, minute, page, redirect, visitor, when, Form, Visitor};
+use crate::api::admin_v1::courses::parse_course_fields;
+use crate::api::admin_v1::rosters::{self, parse_learner_csv, roster_options};
+use crate::api::admin_v1::waitlist::change;
+use crate::api::http::{percent_encode, Ctx};
+use crate::core::bulk::{self, Requester};
+use crate::core::catalog::{self, Course};
+use crate::core::enrollment::{Source, State};
+use crate::core::lifecycle;
+use crate::core::roster::{self, RosterFilter, RosterRow};
 use crate::core::Error;
-use crate::domain::{CourseCode, CourseKey, Currency, Label, Money, Title, Username};
+use crate::domain::{CourseKey, Username};
+use maud::{html, Markup};
 use rouille::Response;
 use serde_json::{json, Value};
 
-pub(super) fn course_key(ctx: &Ctx) -> Result<CourseKey, Error> {
-    CourseKey::parse(ctx.param("course_key")).map_err(|e| Error::field("course_key", e.0))
-}
+const PAGE: i64 = 50;
 
-pub(super) fn mode_json(m: &crate::core::records::ModeRecord) -> Value {
-    json!({
-        "slug": m.slug, "name": m.name, "min_price": money(m.min_price_minor, &m.currency), "currency": m.currency,
-        "expiration_datetime": iso(m.expiration_datetime), "description": m.description, "sku": m.sku,
-    })
-}
-
-pub(super) fn course_json(c: &Course) -> Value {
-    let r = &c.record;
-    json!({
-        "course_key": r.course_key, "code": r.code, "title": r.title, "level": r.level, "duration_hours": r.duration_hours,
-        "price": money(r.price_minor, &r.currency), "currency": r.currency,
-        "start": iso(r.start), "end": iso(r.end), "enrollment_start": iso(r.enrollment_start), "enrollment_end": iso(r.enrollment_end),
-        "invitation_only": r.invitation_only, "max_enrollments": r.max_enrollments, "self_paced": r.self_paced,
-        "published": r.published, "modes": c.modes.iter().map(mode_json).collect::<Vec<_>>(),
-        "access_days": r.access_days, "expiry_action": r.expiry_action, "expiry_notice_days": r.expiry_notice_days,
-        "waitlist": r.waitlist, "waitlist_limit": r.waitlist_limit, "suspended_holds_seat": r.suspended_holds_seat,
-        "created": iso(Some(r.created)), "updated": iso(Some(r.updated)),
-    })
-}
-
-const COURSE_FIELDS: [&str; 21] = [
-    "course_key",
-    "code",
-    "title",
-    "level",
-    "duration_hours",
-    "price",
-    "currency",
-    "start",
-    "end",
-    "enrollment_start",
-    "enrollment_end",
-    "invitation_only",
-    "max_enrollments",
-    "self_paced",
-    "published",
-    "access_days",
-    "expiry_action",
-    "expiry_notice_days",
-    "waitlist",
-    "waitlist_limit",
-    "suspended_holds_seat",
-];
-
-pub(super) fn parse_mode(v: &Value, default_currency: Currency) -> Result<Mode, String> {
-    let o = v.as_object().ok_or("each mode must be an object")?;
-    let slug = o.get("slug").and_then(Value::as_str).ok_or("each mode needs a slug")?.to_owned();
-    if slug.is_empty() || slug.len() > 100 || !slug.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        return Err(format!("mode slug '{slug}' must be 1 to 100 letters, digits, '-' or '_'"));
+/// The course named in the path, if the visitor may manage it (its staff, or global staff).
+fn managed_course(ctx: &Ctx, v: &Visitor) -> Result<Course, Error> {
+    let key = CourseKey::parse(ctx.param("course_key")).map_err(|e| Error::not_found(e.0))?;
+    let course = ctx.app.db.read(|conn| catalog::course(conn, &key))?;
+    if !ctx.app.db.read(|conn| roster::may_manage(conn, &course, v.user.id, v.global_staff()))? {
+        return Err(Error::forbidden("You are not on this course's staff."));
     }
-    let currency = match o.get("currency").and_then(Value::as_str) {
-        Some(c) => Currency::parse(c).map_err(|e| e.0)?,
-        None => default_currency,
-    };
-    let min_price = match o.get("min_price") {
-        None | Some(Value::Null) => Money::zero(currency),
-        Some(p) => parse_money(p, currency)?,
-    };
-    let text = |k: &str| -> Result<Option<String>, String> {
-        match o.get(k) {
-            None | Some(Value::Null) => Ok(None),
-            Some(v) => as_text::<Title>(v).map(Some).map_err(|e| format!("{k}: {e}")),
+    Ok(course)
+}
+
+/// The courses the visitor may manage: all for global staff, else those they teach.
+fn visible_courses(ctx: &Ctx, v: &Visitor) -> Result<Vec<Course>, Error> {
+    ctx.app.db.snapshot(|conn| {
+        if v.global_staff() {
+            return Ok(catalog::list(conn, false, 0, 1000)?.1);
+        }
+        let mut keys: Vec<String> = catalog::roles_of_user(conn, v.user.id)?.into_iter().map(|(k, _)| k).collect();
+        keys.dedup();
+        keys.iter().filter_map(|k| CourseKey::parse(k).ok()).map(|k| catalog::course(conn, &k)).collect()
+    })
+}
+
+pub(super) fn home(ctx: &mut Ctx) -> Result<Response, Error> {
+    visitor(ctx)?;
+    Ok(redirect("/admin/courses"))
+}
+
+pub(super) fn list(ctx: &mut Ctx) -> Result<Response, Error> {
+    let v = visitor(ctx)?;
+    let courses = visible_courses(ctx, &v)?;
+    let counts: Vec<i64> = ctx.app.db.snapshot(|conn| {
+        courses.iter().map(|c| roster::roster(conn, c, RosterFilter::Active, 0, 0).map(|(n, _)| n)).collect()
+    })?;
+    let content = html! {
+        @if v.global_staff() { p.actions { a.button href="/admin/courses/new" { "New course" } } }
+        @if courses.is_empty() {
+            p.muted { "No courses yet." }
+        } @else {
+            div.table-wrap { table {
+                thead { tr { th { "Course" } th { "Title" } th { "Learners" } th { "Enrollment" } th { "" } } }
+                tbody { @for (course, count) in courses.iter().zip(&counts) {
+                    @let r = &course.record;
+                    @let base = course_path(&r.course_key);
+                    tr {
+                        td { a href={ (base) "/roster" } { (r.course_key) } }
+                        td { (r.title) @if !r.published { " " span.pill { "unpublished" } } }
+                        td { (count) @if let Some(max) = r.max_enrollments { span.muted { " / " (max) } } }
+                        td { @if r.invitation_only { "invitation only" } @else { "open" } }
+                        td { a href={ (base) "/roster" } { "Roster" } " · " a href={ (base) "/batch" } { "Batch" }
+                            @if v.global_staff() { " · " a href=(base) { "Edit" } } }
+                    }
+                } }
+            } }
         }
     };
-    let expiration = match o.get("expiration_datetime") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(as_timestamp(v)?),
+    Ok(page("Courses", Some(&v), content))
+}
+
+fn course_form(v: &Visitor, course: Option<&Course>) -> Markup {
+    let r = course.map(|c| &c.record);
+    let modes = course
+        .map(|c| {
+            c.modes
+                .iter()
+                .map(|m| match m.min_price_minor {
+                    0 => m.slug.clone(),
+                    _ => format!("{}:{}", m.slug, crate::api::http::money_string(m.min_price_minor, &m.currency)),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default();
+    let action = r.map(|r| course_path(&r.course_key)).unwrap_or_else(|| "/admin/courses".into());
+    html! {
+        form.card method="post" action=(action) {
+            (csrf_field(v))
+            @if r.is_none() {
+                label { "Course key" input name="course_key" placeholder="course-v1:School+CS101+2027" required; }
+            }
+            label { "Title" input name="title" value=[r.map(|r| &r.title)] required; }
+            div.row {
+                label { "Starts (UTC)" input type="datetime-local" name="start" value=(local_input(r.and_then(|r| r.start))); }
+                label { "Ends (UTC)" input type="datetime-local" name="end" value=(local_input(r.and_then(|r| r.end))); }
+            }
+            div.row {
+                label { "Enrollment opens" input type="datetime-local" name="enrollment_start" value=(local_input(r.and_then(|r| r.enrollment_start))); }
+                label { "Enrollment closes" input type="datetime-local" name="enrollment_end" value=(local_input(r.and_then(|r| r.enrollment_end))); }
+            }
+            label { "Capacity (empty: no limit)" input type="number" min="1" name="max_enrollments" value=[r.and_then(|r| r.max_enrollments)]; }
+            label { "Modes (slug or slug:price, comma-separated; empty: audit)" input name="modes" value=(modes) placeholder="audit, verified:49.00"; }
+            label.check { input type="checkbox" name="invitation_only" checked[r.is_some_and(|r| r.invitation_only)]; "Invitation only (learners cannot enroll themselves)" }
+            label.check { input type="checkbox" name="published" checked[r.is_none_or(|r| r.published)]; "Published" }
+            button type="submit" { @if r.is_some() { "Save" } @else { "Create course" } }
+        }
+    }
+}
+
+/// The form as the admin API's course body, so that both are checked by the same parser.
+fn course_body(form: &Form, with_key: bool) -> Value {
+    let text_or_null = |name: &str| {
+        let v = form.text(name);
+        if v.is_empty() {
+            Value::Null
+        } else {
+            json!(v)
+        }
     };
-    let name = text("name")?.unwrap_or_else(|| {
-        let mut chars = slug.chars();
-        chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+    let mut body = json!({
+        "title": form.text("title"),
+        "start": text_or_null("start"), "end": text_or_null("end"),
+        "enrollment_start": text_or_null("enrollment_start"), "enrollment_end": text_or_null("enrollment_end"),
+        "invitation_only": form.checked("invitation_only"), "published": form.checked("published"),
     });
-    Ok(Mode { slug, name, min_price, expiration, description: text("description")?, sku: text("sku")? })
-}
-
-/// A price as "299.00" or a whole number; never a float (rounding would lose cents).
-pub(super) fn parse_money(v: &Value, currency: Currency) -> Result<Money, String> {
-    let text = match v {
-        Value::String(s) => s.clone(),
-        Value::Number(n) if n.is_u64() => n.to_string(),
-        _ => return Err("must be a decimal string such as \"299.00\"".into()),
+    body["max_enrollments"] = match form.text("max_enrollments") {
+        v if v.is_empty() => Value::Null,
+        v => v.parse::<i64>().map(Value::from).unwrap_or(json!(v)),
     };
-    Money::parse(&text, currency).map_err(|e| e.0)
+    let modes: Vec<Value> = form
+        .text("modes")
+        .split(',')
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .map(|m| match m.split_once(':') {
+            Some((slug, price)) => json!({"slug": slug.trim(), "name": slug.trim(), "min_price": price.trim()}),
+            None => json!({"slug": m, "name": m}),
+        })
+        .collect();
+    if !modes.is_empty() {
+        body["modes"] = json!(modes);
+    }
+    if with_key {
+        body["course_key"] = json!(form.text("course_key"));
+    }
+    body
 }
 
-/// One parser for create and PATCH: absent fields stay `None`.
-pub fn parse_course_fields(body: &Value) -> Result<(Option<CourseKey>, CourseFields), Error> {
-    let mut f = Fields::of(body)?;
-    let mut known = COURSE_FIELDS.to_vec();
-    known.push("modes");
-    f.reject_unknown(&known);
-    let key = f.get("course_key", |v| CourseKey::parse(&as_string(v)?).map_err(|e| e.0)).flatten();
-    let currency = f.get("currency", |v| Currency::parse(&as_string(v)?).map_err(|e| e.0)).flatten();
-    let price_currency = currency.unwrap_or(Currency::USD);
-    let fields = CourseFields {
-        code: f.get("code", as_text::<CourseCode>),
-        title: f.required_value("title", as_text::<Title>),
-        level: f.get("level", as_text::<Label>),
-        duration_hours: f.get("duration_hours", as_int),
-        price: f.required_value("price", |v| parse_money(v, price_currency)),
-        start: f.get("start", as_timestamp),
-        end: f.get("end", as_timestamp),
-        enrollment_start: f.get("enrollment_start", as_timestamp),
-        enrollment_end: f.get("enrollment_end", as_timestamp),
-        invitation_only: f.required_value("invitation_only", as_bool),
-        max_enrollments: f.get("max_enrollments", as_int),
-        self_paced: f.required_value("self_paced", as_bool),
-        published: f.required_value("published", as_bool),
-        modes: f.required_value("modes", |v| {
-            v.as_array().ok_or("must be a list of modes")?.iter().map(|m| parse_mode(m, price_currency)).collect()
-        }),
-        access_days: f.get("access_days", as_int),
-        expiry_action: f.required_value("expiry_action", as_string),
-        expiry_notice_days: f.get("expiry_notice_days", as_int),
-        waitlist: f.required_value("waitlist", as_bool),
-        waitlist_limit: f.get("waitlist_limit", as_int),
-        suspended_holds_seat: f.required_value("suspended_holds_seat", as_bool),
+pub(super) fn new_form(ctx: &mut Ctx) -> Result<Response, Error> {
+    let v = visitor(ctx)?;
+    v.require_global_staff()?;
+    Ok(page("New course", Some(&v), course_form(&v, None)))
+}
+
+pub(super) fn create(ctx: &mut Ctx) -> Result<Response, Error> {
+    let v = visitor(ctx)?;
+    v.require_global_staff()?;
+    let form = form(ctx, Some(&v))?;
+    let (key, fields) = parse_course_fields(&course_body(&form, true))?;
+    let key = key.ok_or_else(|| Error::field("course_key", "A course needs a key."))?;
+    let course = ctx.app.db.write(|conn| catalog::create(conn, &key, &fields, ctx.now))?;
+    Ok(redirect(&course_path(&course.record.course_key)))
+}
+
+pub(super) fn edit_form(ctx: &mut Ctx) -> Result<Response, Error> {
+    let v = visitor(ctx)?;
+    v.require_global_staff()?;
+    let course = managed_course(ctx, &v)?;
+    let key = CourseKey::parse(&course.record.course_key).map_err(|e| Error::internal(e.0))?;
+    let staff = ctx.app.db.read(|conn| catalog::staff(conn, &key))?;
+    let base = course_path(&course.record.course_key);
+    let content = html! {
+        p.actions { a href={ (base) "/roster" } { "Roster" } a href={ (base) "/batch" } { "Batch enroll" } a href={ (base) "/history" } { "History" } }
+        (course_form(&v, Some(&course)))
+        h2 { "Course staff" }
+        div.table-wrap { table {
+            thead { tr { th { "Username" } th { "Email" } th { "Role" } th { "" } } }
+            tbody {
+                @for s in &staff { tr {
+                    td { (s.username) } td { (s.email) } td { (s.role) }
+                    td { form method="post" action={ (base) "/staff" } {
+                        (csrf_field(&v))
+                        input type="hidden" name="username" value=(s.username);
+                        input type="hidden" name="role" value=(s.role);
+                        input type="hidden" name="remove" value="true";
+                        button.link type="submit" { "Remove" }
+                    } }
+                } }
+                @if staff.is_empty() { tr { td colspan="4" .muted { "No course staff yet." } } }
+            }
+        } }
+        form.card method="post" action={ (base) "/staff" } {
+            (csrf_field(&v))
+            div.row {
+                label { "Username" input name="username" required; }
+                label { "Role" select name="role" { option value="instructor" { "instructor" } option value="staff" { "staff" } } }
+                button type="submit" { "Add to staff" }
+            }
+        }
     };
-    if currency.is_some() && !f.has("price") {
-        f.fail("currency", "Give currency together with price.");
-    }
-    f.finish()?;
-    Ok((key, fields))
+    Ok(page(&course.record.title, Some(&v), content))
 }
 
-pub(super) fn get_courses(ctx: &mut Ctx) -> Result<Response, Error> {
-    admin(ctx)?;
-    let page = Page::from_query(ctx, 25, 100)?;
-    let (total, courses) = ctx.app.db.snapshot(|c| catalog::list(c, false, page.offset(), page.size))?;
-    let body = page.body(ctx, total, courses.iter().map(course_json).collect())?;
-    Ok(http::with_link_header(ok(body.clone()), &body))
+pub(super) fn update(ctx: &mut Ctx) -> Result<Response, Error> {
+    let v = visitor(ctx)?;
+    v.require_global_staff()?;
+    let course = managed_course(ctx, &v)?;
+    let form = form(ctx, Some(&v))?;
+    let (_, fields) = parse_course_fields(&course_body(&form, false))?;
+    let key = CourseKey::parse(&course.record.course_key).map_err(|e| Error::internal(e.0))?;
+    ctx.app.db.write(|conn| catalog::update(conn, &key, &fields, ctx.now))?;
+    Ok(redirect(&course_path(&course.record.course_key)))
 }
 
-pub(super) fn post_courses(ctx: &mut Ctx) -> Result<Response, Error> {
-    admin(ctx)?;
-    let (key, fields) = parse_course_fields(&ctx.json_body()?)?;
-    let key = key.ok_or_else(|| Error::field("course_key", "course_key is required."))?;
-    if fields.title.is_none() {
-        return Err(Error::field("title", "title is required."));
-    }
-    let course = ctx.app.db.write(|c| catalog::create(c, &key, &fields, ctx.now))?;
-    Ok(created(course_json(&course)))
-}
-
-pub(super) fn get_course(ctx: &mut Ctx) -> Result<Response, Error> {
-    admin(ctx)?;
-    let key = course_key(ctx)?;
-    Ok(ok(course_json(&ctx.app.db.read(|c| catalog::course(c, &key))?)))
-}
-
-pub(super) fn patch_course(ctx: &mut Ctx) -> Result<Response, Error> {
-    admin(ctx)?;
-    let key = course_key(ctx)?;
-    let (new_key, fields) = parse_course_fields(&ctx.json_body()?)?;
-    if new_key.is_some_and(|k| k != key) {
-        return Err(Error::field("course_key", "A course key cannot be changed."));
-    }
-    Ok(ok(course_json(&ctx.app.db.write(|c| catalog::update(c, &key, &fields, ctx.now))?)))
-}
-
-pub(super) fn delete_course(ctx: &mut Ctx) -> Result<Response, Error> {
-    admin(ctx)?;
-    let key = course_key(ctx)?;
-    let purge = ctx.query_param("purge").is_some_and(|v| v == "true" || v == "1");
-    match ctx.app.db.write(|c| catalog::remove(c, &key, purge, ctx.now))? {
-        Removal::Unpublished | Removal::Deleted => Ok(no_content()),
-    }
-}
-
-pub(super) fn modes_json(course: &Course) -> Value {
-    json!({"course_key": course.record.course_key, "modes": course.modes.iter().map(mode_json).collect::<Vec<_>>()})
-}
-
-pub(super) fn get_modes(ctx: &mut Ctx) -> Result<Response, Error> {
-    admin(ctx)?;
-    let key = course_key(ctx)?;
-    Ok(ok(modes_json(&ctx.app.db.read(|c| catalog::course(c, &key))?)))
-}
-
-pub(super) fn post_modes(ctx: &mut Ctx) -> Result<Response, Error> {
-    admin(ctx)?;
-    let key = course_key(ctx)?;
-    let body = ctx.json_body()?;
-    let course = ctx.app.db.write(|c| {
-        let currency = Currency::parse(&catalog::course(c, &key)?.record.currency).unwrap_or(Currency::USD);
-        let mode = parse_mode(&body, currency).map_err(|m| Error::field("mode", m))?;
-        catalog::put_mode(c, &key, &mode)
+pub(super) fn staff(ctx: &mut Ctx) -> Result<Response, Error> {
+    let v = visitor(ctx)?;
+    v.require_global_staff()?;
+    let course = managed_course(ctx, &v)?;
+    let form = form(ctx, Some(&v))?;
+    let username = Username::existing(&form.text("username")).map_err(|e| Error::field("username", e.0))?;
+    let role = form.text("role");
+    let key = CourseKey::parse(&course.record.course_key).map_err(|e| Error::internal(e.0))?;
+    ctx.app.db.write(|conn| {
+        if form.checked("remove") {
+            catalog::revoke_role(conn, &key, &username, Some(&role))
+        } else {
+            catalog::grant_role(conn, &key, &username, &role, ctx.now).map(|_| ())
+        }
     })?;
-    Ok(created(modes_json(&course)))
+    Ok(redirect(&course_path(&course.record.course_key)))
 }
 
-pub(super) fn delete_mode(ctx: &mut Ctx) -> Result<Response, Error> {
-    admin(ctx)?;
-    let key = course_key(ctx)?;
-    let slug = ctx.param("slug").to_owned();
-    ctx.app.db.write(|c| catalog::delete_mode(c, &key, &slug))?;
-    Ok(no_content())
+fn percent(share: f64) -> String {
+    format!("{:.0} %", share * 100.0)
 }
 
-pub(super) fn staff_json(key: &CourseKey, roles: &[crate::core::records::RoleRecord]) -> Value {
-    json!({
-        "course_key": key.as_str(),
-        "staff": roles.iter().map(|r| json!({"username": r.username, "email": r.email, "role": r.role, "created": iso(Some(r.created))})).collect::<Vec<_>>(),
-    })
+fn status_pill(status: &str) -> Markup {
+    html! { span.pill.(status) { (status.replace('_', " ")) } }
 }
 
-pub(super) fn get_staff(ctx: &mut Ctx) -> Result<Response, Error> {
-    admin(ctx)?;
-    let key = course_key(ctx)?;
-    let roles = ctx.app.db.read(|c| catalog::staff(c, &key))?;
-    Ok(ok(staff_json(&key, &roles)))
+/// A roster row's status: the enrollment's own (`active`, `suspended`, `expired`,
+/// `inactive`), or `pre_enrolled` for an email no account has claimed.
+fn roster_status(row: &RosterRow) -> &str {
+    match (&row.username, &row.lifecycle) {
+        (Some(_), Some(lifecycle)) => &lifecycle.status,
+        _ => rosters::status(row),
+    }
 }
 
-pub(super) fn staff_input(ctx: &Ctx, role_required: bool) -> Result<(Username, Option<String>), Error> {
-    let body = ctx.json_body()?;
-    let mut f = Fields::of(&body)?;
-    f.reject_unknown(&["username", "role"]);
-    let username = f.required("username", |v| Username::existing(&as_string(v)?).map_err(|e| e.0));
-    let role = if role_required { f.required("role", as_string) } else { f.get("role", as_string).flatten() };
-    f.finish()?;
-    Ok((username.expect("checked by finish"), role))
+fn date_cell(t: Option<i64>) -> Markup {
+    match t {
+        Some(t) => html! { td { (minute(t)) } },
+        None => html! { td.muted { "—" } },
+    }
 }
 
-pub(super) fn post_staff(ctx: &mut Ctx) -> Result<Response, Error> {
-    admin(ctx)?;
-    let key = course_key(ctx)?;
-    let (username, role) = staff_input(ctx, true)?;
-    let role = role.unwrap_or_default();
-    let roles = ctx.app.db.write(|c| catalog::grant_role(c, &key, &username, &role, ctx.now))?;
-    Ok(created(staff_json(&key, &roles)))
+pub(super) fn roster(ctx: &mut Ctx) -> Result<Response, Error> {
+    let v = visitor(ctx)?;
+    let course = managed_course(ctx, &v)?;
+    let term = ctx.query_param("q").map(|q| q.trim().to_owned()).unwrap_or_default();
+    let status = ctx.query_param("status").unwrap_or_else(|| "all".into());
+    let filter = match status.as_str() {
+        "active" => RosterFilter::Active,
+        "inactive" => RosterFilter::Inactive,
+        "pre_enrolled" => RosterFilter::PreEnrolled,
+        _ => RosterFilter::All,
+    };
+    let page_number = ctx.query_param("page").and_then(|p| p.parse::<i64>().ok()).filter(|p| *p >= 1).unwrap_or(1);
+    let offset = (page_number - 1).saturating_mul(PAGE);
+    let ((total, rows), waitlist) = ctx.app.db.snapshot(|conn| {
+        let page = if term.is_empty() && filter == RosterFilter::All {
+            roster::everyone(conn, &course, offset, PAGE)
+        } else if term.is_empty() {
+            roster::roster(conn, &course, filter, offset, PAGE)
+        } else {
+            roster::search(conn, &course, &term, offset, PAGE)
+        }?;
+        Ok((page, lifecycle::waitlist(conn, &course)?))
+    })?;
+    let base = course_path(&course.record.course_key);
+    let link = |p: i64| format!("{base}/roster?page={p}&status={status}&q={}", percent_encode(&term));
+    let content = html! {
+        p.actions {
+            a.button href={ (base) "/roster.csv" } download { "Download CSV" }
+            a.button href={ (base) "/batch" } { "Batch enroll or unenroll" }
+            a href={ (base) "/history" } { "History" }
+        }
+        form.row method="get" action={ (base) "/roster" } {
+            label { "Search name or email" input type="search" name="q" value=(term); }
+            label { "Status" select name="status" {
+                @for (value, label) in [("all", "All"), ("active", "Active"), ("inactive", "Inactive"), ("pre_enrolled", "Pre-enrolled")] {
+                    option value=(value) selected[status == value] { (label) }
+                }
+            } }
+            button type="submit" { "Show" }
+        }
+        p.muted { (total) " learners" @if !term.is_empty() { " matching “" (term) "” (active)" } " · times in UTC" }
+        div.table-wrap { table #roster {
+            thead { tr {
+                th { "Username" } th { "Email" } th { "Name" } th { "Mode" } th { "Status" }
+                th { "Access from" } th { "Access until" } th { "Completion" } th { "Grade" } th { "Enrolled" }
+            } }
+            tbody {
+                @for row in &rows { tr {
+                    td { @if let Some(u) = &row.username { a href={ (base) "/history?username=" (percent_encode(u)) } { (u) } } @else { span.muted { "—" } } }
+                    td { a href={ (base) "/history?email=" (percent_encode(&row.email)) } { (row.email) } }
+                    td { (if row.name.is_empty() { format!("{} {}", row.first_name, row.last_name) } else { row.name.clone() }) }
+                    td { (row.mode.as_deref().unwrap_or("")) }
+                    td { (status_pill(roster_status(row))) }
+                    @let lifecycle = row.lifecycle.as_ref();
+                    (date_cell(lifecycle.and_then(|l| l.access_start)))
+                    (date_cell(lifecycle.and_then(|l| l.access_end)))
+                    @match &row.progress {
+                        Some(p) => {
+                            td { (percent(p.completion)) }
+                            td { (percent(p.grade)) @if p.passed { " " span.pill.active { "passed" } } }
+                        }
+                        None => { td.muted { "—" } td.muted { "—" } }
+                    }
+                    (date_cell(Some(row.created)))
+                } }
+                @if rows.is_empty() { tr { td colspan="10" .muted { "Nobody here yet." } } }
+            }
+        } }
+        div.pager {
+            @if page_number > 1 { a href=(link(page_number - 1)) { "← Previous" } }
+            @if offset + (rows.len() as i64) < total { a href=(link(page_number + 1)) { "Next →" } }
+        }
+        @if course.record.waitlist || !waitlist.is_empty() {
+            h2 { "Waitlist" span.muted { " · " (waitlist.len()) " waiting"
+                @if let Some(limit) = course.record.waitlist_limit { " (limit " (limit) ")" } } }
+            div.table-wrap { table #waitlist {
+                thead { tr { th { "Position" } th { "Username" } th { "Joined (UTC)" } th { "" } } }
+                tbody {
+                    @for entry in &waitlist { tr {
+                        td { (entry.position) }
+                        td { a href={ (base) "/history?username=" (percent_encode(&entry.username)) } { (entry.username) } }
+                        (date_cell(Some(entry.created)))
+                        td { form method="post" action={ (base) "/waitlist/remove" } {
+                            (csrf_field(&v))
+                            input type="hidden" name="username" value=(entry.username);
+                            button.link type="submit" { "Remove" }
+                        } }
+                    } }
+                    @if waitlist.is_empty() { tr { td colspan="4" .muted { "Nobody is waiting." } } }
+                }
+            } }
+        }
+    };
+    Ok(page(&format!("Roster · {}", course.record.title), Some(&v), content))
 }
 
-pub(super) fn delete_staff(ctx: &mut Ctx) -> Result<Response, Error> {
-    admin(ctx)?;
-    let key = course_key(ctx)?;
-    let (username, role) = staff_input(ctx, false)?;
-    ctx.app.db.write(|c| catalog::revoke_role(c, &key, &username, role.as_deref()))?;
-    Ok(no_content())
+/// Takes a learner off the waitlist, as the admin API's `DELETE …/waitlist/{username}`.
+pub(super) fn remove_from_waitlist(ctx: &mut Ctx) -> Result<Response, Error> {
+    let v = visitor(ctx)?;
+    let course = managed_course(ctx, &v)?;
+    let form = form(ctx, Some(&v))?;
+    let username = form.text("username");
+    let user = ctx
+        .app
+        .db
+        .read(|conn| crate::core::accounts::find_user(conn, &username))?
+        .ok_or_else(|| Error::field("username", format!("No user '{username}'.")))?;
+    let requester = Requester { actor: v.user.username.clone(), surface: "admin_console", source: Source::Api };
+    ctx.app.db.write(|conn| lifecycle::leave_waitlist(conn, &course, &user, &change(&requester), ctx.now))?;
+    Ok(redirect(&format!("{}/roster", course_path(&course.record.course_key))))
+}
+
+pub(super) fn roster_csv(ctx: &mut Ctx) -> Result<Response, Error> {
+    let v = visitor(ctx)?;
+    let course = managed_course(ctx, &v)?;
+    Ok(rosters::roster_csv_response(ctx.app.db.clone(), course))
+}
+
+fn batch_page(v: &Visitor, course: &Course) -> Markup {
+    let base = course_path(&course.record.course_key);
+    html! {
+        form.card method="post" action={ (base) "/batch" } enctype="multipart/form-data" {
+            (csrf_field(v))
+            label { "Learners: usernames or emails, separated by commas, spaces or lines"
+                textarea name="identifiers" placeholder="ann@example.org, bob" {} }
+            label { "…or a CSV file (a header row naming an email, username or identifier column; optional mode)"
+                input type="file" name="file" accept=".csv,text/csv"; }
+            label { "Action" select name="action" { option value="enroll" { "Enroll" } option value="unenroll" { "Unenroll" } } }
+            label.check { input type="checkbox" name="auto_enroll" checked; "Enroll emails without an account when they register" }
+            label.check { input type="checkbox" name="email_students"; "Email the learners" }
+            label { "Reason (kept in the history and sent in emails)" input name="reason"; }
+            button type="submit" { "Start" }
+        }
+    }
+}
+
+pub(super) fn batch_form(ctx: &mut Ctx) -> Result<Response, Error> {
+    let v = visitor(ctx)?;
+    let course = managed_course(ctx, &v)?;
+    Ok(page(&format!("Batch enroll · {}", course.record.title), Some(&v), batch_page(&v, &course)))
+}
+
+/// Pasted identifiers or an uploaded CSV become one background task (as the v2 API's and
+/// the CSV upload's), and the visitor goes to its progress page.
+pub(super) fn batch(ctx: &mut Ctx) -> Result<Response, Error> {
+    let v = visitor(ctx)?;
+    let course = managed_course(ctx, &v)?;
+    let form = form(ctx, Some(&v))?;
+    let (action, options) = roster_options(|name| form.get(name))?;
+    let mut items: Vec<bulk::Item> = match form.files.iter().find(|f| !f.content.is_empty()) {
+        Some(file) => parse_learner_csv(&file.content)?,
+        None => Vec::new(),
+    };
+    items.extend(crate::api::body::split_input_list(&form.text("identifiers")).into_iter().map(bulk::Item::plain));
+    if items.is_empty() {
+        return Err(Error::field("identifiers", "Paste some learners or choose a CSV file."));
+    }
+    if let Some(long) = items.iter().find(|i| i.identifier.len() > 255) {
+        let start: String = long.identifier.chars().take(20).collect();
+        return Err(Error::field("identifiers", format!("'{start}…' is longer than 255 characters.")));
+    }
+    let requester = Requester { actor: v.user.username.clone(), surface: "admin_console", source: Source::Api };
+    let task =
+        ctx.app.db.write(|conn| bulk::create_task(conn, &course, action, &items, &options, &requester, ctx.now))?;
+    ctx.app.jobs.wake();
+    Ok(redirect(&format!("{}/tasks/{}", course_path(&course.record.course_key), task.public_id)))
+}
+
+fn state_text(state: &Option<State>) -> String {
+    match state {
+        None => "—".into(),
+        Some(s) if s.enrollment => format!("enrolled ({})", s.mode.as_deref().unwrap_or("audit")),
+        Some(s) if s.allowed => format!("pre-enrolled{}", if s.auto_enroll { ", auto-enroll" } else { "" }),
+        Some(_) => "not enrolled".into(),
+    }
+}
+
+pub(super) fn task(ctx: &mut Ctx) -> Result<Response, Error> {
+    let v = visitor(ctx)?;
+    let course = managed_course(ctx, &v)?;
+    let id = ctx.param("task_id").to_owned();
+    let task = ctx.app.db.read(|conn| bulk::task(conn, &course, &id))?;
+    let items = ctx.app.db.read(|conn| bulk::task_items(conn, &task, 0, 500))?;
+    let finished = !matches!(task.status.as_str(), "pending" | "running");
+    let base = course_path(&course.record.course_key);
+    let status_url = format!("/api/enrollment/v2/courses/{}/tasks/{}", course.record.course_key, task.public_id);
+    let content = html! {
+        div.card #task-progress data-status-url=(status_url) data-finished=(finished) {
+            p { strong { (task.action) } " · " (task.total) " learners · started by " (task.actor) " · " (when(task.created)) }
+            progress max=(task.total.max(1)) value=(task.done) {}
+            p data-progress-text {
+                (task.done) " of " (task.total) " done (" (task.succeeded) " succeeded, " (task.failed) " failed) · "
+                (status_pill(&task.status))
+            }
+        }
+        p.actions { a href={ (base) "/roster" } { "Roster" } a href={ (base) "/batch" } { "Another batch" } }
+        @if finished {
+            h2 { "Results" @if task.total > 500 { span.muted { " (the first 500)" } } }
+            div.table-wrap { table #results {
+                thead { tr { th { "Learner" } th { "Result" } th { "Before" } th { "After" } } }
+                tbody { @for item in &items {
+                    tr {
+                        td { (item.identifier) }
+                        td { (status_pill(&item.status))
+                            @if let Some(e) = item.result.as_ref().and_then(|r| r.error.as_ref()) { " " span.error { (e) } } }
+                        td { (state_text(&item.result.as_ref().and_then(|r| r.before.clone()))) }
+                        td { (state_text(&item.result.as_ref().and_then(|r| r.after.clone()))) }
+                    }
+                } }
+            } }
+        }
+    };
+    Ok(page(&format!("Task · {}", course.record.title), Some(&v), content))
+}
+
+pub(super) fn history(ctx: &mut Ctx) -> Result<Response, Error> {
+    let v = visitor(ctx)?;
+    let course = managed_course(ctx, &v)?;
+    let (filter, before, _) = rosters::history_query(|name| ctx.query_param(name))?;
+    let entries = ctx.app.db.read(|conn| roster::history(conn, &course, &filter, before, PAGE))?;
+    let base = course_path(&course.record.course_key);
+    let who = filter.username.clone().or(filter.email.clone());
+    let state = |raw: &str| state_text(&serde_json::from_str::<State>(raw).ok());
+    let mut next = None;
+    if entries.len() as i64 == PAGE {
+        let mut url = format!("{base}/history?before={}", entries.last().map(|e| e.id).unwrap_or(0));
+        for (name, value) in [("username", &filter.username), ("email", &filter.email)] {
+            if let Some(value) = value {
+                url.push_str(&format!("&{name}={}", percent_encode(value)));
+            }
+        }
+        next = Some(url);
+    }
+    let content = html! {
+        form.row method="get" action={ (base) "/history" } {
+            label { "Username" input name="username" value=[filter.username.as_deref()]; }
+            label { "Email" input name="email" value=[filter.email.as_deref()]; }
+            button type="submit" { "Filter" }
+        }
+        div.table-wrap { table #history {
+            thead { tr { th { "When" } th { "Learner" } th { "By" } th { "Surface" } th { "Reason" } th { "Change" } } }
+            tbody {
+                @for e in &entries { tr {
+                    td { (when(e.created)) }
+                    td { (e.username.as_deref().unwrap_or(&e.email)) }
+                    td { (e.actor) }
+                    td { (e.surface) span.muted { " (" (e.source) ")" } }
+                    td { (e.reason.as_deref().unwrap_or("")) }
+                    td { (state(&e.before)) " → " strong { (state(&e.after)) } }
+                } }
+                @if entries.is_empty() { tr { td colspan="6" .muted { "No changes recorded." } } }
+            }
+        } }
+        @if let Some(url) = next { div.pager { a href=(url) { "Older →" } } }
+    };
+    let title = match who {
+        Some(who) => format!("History of {who} · {}", course.record.title),
+        None => format!("History · {}", course.record.title),
+    };
+    Ok(page(&title, Some(&v), content))
+}
+
+pub(super) fn tasks(ctx: &mut Ctx) -> Result<Response, Error> {
+    let v = visitor(ctx)?;
+    let staff_of = if v.global_staff() { None } else { Some(v.user.id) };
+    let tasks = ctx.app.db.read(|conn| bulk::recent(conn, staff_of, 100))?;
+    let content = html! {
+        div.table-wrap { table {
+            thead { tr { th { "Started" } th { "Course" } th { "Action" } th { "By" } th { "Progress" } th { "Status" } } }
+            tbody {
+                @for t in &tasks { tr {
+                    td { a href={ (course_path(&t.course_key)) "/tasks/" (t.public_id) } { (when(t.created)) } }
+                    td { (t.course_key) }
+                    td { (t.action) }
+                    td { (t.actor) span.muted { " (" (t.surface) ")" } }
+                    td { (t.done) " / " (t.total) @if t.failed > 0 { span.error { " · " (t.failed) " failed" } } }
+                    td { (status_pill(&t.status)) }
+                } }
+                @if tasks.is_empty() { tr { td colspan="6" .muted { "No background tasks yet." } } }
+            }
+        } }
+    };
+    Ok(page("Background tasks", Some(&v), content))
 }

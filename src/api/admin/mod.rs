@@ -1,392 +1,363 @@
-//! `/api/admin/v1/…`: the school admin's catalog, users, OAuth clients, outbox and
-//! learning paths. Superusers and global staff only; errors in the v2 format (docs/architecture.md
-//! "Error dialects"). One file per resource; this one holds the route table and the guard.
+//! `/admin/…`: the admin console. Server-rendered pages (maud escapes every value) over the
+//! same core calls as the API, signed in with the browser session of `/login`; every form
+//! carries the session's CSRF token. Course pages are for the course's staff and global
+//! staff; the school-wide pages for global staff only, as in the API.
 
-pub mod courses;
-mod learning_paths;
-mod outbox;
-pub mod progress;
-pub mod rosters;
+mod courses;
+mod privacy;
+mod school;
 mod scim;
-mod users;
-pub mod waitlist;
-mod webhooks;
 
-use courses::*;
-use learning_paths::*;
-use outbox::*;
-use progress::*;
-use rosters::*;
-use scim::*;
-use users::*;
-use waitlist::*;
-use webhooks::*;
-
+use super::body::{self, Part};
 use super::errors::Dialect;
-use super::http::{iso, money_string as money, Ctx};
-use super::router::{Doc, Route};
-use crate::core::accounts::Actor;
-use crate::core::Error;
+use super::http::Ctx;
+use super::router::{Doc, Handler, Route};
+use crate::auth::principal::User;
+use crate::auth::{secrets, sessions};
+use crate::core::{Error, ErrorKind};
+use maud::{html, Markup, DOCTYPE};
+use rouille::Response;
 
 pub fn routes() -> Vec<Route> {
-    let r = |method, path, handler, doc| Route { method, path, dialect: Dialect::V2, handler, doc };
-    let doc = |summary, request, status, response| Doc {
-        summary,
-        tag: "admin",
-        auth: true,
-        request,
-        status,
-        response,
-        query: &[],
+    let page = |method, path, handler: Handler| Route {
+        method,
+        path,
+        dialect: Dialect::Console,
+        handler,
+        // Not an API operation: the console checks its own session (and CSRF field).
+        doc: Doc {
+            summary: "",
+            tag: "console",
+            auth: false,
+            request: None,
+            status: 200,
+            response: Some("Html"),
+            query: &[],
+        },
     };
-    let paged: &'static [(&str, &str)] = &[("page", "1-based page number"), ("page_size", "items per page (max 100)")];
     vec![
-        r(
-            "GET",
-            "/api/admin/v1/courses",
-            get_courses,
-            Doc { query: paged, ..doc("List every course, published or not", None, 200, Some("AdminCoursePage")) },
-        ),
-        r(
-            "POST",
-            "/api/admin/v1/courses",
-            post_courses,
-            doc("Create a course", Some("AdminCourseInput"), 201, Some("AdminCourse")),
-        ),
-        r(
-            "GET",
-            "/api/admin/v1/courses/{course_key}/enrollments.csv",
-            get_roster_csv,
-            doc(
-                "The roster as CSV (streamed): username,email,name,mode,status,enrolled_at,updated_at; course staff of the course too",
-                None,
-                200,
-                Some("Csv"),
-            ),
-        ),
-        r(
-            "POST",
-            "/api/admin/v1/courses/{course_key}/enrollments.csv",
-            post_roster_csv,
-            Doc {
-                query: &[
-                    ("action", "enroll (default) or unenroll"),
-                    ("auto_enroll", "true: emails without an account are enrolled when they register"),
-                    ("email_students", "true: email each learner"),
-                    ("reason", "kept in the history and included in the emails"),
-                ],
-                ..doc(
-                    "Enroll or unenroll the learners of a CSV (header: email, username or identifier; optional mode): a task, as v2's",
-                    Some("Csv"),
-                    202,
-                    Some("V2AsyncResult"),
-                )
-            },
-        ),
-        r(
-            "PATCH",
-            "/api/admin/v1/courses/{course_key}/enrollments/{username}",
-            patch_enrollment,
-            doc(
-                "Change one enrollment's status (active, suspended, expired, inactive) and access dates",
-                Some("EnrollmentLifecyclePatch"),
-                200,
-                Some("EnrollmentLifecycle"),
-            ),
-        ),
-        r(
-            "GET",
-            "/api/admin/v1/courses/{course_key}/waitlist",
-            get_waitlist,
-            doc("The course's waitlist, first in line first", None, 200, Some("Waitlist")),
-        ),
-        r(
-            "POST",
-            "/api/admin/v1/courses/{course_key}/waitlist",
-            post_waitlist,
-            doc(
-                "Put a learner at the end of the waitlist (a free seat goes to the first in line at once)",
-                Some("WaitlistAdd"),
-                201,
-                Some("WaitlistAdded"),
-            ),
-        ),
-        r(
-            "PATCH",
-            "/api/admin/v1/courses/{course_key}/waitlist/{username}",
-            patch_waitlist_entry,
-            doc("Move a waiting learner to another position (1 is next)", Some("WaitlistMove"), 200, Some("Waitlist")),
-        ),
-        r(
-            "DELETE",
-            "/api/admin/v1/courses/{course_key}/waitlist/{username}",
-            delete_waitlist_entry,
-            doc("Take a learner off the waitlist", None, 204, None),
-        ),
-        r(
-            "GET",
-            "/api/admin/v1/courses/{course_key}/enrollments/{username}/progress",
-            get_progress,
-            doc("A learner's recorded completion, grade and certificate in the course", None, 200, Some("Progress")),
-        ),
-        r(
-            "PUT",
-            "/api/admin/v1/courses/{course_key}/enrollments/{username}/progress",
-            put_progress,
-            doc(
-                "Record a learner's completion, grade and certificate (an LMS or grading system pushes it; kept with history)",
-                Some("ProgressInput"),
-                200,
-                Some("Progress"),
-            ),
-        ),
-        r(
-            "POST",
-            "/api/admin/v1/courses/{course_key}/progress.csv",
-            post_progress_csv,
-            doc(
-                "Record many learners' progress from a CSV (username,completion,grade,passed,completed_at[,certificate_url]): a task",
-                Some("Csv"),
-                202,
-                Some("V2AsyncResult"),
-            ),
-        ),
-        r(
-            "GET",
-            "/api/admin/v1/courses/{course_key}/history",
-            get_history,
-            Doc {
-                query: &[
-                    ("username", "only this learner"),
-                    ("email", "only this email"),
-                    ("since", "ISO 8601: entries at or after it"),
-                    ("before", "an entry id: older entries (the next link)"),
-                    ("page_size", "default 50, at most 500"),
-                ],
-                ..doc("The course's enrollment history, newest first", None, 200, Some("AdminHistoryPage"))
-            },
-        ),
-        r(
-            "GET",
-            "/api/admin/v1/courses/{course_key}",
-            get_course,
-            doc("Get one course", None, 200, Some("AdminCourse")),
-        ),
-        r(
-            "PATCH",
-            "/api/admin/v1/courses/{course_key}",
-            patch_course,
-            doc(
-                "Change some of a course's fields (modes, when given, are replaced)",
-                Some("AdminCoursePatch"),
-                200,
-                Some("AdminCourse"),
-            ),
-        ),
-        r(
-            "DELETE",
-            "/api/admin/v1/courses/{course_key}",
-            delete_course,
-            Doc {
-                query: &[("purge", "true: delete a course that never had an enrollment, instead of unpublishing it")],
-                ..doc("Unpublish a course", None, 204, None)
-            },
-        ),
-        r(
-            "GET",
-            "/api/admin/v1/courses/{course_key}/modes",
-            get_modes,
-            doc("List a course's modes", None, 200, Some("CourseModeList")),
-        ),
-        r(
-            "POST",
-            "/api/admin/v1/courses/{course_key}/modes",
-            post_modes,
-            doc("Add or replace a mode", Some("CourseMode"), 201, Some("CourseModeList")),
-        ),
-        r(
-            "DELETE",
-            "/api/admin/v1/courses/{course_key}/modes/{slug}",
-            delete_mode,
-            doc("Remove a mode", None, 204, None),
-        ),
-        r(
-            "GET",
-            "/api/admin/v1/courses/{course_key}/staff",
-            get_staff,
-            doc("List the course's instructors and staff", None, 200, Some("CourseStaffList")),
-        ),
-        r(
-            "POST",
-            "/api/admin/v1/courses/{course_key}/staff",
-            post_staff,
-            doc("Grant a course role", Some("CourseStaffInput"), 201, Some("CourseStaffList")),
-        ),
-        r(
-            "DELETE",
-            "/api/admin/v1/courses/{course_key}/staff",
-            delete_staff,
-            doc(
-                "Revoke a course role (all of the user's roles when `role` is omitted)",
-                Some("CourseStaffRemoval"),
-                204,
-                None,
-            ),
-        ),
-        r(
-            "GET",
-            "/api/admin/v1/users",
-            get_users,
-            Doc { query: paged, ..doc("List users", None, 200, Some("AdminUserPage")) },
-        ),
-        r(
-            "POST",
-            "/api/admin/v1/users",
-            post_users,
-            doc("Create a user", Some("AdminUserInput"), 201, Some("AdminUser")),
-        ),
-        r("GET", "/api/admin/v1/users/{username}", get_user, doc("Get one user", None, 200, Some("AdminUser"))),
-        r(
-            "PATCH",
-            "/api/admin/v1/users/{username}",
-            patch_user,
-            doc("Change a user", Some("AdminUserPatch"), 200, Some("AdminUser")),
-        ),
-        r(
-            "DELETE",
-            "/api/admin/v1/users/{username}",
-            delete_user,
-            doc("Deactivate a user (the account is kept)", None, 200, Some("AdminUser")),
-        ),
-        r(
-            "GET",
-            "/api/admin/v1/oauth-clients",
-            get_clients,
-            doc("List OAuth clients (secrets are never shown again)", None, 200, Some("OAuthClientList")),
-        ),
-        r(
-            "POST",
-            "/api/admin/v1/oauth-clients",
-            post_clients,
-            doc(
-                "Create an OAuth client acting as a user; the secret is shown once",
-                Some("OAuthClientInput"),
-                201,
-                Some("OAuthClientCreated"),
-            ),
-        ),
-        r(
-            "DELETE",
-            "/api/admin/v1/oauth-clients/{client_id}",
-            delete_client,
-            doc("Delete a client; its tokens stop working", None, 204, None),
-        ),
-        r(
-            "GET",
-            "/api/admin/v1/scim-tokens",
-            get_scim_tokens,
-            doc("List SCIM tokens (superusers; tokens are never shown again)", None, 200, Some("ScimTokenList")),
-        ),
-        r(
-            "POST",
-            "/api/admin/v1/scim-tokens",
-            post_scim_tokens,
-            doc(
-                "Create a token for an identity provider's SCIM client (superusers); the token is shown once",
-                Some("ScimTokenInput"),
-                201,
-                Some("ScimTokenCreated"),
-            ),
-        ),
-        r(
-            "DELETE",
-            "/api/admin/v1/scim-tokens/{id}",
-            delete_scim_token,
-            doc("Revoke a SCIM token (superusers)", None, 204, None),
-        ),
-        r(
-            "GET",
-            "/api/admin/v1/scim-groups",
-            get_scim_groups,
-            doc("SCIM groups with their course links and what each link did", None, 200, Some("ScimGroupLinksList")),
-        ),
-        r(
-            "POST",
-            "/api/admin/v1/scim-groups/{id}/courses",
-            post_scim_group_courses,
-            doc(
-                "Link a SCIM group to a course (or change the link's mode): its members are enrolled",
-                Some("ScimGroupLinkInput"),
-                201,
-                Some("ScimGroupLinks"),
-            ),
-        ),
-        r(
-            "DELETE",
-            "/api/admin/v1/scim-groups/{id}/courses/{course_key}",
-            delete_scim_group_course,
-            doc("Unlink a course: the enrollments the link made end", None, 204, None),
-        ),
-        r(
-            "GET",
-            "/api/admin/v1/outbox",
-            get_outbox,
-            Doc {
-                query: &[
-                    ("status", "pending, sent or failed"),
-                    ("before", "id to page from (newest first)"),
-                    ("page_size", "at most 100"),
-                ],
-                ..doc("Outgoing emails and their delivery state", None, 200, Some("OutboxPage"))
-            },
-        ),
-        r(
-            "POST",
-            "/api/admin/v1/outbox/{id}/retry",
-            post_outbox_retry,
-            doc("Deliver a pending or failed email again now", None, 200, Some("OutboxMessage")),
-        ),
-        r("GET", "/api/admin/v1/webhooks", get_webhooks, doc("List webhook endpoints", None, 200, Some("WebhookList"))),
-        r(
-            "POST",
-            "/api/admin/v1/webhooks",
-            post_webhooks,
-            doc(
-                "Subscribe a URL to enrollment events (the signing secret is shown once)",
-                Some("WebhookInput"),
-                201,
-                Some("WebhookCreated"),
-            ),
-        ),
-        r("DELETE", "/api/admin/v1/webhooks/{id}", delete_webhook, doc("Unsubscribe an endpoint", None, 204, None)),
-        r(
-            "GET",
-            "/api/admin/v1/learning-paths",
-            get_learning_paths,
-            doc("List every learning path", None, 200, Some("AdminLearningPathList")),
-        ),
-        r(
-            "POST",
-            "/api/admin/v1/learning-paths",
-            post_learning_paths,
-            doc(
-                "Create a learning path from existing courses",
-                Some("AdminLearningPathInput"),
-                201,
-                Some("AdminLearningPath"),
-            ),
-        ),
+        page("GET", "/admin", courses::home),
+        page("GET", "/admin/", courses::home),
+        page("GET", "/admin/static/console.css", stylesheet),
+        page("GET", "/admin/static/console.js", script),
+        page("GET", "/admin/login", sign_in_page),
+        page("POST", "/admin/login", sign_in),
+        page("POST", "/admin/logout", sign_out),
+        page("GET", "/admin/courses", courses::list),
+        page("POST", "/admin/courses", courses::create),
+        page("GET", "/admin/courses/new", courses::new_form),
+        page("GET", "/admin/courses/{course_key}", courses::edit_form),
+        page("POST", "/admin/courses/{course_key}", courses::update),
+        page("POST", "/admin/courses/{course_key}/staff", courses::staff),
+        page("GET", "/admin/courses/{course_key}/roster", courses::roster),
+        page("GET", "/admin/courses/{course_key}/roster.csv", courses::roster_csv),
+        page("POST", "/admin/courses/{course_key}/waitlist/remove", courses::remove_from_waitlist),
+        page("GET", "/admin/courses/{course_key}/batch", courses::batch_form),
+        page("POST", "/admin/courses/{course_key}/batch", courses::batch),
+        page("GET", "/admin/courses/{course_key}/tasks/{task_id}", courses::task),
+        page("GET", "/admin/courses/{course_key}/history", courses::history),
+        page("GET", "/admin/tasks", courses::tasks),
+        page("GET", "/admin/outbox", school::outbox),
+        page("POST", "/admin/outbox/{id}/retry", school::retry),
+        page("GET", "/admin/clients", school::clients),
+        page("POST", "/admin/clients", school::create_client),
+        page("POST", "/admin/clients/{client_id}/delete", school::delete_client),
+        page("GET", "/admin/scim", scim::tokens),
+        page("POST", "/admin/scim", scim::create_token),
+        page("POST", "/admin/scim/{id}/delete", scim::revoke_token),
+        page("GET", "/admin/codes", school::codes),
+        page("POST", "/admin/codes", school::generate_codes),
+        page("POST", "/admin/codes/{code}/status", school::code_status),
+        page("GET", "/admin/learning-paths", school::learning_paths),
+        page("GET", "/admin/privacy", privacy::privacy_page),
+        page("GET", "/admin/privacy/export", privacy::export),
+        page("POST", "/admin/privacy/retire", privacy::retire),
     ]
 }
 
-/// Superuser or global staff, within the admin rate limit.
-fn admin(ctx: &mut Ctx) -> Result<Actor, Error> {
-    let caller = ctx.caller()?;
-    if !caller.is_global_staff() {
-        return Err(Error::forbidden("Only superusers and global staff may use the admin API."));
+/// Who is signed in, and the CSRF token their forms carry.
+pub(crate) struct Visitor {
+    pub user: User,
+    pub csrf: String,
+}
+
+impl Visitor {
+    pub fn global_staff(&self) -> bool {
+        self.user.is_staff || self.user.is_superuser
     }
-    let actor = super::http::actor_of(caller);
-    let key = caller.key();
-    ctx.throttle(&ctx.app.auth.limits.admin, &key)?;
-    Ok(actor)
+
+    /// School-wide pages: global staff only.
+    pub fn require_global_staff(&self) -> Result<(), Error> {
+        if self.global_staff() {
+            Ok(())
+        } else {
+            Err(Error::forbidden("This page is for the school's staff (global staff or superusers)."))
+        }
+    }
+}
+
+/// The signed-in visitor, by the session cookie alone (tokens are for the API, not pages).
+pub(crate) fn visitor(ctx: &Ctx) -> Result<Visitor, Error> {
+    let cookie = rouille::input::cookies(ctx.req).find(|(n, _)| *n == sessions::COOKIE_NAME).map(|(_, v)| v.to_owned());
+    let found = match cookie {
+        Some(cookie) => sessions::lookup(&ctx.app.db, &cookie, ctx.now.unix())?,
+        None => None,
+    };
+    match found {
+        Some((user, csrf)) => Ok(Visitor { user, csrf }),
+        None => Err(Error::new(ErrorKind::NotAuthenticated, "Sign in to continue.")),
+    }
+}
+
+/// A submitted form: its fields and uploaded files.
+pub(crate) struct Form {
+    fields: Vec<(String, String)>,
+    pub files: Vec<Part>,
+}
+
+impl Form {
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.fields.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    }
+
+    pub fn text(&self, name: &str) -> String {
+        self.get(name).map(|v| v.trim().to_owned()).unwrap_or_default()
+    }
+
+    pub fn checked(&self, name: &str) -> bool {
+        self.get(name).is_some_and(|v| v == "on" || v == "true")
+    }
+}
+
+/// Reads a form post (urlencoded or multipart) and checks its CSRF token against the
+/// session's: a page of another site cannot post on the visitor's behalf.
+pub(crate) fn form(ctx: &Ctx, visitor: Option<&Visitor>) -> Result<Form, Error> {
+    let content_type = ctx.req.header("Content-Type").unwrap_or("");
+    let media = body::media_type(content_type);
+    let raw = ctx.body_bytes()?;
+    let form = if media == "multipart/form-data" {
+        let mut fields = Vec::new();
+        let mut files = Vec::new();
+        for part in body::multipart_parts(content_type, &raw)? {
+            if part.filename.is_some() {
+                files.push(part);
+            } else {
+                let value =
+                    String::from_utf8(part.content).map_err(|_| Error::validation("A form field is not UTF-8."))?;
+                fields.push((part.name, value));
+            }
+        }
+        Form { fields, files }
+    } else if media.is_empty() || media == "application/x-www-form-urlencoded" {
+        let text = std::str::from_utf8(&raw).map_err(|_| Error::validation("The form is not UTF-8."))?;
+        Form { fields: super::http::parse_urlencoded(text), files: Vec::new() }
+    } else {
+        return Err(Error::new(ErrorKind::UnsupportedMediaType, "Send the console's forms from its pages."));
+    };
+    if let Some(visitor) = visitor {
+        let sent = form.get("csrf_token").unwrap_or_default();
+        if !secrets::constant_time_eq(sent.as_bytes(), visitor.csrf.as_bytes()) {
+            return Err(Error::forbidden(
+                "The form's security token does not match your session; reload the page and try again.",
+            ));
+        }
+    }
+    Ok(form)
+}
+
+/// The hidden field every form of a signed-in page carries.
+pub(crate) fn csrf_field(visitor: &Visitor) -> Markup {
+    html! { input type="hidden" name="csrf_token" value=(visitor.csrf); }
+}
+
+/// The `<head>` of every server-rendered page (console, front page, reference): the one
+/// stylesheet, no favicon request, and the console's script where it is wanted.
+pub fn head(title: &str, with_script: bool) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            title { (title) }
+            link rel="icon" href="data:,";
+            link rel="stylesheet" href="/admin/static/console.css";
+            @if with_script { script src="/admin/static/console.js" defer {} }
+        }
+    }
+}
+
+/// A whole page: the navigation (by what the visitor may see), the title and the content.
+pub(crate) fn page(title: &str, visitor: Option<&Visitor>, content: Markup) -> Response {
+    page_with_status(200, title, visitor, content)
+}
+
+pub(crate) fn page_with_status(status: u16, title: &str, visitor: Option<&Visitor>, content: Markup) -> Response {
+    let school = "Rollcall";
+    let markup = html! {
+        (DOCTYPE)
+        html lang="en" {
+            (head(&format!("{title} · {school} admin"), true))
+            body {
+                header.top {
+                    a.brand href="/admin/" { (school) }
+                    @if let Some(v) = visitor {
+                        nav {
+                            a href="/admin/courses" { "Courses" }
+                            a href="/admin/tasks" { "Tasks" }
+                            @if v.global_staff() {
+                                a href="/admin/outbox" { "Outbox" }
+                                a href="/admin/codes" { "Codes" }
+                                a href="/admin/learning-paths" { "Learning paths" }
+                                a href="/admin/clients" { "OAuth clients" }
+                                a href="/admin/privacy" { "Privacy" }
+                            }
+                            @if v.user.is_superuser { a href="/admin/scim" { "SCIM" } }
+                        }
+                        form.signout method="post" action="/admin/logout" {
+                            (csrf_field(v))
+                            span.who { (v.user.username) }
+                            button.link type="submit" { "Sign out" }
+                        }
+                    }
+                }
+                main {
+                    h1 { (title) }
+                    (content)
+                }
+            }
+        }
+    };
+    html_response(status, markup.into_string())
+}
+
+fn html_response(status: u16, text: String) -> Response {
+    Response::from_data("text/html; charset=utf-8", text)
+        .with_status_code(status)
+        // Pages load only our own stylesheet and script, and no other site may frame them.
+        .with_additional_header(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
+        )
+        .with_additional_header("X-Frame-Options", "DENY")
+        .with_additional_header("Cache-Control", "no-store")
+}
+
+pub(crate) fn redirect(to: &str) -> Response {
+    Response::empty_204().with_status_code(303).with_additional_header("Location", to.to_owned())
+}
+
+/// Where a console path for a course starts (keys go into paths as they are: `:` and `+`
+/// are path characters).
+pub(crate) fn course_path(key: &str) -> String {
+    format!("/admin/courses/{}", super::http::percent_encode(key).replace("%3A", ":").replace("%2B", "+"))
+}
+
+/// An error as a page: the sign-in page for a visitor without a session, else the message
+/// (and each field's) with the status.
+pub fn error_page(e: &Error) -> Response {
+    if matches!(e.kind, ErrorKind::NotAuthenticated | ErrorKind::InvalidToken) {
+        return redirect("/admin/login");
+    }
+    let message = if e.kind == ErrorKind::Internal {
+        "Something went wrong on the server; it has been logged.".to_owned()
+    } else {
+        e.developer_message.clone()
+    };
+    let content = html! {
+        p.error role="alert" { (message) }
+        @if !e.field_errors.is_empty() {
+            ul.error { @for (field, problem) in &e.field_errors { li { strong { (field) } ": " (problem) } } }
+        }
+        p { a href="javascript:history.back()" { "Back" } " · " a href="/admin/" { "Console home" } }
+    };
+    let title = match e.status() {
+        403 => "Not permitted",
+        404 => "Not found",
+        429 => "Too many attempts",
+        s if s >= 500 => "Server error",
+        _ => "That did not work",
+    };
+    page_with_status(e.status(), title, None, content)
+}
+
+fn sign_in_form(error: Option<&str>) -> Markup {
+    html! {
+        @if let Some(e) = error { p.error role="alert" { (e) } }
+        form.card method="post" action="/admin/login" {
+            label { "Username or email" input name="username" autocomplete="username" required autofocus; }
+            label { "Password" input name="password" type="password" autocomplete="current-password" required; }
+            button type="submit" { "Sign in" }
+        }
+    }
+}
+
+fn sign_in_page(ctx: &mut Ctx) -> Result<Response, Error> {
+    if visitor(ctx).is_ok() {
+        return Ok(redirect("/admin/"));
+    }
+    Ok(page("Sign in", None, sign_in_form(None)))
+}
+
+/// The same login as `POST /login` (rate limits, hash upgrade), answered with the session
+/// cookies and a redirect instead of JSON.
+fn sign_in(ctx: &mut Ctx) -> Result<Response, Error> {
+    super::http::refuse_cross_site(ctx)?;
+    let form = form(ctx, None)?;
+    let (login, password) = (form.text("username"), form.get("password").unwrap_or_default());
+    if login.is_empty() || password.is_empty() {
+        return Ok(page_with_status(400, "Sign in", None, sign_in_form(Some("Enter your username and password."))));
+    }
+    let auth = &ctx.app.auth;
+    let user =
+        match crate::auth::tokens::login(auth, &ctx.app.db, &login, &password, &ctx.remote(), ctx.now.unix(), false) {
+            Ok(user) => user,
+            Err(e) if e.is_fault() => return Err(e),
+            Err(e) => {
+                let (status, message) = match e.kind {
+                    ErrorKind::RateLimited => (429, e.developer_message.clone()),
+                    _ => (401, "Wrong username or password.".to_owned()),
+                };
+                return Ok(page_with_status(status, "Sign in", None, sign_in_form(Some(&message))));
+            }
+        };
+    let session = sessions::create(&ctx.app.db, user.id, auth.session_lifetime, ctx.now.unix())?;
+    let [cookie, csrf] = sessions::starting_cookie_headers(auth, &session);
+    Ok(redirect("/admin/").with_additional_header("Set-Cookie", cookie).with_additional_header("Set-Cookie", csrf))
+}
+
+fn sign_out(ctx: &mut Ctx) -> Result<Response, Error> {
+    let v = visitor(ctx)?;
+    form(ctx, Some(&v))?;
+    if let Some((_, value)) = rouille::input::cookies(ctx.req).find(|(n, _)| *n == sessions::COOKIE_NAME) {
+        sessions::end(&ctx.app.db, value)?;
+    }
+    let [session, csrf] = sessions::clearing_cookie_headers(&ctx.app.auth);
+    Ok(redirect("/admin/login")
+        .with_additional_header("Set-Cookie", session)
+        .with_additional_header("Set-Cookie", csrf))
+}
+
+fn stylesheet(_: &mut Ctx) -> Result<Response, Error> {
+    Ok(Response::from_data("text/css; charset=utf-8", include_str!("console.css"))
+        .with_additional_header("Cache-Control", "max-age=300"))
+}
+
+fn script(_: &mut Ctx) -> Result<Response, Error> {
+    Ok(Response::from_data("text/javascript; charset=utf-8", include_str!("console.js"))
+        .with_additional_header("Cache-Control", "max-age=300"))
+}
+
+/// Unix seconds as the console shows them (UTC, to the minute).
+pub(crate) fn when(t: i64) -> String {
+    minute(t) + " UTC"
+}
+
+/// `when` without its zone, for wide tables that say once that their times are UTC.
+pub(crate) fn minute(t: i64) -> String {
+    let iso = crate::domain::Timestamp::from_unix(t).to_iso();
+    iso.get(..16).map(|s| s.replace('T', " ")).unwrap_or(iso)
+}
+
+/// A value for an `<input type="datetime-local">`.
+pub(crate) fn local_input(t: Option<i64>) -> String {
+    t.map(|t| crate::domain::Timestamp::from_unix(t).to_iso().chars().take(16).collect()).unwrap_or_default()
 }

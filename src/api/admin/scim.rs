@@ -1,106 +1,73 @@
-//! `/api/admin/v1/scim-tokens…` (superusers only: a SCIM token creates and deactivates
-//! accounts) and `/api/admin/v1/scim-groups…`: which courses a SCIM group enrolls its
-//! members in, and what each link did.
+//! The console's SCIM page, for superusers only (as `/api/admin/v1/scim-tokens`): the
+//! tokens an identity provider presents at `/scim/v2`, created (the token shown once) and
+//! revoked through the same calls as the admin API.
 
-use super::super::http::{as_string, created, no_content, ok, Ctx, Fields};
-use super::{admin, iso};
+use super::{csrf_field, form, page, redirect, visitor, when, Visitor};
+use crate::api::http::Ctx;
 use crate::auth::scim_tokens;
-use crate::core::records::ScimTokenRecord;
-use crate::core::scim_groups::{self, Actor, GroupLinks};
 use crate::core::Error;
-use crate::domain::CourseKey;
+use maud::html;
 use rouille::Response;
-use serde_json::{json, Value};
 
-fn superuser(ctx: &mut Ctx) -> Result<(), Error> {
-    scim_tokens::require_superuser(admin(ctx)?.is_superuser)
+fn superuser(ctx: &Ctx) -> Result<Visitor, Error> {
+    let v = visitor(ctx)?;
+    scim_tokens::require_superuser(v.user.is_superuser)?;
+    Ok(v)
 }
 
-fn token_json(t: &ScimTokenRecord) -> Value {
-    json!({"id": t.id, "name": t.name, "created": iso(Some(t.created))})
-}
-
-pub(super) fn get_scim_tokens(ctx: &mut Ctx) -> Result<Response, Error> {
-    superuser(ctx)?;
+fn tokens_page(ctx: &Ctx, v: &Visitor, created: Option<scim_tokens::NewToken>) -> Result<Response, Error> {
     let tokens = ctx.app.db.read(scim_tokens::list)?;
-    Ok(ok(json!({"results": tokens.iter().map(token_json).collect::<Vec<_>>()})))
+    let content = html! {
+        p.muted {
+            "An identity provider (Entra ID's \"Secret Token\", Okta's API token) sends one of these as "
+            code { "Authorization: Bearer …" } " to " code { "/scim/v2" } "; it opens nothing else."
+        }
+        @if let Some(new) = created {
+            div.card role="status" {
+                p.ok { strong { "SCIM token “" (new.record.name) "” created." } }
+                p.error { "Copy it now: it is stored hashed and is never shown again. Anyone holding it can create and deactivate accounts." }
+                p { "Token: " span.secret #new-scim-token { (new.token) } }
+            }
+        }
+        div.table-wrap { table #scim-tokens {
+            thead { tr { th { "Name" } th { "Created" } th { "" } } }
+            tbody {
+                @for t in &tokens { tr {
+                    td { (t.name) }
+                    td { (when(t.created)) }
+                    td { form method="post" action={ "/admin/scim/" (t.id) "/delete" } {
+                        (csrf_field(v)) button.link type="submit" { "Revoke" }
+                    } }
+                } }
+                @if tokens.is_empty() { tr { td colspan="3" .muted { "No SCIM tokens." } } }
+            }
+        } }
+        h2 { "New token" }
+        form.card method="post" action="/admin/scim" {
+            (csrf_field(v))
+            label { "Name" input name="name" required maxlength="255" placeholder="Entra ID"; }
+            button type="submit" { "Create token" }
+        }
+    };
+    Ok(page("SCIM tokens", Some(v), content))
 }
 
-pub(super) fn post_scim_tokens(ctx: &mut Ctx) -> Result<Response, Error> {
-    superuser(ctx)?;
-    let body = ctx.json_body()?;
-    let mut f = Fields::of(&body)?;
-    f.reject_unknown(&["name"]);
-    let name = f.required("name", as_string);
-    f.finish()?;
-    let name = name.expect("checked");
+pub(super) fn tokens(ctx: &mut Ctx) -> Result<Response, Error> {
+    let v = superuser(ctx)?;
+    tokens_page(ctx, &v, None)
+}
+
+pub(super) fn create_token(ctx: &mut Ctx) -> Result<Response, Error> {
+    let v = superuser(ctx)?;
+    let form = form(ctx, Some(&v))?;
+    let name = form.text("name");
     let new = ctx.app.db.write(|c| scim_tokens::create(c, &name, ctx.now.unix()))?;
-    let mut body = token_json(&new.record);
-    body["token"] = json!(new.token);
-    Ok(created(body))
+    tokens_page(ctx, &v, Some(new))
 }
 
-pub(super) fn delete_scim_token(ctx: &mut Ctx) -> Result<Response, Error> {
-    superuser(ctx)?;
+pub(super) fn revoke_token(ctx: &mut Ctx) -> Result<Response, Error> {
+    let v = superuser(ctx)?;
+    form(ctx, Some(&v))?;
     ctx.app.db.write(|c| scim_tokens::delete(c, ctx.param("id")))?;
-    Ok(no_content())
-}
-
-fn group_json(g: &GroupLinks) -> Value {
-    let links: Vec<Value> = g
-        .links
-        .iter()
-        .map(|(link, members)| {
-            let count = |status: &str| members.iter().filter(|m| m.status == status).count();
-            let refused: Vec<Value> = members
-                .iter()
-                .filter(|m| m.status == "refused")
-                .map(|m| json!({"username": m.username, "detail": m.detail, "at": iso(Some(m.updated))}))
-                .collect();
-            json!({"course_key": link.course_key, "mode": link.mode, "created": iso(Some(link.created)),
-                "enrolled": count("enrolled"), "already_enrolled": count("present"), "refused": refused})
-        })
-        .collect();
-    json!({"id": g.group.id.to_string(), "display_name": g.group.display_name, "external_id": g.group.external_id,
-        "members": g.group.members.len(), "courses": links})
-}
-
-pub(super) fn get_scim_groups(ctx: &mut Ctx) -> Result<Response, Error> {
-    admin(ctx)?;
-    let groups = ctx.app.db.snapshot(scim_groups::groups_with_links)?;
-    Ok(ok(json!({"results": groups.iter().map(group_json).collect::<Vec<_>>()})))
-}
-
-fn group_id(ctx: &Ctx) -> Result<i64, Error> {
-    ctx.param("id").parse().map_err(|_| Error::not_found(format!("No SCIM group {}.", ctx.param("id"))))
-}
-
-fn actor(ctx: &mut Ctx) -> Result<String, Error> {
-    Ok(ctx.caller()?.user().map(|u| u.username.clone()).unwrap_or_else(|| "admin".into()))
-}
-
-pub(super) fn post_scim_group_courses(ctx: &mut Ctx) -> Result<Response, Error> {
-    admin(ctx)?;
-    let actor = actor(ctx)?;
-    let group_id = group_id(ctx)?;
-    let body = ctx.json_body()?;
-    let mut f = Fields::of(&body)?;
-    f.reject_unknown(&["course_key", "mode"]);
-    let key = f.required("course_key", |v| CourseKey::parse(&as_string(v)?).map_err(|e| e.0));
-    let mode = f.get("mode", as_string).flatten();
-    f.finish()?;
-    let key = key.expect("checked");
-    let group =
-        ctx.app.db.write(|c| scim_groups::link_course(c, group_id, &key, mode.as_deref(), Actor(&actor), ctx.now))?;
-    Ok(created(group_json(&group)))
-}
-
-pub(super) fn delete_scim_group_course(ctx: &mut Ctx) -> Result<Response, Error> {
-    admin(ctx)?;
-    let actor = actor(ctx)?;
-    let group_id = group_id(ctx)?;
-    let key = CourseKey::parse(ctx.param("course_key"))
-        .map_err(|_| Error::not_found(format!("No course '{}' exists.", ctx.param("course_key"))))?;
-    ctx.app.db.write(|c| scim_groups::unlink_course(c, group_id, &key, Actor(&actor), ctx.now))?;
-    Ok(no_content())
+    Ok(redirect("/admin/scim"))
 }

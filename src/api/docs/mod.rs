@@ -8,6 +8,7 @@ mod schemas;
 use super::errors::Dialect;
 use super::http::Ctx;
 use super::router::{self, Doc, Route};
+use super::surfaces::SURFACES;
 use crate::core::Error;
 use crate::domain::{CourseCode, Description, Label, Title, TEXT_PATTERN, URL_MAX_CHARS};
 use rouille::Response;
@@ -40,103 +41,6 @@ pub fn routes() -> Vec<Route> {
         },
     ]
 }
-
-/// One API surface as the reference groups it: its routes are those of its tags.
-pub struct Surface {
-    pub id: &'static str,
-    pub title: &'static str,
-    pub tags: &'static [&'static str],
-    /// Where its URLs start.
-    pub prefix: &'static str,
-    /// One line for the front page.
-    pub summary: &'static str,
-    /// Who calls it, how they authenticate, and its error format.
-    pub intro: &'static str,
-}
-
-/// The surfaces in the reference's order.
-pub const SURFACES: [Surface; 10] = [
-    Surface {
-        id: "authentication",
-        title: "Authentication",
-        tags: &["auth"],
-        prefix: "/oauth2/",
-        summary: "OAuth2 tokens (JWT or opaque Bearer) for every other surface, and browser sessions.",
-        intro: "Every integration starts here. POST /oauth2/access_token with client_credentials (a client acting as its user) or password, form-encoded or with HTTP Basic client authentication; token_type=jwt gives an HS256 JWT with Open edX's claims (send it as Authorization: JWT …), otherwise an opaque token (Authorization: Bearer …). Browsers sign in at /login and get an HttpOnly session cookie; unsafe requests then need the X-CSRFToken header. Errors are RFC 6749's {\"error\", \"error_description\"}.",
-    },
-    Surface {
-        id: "lms-v1",
-        title: "Open edX LMS v1",
-        tags: &["lms-v1", "accounts", "catalog"],
-        prefix: "/api/enrollment/v1/",
-        summary: "Open edX's enrollment, enrollment_allowed, account and course APIs, for integrations written for Open edX.",
-        intro: "For integrations written against Open edX (WooCommerce and other shop plugins, SSO bridges, reporting). Same URLs, methods, bodies and status codes as Open edX: a JWT or Bearer token, or X-Edx-Api-Key for server-to-server calls. Errors are Open edX's: {\"message\": …} from the enrollment views, DRF's {\"detail\": …} for authentication, permission and throttling, {\"developer_message\": …} from the account views.",
-    },
-    Surface {
-        id: "enrollment-v2",
-        title: "Enrollment v2 and tasks",
-        tags: &["enrollment-v2"],
-        prefix: "/api/enrollment/v2/",
-        summary: "Resource-oriented enrollments: one learner synchronously, many as a background task.",
-        intro: "For a course's staff and for systems that enroll in bulk: one identifier answers 200 with before/after states, several start a task (202 with its status URL) that you poll; pre-enrollment of emails, modes, DRF paging. A JWT or Bearer token of course staff or global staff. Errors are {error_code, developer_message, user_message, status_code, field_errors}.",
-    },
-    Surface {
-        id: "instructor-v2",
-        title: "Instructor v2",
-        tags: &["instructor-v2"],
-        prefix: "/api/instructor/v2/",
-        summary: "Open edX's instructor dashboard routes: learner lists and enrollment changes.",
-        intro: "What Open edX's instructor dashboard (MFE) calls: the course's learners and enrollments/modify. Course staff or global staff, by JWT, Bearer or session. Errors in Open edX's shapes.",
-    },
-    Surface {
-        id: "appsembler",
-        title: "Appsembler",
-        tags: &["appsembler"],
-        prefix: "/appsembler_api/v0/",
-        summary: "Appsembler's accounts, enrollment codes, bulk enrollment and analytics API.",
-        intro: "For clients of Appsembler's legacy API (Tahoe sites, their Zapier and CRM integrations): the original's URLs and key names, including its quirks. Bearer token of global staff (or of the account itself where the original allows). Errors are {\"user_message\": …}, DRF's {\"detail\": …} for authentication and {\"field\": [\"…\"]} for bad fields.",
-    },
-    Surface {
-        id: "learning-paths",
-        title: "Learning paths",
-        tags: &["learning-paths"],
-        prefix: "/api/learning_paths/v1/",
-        summary: "The learning-paths plugin's API: paths of courses, enrollment, progress, grades, programs.",
-        intro: "What the learning-paths plugin's frontend and course-discovery call: visible paths, enrolling in a path and then its courses, bulk enrollment by email, a learner's progress and grade, paths as Programs. Any signed-in user (staff for others' records). Errors are DRF's {\"detail\": …}.",
-    },
-    Surface {
-        id: "checkout",
-        title: "Checkout",
-        tags: &["checkout"],
-        prefix: "/api/v1/enrollments",
-        summary: "One nested-JSON call that creates a student, takes a (simulated) payment and enrolls.",
-        intro: "For a shop or a sign-up form: student, course, payment and enrollment in one body, all or nothing; card numbers are checked (Luhn) and never stored (only the last four). A Bearer or JWT token of global staff or a service client; 10 calls a minute. Errors are {success: false, message, errors: {\"student.email\": […]}, error_code}, 422 for validation.",
-    },
-    Surface {
-        id: "admin",
-        title: "Admin",
-        tags: &["admin"],
-        prefix: "/api/admin/v1/",
-        summary: "The school's catalog, users, OAuth clients, roster CSV, history, progress, outbox and webhooks.",
-        intro: "For the school's own scripts (the admin console uses the same rules): courses and modes, course staff, users, OAuth clients (secret shown once), the roster as CSV and CSV uploads, the enrollment history, completion and grades, the outbox and webhooks. Superusers and global staff; a course's staff for its roster, history and progress. Errors are v2's {error_code, developer_message, user_message, status_code, field_errors}.",
-    },
-    Surface {
-        id: "scim",
-        title: "SCIM provisioning",
-        tags: &["scim"],
-        prefix: "/scim/v2/",
-        summary: "SCIM 2.0 for identity providers (Entra ID, Okta): accounts and groups that enroll in linked courses.",
-        intro: "For the school's identity provider: it creates, updates and deactivates accounts (Users) and keeps Groups; a group linked to courses (admin API: /api/admin/v1/scim-groups) enrolls its members and unenrolls those who leave. RFC 7643/7644: filters with eq and and, paging, PATCH, ETags. Authorization: Bearer <SCIM token> (made by a superuser: /api/admin/v1/scim-tokens or `rollcall create-scim-token`); no other credential works here. Errors are SCIM's {schemas, status, scimType, detail}, as application/scim+json.",
-    },
-    Surface {
-        id: "system",
-        title: "System",
-        tags: &["system", "docs"],
-        prefix: "/health",
-        summary: "Health, readiness, metrics and this documentation.",
-        intro: "For load balancers, supervisors and monitoring: /health (the database answers), /ready (writes go through), /metrics (Prometheus; staff, or public when configured), and the documentation itself. No credentials except /metrics. Errors are DRF's {\"detail\": …}.",
-    },
-];
 
 /// The document and the page are the same for the life of the process (they come from the
 /// route table and the recorded examples): each is built once, at its first request.
@@ -542,6 +446,7 @@ fn tags() -> Value {
     };
     let list: Vec<Value> = SURFACES
         .iter()
+        .filter(|s| s.documented)
         .flat_map(|surface| {
             surface.tags.iter().enumerate().map(move |(i, tag)| {
                 let description = if i == 0 { surface.intro } else { extra(tag) };

@@ -1,6 +1,7 @@
 //! `/api-docs/`: the HTML reference page, built from the document (it needs no internet).
 
 use super::*;
+use crate::api::surfaces::Surface;
 
 /// A ready curl line for an operation: the example's parameters, the credentials its
 /// surface takes, and the example body.
@@ -71,10 +72,10 @@ fn docs_page(base_url: &str) -> String {
     let page = html! {
         (DOCTYPE)
         html lang="en" {
-            (crate::api::console::head("API reference · Rollcall", false))
+            (crate::api::admin::head("API reference · Rollcall", false))
             body {
                 header.top { a.brand href="/" { "Rollcall" } nav {
-                    @for s in &SURFACES { a href={ "#" (s.id) } { (s.title) } }
+                    @for s in SURFACES.iter().filter(|s| s.documented) { a href={ "#" (s.id) } { (s.title) } }
                     a href="#schemas" { "Schemas" }
                 } }
                 main {
@@ -82,7 +83,7 @@ fn docs_page(base_url: &str) -> String {
                     p { "Every route of this server, grouped by the API surface it belongs to. The same, machine-readable: "
                         a href="openapi.json" { code { "/api-docs/openapi.json" } } " (OpenAPI 3.1). In the curl lines, "
                         code { "B" } " is this server's address and " code { "TOKEN" } " a token from " code { "POST /oauth2/access_token" } "." }
-                    @for s in &SURFACES {
+                    @for s in SURFACES.iter().filter(|s| s.documented) {
                         section.surface id=(s.id) {
                             h2 { (s.title) " " span.muted { code { (s.prefix) } } }
                             p { (s.intro) }
