@@ -1,7 +1,7 @@
 //! `Idempotency-Key` on every state-changing API request (the IETF httpapi draft "The
 //! Idempotency-Key HTTP Header Field", with Stripe's choices where it leaves one; README
 //! "Idempotency keys"). The first request with a key runs as usual and its answer is
-//! written in the same transaction as its writes (`store::db::AnswerScope`), so a retry —
+//! written in the same transaction as its writes (`core::idempotency`), so a retry —
 //! even after a crash between that commit and the answer — gets the same answer with
 //! `Idempotent-Replayed: true` and nothing runs twice. The router wraps every handler in
 //! `run`; handlers know nothing of keys.
@@ -10,8 +10,8 @@ use super::errors::{render, Dialect};
 use super::http::Ctx;
 use super::router::{Handler, Route};
 use crate::auth::{AuthMethod, Principal};
+use crate::core::idempotency::{self, KeyScope, StoredAnswer};
 use crate::core::{Error, ErrorKind};
-use crate::store::idempotency::{self as store, KeyScope, StoredAnswer};
 use rouille::{Response, ResponseBody};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
@@ -145,18 +145,11 @@ pub fn run(ctx: &mut Ctx, route: &Route, handler: Handler) -> Result<Response, E
     let fingerprint = fingerprint(route.method, ctx.req.raw_url(), &body);
     ctx.read_ahead.set(Some(body));
     let _claim = ctx.app.idempotency.claim(&scope)?;
-    let not_before = ctx.now.unix() - ctx.app.config.idempotency.retention_seconds();
-    if let Some(stored) = ctx.app.db.read(|c| store::find(c, &scope, not_before))? {
-        if stored.fingerprint != fingerprint {
-            return Err(Error::new(
-                ErrorKind::Unprocessable,
-                "This Idempotency-Key was already used with a different request (method, path or body); use a new key for a new request.",
-            )
-            .with_code("IDEMPOTENCY_KEY_REUSED"));
-        }
+    let retention = ctx.app.config.idempotency.retention_seconds();
+    if let Some(stored) = idempotency::earlier_answer(&ctx.app.db, &scope, &fingerprint, ctx.now, retention)? {
         return Ok(replay(stored));
     }
-    let answer = ctx.app.db.answer_scope();
+    let answer = idempotency::expect_answer(&ctx.app.db);
     let outcome = handler(ctx);
     if !answer.wrote() {
         // Refused before any work (or it wrote nothing): a retry may run it afresh.
@@ -168,9 +161,8 @@ pub fn run(ctx: &mut Ctx, route: &Route, handler: Handler) -> Result<Response, E
         Err(e) => (render(route.dialect, &e), Some(e)),
     };
     let (sent, stored) = capture(sent, &fingerprint);
-    let now = ctx.now.unix();
     // Fails only when the batch's commit failed: then nothing was written either.
-    answer.commit_with(|c| store::save(c, &scope, &stored, now))?;
+    idempotency::keep_answer(answer, &scope, &stored, ctx.now)?;
     match error {
         Some(e) => Err(e),
         None => Ok(sent),

@@ -5,10 +5,9 @@
 use super::errors::Dialect;
 use super::http::{iso, json, ok, Ctx};
 use super::router::{Doc, Route};
-use crate::core::learning_paths::{self, Enrolled, Path, Viewer};
+use crate::core::learning_paths::{self, Caller, Enrolled, Path};
 use crate::core::records::PathEnrollmentRecord;
-use crate::core::records::UserRecord;
-use crate::core::{Error, ErrorKind};
+use crate::core::Error;
 use crate::domain::{CourseKey, LearningPathKey, Uuid};
 use rouille::Response;
 use serde_json::{json, Value};
@@ -171,48 +170,16 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-struct Caller {
-    user: UserRecord,
-    staff: bool,
-}
-
-impl Caller {
-    fn viewer(&self) -> Viewer {
-        Viewer { user_id: Some(self.user.id), staff: self.staff }
-    }
-}
-
 /// IsAuthenticated: a user (the API key is not one here), throttled per caller.
 fn caller(ctx: &mut Ctx) -> Result<Caller, Error> {
     let principal = ctx.caller()?.clone();
     ctx.throttle(&ctx.app.auth.limits.learning_paths, &principal.key())?;
-    let user = principal.user().ok_or_else(|| Error::forbidden("Learning paths need a user's credentials."))?;
-    let record = ctx.app.db.read(|c| crate::core::accounts::user_by_username(c, &user.username))?;
-    Ok(Caller { user: record, staff: principal.is_global_staff() })
-}
-
-/// IsAdminOrSelf: a non-staff caller may name only themself.
-fn target_user(ctx: &Ctx, caller: &Caller, username: Option<String>) -> Result<UserRecord, Error> {
-    match username {
-        None => Ok(caller.user.clone()),
-        Some(name) if name == caller.user.username => Ok(caller.user.clone()),
-        Some(_) if !caller.staff => Err(Error::forbidden("You do not have permission to perform this action.")),
-        Some(name) => ctx
-            .app
-            .db
-            .read(|c| crate::core::accounts::find_user(c, &name))?
-            .ok_or_else(|| Error::not_found("No User matches the given query.")),
-    }
+    Caller::of(&principal)
 }
 
 fn path_key(ctx: &Ctx) -> Result<LearningPathKey, Error> {
     LearningPathKey::parse(ctx.param("learning_path_key"))
         .map_err(|_| Error::not_found("Invalid learning path key format."))
-}
-
-fn visible_path(ctx: &Ctx, caller: &Caller) -> Result<Path, Error> {
-    let key = path_key(ctx)?;
-    ctx.app.db.read(|c| learning_paths::visible(c, &key, caller.viewer()))
 }
 
 fn path_json(path: &Path, enrollment_date: Option<i64>, detail: bool) -> Value {
@@ -248,7 +215,7 @@ fn get_learning_paths(ctx: &mut Ctx) -> Result<Response, Error> {
     let caller = caller(ctx)?;
     // The platform's REST_FRAMEWORK PAGE_SIZE is 10; the learning-paths MFE reads `results`.
     let page = super::http::Page::from_query(ctx, 10, 100)?;
-    let paths = ctx.app.db.snapshot(|c| learning_paths::list_visible(c, caller.viewer()))?;
+    let paths = learning_paths::paths_visible_to(&ctx.app.db, caller.viewer())?;
     let results: Vec<Value> = paths
         .iter()
         .skip(page.offset() as usize)
@@ -260,11 +227,9 @@ fn get_learning_paths(ctx: &mut Ctx) -> Result<Response, Error> {
 
 fn get_learning_path(ctx: &mut Ctx) -> Result<Response, Error> {
     let caller = caller(ctx)?;
-    let path = visible_path(ctx, &caller)?;
-    let enrolled = ctx.app.db.read(|c| learning_paths::enrollments(c, Some(&path), Some(caller.user.id)))?;
-    Ok(ok(path_json(&path, enrolled.first().map(|e| e.created), true)))
+    let (path, enrolled) = learning_paths::path_for(&ctx.app.db, &path_key(ctx)?, &caller)?;
+    Ok(ok(path_json(&path, enrolled, true)))
 }
-
 /// The plugin's course-discovery shape: course_codes group the steps by course number,
 /// each run a run mode.
 fn program_json(path: &Path) -> Value {
@@ -286,7 +251,7 @@ fn program_json(path: &Path) -> Value {
 fn get_programs(ctx: &mut Ctx) -> Result<Response, Error> {
     let caller = caller(ctx)?;
     let page = super::http::Page::from_query(ctx, 20, 100)?;
-    let paths = ctx.app.db.snapshot(|c| learning_paths::list_visible(c, caller.viewer()))?;
+    let paths = learning_paths::paths_visible_to(&ctx.app.db, caller.viewer())?;
     let mut paths: Vec<Path> = paths.into_iter().map(|(p, _)| p).collect();
     // Stable for paging (visibility orders by the caller's enrollment date).
     paths.sort_by(|a, b| a.record.key.cmp(&b.record.key));
@@ -299,51 +264,38 @@ fn get_programs(ctx: &mut Ctx) -> Result<Response, Error> {
 fn get_program(ctx: &mut Ctx) -> Result<Response, Error> {
     let caller = caller(ctx)?;
     let uuid = Uuid::parse(ctx.param("uuid")).map_err(|_| Error::not_found("Not found."))?;
-    let path = ctx.app.db.read(|c| learning_paths::by_uuid(c, &uuid))?;
-    // Visibility as for every path route: an invite-only path is not shown to others.
-    let key = LearningPathKey::parse(&path.record.key).map_err(|e| Error::internal(e.0))?;
-    let path = ctx.app.db.read(|c| learning_paths::visible(c, &key, caller.viewer()))?;
+    let path = learning_paths::program(&ctx.app.db, &uuid, caller.viewer())?;
     Ok(ok(program_json(&path)))
 }
 
 fn get_progress(ctx: &mut Ctx) -> Result<Response, Error> {
     let caller = caller(ctx)?;
-    let path = visible_path(ctx, &caller)?;
-    let user = target_user(ctx, &caller, ctx.query_param("username"))?;
-    let progress = ctx.app.db.snapshot(|c| crate::core::progress::path_progress(c, &path, &user))?;
+    let key = path_key(ctx)?;
+    let username = ctx.query_param("username");
+    let (path, progress) = learning_paths::progress_in_path(&ctx.app.db, &key, &caller, username.as_deref())?;
     Ok(ok(json!({"learning_path_key": path.record.key, "progress": progress,
         "required_completion": path.record.required_completion})))
 }
 
 fn get_grade(ctx: &mut Ctx) -> Result<Response, Error> {
     let caller = caller(ctx)?;
-    let path = visible_path(ctx, &caller)?;
-    let user = target_user(ctx, &caller, ctx.query_param("username"))?;
-    let grade = ctx.app.db.snapshot(|c| crate::core::progress::path_grade(c, &path, &user))?;
+    let key = path_key(ctx)?;
+    let username = ctx.query_param("username");
+    let (path, grade) = learning_paths::grade_in_path(&ctx.app.db, &key, &caller, username.as_deref())?;
     Ok(ok(json!({"learning_path_key": path.record.key, "grade": grade, "required_grade": path.record.required_grade})))
 }
 
 fn get_all_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
     let caller = caller(ctx)?;
-    let user_filter = if caller.staff { None } else { Some(caller.user.id) };
-    let list = ctx.app.db.read(|c| learning_paths::all_enrollments(c, user_filter))?;
+    let list = learning_paths::enrollment_history(&ctx.app.db, &caller)?;
     Ok(ok(json!(list.iter().map(enrollment_json).collect::<Vec<_>>())))
 }
 
 fn get_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
     let caller = caller(ctx)?;
-    let path = visible_path(ctx, &caller)?;
-    let user_filter = match (caller.staff, ctx.query_param("username")) {
-        (true, None) => None,
-        (_, name) => match target_user(ctx, &caller, name) {
-            Ok(user) => Some(user.id),
-            // A staff filter on a username nobody has is an empty list, as the plugin's
-            // queryset filter answers it.
-            Err(e) if e.kind == ErrorKind::NotFound => return Ok(ok(json!([]))),
-            Err(e) => return Err(e),
-        },
-    };
-    let list = ctx.app.db.read(|c| learning_paths::enrollments(c, Some(&path), user_filter))?;
+    let key = path_key(ctx)?;
+    let username = ctx.query_param("username");
+    let list = learning_paths::path_enrollments(&ctx.app.db, &key, &caller, username.as_deref())?;
     Ok(ok(json!(list.iter().map(enrollment_json).collect::<Vec<_>>())))
 }
 
@@ -351,15 +303,20 @@ fn username_in_body(ctx: &Ctx) -> Result<Option<String>, Error> {
     super::body::text_field(&ctx.body_object()?, "username")
 }
 
-fn post_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
-    let caller = caller(ctx)?;
-    let path = visible_path(ctx, &caller)?;
-    let user = target_user(ctx, &caller, username_in_body(ctx)?)?;
-    match ctx.app.db.write(|c| learning_paths::enroll(c, &path, &user, ctx.now))? {
+fn enrolled_response(enrolled: Enrolled) -> Result<Response, Error> {
+    match enrolled {
         Enrolled::Created(e) => Ok(json(201, &enrollment_json(&e))),
         Enrolled::Reactivated(e) => Ok(ok(enrollment_json(&e))),
         Enrolled::AlreadyActive => Err(Error::conflict("Enrollment exists.")),
     }
+}
+
+fn post_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
+    let caller = caller(ctx)?;
+    let key = path_key(ctx)?;
+    // Read here, judged after the path's 404 (in the core).
+    let named = username_in_body(ctx);
+    enrolled_response(learning_paths::enroll_in_path(&ctx.app.db, &key, &caller, named, ctx.now)?)
 }
 
 /// `POST /api/v1/learning-path/{uuid}/enroll/` (the plugin's enrollment ADR):
@@ -370,61 +327,26 @@ fn post_uuid_enroll(ctx: &mut Ctx) -> Result<Response, Error> {
     ctx.throttle(&ctx.app.auth.limits.learning_paths, &principal.key())?;
     let uuid =
         Uuid::parse(ctx.param("uuid")).map_err(|_| Error::not_found("No LearningPath matches the given query."))?;
-    let path = ctx.app.db.read(|c| learning_paths::by_uuid(c, &uuid))?;
-    let named = username_in_body(ctx)?;
-    let user = match principal.user() {
-        Some(_) => {
-            let caller = caller(ctx)?;
-            let user = target_user(ctx, &caller, named)?;
-            if !caller.staff && !ctx.app.db.read(|c| learning_paths::may_self_enroll(c, &path, &user))? {
-                return Err(Error::forbidden("This learning path is by invitation only."));
-            }
-            user
-        }
-        // A service holding the API key enrolls the learner it names.
-        None => {
-            let name = named.ok_or_else(|| Error::field("username", "username is required."))?;
-            ctx.app
-                .db
-                .read(|c| crate::core::accounts::find_user(c, &name))?
-                .ok_or_else(|| Error::not_found("No User matches the given query."))?
-        }
-    };
-    match ctx.app.db.write(|c| learning_paths::enroll(c, &path, &user, ctx.now))? {
-        Enrolled::Created(e) => Ok(json(201, &enrollment_json(&e))),
-        Enrolled::Reactivated(e) => Ok(ok(enrollment_json(&e))),
-        Enrolled::AlreadyActive => Err(Error::conflict("Enrollment exists.")),
-    }
+    let named = username_in_body(ctx);
+    enrolled_response(learning_paths::enroll_by_uuid(&ctx.app.db, &uuid, &principal, named, ctx.now)?)
 }
 
 fn delete_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
     let caller = caller(ctx)?;
-    let path = visible_path(ctx, &caller)?;
-    // The plugin's LEARNING_PATHS_ALLOW_SELF_UNENROLLMENT defaults to off: staff only.
-    if !caller.staff {
-        return Err(Error::forbidden("You do not have permission to perform this action."));
-    }
-    let user = target_user(ctx, &caller, username_in_body(ctx)?)?;
-    ctx.app.db.write(|c| learning_paths::unenroll(c, &path, &user, ctx.now))?;
+    let key = path_key(ctx)?;
+    let named = username_in_body(ctx);
+    learning_paths::unenroll_from_path(&ctx.app.db, &key, &caller, named, ctx.now)?;
     // The plugin sends the enrollment with its 204; a 204 carries no body, so neither do we.
     Ok(Response::empty_204())
 }
 
 fn post_course_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
     let caller = caller(ctx)?;
-    let path = visible_path(ctx, &caller)?;
+    let key = path_key(ctx)?;
     let course_key = CourseKey::parse(ctx.param("course_key"))
-        .map_err(|_| Error::validation("The course is not part of this learning path."))?;
-    match ctx.app.db.write(|c| learning_paths::enroll_in_step(c, &path, &caller.user, &course_key, ctx.now)) {
-        Ok(_) => Ok(json(201, &json!({"detail": "User successfully enrolled in the course."}))),
-        Err(e) if e.code == Some("NOT_A_STEP") || e.kind == ErrorKind::NotFound => Err(e),
-        Err(e) if e.is_fault() => Err(e),
-        Err(e) => {
-            let mut failed = Error::validation("Failed to enroll the user in the course.");
-            failed.code = e.code;
-            Err(failed)
-        }
-    }
+        .map_err(|_| Error::validation("The course is not part of this learning path."));
+    learning_paths::enroll_in_path_course(&ctx.app.db, &key, &caller, course_key, ctx.now)?;
+    Ok(json(201, &json!({"detail": "User successfully enrolled in the course."})))
 }
 
 /// `{"learning_paths": "k1,k2", "emails": "a@x,b@y"}`: comma-separated, as the plugin takes them.
@@ -443,26 +365,19 @@ fn bulk_request(ctx: &Ctx) -> Result<(Vec<LearningPathKey>, Vec<String>), Error>
     Ok((keys, list("emails")?))
 }
 
-fn staff(caller: &Caller) -> Result<(), Error> {
-    if caller.staff {
-        Ok(())
-    } else {
-        Err(Error::forbidden("You do not have permission to perform this action."))
-    }
-}
-
 fn post_bulk_enroll(ctx: &mut Ctx) -> Result<Response, Error> {
     let caller = caller(ctx)?;
-    staff(&caller)?;
+    // Before the body is read, as the plugin's permission class refuses.
+    caller.require_staff()?;
     let (keys, emails) = bulk_request(ctx)?;
-    let counts = ctx.app.db.write(|c| learning_paths::bulk(c, &keys, &emails, true, ctx.now))?;
+    let counts = learning_paths::bulk_change(&ctx.app.db, &caller, &keys, &emails, true, ctx.now)?;
     Ok(json(201, &json!({"enrollments_created": counts.enrollments, "enrollment_allowed_created": counts.invitations})))
 }
 
 fn delete_bulk_enroll(ctx: &mut Ctx) -> Result<Response, Error> {
     let caller = caller(ctx)?;
-    staff(&caller)?;
+    caller.require_staff()?;
     let (keys, emails) = bulk_request(ctx)?;
-    ctx.app.db.write(|c| learning_paths::bulk(c, &keys, &emails, false, ctx.now))?;
+    learning_paths::bulk_change(&ctx.app.db, &caller, &keys, &emails, false, ctx.now)?;
     Ok(Response::empty_204())
 }

@@ -3,7 +3,7 @@
 //! Laravel implementation behaves). The enrollment itself goes through
 //! the enrollment core like every other surface.
 
-use crate::auth::secrets;
+use crate::auth::{secrets, Principal};
 use crate::core::accounts::{self, Actor, NewUser};
 use crate::core::catalog::{self, Course};
 use crate::core::enrollment::{self, Access, Change, Source};
@@ -11,7 +11,7 @@ use crate::core::{Error, ErrorKind};
 use crate::domain::{CardNumber, Email, Money, Timestamp, Username};
 use crate::store::enrollments::EnrollmentRecord;
 use crate::store::users::{Profile, UserRecord};
-use crate::store::{self, Conn};
+use crate::store::{self, Conn, Db};
 use serde_json::{json, Value};
 
 pub struct Address {
@@ -148,6 +148,29 @@ fn mode_paid_for(course: &Course, price: Money, now: Timestamp) -> Result<Option
         Some(free) if price.minor() == 0 => Ok(Some(free.slug.clone())),
         _ => Err(Money::from_minor(paid.min_price_minor, price.currency())),
     }
+}
+
+/// Creating accounts and charging money is for the school's own systems: staff or the API
+/// key, never a learner's credentials.
+pub fn may_place_orders(caller: &Principal) -> Result<(), Error> {
+    if caller.user().is_some() && !caller.is_global_staff() {
+        return Err(Error::forbidden("Only staff credentials or the server API key may create enrollments here."));
+    }
+    Ok(())
+}
+
+/// The checkout use case: the caller's permission, then student, payment and enrollment
+/// in one write transaction (see `checkout`).
+pub fn place_order(
+    db: &Db,
+    caller: &Principal,
+    order: Order,
+    coupons: &[(String, u32)],
+    now: Timestamp,
+) -> Result<Receipt, Error> {
+    may_place_orders(caller)?;
+    let actor = caller.user().map_or_else(|| "api-key".to_owned(), |u| u.username.clone());
+    db.write(|conn| checkout(conn, order, coupons, &actor, now))
 }
 
 /// `coupons`: (code, percent off) as configured (`checkout.coupons`).

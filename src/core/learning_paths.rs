@@ -2,13 +2,14 @@
 //! learning-paths plugin, its models and views). Enrolling in a
 //! step's course goes through the enrollment core like every other surface.
 
+use crate::auth::Principal;
 use crate::core::catalog;
 use crate::core::enrollment::{self, Access, Change, Outcome, Source};
-use crate::core::Error;
+use crate::core::{Error, ErrorKind};
 use crate::domain::{CourseKey, Email, LearningPathKey, Timestamp, Uuid};
 use crate::store::learning_paths::{PathEnrollmentRecord, PathRecord, StepRecord};
 use crate::store::users::UserRecord;
-use crate::store::{self, Conn};
+use crate::store::{self, Conn, Db};
 
 #[derive(Debug, Clone)]
 pub struct Path {
@@ -38,6 +39,52 @@ pub struct NewPath {
 pub struct Viewer {
     pub user_id: Option<i64>,
     pub staff: bool,
+}
+
+/// Who calls the learning-paths API: a user (the plugin's IsAuthenticated; the API key is
+/// not one here) and whether they are global staff (its IsAdminOrSelf).
+#[derive(Debug, Clone)]
+pub struct Caller {
+    user_id: i64,
+    username: String,
+    staff: bool,
+}
+
+impl Caller {
+    /// The caller behind `principal`; the API key is refused.
+    pub fn of(principal: &Principal) -> Result<Caller, Error> {
+        let user = principal.user().ok_or_else(|| Error::forbidden("Learning paths need a user's credentials."))?;
+        Ok(Caller { user_id: user.id, username: user.username.clone(), staff: principal.is_global_staff() })
+    }
+
+    pub fn viewer(&self) -> Viewer {
+        Viewer { user_id: Some(self.user_id), staff: self.staff }
+    }
+
+    /// Staff only (the plugin's IsAdminUser): bulk changes and unenrolling others.
+    pub fn require_staff(&self) -> Result<(), Error> {
+        if self.staff {
+            Ok(())
+        } else {
+            Err(Error::forbidden("You do not have permission to perform this action."))
+        }
+    }
+
+    fn record(&self, conn: &Conn) -> Result<UserRecord, Error> {
+        crate::core::accounts::user_by_username(conn, &self.username)
+    }
+}
+
+/// IsAdminOrSelf: the user a call names (the caller when it names nobody); a non-staff
+/// caller may name only themself.
+fn target_user(conn: &Conn, caller: &Caller, username: Option<&str>) -> Result<UserRecord, Error> {
+    match username {
+        None => caller.record(conn),
+        Some(name) if name == caller.username => caller.record(conn),
+        Some(_) if !caller.staff => Err(Error::forbidden("You do not have permission to perform this action.")),
+        Some(name) => crate::core::accounts::find_user(conn, name)?
+            .ok_or_else(|| Error::not_found("No User matches the given query.")),
+    }
 }
 
 pub fn create(conn: &Conn, new: NewPath, now: Timestamp) -> Result<Path, Error> {
@@ -77,6 +124,11 @@ pub fn create(conn: &Conn, new: NewPath, now: Timestamp) -> Result<Path, Error> 
     path(conn, &new.key)
 }
 
+/// Creates a path (the admin API's; the caller's permission is the surface's staff check).
+pub fn create_path(db: &Db, new: NewPath, now: Timestamp) -> Result<Path, Error> {
+    db.write(|conn| create(conn, new, now))
+}
+
 fn path(conn: &Conn, key: &LearningPathKey) -> Result<Path, Error> {
     let record = store::learning_paths::by_key(conn, key.as_str())?.ok_or_else(not_found)?;
     let steps = store::learning_paths::steps(conn, record.id)?;
@@ -96,6 +148,16 @@ pub fn by_uuid(conn: &Conn, uuid: &Uuid) -> Result<Path, Error> {
     let record = store::learning_paths::by_uuid(conn, uuid.as_str())?.ok_or_else(not_found)?;
     let steps = store::learning_paths::steps(conn, record.id)?;
     Ok(Path { record, steps })
+}
+
+/// A path by uuid as the course-discovery Program view shows it: visible to the viewer as
+/// on every path route (an invitation-only path is not shown to others).
+pub fn program(db: &Db, uuid: &Uuid, viewer: Viewer) -> Result<Path, Error> {
+    db.snapshot(|conn| {
+        let path = by_uuid(conn, uuid)?;
+        let key = LearningPathKey::parse(&path.record.key).map_err(|e| Error::internal(e.0))?;
+        visible(conn, &key, viewer)
+    })
 }
 
 /// Whether `user` may enroll themself in `path`: an open path, or an invitation-only one
@@ -126,6 +188,52 @@ pub fn visible(conn: &Conn, key: &LearningPathKey, viewer: Viewer) -> Result<Pat
     }
 }
 
+/// A path the caller may see, with the date they enrolled in it (if they are in it).
+pub fn path_for(db: &Db, key: &LearningPathKey, caller: &Caller) -> Result<(Path, Option<i64>), Error> {
+    db.snapshot(|conn| {
+        let path = visible(conn, key, caller.viewer())?;
+        let enrolled = enrollments(conn, Some(&path), Some(caller.user_id))?;
+        Ok((path, enrolled.first().map(|e| e.created)))
+    })
+}
+
+/// The plugin's progress view: the mean completion of a learner (the caller, or anyone
+/// for staff) in a path they may see.
+pub fn progress_in_path(
+    db: &Db,
+    key: &LearningPathKey,
+    caller: &Caller,
+    username: Option<&str>,
+) -> Result<(Path, f64), Error> {
+    measure(db, key, caller, username, crate::core::progress::path_progress)
+}
+
+/// The plugin's grade view: the weighted grade of a learner (the caller, or anyone for
+/// staff) in a path they may see.
+pub fn grade_in_path(
+    db: &Db,
+    key: &LearningPathKey,
+    caller: &Caller,
+    username: Option<&str>,
+) -> Result<(Path, f64), Error> {
+    measure(db, key, caller, username, crate::core::progress::path_grade)
+}
+
+fn measure(
+    db: &Db,
+    key: &LearningPathKey,
+    caller: &Caller,
+    username: Option<&str>,
+    of: fn(&Conn, &Path, &UserRecord) -> Result<f64, Error>,
+) -> Result<(Path, f64), Error> {
+    db.snapshot(|conn| {
+        let path = visible(conn, key, caller.viewer())?;
+        let user = target_user(conn, caller, username)?;
+        let value = of(conn, &path, &user)?;
+        Ok((path, value))
+    })
+}
+
 /// Every path the viewer may see, with the date they enrolled (newest enrollment first).
 pub fn list_visible(conn: &Conn, viewer: Viewer) -> Result<Vec<(Path, Option<i64>)>, Error> {
     let mut out = Vec::new();
@@ -141,6 +249,11 @@ pub fn list_visible(conn: &Conn, viewer: Viewer) -> Result<Vec<(Path, Option<i64
     }
     out.sort_by_key(|(_, enrolled)| std::cmp::Reverse(*enrolled));
     Ok(out)
+}
+
+/// The paths the viewer may see (see `list_visible`), read in one snapshot.
+pub fn paths_visible_to(db: &Db, viewer: Viewer) -> Result<Vec<(Path, Option<i64>)>, Error> {
+    db.snapshot(|conn| list_visible(conn, viewer))
 }
 
 pub enum Enrolled {
@@ -160,6 +273,56 @@ pub fn enroll(conn: &Conn, path: &Path, user: &UserRecord, now: Timestamp) -> Re
     Ok(if existing.is_some() { Enrolled::Reactivated(record) } else { Enrolled::Created(record) })
 }
 
+/// The plugin's enrollment view: the caller enrolls themself, or staff enroll the user
+/// they name, in a path the caller may see. `named` is the body's username, or why the
+/// body could not be read: the path's 404 comes first, as in the plugin's view.
+pub fn enroll_in_path(
+    db: &Db,
+    key: &LearningPathKey,
+    caller: &Caller,
+    named: Result<Option<String>, Error>,
+    now: Timestamp,
+) -> Result<Enrolled, Error> {
+    db.write(|conn| {
+        let path = visible(conn, key, caller.viewer())?;
+        let user = target_user(conn, caller, named?.as_deref())?;
+        enroll(conn, &path, &user, now)
+    })
+}
+
+/// The ADR's enrollment by uuid: staff and the API key enroll the user they name; a learner
+/// enrolls themself, in an invitation-only path only if invited (`may_self_enroll`).
+/// `named` as for `enroll_in_path`, after the path's 404.
+pub fn enroll_by_uuid(
+    db: &Db,
+    uuid: &Uuid,
+    principal: &Principal,
+    named: Result<Option<String>, Error>,
+    now: Timestamp,
+) -> Result<Enrolled, Error> {
+    db.write(|conn| {
+        let path = by_uuid(conn, uuid)?;
+        let named = named?;
+        let user = match principal.user() {
+            Some(_) => {
+                let caller = Caller::of(principal)?;
+                let user = target_user(conn, &caller, named.as_deref())?;
+                if !caller.staff && !may_self_enroll(conn, &path, &user)? {
+                    return Err(Error::forbidden("This learning path is by invitation only."));
+                }
+                user
+            }
+            // A service holding the API key enrolls the learner it names.
+            None => {
+                let name = named.ok_or_else(|| Error::field("username", "username is required."))?;
+                crate::core::accounts::find_user(conn, &name)?
+                    .ok_or_else(|| Error::not_found("No User matches the given query."))?
+            }
+        };
+        enroll(conn, &path, &user, now)
+    })
+}
+
 pub fn unenroll(conn: &Conn, path: &Path, user: &UserRecord, now: Timestamp) -> Result<PathEnrollmentRecord, Error> {
     if !is_enrolled(conn, &path.record, user.id)? {
         return Err(Error::not_found("No active enrollment in this learning path."));
@@ -167,6 +330,24 @@ pub fn unenroll(conn: &Conn, path: &Path, user: &UserRecord, now: Timestamp) -> 
     store::learning_paths::upsert_enrollment(conn, path.record.id, user.id, false, now.unix())?;
     store::learning_paths::enrollment(conn, path.record.id, user.id)?
         .ok_or_else(|| Error::internal("enrollment vanished"))
+}
+
+/// Staff unenroll the user they name (the caller when they name nobody) from a path; the
+/// plugin's LEARNING_PATHS_ALLOW_SELF_UNENROLLMENT defaults to off. `named` as for
+/// `enroll_in_path`, reported after the path's 404 and the staff check.
+pub fn unenroll_from_path(
+    db: &Db,
+    key: &LearningPathKey,
+    caller: &Caller,
+    named: Result<Option<String>, Error>,
+    now: Timestamp,
+) -> Result<PathEnrollmentRecord, Error> {
+    db.write(|conn| {
+        let path = visible(conn, key, caller.viewer())?;
+        caller.require_staff()?;
+        let user = target_user(conn, caller, named?.as_deref())?;
+        unenroll(conn, &path, &user, now)
+    })
 }
 
 /// Active path enrollments (of one path, one user, or both).
@@ -178,6 +359,35 @@ pub fn enrollments(conn: &Conn, path: Option<&Path>, user_id: Option<i64>) -> Re
 /// reads to see the paths they left as well as those they are in.
 pub fn all_enrollments(conn: &Conn, user_id: Option<i64>) -> Result<Vec<PathEnrollmentRecord>, Error> {
     store::learning_paths::enrollments(conn, None, user_id, true)
+}
+
+/// Active enrollments in a path the caller may see: staff see everyone's (or the named
+/// user's), others their own. A staff filter on a username nobody has is an empty list, as
+/// the plugin's queryset filter answers it.
+pub fn path_enrollments(
+    db: &Db,
+    key: &LearningPathKey,
+    caller: &Caller,
+    username: Option<&str>,
+) -> Result<Vec<PathEnrollmentRecord>, Error> {
+    db.snapshot(|conn| {
+        let path = visible(conn, key, caller.viewer())?;
+        let user_id = match (caller.staff, username) {
+            (true, None) => None,
+            (_, name) => match target_user(conn, caller, name) {
+                Ok(user) => Some(user.id),
+                Err(e) if e.kind == ErrorKind::NotFound => return Ok(Vec::new()),
+                Err(e) => return Err(e),
+            },
+        };
+        enrollments(conn, Some(&path), user_id)
+    })
+}
+
+/// The caller's path enrollments, active or not (staff: everyone's; see `all_enrollments`).
+pub fn enrollment_history(db: &Db, caller: &Caller) -> Result<Vec<PathEnrollmentRecord>, Error> {
+    let user_id = if caller.staff { None } else { Some(caller.user_id) };
+    db.read(|conn| all_enrollments(conn, user_id))
 }
 
 /// Enrolls an enrolled path learner in one of the path's courses. Being in the path is the
@@ -205,6 +415,32 @@ pub fn enroll_in_step(
         notify: false,
     };
     enrollment::enroll_user(conn, user, &course, None, Access::Instructor, &change, now)
+}
+
+/// The plugin's course enrollment view: the caller, enrolled in a path they may see, enrolls
+/// in one of its steps' courses. `course_key` is the URL's, or why it did not parse
+/// (reported after the path's 404). A refusal of the enrollment itself is the plugin's
+/// "Failed to enroll" 400, keeping the refusal's code.
+pub fn enroll_in_path_course(
+    db: &Db,
+    key: &LearningPathKey,
+    caller: &Caller,
+    course_key: Result<CourseKey, Error>,
+    now: Timestamp,
+) -> Result<Outcome, Error> {
+    db.write(|conn| {
+        let path = visible(conn, key, caller.viewer())?;
+        let course_key = course_key?;
+        let user = caller.record(conn)?;
+        match enroll_in_step(conn, &path, &user, &course_key, now) {
+            Err(e) if e.code != Some("NOT_A_STEP") && e.kind != ErrorKind::NotFound && !e.is_fault() => {
+                let mut failed = Error::validation("Failed to enroll the user in the course.");
+                failed.code = e.code;
+                Err(failed)
+            }
+            outcome => outcome,
+        }
+    })
 }
 
 /// Counts of what a bulk call changed.
@@ -261,6 +497,19 @@ pub fn bulk(
         }
     }
     Ok(counts)
+}
+
+/// Staff's bulk enroll (or unenroll) of emails in paths (see `bulk`), in one transaction.
+pub fn bulk_change(
+    db: &Db,
+    caller: &Caller,
+    keys: &[LearningPathKey],
+    emails: &[String],
+    enroll_them: bool,
+    now: Timestamp,
+) -> Result<BulkCounts, Error> {
+    caller.require_staff()?;
+    db.write(|conn| bulk(conn, keys, emails, enroll_them, now))
 }
 
 /// A user who registers with an invited email is enrolled in those paths.

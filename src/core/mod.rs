@@ -8,6 +8,7 @@ pub mod checkout;
 pub mod codes;
 pub mod emails;
 pub mod enrollment;
+pub mod idempotency;
 pub mod import;
 pub mod learning_paths;
 pub mod lifecycle;
