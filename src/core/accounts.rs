@@ -5,7 +5,7 @@
 use crate::core::Error;
 use crate::domain::{Email, Timestamp, Username};
 use crate::store::users::{Profile, UserRecord};
-use crate::store::{self, Conn};
+use crate::store::{self, Conn, Db};
 
 pub struct NewUser {
     pub username: Username,
@@ -151,6 +151,11 @@ pub fn find_by_login(conn: &Conn, identifier: &str) -> Result<Option<UserRecord>
 /// The user with this username, if any.
 pub fn find_user(conn: &Conn, username: &str) -> Result<Option<UserRecord>, Error> {
     store::users::by_username(conn, username)
+}
+
+/// Whether an account has this username (Appsembler's `get-user`).
+pub fn user_exists(db: &Db, username: &str) -> Result<bool, Error> {
+    Ok(db.read(|conn| find_user(conn, username))?.is_some())
 }
 
 pub fn user_by_username(conn: &Conn, username: &str) -> Result<UserRecord, Error> {
@@ -307,6 +312,51 @@ pub fn update_profile(
     Ok(user)
 }
 
+/// What `update_profile_by_login` did; `R` is the surface's own refusal of its input.
+pub enum ProfileUpdate<R> {
+    NoSuchUser,
+    InvalidEmail,
+    EmailTaken,
+    Refused(R),
+    /// `email`: the new address, when it changed.
+    Updated {
+        email: Option<Email>,
+    },
+}
+
+/// Appsembler's `accounts/update_user`: the account a username or email names gets a new
+/// email (as sent; the current one is no change) and profile changes. Its answers come in
+/// the original's order: no such account, then the address (malformed, taken), then the
+/// surface's refusal of the other fields (`changes`, read before the write).
+pub fn update_profile_by_login<R>(
+    db: &Db,
+    actor: &Actor,
+    login: &str,
+    email: Result<Option<String>, R>,
+    changes: Result<ProfileChanges, R>,
+    now: Timestamp,
+) -> Result<ProfileUpdate<R>, Error> {
+    db.write(|conn| {
+        let Some(user) = find_by_login(conn, login)? else { return Ok(ProfileUpdate::NoSuchUser) };
+        let raw = match email {
+            Ok(raw) => raw.filter(|e| *e != user.email),
+            Err(refusal) => return Ok(ProfileUpdate::Refused(refusal)),
+        };
+        let email = match raw.map(|raw| Email::parse(&raw)) {
+            None => None,
+            Some(Err(_)) => return Ok(ProfileUpdate::InvalidEmail),
+            Some(Ok(email)) if user_by_email(conn, email.as_str())?.is_some() => return Ok(ProfileUpdate::EmailTaken),
+            Some(Ok(email)) => Some(email),
+        };
+        let changes = match changes {
+            Ok(changes) => ProfileChanges { email: email.clone(), ..changes },
+            Err(refusal) => return Ok(ProfileUpdate::Refused(refusal)),
+        };
+        update_profile(conn, actor, &user.username, changes, now)?;
+        Ok(ProfileUpdate::Updated { email })
+    })
+}
+
 pub fn custom_fields(conn: &Conn, user: &UserRecord) -> Result<Vec<(String, String)>, Error> {
     store::users::custom_fields(conn, user.id)
 }
@@ -383,17 +433,146 @@ pub fn send_account_created(conn: &Conn, user: &UserRecord, now: Timestamp) -> R
     Ok(())
 }
 
+/// The conflict Appsembler's account creation answers for a username or email in use.
+fn user_already_exists() -> Error {
+    Error::conflict("User already exists")
+}
+
+/// Appsembler's `accounts/create`: an account, refused as a conflict when its username or
+/// email is taken (checked in the insert's own write, so two requests cannot both pass),
+/// with the account-created email when asked.
+pub fn create_account(
+    db: &Db,
+    actor: &Actor,
+    new: NewUser,
+    send_email: bool,
+    now: Timestamp,
+) -> Result<UserRecord, Error> {
+    db.write(|conn| {
+        if find_user(conn, new.username.as_str())?.is_some() || user_by_email(conn, new.email.as_str())?.is_some() {
+            return Err(user_already_exists());
+        }
+        let user = create_user(conn, actor, new, now)?;
+        if send_email {
+            send_account_created(conn, &user, now)?;
+        }
+        Ok(user)
+    })
+}
+
+/// An account without a password as a surface read it (Appsembler's
+/// `accounts/user_without_password`).
+pub struct InactiveAccount {
+    pub email: Email,
+    pub name: String,
+    pub profile: Profile,
+}
+
+/// Appsembler's `accounts/user_without_password`: an inactive account with a username made
+/// from the email, and a set-password link (`link`, built for the new account) mailed to
+/// it. An address in use (`raw_email` as sent) is a conflict before any fault of the rest
+/// of the request (`parsed`, the surface's reading of it), as the original orders them.
+pub fn create_inactive_account(
+    db: &Db,
+    actor: &Actor,
+    raw_email: &str,
+    parsed: Result<InactiveAccount, Error>,
+    link: impl FnOnce(&UserRecord) -> String,
+    now: Timestamp,
+) -> Result<UserRecord, Error> {
+    db.write(|conn| {
+        if user_by_email(conn, raw_email)?.is_some() {
+            return Err(user_already_exists());
+        }
+        let InactiveAccount { email, name, profile } = parsed?;
+        let new = NewUser {
+            username: username_from_email(conn, &email)?,
+            email,
+            password_hash: None,
+            name,
+            first_name: String::new(),
+            last_name: String::new(),
+            profile,
+            is_active: false,
+            is_staff: false,
+            is_superuser: false,
+        };
+        let user = create_user(conn, actor, new, now)?;
+        send_set_password_link(conn, &user, &link(&user), now)?;
+        Ok(user)
+    })
+}
+
+/// Appsembler's `accounts/connect` as a surface read it. Each field is the surface's
+/// reading, whose fault is answered only once the account is found (the original's order).
+pub struct ConnectRequest {
+    pub username: String,
+    /// The new password, hashed by the surface (outside the write: a hash must not hold the
+    /// writer).
+    pub password_hash: Result<Option<String>, Error>,
+    pub name: Result<Option<String>, Error>,
+    /// The new address as sent (blank: none).
+    pub email: Result<Option<String>, Error>,
+}
+
+/// What `connect_account` changed.
+pub struct Connected {
+    pub user: UserRecord,
+    /// A learner's new address waits for the link mailed to it.
+    pub confirmation_sent: bool,
+}
+
+/// Appsembler's `accounts/connect`: a new email, password or name for an account (None: no
+/// such account). A malformed or taken address is the original's 409. A learner proves
+/// their current password (`current_password`, run on the account found) and confirms a
+/// new address from that address (`email_link` builds the link); staff and integrations
+/// change the address at once, as the original does.
+pub fn connect_account(
+    db: &Db,
+    actor: &Actor,
+    request: ConnectRequest,
+    current_password: impl FnOnce(&UserRecord) -> Result<bool, Error>,
+    email_link: impl FnOnce(&UserRecord, &Email) -> String,
+    now: Timestamp,
+) -> Result<Option<Connected>, Error> {
+    db.write(|conn| {
+        let Some(user) = find_user(conn, &request.username)? else { return Ok(None) };
+        let password_hash = request.password_hash?;
+        let name = request.name?;
+        let email = match request.email?.filter(|e| !e.eq_ignore_ascii_case(&user.email)) {
+            None => None,
+            // 409 for a malformed email is the original's answer.
+            Some(raw) => Some(Email::parse(&raw).map_err(|_| Error::conflict("Invalid email format"))?),
+        };
+        if let Some(email) = &email {
+            if user_by_email(conn, email.as_str())?.is_some() {
+                return Err(Error::conflict(format!("The email {email} is in use by another user")));
+            }
+        }
+        let current_password_verified = current_password(&user)?;
+        let confirm = email.as_ref().filter(|_| !actor.is_staff).map(|e| (e.clone(), email_link(&user, e)));
+        let changes = UserChanges {
+            email: if confirm.is_some() { None } else { email },
+            password_hash,
+            current_password_verified,
+            name,
+            ..Default::default()
+        };
+        let updated = update_user(conn, actor, &Username::existing(&user.username)?, changes, now)?;
+        if let Some((email, link)) = &confirm {
+            request_email_change(conn, &updated, email, link, now)?;
+        }
+        Ok(Some(Connected { user: updated, confirmation_sent: confirm.is_some() }))
+    })
+}
+
 pub fn user_by_id(conn: &Conn, id: i64) -> Result<Option<UserRecord>, Error> {
     store::users::by_id(conn, id)
 }
 
 /// Users who joined strictly between the bounds (Appsembler's analytics).
-pub fn joined_between(
-    conn: &Conn,
-    after: Option<Timestamp>,
-    before: Option<Timestamp>,
-) -> Result<Vec<UserRecord>, Error> {
-    store::users::joined_between(conn, after.map(|t| t.unix()), before.map(|t| t.unix()))
+pub fn joined_between(db: &Db, after: Option<Timestamp>, before: Option<Timestamp>) -> Result<Vec<UserRecord>, Error> {
+    db.read(|conn| store::users::joined_between(conn, after.map(|t| t.unix()), before.map(|t| t.unix())))
 }
 
 pub fn set_custom_fields(conn: &Conn, user: &UserRecord, fields: &[(String, String)]) -> Result<(), Error> {

@@ -3,13 +3,14 @@
 //! result is written in the same transaction as its enrollment change, so a crash loses
 //! no work and repeats none.
 
+use crate::auth::Principal;
 use crate::core::catalog::{self, Course};
 use crate::core::enrollment::{self, Access, Change, EnrollOptions, Outcome, Source, State};
 use crate::core::lifecycle::AccessDates;
 use crate::core::Error;
-use crate::domain::Timestamp;
+use crate::domain::{CourseKey, Timestamp};
 use crate::store::tasks::{NewTask, TaskRecord};
-use crate::store::{self, Conn};
+use crate::store::{self, Conn, Db};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,6 +96,52 @@ pub fn apply(
         Action::Unenroll => enrollment::unenroll_identifier(conn, identifier, course, &change, now),
         Action::Progress => Err(Error::internal("a progress row is applied by run_batch")),
     }
+}
+
+/// Appsembler's bulk-enroll, in one write: every course is found and the caller's right to
+/// manage it checked (in the order given; the per-course check the original leaves to
+/// edx's `students_update_enrollment`) before any learner changes; then each identifier in
+/// each course, in a savepoint of its own, so a refused learner undoes only their own
+/// writes. A fault undoes everything.
+#[allow(clippy::too_many_arguments)]
+pub fn apply_to_courses(
+    db: &Db,
+    caller: &Principal,
+    keys: &[CourseKey],
+    action: Action,
+    identifiers: &[String],
+    options: &RosterOptions,
+    requester: &Requester,
+    now: Timestamp,
+) -> Result<Vec<Vec<Result<Outcome, Error>>>, Error> {
+    db.write(|conn| {
+        let mut courses = Vec::with_capacity(keys.len());
+        for key in keys {
+            let course = catalog::course(conn, key)?;
+            let allowed = match caller.user() {
+                Some(user) => crate::core::roster::may_manage(conn, &course, user.id, caller.is_global_staff())?,
+                None => true,
+            };
+            if !allowed {
+                return Err(Error::forbidden("You do not have permission to perform this action."));
+            }
+            courses.push(course);
+        }
+        let apply_all = |course: &Course| {
+            identifiers
+                .iter()
+                .map(|identifier| {
+                    match store::db::savepoint(conn, || {
+                        apply(conn, course, action, identifier, options, requester, now)
+                    })? {
+                        Err(e) if e.is_fault() => Err(e),
+                        outcome => Ok(outcome),
+                    }
+                })
+                .collect::<Result<Vec<_>, Error>>()
+        };
+        courses.iter().map(apply_all).collect()
+    })
 }
 
 /// One row of a task: who, and what this row asks beyond the task's options.

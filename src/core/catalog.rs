@@ -4,7 +4,7 @@
 use crate::core::Error;
 use crate::domain::{CourseKey, Money, Timestamp, Username};
 use crate::store::courses::{CourseRecord, ModeRecord, RoleRecord};
-use crate::store::{self, Conn};
+use crate::store::{self, Conn, Db};
 
 /// Course fields as parsed from a request: `None` = not given; `Some(None)` = cleared.
 #[derive(Debug, Default)]
@@ -86,6 +86,32 @@ pub fn list(conn: &Conn, published_only: bool, offset: i64, limit: i64) -> Resul
         .map(|record| Ok(Course { modes: store::courses::modes(conn, record.id)?, record }))
         .collect::<Result<_, Error>>()?;
     Ok((total, courses))
+}
+
+/// Appsembler's `search_courses`: the published courses whose title, code or key hold every
+/// word of `term` (any case), of one organization if `org` is given; the total and one page.
+pub fn search_published(
+    db: &Db,
+    term: &str,
+    org: Option<&str>,
+    offset: i64,
+    limit: i64,
+) -> Result<(i64, Vec<Course>), Error> {
+    let (_, all) = db.snapshot(|conn| list(conn, true, 0, i64::MAX))?;
+    let term = term.to_lowercase();
+    let matches: Vec<Course> = all
+        .into_iter()
+        .filter(|c| {
+            let r = &c.record;
+            let haystack =
+                format!("{} {} {}", r.title, r.code.clone().unwrap_or_default(), r.course_key).to_lowercase();
+            let org_ok =
+                org.is_none_or(|o| CourseKey::parse(&r.course_key).is_ok_and(|k| k.org().eq_ignore_ascii_case(o)));
+            org_ok && term.split_whitespace().all(|w| haystack.contains(w))
+        })
+        .collect();
+    let total = matches.len() as i64;
+    Ok((total, matches.into_iter().skip(offset as usize).take(limit as usize).collect()))
 }
 
 pub fn create(conn: &Conn, key: &CourseKey, fields: &CourseFields, now: Timestamp) -> Result<Course, Error> {

@@ -6,8 +6,8 @@ use crate::auth::secrets;
 use crate::core::catalog::{self, Course};
 use crate::core::enrollment::{self, Access, Change, Source};
 use crate::core::{Error, ErrorKind};
-use crate::domain::Timestamp;
-use crate::store::{self, Conn};
+use crate::domain::{CourseKey, Timestamp};
+use crate::store::{self, Conn, Db};
 
 /// The original alphabet: no vowels, no `1` or `l`, so codes read unambiguously.
 const ALPHABET: &[u8] = b"BCDFGHJKLMNPQRSTVWXYZ023456789bcdfghjkmnpqrstvwxyz";
@@ -48,11 +48,32 @@ pub fn generate(
     Ok(codes)
 }
 
+/// Appsembler's `enrollment-codes/generate`: `count` codes for the course a key names, in
+/// one write with the course's lookup.
+pub fn generate_for(
+    db: &Db,
+    key: &CourseKey,
+    count: usize,
+    created_by: Option<i64>,
+    now: Timestamp,
+) -> Result<Vec<String>, Error> {
+    db.write(|conn| {
+        let course = catalog::course(conn, key)?;
+        generate(conn, &course, count, created_by, now)
+    })
+}
+
 /// Why a redemption failed, in the original API's words.
 /// The reason given for a missing or cancelled code (the failures the brute-force limit counts).
 pub const CODE_NOT_FOUND: &str = "Enrollment code not found";
 
-pub fn redeem(conn: &Conn, email: &str, code: &str, now: Timestamp) -> Result<(), String> {
+/// Enrolls the learner an email names with a code, in one write. The inner `Err` is the
+/// refusal in the original's words; what was written before a refusal stays, as before.
+pub fn redeem(db: &Db, email: &str, code: &str, now: Timestamp) -> Result<Result<(), String>, Error> {
+    db.write(|conn| Ok(try_redeem(conn, email, code, now)))
+}
+
+fn try_redeem(conn: &Conn, email: &str, code: &str, now: Timestamp) -> Result<(), String> {
     let internal = |e: Error| e.developer_message;
     let user = store::users::by_email(conn, email).map_err(internal)?;
     let record = store::codes::by_code(conn, code).map_err(internal)?.filter(|c| c.is_valid);
@@ -91,6 +112,11 @@ pub fn set_status(conn: &Conn, code: &str, valid: bool, actor: &str, now: Timest
     store::codes::delete_redemptions(conn, record.id)?;
     store::codes::set_valid(conn, record.id, valid)?;
     Ok(Some(()))
+}
+
+/// Appsembler's `enrollment-codes/status`: `set_status` in a write of its own.
+pub fn cancel_or_restore(db: &Db, code: &str, valid: bool, actor: &str, now: Timestamp) -> Result<Option<()>, Error> {
+    db.write(|conn| set_status(conn, code, valid, actor, now))
 }
 
 pub use crate::store::codes::CodeRecord;

@@ -3,11 +3,12 @@
 
 use crate::core::catalog::Course;
 use crate::core::enrollment::{has_access, resolve_identifier, Resolved};
+use crate::core::progress::ProgressRecord;
 use crate::core::Error;
 use crate::domain::Timestamp;
 use crate::store::enrollments::{AllowedRecord, EnrollmentRecord};
 use crate::store::users::UserRecord;
-use crate::store::{self, Conn};
+use crate::store::{self, Conn, Db};
 
 pub fn attributes(conn: &Conn, enrollment: &EnrollmentRecord) -> Result<Vec<(String, String, String)>, Error> {
     store::enrollments::attributes(conn, enrollment.id)
@@ -211,13 +212,18 @@ pub fn may_manage(conn: &Conn, course: &Course, user_id: i64, is_global_staff: b
     Ok(is_global_staff || !store::courses::user_roles_in_course(conn, course.record.id, user_id)?.is_empty())
 }
 
-/// Every enrollment matching the analytics filters (bounds are exclusive).
+/// Every enrollment matching the analytics filters (bounds are exclusive), each with its
+/// progress, from one snapshot.
 pub fn enrollment_batch(
-    conn: &Conn,
+    db: &Db,
     course_key: Option<&str>,
     username: Option<&str>,
     after: Option<crate::domain::Timestamp>,
     before: Option<crate::domain::Timestamp>,
-) -> Result<Vec<EnrollmentRecord>, Error> {
-    store::enrollments::batch(conn, course_key, username, after.map(|t| t.unix()), before.map(|t| t.unix()))
+) -> Result<Vec<(EnrollmentRecord, Option<ProgressRecord>)>, Error> {
+    db.snapshot(|conn| {
+        let rows =
+            store::enrollments::batch(conn, course_key, username, after.map(|t| t.unix()), before.map(|t| t.unix()))?;
+        rows.into_iter().map(|e| crate::core::progress::of_enrollment(conn, e.id).map(|p| (e, p))).collect()
+    })
 }

@@ -4,12 +4,13 @@
 //! every other surface (a deactivation ends sessions and tokens). Groups and their course
 //! links are in `scim_groups`.
 
+use crate::auth::scim_tokens::{self, NewToken};
 use crate::core::accounts::{self, Actor, NewUser, UserChanges};
 use crate::core::{Error, ErrorKind};
 use crate::domain::{Email, Timestamp, Username};
 use crate::store::scim::ScimUserRow;
 use crate::store::users::UserRecord;
-use crate::store::{self, Conn};
+use crate::store::{self, Conn, Db};
 
 pub use crate::store::scim::{GroupColumn, ScimTokenRecord, UserColumn};
 
@@ -41,6 +42,32 @@ pub struct Settings {
     /// `scim.allow_username_change`: usernames are how the other surfaces name people, so
     /// a provider may not change them unless the school says so.
     pub allow_username_change: bool,
+}
+
+/// The SCIM tokens, for a superuser only: a token creates and deactivates accounts.
+pub fn tokens(db: &Db, is_superuser: bool) -> Result<Vec<ScimTokenRecord>, Error> {
+    scim_tokens::require_superuser(is_superuser)?;
+    db.read(scim_tokens::list)
+}
+
+/// A new SCIM token (shown once), made by a superuser; `name` is the request's parse, whose
+/// faults are answered only after the permission (a staff member who is not a superuser
+/// is refused whatever they send).
+pub fn create_token(
+    db: &Db,
+    is_superuser: bool,
+    name: Result<String, Error>,
+    now: Timestamp,
+) -> Result<NewToken, Error> {
+    scim_tokens::require_superuser(is_superuser)?;
+    let name = name?;
+    db.write(|conn| scim_tokens::create(conn, &name, now.unix()))
+}
+
+/// Revokes the token a path names, for a superuser; 404 when there is none.
+pub fn revoke_token(db: &Db, is_superuser: bool, id: &str) -> Result<(), Error> {
+    scim_tokens::require_superuser(is_superuser)?;
+    db.write(|conn| scim_tokens::delete(conn, id))
 }
 
 /// An account as SCIM shows it.
@@ -125,24 +152,31 @@ pub(crate) fn visible_user(conn: &Conn, id: &str) -> Result<(UserRecord, ScimUse
     Ok((user, row))
 }
 
-pub fn get_user(conn: &Conn, id: &str) -> Result<ScimUser, Error> {
-    let (user, row) = visible_user(conn, id)?;
-    Ok(view(&user, &row))
+/// GET /Users/{id}.
+pub fn get_user(db: &Db, id: &str) -> Result<ScimUser, Error> {
+    db.read(|conn| {
+        let (user, row) = visible_user(conn, id)?;
+        Ok(view(&user, &row))
+    })
 }
 
 /// One page (1-based `start_index`) of the users matching every condition, and the total.
+/// One snapshot, so the total and the page agree.
 pub fn list_users(
-    conn: &Conn,
+    db: &Db,
     conditions: &[UserColumn],
     start_index: i64,
     count: i64,
 ) -> Result<(i64, Vec<ScimUser>), Error> {
-    let (total, ids) = store::scim::search_users(conn, conditions, start_index - 1, count)?;
-    let mut users = Vec::with_capacity(ids.len());
-    for id in ids {
-        users.push(get_user(conn, &id.to_string())?);
-    }
-    Ok((total, users))
+    db.snapshot(|conn| {
+        let (total, ids) = store::scim::search_users(conn, conditions, start_index - 1, count)?;
+        let mut users = Vec::with_capacity(ids.len());
+        for id in ids {
+            let (user, row) = visible_user(conn, &id.to_string())?;
+            users.push(view(&user, &row));
+        }
+        Ok((total, users))
+    })
 }
 
 /// A whole User as POST and PUT send it, parsed.
@@ -171,34 +205,37 @@ fn email_required() -> Error {
 
 /// POST /Users. A userName SCIM deleted before is brought back (deactivated accounts keep
 /// their username, and an IdP that deleted someone may provision them again).
-pub fn create_user(conn: &Conn, input: UserInput, settings: Settings, now: Timestamp) -> Result<ScimUser, Error> {
-    if let Some(existing) = store::users::by_username(conn, input.user_name.as_str())? {
-        let row = store::scim::user_row(conn, existing.id)?.unwrap_or_default();
-        if row.deleted && !existing.is_superuser {
-            store::scim::save_user_row(conn, existing.id, &ScimUserRow { deleted: false, ..row })?;
-            let active = Some(input.active.unwrap_or(true));
-            return replace_user(conn, &existing.id.to_string(), UserInput { active, ..input }, None, settings, now);
+pub fn create_user(db: &Db, input: UserInput, settings: Settings, now: Timestamp) -> Result<ScimUser, Error> {
+    db.write(|conn| {
+        if let Some(existing) = store::users::by_username(conn, input.user_name.as_str())? {
+            let row = store::scim::user_row(conn, existing.id)?.unwrap_or_default();
+            if row.deleted && !existing.is_superuser {
+                store::scim::save_user_row(conn, existing.id, &ScimUserRow { deleted: false, ..row })?;
+                let active = Some(input.active.unwrap_or(true));
+                let (user, row) = visible_user(conn, &existing.id.to_string())?;
+                return replace(conn, user, row, UserInput { active, ..input }, settings, now);
+            }
+            return Err(Error::conflict(format!("A user with userName '{}' already exists.", input.user_name))
+                .with_code(scim_type::UNIQUENESS));
         }
-        return Err(Error::conflict(format!("A user with userName '{}' already exists.", input.user_name))
-            .with_code(scim_type::UNIQUENESS));
-    }
-    let email = input.email.ok_or_else(email_required)?;
-    let new = NewUser {
-        username: new_username(&input.user_name)?,
-        email,
-        password_hash: None,
-        name: input.formatted.or(input.display_name).unwrap_or_default(),
-        first_name: input.given_name.unwrap_or_default(),
-        last_name: input.family_name.unwrap_or_default(),
-        profile: Default::default(),
-        is_active: input.active.unwrap_or(true),
-        is_staff: false,
-        is_superuser: false,
-    };
-    let user = accounts::create_user(conn, &SCIM_ACTOR, new, now)?;
-    let row = ScimUserRow { external_id: input.external_id, deleted: false, updated: now.unix() };
-    store::scim::save_user_row(conn, user.id, &row)?;
-    Ok(view(&user, &row))
+        let email = input.email.ok_or_else(email_required)?;
+        let new = NewUser {
+            username: new_username(&input.user_name)?,
+            email,
+            password_hash: None,
+            name: input.formatted.or(input.display_name).unwrap_or_default(),
+            first_name: input.given_name.unwrap_or_default(),
+            last_name: input.family_name.unwrap_or_default(),
+            profile: Default::default(),
+            is_active: input.active.unwrap_or(true),
+            is_staff: false,
+            is_superuser: false,
+        };
+        let user = accounts::create_user(conn, &SCIM_ACTOR, new, now)?;
+        let row = ScimUserRow { external_id: input.external_id, deleted: false, updated: now.unix() };
+        store::scim::save_user_row(conn, user.id, &row)?;
+        Ok(view(&user, &row))
+    })
 }
 
 /// What an account should become.
@@ -259,15 +296,29 @@ fn write_user(
 
 /// PUT /Users/{id}: the whole resource; what is not sent is cleared (active: kept).
 pub fn replace_user(
-    conn: &Conn,
+    db: &Db,
     id: &str,
     input: UserInput,
     if_match: Option<&str>,
     settings: Settings,
     now: Timestamp,
 ) -> Result<ScimUser, Error> {
-    let (user, row) = visible_user(conn, id)?;
-    check_version(if_match, &view(&user, &row).version())?;
+    db.write(|conn| {
+        let (user, row) = visible_user(conn, id)?;
+        check_version(if_match, &view(&user, &row).version())?;
+        replace(conn, user, row, input, settings, now)
+    })
+}
+
+/// `input` over the account: what it does not send is cleared (active: kept).
+fn replace(
+    conn: &Conn,
+    user: UserRecord,
+    row: ScimUserRow,
+    input: UserInput,
+    settings: Settings,
+    now: Timestamp,
+) -> Result<ScimUser, Error> {
     let desired = Desired {
         user_name: input.user_name,
         external_id: input.external_id,
@@ -295,57 +346,61 @@ pub enum UserChange {
 
 /// PATCH /Users/{id}: the changes in order, all or nothing.
 pub fn patch_user(
-    conn: &Conn,
+    db: &Db,
     id: &str,
     changes: Vec<UserChange>,
     if_match: Option<&str>,
     settings: Settings,
     now: Timestamp,
 ) -> Result<ScimUser, Error> {
-    let (user, row) = visible_user(conn, id)?;
-    let current = view(&user, &row);
-    check_version(if_match, &current.version())?;
-    let mut desired = Desired {
-        user_name: Username::existing(&user.username)?,
-        external_id: current.external_id,
-        formatted: current.formatted,
-        given_name: current.given_name,
-        family_name: current.family_name,
-        email: Email::parse(&user.email)?,
-        active: current.active,
-    };
-    for change in changes {
-        match change {
-            UserChange::UserName(Some(name)) => desired.user_name = name,
-            UserChange::UserName(None) => {
-                return Err(bad_request(scim_type::MUTABILITY, "userName is required and cannot be removed."))
+    db.write(|conn| {
+        let (user, row) = visible_user(conn, id)?;
+        let current = view(&user, &row);
+        check_version(if_match, &current.version())?;
+        let mut desired = Desired {
+            user_name: Username::existing(&user.username)?,
+            external_id: current.external_id,
+            formatted: current.formatted,
+            given_name: current.given_name,
+            family_name: current.family_name,
+            email: Email::parse(&user.email)?,
+            active: current.active,
+        };
+        for change in changes {
+            match change {
+                UserChange::UserName(Some(name)) => desired.user_name = name,
+                UserChange::UserName(None) => {
+                    return Err(bad_request(scim_type::MUTABILITY, "userName is required and cannot be removed."))
+                }
+                UserChange::ExternalId(v) => desired.external_id = v,
+                UserChange::Formatted(v) => desired.formatted = v.unwrap_or_default(),
+                UserChange::GivenName(v) => desired.given_name = v.unwrap_or_default(),
+                UserChange::FamilyName(v) => desired.family_name = v.unwrap_or_default(),
+                UserChange::Email(Some(email)) => desired.email = email,
+                UserChange::Email(None) => return Err(email_required()),
+                UserChange::Active(active) => desired.active = active,
             }
-            UserChange::ExternalId(v) => desired.external_id = v,
-            UserChange::Formatted(v) => desired.formatted = v.unwrap_or_default(),
-            UserChange::GivenName(v) => desired.given_name = v.unwrap_or_default(),
-            UserChange::FamilyName(v) => desired.family_name = v.unwrap_or_default(),
-            UserChange::Email(Some(email)) => desired.email = email,
-            UserChange::Email(None) => return Err(email_required()),
-            UserChange::Active(active) => desired.active = active,
         }
-    }
-    write_user(conn, user, row, desired, settings, now)
+        write_user(conn, user, row, desired, settings, now)
+    })
 }
 
 /// DELETE /Users/{id}: the account is deactivated (its sessions and tokens end; its
 /// enrollments and history stay) and leaves SCIM: later requests for it are 404. Erasing
 /// personal data is the privacy API's job.
-pub fn delete_user(conn: &Conn, id: &str, if_match: Option<&str>, now: Timestamp) -> Result<(), Error> {
-    let (user, row) = visible_user(conn, id)?;
-    check_version(if_match, &view(&user, &row).version())?;
-    if user.is_active {
-        let changes = UserChanges { is_active: Some(false), ..UserChanges::default() };
-        let username = Username::existing(&user.username)?;
-        accounts::update_user(conn, &SCIM_ACTOR, &username, changes, now)?;
-    } else {
-        // Already inactive: its credentials still end now.
-        accounts::end_credentials(conn, &user, now)?;
-    }
-    store::scim::forget_memberships(conn, user.id)?;
-    store::scim::save_user_row(conn, user.id, &ScimUserRow { deleted: true, updated: now.unix(), ..row })
+pub fn delete_user(db: &Db, id: &str, if_match: Option<&str>, now: Timestamp) -> Result<(), Error> {
+    db.write(|conn| {
+        let (user, row) = visible_user(conn, id)?;
+        check_version(if_match, &view(&user, &row).version())?;
+        if user.is_active {
+            let changes = UserChanges { is_active: Some(false), ..UserChanges::default() };
+            let username = Username::existing(&user.username)?;
+            accounts::update_user(conn, &SCIM_ACTOR, &username, changes, now)?;
+        } else {
+            // Already inactive: its credentials still end now.
+            accounts::end_credentials(conn, &user, now)?;
+        }
+        store::scim::forget_memberships(conn, user.id)?;
+        store::scim::save_user_row(conn, user.id, &ScimUserRow { deleted: true, updated: now.unix(), ..row })
+    })
 }

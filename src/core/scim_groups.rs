@@ -11,7 +11,7 @@ use crate::core::{Error, ErrorKind};
 use crate::domain::{CourseKey, Timestamp};
 use crate::store::scim::{GroupColumn, GroupRecord, LinkMemberRecord, LinkRecord};
 use crate::store::users::UserRecord;
-use crate::store::{self, Conn};
+use crate::store::{self, Conn, Db};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScimGroup {
@@ -51,23 +51,31 @@ fn view(conn: &Conn, group: GroupRecord) -> Result<ScimGroup, Error> {
     })
 }
 
-pub fn get_group(conn: &Conn, id: &str) -> Result<ScimGroup, Error> {
+/// GET /Groups/{id}: the group and its members from one snapshot.
+pub fn get_group(db: &Db, id: &str) -> Result<ScimGroup, Error> {
+    db.snapshot(|conn| scim_group(conn, id))
+}
+
+fn scim_group(conn: &Conn, id: &str) -> Result<ScimGroup, Error> {
     let group = group_record(conn, id)?;
     view(conn, group)
 }
 
+/// GET /Groups: one snapshot, so the total and the page agree.
 pub fn list_groups(
-    conn: &Conn,
+    db: &Db,
     conditions: &[GroupColumn],
     start_index: i64,
     count: i64,
 ) -> Result<(i64, Vec<ScimGroup>), Error> {
-    let (total, ids) = store::scim::search_groups(conn, conditions, start_index - 1, count)?;
-    let mut groups = Vec::with_capacity(ids.len());
-    for id in ids {
-        groups.push(get_group(conn, &id.to_string())?);
-    }
-    Ok((total, groups))
+    db.snapshot(|conn| {
+        let (total, ids) = store::scim::search_groups(conn, conditions, start_index - 1, count)?;
+        let mut groups = Vec::with_capacity(ids.len());
+        for id in ids {
+            groups.push(scim_group(conn, &id.to_string())?);
+        }
+        Ok((total, groups))
+    })
 }
 
 /// A whole Group as POST and PUT send it; members by their SCIM User id.
@@ -87,21 +95,25 @@ fn member_user(conn: &Conn, id: &str) -> Result<UserRecord, Error> {
         .map_err(|_| bad_request(scim_type::INVALID_VALUE, format!("members: no User with id '{id}' exists.")))
 }
 
-pub fn create_group(conn: &Conn, input: GroupInput, actor: Actor, now: Timestamp) -> Result<ScimGroup, Error> {
-    let id = store::scim::insert_group(conn, &input.display_name, input.external_id.as_deref(), now.unix())?;
-    let group = store::scim::group(conn, id)?.ok_or_else(|| Error::internal("group vanished after insert"))?;
-    let mut wanted = Vec::new();
-    for member in &input.members {
-        wanted.push(member_user(conn, member)?);
-    }
-    for user in wanted {
-        join(conn, &group, &user, &actor, now)?;
-    }
-    view(conn, group)
+/// POST /Groups: its members join the group's linked courses as they are added.
+pub fn create_group(db: &Db, input: GroupInput, actor: Actor, now: Timestamp) -> Result<ScimGroup, Error> {
+    db.write(|conn| {
+        let id = store::scim::insert_group(conn, &input.display_name, input.external_id.as_deref(), now.unix())?;
+        let group = store::scim::group(conn, id)?.ok_or_else(|| Error::internal("group vanished after insert"))?;
+        let mut wanted = Vec::new();
+        for member in &input.members {
+            wanted.push(member_user(conn, member)?);
+        }
+        for user in wanted {
+            join(conn, &group, &user, &actor, now)?;
+        }
+        view(conn, group)
+    })
 }
 
+/// PUT /Groups/{id}: the name, external id and members, as one PATCH.
 pub fn replace_group(
-    conn: &Conn,
+    db: &Db,
     id: &str,
     input: GroupInput,
     if_match: Option<&str>,
@@ -113,7 +125,7 @@ pub fn replace_group(
         GroupChange::ExternalId(input.external_id),
         GroupChange::ReplaceMembers(input.members),
     ];
-    patch_group(conn, id, changes, if_match, actor, now)
+    patch_group(db, id, changes, if_match, actor, now)
 }
 
 /// One change of a PATCH (or the parts of a PUT), its path resolved.
@@ -132,43 +144,45 @@ pub enum GroupChange {
 /// PATCH /Groups/{id}: every change in order, all or nothing; joining and leaving enroll
 /// and unenroll in the group's linked courses.
 pub fn patch_group(
-    conn: &Conn,
+    db: &Db,
     id: &str,
     changes: Vec<GroupChange>,
     if_match: Option<&str>,
     actor: Actor,
     now: Timestamp,
 ) -> Result<ScimGroup, Error> {
-    let mut group = group_record(conn, id)?;
-    check_version(if_match, &view(conn, group.clone())?.version())?;
-    for change in changes {
-        match change {
-            GroupChange::DisplayName(name) => group.display_name = name,
-            GroupChange::ExternalId(external_id) => group.external_id = external_id,
-            GroupChange::AddMembers(ids) => {
-                let users = ids.iter().map(|id| member_user(conn, id)).collect::<Result<Vec<_>, _>>()?;
-                for user in users {
-                    join(conn, &group, &user, &actor, now)?;
-                }
-            }
-            GroupChange::RemoveMembers(ids) => {
-                for member in ids {
-                    let Ok(user_id) = member.parse::<i64>() else { continue };
-                    if let Some(user) = store::users::by_id(conn, user_id)? {
-                        leave(conn, &group, &user, &actor, now)?;
+    db.write(|conn| {
+        let mut group = group_record(conn, id)?;
+        check_version(if_match, &view(conn, group.clone())?.version())?;
+        for change in changes {
+            match change {
+                GroupChange::DisplayName(name) => group.display_name = name,
+                GroupChange::ExternalId(external_id) => group.external_id = external_id,
+                GroupChange::AddMembers(ids) => {
+                    let users = ids.iter().map(|id| member_user(conn, id)).collect::<Result<Vec<_>, _>>()?;
+                    for user in users {
+                        join(conn, &group, &user, &actor, now)?;
                     }
                 }
-            }
-            GroupChange::RemoveAllMembers => set_members(conn, &group, Vec::new(), &actor, now)?,
-            GroupChange::ReplaceMembers(ids) => {
-                let users = ids.iter().map(|id| member_user(conn, id)).collect::<Result<Vec<_>, _>>()?;
-                set_members(conn, &group, users, &actor, now)?;
+                GroupChange::RemoveMembers(ids) => {
+                    for member in ids {
+                        let Ok(user_id) = member.parse::<i64>() else { continue };
+                        if let Some(user) = store::users::by_id(conn, user_id)? {
+                            leave(conn, &group, &user, &actor, now)?;
+                        }
+                    }
+                }
+                GroupChange::RemoveAllMembers => set_members(conn, &group, Vec::new(), &actor, now)?,
+                GroupChange::ReplaceMembers(ids) => {
+                    let users = ids.iter().map(|id| member_user(conn, id)).collect::<Result<Vec<_>, _>>()?;
+                    set_members(conn, &group, users, &actor, now)?;
+                }
             }
         }
-    }
-    group.updated = now.unix();
-    store::scim::update_group(conn, &group)?;
-    view(conn, group)
+        group.updated = now.unix();
+        store::scim::update_group(conn, &group)?;
+        view(conn, group)
+    })
 }
 
 fn set_members(
@@ -192,13 +206,15 @@ fn set_members(
 }
 
 /// DELETE /Groups/{id}: members leave its linked courses (only enrollments it made).
-pub fn delete_group(conn: &Conn, id: &str, if_match: Option<&str>, actor: Actor, now: Timestamp) -> Result<(), Error> {
-    let group = group_record(conn, id)?;
-    check_version(if_match, &view(conn, group.clone())?.version())?;
-    for link in store::scim::links(conn, group.id)? {
-        release_link(conn, &group, &link, &actor, now)?;
-    }
-    store::scim::delete_group(conn, group.id)
+pub fn delete_group(db: &Db, id: &str, if_match: Option<&str>, actor: Actor, now: Timestamp) -> Result<(), Error> {
+    db.write(|conn| {
+        let group = group_record(conn, id)?;
+        check_version(if_match, &view(conn, group.clone())?.version())?;
+        for link in store::scim::links(conn, group.id)? {
+            release_link(conn, &group, &link, &actor, now)?;
+        }
+        store::scim::delete_group(conn, group.id)
+    })
 }
 
 fn change<'a>(actor: &'a Actor, reason: &'a str) -> Change<'a> {
@@ -303,13 +319,16 @@ pub struct GroupLinks {
     pub links: Vec<(LinkRecord, Vec<LinkMemberRecord>)>,
 }
 
-pub fn groups_with_links(conn: &Conn) -> Result<Vec<GroupLinks>, Error> {
-    let (_, ids) = store::scim::search_groups(conn, &[], 0, i64::MAX)?;
-    ids.into_iter().map(|id| group_links(conn, id)).collect()
+/// Every group with its links, from one snapshot.
+pub fn groups_with_links(db: &Db) -> Result<Vec<GroupLinks>, Error> {
+    db.snapshot(|conn| {
+        let (_, ids) = store::scim::search_groups(conn, &[], 0, i64::MAX)?;
+        ids.into_iter().map(|id| group_links(conn, id)).collect()
+    })
 }
 
 fn group_links(conn: &Conn, group_id: i64) -> Result<GroupLinks, Error> {
-    let group = get_group(conn, &group_id.to_string())?;
+    let group = scim_group(conn, &group_id.to_string())?;
     let mut links = Vec::new();
     for link in store::scim::links(conn, group_id)? {
         let members = store::scim::link_members(conn, group_id, link.course_id)?;
@@ -327,39 +346,44 @@ fn linked_course(conn: &Conn, group_id: i64, key: &CourseKey) -> Result<(GroupRe
 /// Links a group to a course (or changes the link's mode) and enrolls its members; members
 /// refused before are tried again.
 pub fn link_course(
-    conn: &Conn,
+    db: &Db,
     group_id: i64,
     key: &CourseKey,
     mode: Option<&str>,
     actor: Actor,
     now: Timestamp,
 ) -> Result<GroupLinks, Error> {
-    let (group, course) = linked_course(conn, group_id, key)?;
-    if let Some(mode) = mode {
-        if !enrollment::available_modes(&course, now, false).iter().any(|m| m == mode) {
-            return Err(Error::field("mode", format!("The course {key} offers no mode '{mode}' now.")));
+    db.write(|conn| {
+        let (group, course) = linked_course(conn, group_id, key)?;
+        if let Some(mode) = mode {
+            if !enrollment::available_modes(&course, now, false).iter().any(|m| m == mode) {
+                return Err(Error::field("mode", format!("The course {key} offers no mode '{mode}' now.")));
+            }
         }
-    }
-    store::scim::save_link(conn, group.id, course.record.id, mode, now.unix())?;
-    let link = store::scim::links(conn, group.id)?
-        .into_iter()
-        .find(|l| l.course_id == course.record.id)
-        .ok_or_else(|| Error::internal("link vanished after insert"))?;
-    for (member_id, _) in store::scim::members(conn, group.id)? {
-        if let Some(user) = store::users::by_id(conn, member_id)? {
-            enroll_member(conn, &group, &link, &user, &actor, now)?;
+        store::scim::save_link(conn, group.id, course.record.id, mode, now.unix())?;
+        let link = store::scim::links(conn, group.id)?
+            .into_iter()
+            .find(|l| l.course_id == course.record.id)
+            .ok_or_else(|| Error::internal("link vanished after insert"))?;
+        for (member_id, _) in store::scim::members(conn, group.id)? {
+            if let Some(user) = store::users::by_id(conn, member_id)? {
+                enroll_member(conn, &group, &link, &user, &actor, now)?;
+            }
         }
-    }
-    group_links(conn, group.id)
+        group_links(conn, group.id)
+    })
 }
 
 /// Unlinks a course: the enrollments the link made end.
-pub fn unlink_course(conn: &Conn, group_id: i64, key: &CourseKey, actor: Actor, now: Timestamp) -> Result<(), Error> {
-    let (group, course) = linked_course(conn, group_id, key)?;
-    let Some(link) = store::scim::links(conn, group.id)?.into_iter().find(|l| l.course_id == course.record.id) else {
-        return Err(Error::not_found(format!("The group {group_id} is not linked to {key}.")));
-    };
-    release_link(conn, &group, &link, &actor, now)?;
-    store::scim::delete_link(conn, group.id, course.record.id)?;
-    Ok(())
+pub fn unlink_course(db: &Db, group_id: i64, key: &CourseKey, actor: Actor, now: Timestamp) -> Result<(), Error> {
+    db.write(|conn| {
+        let (group, course) = linked_course(conn, group_id, key)?;
+        let Some(link) = store::scim::links(conn, group.id)?.into_iter().find(|l| l.course_id == course.record.id)
+        else {
+            return Err(Error::not_found(format!("The group {group_id} is not linked to {key}.")));
+        };
+        release_link(conn, &group, &link, &actor, now)?;
+        store::scim::delete_link(conn, group.id, course.record.id)?;
+        Ok(())
+    })
 }

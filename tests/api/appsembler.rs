@@ -268,6 +268,21 @@ fn bulk_enroll_reports_per_course_states_and_checks_course_permissions() {
 }
 
 #[test]
+fn bulk_enroll_with_an_unknown_course_changes_no_course() {
+    // Every course is found and checked before any learner changes: a 404 for the second
+    // course leaves the first one as it was (the call is one transaction).
+    let (app, admin) = setup();
+    app.create_user(&admin, "ann", true);
+    let body = json!({"action": "enroll", "identifiers": "ann", "courses": format!("{COURSE},course-v1:No+Such+Run")});
+    let reply = app.send_json("POST", &api("bulk-enrollment/bulk-enroll"), Some(&admin), &body);
+    assert_eq!(reply.status, 404, "{}", reply.text);
+    assert_eq!(app.get(&api("analytics/enrollment/batch?username=ann"), Some(&admin)).json(), json!([]));
+    let body = json!({"action": "enroll", "identifiers": "ann", "courses": COURSE});
+    assert_eq!(app.send_json("POST", &api("bulk-enrollment/bulk-enroll"), Some(&admin), &body).status, 200);
+    assert_eq!(app.get(&api("analytics/enrollment/batch?username=ann"), Some(&admin)).json()[0]["course_id"], COURSE);
+}
+
+#[test]
 fn analytics_list_accounts_and_enrollments_with_date_filters() {
     let (app, admin) = setup();
     app.create_user(&admin, "ann", true);

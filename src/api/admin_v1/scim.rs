@@ -4,16 +4,15 @@
 
 use super::super::http::{as_string, created, no_content, ok, Ctx, Fields};
 use super::{admin, iso};
-use crate::auth::scim_tokens;
-use crate::core::records::ScimTokenRecord;
+use crate::core::scim::{self, ScimTokenRecord};
 use crate::core::scim_groups::{self, Actor, GroupLinks};
 use crate::core::Error;
 use crate::domain::CourseKey;
 use rouille::Response;
 use serde_json::{json, Value};
 
-fn superuser(ctx: &mut Ctx) -> Result<(), Error> {
-    scim_tokens::require_superuser(admin(ctx)?.is_superuser)
+fn is_superuser(ctx: &mut Ctx) -> Result<bool, Error> {
+    Ok(admin(ctx)?.is_superuser)
 }
 
 fn token_json(t: &ScimTokenRecord) -> Value {
@@ -21,28 +20,32 @@ fn token_json(t: &ScimTokenRecord) -> Value {
 }
 
 pub(super) fn get_scim_tokens(ctx: &mut Ctx) -> Result<Response, Error> {
-    superuser(ctx)?;
-    let tokens = ctx.app.db.read(scim_tokens::list)?;
+    let tokens = scim::tokens(&ctx.app.db, is_superuser(ctx)?)?;
     Ok(ok(json!({"results": tokens.iter().map(token_json).collect::<Vec<_>>()})))
 }
 
 pub(super) fn post_scim_tokens(ctx: &mut Ctx) -> Result<Response, Error> {
-    superuser(ctx)?;
-    let body = ctx.json_body()?;
-    let mut f = Fields::of(&body)?;
-    f.reject_unknown(&["name"]);
-    let name = f.required("name", as_string);
-    f.finish()?;
-    let name = name.expect("checked");
-    let new = ctx.app.db.write(|c| scim_tokens::create(c, &name, ctx.now.unix()))?;
+    let is_superuser = is_superuser(ctx)?;
+    let name = token_name(ctx);
+    let new = scim::create_token(&ctx.app.db, is_superuser, name, ctx.now)?;
     let mut body = token_json(&new.record);
     body["token"] = json!(new.token);
     Ok(created(body))
 }
 
+/// The new token's name from the body.
+fn token_name(ctx: &Ctx) -> Result<String, Error> {
+    let body = ctx.json_body()?;
+    let mut f = Fields::of(&body)?;
+    f.reject_unknown(&["name"]);
+    let name = f.required("name", as_string);
+    f.finish()?;
+    Ok(name.expect("checked"))
+}
+
 pub(super) fn delete_scim_token(ctx: &mut Ctx) -> Result<Response, Error> {
-    superuser(ctx)?;
-    ctx.app.db.write(|c| scim_tokens::delete(c, ctx.param("id")))?;
+    let is_superuser = is_superuser(ctx)?;
+    scim::revoke_token(&ctx.app.db, is_superuser, ctx.param("id"))?;
     Ok(no_content())
 }
 
@@ -67,7 +70,7 @@ fn group_json(g: &GroupLinks) -> Value {
 
 pub(super) fn get_scim_groups(ctx: &mut Ctx) -> Result<Response, Error> {
     admin(ctx)?;
-    let groups = ctx.app.db.snapshot(scim_groups::groups_with_links)?;
+    let groups = scim_groups::groups_with_links(&ctx.app.db)?;
     Ok(ok(json!({"results": groups.iter().map(group_json).collect::<Vec<_>>()})))
 }
 
@@ -90,8 +93,7 @@ pub(super) fn post_scim_group_courses(ctx: &mut Ctx) -> Result<Response, Error> 
     let mode = f.get("mode", as_string).flatten();
     f.finish()?;
     let key = key.expect("checked");
-    let group =
-        ctx.app.db.write(|c| scim_groups::link_course(c, group_id, &key, mode.as_deref(), Actor(&actor), ctx.now))?;
+    let group = scim_groups::link_course(&ctx.app.db, group_id, &key, mode.as_deref(), Actor(&actor), ctx.now)?;
     Ok(created(group_json(&group)))
 }
 
@@ -101,6 +103,6 @@ pub(super) fn delete_scim_group_course(ctx: &mut Ctx) -> Result<Response, Error>
     let group_id = group_id(ctx)?;
     let key = CourseKey::parse(ctx.param("course_key"))
         .map_err(|_| Error::not_found(format!("No course '{}' exists.", ctx.param("course_key"))))?;
-    ctx.app.db.write(|c| scim_groups::unlink_course(c, group_id, &key, Actor(&actor), ctx.now))?;
+    scim_groups::unlink_course(&ctx.app.db, group_id, &key, Actor(&actor), ctx.now)?;
     Ok(no_content())
 }

@@ -7,7 +7,7 @@ use super::errors::Dialect;
 use super::http::{json, Ctx, Page};
 use super::router::{Doc, Route};
 use crate::auth::{self, Principal};
-use crate::core::accounts::{self, Actor, NewUser, ProfileChanges};
+use crate::core::accounts::{self, Actor, NewUser, ProfileChanges, ProfileUpdate};
 use crate::core::bulk::{self, Action, Requester, RosterOptions};
 use crate::core::enrollment::Source;
 use crate::core::records::{Profile, UserRecord};

@@ -20,13 +20,6 @@ pub(super) fn post_accounts_create(ctx: &mut Ctx) -> Result<Response, Error> {
     if password.is_empty() || name.trim().is_empty() {
         return Ok(user_message(400, "Wrong parameters on user creation"));
     }
-    let exists = ctx.app.db.read(|c| {
-        Ok(crate::core::accounts::find_user(c, username.as_str())?.is_some()
-            || accounts::user_by_email(c, email.as_str())?.is_some())
-    })?;
-    if exists {
-        return Ok(user_message(409, "User already exists"));
-    }
     // The original disables it only for the string "False"; its clients also send JSON false.
     let send_activation_email = match body.get("send_activation_email") {
         Some(Value::String(s)) => !s.eq_ignore_ascii_case("false"),
@@ -46,14 +39,7 @@ pub(super) fn post_accounts_create(ctx: &mut Ctx) -> Result<Response, Error> {
         is_staff: false,
         is_superuser: false,
     };
-    let created = ctx.app.db.write(|c| {
-        let user = accounts::create_user(c, &actor(&principal), new, ctx.now)?;
-        if send_activation_email {
-            accounts::send_account_created(c, &user, ctx.now)?;
-        }
-        Ok(user)
-    });
-    match created {
+    match accounts::create_account(&ctx.app.db, &actor(&principal), new, send_activation_email, ctx.now) {
         // The key's trailing space is the original's; its clients read it that way.
         Ok(user) => {
             ctx.app.jobs.wake();
@@ -70,57 +56,50 @@ pub(super) fn post_user_without_password(ctx: &mut Ctx) -> Result<Response, Erro
     let (Some(email), Some(name)) = (field(&body, "email")?, field(&body, "name")?) else {
         return Ok(user_message(400, "Wrong parameters on user creation"));
     };
-    let exists = ctx.app.db.read(|c| Ok(accounts::user_by_email(c, email.trim())?.is_some()))?;
-    if exists {
-        return Ok(user_message(409, "User already exists"));
-    }
-    let Ok(email) = Email::parse(&email) else { return Ok(user_message(400, "Wrong email format")) };
-    // The vocabulary-checked profile fields; any bad one is the original's 400.
-    let checked = |name: &str| -> Result<Result<Option<String>, String>, Error> {
-        Ok(field(&body, name)?.map(|v| accounts::check_profile_value(name, &v)).transpose())
-    };
-    let (Ok(country), Ok(gender), Ok(level_of_education), Ok(year_of_birth)) =
-        (checked("country")?, checked("gender")?, checked("level_of_education")?, checked("year_of_birth")?)
-    else {
-        return Ok(user_message(400, "Wrong parameters on user creation"));
-    };
-    let profile = Profile {
-        country,
-        city: field(&body, "city")?,
-        gender,
-        goals: field(&body, "goals")?,
-        level_of_education,
-        year_of_birth: year_of_birth.and_then(|y| y.parse().ok()),
-        ..Profile::default()
-    };
-    let base_url = ctx.app.base_url.clone();
-    let user = ctx.app.db.write(|c| {
-        let username = accounts::username_from_email(c, &email)?;
-        let new = NewUser {
-            username,
-            email,
-            password_hash: None,
-            name,
-            first_name: String::new(),
-            last_name: String::new(),
-            profile,
-            is_active: false,
-            is_staff: false,
-            is_superuser: false,
-        };
-        let user = accounts::create_user(c, &actor(&principal), new, ctx.now)?;
-        let expires = ctx.now.unix() + 72 * 3600;
+    let parsed = inactive_account(&body, &email, name);
+    let (app, now) = (ctx.app, ctx.now);
+    let link = |user: &UserRecord| {
+        let expires = now.unix() + 72 * 3600;
         let state = auth::links::PasswordState {
             password_hash: user.password_hash.as_deref().unwrap_or(""),
             is_staff: user.is_staff,
             is_superuser: user.is_superuser,
         };
-        let token = auth::links::sign(&ctx.app.auth.link_secret, user.id, expires, &state);
-        accounts::send_set_password_link(c, &user, &format!("{base_url}/account/set-password?token={token}"), ctx.now)?;
-        Ok(user)
-    })?;
+        let token = auth::links::sign(&app.auth.link_secret, user.id, expires, &state);
+        format!("{}/account/set-password?token={token}", app.base_url)
+    };
+    let user = accounts::create_inactive_account(&app.db, &actor(&principal), email.trim(), parsed, link, now)?;
     ctx.app.jobs.wake();
     Ok(ok(json!({"user_id": user.id, "username": user.username})))
+}
+
+/// The rest of a `user_without_password` request; its faults are the original's 400s,
+/// answered after the check that the address is free.
+fn inactive_account(
+    body: &serde_json::Map<String, Value>,
+    email: &str,
+    name: String,
+) -> Result<accounts::InactiveAccount, Error> {
+    let email = Email::parse(email).map_err(|_| Error::validation("Wrong email format"))?;
+    // The vocabulary-checked profile fields; any bad one is the original's 400.
+    let checked = |name: &str| -> Result<Result<Option<String>, String>, Error> {
+        Ok(field(body, name)?.map(|v| accounts::check_profile_value(name, &v)).transpose())
+    };
+    let (Ok(country), Ok(gender), Ok(level_of_education), Ok(year_of_birth)) =
+        (checked("country")?, checked("gender")?, checked("level_of_education")?, checked("year_of_birth")?)
+    else {
+        return Err(Error::validation("Wrong parameters on user creation"));
+    };
+    let profile = Profile {
+        country,
+        city: field(body, "city")?,
+        gender,
+        goals: field(body, "goals")?,
+        level_of_education,
+        year_of_birth: year_of_birth.and_then(|y| y.parse().ok()),
+        ..Profile::default()
+    };
+    Ok(accounts::InactiveAccount { email, name, profile })
 }
 
 pub(super) fn post_accounts_connect(ctx: &mut Ctx) -> Result<Response, Error> {
@@ -129,56 +108,34 @@ pub(super) fn post_accounts_connect(ctx: &mut Ctx) -> Result<Response, Error> {
     let principal = staff_or_owner(ctx, username.as_deref())?;
     let actor = actor(&principal);
     let Some(username) = username else { return Ok(user_message(400, "Wrong parameters on user connection")) };
-    let Some(user) = ctx.app.db.read(|c| crate::core::accounts::find_user(c, &username))? else {
-        return Ok(Response::empty_404());
+    let (app, now) = (ctx.app, ctx.now);
+    let not_blank = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
+    let password_hash = field(&body, "password").map(not_blank).and_then(|password| match password {
+        Some(p) if p.len() > 1024 => Err(Error::validation("Wrong parameters on user connection")),
+        password => Ok(password.map(|p| app.auth.passwords.hash(&p))),
+    });
+    let request = accounts::ConnectRequest {
+        username,
+        password_hash,
+        name: field(&body, "name").map(not_blank),
+        email: field(&body, "email").map(not_blank),
     };
-    let password = field(&body, "password")?.filter(|p| !p.trim().is_empty());
-    if password.as_ref().is_some_and(|p| p.len() > 1024) {
-        return Ok(user_message(400, "Wrong parameters on user connection"));
-    }
-    let name = field(&body, "name")?.filter(|n| !n.trim().is_empty());
-    let email = match field(&body, "email")?.filter(|e| !e.trim().is_empty() && !e.eq_ignore_ascii_case(&user.email)) {
-        None => None,
-        Some(raw) => match Email::parse(&raw) {
-            Ok(e) => Some(e),
-            // 409 for a malformed email is the original's answer.
-            Err(_) => return Ok(user_message(409, "Invalid email format")),
-        },
-    };
-    if let Some(email) = &email {
-        if ctx.app.db.read(|c| accounts::user_by_email(c, email.as_str()))?.is_some() {
-            return Ok(user_message(409, &format!("The email {email} is in use by another user")));
-        }
-    }
     // Not in the original (which only staff called): a learner changing their own password
     // proves the current one, under the name Django's password-change form gives it.
-    let current_password_verified = match field(&body, "old_password")? {
-        Some(old) => auth::tokens::current_password_matches(&ctx.app.auth, &user, &old, ctx.now.unix())?,
-        None => false,
+    let old_password = field(&body, "old_password");
+    let current_password = |user: &UserRecord| match old_password? {
+        Some(old) => auth::tokens::current_password_matches(&app.auth, user, &old, now.unix()),
+        None => Ok(false),
     };
-    // A learner's new address waits for confirmation from that address; staff and
-    // integrations change it at once, as the original does.
-    let confirm =
-        email.as_ref().filter(|_| !actor.is_staff).map(|e| (e.clone(), email_change_link(ctx.app, &user, e, ctx.now)));
-    let changes = accounts::UserChanges {
-        email: if confirm.is_some() { None } else { email },
-        password_hash: password.map(|p| ctx.app.auth.passwords.hash(&p)),
-        current_password_verified,
-        name,
-        ..Default::default()
+    let email_link = |user: &UserRecord, email: &Email| email_change_link(app, user, email, now);
+    let Some(connected) = accounts::connect_account(&app.db, &actor, request, current_password, email_link, now)?
+    else {
+        return Ok(Response::empty_404());
     };
-    let username = Username::existing(&user.username)?;
-    let user = ctx.app.db.write(|c| {
-        let updated = accounts::update_user(c, &actor, &username, changes, ctx.now)?;
-        if let Some((email, link)) = &confirm {
-            accounts::request_email_change(c, &updated, email, link, ctx.now)?;
-        }
-        Ok(updated)
-    })?;
-    if confirm.is_some() {
-        ctx.app.jobs.wake();
+    if connected.confirmation_sent {
+        app.jobs.wake();
     }
-    Ok(ok(json!({"user_id": user.id})))
+    Ok(ok(json!({"user_id": connected.user.id})))
 }
 
 /// Profile fields in the order the original reports them.
@@ -195,6 +152,13 @@ pub(super) const PROFILE_FIELDS: [&str; 10] = [
     "language",
 ];
 
+/// A refusal of `update_user`'s fields: the answer itself, or an error in the dialect.
+type Refusal = Result<Response, Error>;
+
+fn integrity_error(message: &str) -> Response {
+    json(400, &json!({"integrity_error": message}))
+}
+
 pub(super) fn post_update_user(ctx: &mut Ctx) -> Result<Response, Error> {
     let body = body(ctx)?;
     let actor = actor(&staff_or_owner(ctx, None)?);
@@ -202,32 +166,47 @@ pub(super) fn post_update_user(ctx: &mut Ctx) -> Result<Response, Error> {
     let Some(lookup) = lookup else {
         return Ok(json(400, &json!({"lookup_error": "No user lookup has been provided"})));
     };
-    let user: Option<UserRecord> = ctx.app.db.read(|c| accounts::find_by_login(c, &lookup))?;
-    let Some(user) = user else {
-        return Ok(json(404, &json!({"user_not_found": "The user for the Given username or email doesn't exists"})));
+    let email = field(&body, "email").map_err(Err);
+    let (changes, mut updated) = match profile_changes(&body) {
+        Ok((changes, updated)) => (Ok(changes), updated),
+        Err(refusal) => (Err(refusal), Vec::new()),
     };
+    match accounts::update_profile_by_login(&ctx.app.db, &actor, &lookup, email, changes, ctx.now)? {
+        ProfileUpdate::NoSuchUser => {
+            Ok(json(404, &json!({"user_not_found": "The user for the Given username or email doesn't exists"})))
+        }
+        ProfileUpdate::InvalidEmail => Ok(integrity_error("Valid e-mail address required.")),
+        ProfileUpdate::EmailTaken => Ok(integrity_error("An account with this e-mail already exists.")),
+        ProfileUpdate::Refused(refusal) => refusal,
+        ProfileUpdate::Updated { email } => {
+            if let Some(email) = email {
+                updated.insert(0, ("email".into(), email.to_string()));
+            }
+            let list: Vec<String> = updated.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            Ok(ok(json!({"success": format!("The following fields has been updated: {}", list.join(", "))})))
+        }
+    }
+}
+
+/// The profile and custom fields of an `update_user` request, with what the answer lists
+/// as updated.
+fn profile_changes(body: &serde_json::Map<String, Value>) -> Result<(ProfileChanges, Vec<(String, String)>), Refusal> {
     let mut updated: Vec<(String, String)> = Vec::new();
     let mut changes = ProfileChanges::default();
-    let invalid = |message: String| Ok(json(400, &json!({"integrity_error": message})));
-    if let Some(raw) = field(&body, "email")?.filter(|e| *e != user.email) {
-        let Ok(email) = Email::parse(&raw) else { return invalid("Valid e-mail address required.".into()) };
-        if ctx.app.db.read(|c| accounts::user_by_email(c, email.as_str()))?.is_some() {
-            return invalid("An account with this e-mail already exists.".into());
-        }
-        updated.push(("email".into(), email.to_string()));
-        changes.email = Some(email);
-    }
+    let invalid = |message: &str| Err(Ok(integrity_error(message)));
     for name in PROFILE_FIELDS {
         // JSON null clears the field (the original's `update(bio=None)` stores NULL); it
         // never becomes the text "null". The full name is never null (a NOT NULL column).
         let text = match body.get(name) {
             None => continue,
-            Some(Value::Null) if name == "name" => return invalid("name may not be null.".into()),
+            Some(Value::Null) if name == "name" => return invalid("name may not be null."),
             Some(Value::Null) => None,
-            Some(_) => match field(&body, name)?.map(|v| accounts::check_profile_value(name, &v)).transpose() {
-                Ok(v) => v,
-                Err(message) => return invalid(message),
-            },
+            Some(_) => {
+                match field(body, name).map_err(Err)?.map(|v| accounts::check_profile_value(name, &v)).transpose() {
+                    Ok(v) => v,
+                    Err(message) => return invalid(&message),
+                }
+            }
         };
         match name {
             "name" => changes.name = text.clone(),
@@ -247,21 +226,19 @@ pub(super) fn post_update_user(ctx: &mut Ctx) -> Result<Response, Error> {
     // Any other string field is a custom registration field (Appsembler's extension form).
     for key in body.keys() {
         if key != "user_lookup" && key != "email" && !PROFILE_FIELDS.contains(&key.as_str()) && key.len() <= 100 {
-            if let Some(v) = field(&body, key)? {
+            if let Some(v) = field(body, key).map_err(Err)? {
                 changes.custom_fields.push((key.clone(), v.clone()));
                 updated.push((key.clone(), v));
             }
         }
     }
-    ctx.app.db.write(|c| accounts::update_profile(c, &actor, &user.username, changes, ctx.now))?;
-    let list: Vec<String> = updated.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    Ok(ok(json!({"success": format!("The following fields has been updated: {}", list.join(", "))})))
+    Ok((changes, updated))
 }
 
 pub(super) fn get_user(ctx: &mut Ctx) -> Result<Response, Error> {
     let username = ctx.param("username").to_owned();
     staff_or_owner(ctx, Some(&username))?;
-    let exists = ctx.app.db.read(|c| crate::core::accounts::find_user(c, &username))?.is_some();
+    let exists = accounts::user_exists(&ctx.app.db, &username)?;
     // The original answers with the username under "user_id".
     Ok(if exists { ok(json!({"user_id": username})) } else { Response::empty_404() })
 }

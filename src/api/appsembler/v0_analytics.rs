@@ -18,7 +18,7 @@ pub(super) fn bound(ctx: &Ctx, name: &str) -> Result<Option<Timestamp>, Error> {
 pub(super) fn get_analytics_accounts(ctx: &mut Ctx) -> Result<Response, Error> {
     staff_or_owner(ctx, None)?;
     let (after, before) = (bound(ctx, "updated_min")?, bound(ctx, "updated_max")?);
-    let users = ctx.app.db.read(|c| accounts::joined_between(c, after, before))?;
+    let users = accounts::joined_between(&ctx.app.db, after, before)?;
     let list: Vec<Value> = users
         .iter()
         .map(|u| json!({"id": u.id, "username": u.username, "email": u.email, "is_active": u.is_active, "date_joined": Timestamp::from_unix(u.date_joined).to_iso()}))
@@ -35,12 +35,7 @@ pub(super) fn get_analytics_enrollments(ctx: &mut Ctx) -> Result<Response, Error
         CourseKey::parse(c).map_err(|_| Error::validation(format!("'{c}' is not a valid course id.")))?;
     }
     let username = ctx.query_param("username");
-    let rows = ctx.app.db.snapshot(|c| {
-        let rows = roster::enrollment_batch(c, course.as_deref(), username.as_deref(), after, before)?;
-        rows.into_iter()
-            .map(|e| crate::core::progress::of_enrollment(c, e.id).map(|p| (e, p)))
-            .collect::<Result<Vec<_>, Error>>()
-    })?;
+    let rows = roster::enrollment_batch(&ctx.app.db, course.as_deref(), username.as_deref(), after, before)?;
     let list: Vec<Value> = rows
         .iter()
         .map(|(e, progress)| {
@@ -63,28 +58,10 @@ pub(super) fn get_analytics_enrollments(ctx: &mut Ctx) -> Result<Response, Error
 
 pub(super) fn get_search_courses(ctx: &mut Ctx) -> Result<Response, Error> {
     let page = Page::from_query(ctx, 10, 100)?;
-    let term = ctx.query_param("search_term").unwrap_or_default().to_lowercase();
+    let term = ctx.query_param("search_term").unwrap_or_default();
     let org = ctx.query_param("org");
-    let (_, all) = ctx.app.db.snapshot(|c| catalog::list(c, true, 0, i64::MAX))?;
-    let matches: Vec<_> = all
-        .iter()
-        .filter(|c| {
-            let r = &c.record;
-            let haystack =
-                format!("{} {} {}", r.title, r.code.clone().unwrap_or_default(), r.course_key).to_lowercase();
-            let org_ok = org
-                .as_deref()
-                .is_none_or(|o| CourseKey::parse(&r.course_key).is_ok_and(|k| k.org().eq_ignore_ascii_case(o)));
-            org_ok && term.split_whitespace().all(|w| haystack.contains(w))
-        })
-        .collect();
-    let total = matches.len() as i64;
-    let results = matches
-        .iter()
-        .skip(page.offset() as usize)
-        .take(page.size as usize)
-        .map(|c| crate::api::courses_v1::course_json(c))
-        .collect();
+    let (total, courses) = catalog::search_published(&ctx.app.db, &term, org.as_deref(), page.offset(), page.size)?;
+    let results = courses.iter().map(crate::api::courses_v1::course_json).collect();
     let flat = page.body(ctx, total, results)?;
     Ok(super::super::http::namespaced_page(&flat))
 }

@@ -50,41 +50,24 @@ pub(super) fn post_bulk_enroll(ctx: &mut Ctx) -> Result<Response, Error> {
         surface: "appsembler",
         source: Source::Bulk,
     };
+    let outcomes =
+        bulk::apply_to_courses(&ctx.app.db, &principal, &keys, action, &identifiers, &options, &requester, ctx.now)
+            .map_err(|e| if e.kind == ErrorKind::NotFound { Error::not_found("Not found.") } else { e })?;
     let mut per_course = serde_json::Map::new();
-    for key in &keys {
-        let course = ctx.app.db.read(|c| catalog::course(c, key)).map_err(|e| {
-            if e.kind == ErrorKind::NotFound {
-                Error::not_found("Not found.")
-            } else {
-                e
-            }
-        })?;
-        // The per-course check the original leaves to edx's students_update_enrollment.
-        let allowed = match principal.user() {
-            Some(user) => ctx.app.db.read(|c| roster::may_manage(c, &course, user.id, principal.is_global_staff()))?,
-            None => true,
-        };
-        if !allowed {
-            return Err(Error::forbidden("You do not have permission to perform this action."));
-        }
-        let mut results = Vec::with_capacity(identifiers.len());
-        for identifier in &identifiers {
-            let row = match ctx
-                .app
-                .db
-                .write(|c| bulk::apply(c, &course, action, identifier, &options, &requester, ctx.now))
-            {
+    for (key, outcomes) in keys.iter().zip(outcomes) {
+        let results: Vec<_> = identifiers
+            .iter()
+            .zip(outcomes)
+            .map(|(identifier, outcome)| match outcome {
                 Ok(o) => {
                     json!({"identifier": identifier, "before": crate::api::instructor_v2::state_json(&o.before), "after": crate::api::instructor_v2::state_json(&o.after)})
                 }
                 Err(e) if e.code() == "INVALID_IDENTIFIER" => {
                     json!({"identifier": identifier, "invalidIdentifier": true})
                 }
-                Err(e) if e.is_fault() => return Err(e),
                 Err(_) => json!({"identifier": identifier, "error": true}),
-            };
-            results.push(row);
-        }
+            })
+            .collect();
         per_course.insert(
             key.to_string(),
             json!({"action": action.as_str(), "results": results, "auto_enroll": auto_enroll}),

@@ -23,10 +23,7 @@ pub(super) fn post_codes_generate(ctx: &mut Ctx) -> Result<Response, Error> {
         .map(|n| n as usize)
         .ok_or_else(|| Error::validation("total_registration_codes must be a number from 0 to 1000."))?;
     let creator = principal.user().map(|u| u.id);
-    let codes = ctx.app.db.write(|c| {
-        let course = catalog::course(c, &key)?;
-        codes::generate(c, &course, count, creator, ctx.now)
-    })?;
+    let codes = codes::generate_for(&ctx.app.db, &key, count, creator, ctx.now)?;
     // Codes are bearer credentials: no cache keeps them.
     Ok(ok(json!({"course_id": course_id, "codes": codes, "course_url": format!("/courses/{course_id}/about")}))
         .with_additional_header("Cache-Control", "no-store"))
@@ -45,7 +42,7 @@ pub(super) fn post_codes_enroll_user(ctx: &mut Ctx) -> Result<Response, Error> {
     }
     let email = field(&body, "email")?.unwrap_or_default();
     let code = field(&body, "enrollment_code")?.unwrap_or_default();
-    let result = ctx.app.db.write(|c| Ok(codes::redeem(c, email.trim(), code.trim(), ctx.now)))?;
+    let result = codes::redeem(&ctx.app.db, email.trim(), code.trim(), ctx.now)?;
     Ok(match result {
         Ok(()) => ok(json!({"success": true})),
         Err(reason) => {
@@ -67,7 +64,7 @@ pub(super) fn post_codes_status(ctx: &mut Ctx) -> Result<Response, Error> {
         _ => return Ok(json(400, &json!({"success": false, "reason": "action must be 'cancel' or 'restore'"}))),
     };
     let actor = principal.user().map(|u| u.username.clone()).unwrap_or_else(|| "api-key".into());
-    match ctx.app.db.write(|c| codes::set_status(c, &code, valid, &actor, ctx.now))? {
+    match codes::cancel_or_restore(&ctx.app.db, &code, valid, &actor, ctx.now)? {
         Some(()) => Ok(ok(json!({"success": true}))),
         None => {
             Ok(json(400, &json!({"success": false, "reason": format!("The enrollment code ({code}) was not found")})))
