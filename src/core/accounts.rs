@@ -5,7 +5,7 @@
 use crate::core::Error;
 use crate::domain::{Email, Timestamp, Username};
 use crate::store::users::{Profile, UserRecord};
-use crate::store::{self, Conn};
+use crate::store::{self, Conn, Db};
 
 pub struct NewUser {
     pub username: Username,
@@ -309,6 +309,88 @@ pub fn update_profile(
 
 pub fn custom_fields(conn: &Conn, user: &UserRecord) -> Result<Vec<(String, String)>, Error> {
     store::users::custom_fields(conn, user.id)
+}
+
+/// Who looks at accounts on the account API: the person themself and staff (the API key
+/// too) see an account whole, anyone else only its public part (Open edX's private
+/// visibility).
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub username: Option<String>,
+    pub staff: bool,
+}
+
+impl Viewer {
+    pub fn sees_whole(&self, username: &str) -> bool {
+        self.staff || self.username.as_deref() == Some(username)
+    }
+}
+
+/// An account as its viewer may see it: whole (with its custom fields), or shared.
+#[derive(Debug)]
+pub enum AccountView {
+    Whole(UserRecord, Vec<(String, String)>),
+    Shared(UserRecord),
+}
+
+fn view_of(conn: &Conn, viewer: &Viewer, user: UserRecord) -> Result<AccountView, Error> {
+    if viewer.sees_whole(&user.username) {
+        let custom = custom_fields(conn, &user)?;
+        Ok(AccountView::Whole(user, custom))
+    } else {
+        Ok(AccountView::Shared(user))
+    }
+}
+
+/// The accounts with these usernames that exist, in the order asked, as the viewer may
+/// see them.
+pub fn accounts_named(db: &Db, viewer: &Viewer, usernames: &[&str]) -> Result<Vec<AccountView>, Error> {
+    db.snapshot(|conn| {
+        let mut out = Vec::new();
+        for name in usernames {
+            if let Some(user) = store::users::by_username(conn, name)? {
+                out.push(view_of(conn, viewer, user)?);
+            }
+        }
+        Ok(out)
+    })
+}
+
+/// The account with this email address, if any, as the viewer may see it.
+pub fn account_with_email(db: &Db, viewer: &Viewer, email: &str) -> Result<Option<AccountView>, Error> {
+    db.snapshot(|conn| store::users::by_email(conn, email)?.map(|user| view_of(conn, viewer, user)).transpose())
+}
+
+/// A person changes their own profile (Open edX's `update_account_settings`): one write.
+/// A learner's new address is not applied but confirmed from that address first (Open
+/// edX's PendingEmailChange): `link` makes the mailed link from the account as it is and
+/// the new address. Returns the account as the viewer sees it and whether mail was queued.
+pub fn change_own_profile(
+    db: &Db,
+    actor: &Actor,
+    viewer: &Viewer,
+    username: &str,
+    mut changes: ProfileChanges,
+    link: impl FnOnce(&UserRecord, &Email) -> String,
+    now: Timestamp,
+) -> Result<(AccountView, bool), Error> {
+    db.write(|conn| {
+        let current = user_by_username(conn, username)?;
+        let confirm = match changes.email.take() {
+            Some(email) if !actor.is_staff && !email.as_str().eq_ignore_ascii_case(&current.email) => {
+                Some((link(&current, &email), email))
+            }
+            other => {
+                changes.email = other;
+                None
+            }
+        };
+        let user = update_profile(conn, actor, username, changes, now)?;
+        if let Some((link, email)) = &confirm {
+            request_email_change(conn, &user, email, link, now)?;
+        }
+        Ok((view_of(conn, viewer, user)?, confirm.is_some()))
+    })
 }
 
 pub fn user_by_email(conn: &Conn, email: &str) -> Result<Option<UserRecord>, Error> {
