@@ -70,7 +70,7 @@ pub(crate) fn course_json(c: &Course) -> Value {
 
 fn get_courses(ctx: &mut Ctx) -> Result<Response, Error> {
     let page = Page::from_query(ctx, 10, 100)?;
-    let (total, courses) = ctx.app.db.snapshot(|c| catalog::list(c, true, page.offset(), page.size))?;
+    let (total, courses) = catalog::published_page(&ctx.app.db, page.offset(), page.size)?;
     let flat = page.body(ctx, total, courses.iter().map(course_json).collect())?;
     // Open edX's course list uses NamespacedPageNumberPagination.
     Ok(super::http::with_etag(ctx, super::http::namespaced_page(&flat)))
@@ -79,10 +79,6 @@ fn get_courses(ctx: &mut Ctx) -> Result<Response, Error> {
 fn get_course(ctx: &mut Ctx) -> Result<Response, Error> {
     let not_found = || Error::not_found("Not found.");
     let key = CourseKey::parse(ctx.param("course_key")).map_err(|_| not_found())?;
-    let course =
-        ctx.app.db.read(|c| catalog::course(c, &key)).map_err(|e| if e.status() == 404 { not_found() } else { e })?;
-    if !course.record.published {
-        return Err(not_found());
-    }
+    let course = catalog::published_course(&ctx.app.db, &key)?.ok_or_else(not_found)?;
     Ok(super::http::with_etag(ctx, ok(course_json(&course))))
 }

@@ -7,11 +7,12 @@ use super::errors::Dialect;
 use super::http::{iso, json, money_string, ok, Ctx};
 use super::router::{Doc, Route};
 use crate::core::catalog::{self, Course};
-use crate::core::enrollment::{self as core_enrollment, Access, Change, Source};
+use crate::core::enrollment::{
+    self as core_enrollment, Access, Change, LmsEnrollOutcome, LmsEnrollRequest, NamedLearner, Source,
+};
 use crate::core::records::EnrollmentRecord;
-use crate::core::records::UserRecord;
 use crate::core::roster::{self, ListFilter};
-use crate::core::{Error, ErrorKind};
+use crate::core::Error;
 use crate::domain::{CourseKey, Email, Timestamp, Username};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -162,18 +163,10 @@ fn get_enrollment_list(ctx: &mut Ctx) -> Result<Response, Error> {
             .map(str::to_owned)
             .ok_or_else(|| Error::validation("user is required for API-key callers."))?,
     };
-    let now = ctx.now;
-    let list = ctx.app.db.snapshot(|conn| {
-        // Open edX filters enrollments by username: an unknown one is an empty list.
-        let Some(user) = crate::core::accounts::find_user(conn, &username)? else {
-            return Ok(Vec::new());
-        };
-        let is_self = caller.username() == Some(username.as_str());
-        let visible_to = if is_self || caller.privileged() { None } else { caller.user.as_ref().map(|u| u.id) };
-        let rows = roster::active_enrollments(conn, &user, visible_to)?;
-        Ok(rows.iter().map(|(e, c)| enrollment_json(e, c, now)).collect::<Vec<_>>())
-    })?;
-    Ok(ok(json!(list)))
+    let is_self = caller.username() == Some(username.as_str());
+    let visible_to = if is_self || caller.privileged() { None } else { caller.user.as_ref().map(|u| u.id) };
+    let rows = roster::active_enrollments(&ctx.app.db, &username, visible_to)?;
+    Ok(ok(json!(rows.iter().map(|(e, c)| enrollment_json(e, c, ctx.now)).collect::<Vec<_>>())))
 }
 
 fn get_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
@@ -195,22 +188,10 @@ fn get_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
     let Ok(key) = CourseKey::parse(&course_id) else {
         return Err(failed());
     };
-    let now = ctx.now;
-    let body = ctx.app.db.snapshot(|conn| {
-        let course = match catalog::course(conn, &key) {
-            Ok(c) => c,
-            Err(e) if e.kind == ErrorKind::NotFound => return Ok(Value::Null),
-            Err(e) => return Err(e),
-        };
-        let Some(user) = crate::core::accounts::find_user(conn, &username)? else {
-            return Ok(Value::Null);
-        };
-        Ok(match roster::enrollment_of(conn, &user, &course)? {
-            Some(e) => enrollment_json(&e, &course, now),
-            None => Value::Null,
-        })
-    })?;
-    Ok(ok(body))
+    Ok(ok(match roster::enrollment_of(&ctx.app.db, &username, &key)? {
+        Some((e, course)) => enrollment_json(&e, &course, ctx.now),
+        None => Value::Null,
+    }))
 }
 
 /// A boolean-or-null field; anything else is reported with Open edX's wording.
@@ -295,81 +276,51 @@ fn post_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
     // force_enrollment is honoured for global staff only, not for the API key (Open edX).
     let access =
         if self_service { Access::SelfService } else { Access::OnBehalf { force: force && caller.global_staff } };
-
-    enum Outcome {
-        Done(Value),
-        Reply(Response),
-    }
-    let outcome = ctx.app.db.write(|conn| {
-        let user: UserRecord = match (&requested_user, &email) {
-            (Some(username), _) => match crate::core::accounts::find_user(conn, username)? {
-                Some(u) => u,
-                None => return Ok(Outcome::Reply(message(406, format!("The user {username} does not exist.")))),
-            },
-            (None, Some(email)) => match crate::core::accounts::user_by_email(conn, email)? {
-                Some(u) => u,
-                None => {
-                    return Ok(Outcome::Reply(message(
-                        406,
-                        format!("The user with the email address {email} does not exist."),
-                    )))
-                }
-            },
-            (None, None) => {
-                match caller.username().map(|u| crate::core::accounts::find_user(conn, u)).transpose()?.flatten() {
-                    Some(u) => u,
-                    None => return Ok(Outcome::Reply(message(400, "Specify the user to enroll.".into()))),
-                }
-            }
-        };
-        let course = match catalog::course(conn, &key) {
-            Ok(c) => c,
-            Err(e) if e.kind == ErrorKind::NotFound => return Ok(Outcome::Reply(no_course())),
-            Err(e) => return Err(e),
-        };
-        // Only staff and the API key change `is_active` (Open edX's EnrollmentListView.post:
-        // a learner's `is_active: false` is an ordinary enroll request, and the enrollment
-        // stays active). Deactivating someone never enrolled creates the enrollment
-        // inactive (ecommerce's refund path relies on it).
-        let result = if is_active == Some(false) && caller.privileged() {
-            core_enrollment::deactivate_or_create_inactive(conn, &user, &course, mode.as_deref(), &change, now)
-        } else {
-            let dates = Default::default();
-            let request = core_enrollment::EnrollRequest { mode: mode.as_deref(), access, dates, waitlist };
-            core_enrollment::enroll_user_with(conn, &user, &course, &request, &change, now)
-        };
-        let outcome = match result {
-            Ok(o) => o,
-            Err(e) if e.code == Some("MODE_UNAVAILABLE") => {
-                return Ok(Outcome::Reply(json(
-                    400,
-                    &json!({"message": e.developer_message, "course_details": course_details(&course, now, false)}),
-                )));
-            }
-            Err(e) if matches!(e.kind, ErrorKind::EnrollmentClosed | ErrorKind::CourseFull) => {
-                // Open edX answers both with one generic message; the code tells them apart.
-                let mut generic = Error::validation(format!(
-                    "An error occurred while creating the new course enrollment for user '{}' in course '{key}'",
-                    user.username
-                ));
-                generic.code = e.code;
-                return Err(generic);
-            }
-            Err(e) => return Err(e),
-        };
-        if let (None, Some(position)) = (&outcome.enrollment, outcome.after.waitlist_position) {
-            return Ok(Outcome::Reply(json(
-                202,
-                &json!({"user": user.username, "course_id": key.as_str(), "waitlisted": true, "waitlist_position": position}),
-            )));
+    let learner = match (&requested_user, &email) {
+        (Some(username), _) => NamedLearner::Username(username),
+        (None, Some(email)) => NamedLearner::Email(email),
+        (None, None) => NamedLearner::Caller(caller.username()),
+    };
+    // Only staff and the API key change `is_active` (Open edX's EnrollmentListView.post:
+    // a learner's `is_active: false` is an ordinary enroll request, and the enrollment
+    // stays active). Deactivating someone never enrolled creates the enrollment
+    // inactive (ecommerce's refund path relies on it).
+    let deactivate = is_active == Some(false) && caller.privileged();
+    let request = LmsEnrollRequest {
+        learner,
+        course: &key,
+        mode: mode.as_deref(),
+        deactivate,
+        access,
+        waitlist,
+        attributes: &attributes,
+    };
+    Ok(match core_enrollment::enroll_for_lms(&ctx.app.db, &request, &change, now)? {
+        LmsEnrollOutcome::UnknownUsername => {
+            message(406, format!("The user {} does not exist.", requested_user.unwrap_or_default()))
         }
-        let enrollment = outcome.enrollment.ok_or_else(|| Error::internal("enrollment missing after enroll"))?;
-        core_enrollment::set_attributes(conn, &enrollment, &attributes)?;
-        Ok(Outcome::Done(enrollment_json(&enrollment, &course, now)))
-    })?;
-    Ok(match outcome {
-        Outcome::Done(body) => ok(body),
-        Outcome::Reply(response) => response,
+        LmsEnrollOutcome::UnknownEmail => {
+            message(406, format!("The user with the email address {} does not exist.", email.unwrap_or_default()))
+        }
+        LmsEnrollOutcome::NoLearner => message(400, "Specify the user to enroll.".into()),
+        LmsEnrollOutcome::UnknownCourse => no_course(),
+        LmsEnrollOutcome::ModeUnavailable { course, error } => json(
+            400,
+            &json!({"message": error.developer_message, "course_details": course_details(&course, now, false)}),
+        ),
+        LmsEnrollOutcome::Refused { username, error } => {
+            // Open edX answers both with one generic message; the code tells them apart.
+            let mut generic = Error::validation(format!(
+                "An error occurred while creating the new course enrollment for user '{username}' in course '{key}'"
+            ));
+            generic.code = error.code;
+            return Err(generic);
+        }
+        LmsEnrollOutcome::Waitlisted { username, position } => json(
+            202,
+            &json!({"user": username, "course_id": key.as_str(), "waitlisted": true, "waitlist_position": position}),
+        ),
+        LmsEnrollOutcome::Enrolled { enrollment, course } => ok(enrollment_json(&enrollment, &course, now)),
     })
 }
 
@@ -429,7 +380,7 @@ fn get_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
         None => (None, None),
     };
     // One extra row tells whether there is a page beyond this one.
-    let mut rows = ctx.app.db.read(|conn| roster::list_enrollments(conn, &filter, before, after, page_size + 1))?;
+    let mut rows = roster::list_enrollments(&ctx.app.db, &filter, before, after, page_size + 1)?;
     let more = rows.len() as i64 > page_size;
     if more {
         if after.is_some() {
@@ -474,16 +425,7 @@ fn get_course(ctx: &mut Ctx) -> Result<Response, Error> {
     let key = CourseKey::parse(&course_id).map_err(|_| missing())?;
     let include_expired =
         ctx.query_param("include_expired").is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
-    let course = ctx.app.db.read(|conn| catalog::course(conn, &key)).map_err(|e| {
-        if e.kind == ErrorKind::NotFound {
-            missing()
-        } else {
-            e
-        }
-    })?;
-    if !course.record.published {
-        return Err(missing());
-    }
+    let course = catalog::published_course(&ctx.app.db, &key)?.ok_or_else(missing)?;
     Ok(ok(course_details(&course, ctx.now, include_expired)))
 }
 
@@ -498,7 +440,7 @@ fn get_enrollment_allowed(ctx: &mut Ctx) -> Result<Response, Error> {
         Some(e) => e,
         None => caller.user.as_ref().map(|u| u.email.clone()).unwrap_or_default(),
     };
-    let list = ctx.app.db.read(|conn| roster::pre_enrollments_for(conn, &email))?;
+    let list = roster::pre_enrollments_for(&ctx.app.db, &email)?;
     Ok(ok(json!(list.iter().map(allowed_json).collect::<Vec<_>>())))
 }
 
@@ -532,10 +474,7 @@ fn post_enrollment_allowed(ctx: &mut Ctx) -> Result<Response, Error> {
     let actor = caller.actor();
     let change = Change { actor: &actor, surface: "lms_v1", source: Source::Api, reason: None, notify: false };
     // Open edX does not look the course up: a course created later takes the pre-enrollment.
-    let record = ctx
-        .app
-        .db
-        .write(|conn| core_enrollment::pre_enroll_by_key(conn, &email, &key, auto_enroll, &change, ctx.now))?;
+    let record = core_enrollment::pre_enroll_by_key_now(&ctx.app.db, &email, &key, auto_enroll, &change, ctx.now)?;
     Ok(json(201, &allowed_json(&record)))
 }
 
@@ -545,7 +484,7 @@ fn delete_enrollment_allowed(ctx: &mut Ctx) -> Result<Response, Error> {
     let (email, key, _) = allowed_request(ctx)?;
     let actor = caller.actor();
     let change = Change { actor: &actor, surface: "lms_v1", source: Source::Api, reason: None, notify: false };
-    ctx.app.db.write(|conn| core_enrollment::delete_pre_enrollment_by_key(conn, &email, &key, &change, ctx.now))?;
+    core_enrollment::delete_pre_enrollment_by_key(&ctx.app.db, &email, &key, &change, ctx.now)?;
     Ok(Response::empty_204())
 }
 
@@ -553,7 +492,7 @@ fn get_roles(ctx: &mut Ctx) -> Result<Response, Error> {
     let caller = caller(ctx)?;
     let course_filter = ctx.query_param("course_id");
     let roles = match &caller.user {
-        Some(user) => ctx.app.db.read(|conn| crate::core::catalog::roles_of_user(conn, user.id))?,
+        Some(user) => catalog::own_roles(&ctx.app.db, user.id)?,
         None => Vec::new(),
     };
     let roles: Vec<Value> = roles
@@ -588,10 +527,7 @@ fn post_unenroll(ctx: &mut Ctx) -> Result<Response, Error> {
         reason: Some("account retirement"),
         notify: false,
     };
-    let left = ctx.app.db.write(|conn| match crate::core::accounts::find_user(conn, &username)? {
-        Some(user) => core_enrollment::unenroll_everywhere(conn, &user, &change, ctx.now).map(Some),
-        None => Ok(None),
-    })?;
+    let left = core_enrollment::unenroll_everywhere(&ctx.app.db, &username, &change, ctx.now)?;
     let Some(left) = left else { return Ok(json(404, &json!("No retirement request status for username."))) };
     if left.is_empty() {
         return Ok(Response::empty_204());
@@ -602,35 +538,25 @@ fn post_unenroll(ctx: &mut Ctx) -> Result<Response, Error> {
     Ok(ok(json!(orgs)))
 }
 
-/// The calling learner and the course of a waitlist route.
-fn waitlist_learner(ctx: &mut Ctx) -> Result<(UserRecord, Course), Error> {
+/// The calling learner's username and the course key of a waitlist route.
+fn waitlist_learner(ctx: &mut Ctx) -> Result<(String, CourseKey), Error> {
     let caller = caller(ctx)?;
     let username = caller.username().ok_or_else(|| Error::validation("The waitlist routes are a learner's own."))?;
     let raw = ctx.param("course_id").to_owned();
     let key =
         CourseKey::parse(&raw).map_err(|_| Error::field("course_id", format!("'{raw}' is not a valid course id.")))?;
-    let username = username.to_owned();
-    ctx.app.db.read(|conn| {
-        let user = crate::core::accounts::find_user(conn, &username)?
-            .ok_or_else(|| Error::internal("the caller's account vanished"))?;
-        Ok((user, catalog::course(conn, &key)?))
-    })
+    Ok((username.to_owned(), key))
 }
 
 fn get_waitlist_place(ctx: &mut Ctx) -> Result<Response, Error> {
-    let (user, course) = waitlist_learner(ctx)?;
-    let position = ctx.app.db.read(|conn| roster::waitlist_position(conn, &course, &user))?;
-    let position = position.ok_or_else(|| {
-        Error::not_found(format!("{} is not on the waitlist of {}.", user.username, course.record.course_key))
-    })?;
+    let (username, key) = waitlist_learner(ctx)?;
+    let (user, course, position) = crate::core::lifecycle::own_waitlist_place(&ctx.app.db, &username, &key)?;
     Ok(ok(json!({"user": user.username, "course_id": course.record.course_key, "waitlist_position": position})))
 }
 
 fn delete_waitlist_place(ctx: &mut Ctx) -> Result<Response, Error> {
-    let (user, course) = waitlist_learner(ctx)?;
-    let change =
-        Change { actor: &user.username, surface: "lms_v1", source: Source::Waitlist, reason: None, notify: false };
-    let now = ctx.now;
-    ctx.app.db.write(|conn| crate::core::lifecycle::leave_waitlist(conn, &course, &user, &change, now))?;
+    let (username, key) = waitlist_learner(ctx)?;
+    let change = Change { actor: &username, surface: "lms_v1", source: Source::Waitlist, reason: None, notify: false };
+    crate::core::lifecycle::leave_own_waitlist(&ctx.app.db, &username, &key, &change, ctx.now)?;
     Ok(Response::empty_204())
 }

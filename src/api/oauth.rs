@@ -6,6 +6,7 @@ use super::errors::Dialect;
 use super::http::{json, no_content, Ctx};
 use super::router::{Doc, Route};
 use crate::auth::{self, sessions};
+use crate::core::accounts;
 use crate::core::{Error, ErrorKind};
 use rouille::Response;
 use serde_json::{json, Map, Value};
@@ -285,9 +286,7 @@ fn set_password(ctx: &mut Ctx) -> Result<String, Error> {
     if password.chars().count() < 8 || password.len() > 1024 {
         return Err(Error::field("password", "The password must be 8 to 1024 characters."));
     }
-    let invalid = || Error::validation("This link is invalid, expired or already used.").with_code("invalid_link");
-    let user_id = auth::links::user_of(&token).ok_or_else(invalid)?;
-    let user = ctx.app.db.read(|c| crate::core::accounts::user_by_id(c, user_id))?.ok_or_else(invalid)?;
+    let user_id = auth::links::user_of(&token).ok_or_else(accounts::invalid_link)?;
     let (secret, now) = (&ctx.app.auth.link_secret, ctx.now.unix());
     let valid_for = |u: &crate::core::records::UserRecord| {
         let state = auth::links::PasswordState {
@@ -297,19 +296,8 @@ fn set_password(ctx: &mut Ctx) -> Result<String, Error> {
         };
         auth::links::verify(secret, &token, u.id, &state, now)
     };
-    if !valid_for(&user) {
-        return Err(invalid());
-    }
-    let hash = ctx.app.auth.passwords.hash(&password);
-    let user = ctx.app.db.write(|c| {
-        // Checked again inside the write: two uses of one link cannot both succeed, nor one
-        // after the account changed.
-        let fresh = crate::core::accounts::user_by_id(c, user_id)?.ok_or_else(invalid)?;
-        if !valid_for(&fresh) {
-            return Err(invalid());
-        }
-        crate::core::accounts::set_password_and_activate(c, user_id, &hash, ctx.now)
-    })?;
+    let hash = || ctx.app.auth.passwords.hash(&password);
+    let user = accounts::set_password_and_activate(&ctx.app.db, user_id, valid_for, hash, ctx.now)?;
     Ok(user.username)
 }
 
@@ -317,18 +305,12 @@ fn set_password(ctx: &mut Ctx) -> Result<String, Error> {
 fn confirm_email(ctx: &mut Ctx) -> Result<String, Error> {
     let form = ctx.body_object()?;
     let token = field(&form, "token")?;
-    let invalid = || Error::validation("This link is invalid, expired or already used.").with_code("invalid_link");
-    let user_id = auth::links::user_of(&token).ok_or_else(invalid)?;
+    let user_id = auth::links::user_of(&token).ok_or_else(accounts::invalid_link)?;
     let (secret, now) = (&ctx.app.auth.link_secret, ctx.now);
-    let user = ctx.app.db.write(|c| {
-        // Verified inside the write: the token binds the current address, so of two uses
-        // only the first finds it unchanged.
-        let user = crate::core::accounts::user_by_id(c, user_id)?.ok_or_else(invalid)?;
-        let new =
-            auth::links::verify_email_change(secret, &token, user.id, &user.email, now.unix()).ok_or_else(invalid)?;
-        let new = crate::domain::Email::parse(&new).map_err(|_| invalid())?;
-        crate::core::accounts::confirm_email_change(c, user.id, &new, now)
-    })?;
+    let new_email_of = |user: &crate::core::records::UserRecord| {
+        auth::links::verify_email_change(secret, &token, user.id, &user.email, now.unix())
+    };
+    let user = accounts::confirm_email_change(&ctx.app.db, user_id, new_email_of, now)?;
     Ok(user.username)
 }
 

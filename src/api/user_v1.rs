@@ -5,7 +5,7 @@
 use super::errors::Dialect;
 use super::http::{default_profile_image, iso, ok, Ctx};
 use super::router::{Doc, Route};
-use crate::core::accounts::{self, Actor, ProfileChanges};
+use crate::core::accounts::{self, AccountView, Actor, ProfileChanges, Viewer};
 use crate::core::privacy;
 use crate::core::records::UserRecord;
 use crate::core::Error;
@@ -106,11 +106,6 @@ fn shared_json(u: &UserRecord) -> Value {
     json!({"username": u.username, "account_privacy": "private", "profile_image": default_profile_image()})
 }
 
-struct Viewer {
-    username: Option<String>,
-    staff: bool,
-}
-
 fn viewer(ctx: &mut Ctx) -> Result<Viewer, Error> {
     let caller = ctx.caller()?;
     Ok(Viewer {
@@ -119,11 +114,10 @@ fn viewer(ctx: &mut Ctx) -> Result<Viewer, Error> {
     })
 }
 
-fn view(conn: &crate::core::records::Conn, viewer: &Viewer, user: &UserRecord) -> Result<Value, Error> {
-    if viewer.staff || viewer.username.as_deref() == Some(user.username.as_str()) {
-        Ok(account_json(user, &accounts::custom_fields(conn, user)?))
-    } else {
-        Ok(shared_json(user))
+fn view_json(view: &AccountView) -> Value {
+    match view {
+        AccountView::Whole(user, custom) => account_json(user, custom),
+        AccountView::Shared(user) => shared_json(user),
     }
 }
 
@@ -142,11 +136,8 @@ fn get_accounts(ctx: &mut Ctx) -> Result<Response, Error> {
         if !viewer.staff && !own_email.is_some_and(|own| own.eq_ignore_ascii_case(email.trim())) {
             return Err(Error::forbidden("You do not have permission to perform this action."));
         }
-        let found = ctx.app.db.read(|conn| match accounts::user_by_email(conn, email.trim())? {
-            Some(user) => Ok(Some(vec![view(conn, &viewer, &user)?])),
-            None => Ok(None),
-        })?;
-        return Ok(found.map(|list| ok(json!(list))).unwrap_or_else(Response::empty_404));
+        let found = accounts::account_with_email(&ctx.app.db, &viewer, email.trim())?;
+        return Ok(found.map(|view| ok(json!([view_json(&view)]))).unwrap_or_else(Response::empty_404));
     }
     // With neither parameter Open edX lists the caller's own account.
     let usernames = match (ctx.query_param("username"), viewer.username.clone()) {
@@ -158,29 +149,18 @@ fn get_accounts(ctx: &mut Ctx) -> Result<Response, Error> {
     if names.len() > 100 {
         return Err(Error::validation("At most 100 usernames at a time."));
     }
-    let list = ctx.app.db.read(|conn| {
-        let mut out = Vec::new();
-        for name in &names {
-            if let Some(user) = crate::core::accounts::find_user(conn, name)? {
-                out.push(view(conn, &viewer, &user)?);
-            }
-        }
-        Ok(out)
-    })?;
+    let list = accounts::accounts_named(&ctx.app.db, &viewer, &names)?;
     if list.is_empty() {
         return Ok(Response::empty_404());
     }
-    Ok(ok(json!(list)))
+    Ok(ok(json!(list.iter().map(view_json).collect::<Vec<_>>())))
 }
 
 fn get_account(ctx: &mut Ctx) -> Result<Response, Error> {
     let viewer = viewer(ctx)?;
     let username = ctx.param("username").to_owned();
-    let found = ctx.app.db.read(|conn| match crate::core::accounts::find_user(conn, &username)? {
-        Some(user) => Ok(Some(view(conn, &viewer, &user)?)),
-        None => Ok(None),
-    })?;
-    Ok(found.map(ok).unwrap_or_else(Response::empty_404))
+    let found = accounts::accounts_named(&ctx.app.db, &viewer, &[username.as_str()])?;
+    Ok(found.first().map(|view| ok(view_json(view))).unwrap_or_else(Response::empty_404))
 }
 
 const EDITABLE: [&str; 13] = [
@@ -286,36 +266,19 @@ fn patch_account(ctx: &mut Ctx) -> Result<Response, Error> {
     }
     // A learner's new address is confirmed from that address first (Open edX's
     // PendingEmailChange): the answer still shows the current one.
-    let current = ctx.app.db.read(|conn| accounts::user_by_username(conn, &username))?;
-    let confirm = match changes.email.take() {
-        Some(email) if !actor.is_staff && !email.as_str().eq_ignore_ascii_case(&current.email) => {
-            Some((super::http::email_change_link(ctx.app, &current, &email, ctx.now), email))
-        }
-        other => {
-            changes.email = other;
-            None
-        }
-    };
-    let account = ctx.app.db.write(|conn| {
-        let user = accounts::update_profile(conn, &actor, &username, changes, ctx.now)?;
-        if let Some((link, email)) = &confirm {
-            accounts::request_email_change(conn, &user, email, link, ctx.now)?;
-        }
-        view(conn, &viewer, &user)
-    })?;
-    if confirm.is_some() {
-        ctx.app.jobs.wake();
+    let (app, now) = (ctx.app, ctx.now);
+    let link = |current: &UserRecord, email: &Email| super::http::email_change_link(app, current, email, now);
+    let (account, mailed) = accounts::change_own_profile(&app.db, &actor, &viewer, &username, changes, link, now)?;
+    if mailed {
+        app.jobs.wake();
     }
-    Ok(ok(account))
+    Ok(ok(view_json(&account)))
 }
 
 fn get_account_export(ctx: &mut Ctx) -> Result<Response, Error> {
     let viewer = viewer(ctx)?;
     let username = ctx.param("username").to_owned();
-    if !viewer.staff && viewer.username.as_deref() != Some(username.as_str()) {
-        return Err(Error::forbidden("Only the person themself or staff may export an account's data."));
-    }
-    let user = ctx.app.db.read(|conn| privacy::account(conn, &username))?;
+    let user = privacy::exportable_account(&ctx.app.db, &viewer, &username)?;
     Ok(export_response(ctx.app, user, ctx.now))
 }
 
@@ -354,15 +317,9 @@ fn post_deactivate_logout(ctx: &mut Ctx) -> Result<Response, Error> {
     if password.is_empty() {
         return Err(Error::field("password", "Your password is required to deactivate your account."));
     }
-    let user = ctx
-        .app
-        .db
-        .read(|conn| accounts::user_by_id(conn, user_id))?
-        .ok_or_else(|| Error::forbidden("This account no longer exists."))?;
-    if !crate::auth::tokens::current_password_matches(&ctx.app.auth, &user, password, ctx.now.unix())? {
-        return Err(Error::forbidden("Could not verify user password.").with_code("invalid_password"));
-    }
-    ctx.app.db.write(|conn| privacy::deactivate_and_queue(conn, &user, ctx.now))?;
+    let (auth, now) = (&ctx.app.auth, ctx.now);
+    let matches = |user: &UserRecord| crate::auth::tokens::current_password_matches(auth, user, password, now.unix());
+    privacy::deactivate_own_account(&ctx.app.db, user_id, matches, now)?;
     ctx.app.jobs.wake();
     let mut response = Response::empty_204();
     for cookie in crate::auth::sessions::clearing_cookie_headers(&ctx.app.auth) {
@@ -403,7 +360,7 @@ fn post_retire(ctx: &mut Ctx) -> Result<Response, Error> {
         if names.is_empty() || names.len() > privacy::MAX_BULK {
             return Err(Error::field("usernames", format!("Give 1 to {} usernames.", privacy::MAX_BULK)));
         }
-        let task = ctx.app.db.write(|conn| privacy::create_task(conn, &actor_name, &names, ctx.now))?;
+        let task = privacy::queue_retirements(&ctx.app.db, &actor_name, &names, ctx.now)?;
         ctx.app.jobs.wake();
         return Ok(super::http::json(202, &task_json(ctx, &task, Vec::new())));
     }
@@ -414,7 +371,7 @@ fn post_retire(ctx: &mut Ctx) -> Result<Response, Error> {
         .filter(|s| !s.is_empty())
         .ok_or_else(|| Error::field("username", "Give username (one account) or usernames (a list)."))?
         .to_owned();
-    let retired = ctx.app.db.write(|conn| privacy::retire(conn, &actor, &username, ctx.now))?;
+    let retired = privacy::retire_now(&ctx.app.db, &actor, &username, ctx.now)?;
     let answer = json!({"username": retired.username, "email": format!("{}@retired.invalid", retired.username)});
     crate::jobs::retirement::forget(ctx.app, std::slice::from_ref(&retired));
     Ok(ok(answer))
@@ -433,10 +390,6 @@ fn task_json(ctx: &Ctx, task: &crate::core::records::RetirementTask, results: Ve
 fn get_retirement_task(ctx: &mut Ctx) -> Result<Response, Error> {
     retirement_actor(ctx)?;
     let public_id = ctx.param("task_id").to_owned();
-    let (task, results) = ctx.app.db.snapshot(|conn| {
-        let task = privacy::task(conn, &public_id)?;
-        let results = privacy::task_items(conn, &task, 0, privacy::MAX_BULK as i64)?;
-        Ok((task, results))
-    })?;
+    let (task, results) = privacy::task_with_items(&ctx.app.db, &public_id)?;
     Ok(ok(task_json(ctx, &task, results)))
 }

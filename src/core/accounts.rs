@@ -361,25 +361,127 @@ pub fn custom_fields(conn: &Conn, user: &UserRecord) -> Result<Vec<(String, Stri
     store::users::custom_fields(conn, user.id)
 }
 
+/// Who looks at accounts on the account API: the person themself and staff (the API key
+/// too) see an account whole, anyone else only its public part (Open edX's private
+/// visibility).
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub username: Option<String>,
+    pub staff: bool,
+}
+
+impl Viewer {
+    pub fn sees_whole(&self, username: &str) -> bool {
+        self.staff || self.username.as_deref() == Some(username)
+    }
+}
+
+/// An account as its viewer may see it: whole (with its custom fields), or shared.
+#[derive(Debug)]
+pub enum AccountView {
+    Whole(UserRecord, Vec<(String, String)>),
+    Shared(UserRecord),
+}
+
+fn view_of(conn: &Conn, viewer: &Viewer, user: UserRecord) -> Result<AccountView, Error> {
+    if viewer.sees_whole(&user.username) {
+        let custom = custom_fields(conn, &user)?;
+        Ok(AccountView::Whole(user, custom))
+    } else {
+        Ok(AccountView::Shared(user))
+    }
+}
+
+/// The accounts with these usernames that exist, in the order asked, as the viewer may
+/// see them.
+pub fn accounts_named(db: &Db, viewer: &Viewer, usernames: &[&str]) -> Result<Vec<AccountView>, Error> {
+    db.snapshot(|conn| {
+        let mut out = Vec::new();
+        for name in usernames {
+            if let Some(user) = store::users::by_username(conn, name)? {
+                out.push(view_of(conn, viewer, user)?);
+            }
+        }
+        Ok(out)
+    })
+}
+
+/// The account with this email address, if any, as the viewer may see it.
+pub fn account_with_email(db: &Db, viewer: &Viewer, email: &str) -> Result<Option<AccountView>, Error> {
+    db.snapshot(|conn| store::users::by_email(conn, email)?.map(|user| view_of(conn, viewer, user)).transpose())
+}
+
+/// A person changes their own profile (Open edX's `update_account_settings`): one write.
+/// A learner's new address is not applied but confirmed from that address first (Open
+/// edX's PendingEmailChange): `link` makes the mailed link from the account as it is and
+/// the new address. Returns the account as the viewer sees it and whether mail was queued.
+pub fn change_own_profile(
+    db: &Db,
+    actor: &Actor,
+    viewer: &Viewer,
+    username: &str,
+    mut changes: ProfileChanges,
+    link: impl FnOnce(&UserRecord, &Email) -> String,
+    now: Timestamp,
+) -> Result<(AccountView, bool), Error> {
+    db.write(|conn| {
+        let current = user_by_username(conn, username)?;
+        let confirm = match changes.email.take() {
+            Some(email) if !actor.is_staff && !email.as_str().eq_ignore_ascii_case(&current.email) => {
+                Some((link(&current, &email), email))
+            }
+            other => {
+                changes.email = other;
+                None
+            }
+        };
+        let user = update_profile(conn, actor, username, changes, now)?;
+        if let Some((link, email)) = &confirm {
+            request_email_change(conn, &user, email, link, now)?;
+        }
+        Ok((view_of(conn, viewer, user)?, confirm.is_some()))
+    })
+}
+
 pub fn user_by_email(conn: &Conn, email: &str) -> Result<Option<UserRecord>, Error> {
     store::users::by_email(conn, email)
 }
 
-/// Sets a new password hash and activates the account (a set-password link was followed):
-/// activation claims the user's auto-enroll pre-enrollments.
+/// What a set-password or email-change link that does not (or no longer) work answers.
+pub fn invalid_link() -> Error {
+    Error::validation("This link is invalid, expired or already used.").with_code("invalid_link")
+}
+
+/// A set-password link was followed: sets the new password and activates the account
+/// (activation claims the user's auto-enroll pre-enrollments). `link_valid` checks the
+/// link against the account; it is checked on a read first so that a bad link costs no
+/// `hash` (Argon2, run outside any transaction so the single writer never waits for it),
+/// and again inside the write, so two uses of one link cannot both succeed, nor one after
+/// the account changed.
 pub fn set_password_and_activate(
-    conn: &Conn,
+    db: &Db,
     user_id: i64,
-    password_hash: &str,
+    link_valid: impl Fn(&UserRecord) -> bool,
+    hash: impl FnOnce() -> String,
     now: Timestamp,
 ) -> Result<UserRecord, Error> {
-    let mut user = store::users::by_id(conn, user_id)?.ok_or_else(|| Error::not_found("The user no longer exists."))?;
-    user.password_hash = Some(password_hash.to_owned());
-    user.is_active = true;
-    store::users::update(conn, &user)?;
-    end_credentials(conn, &user, now)?;
-    crate::core::enrollment::activate_pending(conn, &user, "accounts", now)?;
-    Ok(user)
+    let user = db.read(|conn| store::users::by_id(conn, user_id))?.ok_or_else(invalid_link)?;
+    if !link_valid(&user) {
+        return Err(invalid_link());
+    }
+    let password_hash = hash();
+    db.write(|conn| {
+        let mut user = store::users::by_id(conn, user_id)?.ok_or_else(invalid_link)?;
+        if !link_valid(&user) {
+            return Err(invalid_link());
+        }
+        user.password_hash = Some(password_hash);
+        user.is_active = true;
+        store::users::update(conn, &user)?;
+        end_credentials(conn, &user, now)?;
+        crate::core::enrollment::activate_pending(conn, &user, "accounts", now)?;
+        Ok(user)
+    })
 }
 
 /// Queues the email with a set-password link (the link is a single-use credential; it is
@@ -415,14 +517,25 @@ pub fn request_email_change(
 
 /// A confirmed email change: the address becomes the account's and, on an active account,
 /// claims that address's auto-enroll pre-enrollments.
-pub fn confirm_email_change(conn: &Conn, user_id: i64, new_email: &Email, now: Timestamp) -> Result<UserRecord, Error> {
-    let mut user = store::users::by_id(conn, user_id)?.ok_or_else(|| Error::not_found("The user no longer exists."))?;
-    user.email = new_email.as_str().to_owned();
-    store::users::update(conn, &user)?;
-    if user.is_active {
-        crate::core::enrollment::activate_pending(conn, &user, "accounts", now)?;
-    }
-    Ok(user)
+/// `new_email_of` verifies the link against the account inside the write: the link binds
+/// the current address, so of two uses only the first finds it unchanged.
+pub fn confirm_email_change(
+    db: &Db,
+    user_id: i64,
+    new_email_of: impl FnOnce(&UserRecord) -> Option<String>,
+    now: Timestamp,
+) -> Result<UserRecord, Error> {
+    db.write(|conn| {
+        let mut user = store::users::by_id(conn, user_id)?.ok_or_else(invalid_link)?;
+        let new_email = new_email_of(&user).ok_or_else(invalid_link)?;
+        let new_email = Email::parse(&new_email).map_err(|_| invalid_link())?;
+        user.email = new_email.as_str().to_owned();
+        store::users::update(conn, &user)?;
+        if user.is_active {
+            crate::core::enrollment::activate_pending(conn, &user, "accounts", now)?;
+        }
+        Ok(user)
+    })
 }
 
 /// Queues the email Appsembler's `accounts/create` sends: the account exists and is active

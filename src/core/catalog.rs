@@ -1,7 +1,7 @@
 //! The course catalog: courses, their modes (enrollment tracks with prices) and their
 //! staff. A course that ever had an enrollment is only ever unpublished, never deleted.
 
-use crate::core::Error;
+use crate::core::{Error, ErrorKind};
 use crate::domain::{CourseKey, Money, Timestamp, Username};
 use crate::store::courses::{CourseRecord, ModeRecord, RoleRecord};
 use crate::store::{self, Conn, Db};
@@ -73,6 +73,16 @@ pub fn course(conn: &Conn, key: &CourseKey) -> Result<Course, Error> {
     Ok(Course { record, modes })
 }
 
+/// A course the public may see: `None` when it does not exist or is unpublished, which
+/// the public surfaces answer alike so a draft's existence does not leak.
+pub fn published_course(db: &Db, key: &CourseKey) -> Result<Option<Course>, Error> {
+    match db.read(|conn| course(conn, key)) {
+        Ok(c) => Ok(Some(c).filter(|c| c.record.published)),
+        Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 pub fn course_by_id(conn: &Conn, id: i64) -> Result<Course, Error> {
     let record = store::courses::by_id(conn, id)?.ok_or_else(|| Error::internal(format!("course {id} vanished")))?;
     let modes = store::courses::modes(conn, record.id)?;
@@ -112,6 +122,12 @@ pub fn search_published(
         .collect();
     let total = matches.len() as i64;
     Ok((total, matches.into_iter().skip(offset as usize).take(limit as usize).collect()))
+}
+
+/// A page of the public catalog and the number of published courses, read together so
+/// they agree.
+pub fn published_page(db: &Db, offset: i64, limit: i64) -> Result<(i64, Vec<Course>), Error> {
+    db.snapshot(|conn| list(conn, true, offset, limit))
 }
 
 pub fn create(conn: &Conn, key: &CourseKey, fields: &CourseFields, now: Timestamp) -> Result<Course, Error> {
@@ -302,4 +318,9 @@ pub fn revoke_role(conn: &Conn, key: &CourseKey, username: &Username, role: Opti
 /// (course key, role) for every course the user has a staff role in.
 pub fn roles_of_user(conn: &Conn, user_id: i64) -> Result<Vec<(String, String)>, Error> {
     crate::store::courses::roles_of_user(conn, user_id)
+}
+
+/// The caller's own course roles (LMS v1's roles list), in one read.
+pub fn own_roles(db: &Db, user_id: i64) -> Result<Vec<(String, String)>, Error> {
+    db.read(|conn| roles_of_user(conn, user_id))
 }

@@ -7,11 +7,11 @@
 use crate::core::catalog::Course;
 use crate::core::lifecycle::{self, AccessDates};
 use crate::core::{Error, ErrorKind};
-use crate::domain::{Email, Timestamp};
+use crate::domain::{CourseKey, Email, Timestamp};
 pub use crate::store::enrollments::Lifecycle;
 use crate::store::enrollments::{AllowedRecord, EnrollmentRecord, HistoryRow};
 use crate::store::users::UserRecord;
-use crate::store::{self, Conn};
+use crate::store::{self, Conn, Db};
 use serde::Serialize;
 use serde_json::json;
 
@@ -486,6 +486,119 @@ pub fn deactivate_or_create_inactive(
     recorded(conn, course, user, change, before, now)
 }
 
+/// Whom an LMS v1 enrollment request names: a username, an email, or (neither) the caller.
+#[derive(Debug, Clone, Copy)]
+pub enum NamedLearner<'a> {
+    Username(&'a str),
+    Email(&'a str),
+    /// The caller's own username; `None` for the API key, which names nobody.
+    Caller(Option<&'a str>),
+}
+
+/// An LMS v1 enrollment request, parsed and checked against the caller's flags.
+#[derive(Debug, Clone, Copy)]
+pub struct LmsEnrollRequest<'a> {
+    pub learner: NamedLearner<'a>,
+    pub course: &'a CourseKey,
+    pub mode: Option<&'a str>,
+    /// `is_active: false` from staff or the API key: deactivate (or create inactive).
+    pub deactivate: bool,
+    pub access: Access,
+    pub waitlist: bool,
+    pub attributes: &'a [(String, String, String)],
+}
+
+/// How an LMS v1 enrollment request ended, for the surface to word.
+#[derive(Debug)]
+pub enum LmsEnrollOutcome {
+    UnknownUsername,
+    UnknownEmail,
+    /// Neither user nor email given, and the caller is no user.
+    NoLearner,
+    UnknownCourse,
+    /// The mode cannot be taken now.
+    ModeUnavailable {
+        course: Course,
+        error: Error,
+    },
+    /// The enrollment window is closed or the course is full; nothing was written.
+    Refused {
+        username: String,
+        error: Error,
+    },
+    Waitlisted {
+        username: String,
+        position: i64,
+    },
+    Enrolled {
+        enrollment: EnrollmentRecord,
+        course: Course,
+    },
+}
+
+/// Open edX's `EnrollmentListView.post`: finds the learner and the course, enrolls (or
+/// deactivates, for staff) and stores the enrollment attributes, all in one write so the
+/// lookups run on the writer's connection and cannot race the change.
+pub fn enroll_for_lms(
+    db: &Db,
+    request: &LmsEnrollRequest,
+    change: &Change,
+    now: Timestamp,
+) -> Result<LmsEnrollOutcome, Error> {
+    let mut refused_learner = None;
+    let result = db.write(|conn| {
+        let found = match request.learner {
+            NamedLearner::Username(username) => store::users::by_username(conn, username)?,
+            NamedLearner::Email(email) => store::users::by_email(conn, email)?,
+            NamedLearner::Caller(username) => {
+                username.map(|u| store::users::by_username(conn, u)).transpose()?.flatten()
+            }
+        };
+        let Some(user) = found else {
+            return Ok(match request.learner {
+                NamedLearner::Username(_) => LmsEnrollOutcome::UnknownUsername,
+                NamedLearner::Email(_) => LmsEnrollOutcome::UnknownEmail,
+                NamedLearner::Caller(_) => LmsEnrollOutcome::NoLearner,
+            });
+        };
+        let course = match crate::core::catalog::course(conn, request.course) {
+            Ok(c) => c,
+            Err(e) if e.kind == ErrorKind::NotFound => return Ok(LmsEnrollOutcome::UnknownCourse),
+            Err(e) => return Err(e),
+        };
+        let result = if request.deactivate {
+            deactivate_or_create_inactive(conn, &user, &course, request.mode, change, now)
+        } else {
+            let dates = AccessDates::default();
+            let enroll =
+                EnrollRequest { mode: request.mode, access: request.access, dates, waitlist: request.waitlist };
+            enroll_user_with(conn, &user, &course, &enroll, change, now)
+        };
+        let outcome = match result {
+            Ok(o) => o,
+            Err(error) if error.code == Some("MODE_UNAVAILABLE") => {
+                return Ok(LmsEnrollOutcome::ModeUnavailable { course, error })
+            }
+            Err(e) => {
+                refused_learner = Some(user.username);
+                return Err(e);
+            }
+        };
+        if let (None, Some(position)) = (&outcome.enrollment, outcome.after.waitlist_position) {
+            return Ok(LmsEnrollOutcome::Waitlisted { username: user.username, position });
+        }
+        let enrollment = outcome.enrollment.ok_or_else(|| Error::internal("enrollment missing after enroll"))?;
+        set_attributes(conn, &enrollment, request.attributes)?;
+        Ok(LmsEnrollOutcome::Enrolled { enrollment, course })
+    });
+    match (result, refused_learner) {
+        (Err(error), Some(username)) if matches!(error.kind, ErrorKind::EnrollmentClosed | ErrorKind::CourseFull) => {
+            Ok(LmsEnrollOutcome::Refused { username, error })
+        }
+        (result, _) => result,
+    }
+}
+
 /// A user found by username or email; an identifier that is neither a known username nor
 /// an email address is refused.
 pub enum Resolved {
@@ -652,15 +765,27 @@ pub fn pre_enroll_by_key(
     pending.into_iter().find(|p| p.course_key == key.as_str()).ok_or_else(|| Error::internal("pending row vanished"))
 }
 
-/// Removes a pre-enrollment by course key (a waiting one too).
-pub fn delete_pre_enrollment_by_key(
-    conn: &Conn,
+/// `pre_enroll_by_key` as a write of its own (LMS v1's `enrollment_allowed`).
+pub fn pre_enroll_by_key_now(
+    db: &Db,
     email: &Email,
-    key: &crate::domain::CourseKey,
+    key: &CourseKey,
+    auto_enroll: bool,
+    change: &Change,
+    now: Timestamp,
+) -> Result<AllowedRecord, Error> {
+    db.write(|conn| pre_enroll_by_key(conn, email, key, auto_enroll, change, now))
+}
+
+/// Removes a pre-enrollment by course key (a waiting one too), in one write.
+pub fn delete_pre_enrollment_by_key(
+    db: &Db,
+    email: &Email,
+    key: &CourseKey,
     change: &Change,
     now: Timestamp,
 ) -> Result<(), Error> {
-    match store::courses::by_key(conn, key.as_str())? {
+    db.write(|conn| match store::courses::by_key(conn, key.as_str())? {
         Some(record) => {
             let course = crate::core::catalog::course_by_id(conn, record.id)?;
             delete_pre_enrollment(conn, email, &course, change, now)
@@ -669,7 +794,7 @@ pub fn delete_pre_enrollment_by_key(
         None => {
             Err(Error::not_found(format!("An enrollment allowed with email {email} and course {key} doesn't exists.")))
         }
-    }
+    })
 }
 
 /// A new course takes the pre-enrollments that waited for it.
@@ -746,21 +871,27 @@ pub fn set_attributes(
     Ok(())
 }
 
-/// Deactivates every active enrollment of a user (account retirement); returns the
-/// courses left, in enrollment order.
+/// Deactivates every active enrollment of the user with this username (account
+/// retirement), in one write; returns the courses left, in enrollment order, or `None`
+/// for an unknown username.
 pub fn unenroll_everywhere(
-    conn: &Conn,
-    user: &UserRecord,
+    db: &Db,
+    username: &str,
     change: &Change,
     now: Timestamp,
-) -> Result<Vec<Course>, Error> {
-    let mut left = Vec::new();
-    for enrollment in store::enrollments::active_for_user(conn, user.id)? {
-        let course = crate::core::catalog::course_by_id(conn, enrollment.course_id)?;
-        unenroll_user(conn, user, &course, None, change, now)?;
-        left.push(course);
-    }
-    Ok(left)
+) -> Result<Option<Vec<Course>>, Error> {
+    db.write(|conn| {
+        let Some(user) = store::users::by_username(conn, username)? else {
+            return Ok(None);
+        };
+        let mut left = Vec::new();
+        for enrollment in store::enrollments::active_for_user(conn, user.id)? {
+            let course = crate::core::catalog::course_by_id(conn, enrollment.course_id)?;
+            unenroll_user(conn, &user, &course, None, change, now)?;
+            left.push(course);
+        }
+        Ok(Some(left))
+    })
 }
 
 #[cfg(test)]

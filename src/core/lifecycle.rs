@@ -7,10 +7,10 @@
 use crate::core::catalog::Course;
 use crate::core::enrollment::{self, Change, Learner, Lifecycle, Outcome, Source};
 use crate::core::{Error, ErrorKind};
-use crate::domain::Timestamp;
+use crate::domain::{CourseKey, Timestamp};
 use crate::store::enrollments::{EnrollmentRecord, WaitlistEntry};
 use crate::store::users::UserRecord;
-use crate::store::{self, Conn};
+use crate::store::{self, Conn, Db};
 use serde_json::json;
 
 /// The statuses an enrollment may have.
@@ -315,6 +315,37 @@ fn waiting_position(conn: &Conn, course: &Course, user: &UserRecord) -> Result<i
     store::enrollments::waitlist_position(conn, course.record.id, user.id)?.ok_or_else(|| {
         Error::not_found(format!("{} is not on the waitlist of {}.", user.username, course.record.course_key))
     })
+}
+
+/// The calling learner's place on a course's waitlist (1 is next): their account, the
+/// course, and the place; 404 when they are not on it.
+pub fn own_waitlist_place(db: &Db, username: &str, key: &CourseKey) -> Result<(UserRecord, Course, i64), Error> {
+    db.snapshot(|conn| {
+        let (user, course) = caller_and_course(conn, username, key)?;
+        let position = waiting_position(conn, &course, &user)?;
+        Ok((user, course, position))
+    })
+}
+
+/// The calling learner leaves a course's waitlist; 404 when they are not on it.
+pub fn leave_own_waitlist(
+    db: &Db,
+    username: &str,
+    key: &CourseKey,
+    change: &Change,
+    now: Timestamp,
+) -> Result<Outcome, Error> {
+    db.write(|conn| {
+        let (user, course) = caller_and_course(conn, username, key)?;
+        leave_waitlist(conn, &course, &user, change, now)
+    })
+}
+
+/// The signed-in caller's account (which must exist) and a course.
+fn caller_and_course(conn: &Conn, username: &str, key: &CourseKey) -> Result<(UserRecord, Course), Error> {
+    let user =
+        store::users::by_username(conn, username)?.ok_or_else(|| Error::internal("the caller's account vanished"))?;
+    Ok((user, crate::core::catalog::course(conn, key)?))
 }
 
 /// Takes a learner off the waitlist (they leave, or staff remove them); 404 when absent.

@@ -125,6 +125,14 @@ pub fn account(conn: &Conn, username: &str) -> Result<UserRecord, Error> {
     store::users::by_username(conn, username)?.ok_or_else(|| Error::not_found(format!("No account {username}.")))
 }
 
+/// The account whose data the viewer asks to export: only the person themself or staff.
+pub fn exportable_account(db: &Db, viewer: &accounts::Viewer, username: &str) -> Result<UserRecord, Error> {
+    if !viewer.sees_whole(username) {
+        return Err(Error::forbidden("Only the person themself or staff may export an account's data."));
+    }
+    db.read(|conn| account(conn, username))
+}
+
 pub fn is_retired(user: &UserRecord) -> bool {
     user.username.starts_with(RETIRED_PREFIX) && user.email.ends_with(RETIRED_DOMAIN)
 }
@@ -211,6 +219,11 @@ impl Person<'_> {
     }
 }
 
+/// Retires `username` now, in one write of its own (`retire`).
+pub fn retire_now(db: &Db, actor: &Actor, username: &str, now: Timestamp) -> Result<Retired, Error> {
+    db.write(|conn| retire(conn, actor, username, now))
+}
+
 /// Retires `username` in the caller's transaction. Staff may retire learners and staff,
 /// a superuser anyone (`accounts::check_may_change`); an account already retired is a 409.
 pub fn retire(conn: &Conn, actor: &Actor, username: &str, now: Timestamp) -> Result<Retired, Error> {
@@ -288,6 +301,27 @@ pub fn deactivate_and_queue(conn: &Conn, user: &UserRecord, now: Timestamp) -> R
     create_task(conn, SELF_SERVICE, std::slice::from_ref(&user.username), now)
 }
 
+/// `deactivate_and_queue` for the signed-in learner, who proves it is them with their
+/// password. `password_matches` (an Argon2 verification) runs between a read of the
+/// account and the write, so the single writer never waits for it; the write reads the
+/// account again and deactivates it as it then is.
+pub fn deactivate_own_account(
+    db: &Db,
+    user_id: i64,
+    password_matches: impl FnOnce(&UserRecord) -> Result<bool, Error>,
+    now: Timestamp,
+) -> Result<RetirementTask, Error> {
+    let gone = || Error::forbidden("This account no longer exists.");
+    let user = db.read(|conn| store::users::by_id(conn, user_id))?.ok_or_else(gone)?;
+    if !password_matches(&user)? {
+        return Err(Error::forbidden("Could not verify user password.").with_code("invalid_password"));
+    }
+    db.write(|conn| {
+        let user = store::users::by_id(conn, user_id)?.ok_or_else(gone)?;
+        deactivate_and_queue(conn, &user, now)
+    })
+}
+
 /// The actor of a retirement the learner asked for themself.
 const SELF_SERVICE: &str = "self-service";
 
@@ -300,9 +334,23 @@ pub fn create_task(conn: &Conn, actor: &str, usernames: &[String], now: Timestam
     store_privacy::task_by_public_id(conn, &public_id)?.ok_or_else(|| Error::internal("task vanished after insert"))
 }
 
+/// Queues the retirement of many accounts as one task, in one write.
+pub fn queue_retirements(db: &Db, actor: &str, usernames: &[String], now: Timestamp) -> Result<RetirementTask, Error> {
+    db.write(|conn| create_task(conn, actor, usernames, now))
+}
+
 pub fn task(conn: &Conn, public_id: &str) -> Result<RetirementTask, Error> {
     store_privacy::task_by_public_id(conn, public_id)?
         .ok_or_else(|| Error::not_found(format!("No retirement task {public_id}.")))
+}
+
+/// A retirement task and its first `MAX_BULK` items' results, read together.
+pub fn task_with_items(db: &Db, public_id: &str) -> Result<(RetirementTask, Vec<ItemView>), Error> {
+    db.snapshot(|conn| {
+        let task = task(conn, public_id)?;
+        let items = task_items(conn, &task, 0, MAX_BULK as i64)?;
+        Ok((task, items))
+    })
 }
 
 #[derive(Debug, Serialize)]

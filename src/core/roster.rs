@@ -4,8 +4,8 @@
 use crate::core::catalog::Course;
 use crate::core::enrollment::{has_access, resolve_identifier, Resolved};
 use crate::core::progress::ProgressRecord;
-use crate::core::Error;
-use crate::domain::Timestamp;
+use crate::core::{Error, ErrorKind};
+use crate::domain::{CourseKey, Timestamp};
 use crate::store::enrollments::{AllowedRecord, EnrollmentRecord};
 use crate::store::users::UserRecord;
 use crate::store::{self, Conn, Db};
@@ -14,48 +14,68 @@ pub fn attributes(conn: &Conn, enrollment: &EnrollmentRecord) -> Result<Vec<(Str
     store::enrollments::attributes(conn, enrollment.id)
 }
 
-/// The user's active enrollments; when `visible_to` is a non-staff caller looking at
-/// someone else, only courses where the caller is course staff.
+/// The active enrollments of the user with this username (none for an unknown one: Open
+/// edX filters by username); when `visible_to` is a non-staff caller looking at someone
+/// else, only courses where the caller is course staff.
 pub fn active_enrollments(
-    conn: &Conn,
-    user: &UserRecord,
+    db: &Db,
+    username: &str,
     visible_to: Option<i64>,
 ) -> Result<Vec<(EnrollmentRecord, Course)>, Error> {
-    let mut out = Vec::new();
-    for enrollment in store::enrollments::active_for_user(conn, user.id)? {
-        if let Some(caller) = visible_to {
-            if store::courses::user_roles_in_course(conn, enrollment.course_id, caller)?.is_empty() {
-                continue;
+    db.snapshot(|conn| {
+        let Some(user) = store::users::by_username(conn, username)? else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for enrollment in store::enrollments::active_for_user(conn, user.id)? {
+            if let Some(caller) = visible_to {
+                if store::courses::user_roles_in_course(conn, enrollment.course_id, caller)?.is_empty() {
+                    continue;
+                }
             }
+            let course = crate::core::catalog::course_by_id(conn, enrollment.course_id)?;
+            out.push((enrollment, course));
         }
-        let course = crate::core::catalog::course_by_id(conn, enrollment.course_id)?;
-        out.push((enrollment, course));
-    }
-    Ok(out)
+        Ok(out)
+    })
 }
 
-pub fn enrollment_of(conn: &Conn, user: &UserRecord, course: &Course) -> Result<Option<EnrollmentRecord>, Error> {
-    store::enrollments::get(conn, user.id, course.record.id)
+/// The enrollment of the user with this username in the course with this key, if both
+/// exist and it does.
+pub fn enrollment_of(db: &Db, username: &str, key: &CourseKey) -> Result<Option<(EnrollmentRecord, Course)>, Error> {
+    db.snapshot(|conn| {
+        let course = match crate::core::catalog::course(conn, key) {
+            Ok(c) => c,
+            Err(e) if e.kind == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let Some(user) = store::users::by_username(conn, username)? else {
+            return Ok(None);
+        };
+        Ok(store::enrollments::get(conn, user.id, course.record.id)?.map(|e| (e, course)))
+    })
 }
 
 /// The email's pre-enrollments, those waiting for a course that does not exist yet last.
-pub fn pre_enrollments_for(conn: &Conn, email: &str) -> Result<Vec<AllowedRecord>, Error> {
-    let mut list = store::enrollments::allowed_for_email(conn, email)?;
-    list.extend(store::enrollments::pending_for_email(conn, email)?);
-    Ok(list)
+pub fn pre_enrollments_for(db: &Db, email: &str) -> Result<Vec<AllowedRecord>, Error> {
+    db.snapshot(|conn| {
+        let mut list = store::enrollments::allowed_for_email(conn, email)?;
+        list.extend(store::enrollments::pending_for_email(conn, email)?);
+        Ok(list)
+    })
 }
 
 pub use store::enrollments::ListFilter;
 
 /// One page of the staff enrollment list, newest first (see `store::enrollments::list`).
 pub fn list_enrollments(
-    conn: &Conn,
+    db: &Db,
     filter: &ListFilter,
     before_id: Option<i64>,
     after_id: Option<i64>,
     limit: i64,
 ) -> Result<Vec<EnrollmentRecord>, Error> {
-    store::enrollments::list(conn, filter, before_id, after_id, limit)
+    db.read(|conn| store::enrollments::list(conn, filter, before_id, after_id, limit))
 }
 
 /// Which rows of a course's roster to list.
