@@ -22,5 +22,6 @@ pub mod metrics;
 pub mod oauth;
 pub mod router;
 pub mod scim;
+pub mod shared;
 pub mod system;
 pub mod user_v1;
