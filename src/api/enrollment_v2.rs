@@ -148,14 +148,14 @@ fn requested_fields(ctx: &Ctx) -> Result<Vec<String>, Error> {
 fn get_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
     let (key, caller) = course_and_manager(ctx, "course_key")?;
     let query = roster_query(ctx);
-    let wanted = query.as_ref().map(|(rows, _, _)| rows.clone()).map_err(Error::clone);
+    let wanted = query.as_ref().map(|(wanted, _, _)| wanted.clone()).map_err(Error::clone);
     let (total, rows) = roster::managed_roster(&ctx.app.db, &key, &caller, wanted)?;
     let (_, page, requested) = query?;
     let body = page.body(ctx, total, rows.iter().map(|r| roster_json(r, &requested)).collect())?;
     Ok(super::http::with_link_header(ok(body.clone()), &body))
 }
 
-/// The roster page's query: rows and page, the page again (to render), requested fields.
+/// The roster page's query as the core reads it, the page (to render) and the fields asked for.
 fn roster_query(ctx: &Ctx) -> Result<(RosterQuery, Page, Vec<String>), Error> {
     let page = Page::from_query(ctx, 25, 100)?;
     let filter = match ctx.query_param("status").as_deref() {
