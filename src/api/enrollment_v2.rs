@@ -3,15 +3,15 @@
 //! learner is handled synchronously; several become a background task (202).
 
 use super::errors::Dialect;
-use super::http::{default_profile_image, json, ok, Ctx, Fields, Page};
+use super::http::{default_profile_image, ok, Ctx, Fields, Page};
 use super::router::{Doc, Route};
-use crate::core::bulk::{self, Action, Requester, RosterOptions};
-use crate::core::catalog::{self, Course};
-use crate::core::enrollment::{Outcome, Source, State};
+use super::shared::{course_and_manager, parse_outcome, progress_json, result_json, state_json, task_accepted};
+use crate::core::bulk::{self, Action, RosterChange, RosterOptions, TaskItem, TaskRequest};
+use crate::core::lifecycle::{self, LearnerName};
 use crate::core::records::TaskRecord;
-use crate::core::roster::{self, RosterFilter, RosterRow};
+use crate::core::roster::{self, RosterFilter, RosterQuery, RosterRow};
 use crate::core::Error;
-use crate::domain::{CourseKey, Timestamp};
+use crate::domain::Timestamp;
 use rouille::Response;
 use serde_json::{json, Value};
 
@@ -96,32 +96,6 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-/// The course and a requester who may manage it (course staff, global staff, API key);
-/// a learner is refused with PERMISSION_DENIED.
-pub(super) fn course_for_manager(
-    ctx: &mut Ctx,
-    param: &str,
-    surface: &'static str,
-) -> Result<(Course, Requester), Error> {
-    let raw = ctx.param(param).to_owned();
-    let key = CourseKey::parse(&raw).map_err(|_| {
-        Error::field(param, format!("'{raw}' is not a valid course key."))
-            .with_user_message("The course identifier is not valid")
-    })?;
-    let caller = ctx.caller()?.clone();
-    ctx.throttle(&ctx.app.auth.limits.enrollment_v2, &caller.key())?;
-    let course = ctx.app.db.read(|conn| catalog::course(conn, &key))?;
-    let allowed = match caller.user() {
-        Some(user) => ctx.app.db.read(|conn| roster::may_manage(conn, &course, user.id, caller.is_global_staff()))?,
-        None => true, // the server-to-server API key
-    };
-    if !allowed {
-        return Err(Error::forbidden("You do not have the required permissions for this course"));
-    }
-    let actor = caller.user().map(|u| u.username.clone()).unwrap_or_else(|| "api-key".into());
-    Ok((course, Requester { actor, surface, source: Source::Api }))
-}
-
 fn iso(t: i64) -> String {
     Timestamp::from_unix(t).to_iso()
 }
@@ -134,7 +108,7 @@ fn roster_json(row: &RosterRow, requested: &[String]) -> Value {
     });
     // Optional fields are computed only when asked for (Open edX's requested_fields).
     if requested.iter().any(|f| f == "completion") {
-        item["completion"] = row.progress.as_ref().map(super::admin_v1::progress::progress_json).unwrap_or(Value::Null);
+        item["completion"] = row.progress.as_ref().map(progress_json).unwrap_or(Value::Null);
     }
     if requested.iter().any(|f| f == "beta_tester") {
         item["beta_tester"] = json!(false);
@@ -172,7 +146,17 @@ fn requested_fields(ctx: &Ctx) -> Result<Vec<String>, Error> {
 }
 
 fn get_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
-    let (course, _) = course_for_manager(ctx, "course_key", "enrollment_v2")?;
+    let (key, caller) = course_and_manager(ctx, "course_key")?;
+    let query = roster_query(ctx);
+    let wanted = query.as_ref().map(|(wanted, _, _)| wanted.clone()).map_err(Error::clone);
+    let (total, rows) = roster::managed_roster(&ctx.app.db, &key, &caller, wanted)?;
+    let (_, page, requested) = query?;
+    let body = page.body(ctx, total, rows.iter().map(|r| roster_json(r, &requested)).collect())?;
+    Ok(super::http::with_link_header(ok(body.clone()), &body))
+}
+
+/// The roster page's query as the core reads it, the page (to render) and the fields asked for.
+fn roster_query(ctx: &Ctx) -> Result<(RosterQuery, Page, Vec<String>), Error> {
     let page = Page::from_query(ctx, 25, 100)?;
     let filter = match ctx.query_param("status").as_deref() {
         None | Some("all") => RosterFilter::All,
@@ -187,89 +171,61 @@ fn get_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
         }
     };
     let requested = requested_fields(ctx)?;
-    let (total, rows) = ctx.app.db.snapshot(|conn| roster::roster(conn, &course, filter, page.offset(), page.size))?;
-    let body = page.body(ctx, total, rows.iter().map(|r| roster_json(r, &requested)).collect())?;
-    Ok(super::http::with_link_header(ok(body.clone()), &body))
+    let query = RosterQuery { filter, search: None, offset: page.offset(), limit: page.size };
+    Ok((query, page, requested))
 }
 
 fn get_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
-    let (course, _) = course_for_manager(ctx, "course_key", "enrollment_v2")?;
+    let (key, caller) = course_and_manager(ctx, "course_key")?;
     let identifier = ctx.param("email_or_username").to_owned();
-    let requested = requested_fields(ctx)?;
-    let row = ctx.app.db.read(|conn| roster::roster_entry(conn, &course, &identifier))?;
-    let row = row.ok_or_else(|| {
-        Error::not_found(format!("{identifier} is neither enrolled nor pre-enrolled in {}.", course.record.course_key))
-    })?;
-    let position = match row.username.as_deref() {
-        Some(username) => ctx.app.db.read(|conn| match crate::core::accounts::find_user(conn, username)? {
-            Some(user) => roster::waitlist_position(conn, &course, &user),
-            None => Ok(None),
-        })?,
-        None => None,
-    };
-    let mut body = roster_json(&row, &requested);
+    let requested = requested_fields(ctx);
+    let (row, position) =
+        roster::managed_roster_entry(&ctx.app.db, &key, &caller, &identifier, parse_outcome(&requested))?;
+    let mut body = roster_json(&row, &requested?);
     body["waitlist_position"] = json!(position);
     Ok(ok(body))
 }
 
 fn patch_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
-    let (course, requester) = course_for_manager(ctx, "course_key", "enrollment_v2")?;
+    let (key, caller) = course_and_manager(ctx, "course_key")?;
     let identifier = ctx.param("email_or_username").to_owned();
-    let user = ctx.app.db.read(|conn| match crate::core::enrollment::resolve_identifier(conn, &identifier) {
-        Ok(crate::core::enrollment::Resolved::User(user)) => Ok(Some(*user)),
-        _ => Ok(None),
-    })?;
-    let user = user
-        .ok_or_else(|| Error::not_found(format!("{identifier} has no enrollment in {}.", course.record.course_key)))?;
-    super::admin_v1::waitlist::patch_one(ctx, &requester, &course, &user)
+    let patch = ctx.json_body().and_then(|body| super::shared::parse_lifecycle_patch(&body));
+    let learner = LearnerName::Identifier(&identifier);
+    let enrollment =
+        lifecycle::update_enrollment_as_manager(&ctx.app.db, &key, &caller, SURFACE, learner, patch, ctx.now)?;
+    ctx.app.jobs.wake();
+    Ok(ok(super::shared::enrollment_json(&enrollment, ctx.now)))
 }
 
-/// Version A's EnrollmentState: `enrolled`, `allowed`, plus `mode` and `auto_enroll`.
-fn state_json(state: &State) -> Value {
-    let mut body = json!({"enrolled": state.enrollment, "allowed": state.allowed, "mode": state.mode, "auto_enroll": state.auto_enroll});
-    // A learner on a full course's waitlist: where they stand (1 is next).
-    if let Some(position) = state.waitlist_position {
-        body["waitlisted"] = json!(true);
-        body["waitlist_position"] = json!(position);
-    }
-    body
-}
-
-/// One result row: before/after, or the identifier's own error (never the whole call's).
-pub(super) fn result_json(identifier: &str, result: &Result<Outcome, Error>) -> Value {
-    match result {
-        Ok(outcome) => {
-            json!({"identifier": identifier, "before": state_json(&outcome.before), "after": state_json(&outcome.after)})
-        }
-        Err(e) => {
-            json!({"identifier": identifier, "before": null, "after": null, "error": e.developer_message, "error_code": e.code()})
-        }
-    }
-}
-
-/// Runs one roster change in its own transaction; a refusal (full, invalid identifier…)
-/// becomes that row's error and writes nothing, while a fault of the server or database
-/// fails the whole request (a 200 would tell the client the change was made).
-pub(super) fn apply_one(
-    ctx: &Ctx,
-    course: &Course,
-    action: Action,
-    identifier: &str,
-    options: &RosterOptions,
-    requester: &Requester,
-) -> Result<Result<Outcome, Error>, Error> {
-    let result = ctx.app.db.write(|conn| bulk::apply(conn, course, action, identifier, options, requester, ctx.now));
-    match result {
-        Err(e) if e.is_fault() => Err(e),
-        other => {
-            ctx.app.jobs.wake();
-            Ok(other)
-        }
-    }
-}
-
+/// One identifier is enrolled at once (200); several start a task (202). The body's
+/// problems are answered after the course's 404 and 403 (the core checks those first).
 fn post_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
-    let (course, requester) = course_for_manager(ctx, "course_key", "enrollment_v2")?;
+    let (key, caller) = course_and_manager(ctx, "course_key")?;
+    let (db, now) = (&ctx.app.db, ctx.now);
+    match enroll_request(ctx) {
+        Ok((identifiers, options)) if identifiers.len() > 1 => {
+            let items = identifiers.into_iter().map(bulk::Item::plain).collect();
+            let request = TaskRequest { action: Action::Enroll, items, options };
+            let (course, task) = bulk::create_task_as_manager(db, &key, &caller, SURFACE, Ok(request), now)?;
+            ctx.app.jobs.wake();
+            Ok(task_accepted(ctx, &course.record.course_key, Action::Enroll, &task))
+        }
+        request => {
+            let request =
+                request.map(|(identifiers, options)| RosterChange { action: Action::Enroll, identifiers, options });
+            let identifier = request.as_ref().map(|r| r.identifiers[0].clone()).unwrap_or_default();
+            let results = bulk::apply_as_manager(db, &key, &caller, SURFACE, request, now)?;
+            ctx.app.jobs.wake();
+            Ok(ok(json!({"action": "enroll", "results": [result_json(&identifier, &results[0])]})))
+        }
+    }
+}
+
+/// The surface a v2 change is recorded under.
+const SURFACE: &str = "enrollment_v2";
+
+/// The POST body: the identifiers (at least one) and the options for all of them.
+fn enroll_request(ctx: &Ctx) -> Result<(Vec<String>, RosterOptions), Error> {
     let body = ctx.json_body()?;
     let mut f = Fields::of(&body)?;
     f.reject_unknown(&["identifiers", "mode", "auto_enroll", "email_students", "reason", "access_start", "access_end"]);
@@ -296,56 +252,30 @@ fn post_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
         access_end: f.get("access_end", super::http::as_timestamp).flatten().map(|t| t.unix()),
     };
     f.finish()?;
-    let identifiers = identifiers.expect("checked by finish");
-    if identifiers.len() == 1 {
-        let result = apply_one(ctx, &course, Action::Enroll, &identifiers[0], &options, &requester)?;
-        return Ok(ok(json!({"action": "enroll", "results": [result_json(&identifiers[0], &result)]})));
-    }
-    let items: Vec<bulk::Item> = identifiers.into_iter().map(bulk::Item::plain).collect();
-    start_task(ctx, &course, Action::Enroll, &items, &options, &requester)
-}
-
-/// A background task for `items` and its 202 (the v2 API's, and the roster CSV upload's).
-pub(super) fn start_task(
-    ctx: &Ctx,
-    course: &Course,
-    action: Action,
-    items: &[bulk::Item],
-    options: &RosterOptions,
-    requester: &Requester,
-) -> Result<Response, Error> {
-    let task = ctx.app.db.write(|conn| bulk::create_task(conn, course, action, items, options, requester, ctx.now))?;
-    ctx.app.jobs.wake();
-    // From the public base URL: behind a proxy at a sub-path the prefix is kept.
-    let status_url =
-        format!("{}/api/enrollment/v2/courses/{}/tasks/{}", ctx.app.base_url, course.record.course_key, task.public_id);
-    let body =
-        json!({"task_id": task.public_id, "status_url": status_url, "action": action.as_str(), "count": task.total});
-    Ok(json(202, &body).with_additional_header("Location", status_url))
+    Ok((identifiers.expect("checked by finish"), options))
 }
 
 fn delete_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
-    let (course, requester) = course_for_manager(ctx, "course_key", "enrollment_v2")?;
+    let (key, caller) = course_and_manager(ctx, "course_key")?;
     let identifier = ctx.param("email_or_username").to_owned();
-    let email_student = match ctx.query_param("email_student").as_deref() {
-        None | Some("false") | Some("0") => false,
-        Some("true") | Some("1") => true,
+    let request = match ctx.query_param("email_student").as_deref() {
+        None | Some("false") | Some("0") => Ok(false),
+        Some("true") | Some("1") => Ok(true),
         Some(other) => {
-            return Err(Error::field("email_student", format!("email_student must be true or false, not '{other}'.")))
+            Err(Error::field("email_student", format!("email_student must be true or false, not '{other}'.")))
         }
-    };
-    let options = RosterOptions {
-        mode: None,
-        auto_enroll: false,
-        email_students: email_student,
-        reason: ctx.query_param("reason"),
-        ..RosterOptions::default()
-    };
-    let result = apply_one(ctx, &course, Action::Unenroll, &identifier, &options, &requester)?;
-    Ok(ok(json!({"action": "unenroll", "results": [result_json(&identifier, &result)]})))
+    }
+    .map(|email_students| {
+        let options = RosterOptions { email_students, reason: ctx.query_param("reason"), ..RosterOptions::default() };
+        RosterChange { action: Action::Unenroll, identifiers: vec![identifier.clone()], options }
+    });
+    let results = bulk::apply_as_manager(&ctx.app.db, &key, &caller, SURFACE, request, ctx.now)?;
+    ctx.app.jobs.wake();
+    Ok(ok(json!({"action": "unenroll", "results": [result_json(&identifier, &results[0])]})))
 }
 
-fn task_json(ctx: &Ctx, task: &TaskRecord) -> Result<Value, Error> {
+/// The task view's page of results: (page, page size) from the query.
+fn results_page(ctx: &Ctx) -> Result<(i64, i64), Error> {
     let read = |name: &str, default: i64, max: i64| -> Result<i64, Error> {
         match ctx.query_param(name) {
             None => Ok(default),
@@ -357,9 +287,15 @@ fn task_json(ctx: &Ctx, task: &TaskRecord) -> Result<Value, Error> {
                 .ok_or_else(|| Error::field(name, format!("{name} must be a positive whole number."))),
         }
     };
-    let page = read("page", 1, i64::MAX / 1000)?;
-    let page_size = read("page_size", 100, 1000)?;
-    let items = ctx.app.db.read(|conn| bulk::task_items(conn, task, (page - 1) * page_size, page_size))?;
+    Ok((read("page", 1, i64::MAX / 1000)?, read("page_size", 100, 1000)?))
+}
+
+/// The page as the core reads it: (first item, how many).
+fn items_wanted(page: &Result<(i64, i64), Error>) -> Result<(i64, i64), Error> {
+    page.clone().map(|(page, page_size)| ((page - 1) * page_size, page_size))
+}
+
+fn task_json(task: &TaskRecord, items: &[TaskItem], (page, page_size): (i64, i64)) -> Value {
     let results: Vec<Value> = items
         .iter()
         .map(|item| {
@@ -377,24 +313,26 @@ fn task_json(ctx: &Ctx, task: &TaskRecord) -> Result<Value, Error> {
         .collect();
     let num_pages = ((task.total + page_size - 1) / page_size).max(1);
     let opt = |t: Option<i64>| t.map(|t| json!(iso(t))).unwrap_or(Value::Null);
-    Ok(json!({
+    json!({
         "task_id": task.public_id, "course_key": task.course_key, "action": task.action, "status": task.status,
         "progress": {"total": task.total, "done": task.done, "succeeded": task.succeeded, "failed": task.failed},
         "created": iso(task.created), "started": opt(task.started), "finished": opt(task.finished),
         "results": results, "results_page": {"page": page, "page_size": page_size, "num_pages": num_pages},
-    }))
+    })
 }
 
 fn get_task(ctx: &mut Ctx) -> Result<Response, Error> {
-    let (course, _) = course_for_manager(ctx, "course_key", "enrollment_v2")?;
+    let (key, caller) = course_and_manager(ctx, "course_key")?;
     let id = ctx.param("task_id").to_owned();
-    let task = ctx.app.db.read(|conn| bulk::task(conn, &course, &id))?;
-    Ok(ok(task_json(ctx, &task)?))
+    let page = results_page(ctx);
+    let (task, items) = bulk::managed_task(&ctx.app.db, &key, &caller, &id, items_wanted(&page))?;
+    Ok(ok(task_json(&task, &items, page?)))
 }
 
 fn delete_task(ctx: &mut Ctx) -> Result<Response, Error> {
-    let (course, _) = course_for_manager(ctx, "course_key", "enrollment_v2")?;
+    let (key, caller) = course_and_manager(ctx, "course_key")?;
     let id = ctx.param("task_id").to_owned();
-    let task = ctx.app.db.write(|conn| bulk::cancel(conn, &course, &id, ctx.now))?;
-    Ok(ok(task_json(ctx, &task)?))
+    let page = results_page(ctx);
+    let (task, items) = bulk::cancel_managed_task(&ctx.app.db, &key, &caller, &id, items_wanted(&page), ctx.now)?;
+    Ok(ok(task_json(&task, &items, page?)))
 }

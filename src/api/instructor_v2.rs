@@ -2,17 +2,16 @@
 //! dashboard calls (edx-platform's instructor API): a roster list and a
 //! synchronous bulk modify with Open edX's `{user, enrollment, allowed, auto_enroll}` states.
 
-use super::enrollment_v2::{apply_one, course_for_manager};
 use super::errors::Dialect;
 use super::http::{ok, Ctx, Fields, Page};
 use super::router::{Doc, Route};
-use crate::core::bulk::{Action, RosterOptions};
-use crate::core::enrollment::State;
-use crate::core::roster::{self, RosterFilter};
+use super::shared::{course_and_manager, edx_state_json};
+use crate::core::bulk::{self, Action, RosterChange, RosterOptions};
+use crate::core::roster::{self, RosterFilter, RosterQuery};
 use crate::core::Error;
 use crate::domain::Timestamp;
 use rouille::Response;
-use serde_json::{json, Value};
+use serde_json::json;
 
 pub fn routes() -> Vec<Route> {
     let doc = |summary, request, response| Doc {
@@ -53,20 +52,23 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-/// Open edX's `EmailEnrollmentState.to_dict()`.
-pub(crate) fn state_json(state: &State) -> Value {
-    json!({"user": state.user, "enrollment": state.enrollment, "allowed": state.allowed, "auto_enroll": state.auto_enroll})
-}
+/// Open edX's `EmailEnrollmentState.to_dict()` (now in `shared`; Appsembler's bulk view
+/// still names it here).
+pub(crate) use super::shared::edx_state_json as state_json;
 
 fn get_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
-    let (course, _) = course_for_manager(ctx, "course_id", "instructor_v2")?;
+    let (key, caller) = course_and_manager(ctx, "course_id")?;
     // views_v2.py's page size, and filters_v2.py's search over username, email and names.
-    let page = Page::from_query(ctx, 10, 100)?;
+    let page = Page::from_query(ctx, 10, 100);
     let search = ctx.query_param("search").map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
-    let (total, rows) = ctx.app.db.snapshot(|conn| match &search {
-        Some(term) => roster::search(conn, &course, term, page.offset(), page.size),
-        None => roster::roster(conn, &course, RosterFilter::Active, page.offset(), page.size),
-    })?;
+    let query = page.as_ref().map_err(Error::clone).map(|page| RosterQuery {
+        filter: RosterFilter::Active,
+        search,
+        offset: page.offset(),
+        limit: page.size,
+    });
+    let (total, rows) = roster::managed_roster(&ctx.app.db, &key, &caller, query)?;
+    let page = page?;
     let results = rows
         .iter()
         .map(|r| {
@@ -80,8 +82,34 @@ fn get_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
     Ok(super::http::with_link_header(ok(body.clone()), &body))
 }
 
+/// Every identifier in one write (a refusal is that identifier's row); the body's problems
+/// are answered after the course's 404 and 403.
 fn post_modify(ctx: &mut Ctx) -> Result<Response, Error> {
-    let (course, requester) = course_for_manager(ctx, "course_id", "instructor_v2")?;
+    let (key, caller) = course_and_manager(ctx, "course_id")?;
+    let request = modify_request(ctx);
+    // What the answer repeats (an invalid request never gets that far).
+    let (action, auto_enroll, identifiers) = match &request {
+        Ok(r) => (r.action.as_str(), r.options.auto_enroll, r.identifiers.clone()),
+        Err(_) => ("", false, Vec::new()),
+    };
+    let results = bulk::apply_as_manager(&ctx.app.db, &key, &caller, "instructor_v2", request, ctx.now)?;
+    ctx.app.jobs.wake();
+    let rows = identifiers
+        .iter()
+        .zip(&results)
+        .map(|(identifier, result)| match result {
+            Ok(outcome) => json!({"identifier": identifier, "before": edx_state_json(&outcome.before),
+                "after": edx_state_json(&outcome.after)}),
+            // The v2 view's own key (Appsembler's older view says invalidIdentifier).
+            Err(e) if e.code() == "INVALID_IDENTIFIER" => json!({"identifier": identifier, "invalid_identifier": true}),
+            Err(_) => json!({"identifier": identifier, "error": true}),
+        })
+        .collect::<Vec<_>>();
+    Ok(ok(json!({"action": action, "auto_enroll": auto_enroll, "results": rows})))
+}
+
+/// The modify body: identifiers (a list, or a form's text), the action and its options.
+fn modify_request(ctx: &Ctx) -> Result<RosterChange, Error> {
     let body = ctx.json_body()?;
     let mut f = Fields::of(&body)?;
     let identifiers = f.required("identifier", |v| {
@@ -108,29 +136,14 @@ fn post_modify(ctx: &mut Ctx) -> Result<Response, Error> {
         _ => Err("\"enroll\" or \"unenroll\"".to_owned()),
     });
     // A DRF view: booleans and text as DRF's fields read them (forms send "true").
-    let auto_enroll = f.required_value("auto_enroll", super::body::as_flag).unwrap_or(false);
     let options = RosterOptions {
         mode: None,
-        auto_enroll,
+        auto_enroll: f.required_value("auto_enroll", super::body::as_flag).unwrap_or(false),
         email_students: f.required_value("email_students", super::body::as_flag).unwrap_or(false),
         reason: f.get("reason", super::body::as_text).flatten().filter(|r| !r.is_empty()),
         ..RosterOptions::default()
     };
     f.finish()?;
     let (identifiers, action) = (identifiers.expect("checked"), action.expect("checked"));
-    let mut results = Vec::with_capacity(identifiers.len());
-    for identifier in identifiers {
-        let row = match apply_one(ctx, &course, action, &identifier, &options, &requester)? {
-            Ok(outcome) => {
-                json!({"identifier": identifier, "before": state_json(&outcome.before), "after": state_json(&outcome.after)})
-            }
-            // The v2 view's own key (Appsembler's older view says invalidIdentifier).
-            Err(e) if e.code() == "INVALID_IDENTIFIER" => {
-                json!({"identifier": identifier, "invalid_identifier": true})
-            }
-            Err(_) => json!({"identifier": identifier, "error": true}),
-        };
-        results.push(row);
-    }
-    Ok(ok(json!({"action": action.as_str(), "auto_enroll": auto_enroll, "results": results})))
+    Ok(RosterChange { action, identifiers, options })
 }

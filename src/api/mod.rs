@@ -23,5 +23,7 @@ pub mod oauth;
 pub mod router;
 pub mod scim;
 pub mod surfaces;
+
+pub mod shared;
 pub mod system;
 pub mod user_v1;

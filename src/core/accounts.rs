@@ -158,6 +158,11 @@ pub fn user_exists(db: &Db, username: &str) -> Result<bool, Error> {
     Ok(db.read(|conn| find_user(conn, username))?.is_some())
 }
 
+/// The learner a staff call names by username in its path; unknown is a 404.
+pub fn named_user(conn: &Conn, username: &str) -> Result<UserRecord, Error> {
+    find_user(conn, username)?.ok_or_else(|| Error::not_found(format!("No user '{username}'.")))
+}
+
 pub fn user_by_username(conn: &Conn, username: &str) -> Result<UserRecord, Error> {
     store::users::by_username(conn, username)?
         .ok_or_else(|| Error::not_found(format!("The user {username} does not exist.")))

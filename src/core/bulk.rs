@@ -7,6 +7,7 @@ use crate::auth::Principal;
 use crate::core::catalog::{self, Course};
 use crate::core::enrollment::{self, Access, Change, EnrollOptions, Outcome, Source, State};
 use crate::core::lifecycle::AccessDates;
+use crate::core::roster::managed_course;
 use crate::core::Error;
 use crate::domain::{CourseKey, Timestamp};
 use crate::store::tasks::{NewTask, TaskRecord};
@@ -60,6 +61,58 @@ pub struct Requester {
     pub actor: String,
     pub surface: &'static str,
     pub source: Source,
+}
+
+impl Requester {
+    /// A staff member's (or the API key's) roster change through `surface`.
+    pub fn of(caller: &Principal, surface: &'static str) -> Requester {
+        let actor = caller.user().map(|u| u.username.clone()).unwrap_or_else(|| "api-key".into());
+        Requester { actor, surface, source: Source::Api }
+    }
+
+    /// The change a staff member's waitlist or enrollment edit records (no email, no reason).
+    pub fn change(&self) -> Change<'_> {
+        Change { actor: &self.actor, surface: self.surface, source: self.source, reason: None, notify: false }
+    }
+}
+
+/// A staff roster change asked synchronously: the action, the identifiers, the options.
+pub struct RosterChange {
+    pub action: Action,
+    pub identifiers: Vec<String>,
+    pub options: RosterOptions,
+}
+
+/// A synchronous staff roster change (the v2 API's one learner, the instructor dashboard's
+/// list): the course, the caller's right to manage it and every change run in one write,
+/// so the check cannot race the change. A refusal for one identifier (full, not a valid
+/// email…) is that identifier's result and undoes only its own writes; a fault fails the
+/// whole call. `request` is the surface's parse: its error comes after the course's 404
+/// and 403, as these APIs always answered.
+pub fn apply_as_manager(
+    db: &Db,
+    key: &CourseKey,
+    caller: &Principal,
+    surface: &'static str,
+    request: Result<RosterChange, Error>,
+    now: Timestamp,
+) -> Result<Vec<Result<Outcome, Error>>, Error> {
+    db.write(|conn| {
+        let course = managed_course(conn, key, caller)?;
+        let change = request?;
+        let requester = Requester::of(caller, surface);
+        let mut results = Vec::with_capacity(change.identifiers.len());
+        for identifier in &change.identifiers {
+            let result = store::db::savepoint(conn, || {
+                apply(conn, &course, change.action, identifier, &change.options, &requester, now)
+            })?;
+            match result {
+                Err(e) if e.is_fault() => return Err(e),
+                other => results.push(other),
+            }
+        }
+        Ok(results)
+    })
 }
 
 /// Enrolls or unenrolls one identifier (a username or an email) as an instructor's
@@ -241,6 +294,33 @@ pub fn create_task(
     store::tasks::by_id(conn, id)?.ok_or_else(|| Error::internal("task vanished after insert"))
 }
 
+/// What a task started by staff holds: the action, its rows and the task's options.
+pub struct TaskRequest {
+    pub action: Action,
+    pub items: Vec<Item>,
+    pub options: RosterOptions,
+}
+
+/// Starts a task on a course the caller manages (the v2 API's several learners, the admin
+/// roster and progress CSVs): the check and the task's rows in one write. `request`'s error
+/// (the surface's parse of the body) comes after the course's 404 and 403.
+pub fn create_task_as_manager(
+    db: &Db,
+    key: &CourseKey,
+    caller: &Principal,
+    surface: &'static str,
+    request: Result<TaskRequest, Error>,
+    now: Timestamp,
+) -> Result<(Course, TaskRecord), Error> {
+    db.write(|conn| {
+        let course = managed_course(conn, key, caller)?;
+        let request = request?;
+        let requester = Requester::of(caller, surface);
+        let task = create_task(conn, &course, request.action, &request.items, &request.options, &requester, now)?;
+        Ok((course, task))
+    })
+}
+
 /// A random UUID v4 string, as Open edX task ids look.
 pub(crate) fn uuid_v4() -> String {
     let mut bytes = crate::auth::secrets::random_bytes(16);
@@ -350,6 +430,44 @@ pub fn cancel(conn: &Conn, course: &Course, public_id: &str, now: Timestamp) -> 
     }
     store::tasks::set_status(conn, task.id, "cancelled", Some(now.unix()))?;
     store::tasks::by_id(conn, task.id)?.ok_or_else(|| Error::internal("task vanished"))
+}
+
+/// A task of a course the caller manages and one page (from, limit) of its per-identifier
+/// results, read in one snapshot so the page agrees with the counts; `page`'s error comes
+/// after the course's and the task's.
+pub fn managed_task(
+    db: &Db,
+    key: &CourseKey,
+    caller: &Principal,
+    public_id: &str,
+    page: Result<(i64, i64), Error>,
+) -> Result<(TaskRecord, Vec<TaskItem>), Error> {
+    db.snapshot(|conn| {
+        let course = managed_course(conn, key, caller)?;
+        let task = task(conn, &course, public_id)?;
+        let (from, limit) = page?;
+        let items = task_items(conn, &task, from, limit)?;
+        Ok((task, items))
+    })
+}
+
+/// Cancels a task of a course the caller manages and reads a page of its results, in one
+/// write: a bad page asked with the cancel undoes the cancel.
+pub fn cancel_managed_task(
+    db: &Db,
+    key: &CourseKey,
+    caller: &Principal,
+    public_id: &str,
+    page: Result<(i64, i64), Error>,
+    now: Timestamp,
+) -> Result<(TaskRecord, Vec<TaskItem>), Error> {
+    db.write(|conn| {
+        let course = managed_course(conn, key, caller)?;
+        let task = cancel(conn, &course, public_id, now)?;
+        let (from, limit) = page?;
+        let items = task_items(conn, &task, from, limit)?;
+        Ok((task, items))
+    })
 }
 
 pub struct TaskItem {

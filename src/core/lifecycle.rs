@@ -4,8 +4,12 @@
 //! group-commit writer runs writes one at a time, so "first waiting learner gets the seat"
 //! holds under any number of concurrent requests (README "Enrollment lifecycle").
 
+use crate::auth::Principal;
+use crate::core::accounts::named_user;
+use crate::core::bulk::Requester;
 use crate::core::catalog::Course;
 use crate::core::enrollment::{self, Change, Learner, Lifecycle, Outcome, Source};
+use crate::core::roster::managed_course;
 use crate::core::{Error, ErrorKind};
 use crate::domain::{CourseKey, Timestamp};
 use crate::store::enrollments::{EnrollmentRecord, WaitlistEntry};
@@ -139,6 +143,45 @@ pub struct LifecyclePatch {
     pub dates: AccessDates,
 }
 
+/// How a staff call names the learner whose enrollment it changes.
+pub enum LearnerName<'a> {
+    /// The admin API's path: a username (unknown: 404 "No user").
+    Username(&'a str),
+    /// The v2 API's path: a username or an email (no such user: 404 "no enrollment").
+    Identifier(&'a str),
+}
+
+/// A staff PATCH of one learner's enrollment in a course the caller manages: course, right,
+/// learner and change in one write. The errors keep the API's order: the course's 404 and
+/// 403, the learner's 404, then `patch`'s (the surface's parse of the body).
+pub fn update_enrollment_as_manager(
+    db: &Db,
+    key: &CourseKey,
+    caller: &Principal,
+    surface: &'static str,
+    learner: LearnerName,
+    patch: Result<LifecyclePatch, Error>,
+    now: Timestamp,
+) -> Result<EnrollmentRecord, Error> {
+    db.write(|conn| {
+        let course = managed_course(conn, key, caller)?;
+        let user = match learner {
+            LearnerName::Username(username) => named_user(conn, username)?,
+            LearnerName::Identifier(identifier) => match enrollment::resolve_identifier(conn, identifier) {
+                Ok(enrollment::Resolved::User(user)) => *user,
+                _ => {
+                    let course_key = &course.record.course_key;
+                    return Err(Error::not_found(format!("{identifier} has no enrollment in {course_key}.")));
+                }
+            },
+        };
+        let patch = patch?;
+        let requester = Requester::of(caller, surface);
+        let outcome = update_enrollment(conn, &course, &user, &patch, &requester.change(), now)?;
+        outcome.enrollment.ok_or_else(|| Error::internal("enrollment missing after PATCH"))
+    })
+}
+
 /// Changes one enrollment's status and/or dates (admin and v2 PATCH). A learner with no
 /// enrollment row is a 404; a past `access_end` is allowed here (staff ending access now:
 /// the expiry job applies the course's action on its next tick).
@@ -266,6 +309,37 @@ pub fn waitlist(conn: &Conn, course: &Course) -> Result<Vec<WaitlistEntry>, Erro
     store::enrollments::waitlist(conn, course.record.id)
 }
 
+/// A managed course's waitlist in order (course, right and list in one snapshot).
+pub fn managed_waitlist(db: &Db, key: &CourseKey, caller: &Principal) -> Result<(Course, Vec<WaitlistEntry>), Error> {
+    db.snapshot(|conn| {
+        let course = managed_course(conn, key, caller)?;
+        let list = waitlist(conn, &course)?;
+        Ok((course, list))
+    })
+}
+
+/// Staff add a learner (by username, the body's: an unknown one is a field error) to the
+/// waitlist of a course they manage, in one write; `username`'s parse error comes after
+/// the course's 404 and 403.
+pub fn add_to_waitlist_as_manager(
+    db: &Db,
+    key: &CourseKey,
+    caller: &Principal,
+    surface: &'static str,
+    username: Result<String, Error>,
+    now: Timestamp,
+) -> Result<(UserRecord, Outcome), Error> {
+    db.write(|conn| {
+        let course = managed_course(conn, key, caller)?;
+        let username = username?;
+        let user = crate::core::accounts::find_user(conn, &username)?
+            .ok_or_else(|| Error::field("username", format!("No user '{username}'.")))?;
+        let requester = Requester::of(caller, surface);
+        let outcome = add_to_waitlist(conn, &course, &user, &requester.change(), now)?;
+        Ok((user, outcome))
+    })
+}
+
 /// Staff put a learner on the waitlist (at the end); a free seat goes to the first in line
 /// at once. The course must have its waitlist on.
 pub fn add_to_waitlist(
@@ -309,6 +383,25 @@ pub fn move_in_waitlist(conn: &Conn, course: &Course, user: &UserRecord, positio
         return Err(Error::field("position", format!("position must be between 1 and {count}.")));
     }
     store::enrollments::waitlist_move(conn, course.record.id, user.id, from, position)
+}
+
+/// Staff move a learner in the waitlist of a course they manage, and read the list as it is
+/// then, in one write. Errors in the API's order: course 404, 403, the learner's 404, then
+/// `position`'s parse, then the move's own.
+pub fn move_in_waitlist_as_manager(
+    db: &Db,
+    key: &CourseKey,
+    caller: &Principal,
+    username: &str,
+    position: Result<i64, Error>,
+) -> Result<(Course, Vec<WaitlistEntry>), Error> {
+    db.write(|conn| {
+        let course = managed_course(conn, key, caller)?;
+        let user = named_user(conn, username)?;
+        move_in_waitlist(conn, &course, &user, position?)?;
+        let list = waitlist(conn, &course)?;
+        Ok((course, list))
+    })
 }
 
 fn waiting_position(conn: &Conn, course: &Course, user: &UserRecord) -> Result<i64, Error> {
@@ -360,6 +453,22 @@ pub fn leave_waitlist(
     let before = enrollment::state(conn, course, Some(user), &user.email)?;
     store::enrollments::waitlist_remove(conn, course.record.id, user.id)?;
     enrollment::recorded(conn, course, user, change, before, now)
+}
+
+/// Staff take a learner off the waitlist of a course they manage, in one write.
+pub fn leave_waitlist_as_manager(
+    db: &Db,
+    key: &CourseKey,
+    caller: &Principal,
+    surface: &'static str,
+    username: &str,
+    now: Timestamp,
+) -> Result<Outcome, Error> {
+    db.write(|conn| {
+        let course = managed_course(conn, key, caller)?;
+        let user = named_user(conn, username)?;
+        leave_waitlist(conn, &course, &user, &Requester::of(caller, surface).change(), now)
+    })
 }
 
 /// Enrollments to expire (user id, course id), and enrollment ids due their notice.

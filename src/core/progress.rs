@@ -3,12 +3,15 @@
 //! `progress_history` and announced as an `enrollment.progressed` webhook event. Learning
 //! paths aggregate it over their steps as the learning-paths plugin does.
 
+use crate::auth::Principal;
+use crate::core::accounts::named_user;
 use crate::core::catalog::Course;
 use crate::core::learning_paths::Path;
+use crate::core::roster::managed_course;
 use crate::core::Error;
-use crate::domain::{Fraction, Timestamp};
+use crate::domain::{CourseKey, Fraction, Timestamp};
 use crate::store::users::UserRecord;
-use crate::store::{self, Conn};
+use crate::store::{self, Conn, Db};
 use serde_json::json;
 
 pub use crate::store::progress::ProgressRecord;
@@ -52,6 +55,38 @@ pub fn record(
         "completed_at": report.completed_at.map(|t| t.to_iso()), "certificate_url": record.certificate_url});
     crate::core::webhooks::emit(conn, "enrollment.progressed", event, now)?;
     Ok(record)
+}
+
+/// An LMS or grading system reports one learner's progress in a course the caller manages,
+/// in one write. Errors in the API's order: course 404, 403, `report`'s (the surface's
+/// parse of the body), the learner's 404, then the enrollment's.
+pub fn record_as_manager(
+    db: &Db,
+    key: &CourseKey,
+    caller: &Principal,
+    surface: &'static str,
+    username: &str,
+    report: Result<Report, Error>,
+    now: Timestamp,
+) -> Result<ProgressRecord, Error> {
+    db.write(|conn| {
+        let course = managed_course(conn, key, caller)?;
+        let report = report?;
+        let user = named_user(conn, username)?;
+        let actor = crate::core::bulk::Requester::of(caller, surface).actor;
+        record(conn, &course, &user, &report, &actor, surface, now)
+    })
+}
+
+/// One learner's recorded progress in a course the caller manages (one snapshot); none
+/// recorded is a 404.
+pub fn managed_progress(db: &Db, key: &CourseKey, caller: &Principal, username: &str) -> Result<ProgressRecord, Error> {
+    db.snapshot(|conn| {
+        let course = managed_course(conn, key, caller)?;
+        let user = named_user(conn, username)?;
+        of(conn, &course, &user)?
+            .ok_or_else(|| Error::not_found(format!("No progress recorded for {} in this course.", user.username)))
+    })
 }
 
 /// The recorded progress of the learner in the course, if any.

@@ -1,6 +1,7 @@
 //! Reading enrollments: one learner's, a user's active list, a course's roster (paged by
 //! seek), the staff-wide list, and who may manage a course. Changes live in `enrollment`.
 
+use crate::auth::Principal;
 use crate::core::catalog::Course;
 use crate::core::enrollment::{has_access, resolve_identifier, Resolved};
 use crate::core::progress::ProgressRecord;
@@ -118,6 +119,43 @@ pub fn roster_chunk(conn: &Conn, course: &Course, after: i64, limit: i64) -> Res
     Ok(with_access(rows))
 }
 
+/// A course's roster read a chunk at a time as a download takes it (the roster CSV). Each
+/// chunk is its own read: a roster that changes during a long download shows each row
+/// once, as of when its chunk was read.
+pub struct RosterChunks {
+    db: Db,
+    course: Course,
+    after: i64,
+    done: bool,
+}
+
+impl RosterChunks {
+    pub fn new(db: Db, course: Course) -> RosterChunks {
+        RosterChunks { db, course, after: 0, done: false }
+    }
+
+    pub fn course(&self) -> &Course {
+        &self.course
+    }
+
+    /// The next `size` rows; None once the roster is read to its end.
+    pub fn next_chunk(&mut self, size: i64) -> Result<Option<Vec<RosterRow>>, Error> {
+        if self.done {
+            return Ok(None);
+        }
+        let rows = self.db.read(|conn| roster_chunk(conn, &self.course, self.after, size))?;
+        self.after += rows.len() as i64;
+        self.done = (rows.len() as i64) < size;
+        Ok(Some(rows))
+    }
+}
+
+/// The roster download of a course the caller manages (its 404 and 403 before any row).
+pub fn managed_roster_chunks(db: &Db, key: &CourseKey, caller: &Principal) -> Result<RosterChunks, Error> {
+    let course = db.snapshot(|conn| managed_course(conn, key, caller))?;
+    Ok(RosterChunks::new(db.clone(), course))
+}
+
 /// Everyone on the roster, enrolled (in any state) or pre-enrolled: a page and the total.
 pub fn everyone(conn: &Conn, course: &Course, offset: i64, limit: i64) -> Result<(i64, Vec<RosterRow>), Error> {
     let id = course.record.id;
@@ -134,6 +172,22 @@ pub fn history(
     limit: i64,
 ) -> Result<Vec<HistoryEntry>, Error> {
     store::enrollments::history(conn, course.record.id, filter, before_id, limit)
+}
+
+/// A managed course's enrollment history, newest first: `query` (filter, before id, page
+/// size) is the surface's parse, its error answered after the course's 404 and 403.
+pub fn managed_history(
+    db: &Db,
+    key: &CourseKey,
+    caller: &Principal,
+    query: Result<(HistoryFilter, Option<i64>, i64), Error>,
+) -> Result<(Course, Vec<HistoryEntry>), Error> {
+    db.snapshot(|conn| {
+        let course = managed_course(conn, key, caller)?;
+        let (filter, before, size) = query?;
+        let entries = history(conn, &course, &filter, before, size)?;
+        Ok((course, entries))
+    })
 }
 
 /// One page of a course's roster and the total for the filter.
@@ -163,6 +217,35 @@ pub fn roster(
         ),
     };
     Ok((total, with_access(rows)))
+}
+
+/// What a staff roster page asks for: a filter, or the instructor dashboard's search
+/// (active enrollments only), and the page.
+#[derive(Debug, Clone)]
+pub struct RosterQuery {
+    pub filter: RosterFilter,
+    pub search: Option<String>,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// A page of a managed course's roster and its total, in one snapshot so the count agrees
+/// with the rows. `query` is the surface's parse of the request: its error is answered
+/// after the course's 404 and 403, as the roster APIs always have.
+pub fn managed_roster(
+    db: &Db,
+    key: &CourseKey,
+    caller: &Principal,
+    query: Result<RosterQuery, Error>,
+) -> Result<(i64, Vec<RosterRow>), Error> {
+    db.snapshot(|conn| {
+        let course = managed_course(conn, key, caller)?;
+        let query = query?;
+        match &query.search {
+            Some(term) => search(conn, &course, term, query.offset, query.limit),
+            None => roster(conn, &course, query.filter, query.offset, query.limit),
+        }
+    })
 }
 
 /// Active enrollments matching a search term on username, email or name (the instructor
@@ -222,6 +305,36 @@ pub fn roster_entry(conn: &Conn, course: &Course, identifier: &str) -> Result<Op
     }))
 }
 
+/// One learner's roster row (by username or email) in a managed course and their place on
+/// its waitlist, in one snapshot: 404 when they are neither enrolled, pre-enrolled nor
+/// waiting. `request`'s error (the surface's own parse) comes after the course's 404 and 403.
+pub fn managed_roster_entry(
+    db: &Db,
+    key: &CourseKey,
+    caller: &Principal,
+    identifier: &str,
+    request: Result<(), Error>,
+) -> Result<(RosterRow, Option<i64>), Error> {
+    db.snapshot(|conn| {
+        let course = managed_course(conn, key, caller)?;
+        request?;
+        let row = roster_entry(conn, &course, identifier)?.ok_or_else(|| {
+            Error::not_found(format!(
+                "{identifier} is neither enrolled nor pre-enrolled in {}.",
+                course.record.course_key
+            ))
+        })?;
+        let position = match row.username.as_deref() {
+            Some(username) => match crate::core::accounts::find_user(conn, username)? {
+                Some(user) => waitlist_position(conn, &course, &user)?,
+                None => None,
+            },
+            None => None,
+        };
+        Ok((row, position))
+    })
+}
+
 /// A learner's place on the course's waitlist (1 is next), if they wait.
 pub fn waitlist_position(conn: &Conn, course: &Course, user: &UserRecord) -> Result<Option<i64>, Error> {
     store::enrollments::waitlist_position(conn, course.record.id, user.id)
@@ -230,6 +343,21 @@ pub fn waitlist_position(conn: &Conn, course: &Course, user: &UserRecord) -> Res
 /// Course instructors and staff manage their own course; global staff manage every course.
 pub fn may_manage(conn: &Conn, course: &Course, user_id: i64, is_global_staff: bool) -> Result<bool, Error> {
     Ok(is_global_staff || !store::courses::user_roles_in_course(conn, course.record.id, user_id)?.is_empty())
+}
+
+/// The course behind `key` for a caller who may manage it: 404 for an unknown course comes
+/// before 403 for a caller who is neither its staff nor global staff (the server-to-server
+/// API key manages every course). Run inside the use case's own scope.
+pub fn managed_course(conn: &Conn, key: &CourseKey, caller: &Principal) -> Result<Course, Error> {
+    let course = crate::core::catalog::course(conn, key)?;
+    let allowed = match caller.user() {
+        Some(user) => may_manage(conn, &course, user.id, caller.is_global_staff())?,
+        None => true,
+    };
+    if !allowed {
+        return Err(Error::forbidden("You do not have the required permissions for this course"));
+    }
+    Ok(course)
 }
 
 /// Every enrollment matching the analytics filters (bounds are exclusive), each with its

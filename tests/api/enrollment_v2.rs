@@ -1068,3 +1068,31 @@ fn a_task_s_batch_refused_by_a_full_database_is_retried_and_no_item_is_failed_fo
     assert_eq!(task["progress"]["succeeded"], 1000, "{task}");
     assert_eq!(task["progress"]["failed"], 0, "{task}");
 }
+
+#[test]
+fn a_bad_body_is_answered_after_the_courses_404_and_403_on_every_staff_roster_write() {
+    let app = TestApp::spawn();
+    let admin = app.admin_auth();
+    app.create_course(&admin, KEY, json!({}));
+    let learner = app.user_auth(&admin, "learner", false);
+    let missing = "course-v1:No+Such+Run";
+    // (method, path under a course, a body each route refuses)
+    let writes = [
+        ("POST", "/api/enrollment/v2/courses/{}/enrollments", json!({"identifiers": []})),
+        ("PATCH", "/api/enrollment/v2/courses/{}/enrollments/learner", json!({"status": 7})),
+        ("POST", "/api/instructor/v2/courses/{}/enrollments/modify", json!({"action": "promote"})),
+        ("POST", "/api/admin/v1/courses/{}/waitlist", json!({"colour": "blue"})),
+        ("PATCH", "/api/admin/v1/courses/{}/waitlist/learner", json!({"position": "first"})),
+        ("PUT", "/api/admin/v1/courses/{}/enrollments/learner/progress", json!({"grade": 2})),
+    ];
+    for (method, path, body) in &writes {
+        let unknown = app.send_json(method, &path.replace("{}", missing), Some(&admin), body);
+        assert_eq!(unknown.status, 404, "{method} {path}: an unknown course first");
+        let refused = app.send_json(method, &path.replace("{}", KEY), Some(&learner), body);
+        assert_eq!(refused.status, 403, "{method} {path}: then a caller who may not manage it");
+        let invalid = app.send_json(method, &path.replace("{}", KEY), Some(&admin), body);
+        assert_eq!(invalid.status, 400, "{method} {path}: then the body");
+    }
+    let roster = app.get(&format!("{}/enrollments", base()), Some(&admin)).json();
+    assert_eq!(roster["count"], 0, "no refused call wrote anything");
+}

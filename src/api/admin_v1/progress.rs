@@ -3,22 +3,14 @@
 //! achieved (one learner, or a CSV of many as a task). Course staff of the course, global
 //! staff and service clients, as the v2 roster.
 
-use super::super::enrollment_v2::{course_for_manager, start_task};
 use super::super::http::{self, ok, Ctx, Fields};
-use crate::core::bulk::{Action, Item, ItemOptions, RosterOptions, StoredReport};
-use crate::core::progress::{self, ProgressRecord, Report};
+use super::super::shared::{course_and_manager, csv_body, progress_json, task_accepted};
+use crate::core::bulk::{self, Action, Item, ItemOptions, RosterOptions, StoredReport, TaskRequest};
+use crate::core::progress::{self, Report};
 use crate::core::Error;
 use crate::domain::{Fraction, Timestamp};
 use rouille::Response;
-use serde_json::{json, Value};
-
-pub fn progress_json(p: &ProgressRecord) -> Value {
-    json!({
-        "completion": p.completion, "grade": p.grade, "passed": p.passed,
-        "completed_at": p.completed_at.map(|t| Timestamp::from_unix(t).to_iso()),
-        "certificate_url": p.certificate_url, "updated_at": Timestamp::from_unix(p.updated).to_iso(),
-    })
-}
+use serde_json::Value;
 
 fn share(v: &Value) -> Result<Fraction, String> {
     let n = v.as_f64().ok_or("must be a number between 0 and 1")?;
@@ -50,30 +42,17 @@ fn parse_report(body: &Value) -> Result<Report, Error> {
     Ok(Report { completion: completion.expect("checked by finish"), grade, passed, completed_at, certificate_url })
 }
 
-fn learner(ctx: &Ctx) -> Result<crate::core::records::UserRecord, Error> {
-    let username = ctx.param("username").to_owned();
-    ctx.app
-        .db
-        .read(|c| crate::core::accounts::find_user(c, &username))?
-        .ok_or_else(|| Error::not_found(format!("No user '{username}'.")))
-}
-
 pub(super) fn get_progress(ctx: &mut Ctx) -> Result<Response, Error> {
-    let (course, _) = course_for_manager(ctx, "course_key", "admin")?;
-    let user = learner(ctx)?;
-    let record = ctx.app.db.read(|c| progress::of(c, &course, &user))?;
-    match record {
-        Some(p) => Ok(ok(progress_json(&p))),
-        None => Err(Error::not_found(format!("No progress recorded for {} in this course.", user.username))),
-    }
+    let (key, caller) = course_and_manager(ctx, "course_key")?;
+    let username = ctx.param("username").to_owned();
+    Ok(ok(progress_json(&progress::managed_progress(&ctx.app.db, &key, &caller, &username)?)))
 }
 
 pub(super) fn put_progress(ctx: &mut Ctx) -> Result<Response, Error> {
-    let (course, requester) = course_for_manager(ctx, "course_key", "admin")?;
-    let report = parse_report(&ctx.json_body()?)?;
-    let user = learner(ctx)?;
-    let record =
-        ctx.app.db.write(|c| progress::record(c, &course, &user, &report, &requester.actor, "admin", ctx.now))?;
+    let (key, caller) = course_and_manager(ctx, "course_key")?;
+    let report = ctx.json_body().and_then(|body| parse_report(&body));
+    let username = ctx.param("username").to_owned();
+    let record = progress::record_as_manager(&ctx.app.db, &key, &caller, "admin", &username, report, ctx.now)?;
     ctx.app.jobs.wake();
     Ok(ok(progress_json(&record)))
 }
@@ -121,9 +100,14 @@ pub fn parse_progress_csv(body: &[u8]) -> Result<Vec<Item>, Error> {
 }
 
 pub(super) fn post_progress_csv(ctx: &mut Ctx) -> Result<Response, Error> {
-    let (course, requester) = course_for_manager(ctx, "course_key", "admin")?;
-    let body = super::rosters::csv_body(ctx)?;
-    let rows = parse_progress_csv(&body)?;
-    let requester = crate::core::bulk::Requester { surface: "admin_progress_csv", ..requester };
-    start_task(ctx, &course, Action::Progress, &rows, &RosterOptions::default(), &requester)
+    let (key, caller) = course_and_manager(ctx, "course_key")?;
+    let request = csv_body(ctx).and_then(|body| parse_progress_csv(&body)).map(|items| TaskRequest {
+        action: Action::Progress,
+        items,
+        options: RosterOptions::default(),
+    });
+    let surface = "admin_progress_csv";
+    let (course, task) = bulk::create_task_as_manager(&ctx.app.db, &key, &caller, surface, request, ctx.now)?;
+    ctx.app.jobs.wake();
+    Ok(task_accepted(ctx, &course.record.course_key, Action::Progress, &task))
 }

@@ -3,13 +3,13 @@
 //! the v2 API starts), and the enrollment history. Course staff of the course and global
 //! staff, as the v2 roster.
 
-use super::super::enrollment_v2::{course_for_manager, start_task};
 use super::super::http::{self, ok, Ctx};
-use crate::core::bulk::{Action, Item, ItemOptions, RosterOptions};
+use super::super::shared::{course_and_manager, csv_body, task_accepted};
+use crate::core::bulk::{self, TaskRequest};
 use crate::core::catalog::Course;
 use crate::core::records::Db;
-use crate::core::roster::{self, HistoryEntry, HistoryFilter, RosterRow};
-use crate::core::{Error, ErrorKind};
+use crate::core::roster::{self, HistoryEntry, HistoryFilter, RosterChunks, RosterRow};
+use crate::core::Error;
 use crate::domain::Timestamp;
 use rouille::{Response, ResponseBody};
 use serde_json::{json, Value};
@@ -20,27 +20,21 @@ pub const CSV_HEADER: [&str; 7] = ["username", "email", "name", "mode", "status"
 /// Rows fetched per read of the streamed roster.
 const CHUNK: i64 = 1000;
 
-/// The roster, read a chunk at a time as the client takes it. Each chunk is its own read
-/// transaction: a roster that changes during a long download shows each row once, as of
-/// when its chunk was read.
+// The CSV parsers now live in `shared`; the console still names them here.
+pub use super::super::shared::{parse_learner_csv, roster_options};
+
+/// The roster as CSV, read a chunk at a time as the client takes it (`RosterChunks`).
 struct RosterCsv {
-    db: Db,
-    course: Course,
-    after: i64,
+    chunks: RosterChunks,
     buffer: Vec<u8>,
     at: usize,
-    done: bool,
 }
 
 impl Read for RosterCsv {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        while self.at == self.buffer.len() && !self.done {
-            let rows = self
-                .db
-                .read(|conn| roster::roster_chunk(conn, &self.course, self.after, CHUNK))
-                .map_err(|e| std::io::Error::other(e.developer_message))?;
-            self.after += rows.len() as i64;
-            self.done = (rows.len() as i64) < CHUNK;
+        while self.at == self.buffer.len() {
+            let chunk = self.chunks.next_chunk(CHUNK).map_err(|e| std::io::Error::other(e.developer_message))?;
+            let Some(rows) = chunk else { break };
             self.buffer = csv_lines(&rows)?;
             self.at = 0;
         }
@@ -91,17 +85,22 @@ fn csv_lines(rows: &[RosterRow]) -> std::io::Result<Vec<u8>> {
 }
 
 pub(super) fn get_roster_csv(ctx: &mut Ctx) -> Result<Response, Error> {
-    let (course, _) = course_for_manager(ctx, "course_key", "admin")?;
-    Ok(roster_csv_response(ctx.app.db.clone(), course))
+    let (key, caller) = course_and_manager(ctx, "course_key")?;
+    Ok(roster_csv_download(roster::managed_roster_chunks(&ctx.app.db, &key, &caller)?))
 }
 
-/// The streamed CSV download (the console's link answers the same).
+/// The streamed CSV download of a course the console already checked.
 pub fn roster_csv_response(db: Db, course: Course) -> Response {
+    roster_csv_download(RosterChunks::new(db, course))
+}
+
+/// The streamed CSV download (the admin API's and the console's link).
+fn roster_csv_download(chunks: RosterChunks) -> Response {
     let mut header = csv::Writer::from_writer(Vec::new());
     header.write_record(CSV_HEADER).expect("a Vec takes any write");
     let header = header.into_inner().expect("a Vec takes any write");
-    let file = format!("{}-roster.csv", course.record.course_key.replace([':', '+', '/'], "_"));
-    let reader = RosterCsv { db, course, after: 0, buffer: header, at: 0, done: false };
+    let file = format!("{}-roster.csv", chunks.course().record.course_key.replace([':', '+', '/'], "_"));
+    let reader = RosterCsv { chunks, buffer: header, at: 0 };
     Response {
         status_code: 200,
         headers: vec![
@@ -114,132 +113,18 @@ pub fn roster_csv_response(db: Db, course: Course) -> Response {
     }
 }
 
-/// The learners of an uploaded CSV: (identifier, that row's mode). The header row names an
-/// `identifier`, `username` or `email` column (any case; the first non-empty of them on a
-/// row is used) and may name a `mode`. Every problem is a 400 naming its line.
-pub fn parse_learner_csv(body: &[u8]) -> Result<Vec<Item>, Error> {
-    let bad = |message: String| Error::field("file", message);
-    let mut reader = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(body);
-    let headers = match reader.headers() {
-        Ok(h) => h.clone(),
-        Err(e) => return Err(bad(format!("line 1 is not CSV: {}", csv_error(&e)))),
-    };
-    let column = |name: &str| headers.iter().position(|h| h.trim_start_matches('\u{feff}').eq_ignore_ascii_case(name));
-    let identifier_columns: Vec<usize> = ["identifier", "username", "email"].iter().filter_map(|n| column(n)).collect();
-    if identifier_columns.is_empty() {
-        return Err(bad(format!(
-            "line 1, the header row, names no email, username or identifier column (it has: {}).",
-            headers.iter().collect::<Vec<_>>().join(", ")
-        )));
-    }
-    let mode_column = column("mode");
-    let (start_column, end_column) = (column("access_start"), column("access_end"));
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| bad(format!("line {} is not CSV: {}", line_of(&e), csv_error(&e))))?;
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
-        let identifier = identifier_columns.iter().filter_map(|&i| record.get(i)).find(|v| !v.is_empty());
-        let Some(identifier) = identifier else {
-            return Err(bad(format!("line {line} has no email, username or identifier.")));
-        };
-        if identifier.contains(['\n', '\r']) {
-            // The csv crate reads an unclosed quote to the end of the file as one field.
-            return Err(bad(format!("line {line} is not CSV: a quoted field runs across lines (a quote left open?).")));
-        }
-        if identifier.len() > 255 {
-            return Err(bad(format!("line {line}: an identifier is at most 255 characters.")));
-        }
-        let mode = mode_column.and_then(|i| record.get(i)).filter(|m| !m.is_empty()).map(str::to_owned);
-        let date = |column: Option<usize>, name: &str| -> Result<Option<i64>, Error> {
-            match column.and_then(|i| record.get(i)).filter(|v| !v.is_empty()) {
-                None => Ok(None),
-                Some(v) => crate::domain::Timestamp::parse(v)
-                    .map(|t| Some(t.unix()))
-                    .map_err(|_| bad(format!("line {line}: {name} '{v}' is not an ISO 8601 date and time."))),
-            }
-        };
-        let access_start = date(start_column, "access_start")?;
-        let access_end = date(end_column, "access_end")?;
-        if let (Some(s), Some(e)) = (access_start, access_end) {
-            if e <= s {
-                return Err(bad(format!("line {line}: access_end must be later than access_start.")));
-            }
-        }
-        let own = ItemOptions { mode, progress: None, access_start, access_end };
-        rows.push(Item { identifier: identifier.to_owned(), own });
-    }
-    if rows.is_empty() {
-        return Err(bad("the file has a header row but no learners.".into()));
-    }
-    Ok(rows)
-}
-
-fn line_of(e: &csv::Error) -> u64 {
-    e.position().map(|p| p.line()).unwrap_or(0)
-}
-
-fn csv_error(e: &csv::Error) -> String {
-    match e.kind() {
-        csv::ErrorKind::Utf8 { .. } => "it is not UTF-8 text".into(),
-        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
-            format!("it has {len} fields where the header has {expected_len}")
-        }
-        _ => e.to_string(),
-    }
-}
-
-/// `action`, `auto_enroll`, `email_students` and `reason`: from the query string of the API
-/// call, or the console's form fields.
-pub fn roster_options(get: impl Fn(&str) -> Option<String>) -> Result<(Action, RosterOptions), Error> {
-    let flag = |name: &str| -> Result<bool, Error> {
-        match get(name).as_deref().map(str::trim) {
-            None | Some("") | Some("false") | Some("0") | Some("off") => Ok(false),
-            Some("true") | Some("1") | Some("on") => Ok(true),
-            Some(other) => Err(Error::field(name, format!("{name} must be true or false, not '{other}'."))),
-        }
-    };
-    let action = match get("action").as_deref().map(str::trim) {
-        None | Some("") | Some("enroll") => Action::Enroll,
-        Some("unenroll") => Action::Unenroll,
-        Some(other) => {
-            return Err(Error::field("action", format!("action must be enroll or unenroll, not '{other}'.")))
-        }
-    };
-    let reason = get("reason").map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
-    let reason = reason
-        .map(|r| crate::domain::Text::<1000>::parse(&r).map(|_| r))
-        .transpose()
-        .map_err(|e| Error::field("reason", format!("reason: {}", e.0)))?;
-    let options = RosterOptions {
-        mode: None,
-        auto_enroll: flag("auto_enroll")?,
-        email_students: flag("email_students")?,
-        reason,
-        ..RosterOptions::default()
-    };
-    Ok((action, options))
-}
-
-/// A CSV upload's body (text/csv, or text a spreadsheet saved as plain text), within the
-/// server's size and time limits.
-pub(super) fn csv_body(ctx: &Ctx) -> Result<Vec<u8>, Error> {
-    let media = super::super::body::media_type(ctx.req.header("Content-Type").unwrap_or(""));
-    if !matches!(media.as_str(), "text/csv" | "application/csv" | "text/plain") {
-        return Err(Error::new(
-            ErrorKind::UnsupportedMediaType,
-            format!("Unsupported media type \"{media}\" in request; send text/csv."),
-        ));
-    }
-    ctx.body_bytes()
-}
-
+/// The query's options, then the body's type, then each CSV line: every problem after the
+/// course's 404 and 403, as the upload always answered.
 pub(super) fn post_roster_csv(ctx: &mut Ctx) -> Result<Response, Error> {
-    let (course, requester) = course_for_manager(ctx, "course_key", "admin")?;
-    let (action, options) = roster_options(|name| ctx.query_param(name))?;
-    let body = csv_body(ctx)?;
-    let rows = parse_learner_csv(&body)?;
-    let requester = crate::core::bulk::Requester { surface: "admin_csv", ..requester };
-    start_task(ctx, &course, action, &rows, &options, &requester)
+    let (key, caller) = course_and_manager(ctx, "course_key")?;
+    let request = roster_options(|name| ctx.query_param(name)).and_then(|(action, options)| {
+        let items = parse_learner_csv(&csv_body(ctx)?)?;
+        Ok(TaskRequest { action, items, options })
+    });
+    let action = request.as_ref().map(|r| r.action).ok();
+    let (course, task) = bulk::create_task_as_manager(&ctx.app.db, &key, &caller, "admin_csv", request, ctx.now)?;
+    ctx.app.jobs.wake();
+    Ok(task_accepted(ctx, &course.record.course_key, action.expect("a task was started"), &task))
 }
 
 pub fn history_json(h: &HistoryEntry) -> Value {
@@ -268,9 +153,11 @@ pub fn history_query(get: impl Fn(&str) -> Option<String>) -> Result<(HistoryFil
 }
 
 pub(super) fn get_history(ctx: &mut Ctx) -> Result<Response, Error> {
-    let (course, _) = course_for_manager(ctx, "course_key", "admin")?;
-    let (filter, before, size) = history_query(|name| ctx.query_param(name))?;
-    let entries = ctx.app.db.read(|conn| roster::history(conn, &course, &filter, before, size))?;
+    let (key, caller) = course_and_manager(ctx, "course_key")?;
+    let query = history_query(|name| ctx.query_param(name));
+    let wanted = query.clone();
+    let (course, entries) = roster::managed_history(&ctx.app.db, &key, &caller, wanted)?;
+    let (filter, _, size) = query?;
     let next = match entries.last() {
         Some(last) if entries.len() as i64 == size => {
             let mut url = format!(

@@ -1,0 +1,224 @@
+//! What several surfaces parse and render alike: the course key of a staff roster call
+//! and its caller, roster and progress CSV bodies, the enrollment PATCH body, progress and
+//! roster-change results, a started task's 202. Surfaces import this, never each other.
+
+use super::http::{self, json, Ctx, Fields};
+use crate::auth::Principal;
+use crate::core::bulk::{Action, Item, ItemOptions, RosterOptions};
+use crate::core::enrollment::{Outcome, State};
+use crate::core::lifecycle::{AccessDates, LifecyclePatch};
+use crate::core::progress::ProgressRecord;
+use crate::core::records::{EnrollmentRecord, TaskRecord};
+use crate::core::{Error, ErrorKind};
+use crate::domain::{CourseKey, Timestamp};
+use rouille::Response;
+use serde_json::{json, Value};
+
+/// The course key in path parameter `param` (a bad one is a field error naming it) and the
+/// caller of a staff roster call, counted against the roster rate limit. The core use case
+/// then answers 404 for an unknown course before 403 for a caller who may not manage it.
+pub fn course_and_manager(ctx: &mut Ctx, param: &str) -> Result<(CourseKey, Principal), Error> {
+    let raw = ctx.param(param).to_owned();
+    let key = CourseKey::parse(&raw).map_err(|_| {
+        Error::field(param, format!("'{raw}' is not a valid course key."))
+            .with_user_message("The course identifier is not valid")
+    })?;
+    let caller = ctx.caller()?.clone();
+    ctx.throttle(&ctx.app.auth.limits.enrollment_v2, &caller.key())?;
+    Ok((key, caller))
+}
+
+/// A parse's outcome without its value, for a core use case that answers the parse's error
+/// only after the course's own.
+pub fn parse_outcome<T>(parsed: &Result<T, Error>) -> Result<(), Error> {
+    parsed.as_ref().map(|_| ()).map_err(Error::clone)
+}
+
+pub fn progress_json(p: &ProgressRecord) -> Value {
+    json!({
+        "completion": p.completion, "grade": p.grade, "passed": p.passed,
+        "completed_at": p.completed_at.map(|t| Timestamp::from_unix(t).to_iso()),
+        "certificate_url": p.certificate_url, "updated_at": Timestamp::from_unix(p.updated).to_iso(),
+    })
+}
+
+/// Version A's EnrollmentState: `enrolled`, `allowed`, plus `mode` and `auto_enroll`.
+pub fn state_json(state: &State) -> Value {
+    let mut body = json!({"enrolled": state.enrollment, "allowed": state.allowed, "mode": state.mode, "auto_enroll": state.auto_enroll});
+    // A learner on a full course's waitlist: where they stand (1 is next).
+    if let Some(position) = state.waitlist_position {
+        body["waitlisted"] = json!(true);
+        body["waitlist_position"] = json!(position);
+    }
+    body
+}
+
+/// Open edX's `EmailEnrollmentState.to_dict()` (the instructor dashboard's and Appsembler's).
+pub fn edx_state_json(state: &State) -> Value {
+    json!({"user": state.user, "enrollment": state.enrollment, "allowed": state.allowed, "auto_enroll": state.auto_enroll})
+}
+
+/// One result row: before/after, or the identifier's own error (never the whole call's).
+pub fn result_json(identifier: &str, result: &Result<Outcome, Error>) -> Value {
+    match result {
+        Ok(outcome) => {
+            json!({"identifier": identifier, "before": state_json(&outcome.before), "after": state_json(&outcome.after)})
+        }
+        Err(e) => {
+            json!({"identifier": identifier, "before": null, "after": null, "error": e.developer_message, "error_code": e.code()})
+        }
+    }
+}
+
+/// A started task's 202, pointing at its status (the v2 API's, and the admin CSV uploads').
+pub fn task_accepted(ctx: &Ctx, course_key: &str, action: Action, task: &TaskRecord) -> Response {
+    // From the public base URL: behind a proxy at a sub-path the prefix is kept.
+    let status_url = format!("{}/api/enrollment/v2/courses/{}/tasks/{}", ctx.app.base_url, course_key, task.public_id);
+    let body =
+        json!({"task_id": task.public_id, "status_url": status_url, "action": action.as_str(), "count": task.total});
+    json(202, &body).with_additional_header("Location", status_url)
+}
+
+fn iso(t: Option<i64>) -> Value {
+    t.map(|t| json!(Timestamp::from_unix(t).to_iso())).unwrap_or(Value::Null)
+}
+
+/// One enrollment's lifecycle as the admin and v2 PATCH answer it.
+pub fn enrollment_json(e: &EnrollmentRecord, now: Timestamp) -> Value {
+    json!({"username": e.username, "course_key": e.course_key, "mode": e.mode,
+        "is_active": crate::core::enrollment::has_access(&e.lifecycle, now), "status": e.lifecycle.status,
+        "access_start": iso(e.lifecycle.access_start), "access_end": iso(e.lifecycle.access_end)})
+}
+
+/// The PATCH body: any of `status`, `access_start`, `access_end` (null clears a date).
+pub fn parse_lifecycle_patch(body: &Value) -> Result<LifecyclePatch, Error> {
+    let mut f = Fields::of(body)?;
+    f.reject_unknown(&["status", "access_start", "access_end"]);
+    let status = f.required_value("status", http::as_string);
+    let dates =
+        AccessDates { start: f.get("access_start", http::as_timestamp), end: f.get("access_end", http::as_timestamp) };
+    f.finish()?;
+    if status.is_none() && dates.is_empty() {
+        return Err(Error::validation("Give status, access_start or access_end."));
+    }
+    Ok(LifecyclePatch { status, dates })
+}
+
+/// The learners of an uploaded CSV: (identifier, that row's mode). The header row names an
+/// `identifier`, `username` or `email` column (any case; the first non-empty of them on a
+/// row is used) and may name a `mode`. Every problem is a 400 naming its line.
+pub fn parse_learner_csv(body: &[u8]) -> Result<Vec<Item>, Error> {
+    let bad = |message: String| Error::field("file", message);
+    let mut reader = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(body);
+    let headers = match reader.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => return Err(bad(format!("line 1 is not CSV: {}", csv_error(&e)))),
+    };
+    let column = |name: &str| headers.iter().position(|h| h.trim_start_matches('\u{feff}').eq_ignore_ascii_case(name));
+    let identifier_columns: Vec<usize> = ["identifier", "username", "email"].iter().filter_map(|n| column(n)).collect();
+    if identifier_columns.is_empty() {
+        return Err(bad(format!(
+            "line 1, the header row, names no email, username or identifier column (it has: {}).",
+            headers.iter().collect::<Vec<_>>().join(", ")
+        )));
+    }
+    let mode_column = column("mode");
+    let (start_column, end_column) = (column("access_start"), column("access_end"));
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| bad(format!("line {} is not CSV: {}", line_of(&e), csv_error(&e))))?;
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let identifier = identifier_columns.iter().filter_map(|&i| record.get(i)).find(|v| !v.is_empty());
+        let Some(identifier) = identifier else {
+            return Err(bad(format!("line {line} has no email, username or identifier.")));
+        };
+        if identifier.contains(['\n', '\r']) {
+            // The csv crate reads an unclosed quote to the end of the file as one field.
+            return Err(bad(format!("line {line} is not CSV: a quoted field runs across lines (a quote left open?).")));
+        }
+        if identifier.len() > 255 {
+            return Err(bad(format!("line {line}: an identifier is at most 255 characters.")));
+        }
+        let mode = mode_column.and_then(|i| record.get(i)).filter(|m| !m.is_empty()).map(str::to_owned);
+        let date = |column: Option<usize>, name: &str| -> Result<Option<i64>, Error> {
+            match column.and_then(|i| record.get(i)).filter(|v| !v.is_empty()) {
+                None => Ok(None),
+                Some(v) => crate::domain::Timestamp::parse(v)
+                    .map(|t| Some(t.unix()))
+                    .map_err(|_| bad(format!("line {line}: {name} '{v}' is not an ISO 8601 date and time."))),
+            }
+        };
+        let access_start = date(start_column, "access_start")?;
+        let access_end = date(end_column, "access_end")?;
+        if let (Some(s), Some(e)) = (access_start, access_end) {
+            if e <= s {
+                return Err(bad(format!("line {line}: access_end must be later than access_start.")));
+            }
+        }
+        let own = ItemOptions { mode, progress: None, access_start, access_end };
+        rows.push(Item { identifier: identifier.to_owned(), own });
+    }
+    if rows.is_empty() {
+        return Err(bad("the file has a header row but no learners.".into()));
+    }
+    Ok(rows)
+}
+
+fn line_of(e: &csv::Error) -> u64 {
+    e.position().map(|p| p.line()).unwrap_or(0)
+}
+
+fn csv_error(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::Utf8 { .. } => "it is not UTF-8 text".into(),
+        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+            format!("it has {len} fields where the header has {expected_len}")
+        }
+        _ => e.to_string(),
+    }
+}
+
+/// `action`, `auto_enroll`, `email_students` and `reason`: from the query string of the API
+/// call, or the console's form fields.
+pub fn roster_options(get: impl Fn(&str) -> Option<String>) -> Result<(Action, RosterOptions), Error> {
+    let flag = |name: &str| -> Result<bool, Error> {
+        match get(name).as_deref().map(str::trim) {
+            None | Some("") | Some("false") | Some("0") | Some("off") => Ok(false),
+            Some("true") | Some("1") | Some("on") => Ok(true),
+            Some(other) => Err(Error::field(name, format!("{name} must be true or false, not '{other}'."))),
+        }
+    };
+    let action = match get("action").as_deref().map(str::trim) {
+        None | Some("") | Some("enroll") => Action::Enroll,
+        Some("unenroll") => Action::Unenroll,
+        Some(other) => {
+            return Err(Error::field("action", format!("action must be enroll or unenroll, not '{other}'.")))
+        }
+    };
+    let reason = get("reason").map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
+    let reason = reason
+        .map(|r| crate::domain::Text::<1000>::parse(&r).map(|_| r))
+        .transpose()
+        .map_err(|e| Error::field("reason", format!("reason: {}", e.0)))?;
+    let options = RosterOptions {
+        mode: None,
+        auto_enroll: flag("auto_enroll")?,
+        email_students: flag("email_students")?,
+        reason,
+        ..RosterOptions::default()
+    };
+    Ok((action, options))
+}
+
+/// A CSV upload's body (text/csv, or text a spreadsheet saved as plain text), within the
+/// server's size and time limits.
+pub fn csv_body(ctx: &Ctx) -> Result<Vec<u8>, Error> {
+    let media = super::body::media_type(ctx.req.header("Content-Type").unwrap_or(""));
+    if !matches!(media.as_str(), "text/csv" | "application/csv" | "text/plain") {
+        return Err(Error::new(
+            ErrorKind::UnsupportedMediaType,
+            format!("Unsupported media type \"{media}\" in request; send text/csv."),
+        ));
+    }
+    ctx.body_bytes()
+}
