@@ -4,8 +4,11 @@
 
 use crate::core::Error;
 use crate::domain::{Email, Timestamp, Username};
+use crate::store::clients::ClientRecord;
 use crate::store::users::{Profile, UserRecord};
 use crate::store::{self, Conn, Db};
+
+pub use crate::auth::clients::NewClient;
 
 pub struct NewUser {
     pub username: Username,
@@ -239,6 +242,35 @@ fn check_name_lengths(name: &str, first: &str, last: &str) -> Result<(), Error> 
 /// One page of users and the total.
 pub fn list_users(conn: &Conn, offset: i64, limit: i64) -> Result<(i64, Vec<UserRecord>), Error> {
     Ok((store::users::count(conn)?, store::users::list(conn, offset, limit)?))
+}
+
+/// The OAuth clients, each acting as an account (staff's list).
+pub fn oauth_clients(db: &Db) -> Result<Vec<ClientRecord>, Error> {
+    db.read(crate::auth::clients::list)
+}
+
+/// Staff register an OAuth client acting as `username`; only a superuser may make one that
+/// acts as staff or a superuser (`auth::clients::create_as_admin`).
+pub fn create_oauth_client(
+    db: &Db,
+    caller_is_superuser: bool,
+    name: &str,
+    username: &str,
+    public: bool,
+    now: Timestamp,
+) -> Result<NewClient, Error> {
+    db.write(|conn| {
+        crate::auth::clients::create_as_admin(conn, caller_is_superuser, name, username, public, now.unix())
+    })
+}
+
+/// Staff remove an OAuth client (its tokens go with it); only a superuser removes one
+/// acting as a superuser. A 404 when there is none.
+pub fn delete_oauth_client(db: &Db, caller_is_superuser: bool, client_id: &str) -> Result<(), Error> {
+    if !db.write(|conn| crate::auth::clients::delete(conn, client_id, caller_is_superuser))? {
+        return Err(Error::not_found(format!("No OAuth client '{client_id}' exists.")));
+    }
+    Ok(())
 }
 
 /// Whether the database has been initialised (bootstrap done).

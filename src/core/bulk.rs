@@ -321,6 +321,31 @@ pub fn create_task_as_manager(
     })
 }
 
+/// What a batch form asks: the action, its options and the learners.
+pub struct Batch {
+    pub action: Action,
+    pub options: RosterOptions,
+    pub items: Vec<Item>,
+}
+
+/// Starts a batch as a task on a course, for a caller who may manage it. `batch` is the
+/// parsed form or why it did not parse: a missing course or a stranger is told first.
+pub fn start_batch(
+    db: &Db,
+    key: &CourseKey,
+    caller: &Principal,
+    batch: Result<Batch, Error>,
+    requester: &Requester,
+    now: Timestamp,
+) -> Result<(Course, TaskRecord), Error> {
+    db.write(|conn| {
+        let course = crate::core::roster::course_managed_by(conn, key, caller)?;
+        let batch = batch?;
+        let task = create_task(conn, &course, batch.action, &batch.items, &batch.options, requester, now)?;
+        Ok((course, task))
+    })
+}
+
 /// A random UUID v4 string, as Open edX task ids look.
 pub(crate) fn uuid_v4() -> String {
     let mut bytes = crate::auth::secrets::random_bytes(16);
@@ -488,6 +513,22 @@ pub fn task_items(conn: &Conn, task: &TaskRecord, from: i64, limit: i64) -> Resu
         .collect())
 }
 
+/// A course's task and its first `limit` items, for a caller who may manage the course.
+pub fn task_with_items(
+    db: &Db,
+    key: &CourseKey,
+    caller: &Principal,
+    public_id: &str,
+    limit: i64,
+) -> Result<(Course, TaskRecord, Vec<TaskItem>), Error> {
+    db.snapshot(|conn| {
+        let course = crate::core::roster::course_managed_by(conn, key, caller)?;
+        let task = task(conn, &course, public_id)?;
+        let items = task_items(conn, &task, 0, limit)?;
+        Ok((course, task, items))
+    })
+}
+
 pub fn any_pending(conn: &Conn) -> Result<bool, Error> {
     store::tasks::any_pending(conn)
 }
@@ -509,4 +550,11 @@ pub fn fail(conn: &Conn, task: &TaskRecord, now: Timestamp) -> Result<(), Error>
 /// The newest tasks; with `staff_of`, only those of that user's courses.
 pub fn recent(conn: &Conn, staff_of: Option<i64>, limit: i64) -> Result<Vec<TaskRecord>, Error> {
     store::tasks::recent(conn, staff_of, limit)
+}
+
+/// The newest tasks the caller may see: every course's for global staff (and the API key),
+/// else those of the courses they are staff of.
+pub fn recent_for(db: &Db, caller: &Principal, limit: i64) -> Result<Vec<TaskRecord>, Error> {
+    let staff_of = caller.user().filter(|_| !caller.is_global_staff()).map(|user| user.id);
+    db.read(|conn| recent(conn, staff_of, limit))
 }

@@ -1,6 +1,7 @@
 //! The course catalog: courses, their modes (enrollment tracks with prices) and their
 //! staff. A course that ever had an enrollment is only ever unpublished, never deleted.
 
+use crate::auth::Principal;
 use crate::core::{Error, ErrorKind};
 use crate::domain::{CourseKey, Money, Timestamp, Username};
 use crate::store::courses::{CourseRecord, ModeRecord, RoleRecord};
@@ -152,6 +153,11 @@ pub fn create(conn: &Conn, key: &CourseKey, fields: &CourseFields, now: Timestam
     Ok(created)
 }
 
+/// Adds a course to the catalog (global staff, through the admin API or the console).
+pub fn create_course(db: &Db, key: &CourseKey, fields: &CourseFields, now: Timestamp) -> Result<Course, Error> {
+    db.write(|conn| create(conn, key, fields, now))
+}
+
 pub fn update(conn: &Conn, key: &CourseKey, fields: &CourseFields, now: Timestamp) -> Result<Course, Error> {
     let mut record = course(conn, key)?.record;
     apply(&mut record, fields, now)?;
@@ -163,6 +169,21 @@ pub fn update(conn: &Conn, key: &CourseKey, fields: &CourseFields, now: Timestam
     // seats: the waitlist fills them now.
     crate::core::lifecycle::fill_seats(conn, &course(conn, key)?, "admin", now)?;
     course(conn, key)
+}
+
+/// Changes a course's settings, for a caller who may manage it. `fields` is the parsed
+/// form or why it did not parse: a missing course or a stranger is told first.
+pub fn update_course(
+    db: &Db,
+    key: &CourseKey,
+    caller: &Principal,
+    fields: Result<CourseFields, Error>,
+    now: Timestamp,
+) -> Result<Course, Error> {
+    db.write(|conn| {
+        crate::core::roster::course_managed_by(conn, key, caller)?;
+        update(conn, key, &fields?, now)
+    })
 }
 
 fn apply(r: &mut CourseRecord, f: &CourseFields, now: Timestamp) -> Result<(), Error> {
@@ -288,6 +309,15 @@ pub fn staff(conn: &Conn, key: &CourseKey) -> Result<Vec<RoleRecord>, Error> {
     store::courses::roles(conn, c.record.id)
 }
 
+/// A course and its staff (the console's settings page), for a caller who may manage it.
+pub fn course_with_staff(db: &Db, key: &CourseKey, caller: &Principal) -> Result<(Course, Vec<RoleRecord>), Error> {
+    db.snapshot(|conn| {
+        let course = crate::core::roster::course_managed_by(conn, key, caller)?;
+        let roles = store::courses::roles(conn, course.record.id)?;
+        Ok((course, roles))
+    })
+}
+
 pub fn grant_role(
     conn: &Conn,
     key: &CourseKey,
@@ -313,6 +343,34 @@ pub fn revoke_role(conn: &Conn, key: &CourseKey, username: &Username, role: Opti
         return Err(Error::not_found(format!("{username} holds no such role in {key}.")));
     }
     Ok(())
+}
+
+/// One change to a course's staff: a role given, or taken back.
+pub struct StaffChange {
+    pub username: Username,
+    pub role: String,
+    pub remove: bool,
+}
+
+/// Gives or takes back one staff role, for a caller who may manage the course. `change` is
+/// the parsed form or why it did not parse: a missing course or a stranger is told first.
+pub fn change_staff(
+    db: &Db,
+    key: &CourseKey,
+    caller: &Principal,
+    change: Result<StaffChange, Error>,
+    now: Timestamp,
+) -> Result<Course, Error> {
+    db.write(|conn| {
+        let course = crate::core::roster::course_managed_by(conn, key, caller)?;
+        let change = change?;
+        if change.remove {
+            revoke_role(conn, key, &change.username, Some(&change.role))?;
+        } else {
+            grant_role(conn, key, &change.username, &change.role, now)?;
+        }
+        Ok(course)
+    })
 }
 
 /// (course key, role) for every course the user has a staff role in.

@@ -125,3 +125,31 @@ pub use crate::store::codes::CodeRecord;
 pub fn list(conn: &Conn, course: &Course, limit: i64) -> Result<Vec<(CodeRecord, i64, i64)>, Error> {
     store::codes::for_course(conn, course.record.id, limit)
 }
+
+/// The codes page: every course, the one chosen and its newest codes.
+pub struct Overview {
+    pub courses: Vec<Course>,
+    /// The key asked for, else the first course's.
+    pub selected: Option<String>,
+    /// The selected course, when its key is a course key.
+    pub course: Option<Course>,
+    pub codes: Vec<(CodeRecord, i64, i64)>,
+}
+
+/// The codes of the course `asked` names (else of the first course), with every course to
+/// choose from, as of one moment. A key naming no course is a 404.
+pub fn overview(db: &Db, asked: Option<String>, limit: i64) -> Result<Overview, Error> {
+    db.snapshot(|conn| {
+        let courses = catalog::list(conn, false, 0, 1000)?.1;
+        let selected = asked.or_else(|| courses.first().map(|c| c.record.course_key.clone()));
+        let course = match selected.as_deref().map(CourseKey::parse) {
+            Some(Ok(key)) => Some(catalog::course(conn, &key)?),
+            _ => None,
+        };
+        let codes = match &course {
+            Some(course) => list(conn, course, limit)?,
+            None => Vec::new(),
+        };
+        Ok(Overview { courses, selected, course, codes })
+    })
+}

@@ -471,6 +471,27 @@ pub fn leave_waitlist_as_manager(
     })
 }
 
+/// Staff take a learner off a course's waitlist (the console's Remove button), for a caller
+/// who may manage the course. `username` is the form's field or why the form was refused:
+/// a missing course or a stranger is told first; an unknown user is the field's error.
+pub fn remove_from_waitlist(
+    db: &Db,
+    key: &CourseKey,
+    caller: &Principal,
+    username: Result<String, Error>,
+    change: &Change,
+    now: Timestamp,
+) -> Result<Course, Error> {
+    db.write(|conn| {
+        let course = crate::core::roster::course_managed_by(conn, key, caller)?;
+        let username = username?;
+        let user = crate::core::accounts::find_user(conn, &username)?
+            .ok_or_else(|| Error::field("username", format!("No user '{username}'.")))?;
+        leave_waitlist(conn, &course, &user, change, now)?;
+        Ok(course)
+    })
+}
+
 /// Enrollments to expire (user id, course id), and enrollment ids due their notice.
 pub type Due = (Vec<(i64, i64)>, Vec<i64>);
 

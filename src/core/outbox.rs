@@ -3,7 +3,7 @@
 use crate::core::Error;
 use crate::domain::Timestamp;
 use crate::store::outbox::MessageRecord;
-use crate::store::{self, Conn};
+use crate::store::{self, Conn, Db};
 
 /// How long a claimed message is hidden from other workers while it is being sent; a
 /// crash mid-send makes it due again after this (delivery is at least once).
@@ -79,6 +79,16 @@ pub fn list(
     Ok((store::outbox::count(conn, status)?, messages))
 }
 
+/// One page of the outbox for staff, newest first, with the count for the filter.
+pub fn list_messages(
+    db: &Db,
+    status: Option<&str>,
+    before_id: Option<i64>,
+    limit: i64,
+) -> Result<(i64, Vec<MessageRecord>), Error> {
+    db.snapshot(|conn| list(conn, status, before_id, limit))
+}
+
 /// Makes a message due now (a failed one gets a fresh round of attempts).
 pub fn retry(conn: &Conn, id: i64, now: Timestamp) -> Result<MessageRecord, Error> {
     let message =
@@ -88,4 +98,9 @@ pub fn retry(conn: &Conn, id: i64, now: Timestamp) -> Result<MessageRecord, Erro
     }
     store::outbox::requeue(conn, id, now.unix())?;
     store::outbox::by_id(conn, id)?.ok_or_else(|| Error::internal("message vanished"))
+}
+
+/// Staff make a message due now (the admin's retry).
+pub fn retry_message(db: &Db, id: i64, now: Timestamp) -> Result<MessageRecord, Error> {
+    db.write(|conn| retry(conn, id, now))
 }

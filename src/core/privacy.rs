@@ -290,6 +290,12 @@ pub fn retire(conn: &Conn, actor: &Actor, username: &str, now: Timestamp) -> Res
     Ok(Retired { username: new_username, old_username: user.username, old_email: user.email })
 }
 
+/// Retires `username` in a transaction of its own (staff on the console and the account
+/// API; the rules are `retire`'s).
+pub fn retire_account(db: &Db, actor: &Actor, username: &str, now: Timestamp) -> Result<Retired, Error> {
+    db.write(|conn| retire(conn, actor, username, now))
+}
+
 /// The learner's own way out (`deactivate_logout`): the account is deactivated, every
 /// session and token ends, and its retirement is queued for the background workers.
 pub fn deactivate_and_queue(conn: &Conn, user: &UserRecord, now: Timestamp) -> Result<RetirementTask, Error> {

@@ -190,6 +190,23 @@ pub fn managed_history(
     })
 }
 
+/// A course's history for its staff, newest first. `query` (filter, before id) is the
+/// parsed query string or why it did not parse: a missing course or a stranger is told first.
+pub fn course_history(
+    db: &Db,
+    key: &CourseKey,
+    caller: &Principal,
+    query: Result<(HistoryFilter, Option<i64>), Error>,
+    limit: i64,
+) -> Result<(Course, Vec<HistoryEntry>), Error> {
+    db.snapshot(|conn| {
+        let course = course_managed_by(conn, key, caller)?;
+        let (filter, before_id) = query?;
+        let entries = history(conn, &course, &filter, before_id, limit)?;
+        Ok((course, entries))
+    })
+}
+
 /// One page of a course's roster and the total for the filter.
 pub fn roster(
     conn: &Conn,
@@ -259,6 +276,41 @@ pub fn search(
 ) -> Result<(i64, Vec<RosterRow>), Error> {
     let (total, rows) = store::enrollments::roster_search(conn, course.record.id, term, offset, limit)?;
     Ok((total, with_access(rows)))
+}
+
+/// Which page of a roster the console's roster page asks for.
+pub struct RosterPageQuery<'a> {
+    pub filter: RosterFilter,
+    /// A search term (active enrollments only); empty: none.
+    pub term: &'a str,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// The console's roster page: the course, one page of its roster (everyone, by status, or
+/// a search) with the total, and its waitlist, as of one moment.
+pub struct RosterPage {
+    pub course: Course,
+    pub total: i64,
+    pub rows: Vec<RosterRow>,
+    pub waitlist: Vec<WaitlistEntry>,
+}
+
+/// A course's roster page for its staff.
+pub fn roster_page(db: &Db, key: &CourseKey, caller: &Principal, query: &RosterPageQuery) -> Result<RosterPage, Error> {
+    db.snapshot(|conn| {
+        let course = course_managed_by(conn, key, caller)?;
+        let (offset, limit) = (query.offset, query.limit);
+        let (total, rows) = if query.term.is_empty() && query.filter == RosterFilter::All {
+            everyone(conn, &course, offset, limit)
+        } else if query.term.is_empty() {
+            roster(conn, &course, query.filter, offset, limit)
+        } else {
+            search(conn, &course, query.term, offset, limit)
+        }?;
+        let waitlist = crate::core::lifecycle::waitlist(conn, &course)?;
+        Ok(RosterPage { course, total, rows, waitlist })
+    })
 }
 
 /// The roster row of one learner (by username or email), if they are enrolled or
@@ -358,6 +410,47 @@ pub fn managed_course(conn: &Conn, key: &CourseKey, caller: &Principal) -> Resul
         return Err(Error::forbidden("You do not have the required permissions for this course"));
     }
     Ok(course)
+}
+
+/// A course page that shows only the course (the batch form, the roster download): the
+/// course, for a caller who may manage it.
+pub fn course_for_staff(db: &Db, key: &CourseKey, caller: &Principal) -> Result<Course, Error> {
+    db.snapshot(|conn| course_managed_by(conn, key, caller))
+}
+
+/// `managed_course` in the console's words: its pages tell a stranger "You are not on this
+/// course's staff." where the APIs keep Open edX's message.
+pub fn course_managed_by(conn: &Conn, key: &CourseKey, caller: &Principal) -> Result<Course, Error> {
+    managed_course(conn, key, caller).map_err(|e| match e.kind {
+        ErrorKind::Forbidden => Error::forbidden("You are not on this course's staff."),
+        _ => e,
+    })
+}
+
+/// The courses the caller may manage (every course for global staff, else those they are
+/// staff of), each with its number of active learners, as of one moment.
+pub fn managed_courses(db: &Db, caller: &Principal) -> Result<Vec<(Course, i64)>, Error> {
+    db.snapshot(|conn| {
+        let courses = match caller.user() {
+            Some(user) if !caller.is_global_staff() => {
+                let mut keys: Vec<String> =
+                    crate::core::catalog::roles_of_user(conn, user.id)?.into_iter().map(|(k, _)| k).collect();
+                keys.dedup();
+                keys.iter()
+                    .filter_map(|k| CourseKey::parse(k).ok())
+                    .map(|k| crate::core::catalog::course(conn, &k))
+                    .collect::<Result<Vec<_>, Error>>()?
+            }
+            _ => crate::core::catalog::list(conn, false, 0, 1000)?.1,
+        };
+        courses
+            .into_iter()
+            .map(|course| {
+                let (active, _) = roster(conn, &course, RosterFilter::Active, 0, 0)?;
+                Ok((course, active))
+            })
+            .collect()
+    })
 }
 
 /// Every enrollment matching the analytics filters (bounds are exclusive), each with its

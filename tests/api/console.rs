@@ -430,3 +430,39 @@ fn a_superuser_creates_a_scim_token_in_the_console_sees_it_once_and_revokes_it()
     // Anonymous: the sign-in page.
     assert_eq!(app.request("GET", "/admin/scim", &[], None).header("Location"), Some("/admin/login"));
 }
+
+#[test]
+fn a_course_page_tells_a_missing_course_or_a_stranger_before_what_is_wrong_with_the_form() {
+    let app = TestApp::spawn();
+    let admin = app.admin_auth();
+    app.create_course(&admin, KEY, json!({}));
+    app.create_course(&admin, "course-v1:Rollcall+OTHER+2026", json!({}));
+    let (teacher, _) = teacher_of(&app, &admin, KEY);
+    let other = "/admin/courses/course-v1:Rollcall+OTHER+2026";
+    // A stranger to the course is refused as one, whatever their form lacks (its token, its learners).
+    for path in ["/batch", "/waitlist/remove"] {
+        let reply = post(&app, &format!("{other}{path}"), &teacher, &[]);
+        assert_eq!(reply.status, 403, "{path}: {}", reply.text);
+        assert!(reply.text.contains("not on this course"), "{path}: {}", reply.text);
+    }
+    let history = get(&app, &format!("{other}/history?since=yesterday"), &teacher);
+    assert_eq!(history.status, 403, "{}", history.text);
+    assert!(history.text.contains("not on this course"), "{}", history.text);
+    // A course that does not exist is a 404 before the form's own errors.
+    let (cookie, csrf) = sign_in(&app, "admin", &app.password);
+    let missing = "/admin/courses/course-v1:X+Y+Z";
+    let edit = post(&app, missing, &cookie, &[("csrf_token", &csrf), ("title", "Bad\u{7}")]);
+    assert_eq!(edit.status, 404, "{}", edit.text);
+    let staff = post(&app, &format!("{missing}/staff"), &cookie, &[("csrf_token", &csrf), ("username", "no body")]);
+    assert_eq!(staff.status, 404, "{}", staff.text);
+    let waiting =
+        post(&app, &format!("{missing}/waitlist/remove"), &cookie, &[("csrf_token", &csrf), ("username", "x")]);
+    assert_eq!(waiting.status, 404, "{}", waiting.text);
+    assert_eq!(post(&app, &format!("{missing}/batch"), &cookie, &[("csrf_token", &csrf)]).status, 404);
+    assert_eq!(get(&app, &format!("{missing}/history?since=yesterday"), &cookie).status, 404);
+    // On the teacher's own course the form's errors are told as before.
+    assert_eq!(get(&app, &format!("/admin/courses/{KEY}/history?since=yesterday"), &cookie).status, 400);
+    let no_token = post(&app, &format!("/admin/courses/{KEY}/batch"), &cookie, &[("identifiers", "a@b.org")]);
+    assert_eq!(no_token.status, 403, "{}", no_token.text);
+    assert!(no_token.text.contains("security token"), "{}", no_token.text);
+}

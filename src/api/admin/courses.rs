@@ -8,10 +8,10 @@ use crate::api::admin_v1::rosters::{self, parse_learner_csv, roster_options};
 use crate::api::admin_v1::waitlist::change;
 use crate::api::http::{percent_encode, Ctx};
 use crate::core::bulk::{self, Requester};
-use crate::core::catalog::{self, Course};
+use crate::core::catalog::{self, Course, StaffChange};
 use crate::core::enrollment::{Source, State};
 use crate::core::lifecycle;
-use crate::core::roster::{self, RosterFilter, RosterRow};
+use crate::core::roster::{self, RosterFilter, RosterPage, RosterPageQuery, RosterRow};
 use crate::core::Error;
 use crate::domain::{CourseKey, Username};
 use maud::{html, Markup};
@@ -20,26 +20,11 @@ use serde_json::{json, Value};
 
 const PAGE: i64 = 50;
 
-/// The course named in the path, if the visitor may manage it (its staff, or global staff).
-fn managed_course(ctx: &Ctx, v: &Visitor) -> Result<Course, Error> {
-    let key = CourseKey::parse(ctx.param("course_key")).map_err(|e| Error::not_found(e.0))?;
-    let course = ctx.app.db.read(|conn| catalog::course(conn, &key))?;
-    if !ctx.app.db.read(|conn| roster::may_manage(conn, &course, v.user.id, v.global_staff()))? {
-        return Err(Error::forbidden("You are not on this course's staff."));
-    }
-    Ok(course)
-}
-
-/// The courses the visitor may manage: all for global staff, else those they teach.
-fn visible_courses(ctx: &Ctx, v: &Visitor) -> Result<Vec<Course>, Error> {
-    ctx.app.db.snapshot(|conn| {
-        if v.global_staff() {
-            return Ok(catalog::list(conn, false, 0, 1000)?.1);
-        }
-        let mut keys: Vec<String> = catalog::roles_of_user(conn, v.user.id)?.into_iter().map(|(k, _)| k).collect();
-        keys.dedup();
-        keys.iter().filter_map(|k| CourseKey::parse(k).ok()).map(|k| catalog::course(conn, &k)).collect()
-    })
+/// The course the path names. The core checks that the visitor may manage it inside the
+/// use case's transaction; a form that did not parse goes to the core as its error, so that
+/// a missing course or a stranger is told first, as these pages always have.
+fn course_key(ctx: &Ctx) -> Result<CourseKey, Error> {
+    CourseKey::parse(ctx.param("course_key")).map_err(|e| Error::not_found(e.0))
 }
 
 pub(super) fn home(ctx: &mut Ctx) -> Result<Response, Error> {
@@ -49,10 +34,7 @@ pub(super) fn home(ctx: &mut Ctx) -> Result<Response, Error> {
 
 pub(super) fn list(ctx: &mut Ctx) -> Result<Response, Error> {
     let v = visitor(ctx)?;
-    let courses = visible_courses(ctx, &v)?;
-    let counts: Vec<i64> = ctx.app.db.snapshot(|conn| {
-        courses.iter().map(|c| roster::roster(conn, c, RosterFilter::Active, 0, 0).map(|(n, _)| n)).collect()
-    })?;
+    let courses = roster::managed_courses(&ctx.app.db, &v.caller())?;
     let content = html! {
         @if v.global_staff() { p.actions { a.button href="/admin/courses/new" { "New course" } } }
         @if courses.is_empty() {
@@ -60,7 +42,7 @@ pub(super) fn list(ctx: &mut Ctx) -> Result<Response, Error> {
         } @else {
             div.table-wrap { table {
                 thead { tr { th { "Course" } th { "Title" } th { "Learners" } th { "Enrollment" } th { "" } } }
-                tbody { @for (course, count) in courses.iter().zip(&counts) {
+                tbody { @for (course, count) in &courses {
                     @let r = &course.record;
                     @let base = course_path(&r.course_key);
                     tr {
@@ -168,16 +150,14 @@ pub(super) fn create(ctx: &mut Ctx) -> Result<Response, Error> {
     let form = form(ctx, Some(&v))?;
     let (key, fields) = parse_course_fields(&course_body(&form, true))?;
     let key = key.ok_or_else(|| Error::field("course_key", "A course needs a key."))?;
-    let course = ctx.app.db.write(|conn| catalog::create(conn, &key, &fields, ctx.now))?;
+    let course = catalog::create_course(&ctx.app.db, &key, &fields, ctx.now)?;
     Ok(redirect(&course_path(&course.record.course_key)))
 }
 
 pub(super) fn edit_form(ctx: &mut Ctx) -> Result<Response, Error> {
     let v = visitor(ctx)?;
     v.require_global_staff()?;
-    let course = managed_course(ctx, &v)?;
-    let key = CourseKey::parse(&course.record.course_key).map_err(|e| Error::internal(e.0))?;
-    let staff = ctx.app.db.read(|conn| catalog::staff(conn, &key))?;
+    let (course, staff) = catalog::course_with_staff(&ctx.app.db, &course_key(ctx)?, &v.caller())?;
     let base = course_path(&course.record.course_key);
     let content = html! {
         p.actions { a href={ (base) "/roster" } { "Roster" } a href={ (base) "/batch" } { "Batch enroll" } a href={ (base) "/history" } { "History" } }
@@ -214,30 +194,27 @@ pub(super) fn edit_form(ctx: &mut Ctx) -> Result<Response, Error> {
 pub(super) fn update(ctx: &mut Ctx) -> Result<Response, Error> {
     let v = visitor(ctx)?;
     v.require_global_staff()?;
-    let course = managed_course(ctx, &v)?;
-    let form = form(ctx, Some(&v))?;
-    let (_, fields) = parse_course_fields(&course_body(&form, false))?;
-    let key = CourseKey::parse(&course.record.course_key).map_err(|e| Error::internal(e.0))?;
-    ctx.app.db.write(|conn| catalog::update(conn, &key, &fields, ctx.now))?;
+    let key = course_key(ctx)?;
+    let fields = form(ctx, Some(&v)).and_then(|form| parse_course_fields(&course_body(&form, false)));
+    let course = catalog::update_course(&ctx.app.db, &key, &v.caller(), fields.map(|(_, f)| f), ctx.now)?;
     Ok(redirect(&course_path(&course.record.course_key)))
 }
 
 pub(super) fn staff(ctx: &mut Ctx) -> Result<Response, Error> {
     let v = visitor(ctx)?;
     v.require_global_staff()?;
-    let course = managed_course(ctx, &v)?;
-    let form = form(ctx, Some(&v))?;
-    let username = Username::existing(&form.text("username")).map_err(|e| Error::field("username", e.0))?;
-    let role = form.text("role");
-    let key = CourseKey::parse(&course.record.course_key).map_err(|e| Error::internal(e.0))?;
-    ctx.app.db.write(|conn| {
-        if form.checked("remove") {
-            catalog::revoke_role(conn, &key, &username, Some(&role))
-        } else {
-            catalog::grant_role(conn, &key, &username, &role, ctx.now).map(|_| ())
-        }
-    })?;
+    let key = course_key(ctx)?;
+    let change = form(ctx, Some(&v)).and_then(|form| {
+        let username = Username::existing(&form.text("username")).map_err(|e| Error::field("username", e.0))?;
+        Ok(StaffChange { username, role: form.text("role"), remove: form.checked("remove") })
+    });
+    let course = catalog::change_staff(&ctx.app.db, &key, &v.caller(), change, ctx.now)?;
     Ok(redirect(&course_path(&course.record.course_key)))
+}
+
+/// How the console's roster changes are filed: by the visitor, on the console.
+fn requester(v: &Visitor) -> Requester {
+    Requester { actor: v.user.username.clone(), surface: "admin_console", source: Source::Api }
 }
 
 fn percent(share: f64) -> String {
@@ -266,7 +243,7 @@ fn date_cell(t: Option<i64>) -> Markup {
 
 pub(super) fn roster(ctx: &mut Ctx) -> Result<Response, Error> {
     let v = visitor(ctx)?;
-    let course = managed_course(ctx, &v)?;
+    let key = course_key(ctx)?;
     let term = ctx.query_param("q").map(|q| q.trim().to_owned()).unwrap_or_default();
     let status = ctx.query_param("status").unwrap_or_else(|| "all".into());
     let filter = match status.as_str() {
@@ -277,16 +254,8 @@ pub(super) fn roster(ctx: &mut Ctx) -> Result<Response, Error> {
     };
     let page_number = ctx.query_param("page").and_then(|p| p.parse::<i64>().ok()).filter(|p| *p >= 1).unwrap_or(1);
     let offset = (page_number - 1).saturating_mul(PAGE);
-    let ((total, rows), waitlist) = ctx.app.db.snapshot(|conn| {
-        let page = if term.is_empty() && filter == RosterFilter::All {
-            roster::everyone(conn, &course, offset, PAGE)
-        } else if term.is_empty() {
-            roster::roster(conn, &course, filter, offset, PAGE)
-        } else {
-            roster::search(conn, &course, &term, offset, PAGE)
-        }?;
-        Ok((page, lifecycle::waitlist(conn, &course)?))
-    })?;
+    let query = RosterPageQuery { filter, term: &term, offset, limit: PAGE };
+    let RosterPage { course, total, rows, waitlist } = roster::roster_page(&ctx.app.db, &key, &v.caller(), &query)?;
     let base = course_path(&course.record.course_key);
     let link = |p: i64| format!("{base}/roster?page={p}&status={status}&q={}", percent_encode(&term));
     let content = html! {
@@ -363,22 +332,17 @@ pub(super) fn roster(ctx: &mut Ctx) -> Result<Response, Error> {
 /// Takes a learner off the waitlist, as the admin API's `DELETE …/waitlist/{username}`.
 pub(super) fn remove_from_waitlist(ctx: &mut Ctx) -> Result<Response, Error> {
     let v = visitor(ctx)?;
-    let course = managed_course(ctx, &v)?;
-    let form = form(ctx, Some(&v))?;
-    let username = form.text("username");
-    let user = ctx
-        .app
-        .db
-        .read(|conn| crate::core::accounts::find_user(conn, &username))?
-        .ok_or_else(|| Error::field("username", format!("No user '{username}'.")))?;
-    let requester = Requester { actor: v.user.username.clone(), surface: "admin_console", source: Source::Api };
-    ctx.app.db.write(|conn| lifecycle::leave_waitlist(conn, &course, &user, &change(&requester), ctx.now))?;
+    let key = course_key(ctx)?;
+    let username = form(ctx, Some(&v)).map(|form| form.text("username"));
+    let requester = requester(&v);
+    let change = change(&requester);
+    let course = lifecycle::remove_from_waitlist(&ctx.app.db, &key, &v.caller(), username, &change, ctx.now)?;
     Ok(redirect(&format!("{}/roster", course_path(&course.record.course_key))))
 }
 
 pub(super) fn roster_csv(ctx: &mut Ctx) -> Result<Response, Error> {
     let v = visitor(ctx)?;
-    let course = managed_course(ctx, &v)?;
+    let course = roster::course_for_staff(&ctx.app.db, &course_key(ctx)?, &v.caller())?;
     Ok(rosters::roster_csv_response(ctx.app.db.clone(), course))
 }
 
@@ -402,16 +366,12 @@ fn batch_page(v: &Visitor, course: &Course) -> Markup {
 
 pub(super) fn batch_form(ctx: &mut Ctx) -> Result<Response, Error> {
     let v = visitor(ctx)?;
-    let course = managed_course(ctx, &v)?;
+    let course = roster::course_for_staff(&ctx.app.db, &course_key(ctx)?, &v.caller())?;
     Ok(page(&format!("Batch enroll · {}", course.record.title), Some(&v), batch_page(&v, &course)))
 }
 
-/// Pasted identifiers or an uploaded CSV become one background task (as the v2 API's and
-/// the CSV upload's), and the visitor goes to its progress page.
-pub(super) fn batch(ctx: &mut Ctx) -> Result<Response, Error> {
-    let v = visitor(ctx)?;
-    let course = managed_course(ctx, &v)?;
-    let form = form(ctx, Some(&v))?;
+/// The batch form's action, options and learners (pasted, or from the CSV file).
+fn batch_input(form: &Form) -> Result<bulk::Batch, Error> {
     let (action, options) = roster_options(|name| form.get(name))?;
     let mut items: Vec<bulk::Item> = match form.files.iter().find(|f| !f.content.is_empty()) {
         Some(file) => parse_learner_csv(&file.content)?,
@@ -425,9 +385,16 @@ pub(super) fn batch(ctx: &mut Ctx) -> Result<Response, Error> {
         let start: String = long.identifier.chars().take(20).collect();
         return Err(Error::field("identifiers", format!("'{start}…' is longer than 255 characters.")));
     }
-    let requester = Requester { actor: v.user.username.clone(), surface: "admin_console", source: Source::Api };
-    let task =
-        ctx.app.db.write(|conn| bulk::create_task(conn, &course, action, &items, &options, &requester, ctx.now))?;
+    Ok(bulk::Batch { action, options, items })
+}
+
+/// Pasted identifiers or an uploaded CSV become one background task (as the v2 API's and
+/// the CSV upload's), and the visitor goes to its progress page.
+pub(super) fn batch(ctx: &mut Ctx) -> Result<Response, Error> {
+    let v = visitor(ctx)?;
+    let key = course_key(ctx)?;
+    let batch = form(ctx, Some(&v)).and_then(|form| batch_input(&form));
+    let (course, task) = bulk::start_batch(&ctx.app.db, &key, &v.caller(), batch, &requester(&v), ctx.now)?;
     ctx.app.jobs.wake();
     Ok(redirect(&format!("{}/tasks/{}", course_path(&course.record.course_key), task.public_id)))
 }
@@ -443,10 +410,8 @@ fn state_text(state: &Option<State>) -> String {
 
 pub(super) fn task(ctx: &mut Ctx) -> Result<Response, Error> {
     let v = visitor(ctx)?;
-    let course = managed_course(ctx, &v)?;
-    let id = ctx.param("task_id").to_owned();
-    let task = ctx.app.db.read(|conn| bulk::task(conn, &course, &id))?;
-    let items = ctx.app.db.read(|conn| bulk::task_items(conn, &task, 0, 500))?;
+    let key = course_key(ctx)?;
+    let (course, task, items) = bulk::task_with_items(&ctx.app.db, &key, &v.caller(), ctx.param("task_id"), 500)?;
     let finished = !matches!(task.status.as_str(), "pending" | "running");
     let base = course_path(&course.record.course_key);
     let status_url = format!("/api/enrollment/v2/courses/{}/tasks/{}", course.record.course_key, task.public_id);
@@ -481,9 +446,10 @@ pub(super) fn task(ctx: &mut Ctx) -> Result<Response, Error> {
 
 pub(super) fn history(ctx: &mut Ctx) -> Result<Response, Error> {
     let v = visitor(ctx)?;
-    let course = managed_course(ctx, &v)?;
-    let (filter, before, _) = rosters::history_query(|name| ctx.query_param(name))?;
-    let entries = ctx.app.db.read(|conn| roster::history(conn, &course, &filter, before, PAGE))?;
+    let key = course_key(ctx)?;
+    let query = rosters::history_query(|name| ctx.query_param(name)).map(|(filter, before, _)| (filter, before));
+    let (course, entries) = roster::course_history(&ctx.app.db, &key, &v.caller(), query.clone(), PAGE)?;
+    let (filter, _) = query?;
     let base = course_path(&course.record.course_key);
     let who = filter.username.clone().or(filter.email.clone());
     let state = |raw: &str| state_text(&serde_json::from_str::<State>(raw).ok());
@@ -528,8 +494,7 @@ pub(super) fn history(ctx: &mut Ctx) -> Result<Response, Error> {
 
 pub(super) fn tasks(ctx: &mut Ctx) -> Result<Response, Error> {
     let v = visitor(ctx)?;
-    let staff_of = if v.global_staff() { None } else { Some(v.user.id) };
-    let tasks = ctx.app.db.read(|conn| bulk::recent(conn, staff_of, 100))?;
+    let tasks = bulk::recent_for(&ctx.app.db, &v.caller(), 100)?;
     let content = html! {
         div.table-wrap { table {
             thead { tr { th { "Started" } th { "Course" } th { "Action" } th { "By" } th { "Progress" } th { "Status" } } }

@@ -12,7 +12,7 @@ use super::body::{self, Part};
 use super::errors::Dialect;
 use super::http::Ctx;
 use super::router::{Doc, Handler, Route};
-use crate::auth::principal::User;
+use crate::auth::principal::{Principal, User};
 use crate::auth::{secrets, sessions};
 use crate::core::{Error, ErrorKind};
 use maud::{html, Markup, DOCTYPE};
@@ -84,6 +84,11 @@ pub(crate) struct Visitor {
 impl Visitor {
     pub fn global_staff(&self) -> bool {
         self.user.is_staff || self.user.is_superuser
+    }
+
+    /// The visitor as the core's use cases take their caller.
+    pub fn caller(&self) -> Principal {
+        Principal::User(self.user.clone())
     }
 
     /// School-wide pages: global staff only.

@@ -35,7 +35,8 @@ pub(super) fn export(ctx: &mut Ctx) -> Result<Response, Error> {
     let v = visitor(ctx)?;
     v.require_global_staff()?;
     let username = ctx.query_param("username").unwrap_or_default();
-    let user = ctx.app.db.read(|conn| privacy::account(conn, username.trim()))?;
+    let viewer = crate::core::accounts::Viewer { username: Some(v.user.username.clone()), staff: v.global_staff() };
+    let user = privacy::exportable_account(&ctx.app.db, &viewer, username.trim())?;
     Ok(crate::api::user_v1::export_response(ctx.app, user, ctx.now))
 }
 
@@ -48,7 +49,7 @@ pub(super) fn retire(ctx: &mut Ctx) -> Result<Response, Error> {
     }
     let username = form.text("username");
     let actor = actor_of_user(&v.user);
-    let retired = ctx.app.db.write(|conn| privacy::retire(conn, &actor, username.trim(), ctx.now))?;
+    let retired = privacy::retire_account(&ctx.app.db, &actor, username.trim(), ctx.now)?;
     let name = retired.username.clone();
     crate::jobs::retirement::forget(ctx.app, &[retired]);
     Ok(redirect(&format!("/admin/privacy?retired={}", percent_encode(&name))))

@@ -3,10 +3,10 @@
 
 use super::{csrf_field, form, page, redirect, visitor, when};
 use crate::api::http::{percent_encode, Ctx};
-use crate::auth;
-use crate::core::catalog;
+use crate::core::codes::{self, Overview};
 use crate::core::learning_paths::{self, Viewer};
 use crate::core::Error;
+use crate::core::{accounts, outbox};
 use crate::domain::CourseKey;
 use maud::html;
 use rouille::Response;
@@ -16,7 +16,7 @@ pub(super) fn outbox(ctx: &mut Ctx) -> Result<Response, Error> {
     v.require_global_staff()?;
     let status = ctx.query_param("status").filter(|s| !s.is_empty());
     let before = ctx.query_param("before").and_then(|b| b.parse::<i64>().ok());
-    let (count, messages) = ctx.app.db.snapshot(|c| crate::core::outbox::list(c, status.as_deref(), before, 50))?;
+    let (count, messages) = outbox::list_messages(&ctx.app.db, status.as_deref(), before, 50)?;
     let content = html! {
         form.row method="get" action="/admin/outbox" {
             label { "Status" select name="status" {
@@ -57,13 +57,13 @@ pub(super) fn retry(ctx: &mut Ctx) -> Result<Response, Error> {
     v.require_global_staff()?;
     form(ctx, Some(&v))?;
     let id: i64 = ctx.param("id").parse().map_err(|_| Error::not_found("No such message."))?;
-    ctx.app.db.write(|c| crate::core::outbox::retry(c, id, ctx.now))?;
+    outbox::retry_message(&ctx.app.db, id, ctx.now)?;
     ctx.app.jobs.wake();
     Ok(redirect("/admin/outbox"))
 }
 
 fn clients_page(ctx: &Ctx, v: &super::Visitor, created: Option<(String, Option<String>)>) -> Result<Response, Error> {
-    let clients = ctx.app.db.read(auth::clients::list)?;
+    let clients = accounts::oauth_clients(&ctx.app.db)?;
     let content = html! {
         @if let Some((id, secret)) = created {
             div.card role="status" {
@@ -109,9 +109,8 @@ pub(super) fn create_client(ctx: &mut Ctx) -> Result<Response, Error> {
     v.require_global_staff()?;
     let form = form(ctx, Some(&v))?;
     let (name, user) = (form.text("name"), form.text("user"));
-    let client = ctx.app.db.write(|c| {
-        auth::clients::create_as_admin(c, v.user.is_superuser, &name, &user, form.checked("public"), ctx.now.unix())
-    })?;
+    let public = form.checked("public");
+    let client = accounts::create_oauth_client(&ctx.app.db, v.user.is_superuser, &name, &user, public, ctx.now)?;
     clients_page(ctx, &v, Some((client.record.client_id, client.client_secret)))
 }
 
@@ -119,26 +118,14 @@ pub(super) fn delete_client(ctx: &mut Ctx) -> Result<Response, Error> {
     let v = visitor(ctx)?;
     v.require_global_staff()?;
     form(ctx, Some(&v))?;
-    let client_id = ctx.param("client_id").to_owned();
-    if !ctx.app.db.write(|c| auth::clients::delete(c, &client_id, v.user.is_superuser))? {
-        return Err(Error::not_found(format!("No OAuth client '{client_id}' exists.")));
-    }
+    accounts::delete_oauth_client(&ctx.app.db, v.user.is_superuser, ctx.param("client_id"))?;
     Ok(redirect("/admin/clients"))
 }
 
 pub(super) fn codes(ctx: &mut Ctx) -> Result<Response, Error> {
     let v = visitor(ctx)?;
     v.require_global_staff()?;
-    let courses = ctx.app.db.read(|c| catalog::list(c, false, 0, 1000))?.1;
-    let selected = ctx.query_param("course").or_else(|| courses.first().map(|c| c.record.course_key.clone()));
-    let course = match selected.as_deref().map(CourseKey::parse) {
-        Some(Ok(key)) => Some(ctx.app.db.read(|c| catalog::course(c, &key))?),
-        _ => None,
-    };
-    let codes = match &course {
-        Some(course) => ctx.app.db.read(|c| crate::core::codes::list(c, course, 500))?,
-        None => Vec::new(),
-    };
+    let Overview { courses, selected, course, codes } = codes::overview(&ctx.app.db, ctx.query_param("course"), 500)?;
     let content = html! {
         form.row method="get" action="/admin/codes" {
             label { "Course" select name="course" {
@@ -189,10 +176,7 @@ pub(super) fn generate_codes(ctx: &mut Ctx) -> Result<Response, Error> {
         .ok()
         .filter(|n| (1..=10_000).contains(n))
         .ok_or_else(|| Error::field("count", "Generate between 1 and 10,000 codes."))?;
-    ctx.app.db.write(|c| {
-        let course = catalog::course(c, &key)?;
-        crate::core::codes::generate(c, &course, count, Some(v.user.id), ctx.now)
-    })?;
+    codes::generate_for(&ctx.app.db, &key, count, Some(v.user.id), ctx.now)?;
     Ok(redirect(&format!("/admin/codes?course={}", percent_encode(key.as_str()))))
 }
 
@@ -202,7 +186,7 @@ pub(super) fn code_status(ctx: &mut Ctx) -> Result<Response, Error> {
     let form = form(ctx, Some(&v))?;
     let code = ctx.param("code").to_owned();
     let valid = form.text("valid") == "true";
-    let found = ctx.app.db.write(|c| crate::core::codes::set_status(c, &code, valid, &v.user.username, ctx.now))?;
+    let found = codes::cancel_or_restore(&ctx.app.db, &code, valid, &v.user.username, ctx.now)?;
     if found.is_none() {
         return Err(Error::not_found(format!("No enrollment code '{code}'.")));
     }
@@ -212,7 +196,7 @@ pub(super) fn code_status(ctx: &mut Ctx) -> Result<Response, Error> {
 pub(super) fn learning_paths(ctx: &mut Ctx) -> Result<Response, Error> {
     let v = visitor(ctx)?;
     v.require_global_staff()?;
-    let paths = ctx.app.db.read(|c| learning_paths::list_visible(c, Viewer { user_id: None, staff: true }))?;
+    let paths = learning_paths::paths_visible_to(&ctx.app.db, Viewer { user_id: None, staff: true })?;
     let content = html! {
         p.muted { "Learning paths are created and changed through " code { "/api/admin/v1/learning-paths" } "; learners enroll through the learning-paths API." }
         div.table-wrap { table {

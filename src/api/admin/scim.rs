@@ -4,19 +4,19 @@
 
 use super::{csrf_field, form, page, redirect, visitor, when, Visitor};
 use crate::api::http::Ctx;
-use crate::auth::scim_tokens;
+use crate::core::scim;
 use crate::core::Error;
 use maud::html;
 use rouille::Response;
 
 fn superuser(ctx: &Ctx) -> Result<Visitor, Error> {
     let v = visitor(ctx)?;
-    scim_tokens::require_superuser(v.user.is_superuser)?;
+    crate::auth::scim_tokens::require_superuser(v.user.is_superuser)?;
     Ok(v)
 }
 
-fn tokens_page(ctx: &Ctx, v: &Visitor, created: Option<scim_tokens::NewToken>) -> Result<Response, Error> {
-    let tokens = ctx.app.db.read(scim_tokens::list)?;
+fn tokens_page(ctx: &Ctx, v: &Visitor, created: Option<scim::NewToken>) -> Result<Response, Error> {
+    let tokens = scim::tokens(&ctx.app.db, v.user.is_superuser)?;
     let content = html! {
         p.muted {
             "An identity provider (Entra ID's \"Secret Token\", Okta's API token) sends one of these as "
@@ -61,13 +61,13 @@ pub(super) fn create_token(ctx: &mut Ctx) -> Result<Response, Error> {
     let v = superuser(ctx)?;
     let form = form(ctx, Some(&v))?;
     let name = form.text("name");
-    let new = ctx.app.db.write(|c| scim_tokens::create(c, &name, ctx.now.unix()))?;
+    let new = scim::create_token(&ctx.app.db, v.user.is_superuser, Ok(name), ctx.now)?;
     tokens_page(ctx, &v, Some(new))
 }
 
 pub(super) fn revoke_token(ctx: &mut Ctx) -> Result<Response, Error> {
     let v = superuser(ctx)?;
     form(ctx, Some(&v))?;
-    ctx.app.db.write(|c| scim_tokens::delete(c, ctx.param("id")))?;
+    scim::revoke_token(&ctx.app.db, v.user.is_superuser, ctx.param("id"))?;
     Ok(redirect("/admin/scim"))
 }
