@@ -48,6 +48,31 @@ pub struct App {
     pub idempotency: api::idempotency::InFlight,
 }
 
+/// The workers' narrow view of the application.
+impl jobs::Context for App {
+    fn db(&self) -> &store::Db {
+        &self.db
+    }
+    fn config(&self) -> &Config {
+        &self.config
+    }
+    fn base_url(&self) -> &str {
+        &self.base_url
+    }
+    fn mailer(&self) -> &jobs::outbox::Mailer {
+        &self.mailer
+    }
+    fn templates(&self) -> &core::emails::Templates {
+        &self.templates
+    }
+    fn signal(&self) -> &jobs::Signal {
+        &self.jobs
+    }
+    fn rate_limits(&self) -> &auth::rate_limit::Limits {
+        &self.auth.limits
+    }
+}
+
 /// glibc serves big allocations from its heap once it has freed a big mmap (its threshold
 /// adapts upwards), and keeps that memory: after a burst of logins each argon2 working
 /// buffer (MiBs) stayed resident for good. A fixed threshold keeps such buffers in mmap,

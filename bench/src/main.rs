@@ -855,6 +855,17 @@ fn instructions(server: &Server, keyed: bool) -> Stats {
         .unwrap_or(0);
     let _ = child.kill();
     let _ = child.wait();
+    // To read the profile itself (`callgrind_annotate`, with a build that has symbols:
+    // `cargo build --profile profiling`), name a directory to keep the dumps in.
+    if let Some(keep) = std::env::var_os("ROLLCALL_BENCH_KEEP_CALLGRIND") {
+        let keep = PathBuf::from(keep);
+        let _ = std::fs::create_dir_all(&keep);
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            if entry.file_name().to_string_lossy().starts_with("callgrind.out") {
+                let _ = std::fs::copy(entry.path(), keep.join(entry.file_name()));
+            }
+        }
+    }
     stats.items = Some(ok);
     stats.extra.insert("instructions_per_enrollment".into(), json!(total / COUNTED.max(1) as u64));
     stats

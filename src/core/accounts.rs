@@ -2,13 +2,12 @@
 //! that creates or changes a user comes through here, so later rules (auto-enrollment on
 //! activation) apply everywhere at once.
 
+pub use crate::auth::clients::NewClient;
 use crate::core::Error;
 use crate::domain::{Email, Timestamp, Username};
 use crate::store::clients::ClientRecord;
 use crate::store::users::{Profile, UserRecord};
 use crate::store::{self, Conn, Db};
-
-pub use crate::auth::clients::NewClient;
 
 pub struct NewUser {
     pub username: Username,
@@ -129,6 +128,11 @@ pub fn create_user(conn: &Conn, actor: &Actor, new: NewUser, now: Timestamp) -> 
     Ok(record)
 }
 
+/// An admin creates an account; enrollments waiting for its email become its own in the same write.
+pub fn add_user(db: &Db, actor: &Actor, new: NewUser, now: Timestamp) -> Result<UserRecord, Error> {
+    db.write(|conn| create_user(conn, actor, new, now))
+}
+
 /// Appsembler's `auto_generate_username`: an email's local part, letters and digits only,
 /// plus three random digits while that is taken.
 pub fn username_from_email(conn: &Conn, email: &Email) -> Result<Username, Error> {
@@ -171,6 +175,11 @@ pub fn user_by_username(conn: &Conn, username: &str) -> Result<UserRecord, Error
         .ok_or_else(|| Error::not_found(format!("The user {username} does not exist.")))
 }
 
+/// One account, for an admin to look at.
+pub fn show_user(db: &Db, username: &Username) -> Result<UserRecord, Error> {
+    db.read(|conn| user_by_username(conn, username.as_str()))
+}
+
 pub fn update_user(
     conn: &Conn,
     actor: &Actor,
@@ -210,6 +219,31 @@ pub fn update_user(
         crate::core::enrollment::activate_pending(conn, &user, "accounts", now)?;
     }
     Ok(user)
+}
+
+/// An admin changes an account, within what `check_may_change` allows the caller.
+pub fn change_user(
+    db: &Db,
+    actor: &Actor,
+    username: &Username,
+    changes: UserChanges,
+    now: Timestamp,
+) -> Result<UserRecord, Error> {
+    db.write(|conn| update_user(conn, actor, username, changes, now))
+}
+
+/// An admin deactivates an account (it is kept); nobody deactivates their own, which would
+/// lock the last admin out.
+pub fn deactivate_user(db: &Db, actor: &Actor, username: &Username, now: Timestamp) -> Result<UserRecord, Error> {
+    db.write(|conn| {
+        if let Some(id) = actor.user_id {
+            if user_by_username(conn, username.as_str())?.id == id {
+                return Err(Error::validation("You cannot deactivate your own account."));
+            }
+        }
+        let changes = UserChanges { is_active: Some(false), ..UserChanges::default() };
+        update_user(conn, actor, username, changes, now)
+    })
 }
 
 /// Gives an account a new username (SCIM, when `scim.allow_username_change` is on): a
@@ -271,6 +305,11 @@ pub fn delete_oauth_client(db: &Db, caller_is_superuser: bool, client_id: &str) 
         return Err(Error::not_found(format!("No OAuth client '{client_id}' exists.")));
     }
     Ok(())
+}
+
+/// A page of users and the total, from one snapshot so that the two agree.
+pub fn users_page(db: &Db, offset: i64, limit: i64) -> Result<(i64, Vec<UserRecord>), Error> {
+    db.snapshot(|conn| list_users(conn, offset, limit))
 }
 
 /// Whether the database has been initialised (bootstrap done).

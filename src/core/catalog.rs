@@ -3,7 +3,7 @@
 
 use crate::auth::Principal;
 use crate::core::{Error, ErrorKind};
-use crate::domain::{CourseKey, Money, Timestamp, Username};
+use crate::domain::{CourseKey, Currency, Money, Timestamp, Username};
 use crate::store::courses::{CourseRecord, ModeRecord, RoleRecord};
 use crate::store::{self, Conn, Db};
 
@@ -84,6 +84,11 @@ pub fn published_course(db: &Db, key: &CourseKey) -> Result<Option<Course>, Erro
     }
 }
 
+/// One course with its modes, for a surface that shows it.
+pub fn show_course(db: &Db, key: &CourseKey) -> Result<Course, Error> {
+    db.read(|conn| course(conn, key))
+}
+
 pub fn course_by_id(conn: &Conn, id: i64) -> Result<Course, Error> {
     let record = store::courses::by_id(conn, id)?.ok_or_else(|| Error::internal(format!("course {id} vanished")))?;
     let modes = store::courses::modes(conn, record.id)?;
@@ -131,6 +136,11 @@ pub fn published_page(db: &Db, offset: i64, limit: i64) -> Result<(i64, Vec<Cour
     db.snapshot(|conn| list(conn, true, offset, limit))
 }
 
+/// A page of the catalog and the total, from one snapshot so that the two agree.
+pub fn courses_page(db: &Db, published_only: bool, offset: i64, limit: i64) -> Result<(i64, Vec<Course>), Error> {
+    db.snapshot(|conn| list(conn, published_only, offset, limit))
+}
+
 pub fn create(conn: &Conn, key: &CourseKey, fields: &CourseFields, now: Timestamp) -> Result<Course, Error> {
     let title = fields.title.clone().ok_or_else(|| Error::field("title", "A course needs a title."))?;
     let mut record = CourseRecord {
@@ -173,7 +183,7 @@ pub fn update(conn: &Conn, key: &CourseKey, fields: &CourseFields, now: Timestam
 
 /// Changes a course's settings, for a caller who may manage it. `fields` is the parsed
 /// form or why it did not parse: a missing course or a stranger is told first.
-pub fn update_course(
+pub fn update_course_as_manager(
     db: &Db,
     key: &CourseKey,
     caller: &Principal,
@@ -184,6 +194,11 @@ pub fn update_course(
         crate::core::roster::course_managed_by(conn, key, caller)?;
         update(conn, key, &fields?, now)
     })
+}
+
+/// An admin changes a course; the seats it frees go to its waitlist in the same write.
+pub fn update_course(db: &Db, key: &CourseKey, fields: &CourseFields, now: Timestamp) -> Result<Course, Error> {
+    db.write(|conn| update(conn, key, fields, now))
 }
 
 fn apply(r: &mut CourseRecord, f: &CourseFields, now: Timestamp) -> Result<(), Error> {
@@ -271,12 +286,30 @@ pub fn put_mode(conn: &Conn, key: &CourseKey, mode: &Mode) -> Result<Course, Err
     course(conn, key)
 }
 
+/// Adds or replaces one mode parsed by `parse` with the course's currency as the default one:
+/// the course is looked up first, so an unknown course is a 404 before any field error.
+pub fn add_mode(
+    db: &Db,
+    key: &CourseKey,
+    parse: impl FnOnce(Currency) -> Result<Mode, Error>,
+) -> Result<Course, Error> {
+    db.write(|conn| {
+        let currency = Currency::parse(&course(conn, key)?.record.currency).unwrap_or(Currency::USD);
+        put_mode(conn, key, &parse(currency)?)
+    })
+}
+
 pub fn delete_mode(conn: &Conn, key: &CourseKey, slug: &str) -> Result<(), Error> {
     let existing = course(conn, key)?;
     if !store::courses::delete_mode(conn, existing.record.id, slug)? {
         return Err(Error::not_found(format!("Course '{key}' has no mode '{slug}'.")));
     }
     Ok(())
+}
+
+/// An admin removes one of a course's modes.
+pub fn remove_mode(db: &Db, key: &CourseKey, slug: &str) -> Result<(), Error> {
+    db.write(|conn| delete_mode(conn, key, slug))
 }
 
 pub enum Removal {
@@ -302,6 +335,11 @@ pub fn remove(conn: &Conn, key: &CourseKey, purge: bool, now: Timestamp) -> Resu
     Ok(Removal::Unpublished)
 }
 
+/// An admin unpublishes (or, with `purge`, deletes) a course.
+pub fn remove_course(db: &Db, key: &CourseKey, purge: bool, now: Timestamp) -> Result<Removal, Error> {
+    db.write(|conn| remove(conn, key, purge, now))
+}
+
 pub const COURSE_ROLES: [&str; 2] = ["instructor", "staff"];
 
 pub fn staff(conn: &Conn, key: &CourseKey) -> Result<Vec<RoleRecord>, Error> {
@@ -316,6 +354,11 @@ pub fn course_with_staff(db: &Db, key: &CourseKey, caller: &Principal) -> Result
         let roles = store::courses::roles(conn, course.record.id)?;
         Ok((course, roles))
     })
+}
+
+/// A course's instructors and staff.
+pub fn course_staff(db: &Db, key: &CourseKey) -> Result<Vec<RoleRecord>, Error> {
+    db.read(|conn| staff(conn, key))
 }
 
 pub fn grant_role(
@@ -333,6 +376,17 @@ pub fn grant_role(
         .ok_or_else(|| Error::not_found(format!("The user {username} does not exist.")))?;
     store::courses::grant_role(conn, c.record.id, user.id, role, now.unix())?;
     store::courses::roles(conn, c.record.id)
+}
+
+/// An admin grants a course role; answers the course's staff after the change.
+pub fn grant_course_role(
+    db: &Db,
+    key: &CourseKey,
+    username: &Username,
+    role: &str,
+    now: Timestamp,
+) -> Result<Vec<RoleRecord>, Error> {
+    db.write(|conn| grant_role(conn, key, username, role, now))
 }
 
 pub fn revoke_role(conn: &Conn, key: &CourseKey, username: &Username, role: Option<&str>) -> Result<(), Error> {
@@ -371,6 +425,11 @@ pub fn change_staff(
         }
         Ok(course)
     })
+}
+
+/// An admin revokes one course role, or all of the user's roles in the course.
+pub fn revoke_course_role(db: &Db, key: &CourseKey, username: &Username, role: Option<&str>) -> Result<(), Error> {
+    db.write(|conn| revoke_role(conn, key, username, role))
 }
 
 /// (course key, role) for every course the user has a staff role in.

@@ -2,10 +2,11 @@
 //! are written to the outbox with the change (same transaction) and delivered after commit.
 
 use crate::auth::secrets;
+use crate::core::accounts::Actor;
 use crate::core::Error;
 use crate::domain::Timestamp;
 use crate::store::webhooks::EndpointRecord;
-use crate::store::{self, Conn};
+use crate::store::{self, Conn, Db};
 use serde_json::Value;
 use std::net::{IpAddr, ToSocketAddrs};
 
@@ -72,6 +73,14 @@ fn check_destination(host: &str, port: u16, allowed_hosts: &[String]) -> Result<
     Ok(())
 }
 
+/// Superusers only: a webhook sends every enrollment change to an address of the caller's choosing.
+pub fn check_may_manage(actor: &Actor) -> Result<(), Error> {
+    if !actor.is_superuser {
+        return Err(Error::forbidden("Only a superuser may manage webhooks."));
+    }
+    Ok(())
+}
+
 pub fn create(conn: &Conn, url: &str, allowed_hosts: &[String], now: Timestamp) -> Result<EndpointRecord, Error> {
     // http(s)://host[:port][/path]: a host name or IPv4 address (no userinfo, no IPv6
     // literal), so that every URL stored is one the delivery client can reach.
@@ -95,8 +104,26 @@ pub fn create(conn: &Conn, url: &str, allowed_hosts: &[String], now: Timestamp) 
     store::webhooks::by_id(conn, id)?.ok_or_else(|| Error::internal("endpoint vanished"))
 }
 
+/// A superuser subscribes a URL to enrollment events; the signing secret is in the answer.
+pub fn subscribe(
+    db: &Db,
+    actor: &Actor,
+    url: &str,
+    allowed_hosts: &[String],
+    now: Timestamp,
+) -> Result<EndpointRecord, Error> {
+    check_may_manage(actor)?;
+    db.write(|conn| create(conn, url, allowed_hosts, now))
+}
+
 pub fn list(conn: &Conn) -> Result<Vec<EndpointRecord>, Error> {
     store::webhooks::all(conn)
+}
+
+/// Every endpoint, for a superuser.
+pub fn endpoints(db: &Db, actor: &Actor) -> Result<Vec<EndpointRecord>, Error> {
+    check_may_manage(actor)?;
+    db.read(list)
 }
 
 /// Removes an endpoint and the deliveries still queued for it: an event meant for it never
@@ -107,6 +134,12 @@ pub fn delete(conn: &Conn, id: i64) -> Result<(), Error> {
     }
     store::outbox::drop_pending(conn, "webhook", &id.to_string())?;
     Ok(())
+}
+
+/// A superuser unsubscribes an endpoint; its queued deliveries go with it.
+pub fn unsubscribe(db: &Db, actor: &Actor, id: i64) -> Result<(), Error> {
+    check_may_manage(actor)?;
+    db.write(|conn| delete(conn, id))
 }
 
 /// Consecutive failures after which an endpoint is paused (its circuit opens).

@@ -5,19 +5,19 @@
 //! each change is its own transaction that checks again that it is still due (a change
 //! is never applied twice).
 
+use super::Context;
 use crate::core::lifecycle;
 use crate::domain::Timestamp;
-use crate::App;
 
 /// Enrollments looked at per read; a tick goes on until nothing is due.
 const BATCH: i64 = 200;
 
 /// One tick: returns how many enrollments it changed or notified.
-pub fn tick(app: &App) -> usize {
+pub fn tick(cx: &dyn Context) -> usize {
     let mut done = 0;
     loop {
         let now = Timestamp::now();
-        let (expiring, notices) = match app.db.read(|conn| lifecycle::due(conn, now, BATCH)) {
+        let (expiring, notices) = match cx.db().read(|conn| lifecycle::due(conn, now, BATCH)) {
             Ok(due) => due,
             Err(e) => {
                 log::error!("expiry job: reading what is due: {e}");
@@ -29,7 +29,7 @@ pub fn tick(app: &App) -> usize {
         }
         let mut progressed = false;
         for (user_id, course_id) in expiring {
-            match app.db.write(|conn| lifecycle::expire(conn, user_id, course_id, now)) {
+            match cx.db().write(|conn| lifecycle::expire(conn, user_id, course_id, now)) {
                 Ok(changed) => {
                     progressed |= changed;
                     done += usize::from(changed);
@@ -38,7 +38,7 @@ pub fn tick(app: &App) -> usize {
             }
         }
         for enrollment_id in notices {
-            match app.db.write(|conn| lifecycle::send_expiry_notice(conn, enrollment_id, now)) {
+            match cx.db().write(|conn| lifecycle::send_expiry_notice(conn, enrollment_id, now)) {
                 Ok(sent) => {
                     progressed |= sent;
                     done += usize::from(sent);
@@ -47,7 +47,7 @@ pub fn tick(app: &App) -> usize {
             }
         }
         if done > 0 {
-            app.jobs.wake();
+            cx.signal().wake();
         }
         if !progressed {
             break;

@@ -7,10 +7,29 @@ pub mod outbox;
 pub mod retirement;
 pub mod tasks;
 
-use crate::App;
+use crate::auth::rate_limit::Limits;
+use crate::config::Config;
+use crate::core::emails::Templates;
+use crate::store::Db;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
+
+/// What the workers use of the application, and nothing more: `jobs` does not depend on
+/// the whole `App` (its router, metrics and idempotency registry belong to `api`).
+/// `lib.rs` implements it for `App`.
+pub trait Context: Sync {
+    fn db(&self) -> &Db;
+    fn config(&self) -> &Config;
+    /// How clients reach us (links in emails), without a trailing slash.
+    fn base_url(&self) -> &str;
+    fn mailer(&self) -> &outbox::Mailer;
+    fn templates(&self) -> &Templates;
+    /// Wakes idle workers; a worker with nothing to do waits on it.
+    fn signal(&self) -> &Signal;
+    /// The in-memory rate-limit counters, which a retirement clears of the person's names.
+    fn rate_limits(&self) -> &Limits;
+}
 
 /// Wakes idle workers when new work is written (they also poll, so a missed wake-up only
 /// delays work).
@@ -37,20 +56,20 @@ impl Signal {
 /// Starts `workers` threads for bulk tasks, emails and jobs, and `webhook_workers` for
 /// webhooks alone (a slow receiver then never holds up an email or a task); they finish
 /// the step in hand and stop when `stop` is set.
-pub fn start(
-    app: Arc<OnceLock<App>>,
+pub fn start<C: Context + Send + 'static>(
+    app: Arc<OnceLock<C>>,
     workers: usize,
     webhook_workers: usize,
     stop: Arc<AtomicBool>,
 ) -> Vec<std::thread::JoinHandle<()>> {
     let mut handles = Vec::with_capacity(workers);
-    if let Some(app) = app.get() {
-        match app.db.write(crate::core::bulk::requeue_interrupted) {
+    if let Some(cx) = app.get() {
+        match cx.db().write(crate::core::bulk::requeue_interrupted) {
             Ok(0) => {}
             Ok(n) => log::info!("resuming {n} interrupted task(s)"),
             Err(e) => log::error!("could not requeue interrupted tasks: {e}"),
         }
-        match app.db.write(crate::core::privacy::requeue_interrupted) {
+        match cx.db().write(crate::core::privacy::requeue_interrupted) {
             Ok(0) => {}
             Ok(n) => log::info!("resuming {n} interrupted retirement task(s)"),
             Err(e) => log::error!("could not requeue interrupted retirement tasks: {e}"),
@@ -62,18 +81,18 @@ pub fn start(
         let webhooks = n >= workers;
         let name = if webhooks { format!("webhooks-{}", n - workers) } else { format!("worker-{n}") };
         let spawned = std::thread::Builder::new().name(name).spawn(move || {
-            let Some(app) = app.get() else { return };
+            let Some(cx) = app.get() else { return };
             let mut last_purge = std::time::Instant::now();
             while !stop.load(Ordering::SeqCst) {
                 // A panic in one step must not end the worker; the step's transaction rolled back.
                 let worked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     if webhooks {
-                        outbox::step(app, &stop, true)
+                        outbox::step(cx, &stop, true)
                     } else {
                         if n == 0 {
-                            purge_idempotency_keys(app, &mut last_purge);
+                            purge_idempotency_keys(cx, &mut last_purge);
                         }
-                        tasks::step(app, &stop) | retirement::step(app) | outbox::step(app, &stop, false)
+                        tasks::step(cx, &stop) | retirement::step(cx) | outbox::step(cx, &stop, false)
                     }
                 }))
                 .unwrap_or_else(|_| {
@@ -81,7 +100,7 @@ pub fn start(
                     false
                 });
                 if !worked {
-                    app.jobs.wait(Duration::from_millis(500));
+                    cx.signal().wait(Duration::from_millis(500));
                 }
             }
         });
@@ -91,12 +110,12 @@ pub fn start(
         }
     }
     let spawned = std::thread::Builder::new().name("expiry".into()).spawn(move || {
-        let Some(app) = app.get() else { return };
-        let tick = Duration::from_secs(app.config.jobs.expiry_tick_seconds);
+        let Some(cx) = app.get() else { return };
+        let tick = Duration::from_secs(cx.config().jobs.expiry_tick_seconds);
         while !stop.load(Ordering::SeqCst) {
             let started = std::time::Instant::now();
             let changed =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| expiry::tick(app))).unwrap_or_else(|_| {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| expiry::tick(cx))).unwrap_or_else(|_| {
                     log::error!("the expiry job panicked; continuing");
                     0
                 });
@@ -118,15 +137,15 @@ pub fn start(
 
 /// Removes the idempotency keys older than `idempotency.retention_hours` (lookups already
 /// ignore them), at most once a minute, or once per retention when that is shorter.
-fn purge_idempotency_keys(app: &App, last: &mut std::time::Instant) {
-    let retention = app.config.idempotency.retention_seconds();
+fn purge_idempotency_keys(cx: &dyn Context, last: &mut std::time::Instant) {
+    let retention = cx.config().idempotency.retention_seconds();
     let every = Duration::from_secs(retention.clamp(1, 60) as u64);
     if last.elapsed() < every {
         return;
     }
     *last = std::time::Instant::now();
     let before = crate::domain::Timestamp::now().unix() - retention;
-    match app.db.write(|conn| crate::store::idempotency::purge(conn, before)) {
+    match cx.db().write(|conn| crate::store::idempotency::purge(conn, before)) {
         Ok(0) => {}
         Ok(n) => log::debug!("purged {n} expired idempotency key(s)"),
         Err(e) => log::error!("could not purge expired idempotency keys: {e}"),

@@ -1,12 +1,12 @@
 //! Delivers the outbox: renders each email and hands it to the configured backend (`log`,
 //! `dir` of .eml files, or `smtp`), retrying failures with exponential backoff.
 
+use super::Context;
 use crate::config::EmailConfig;
 use crate::core::emails::{self, Site};
 use crate::core::{outbox, Error};
 use crate::domain::Timestamp;
 use crate::store::outbox::MessageRecord;
-use crate::App;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{Message, SmtpTransport, Transport};
@@ -53,17 +53,17 @@ fn backoff(attempts: i64) -> i64 {
     (30i64 << attempts.clamp(0, 7)).min(3600)
 }
 
-fn build(app: &App, message: &MessageRecord) -> Result<Message, String> {
+fn build(cx: &dyn Context, message: &MessageRecord) -> Result<Message, String> {
     let payload: serde_json::Value = serde_json::from_str(&message.payload).map_err(|e| format!("bad payload: {e}"))?;
-    let lms = app.config.email.lms_base_url.trim_end_matches('/');
+    let lms = cx.config().email.lms_base_url.trim_end_matches('/');
     let site = Site {
-        school_name: &app.config.server.school_name,
-        base_url: &app.base_url,
+        school_name: &cx.config().server.school_name,
+        base_url: cx.base_url(),
         lms_base_url: (!lms.is_empty()).then_some(lms),
     };
-    let rendered = emails::render_with(&message.message_type, &payload, &site, &app.templates)
+    let rendered = emails::render_with(&message.message_type, &payload, &site, cx.templates())
         .ok_or_else(|| format!("unknown message type {}", message.message_type))?;
-    let from: Mailbox = app.config.email.from.parse().map_err(|e| format!("email.from: {e}"))?;
+    let from: Mailbox = cx.config().email.from.parse().map_err(|e| format!("email.from: {e}"))?;
     let to: Mailbox = message.recipient.parse().map_err(|e| format!("recipient {}: {e}", message.recipient))?;
     // A Message-ID (from this host's name) and a Date: providers penalise mail without them.
     Message::builder()
@@ -76,25 +76,25 @@ fn build(app: &App, message: &MessageRecord) -> Result<Message, String> {
         .map_err(|e| e.to_string())
 }
 
-fn deliver(app: &App, message: &MessageRecord) -> Result<(), String> {
+fn deliver(cx: &dyn Context, message: &MessageRecord) -> Result<(), String> {
     match message.channel.as_str() {
-        "webhook" => deliver_webhook(app, message),
-        "job" => run_job(app, message),
-        _ => deliver_email(app, message),
+        "webhook" => deliver_webhook(cx, message),
+        "job" => run_job(cx, message),
+        _ => deliver_email(cx, message),
     }
 }
 
 /// Background jobs written with a change: `process_course_access` (checkout's
 /// ProcessCourseAccess) confirms that the purchased enrollment is active, so the learner
 /// can open the course; until it is, the job is retried like any delivery.
-fn run_job(app: &App, message: &MessageRecord) -> Result<(), String> {
+fn run_job(cx: &dyn Context, message: &MessageRecord) -> Result<(), String> {
     let payload: serde_json::Value = serde_json::from_str(&message.payload).map_err(|e| format!("bad payload: {e}"))?;
     match message.message_type.as_str() {
         "process_course_access" => {
             let text = |key: &str| payload.get(key).and_then(serde_json::Value::as_str).unwrap_or("").to_owned();
             let (username, course_key) = (text("username"), text("course_key"));
-            let active = app
-                .db
+            let active = cx
+                .db()
                 .read(|conn| crate::core::checkout::enrollment_active(conn, &username, &course_key))
                 .map_err(|e| e.developer_message)?;
             if !active {
@@ -146,13 +146,13 @@ impl ureq::unversioned::resolver::Resolver for PublicOnly {
 /// success; redirects are not followed (a 3xx is a failure). The error kept in the outbox
 /// is generic ("connection failed", "HTTP 401"): the outbox must not tell staff what
 /// answers where on the network.
-fn deliver_webhook(app: &App, message: &MessageRecord) -> Result<(), String> {
+fn deliver_webhook(cx: &dyn Context, message: &MessageRecord) -> Result<(), String> {
     use base64::engine::general_purpose::STANDARD;
     use base64::Engine;
     use hmac::{Hmac, KeyInit, Mac};
     static AGENT: std::sync::OnceLock<ureq::Agent> = std::sync::OnceLock::new();
     let agent = AGENT.get_or_init(|| {
-        let webhooks = &app.config.webhooks;
+        let webhooks = &cx.config().webhooks;
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
@@ -164,8 +164,8 @@ fn deliver_webhook(app: &App, message: &MessageRecord) -> Result<(), String> {
         ureq::Agent::with_parts(config, ureq::unversioned::transport::DefaultConnector::default(), resolver)
     });
     let endpoint_id: i64 = message.recipient.parse().map_err(|_| "bad endpoint id".to_owned())?;
-    let endpoint = app
-        .db
+    let endpoint = cx
+        .db()
         .read(|c| crate::core::webhooks::endpoint(c, endpoint_id))
         .map_err(|e| e.developer_message)?
         .ok_or_else(|| "the endpoint was deleted".to_owned())?;
@@ -199,16 +199,16 @@ fn deliver_webhook(app: &App, message: &MessageRecord) -> Result<(), String> {
             }
         });
     let breaker =
-        app.db.write(|c| crate::core::webhooks::record_delivery(c, endpoint_id, result.is_ok(), Timestamp::now()));
+        cx.db().write(|c| crate::core::webhooks::record_delivery(c, endpoint_id, result.is_ok(), Timestamp::now()));
     if let Err(e) = breaker {
         log::error!("recording webhook endpoint {endpoint_id}'s delivery: {e}");
     }
     result
 }
 
-fn deliver_email(app: &App, message: &MessageRecord) -> Result<(), String> {
-    let email = build(app, message)?;
-    match &app.mailer {
+fn deliver_email(cx: &dyn Context, message: &MessageRecord) -> Result<(), String> {
+    let email = build(cx, message)?;
+    match cx.mailer() {
         // The whole message, so that a demo shows what would have been sent.
         // A message carrying a credential (a set-password or email-change link) is logged
         // without its body: a log is read by more people than the mailbox.
@@ -247,14 +247,14 @@ fn carries_credential(message: &MessageRecord) -> bool {
 /// the moment its delivery ends (one commit each: a crash or kill then re-sends at most
 /// the one message in flight), and once `stop` is set nothing more is sent: the messages
 /// still in hand are released, due again for the next start.
-pub fn step(app: &App, stop: &AtomicBool, webhooks: bool) -> bool {
+pub fn step(cx: &dyn Context, stop: &AtomicBool, webhooks: bool) -> bool {
     // Idle workers only read; the write lock is taken when there is something to send.
-    if !app.db.read(|conn| outbox::any_due(conn, Timestamp::now(), webhooks)).unwrap_or(false) {
+    if !cx.db().read(|conn| outbox::any_due(conn, Timestamp::now(), webhooks)).unwrap_or(false) {
         return false;
     }
     // Small claims: what one worker holds, others cannot send meanwhile.
     let claim = if webhooks { 4 } else { 20 };
-    let claimed = match app.db.write(|conn| outbox::claim_due(conn, Timestamp::now(), claim, webhooks)) {
+    let claimed = match cx.db().write(|conn| outbox::claim_due(conn, Timestamp::now(), claim, webhooks)) {
         Ok(list) => list,
         Err(e) => {
             log::error!("reading the outbox: {e}");
@@ -265,15 +265,15 @@ pub fn step(app: &App, stop: &AtomicBool, webhooks: bool) -> bool {
         if stop.load(Ordering::SeqCst) {
             let rest = &claimed[i..];
             let released =
-                app.db.write(|conn| rest.iter().try_for_each(|m| outbox::release(conn, m.id, Timestamp::now())));
+                cx.db().write(|conn| rest.iter().try_for_each(|m| outbox::release(conn, m.id, Timestamp::now())));
             if let Err(e) = released {
                 log::error!("releasing {} unsent message(s): {e}", rest.len());
             }
             break;
         }
-        let result = deliver(app, message);
+        let result = deliver(cx, message);
         let now = Timestamp::now();
-        let recorded: Result<(), Error> = app.db.write(|conn| match &result {
+        let recorded: Result<(), Error> = cx.db().write(|conn| match &result {
             Ok(()) => outbox::delivered(conn, message, now),
             Err(error) => {
                 let attempts = message.attempts + 1;

@@ -1,9 +1,9 @@
 //! Runs bulk enrollment tasks: claims one, then processes it batch by batch, one
 //! transaction per batch, until it is done or cancelled.
 
+use super::Context;
 use crate::core::bulk;
 use crate::domain::Timestamp;
-use crate::App;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -15,12 +15,12 @@ const BATCH: i64 = 500;
 /// read-only, busy) wrote nothing and is tried again, after a growing pause, until it goes
 /// through: its items are not failed for the server's fault. At `stop` the task is left
 /// running, and the next start resumes it.
-pub fn step(app: &App, stop: &AtomicBool) -> bool {
+pub fn step(cx: &dyn Context, stop: &AtomicBool) -> bool {
     // Idle workers only read; the write lock is taken when there is a task to claim.
-    if !app.db.read(bulk::any_pending).unwrap_or(false) {
+    if !cx.db().read(bulk::any_pending).unwrap_or(false) {
         return false;
     }
-    let task = match app.db.write(|conn| bulk::claim_next(conn, Timestamp::now())) {
+    let task = match cx.db().write(|conn| bulk::claim_next(conn, Timestamp::now())) {
         Ok(Some(task)) => task,
         Ok(None) => return false,
         Err(e) => {
@@ -31,10 +31,10 @@ pub fn step(app: &App, stop: &AtomicBool) -> bool {
     log::info!("task {} ({} {} identifiers in {}) started", task.public_id, task.action, task.total, task.course_key);
     let mut pause = Duration::from_millis(250);
     loop {
-        match app.db.write(|conn| bulk::run_batch(conn, &task, BATCH, Timestamp::now())) {
+        match cx.db().write(|conn| bulk::run_batch(conn, &task, BATCH, Timestamp::now())) {
             Ok(true) => {
                 pause = Duration::from_millis(250);
-                app.jobs.wake()
+                cx.signal().wake()
             }
             Ok(false) => break,
             Err(e) if e.kind == crate::core::ErrorKind::Unavailable => {
@@ -50,7 +50,7 @@ pub fn step(app: &App, stop: &AtomicBool) -> bool {
             }
             Err(e) => {
                 log::error!("task {} failed: {e}", task.public_id);
-                let _ = app.db.write(|conn| bulk::fail(conn, &task, Timestamp::now()));
+                let _ = cx.db().write(|conn| bulk::fail(conn, &task, Timestamp::now()));
                 break;
             }
         }

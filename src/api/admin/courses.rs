@@ -196,7 +196,7 @@ pub(super) fn update(ctx: &mut Ctx) -> Result<Response, Error> {
     v.require_global_staff()?;
     let key = course_key(ctx)?;
     let fields = form(ctx, Some(&v)).and_then(|form| parse_course_fields(&course_body(&form, false)));
-    let course = catalog::update_course(&ctx.app.db, &key, &v.caller(), fields.map(|(_, f)| f), ctx.now)?;
+    let course = catalog::update_course_as_manager(&ctx.app.db, &key, &v.caller(), fields.map(|(_, f)| f), ctx.now)?;
     Ok(redirect(&course_path(&course.record.course_key)))
 }
 

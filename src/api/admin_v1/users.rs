@@ -2,7 +2,6 @@
 
 use super::super::http::{self, as_bool, as_string, as_text, created, no_content, ok, Ctx, Fields, Page};
 use super::{admin, iso};
-use crate::auth;
 use crate::core::accounts::{self, NewUser, UserChanges};
 use crate::core::records::{Profile, UserRecord};
 use crate::core::Error;
@@ -31,7 +30,7 @@ pub(super) fn check_password(p: String) -> Result<String, String> {
 pub(super) fn get_users(ctx: &mut Ctx) -> Result<Response, Error> {
     admin(ctx)?;
     let page = Page::from_query(ctx, 25, 100)?;
-    let (total, users) = ctx.app.db.snapshot(|c| accounts::list_users(c, page.offset(), page.size))?;
+    let (total, users) = accounts::users_page(&ctx.app.db, page.offset(), page.size)?;
     let body = page.body(ctx, total, users.iter().map(user_json).collect())?;
     Ok(http::with_link_header(ok(body.clone()), &body))
 }
@@ -64,7 +63,7 @@ pub(super) fn post_users(ctx: &mut Ctx) -> Result<Response, Error> {
         is_staff,
         is_superuser,
     };
-    let user = ctx.app.db.write(|c| accounts::create_user(c, &actor, new, ctx.now))?;
+    let user = accounts::add_user(&ctx.app.db, &actor, new, ctx.now)?;
     Ok(created(user_json(&user)))
 }
 
@@ -76,7 +75,7 @@ pub(super) fn username_param(ctx: &Ctx) -> Result<Username, Error> {
 pub(super) fn get_user(ctx: &mut Ctx) -> Result<Response, Error> {
     admin(ctx)?;
     let username = username_param(ctx)?;
-    Ok(ok(user_json(&ctx.app.db.read(|c| accounts::user_by_username(c, username.as_str()))?)))
+    Ok(ok(user_json(&accounts::show_user(&ctx.app.db, &username)?)))
 }
 
 pub(super) fn patch_user(ctx: &mut Ctx) -> Result<Response, Error> {
@@ -102,18 +101,14 @@ pub(super) fn patch_user(ctx: &mut Ctx) -> Result<Response, Error> {
     };
     f.finish()?;
     let changes = UserChanges { password_hash: password.map(|p| ctx.app.auth.passwords.hash(&p)), ..changes };
-    let user = ctx.app.db.write(|c| accounts::update_user(c, &actor, &username, changes, ctx.now))?;
+    let user = accounts::change_user(&ctx.app.db, &actor, &username, changes, ctx.now)?;
     Ok(ok(user_json(&user)))
 }
 
 pub(super) fn delete_user(ctx: &mut Ctx) -> Result<Response, Error> {
     let actor = admin(ctx)?;
     let username = username_param(ctx)?;
-    if ctx.caller()?.user().is_some_and(|u| u.username == username.as_str()) {
-        return Err(Error::validation("You cannot deactivate your own account."));
-    }
-    let changes = UserChanges { is_active: Some(false), ..UserChanges::default() };
-    let user = ctx.app.db.write(|c| accounts::update_user(c, &actor, &username, changes, ctx.now))?;
+    let user = accounts::deactivate_user(&ctx.app.db, &actor, &username, ctx.now)?;
     Ok(ok(user_json(&user)))
 }
 
@@ -123,7 +118,7 @@ pub(super) fn client_json(c: &crate::core::records::ClientRecord) -> Value {
 
 pub(super) fn get_clients(ctx: &mut Ctx) -> Result<Response, Error> {
     admin(ctx)?;
-    let clients = ctx.app.db.read(crate::auth::clients::list)?;
+    let clients = accounts::oauth_clients(&ctx.app.db)?;
     Ok(ok(json!({"results": clients.iter().map(client_json).collect::<Vec<_>>()})))
 }
 
@@ -137,10 +132,7 @@ pub(super) fn post_clients(ctx: &mut Ctx) -> Result<Response, Error> {
     let public = f.get("public", as_bool).flatten().unwrap_or(false);
     f.finish()?;
     let (name, user) = (name.expect("checked"), user.expect("checked"));
-    let client = ctx
-        .app
-        .db
-        .write(|c| auth::clients::create_as_admin(c, actor.is_superuser, &name, &user, public, ctx.now.unix()))?;
+    let client = accounts::create_oauth_client(&ctx.app.db, actor.is_superuser, &name, &user, public, ctx.now)?;
     let mut body = client_json(&client.record);
     body["client_secret"] = json!(client.client_secret);
     Ok(created(body).with_additional_header("Cache-Control", "no-store"))
@@ -149,8 +141,6 @@ pub(super) fn post_clients(ctx: &mut Ctx) -> Result<Response, Error> {
 pub(super) fn delete_client(ctx: &mut Ctx) -> Result<Response, Error> {
     let actor = admin(ctx)?;
     let client_id = ctx.param("client_id").to_owned();
-    if !ctx.app.db.write(|c| auth::clients::delete(c, &client_id, actor.is_superuser))? {
-        return Err(Error::not_found(format!("No OAuth client '{client_id}' exists.")));
-    }
+    accounts::delete_oauth_client(&ctx.app.db, actor.is_superuser, &client_id)?;
     Ok(no_content())
 }

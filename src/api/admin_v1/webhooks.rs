@@ -18,20 +18,18 @@ fn endpoint_json(e: &EndpointRecord) -> Value {
 
 fn superuser(ctx: &mut Ctx) -> Result<Actor, Error> {
     let actor = admin(ctx)?;
-    if !actor.is_superuser {
-        return Err(Error::forbidden("Only a superuser may manage webhooks."));
-    }
+    webhooks::check_may_manage(&actor)?;
     Ok(actor)
 }
 
 pub(super) fn get_webhooks(ctx: &mut Ctx) -> Result<Response, Error> {
-    superuser(ctx)?;
-    let list = ctx.app.db.read(webhooks::list)?;
+    let actor = superuser(ctx)?;
+    let list = webhooks::endpoints(&ctx.app.db, &actor)?;
     Ok(ok(json!({"results": list.iter().map(endpoint_json).collect::<Vec<_>>()})))
 }
 
 pub(super) fn post_webhooks(ctx: &mut Ctx) -> Result<Response, Error> {
-    superuser(ctx)?;
+    let actor = superuser(ctx)?;
     let body = ctx.json_body()?;
     let mut f = Fields::of(&body)?;
     f.reject_unknown(&["url"]);
@@ -39,16 +37,16 @@ pub(super) fn post_webhooks(ctx: &mut Ctx) -> Result<Response, Error> {
     f.finish()?;
     let url = url.expect("checked");
     let allowed = &ctx.app.config.webhooks.allowed_hosts;
-    let endpoint = ctx.app.db.write(|c| webhooks::create(c, &url, allowed, ctx.now))?;
+    let endpoint = webhooks::subscribe(&ctx.app.db, &actor, &url, allowed, ctx.now)?;
     let mut body = endpoint_json(&endpoint);
     body["secret"] = json!(endpoint.secret);
     Ok(created(body).with_additional_header("Cache-Control", "no-store"))
 }
 
 pub(super) fn delete_webhook(ctx: &mut Ctx) -> Result<Response, Error> {
-    superuser(ctx)?;
+    let actor = superuser(ctx)?;
     let id: i64 =
         ctx.param("id").parse().map_err(|_| Error::not_found(format!("No webhook endpoint {}.", ctx.param("id"))))?;
-    ctx.app.db.write(|c| webhooks::delete(c, id))?;
+    webhooks::unsubscribe(&ctx.app.db, &actor, id)?;
     Ok(no_content())
 }
