@@ -6,6 +6,7 @@
 #![recursion_limit = "512"]
 
 pub mod api;
+pub mod app;
 pub mod auth;
 pub mod bootstrap;
 pub mod cli;
@@ -18,60 +19,12 @@ pub mod server;
 pub mod store;
 pub mod telemetry;
 
+pub use app::App;
 use config::Config;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
-
-/// Everything a request handler needs, shared by all worker threads.
-pub struct App {
-    pub config: Config,
-    pub db: store::Db,
-    pub auth: auth::Auth,
-    pub router: api::router::Router,
-    /// How clients reach us, without a trailing slash.
-    pub base_url: String,
-    pub request_id_prefix: String,
-    /// Wakes the background workers when new work is written.
-    pub jobs: jobs::Signal,
-    pub mailer: jobs::outbox::Mailer,
-    /// `checkout.coupons`, parsed (and checked) at start-up.
-    pub coupons: Vec<(String, u32)>,
-    /// `server.trusted_proxies`, parsed.
-    pub trusted_proxies: Vec<domain::AddressBlock>,
-    /// `email.templates_dir`, loaded and checked at start-up.
-    pub templates: core::emails::Templates,
-    /// Request counts and durations for `/metrics`.
-    pub metrics: api::metrics::Metrics,
-    /// Idempotency keys whose first request is running.
-    pub idempotency: api::idempotency::InFlight,
-}
-
-/// The workers' narrow view of the application.
-impl jobs::Context for App {
-    fn db(&self) -> &store::Db {
-        &self.db
-    }
-    fn config(&self) -> &Config {
-        &self.config
-    }
-    fn base_url(&self) -> &str {
-        &self.base_url
-    }
-    fn mailer(&self) -> &jobs::outbox::Mailer {
-        &self.mailer
-    }
-    fn templates(&self) -> &core::emails::Templates {
-        &self.templates
-    }
-    fn signal(&self) -> &jobs::Signal {
-        &self.jobs
-    }
-    fn rate_limits(&self) -> &auth::rate_limit::Limits {
-        &self.auth.limits
-    }
-}
 
 /// glibc serves big allocations from its heap once it has freed a big mmap (its threshold
 /// adapts upwards), and keeps that memory: after a burst of logins each argon2 working
@@ -123,7 +76,6 @@ impl Server {
             config,
             db,
             auth,
-            router: api::router::Router::new(),
             base_url,
             request_id_prefix: prefix,
             jobs: jobs::Signal::default(),
@@ -131,7 +83,7 @@ impl Server {
             coupons,
             trusted_proxies,
             templates,
-            metrics: api::metrics::Metrics::default(),
+            metrics: telemetry::metrics::Metrics::default(),
             idempotency: Default::default(),
         };
         let _ = cell.set(app);

@@ -3,7 +3,7 @@
 //! read them, with credentials. Any other origin gets no CORS header (same-origin only),
 //! as Open edX's CORS_ORIGIN_WHITELIST does for its MFEs.
 
-use crate::App;
+use crate::app::App;
 use rouille::{Request, Response};
 
 /// What scripts on an allowed origin may read besides the simple headers.

@@ -2,10 +2,10 @@
 //! JSON and form parsing, query strings, page parameters and JSON responses.
 
 use super::body::Parsers;
+use crate::app::App;
 use crate::auth::{self, Credentials, Principal};
 use crate::core::{Error, ErrorKind};
 use crate::domain::Timestamp;
-use crate::App;
 use rouille::{Request, Response};
 use serde_json::Value;
 use std::time::Duration;

@@ -15,9 +15,7 @@ use crate::core::{Error, ErrorKind};
 use rouille::{Response, ResponseBody};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
-use std::collections::HashSet;
 use std::io::Read;
-use std::sync::{Mutex, PoisonError};
 
 pub const HEADER: &str = "Idempotency-Key";
 pub const REPLAYED: &str = "Idempotent-Replayed";
@@ -34,36 +32,6 @@ const SECRET_REMOVED: &str = "This is a replay of the first answer to this Idemp
 /// caller (a key is scoped to its caller; the console's forms carry CSRF tokens instead).
 pub fn accepts_key(route: &Route) -> bool {
     matches!(route.method, "POST" | "PUT" | "PATCH") && route.doc.auth && route.dialect != Dialect::Console
-}
-
-/// The keys whose first request is running now: a second one is told to retry (409)
-/// rather than wait or run beside it. One process owns the database, so memory suffices.
-#[derive(Debug, Default)]
-pub struct InFlight(Mutex<HashSet<KeyScope>>);
-
-/// A key's place in `InFlight`, given up when dropped (after the answer's commit).
-struct Claim<'a> {
-    in_flight: &'a InFlight,
-    scope: KeyScope,
-}
-
-impl InFlight {
-    fn claim(&self, scope: &KeyScope) -> Result<Claim<'_>, Error> {
-        let mut running = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if !running.insert(scope.clone()) {
-            return Err(Error::conflict(
-                "A request with this Idempotency-Key is still being processed; retry after it has finished.",
-            )
-            .with_code("IDEMPOTENCY_KEY_IN_USE"));
-        }
-        Ok(Claim { in_flight: self, scope: scope.clone() })
-    }
-}
-
-impl Drop for Claim<'_> {
-    fn drop(&mut self) {
-        self.in_flight.0.lock().unwrap_or_else(PoisonError::into_inner).remove(&self.scope);
-    }
 }
 
 /// The header's value: a structured-field String (`"abc"`, RFC 8941 §3.3.3, the draft's

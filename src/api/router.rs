@@ -6,8 +6,8 @@
 use super::errors::{render, Dialect};
 use super::http::Ctx;
 use super::surfaces::dialect_for_path;
+use crate::app::App;
 use crate::core::{Error, ErrorKind};
-use crate::App;
 use rouille::{Request, Response};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -50,6 +50,12 @@ pub fn routes() -> Vec<Route> {
 enum Segment {
     Literal(&'static str),
     Param(&'static str),
+}
+
+/// The route table, built once: it is the same for every server in the process.
+pub fn router() -> &'static Router {
+    static ROUTER: std::sync::OnceLock<Router> = std::sync::OnceLock::new();
+    ROUTER.get_or_init(Router::new)
 }
 
 pub struct Router {
@@ -190,13 +196,13 @@ pub fn handle(app: &App, req: &Request, body: &crate::server::RequestBody) -> Re
     let mut caller: Option<String> = None;
     let origin = super::cors::allowed_origin(app, req);
     let preflight = origin.as_deref().and_then(|origin| {
-        let mut methods = app.router.find("OPTIONS", &raw_path).err().unwrap_or_default();
+        let mut methods = router().find("OPTIONS", &raw_path).err().unwrap_or_default();
         if methods.contains(&"GET") {
             methods.push("HEAD");
         }
         super::cors::preflight(req, origin, &methods)
     });
-    let (response, error) = match app.router.find(req.method(), &raw_path) {
+    let (response, error) = match router().find(req.method(), &raw_path) {
         _ if preflight.is_some() => (preflight.expect("checked"), None),
         Ok((route, params)) => guarded(route.dialect, || {
             surface = route.doc.tag;

@@ -57,7 +57,7 @@ fn get_metrics(ctx: &mut Ctx) -> Result<Response, Error> {
         return Err(Error::forbidden("You do not have permission to perform this action."));
     }
     let g = crate::core::stats::gauges(&ctx.app.db)?;
-    let label = super::metrics::label;
+    let label = crate::telemetry::metrics::label;
     let gauges = [
         (
             "rollcall_tasks",

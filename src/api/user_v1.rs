@@ -284,7 +284,7 @@ fn get_account_export(ctx: &mut Ctx) -> Result<Response, Error> {
 
 /// The streamed export download (the console's button answers the same).
 pub(crate) fn export_response(
-    app: &crate::App,
+    app: &crate::app::App,
     user: crate::core::records::UserRecord,
     now: crate::domain::Timestamp,
 ) -> Response {

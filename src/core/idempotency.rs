@@ -9,6 +9,38 @@ use crate::store::db::AnswerScope;
 use crate::store::{self, Db};
 
 pub use crate::store::idempotency::{KeyScope, StoredAnswer};
+use std::collections::HashSet;
+use std::sync::{Mutex, PoisonError};
+
+/// The keys whose first request is running now: a second one is told to retry (409)
+/// rather than wait or run beside it. One process owns the database, so memory suffices.
+#[derive(Debug, Default)]
+pub struct InFlight(Mutex<HashSet<KeyScope>>);
+
+/// A key's place in `InFlight`, given up when dropped (after the answer's commit).
+pub struct Claim<'a> {
+    in_flight: &'a InFlight,
+    scope: KeyScope,
+}
+
+impl InFlight {
+    pub fn claim(&self, scope: &KeyScope) -> Result<Claim<'_>, Error> {
+        let mut running = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if !running.insert(scope.clone()) {
+            return Err(Error::conflict(
+                "A request with this Idempotency-Key is still being processed; retry after it has finished.",
+            )
+            .with_code("IDEMPOTENCY_KEY_IN_USE"));
+        }
+        Ok(Claim { in_flight: self, scope: scope.clone() })
+    }
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        self.in_flight.0.lock().unwrap_or_else(PoisonError::into_inner).remove(&self.scope);
+    }
+}
 
 /// The answer stored for `scope` in the last `retention_seconds`, if any; a key sent again
 /// with a different request (`fingerprint`) is refused rather than replayed.

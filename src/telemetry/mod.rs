@@ -1,5 +1,8 @@
-//! The process's log: one line per record on stderr, as text or (with
-//! `server.log_format = "json"`) as JSON lines whose access records keep their fields.
+//! What the process tells its operator: the log, one line per record on stderr, as text or
+//! (with `server.log_format = "json"`) as JSON lines whose access records keep their
+//! fields; and the request metrics `/metrics` serves (`metrics`).
+
+pub mod metrics;
 
 use crate::domain::Timestamp;
 use std::sync::atomic::{AtomicBool, Ordering};
