@@ -23,8 +23,8 @@ pub struct App {
     pub templates: crate::core::emails::Templates,
     /// Request counts and durations for `/metrics`.
     pub metrics: crate::telemetry::metrics::Metrics,
-    /// Idempotency keys whose first request is running.
-    pub idempotency: crate::core::idempotency::InFlight,
+    /// Idempotency keys running now, and which have answers.
+    pub idempotency: crate::core::idempotency::Registry,
 }
 
 /// The workers' narrow view of the application.

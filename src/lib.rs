@@ -72,6 +72,9 @@ impl Server {
         };
         let trusted_proxies =
             config.server.trusted_proxies.iter().filter_map(|p| domain::AddressBlock::parse(p)).collect();
+        let retention = config.idempotency.retention_seconds();
+        let idempotency = core::idempotency::Registry::load(&db, domain::Timestamp::now(), retention)
+            .map_err(|e| e.developer_message)?;
         let app = App {
             config,
             db,
@@ -84,7 +87,7 @@ impl Server {
             trusted_proxies,
             templates,
             metrics: telemetry::metrics::Metrics::default(),
-            idempotency: Default::default(),
+            idempotency,
         };
         let _ = cell.set(app);
         let jobs_stop = Arc::new(AtomicBool::new(false));

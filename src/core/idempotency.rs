@@ -10,35 +10,69 @@ use crate::store::{self, Db};
 
 pub use crate::store::idempotency::{KeyScope, StoredAnswer};
 use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
 use std::sync::{Mutex, PoisonError};
 
-/// The keys whose first request is running now: a second one is told to retry (409)
-/// rather than wait or run beside it. One process owns the database, so memory suffices.
+/// What the process knows of keys: those whose first request is running now (a second one
+/// is told to retry, 409, rather than wait or run beside it), and a 64-bit hash of every
+/// key with a stored answer. A key whose hash is not there has no answer, so its first
+/// request reads nothing (most keys are new: a client sends one per request). It is filled
+/// from the table at start and grows with each answer kept; a hash can only be stale (an
+/// answer purged or erased), which costs a read, never a missed replay. One process owns
+/// the database, so memory suffices.
 #[derive(Debug, Default)]
-pub struct InFlight(Mutex<HashSet<KeyScope>>);
+pub struct Registry {
+    running: Mutex<HashSet<KeyScope>>,
+    stored: Mutex<HashSet<u64>>,
+}
 
-/// A key's place in `InFlight`, given up when dropped (after the answer's commit).
+/// A key's place among the running ones, given up when dropped (after the answer's commit).
 pub struct Claim<'a> {
-    in_flight: &'a InFlight,
+    registry: &'a Registry,
     scope: KeyScope,
 }
 
-impl InFlight {
+fn hash_of(scope: &KeyScope) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    scope.hash(&mut hasher);
+    hasher.finish()
+}
+
+impl Registry {
+    /// The registry of a starting server: every key answered in the last `retention_seconds`.
+    pub fn load(db: &Db, now: Timestamp, retention_seconds: i64) -> Result<Registry, Error> {
+        let mut stored = HashSet::new();
+        db.read(|c| {
+            store::idempotency::each_scope_since(c, now.unix() - retention_seconds, |s| {
+                stored.insert(hash_of(&s));
+            })
+        })?;
+        Ok(Registry { running: Mutex::default(), stored: Mutex::new(stored) })
+    }
+
     pub fn claim(&self, scope: &KeyScope) -> Result<Claim<'_>, Error> {
-        let mut running = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
         if !running.insert(scope.clone()) {
             return Err(Error::conflict(
                 "A request with this Idempotency-Key is still being processed; retry after it has finished.",
             )
             .with_code("IDEMPOTENCY_KEY_IN_USE"));
         }
-        Ok(Claim { in_flight: self, scope: scope.clone() })
+        Ok(Claim { registry: self, scope: scope.clone() })
+    }
+
+    fn may_have_answer(&self, scope: &KeyScope) -> bool {
+        self.stored.lock().unwrap_or_else(PoisonError::into_inner).contains(&hash_of(scope))
+    }
+
+    fn answered(&self, scope: &KeyScope) {
+        self.stored.lock().unwrap_or_else(PoisonError::into_inner).insert(hash_of(scope));
     }
 }
 
 impl Drop for Claim<'_> {
     fn drop(&mut self) {
-        self.in_flight.0.lock().unwrap_or_else(PoisonError::into_inner).remove(&self.scope);
+        self.registry.running.lock().unwrap_or_else(PoisonError::into_inner).remove(&self.scope);
     }
 }
 
@@ -46,11 +80,15 @@ impl Drop for Claim<'_> {
 /// with a different request (`fingerprint`) is refused rather than replayed.
 pub fn earlier_answer(
     db: &Db,
+    registry: &Registry,
     scope: &KeyScope,
     fingerprint: &str,
     now: Timestamp,
     retention_seconds: i64,
 ) -> Result<Option<StoredAnswer>, Error> {
+    if !registry.may_have_answer(scope) {
+        return Ok(None);
+    }
     let not_before = now.unix() - retention_seconds;
     let Some(stored) = db.read(|c| store::idempotency::find(c, scope, not_before))? else { return Ok(None) };
     if stored.fingerprint != fingerprint {
@@ -74,9 +112,15 @@ pub fn expect_answer(db: &Db) -> AnswerScope<'_> {
 /// and then the request's writes are gone too.
 pub fn keep_answer(
     answer: AnswerScope<'_>,
+    registry: &Registry,
     scope: &KeyScope,
     stored: &StoredAnswer,
     now: Timestamp,
 ) -> Result<bool, Error> {
-    answer.commit_with(|c| store::idempotency::save(c, scope, stored, now.unix()))
+    let kept = answer.commit_with(|c| store::idempotency::save(c, scope, stored, now.unix()))?;
+    if kept {
+        // Before the claim is given up, so a retry finds the hash (and reads the answer).
+        registry.answered(scope);
+    }
+    Ok(kept)
 }

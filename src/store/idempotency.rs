@@ -59,6 +59,16 @@ pub fn save(conn: &Connection, scope: &KeyScope, answer: &StoredAnswer, now: i64
 }
 
 /// Removes the answers stored before `before`; returns how many.
+/// Every key with an answer stored since `not_before` (the registry's start).
+pub fn each_scope_since(conn: &Connection, not_before: i64, mut f: impl FnMut(KeyScope)) -> Result<(), Error> {
+    let mut statement = conn.prepare("SELECT caller, route, key FROM idempotency_keys WHERE created >= ?1")?;
+    let mut rows = statement.query([not_before])?;
+    while let Some(r) = rows.next()? {
+        f(KeyScope { caller: r.get(0)?, route: r.get(1)?, key: r.get(2)? });
+    }
+    Ok(())
+}
+
 pub fn purge(conn: &Connection, before: i64) -> Result<usize, Error> {
     Ok(conn.prepare_cached("DELETE FROM idempotency_keys WHERE created < ?1")?.execute([before])?)
 }
