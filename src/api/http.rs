@@ -340,7 +340,7 @@ pub fn with_etag(ctx: &Ctx, response: Response) -> Response {
         return Response::empty_404().with_status_code(500);
     }
     let digest = sha2::Sha256::digest(&body);
-    let tag: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    let tag = crate::domain::hex(&digest[..16]);
     let tag = format!("\"{tag}\"");
     let known = ctx
         .req

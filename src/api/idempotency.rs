@@ -100,7 +100,7 @@ fn fingerprint(method: &str, url: &str, body: &[u8]) -> String {
     hash.update(url.as_bytes());
     hash.update([0]);
     hash.update(body);
-    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    crate::domain::hex(&hash.finalize())
 }
 
 /// Runs `handler` for the request in `ctx`, honouring its `Idempotency-Key` if it has one.

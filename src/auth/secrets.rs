@@ -19,12 +19,7 @@ pub fn random_bytes(n: usize) -> Vec<u8> {
 
 /// Lower-case hex SHA-256, how tokens, client secrets and session ids are stored.
 pub fn sha256_hex(value: &str) -> String {
-    let digest = Sha256::digest(value.as_bytes());
-    let mut out = String::with_capacity(64);
-    for b in digest.iter() {
-        out.push_str(&format!("{b:02x}"));
-    }
-    out
+    crate::domain::hex(&Sha256::digest(value.as_bytes()))
 }
 
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

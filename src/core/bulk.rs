@@ -348,11 +348,9 @@ pub fn start_batch(
 
 /// A random UUID v4 string, as Open edX task ids look.
 pub(crate) fn uuid_v4() -> String {
-    let mut bytes = crate::auth::secrets::random_bytes(16);
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+    let mut random = [0u8; 16];
+    random.copy_from_slice(&crate::auth::secrets::random_bytes(16));
+    crate::domain::Uuid::new_v4(random).as_str().to_owned()
 }
 
 /// The stored result of one item: before/after, or the error.

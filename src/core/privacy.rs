@@ -233,7 +233,7 @@ pub fn retire(conn: &Conn, actor: &Actor, username: &str, now: Timestamp) -> Res
     }
     accounts::check_may_change(actor, &user, ChangeKind { activity: true, ..ChangeKind::default() })?;
     let new_username = loop {
-        let hash: String = crate::auth::secrets::random_bytes(20).iter().map(|b| format!("{b:02x}")).collect();
+        let hash = crate::domain::hex(&crate::auth::secrets::random_bytes(20));
         let candidate = format!("{RETIRED_PREFIX}{hash}");
         if store::users::by_username(conn, &candidate)?.is_none() {
             break candidate;
