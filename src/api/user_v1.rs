@@ -373,7 +373,7 @@ fn post_retire(ctx: &mut Ctx) -> Result<Response, Error> {
         .to_owned();
     let retired = privacy::retire_now(&ctx.app.db, &actor, &username, ctx.now)?;
     let answer = json!({"username": retired.username, "email": format!("{}@retired.invalid", retired.username)});
-    crate::jobs::retirement::forget(ctx.app, std::slice::from_ref(&retired));
+    crate::core::privacy::forget_traces(&ctx.app.db, &ctx.app.auth.limits, std::slice::from_ref(&retired));
     Ok(ok(answer))
 }
 

@@ -145,6 +145,22 @@ pub struct Retired {
     pub old_email: String,
 }
 
+/// After a committed retirement (one, or a task's batch): the in-memory traces go (the
+/// rate-limit keys named by the old username and email), and the WAL is emptied unless
+/// Litestream owns checkpoints, so no old frame keeps what was erased.
+pub fn forget_traces(db: &Db, limits: &crate::auth::rate_limit::Limits, retired: &[Retired]) {
+    if retired.is_empty() {
+        return;
+    }
+    for person in retired {
+        limits.forget_login(&person.old_username);
+        limits.forget_login(&person.old_email);
+    }
+    if let Err(e) = db.checkpoint_truncate() {
+        log::warn!("checkpoint after a retirement: {e}");
+    }
+}
+
 /// Whether `text` holds `needle` (any case) as a whole word: `ann` in "ann's move" but not
 /// in "planning", so that free text about others is not blanked for a short username.
 fn mentions(text: &str, needle: &str) -> bool {

@@ -26,7 +26,7 @@ pub fn step(cx: &dyn Context) -> bool {
     loop {
         match cx.db().write(|conn| privacy::run_batch(conn, &task, BATCH, Timestamp::now())) {
             Ok((retired, more)) => {
-                forget(cx, &retired);
+                privacy::forget_traces(cx.db(), cx.rate_limits(), &retired);
                 if !more {
                     break;
                 }
@@ -40,20 +40,4 @@ pub fn step(cx: &dyn Context) -> bool {
     }
     log::info!("retirement task {} finished", task.public_id);
     true
-}
-
-/// After a committed retirement: the in-memory traces (rate-limit keys) go, and the WAL
-/// is emptied unless Litestream owns checkpoints.
-pub fn forget(cx: &dyn Context, retired: &[privacy::Retired]) {
-    if retired.is_empty() {
-        return;
-    }
-    for person in retired {
-        cx.rate_limits().forget_login(&person.old_username);
-        cx.rate_limits().forget_login(&person.old_email);
-    }
-    match cx.db().checkpoint_truncate() {
-        Ok(_) => {}
-        Err(e) => log::warn!("checkpoint after a retirement: {e}"),
-    }
 }

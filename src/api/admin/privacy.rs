@@ -51,6 +51,6 @@ pub(super) fn retire(ctx: &mut Ctx) -> Result<Response, Error> {
     let actor = actor_of_user(&v.user);
     let retired = privacy::retire_account(&ctx.app.db, &actor, username.trim(), ctx.now)?;
     let name = retired.username.clone();
-    crate::jobs::retirement::forget(ctx.app, &[retired]);
+    privacy::forget_traces(&ctx.app.db, &ctx.app.auth.limits, &[retired]);
     Ok(redirect(&format!("/admin/privacy?retired={}", percent_encode(&name))))
 }
