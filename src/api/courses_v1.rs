@@ -2,13 +2,13 @@
 //! (namespaced pagination, `id`/`name`/`org`/`number`), plus our price and modes.
 
 use super::errors::Dialect;
-use super::http::{iso, money_string, ok, Ctx, Page};
+use super::http::{ok, Ctx, Page};
 use super::router::{Doc, Route};
-use crate::core::catalog::{self, Course};
+use super::shared::course_json;
+use crate::core::catalog::{self};
 use crate::core::Error;
 use crate::domain::CourseKey;
 use rouille::Response;
-use serde_json::{json, Value};
 
 pub fn routes() -> Vec<Route> {
     let doc = |summary, response| Doc {
@@ -39,33 +39,6 @@ pub fn routes() -> Vec<Route> {
             doc: doc("Get one published course", "PublicCourse"),
         },
     ]
-}
-
-pub(crate) fn course_json(c: &Course) -> Value {
-    let r = &c.record;
-    let key = CourseKey::parse(&r.course_key).ok();
-    let price = money_string(r.price_minor, &r.currency);
-    json!({
-        "id": r.course_key,
-        "course_id": r.course_key,
-        "name": r.title,
-        "org": key.as_ref().map(|k| k.org()),
-        "number": key.as_ref().map(|k| k.course()),
-        "start": iso(r.start),
-        "end": iso(r.end),
-        "enrollment_start": iso(r.enrollment_start),
-        "enrollment_end": iso(r.enrollment_end),
-        "pacing": if r.self_paced { "self" } else { "instructor" },
-        "invitation_only": r.invitation_only,
-        "hidden": false,
-        "code": r.code,
-        "level": r.level,
-        "effort": r.duration_hours.map(|h| format!("{h}:00")),
-        "duration_hours": r.duration_hours,
-        "price": price,
-        "currency": r.currency,
-        "modes": c.modes.iter().map(|m| json!({"slug": m.slug, "name": m.name})).collect::<Vec<_>>(),
-    })
 }
 
 fn get_courses(ctx: &mut Ctx) -> Result<Response, Error> {

@@ -52,10 +52,6 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-/// Open edX's `EmailEnrollmentState.to_dict()` (now in `shared`; Appsembler's bulk view
-/// still names it here).
-pub(crate) use super::shared::edx_state_json as state_json;
-
 fn get_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
     let (key, caller) = course_and_manager(ctx, "course_id")?;
     // views_v2.py's page size, and filters_v2.py's search over username, email and names.

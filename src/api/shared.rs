@@ -1,18 +1,24 @@
 //! What several surfaces parse and render alike: the course key of a staff roster call
-//! and its caller, roster and progress CSV bodies, the enrollment PATCH body, progress and
-//! roster-change results, a started task's 202. Surfaces import this, never each other.
+//! and its caller, roster and progress CSV bodies (and the streamed roster download), the
+//! admin API's course body (also the fixture file's), the enrollment PATCH body, progress
+//! and roster-change results, a started task's 202, a catalog course, a learner's export.
+//! Surfaces import this, never each other.
 
-use super::http::{self, json, Ctx, Fields};
+use super::http::{self, as_bool, as_int, as_string, as_text, as_timestamp, json, money_string, Ctx, Fields};
 use crate::auth::Principal;
 use crate::core::bulk::{Action, Item, ItemOptions, RosterOptions};
+use crate::core::catalog::{Course, CourseFields, Mode};
 use crate::core::enrollment::{Outcome, State};
 use crate::core::lifecycle::{AccessDates, LifecyclePatch};
+use crate::core::privacy;
 use crate::core::progress::ProgressRecord;
-use crate::core::records::{EnrollmentRecord, TaskRecord};
+use crate::core::records::{Db, EnrollmentRecord, TaskRecord};
+use crate::core::roster::{HistoryFilter, RosterChunks, RosterRow};
 use crate::core::{Error, ErrorKind};
-use crate::domain::{CourseKey, Timestamp};
-use rouille::Response;
+use crate::domain::{CourseCode, CourseKey, Currency, Label, Money, Timestamp, Title};
+use rouille::{Response, ResponseBody};
 use serde_json::{json, Value};
+use std::io::Read;
 
 /// The course key in path parameter `param` (a bad one is a field error naming it) and the
 /// caller of a staff roster call, counted against the roster rate limit. The core use case
@@ -221,4 +227,269 @@ pub fn csv_body(ctx: &Ctx) -> Result<Vec<u8>, Error> {
         ));
     }
     ctx.body_bytes()
+}
+
+pub(crate) fn course_json(c: &Course) -> Value {
+    let r = &c.record;
+    let key = CourseKey::parse(&r.course_key).ok();
+    let price = money_string(r.price_minor, &r.currency);
+    json!({
+        "id": r.course_key,
+        "course_id": r.course_key,
+        "name": r.title,
+        "org": key.as_ref().map(|k| k.org()),
+        "number": key.as_ref().map(|k| k.course()),
+        "start": iso(r.start),
+        "end": iso(r.end),
+        "enrollment_start": iso(r.enrollment_start),
+        "enrollment_end": iso(r.enrollment_end),
+        "pacing": if r.self_paced { "self" } else { "instructor" },
+        "invitation_only": r.invitation_only,
+        "hidden": false,
+        "code": r.code,
+        "level": r.level,
+        "effort": r.duration_hours.map(|h| format!("{h}:00")),
+        "duration_hours": r.duration_hours,
+        "price": price,
+        "currency": r.currency,
+        "modes": c.modes.iter().map(|m| json!({"slug": m.slug, "name": m.name})).collect::<Vec<_>>(),
+    })
+}
+
+/// The streamed export download (the console's button answers the same).
+pub(crate) fn export_response(
+    app: &crate::app::App,
+    user: crate::core::records::UserRecord,
+    now: crate::domain::Timestamp,
+) -> Response {
+    let subjects = privacy::subjects(
+        app.config.server.school_name.clone(),
+        app.base_url.clone(),
+        app.config.email.lms_base_url.clone(),
+        app.templates.clone(),
+    );
+    let file = format!("{}-export.json", user.username.replace(|c: char| !c.is_ascii_alphanumeric() && c != '_', "_"));
+    let export = privacy::Export::new(app.db.clone(), user, subjects, now);
+    Response {
+        status_code: 200,
+        headers: vec![
+            ("Content-Type".into(), "application/json".into()),
+            ("Content-Disposition".into(), format!("attachment; filename=\"{file}\"").into()),
+            ("Cache-Control".into(), "no-store".into()),
+        ],
+        data: rouille::ResponseBody::from_reader(export),
+        upgrade: None,
+    }
+}
+
+pub(crate) fn status(row: &RosterRow) -> &'static str {
+    match (row.username.is_some(), row.is_active) {
+        (false, _) => "pre_enrolled",
+        (true, true) => "active",
+        (true, false) => "inactive",
+    }
+}
+
+/// The streamed CSV download of a course the console already checked.
+pub(crate) fn roster_csv_response(db: Db, course: Course) -> Response {
+    roster_csv_download(RosterChunks::new(db, course))
+}
+
+/// `username`, `email`, `since` (ISO 8601) and `before` (an entry id) from a query.
+pub(crate) fn history_query(get: impl Fn(&str) -> Option<String>) -> Result<(HistoryFilter, Option<i64>, i64), Error> {
+    let text = |name: &str| get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let since = match text("since") {
+        None => None,
+        Some(v) => Some(
+            Timestamp::parse(&v)
+                .map_err(|_| Error::field("since", format!("since must be an ISO 8601 date or time, not '{v}'.")))?
+                .unix(),
+        ),
+    };
+    let number = |name: &str| http::positive_number(name, text(name));
+    let filter = HistoryFilter { username: text("username"), email: text("email"), since };
+    Ok((filter, number("before")?, number("page_size")?.unwrap_or(50).min(500)))
+}
+
+/// One parser for create and PATCH: absent fields stay `None`.
+pub(crate) fn parse_course_fields(body: &Value) -> Result<(Option<CourseKey>, CourseFields), Error> {
+    let mut f = Fields::of(body)?;
+    let mut known = COURSE_FIELDS.to_vec();
+    known.push("modes");
+    f.reject_unknown(&known);
+    let key = f.get("course_key", |v| CourseKey::parse(&as_string(v)?).map_err(|e| e.0)).flatten();
+    let currency = f.get("currency", |v| Currency::parse(&as_string(v)?).map_err(|e| e.0)).flatten();
+    let price_currency = currency.unwrap_or(Currency::USD);
+    let fields = CourseFields {
+        code: f.get("code", as_text::<CourseCode>),
+        title: f.required_value("title", as_text::<Title>),
+        level: f.get("level", as_text::<Label>),
+        duration_hours: f.get("duration_hours", as_int),
+        price: f.required_value("price", |v| parse_money(v, price_currency)),
+        start: f.get("start", as_timestamp),
+        end: f.get("end", as_timestamp),
+        enrollment_start: f.get("enrollment_start", as_timestamp),
+        enrollment_end: f.get("enrollment_end", as_timestamp),
+        invitation_only: f.required_value("invitation_only", as_bool),
+        max_enrollments: f.get("max_enrollments", as_int),
+        self_paced: f.required_value("self_paced", as_bool),
+        published: f.required_value("published", as_bool),
+        modes: f.required_value("modes", |v| {
+            v.as_array().ok_or("must be a list of modes")?.iter().map(|m| parse_mode(m, price_currency)).collect()
+        }),
+        access_days: f.get("access_days", as_int),
+        expiry_action: f.required_value("expiry_action", as_string),
+        expiry_notice_days: f.get("expiry_notice_days", as_int),
+        waitlist: f.required_value("waitlist", as_bool),
+        waitlist_limit: f.get("waitlist_limit", as_int),
+        suspended_holds_seat: f.required_value("suspended_holds_seat", as_bool),
+    };
+    if currency.is_some() && !f.has("price") {
+        f.fail("currency", "Give currency together with price.");
+    }
+    f.finish()?;
+    Ok((key, fields))
+}
+
+pub(crate) fn parse_mode(v: &Value, default_currency: Currency) -> Result<Mode, String> {
+    let o = v.as_object().ok_or("each mode must be an object")?;
+    let slug = o.get("slug").and_then(Value::as_str).ok_or("each mode needs a slug")?.to_owned();
+    if slug.is_empty() || slug.len() > 100 || !slug.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        return Err(format!("mode slug '{slug}' must be 1 to 100 letters, digits, '-' or '_'"));
+    }
+    let currency = match o.get("currency").and_then(Value::as_str) {
+        Some(c) => Currency::parse(c).map_err(|e| e.0)?,
+        None => default_currency,
+    };
+    let min_price = match o.get("min_price") {
+        None | Some(Value::Null) => Money::zero(currency),
+        Some(p) => parse_money(p, currency)?,
+    };
+    let text = |k: &str| -> Result<Option<String>, String> {
+        match o.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => as_text::<Title>(v).map(Some).map_err(|e| format!("{k}: {e}")),
+        }
+    };
+    let expiration = match o.get("expiration_datetime") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(as_timestamp(v)?),
+    };
+    let name = text("name")?.unwrap_or_else(|| {
+        let mut chars = slug.chars();
+        chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+    });
+    Ok(Mode { slug, name, min_price, expiration, description: text("description")?, sku: text("sku")? })
+}
+
+/// A price as "299.00" or a whole number; never a float (rounding would lose cents).
+pub(crate) fn parse_money(v: &Value, currency: Currency) -> Result<Money, String> {
+    let text = match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) if n.is_u64() => n.to_string(),
+        _ => return Err("must be a decimal string such as \"299.00\"".into()),
+    };
+    Money::parse(&text, currency).map_err(|e| e.0)
+}
+
+/// The streamed CSV download (the admin API's and the console's link).
+pub(crate) fn roster_csv_download(chunks: RosterChunks) -> Response {
+    let mut header = csv::Writer::from_writer(Vec::new());
+    header.write_record(CSV_HEADER).expect("a Vec takes any write");
+    let header = header.into_inner().expect("a Vec takes any write");
+    let file = format!("{}-roster.csv", chunks.course().record.course_key.replace([':', '+', '/'], "_"));
+    let reader = RosterCsv { chunks, buffer: header, at: 0 };
+    Response {
+        status_code: 200,
+        headers: vec![
+            ("Content-Type".into(), "text/csv; charset=utf-8".into()),
+            ("Content-Disposition".into(), format!("attachment; filename=\"{file}\"").into()),
+            ("Cache-Control".into(), "no-store".into()),
+        ],
+        data: ResponseBody::from_reader(reader),
+        upgrade: None,
+    }
+}
+
+/// The admin API's course body fields (also the fixture file's, and the console's form).
+pub(crate) const COURSE_FIELDS: [&str; 21] = [
+    "course_key",
+    "code",
+    "title",
+    "level",
+    "duration_hours",
+    "price",
+    "currency",
+    "start",
+    "end",
+    "enrollment_start",
+    "enrollment_end",
+    "invitation_only",
+    "max_enrollments",
+    "self_paced",
+    "published",
+    "access_days",
+    "expiry_action",
+    "expiry_notice_days",
+    "waitlist",
+    "waitlist_limit",
+    "suspended_holds_seat",
+];
+
+pub const CSV_HEADER: [&str; 7] = ["username", "email", "name", "mode", "status", "enrolled_at", "updated_at"];
+
+/// Rows fetched per read of the streamed roster.
+const CHUNK: i64 = 1000;
+
+/// The roster as CSV, read a chunk at a time as the client takes it (`RosterChunks`).
+struct RosterCsv {
+    chunks: RosterChunks,
+    buffer: Vec<u8>,
+    at: usize,
+}
+
+impl Read for RosterCsv {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        while self.at == self.buffer.len() {
+            let chunk = self.chunks.next_chunk(CHUNK).map_err(|e| std::io::Error::other(e.developer_message))?;
+            let Some(rows) = chunk else { break };
+            self.buffer = csv_lines(&rows)?;
+            self.at = 0;
+        }
+        let n = out.len().min(self.buffer.len() - self.at);
+        out[..n].copy_from_slice(&self.buffer[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// A spreadsheet runs a cell that starts with = + - @ (or tab, CR) as a formula (CSV
+/// injection): every such cell gets a leading quote (OWASP's rule). Usernames (imported
+/// ones may start with `-` or `+`) and emails come from people too, so no column is spared.
+fn inert(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
+fn csv_lines(rows: &[RosterRow]) -> std::io::Result<Vec<u8>> {
+    let mut writer = csv::Writer::from_writer(Vec::with_capacity(rows.len() * 80));
+    for row in rows {
+        let name = if row.name.is_empty() { format!("{} {}", row.first_name, row.last_name) } else { row.name.clone() };
+        writer.write_record(
+            [
+                row.username.as_deref().unwrap_or(""),
+                &row.email,
+                name.trim(),
+                row.mode.as_deref().unwrap_or(""),
+                status(row),
+                &Timestamp::from_unix(row.created).to_iso(),
+                &Timestamp::from_unix(row.updated).to_iso(),
+            ]
+            .map(inert),
+        )?;
+    }
+    writer.into_inner().map_err(|e| std::io::Error::other(e.to_string()))
 }

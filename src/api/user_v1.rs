@@ -5,6 +5,7 @@
 use super::errors::Dialect;
 use super::http::{default_profile_image, iso, ok, Ctx};
 use super::router::{Doc, Route};
+use super::shared::export_response;
 use crate::core::accounts::{self, AccountView, Actor, ProfileChanges, Viewer};
 use crate::core::privacy;
 use crate::core::records::UserRecord;
@@ -280,32 +281,6 @@ fn get_account_export(ctx: &mut Ctx) -> Result<Response, Error> {
     let username = ctx.param("username").to_owned();
     let user = privacy::exportable_account(&ctx.app.db, &viewer, &username)?;
     Ok(export_response(ctx.app, user, ctx.now))
-}
-
-/// The streamed export download (the console's button answers the same).
-pub(crate) fn export_response(
-    app: &crate::app::App,
-    user: crate::core::records::UserRecord,
-    now: crate::domain::Timestamp,
-) -> Response {
-    let subjects = privacy::subjects(
-        app.config.server.school_name.clone(),
-        app.base_url.clone(),
-        app.config.email.lms_base_url.clone(),
-        app.templates.clone(),
-    );
-    let file = format!("{}-export.json", user.username.replace(|c: char| !c.is_ascii_alphanumeric() && c != '_', "_"));
-    let export = privacy::Export::new(app.db.clone(), user, subjects, now);
-    Response {
-        status_code: 200,
-        headers: vec![
-            ("Content-Type".into(), "application/json".into()),
-            ("Content-Disposition".into(), format!("attachment; filename=\"{file}\"").into()),
-            ("Cache-Control".into(), "no-store".into()),
-        ],
-        data: rouille::ResponseBody::from_reader(export),
-        upgrade: None,
-    }
 }
 
 /// Open edX's `DeactivateLogoutView`: the signed-in learner confirms with their password.

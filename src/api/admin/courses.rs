@@ -3,10 +3,8 @@
 //! with a progress bar), a learner's history and the background tasks.
 
 use super::{course_path, csrf_field, form, local_input, minute, page, redirect, visitor, when, Form, Visitor};
-use crate::api::admin_v1::courses::parse_course_fields;
-use crate::api::admin_v1::rosters::{self, parse_learner_csv, roster_options};
-use crate::api::admin_v1::waitlist::change;
 use crate::api::http::{percent_encode, Ctx};
+use crate::api::shared::{self, parse_course_fields, parse_learner_csv, roster_options};
 use crate::core::bulk::{self, Requester};
 use crate::core::catalog::{self, Course, StaffChange};
 use crate::core::enrollment::{Source, State};
@@ -230,7 +228,7 @@ fn status_pill(status: &str) -> Markup {
 fn roster_status(row: &RosterRow) -> &str {
     match (&row.username, &row.lifecycle) {
         (Some(_), Some(lifecycle)) => &lifecycle.status,
-        _ => rosters::status(row),
+        _ => shared::status(row),
     }
 }
 
@@ -335,7 +333,7 @@ pub(super) fn remove_from_waitlist(ctx: &mut Ctx) -> Result<Response, Error> {
     let key = course_key(ctx)?;
     let username = form(ctx, Some(&v)).map(|form| form.text("username"));
     let requester = requester(&v);
-    let change = change(&requester);
+    let change = requester.change();
     let course = lifecycle::remove_from_waitlist(&ctx.app.db, &key, &v.caller(), username, &change, ctx.now)?;
     Ok(redirect(&format!("{}/roster", course_path(&course.record.course_key))))
 }
@@ -343,7 +341,7 @@ pub(super) fn remove_from_waitlist(ctx: &mut Ctx) -> Result<Response, Error> {
 pub(super) fn roster_csv(ctx: &mut Ctx) -> Result<Response, Error> {
     let v = visitor(ctx)?;
     let course = roster::course_for_staff(&ctx.app.db, &course_key(ctx)?, &v.caller())?;
-    Ok(rosters::roster_csv_response(ctx.app.db.clone(), course))
+    Ok(shared::roster_csv_response(ctx.app.db.clone(), course))
 }
 
 fn batch_page(v: &Visitor, course: &Course) -> Markup {
@@ -447,7 +445,7 @@ pub(super) fn task(ctx: &mut Ctx) -> Result<Response, Error> {
 pub(super) fn history(ctx: &mut Ctx) -> Result<Response, Error> {
     let v = visitor(ctx)?;
     let key = course_key(ctx)?;
-    let query = rosters::history_query(|name| ctx.query_param(name)).map(|(filter, before, _)| (filter, before));
+    let query = shared::history_query(|name| ctx.query_param(name)).map(|(filter, before, _)| (filter, before));
     let (course, entries) = roster::course_history(&ctx.app.db, &key, &v.caller(), query.clone(), PAGE)?;
     let (filter, _) = query?;
     let base = course_path(&course.record.course_key);

@@ -37,7 +37,7 @@ pub(super) fn export(ctx: &mut Ctx) -> Result<Response, Error> {
     let username = ctx.query_param("username").unwrap_or_default();
     let viewer = crate::core::accounts::Viewer { username: Some(v.user.username.clone()), staff: v.global_staff() };
     let user = privacy::exportable_account(&ctx.app.db, &viewer, username.trim())?;
-    Ok(crate::api::user_v1::export_response(ctx.app, user, ctx.now))
+    Ok(crate::api::shared::export_response(ctx.app, user, ctx.now))
 }
 
 pub(super) fn retire(ctx: &mut Ctx) -> Result<Response, Error> {

@@ -61,7 +61,7 @@ pub(super) fn get_search_courses(ctx: &mut Ctx) -> Result<Response, Error> {
     let term = ctx.query_param("search_term").unwrap_or_default();
     let org = ctx.query_param("org");
     let (total, courses) = catalog::search_published(&ctx.app.db, &term, org.as_deref(), page.offset(), page.size)?;
-    let results = courses.iter().map(crate::api::courses_v1::course_json).collect();
+    let results = courses.iter().map(crate::api::shared::course_json).collect();
     let flat = page.body(ctx, total, results)?;
     Ok(super::super::http::namespaced_page(&flat))
 }

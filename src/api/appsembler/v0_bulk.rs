@@ -60,7 +60,7 @@ pub(super) fn post_bulk_enroll(ctx: &mut Ctx) -> Result<Response, Error> {
             .zip(outcomes)
             .map(|(identifier, outcome)| match outcome {
                 Ok(o) => {
-                    json!({"identifier": identifier, "before": crate::api::instructor_v2::state_json(&o.before), "after": crate::api::instructor_v2::state_json(&o.after)})
+                    json!({"identifier": identifier, "before": crate::api::shared::edx_state_json(&o.before), "after": crate::api::shared::edx_state_json(&o.after)})
                 }
                 Err(e) if e.code() == "INVALID_IDENTIFIER" => {
                     json!({"identifier": identifier, "invalidIdentifier": true})
