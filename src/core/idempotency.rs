@@ -9,7 +9,7 @@ use crate::store::db::AnswerScope;
 use crate::store::{self, Db};
 
 pub use crate::store::idempotency::{KeyScope, StoredAnswer};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::sync::{Mutex, PoisonError};
 
@@ -17,13 +17,23 @@ use std::sync::{Mutex, PoisonError};
 /// is told to retry, 409, rather than wait or run beside it), and a 64-bit hash of every
 /// key with a stored answer. A key whose hash is not there has no answer, so its first
 /// request reads nothing (most keys are new: a client sends one per request). It is filled
-/// from the table at start and grows with each answer kept; a hash can only be stale (an
-/// answer purged or erased), which costs a read, never a missed replay. One process owns
-/// the database, so memory suffices.
+/// from the table at start and grows with each answer kept; hashes older than the
+/// retention are dropped as it grows, as the purge drops their rows, so it holds what the
+/// table holds. A hash can only be stale (an answer purged or erased), which costs a read,
+/// never a missed replay. One process owns the database, so memory suffices.
 #[derive(Debug, Default)]
 pub struct Registry {
     running: Mutex<HashSet<KeyScope>>,
-    stored: Mutex<HashSet<u64>>,
+    stored: Mutex<Answered>,
+}
+
+/// When each answered key's answer was stored (unix seconds), by the key's hash.
+#[derive(Debug, Default)]
+struct Answered {
+    at: HashMap<u64, i64>,
+    retention_seconds: i64,
+    /// Answers kept since the last sweep of expired hashes.
+    since_sweep: usize,
 }
 
 /// A key's place among the running ones, given up when dropped (after the answer's commit).
@@ -41,12 +51,13 @@ fn hash_of(scope: &KeyScope) -> u64 {
 impl Registry {
     /// The registry of a starting server: every key answered in the last `retention_seconds`.
     pub fn load(db: &Db, now: Timestamp, retention_seconds: i64) -> Result<Registry, Error> {
-        let mut stored = HashSet::new();
+        let mut at = HashMap::new();
         db.read(|c| {
-            store::idempotency::each_scope_since(c, now.unix() - retention_seconds, |s| {
-                stored.insert(hash_of(&s));
+            store::idempotency::each_scope_since(c, now.unix() - retention_seconds, |scope, created| {
+                at.insert(hash_of(&scope), created);
             })
         })?;
+        let stored = Answered { at, retention_seconds, since_sweep: 0 };
         Ok(Registry { running: Mutex::default(), stored: Mutex::new(stored) })
     }
 
@@ -62,11 +73,20 @@ impl Registry {
     }
 
     fn may_have_answer(&self, scope: &KeyScope) -> bool {
-        self.stored.lock().unwrap_or_else(PoisonError::into_inner).contains(&hash_of(scope))
+        self.stored.lock().unwrap_or_else(PoisonError::into_inner).at.contains_key(&hash_of(scope))
     }
 
-    fn answered(&self, scope: &KeyScope) {
-        self.stored.lock().unwrap_or_else(PoisonError::into_inner).insert(hash_of(scope));
+    fn answered(&self, scope: &KeyScope, now: Timestamp) {
+        let mut stored = self.stored.lock().unwrap_or_else(PoisonError::into_inner);
+        stored.at.insert(hash_of(scope), now.unix());
+        stored.since_sweep += 1;
+        // Swept when it may have doubled since the last sweep: amortised, a constant cost
+        // per answer, and never more than twice the hashes the retention keeps.
+        if stored.since_sweep > stored.at.len() / 2 + 1024 {
+            let oldest = now.unix() - stored.retention_seconds;
+            stored.at.retain(|_, created| *created >= oldest);
+            stored.since_sweep = 0;
+        }
     }
 }
 
@@ -120,7 +140,34 @@ pub fn keep_answer(
     let kept = answer.commit_with(|c| store::idempotency::save(c, scope, stored, now.unix()))?;
     if kept {
         // Before the claim is given up, so a retry finds the hash (and reads the answer).
-        registry.answered(scope);
+        registry.answered(scope, now);
     }
     Ok(kept)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scope(n: usize) -> KeyScope {
+        KeyScope { caller: "user:1:token".into(), route: "POST /x".into(), key: format!("k{n}") }
+    }
+
+    /// A long-running server keeps only the hashes the retention keeps: the set is swept as
+    /// it grows, and a swept key is one whose row the purge removes too.
+    #[test]
+    fn hashes_older_than_the_retention_are_swept_as_answers_are_kept() {
+        let registry = Registry::default();
+        registry.stored.lock().unwrap().retention_seconds = 10;
+        for n in 0..3000 {
+            registry.answered(&scope(n), Timestamp::from_unix(0));
+        }
+        assert!(registry.may_have_answer(&scope(0)) && !registry.may_have_answer(&scope(999_999)));
+        for n in 3000..8000 {
+            registry.answered(&scope(n), Timestamp::from_unix(100));
+        }
+        assert!(!registry.may_have_answer(&scope(0)), "answered at 0, expired at 10");
+        assert!(registry.may_have_answer(&scope(7999)));
+        assert!(registry.stored.lock().unwrap().at.len() <= 5000 + 5000 / 2 + 1024);
+    }
 }

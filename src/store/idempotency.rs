@@ -59,12 +59,12 @@ pub fn save(conn: &Connection, scope: &KeyScope, answer: &StoredAnswer, now: i64
 }
 
 /// Removes the answers stored before `before`; returns how many.
-/// Every key with an answer stored since `not_before` (the registry's start).
-pub fn each_scope_since(conn: &Connection, not_before: i64, mut f: impl FnMut(KeyScope)) -> Result<(), Error> {
-    let mut statement = conn.prepare("SELECT caller, route, key FROM idempotency_keys WHERE created >= ?1")?;
+/// Every key with an answer stored since `not_before`, with when (the registry's start).
+pub fn each_scope_since(conn: &Connection, not_before: i64, mut f: impl FnMut(KeyScope, i64)) -> Result<(), Error> {
+    let mut statement = conn.prepare("SELECT caller, route, key, created FROM idempotency_keys WHERE created >= ?1")?;
     let mut rows = statement.query([not_before])?;
     while let Some(r) = rows.next()? {
-        f(KeyScope { caller: r.get(0)?, route: r.get(1)?, key: r.get(2)? });
+        f(KeyScope { caller: r.get(0)?, route: r.get(1)?, key: r.get(2)? }, r.get(3)?);
     }
     Ok(())
 }
