@@ -255,17 +255,22 @@ impl Server {
                 }
             }
         };
+        server.token = server.fetch_token();
+        server
+    }
+
+    /// An `Authorization` value for the bench client: a fresh JWT.
+    fn fetch_token(&self) -> String {
+        let body = self.token_body();
         let reply = request(
-            &server.host,
+            &self.host,
             "POST",
             "/oauth2/access_token",
             &[],
-            Some(("application/x-www-form-urlencoded", &server.token_body())),
+            Some(("application/x-www-form-urlencoded", &body)),
         );
         let token: Value = serde_json::from_str(&reply).unwrap_or(Value::Null);
-        server.token =
-            format!("JWT {}", token["access_token"].as_str().unwrap_or_else(|| die(&format!("no token: {reply}"))));
-        server
+        format!("JWT {}", token["access_token"].as_str().unwrap_or_else(|| die(&format!("no token: {reply}"))))
     }
 
     fn token_body(&self) -> String {
@@ -807,15 +812,7 @@ fn instructions(server: &Server, keyed: bool) -> Stats {
         client_secret: secret,
         token: String::new(),
     };
-    let reply = request(
-        &counted.host,
-        "POST",
-        "/oauth2/access_token",
-        &[],
-        Some(("application/x-www-form-urlencoded", &counted.token_body())),
-    );
-    let token: Value = serde_json::from_str(&reply).unwrap_or(Value::Null);
-    let auth = format!("JWT {}", token["access_token"].as_str().unwrap_or_default());
+    let auth = counted.fetch_token();
     let key = format!("course-v1:Bench{}+Count+2026", tag());
     counted.token = auth.clone();
     counted.create_course(&key, json!({}));

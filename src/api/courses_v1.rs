@@ -43,7 +43,7 @@ pub fn routes() -> Vec<Route> {
 
 fn get_courses(ctx: &mut Ctx) -> Result<Response, Error> {
     let page = Page::from_query(ctx, 10, 100)?;
-    let (total, courses) = catalog::published_page(&ctx.app.db, page.offset(), page.size)?;
+    let (total, courses) = catalog::courses_page(&ctx.app.db, true, page.offset(), page.size)?;
     let flat = page.body(ctx, total, courses.iter().map(course_json).collect())?;
     // Open edX's course list uses NamespacedPageNumberPagination.
     Ok(super::http::with_etag(ctx, super::http::namespaced_page(&flat)))

@@ -321,31 +321,6 @@ pub fn create_task_as_manager(
     })
 }
 
-/// What a batch form asks: the action, its options and the learners.
-pub struct Batch {
-    pub action: Action,
-    pub options: RosterOptions,
-    pub items: Vec<Item>,
-}
-
-/// Starts a batch as a task on a course, for a caller who may manage it. `batch` is the
-/// parsed form or why it did not parse: a missing course or a stranger is told first.
-pub fn start_batch(
-    db: &Db,
-    key: &CourseKey,
-    caller: &Principal,
-    batch: Result<Batch, Error>,
-    requester: &Requester,
-    now: Timestamp,
-) -> Result<(Course, TaskRecord), Error> {
-    db.write(|conn| {
-        let course = crate::core::roster::course_managed_by(conn, key, caller)?;
-        let batch = batch?;
-        let task = create_task(conn, &course, batch.action, &batch.items, &batch.options, requester, now)?;
-        Ok((course, task))
-    })
-}
-
 /// A random UUID v4 string, as Open edX task ids look.
 pub(crate) fn uuid_v4() -> String {
     let mut random = [0u8; 16];

@@ -130,12 +130,6 @@ pub fn search_published(
     Ok((total, matches.into_iter().skip(offset as usize).take(limit as usize).collect()))
 }
 
-/// A page of the public catalog and the number of published courses, read together so
-/// they agree.
-pub fn published_page(db: &Db, offset: i64, limit: i64) -> Result<(i64, Vec<Course>), Error> {
-    db.snapshot(|conn| list(conn, true, offset, limit))
-}
-
 /// A page of the catalog and the total, from one snapshot so that the two agree.
 pub fn courses_page(db: &Db, published_only: bool, offset: i64, limit: i64) -> Result<(i64, Vec<Course>), Error> {
     db.snapshot(|conn| list(conn, published_only, offset, limit))

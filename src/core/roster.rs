@@ -190,23 +190,6 @@ pub fn managed_history(
     })
 }
 
-/// A course's history for its staff, newest first. `query` (filter, before id) is the
-/// parsed query string or why it did not parse: a missing course or a stranger is told first.
-pub fn course_history(
-    db: &Db,
-    key: &CourseKey,
-    caller: &Principal,
-    query: Result<(HistoryFilter, Option<i64>), Error>,
-    limit: i64,
-) -> Result<(Course, Vec<HistoryEntry>), Error> {
-    db.snapshot(|conn| {
-        let course = course_managed_by(conn, key, caller)?;
-        let (filter, before_id) = query?;
-        let entries = history(conn, &course, &filter, before_id, limit)?;
-        Ok((course, entries))
-    })
-}
-
 /// One page of a course's roster and the total for the filter.
 pub fn roster(
     conn: &Conn,
@@ -407,7 +390,7 @@ pub fn managed_course(conn: &Conn, key: &CourseKey, caller: &Principal) -> Resul
         None => true,
     };
     if !allowed {
-        return Err(Error::forbidden("You do not have the required permissions for this course"));
+        return Err(Error::forbidden(NOT_COURSE_STAFF));
     }
     Ok(course)
 }
@@ -421,10 +404,21 @@ pub fn course_for_staff(db: &Db, key: &CourseKey, caller: &Principal) -> Result<
 /// `managed_course` in the console's words: its pages tell a stranger "You are not on this
 /// course's staff." where the APIs keep Open edX's message.
 pub fn course_managed_by(conn: &Conn, key: &CourseKey, caller: &Principal) -> Result<Course, Error> {
-    managed_course(conn, key, caller).map_err(|e| match e.kind {
-        ErrorKind::Forbidden => Error::forbidden("You are not on this course's staff."),
-        _ => e,
-    })
+    managed_course(conn, key, caller).map_err(in_console_words)
+}
+
+/// `managed_course`'s refusal, in Open edX's words (the APIs keep them).
+const NOT_COURSE_STAFF: &str = "You do not have the required permissions for this course";
+
+/// A staff use case's error as the console words it (see `course_managed_by`): only the
+/// refusal of a stranger to the course changes; any other error (a form's missing CSRF
+/// token is a 403 too) stays as it is.
+pub fn in_console_words(e: Error) -> Error {
+    if e.kind == ErrorKind::Forbidden && e.developer_message == NOT_COURSE_STAFF {
+        Error::forbidden("You are not on this course's staff.")
+    } else {
+        e
+    }
 }
 
 /// The courses the caller may manage (every course for global staff, else those they are

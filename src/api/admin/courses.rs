@@ -7,7 +7,7 @@ use crate::api::http::{percent_encode, Ctx};
 use crate::api::shared::{self, parse_course_fields, parse_learner_csv, roster_options};
 use crate::core::bulk::{self, Requester};
 use crate::core::catalog::{self, Course, StaffChange};
-use crate::core::enrollment::{Source, State};
+use crate::core::enrollment::State;
 use crate::core::lifecycle;
 use crate::core::roster::{self, RosterFilter, RosterPage, RosterPageQuery, RosterRow};
 use crate::core::Error;
@@ -211,8 +211,11 @@ pub(super) fn staff(ctx: &mut Ctx) -> Result<Response, Error> {
 }
 
 /// How the console's roster changes are filed: by the visitor, on the console.
+/// The surface the console's changes are recorded under.
+const SURFACE: &str = "admin_console";
+
 fn requester(v: &Visitor) -> Requester {
-    Requester { actor: v.user.username.clone(), surface: "admin_console", source: Source::Api }
+    Requester::of(&v.caller(), SURFACE)
 }
 
 fn percent(share: f64) -> String {
@@ -369,7 +372,7 @@ pub(super) fn batch_form(ctx: &mut Ctx) -> Result<Response, Error> {
 }
 
 /// The batch form's action, options and learners (pasted, or from the CSV file).
-fn batch_input(form: &Form) -> Result<bulk::Batch, Error> {
+fn batch_input(form: &Form) -> Result<bulk::TaskRequest, Error> {
     let (action, options) = roster_options(|name| form.get(name))?;
     let mut items: Vec<bulk::Item> = match form.files.iter().find(|f| !f.content.is_empty()) {
         Some(file) => parse_learner_csv(&file.content)?,
@@ -383,7 +386,7 @@ fn batch_input(form: &Form) -> Result<bulk::Batch, Error> {
         let start: String = long.identifier.chars().take(20).collect();
         return Err(Error::field("identifiers", format!("'{start}…' is longer than 255 characters.")));
     }
-    Ok(bulk::Batch { action, options, items })
+    Ok(bulk::TaskRequest { action, items, options })
 }
 
 /// Pasted identifiers or an uploaded CSV become one background task (as the v2 API's and
@@ -392,7 +395,8 @@ pub(super) fn batch(ctx: &mut Ctx) -> Result<Response, Error> {
     let v = visitor(ctx)?;
     let key = course_key(ctx)?;
     let batch = form(ctx, Some(&v)).and_then(|form| batch_input(&form));
-    let (course, task) = bulk::start_batch(&ctx.app.db, &key, &v.caller(), batch, &requester(&v), ctx.now)?;
+    let (course, task) = bulk::create_task_as_manager(&ctx.app.db, &key, &v.caller(), SURFACE, batch, ctx.now)
+        .map_err(roster::in_console_words)?;
     ctx.app.jobs.wake();
     Ok(redirect(&format!("{}/tasks/{}", course_path(&course.record.course_key), task.public_id)))
 }
@@ -446,7 +450,9 @@ pub(super) fn history(ctx: &mut Ctx) -> Result<Response, Error> {
     let v = visitor(ctx)?;
     let key = course_key(ctx)?;
     let query = shared::history_query(|name| ctx.query_param(name)).map(|(filter, before, _)| (filter, before));
-    let (course, entries) = roster::course_history(&ctx.app.db, &key, &v.caller(), query.clone(), PAGE)?;
+    let asked = query.clone().map(|(filter, before)| (filter, before, PAGE));
+    let (course, entries) =
+        roster::managed_history(&ctx.app.db, &key, &v.caller(), asked).map_err(roster::in_console_words)?;
     let (filter, _) = query?;
     let base = course_path(&course.record.course_key);
     let who = filter.username.clone().or(filter.email.clone());
