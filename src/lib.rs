@@ -41,6 +41,13 @@ fn return_big_allocations_to_the_system() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn return_big_allocations_to_the_system() {}
 
+/// The transport's body is what the API reads a request's body from.
+impl api::body::RequestBody for server::RequestBody {
+    fn read(&self, out: &mut [u8], deadline: Instant) -> std::io::Result<usize> {
+        server::RequestBody::read(self, out, deadline)
+    }
+}
+
 pub struct Server {
     app: Arc<OnceLock<App>>,
     addr: SocketAddr,

@@ -6,15 +6,22 @@
 //! never the text "null".
 
 use crate::core::{Error, ErrorKind};
-use crate::server::RequestBody;
 use serde_json::{Map, Value};
 use std::time::{Duration, Instant};
+
+/// What the API needs of a request's body: the transport reads it from the connection on
+/// demand (the composition root, `lib.rs`, hands the transport's body in as this).
+pub trait RequestBody {
+    /// Reads some of the body into `out` (0: the body is over), waiting for the client up
+    /// to `deadline` (`TimedOut` after it).
+    fn read(&self, out: &mut [u8], deadline: Instant) -> std::io::Result<usize>;
+}
 
 /// Reads the request body: at most `limit` bytes (more is a 413, checked against
 /// Content-Length first so a large upload is refused before it is read), within `budget`
 /// and no slower than 1 KiB/s after the first 5 s (else 408). The transport validated the
 /// framing; a body not read here is drained or ends the connection after the answer.
-pub fn read(req: &rouille::Request, body: &RequestBody, limit: usize, budget: Duration) -> Result<Vec<u8>, Error> {
+pub fn read(req: &rouille::Request, body: &dyn RequestBody, limit: usize, budget: Duration) -> Result<Vec<u8>, Error> {
     let too_large =
         || Error::new(ErrorKind::PayloadTooLarge, format!("The request body is larger than {limit} bytes."));
     if req.header("Content-Length").and_then(|v| v.parse::<usize>().ok()).is_some_and(|length| length > limit) {

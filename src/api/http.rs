@@ -19,7 +19,7 @@ pub struct Ctx<'a> {
     pub app: &'a App,
     pub req: &'a Request,
     /// The request's body, read on demand from the connection (`body::read`).
-    pub body: &'a crate::server::RequestBody,
+    pub body: &'a dyn super::body::RequestBody,
     pub params: super::router::Params,
     pub now: Timestamp,
     /// The bodies this route's dialect reads.
@@ -36,7 +36,7 @@ impl<'a> Ctx<'a> {
     pub fn new(
         app: &'a App,
         req: &'a Request,
-        body: &'a crate::server::RequestBody,
+        body: &'a dyn super::body::RequestBody,
         params: super::router::Params,
         parsers: Parsers,
     ) -> Ctx<'a> {

@@ -187,7 +187,7 @@ fn guarded(dialect: Dialect, handler: impl FnOnce() -> Result<Response, Error>) 
     }
 }
 
-pub fn handle(app: &App, req: &Request, body: &crate::server::RequestBody) -> Response {
+pub fn handle(app: &App, req: &Request, body: &dyn super::body::RequestBody) -> Response {
     let started = Instant::now();
     let id = request_id(req, &app.request_id_prefix);
     let raw_path = req.raw_url().split('?').next().unwrap_or("/").to_owned();
