@@ -346,7 +346,7 @@ pub fn load_fixtures(db: &Db, hasher: &Hasher, text: &str) -> Result<usize, Erro
             loaded += 1;
         }
         for (i, body) in list("courses")?.iter().enumerate() {
-            let (key, fields) = crate::api::shared::parse_course_fields(body).map_err(|e| {
+            let (key, fields) = crate::core::course_definition::parse_course_fields(body).map_err(|e| {
                 bad(
                     "courses",
                     i,

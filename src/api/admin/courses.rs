@@ -4,7 +4,8 @@
 
 use super::{course_path, csrf_field, form, local_input, minute, page, redirect, visitor, when, Form, Visitor};
 use crate::api::http::{percent_encode, Ctx};
-use crate::api::shared::{self, parse_course_fields, parse_learner_csv, roster_options};
+use crate::api::shared::{self, parse_learner_csv, roster_options};
+use crate::core::course_definition::parse_course_fields;
 use crate::core::bulk::{self, Requester};
 use crate::core::catalog::{self, Course, StaffChange};
 use crate::core::enrollment::State;
