@@ -82,20 +82,18 @@ impl Server {
         let retention = config.idempotency.retention_seconds();
         let idempotency = core::idempotency::Registry::load(&db, domain::Timestamp::now(), retention)
             .map_err(|e| e.developer_message)?;
-        let app = App {
+        let env = core::Env {
             config,
             db,
             auth,
             base_url,
-            request_id_prefix: prefix,
-            jobs: jobs::Signal::default(),
-            mailer,
+            jobs: core::env::Signal::default(),
             coupons,
-            trusted_proxies,
             templates,
-            metrics: telemetry::metrics::Metrics::default(),
             idempotency,
         };
+        let site = api::http::Site { request_id_prefix: prefix, trusted_proxies, metrics: Default::default() };
+        let app = App { env, site, mailer };
         let _ = cell.set(app);
         let jobs_stop = Arc::new(AtomicBool::new(false));
         let workers = jobs::start(cell.clone(), job_workers, webhook_workers, jobs_stop.clone());
@@ -114,9 +112,9 @@ impl Server {
     /// flight or still arriving (up to 30 s), and closes idle connections.
     pub fn run_until(self, stop: Arc<AtomicBool>) -> Result<(), String> {
         let app = self.app.get().expect("set in build");
-        let server = &app.config.server;
+        let server = &app.env.config.server;
         let limits = server::Limits {
-            workers: app.config.worker_threads(),
+            workers: app.env.config.worker_threads(),
             idle_timeout: Duration::from_secs(server.idle_timeout_seconds),
             header_timeout: Duration::from_secs(server.header_timeout_seconds),
             send_timeout: Duration::from_secs(server.send_timeout_seconds),
@@ -124,7 +122,7 @@ impl Server {
         };
         let cell = self.app.clone();
         let handler: Box<server::Handler> = Box::new(move |req, body| match cell.get() {
-            Some(app) => api::router::handle(app, req, body),
+            Some(app) => api::router::handle(&app.env, &app.site, req, body),
             None => rouille::Response::from_data("application/json", r#"{"detail": "The server is starting."}"#)
                 .with_status_code(503),
         });
@@ -135,7 +133,7 @@ impl Server {
         }
         transport.stop();
         self.jobs_stop.store(true, Ordering::SeqCst);
-        app.jobs.wake();
+        app.env.jobs.wake();
         let deadline = Instant::now() + Duration::from_secs(30);
         if !transport.drain(deadline) {
             log::warn!("stopping with requests still in flight after 30 s");

@@ -382,10 +382,10 @@ fn post_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
     let caller = ctx.caller()?.clone();
     // Refused before the throttle counts the call and before the body is judged.
     checkout::may_place_orders(&caller)?;
-    ctx.throttle(&ctx.app.auth.limits.checkout, &caller.key())?;
+    ctx.throttle(&ctx.env.auth.limits.checkout, &caller.key())?;
     let order = parse_order(ctx.json_body()?, ctx.now)?;
-    let receipt = checkout::place_order(&ctx.app.db, &caller, order, &ctx.app.coupons, ctx.now)?;
-    ctx.app.jobs.wake();
+    let receipt = checkout::place_order(&ctx.env.db, &caller, order, &ctx.env.coupons, ctx.now)?;
+    ctx.env.jobs.wake();
     let at = |t: Option<Timestamp>| t.map(|t| json!(t.to_iso())).unwrap_or(Value::Null);
     let c = &receipt.course.record;
     let s = &receipt.student;

@@ -3,7 +3,7 @@
 //! read them, with credentials. Any other origin gets no CORS header (same-origin only),
 //! as Open edX's CORS_ORIGIN_WHITELIST does for its MFEs.
 
-use crate::app::App;
+use crate::core::Env;
 use rouille::{Request, Response};
 
 /// What scripts on an allowed origin may read besides the simple headers.
@@ -12,9 +12,9 @@ const EXPOSED: &str = "Location, Link, X-Request-Id, Retry-After, X-RateLimit-Li
 const ALLOWED_HEADERS: &str = "Authorization, Content-Type, X-CSRFToken, X-Request-Id, X-Edx-Api-Key, Use-Jwt-Cookie";
 
 /// The request's `Origin` when it is one of the configured origins.
-pub fn allowed_origin(app: &App, req: &Request) -> Option<String> {
+pub fn allowed_origin(env: &Env, req: &Request) -> Option<String> {
     let origin = req.header("Origin")?;
-    app.config.server.cors_allowed_origins.iter().any(|o| o.eq_ignore_ascii_case(origin)).then(|| origin.to_owned())
+    env.config.server.cors_allowed_origins.iter().any(|o| o.eq_ignore_ascii_case(origin)).then(|| origin.to_owned())
 }
 
 /// A preflight (`OPTIONS` with `Access-Control-Request-Method`) from an allowed origin:

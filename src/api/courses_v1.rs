@@ -43,7 +43,7 @@ pub fn routes() -> Vec<Route> {
 
 fn get_courses(ctx: &mut Ctx) -> Result<Response, Error> {
     let page = Page::from_query(ctx, 10, 100)?;
-    let (total, courses) = catalog::courses_page(&ctx.app.db, true, page.offset(), page.size)?;
+    let (total, courses) = catalog::courses_page(&ctx.env.db, true, page.offset(), page.size)?;
     let flat = page.body(ctx, total, courses.iter().map(course_json).collect())?;
     // Open edX's course list uses NamespacedPageNumberPagination.
     Ok(super::http::with_etag(ctx, super::http::namespaced_page(&flat)))
@@ -52,6 +52,6 @@ fn get_courses(ctx: &mut Ctx) -> Result<Response, Error> {
 fn get_course(ctx: &mut Ctx) -> Result<Response, Error> {
     let not_found = || Error::not_found("Not found.");
     let key = CourseKey::parse(ctx.param("course_key")).map_err(|_| not_found())?;
-    let course = catalog::published_course(&ctx.app.db, &key)?.ok_or_else(not_found)?;
+    let course = catalog::published_course(&ctx.env.db, &key)?.ok_or_else(not_found)?;
     Ok(super::http::with_etag(ctx, ok(course_json(&course))))
 }

@@ -90,7 +90,7 @@ fn caller(ctx: &mut Ctx) -> Result<Caller, Error> {
         global_staff: principal.is_global_staff(),
     };
     if !caller.api_key {
-        let limits = &ctx.app.auth.limits;
+        let limits = &ctx.env.auth.limits;
         let limiter = if caller.global_staff { &limits.lms_v1_staff } else { &limits.lms_v1 };
         ctx.throttle(limiter, &principal.key())?;
     }
@@ -165,7 +165,7 @@ fn get_enrollment_list(ctx: &mut Ctx) -> Result<Response, Error> {
     };
     let is_self = caller.username() == Some(username.as_str());
     let visible_to = if is_self || caller.privileged() { None } else { caller.user.as_ref().map(|u| u.id) };
-    let rows = roster::active_enrollments(&ctx.app.db, &username, visible_to)?;
+    let rows = roster::active_enrollments(&ctx.env.db, &username, visible_to)?;
     Ok(ok(json!(rows.iter().map(|(e, c)| enrollment_json(e, c, ctx.now)).collect::<Vec<_>>())))
 }
 
@@ -188,7 +188,7 @@ fn get_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
     let Ok(key) = CourseKey::parse(&course_id) else {
         return Err(failed());
     };
-    Ok(ok(match roster::enrollment_of(&ctx.app.db, &username, &key)? {
+    Ok(ok(match roster::enrollment_of(&ctx.env.db, &username, &key)? {
         Some((e, course)) => enrollment_json(&e, &course, ctx.now),
         None => Value::Null,
     }))
@@ -295,7 +295,7 @@ fn post_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
         waitlist,
         attributes: &attributes,
     };
-    Ok(match core_enrollment::enroll_for_lms(&ctx.app.db, &request, &change, now)? {
+    Ok(match core_enrollment::enroll_for_lms(&ctx.env.db, &request, &change, now)? {
         LmsEnrollOutcome::UnknownUsername => {
             message(406, format!("The user {} does not exist.", requested_user.unwrap_or_default()))
         }
@@ -380,7 +380,7 @@ fn get_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
         None => (None, None),
     };
     // One extra row tells whether there is a page beyond this one.
-    let mut rows = roster::list_enrollments(&ctx.app.db, &filter, before, after, page_size + 1)?;
+    let mut rows = roster::list_enrollments(&ctx.env.db, &filter, before, after, page_size + 1)?;
     let more = rows.len() as i64 > page_size;
     if more {
         if after.is_some() {
@@ -396,7 +396,7 @@ fn get_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
             .map(|(k, v)| format!("{}={}", super::http::percent_encode(k), super::http::percent_encode(v)))
             .collect();
         pairs.push(format!("cursor={}", URL_SAFE_NO_PAD.encode(format!("{direction}:{id}"))));
-        json!(format!("{}{}?{}", ctx.app.base_url, ctx.req.url(), pairs.join("&")))
+        json!(format!("{}{}?{}", ctx.env.base_url, ctx.req.url(), pairs.join("&")))
     };
     let (has_next, has_previous) = match (before, after) {
         (None, None) => (more, false),
@@ -425,7 +425,7 @@ fn get_course(ctx: &mut Ctx) -> Result<Response, Error> {
     let key = CourseKey::parse(&course_id).map_err(|_| missing())?;
     let include_expired =
         ctx.query_param("include_expired").is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
-    let course = catalog::published_course(&ctx.app.db, &key)?.ok_or_else(missing)?;
+    let course = catalog::published_course(&ctx.env.db, &key)?.ok_or_else(missing)?;
     Ok(ok(course_details(&course, ctx.now, include_expired)))
 }
 
@@ -440,7 +440,7 @@ fn get_enrollment_allowed(ctx: &mut Ctx) -> Result<Response, Error> {
         Some(e) => e,
         None => caller.user.as_ref().map(|u| u.email.clone()).unwrap_or_default(),
     };
-    let list = roster::pre_enrollments_for(&ctx.app.db, &email)?;
+    let list = roster::pre_enrollments_for(&ctx.env.db, &email)?;
     Ok(ok(json!(list.iter().map(allowed_json).collect::<Vec<_>>())))
 }
 
@@ -474,7 +474,7 @@ fn post_enrollment_allowed(ctx: &mut Ctx) -> Result<Response, Error> {
     let actor = caller.actor();
     let change = Change { actor: &actor, surface: "lms_v1", source: Source::Api, reason: None, notify: false };
     // Open edX does not look the course up: a course created later takes the pre-enrollment.
-    let record = core_enrollment::pre_enroll_by_key_now(&ctx.app.db, &email, &key, auto_enroll, &change, ctx.now)?;
+    let record = core_enrollment::pre_enroll_by_key_now(&ctx.env.db, &email, &key, auto_enroll, &change, ctx.now)?;
     Ok(json(201, &allowed_json(&record)))
 }
 
@@ -484,7 +484,7 @@ fn delete_enrollment_allowed(ctx: &mut Ctx) -> Result<Response, Error> {
     let (email, key, _) = allowed_request(ctx)?;
     let actor = caller.actor();
     let change = Change { actor: &actor, surface: "lms_v1", source: Source::Api, reason: None, notify: false };
-    core_enrollment::delete_pre_enrollment_by_key(&ctx.app.db, &email, &key, &change, ctx.now)?;
+    core_enrollment::delete_pre_enrollment_by_key(&ctx.env.db, &email, &key, &change, ctx.now)?;
     Ok(Response::empty_204())
 }
 
@@ -492,7 +492,7 @@ fn get_roles(ctx: &mut Ctx) -> Result<Response, Error> {
     let caller = caller(ctx)?;
     let course_filter = ctx.query_param("course_id");
     let roles = match &caller.user {
-        Some(user) => catalog::own_roles(&ctx.app.db, user.id)?,
+        Some(user) => catalog::own_roles(&ctx.env.db, user.id)?,
         None => Vec::new(),
     };
     let roles: Vec<Value> = roles
@@ -527,7 +527,7 @@ fn post_unenroll(ctx: &mut Ctx) -> Result<Response, Error> {
         reason: Some("account retirement"),
         notify: false,
     };
-    let left = core_enrollment::unenroll_everywhere(&ctx.app.db, &username, &change, ctx.now)?;
+    let left = core_enrollment::unenroll_everywhere(&ctx.env.db, &username, &change, ctx.now)?;
     let Some(left) = left else { return Ok(json(404, &json!("No retirement request status for username."))) };
     if left.is_empty() {
         return Ok(Response::empty_204());
@@ -550,13 +550,13 @@ fn waitlist_learner(ctx: &mut Ctx) -> Result<(String, CourseKey), Error> {
 
 fn get_waitlist_place(ctx: &mut Ctx) -> Result<Response, Error> {
     let (username, key) = waitlist_learner(ctx)?;
-    let (user, course, position) = crate::core::lifecycle::own_waitlist_place(&ctx.app.db, &username, &key)?;
+    let (user, course, position) = crate::core::lifecycle::own_waitlist_place(&ctx.env.db, &username, &key)?;
     Ok(ok(json!({"user": user.username, "course_id": course.record.course_key, "waitlist_position": position})))
 }
 
 fn delete_waitlist_place(ctx: &mut Ctx) -> Result<Response, Error> {
     let (username, key) = waitlist_learner(ctx)?;
     let change = Change { actor: &username, surface: "lms_v1", source: Source::Waitlist, reason: None, notify: false };
-    crate::core::lifecycle::leave_own_waitlist(&ctx.app.db, &username, &key, &change, ctx.now)?;
+    crate::core::lifecycle::leave_own_waitlist(&ctx.env.db, &username, &key, &change, ctx.now)?;
     Ok(Response::empty_204())
 }

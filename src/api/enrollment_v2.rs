@@ -149,7 +149,7 @@ fn get_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
     let (key, caller) = course_and_manager(ctx, "course_key")?;
     let query = roster_query(ctx);
     let wanted = query.as_ref().map(|(wanted, _, _)| wanted.clone()).map_err(Error::clone);
-    let (total, rows) = roster::managed_roster(&ctx.app.db, &key, &caller, wanted)?;
+    let (total, rows) = roster::managed_roster(&ctx.env.db, &key, &caller, wanted)?;
     let (_, page, requested) = query?;
     let body = page.body(ctx, total, rows.iter().map(|r| roster_json(r, &requested)).collect())?;
     Ok(super::http::with_link_header(ok(body.clone()), &body))
@@ -180,7 +180,7 @@ fn get_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
     let identifier = ctx.param("email_or_username").to_owned();
     let requested = requested_fields(ctx);
     let (row, position) =
-        roster::managed_roster_entry(&ctx.app.db, &key, &caller, &identifier, parse_outcome(&requested))?;
+        roster::managed_roster_entry(&ctx.env.db, &key, &caller, &identifier, parse_outcome(&requested))?;
     let mut body = roster_json(&row, &requested?);
     body["waitlist_position"] = json!(position);
     Ok(ok(body))
@@ -192,8 +192,8 @@ fn patch_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
     let patch = ctx.json_body().and_then(|body| super::shared::parse_lifecycle_patch(&body));
     let learner = LearnerName::Identifier(&identifier);
     let enrollment =
-        lifecycle::update_enrollment_as_manager(&ctx.app.db, &key, &caller, SURFACE, learner, patch, ctx.now)?;
-    ctx.app.jobs.wake();
+        lifecycle::update_enrollment_as_manager(&ctx.env.db, &key, &caller, SURFACE, learner, patch, ctx.now)?;
+    ctx.env.jobs.wake();
     Ok(ok(super::shared::enrollment_json(&enrollment, ctx.now)))
 }
 
@@ -201,13 +201,13 @@ fn patch_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
 /// problems are answered after the course's 404 and 403 (the core checks those first).
 fn post_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
     let (key, caller) = course_and_manager(ctx, "course_key")?;
-    let (db, now) = (&ctx.app.db, ctx.now);
+    let (db, now) = (&ctx.env.db, ctx.now);
     match enroll_request(ctx) {
         Ok((identifiers, options)) if identifiers.len() > 1 => {
             let items = identifiers.into_iter().map(bulk::Item::plain).collect();
             let request = TaskRequest { action: Action::Enroll, items, options };
             let (course, task) = bulk::create_task_as_manager(db, &key, &caller, SURFACE, Ok(request), now)?;
-            ctx.app.jobs.wake();
+            ctx.env.jobs.wake();
             Ok(task_accepted(ctx, &course.record.course_key, Action::Enroll, &task))
         }
         request => {
@@ -215,7 +215,7 @@ fn post_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
                 request.map(|(identifiers, options)| RosterChange { action: Action::Enroll, identifiers, options });
             let identifier = request.as_ref().map(|r| r.identifiers[0].clone()).unwrap_or_default();
             let results = bulk::apply_as_manager(db, &key, &caller, SURFACE, request, now)?;
-            ctx.app.jobs.wake();
+            ctx.env.jobs.wake();
             Ok(ok(json!({"action": "enroll", "results": [result_json(&identifier, &results[0])]})))
         }
     }
@@ -269,8 +269,8 @@ fn delete_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
         let options = RosterOptions { email_students, reason: ctx.query_param("reason"), ..RosterOptions::default() };
         RosterChange { action: Action::Unenroll, identifiers: vec![identifier.clone()], options }
     });
-    let results = bulk::apply_as_manager(&ctx.app.db, &key, &caller, SURFACE, request, ctx.now)?;
-    ctx.app.jobs.wake();
+    let results = bulk::apply_as_manager(&ctx.env.db, &key, &caller, SURFACE, request, ctx.now)?;
+    ctx.env.jobs.wake();
     Ok(ok(json!({"action": "unenroll", "results": [result_json(&identifier, &results[0])]})))
 }
 
@@ -325,7 +325,7 @@ fn get_task(ctx: &mut Ctx) -> Result<Response, Error> {
     let (key, caller) = course_and_manager(ctx, "course_key")?;
     let id = ctx.param("task_id").to_owned();
     let page = results_page(ctx);
-    let (task, items) = bulk::managed_task(&ctx.app.db, &key, &caller, &id, items_wanted(&page))?;
+    let (task, items) = bulk::managed_task(&ctx.env.db, &key, &caller, &id, items_wanted(&page))?;
     Ok(ok(task_json(&task, &items, page?)))
 }
 
@@ -333,6 +333,6 @@ fn delete_task(ctx: &mut Ctx) -> Result<Response, Error> {
     let (key, caller) = course_and_manager(ctx, "course_key")?;
     let id = ctx.param("task_id").to_owned();
     let page = results_page(ctx);
-    let (task, items) = bulk::cancel_managed_task(&ctx.app.db, &key, &caller, &id, items_wanted(&page), ctx.now)?;
+    let (task, items) = bulk::cancel_managed_task(&ctx.env.db, &key, &caller, &id, items_wanted(&page), ctx.now)?;
     Ok(ok(task_json(&task, &items, page?)))
 }

@@ -35,13 +35,13 @@ fn wants_json(ctx: &Ctx) -> bool {
 }
 
 fn get_home(ctx: &mut Ctx) -> Result<Response, Error> {
-    let school = &ctx.app.config.server.school_name;
+    let school = &ctx.env.config.server.school_name;
     // The build is for staff to see: to anyone else it only says which known flaws apply.
     let staff = ctx.principal().ok().flatten().is_some_and(|p| p.is_global_staff());
     let version = staff.then_some(env!("CARGO_PKG_VERSION"));
     if wants_json(ctx) {
         // Links from the public base URL, so that they hold behind a proxy at a sub-path.
-        let base = &ctx.app.base_url;
+        let base = &ctx.env.base_url;
         let surfaces: Vec<_> = SURFACES
             .iter()
             .filter(|s| s.documented)

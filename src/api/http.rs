@@ -2,7 +2,7 @@
 //! JSON and form parsing, query strings, page parameters and JSON responses.
 
 use super::body::Parsers;
-use crate::app::App;
+use crate::core::Env;
 use crate::auth::{self, Credentials, Principal};
 use crate::core::{Error, ErrorKind};
 use crate::domain::Timestamp;
@@ -16,10 +16,21 @@ use std::time::Duration;
 /// Shared with the router, which turns it into `X-RateLimit-*` headers.
 pub type RateLimitSeen = std::rc::Rc<std::cell::Cell<Option<(u32, u32)>>>;
 
-/// What a handler gets: the app, the request, its path parameters, and (on demand) the
-/// authenticated caller.
+/// What the HTTP layer keeps for the life of the process, beside the use cases' `Env`.
+pub struct Site {
+    /// Starts the request ids we make up (unique to this process).
+    pub request_id_prefix: String,
+    /// `server.trusted_proxies`, parsed.
+    pub trusted_proxies: Vec<crate::domain::AddressBlock>,
+    /// Request counts and durations for `/metrics`.
+    pub metrics: super::metrics::Metrics,
+}
+
+/// What a handler gets: what the use cases run against, the request, its path parameters,
+/// and (on demand) the authenticated caller.
 pub struct Ctx<'a> {
-    pub app: &'a App,
+    pub env: &'a Env,
+    pub site: &'a Site,
     pub req: &'a Request,
     /// The request's body, read on demand from the connection (`body::read`).
     pub body: &'a dyn super::body::RequestBody,
@@ -37,14 +48,16 @@ pub struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     pub fn new(
-        app: &'a App,
+        env: &'a Env,
+        site: &'a Site,
         req: &'a Request,
         body: &'a dyn super::body::RequestBody,
         params: super::router::Params,
         parsers: Parsers,
     ) -> Ctx<'a> {
         Ctx {
-            app,
+            env,
+            site,
             req,
             body,
             params,
@@ -61,7 +74,7 @@ impl<'a> Ctx<'a> {
         if let Some(body) = self.read_ahead.take() {
             return Ok(body);
         }
-        let server = &self.app.config.server;
+        let server = &self.env.config.server;
         super::body::read(self.req, self.body, server.max_body_bytes, Duration::from_secs(server.body_timeout_seconds))
     }
 
@@ -71,7 +84,7 @@ impl<'a> Ctx<'a> {
 
     /// The caller's address, for rate limits and logs.
     pub fn remote(&self) -> String {
-        client_address(self.req, &self.app.trusted_proxies).to_string()
+        client_address(self.req, &self.site.trusted_proxies).to_string()
     }
 
     /// The authenticated caller, or None for an anonymous one; bad credentials are an error.
@@ -85,7 +98,7 @@ impl<'a> Ctx<'a> {
                 csrf_header: self.req.header("X-CSRFToken"),
                 unsafe_method: !matches!(self.req.method(), "GET" | "HEAD" | "OPTIONS"),
             };
-            let principal = auth::principal::authenticate(&self.app.auth, &self.app.db, &creds, self.now.unix())
+            let principal = auth::principal::authenticate(&self.env.auth, &self.env.db, &creds, self.now.unix())
                 .and_then(|p| auth::principal::check_scope(p.as_ref(), creds.unsafe_method).map(|()| p));
             self.principal = Some(principal);
         }
@@ -111,9 +124,9 @@ impl<'a> Ctx<'a> {
 
     /// Counts this request against `limiter` for `key`; over the limit is DRF's 429.
     pub fn throttle(&self, limiter: &crate::auth::rate_limit::Limiter, key: &str) -> Result<(), Error> {
-        let checked = self.app.auth.limits.check(limiter, key, self.now.unix());
+        let checked = self.env.auth.limits.check(limiter, key, self.now.unix());
         // Reported as X-RateLimit-* headers on the response, whatever it turns out to be.
-        if self.app.auth.limits.enabled {
+        if self.env.auth.limits.enabled {
             let remaining = match &checked {
                 Ok(Some(n)) => *n,
                 _ => 0,
@@ -172,7 +185,7 @@ pub fn refuse_cross_site(ctx: &Ctx) -> Result<(), Error> {
     }
     let Some(origin) = ctx.req.header("Origin").map(str::trim) else { return Ok(()) };
     let host = ctx.req.header("Host").unwrap_or("");
-    let own = [format!("http://{host}"), format!("https://{host}"), origin_of(&ctx.app.base_url)];
+    let own = [format!("http://{host}"), format!("https://{host}"), origin_of(&ctx.env.base_url)];
     if own.iter().any(|o| !o.is_empty() && o.eq_ignore_ascii_case(origin)) {
         Ok(())
     } else {
@@ -205,7 +218,7 @@ pub fn actor_of_user(u: &crate::auth::principal::User) -> crate::core::accounts:
 
 /// The link mailed to a learner's requested new address (`/account/confirm-email`).
 pub fn email_change_link(
-    app: &App,
+    app: &Env,
     user: &crate::core::records::UserRecord,
     new: &crate::domain::Email,
     now: Timestamp,
@@ -409,7 +422,7 @@ impl Page {
             .map(|(k, v)| format!("&{}={}", percent_encode(k), percent_encode(v)))
             .collect();
         let link = |n: i64| {
-            Value::String(format!("{}{}?page={n}&page_size={}{kept}", ctx.app.base_url, ctx.req.url(), self.size))
+            Value::String(format!("{}{}?page={n}&page_size={}{kept}", ctx.env.base_url, ctx.req.url(), self.size))
         };
         Ok(serde_json::json!({
             "count": total,

@@ -63,7 +63,7 @@ fn get_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
         offset: page.offset(),
         limit: page.size,
     });
-    let (total, rows) = roster::managed_roster(&ctx.app.db, &key, &caller, query)?;
+    let (total, rows) = roster::managed_roster(&ctx.env.db, &key, &caller, query)?;
     let page = page?;
     let results = rows
         .iter()
@@ -88,8 +88,8 @@ fn post_modify(ctx: &mut Ctx) -> Result<Response, Error> {
         Ok(r) => (r.action.as_str(), r.options.auto_enroll, r.identifiers.clone()),
         Err(_) => ("", false, Vec::new()),
     };
-    let results = bulk::apply_as_manager(&ctx.app.db, &key, &caller, "instructor_v2", request, ctx.now)?;
-    ctx.app.jobs.wake();
+    let results = bulk::apply_as_manager(&ctx.env.db, &key, &caller, "instructor_v2", request, ctx.now)?;
+    ctx.env.jobs.wake();
     let rows = identifiers
         .iter()
         .zip(&results)

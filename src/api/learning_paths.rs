@@ -173,7 +173,7 @@ pub fn routes() -> Vec<Route> {
 /// IsAuthenticated: a user (the API key is not one here), throttled per caller.
 fn caller(ctx: &mut Ctx) -> Result<Caller, Error> {
     let principal = ctx.caller()?.clone();
-    ctx.throttle(&ctx.app.auth.limits.learning_paths, &principal.key())?;
+    ctx.throttle(&ctx.env.auth.limits.learning_paths, &principal.key())?;
     Caller::of(&principal)
 }
 
@@ -215,7 +215,7 @@ fn get_learning_paths(ctx: &mut Ctx) -> Result<Response, Error> {
     let caller = caller(ctx)?;
     // The platform's REST_FRAMEWORK PAGE_SIZE is 10; the learning-paths MFE reads `results`.
     let page = super::http::Page::from_query(ctx, 10, 100)?;
-    let paths = learning_paths::paths_visible_to(&ctx.app.db, caller.viewer())?;
+    let paths = learning_paths::paths_visible_to(&ctx.env.db, caller.viewer())?;
     let results: Vec<Value> = paths
         .iter()
         .skip(page.offset() as usize)
@@ -227,7 +227,7 @@ fn get_learning_paths(ctx: &mut Ctx) -> Result<Response, Error> {
 
 fn get_learning_path(ctx: &mut Ctx) -> Result<Response, Error> {
     let caller = caller(ctx)?;
-    let (path, enrolled) = learning_paths::path_for(&ctx.app.db, &path_key(ctx)?, &caller)?;
+    let (path, enrolled) = learning_paths::path_for(&ctx.env.db, &path_key(ctx)?, &caller)?;
     Ok(ok(path_json(&path, enrolled, true)))
 }
 /// The plugin's course-discovery shape: course_codes group the steps by course number,
@@ -251,7 +251,7 @@ fn program_json(path: &Path) -> Value {
 fn get_programs(ctx: &mut Ctx) -> Result<Response, Error> {
     let caller = caller(ctx)?;
     let page = super::http::Page::from_query(ctx, 20, 100)?;
-    let paths = learning_paths::paths_visible_to(&ctx.app.db, caller.viewer())?;
+    let paths = learning_paths::paths_visible_to(&ctx.env.db, caller.viewer())?;
     let mut paths: Vec<Path> = paths.into_iter().map(|(p, _)| p).collect();
     // Stable for paging (visibility orders by the caller's enrollment date).
     paths.sort_by(|a, b| a.record.key.cmp(&b.record.key));
@@ -264,7 +264,7 @@ fn get_programs(ctx: &mut Ctx) -> Result<Response, Error> {
 fn get_program(ctx: &mut Ctx) -> Result<Response, Error> {
     let caller = caller(ctx)?;
     let uuid = Uuid::parse(ctx.param("uuid")).map_err(|_| Error::not_found("Not found."))?;
-    let path = learning_paths::program(&ctx.app.db, &uuid, caller.viewer())?;
+    let path = learning_paths::program(&ctx.env.db, &uuid, caller.viewer())?;
     Ok(ok(program_json(&path)))
 }
 
@@ -272,7 +272,7 @@ fn get_progress(ctx: &mut Ctx) -> Result<Response, Error> {
     let caller = caller(ctx)?;
     let key = path_key(ctx)?;
     let username = ctx.query_param("username");
-    let (path, progress) = learning_paths::progress_in_path(&ctx.app.db, &key, &caller, username.as_deref())?;
+    let (path, progress) = learning_paths::progress_in_path(&ctx.env.db, &key, &caller, username.as_deref())?;
     Ok(ok(json!({"learning_path_key": path.record.key, "progress": progress,
         "required_completion": path.record.required_completion})))
 }
@@ -281,13 +281,13 @@ fn get_grade(ctx: &mut Ctx) -> Result<Response, Error> {
     let caller = caller(ctx)?;
     let key = path_key(ctx)?;
     let username = ctx.query_param("username");
-    let (path, grade) = learning_paths::grade_in_path(&ctx.app.db, &key, &caller, username.as_deref())?;
+    let (path, grade) = learning_paths::grade_in_path(&ctx.env.db, &key, &caller, username.as_deref())?;
     Ok(ok(json!({"learning_path_key": path.record.key, "grade": grade, "required_grade": path.record.required_grade})))
 }
 
 fn get_all_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
     let caller = caller(ctx)?;
-    let list = learning_paths::enrollment_history(&ctx.app.db, &caller)?;
+    let list = learning_paths::enrollment_history(&ctx.env.db, &caller)?;
     Ok(ok(json!(list.iter().map(enrollment_json).collect::<Vec<_>>())))
 }
 
@@ -295,7 +295,7 @@ fn get_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
     let caller = caller(ctx)?;
     let key = path_key(ctx)?;
     let username = ctx.query_param("username");
-    let list = learning_paths::path_enrollments(&ctx.app.db, &key, &caller, username.as_deref())?;
+    let list = learning_paths::path_enrollments(&ctx.env.db, &key, &caller, username.as_deref())?;
     Ok(ok(json!(list.iter().map(enrollment_json).collect::<Vec<_>>())))
 }
 
@@ -316,7 +316,7 @@ fn post_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
     let key = path_key(ctx)?;
     // Read here, judged after the path's 404 (in the core).
     let named = username_in_body(ctx);
-    enrolled_response(learning_paths::enroll_in_path(&ctx.app.db, &key, &caller, named, ctx.now)?)
+    enrolled_response(learning_paths::enroll_in_path(&ctx.env.db, &key, &caller, named, ctx.now)?)
 }
 
 /// `POST /api/v1/learning-path/{uuid}/enroll/` (the plugin's enrollment ADR):
@@ -324,18 +324,18 @@ fn post_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
 /// name anyone; a learner enrolls themself, in an invitation-only path only if invited.
 fn post_uuid_enroll(ctx: &mut Ctx) -> Result<Response, Error> {
     let principal = ctx.caller()?.clone();
-    ctx.throttle(&ctx.app.auth.limits.learning_paths, &principal.key())?;
+    ctx.throttle(&ctx.env.auth.limits.learning_paths, &principal.key())?;
     let uuid =
         Uuid::parse(ctx.param("uuid")).map_err(|_| Error::not_found("No LearningPath matches the given query."))?;
     let named = username_in_body(ctx);
-    enrolled_response(learning_paths::enroll_by_uuid(&ctx.app.db, &uuid, &principal, named, ctx.now)?)
+    enrolled_response(learning_paths::enroll_by_uuid(&ctx.env.db, &uuid, &principal, named, ctx.now)?)
 }
 
 fn delete_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
     let caller = caller(ctx)?;
     let key = path_key(ctx)?;
     let named = username_in_body(ctx);
-    learning_paths::unenroll_from_path(&ctx.app.db, &key, &caller, named, ctx.now)?;
+    learning_paths::unenroll_from_path(&ctx.env.db, &key, &caller, named, ctx.now)?;
     // The plugin sends the enrollment with its 204; a 204 carries no body, so neither do we.
     Ok(Response::empty_204())
 }
@@ -345,7 +345,7 @@ fn post_course_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
     let key = path_key(ctx)?;
     let course_key = CourseKey::parse(ctx.param("course_key"))
         .map_err(|_| Error::validation("The course is not part of this learning path."));
-    learning_paths::enroll_in_path_course(&ctx.app.db, &key, &caller, course_key, ctx.now)?;
+    learning_paths::enroll_in_path_course(&ctx.env.db, &key, &caller, course_key, ctx.now)?;
     Ok(json(201, &json!({"detail": "User successfully enrolled in the course."})))
 }
 
@@ -370,7 +370,7 @@ fn post_bulk_enroll(ctx: &mut Ctx) -> Result<Response, Error> {
     // Before the body is read, as the plugin's permission class refuses.
     caller.require_staff()?;
     let (keys, emails) = bulk_request(ctx)?;
-    let counts = learning_paths::bulk_change(&ctx.app.db, &caller, &keys, &emails, true, ctx.now)?;
+    let counts = learning_paths::bulk_change(&ctx.env.db, &caller, &keys, &emails, true, ctx.now)?;
     Ok(json(201, &json!({"enrollments_created": counts.enrollments, "enrollment_allowed_created": counts.invitations})))
 }
 
@@ -378,6 +378,6 @@ fn delete_bulk_enroll(ctx: &mut Ctx) -> Result<Response, Error> {
     let caller = caller(ctx)?;
     caller.require_staff()?;
     let (keys, emails) = bulk_request(ctx)?;
-    learning_paths::bulk_change(&ctx.app.db, &caller, &keys, &emails, false, ctx.now)?;
+    learning_paths::bulk_change(&ctx.env.db, &caller, &keys, &emails, false, ctx.now)?;
     Ok(Response::empty_204())
 }

@@ -18,6 +18,7 @@ pub mod http;
 pub mod idempotency;
 pub mod instructor_v2;
 pub mod learning_paths;
+pub mod metrics;
 pub mod oauth;
 pub mod router;
 pub mod scim;

@@ -176,7 +176,7 @@ fn post_access_token(ctx: &mut Ctx) -> Result<Response, Error> {
         token_type,
         scope: body::text_field(&form, "scope").map_err(|e| e.with_code("invalid_request"))?,
     };
-    let token = match auth::tokens::issue(&ctx.app.auth, &ctx.app.db, &request, &ctx.remote(), ctx.now.unix()) {
+    let token = match auth::tokens::issue(&ctx.env.auth, &ctx.env.db, &request, &ctx.remote(), ctx.now.unix()) {
         Ok(token) => token,
         Err(e) => return with_basic_challenge(&basic, e),
     };
@@ -199,7 +199,7 @@ fn post_revoke_token(ctx: &mut Ctx) -> Result<Response, Error> {
         Some(pair) => pair.clone(),
         None => (field(&form, "client_id")?, field(&form, "client_secret")?),
     };
-    if let Err(e) = auth::tokens::revoke(&ctx.app.db, &client_id, &client_secret, &token) {
+    if let Err(e) = auth::tokens::revoke(&ctx.env.db, &client_id, &client_secret, &token) {
         return with_basic_challenge(&basic, e);
     }
     Ok(json(200, &json!({})))
@@ -215,8 +215,8 @@ fn post_login(ctx: &mut Ctx) -> Result<Response, Error> {
         return Err(Error::validation("username (or email) and password are required."));
     }
     let user =
-        auth::tokens::login(&ctx.app.auth, &ctx.app.db, &login, &password, &ctx.remote(), ctx.now.unix(), false)?;
-    let (session, [cookie, csrf]) = sessions::sign_in(&ctx.app.auth, &ctx.app.db, user.id, ctx.now.unix())?;
+        auth::tokens::login(&ctx.env.auth, &ctx.env.db, &login, &password, &ctx.remote(), ctx.now.unix(), false)?;
+    let (session, [cookie, csrf]) = sessions::sign_in(&ctx.env.auth, &ctx.env.db, user.id, ctx.now.unix())?;
     let body = json!({"username": user.username, "csrf_token": session.csrf_token});
     Ok(json(200, &body).with_additional_header("Set-Cookie", cookie).with_additional_header("Set-Cookie", csrf))
 }
@@ -230,9 +230,9 @@ fn post_logout(ctx: &mut Ctx) -> Result<Response, Error> {
         ));
     }
     if let Some((_, value)) = rouille::input::cookies(ctx.req).find(|(n, _)| *n == sessions::COOKIE_NAME) {
-        sessions::end(&ctx.app.db, value)?;
+        sessions::end(&ctx.env.db, value)?;
     }
-    let [session, csrf] = sessions::clearing_cookie_headers(&ctx.app.auth);
+    let [session, csrf] = sessions::clearing_cookie_headers(&ctx.env.auth);
     Ok(no_content().with_additional_header("Set-Cookie", session).with_additional_header("Set-Cookie", csrf))
 }
 
@@ -244,8 +244,8 @@ fn post_set_password(ctx: &mut Ctx) -> Result<Response, Error> {
     if !from_browser {
         return result.map(|username| json(200, &json!({"username": username})));
     }
-    let school = escape_html(&ctx.app.config.server.school_name);
-    let lms = ctx.app.config.email.lms_base_url.trim_end_matches('/');
+    let school = escape_html(&ctx.env.config.server.school_name);
+    let lms = ctx.env.config.email.lms_base_url.trim_end_matches('/');
     let (status, title, message) = match &result {
         Ok(username) => {
             let sign_in =
@@ -287,7 +287,7 @@ fn set_password(ctx: &mut Ctx) -> Result<String, Error> {
         return Err(Error::field("password", "The password must be 8 to 1024 characters."));
     }
     let user_id = auth::links::user_of(&token).ok_or_else(accounts::invalid_link)?;
-    let (secret, now) = (&ctx.app.auth.link_secret, ctx.now.unix());
+    let (secret, now) = (&ctx.env.auth.link_secret, ctx.now.unix());
     let valid_for = |u: &crate::core::records::UserRecord| {
         let state = auth::links::PasswordState {
             password_hash: u.password_hash.as_deref().unwrap_or(""),
@@ -296,8 +296,8 @@ fn set_password(ctx: &mut Ctx) -> Result<String, Error> {
         };
         auth::links::verify(secret, &token, u.id, &state, now)
     };
-    let hash = || ctx.app.auth.passwords.hash(&password);
-    let user = accounts::set_password_and_activate(&ctx.app.db, user_id, valid_for, hash, ctx.now)?;
+    let hash = || ctx.env.auth.passwords.hash(&password);
+    let user = accounts::set_password_and_activate(&ctx.env.db, user_id, valid_for, hash, ctx.now)?;
     Ok(user.username)
 }
 
@@ -306,11 +306,11 @@ fn confirm_email(ctx: &mut Ctx) -> Result<String, Error> {
     let form = ctx.body_object()?;
     let token = field(&form, "token")?;
     let user_id = auth::links::user_of(&token).ok_or_else(accounts::invalid_link)?;
-    let (secret, now) = (&ctx.app.auth.link_secret, ctx.now);
+    let (secret, now) = (&ctx.env.auth.link_secret, ctx.now);
     let new_email_of = |user: &crate::core::records::UserRecord| {
         auth::links::verify_email_change(secret, &token, user.id, &user.email, now.unix())
     };
-    let user = accounts::confirm_email_change(&ctx.app.db, user_id, new_email_of, now)?;
+    let user = accounts::confirm_email_change(&ctx.env.db, user_id, new_email_of, now)?;
     Ok(user.username)
 }
 
@@ -329,7 +329,7 @@ fn post_confirm_email(ctx: &mut Ctx) -> Result<Response, Error> {
         Err(e) if matches!(e.kind, ErrorKind::Internal | ErrorKind::Unavailable) => return Err(e.clone()),
         Err(e) => (e.status(), "Your email address was not changed", escape_html(&e.developer_message)),
     };
-    let school = escape_html(&ctx.app.config.server.school_name);
+    let school = escape_html(&ctx.env.config.server.school_name);
     let html = page(&format!("{school}: {title}"), &format!("<h1>{title}</h1><p>{message}</p>"));
     Ok(Response::html(html).with_status_code(status).with_additional_header("Cache-Control", "no-store"))
 }
@@ -338,7 +338,7 @@ fn post_confirm_email(ctx: &mut Ctx) -> Result<Response, Error> {
 /// scanner that follows links cannot confirm on the learner's behalf.
 fn get_confirm_email(ctx: &mut Ctx) -> Result<Response, Error> {
     let token = link_token(ctx);
-    let school = escape_html(&ctx.app.config.server.school_name);
+    let school = escape_html(&ctx.env.config.server.school_name);
     let html = page(
         "Confirm your email address",
         &format!(
@@ -364,7 +364,7 @@ fn link_token(ctx: &Ctx) -> String {
 /// resources) that posts the token and the new password back to this URL.
 fn get_set_password(ctx: &mut Ctx) -> Result<Response, Error> {
     let token = link_token(ctx);
-    let school = escape_html(&ctx.app.config.server.school_name);
+    let school = escape_html(&ctx.env.config.server.school_name);
     let html = page(
         "Set your password",
         &format!(

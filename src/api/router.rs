@@ -4,9 +4,9 @@
 //! into JSON 500s, `X-Request-Id` and one access-log line.
 
 use super::errors::{render, Dialect};
-use super::http::Ctx;
+use super::http::{Ctx, Site};
 use super::surfaces::dialect_for_path;
-use crate::app::App;
+use crate::core::Env;
 use crate::core::{Error, ErrorKind};
 use rouille::{Request, Response};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -187,14 +187,14 @@ fn guarded(dialect: Dialect, handler: impl FnOnce() -> Result<Response, Error>) 
     }
 }
 
-pub fn handle(app: &App, req: &Request, body: &dyn super::body::RequestBody) -> Response {
+pub fn handle(env: &Env, site: &Site, req: &Request, body: &dyn super::body::RequestBody) -> Response {
     let started = Instant::now();
-    let id = request_id(req, &app.request_id_prefix);
+    let id = request_id(req, &site.request_id_prefix);
     let raw_path = req.raw_url().split('?').next().unwrap_or("/").to_owned();
     let rate_limit: super::http::RateLimitSeen = Default::default();
     let mut surface = "unmatched";
     let mut caller: Option<String> = None;
-    let origin = super::cors::allowed_origin(app, req);
+    let origin = super::cors::allowed_origin(env, req);
     let preflight = origin.as_deref().and_then(|origin| {
         let mut methods = router().find("OPTIONS", &raw_path).err().unwrap_or_default();
         if methods.contains(&"GET") {
@@ -206,7 +206,7 @@ pub fn handle(app: &App, req: &Request, body: &dyn super::body::RequestBody) -> 
         _ if preflight.is_some() => (preflight.expect("checked"), None),
         Ok((route, params)) => guarded(route.dialect, || {
             surface = route.doc.tag;
-            let mut ctx = Ctx::new(app, req, body, params, route.dialect.parsers());
+            let mut ctx = Ctx::new(env, site, req, body, params, route.dialect.parsers());
             ctx.rate_limit = rate_limit.clone();
             // A 401 is decided before any body is read. SCIM takes its own tokens only
             // (`scim::token`), which its handlers check first.
@@ -236,9 +236,9 @@ pub fn handle(app: &App, req: &Request, body: &dyn super::body::RequestBody) -> 
     }
     let status = response.status_code;
     let elapsed = started.elapsed().as_secs_f64();
-    app.metrics.observe(surface, req.method(), status, elapsed);
-    let client = super::http::client_address(req, &app.trusted_proxies);
-    if app.config.server.log_format == "json" {
+    site.metrics.observe(surface, req.method(), status, elapsed);
+    let client = super::http::client_address(req, &site.trusted_proxies);
+    if env.config.server.log_format == "json" {
         let line = serde_json::json!({"method": req.method(), "path": redact_secrets(req.raw_url()), "status": status,
             "duration_ms": (elapsed * 100_000.0).round() / 100.0, "request_id": id, "client": client.to_string(), "surface": surface,
             "caller": caller});

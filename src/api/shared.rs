@@ -30,7 +30,7 @@ pub fn course_and_manager(ctx: &mut Ctx, param: &str) -> Result<(CourseKey, Prin
             .with_user_message("The course identifier is not valid")
     })?;
     let caller = ctx.caller()?.clone();
-    ctx.throttle(&ctx.app.auth.limits.enrollment_v2, &caller.key())?;
+    ctx.throttle(&ctx.env.auth.limits.enrollment_v2, &caller.key())?;
     Ok((key, caller))
 }
 
@@ -79,7 +79,7 @@ pub fn result_json(identifier: &str, result: &Result<Outcome, Error>) -> Value {
 /// A started task's 202, pointing at its status (the v2 API's, and the admin CSV uploads').
 pub fn task_accepted(ctx: &Ctx, course_key: &str, action: Action, task: &TaskRecord) -> Response {
     // From the public base URL: behind a proxy at a sub-path the prefix is kept.
-    let status_url = format!("{}/api/enrollment/v2/courses/{}/tasks/{}", ctx.app.base_url, course_key, task.public_id);
+    let status_url = format!("{}/api/enrollment/v2/courses/{}/tasks/{}", ctx.env.base_url, course_key, task.public_id);
     let body =
         json!({"task_id": task.public_id, "status_url": status_url, "action": action.as_str(), "count": task.total});
     json(202, &body).with_additional_header("Location", status_url)
@@ -258,7 +258,7 @@ pub(crate) fn course_json(c: &Course) -> Value {
 
 /// The streamed export download (the console's button answers the same).
 pub(crate) fn export_response(
-    app: &crate::app::App,
+    app: &crate::core::Env,
     user: crate::core::records::UserRecord,
     now: crate::domain::Timestamp,
 ) -> Response {

@@ -44,7 +44,7 @@ pub fn routes() -> Vec<Route> {
 }
 
 fn get_ready(ctx: &mut Ctx) -> Result<Response, Error> {
-    if crate::core::stats::takes_writes(&ctx.app.db) {
+    if crate::core::stats::takes_writes(&ctx.env.db) {
         Ok(json(200, &json!({"status": "ok", "database": "writable"})))
     } else {
         Ok(json(503, &json!({"status": "unavailable", "database": "not writable"}))
@@ -53,11 +53,11 @@ fn get_ready(ctx: &mut Ctx) -> Result<Response, Error> {
 }
 
 fn get_metrics(ctx: &mut Ctx) -> Result<Response, Error> {
-    if !ctx.app.config.server.metrics_public && !ctx.caller()?.is_global_staff() {
+    if !ctx.env.config.server.metrics_public && !ctx.caller()?.is_global_staff() {
         return Err(Error::forbidden("You do not have permission to perform this action."));
     }
-    let g = crate::core::stats::gauges(&ctx.app.db)?;
-    let label = crate::telemetry::metrics::label;
+    let g = crate::core::stats::gauges(&ctx.env.db)?;
+    let label = super::metrics::label;
     let gauges = [
         (
             "rollcall_tasks",
@@ -79,11 +79,11 @@ fn get_metrics(ctx: &mut Ctx) -> Result<Response, Error> {
             vec![(String::new(), g.wal_size_bytes as f64)],
         ),
     ];
-    Ok(Response::from_data("text/plain; version=0.0.4; charset=utf-8", ctx.app.metrics.render(&gauges)))
+    Ok(Response::from_data("text/plain; version=0.0.4; charset=utf-8", ctx.site.metrics.render(&gauges)))
 }
 
 fn get_health(ctx: &mut Ctx) -> Result<Response, Error> {
-    if ctx.app.db.is_reachable() {
+    if ctx.env.db.is_reachable() {
         Ok(json(200, &json!({"status": "ok", "database": "ok"})))
     } else {
         Ok(json(503, &json!({"status": "unavailable", "database": "unreachable"})))

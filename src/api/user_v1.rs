@@ -137,7 +137,7 @@ fn get_accounts(ctx: &mut Ctx) -> Result<Response, Error> {
         if !viewer.staff && !own_email.is_some_and(|own| own.eq_ignore_ascii_case(email.trim())) {
             return Err(Error::forbidden("You do not have permission to perform this action."));
         }
-        let found = accounts::account_with_email(&ctx.app.db, &viewer, email.trim())?;
+        let found = accounts::account_with_email(&ctx.env.db, &viewer, email.trim())?;
         return Ok(found.map(|view| ok(json!([view_json(&view)]))).unwrap_or_else(Response::empty_404));
     }
     // With neither parameter Open edX lists the caller's own account.
@@ -150,7 +150,7 @@ fn get_accounts(ctx: &mut Ctx) -> Result<Response, Error> {
     if names.len() > 100 {
         return Err(Error::validation("At most 100 usernames at a time."));
     }
-    let list = accounts::accounts_named(&ctx.app.db, &viewer, &names)?;
+    let list = accounts::accounts_named(&ctx.env.db, &viewer, &names)?;
     if list.is_empty() {
         return Ok(Response::empty_404());
     }
@@ -160,7 +160,7 @@ fn get_accounts(ctx: &mut Ctx) -> Result<Response, Error> {
 fn get_account(ctx: &mut Ctx) -> Result<Response, Error> {
     let viewer = viewer(ctx)?;
     let username = ctx.param("username").to_owned();
-    let found = accounts::accounts_named(&ctx.app.db, &viewer, &[username.as_str()])?;
+    let found = accounts::accounts_named(&ctx.env.db, &viewer, &[username.as_str()])?;
     Ok(found.first().map(|view| ok(view_json(view))).unwrap_or_else(Response::empty_404))
 }
 
@@ -267,7 +267,7 @@ fn patch_account(ctx: &mut Ctx) -> Result<Response, Error> {
     }
     // A learner's new address is confirmed from that address first (Open edX's
     // PendingEmailChange): the answer still shows the current one.
-    let (app, now) = (ctx.app, ctx.now);
+    let (app, now) = (ctx.env, ctx.now);
     let link = |current: &UserRecord, email: &Email| super::http::email_change_link(app, current, email, now);
     let (account, mailed) = accounts::change_own_profile(&app.db, &actor, &viewer, &username, changes, link, now)?;
     if mailed {
@@ -279,8 +279,8 @@ fn patch_account(ctx: &mut Ctx) -> Result<Response, Error> {
 fn get_account_export(ctx: &mut Ctx) -> Result<Response, Error> {
     let viewer = viewer(ctx)?;
     let username = ctx.param("username").to_owned();
-    let user = privacy::exportable_account(&ctx.app.db, &viewer, &username)?;
-    Ok(export_response(ctx.app, user, ctx.now))
+    let user = privacy::exportable_account(&ctx.env.db, &viewer, &username)?;
+    Ok(export_response(ctx.env, user, ctx.now))
 }
 
 /// Open edX's `DeactivateLogoutView`: the signed-in learner confirms with their password.
@@ -292,12 +292,12 @@ fn post_deactivate_logout(ctx: &mut Ctx) -> Result<Response, Error> {
     if password.is_empty() {
         return Err(Error::field("password", "Your password is required to deactivate your account."));
     }
-    let (auth, now) = (&ctx.app.auth, ctx.now);
+    let (auth, now) = (&ctx.env.auth, ctx.now);
     let matches = |user: &UserRecord| crate::auth::tokens::current_password_matches(auth, user, password, now.unix());
-    privacy::deactivate_own_account(&ctx.app.db, user_id, matches, now)?;
-    ctx.app.jobs.wake();
+    privacy::deactivate_own_account(&ctx.env.db, user_id, matches, now)?;
+    ctx.env.jobs.wake();
     let mut response = Response::empty_204();
-    for cookie in crate::auth::sessions::clearing_cookie_headers(&ctx.app.auth) {
+    for cookie in crate::auth::sessions::clearing_cookie_headers(&ctx.env.auth) {
         response = response.with_additional_header("Set-Cookie", cookie);
     }
     Ok(response)
@@ -305,7 +305,7 @@ fn post_deactivate_logout(ctx: &mut Ctx) -> Result<Response, Error> {
 
 /// Staff, the API key, or a token of a client listed in `auth.retirement_clients`.
 fn retirement_actor(ctx: &mut Ctx) -> Result<(Actor, String), Error> {
-    let allowed = ctx.app.config.auth.retirement_clients.clone();
+    let allowed = ctx.env.config.auth.retirement_clients.clone();
     let caller = ctx.caller()?;
     let name = match caller.user() {
         Some(u) => u.username.clone(),
@@ -335,8 +335,8 @@ fn post_retire(ctx: &mut Ctx) -> Result<Response, Error> {
         if names.is_empty() || names.len() > privacy::MAX_BULK {
             return Err(Error::field("usernames", format!("Give 1 to {} usernames.", privacy::MAX_BULK)));
         }
-        let task = privacy::queue_retirements(&ctx.app.db, &actor_name, &names, ctx.now)?;
-        ctx.app.jobs.wake();
+        let task = privacy::queue_retirements(&ctx.env.db, &actor_name, &names, ctx.now)?;
+        ctx.env.jobs.wake();
         return Ok(super::http::json(202, &task_json(ctx, &task, Vec::new())));
     }
     let username = body
@@ -346,9 +346,9 @@ fn post_retire(ctx: &mut Ctx) -> Result<Response, Error> {
         .filter(|s| !s.is_empty())
         .ok_or_else(|| Error::field("username", "Give username (one account) or usernames (a list)."))?
         .to_owned();
-    let retired = privacy::retire_now(&ctx.app.db, &actor, &username, ctx.now)?;
+    let retired = privacy::retire_now(&ctx.env.db, &actor, &username, ctx.now)?;
     let answer = json!({"username": retired.username, "email": format!("{}@retired.invalid", retired.username)});
-    crate::core::privacy::forget_traces(&ctx.app.db, &ctx.app.auth.limits, std::slice::from_ref(&retired));
+    crate::core::privacy::forget_traces(&ctx.env.db, &ctx.env.auth.limits, std::slice::from_ref(&retired));
     Ok(ok(answer))
 }
 
@@ -357,7 +357,7 @@ fn task_json(ctx: &Ctx, task: &crate::core::records::RetirementTask, results: Ve
         "task_id": task.public_id, "status": task.status, "total": task.total, "done": task.done,
         "succeeded": task.succeeded, "failed": task.failed, "created": iso(Some(task.created)),
         "started": iso(task.started), "finished": iso(task.finished),
-        "url": format!("{}/api/user/v1/accounts/retire/tasks/{}", ctx.app.base_url, task.public_id),
+        "url": format!("{}/api/user/v1/accounts/retire/tasks/{}", ctx.env.base_url, task.public_id),
         "results": results,
     })
 }
@@ -365,6 +365,6 @@ fn task_json(ctx: &Ctx, task: &crate::core::records::RetirementTask, results: Ve
 fn get_retirement_task(ctx: &mut Ctx) -> Result<Response, Error> {
     retirement_actor(ctx)?;
     let public_id = ctx.param("task_id").to_owned();
-    let (task, results) = privacy::task_with_items(&ctx.app.db, &public_id)?;
+    let (task, results) = privacy::task_with_items(&ctx.env.db, &public_id)?;
     Ok(ok(task_json(ctx, &task, results)))
 }

@@ -59,7 +59,7 @@ fn run(args: &Args) -> Outcome {
         }
         failed(e)
     })?;
-    let app = server.app();
+    let app = &server.app().env;
     let addr = server.addr();
     if let Some(text) = &fixtures {
         let n = bootstrap::load_fixtures(&app.db, &app.auth.passwords, text)?;
@@ -104,7 +104,7 @@ fn run(args: &Args) -> Outcome {
     Ok(())
 }
 
-fn seed_demo(app: &crate::App) -> Result<(), Stop> {
+fn seed_demo(app: &crate::core::Env) -> Result<(), Stop> {
     let Some(seed) = bootstrap::seed_demo(&app.db, &app.auth.passwords)? else {
         println!("The demo was already seeded on this database; nothing was added.");
         return Ok(());

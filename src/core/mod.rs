@@ -9,6 +9,7 @@ pub mod codes;
 pub mod course_definition;
 pub mod emails;
 pub mod enrollment;
+pub mod env;
 pub mod fields;
 pub mod idempotency;
 pub mod import;
@@ -22,6 +23,8 @@ pub mod scim;
 pub mod scim_groups;
 pub mod stats;
 pub mod webhooks;
+
+pub use env::Env;
 
 // The error type is the leaf module `crate::error` (store and auth use it too); the core's
 // callers name it from here.

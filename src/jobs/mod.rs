@@ -10,14 +10,15 @@ pub mod tasks;
 use crate::auth::rate_limit::Limits;
 use crate::config::Config;
 use crate::core::emails::Templates;
+use crate::core::env::Signal;
 use crate::store::Db;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// What the workers use of the application, and nothing more: `jobs` does not depend on
-/// the whole `App` (its router, metrics and idempotency registry belong to `api`).
-/// `lib.rs` implements it for `App`.
+/// the whole `App` (the HTTP layer's state and the idempotency registry are not theirs).
+/// `app.rs` implements it for `App`.
 pub trait Context: Sync {
     fn db(&self) -> &Db;
     fn config(&self) -> &Config;
@@ -29,28 +30,6 @@ pub trait Context: Sync {
     fn signal(&self) -> &Signal;
     /// The in-memory rate-limit counters, which a retirement clears of the person's names.
     fn rate_limits(&self) -> &Limits;
-}
-
-/// Wakes idle workers when new work is written (they also poll, so a missed wake-up only
-/// delays work).
-#[derive(Default)]
-pub struct Signal {
-    pending: Mutex<bool>,
-    ready: Condvar,
-}
-
-impl Signal {
-    pub fn wake(&self) {
-        *self.pending.lock().unwrap_or_else(PoisonError::into_inner) = true;
-        self.ready.notify_all();
-    }
-
-    fn wait(&self, timeout: Duration) {
-        let guard = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
-        let (mut guard, _) =
-            self.ready.wait_timeout_while(guard, timeout, |pending| !*pending).unwrap_or_else(PoisonError::into_inner);
-        *guard = false;
-    }
 }
 
 /// Starts `workers` threads for bulk tasks, emails and jobs, and `webhook_workers` for

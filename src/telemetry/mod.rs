@@ -1,8 +1,6 @@
 //! What the process tells its operator: the log, one line per record on stderr, as text or
 //! (with `server.log_format = "json"`) as JSON lines whose access records keep their
-//! fields; and the request metrics `/metrics` serves (`metrics`).
-
-pub mod metrics;
+//! fields. (The request metrics `/metrics` serves are the HTTP layer's, `api::metrics`.)
 
 use crate::domain::Timestamp;
 use std::sync::atomic::{AtomicBool, Ordering};

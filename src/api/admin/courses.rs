@@ -33,7 +33,7 @@ pub(super) fn home(ctx: &mut Ctx) -> Result<Response, Error> {
 
 pub(super) fn list(ctx: &mut Ctx) -> Result<Response, Error> {
     let v = visitor(ctx)?;
-    let courses = roster::managed_courses(&ctx.app.db, &v.caller())?;
+    let courses = roster::managed_courses(&ctx.env.db, &v.caller())?;
     let content = html! {
         @if v.global_staff() { p.actions { a.button href="/admin/courses/new" { "New course" } } }
         @if courses.is_empty() {
@@ -149,14 +149,14 @@ pub(super) fn create(ctx: &mut Ctx) -> Result<Response, Error> {
     let form = form(ctx, Some(&v))?;
     let (key, fields) = parse_course_fields(&course_body(&form, true))?;
     let key = key.ok_or_else(|| Error::field("course_key", "A course needs a key."))?;
-    let course = catalog::create_course(&ctx.app.db, &key, &fields, ctx.now)?;
+    let course = catalog::create_course(&ctx.env.db, &key, &fields, ctx.now)?;
     Ok(redirect(&course_path(&course.record.course_key)))
 }
 
 pub(super) fn edit_form(ctx: &mut Ctx) -> Result<Response, Error> {
     let v = visitor(ctx)?;
     v.require_global_staff()?;
-    let (course, staff) = catalog::course_with_staff(&ctx.app.db, &course_key(ctx)?, &v.caller())?;
+    let (course, staff) = catalog::course_with_staff(&ctx.env.db, &course_key(ctx)?, &v.caller())?;
     let base = course_path(&course.record.course_key);
     let content = html! {
         p.actions { a href={ (base) "/roster" } { "Roster" } a href={ (base) "/batch" } { "Batch enroll" } a href={ (base) "/history" } { "History" } }
@@ -195,7 +195,7 @@ pub(super) fn update(ctx: &mut Ctx) -> Result<Response, Error> {
     v.require_global_staff()?;
     let key = course_key(ctx)?;
     let fields = form(ctx, Some(&v)).and_then(|form| parse_course_fields(&course_body(&form, false)));
-    let course = catalog::update_course_as_manager(&ctx.app.db, &key, &v.caller(), fields.map(|(_, f)| f), ctx.now)?;
+    let course = catalog::update_course_as_manager(&ctx.env.db, &key, &v.caller(), fields.map(|(_, f)| f), ctx.now)?;
     Ok(redirect(&course_path(&course.record.course_key)))
 }
 
@@ -207,7 +207,7 @@ pub(super) fn staff(ctx: &mut Ctx) -> Result<Response, Error> {
         let username = Username::existing(&form.text("username")).map_err(|e| Error::field("username", e.0))?;
         Ok(StaffChange { username, role: form.text("role"), remove: form.checked("remove") })
     });
-    let course = catalog::change_staff(&ctx.app.db, &key, &v.caller(), change, ctx.now)?;
+    let course = catalog::change_staff(&ctx.env.db, &key, &v.caller(), change, ctx.now)?;
     Ok(redirect(&course_path(&course.record.course_key)))
 }
 
@@ -257,7 +257,7 @@ pub(super) fn roster(ctx: &mut Ctx) -> Result<Response, Error> {
     let page_number = ctx.query_param("page").and_then(|p| p.parse::<i64>().ok()).filter(|p| *p >= 1).unwrap_or(1);
     let offset = (page_number - 1).saturating_mul(PAGE);
     let query = RosterPageQuery { filter, term: &term, offset, limit: PAGE };
-    let RosterPage { course, total, rows, waitlist } = roster::roster_page(&ctx.app.db, &key, &v.caller(), &query)?;
+    let RosterPage { course, total, rows, waitlist } = roster::roster_page(&ctx.env.db, &key, &v.caller(), &query)?;
     let base = course_path(&course.record.course_key);
     let link = |p: i64| format!("{base}/roster?page={p}&status={status}&q={}", percent_encode(&term));
     let content = html! {
@@ -338,14 +338,14 @@ pub(super) fn remove_from_waitlist(ctx: &mut Ctx) -> Result<Response, Error> {
     let username = form(ctx, Some(&v)).map(|form| form.text("username"));
     let requester = requester(&v);
     let change = requester.change();
-    let course = lifecycle::remove_from_waitlist(&ctx.app.db, &key, &v.caller(), username, &change, ctx.now)?;
+    let course = lifecycle::remove_from_waitlist(&ctx.env.db, &key, &v.caller(), username, &change, ctx.now)?;
     Ok(redirect(&format!("{}/roster", course_path(&course.record.course_key))))
 }
 
 pub(super) fn roster_csv(ctx: &mut Ctx) -> Result<Response, Error> {
     let v = visitor(ctx)?;
-    let course = roster::course_for_staff(&ctx.app.db, &course_key(ctx)?, &v.caller())?;
-    Ok(shared::roster_csv_response(ctx.app.db.clone(), course))
+    let course = roster::course_for_staff(&ctx.env.db, &course_key(ctx)?, &v.caller())?;
+    Ok(shared::roster_csv_response(ctx.env.db.clone(), course))
 }
 
 fn batch_page(v: &Visitor, course: &Course) -> Markup {
@@ -368,7 +368,7 @@ fn batch_page(v: &Visitor, course: &Course) -> Markup {
 
 pub(super) fn batch_form(ctx: &mut Ctx) -> Result<Response, Error> {
     let v = visitor(ctx)?;
-    let course = roster::course_for_staff(&ctx.app.db, &course_key(ctx)?, &v.caller())?;
+    let course = roster::course_for_staff(&ctx.env.db, &course_key(ctx)?, &v.caller())?;
     Ok(page(&format!("Batch enroll · {}", course.record.title), Some(&v), batch_page(&v, &course)))
 }
 
@@ -396,9 +396,9 @@ pub(super) fn batch(ctx: &mut Ctx) -> Result<Response, Error> {
     let v = visitor(ctx)?;
     let key = course_key(ctx)?;
     let batch = form(ctx, Some(&v)).and_then(|form| batch_input(&form));
-    let (course, task) = bulk::create_task_as_manager(&ctx.app.db, &key, &v.caller(), SURFACE, batch, ctx.now)
+    let (course, task) = bulk::create_task_as_manager(&ctx.env.db, &key, &v.caller(), SURFACE, batch, ctx.now)
         .map_err(roster::in_console_words)?;
-    ctx.app.jobs.wake();
+    ctx.env.jobs.wake();
     Ok(redirect(&format!("{}/tasks/{}", course_path(&course.record.course_key), task.public_id)))
 }
 
@@ -414,7 +414,7 @@ fn state_text(state: &Option<State>) -> String {
 pub(super) fn task(ctx: &mut Ctx) -> Result<Response, Error> {
     let v = visitor(ctx)?;
     let key = course_key(ctx)?;
-    let (course, task, items) = bulk::task_with_items(&ctx.app.db, &key, &v.caller(), ctx.param("task_id"), 500)?;
+    let (course, task, items) = bulk::task_with_items(&ctx.env.db, &key, &v.caller(), ctx.param("task_id"), 500)?;
     let finished = !matches!(task.status.as_str(), "pending" | "running");
     let base = course_path(&course.record.course_key);
     let status_url = format!("/api/enrollment/v2/courses/{}/tasks/{}", course.record.course_key, task.public_id);
@@ -453,7 +453,7 @@ pub(super) fn history(ctx: &mut Ctx) -> Result<Response, Error> {
     let query = shared::history_query(|name| ctx.query_param(name)).map(|(filter, before, _)| (filter, before));
     let asked = query.clone().map(|(filter, before)| (filter, before, PAGE));
     let (course, entries) =
-        roster::managed_history(&ctx.app.db, &key, &v.caller(), asked).map_err(roster::in_console_words)?;
+        roster::managed_history(&ctx.env.db, &key, &v.caller(), asked).map_err(roster::in_console_words)?;
     let (filter, _) = query?;
     let base = course_path(&course.record.course_key);
     let who = filter.username.clone().or(filter.email.clone());
@@ -499,7 +499,7 @@ pub(super) fn history(ctx: &mut Ctx) -> Result<Response, Error> {
 
 pub(super) fn tasks(ctx: &mut Ctx) -> Result<Response, Error> {
     let v = visitor(ctx)?;
-    let tasks = bulk::recent_for(&ctx.app.db, &v.caller(), 100)?;
+    let tasks = bulk::recent_for(&ctx.env.db, &v.caller(), 100)?;
     let content = html! {
         div.table-wrap { table {
             thead { tr { th { "Started" } th { "Course" } th { "Action" } th { "By" } th { "Progress" } th { "Status" } } }

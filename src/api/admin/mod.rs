@@ -105,7 +105,7 @@ impl Visitor {
 pub(crate) fn visitor(ctx: &Ctx) -> Result<Visitor, Error> {
     let cookie = rouille::input::cookies(ctx.req).find(|(n, _)| *n == sessions::COOKIE_NAME).map(|(_, v)| v.to_owned());
     let found = match cookie {
-        Some(cookie) => sessions::lookup(&ctx.app.db, &cookie, ctx.now.unix())?,
+        Some(cookie) => sessions::lookup(&ctx.env.db, &cookie, ctx.now.unix())?,
         None => None,
     };
     match found {
@@ -311,9 +311,9 @@ fn sign_in(ctx: &mut Ctx) -> Result<Response, Error> {
     if login.is_empty() || password.is_empty() {
         return Ok(page_with_status(400, "Sign in", None, sign_in_form(Some("Enter your username and password."))));
     }
-    let auth = &ctx.app.auth;
+    let auth = &ctx.env.auth;
     let user =
-        match crate::auth::tokens::login(auth, &ctx.app.db, &login, &password, &ctx.remote(), ctx.now.unix(), false) {
+        match crate::auth::tokens::login(auth, &ctx.env.db, &login, &password, &ctx.remote(), ctx.now.unix(), false) {
             Ok(user) => user,
             Err(e) if e.is_fault() => return Err(e),
             Err(e) => {
@@ -324,7 +324,7 @@ fn sign_in(ctx: &mut Ctx) -> Result<Response, Error> {
                 return Ok(page_with_status(status, "Sign in", None, sign_in_form(Some(&message))));
             }
         };
-    let session = sessions::create(&ctx.app.db, user.id, auth.session_lifetime, ctx.now.unix())?;
+    let session = sessions::create(&ctx.env.db, user.id, auth.session_lifetime, ctx.now.unix())?;
     let [cookie, csrf] = sessions::starting_cookie_headers(auth, &session);
     Ok(redirect("/admin/").with_additional_header("Set-Cookie", cookie).with_additional_header("Set-Cookie", csrf))
 }
@@ -333,9 +333,9 @@ fn sign_out(ctx: &mut Ctx) -> Result<Response, Error> {
     let v = visitor(ctx)?;
     form(ctx, Some(&v))?;
     if let Some((_, value)) = rouille::input::cookies(ctx.req).find(|(n, _)| *n == sessions::COOKIE_NAME) {
-        sessions::end(&ctx.app.db, value)?;
+        sessions::end(&ctx.env.db, value)?;
     }
-    let [session, csrf] = sessions::clearing_cookie_headers(&ctx.app.auth);
+    let [session, csrf] = sessions::clearing_cookie_headers(&ctx.env.auth);
     Ok(redirect("/admin/login")
         .with_additional_header("Set-Cookie", session)
         .with_additional_header("Set-Cookie", csrf))

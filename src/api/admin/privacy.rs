@@ -36,8 +36,8 @@ pub(super) fn export(ctx: &mut Ctx) -> Result<Response, Error> {
     v.require_global_staff()?;
     let username = ctx.query_param("username").unwrap_or_default();
     let viewer = crate::core::accounts::Viewer { username: Some(v.user.username.clone()), staff: v.global_staff() };
-    let user = privacy::exportable_account(&ctx.app.db, &viewer, username.trim())?;
-    Ok(crate::api::shared::export_response(ctx.app, user, ctx.now))
+    let user = privacy::exportable_account(&ctx.env.db, &viewer, username.trim())?;
+    Ok(crate::api::shared::export_response(ctx.env, user, ctx.now))
 }
 
 pub(super) fn retire(ctx: &mut Ctx) -> Result<Response, Error> {
@@ -49,8 +49,8 @@ pub(super) fn retire(ctx: &mut Ctx) -> Result<Response, Error> {
     }
     let username = form.text("username");
     let actor = actor_of_user(&v.user);
-    let retired = privacy::retire_account(&ctx.app.db, &actor, username.trim(), ctx.now)?;
+    let retired = privacy::retire_account(&ctx.env.db, &actor, username.trim(), ctx.now)?;
     let name = retired.username.clone();
-    privacy::forget_traces(&ctx.app.db, &ctx.app.auth.limits, &[retired]);
+    privacy::forget_traces(&ctx.env.db, &ctx.env.auth.limits, &[retired]);
     Ok(redirect(&format!("/admin/privacy?retired={}", percent_encode(&name))))
 }

@@ -16,7 +16,7 @@ pub(super) fn outbox(ctx: &mut Ctx) -> Result<Response, Error> {
     v.require_global_staff()?;
     let status = ctx.query_param("status").filter(|s| !s.is_empty());
     let before = ctx.query_param("before").and_then(|b| b.parse::<i64>().ok());
-    let (count, messages) = outbox::list_messages(&ctx.app.db, status.as_deref(), before, 50)?;
+    let (count, messages) = outbox::list_messages(&ctx.env.db, status.as_deref(), before, 50)?;
     let content = html! {
         form.row method="get" action="/admin/outbox" {
             label { "Status" select name="status" {
@@ -57,13 +57,13 @@ pub(super) fn retry(ctx: &mut Ctx) -> Result<Response, Error> {
     v.require_global_staff()?;
     form(ctx, Some(&v))?;
     let id: i64 = ctx.param("id").parse().map_err(|_| Error::not_found("No such message."))?;
-    outbox::retry_message(&ctx.app.db, id, ctx.now)?;
-    ctx.app.jobs.wake();
+    outbox::retry_message(&ctx.env.db, id, ctx.now)?;
+    ctx.env.jobs.wake();
     Ok(redirect("/admin/outbox"))
 }
 
 fn clients_page(ctx: &Ctx, v: &super::Visitor, created: Option<(String, Option<String>)>) -> Result<Response, Error> {
-    let clients = accounts::oauth_clients(&ctx.app.db)?;
+    let clients = accounts::oauth_clients(&ctx.env.db)?;
     let content = html! {
         @if let Some((id, secret)) = created {
             div.card role="status" {
@@ -110,7 +110,7 @@ pub(super) fn create_client(ctx: &mut Ctx) -> Result<Response, Error> {
     let form = form(ctx, Some(&v))?;
     let (name, user) = (form.text("name"), form.text("user"));
     let public = form.checked("public");
-    let client = accounts::create_oauth_client(&ctx.app.db, v.user.is_superuser, &name, &user, public, ctx.now)?;
+    let client = accounts::create_oauth_client(&ctx.env.db, v.user.is_superuser, &name, &user, public, ctx.now)?;
     clients_page(ctx, &v, Some((client.record.client_id, client.client_secret)))
 }
 
@@ -118,14 +118,14 @@ pub(super) fn delete_client(ctx: &mut Ctx) -> Result<Response, Error> {
     let v = visitor(ctx)?;
     v.require_global_staff()?;
     form(ctx, Some(&v))?;
-    accounts::delete_oauth_client(&ctx.app.db, v.user.is_superuser, ctx.param("client_id"))?;
+    accounts::delete_oauth_client(&ctx.env.db, v.user.is_superuser, ctx.param("client_id"))?;
     Ok(redirect("/admin/clients"))
 }
 
 pub(super) fn codes(ctx: &mut Ctx) -> Result<Response, Error> {
     let v = visitor(ctx)?;
     v.require_global_staff()?;
-    let Overview { courses, selected, course, codes } = codes::overview(&ctx.app.db, ctx.query_param("course"), 500)?;
+    let Overview { courses, selected, course, codes } = codes::overview(&ctx.env.db, ctx.query_param("course"), 500)?;
     let content = html! {
         form.row method="get" action="/admin/codes" {
             label { "Course" select name="course" {
@@ -176,7 +176,7 @@ pub(super) fn generate_codes(ctx: &mut Ctx) -> Result<Response, Error> {
         .ok()
         .filter(|n| (1..=10_000).contains(n))
         .ok_or_else(|| Error::field("count", "Generate between 1 and 10,000 codes."))?;
-    codes::generate_for(&ctx.app.db, &key, count, Some(v.user.id), ctx.now)?;
+    codes::generate_for(&ctx.env.db, &key, count, Some(v.user.id), ctx.now)?;
     Ok(redirect(&format!("/admin/codes?course={}", percent_encode(key.as_str()))))
 }
 
@@ -186,7 +186,7 @@ pub(super) fn code_status(ctx: &mut Ctx) -> Result<Response, Error> {
     let form = form(ctx, Some(&v))?;
     let code = ctx.param("code").to_owned();
     let valid = form.text("valid") == "true";
-    let found = codes::cancel_or_restore(&ctx.app.db, &code, valid, &v.user.username, ctx.now)?;
+    let found = codes::cancel_or_restore(&ctx.env.db, &code, valid, &v.user.username, ctx.now)?;
     if found.is_none() {
         return Err(Error::not_found(format!("No enrollment code '{code}'.")));
     }
@@ -196,7 +196,7 @@ pub(super) fn code_status(ctx: &mut Ctx) -> Result<Response, Error> {
 pub(super) fn learning_paths(ctx: &mut Ctx) -> Result<Response, Error> {
     let v = visitor(ctx)?;
     v.require_global_staff()?;
-    let paths = learning_paths::paths_visible_to(&ctx.app.db, Viewer { user_id: None, staff: true })?;
+    let paths = learning_paths::paths_visible_to(&ctx.env.db, Viewer { user_id: None, staff: true })?;
     let content = html! {
         p.muted { "Learning paths are created and changed through " code { "/api/admin/v1/learning-paths" } "; learners enroll through the learning-paths API." }
         div.table-wrap { table {

@@ -16,7 +16,7 @@ fn superuser(ctx: &Ctx) -> Result<Visitor, Error> {
 }
 
 fn tokens_page(ctx: &Ctx, v: &Visitor, created: Option<scim::NewToken>) -> Result<Response, Error> {
-    let tokens = scim::tokens(&ctx.app.db, v.user.is_superuser)?;
+    let tokens = scim::tokens(&ctx.env.db, v.user.is_superuser)?;
     let content = html! {
         p.muted {
             "An identity provider (Entra ID's \"Secret Token\", Okta's API token) sends one of these as "
@@ -61,13 +61,13 @@ pub(super) fn create_token(ctx: &mut Ctx) -> Result<Response, Error> {
     let v = superuser(ctx)?;
     let form = form(ctx, Some(&v))?;
     let name = form.text("name");
-    let new = scim::create_token(&ctx.app.db, v.user.is_superuser, Ok(name), ctx.now)?;
+    let new = scim::create_token(&ctx.env.db, v.user.is_superuser, Ok(name), ctx.now)?;
     tokens_page(ctx, &v, Some(new))
 }
 
 pub(super) fn revoke_token(ctx: &mut Ctx) -> Result<Response, Error> {
     let v = superuser(ctx)?;
     form(ctx, Some(&v))?;
-    scim::revoke_token(&ctx.app.db, v.user.is_superuser, ctx.param("id"))?;
+    scim::revoke_token(&ctx.env.db, v.user.is_superuser, ctx.param("id"))?;
     Ok(redirect("/admin/scim"))
 }

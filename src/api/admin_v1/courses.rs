@@ -38,7 +38,7 @@ pub(super) fn course_json(c: &Course) -> Value {
 pub(super) fn get_courses(ctx: &mut Ctx) -> Result<Response, Error> {
     admin(ctx)?;
     let page = Page::from_query(ctx, 25, 100)?;
-    let (total, courses) = catalog::courses_page(&ctx.app.db, false, page.offset(), page.size)?;
+    let (total, courses) = catalog::courses_page(&ctx.env.db, false, page.offset(), page.size)?;
     let body = page.body(ctx, total, courses.iter().map(course_json).collect())?;
     Ok(http::with_link_header(ok(body.clone()), &body))
 }
@@ -50,14 +50,14 @@ pub(super) fn post_courses(ctx: &mut Ctx) -> Result<Response, Error> {
     if fields.title.is_none() {
         return Err(Error::field("title", "title is required."));
     }
-    let course = catalog::create_course(&ctx.app.db, &key, &fields, ctx.now)?;
+    let course = catalog::create_course(&ctx.env.db, &key, &fields, ctx.now)?;
     Ok(created(course_json(&course)))
 }
 
 pub(super) fn get_course(ctx: &mut Ctx) -> Result<Response, Error> {
     admin(ctx)?;
     let key = course_key(ctx)?;
-    Ok(ok(course_json(&catalog::show_course(&ctx.app.db, &key)?)))
+    Ok(ok(course_json(&catalog::show_course(&ctx.env.db, &key)?)))
 }
 
 pub(super) fn patch_course(ctx: &mut Ctx) -> Result<Response, Error> {
@@ -67,14 +67,14 @@ pub(super) fn patch_course(ctx: &mut Ctx) -> Result<Response, Error> {
     if new_key.is_some_and(|k| k != key) {
         return Err(Error::field("course_key", "A course key cannot be changed."));
     }
-    Ok(ok(course_json(&catalog::update_course(&ctx.app.db, &key, &fields, ctx.now)?)))
+    Ok(ok(course_json(&catalog::update_course(&ctx.env.db, &key, &fields, ctx.now)?)))
 }
 
 pub(super) fn delete_course(ctx: &mut Ctx) -> Result<Response, Error> {
     admin(ctx)?;
     let key = course_key(ctx)?;
     let purge = ctx.query_param("purge").is_some_and(|v| v == "true" || v == "1");
-    match catalog::remove_course(&ctx.app.db, &key, purge, ctx.now)? {
+    match catalog::remove_course(&ctx.env.db, &key, purge, ctx.now)? {
         Removal::Unpublished | Removal::Deleted => Ok(no_content()),
     }
 }
@@ -86,14 +86,14 @@ pub(super) fn modes_json(course: &Course) -> Value {
 pub(super) fn get_modes(ctx: &mut Ctx) -> Result<Response, Error> {
     admin(ctx)?;
     let key = course_key(ctx)?;
-    Ok(ok(modes_json(&catalog::show_course(&ctx.app.db, &key)?)))
+    Ok(ok(modes_json(&catalog::show_course(&ctx.env.db, &key)?)))
 }
 
 pub(super) fn post_modes(ctx: &mut Ctx) -> Result<Response, Error> {
     admin(ctx)?;
     let key = course_key(ctx)?;
     let body = ctx.json_body()?;
-    let course = catalog::add_mode(&ctx.app.db, &key, |currency| {
+    let course = catalog::add_mode(&ctx.env.db, &key, |currency| {
         parse_mode(&body, currency).map_err(|m| Error::field("mode", m))
     })?;
     Ok(created(modes_json(&course)))
@@ -103,7 +103,7 @@ pub(super) fn delete_mode(ctx: &mut Ctx) -> Result<Response, Error> {
     admin(ctx)?;
     let key = course_key(ctx)?;
     let slug = ctx.param("slug").to_owned();
-    catalog::remove_mode(&ctx.app.db, &key, &slug)?;
+    catalog::remove_mode(&ctx.env.db, &key, &slug)?;
     Ok(no_content())
 }
 
@@ -117,7 +117,7 @@ pub(super) fn staff_json(key: &CourseKey, roles: &[crate::core::records::RoleRec
 pub(super) fn get_staff(ctx: &mut Ctx) -> Result<Response, Error> {
     admin(ctx)?;
     let key = course_key(ctx)?;
-    let roles = catalog::course_staff(&ctx.app.db, &key)?;
+    let roles = catalog::course_staff(&ctx.env.db, &key)?;
     Ok(ok(staff_json(&key, &roles)))
 }
 
@@ -136,7 +136,7 @@ pub(super) fn post_staff(ctx: &mut Ctx) -> Result<Response, Error> {
     let key = course_key(ctx)?;
     let (username, role) = staff_input(ctx, true)?;
     let role = role.unwrap_or_default();
-    let roles = catalog::grant_course_role(&ctx.app.db, &key, &username, &role, ctx.now)?;
+    let roles = catalog::grant_course_role(&ctx.env.db, &key, &username, &role, ctx.now)?;
     Ok(created(staff_json(&key, &roles)))
 }
 
@@ -144,6 +144,6 @@ pub(super) fn delete_staff(ctx: &mut Ctx) -> Result<Response, Error> {
     admin(ctx)?;
     let key = course_key(ctx)?;
     let (username, role) = staff_input(ctx, false)?;
-    catalog::revoke_course_role(&ctx.app.db, &key, &username, role.as_deref())?;
+    catalog::revoke_course_role(&ctx.env.db, &key, &username, role.as_deref())?;
     Ok(no_content())
 }

@@ -20,7 +20,7 @@ fn path_json(path: &learning_paths::Path) -> Value {
 pub(super) fn get_learning_paths(ctx: &mut Ctx) -> Result<Response, Error> {
     admin(ctx)?;
     let everything = Viewer { user_id: None, staff: true };
-    let paths = learning_paths::paths_visible_to(&ctx.app.db, everything)?;
+    let paths = learning_paths::paths_visible_to(&ctx.env.db, everything)?;
     Ok(ok(json!({"results": paths.iter().map(|(p, _)| path_json(p)).collect::<Vec<_>>()})))
 }
 
@@ -94,6 +94,6 @@ pub(super) fn post_learning_paths(ctx: &mut Ctx) -> Result<Response, Error> {
         required_completion,
         required_grade,
     };
-    let path = learning_paths::create_path(&ctx.app.db, new, ctx.now)?;
+    let path = learning_paths::create_path(&ctx.env.db, new, ctx.now)?;
     Ok(created(path_json(&path)))
 }

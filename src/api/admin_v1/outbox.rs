@@ -20,10 +20,10 @@ pub(super) fn get_outbox(ctx: &mut Ctx) -> Result<Response, Error> {
     let number = |name: &str| http::positive_number(name, ctx.query_param(name));
     let before = number("before")?;
     let size = number("page_size")?.unwrap_or(25).min(100);
-    let (count, messages) = crate::core::outbox::list_messages(&ctx.app.db, status.as_deref(), before, size)?;
+    let (count, messages) = crate::core::outbox::list_messages(&ctx.env.db, status.as_deref(), before, size)?;
     let next = match messages.last() {
         Some(last) if messages.len() as i64 == size => {
-            let mut url = format!("{}/api/admin/v1/outbox?before={}&page_size={size}", ctx.app.base_url, last.id);
+            let mut url = format!("{}/api/admin/v1/outbox?before={}&page_size={size}", ctx.env.base_url, last.id);
             if let Some(s) = &status {
                 url.push_str(&format!("&status={}", http::percent_encode(s)));
             }
@@ -39,7 +39,7 @@ pub(super) fn post_outbox_retry(ctx: &mut Ctx) -> Result<Response, Error> {
     admin(ctx)?;
     let id: i64 =
         ctx.param("id").parse().map_err(|_| Error::not_found(format!("No outbox message {}.", ctx.param("id"))))?;
-    let message = crate::core::outbox::retry_message(&ctx.app.db, id, ctx.now)?;
-    ctx.app.jobs.wake();
+    let message = crate::core::outbox::retry_message(&ctx.env.db, id, ctx.now)?;
+    ctx.env.jobs.wake();
     Ok(ok(outbox_json(&message)))
 }

@@ -45,15 +45,15 @@ fn parse_report(body: &Value) -> Result<Report, Error> {
 pub(super) fn get_progress(ctx: &mut Ctx) -> Result<Response, Error> {
     let (key, caller) = course_and_manager(ctx, "course_key")?;
     let username = ctx.param("username").to_owned();
-    Ok(ok(progress_json(&progress::managed_progress(&ctx.app.db, &key, &caller, &username)?)))
+    Ok(ok(progress_json(&progress::managed_progress(&ctx.env.db, &key, &caller, &username)?)))
 }
 
 pub(super) fn put_progress(ctx: &mut Ctx) -> Result<Response, Error> {
     let (key, caller) = course_and_manager(ctx, "course_key")?;
     let report = ctx.json_body().and_then(|body| parse_report(&body));
     let username = ctx.param("username").to_owned();
-    let record = progress::record_as_manager(&ctx.app.db, &key, &caller, "admin", &username, report, ctx.now)?;
-    ctx.app.jobs.wake();
+    let record = progress::record_as_manager(&ctx.env.db, &key, &caller, "admin", &username, report, ctx.now)?;
+    ctx.env.jobs.wake();
     Ok(ok(progress_json(&record)))
 }
 
@@ -107,7 +107,7 @@ pub(super) fn post_progress_csv(ctx: &mut Ctx) -> Result<Response, Error> {
         options: RosterOptions::default(),
     });
     let surface = "admin_progress_csv";
-    let (course, task) = bulk::create_task_as_manager(&ctx.app.db, &key, &caller, surface, request, ctx.now)?;
-    ctx.app.jobs.wake();
+    let (course, task) = bulk::create_task_as_manager(&ctx.env.db, &key, &caller, surface, request, ctx.now)?;
+    ctx.env.jobs.wake();
     Ok(task_accepted(ctx, &course.record.course_key, Action::Progress, &task))
 }

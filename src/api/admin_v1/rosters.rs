@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 
 pub(super) fn get_roster_csv(ctx: &mut Ctx) -> Result<Response, Error> {
     let (key, caller) = course_and_manager(ctx, "course_key")?;
-    Ok(roster_csv_download(roster::managed_roster_chunks(&ctx.app.db, &key, &caller)?))
+    Ok(roster_csv_download(roster::managed_roster_chunks(&ctx.env.db, &key, &caller)?))
 }
 
 /// The query's options, then the body's type, then each CSV line: every problem after the
@@ -28,8 +28,8 @@ pub(super) fn post_roster_csv(ctx: &mut Ctx) -> Result<Response, Error> {
         Ok(TaskRequest { action, items, options })
     });
     let action = request.as_ref().map(|r| r.action).ok();
-    let (course, task) = bulk::create_task_as_manager(&ctx.app.db, &key, &caller, "admin_csv", request, ctx.now)?;
-    ctx.app.jobs.wake();
+    let (course, task) = bulk::create_task_as_manager(&ctx.env.db, &key, &caller, "admin_csv", request, ctx.now)?;
+    ctx.env.jobs.wake();
     Ok(task_accepted(ctx, &course.record.course_key, action.expect("a task was started"), &task))
 }
 
@@ -46,13 +46,13 @@ pub(super) fn get_history(ctx: &mut Ctx) -> Result<Response, Error> {
     let (key, caller) = course_and_manager(ctx, "course_key")?;
     let query = history_query(|name| ctx.query_param(name));
     let wanted = query.clone();
-    let (course, entries) = roster::managed_history(&ctx.app.db, &key, &caller, wanted)?;
+    let (course, entries) = roster::managed_history(&ctx.env.db, &key, &caller, wanted)?;
     let (filter, _, size) = query?;
     let next = match entries.last() {
         Some(last) if entries.len() as i64 == size => {
             let mut url = format!(
                 "{}/api/admin/v1/courses/{}/history?before={}&page_size={size}",
-                ctx.app.base_url,
+                ctx.env.base_url,
                 http::percent_encode(&course.record.course_key),
                 last.id
             );

@@ -20,14 +20,14 @@ fn token_json(t: &ScimTokenRecord) -> Value {
 }
 
 pub(super) fn get_scim_tokens(ctx: &mut Ctx) -> Result<Response, Error> {
-    let tokens = scim::tokens(&ctx.app.db, is_superuser(ctx)?)?;
+    let tokens = scim::tokens(&ctx.env.db, is_superuser(ctx)?)?;
     Ok(ok(json!({"results": tokens.iter().map(token_json).collect::<Vec<_>>()})))
 }
 
 pub(super) fn post_scim_tokens(ctx: &mut Ctx) -> Result<Response, Error> {
     let is_superuser = is_superuser(ctx)?;
     let name = token_name(ctx);
-    let new = scim::create_token(&ctx.app.db, is_superuser, name, ctx.now)?;
+    let new = scim::create_token(&ctx.env.db, is_superuser, name, ctx.now)?;
     let mut body = token_json(&new.record);
     body["token"] = json!(new.token);
     Ok(created(body))
@@ -45,7 +45,7 @@ fn token_name(ctx: &Ctx) -> Result<String, Error> {
 
 pub(super) fn delete_scim_token(ctx: &mut Ctx) -> Result<Response, Error> {
     let is_superuser = is_superuser(ctx)?;
-    scim::revoke_token(&ctx.app.db, is_superuser, ctx.param("id"))?;
+    scim::revoke_token(&ctx.env.db, is_superuser, ctx.param("id"))?;
     Ok(no_content())
 }
 
@@ -70,7 +70,7 @@ fn group_json(g: &GroupLinks) -> Value {
 
 pub(super) fn get_scim_groups(ctx: &mut Ctx) -> Result<Response, Error> {
     admin(ctx)?;
-    let groups = scim_groups::groups_with_links(&ctx.app.db)?;
+    let groups = scim_groups::groups_with_links(&ctx.env.db)?;
     Ok(ok(json!({"results": groups.iter().map(group_json).collect::<Vec<_>>()})))
 }
 
@@ -93,7 +93,7 @@ pub(super) fn post_scim_group_courses(ctx: &mut Ctx) -> Result<Response, Error> 
     let mode = f.get("mode", as_string).flatten();
     f.finish()?;
     let key = key.expect("checked");
-    let group = scim_groups::link_course(&ctx.app.db, group_id, &key, mode.as_deref(), Actor(&actor), ctx.now)?;
+    let group = scim_groups::link_course(&ctx.env.db, group_id, &key, mode.as_deref(), Actor(&actor), ctx.now)?;
     Ok(created(group_json(&group)))
 }
 
@@ -103,6 +103,6 @@ pub(super) fn delete_scim_group_course(ctx: &mut Ctx) -> Result<Response, Error>
     let group_id = group_id(ctx)?;
     let key = CourseKey::parse(ctx.param("course_key"))
         .map_err(|_| Error::not_found(format!("No course '{}' exists.", ctx.param("course_key"))))?;
-    scim_groups::unlink_course(&ctx.app.db, group_id, &key, Actor(&actor), ctx.now)?;
+    scim_groups::unlink_course(&ctx.env.db, group_id, &key, Actor(&actor), ctx.now)?;
     Ok(no_content())
 }

@@ -30,7 +30,7 @@ pub(super) fn check_password(p: String) -> Result<String, String> {
 pub(super) fn get_users(ctx: &mut Ctx) -> Result<Response, Error> {
     admin(ctx)?;
     let page = Page::from_query(ctx, 25, 100)?;
-    let (total, users) = accounts::users_page(&ctx.app.db, page.offset(), page.size)?;
+    let (total, users) = accounts::users_page(&ctx.env.db, page.offset(), page.size)?;
     let body = page.body(ctx, total, users.iter().map(user_json).collect())?;
     Ok(http::with_link_header(ok(body.clone()), &body))
 }
@@ -50,7 +50,7 @@ pub(super) fn post_users(ctx: &mut Ctx) -> Result<Response, Error> {
     let (is_staff, is_superuser, is_active) =
         (flag(&mut f, "is_staff", false), flag(&mut f, "is_superuser", false), flag(&mut f, "is_active", true));
     f.finish()?;
-    let password_hash = password.map(|p| ctx.app.auth.passwords.hash(&p));
+    let password_hash = password.map(|p| ctx.env.auth.passwords.hash(&p));
     let new = NewUser {
         username: username.expect("checked"),
         email: email.expect("checked"),
@@ -63,7 +63,7 @@ pub(super) fn post_users(ctx: &mut Ctx) -> Result<Response, Error> {
         is_staff,
         is_superuser,
     };
-    let user = accounts::add_user(&ctx.app.db, &actor, new, ctx.now)?;
+    let user = accounts::add_user(&ctx.env.db, &actor, new, ctx.now)?;
     Ok(created(user_json(&user)))
 }
 
@@ -75,7 +75,7 @@ pub(super) fn username_param(ctx: &Ctx) -> Result<Username, Error> {
 pub(super) fn get_user(ctx: &mut Ctx) -> Result<Response, Error> {
     admin(ctx)?;
     let username = username_param(ctx)?;
-    Ok(ok(user_json(&accounts::show_user(&ctx.app.db, &username)?)))
+    Ok(ok(user_json(&accounts::show_user(&ctx.env.db, &username)?)))
 }
 
 pub(super) fn patch_user(ctx: &mut Ctx) -> Result<Response, Error> {
@@ -100,15 +100,15 @@ pub(super) fn patch_user(ctx: &mut Ctx) -> Result<Response, Error> {
         is_superuser: f.required_value("is_superuser", as_bool),
     };
     f.finish()?;
-    let changes = UserChanges { password_hash: password.map(|p| ctx.app.auth.passwords.hash(&p)), ..changes };
-    let user = accounts::change_user(&ctx.app.db, &actor, &username, changes, ctx.now)?;
+    let changes = UserChanges { password_hash: password.map(|p| ctx.env.auth.passwords.hash(&p)), ..changes };
+    let user = accounts::change_user(&ctx.env.db, &actor, &username, changes, ctx.now)?;
     Ok(ok(user_json(&user)))
 }
 
 pub(super) fn delete_user(ctx: &mut Ctx) -> Result<Response, Error> {
     let actor = admin(ctx)?;
     let username = username_param(ctx)?;
-    let user = accounts::deactivate_user(&ctx.app.db, &actor, &username, ctx.now)?;
+    let user = accounts::deactivate_user(&ctx.env.db, &actor, &username, ctx.now)?;
     Ok(ok(user_json(&user)))
 }
 
@@ -118,7 +118,7 @@ pub(super) fn client_json(c: &crate::core::records::ClientRecord) -> Value {
 
 pub(super) fn get_clients(ctx: &mut Ctx) -> Result<Response, Error> {
     admin(ctx)?;
-    let clients = accounts::oauth_clients(&ctx.app.db)?;
+    let clients = accounts::oauth_clients(&ctx.env.db)?;
     Ok(ok(json!({"results": clients.iter().map(client_json).collect::<Vec<_>>()})))
 }
 
@@ -132,7 +132,7 @@ pub(super) fn post_clients(ctx: &mut Ctx) -> Result<Response, Error> {
     let public = f.get("public", as_bool).flatten().unwrap_or(false);
     f.finish()?;
     let (name, user) = (name.expect("checked"), user.expect("checked"));
-    let client = accounts::create_oauth_client(&ctx.app.db, actor.is_superuser, &name, &user, public, ctx.now)?;
+    let client = accounts::create_oauth_client(&ctx.env.db, actor.is_superuser, &name, &user, public, ctx.now)?;
     let mut body = client_json(&client.record);
     body["client_secret"] = json!(client.client_secret);
     Ok(created(body).with_additional_header("Cache-Control", "no-store"))
@@ -141,6 +141,6 @@ pub(super) fn post_clients(ctx: &mut Ctx) -> Result<Response, Error> {
 pub(super) fn delete_client(ctx: &mut Ctx) -> Result<Response, Error> {
     let actor = admin(ctx)?;
     let client_id = ctx.param("client_id").to_owned();
-    accounts::delete_oauth_client(&ctx.app.db, actor.is_superuser, &client_id)?;
+    accounts::delete_oauth_client(&ctx.env.db, actor.is_superuser, &client_id)?;
     Ok(no_content())
 }

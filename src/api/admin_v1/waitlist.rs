@@ -53,14 +53,14 @@ pub(super) fn patch_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
     let patch = ctx.json_body().and_then(|body| parse_lifecycle_patch(&body));
     let learner = LearnerName::Username(&username);
     let enrollment =
-        lifecycle::update_enrollment_as_manager(&ctx.app.db, &key, &caller, SURFACE, learner, patch, ctx.now)?;
-    ctx.app.jobs.wake();
+        lifecycle::update_enrollment_as_manager(&ctx.env.db, &key, &caller, SURFACE, learner, patch, ctx.now)?;
+    ctx.env.jobs.wake();
     Ok(ok(enrollment_json(&enrollment, ctx.now)))
 }
 
 pub(super) fn get_waitlist(ctx: &mut Ctx) -> Result<Response, Error> {
     let (key, caller) = course_and_manager(ctx, "course_key")?;
-    let (course, list) = lifecycle::managed_waitlist(&ctx.app.db, &key, &caller)?;
+    let (course, list) = lifecycle::managed_waitlist(&ctx.env.db, &key, &caller)?;
     Ok(ok(waitlist_json(&course, &list)))
 }
 
@@ -68,8 +68,8 @@ pub(super) fn post_waitlist(ctx: &mut Ctx) -> Result<Response, Error> {
     let (key, caller) = course_and_manager(ctx, "course_key")?;
     let username = one_field(ctx, "username", http::as_string);
     let (user, outcome) =
-        lifecycle::add_to_waitlist_as_manager(&ctx.app.db, &key, &caller, SURFACE, username, ctx.now)?;
-    ctx.app.jobs.wake();
+        lifecycle::add_to_waitlist_as_manager(&ctx.env.db, &key, &caller, SURFACE, username, ctx.now)?;
+    ctx.env.jobs.wake();
     Ok(http::json(
         201,
         &json!({"username": user.username, "waitlist_position": outcome.after.waitlist_position, "enrolled": outcome.after.enrollment}),
@@ -80,13 +80,13 @@ pub(super) fn patch_waitlist_entry(ctx: &mut Ctx) -> Result<Response, Error> {
     let (key, caller) = course_and_manager(ctx, "course_key")?;
     let username = ctx.param("username").to_owned();
     let position = one_field(ctx, "position", http::as_int);
-    let (course, list) = lifecycle::move_in_waitlist_as_manager(&ctx.app.db, &key, &caller, &username, position)?;
+    let (course, list) = lifecycle::move_in_waitlist_as_manager(&ctx.env.db, &key, &caller, &username, position)?;
     Ok(ok(waitlist_json(&course, &list)))
 }
 
 pub(super) fn delete_waitlist_entry(ctx: &mut Ctx) -> Result<Response, Error> {
     let (key, caller) = course_and_manager(ctx, "course_key")?;
     let username = ctx.param("username").to_owned();
-    lifecycle::leave_waitlist_as_manager(&ctx.app.db, &key, &caller, SURFACE, &username, ctx.now)?;
+    lifecycle::leave_waitlist_as_manager(&ctx.env.db, &key, &caller, SURFACE, &username, ctx.now)?;
     Ok(no_content())
 }

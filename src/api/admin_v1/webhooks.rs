@@ -24,7 +24,7 @@ fn superuser(ctx: &mut Ctx) -> Result<Actor, Error> {
 
 pub(super) fn get_webhooks(ctx: &mut Ctx) -> Result<Response, Error> {
     let actor = superuser(ctx)?;
-    let list = webhooks::endpoints(&ctx.app.db, &actor)?;
+    let list = webhooks::endpoints(&ctx.env.db, &actor)?;
     Ok(ok(json!({"results": list.iter().map(endpoint_json).collect::<Vec<_>>()})))
 }
 
@@ -36,8 +36,8 @@ pub(super) fn post_webhooks(ctx: &mut Ctx) -> Result<Response, Error> {
     let url = f.required("url", as_string);
     f.finish()?;
     let url = url.expect("checked");
-    let allowed = &ctx.app.config.webhooks.allowed_hosts;
-    let endpoint = webhooks::subscribe(&ctx.app.db, &actor, &url, allowed, ctx.now)?;
+    let allowed = &ctx.env.config.webhooks.allowed_hosts;
+    let endpoint = webhooks::subscribe(&ctx.env.db, &actor, &url, allowed, ctx.now)?;
     let mut body = endpoint_json(&endpoint);
     body["secret"] = json!(endpoint.secret);
     Ok(created(body).with_additional_header("Cache-Control", "no-store"))
@@ -47,6 +47,6 @@ pub(super) fn delete_webhook(ctx: &mut Ctx) -> Result<Response, Error> {
     let actor = superuser(ctx)?;
     let id: i64 =
         ctx.param("id").parse().map_err(|_| Error::not_found(format!("No webhook endpoint {}.", ctx.param("id"))))?;
-    webhooks::unsubscribe(&ctx.app.db, &actor, id)?;
+    webhooks::unsubscribe(&ctx.env.db, &actor, id)?;
     Ok(no_content())
 }

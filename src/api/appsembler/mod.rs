@@ -193,7 +193,7 @@ pub(super) fn field(body: &serde_json::Map<String, Value>, name: &str) -> Result
 /// Open edX's IsStaffOrOwner: staff, or a caller naming itself as `username`.
 pub(super) fn staff_or_owner(ctx: &mut Ctx, named: Option<&str>) -> Result<Principal, Error> {
     let principal = ctx.caller()?.clone();
-    ctx.throttle(&ctx.app.auth.limits.appsembler, &principal.key())?;
+    ctx.throttle(&ctx.env.auth.limits.appsembler, &principal.key())?;
     let own = principal.user().is_some_and(|u| named == Some(u.username.as_str()));
     if principal.is_global_staff() || matches!(principal, Principal::ApiKey) || own {
         Ok(principal)

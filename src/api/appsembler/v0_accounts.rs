@@ -26,7 +26,7 @@ pub(super) fn post_accounts_create(ctx: &mut Ctx) -> Result<Response, Error> {
         Some(Value::Bool(b)) => *b,
         _ => true,
     };
-    let hash = ctx.app.auth.passwords.hash(&password);
+    let hash = ctx.env.auth.passwords.hash(&password);
     let new = NewUser {
         username,
         email,
@@ -39,10 +39,10 @@ pub(super) fn post_accounts_create(ctx: &mut Ctx) -> Result<Response, Error> {
         is_staff: false,
         is_superuser: false,
     };
-    match accounts::create_account(&ctx.app.db, &actor(&principal), new, send_activation_email, ctx.now) {
+    match accounts::create_account(&ctx.env.db, &actor(&principal), new, send_activation_email, ctx.now) {
         // The key's trailing space is the original's; its clients read it that way.
         Ok(user) => {
-            ctx.app.jobs.wake();
+            ctx.env.jobs.wake();
             Ok(ok(json!({"user_id ": user.id})))
         }
         Err(e) if e.kind == ErrorKind::Conflict => Ok(user_message(409, "User already exists")),
@@ -57,7 +57,7 @@ pub(super) fn post_user_without_password(ctx: &mut Ctx) -> Result<Response, Erro
         return Ok(user_message(400, "Wrong parameters on user creation"));
     };
     let parsed = inactive_account(&body, &email, name);
-    let (app, now) = (ctx.app, ctx.now);
+    let (app, now) = (ctx.env, ctx.now);
     let link = |user: &UserRecord| {
         let expires = now.unix() + 72 * 3600;
         let state = auth::links::PasswordState {
@@ -69,7 +69,7 @@ pub(super) fn post_user_without_password(ctx: &mut Ctx) -> Result<Response, Erro
         format!("{}/account/set-password?token={token}", app.base_url)
     };
     let user = accounts::create_inactive_account(&app.db, &actor(&principal), email.trim(), parsed, link, now)?;
-    ctx.app.jobs.wake();
+    ctx.env.jobs.wake();
     Ok(ok(json!({"user_id": user.id, "username": user.username})))
 }
 
@@ -108,7 +108,7 @@ pub(super) fn post_accounts_connect(ctx: &mut Ctx) -> Result<Response, Error> {
     let principal = staff_or_owner(ctx, username.as_deref())?;
     let actor = actor(&principal);
     let Some(username) = username else { return Ok(user_message(400, "Wrong parameters on user connection")) };
-    let (app, now) = (ctx.app, ctx.now);
+    let (app, now) = (ctx.env, ctx.now);
     let not_blank = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
     let password_hash = field(&body, "password").map(not_blank).and_then(|password| match password {
         Some(p) if p.len() > 1024 => Err(Error::validation("Wrong parameters on user connection")),
@@ -171,7 +171,7 @@ pub(super) fn post_update_user(ctx: &mut Ctx) -> Result<Response, Error> {
         Ok((changes, updated)) => (Ok(changes), updated),
         Err(refusal) => (Err(refusal), Vec::new()),
     };
-    match accounts::update_profile_by_login(&ctx.app.db, &actor, &lookup, email, changes, ctx.now)? {
+    match accounts::update_profile_by_login(&ctx.env.db, &actor, &lookup, email, changes, ctx.now)? {
         ProfileUpdate::NoSuchUser => {
             Ok(json(404, &json!({"user_not_found": "The user for the Given username or email doesn't exists"})))
         }
@@ -238,7 +238,7 @@ fn profile_changes(body: &serde_json::Map<String, Value>) -> Result<(ProfileChan
 pub(super) fn get_user(ctx: &mut Ctx) -> Result<Response, Error> {
     let username = ctx.param("username").to_owned();
     staff_or_owner(ctx, Some(&username))?;
-    let exists = accounts::user_exists(&ctx.app.db, &username)?;
+    let exists = accounts::user_exists(&ctx.env.db, &username)?;
     // The original answers with the username under "user_id".
     Ok(if exists { ok(json!({"user_id": username})) } else { Response::empty_404() })
 }

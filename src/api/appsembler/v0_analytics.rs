@@ -18,7 +18,7 @@ pub(super) fn bound(ctx: &Ctx, name: &str) -> Result<Option<Timestamp>, Error> {
 pub(super) fn get_analytics_accounts(ctx: &mut Ctx) -> Result<Response, Error> {
     staff_or_owner(ctx, None)?;
     let (after, before) = (bound(ctx, "updated_min")?, bound(ctx, "updated_max")?);
-    let users = accounts::joined_between(&ctx.app.db, after, before)?;
+    let users = accounts::joined_between(&ctx.env.db, after, before)?;
     let list: Vec<Value> = users
         .iter()
         .map(|u| json!({"id": u.id, "username": u.username, "email": u.email, "is_active": u.is_active, "date_joined": Timestamp::from_unix(u.date_joined).to_iso()}))
@@ -35,7 +35,7 @@ pub(super) fn get_analytics_enrollments(ctx: &mut Ctx) -> Result<Response, Error
         CourseKey::parse(c).map_err(|_| Error::validation(format!("'{c}' is not a valid course id.")))?;
     }
     let username = ctx.query_param("username");
-    let rows = roster::enrollment_batch(&ctx.app.db, course.as_deref(), username.as_deref(), after, before)?;
+    let rows = roster::enrollment_batch(&ctx.env.db, course.as_deref(), username.as_deref(), after, before)?;
     let list: Vec<Value> = rows
         .iter()
         .map(|(e, progress)| {
@@ -60,7 +60,7 @@ pub(super) fn get_search_courses(ctx: &mut Ctx) -> Result<Response, Error> {
     let page = Page::from_query(ctx, 10, 100)?;
     let term = ctx.query_param("search_term").unwrap_or_default();
     let org = ctx.query_param("org");
-    let (total, courses) = catalog::search_published(&ctx.app.db, &term, org.as_deref(), page.offset(), page.size)?;
+    let (total, courses) = catalog::search_published(&ctx.env.db, &term, org.as_deref(), page.offset(), page.size)?;
     let results = courses.iter().map(crate::api::shared::course_json).collect();
     let flat = page.body(ctx, total, results)?;
     Ok(super::super::http::namespaced_page(&flat))

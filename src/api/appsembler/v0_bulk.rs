@@ -11,7 +11,7 @@ use super::super::body::split_input_list;
 pub(super) fn post_bulk_enroll(ctx: &mut Ctx) -> Result<Response, Error> {
     let body = body(ctx)?;
     let principal = ctx.caller()?.clone();
-    ctx.throttle(&ctx.app.auth.limits.appsembler, &principal.key())?;
+    ctx.throttle(&ctx.env.auth.limits.appsembler, &principal.key())?;
     let mut missing = Error::validation("Some fields are invalid.");
     for name in ["identifiers", "courses", "action"] {
         if field(&body, name)?.is_none_or(|v| v.trim().is_empty()) {
@@ -51,7 +51,7 @@ pub(super) fn post_bulk_enroll(ctx: &mut Ctx) -> Result<Response, Error> {
         source: Source::Bulk,
     };
     let outcomes =
-        bulk::apply_to_courses(&ctx.app.db, &principal, &keys, action, &identifiers, &options, &requester, ctx.now)
+        bulk::apply_to_courses(&ctx.env.db, &principal, &keys, action, &identifiers, &options, &requester, ctx.now)
             .map_err(|e| if e.kind == ErrorKind::NotFound { Error::not_found("Not found.") } else { e })?;
     let mut per_course = serde_json::Map::new();
     for (key, outcomes) in keys.iter().zip(outcomes) {
@@ -73,7 +73,7 @@ pub(super) fn post_bulk_enroll(ctx: &mut Ctx) -> Result<Response, Error> {
             json!({"action": action.as_str(), "results": results, "auto_enroll": auto_enroll}),
         );
     }
-    ctx.app.jobs.wake();
+    ctx.env.jobs.wake();
     Ok(ok(
         json!({"action": action.as_str(), "courses": per_course, "email_students": email_students, "auto_enroll": auto_enroll}),
     ))

@@ -23,7 +23,7 @@ pub(super) fn post_codes_generate(ctx: &mut Ctx) -> Result<Response, Error> {
         .map(|n| n as usize)
         .ok_or_else(|| Error::validation("total_registration_codes must be a number from 0 to 1000."))?;
     let creator = principal.user().map(|u| u.id);
-    let codes = codes::generate_for(&ctx.app.db, &key, count, creator, ctx.now)?;
+    let codes = codes::generate_for(&ctx.env.db, &key, count, creator, ctx.now)?;
     // Codes are bearer credentials: no cache keeps them.
     Ok(ok(json!({"course_id": course_id, "codes": codes, "course_url": format!("/courses/{course_id}/about")}))
         .with_additional_header("Cache-Control", "no-store"))
@@ -36,13 +36,13 @@ pub(super) fn post_codes_enroll_user(ctx: &mut Ctx) -> Result<Response, Error> {
     // each attempt: the first seven invalid codes of a minute are answered, the eighth
     // attempt is a 403. Only invalid codes count, so a school redeeming many valid ones is
     // never stopped.
-    let limits = &ctx.app.auth.limits;
+    let limits = &ctx.env.auth.limits;
     if limits.enabled && limits.code_failures.peek(&principal.key(), ctx.now.unix()).is_err() {
         return Err(Error::forbidden("You do not have permission to perform this action."));
     }
     let email = field(&body, "email")?.unwrap_or_default();
     let code = field(&body, "enrollment_code")?.unwrap_or_default();
-    let result = codes::redeem(&ctx.app.db, email.trim(), code.trim(), ctx.now)?;
+    let result = codes::redeem(&ctx.env.db, email.trim(), code.trim(), ctx.now)?;
     Ok(match result {
         Ok(()) => ok(json!({"success": true})),
         Err(reason) => {
@@ -64,7 +64,7 @@ pub(super) fn post_codes_status(ctx: &mut Ctx) -> Result<Response, Error> {
         _ => return Ok(json(400, &json!({"success": false, "reason": "action must be 'cancel' or 'restore'"}))),
     };
     let actor = principal.user().map(|u| u.username.clone()).unwrap_or_else(|| "api-key".into());
-    match codes::cancel_or_restore(&ctx.app.db, &code, valid, &actor, ctx.now)? {
+    match codes::cancel_or_restore(&ctx.env.db, &code, valid, &actor, ctx.now)? {
         Some(()) => Ok(ok(json!({"success": true}))),
         None => {
             Ok(json(400, &json!({"success": false, "reason": format!("The enrollment code ({code}) was not found")})))

@@ -15,7 +15,7 @@ pub(super) const LOGIN_SESSION: &str = "/appsembler_api/v0/account/login_session
 /// The sign-in form's description (as the original's GET) and a CSRF cookie for it; the
 /// token is in the body too, for a client that does not read cookies.
 pub(super) fn get_login_session(ctx: &mut Ctx) -> Result<Response, Error> {
-    let (cookie, token) = sessions::anonymous_csrf_cookie(&ctx.app.auth);
+    let (cookie, token) = sessions::anonymous_csrf_cookie(&ctx.env.auth);
     let body = json!({"method": "post", "submit_url": LOGIN_SESSION, "csrf_token": token, "fields": [
         {"name": "email", "type": "email", "required": true},
         {"name": "password", "type": "password", "required": true}]});
@@ -38,9 +38,9 @@ pub(super) fn post_login_session(ctx: &mut Ctx) -> Result<Response, Error> {
     if email.trim().is_empty() || password.is_empty() {
         return Err(Error::validation("email and password are required."));
     }
-    let auth = &ctx.app.auth;
-    let user = auth::tokens::login(auth, &ctx.app.db, email.trim(), &password, &ctx.remote(), ctx.now.unix(), false)?;
-    let (_, [session, csrf]) = sessions::sign_in(auth, &ctx.app.db, user.id, ctx.now.unix())?;
+    let auth = &ctx.env.auth;
+    let user = auth::tokens::login(auth, &ctx.env.db, email.trim(), &password, &ctx.remote(), ctx.now.unix(), false)?;
+    let (_, [session, csrf]) = sessions::sign_in(auth, &ctx.env.db, user.id, ctx.now.unix())?;
     Ok(json(200, &json!({"success": true}))
         .with_additional_header("Set-Cookie", session)
         .with_additional_header("Set-Cookie", csrf))

@@ -58,7 +58,7 @@ fn cached(
 
 fn get_openapi(ctx: &mut Ctx) -> Result<Response, Error> {
     static DOCUMENT: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
-    let base = ctx.app.base_url.clone();
+    let base = ctx.env.base_url.clone();
     let text = cached(&DOCUMENT, &base, || document(&base).to_string());
     Ok(super::http::with_etag(ctx, Response::from_data("application/json", text)))
 }

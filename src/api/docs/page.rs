@@ -45,7 +45,7 @@ fn schema_name(schema: &Value) -> Option<&str> {
 /// operation with its parameters, bodies, examples and a curl line. Plain HTML.
 pub(super) fn get_docs_page(ctx: &mut Ctx) -> Result<Response, Error> {
     static PAGE: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
-    let base = ctx.app.base_url.clone();
+    let base = ctx.env.base_url.clone();
     Ok(crate::api::http::with_etag(ctx, Response::html(cached(&PAGE, &base, || docs_page(&base)))))
 }
 

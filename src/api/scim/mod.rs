@@ -138,8 +138,8 @@ pub fn routes() -> Vec<Route> {
 /// The SCIM token of the request (or 401), within the admin rate limit: the router does
 /// not ask `auth::principal`, whose credentials are no good here.
 fn token(ctx: &mut Ctx) -> Result<ScimTokenRecord, Error> {
-    let token = scim_tokens::authenticate(&ctx.app.db, ctx.req.header("Authorization"))?;
-    ctx.throttle(&ctx.app.auth.limits.admin, &format!("scim:{}", token.id))?;
+    let token = scim_tokens::authenticate(&ctx.env.db, ctx.req.header("Authorization"))?;
+    ctx.throttle(&ctx.env.auth.limits.admin, &format!("scim:{}", token.id))?;
     Ok(token)
 }
 
@@ -148,11 +148,11 @@ fn actor_name(token: &ScimTokenRecord) -> String {
 }
 
 fn settings(ctx: &Ctx) -> Settings {
-    Settings { allow_username_change: ctx.app.config.scim.allow_username_change }
+    Settings { allow_username_change: ctx.env.config.scim.allow_username_change }
 }
 
 fn base<'a>(ctx: &'a Ctx) -> &'a str {
-    &ctx.app.base_url
+    &ctx.env.base_url
 }
 
 fn projection(ctx: &Ctx) -> Result<Projection, Error> {
@@ -209,7 +209,7 @@ fn get_users(ctx: &mut Ctx) -> Result<Response, Error> {
     };
     let (start, count) = paging(ctx)?;
     let projection = projection(ctx)?;
-    let (total, users) = scim::list_users(&ctx.app.db, &conditions, start, count)?;
+    let (total, users) = scim::list_users(&ctx.env.db, &conditions, start, count)?;
     let resources = users.iter().map(|u| projection.apply(render::user(base(ctx), u))).collect();
     Ok(response(200, &render::list(total, start, resources)))
 }
@@ -218,13 +218,13 @@ fn post_users(ctx: &mut Ctx) -> Result<Response, Error> {
     token(ctx)?;
     let input = parse::user_input(&ctx.json_body()?)?;
     let settings = settings(ctx);
-    let user = scim::create_user(&ctx.app.db, input, settings, ctx.now)?;
+    let user = scim::create_user(&ctx.env.db, input, settings, ctx.now)?;
     Ok(resource(201, render::user(base(ctx), &user), &projection(ctx)?))
 }
 
 fn get_user(ctx: &mut Ctx) -> Result<Response, Error> {
     token(ctx)?;
-    let user = scim::get_user(&ctx.app.db, ctx.param("id"))?;
+    let user = scim::get_user(&ctx.env.db, ctx.param("id"))?;
     Ok(resource(200, render::user(base(ctx), &user), &projection(ctx)?))
 }
 
@@ -232,7 +232,7 @@ fn put_user(ctx: &mut Ctx) -> Result<Response, Error> {
     token(ctx)?;
     let input = parse::user_input(&ctx.json_body()?)?;
     let (settings, if_match) = (settings(ctx), ctx.req.header("If-Match"));
-    let user = scim::replace_user(&ctx.app.db, ctx.param("id"), input, if_match, settings, ctx.now)?;
+    let user = scim::replace_user(&ctx.env.db, ctx.param("id"), input, if_match, settings, ctx.now)?;
     Ok(resource(200, render::user(base(ctx), &user), &projection(ctx)?))
 }
 
@@ -240,14 +240,14 @@ fn patch_user(ctx: &mut Ctx) -> Result<Response, Error> {
     token(ctx)?;
     let changes = parse::user_changes(&ctx.json_body()?)?;
     let (settings, if_match) = (settings(ctx), ctx.req.header("If-Match"));
-    let user = scim::patch_user(&ctx.app.db, ctx.param("id"), changes, if_match, settings, ctx.now)?;
+    let user = scim::patch_user(&ctx.env.db, ctx.param("id"), changes, if_match, settings, ctx.now)?;
     Ok(resource(200, render::user(base(ctx), &user), &projection(ctx)?))
 }
 
 fn delete_user(ctx: &mut Ctx) -> Result<Response, Error> {
     token(ctx)?;
     let if_match = ctx.req.header("If-Match");
-    scim::delete_user(&ctx.app.db, ctx.param("id"), if_match, ctx.now)?;
+    scim::delete_user(&ctx.env.db, ctx.param("id"), if_match, ctx.now)?;
     Ok(Response::empty_204())
 }
 
@@ -259,7 +259,7 @@ fn get_groups(ctx: &mut Ctx) -> Result<Response, Error> {
     };
     let (start, count) = paging(ctx)?;
     let projection = projection(ctx)?;
-    let (total, groups) = scim_groups::list_groups(&ctx.app.db, &conditions, start, count)?;
+    let (total, groups) = scim_groups::list_groups(&ctx.env.db, &conditions, start, count)?;
     let resources = groups.iter().map(|g| projection.apply(render::group(base(ctx), g))).collect();
     Ok(response(200, &render::list(total, start, resources)))
 }
@@ -267,13 +267,13 @@ fn get_groups(ctx: &mut Ctx) -> Result<Response, Error> {
 fn post_groups(ctx: &mut Ctx) -> Result<Response, Error> {
     let actor = actor_name(&token(ctx)?);
     let input = parse::group_input(&ctx.json_body()?)?;
-    let group = scim_groups::create_group(&ctx.app.db, input, Actor(&actor), ctx.now)?;
+    let group = scim_groups::create_group(&ctx.env.db, input, Actor(&actor), ctx.now)?;
     Ok(resource(201, render::group(base(ctx), &group), &projection(ctx)?))
 }
 
 fn get_group(ctx: &mut Ctx) -> Result<Response, Error> {
     token(ctx)?;
-    let group = scim_groups::get_group(&ctx.app.db, ctx.param("id"))?;
+    let group = scim_groups::get_group(&ctx.env.db, ctx.param("id"))?;
     Ok(resource(200, render::group(base(ctx), &group), &projection(ctx)?))
 }
 
@@ -281,7 +281,7 @@ fn put_group(ctx: &mut Ctx) -> Result<Response, Error> {
     let actor = actor_name(&token(ctx)?);
     let input = parse::group_input(&ctx.json_body()?)?;
     let if_match = ctx.req.header("If-Match");
-    let group = scim_groups::replace_group(&ctx.app.db, ctx.param("id"), input, if_match, Actor(&actor), ctx.now)?;
+    let group = scim_groups::replace_group(&ctx.env.db, ctx.param("id"), input, if_match, Actor(&actor), ctx.now)?;
     Ok(resource(200, render::group(base(ctx), &group), &projection(ctx)?))
 }
 
@@ -289,14 +289,14 @@ fn patch_group(ctx: &mut Ctx) -> Result<Response, Error> {
     let actor = actor_name(&token(ctx)?);
     let changes = parse::group_changes(&ctx.json_body()?)?;
     let if_match = ctx.req.header("If-Match");
-    let group = scim_groups::patch_group(&ctx.app.db, ctx.param("id"), changes, if_match, Actor(&actor), ctx.now)?;
+    let group = scim_groups::patch_group(&ctx.env.db, ctx.param("id"), changes, if_match, Actor(&actor), ctx.now)?;
     Ok(resource(200, render::group(base(ctx), &group), &projection(ctx)?))
 }
 
 fn delete_group(ctx: &mut Ctx) -> Result<Response, Error> {
     let actor = actor_name(&token(ctx)?);
     let if_match = ctx.req.header("If-Match");
-    scim_groups::delete_group(&ctx.app.db, ctx.param("id"), if_match, Actor(&actor), ctx.now)?;
+    scim_groups::delete_group(&ctx.env.db, ctx.param("id"), if_match, Actor(&actor), ctx.now)?;
     Ok(Response::empty_204())
 }
 
