@@ -32,7 +32,7 @@ impl crate::jobs::Context for App {
     fn signal(&self) -> &Signal {
         &self.env.jobs
     }
-    fn rate_limits(&self) -> &crate::auth::rate_limit::Limits {
-        &self.env.auth.limits
+    fn rate_limits(&self) -> &crate::core::rate_limit::Limits {
+        &self.env.limits
     }
 }

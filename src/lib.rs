@@ -68,6 +68,7 @@ impl Server {
         let addr = listener.local_addr().map_err(|e| format!("cannot listen on {}: {e}", config.server.listen))?;
         let base_url = config.public_base_url(&addr.to_string());
         let auth = auth::Auth::new(&config, &db, &base_url).map_err(|e| e.developer_message)?;
+        let limits = core::rate_limit::Limits::new(&config.rate_limits);
         let prefix = auth::secrets::random_token(6);
         let mailer = jobs::outbox::Mailer::from_config(&config.email)?;
         let job_workers = config.jobs.workers;
@@ -86,6 +87,7 @@ impl Server {
             config,
             db,
             auth,
+            limits,
             base_url,
             jobs: core::env::Signal::default(),
             coupons,

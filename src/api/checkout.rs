@@ -382,7 +382,7 @@ fn post_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
     let caller = ctx.caller()?.clone();
     // Refused before the throttle counts the call and before the body is judged.
     checkout::may_place_orders(&caller)?;
-    ctx.throttle(&ctx.env.auth.limits.checkout, &caller.key())?;
+    ctx.throttle(&ctx.env.limits.checkout, &caller.key())?;
     let order = parse_order(ctx.json_body()?, ctx.now)?;
     let receipt = checkout::place_order(&ctx.env.db, &caller, order, &ctx.env.coupons, ctx.now)?;
     ctx.env.jobs.wake();

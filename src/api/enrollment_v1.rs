@@ -62,7 +62,7 @@ pub fn routes() -> Vec<Route> {
 /// The authenticated caller, throttled as Open edX's EnrollmentUserThrottle (API-key
 /// callers are not throttled).
 struct Caller {
-    user: Option<crate::auth::User>,
+    user: Option<crate::domain::User>,
     api_key: bool,
     global_staff: bool,
 }
@@ -90,7 +90,7 @@ fn caller(ctx: &mut Ctx) -> Result<Caller, Error> {
         global_staff: principal.is_global_staff(),
     };
     if !caller.api_key {
-        let limits = &ctx.env.auth.limits;
+        let limits = &ctx.env.limits;
         let limiter = if caller.global_staff { &limits.lms_v1_staff } else { &limits.lms_v1 };
         ctx.throttle(limiter, &principal.key())?;
     }

@@ -208,7 +208,7 @@ fn finish(dialect: Dialect, e: &Error, body: Value) -> Response {
         ErrorKind::NotAuthenticated | ErrorKind::InvalidToken if dialect != Dialect::OAuth => {
             response = response.with_additional_header("WWW-Authenticate", "JWT realm=\"api\"");
         }
-        ErrorKind::Forbidden if e.code == Some(crate::auth::principal::INSUFFICIENT_SCOPE) => {
+        ErrorKind::Forbidden if e.code == Some(crate::domain::INSUFFICIENT_SCOPE) => {
             response = response.with_additional_header(
                 "WWW-Authenticate",
                 "Bearer realm=\"api\", error=\"insufficient_scope\", scope=\"write\"",

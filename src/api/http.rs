@@ -3,9 +3,9 @@
 
 use super::body::Parsers;
 use crate::core::Env;
-use crate::auth::{self, Credentials, Principal};
-use crate::core::{Error, ErrorKind};
-use crate::domain::Timestamp;
+use crate::core::rate_limit::Limiter;
+use crate::core::{sessions, Error, ErrorKind};
+use crate::domain::{Credentials, Principal, Timestamp, SESSION_COOKIE};
 // The typed JSON field readers are the core's (its course definition reads with them);
 // every surface reads its bodies with them too, by these names.
 pub use crate::core::fields::{as_bool, as_int, as_string, as_text, as_timestamp, Fields};
@@ -90,7 +90,7 @@ impl<'a> Ctx<'a> {
     /// The authenticated caller, or None for an anonymous one; bad credentials are an error.
     pub fn principal(&mut self) -> Result<Option<&Principal>, Error> {
         if self.principal.is_none() {
-            let cookie = session_cookie(self.req);
+            let cookie = super::cookies::read(self.req, SESSION_COOKIE);
             let creds = Credentials {
                 authorization: self.req.header("Authorization"),
                 api_key: self.req.header("X-Edx-Api-Key"),
@@ -98,8 +98,8 @@ impl<'a> Ctx<'a> {
                 csrf_header: self.req.header("X-CSRFToken"),
                 unsafe_method: !matches!(self.req.method(), "GET" | "HEAD" | "OPTIONS"),
             };
-            let principal = auth::principal::authenticate(&self.env.auth, &self.env.db, &creds, self.now.unix())
-                .and_then(|p| auth::principal::check_scope(p.as_ref(), creds.unsafe_method).map(|()| p));
+            let principal = sessions::authenticate(self.env, &creds, self.now.unix())
+                .and_then(|p| sessions::check_scope(p.as_ref(), creds.unsafe_method).map(|()| p));
             self.principal = Some(principal);
         }
         match self.principal.as_ref() {
@@ -119,14 +119,14 @@ impl<'a> Ctx<'a> {
 
     /// The caller, or 401.
     pub fn caller(&mut self) -> Result<&Principal, Error> {
-        auth::principal::required(self.principal()?)
+        sessions::required(self.principal()?)
     }
 
     /// Counts this request against `limiter` for `key`; over the limit is DRF's 429.
-    pub fn throttle(&self, limiter: &crate::auth::rate_limit::Limiter, key: &str) -> Result<(), Error> {
-        let checked = self.env.auth.limits.check(limiter, key, self.now.unix());
+    pub fn throttle(&self, limiter: &Limiter, key: &str) -> Result<(), Error> {
+        let checked = self.env.limits.check(limiter, key, self.now.unix());
         // Reported as X-RateLimit-* headers on the response, whatever it turns out to be.
-        if self.env.auth.limits.enabled {
+        if self.env.limits.enabled {
             let remaining = match &checked {
                 Ok(Some(n)) => *n,
                 _ => 0,
@@ -208,24 +208,12 @@ pub fn actor_of(principal: &Principal) -> crate::core::accounts::Actor {
     }
 }
 
-pub fn actor_of_user(u: &crate::auth::principal::User) -> crate::core::accounts::Actor {
+pub fn actor_of_user(u: &crate::domain::User) -> crate::core::accounts::Actor {
     crate::core::accounts::Actor {
         user_id: Some(u.id),
         is_staff: u.is_staff || u.is_superuser,
         is_superuser: u.is_superuser,
     }
-}
-
-/// The link mailed to a learner's requested new address (`/account/confirm-email`).
-pub fn email_change_link(
-    app: &Env,
-    user: &crate::core::records::UserRecord,
-    new: &crate::domain::Email,
-    now: Timestamp,
-) -> String {
-    let expires = now.unix() + crate::core::accounts::EMAIL_CHANGE_HOURS * 3600;
-    let token = auth::links::sign_email_change(&app.auth.link_secret, user.id, expires, &user.email, new.as_str());
-    format!("{}/account/confirm-email?token={token}", app.base_url)
 }
 
 /// The client's address: the socket's peer, unless that is a trusted proxy; then the
@@ -258,10 +246,6 @@ pub fn client_address(req: &Request, trusted: &[crate::domain::AddressBlock]) ->
         raw.parse().ok().or_else(|| raw.rsplit_once(':').and_then(|(host, _)| host.parse().ok()))
     };
     forwarded_for.iter().rev().filter_map(|a| parse(a)).find(|ip| !is_trusted(*ip)).unwrap_or(peer)
-}
-
-fn session_cookie(req: &Request) -> Option<String> {
-    rouille::input::cookies(req).find(|(name, _)| *name == auth::sessions::COOKIE_NAME).map(|(_, v)| v.to_owned())
 }
 
 /// `a=1&b=x+y%21` → pairs, `+` as space (HTML forms and query strings).

@@ -9,7 +9,7 @@
 use super::errors::{render, Dialect};
 use super::http::Ctx;
 use super::router::{Handler, Route};
-use crate::auth::{AuthMethod, Principal};
+use crate::domain::{AuthMethod, Principal};
 use crate::core::idempotency::{self, KeyScope, StoredAnswer};
 use crate::core::{Error, ErrorKind};
 use rouille::{Response, ResponseBody};

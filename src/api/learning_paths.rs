@@ -173,7 +173,7 @@ pub fn routes() -> Vec<Route> {
 /// IsAuthenticated: a user (the API key is not one here), throttled per caller.
 fn caller(ctx: &mut Ctx) -> Result<Caller, Error> {
     let principal = ctx.caller()?.clone();
-    ctx.throttle(&ctx.env.auth.limits.learning_paths, &principal.key())?;
+    ctx.throttle(&ctx.env.limits.learning_paths, &principal.key())?;
     Caller::of(&principal)
 }
 
@@ -324,7 +324,7 @@ fn post_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
 /// name anyone; a learner enrolls themself, in an invitation-only path only if invited.
 fn post_uuid_enroll(ctx: &mut Ctx) -> Result<Response, Error> {
     let principal = ctx.caller()?.clone();
-    ctx.throttle(&ctx.env.auth.limits.learning_paths, &principal.key())?;
+    ctx.throttle(&ctx.env.limits.learning_paths, &principal.key())?;
     let uuid =
         Uuid::parse(ctx.param("uuid")).map_err(|_| Error::not_found("No LearningPath matches the given query."))?;
     let named = username_in_body(ctx);

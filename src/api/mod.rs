@@ -6,6 +6,7 @@ pub mod admin_v1;
 pub mod appsembler;
 pub mod body;
 pub mod checkout;
+pub mod cookies;
 pub mod cors;
 pub mod courses_v1;
 pub mod docs;

@@ -5,9 +5,8 @@ use super::body;
 use super::errors::Dialect;
 use super::http::{json, no_content, Ctx};
 use super::router::{Doc, Route};
-use crate::auth::{self, sessions};
-use crate::core::accounts;
-use crate::core::{Error, ErrorKind};
+use crate::core::{accounts, sessions, tokens, Error, ErrorKind};
+use crate::domain::{AuthMethod, SESSION_COOKIE};
 use rouille::Response;
 use serde_json::{json, Map, Value};
 
@@ -160,7 +159,7 @@ fn post_access_token(ctx: &mut Ctx) -> Result<Response, Error> {
         t if t.is_empty() => ctx.req.header("X-Token-Type").unwrap_or("").to_owned(),
         t => t,
     };
-    let request = auth::tokens::TokenRequest {
+    let request = tokens::TokenRequest {
         grant_type: field(&form, "grant_type")?,
         refresh_token: field(&form, "refresh_token")?,
         client_id: match &basic {
@@ -176,7 +175,7 @@ fn post_access_token(ctx: &mut Ctx) -> Result<Response, Error> {
         token_type,
         scope: body::text_field(&form, "scope").map_err(|e| e.with_code("invalid_request"))?,
     };
-    let token = match auth::tokens::issue(&ctx.env.auth, &ctx.env.db, &request, &ctx.remote(), ctx.now.unix()) {
+    let token = match tokens::issue(ctx.env, &request, &ctx.remote(), ctx.now.unix()) {
         Ok(token) => token,
         Err(e) => return with_basic_challenge(&basic, e),
     };
@@ -199,7 +198,7 @@ fn post_revoke_token(ctx: &mut Ctx) -> Result<Response, Error> {
         Some(pair) => pair.clone(),
         None => (field(&form, "client_id")?, field(&form, "client_secret")?),
     };
-    if let Err(e) = auth::tokens::revoke(&ctx.env.db, &client_id, &client_secret, &token) {
+    if let Err(e) = tokens::revoke(&ctx.env.db, &client_id, &client_secret, &token) {
         return with_basic_challenge(&basic, e);
     }
     Ok(json(200, &json!({})))
@@ -214,25 +213,22 @@ fn post_login(ctx: &mut Ctx) -> Result<Response, Error> {
     if login.is_empty() || password.is_empty() {
         return Err(Error::validation("username (or email) and password are required."));
     }
-    let user =
-        auth::tokens::login(&ctx.env.auth, &ctx.env.db, &login, &password, &ctx.remote(), ctx.now.unix(), false)?;
-    let (session, [cookie, csrf]) = sessions::sign_in(&ctx.env.auth, &ctx.env.db, user.id, ctx.now.unix())?;
+    let (user, session) = sessions::sign_in(ctx.env, &login, &password, &ctx.remote(), ctx.now.unix())?;
+    let [cookie, csrf] = super::cookies::starting(ctx.env, &session.cookie_value, &session.csrf_token);
     let body = json!({"username": user.username, "csrf_token": session.csrf_token});
     Ok(json(200, &body).with_additional_header("Set-Cookie", cookie).with_additional_header("Set-Cookie", csrf))
 }
 
 fn post_logout(ctx: &mut Ctx) -> Result<Response, Error> {
     let principal = ctx.caller()?;
-    if principal.user().map(|u| u.method) != Some(auth::AuthMethod::Session) {
+    if principal.user().map(|u| u.method) != Some(AuthMethod::Session) {
         return Err(Error::new(
             ErrorKind::Validation,
             "There is no browser session to end; tokens are revoked at /oauth2/revoke_token.",
         ));
     }
-    if let Some((_, value)) = rouille::input::cookies(ctx.req).find(|(n, _)| *n == sessions::COOKIE_NAME) {
-        sessions::end(&ctx.env.db, value)?;
-    }
-    let [session, csrf] = sessions::clearing_cookie_headers(&ctx.env.auth);
+    sessions::sign_out(ctx.env, super::cookies::read(ctx.req, SESSION_COOKIE).as_deref())?;
+    let [session, csrf] = super::cookies::clearing(ctx.env);
     Ok(no_content().with_additional_header("Set-Cookie", session).with_additional_header("Set-Cookie", csrf))
 }
 
@@ -286,18 +282,7 @@ fn set_password(ctx: &mut Ctx) -> Result<String, Error> {
     if password.chars().count() < 8 || password.len() > 1024 {
         return Err(Error::field("password", "The password must be 8 to 1024 characters."));
     }
-    let user_id = auth::links::user_of(&token).ok_or_else(accounts::invalid_link)?;
-    let (secret, now) = (&ctx.env.auth.link_secret, ctx.now.unix());
-    let valid_for = |u: &crate::core::records::UserRecord| {
-        let state = auth::links::PasswordState {
-            password_hash: u.password_hash.as_deref().unwrap_or(""),
-            is_staff: u.is_staff,
-            is_superuser: u.is_superuser,
-        };
-        auth::links::verify(secret, &token, u.id, &state, now)
-    };
-    let hash = || ctx.env.auth.passwords.hash(&password);
-    let user = accounts::set_password_and_activate(&ctx.env.db, user_id, valid_for, hash, ctx.now)?;
+    let user = accounts::set_password_and_activate(ctx.env, &token, &password, ctx.now)?;
     Ok(user.username)
 }
 
@@ -305,12 +290,7 @@ fn set_password(ctx: &mut Ctx) -> Result<String, Error> {
 fn confirm_email(ctx: &mut Ctx) -> Result<String, Error> {
     let form = ctx.body_object()?;
     let token = field(&form, "token")?;
-    let user_id = auth::links::user_of(&token).ok_or_else(accounts::invalid_link)?;
-    let (secret, now) = (&ctx.env.auth.link_secret, ctx.now);
-    let new_email_of = |user: &crate::core::records::UserRecord| {
-        auth::links::verify_email_change(secret, &token, user.id, &user.email, now.unix())
-    };
-    let user = accounts::confirm_email_change(&ctx.env.db, user_id, new_email_of, now)?;
+    let user = accounts::confirm_email_change(ctx.env, &token, ctx.now)?;
     Ok(user.username)
 }
 

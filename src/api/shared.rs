@@ -5,7 +5,7 @@
 //! Surfaces import this, never each other.
 
 use super::http::{self, json, money_string, Ctx, Fields};
-use crate::auth::Principal;
+use crate::domain::Principal;
 use crate::core::bulk::{Action, Item, ItemOptions, RosterOptions};
 use crate::core::catalog::Course;
 use crate::core::enrollment::{Outcome, State};
@@ -30,7 +30,7 @@ pub fn course_and_manager(ctx: &mut Ctx, param: &str) -> Result<(CourseKey, Prin
             .with_user_message("The course identifier is not valid")
     })?;
     let caller = ctx.caller()?.clone();
-    ctx.throttle(&ctx.env.auth.limits.enrollment_v2, &caller.key())?;
+    ctx.throttle(&ctx.env.limits.enrollment_v2, &caller.key())?;
     Ok((key, caller))
 }
 

@@ -268,7 +268,7 @@ fn patch_account(ctx: &mut Ctx) -> Result<Response, Error> {
     // A learner's new address is confirmed from that address first (Open edX's
     // PendingEmailChange): the answer still shows the current one.
     let (app, now) = (ctx.env, ctx.now);
-    let link = |current: &UserRecord, email: &Email| super::http::email_change_link(app, current, email, now);
+    let link = |current: &UserRecord, email: &Email| accounts::email_change_link(app, current, email, now);
     let (account, mailed) = accounts::change_own_profile(&app.db, &actor, &viewer, &username, changes, link, now)?;
     if mailed {
         app.jobs.wake();
@@ -292,12 +292,10 @@ fn post_deactivate_logout(ctx: &mut Ctx) -> Result<Response, Error> {
     if password.is_empty() {
         return Err(Error::field("password", "Your password is required to deactivate your account."));
     }
-    let (auth, now) = (&ctx.env.auth, ctx.now);
-    let matches = |user: &UserRecord| crate::auth::tokens::current_password_matches(auth, user, password, now.unix());
-    privacy::deactivate_own_account(&ctx.env.db, user_id, matches, now)?;
+    privacy::deactivate_own_account(ctx.env, user_id, password, ctx.now)?;
     ctx.env.jobs.wake();
     let mut response = Response::empty_204();
-    for cookie in crate::auth::sessions::clearing_cookie_headers(&ctx.env.auth) {
+    for cookie in super::cookies::clearing(ctx.env) {
         response = response.with_additional_header("Set-Cookie", cookie);
     }
     Ok(response)
@@ -348,7 +346,7 @@ fn post_retire(ctx: &mut Ctx) -> Result<Response, Error> {
         .to_owned();
     let retired = privacy::retire_now(&ctx.env.db, &actor, &username, ctx.now)?;
     let answer = json!({"username": retired.username, "email": format!("{}@retired.invalid", retired.username)});
-    crate::core::privacy::forget_traces(&ctx.env.db, &ctx.env.auth.limits, std::slice::from_ref(&retired));
+    crate::core::privacy::forget_traces(&ctx.env.db, &ctx.env.limits, std::slice::from_ref(&retired));
     Ok(ok(answer))
 }
 

@@ -1,19 +1,13 @@
-//! Who is calling: passwords, JWTs, opaque tokens, sessions with CSRF, the API key, and
-//! rate limits on the ways in. `api` hands this module the request's credentials; the core
-//! receives an already-authenticated `Principal`.
+//! The primitives of knowing who is calling: password hashes, JWTs, OAuth clients, session
+//! rows, signed links, secrets and the API key. The core's use cases (`core::sessions`,
+//! `core::tokens`) check a request's credentials and sign people in with them.
 
 pub mod clients;
 pub mod jwt;
 pub mod links;
 pub mod passwords;
-pub mod principal;
-pub mod rate_limit;
-pub mod scim_tokens;
 pub mod secrets;
 pub mod sessions;
-pub mod tokens;
-
-pub use principal::{AuthMethod, Credentials, Principal, User};
 
 use crate::config::Config;
 use crate::error::Error;
@@ -30,7 +24,6 @@ pub struct Auth {
     /// Empty when `X-Edx-Api-Key` access is off.
     api_key: String,
     pub passwords: passwords::Hasher,
-    pub limits: rate_limit::Limits,
 }
 
 impl Auth {
@@ -61,7 +54,6 @@ impl Auth {
             secure_cookies: config.auth.secure_cookies,
             api_key: config.auth.api_key.clone(),
             passwords: passwords::Hasher::new(&config.auth),
-            limits: rate_limit::Limits::new(&config.rate_limits),
         })
     }
 

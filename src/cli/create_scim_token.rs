@@ -1,7 +1,6 @@
 //! `rollcall create-scim-token`: a token for an identity provider's SCIM client, printed once.
 
 use super::{load_config, open_db, Args, Command, Outcome};
-use crate::auth;
 use crate::domain::Timestamp;
 
 pub const COMMAND: Command = Command {
@@ -16,7 +15,7 @@ pub const COMMAND: Command = Command {
 fn run(args: &Args) -> Outcome {
     let config = load_config(args)?;
     let db = open_db(&config)?;
-    let new = db.write(|c| auth::scim_tokens::create(c, &args["--name"], Timestamp::now().unix()))?;
+    let new = db.write(|c| crate::core::scim_tokens::create(c, &args["--name"], Timestamp::now().unix()))?;
     if args.contains_key("--json") {
         println!("{}", serde_json::json!({"id": new.record.id, "name": new.record.name, "token": new.token}));
     } else {

@@ -3,7 +3,8 @@
 //! activation) apply everywhere at once.
 
 pub use crate::auth::clients::NewClient;
-use crate::core::Error;
+use crate::auth::links;
+use crate::core::{Env, Error};
 use crate::domain::{Email, Timestamp, Username};
 use crate::store::clients::ClientRecord;
 use crate::store::users::{Profile, UserRecord};
@@ -529,24 +530,19 @@ pub fn invalid_link() -> Error {
 }
 
 /// A set-password link was followed: sets the new password and activates the account
-/// (activation claims the user's auto-enroll pre-enrollments). `link_valid` checks the
-/// link against the account; it is checked on a read first so that a bad link costs no
-/// `hash` (Argon2, run outside any transaction so the single writer never waits for it),
-/// and again inside the write, so two uses of one link cannot both succeed, nor one after
-/// the account changed.
-pub fn set_password_and_activate(
-    db: &Db,
-    user_id: i64,
-    link_valid: impl Fn(&UserRecord) -> bool,
-    hash: impl FnOnce() -> String,
-    now: Timestamp,
-) -> Result<UserRecord, Error> {
-    let user = db.read(|conn| store::users::by_id(conn, user_id))?.ok_or_else(invalid_link)?;
+/// (activation claims the user's auto-enroll pre-enrollments). The link is checked against
+/// the account on a read first, so that a bad link costs no hash (Argon2, run outside any
+/// transaction so the single writer never waits for it), and again inside the write, so
+/// two uses of one link cannot both succeed, nor one after the account changed.
+pub fn set_password_and_activate(env: &Env, token: &str, password: &str, now: Timestamp) -> Result<UserRecord, Error> {
+    let user_id = links::user_of(token).ok_or_else(invalid_link)?;
+    let link_valid = |u: &UserRecord| links::verify(&env.auth.link_secret, token, u.id, &password_state(u), now.unix());
+    let user = env.db.read(|conn| store::users::by_id(conn, user_id))?.ok_or_else(invalid_link)?;
     if !link_valid(&user) {
         return Err(invalid_link());
     }
-    let password_hash = hash();
-    db.write(|conn| {
+    let password_hash = env.auth.passwords.hash(password);
+    env.db.write(|conn| {
         let mut user = store::users::by_id(conn, user_id)?.ok_or_else(invalid_link)?;
         if !link_valid(&user) {
             return Err(invalid_link());
@@ -558,6 +554,33 @@ pub fn set_password_and_activate(
         crate::core::enrollment::activate_pending(conn, &user, "accounts", now)?;
         Ok(user)
     })
+}
+
+/// What a set-password link binds: it stops working once the password or the privileges
+/// change.
+fn password_state(user: &UserRecord) -> links::PasswordState<'_> {
+    links::PasswordState {
+        password_hash: user.password_hash.as_deref().unwrap_or(""),
+        is_staff: user.is_staff,
+        is_superuser: user.is_superuser,
+    }
+}
+
+/// How long a set-password link mailed for a new account works.
+const SET_PASSWORD_HOURS: i64 = 72;
+
+/// The set-password link mailed for a new account (`/account/set-password`).
+pub fn set_password_link(env: &Env, user: &UserRecord, now: Timestamp) -> String {
+    let expires = now.unix() + SET_PASSWORD_HOURS * 3600;
+    let token = links::sign(&env.auth.link_secret, user.id, expires, &password_state(user));
+    format!("{}/account/set-password?token={token}", env.base_url)
+}
+
+/// The link mailed to a learner's requested new address (`/account/confirm-email`).
+pub fn email_change_link(env: &Env, user: &UserRecord, new: &Email, now: Timestamp) -> String {
+    let expires = now.unix() + EMAIL_CHANGE_HOURS * 3600;
+    let token = links::sign_email_change(&env.auth.link_secret, user.id, expires, &user.email, new.as_str());
+    format!("{}/account/confirm-email?token={token}", env.base_url)
 }
 
 /// Queues the email with a set-password link (the link is a single-use credential; it is
@@ -573,7 +596,7 @@ pub const EMAIL_CHANGE_HOURS: i64 = 24;
 
 /// A learner asked for a new address: it is not applied (and claims no pre-enrollment)
 /// until the link mailed *to the new address* is followed (Open edX's PendingEmailChange).
-/// `link` is built by the caller from `auth::links::sign_email_change`.
+/// `link` is `email_change_link`'s.
 pub fn request_email_change(
     conn: &Conn,
     user: &UserRecord,
@@ -592,18 +615,15 @@ pub fn request_email_change(
 }
 
 /// A confirmed email change: the address becomes the account's and, on an active account,
-/// claims that address's auto-enroll pre-enrollments.
-/// `new_email_of` verifies the link against the account inside the write: the link binds
-/// the current address, so of two uses only the first finds it unchanged.
-pub fn confirm_email_change(
-    db: &Db,
-    user_id: i64,
-    new_email_of: impl FnOnce(&UserRecord) -> Option<String>,
-    now: Timestamp,
-) -> Result<UserRecord, Error> {
-    db.write(|conn| {
+/// claims that address's auto-enroll pre-enrollments. The link is verified against the
+/// account inside the write: it binds the current address, so of two uses only the first
+/// finds it unchanged.
+pub fn confirm_email_change(env: &Env, token: &str, now: Timestamp) -> Result<UserRecord, Error> {
+    let user_id = links::user_of(token).ok_or_else(invalid_link)?;
+    env.db.write(|conn| {
         let mut user = store::users::by_id(conn, user_id)?.ok_or_else(invalid_link)?;
-        let new_email = new_email_of(&user).ok_or_else(invalid_link)?;
+        let new_email = links::verify_email_change(&env.auth.link_secret, token, user.id, &user.email, now.unix())
+            .ok_or_else(invalid_link)?;
         let new_email = Email::parse(&new_email).map_err(|_| invalid_link())?;
         user.email = new_email.as_str().to_owned();
         store::users::update(conn, &user)?;

@@ -3,7 +3,7 @@
 //! result is written in the same transaction as its enrollment change, so a crash loses
 //! no work and repeats none.
 
-use crate::auth::Principal;
+use crate::domain::Principal;
 use crate::core::catalog::{self, Course};
 use crate::core::enrollment::{self, Access, Change, EnrollOptions, Outcome, Source, State};
 use crate::core::lifecycle::AccessDates;

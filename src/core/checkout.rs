@@ -3,7 +3,8 @@
 //! Laravel implementation behaves). The enrollment itself goes through
 //! the enrollment core like every other surface.
 
-use crate::auth::{secrets, Principal};
+use crate::auth::secrets;
+use crate::domain::Principal;
 use crate::core::accounts::{self, Actor, NewUser};
 use crate::core::catalog::{self, Course};
 use crate::core::enrollment::{self, Access, Change, Source};

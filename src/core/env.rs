@@ -10,6 +10,8 @@ pub struct Env {
     pub config: Config,
     pub db: crate::store::Db,
     pub auth: crate::auth::Auth,
+    /// The per-minute counters of sign-ins, tokens and each surface's callers.
+    pub limits: super::rate_limit::Limits,
     /// How clients reach us, without a trailing slash.
     pub base_url: String,
     /// Wakes the background workers when new work is written.

@@ -2,7 +2,7 @@
 //! learning-paths plugin, its models and views). Enrolling in a
 //! step's course goes through the enrollment core like every other surface.
 
-use crate::auth::Principal;
+use crate::domain::Principal;
 use crate::core::catalog;
 use crate::core::enrollment::{self, Access, Change, Outcome, Source};
 use crate::core::{Error, ErrorKind};

@@ -4,7 +4,7 @@
 //! group-commit writer runs writes one at a time, so "first waiting learner gets the seat"
 //! holds under any number of concurrent requests (README "Enrollment lifecycle").
 
-use crate::auth::Principal;
+use crate::domain::Principal;
 use crate::core::accounts::named_user;
 use crate::core::bulk::Requester;
 use crate::core::catalog::Course;

@@ -18,10 +18,14 @@ pub mod lifecycle;
 pub mod outbox;
 pub mod privacy;
 pub mod progress;
+pub mod rate_limit;
 pub mod roster;
 pub mod scim;
 pub mod scim_groups;
+pub mod scim_tokens;
+pub mod sessions;
 pub mod stats;
+pub mod tokens;
 pub mod webhooks;
 
 pub use env::Env;

@@ -6,7 +6,7 @@
 
 use crate::core::accounts::{self, Actor, ChangeKind};
 use crate::core::emails::{Site, Templates};
-use crate::core::Error;
+use crate::core::{Env, Error};
 use crate::domain::{Timestamp, Username};
 use crate::store::privacy::{self as store_privacy, Retirement, RetirementTask, RETIRED_DOMAIN, RETIRED_PREFIX};
 use crate::store::users::UserRecord;
@@ -148,7 +148,7 @@ pub struct Retired {
 /// After a committed retirement (one, or a task's batch): the in-memory traces go (the
 /// rate-limit keys named by the old username and email), and the WAL is emptied unless
 /// Litestream owns checkpoints, so no old frame keeps what was erased.
-pub fn forget_traces(db: &Db, limits: &crate::auth::rate_limit::Limits, retired: &[Retired]) {
+pub fn forget_traces(db: &Db, limits: &super::rate_limit::Limits, retired: &[Retired]) {
     if retired.is_empty() {
         return;
     }
@@ -324,21 +324,17 @@ pub fn deactivate_and_queue(conn: &Conn, user: &UserRecord, now: Timestamp) -> R
 }
 
 /// `deactivate_and_queue` for the signed-in learner, who proves it is them with their
-/// password. `password_matches` (an Argon2 verification) runs between a read of the
-/// account and the write, so the single writer never waits for it; the write reads the
-/// account again and deactivates it as it then is.
-pub fn deactivate_own_account(
-    db: &Db,
-    user_id: i64,
-    password_matches: impl FnOnce(&UserRecord) -> Result<bool, Error>,
-    now: Timestamp,
-) -> Result<RetirementTask, Error> {
+/// password (`tokens::current_password_matches`: an Argon2 verification, counted against
+/// the failed-login limit). It runs between a read of the account and the write, so the
+/// single writer never waits for it; the write reads the account again and deactivates it
+/// as it then is.
+pub fn deactivate_own_account(env: &Env, user_id: i64, password: &str, now: Timestamp) -> Result<RetirementTask, Error> {
     let gone = || Error::forbidden("This account no longer exists.");
-    let user = db.read(|conn| store::users::by_id(conn, user_id))?.ok_or_else(gone)?;
-    if !password_matches(&user)? {
+    let user = env.db.read(|conn| store::users::by_id(conn, user_id))?.ok_or_else(gone)?;
+    if !super::tokens::current_password_matches(env, &user, password, now.unix())? {
         return Err(Error::forbidden("Could not verify user password.").with_code("invalid_password"));
     }
-    db.write(|conn| {
+    env.db.write(|conn| {
         let user = store::users::by_id(conn, user_id)?.ok_or_else(gone)?;
         deactivate_and_queue(conn, &user, now)
     })

@@ -3,7 +3,7 @@
 //! `progress_history` and announced as an `enrollment.progressed` webhook event. Learning
 //! paths aggregate it over their steps as the learning-paths plugin does.
 
-use crate::auth::Principal;
+use crate::domain::Principal;
 use crate::core::accounts::named_user;
 use crate::core::catalog::Course;
 use crate::core::learning_paths::Path;

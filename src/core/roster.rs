@@ -1,7 +1,7 @@
 //! Reading enrollments: one learner's, a user's active list, a course's roster (paged by
 //! seek), the staff-wide list, and who may manage a course. Changes live in `enrollment`.
 
-use crate::auth::Principal;
+use crate::domain::Principal;
 use crate::core::catalog::Course;
 use crate::core::enrollment::{has_access, resolve_identifier, Resolved};
 use crate::core::progress::ProgressRecord;

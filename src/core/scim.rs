@@ -4,7 +4,7 @@
 //! every other surface (a deactivation ends sessions and tokens). Groups and their course
 //! links are in `scim_groups`.
 
-use crate::auth::scim_tokens;
+use super::scim_tokens;
 use crate::core::accounts::{self, Actor, NewUser, UserChanges};
 use crate::core::{Error, ErrorKind};
 use crate::domain::{Email, Timestamp, Username};
@@ -12,7 +12,7 @@ use crate::store::scim::ScimUserRow;
 use crate::store::users::UserRecord;
 use crate::store::{self, Conn, Db};
 
-pub use crate::auth::scim_tokens::NewToken;
+pub use super::scim_tokens::NewToken;
 pub use crate::store::scim::{GroupColumn, ScimTokenRecord, UserColumn};
 
 /// RFC 7644 §3.12's `scimType` values this server answers with (in `Error::code`).

@@ -2,6 +2,7 @@
 //! strings (zero2prod's "parse, don't validate").
 
 mod address_block;
+mod caller;
 mod card_number;
 mod course_key;
 mod email;
@@ -14,6 +15,7 @@ mod username;
 mod uuid;
 
 pub use address_block::AddressBlock;
+pub use caller::{AuthMethod, Credentials, Principal, User, CSRF_COOKIE, INSUFFICIENT_SCOPE, SESSION_COOKIE};
 pub use card_number::CardNumber;
 pub use course_key::CourseKey;
 pub use email::Email;

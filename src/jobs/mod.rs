@@ -7,10 +7,10 @@ pub mod outbox;
 pub mod retirement;
 pub mod tasks;
 
-use crate::auth::rate_limit::Limits;
 use crate::config::Config;
 use crate::core::emails::Templates;
 use crate::core::env::Signal;
+use crate::core::rate_limit::Limits;
 use crate::store::Db;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};

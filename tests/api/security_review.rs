@@ -140,7 +140,7 @@ fn appsembler_accounts_get_a_free_username_when_theirs_looks_like_another() {
 /// `accounts/connect`'s `old_password` check is an oracle outside the login limits: a
 /// stolen learner token guesses the current password at the Appsembler rate (600 a
 /// minute) where `/login` allows 10 failures a minute. Fix: count wrong `old_password`
-/// answers in the login limiter (`auth::tokens`' limits.login per user) in
+/// answers in the login limiter (`core::tokens`' limits.login per user) in
 /// `api::appsembler::v0_accounts::post_accounts_connect`.
 #[test]
 fn wrong_old_passwords_are_limited_like_failed_logins() {

@@ -12,9 +12,8 @@ use super::body::{self, Part};
 use super::errors::Dialect;
 use super::http::Ctx;
 use super::router::{Doc, Handler, Route};
-use crate::auth::principal::{Principal, User};
-use crate::auth::{secrets, sessions};
-use crate::core::{Error, ErrorKind};
+use crate::core::{sessions, Error, ErrorKind};
+use crate::domain::{Principal, User, SESSION_COOKIE};
 use maud::{html, Markup, DOCTYPE};
 use rouille::Response;
 
@@ -103,9 +102,8 @@ impl Visitor {
 
 /// The signed-in visitor, by the session cookie alone (tokens are for the API, not pages).
 pub(crate) fn visitor(ctx: &Ctx) -> Result<Visitor, Error> {
-    let cookie = rouille::input::cookies(ctx.req).find(|(n, _)| *n == sessions::COOKIE_NAME).map(|(_, v)| v.to_owned());
-    let found = match cookie {
-        Some(cookie) => sessions::lookup(&ctx.env.db, &cookie, ctx.now.unix())?,
+    let found = match super::cookies::read(ctx.req, SESSION_COOKIE) {
+        Some(cookie) => sessions::browser_session(&ctx.env.db, &cookie, ctx.now.unix())?,
         None => None,
     };
     match found {
@@ -161,7 +159,7 @@ pub(crate) fn form(ctx: &Ctx, visitor: Option<&Visitor>) -> Result<Form, Error> 
     };
     if let Some(visitor) = visitor {
         let sent = form.get("csrf_token").unwrap_or_default();
-        if !secrets::constant_time_eq(sent.as_bytes(), visitor.csrf.as_bytes()) {
+        if !sessions::csrf_matches(&sent, &visitor.csrf) {
             return Err(Error::forbidden(
                 "The form's security token does not match your session; reload the page and try again.",
             ));
@@ -311,31 +309,26 @@ fn sign_in(ctx: &mut Ctx) -> Result<Response, Error> {
     if login.is_empty() || password.is_empty() {
         return Ok(page_with_status(400, "Sign in", None, sign_in_form(Some("Enter your username and password."))));
     }
-    let auth = &ctx.env.auth;
-    let user =
-        match crate::auth::tokens::login(auth, &ctx.env.db, &login, &password, &ctx.remote(), ctx.now.unix(), false) {
-            Ok(user) => user,
-            Err(e) if e.is_fault() => return Err(e),
-            Err(e) => {
-                let (status, message) = match e.kind {
-                    ErrorKind::RateLimited => (429, e.developer_message.clone()),
-                    _ => (401, "Wrong username or password.".to_owned()),
-                };
-                return Ok(page_with_status(status, "Sign in", None, sign_in_form(Some(&message))));
-            }
-        };
-    let session = sessions::create(&ctx.env.db, user.id, auth.session_lifetime, ctx.now.unix())?;
-    let [cookie, csrf] = sessions::starting_cookie_headers(auth, &session);
+    let session = match sessions::sign_in(ctx.env, &login, &password, &ctx.remote(), ctx.now.unix()) {
+        Ok((_, session)) => session,
+        Err(e) if e.is_fault() => return Err(e),
+        Err(e) => {
+            let (status, message) = match e.kind {
+                ErrorKind::RateLimited => (429, e.developer_message.clone()),
+                _ => (401, "Wrong username or password.".to_owned()),
+            };
+            return Ok(page_with_status(status, "Sign in", None, sign_in_form(Some(&message))));
+        }
+    };
+    let [cookie, csrf] = super::cookies::starting(ctx.env, &session.cookie_value, &session.csrf_token);
     Ok(redirect("/admin/").with_additional_header("Set-Cookie", cookie).with_additional_header("Set-Cookie", csrf))
 }
 
 fn sign_out(ctx: &mut Ctx) -> Result<Response, Error> {
     let v = visitor(ctx)?;
     form(ctx, Some(&v))?;
-    if let Some((_, value)) = rouille::input::cookies(ctx.req).find(|(n, _)| *n == sessions::COOKIE_NAME) {
-        sessions::end(&ctx.env.db, value)?;
-    }
-    let [session, csrf] = sessions::clearing_cookie_headers(&ctx.env.auth);
+    sessions::sign_out(ctx.env, super::cookies::read(ctx.req, SESSION_COOKIE).as_deref())?;
+    let [session, csrf] = super::cookies::clearing(ctx.env);
     Ok(redirect("/admin/login")
         .with_additional_header("Set-Cookie", session)
         .with_additional_header("Set-Cookie", csrf))

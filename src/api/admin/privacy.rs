@@ -51,6 +51,6 @@ pub(super) fn retire(ctx: &mut Ctx) -> Result<Response, Error> {
     let actor = actor_of_user(&v.user);
     let retired = privacy::retire_account(&ctx.env.db, &actor, username.trim(), ctx.now)?;
     let name = retired.username.clone();
-    privacy::forget_traces(&ctx.env.db, &ctx.env.auth.limits, &[retired]);
+    privacy::forget_traces(&ctx.env.db, &ctx.env.limits, &[retired]);
     Ok(redirect(&format!("/admin/privacy?retired={}", percent_encode(&name))))
 }

@@ -11,7 +11,7 @@ use rouille::Response;
 
 fn superuser(ctx: &Ctx) -> Result<Visitor, Error> {
     let v = visitor(ctx)?;
-    crate::auth::scim_tokens::require_superuser(v.user.is_superuser)?;
+    crate::core::scim_tokens::require_superuser(v.user.is_superuser)?;
     Ok(v)
 }
 

@@ -387,6 +387,6 @@ fn admin(ctx: &mut Ctx) -> Result<Actor, Error> {
     }
     let actor = super::http::actor_of(caller);
     let key = caller.key();
-    ctx.throttle(&ctx.env.auth.limits.admin, &key)?;
+    ctx.throttle(&ctx.env.limits.admin, &key)?;
     Ok(actor)
 }

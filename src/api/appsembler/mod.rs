@@ -6,13 +6,12 @@
 use super::errors::Dialect;
 use super::http::{json, Ctx, Page};
 use super::router::{Doc, Route};
-use crate::auth::{self, Principal};
 use crate::core::accounts::{self, Actor, NewUser, ProfileChanges, ProfileUpdate};
 use crate::core::bulk::{self, Action, Requester, RosterOptions};
 use crate::core::enrollment::Source;
 use crate::core::records::{Profile, UserRecord};
 use crate::core::{catalog, codes, roster, Error, ErrorKind};
-use crate::domain::{CourseKey, Email, Timestamp, Username};
+use crate::domain::{CourseKey, Email, Principal, Timestamp, Username};
 use rouille::Response;
 use serde_json::{json, Value};
 
@@ -193,7 +192,7 @@ pub(super) fn field(body: &serde_json::Map<String, Value>, name: &str) -> Result
 /// Open edX's IsStaffOrOwner: staff, or a caller naming itself as `username`.
 pub(super) fn staff_or_owner(ctx: &mut Ctx, named: Option<&str>) -> Result<Principal, Error> {
     let principal = ctx.caller()?.clone();
-    ctx.throttle(&ctx.env.auth.limits.appsembler, &principal.key())?;
+    ctx.throttle(&ctx.env.limits.appsembler, &principal.key())?;
     let own = principal.user().is_some_and(|u| named == Some(u.username.as_str()));
     if principal.is_global_staff() || matches!(principal, Principal::ApiKey) || own {
         Ok(principal)

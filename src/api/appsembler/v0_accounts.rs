@@ -1,6 +1,6 @@
 //! `/appsembler_api/v0/accounts/…`: creating, connecting and updating accounts.
 
-use super::super::http::{email_change_link, json, ok, Ctx};
+use super::super::http::{json, ok, Ctx};
 use super::*;
 use crate::core::Error;
 use rouille::Response;
@@ -58,16 +58,7 @@ pub(super) fn post_user_without_password(ctx: &mut Ctx) -> Result<Response, Erro
     };
     let parsed = inactive_account(&body, &email, name);
     let (app, now) = (ctx.env, ctx.now);
-    let link = |user: &UserRecord| {
-        let expires = now.unix() + 72 * 3600;
-        let state = auth::links::PasswordState {
-            password_hash: user.password_hash.as_deref().unwrap_or(""),
-            is_staff: user.is_staff,
-            is_superuser: user.is_superuser,
-        };
-        let token = auth::links::sign(&app.auth.link_secret, user.id, expires, &state);
-        format!("{}/account/set-password?token={token}", app.base_url)
-    };
+    let link = |user: &UserRecord| accounts::set_password_link(app, user, now);
     let user = accounts::create_inactive_account(&app.db, &actor(&principal), email.trim(), parsed, link, now)?;
     ctx.env.jobs.wake();
     Ok(ok(json!({"user_id": user.id, "username": user.username})))
@@ -124,10 +115,10 @@ pub(super) fn post_accounts_connect(ctx: &mut Ctx) -> Result<Response, Error> {
     // proves the current one, under the name Django's password-change form gives it.
     let old_password = field(&body, "old_password");
     let current_password = |user: &UserRecord| match old_password? {
-        Some(old) => auth::tokens::current_password_matches(&app.auth, user, &old, now.unix()),
+        Some(old) => crate::core::tokens::current_password_matches(app, user, &old, now.unix()),
         None => Ok(false),
     };
-    let email_link = |user: &UserRecord, email: &Email| email_change_link(app, user, email, now);
+    let email_link = |user: &UserRecord, email: &Email| accounts::email_change_link(app, user, email, now);
     let Some(connected) = accounts::connect_account(&app.db, &actor, request, current_password, email_link, now)?
     else {
         return Ok(Response::empty_404());

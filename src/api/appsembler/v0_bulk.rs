@@ -11,7 +11,7 @@ use super::super::body::split_input_list;
 pub(super) fn post_bulk_enroll(ctx: &mut Ctx) -> Result<Response, Error> {
     let body = body(ctx)?;
     let principal = ctx.caller()?.clone();
-    ctx.throttle(&ctx.env.auth.limits.appsembler, &principal.key())?;
+    ctx.throttle(&ctx.env.limits.appsembler, &principal.key())?;
     let mut missing = Error::validation("Some fields are invalid.");
     for name in ["identifiers", "courses", "action"] {
         if field(&body, name)?.is_none_or(|v| v.trim().is_empty()) {

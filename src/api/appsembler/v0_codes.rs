@@ -36,7 +36,7 @@ pub(super) fn post_codes_enroll_user(ctx: &mut Ctx) -> Result<Response, Error> {
     // each attempt: the first seven invalid codes of a minute are answered, the eighth
     // attempt is a 403. Only invalid codes count, so a school redeeming many valid ones is
     // never stopped.
-    let limits = &ctx.env.auth.limits;
+    let limits = &ctx.env.limits;
     if limits.enabled && limits.code_failures.peek(&principal.key(), ctx.now.unix()).is_err() {
         return Err(Error::forbidden("You do not have permission to perform this action."));
     }

@@ -5,8 +5,8 @@
 
 use super::super::http::{json, ok, refuse_cross_site, Ctx};
 use super::*;
-use crate::auth::sessions;
-use crate::core::Error;
+use crate::core::{sessions, Error};
+use crate::domain::CSRF_COOKIE;
 use rouille::Response;
 use serde_json::json;
 
@@ -15,7 +15,8 @@ pub(super) const LOGIN_SESSION: &str = "/appsembler_api/v0/account/login_session
 /// The sign-in form's description (as the original's GET) and a CSRF cookie for it; the
 /// token is in the body too, for a client that does not read cookies.
 pub(super) fn get_login_session(ctx: &mut Ctx) -> Result<Response, Error> {
-    let (cookie, token) = sessions::anonymous_csrf_cookie(&ctx.env.auth);
+    let token = sessions::new_csrf_token();
+    let cookie = super::super::cookies::csrf_only(ctx.env, &token);
     let body = json!({"method": "post", "submit_url": LOGIN_SESSION, "csrf_token": token, "fields": [
         {"name": "email", "type": "email", "required": true},
         {"name": "password", "type": "password", "required": true}]});
@@ -25,9 +26,7 @@ pub(super) fn get_login_session(ctx: &mut Ctx) -> Result<Response, Error> {
 pub(super) fn post_login_session(ctx: &mut Ctx) -> Result<Response, Error> {
     refuse_cross_site(ctx)?;
     let form = body(ctx)?;
-    let cookie = rouille::input::cookies(ctx.req)
-        .find(|(name, _)| *name == sessions::CSRF_COOKIE_NAME)
-        .map(|(_, value)| value.to_owned());
+    let cookie = super::super::cookies::read(ctx.req, CSRF_COOKIE);
     let sent = match ctx.req.header("X-CSRFToken") {
         Some(header) => Some(header.to_owned()),
         None => field(&form, "csrfmiddlewaretoken")?,
@@ -38,9 +37,8 @@ pub(super) fn post_login_session(ctx: &mut Ctx) -> Result<Response, Error> {
     if email.trim().is_empty() || password.is_empty() {
         return Err(Error::validation("email and password are required."));
     }
-    let auth = &ctx.env.auth;
-    let user = auth::tokens::login(auth, &ctx.env.db, email.trim(), &password, &ctx.remote(), ctx.now.unix(), false)?;
-    let (_, [session, csrf]) = sessions::sign_in(auth, &ctx.env.db, user.id, ctx.now.unix())?;
+    let (_, new) = sessions::sign_in(ctx.env, email.trim(), &password, &ctx.remote(), ctx.now.unix())?;
+    let [session, csrf] = super::super::cookies::starting(ctx.env, &new.cookie_value, &new.csrf_token);
     Ok(json(200, &json!({"success": true}))
         .with_additional_header("Set-Cookie", session)
         .with_additional_header("Set-Cookie", csrf))

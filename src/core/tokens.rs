@@ -1,9 +1,9 @@
 //! The OAuth2 token endpoint's logic (`POST /oauth2/access_token`) and password login,
 //! shared by the password grant and `POST /login`.
 
-use super::passwords::Verified;
-use super::{jwt, secrets, Auth};
-use crate::error::{Error, ErrorKind};
+use super::{Env, Error, ErrorKind};
+use crate::auth::passwords::Verified;
+use crate::auth::{jwt, secrets, Auth};
 use crate::store::{self, users::UserRecord, Db};
 
 pub struct TokenRequest {
@@ -35,8 +35,9 @@ fn oauth_error(kind: ErrorKind, code: &'static str, message: &str) -> Error {
     Error::new(kind, message).with_code(code)
 }
 
-pub fn issue(auth: &Auth, db: &Db, request: &TokenRequest, remote: &str, now: i64) -> Result<IssuedToken, Error> {
-    if let Err(wait) = auth.limits.check(&auth.limits.token, remote, now) {
+pub fn issue(env: &Env, request: &TokenRequest, remote: &str, now: i64) -> Result<IssuedToken, Error> {
+    let (auth, db) = (&env.auth, &env.db);
+    if let Err(wait) = env.limits.check(&env.limits.token, remote, now) {
         let mut e = oauth_error(ErrorKind::RateLimited, "rate_limited", "Too many token requests; try again later.");
         e.retry_after = Some(wait);
         return Err(e);
@@ -92,7 +93,7 @@ pub fn issue(auth: &Auth, db: &Db, request: &TokenRequest, remote: &str, now: i6
         if request.username.is_empty() || request.password.is_empty() {
             return Err(oauth_error(ErrorKind::Validation, "invalid_request", "username and password are required."));
         }
-        login(auth, db, &request.username, &request.password, remote, now, true).map_err(|e| {
+        login(env, &request.username, &request.password, remote, now, true).map_err(|e| {
             if e.kind == ErrorKind::RateLimited {
                 e
             } else {
@@ -178,7 +179,7 @@ pub fn revoke(db: &Db, client_id: &str, client_secret: &str, token: &str) -> Res
         .ok_or_else(|| oauth_error(ErrorKind::NotAuthenticated, "invalid_client", "Client authentication failed."))?;
     // RFC 7009 §2.2.1: a JWT is self-contained; pretending to revoke it would be a 200
     // that changes nothing.
-    if super::jwt::looks_like_jwt(token) {
+    if jwt::looks_like_jwt(token) {
         return Err(oauth_error(
             ErrorKind::Validation,
             "unsupported_token_type",
@@ -197,8 +198,7 @@ pub fn revoke(db: &Db, client_id: &str, client_secret: &str, token: &str) -> Res
 /// (Open edX's DOT validator does; the token says `email_verified: false`); a browser login
 /// does not.
 pub fn login(
-    auth: &Auth,
-    db: &Db,
+    env: &Env,
     login: &str,
     password: &str,
     remote: &str,
@@ -210,14 +210,14 @@ pub fn login(
         e.retry_after = Some(wait);
         e
     };
-    let limits = &auth.limits;
+    let limits = &env.limits;
     let pair = format!("pair:{}|{remote}", login.to_lowercase());
     let address = format!("addr:{remote}");
     if limits.enabled {
         limits.login.peek(&pair, now).map_err(limited)?;
         limits.login_address.peek(&address, now).map_err(limited)?;
     }
-    let result = check_password(auth, db, login, password, awaiting_activation_ok);
+    let result = check_password(&env.auth, &env.db, login, password, awaiting_activation_ok);
     if result.as_ref().is_err_and(|e| e.code == Some("invalid_credentials")) {
         let _ = limits.check(&limits.login, &pair, now);
         let _ = limits.check(&limits.login_address, &address, now);
@@ -228,8 +228,8 @@ pub fn login(
 /// Whether `password` is `user`'s current one (a learner changing their password proves
 /// it). Wrong answers count against the failed-login limit for that account, so a stolen
 /// token cannot guess the password faster than the sign-in page allows.
-pub fn current_password_matches(auth: &Auth, user: &UserRecord, password: &str, now: i64) -> Result<bool, Error> {
-    let limits = &auth.limits;
+pub fn current_password_matches(env: &Env, user: &UserRecord, password: &str, now: i64) -> Result<bool, Error> {
+    let limits = &env.limits;
     let key = format!("current-password:{}", user.id);
     if limits.enabled {
         limits.login.peek(&key, now).map_err(|wait| {
@@ -241,7 +241,7 @@ pub fn current_password_matches(auth: &Auth, user: &UserRecord, password: &str, 
     let matches = user
         .password_hash
         .as_deref()
-        .is_some_and(|stored| !matches!(auth.passwords.verify(password, stored), Verified::No));
+        .is_some_and(|stored| !matches!(env.auth.passwords.verify(password, stored), Verified::No));
     if !matches {
         let _ = limits.check(&limits.login, &key, now);
     }

@@ -3,8 +3,8 @@
 //! bits, of which only the SHA-256 is stored, and shown once. A SCIM token opens nothing
 //! but `/scim/v2`, and nothing else opens `/scim/v2`.
 
-use super::secrets;
-use crate::error::{Error, ErrorKind};
+use super::{Error, ErrorKind};
+use crate::auth::secrets;
 use crate::store::{self, scim::ScimTokenRecord, Conn, Db};
 
 /// Recognisable in logs and by secret scanners; the rest is random.
