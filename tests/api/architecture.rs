@@ -184,3 +184,27 @@ fn no_import_cycle_between_top_level_modules() {
         .collect();
     assert!(cycles.is_empty(), "import cycles between top-level modules:\n{}", cycles.join("\n"));
 }
+
+/// The surfaces parse, call the core and render (docs/architecture.md): what they name of
+/// the crate is the core's, the domain's or their own, so that authentication, the
+/// transport and the application's wiring stay out of them.
+#[test]
+fn api_imports_only_core_domain_and_itself() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src.join("api"), &mut files);
+    let mut strays = Vec::new();
+    for file in &files {
+        let relative = file.strip_prefix(&src).unwrap();
+        let depth = relative.components().count() - usize::from(relative.ends_with("mod.rs"));
+        for name in root_names(&code(&std::fs::read_to_string(file).unwrap()), depth) {
+            if !["api", "core", "domain"].contains(&name.as_str()) {
+                strays.push(format!("{} uses crate::{name}", relative.display()));
+            }
+        }
+    }
+    assert!(files.len() > 20, "the reader finds the surfaces");
+    assert!(strays.is_empty(), "api reaches past core and domain:\n{}", strays.join("\n"));
+    let graph = dependencies();
+    assert!(!graph["bootstrap"].contains_key("api"), "bootstrap uses api ({})", graph["bootstrap"]["api"]);
+}
