@@ -384,8 +384,7 @@ fn post_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
     checkout::may_place_orders(&caller)?;
     ctx.throttle(&ctx.env.limits.checkout, &caller.key())?;
     let order = parse_order(ctx.json_body()?, ctx.now)?;
-    let receipt = checkout::place_order(&ctx.env.db, &caller, order, &ctx.env.coupons, ctx.now)?;
-    ctx.env.jobs.wake();
+    let receipt = checkout::place_order(ctx.env, &caller, order, &ctx.env.coupons, ctx.now)?;
     let at = |t: Option<Timestamp>| t.map(|t| json!(t.to_iso())).unwrap_or(Value::Null);
     let c = &receipt.course.record;
     let s = &receipt.student;

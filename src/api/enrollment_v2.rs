@@ -191,9 +191,7 @@ fn patch_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
     let identifier = ctx.param("email_or_username").to_owned();
     let patch = ctx.json_body().and_then(|body| super::shared::parse_lifecycle_patch(&body));
     let learner = LearnerName::Identifier(&identifier);
-    let enrollment =
-        lifecycle::update_enrollment_as_manager(&ctx.env.db, &key, &caller, SURFACE, learner, patch, ctx.now)?;
-    ctx.env.jobs.wake();
+    let enrollment = lifecycle::update_enrollment_as_manager(ctx.env, &key, &caller, SURFACE, learner, patch, ctx.now)?;
     Ok(ok(super::shared::enrollment_json(&enrollment, ctx.now)))
 }
 
@@ -201,21 +199,19 @@ fn patch_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
 /// problems are answered after the course's 404 and 403 (the core checks those first).
 fn post_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
     let (key, caller) = course_and_manager(ctx, "course_key")?;
-    let (db, now) = (&ctx.env.db, ctx.now);
+    let (env, now) = (ctx.env, ctx.now);
     match enroll_request(ctx) {
         Ok((identifiers, options)) if identifiers.len() > 1 => {
             let items = identifiers.into_iter().map(bulk::Item::plain).collect();
             let request = TaskRequest { action: Action::Enroll, items, options };
-            let (course, task) = bulk::create_task_as_manager(db, &key, &caller, SURFACE, Ok(request), now)?;
-            ctx.env.jobs.wake();
+            let (course, task) = bulk::create_task_as_manager(env, &key, &caller, SURFACE, Ok(request), now)?;
             Ok(task_accepted(ctx, &course.record.course_key, Action::Enroll, &task))
         }
         request => {
             let request =
                 request.map(|(identifiers, options)| RosterChange { action: Action::Enroll, identifiers, options });
             let identifier = request.as_ref().map(|r| r.identifiers[0].clone()).unwrap_or_default();
-            let results = bulk::apply_as_manager(db, &key, &caller, SURFACE, request, now)?;
-            ctx.env.jobs.wake();
+            let results = bulk::apply_as_manager(env, &key, &caller, SURFACE, request, now)?;
             Ok(ok(json!({"action": "enroll", "results": [result_json(&identifier, &results[0])]})))
         }
     }
@@ -269,8 +265,7 @@ fn delete_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
         let options = RosterOptions { email_students, reason: ctx.query_param("reason"), ..RosterOptions::default() };
         RosterChange { action: Action::Unenroll, identifiers: vec![identifier.clone()], options }
     });
-    let results = bulk::apply_as_manager(&ctx.env.db, &key, &caller, SURFACE, request, ctx.now)?;
-    ctx.env.jobs.wake();
+    let results = bulk::apply_as_manager(ctx.env, &key, &caller, SURFACE, request, ctx.now)?;
     Ok(ok(json!({"action": "unenroll", "results": [result_json(&identifier, &results[0])]})))
 }
 

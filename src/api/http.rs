@@ -2,9 +2,8 @@
 //! JSON and form parsing, query strings, page parameters and JSON responses.
 
 use super::body::Parsers;
-use crate::core::Env;
 use crate::core::rate_limit::Limiter;
-use crate::core::{sessions, Error, ErrorKind};
+use crate::core::{sessions, Env, Error, ErrorKind};
 use crate::domain::{Credentials, Principal, Timestamp, SESSION_COOKIE};
 // The typed JSON field readers are the core's (its course definition reads with them);
 // every surface reads its bodies with them too, by these names.

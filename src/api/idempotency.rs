@@ -9,9 +9,9 @@
 use super::errors::{render, Dialect};
 use super::http::Ctx;
 use super::router::{Handler, Route};
-use crate::domain::{AuthMethod, Principal};
 use crate::core::idempotency::{self, KeyScope, StoredAnswer};
 use crate::core::{Error, ErrorKind};
+use crate::domain::{AuthMethod, Principal};
 use rouille::{Response, ResponseBody};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};

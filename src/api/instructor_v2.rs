@@ -88,8 +88,7 @@ fn post_modify(ctx: &mut Ctx) -> Result<Response, Error> {
         Ok(r) => (r.action.as_str(), r.options.auto_enroll, r.identifiers.clone()),
         Err(_) => ("", false, Vec::new()),
     };
-    let results = bulk::apply_as_manager(&ctx.env.db, &key, &caller, "instructor_v2", request, ctx.now)?;
-    ctx.env.jobs.wake();
+    let results = bulk::apply_as_manager(ctx.env, &key, &caller, "instructor_v2", request, ctx.now)?;
     let rows = identifiers
         .iter()
         .zip(&results)

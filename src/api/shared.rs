@@ -5,7 +5,6 @@
 //! Surfaces import this, never each other.
 
 use super::http::{self, json, money_string, Ctx, Fields};
-use crate::domain::Principal;
 use crate::core::bulk::{Action, Item, ItemOptions, RosterOptions};
 use crate::core::catalog::Course;
 use crate::core::enrollment::{Outcome, State};
@@ -15,6 +14,7 @@ use crate::core::progress::ProgressRecord;
 use crate::core::records::{Db, EnrollmentRecord, TaskRecord};
 use crate::core::roster::{HistoryFilter, RosterChunks, RosterRow};
 use crate::core::{Error, ErrorKind};
+use crate::domain::Principal;
 use crate::domain::{CourseKey, Timestamp};
 use rouille::{Response, ResponseBody};
 use serde_json::{json, Value};

@@ -269,10 +269,7 @@ fn patch_account(ctx: &mut Ctx) -> Result<Response, Error> {
     // PendingEmailChange): the answer still shows the current one.
     let (app, now) = (ctx.env, ctx.now);
     let link = |current: &UserRecord, email: &Email| accounts::email_change_link(app, current, email, now);
-    let (account, mailed) = accounts::change_own_profile(&app.db, &actor, &viewer, &username, changes, link, now)?;
-    if mailed {
-        app.jobs.wake();
-    }
+    let (account, _) = accounts::change_own_profile(app, &actor, &viewer, &username, changes, link, now)?;
     Ok(ok(view_json(&account)))
 }
 
@@ -293,7 +290,6 @@ fn post_deactivate_logout(ctx: &mut Ctx) -> Result<Response, Error> {
         return Err(Error::field("password", "Your password is required to deactivate your account."));
     }
     privacy::deactivate_own_account(ctx.env, user_id, password, ctx.now)?;
-    ctx.env.jobs.wake();
     let mut response = Response::empty_204();
     for cookie in super::cookies::clearing(ctx.env) {
         response = response.with_additional_header("Set-Cookie", cookie);
@@ -333,8 +329,7 @@ fn post_retire(ctx: &mut Ctx) -> Result<Response, Error> {
         if names.is_empty() || names.len() > privacy::MAX_BULK {
             return Err(Error::field("usernames", format!("Give 1 to {} usernames.", privacy::MAX_BULK)));
         }
-        let task = privacy::queue_retirements(&ctx.env.db, &actor_name, &names, ctx.now)?;
-        ctx.env.jobs.wake();
+        let task = privacy::queue_retirements(ctx.env, &actor_name, &names, ctx.now)?;
         return Ok(super::http::json(202, &task_json(ctx, &task, Vec::new())));
     }
     let username = body

@@ -491,9 +491,10 @@ pub fn account_with_email(db: &Db, viewer: &Viewer, email: &str) -> Result<Optio
 /// A person changes their own profile (Open edX's `update_account_settings`): one write.
 /// A learner's new address is not applied but confirmed from that address first (Open
 /// edX's PendingEmailChange): `link` makes the mailed link from the account as it is and
-/// the new address. Returns the account as the viewer sees it and whether mail was queued.
+/// the new address. Returns the account as the viewer sees it and whether mail was queued
+/// (the workers are woken for it).
 pub fn change_own_profile(
-    db: &Db,
+    env: &Env,
     actor: &Actor,
     viewer: &Viewer,
     username: &str,
@@ -501,7 +502,7 @@ pub fn change_own_profile(
     link: impl FnOnce(&UserRecord, &Email) -> String,
     now: Timestamp,
 ) -> Result<(AccountView, bool), Error> {
-    db.write(|conn| {
+    let (view, mailed) = env.db.write(|conn| {
         let current = user_by_username(conn, username)?;
         let confirm = match changes.email.take() {
             Some(email) if !actor.is_staff && !email.as_str().eq_ignore_ascii_case(&current.email) => {
@@ -517,7 +518,11 @@ pub fn change_own_profile(
             request_email_change(conn, &user, email, link, now)?;
         }
         Ok((view_of(conn, viewer, user)?, confirm.is_some()))
-    })
+    })?;
+    if mailed {
+        env.jobs.wake();
+    }
+    Ok((view, mailed))
 }
 
 pub fn user_by_email(conn: &Conn, email: &str) -> Result<Option<UserRecord>, Error> {
@@ -651,13 +656,13 @@ fn user_already_exists() -> Error {
 /// email is taken (checked in the insert's own write, so two requests cannot both pass),
 /// with the account-created email when asked.
 pub fn create_account(
-    db: &Db,
+    env: &Env,
     actor: &Actor,
     new: NewUser,
     send_email: bool,
     now: Timestamp,
 ) -> Result<UserRecord, Error> {
-    db.write(|conn| {
+    env.write_for_workers(|conn| {
         if find_user(conn, new.username.as_str())?.is_some() || user_by_email(conn, new.email.as_str())?.is_some() {
             return Err(user_already_exists());
         }
@@ -682,14 +687,14 @@ pub struct InactiveAccount {
 /// it. An address in use (`raw_email` as sent) is a conflict before any fault of the rest
 /// of the request (`parsed`, the surface's reading of it), as the original orders them.
 pub fn create_inactive_account(
-    db: &Db,
+    env: &Env,
     actor: &Actor,
     raw_email: &str,
     parsed: Result<InactiveAccount, Error>,
     link: impl FnOnce(&UserRecord) -> String,
     now: Timestamp,
 ) -> Result<UserRecord, Error> {
-    db.write(|conn| {
+    env.write_for_workers(|conn| {
         if user_by_email(conn, raw_email)?.is_some() {
             return Err(user_already_exists());
         }
@@ -737,14 +742,14 @@ pub struct Connected {
 /// new address from that address (`email_link` builds the link); staff and integrations
 /// change the address at once, as the original does.
 pub fn connect_account(
-    db: &Db,
+    env: &Env,
     actor: &Actor,
     request: ConnectRequest,
     current_password: impl FnOnce(&UserRecord) -> Result<bool, Error>,
     email_link: impl FnOnce(&UserRecord, &Email) -> String,
     now: Timestamp,
 ) -> Result<Option<Connected>, Error> {
-    db.write(|conn| {
+    let connected = env.db.write(|conn| {
         let Some(user) = find_user(conn, &request.username)? else { return Ok(None) };
         let password_hash = request.password_hash?;
         let name = request.name?;
@@ -772,7 +777,11 @@ pub fn connect_account(
             request_email_change(conn, &updated, email, link, now)?;
         }
         Ok(Some(Connected { user: updated, confirmation_sent: confirm.is_some() }))
-    })
+    })?;
+    if connected.as_ref().is_some_and(|c| c.confirmation_sent) {
+        env.jobs.wake();
+    }
+    Ok(connected)
 }
 
 pub fn user_by_id(conn: &Conn, id: i64) -> Result<Option<UserRecord>, Error> {

@@ -3,12 +3,12 @@
 //! result is written in the same transaction as its enrollment change, so a crash loses
 //! no work and repeats none.
 
-use crate::domain::Principal;
 use crate::core::catalog::{self, Course};
 use crate::core::enrollment::{self, Access, Change, EnrollOptions, Outcome, Source, State};
 use crate::core::lifecycle::AccessDates;
 use crate::core::roster::managed_course;
-use crate::core::Error;
+use crate::core::{Env, Error};
+use crate::domain::Principal;
 use crate::domain::{CourseKey, Timestamp};
 use crate::store::tasks::{NewTask, TaskRecord};
 use crate::store::{self, Conn, Db};
@@ -90,14 +90,14 @@ pub struct RosterChange {
 /// whole call. `request` is the surface's parse: its error comes after the course's 404
 /// and 403, as these APIs always answered.
 pub fn apply_as_manager(
-    db: &Db,
+    env: &Env,
     key: &CourseKey,
     caller: &Principal,
     surface: &'static str,
     request: Result<RosterChange, Error>,
     now: Timestamp,
 ) -> Result<Vec<Result<Outcome, Error>>, Error> {
-    db.write(|conn| {
+    env.write_for_workers(|conn| {
         let course = managed_course(conn, key, caller)?;
         let change = request?;
         let requester = Requester::of(caller, surface);
@@ -158,7 +158,7 @@ pub fn apply(
 /// writes. A fault undoes everything.
 #[allow(clippy::too_many_arguments)]
 pub fn apply_to_courses(
-    db: &Db,
+    env: &Env,
     caller: &Principal,
     keys: &[CourseKey],
     action: Action,
@@ -167,7 +167,7 @@ pub fn apply_to_courses(
     requester: &Requester,
     now: Timestamp,
 ) -> Result<Vec<Vec<Result<Outcome, Error>>>, Error> {
-    db.write(|conn| {
+    env.write_for_workers(|conn| {
         let mut courses = Vec::with_capacity(keys.len());
         for key in keys {
             let course = catalog::course(conn, key)?;
@@ -305,14 +305,14 @@ pub struct TaskRequest {
 /// roster and progress CSVs): the check and the task's rows in one write. `request`'s error
 /// (the surface's parse of the body) comes after the course's 404 and 403.
 pub fn create_task_as_manager(
-    db: &Db,
+    env: &Env,
     key: &CourseKey,
     caller: &Principal,
     surface: &'static str,
     request: Result<TaskRequest, Error>,
     now: Timestamp,
 ) -> Result<(Course, TaskRecord), Error> {
-    db.write(|conn| {
+    env.write_for_workers(|conn| {
         let course = managed_course(conn, key, caller)?;
         let request = request?;
         let requester = Requester::of(caller, surface);

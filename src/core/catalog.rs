@@ -1,8 +1,8 @@
 //! The course catalog: courses, their modes (enrollment tracks with prices) and their
 //! staff. A course that ever had an enrollment is only ever unpublished, never deleted.
 
-use crate::domain::Principal;
 use crate::core::{Error, ErrorKind};
+use crate::domain::Principal;
 use crate::domain::{CourseKey, Currency, Money, Timestamp, Username};
 use crate::store::courses::{CourseRecord, ModeRecord, RoleRecord};
 use crate::store::{self, Conn, Db};

@@ -4,15 +4,15 @@
 //! the enrollment core like every other surface.
 
 use crate::auth::secrets;
-use crate::domain::Principal;
 use crate::core::accounts::{self, Actor, NewUser};
 use crate::core::catalog::{self, Course};
 use crate::core::enrollment::{self, Access, Change, Source};
-use crate::core::{Error, ErrorKind};
+use crate::core::{Env, Error, ErrorKind};
+use crate::domain::Principal;
 use crate::domain::{CardNumber, Email, Money, Timestamp, Username};
 use crate::store::enrollments::EnrollmentRecord;
 use crate::store::users::{Profile, UserRecord};
-use crate::store::{self, Conn, Db};
+use crate::store::{self, Conn};
 use serde_json::{json, Value};
 
 pub struct Address {
@@ -163,7 +163,7 @@ pub fn may_place_orders(caller: &Principal) -> Result<(), Error> {
 /// The checkout use case: the caller's permission, then student, payment and enrollment
 /// in one write transaction (see `checkout`).
 pub fn place_order(
-    db: &Db,
+    env: &Env,
     caller: &Principal,
     order: Order,
     coupons: &[(String, u32)],
@@ -171,7 +171,7 @@ pub fn place_order(
 ) -> Result<Receipt, Error> {
     may_place_orders(caller)?;
     let actor = caller.user().map_or_else(|| "api-key".to_owned(), |u| u.username.clone());
-    db.write(|conn| checkout(conn, order, coupons, &actor, now))
+    env.write_for_workers(|conn| checkout(conn, order, coupons, &actor, now))
 }
 
 /// `coupons`: (code, percent off) as configured (`checkout.coupons`).

@@ -24,6 +24,19 @@ pub struct Env {
     pub idempotency: super::idempotency::Registry,
 }
 
+impl Env {
+    /// A write that leaves work for the background workers (emails, webhooks, tasks): one
+    /// transaction, and the workers woken once it is committed.
+    pub fn write_for_workers<T>(
+        &self,
+        f: impl FnOnce(&crate::store::Conn) -> Result<T, super::Error>,
+    ) -> Result<T, super::Error> {
+        let done = self.db.write(f)?;
+        self.jobs.wake();
+        Ok(done)
+    }
+}
+
 /// Wakes idle workers when new work is written (they also poll, so a missed wake-up only
 /// delays work).
 #[derive(Default)]

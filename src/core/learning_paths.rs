@@ -2,10 +2,10 @@
 //! learning-paths plugin, its models and views). Enrolling in a
 //! step's course goes through the enrollment core like every other surface.
 
-use crate::domain::Principal;
 use crate::core::catalog;
 use crate::core::enrollment::{self, Access, Change, Outcome, Source};
 use crate::core::{Error, ErrorKind};
+use crate::domain::Principal;
 use crate::domain::{CourseKey, Email, LearningPathKey, Timestamp, Uuid};
 use crate::store::learning_paths::{PathEnrollmentRecord, PathRecord, StepRecord};
 use crate::store::users::UserRecord;

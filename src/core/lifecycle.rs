@@ -4,13 +4,13 @@
 //! group-commit writer runs writes one at a time, so "first waiting learner gets the seat"
 //! holds under any number of concurrent requests (README "Enrollment lifecycle").
 
-use crate::domain::Principal;
 use crate::core::accounts::named_user;
 use crate::core::bulk::Requester;
 use crate::core::catalog::Course;
 use crate::core::enrollment::{self, Change, Learner, Lifecycle, Outcome, Source};
 use crate::core::roster::managed_course;
-use crate::core::{Error, ErrorKind};
+use crate::core::{Env, Error, ErrorKind};
+use crate::domain::Principal;
 use crate::domain::{CourseKey, Timestamp};
 use crate::store::enrollments::{EnrollmentRecord, WaitlistEntry};
 use crate::store::users::UserRecord;
@@ -155,7 +155,7 @@ pub enum LearnerName<'a> {
 /// learner and change in one write. The errors keep the API's order: the course's 404 and
 /// 403, the learner's 404, then `patch`'s (the surface's parse of the body).
 pub fn update_enrollment_as_manager(
-    db: &Db,
+    env: &Env,
     key: &CourseKey,
     caller: &Principal,
     surface: &'static str,
@@ -163,7 +163,7 @@ pub fn update_enrollment_as_manager(
     patch: Result<LifecyclePatch, Error>,
     now: Timestamp,
 ) -> Result<EnrollmentRecord, Error> {
-    db.write(|conn| {
+    env.write_for_workers(|conn| {
         let course = managed_course(conn, key, caller)?;
         let user = match learner {
             LearnerName::Username(username) => named_user(conn, username)?,
@@ -322,14 +322,14 @@ pub fn managed_waitlist(db: &Db, key: &CourseKey, caller: &Principal) -> Result<
 /// waitlist of a course they manage, in one write; `username`'s parse error comes after
 /// the course's 404 and 403.
 pub fn add_to_waitlist_as_manager(
-    db: &Db,
+    env: &Env,
     key: &CourseKey,
     caller: &Principal,
     surface: &'static str,
     username: Result<String, Error>,
     now: Timestamp,
 ) -> Result<(UserRecord, Outcome), Error> {
-    db.write(|conn| {
+    env.write_for_workers(|conn| {
         let course = managed_course(conn, key, caller)?;
         let username = username?;
         let user = crate::core::accounts::find_user(conn, &username)?

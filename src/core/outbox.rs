@@ -1,6 +1,6 @@
 //! The outbox as the admin and the delivery worker see it: list, retry, claim, record.
 
-use crate::core::Error;
+use crate::core::{Env, Error};
 use crate::domain::Timestamp;
 use crate::store::outbox::MessageRecord;
 use crate::store::{self, Conn, Db};
@@ -101,6 +101,6 @@ pub fn retry(conn: &Conn, id: i64, now: Timestamp) -> Result<MessageRecord, Erro
 }
 
 /// Staff make a message due now (the admin's retry).
-pub fn retry_message(db: &Db, id: i64, now: Timestamp) -> Result<MessageRecord, Error> {
-    db.write(|conn| retry(conn, id, now))
+pub fn retry_message(env: &Env, id: i64, now: Timestamp) -> Result<MessageRecord, Error> {
+    env.write_for_workers(|conn| retry(conn, id, now))
 }

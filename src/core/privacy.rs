@@ -328,13 +328,18 @@ pub fn deactivate_and_queue(conn: &Conn, user: &UserRecord, now: Timestamp) -> R
 /// the failed-login limit). It runs between a read of the account and the write, so the
 /// single writer never waits for it; the write reads the account again and deactivates it
 /// as it then is.
-pub fn deactivate_own_account(env: &Env, user_id: i64, password: &str, now: Timestamp) -> Result<RetirementTask, Error> {
+pub fn deactivate_own_account(
+    env: &Env,
+    user_id: i64,
+    password: &str,
+    now: Timestamp,
+) -> Result<RetirementTask, Error> {
     let gone = || Error::forbidden("This account no longer exists.");
     let user = env.db.read(|conn| store::users::by_id(conn, user_id))?.ok_or_else(gone)?;
     if !super::tokens::current_password_matches(env, &user, password, now.unix())? {
         return Err(Error::forbidden("Could not verify user password.").with_code("invalid_password"));
     }
-    env.db.write(|conn| {
+    env.write_for_workers(|conn| {
         let user = store::users::by_id(conn, user_id)?.ok_or_else(gone)?;
         deactivate_and_queue(conn, &user, now)
     })
@@ -353,8 +358,13 @@ pub fn create_task(conn: &Conn, actor: &str, usernames: &[String], now: Timestam
 }
 
 /// Queues the retirement of many accounts as one task, in one write.
-pub fn queue_retirements(db: &Db, actor: &str, usernames: &[String], now: Timestamp) -> Result<RetirementTask, Error> {
-    db.write(|conn| create_task(conn, actor, usernames, now))
+pub fn queue_retirements(
+    env: &Env,
+    actor: &str,
+    usernames: &[String],
+    now: Timestamp,
+) -> Result<RetirementTask, Error> {
+    env.write_for_workers(|conn| create_task(conn, actor, usernames, now))
 }
 
 pub fn task(conn: &Conn, public_id: &str) -> Result<RetirementTask, Error> {

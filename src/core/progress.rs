@@ -3,12 +3,12 @@
 //! `progress_history` and announced as an `enrollment.progressed` webhook event. Learning
 //! paths aggregate it over their steps as the learning-paths plugin does.
 
-use crate::domain::Principal;
 use crate::core::accounts::named_user;
 use crate::core::catalog::Course;
 use crate::core::learning_paths::Path;
 use crate::core::roster::managed_course;
-use crate::core::Error;
+use crate::core::{Env, Error};
+use crate::domain::Principal;
 use crate::domain::{CourseKey, Fraction, Timestamp};
 use crate::store::users::UserRecord;
 use crate::store::{self, Conn, Db};
@@ -61,7 +61,7 @@ pub fn record(
 /// in one write. Errors in the API's order: course 404, 403, `report`'s (the surface's
 /// parse of the body), the learner's 404, then the enrollment's.
 pub fn record_as_manager(
-    db: &Db,
+    env: &Env,
     key: &CourseKey,
     caller: &Principal,
     surface: &'static str,
@@ -69,7 +69,7 @@ pub fn record_as_manager(
     report: Result<Report, Error>,
     now: Timestamp,
 ) -> Result<ProgressRecord, Error> {
-    db.write(|conn| {
+    env.write_for_workers(|conn| {
         let course = managed_course(conn, key, caller)?;
         let report = report?;
         let user = named_user(conn, username)?;

@@ -1,11 +1,11 @@
 //! Reading enrollments: one learner's, a user's active list, a course's roster (paged by
 //! seek), the staff-wide list, and who may manage a course. Changes live in `enrollment`.
 
-use crate::domain::Principal;
 use crate::core::catalog::Course;
 use crate::core::enrollment::{has_access, resolve_identifier, Resolved};
 use crate::core::progress::ProgressRecord;
 use crate::core::{Error, ErrorKind};
+use crate::domain::Principal;
 use crate::domain::{CourseKey, Timestamp};
 use crate::store::enrollments::{AllowedRecord, EnrollmentRecord};
 use crate::store::users::UserRecord;

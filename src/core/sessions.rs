@@ -71,9 +71,7 @@ pub fn authenticate(env: &Env, creds: &Credentials, now: i64) -> Result<Option<P
     if let Some(cookie) = creds.session_cookie {
         // A stale or unknown cookie is ignored (anonymous), as Django does.
         if let Some((user, csrf_token)) = browser_session(db, cookie, now)? {
-            if creds.unsafe_method
-                && !creds.csrf_header.is_some_and(|h| csrf_matches(h, &csrf_token))
-            {
+            if creds.unsafe_method && !creds.csrf_header.is_some_and(|h| csrf_matches(h, &csrf_token)) {
                 return Err(Error::forbidden(CSRF_FAILED));
             }
             return Ok(Some(Principal::User(user)));

@@ -5,9 +5,9 @@
 use super::{course_path, csrf_field, form, local_input, minute, page, redirect, visitor, when, Form, Visitor};
 use crate::api::http::{percent_encode, Ctx};
 use crate::api::shared::{self, parse_learner_csv, roster_options};
-use crate::core::course_definition::parse_course_fields;
 use crate::core::bulk::{self, Requester};
 use crate::core::catalog::{self, Course, StaffChange};
+use crate::core::course_definition::parse_course_fields;
 use crate::core::enrollment::State;
 use crate::core::lifecycle;
 use crate::core::roster::{self, RosterFilter, RosterPage, RosterPageQuery, RosterRow};
@@ -396,9 +396,8 @@ pub(super) fn batch(ctx: &mut Ctx) -> Result<Response, Error> {
     let v = visitor(ctx)?;
     let key = course_key(ctx)?;
     let batch = form(ctx, Some(&v)).and_then(|form| batch_input(&form));
-    let (course, task) = bulk::create_task_as_manager(&ctx.env.db, &key, &v.caller(), SURFACE, batch, ctx.now)
+    let (course, task) = bulk::create_task_as_manager(ctx.env, &key, &v.caller(), SURFACE, batch, ctx.now)
         .map_err(roster::in_console_words)?;
-    ctx.env.jobs.wake();
     Ok(redirect(&format!("{}/tasks/{}", course_path(&course.record.course_key), task.public_id)))
 }
 

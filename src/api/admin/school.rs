@@ -57,8 +57,7 @@ pub(super) fn retry(ctx: &mut Ctx) -> Result<Response, Error> {
     v.require_global_staff()?;
     form(ctx, Some(&v))?;
     let id: i64 = ctx.param("id").parse().map_err(|_| Error::not_found("No such message."))?;
-    outbox::retry_message(&ctx.env.db, id, ctx.now)?;
-    ctx.env.jobs.wake();
+    outbox::retry_message(ctx.env, id, ctx.now)?;
     Ok(redirect("/admin/outbox"))
 }
 

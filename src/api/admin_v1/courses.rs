@@ -1,10 +1,10 @@
 //! `/api/admin/v1/courses…`: the catalog, its modes and course staff.
 
 use super::super::http::{self, as_string, created, no_content, ok, Ctx, Fields, Page};
-use crate::core::course_definition::{parse_course_fields, parse_mode};
 use super::money;
 use super::{admin, iso};
 use crate::core::catalog::{self, Course, Removal};
+use crate::core::course_definition::{parse_course_fields, parse_mode};
 use crate::core::Error;
 use crate::domain::{CourseKey, Username};
 use rouille::Response;

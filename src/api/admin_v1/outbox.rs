@@ -39,7 +39,6 @@ pub(super) fn post_outbox_retry(ctx: &mut Ctx) -> Result<Response, Error> {
     admin(ctx)?;
     let id: i64 =
         ctx.param("id").parse().map_err(|_| Error::not_found(format!("No outbox message {}.", ctx.param("id"))))?;
-    let message = crate::core::outbox::retry_message(&ctx.env.db, id, ctx.now)?;
-    ctx.env.jobs.wake();
+    let message = crate::core::outbox::retry_message(ctx.env, id, ctx.now)?;
     Ok(ok(outbox_json(&message)))
 }

@@ -52,8 +52,7 @@ pub(super) fn put_progress(ctx: &mut Ctx) -> Result<Response, Error> {
     let (key, caller) = course_and_manager(ctx, "course_key")?;
     let report = ctx.json_body().and_then(|body| parse_report(&body));
     let username = ctx.param("username").to_owned();
-    let record = progress::record_as_manager(&ctx.env.db, &key, &caller, "admin", &username, report, ctx.now)?;
-    ctx.env.jobs.wake();
+    let record = progress::record_as_manager(ctx.env, &key, &caller, "admin", &username, report, ctx.now)?;
     Ok(ok(progress_json(&record)))
 }
 
@@ -107,7 +106,6 @@ pub(super) fn post_progress_csv(ctx: &mut Ctx) -> Result<Response, Error> {
         options: RosterOptions::default(),
     });
     let surface = "admin_progress_csv";
-    let (course, task) = bulk::create_task_as_manager(&ctx.env.db, &key, &caller, surface, request, ctx.now)?;
-    ctx.env.jobs.wake();
+    let (course, task) = bulk::create_task_as_manager(ctx.env, &key, &caller, surface, request, ctx.now)?;
     Ok(task_accepted(ctx, &course.record.course_key, Action::Progress, &task))
 }

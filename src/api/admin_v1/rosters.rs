@@ -28,8 +28,7 @@ pub(super) fn post_roster_csv(ctx: &mut Ctx) -> Result<Response, Error> {
         Ok(TaskRequest { action, items, options })
     });
     let action = request.as_ref().map(|r| r.action).ok();
-    let (course, task) = bulk::create_task_as_manager(&ctx.env.db, &key, &caller, "admin_csv", request, ctx.now)?;
-    ctx.env.jobs.wake();
+    let (course, task) = bulk::create_task_as_manager(ctx.env, &key, &caller, "admin_csv", request, ctx.now)?;
     Ok(task_accepted(ctx, &course.record.course_key, action.expect("a task was started"), &task))
 }
 

@@ -52,9 +52,7 @@ pub(super) fn patch_enrollment(ctx: &mut Ctx) -> Result<Response, Error> {
     let username = ctx.param("username").to_owned();
     let patch = ctx.json_body().and_then(|body| parse_lifecycle_patch(&body));
     let learner = LearnerName::Username(&username);
-    let enrollment =
-        lifecycle::update_enrollment_as_manager(&ctx.env.db, &key, &caller, SURFACE, learner, patch, ctx.now)?;
-    ctx.env.jobs.wake();
+    let enrollment = lifecycle::update_enrollment_as_manager(ctx.env, &key, &caller, SURFACE, learner, patch, ctx.now)?;
     Ok(ok(enrollment_json(&enrollment, ctx.now)))
 }
 
@@ -67,9 +65,7 @@ pub(super) fn get_waitlist(ctx: &mut Ctx) -> Result<Response, Error> {
 pub(super) fn post_waitlist(ctx: &mut Ctx) -> Result<Response, Error> {
     let (key, caller) = course_and_manager(ctx, "course_key")?;
     let username = one_field(ctx, "username", http::as_string);
-    let (user, outcome) =
-        lifecycle::add_to_waitlist_as_manager(&ctx.env.db, &key, &caller, SURFACE, username, ctx.now)?;
-    ctx.env.jobs.wake();
+    let (user, outcome) = lifecycle::add_to_waitlist_as_manager(ctx.env, &key, &caller, SURFACE, username, ctx.now)?;
     Ok(http::json(
         201,
         &json!({"username": user.username, "waitlist_position": outcome.after.waitlist_position, "enrolled": outcome.after.enrollment}),

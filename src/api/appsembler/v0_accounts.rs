@@ -39,12 +39,9 @@ pub(super) fn post_accounts_create(ctx: &mut Ctx) -> Result<Response, Error> {
         is_staff: false,
         is_superuser: false,
     };
-    match accounts::create_account(&ctx.env.db, &actor(&principal), new, send_activation_email, ctx.now) {
+    match accounts::create_account(ctx.env, &actor(&principal), new, send_activation_email, ctx.now) {
         // The key's trailing space is the original's; its clients read it that way.
-        Ok(user) => {
-            ctx.env.jobs.wake();
-            Ok(ok(json!({"user_id ": user.id})))
-        }
+        Ok(user) => Ok(ok(json!({"user_id ": user.id}))),
         Err(e) if e.kind == ErrorKind::Conflict => Ok(user_message(409, "User already exists")),
         Err(e) => Err(e),
     }
@@ -59,8 +56,7 @@ pub(super) fn post_user_without_password(ctx: &mut Ctx) -> Result<Response, Erro
     let parsed = inactive_account(&body, &email, name);
     let (app, now) = (ctx.env, ctx.now);
     let link = |user: &UserRecord| accounts::set_password_link(app, user, now);
-    let user = accounts::create_inactive_account(&app.db, &actor(&principal), email.trim(), parsed, link, now)?;
-    ctx.env.jobs.wake();
+    let user = accounts::create_inactive_account(app, &actor(&principal), email.trim(), parsed, link, now)?;
     Ok(ok(json!({"user_id": user.id, "username": user.username})))
 }
 
@@ -119,13 +115,9 @@ pub(super) fn post_accounts_connect(ctx: &mut Ctx) -> Result<Response, Error> {
         None => Ok(false),
     };
     let email_link = |user: &UserRecord, email: &Email| accounts::email_change_link(app, user, email, now);
-    let Some(connected) = accounts::connect_account(&app.db, &actor, request, current_password, email_link, now)?
-    else {
+    let Some(connected) = accounts::connect_account(app, &actor, request, current_password, email_link, now)? else {
         return Ok(Response::empty_404());
     };
-    if connected.confirmation_sent {
-        app.jobs.wake();
-    }
     Ok(ok(json!({"user_id": connected.user.id})))
 }
 

@@ -51,7 +51,7 @@ pub(super) fn post_bulk_enroll(ctx: &mut Ctx) -> Result<Response, Error> {
         source: Source::Bulk,
     };
     let outcomes =
-        bulk::apply_to_courses(&ctx.env.db, &principal, &keys, action, &identifiers, &options, &requester, ctx.now)
+        bulk::apply_to_courses(ctx.env, &principal, &keys, action, &identifiers, &options, &requester, ctx.now)
             .map_err(|e| if e.kind == ErrorKind::NotFound { Error::not_found("Not found.") } else { e })?;
     let mut per_course = serde_json::Map::new();
     for (key, outcomes) in keys.iter().zip(outcomes) {
@@ -73,7 +73,6 @@ pub(super) fn post_bulk_enroll(ctx: &mut Ctx) -> Result<Response, Error> {
             json!({"action": action.as_str(), "results": results, "auto_enroll": auto_enroll}),
         );
     }
-    ctx.env.jobs.wake();
     Ok(ok(
         json!({"action": action.as_str(), "courses": per_course, "email_students": email_students, "auto_enroll": auto_enroll}),
     ))
