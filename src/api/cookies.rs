@@ -13,12 +13,13 @@ pub fn read(req: &Request, name: &str) -> Option<String> {
 /// A `Set-Cookie` value for the session (`http_only`) or its CSRF cookie (readable by the
 /// page's script, as Django's csrftoken), for the session's lifetime.
 fn cookie_header(env: &Env, name: &str, value: &str, http_only: bool) -> String {
-    cookie(name, value, env.auth.session_lifetime, http_only, env.auth.secure_cookies)
+    let auth = &env.config.auth;
+    cookie(name, value, auth.session_lifetime_seconds, http_only, auth.secure_cookies)
 }
 
 /// The two `Set-Cookie` values that end a session in the browser.
 pub fn clearing(env: &Env) -> [String; 2] {
-    let secure = env.auth.secure_cookies;
+    let secure = env.config.auth.secure_cookies;
     [cookie(SESSION_COOKIE, "", 0, true, secure), cookie(CSRF_COOKIE, "", 0, false, secure)]
 }
 

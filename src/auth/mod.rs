@@ -19,8 +19,6 @@ pub struct Auth {
     /// Signs set-password links (the same generated secret as JWTs, with a purpose prefix).
     pub link_secret: Vec<u8>,
     pub token_lifetime: i64,
-    pub session_lifetime: i64,
-    pub secure_cookies: bool,
     /// Empty when `X-Edx-Api-Key` access is off.
     api_key: String,
     pub passwords: passwords::Hasher,
@@ -50,8 +48,6 @@ impl Auth {
             link_secret: format!("links:{secret}").into_bytes(),
             jwt: jwt::JwtKeys::new(secret.into_bytes(), issuer, config.auth.jwt_audience.clone()),
             token_lifetime: config.auth.token_lifetime_seconds,
-            session_lifetime: config.auth.session_lifetime_seconds,
-            secure_cookies: config.auth.secure_cookies,
             api_key: config.auth.api_key.clone(),
             passwords: passwords::Hasher::new(&config.auth),
         })

@@ -164,7 +164,7 @@ pub fn sign_in(
     now: i64,
 ) -> Result<(UserRecord, NewSession), Error> {
     let user = tokens::login(env, login, password, remote, now, false)?;
-    let session = crate::auth::sessions::create(&env.db, user.id, env.auth.session_lifetime, now)?;
+    let session = crate::auth::sessions::create(&env.db, user.id, env.config.auth.session_lifetime_seconds, now)?;
     Ok((user, session))
 }
 
