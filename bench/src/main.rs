@@ -314,6 +314,26 @@ impl Server {
         assert!(reply.to_string().contains(key), "course not created: {reply}");
     }
 
+    /// Waits (up to a minute) until the server has no background work due: the emails an
+    /// earlier scenario queued (a checkout sends one each) would otherwise be delivered
+    /// during the next scenario and count against it.
+    fn settle(&self) {
+        let conn = self.sqlite();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let due = || -> i64 {
+            conn.query_row(
+                "SELECT (SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND next_attempt_at <= unixepoch()) \
+                 + (SELECT COUNT(*) FROM tasks WHERE status IN ('pending', 'running'))",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap_or(0)
+        };
+        while due() > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     fn sqlite(&self) -> rusqlite::Connection {
         let conn = rusqlite::Connection::open(&self.db).unwrap();
         conn.busy_timeout(Duration::from_secs(30)).unwrap();
@@ -928,6 +948,7 @@ fn main() {
     let server = Server::start(&o);
     let mut deep_seeded = false;
     for scenario in &o.scenarios {
+        server.settle();
         eprintln!("rollcall-bench: {scenario} ({} clients, {} s)…", o.clients, o.seconds);
         let (host, auth) = (server.host.clone(), server.token.clone());
         let runs: Vec<(String, Stats)> = match scenario.as_str() {
