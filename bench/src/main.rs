@@ -61,8 +61,9 @@ Usage:
   rollcall-bench --url http://127.0.0.1:PORT --db PATH --client-id ID --client-secret SECRET [--scenario …]
   rollcall-bench --help
 
-Scenarios: floor-http, floor-sqlite, enroll-v2, enroll-v1, checkout, token, mixed, bulk-10k, bulk-100k,
-roster-deep, startup, startup-1m, logins (default: all). --duration is seconds per scenario (at most 120).
+Scenarios: floor-http, floor-sqlite, enroll-v2, enroll-v1, checkout, enroll-v2-key, checkout-key, token,
+mixed, bulk-10k, bulk-100k, roster-deep, startup, startup-1m, logins, idle-5k, instructions,
+instructions-key (default: all). Each starts once the server's queued emails and tasks are done. --duration is seconds per scenario (at most 120).
 Without --url it starts the rollcall binary beside it on a throwaway database (build both
 with `cargo build --release`). With --url it drives a server you started (loopback only) and seeds
 through that server's database file. BENCHMARKS.md explains the numbers.";
