@@ -2,7 +2,6 @@
 //! that creates or changes a user comes through here, so later rules (auto-enrollment on
 //! activation) apply everywhere at once.
 
-pub use crate::auth::clients::NewClient;
 use crate::core::Error;
 use crate::domain::{Email, Timestamp, Username};
 use crate::store::clients::ClientRecord;
@@ -278,9 +277,34 @@ pub fn list_users(conn: &Conn, offset: i64, limit: i64) -> Result<(i64, Vec<User
     Ok((store::users::count(conn)?, store::users::list(conn, offset, limit)?))
 }
 
+/// An OAuth client as staff list it: without its secret's hash (the secret itself is shown
+/// once, in `NewClient`).
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub client_id: String,
+    pub name: String,
+    /// The account it acts as.
+    pub username: Username,
+    pub public: bool,
+    pub created: Timestamp,
+}
+
+impl From<ClientRecord> for Client {
+    fn from(c: ClientRecord) -> Client {
+        let (username, created) = (Username::from_stored(c.username), Timestamp::from_unix(c.created));
+        Client { client_id: c.client_id, name: c.name, username, public: c.public, created }
+    }
+}
+
+pub struct NewClient {
+    pub record: Client,
+    /// Shown once, at creation; None for a public client, which has none.
+    pub client_secret: Option<String>,
+}
+
 /// The OAuth clients, each acting as an account (staff's list).
-pub fn oauth_clients(db: &Db) -> Result<Vec<ClientRecord>, Error> {
-    db.read(crate::auth::clients::list)
+pub fn oauth_clients(db: &Db) -> Result<Vec<Client>, Error> {
+    Ok(db.read(crate::auth::clients::list)?.into_iter().map(Client::from).collect())
 }
 
 /// Staff register an OAuth client acting as `username`; only a superuser may make one that
@@ -293,9 +317,10 @@ pub fn create_oauth_client(
     public: bool,
     now: Timestamp,
 ) -> Result<NewClient, Error> {
-    db.write(|conn| {
+    let new = db.write(|conn| {
         crate::auth::clients::create_as_admin(conn, caller_is_superuser, name, username, public, now.unix())
-    })
+    })?;
+    Ok(NewClient { record: new.record.into(), client_secret: new.client_secret })
 }
 
 /// Staff remove an OAuth client (its tokens go with it); only a superuser removes one

@@ -29,6 +29,8 @@ impl Email {
     }
 }
 
+super::stored_string!(Email);
+
 impl std::fmt::Display for Email {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)

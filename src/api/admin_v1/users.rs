@@ -112,8 +112,8 @@ pub(super) fn delete_user(ctx: &mut Ctx) -> Result<Response, Error> {
     Ok(ok(user_json(&user)))
 }
 
-pub(super) fn client_json(c: &crate::core::records::ClientRecord) -> Value {
-    json!({"client_id": c.client_id, "name": c.name, "user": c.username, "public": c.public, "created": iso(Some(c.created))})
+pub(super) fn client_json(c: &accounts::Client) -> Value {
+    json!({"client_id": c.client_id, "name": c.name, "user": c.username, "public": c.public, "created": c.created})
 }
 
 pub(super) fn get_clients(ctx: &mut Ctx) -> Result<Response, Error> {
