@@ -53,4 +53,11 @@ mod tests {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }
+
+    #[test]
+    fn a_stored_address_renders_as_it_was_stored() {
+        // Read back, an address is not parsed again: the surfaces answer it as it was stored.
+        let stored = Email::from_stored("Ann@Example.ORG".to_owned());
+        assert_eq!(serde_json::to_string(&stored).unwrap(), "\"Ann@Example.ORG\"");
+    }
 }
