@@ -8,10 +8,33 @@ use crate::domain::Timestamp;
 use crate::store::db::AnswerScope;
 use crate::store::{self, Db};
 
-pub use crate::store::idempotency::{KeyScope, StoredAnswer};
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::sync::{Mutex, PoisonError};
+
+/// Who sent a key, to which route, and the key itself: a key means something only within
+/// its caller and route.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct KeyScope {
+    pub caller: String,
+    pub route: String,
+    pub key: String,
+}
+
+impl KeyScope {
+    fn columns(&self) -> store::idempotency::Key<'_> {
+        [&self.caller, &self.route, &self.key]
+    }
+}
+
+/// A stored answer: what the first request was (its fingerprint) and what it got.
+#[derive(Debug, Clone)]
+pub struct StoredAnswer {
+    pub fingerprint: String,
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
 
 /// What the process knows of keys: those whose first request is running now (a second one
 /// is told to retry, 409, rather than wait or run beside it), and a 64-bit hash of every
@@ -53,8 +76,8 @@ impl Registry {
     pub fn load(db: &Db, now: Timestamp, retention_seconds: i64) -> Result<Registry, Error> {
         let mut at = HashMap::new();
         db.read(|c| {
-            store::idempotency::each_scope_since(c, now.unix() - retention_seconds, |scope, created| {
-                at.insert(hash_of(&scope), created);
+            store::idempotency::each_scope_since(c, now.unix() - retention_seconds, |[caller, route, key], created| {
+                at.insert(hash_of(&KeyScope { caller, route, key }), created);
             })
         })?;
         let stored = Answered { at, retention_seconds, since_sweep: 0 };
@@ -110,7 +133,12 @@ pub fn earlier_answer(
         return Ok(None);
     }
     let not_before = now.unix() - retention_seconds;
-    let Some(stored) = db.read(|c| store::idempotency::find(c, scope, not_before))? else { return Ok(None) };
+    let Some((first_fingerprint, status, headers, body)) =
+        db.read(|c| store::idempotency::find(c, scope.columns(), not_before))?
+    else {
+        return Ok(None);
+    };
+    let stored = StoredAnswer { fingerprint: first_fingerprint, status, headers, body };
     if stored.fingerprint != fingerprint {
         return Err(Error::new(
             ErrorKind::Unprocessable,
@@ -137,7 +165,8 @@ pub fn keep_answer(
     stored: &StoredAnswer,
     now: Timestamp,
 ) -> Result<bool, Error> {
-    let kept = answer.commit_with(|c| store::idempotency::save(c, scope, stored, now.unix()))?;
+    let columns = (stored.fingerprint.as_str(), stored.status, stored.headers.as_slice(), stored.body.as_slice());
+    let kept = answer.commit_with(|c| store::idempotency::save(c, scope.columns(), columns, now.unix()))?;
     if kept {
         // Before the claim is given up, so a retry finds the hash (and reads the answer).
         registry.answered(scope, now);
