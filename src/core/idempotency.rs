@@ -8,10 +8,33 @@ use crate::domain::Timestamp;
 use crate::store::db::AnswerScope;
 use crate::store::{self, Db};
 
-pub use crate::store::idempotency::{KeyScope, StoredAnswer};
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::sync::{Mutex, PoisonError};
+
+/// Who sent a key, to which route, and the key itself: a key means something only within
+/// its caller and route.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct KeyScope {
+    pub caller: String,
+    pub route: String,
+    pub key: String,
+}
+
+impl KeyScope {
+    fn columns(&self) -> store::idempotency::Key<'_> {
+        [&self.caller, &self.route, &self.key]
+    }
+}
+
+/// A stored answer: what the first request was (its fingerprint) and what it got.
+#[derive(Debug, Clone)]
+pub struct StoredAnswer {
+    pub fingerprint: String,
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
 
 /// What the process knows of keys: those whose first request is running now (a second one
 /// is told to retry, 409, rather than wait or run beside it), and, by a 64-bit hash of each
@@ -96,8 +119,8 @@ impl Registry {
     pub fn load(db: &Db, now: Timestamp, retention_seconds: i64) -> Result<Registry, Error> {
         let mut stored = Answered { retention_seconds, ..Answered::default() };
         db.read(|c| {
-            store::idempotency::each_since(c, now.unix() - retention_seconds, |scope, id, created| {
-                stored.add(hash_of(&scope), Entry { id, created });
+            store::idempotency::each_since(c, now.unix() - retention_seconds, |[caller, route, key], id, created| {
+                stored.add(hash_of(&KeyScope { caller, route, key }), Entry { id, created });
             })
         })?;
         Ok(Registry { running: Mutex::default(), stored: Mutex::new(stored) })
@@ -154,8 +177,10 @@ pub fn earlier_answer(
     let not_before = now.unix() - retention_seconds;
     let found = db.read(|c| {
         for id in rows {
-            if let Some(stored) = store::idempotency::find(c, id, &claim.scope, not_before)? {
-                return Ok(Some(stored));
+            if let Some((fingerprint, status, headers, body)) =
+                store::idempotency::find(c, id, claim.scope.columns(), not_before)?
+            {
+                return Ok(Some(StoredAnswer { fingerprint, status, headers, body }));
             }
         }
         Ok(None)
@@ -190,7 +215,11 @@ pub fn keep_answer(
     let id = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
     let (scope, row) = (claim.scope.clone(), id.clone());
     let kept = answer.commit_with(Box::new(move |c| {
-        row.store(store::idempotency::save(c, &scope, &stored, now.unix())?, std::sync::atomic::Ordering::Relaxed);
+        let columns = (stored.fingerprint.as_str(), stored.status, stored.headers.as_slice(), stored.body.as_slice());
+        row.store(
+            store::idempotency::save(c, scope.columns(), columns, now.unix())?,
+            std::sync::atomic::Ordering::Relaxed,
+        );
         Ok(())
     }))?;
     if kept {

@@ -4,69 +4,59 @@
 use crate::error::Error;
 use rusqlite::{params, Connection, OptionalExtension};
 
-/// Who sent a key, to which route, and the key itself: a key means something only within
-/// its caller and route.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct KeyScope {
-    pub caller: String,
-    pub route: String,
-    pub key: String,
-}
+/// A key's row: who sent it, to which route, and the key (`core::idempotency::KeyScope`).
+pub type Key<'a> = [&'a str; 3];
 
-/// A stored answer: what the first request was (its fingerprint) and what it got.
-#[derive(Debug, Clone)]
-pub struct StoredAnswer {
-    pub fingerprint: String,
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
+/// A stored answer's columns: the first request's fingerprint, then its status, headers
+/// and body (`core::idempotency::StoredAnswer`).
+pub type Answer = (String, u16, Vec<(String, String)>, Vec<u8>);
 
-/// The answer stored in row `id` for `scope` at or after `not_before` (older ones are
-/// forgotten; a row of another scope is not this one's).
-pub fn find(conn: &Connection, id: i64, scope: &KeyScope, not_before: i64) -> Result<Option<StoredAnswer>, Error> {
+/// The answer stored in row `id` for the key at or after `not_before` (older ones are
+/// forgotten; a row of another key is not this one's).
+pub fn find(
+    conn: &Connection,
+    id: i64,
+    [caller, route, key]: Key<'_>,
+    not_before: i64,
+) -> Result<Option<Answer>, Error> {
     let row = conn
         .prepare_cached(
             "SELECT fingerprint, status, headers, body FROM idempotency_keys \
              WHERE id = ?1 AND caller = ?2 AND route = ?3 AND key = ?4 AND created >= ?5",
         )?
-        .query_row(params![id, scope.caller, scope.route, scope.key, not_before], |r| {
+        .query_row(params![id, caller, route, key, not_before], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, u16>(1)?, r.get::<_, String>(2)?, r.get::<_, Vec<u8>>(3)?))
         })
         .optional()?;
     let Some((fingerprint, status, headers, body)) = row else { return Ok(None) };
     let headers = serde_json::from_str(&headers).map_err(|e| Error::internal(format!("stored headers: {e}")))?;
-    Ok(Some(StoredAnswer { fingerprint, status, headers, body }))
+    Ok(Some((fingerprint, status, headers, body)))
 }
 
-/// Appends the answer for `scope` (an expired one of the same scope stays until the purge,
-/// found by no lookup); returns its row id.
-pub fn save(conn: &Connection, scope: &KeyScope, answer: &StoredAnswer, now: i64) -> Result<i64, Error> {
-    let headers = serde_json::to_string(&answer.headers).map_err(Error::internal)?;
+/// Appends the answer for the key (`fingerprint`, status, headers, body); an expired one of
+/// the same key stays until the purge, found by no lookup. Returns its row id.
+pub fn save(
+    conn: &Connection,
+    [caller, route, key]: Key<'_>,
+    (fingerprint, status, headers, body): (&str, u16, &[(String, String)], &[u8]),
+    now: i64,
+) -> Result<i64, Error> {
+    let headers = serde_json::to_string(headers).map_err(Error::internal)?;
     conn.prepare_cached(
         "INSERT INTO idempotency_keys (caller, route, key, fingerprint, status, headers, body, created) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
-    .execute(params![
-        scope.caller,
-        scope.route,
-        scope.key,
-        answer.fingerprint,
-        answer.status,
-        headers,
-        answer.body,
-        now
-    ])?;
+    .execute(params![caller, route, key, fingerprint, status, headers, body, now])?;
     Ok(conn.last_insert_rowid())
 }
 
 /// Every answer stored since `not_before`: its scope, row id and when (the registry's start).
-pub fn each_since(conn: &Connection, not_before: i64, mut f: impl FnMut(KeyScope, i64, i64)) -> Result<(), Error> {
+pub fn each_since(conn: &Connection, not_before: i64, mut f: impl FnMut([String; 3], i64, i64)) -> Result<(), Error> {
     let mut statement =
         conn.prepare("SELECT caller, route, key, id, created FROM idempotency_keys WHERE created >= ?1 ORDER BY id")?;
     let mut rows = statement.query([not_before])?;
     while let Some(r) = rows.next()? {
-        f(KeyScope { caller: r.get(0)?, route: r.get(1)?, key: r.get(2)? }, r.get(3)?, r.get(4)?);
+        f([r.get(0)?, r.get(1)?, r.get(2)?], r.get(3)?, r.get(4)?);
     }
     Ok(())
 }

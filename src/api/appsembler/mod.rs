@@ -10,9 +10,9 @@ use crate::auth::{self, Principal};
 use crate::core::accounts::{self, Actor, NewUser, ProfileChanges, ProfileUpdate};
 use crate::core::bulk::{self, Action, Requester, RosterOptions};
 use crate::core::enrollment::Source;
-use crate::core::records::{Profile, UserRecord};
+use crate::core::records::UserRecord;
 use crate::core::{catalog, codes, roster, Error, ErrorKind};
-use crate::domain::{CourseKey, Email, Timestamp, Username};
+use crate::domain::{CourseKey, Email, Profile, Timestamp, Username};
 use rouille::Response;
 use serde_json::{json, Value};
 
