@@ -530,7 +530,12 @@ CREATE TABLE IF NOT EXISTS retirement_items (
 -- Idempotency keys (README "Idempotency keys"): the first answer to a caller's key on a route,
 -- written in the transaction of the request's own writes, replayed to a retry with that key.
 -- `fingerprint` is a SHA-256 of the method, path and body; secrets are removed from `body`.
+-- A rowid table with no index: answers are appended (a batch's answers share the last
+-- pages, where a key's B-tree would take one page at a random place per answer, and an
+-- answer over ~1 KB an overflow page too), and found by rowid, which the process's registry
+-- of answered keys holds (core/idempotency.rs). The purge deletes a prefix of rowids.
 CREATE TABLE IF NOT EXISTS idempotency_keys (
+    id              INTEGER PRIMARY KEY,
     caller          TEXT NOT NULL,              -- 'api-key', 'user:ID:client:CLIENT_ID', 'user:ID:session'
     route           TEXT NOT NULL,              -- 'POST /api/v1/enrollments'
     key             TEXT NOT NULL,
@@ -538,7 +543,5 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
     status          INTEGER NOT NULL,
     headers         TEXT NOT NULL,              -- JSON [[name, value], …]: Content-Type, Location
     body            BLOB NOT NULL,
-    created         INTEGER NOT NULL,
-    PRIMARY KEY (caller, route, key)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS idempotency_keys_by_age ON idempotency_keys(created);
+    created         INTEGER NOT NULL
+);

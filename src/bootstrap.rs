@@ -6,8 +6,8 @@ use crate::core::catalog::{self, CourseFields, Mode};
 use crate::core::enrollment::{self, Access, Change, Source};
 use crate::core::Error;
 use crate::core::{codes, learning_paths};
-use crate::domain::{CourseKey, Currency, Email, Fraction, LearningPathKey, Money, Timestamp, Username};
-use crate::store::{self, users::Profile, Db};
+use crate::domain::{CourseKey, Currency, Email, Fraction, LearningPathKey, Money, Profile, Timestamp, Username};
+use crate::store::{self, Db};
 use std::path::{Path, PathBuf};
 
 pub struct Credentials {

@@ -61,8 +61,9 @@ Usage:
   rollcall-bench --url http://127.0.0.1:PORT --db PATH --client-id ID --client-secret SECRET [--scenario …]
   rollcall-bench --help
 
-Scenarios: floor-http, floor-sqlite, enroll-v2, enroll-v1, checkout, token, mixed, bulk-10k, bulk-100k,
-roster-deep, startup, startup-1m, logins (default: all). --duration is seconds per scenario (at most 120).
+Scenarios: floor-http, floor-sqlite, enroll-v2, enroll-v1, checkout, enroll-v2-key, checkout-key, token,
+mixed, bulk-10k, bulk-100k, roster-deep, startup, startup-1m, logins, idle-5k, instructions,
+instructions-key (default: all). Each starts once the server's queued emails and tasks are done. --duration is seconds per scenario (at most 120).
 Without --url it starts the rollcall binary beside it on a throwaway database (build both
 with `cargo build --release`). With --url it drives a server you started (loopback only) and seeds
 through that server's database file. BENCHMARKS.md explains the numbers.";
@@ -312,6 +313,26 @@ impl Server {
         body.as_object_mut().unwrap().extend(extra.as_object().cloned().unwrap_or_default());
         let reply = self.admin_post("/api/admin/v1/courses", &body);
         assert!(reply.to_string().contains(key), "course not created: {reply}");
+    }
+
+    /// Waits (up to a minute) until the server has no background work due: the emails an
+    /// earlier scenario queued (a checkout sends one each) would otherwise be delivered
+    /// during the next scenario and count against it.
+    fn settle(&self) {
+        let conn = self.sqlite();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let due = || -> i64 {
+            conn.query_row(
+                "SELECT (SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND next_attempt_at <= unixepoch()) \
+                 + (SELECT COUNT(*) FROM tasks WHERE status IN ('pending', 'running'))",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap_or(0)
+        };
+        while due() > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     fn sqlite(&self) -> rusqlite::Connection {
@@ -928,6 +949,7 @@ fn main() {
     let server = Server::start(&o);
     let mut deep_seeded = false;
     for scenario in &o.scenarios {
+        server.settle();
         eprintln!("rollcall-bench: {scenario} ({} clients, {} s)…", o.clients, o.seconds);
         let (host, auth) = (server.host.clone(), server.token.clone());
         let runs: Vec<(String, Stats)> = match scenario.as_str() {

@@ -4,13 +4,12 @@
 //! and messages are Open edX's, with an `error_code` added where Open edX lumps causes.
 
 use super::errors::Dialect;
-use super::http::{iso, json, money_string, ok, Ctx};
+use super::http::{iso, json, ok, Ctx};
 use super::router::{Doc, Route};
 use crate::core::catalog::{self, Course};
 use crate::core::enrollment::{
     self as core_enrollment, Access, Change, LmsEnrollOutcome, LmsEnrollRequest, NamedLearner, Source,
 };
-use crate::core::records::EnrollmentRecord;
 use crate::core::roster::{self, ListFilter};
 use crate::core::Error;
 use crate::domain::{CourseKey, Email, Timestamp, Username};
@@ -111,16 +110,16 @@ fn message(status: u16, text: String) -> Response {
 
 /// Open edX's ModeSerializer; `min_price` is a whole number there, so a price with cents
 /// is given as a decimal number rather than truncated.
-fn mode_json(m: &crate::core::records::ModeRecord) -> Value {
-    let price = money_string(m.min_price_minor, &m.currency);
+fn mode_json(m: &catalog::Mode) -> Value {
+    let price = m.min_price.amount_string();
     let min_price: Value = match price.split_once('.') {
         Some((whole, cents)) if cents.chars().all(|c| c == '0') => {
             json!(whole.parse::<i64>().unwrap_or(0))
         }
         _ => serde_json::from_str(&price).unwrap_or(json!(0)),
     };
-    json!({"slug": m.slug, "name": m.name, "min_price": min_price, "suggested_prices": "", "currency": m.currency.to_lowercase(),
-        "expiration_datetime": iso(m.expiration_datetime), "description": m.description, "sku": m.sku, "bulk_sku": null})
+    json!({"slug": m.slug, "name": m.name, "min_price": min_price, "suggested_prices": "", "currency": m.min_price.currency().as_str().to_lowercase(),
+        "expiration_datetime": m.expiration, "description": m.description, "sku": m.sku, "bulk_sku": null})
 }
 
 /// Open edX's CourseSerializer (`course_details`).
@@ -130,12 +129,7 @@ fn course_details(course: &Course, now: Timestamp, include_expired: bool) -> Val
         vec![json!({"slug": "audit", "name": "Audit", "min_price": 0, "suggested_prices": "", "currency": "usd",
             "expiration_datetime": null, "description": null, "sku": null, "bulk_sku": null})]
     } else {
-        course
-            .modes
-            .iter()
-            .filter(|m| include_expired || m.expiration_datetime.is_none_or(|t| t > now.unix()))
-            .map(mode_json)
-            .collect()
+        course.modes.iter().filter(|m| include_expired || m.expiration.is_none_or(|t| t > now)).map(mode_json).collect()
     };
     json!({
         "course_id": r.course_key, "course_name": r.title,
@@ -145,12 +139,12 @@ fn course_details(course: &Course, now: Timestamp, include_expired: bool) -> Val
     })
 }
 
-fn enrollment_json(e: &EnrollmentRecord, course: &Course, now: Timestamp) -> Value {
+fn enrollment_json(e: &roster::Enrollment, course: &Course, now: Timestamp) -> Value {
     // Exactly CourseEnrollmentSerializer's fields (openedx/core/djangoapps/enrollments/
     // serializers.py); enrollment attributes are stored but not part of this object.
     // `is_active` is "has access now" (an expired or suspended enrollment is inactive here).
     let is_active = core_enrollment::has_access(&e.lifecycle, now);
-    json!({"created": iso(Some(e.created)), "mode": e.mode, "is_active": is_active, "user": e.username,
+    json!({"created": e.created, "mode": e.mode, "is_active": is_active, "user": e.username,
         "course_details": course_details(course, now, false)})
 }
 
@@ -413,7 +407,7 @@ fn get_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
     };
     let results: Vec<Value> = rows
         .iter()
-        .map(|e| json!({"created": iso(Some(e.created)), "mode": e.mode, "is_active": core_enrollment::has_access(&e.lifecycle, ctx.now), "user": e.username, "course_id": e.course_key}))
+        .map(|e| json!({"created": e.created, "mode": e.mode, "is_active": core_enrollment::has_access(&e.lifecycle, ctx.now), "user": e.username, "course_id": e.course_key}))
         .collect();
     let body = json!({"next": next, "previous": previous, "results": results});
     Ok(super::http::with_link_header(ok(body.clone()), &body))
@@ -429,8 +423,8 @@ fn get_course(ctx: &mut Ctx) -> Result<Response, Error> {
     Ok(ok(course_details(&course, ctx.now, include_expired)))
 }
 
-fn allowed_json(a: &crate::core::records::AllowedRecord) -> Value {
-    json!({"email": a.email, "course_id": a.course_key, "auto_enroll": a.auto_enroll, "user": a.user_id, "created": iso(Some(a.created))})
+fn allowed_json(a: &roster::PreEnrollment) -> Value {
+    json!({"email": a.email, "course_id": a.course_key, "auto_enroll": a.auto_enroll, "user": a.user_id, "created": a.created})
 }
 
 fn get_enrollment_allowed(ctx: &mut Ctx) -> Result<Response, Error> {

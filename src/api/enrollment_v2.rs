@@ -8,7 +8,6 @@ use super::router::{Doc, Route};
 use super::shared::{course_and_manager, parse_outcome, progress_json, result_json, state_json, task_accepted};
 use crate::core::bulk::{self, Action, RosterChange, RosterOptions, TaskItem, TaskRequest};
 use crate::core::lifecycle::{self, LearnerName};
-use crate::core::records::TaskRecord;
 use crate::core::roster::{self, RosterFilter, RosterQuery, RosterRow};
 use crate::core::Error;
 use crate::domain::Timestamp;
@@ -290,7 +289,7 @@ fn items_wanted(page: &Result<(i64, i64), Error>) -> Result<(i64, i64), Error> {
     page.clone().map(|(page, page_size)| ((page - 1) * page_size, page_size))
 }
 
-fn task_json(task: &TaskRecord, items: &[TaskItem], (page, page_size): (i64, i64)) -> Value {
+fn task_json(task: &bulk::Task, items: &[TaskItem], (page, page_size): (i64, i64)) -> Value {
     let results: Vec<Value> = items
         .iter()
         .map(|item| {
@@ -307,11 +306,10 @@ fn task_json(task: &TaskRecord, items: &[TaskItem], (page, page_size): (i64, i64
         })
         .collect();
     let num_pages = ((task.total + page_size - 1) / page_size).max(1);
-    let opt = |t: Option<i64>| t.map(|t| json!(iso(t))).unwrap_or(Value::Null);
     json!({
         "task_id": task.public_id, "course_key": task.course_key, "action": task.action, "status": task.status,
         "progress": {"total": task.total, "done": task.done, "succeeded": task.succeeded, "failed": task.failed},
-        "created": iso(task.created), "started": opt(task.started), "finished": opt(task.finished),
+        "created": task.created, "started": task.started, "finished": task.finished,
         "results": results, "results_page": {"page": page, "page_size": page_size, "num_pages": num_pages},
     })
 }

@@ -112,11 +112,9 @@ pub fn run(ctx: &mut Ctx, route: &Route, handler: Handler) -> Result<Response, E
     let body = ctx.body_bytes()?;
     let fingerprint = fingerprint(route.method, ctx.req.raw_url(), &body);
     ctx.read_ahead.set(Some(body));
-    let _claim = ctx.env.idempotency.claim(&scope)?;
+    let claim = ctx.env.idempotency.claim(&scope)?;
     let retention = ctx.env.config.idempotency.retention_seconds();
-    if let Some(stored) =
-        idempotency::earlier_answer(&ctx.env.db, &ctx.env.idempotency, &scope, &fingerprint, ctx.now, retention)?
-    {
+    if let Some(stored) = idempotency::earlier_answer(&ctx.env.db, &claim, &fingerprint, ctx.now, retention)? {
         return Ok(replay(stored));
     }
     let answer = idempotency::expect_answer(&ctx.env.db);
@@ -132,7 +130,7 @@ pub fn run(ctx: &mut Ctx, route: &Route, handler: Handler) -> Result<Response, E
     };
     let (sent, stored) = capture(sent, &fingerprint);
     // Fails only when the batch's commit failed: then nothing was written either.
-    idempotency::keep_answer(answer, &ctx.env.idempotency, &scope, &stored, ctx.now)?;
+    idempotency::keep_answer(answer, &claim, stored, ctx.now)?;
     match error {
         Some(e) => Err(e),
         None => Ok(sent),

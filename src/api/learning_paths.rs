@@ -6,7 +6,6 @@ use super::errors::Dialect;
 use super::http::{iso, json, ok, Ctx};
 use super::router::{Doc, Route};
 use crate::core::learning_paths::{self, Caller, Enrolled, Path};
-use crate::core::records::PathEnrollmentRecord;
 use crate::core::Error;
 use crate::domain::{CourseKey, LearningPathKey, Uuid};
 use rouille::Response;
@@ -207,8 +206,8 @@ fn path_json(path: &Path, enrollment_date: Option<i64>, detail: bool) -> Value {
     body
 }
 
-fn enrollment_json(e: &PathEnrollmentRecord) -> Value {
-    json!({"user": e.user_id, "learning_path": e.path_id, "is_active": e.is_active, "created": iso(Some(e.created))})
+fn enrollment_json(e: &learning_paths::PathEnrollment) -> Value {
+    json!({"user": e.user_id, "learning_path": e.path_id, "is_active": e.is_active, "created": e.created})
 }
 
 fn get_learning_paths(ctx: &mut Ctx) -> Result<Response, Error> {

@@ -5,14 +5,13 @@
 //! Surfaces import this, never each other.
 
 use super::http::{self, json, money_string, Ctx, Fields};
-use crate::core::bulk::{Action, Item, ItemOptions, RosterOptions};
+use crate::core::bulk::{self, Action, Item, ItemOptions, RosterOptions};
 use crate::core::catalog::Course;
 use crate::core::enrollment::{Outcome, State};
 use crate::core::lifecycle::{AccessDates, LifecyclePatch};
 use crate::core::privacy;
 use crate::core::progress::ProgressRecord;
-use crate::core::records::{Db, EnrollmentRecord, TaskRecord};
-use crate::core::roster::{HistoryFilter, RosterChunks, RosterRow};
+use crate::core::roster::{self, HistoryFilter, RosterChunks, RosterRow};
 use crate::core::{Error, ErrorKind};
 use crate::domain::Principal;
 use crate::domain::{CourseKey, Timestamp};
@@ -77,7 +76,7 @@ pub fn result_json(identifier: &str, result: &Result<Outcome, Error>) -> Value {
 }
 
 /// A started task's 202, pointing at its status (the v2 API's, and the admin CSV uploads').
-pub fn task_accepted(ctx: &Ctx, course_key: &str, action: Action, task: &TaskRecord) -> Response {
+pub fn task_accepted(ctx: &Ctx, course_key: &str, action: Action, task: &bulk::Task) -> Response {
     // From the public base URL: behind a proxy at a sub-path the prefix is kept.
     let status_url = format!("{}/api/enrollment/v2/courses/{}/tasks/{}", ctx.env.base_url, course_key, task.public_id);
     let body =
@@ -90,7 +89,7 @@ fn iso(t: Option<i64>) -> Value {
 }
 
 /// One enrollment's lifecycle as the admin and v2 PATCH answer it.
-pub fn enrollment_json(e: &EnrollmentRecord, now: Timestamp) -> Value {
+pub fn enrollment_json(e: &roster::Enrollment, now: Timestamp) -> Value {
     json!({"username": e.username, "course_key": e.course_key, "mode": e.mode,
         "is_active": crate::core::enrollment::has_access(&e.lifecycle, now), "status": e.lifecycle.status,
         "access_start": iso(e.lifecycle.access_start), "access_end": iso(e.lifecycle.access_end)})
@@ -256,21 +255,24 @@ pub(crate) fn course_json(c: &Course) -> Value {
     })
 }
 
-/// The streamed export download (the console's button answers the same).
+/// The streamed export download of the account `viewer` names (the console's button
+/// answers the same).
 pub(crate) fn export_response(
     app: &crate::core::Env,
-    user: crate::core::records::UserRecord,
+    viewer: &crate::core::accounts::Viewer,
+    username: &str,
     now: crate::domain::Timestamp,
-) -> Response {
+) -> Result<Response, Error> {
     let subjects = privacy::subjects(
         app.config.server.school_name.clone(),
         app.base_url.clone(),
         app.config.email.lms_base_url.clone(),
         app.templates.clone(),
     );
-    let file = format!("{}-export.json", user.username.replace(|c: char| !c.is_ascii_alphanumeric() && c != '_', "_"));
-    let export = privacy::Export::new(app.db.clone(), user, subjects, now);
-    Response {
+    let export = privacy::export(&app.db, viewer, username, subjects, now)?;
+    let name = export.username().replace(|c: char| !c.is_ascii_alphanumeric() && c != '_', "_");
+    let file = format!("{name}-export.json");
+    Ok(Response {
         status_code: 200,
         headers: vec![
             ("Content-Type".into(), "application/json".into()),
@@ -279,7 +281,7 @@ pub(crate) fn export_response(
         ],
         data: rouille::ResponseBody::from_reader(export),
         upgrade: None,
-    }
+    })
 }
 
 pub(crate) fn status(row: &RosterRow) -> &'static str {
@@ -288,11 +290,6 @@ pub(crate) fn status(row: &RosterRow) -> &'static str {
         (true, true) => "active",
         (true, false) => "inactive",
     }
-}
-
-/// The streamed CSV download of a course the console already checked.
-pub(crate) fn roster_csv_response(db: Db, course: Course) -> Response {
-    roster_csv_download(RosterChunks::new(db, course))
 }
 
 /// `username`, `email`, `since` (ISO 8601) and `before` (an entry id) from a query.

@@ -3,10 +3,10 @@
 //! Non-staff callers see only a reduced view of other users.
 
 use super::errors::Dialect;
-use super::http::{default_profile_image, iso, ok, Ctx};
+use super::http::{default_profile_image, ok, Ctx};
 use super::router::{Doc, Route};
 use super::shared::export_response;
-use crate::core::accounts::{self, AccountView, Actor, ProfileChanges, Viewer};
+use crate::core::accounts::{self, Account, AccountView, Actor, ProfileChanges, Viewer};
 use crate::core::privacy;
 use crate::core::records::UserRecord;
 use crate::core::Error;
@@ -87,11 +87,11 @@ pub fn routes() -> Vec<Route> {
 }
 
 /// The full account, as the user themself and staff see it.
-fn account_json(u: &UserRecord, custom: &[(String, String)]) -> Value {
+fn account_json(u: &Account, custom: &[(String, String)]) -> Value {
     let p = &u.profile;
     json!({
         "id": u.id, "username": u.username, "name": u.name, "email": u.email, "secondary_email": null,
-        "is_active": u.is_active, "date_joined": iso(Some(u.date_joined)), "last_login": iso(u.last_login),
+        "is_active": u.is_active, "date_joined": u.date_joined, "last_login": u.last_login,
         "bio": p.bio, "country": p.country, "city": p.city, "gender": p.gender, "goals": p.goals, "language": p.language,
         "language_proficiencies": p.language.as_ref().map(|l| vec![json!({"code": l})]).unwrap_or_default(),
         "level_of_education": p.level_of_education, "mailing_address": p.mailing_address, "year_of_birth": p.year_of_birth,
@@ -103,7 +103,7 @@ fn account_json(u: &UserRecord, custom: &[(String, String)]) -> Value {
 }
 
 /// What another non-staff user may see (Open edX's private visibility).
-fn shared_json(u: &UserRecord) -> Value {
+fn shared_json(u: &Account) -> Value {
     json!({"username": u.username, "account_privacy": "private", "profile_image": default_profile_image()})
 }
 
@@ -276,8 +276,7 @@ fn patch_account(ctx: &mut Ctx) -> Result<Response, Error> {
 fn get_account_export(ctx: &mut Ctx) -> Result<Response, Error> {
     let viewer = viewer(ctx)?;
     let username = ctx.param("username").to_owned();
-    let user = privacy::exportable_account(&ctx.env.db, &viewer, &username)?;
-    Ok(export_response(ctx.env, user, ctx.now))
+    export_response(ctx.env, &viewer, &username, ctx.now)
 }
 
 /// Open edX's `DeactivateLogoutView`: the signed-in learner confirms with their password.
@@ -345,11 +344,11 @@ fn post_retire(ctx: &mut Ctx) -> Result<Response, Error> {
     Ok(ok(answer))
 }
 
-fn task_json(ctx: &Ctx, task: &crate::core::records::RetirementTask, results: Vec<privacy::ItemView>) -> Value {
+fn task_json(ctx: &Ctx, task: &privacy::RetirementTask, results: Vec<privacy::ItemView>) -> Value {
     json!({
         "task_id": task.public_id, "status": task.status, "total": task.total, "done": task.done,
-        "succeeded": task.succeeded, "failed": task.failed, "created": iso(Some(task.created)),
-        "started": iso(task.started), "finished": iso(task.finished),
+        "succeeded": task.succeeded, "failed": task.failed, "created": task.created,
+        "started": task.started, "finished": task.finished,
         "url": format!("{}/api/user/v1/accounts/retire/tasks/{}", ctx.env.base_url, task.public_id),
         "results": results,
     })

@@ -3,8 +3,7 @@
 use super::{load_config, open_db, usage_error, Args, Command, Outcome};
 use crate::auth::{self, passwords::Hasher};
 use crate::core::accounts::{self, Actor, NewUser};
-use crate::domain::{Email, Timestamp, Username};
-use crate::store::users::Profile;
+use crate::domain::{Email, Profile, Timestamp, Username};
 
 pub const COMMAND: Command = Command {
     name: "create-user",

@@ -2,12 +2,11 @@
 //! that creates or changes a user comes through here, so later rules (auto-enrollment on
 //! activation) apply everywhere at once.
 
-pub use crate::auth::clients::NewClient;
 use crate::auth::links;
 use crate::core::{Env, Error};
-use crate::domain::{Email, Timestamp, Username};
+use crate::domain::{Email, Profile, Timestamp, Username};
 use crate::store::clients::ClientRecord;
-use crate::store::users::{Profile, UserRecord};
+use crate::store::users::UserRecord;
 use crate::store::{self, Conn, Db};
 
 pub struct NewUser {
@@ -130,8 +129,8 @@ pub fn create_user(conn: &Conn, actor: &Actor, new: NewUser, now: Timestamp) -> 
 }
 
 /// An admin creates an account; enrollments waiting for its email become its own in the same write.
-pub fn add_user(db: &Db, actor: &Actor, new: NewUser, now: Timestamp) -> Result<UserRecord, Error> {
-    db.write(|conn| create_user(conn, actor, new, now))
+pub fn add_user(db: &Db, actor: &Actor, new: NewUser, now: Timestamp) -> Result<Account, Error> {
+    db.write(|conn| create_user(conn, actor, new, now)).map(Account::from)
 }
 
 /// Appsembler's `auto_generate_username`: an email's local part, letters and digits only,
@@ -149,6 +148,43 @@ pub fn username_from_email(conn: &Conn, email: &Email) -> Result<Username, Error
         candidate = format!("{base}{}", 100 + (u16::from_le_bytes([digits[0], digits[1]]) % 900));
     }
     Err(Error::internal("no free username"))
+}
+
+/// An account as the surfaces show it: never its password hash or its credentials' cut-off.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: i64,
+    pub username: Username,
+    pub email: Email,
+    /// Full, first and last name ("" when not given).
+    pub name: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub profile: Profile,
+    pub date_joined: Timestamp,
+    pub last_login: Option<Timestamp>,
+    pub is_active: bool,
+    pub is_staff: bool,
+    pub is_superuser: bool,
+}
+
+impl From<UserRecord> for Account {
+    fn from(u: UserRecord) -> Account {
+        Account {
+            id: u.id,
+            username: Username::from_stored(u.username),
+            email: Email::from_stored(u.email),
+            name: u.name,
+            first_name: u.first_name,
+            last_name: u.last_name,
+            profile: u.profile,
+            date_joined: Timestamp::from_unix(u.date_joined),
+            last_login: u.last_login.map(Timestamp::from_unix),
+            is_active: u.is_active,
+            is_staff: u.is_staff,
+            is_superuser: u.is_superuser,
+        }
+    }
 }
 
 /// The account a typed identifier names: with `@`, an email first (`store::users::by_login`).
@@ -177,8 +213,8 @@ pub fn user_by_username(conn: &Conn, username: &str) -> Result<UserRecord, Error
 }
 
 /// One account, for an admin to look at.
-pub fn show_user(db: &Db, username: &Username) -> Result<UserRecord, Error> {
-    db.read(|conn| user_by_username(conn, username.as_str()))
+pub fn show_user(db: &Db, username: &Username) -> Result<Account, Error> {
+    db.read(|conn| user_by_username(conn, username.as_str())).map(Account::from)
 }
 
 pub fn update_user(
@@ -229,13 +265,13 @@ pub fn change_user(
     username: &Username,
     changes: UserChanges,
     now: Timestamp,
-) -> Result<UserRecord, Error> {
-    db.write(|conn| update_user(conn, actor, username, changes, now))
+) -> Result<Account, Error> {
+    db.write(|conn| update_user(conn, actor, username, changes, now)).map(Account::from)
 }
 
 /// An admin deactivates an account (it is kept); nobody deactivates their own, which would
 /// lock the last admin out.
-pub fn deactivate_user(db: &Db, actor: &Actor, username: &Username, now: Timestamp) -> Result<UserRecord, Error> {
+pub fn deactivate_user(db: &Db, actor: &Actor, username: &Username, now: Timestamp) -> Result<Account, Error> {
     db.write(|conn| {
         if let Some(id) = actor.user_id {
             if user_by_username(conn, username.as_str())?.id == id {
@@ -245,6 +281,7 @@ pub fn deactivate_user(db: &Db, actor: &Actor, username: &Username, now: Timesta
         let changes = UserChanges { is_active: Some(false), ..UserChanges::default() };
         update_user(conn, actor, username, changes, now)
     })
+    .map(Account::from)
 }
 
 /// Gives an account a new username (SCIM, when `scim.allow_username_change` is on): a
@@ -279,9 +316,39 @@ pub fn list_users(conn: &Conn, offset: i64, limit: i64) -> Result<(i64, Vec<User
     Ok((store::users::count(conn)?, store::users::list(conn, offset, limit)?))
 }
 
+/// An OAuth client as staff list it: without its secret's hash (the secret itself is shown
+/// once, in `NewClient`).
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub client_id: String,
+    pub name: String,
+    /// The account it acts as.
+    pub username: Username,
+    pub public: bool,
+    pub created: Timestamp,
+}
+
+impl From<ClientRecord> for Client {
+    fn from(c: ClientRecord) -> Client {
+        Client {
+            client_id: c.client_id,
+            name: c.name,
+            username: Username::from_stored(c.username),
+            public: c.public,
+            created: Timestamp::from_unix(c.created),
+        }
+    }
+}
+
+pub struct NewClient {
+    pub record: Client,
+    /// Shown once, at creation; None for a public client, which has none.
+    pub client_secret: Option<String>,
+}
+
 /// The OAuth clients, each acting as an account (staff's list).
-pub fn oauth_clients(db: &Db) -> Result<Vec<ClientRecord>, Error> {
-    db.read(crate::auth::clients::list)
+pub fn oauth_clients(db: &Db) -> Result<Vec<Client>, Error> {
+    Ok(db.read(crate::auth::clients::list)?.into_iter().map(Client::from).collect())
 }
 
 /// Staff register an OAuth client acting as `username`; only a superuser may make one that
@@ -294,9 +361,10 @@ pub fn create_oauth_client(
     public: bool,
     now: Timestamp,
 ) -> Result<NewClient, Error> {
-    db.write(|conn| {
+    let new = db.write(|conn| {
         crate::auth::clients::create_as_admin(conn, caller_is_superuser, name, username, public, now.unix())
-    })
+    })?;
+    Ok(NewClient { record: new.record.into(), client_secret: new.client_secret })
 }
 
 /// Staff remove an OAuth client (its tokens go with it); only a superuser removes one
@@ -309,8 +377,9 @@ pub fn delete_oauth_client(db: &Db, caller_is_superuser: bool, client_id: &str) 
 }
 
 /// A page of users and the total, from one snapshot so that the two agree.
-pub fn users_page(db: &Db, offset: i64, limit: i64) -> Result<(i64, Vec<UserRecord>), Error> {
-    db.snapshot(|conn| list_users(conn, offset, limit))
+pub fn users_page(db: &Db, offset: i64, limit: i64) -> Result<(i64, Vec<Account>), Error> {
+    let (total, users) = db.snapshot(|conn| list_users(conn, offset, limit))?;
+    Ok((total, users.into_iter().map(Account::from).collect()))
 }
 
 /// Whether the database has been initialised (bootstrap done).
@@ -456,16 +525,16 @@ impl Viewer {
 /// An account as its viewer may see it: whole (with its custom fields), or shared.
 #[derive(Debug)]
 pub enum AccountView {
-    Whole(UserRecord, Vec<(String, String)>),
-    Shared(UserRecord),
+    Whole(Account, Vec<(String, String)>),
+    Shared(Account),
 }
 
 fn view_of(conn: &Conn, viewer: &Viewer, user: UserRecord) -> Result<AccountView, Error> {
     if viewer.sees_whole(&user.username) {
         let custom = custom_fields(conn, &user)?;
-        Ok(AccountView::Whole(user, custom))
+        Ok(AccountView::Whole(user.into(), custom))
     } else {
-        Ok(AccountView::Shared(user))
+        Ok(AccountView::Shared(user.into()))
     }
 }
 
@@ -661,7 +730,7 @@ pub fn create_account(
     new: NewUser,
     send_email: bool,
     now: Timestamp,
-) -> Result<UserRecord, Error> {
+) -> Result<Account, Error> {
     env.write_for_workers(|conn| {
         if find_user(conn, new.username.as_str())?.is_some() || user_by_email(conn, new.email.as_str())?.is_some() {
             return Err(user_already_exists());
@@ -670,7 +739,7 @@ pub fn create_account(
         if send_email {
             send_account_created(conn, &user, now)?;
         }
-        Ok(user)
+        Ok(user.into())
     })
 }
 
@@ -693,7 +762,7 @@ pub fn create_inactive_account(
     parsed: Result<InactiveAccount, Error>,
     link: impl FnOnce(&UserRecord) -> String,
     now: Timestamp,
-) -> Result<UserRecord, Error> {
+) -> Result<Account, Error> {
     env.write_for_workers(|conn| {
         if user_by_email(conn, raw_email)?.is_some() {
             return Err(user_already_exists());
@@ -713,7 +782,7 @@ pub fn create_inactive_account(
         };
         let user = create_user(conn, actor, new, now)?;
         send_set_password_link(conn, &user, &link(&user), now)?;
-        Ok(user)
+        Ok(user.into())
     })
 }
 
@@ -731,7 +800,7 @@ pub struct ConnectRequest {
 
 /// What `connect_account` changed.
 pub struct Connected {
-    pub user: UserRecord,
+    pub user: Account,
     /// A learner's new address waits for the link mailed to it.
     pub confirmation_sent: bool,
 }
@@ -776,7 +845,7 @@ pub fn connect_account(
         if let Some((email, link)) = &confirm {
             request_email_change(conn, &updated, email, link, now)?;
         }
-        Ok(Some(Connected { user: updated, confirmation_sent: confirm.is_some() }))
+        Ok(Some(Connected { user: updated.into(), confirmation_sent: confirm.is_some() }))
     })?;
     if connected.as_ref().is_some_and(|c| c.confirmation_sent) {
         env.jobs.wake();
@@ -789,8 +858,9 @@ pub fn user_by_id(conn: &Conn, id: i64) -> Result<Option<UserRecord>, Error> {
 }
 
 /// Users who joined strictly between the bounds (Appsembler's analytics).
-pub fn joined_between(db: &Db, after: Option<Timestamp>, before: Option<Timestamp>) -> Result<Vec<UserRecord>, Error> {
-    db.read(|conn| store::users::joined_between(conn, after.map(|t| t.unix()), before.map(|t| t.unix())))
+pub fn joined_between(db: &Db, after: Option<Timestamp>, before: Option<Timestamp>) -> Result<Vec<Account>, Error> {
+    let (after, before) = (after.map(|t| t.unix()), before.map(|t| t.unix()));
+    Ok(db.read(|conn| store::users::joined_between(conn, after, before))?.into_iter().map(Account::from).collect())
 }
 
 pub fn set_custom_fields(conn: &Conn, user: &UserRecord, fields: &[(String, String)]) -> Result<(), Error> {

@@ -294,6 +294,48 @@ pub fn create_task(
     store::tasks::by_id(conn, id)?.ok_or_else(|| Error::internal("task vanished after insert"))
 }
 
+/// A task as the surfaces report it.
+#[derive(Debug, Clone)]
+pub struct Task {
+    pub public_id: String,
+    pub course_key: CourseKey,
+    /// `Action::as_str`.
+    pub action: String,
+    /// Who started it, and on which surface (`TASK_SURFACES`).
+    pub actor: String,
+    pub surface: String,
+    pub created: Timestamp,
+    pub started: Option<Timestamp>,
+    pub finished: Option<Timestamp>,
+    /// `pending`, `running`, `succeeded`, `failed` or `cancelled`; then the items: all,
+    /// handled, and of those, succeeded and failed.
+    pub status: String,
+    pub total: i64,
+    pub done: i64,
+    pub succeeded: i64,
+    pub failed: i64,
+}
+
+impl From<TaskRecord> for Task {
+    fn from(t: TaskRecord) -> Task {
+        Task {
+            public_id: t.public_id,
+            course_key: CourseKey::from_stored(t.course_key),
+            action: t.action,
+            actor: t.actor,
+            surface: t.surface,
+            created: Timestamp::from_unix(t.created),
+            started: t.started.map(Timestamp::from_unix),
+            finished: t.finished.map(Timestamp::from_unix),
+            status: t.status,
+            total: t.total,
+            done: t.done,
+            succeeded: t.succeeded,
+            failed: t.failed,
+        }
+    }
+}
+
 /// What a task started by staff holds: the action, its rows and the task's options.
 pub struct TaskRequest {
     pub action: Action,
@@ -311,13 +353,13 @@ pub fn create_task_as_manager(
     surface: &'static str,
     request: Result<TaskRequest, Error>,
     now: Timestamp,
-) -> Result<(Course, TaskRecord), Error> {
+) -> Result<(Course, Task), Error> {
     env.write_for_workers(|conn| {
         let course = managed_course(conn, key, caller)?;
         let request = request?;
         let requester = Requester::of(caller, surface);
         let task = create_task(conn, &course, request.action, &request.items, &request.options, &requester, now)?;
-        Ok((course, task))
+        Ok((course, task.into()))
     })
 }
 
@@ -439,13 +481,13 @@ pub fn managed_task(
     caller: &Principal,
     public_id: &str,
     page: Result<(i64, i64), Error>,
-) -> Result<(TaskRecord, Vec<TaskItem>), Error> {
+) -> Result<(Task, Vec<TaskItem>), Error> {
     db.snapshot(|conn| {
         let course = managed_course(conn, key, caller)?;
         let task = task(conn, &course, public_id)?;
         let (from, limit) = page?;
         let items = task_items(conn, &task, from, limit)?;
-        Ok((task, items))
+        Ok((task.into(), items))
     })
 }
 
@@ -458,13 +500,13 @@ pub fn cancel_managed_task(
     public_id: &str,
     page: Result<(i64, i64), Error>,
     now: Timestamp,
-) -> Result<(TaskRecord, Vec<TaskItem>), Error> {
+) -> Result<(Task, Vec<TaskItem>), Error> {
     db.write(|conn| {
         let course = managed_course(conn, key, caller)?;
         let task = cancel(conn, &course, public_id, now)?;
         let (from, limit) = page?;
         let items = task_items(conn, &task, from, limit)?;
-        Ok((task, items))
+        Ok((task.into(), items))
     })
 }
 
@@ -493,12 +535,12 @@ pub fn task_with_items(
     caller: &Principal,
     public_id: &str,
     limit: i64,
-) -> Result<(Course, TaskRecord, Vec<TaskItem>), Error> {
+) -> Result<(Course, Task, Vec<TaskItem>), Error> {
     db.snapshot(|conn| {
         let course = crate::core::roster::course_managed_by(conn, key, caller)?;
         let task = task(conn, &course, public_id)?;
         let items = task_items(conn, &task, 0, limit)?;
-        Ok((course, task, items))
+        Ok((course, task.into(), items))
     })
 }
 
@@ -527,7 +569,7 @@ pub fn recent(conn: &Conn, staff_of: Option<i64>, limit: i64) -> Result<Vec<Task
 
 /// The newest tasks the caller may see: every course's for global staff (and the API key),
 /// else those of the courses they are staff of.
-pub fn recent_for(db: &Db, caller: &Principal, limit: i64) -> Result<Vec<TaskRecord>, Error> {
+pub fn recent_for(db: &Db, caller: &Principal, limit: i64) -> Result<Vec<Task>, Error> {
     let staff_of = caller.user().filter(|_| !caller.is_global_staff()).map(|user| user.id);
-    db.read(|conn| recent(conn, staff_of, limit))
+    Ok(db.read(|conn| recent(conn, staff_of, limit))?.into_iter().map(Task::from).collect())
 }

@@ -2,9 +2,8 @@
 //! staff. A course that ever had an enrollment is only ever unpublished, never deleted.
 
 use crate::core::{Error, ErrorKind};
-use crate::domain::Principal;
-use crate::domain::{CourseKey, Currency, Money, Timestamp, Username};
-use crate::store::courses::{CourseRecord, ModeRecord, RoleRecord};
+use crate::domain::{CourseKey, Currency, Email, Money, Principal, Timestamp, Username};
+use crate::store::courses::{CourseRecord, ModeRecord};
 use crate::store::{self, Conn, Db};
 
 /// Course fields as parsed from a request: `None` = not given; `Some(None)` = cleared.
@@ -58,11 +57,30 @@ impl Mode {
     }
 }
 
+impl From<ModeRecord> for Mode {
+    /// Only parsed currency codes are stored (`Mode::record`), so the fallback is never taken.
+    fn from(m: ModeRecord) -> Mode {
+        let currency = Currency::parse(&m.currency).unwrap_or(Currency::USD);
+        Mode {
+            slug: m.slug,
+            name: m.name,
+            min_price: Money::from_minor(m.min_price_minor, currency),
+            expiration: m.expiration_datetime.map(Timestamp::from_unix),
+            description: m.description,
+            sku: m.sku,
+        }
+    }
+}
+
+fn modes_of(conn: &Conn, course_id: i64) -> Result<Vec<Mode>, Error> {
+    Ok(store::courses::modes(conn, course_id)?.into_iter().map(Mode::from).collect())
+}
+
 /// A course with its modes, as every surface shows it.
 #[derive(Debug, Clone)]
 pub struct Course {
     pub record: CourseRecord,
-    pub modes: Vec<ModeRecord>,
+    pub modes: Vec<Mode>,
 }
 
 pub fn course(conn: &Conn, key: &CourseKey) -> Result<Course, Error> {
@@ -70,7 +88,7 @@ pub fn course(conn: &Conn, key: &CourseKey) -> Result<Course, Error> {
         Error::not_found(format!("No course '{key}' exists."))
             .with_user_message("The requested course could not be found.")
     })?;
-    let modes = store::courses::modes(conn, record.id)?;
+    let modes = modes_of(conn, record.id)?;
     Ok(Course { record, modes })
 }
 
@@ -91,7 +109,7 @@ pub fn show_course(db: &Db, key: &CourseKey) -> Result<Course, Error> {
 
 pub fn course_by_id(conn: &Conn, id: i64) -> Result<Course, Error> {
     let record = store::courses::by_id(conn, id)?.ok_or_else(|| Error::internal(format!("course {id} vanished")))?;
-    let modes = store::courses::modes(conn, record.id)?;
+    let modes = modes_of(conn, record.id)?;
     Ok(Course { record, modes })
 }
 
@@ -99,7 +117,7 @@ pub fn list(conn: &Conn, published_only: bool, offset: i64, limit: i64) -> Resul
     let total = store::courses::count(conn, published_only)?;
     let courses = store::courses::list(conn, published_only, offset, limit)?
         .into_iter()
-        .map(|record| Ok(Course { modes: store::courses::modes(conn, record.id)?, record }))
+        .map(|record| Ok(Course { modes: modes_of(conn, record.id)?, record }))
         .collect::<Result<_, Error>>()?;
     Ok((total, courses))
 }
@@ -336,22 +354,46 @@ pub fn remove_course(db: &Db, key: &CourseKey, purge: bool, now: Timestamp) -> R
 
 pub const COURSE_ROLES: [&str; 2] = ["instructor", "staff"];
 
-pub fn staff(conn: &Conn, key: &CourseKey) -> Result<Vec<RoleRecord>, Error> {
+/// One role a person holds in a course.
+#[derive(Debug, Clone)]
+pub struct StaffMember {
+    pub username: Username,
+    pub email: Email,
+    /// One of `COURSE_ROLES`.
+    pub role: String,
+    pub created: Timestamp,
+}
+
+/// A course's staff, as the surfaces show them.
+fn staff_of(conn: &Conn, course_id: i64) -> Result<Vec<StaffMember>, Error> {
+    let roles = store::courses::roles(conn, course_id)?;
+    Ok(roles
+        .into_iter()
+        .map(|r| StaffMember {
+            username: Username::from_stored(r.username),
+            email: Email::from_stored(r.email),
+            role: r.role,
+            created: Timestamp::from_unix(r.created),
+        })
+        .collect())
+}
+
+pub fn staff(conn: &Conn, key: &CourseKey) -> Result<Vec<StaffMember>, Error> {
     let c = course(conn, key)?;
-    store::courses::roles(conn, c.record.id)
+    staff_of(conn, c.record.id)
 }
 
 /// A course and its staff (the console's settings page), for a caller who may manage it.
-pub fn course_with_staff(db: &Db, key: &CourseKey, caller: &Principal) -> Result<(Course, Vec<RoleRecord>), Error> {
+pub fn course_with_staff(db: &Db, key: &CourseKey, caller: &Principal) -> Result<(Course, Vec<StaffMember>), Error> {
     db.snapshot(|conn| {
         let course = crate::core::roster::course_managed_by(conn, key, caller)?;
-        let roles = store::courses::roles(conn, course.record.id)?;
+        let roles = staff_of(conn, course.record.id)?;
         Ok((course, roles))
     })
 }
 
 /// A course's instructors and staff.
-pub fn course_staff(db: &Db, key: &CourseKey) -> Result<Vec<RoleRecord>, Error> {
+pub fn course_staff(db: &Db, key: &CourseKey) -> Result<Vec<StaffMember>, Error> {
     db.read(|conn| staff(conn, key))
 }
 
@@ -361,7 +403,7 @@ pub fn grant_role(
     username: &Username,
     role: &str,
     now: Timestamp,
-) -> Result<Vec<RoleRecord>, Error> {
+) -> Result<Vec<StaffMember>, Error> {
     if !COURSE_ROLES.contains(&role) {
         return Err(Error::field("role", format!("role must be 'instructor' or 'staff', not '{role}'.")));
     }
@@ -369,7 +411,7 @@ pub fn grant_role(
     let user = store::users::by_username(conn, username.as_str())?
         .ok_or_else(|| Error::not_found(format!("The user {username} does not exist.")))?;
     store::courses::grant_role(conn, c.record.id, user.id, role, now.unix())?;
-    store::courses::roles(conn, c.record.id)
+    staff_of(conn, c.record.id)
 }
 
 /// An admin grants a course role; answers the course's staff after the change.
@@ -379,7 +421,7 @@ pub fn grant_course_role(
     username: &Username,
     role: &str,
     now: Timestamp,
-) -> Result<Vec<RoleRecord>, Error> {
+) -> Result<Vec<StaffMember>, Error> {
     db.write(|conn| grant_role(conn, key, username, role, now))
 }
 

@@ -8,10 +8,7 @@ use crate::core::accounts::{self, Actor, NewUser};
 use crate::core::catalog::{self, Course};
 use crate::core::enrollment::{self, Access, Change, Source};
 use crate::core::{Env, Error, ErrorKind};
-use crate::domain::Principal;
-use crate::domain::{CardNumber, Email, Money, Timestamp, Username};
-use crate::store::enrollments::EnrollmentRecord;
-use crate::store::users::{Profile, UserRecord};
+use crate::domain::{CardNumber, Email, Money, Principal, Profile, Timestamp, Username};
 use crate::store::{self, Conn};
 use serde_json::{json, Value};
 
@@ -88,9 +85,9 @@ pub struct Receipt {
     pub enrollment_number: String,
     pub transaction_id: String,
     pub status: &'static str,
-    pub student: UserRecord,
+    pub student: crate::core::accounts::Account,
     pub course: Course,
-    pub enrollment: EnrollmentRecord,
+    pub enrollment: crate::core::roster::Enrollment,
     /// The list price paid for.
     pub amount: Money,
     pub discount: Money,
@@ -137,17 +134,16 @@ fn new_username(conn: &Conn, email: &Email) -> Result<Username, Error> {
 /// covers no mode (a free course whose only modes cost money, or a price below its paid
 /// mode's minimum), naming what the mode costs. None: the course's default mode.
 fn mode_paid_for(course: &Course, price: Money, now: Timestamp) -> Result<Option<String>, Money> {
-    let available: Vec<_> =
-        course.modes.iter().filter(|m| m.expiration_datetime.is_none_or(|t| t > now.unix())).collect();
-    let Some(paid) = available.iter().filter(|m| m.min_price_minor > 0).min_by_key(|m| m.min_price_minor) else {
+    let available: Vec<_> = course.modes.iter().filter(|m| m.expiration.is_none_or(|t| t > now)).collect();
+    let Some(paid) = available.iter().filter(|m| m.min_price.minor() > 0).min_by_key(|m| m.min_price.minor()) else {
         return Ok(None);
     };
-    if price.minor() >= paid.min_price_minor {
+    if price.minor() >= paid.min_price.minor() {
         return Ok(Some(paid.slug.clone()));
     }
-    match available.iter().find(|m| m.min_price_minor == 0) {
+    match available.iter().find(|m| m.min_price.is_zero()) {
         Some(free) if price.minor() == 0 => Ok(Some(free.slug.clone())),
-        _ => Err(Money::from_minor(paid.min_price_minor, price.currency())),
+        _ => Err(Money::from_minor(paid.min_price.minor(), price.currency())),
     }
 }
 
@@ -321,7 +317,7 @@ pub fn checkout(
         enrollment_number,
         transaction_id,
         status,
-        student,
+        student: student.into(),
         course,
         enrollment,
         amount: price,

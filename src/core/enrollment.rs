@@ -6,6 +6,7 @@
 
 use crate::core::catalog::Course;
 use crate::core::lifecycle::{self, AccessDates};
+use crate::core::roster::Enrollment;
 use crate::core::{Error, ErrorKind};
 use crate::domain::{CourseKey, Email, Timestamp};
 pub use crate::store::enrollments::Lifecycle;
@@ -109,7 +110,8 @@ pub struct Change<'a> {
 pub struct Outcome {
     pub before: State,
     pub after: State,
-    pub enrollment: Option<EnrollmentRecord>,
+    /// The learner's enrollment after the change, if they have one.
+    pub enrollment: Option<Enrollment>,
 }
 
 impl Outcome {
@@ -127,7 +129,7 @@ pub fn available_modes(course: &Course, now: Timestamp, include_expired: bool) -
     course
         .modes
         .iter()
-        .filter(|m| include_expired || m.expiration_datetime.is_none_or(|t| t > now.unix()))
+        .filter(|m| include_expired || m.expiration.is_none_or(|t| t > now))
         .map(|m| m.slug.clone())
         .collect()
 }
@@ -381,7 +383,9 @@ pub fn enroll_user_with(
     let EnrollRequest { mode, access, dates, waitlist } = *request;
     let before = state(conn, course, Some(user), &user.email)?;
     let existing = store::enrollments::get(conn, user.id, course.record.id)?;
-    let unchanged = |before: State, enrollment| Ok(Outcome { after: before.clone(), before, enrollment });
+    let unchanged = |before: State, enrollment: Option<EnrollmentRecord>| {
+        Ok(Outcome { after: before.clone(), before, enrollment: enrollment.map(Enrollment::from) })
+    };
     if let Some(active) = existing.as_ref().filter(|e| e.is_active) {
         let same_mode = mode.is_none_or(|m| m == active.mode);
         let restore = active.lifecycle.status != "active";
@@ -425,7 +429,8 @@ pub(crate) fn recorded(
 ) -> Result<Outcome, Error> {
     let after = state(conn, course, Some(user), &user.email)?;
     record_history(conn, Learner::new(course, Some(user), &user.email), change, &before, &after, now)?;
-    Ok(Outcome { before, after, enrollment: store::enrollments::get(conn, user.id, course.record.id)? })
+    let enrollment = store::enrollments::get(conn, user.id, course.record.id)?.map(Enrollment::from);
+    Ok(Outcome { before, after, enrollment })
 }
 
 /// Deactivates the user's enrollment (the row stays). `expected_mode`, when given, must
@@ -449,7 +454,7 @@ pub fn unenroll_user(
         return Ok(Outcome {
             after: before.clone(),
             before,
-            enrollment: store::enrollments::get(conn, user.id, course.record.id)?,
+            enrollment: store::enrollments::get(conn, user.id, course.record.id)?.map(Enrollment::from),
         });
     };
     if let Some(mode) = expected_mode.filter(|m| *m != active.mode) {
@@ -531,7 +536,7 @@ pub enum LmsEnrollOutcome {
         position: i64,
     },
     Enrolled {
-        enrollment: EnrollmentRecord,
+        enrollment: Enrollment,
         course: Course,
     },
 }
@@ -588,7 +593,7 @@ pub fn enroll_for_lms(
             return Ok(LmsEnrollOutcome::Waitlisted { username: user.username, position });
         }
         let enrollment = outcome.enrollment.ok_or_else(|| Error::internal("enrollment missing after enroll"))?;
-        set_attributes(conn, &enrollment, request.attributes)?;
+        set_attributes(conn, enrollment.id, request.attributes)?;
         Ok(LmsEnrollOutcome::Enrolled { enrollment, course })
     });
     match (result, refused_learner) {
@@ -713,7 +718,7 @@ pub fn unenroll_identifier(
     }
     let after = state(conn, course, user.as_ref(), &email)?;
     let enrollment = match &user {
-        Some(u) => store::enrollments::get(conn, u.id, course.record.id)?,
+        Some(u) => store::enrollments::get(conn, u.id, course.record.id)?.map(Enrollment::from),
         None => None,
     };
     Ok(Outcome { before, after, enrollment })
@@ -773,8 +778,8 @@ pub fn pre_enroll_by_key_now(
     auto_enroll: bool,
     change: &Change,
     now: Timestamp,
-) -> Result<AllowedRecord, Error> {
-    db.write(|conn| pre_enroll_by_key(conn, email, key, auto_enroll, change, now))
+) -> Result<crate::core::roster::PreEnrollment, Error> {
+    db.write(|conn| pre_enroll_by_key(conn, email, key, auto_enroll, change, now)).map(Into::into)
 }
 
 /// Removes a pre-enrollment by course key (a waiting one too), in one write.
@@ -860,13 +865,9 @@ pub fn activate_pending(conn: &Conn, user: &UserRecord, surface: &str, now: Time
 }
 
 /// Stores Open edX `enrollment_attributes` (namespace, name, value) on an enrollment.
-pub fn set_attributes(
-    conn: &Conn,
-    enrollment: &EnrollmentRecord,
-    attributes: &[(String, String, String)],
-) -> Result<(), Error> {
+pub fn set_attributes(conn: &Conn, enrollment_id: i64, attributes: &[(String, String, String)]) -> Result<(), Error> {
     for (namespace, name, value) in attributes {
-        store::enrollments::set_attribute(conn, enrollment.id, namespace, name, value)?;
+        store::enrollments::set_attribute(conn, enrollment_id, namespace, name, value)?;
     }
     Ok(())
 }

@@ -5,8 +5,7 @@
 use crate::core::accounts::{self, Actor, NewUser};
 use crate::core::enrollment::{self, Access, Change, Source};
 use crate::core::{catalog, Error};
-use crate::domain::{CourseKey, Email, Timestamp, Username};
-use crate::store::users::Profile;
+use crate::domain::{CourseKey, Email, Profile, Timestamp, Username};
 use crate::store::{self, Conn};
 use serde_json::Value;
 

@@ -193,7 +193,7 @@ pub fn path_for(db: &Db, key: &LearningPathKey, caller: &Caller) -> Result<(Path
     db.snapshot(|conn| {
         let path = visible(conn, key, caller.viewer())?;
         let enrolled = enrollments(conn, Some(&path), Some(caller.user_id))?;
-        Ok((path, enrolled.first().map(|e| e.created)))
+        Ok((path, enrolled.first().map(|e| e.created.unix())))
     })
 }
 
@@ -257,8 +257,8 @@ pub fn paths_visible_to(db: &Db, viewer: Viewer) -> Result<Vec<(Path, Option<i64
 }
 
 pub enum Enrolled {
-    Created(PathEnrollmentRecord),
-    Reactivated(PathEnrollmentRecord),
+    Created(PathEnrollment),
+    Reactivated(PathEnrollment),
     AlreadyActive,
 }
 
@@ -268,8 +268,9 @@ pub fn enroll(conn: &Conn, path: &Path, user: &UserRecord, now: Timestamp) -> Re
         return Ok(Enrolled::AlreadyActive);
     }
     store::learning_paths::upsert_enrollment(conn, path.record.id, user.id, true, now.unix())?;
-    let record = store::learning_paths::enrollment(conn, path.record.id, user.id)?
-        .ok_or_else(|| Error::internal("enrollment vanished"))?;
+    let record: PathEnrollment = store::learning_paths::enrollment(conn, path.record.id, user.id)?
+        .ok_or_else(|| Error::internal("enrollment vanished"))?
+        .into();
     Ok(if existing.is_some() { Enrolled::Reactivated(record) } else { Enrolled::Created(record) })
 }
 
@@ -341,24 +342,45 @@ pub fn unenroll_from_path(
     caller: &Caller,
     named: Result<Option<String>, Error>,
     now: Timestamp,
-) -> Result<PathEnrollmentRecord, Error> {
+) -> Result<PathEnrollment, Error> {
     db.write(|conn| {
         let path = visible(conn, key, caller.viewer())?;
         caller.require_staff()?;
         let user = target_user(conn, caller, named?.as_deref())?;
-        unenroll(conn, &path, &user, now)
+        unenroll(conn, &path, &user, now).map(PathEnrollment::from)
     })
 }
 
+/// A learner's enrollment in a path, as the plugin lists it.
+#[derive(Debug, Clone)]
+pub struct PathEnrollment {
+    pub user_id: i64,
+    pub path_id: i64,
+    pub is_active: bool,
+    pub created: Timestamp,
+}
+
+impl From<PathEnrollmentRecord> for PathEnrollment {
+    fn from(e: PathEnrollmentRecord) -> PathEnrollment {
+        PathEnrollment {
+            user_id: e.user_id,
+            path_id: e.path_id,
+            is_active: e.is_active,
+            created: Timestamp::from_unix(e.created),
+        }
+    }
+}
+
 /// Active path enrollments (of one path, one user, or both).
-pub fn enrollments(conn: &Conn, path: Option<&Path>, user_id: Option<i64>) -> Result<Vec<PathEnrollmentRecord>, Error> {
-    store::learning_paths::enrollments(conn, path.map(|p| p.record.id), user_id, false)
+pub fn enrollments(conn: &Conn, path: Option<&Path>, user_id: Option<i64>) -> Result<Vec<PathEnrollment>, Error> {
+    let list = store::learning_paths::enrollments(conn, path.map(|p| p.record.id), user_id, false)?;
+    Ok(list.into_iter().map(PathEnrollment::from).collect())
 }
 
 /// Every path enrollment, active or not: the plugin's `enrollments/` list, which a learner
 /// reads to see the paths they left as well as those they are in.
-pub fn all_enrollments(conn: &Conn, user_id: Option<i64>) -> Result<Vec<PathEnrollmentRecord>, Error> {
-    store::learning_paths::enrollments(conn, None, user_id, true)
+pub fn all_enrollments(conn: &Conn, user_id: Option<i64>) -> Result<Vec<PathEnrollment>, Error> {
+    Ok(store::learning_paths::enrollments(conn, None, user_id, true)?.into_iter().map(PathEnrollment::from).collect())
 }
 
 /// Active enrollments in a path the caller may see: staff see everyone's (or the named
@@ -369,7 +391,7 @@ pub fn path_enrollments(
     key: &LearningPathKey,
     caller: &Caller,
     username: Option<&str>,
-) -> Result<Vec<PathEnrollmentRecord>, Error> {
+) -> Result<Vec<PathEnrollment>, Error> {
     db.snapshot(|conn| {
         let path = visible(conn, key, caller.viewer())?;
         let user_id = match (caller.staff, username) {
@@ -385,7 +407,7 @@ pub fn path_enrollments(
 }
 
 /// The caller's path enrollments, active or not (staff: everyone's; see `all_enrollments`).
-pub fn enrollment_history(db: &Db, caller: &Caller) -> Result<Vec<PathEnrollmentRecord>, Error> {
+pub fn enrollment_history(db: &Db, caller: &Caller) -> Result<Vec<PathEnrollment>, Error> {
     let user_id = if caller.staff { None } else { Some(caller.user_id) };
     db.read(|conn| all_enrollments(conn, user_id))
 }

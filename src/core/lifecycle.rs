@@ -162,7 +162,7 @@ pub fn update_enrollment_as_manager(
     learner: LearnerName,
     patch: Result<LifecyclePatch, Error>,
     now: Timestamp,
-) -> Result<EnrollmentRecord, Error> {
+) -> Result<crate::core::roster::Enrollment, Error> {
     env.write_for_workers(|conn| {
         let course = managed_course(conn, key, caller)?;
         let user = match learner {
@@ -207,7 +207,7 @@ pub fn update_enrollment(
             let wanted = patch.dates.over(&current.lifecycle);
             check_dates(&wanted)?;
             store::enrollments::set_lifecycle(conn, current.id, &wanted, now.unix())?;
-            outcome.enrollment = store::enrollments::get(conn, user.id, course.record.id)?;
+            outcome.enrollment = store::enrollments::get(conn, user.id, course.record.id)?.map(Into::into);
         }
         return Ok(outcome);
     }
@@ -217,7 +217,7 @@ pub fn update_enrollment(
         wanted.status = status.clone();
     }
     if wanted == existing.lifecycle {
-        return Ok(Outcome { after: before.clone(), before, enrollment: Some(existing) });
+        return Ok(Outcome { after: before.clone(), before, enrollment: Some(existing.into()) });
     }
     change_lifecycle(conn, course, &existing, &existing.mode, &wanted, now)?;
     enrollment::recorded(conn, course, user, change, before, now)

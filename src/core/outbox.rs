@@ -79,14 +79,52 @@ pub fn list(
     Ok((store::outbox::count(conn, status)?, messages))
 }
 
+/// A message as staff see it in the outbox (its payload already redacted by `list`).
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub id: i64,
+    pub created: Timestamp,
+    pub channel: String,
+    pub message_type: String,
+    pub recipient: String,
+    /// JSON, without credentials (`redacted`).
+    pub payload: String,
+    /// `pending`, `sent` or `failed`, and the delivery so far.
+    pub status: String,
+    pub sent_at: Option<Timestamp>,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    /// When a pending message is next tried.
+    pub next_attempt_at: Timestamp,
+}
+
+impl From<MessageRecord> for Message {
+    fn from(m: MessageRecord) -> Message {
+        Message {
+            next_attempt_at: Timestamp::from_unix(m.next_attempt_at),
+            created: Timestamp::from_unix(m.created),
+            sent_at: m.sent_at.map(Timestamp::from_unix),
+            id: m.id,
+            channel: m.channel,
+            message_type: m.message_type,
+            recipient: m.recipient,
+            payload: m.payload,
+            status: m.status,
+            attempts: m.attempts,
+            last_error: m.last_error,
+        }
+    }
+}
+
 /// One page of the outbox for staff, newest first, with the count for the filter.
 pub fn list_messages(
     db: &Db,
     status: Option<&str>,
     before_id: Option<i64>,
     limit: i64,
-) -> Result<(i64, Vec<MessageRecord>), Error> {
-    db.snapshot(|conn| list(conn, status, before_id, limit))
+) -> Result<(i64, Vec<Message>), Error> {
+    let (count, messages) = db.snapshot(|conn| list(conn, status, before_id, limit))?;
+    Ok((count, messages.into_iter().map(Message::from).collect()))
 }
 
 /// Makes a message due now (a failed one gets a fresh round of attempts).
@@ -101,6 +139,6 @@ pub fn retry(conn: &Conn, id: i64, now: Timestamp) -> Result<MessageRecord, Erro
 }
 
 /// Staff make a message due now (the admin's retry).
-pub fn retry_message(env: &Env, id: i64, now: Timestamp) -> Result<MessageRecord, Error> {
-    env.write_for_workers(|conn| retry(conn, id, now))
+pub fn retry_message(env: &Env, id: i64, now: Timestamp) -> Result<Message, Error> {
+    env.write_for_workers(|conn| retry(conn, id, now)).map(Message::from)
 }

@@ -8,7 +8,8 @@ use crate::core::accounts::{self, Actor, ChangeKind};
 use crate::core::emails::{Site, Templates};
 use crate::core::{Env, Error};
 use crate::domain::{Timestamp, Username};
-use crate::store::privacy::{self as store_privacy, Retirement, RetirementTask, RETIRED_DOMAIN, RETIRED_PREFIX};
+use crate::store::privacy::RetirementTask as TaskRow;
+use crate::store::privacy::{self as store_privacy, Retirement, RETIRED_DOMAIN, RETIRED_PREFIX};
 use crate::store::users::UserRecord;
 use crate::store::{self, Conn, Db};
 use serde::Serialize;
@@ -88,6 +89,11 @@ impl Export {
         );
         Export { db, user, subject, next: 0, buffer: head.into_bytes(), at: 0 }
     }
+
+    /// Whose data this is (the download's file name).
+    pub fn username(&self) -> &str {
+        &self.user.username
+    }
 }
 
 impl Read for Export {
@@ -125,12 +131,20 @@ pub fn account(conn: &Conn, username: &str) -> Result<UserRecord, Error> {
     store::users::by_username(conn, username)?.ok_or_else(|| Error::not_found(format!("No account {username}.")))
 }
 
-/// The account whose data the viewer asks to export: only the person themself or staff.
-pub fn exportable_account(db: &Db, viewer: &accounts::Viewer, username: &str) -> Result<UserRecord, Error> {
+/// The export of the account the viewer names, to be read as it is sent: only the person
+/// themself or staff may have it, and an unknown account is a 404 before any byte.
+pub fn export(
+    db: &Db,
+    viewer: &accounts::Viewer,
+    username: &str,
+    subject: Subject,
+    now: Timestamp,
+) -> Result<Export, Error> {
     if !viewer.sees_whole(username) {
         return Err(Error::forbidden("Only the person themself or staff may export an account's data."));
     }
-    db.read(|conn| account(conn, username))
+    let user = db.read(|conn| account(conn, username))?;
+    Ok(Export::new(db.clone(), user, subject, now))
 }
 
 pub fn is_retired(user: &UserRecord) -> bool {
@@ -314,7 +328,7 @@ pub fn retire_account(db: &Db, actor: &Actor, username: &str, now: Timestamp) ->
 
 /// The learner's own way out (`deactivate_logout`): the account is deactivated, every
 /// session and token ends, and its retirement is queued for the background workers.
-pub fn deactivate_and_queue(conn: &Conn, user: &UserRecord, now: Timestamp) -> Result<RetirementTask, Error> {
+pub fn deactivate_and_queue(conn: &Conn, user: &UserRecord, now: Timestamp) -> Result<TaskRow, Error> {
     if is_retired(user) {
         return Err(Error::conflict("This account is already retired.").with_code("already_retired"));
     }
@@ -341,8 +355,39 @@ pub fn deactivate_own_account(
     }
     env.write_for_workers(|conn| {
         let user = store::users::by_id(conn, user_id)?.ok_or_else(gone)?;
-        deactivate_and_queue(conn, &user, now)
+        deactivate_and_queue(conn, &user, now).map(RetirementTask::from)
     })
+}
+
+/// A retirement task as the account API reports it: how far it got, not who asked.
+#[derive(Debug, Clone)]
+pub struct RetirementTask {
+    pub public_id: String,
+    pub status: String,
+    pub created: Timestamp,
+    pub started: Option<Timestamp>,
+    pub finished: Option<Timestamp>,
+    /// Accounts named; of those, handled so far, and of those, retired or not.
+    pub total: i64,
+    pub done: i64,
+    pub succeeded: i64,
+    pub failed: i64,
+}
+
+impl From<TaskRow> for RetirementTask {
+    fn from(t: TaskRow) -> RetirementTask {
+        RetirementTask {
+            public_id: t.public_id,
+            status: t.status,
+            created: Timestamp::from_unix(t.created),
+            started: t.started.map(Timestamp::from_unix),
+            finished: t.finished.map(Timestamp::from_unix),
+            total: t.total,
+            done: t.done,
+            succeeded: t.succeeded,
+            failed: t.failed,
+        }
+    }
 }
 
 /// The actor of a retirement the learner asked for themself.
@@ -351,7 +396,7 @@ const SELF_SERVICE: &str = "self-service";
 /// Most usernames one bulk request may name.
 pub const MAX_BULK: usize = 10_000;
 
-pub fn create_task(conn: &Conn, actor: &str, usernames: &[String], now: Timestamp) -> Result<RetirementTask, Error> {
+pub fn create_task(conn: &Conn, actor: &str, usernames: &[String], now: Timestamp) -> Result<TaskRow, Error> {
     let public_id = crate::core::bulk::uuid_v4();
     store_privacy::insert_task(conn, &public_id, actor, usernames, now.unix())?;
     store_privacy::task_by_public_id(conn, &public_id)?.ok_or_else(|| Error::internal("task vanished after insert"))
@@ -364,10 +409,10 @@ pub fn queue_retirements(
     usernames: &[String],
     now: Timestamp,
 ) -> Result<RetirementTask, Error> {
-    env.write_for_workers(|conn| create_task(conn, actor, usernames, now))
+    env.write_for_workers(|conn| create_task(conn, actor, usernames, now)).map(RetirementTask::from)
 }
 
-pub fn task(conn: &Conn, public_id: &str) -> Result<RetirementTask, Error> {
+pub fn task(conn: &Conn, public_id: &str) -> Result<TaskRow, Error> {
     store_privacy::task_by_public_id(conn, public_id)?
         .ok_or_else(|| Error::not_found(format!("No retirement task {public_id}.")))
 }
@@ -377,7 +422,7 @@ pub fn task_with_items(db: &Db, public_id: &str) -> Result<(RetirementTask, Vec<
     db.snapshot(|conn| {
         let task = task(conn, public_id)?;
         let items = task_items(conn, &task, 0, MAX_BULK as i64)?;
-        Ok((task, items))
+        Ok((task.into(), items))
     })
 }
 
@@ -393,7 +438,7 @@ pub struct ItemView {
     pub error_code: Option<String>,
 }
 
-pub fn task_items(conn: &Conn, task: &RetirementTask, from: i64, limit: i64) -> Result<Vec<ItemView>, Error> {
+pub fn task_items(conn: &Conn, task: &TaskRow, from: i64, limit: i64) -> Result<Vec<ItemView>, Error> {
     Ok(store_privacy::items(conn, task.id, from, limit)?
         .into_iter()
         .map(|(position, username, status, result)| {
@@ -408,7 +453,7 @@ pub fn any_pending_task(conn: &Conn) -> Result<bool, Error> {
     store_privacy::any_pending_task(conn)
 }
 
-pub fn claim_next_task(conn: &Conn, now: Timestamp) -> Result<Option<RetirementTask>, Error> {
+pub fn claim_next_task(conn: &Conn, now: Timestamp) -> Result<Option<TaskRow>, Error> {
     store_privacy::claim_next_task(conn, now.unix())
 }
 
@@ -430,12 +475,7 @@ fn task_actor(conn: &Conn, actor: &str) -> Result<Actor, Error> {
 /// Retires up to `batch` pending items of `task` in this transaction (each in its own
 /// savepoint, its result written with it, so a crash repeats nothing and loses nothing).
 /// Returns the accounts retired, and whether the task has more.
-pub fn run_batch(
-    conn: &Conn,
-    task: &RetirementTask,
-    batch: i64,
-    now: Timestamp,
-) -> Result<(Vec<Retired>, bool), Error> {
+pub fn run_batch(conn: &Conn, task: &TaskRow, batch: i64, now: Timestamp) -> Result<(Vec<Retired>, bool), Error> {
     let items = store_privacy::pending_items(conn, task.id, batch)?;
     if items.is_empty() {
         store_privacy::finish_task(conn, task.id, "succeeded", now.unix())?;
@@ -464,7 +504,7 @@ pub fn run_batch(
 }
 
 /// Marks a task failed after an internal error (retired accounts stay retired).
-pub fn fail_task(conn: &Conn, task: &RetirementTask, now: Timestamp) -> Result<(), Error> {
+pub fn fail_task(conn: &Conn, task: &TaskRow, now: Timestamp) -> Result<(), Error> {
     store_privacy::finish_task(conn, task.id, "failed", now.unix())
 }
 

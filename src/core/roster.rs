@@ -2,17 +2,46 @@
 //! seek), the staff-wide list, and who may manage a course. Changes live in `enrollment`.
 
 use crate::core::catalog::Course;
-use crate::core::enrollment::{has_access, resolve_identifier, Resolved};
+use crate::core::enrollment::{has_access, resolve_identifier, Lifecycle, Resolved};
 use crate::core::progress::ProgressRecord;
 use crate::core::{Error, ErrorKind};
-use crate::domain::Principal;
-use crate::domain::{CourseKey, Timestamp};
+use crate::domain::{CourseKey, Email, Principal, Timestamp, Username};
 use crate::store::enrollments::{AllowedRecord, EnrollmentRecord};
 use crate::store::users::UserRecord;
 use crate::store::{self, Conn, Db};
 
 pub fn attributes(conn: &Conn, enrollment: &EnrollmentRecord) -> Result<Vec<(String, String, String)>, Error> {
     store::enrollments::attributes(conn, enrollment.id)
+}
+
+/// A learner's enrollment in a course, as the surfaces show it.
+#[derive(Debug, Clone)]
+pub struct Enrollment {
+    /// The enrollment's row id: the staff list's cursor, the analytics' `enrollment_id`.
+    pub id: i64,
+    pub user_id: i64,
+    pub username: Username,
+    pub course_key: CourseKey,
+    pub mode: String,
+    /// On the roster; whether the learner has access now is `has_access(&lifecycle, now)`.
+    pub is_active: bool,
+    pub created: Timestamp,
+    pub lifecycle: Lifecycle,
+}
+
+impl From<EnrollmentRecord> for Enrollment {
+    fn from(e: EnrollmentRecord) -> Enrollment {
+        Enrollment {
+            id: e.id,
+            user_id: e.user_id,
+            username: Username::from_stored(e.username),
+            course_key: CourseKey::from_stored(e.course_key),
+            mode: e.mode,
+            is_active: e.is_active,
+            created: Timestamp::from_unix(e.created),
+            lifecycle: e.lifecycle,
+        }
+    }
 }
 
 /// The active enrollments of the user with this username (none for an unknown one: Open
@@ -22,7 +51,7 @@ pub fn active_enrollments(
     db: &Db,
     username: &str,
     visible_to: Option<i64>,
-) -> Result<Vec<(EnrollmentRecord, Course)>, Error> {
+) -> Result<Vec<(Enrollment, Course)>, Error> {
     db.snapshot(|conn| {
         let Some(user) = store::users::by_username(conn, username)? else {
             return Ok(Vec::new());
@@ -35,7 +64,7 @@ pub fn active_enrollments(
                 }
             }
             let course = crate::core::catalog::course_by_id(conn, enrollment.course_id)?;
-            out.push((enrollment, course));
+            out.push((enrollment.into(), course));
         }
         Ok(out)
     })
@@ -43,7 +72,7 @@ pub fn active_enrollments(
 
 /// The enrollment of the user with this username in the course with this key, if both
 /// exist and it does.
-pub fn enrollment_of(db: &Db, username: &str, key: &CourseKey) -> Result<Option<(EnrollmentRecord, Course)>, Error> {
+pub fn enrollment_of(db: &Db, username: &str, key: &CourseKey) -> Result<Option<(Enrollment, Course)>, Error> {
     db.snapshot(|conn| {
         let course = match crate::core::catalog::course(conn, key) {
             Ok(c) => c,
@@ -53,16 +82,40 @@ pub fn enrollment_of(db: &Db, username: &str, key: &CourseKey) -> Result<Option<
         let Some(user) = store::users::by_username(conn, username)? else {
             return Ok(None);
         };
-        Ok(store::enrollments::get(conn, user.id, course.record.id)?.map(|e| (e, course)))
+        Ok(store::enrollments::get(conn, user.id, course.record.id)?.map(|e| (e.into(), course)))
     })
 }
 
+/// An email's standing to enroll in a course when an account with it exists (Open edX's
+/// CourseEnrollmentAllowed).
+#[derive(Debug, Clone)]
+pub struct PreEnrollment {
+    pub email: Email,
+    pub course_key: CourseKey,
+    pub auto_enroll: bool,
+    /// The account that used it, once one has.
+    pub user_id: Option<i64>,
+    pub created: Timestamp,
+}
+
+impl From<AllowedRecord> for PreEnrollment {
+    fn from(a: AllowedRecord) -> PreEnrollment {
+        PreEnrollment {
+            email: Email::from_stored(a.email),
+            course_key: CourseKey::from_stored(a.course_key),
+            auto_enroll: a.auto_enroll,
+            user_id: a.user_id,
+            created: Timestamp::from_unix(a.created),
+        }
+    }
+}
+
 /// The email's pre-enrollments, those waiting for a course that does not exist yet last.
-pub fn pre_enrollments_for(db: &Db, email: &str) -> Result<Vec<AllowedRecord>, Error> {
+pub fn pre_enrollments_for(db: &Db, email: &str) -> Result<Vec<PreEnrollment>, Error> {
     db.snapshot(|conn| {
         let mut list = store::enrollments::allowed_for_email(conn, email)?;
         list.extend(store::enrollments::pending_for_email(conn, email)?);
-        Ok(list)
+        Ok(list.into_iter().map(PreEnrollment::from).collect())
     })
 }
 
@@ -75,8 +128,9 @@ pub fn list_enrollments(
     before_id: Option<i64>,
     after_id: Option<i64>,
     limit: i64,
-) -> Result<Vec<EnrollmentRecord>, Error> {
-    db.read(|conn| store::enrollments::list(conn, filter, before_id, after_id, limit))
+) -> Result<Vec<Enrollment>, Error> {
+    let list = db.read(|conn| store::enrollments::list(conn, filter, before_id, after_id, limit))?;
+    Ok(list.into_iter().map(Enrollment::from).collect())
 }
 
 /// Which rows of a course's roster to list.
@@ -130,7 +184,7 @@ pub struct RosterChunks {
 }
 
 impl RosterChunks {
-    pub fn new(db: Db, course: Course) -> RosterChunks {
+    fn new(db: Db, course: Course) -> RosterChunks {
         RosterChunks { db, course, after: 0, done: false }
     }
 
@@ -455,10 +509,10 @@ pub fn enrollment_batch(
     username: Option<&str>,
     after: Option<crate::domain::Timestamp>,
     before: Option<crate::domain::Timestamp>,
-) -> Result<Vec<(EnrollmentRecord, Option<ProgressRecord>)>, Error> {
+) -> Result<Vec<(Enrollment, Option<ProgressRecord>)>, Error> {
     db.snapshot(|conn| {
         let rows =
             store::enrollments::batch(conn, course_key, username, after.map(|t| t.unix()), before.map(|t| t.unix()))?;
-        rows.into_iter().map(|e| crate::core::progress::of_enrollment(conn, e.id).map(|p| (e, p))).collect()
+        rows.into_iter().map(|e| crate::core::progress::of_enrollment(conn, e.id).map(|p| (e.into(), p))).collect()
     })
 }

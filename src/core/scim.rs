@@ -8,12 +8,11 @@ use super::scim_tokens;
 use crate::core::accounts::{self, Actor, NewUser, UserChanges};
 use crate::core::{Error, ErrorKind};
 use crate::domain::{Email, Timestamp, Username};
+use crate::store::scim::ScimTokenRecord;
 use crate::store::scim::ScimUserRow;
+pub use crate::store::scim::{GroupColumn, UserColumn};
 use crate::store::users::UserRecord;
 use crate::store::{self, Conn, Db};
-
-pub use super::scim_tokens::NewToken;
-pub use crate::store::scim::{GroupColumn, ScimTokenRecord, UserColumn};
 
 /// RFC 7644 §3.12's `scimType` values this server answers with (in `Error::code`).
 pub mod scim_type {
@@ -45,10 +44,31 @@ pub struct Settings {
     pub allow_username_change: bool,
 }
 
+/// A SCIM token as the admin surfaces list it (and as the SCIM surface names its caller);
+/// the token itself is shown once, at creation (`NewToken`).
+#[derive(Debug, Clone)]
+pub struct Token {
+    pub id: i64,
+    pub name: String,
+    pub created: Timestamp,
+}
+
+impl From<ScimTokenRecord> for Token {
+    fn from(t: ScimTokenRecord) -> Token {
+        Token { id: t.id, name: t.name, created: Timestamp::from_unix(t.created) }
+    }
+}
+
+pub struct NewToken {
+    pub record: Token,
+    /// Shown once, at creation.
+    pub token: String,
+}
+
 /// The SCIM tokens, for a superuser only: a token creates and deactivates accounts.
-pub fn tokens(db: &Db, is_superuser: bool) -> Result<Vec<ScimTokenRecord>, Error> {
+pub fn tokens(db: &Db, is_superuser: bool) -> Result<Vec<Token>, Error> {
     scim_tokens::require_superuser(is_superuser)?;
-    db.read(scim_tokens::list)
+    Ok(db.read(scim_tokens::list)?.into_iter().map(Token::from).collect())
 }
 
 /// A new SCIM token (shown once), made by a superuser; `name` is the request's parse, whose
@@ -62,7 +82,8 @@ pub fn create_token(
 ) -> Result<NewToken, Error> {
     scim_tokens::require_superuser(is_superuser)?;
     let name = name?;
-    db.write(|conn| scim_tokens::create(conn, &name, now.unix()))
+    let new = db.write(|conn| scim_tokens::create(conn, &name, now.unix()))?;
+    Ok(NewToken { record: new.record.into(), token: new.token })
 }
 
 /// Revokes the token a path names, for a superuser; 404 when there is none.

@@ -104,6 +104,28 @@ pub fn create(conn: &Conn, url: &str, allowed_hosts: &[String], now: Timestamp) 
     store::webhooks::by_id(conn, id)?.ok_or_else(|| Error::internal("endpoint vanished"))
 }
 
+/// An endpoint as the admin surfaces list it: without its signing secret, which is shown
+/// once, when it is created (`Subscribed`).
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub id: i64,
+    pub url: String,
+    pub active: bool,
+    pub created: Timestamp,
+}
+
+impl From<EndpointRecord> for Endpoint {
+    fn from(e: EndpointRecord) -> Endpoint {
+        Endpoint { id: e.id, url: e.url, active: e.active, created: Timestamp::from_unix(e.created) }
+    }
+}
+
+/// A new endpoint and its signing secret.
+pub struct Subscribed {
+    pub endpoint: Endpoint,
+    pub secret: String,
+}
+
 /// A superuser subscribes a URL to enrollment events; the signing secret is in the answer.
 pub fn subscribe(
     db: &Db,
@@ -111,9 +133,10 @@ pub fn subscribe(
     url: &str,
     allowed_hosts: &[String],
     now: Timestamp,
-) -> Result<EndpointRecord, Error> {
+) -> Result<Subscribed, Error> {
     check_may_manage(actor)?;
-    db.write(|conn| create(conn, url, allowed_hosts, now))
+    let record = db.write(|conn| create(conn, url, allowed_hosts, now))?;
+    Ok(Subscribed { secret: record.secret.clone(), endpoint: record.into() })
 }
 
 pub fn list(conn: &Conn) -> Result<Vec<EndpointRecord>, Error> {
@@ -121,9 +144,9 @@ pub fn list(conn: &Conn) -> Result<Vec<EndpointRecord>, Error> {
 }
 
 /// Every endpoint, for a superuser.
-pub fn endpoints(db: &Db, actor: &Actor) -> Result<Vec<EndpointRecord>, Error> {
+pub fn endpoints(db: &Db, actor: &Actor) -> Result<Vec<Endpoint>, Error> {
     check_may_manage(actor)?;
-    db.read(list)
+    Ok(db.read(list)?.into_iter().map(Endpoint::from).collect())
 }
 
 /// Removes an endpoint and the deliveries still queued for it: an event meant for it never

@@ -54,6 +54,8 @@ impl CourseKey {
     }
 }
 
+super::stored_string!(CourseKey);
+
 impl std::fmt::Display for CourseKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)

@@ -25,6 +25,8 @@ impl LearningPathKey {
     }
 }
 
+super::stored_string!(LearningPathKey);
+
 impl std::fmt::Display for LearningPathKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)

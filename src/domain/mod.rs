@@ -9,6 +9,7 @@ mod email;
 mod fraction;
 mod learning_path_key;
 mod money;
+mod profile;
 mod text;
 mod timestamp;
 mod username;
@@ -22,10 +23,32 @@ pub use email::Email;
 pub use fraction::Fraction;
 pub use learning_path_key::LearningPathKey;
 pub use money::{Currency, Money};
+pub use profile::Profile;
 pub use text::{CourseCode, Description, Label, StoredText, Text, Title, TEXT_PATTERN, URL_MAX_CHARS};
 pub use timestamp::Timestamp;
 pub use username::Username;
 pub use uuid::Uuid;
+
+/// The string keys and names the store keeps. `from_stored` takes a value read back from
+/// the database as it is: only parsed values are written there (imports parse too), and a
+/// row already kept must render as it was stored, not be refused or re-cased on the way out.
+/// Each serialises as its string, as the surfaces print it.
+macro_rules! stored_string {
+    ($($name:ident),*) => {$(
+        impl $name {
+            pub fn from_stored(raw: String) -> $name {
+                $name(raw)
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.0)
+            }
+        }
+    )*};
+}
+pub(crate) use stored_string;
 
 /// Why a value was refused, written for the person who sent it.
 #[derive(Debug, Clone, PartialEq, Eq)]

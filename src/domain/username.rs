@@ -53,6 +53,8 @@ impl Username {
     }
 }
 
+super::stored_string!(Username);
+
 impl std::fmt::Display for Username {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)

@@ -16,13 +16,13 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 pub type Conn = Connection;
 
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 const SCHEMA: &str = include_str!("../../schema.sql");
 
 /// What a database of an older version needs besides `schema.sql` (whose CREATE … IF NOT
 /// EXISTS leaves existing tables as they are): (version it brings, statements). Version 6
 /// (SCIM provisioning) only adds tables, which schema.sql creates: it needs no statement.
-const MIGRATIONS: [(i64, &str); 11] = [
+const MIGRATIONS: [(i64, &str); 12] = [
     (3, "ALTER TABLE oauth_clients ADD COLUMN public INTEGER NOT NULL DEFAULT 0;"),
     (3, "ALTER TABLE users ADD COLUMN credentials_valid_after INTEGER NOT NULL DEFAULT 0;"),
     // Paths created before uuids existed get a random v4 one.
@@ -92,6 +92,22 @@ const MIGRATIONS: [(i64, &str); 11] = [
          ALTER TABLE courses ADD COLUMN waitlist_limit INTEGER; \
          ALTER TABLE courses ADD COLUMN suspended_holds_seat INTEGER NOT NULL DEFAULT 1;",
     ),
+    // Stored answers move from a WITHOUT ROWID table keyed by (caller, route, key) to an
+    // appended rowid table (schema.sql says why), oldest first so rowids follow `created`.
+    // A database from before version 7 has no such table: an empty one of the old shape
+    // stands in, so one statement list serves both.
+    (
+        8,
+        "CREATE TABLE IF NOT EXISTS idempotency_keys (caller TEXT, route TEXT, key TEXT, fingerprint TEXT, \
+         status INTEGER, headers TEXT, body BLOB, created INTEGER); \
+         ALTER TABLE idempotency_keys RENAME TO idempotency_keys_v7; \
+         CREATE TABLE idempotency_keys (id INTEGER PRIMARY KEY, caller TEXT NOT NULL, route TEXT NOT NULL, \
+         key TEXT NOT NULL, fingerprint TEXT NOT NULL, status INTEGER NOT NULL, headers TEXT NOT NULL, \
+         body BLOB NOT NULL, created INTEGER NOT NULL); \
+         INSERT INTO idempotency_keys (caller, route, key, fingerprint, status, headers, body, created) \
+         SELECT caller, route, key, fingerprint, status, headers, body, created FROM idempotency_keys_v7 ORDER BY created; \
+         DROP TABLE idempotency_keys_v7;",
+    ),
 ];
 
 #[derive(Debug, Clone)]
@@ -136,7 +152,22 @@ struct Batch {
     /// Requests whose writes are in the open transaction and whose answer is still to be
     /// written beside them (`AnswerScope`): the batch may not commit before they have.
     held: usize,
+    /// Answers handed in (`AnswerScope::commit_with`), written by whoever commits the
+    /// batch, just before its COMMIT.
+    answers: Answers,
 }
+
+#[derive(Default)]
+struct Answers(Vec<AnswerWrite>);
+
+impl std::fmt::Debug for Answers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} answer(s)", self.0.len())
+    }
+}
+
+/// An answer's write, run on the committing thread's connection.
+pub type AnswerWrite = Box<dyn FnOnce(&Connection) -> Result<(), Error> + Send>;
 
 /// A batch commits at this many writes even while more wait, bounding latency.
 const MAX_BATCH: usize = 256;
@@ -152,6 +183,7 @@ impl GroupWriter {
             failures: Vec::new(),
             holder: None,
             held: 0,
+            answers: Answers::default(),
         };
         GroupWriter { conn: Mutex::new(None), state: Mutex::new(batch), committed: Condvar::new() }
     }
@@ -318,8 +350,13 @@ impl Db {
             state.waiting += 1;
         }
         let mut slot = writer.conn.lock().unwrap_or_else(PoisonError::into_inner);
-        writer.state().waiting -= 1;
-        writer.state().holder = Some(me);
+        {
+            // One step: an answer handed in between the two would see neither a waiter nor
+            // a holder, and commit on its own needlessly.
+            let mut state = writer.state();
+            state.waiting -= 1;
+            state.holder = Some(me);
+        }
         // A panic inside `f` is caught here so the batch still commits (its savepoint was
         // undone), then goes on unwinding.
         let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run_in_savepoint(&mut slot, f)));
@@ -341,11 +378,9 @@ impl Db {
             return run.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         }
         if state.held == 0 && (state.waiting == 0 || state.size >= MAX_BATCH) {
+            let answers = std::mem::take(&mut state.answers.0);
             let result = match slot.as_ref() {
-                Some(conn) => conn.prepare_cached("COMMIT").and_then(|mut s| s.execute([])).map(|_| ()).map_err(|e| {
-                    let _ = conn.execute_batch("ROLLBACK");
-                    e.to_string()
-                }),
+                Some(conn) => commit(conn, answers),
                 None => Err("no write connection".to_owned()),
             };
             state.in_transaction = false;
@@ -367,13 +402,7 @@ impl Db {
         drop(state);
         let outcome = run.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         match failure {
-            Some(why) if outcome.is_ok() => {
-                log::error!("group commit failed: {why}");
-                Err(Error::from(rusqlite::Error::SqliteFailure(
-                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
-                    Some(why),
-                )))
-            }
+            Some(why) if outcome.is_ok() => Err(batch_failed(why)),
             _ => outcome,
         }
     }
@@ -478,27 +507,36 @@ impl AnswerScope<'_> {
         ANSWER_SCOPE.with(|s| s.get()) == Some((self.db.writer_id(), true))
     }
 
-    /// Writes the answer with `f` in the batch that holds this scope's writes and waits for
-    /// its commit. Without a successful write nothing is held: `f` does not run (a request
-    /// refused before any work leaves no answer behind) and this is Ok(false).
-    pub fn commit_with(self, f: impl FnOnce(&Connection) -> Result<(), Error>) -> Result<bool, Error> {
+    /// Hands the answer's write `f` to the batch that holds this scope's writes, and waits
+    /// for its commit: whoever commits the batch runs `f` just before COMMIT, so an answer
+    /// costs no turn of its own at the writer. Should `f` fail, the whole batch is rolled
+    /// back and every writer in it told (no write is kept without its answer). Without a
+    /// successful write nothing is held: `f` does not run (a request refused before any
+    /// work leaves no answer behind) and this is Ok(false).
+    pub fn commit_with(self, f: AnswerWrite) -> Result<bool, Error> {
         if !self.wrote() {
             return Ok(false);
         }
-        // The answer's write must join the batch, not hold it again, and must release it.
         ANSWER_SCOPE.with(|s| s.set(None));
-        let released = std::cell::Cell::new(false);
-        let result = self.db.write(|conn| {
-            let stored = f(conn);
-            self.db.writer.state().held -= 1;
-            released.set(true);
-            stored
-        });
-        if !released.get() {
-            // The write could not begin (its connection failed): let go all the same.
-            self.db.release_hold();
+        let writer = &self.db.writer;
+        let mut state = writer.state();
+        // This scope holds the batch open, so the open batch is the one with its writes.
+        let batch = state.current;
+        state.answers.0.push(f);
+        state.held -= 1;
+        if state.held == 0 && state.waiting == 0 && state.holder.is_none() {
+            // Nobody else will write before the batch could commit: an empty write commits it.
+            drop(state);
+            let _ = self.db.write(|_| Ok(()));
+            state = writer.state();
         }
-        result.map(|()| true)
+        while state.finished < batch {
+            state = writer.committed.wait(state).unwrap_or_else(PoisonError::into_inner);
+        }
+        match state.failures.iter().find(|(b, _)| *b == batch) {
+            Some((_, why)) => Err(batch_failed(why.clone())),
+            None => Ok(true),
+        }
     }
 }
 
@@ -526,6 +564,25 @@ impl Db {
             self.writer.state().held -= 1;
         }
     }
+}
+
+/// What each writer of a batch whose commit failed is told.
+fn batch_failed(why: String) -> Error {
+    log::error!("group commit failed: {why}");
+    Error::from(rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL), Some(why)))
+}
+
+/// Commits the group's transaction, writing the answers handed to it first; on any failure
+/// the whole batch is rolled back.
+fn commit(conn: &Connection, answers: Vec<AnswerWrite>) -> Result<(), String> {
+    let result =
+        answers.into_iter().try_for_each(|answer| answer(conn).map_err(|e| e.developer_message)).and_then(|()| {
+            conn.prepare_cached("COMMIT").and_then(|mut s| s.execute([])).map(|_| ()).map_err(|e| e.to_string())
+        });
+    if result.is_err() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    result
 }
 
 /// The database holds the JWT signing key and every password hash: a new file is created
@@ -637,6 +694,45 @@ mod tests {
         let (wal, autocheckpoint) = write_and_close("external", "external");
         assert_eq!(autocheckpoint, 0);
         assert!(wal.is_some_and(|len| len > 0), "the WAL was checkpointed away: {wal:?}");
+    }
+
+    /// An answer handed to the batch commits with its request's write; an answer that
+    /// cannot be written takes the batch's writes down with it, and every writer hears so.
+    #[test]
+    fn an_answer_commits_with_its_write_or_the_batch_rolls_back() {
+        let dir = std::env::temp_dir().join(format!("rollcall-db-answers-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = DatabaseConfig { path: dir.join("t.db"), ..Default::default() };
+        std::thread::spawn(move || {
+            let db = Db::open(&config).unwrap();
+            let insert =
+                |k: &str| db.write(|c| Ok(c.execute("INSERT INTO settings (key, value) VALUES (?1, 'v')", [k])?));
+            let count = || {
+                db.read(|c| {
+                    Ok(c.query_row("SELECT COUNT(*) FROM settings WHERE key LIKE 'k%'", [], |r| r.get::<_, i64>(0))?)
+                })
+            };
+            let answer = db.answer_scope();
+            insert("k1").unwrap();
+            let answered: AnswerWrite = Box::new(|c| {
+                Ok(c.execute("INSERT INTO settings (key, value) VALUES ('k1-answer', 'v')", []).map(|_| ())?)
+            });
+            assert!(answer.commit_with(answered).unwrap());
+            assert_eq!(count().unwrap(), 2);
+            let answer = db.answer_scope();
+            insert("k2").unwrap();
+            let failing: AnswerWrite = Box::new(|_| Err(Error::internal("the answer could not be written")));
+            let refused = answer.commit_with(failing).unwrap_err();
+            assert!(refused.status() >= 500, "a fault of the database: {}", refused.developer_message);
+            assert_eq!(count().unwrap(), 2, "k2 went with its answer");
+            // Nothing is left held: the next write commits alone.
+            insert("k3").unwrap();
+            assert_eq!(count().unwrap(), 3);
+        })
+        .join()
+        .unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
 

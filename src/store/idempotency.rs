@@ -4,71 +4,73 @@
 use crate::error::Error;
 use rusqlite::{params, Connection, OptionalExtension};
 
-/// Who sent a key, to which route, and the key itself: a key means something only within
-/// its caller and route.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct KeyScope {
-    pub caller: String,
-    pub route: String,
-    pub key: String,
-}
+/// A key's row: who sent it, to which route, and the key (`core::idempotency::KeyScope`).
+pub type Key<'a> = [&'a str; 3];
 
-/// A stored answer: what the first request was (its fingerprint) and what it got.
-#[derive(Debug, Clone)]
-pub struct StoredAnswer {
-    pub fingerprint: String,
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
+/// A stored answer's columns: the first request's fingerprint, then its status, headers
+/// and body (`core::idempotency::StoredAnswer`).
+pub type Answer = (String, u16, Vec<(String, String)>, Vec<u8>);
 
-/// The answer stored for `scope` at or after `not_before` (older ones are forgotten).
-pub fn find(conn: &Connection, scope: &KeyScope, not_before: i64) -> Result<Option<StoredAnswer>, Error> {
+/// The answer stored in row `id` for the key at or after `not_before` (older ones are
+/// forgotten; a row of another key is not this one's).
+pub fn find(
+    conn: &Connection,
+    id: i64,
+    [caller, route, key]: Key<'_>,
+    not_before: i64,
+) -> Result<Option<Answer>, Error> {
     let row = conn
         .prepare_cached(
             "SELECT fingerprint, status, headers, body FROM idempotency_keys \
-             WHERE caller = ?1 AND route = ?2 AND key = ?3 AND created >= ?4",
+             WHERE id = ?1 AND caller = ?2 AND route = ?3 AND key = ?4 AND created >= ?5",
         )?
-        .query_row(params![scope.caller, scope.route, scope.key, not_before], |r| {
+        .query_row(params![id, caller, route, key, not_before], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, u16>(1)?, r.get::<_, String>(2)?, r.get::<_, Vec<u8>>(3)?))
         })
         .optional()?;
     let Some((fingerprint, status, headers, body)) = row else { return Ok(None) };
     let headers = serde_json::from_str(&headers).map_err(|e| Error::internal(format!("stored headers: {e}")))?;
-    Ok(Some(StoredAnswer { fingerprint, status, headers, body }))
+    Ok(Some((fingerprint, status, headers, body)))
 }
 
-/// Stores the answer for `scope`, replacing an expired one the purge has not removed yet.
-pub fn save(conn: &Connection, scope: &KeyScope, answer: &StoredAnswer, now: i64) -> Result<(), Error> {
-    let headers = serde_json::to_string(&answer.headers).map_err(Error::internal)?;
+/// Appends the answer for the key (`fingerprint`, status, headers, body); an expired one of
+/// the same key stays until the purge, found by no lookup. Returns its row id.
+pub fn save(
+    conn: &Connection,
+    [caller, route, key]: Key<'_>,
+    (fingerprint, status, headers, body): (&str, u16, &[(String, String)], &[u8]),
+    now: i64,
+) -> Result<i64, Error> {
+    let headers = serde_json::to_string(headers).map_err(Error::internal)?;
     conn.prepare_cached(
-        "INSERT OR REPLACE INTO idempotency_keys (caller, route, key, fingerprint, status, headers, body, created) \
+        "INSERT INTO idempotency_keys (caller, route, key, fingerprint, status, headers, body, created) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
-    .execute(params![
-        scope.caller,
-        scope.route,
-        scope.key,
-        answer.fingerprint,
-        answer.status,
-        headers,
-        answer.body,
-        now
-    ])?;
-    Ok(())
+    .execute(params![caller, route, key, fingerprint, status, headers, body, now])?;
+    Ok(conn.last_insert_rowid())
 }
 
-/// Removes the answers stored before `before`; returns how many.
-/// Every key with an answer stored since `not_before`, with when (the registry's start).
-pub fn each_scope_since(conn: &Connection, not_before: i64, mut f: impl FnMut(KeyScope, i64)) -> Result<(), Error> {
-    let mut statement = conn.prepare("SELECT caller, route, key, created FROM idempotency_keys WHERE created >= ?1")?;
+/// Every answer stored since `not_before`: its scope, row id and when (the registry's start).
+pub fn each_since(conn: &Connection, not_before: i64, mut f: impl FnMut([String; 3], i64, i64)) -> Result<(), Error> {
+    let mut statement =
+        conn.prepare("SELECT caller, route, key, id, created FROM idempotency_keys WHERE created >= ?1 ORDER BY id")?;
     let mut rows = statement.query([not_before])?;
     while let Some(r) = rows.next()? {
-        f(KeyScope { caller: r.get(0)?, route: r.get(1)?, key: r.get(2)? }, r.get(3)?);
+        f([r.get(0)?, r.get(1)?, r.get(2)?], r.get(3)?, r.get(4)?);
     }
     Ok(())
 }
 
+/// Removes the answers stored before `before`; returns how many. Rows are appended, so the
+/// expired ones are the rowids below the first that is not: finding it reads only rows
+/// being removed, with no index on `created` to keep up. (Should the clock step back, a
+/// later row stamped earlier waits for a later purge; lookups check `created` anyway.)
 pub fn purge(conn: &Connection, before: i64) -> Result<usize, Error> {
-    Ok(conn.prepare_cached("DELETE FROM idempotency_keys WHERE created < ?1")?.execute([before])?)
+    Ok(conn
+        .prepare_cached(
+            "DELETE FROM idempotency_keys WHERE id < coalesce(\
+             (SELECT id FROM idempotency_keys WHERE created >= ?1 ORDER BY id LIMIT 1), \
+             (SELECT max(id) + 1 FROM idempotency_keys))",
+        )?
+        .execute([before])?)
 }

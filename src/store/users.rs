@@ -1,5 +1,6 @@
 //! Users and their profile fields.
 
+use crate::domain::Profile;
 use crate::error::Error;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -21,22 +22,6 @@ pub struct UserRecord {
     pub last_login: Option<i64>,
     /// Unix time before which issued tokens are refused.
     pub credentials_valid_after: i64,
-}
-
-/// The profile fields, in the order of `PROFILE_COLUMNS`.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Profile {
-    pub country: Option<String>,
-    pub city: Option<String>,
-    pub gender: Option<String>,
-    pub level_of_education: Option<String>,
-    pub year_of_birth: Option<i64>,
-    pub mailing_address: Option<String>,
-    pub language: Option<String>,
-    pub goals: Option<String>,
-    pub bio: Option<String>,
-    pub phone: Option<String>,
-    pub date_of_birth: Option<String>,
 }
 
 impl UserRecord {

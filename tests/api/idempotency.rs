@@ -440,3 +440,48 @@ fn the_openapi_document_describes_the_header_and_its_answers_on_each_state_chang
     }
     assert!(doc["paths"]["/api/admin/v1/courses"]["get"].get("x-idempotency-key").is_none());
 }
+
+/// Version 8 moved the stored answers to an appended rowid table: a database of version 7
+/// keeps its answers across the upgrade (a retry after it is still a replay), and new
+/// answers append after them.
+#[test]
+fn answers_stored_before_the_rowid_table_are_replayed_after_the_upgrade() {
+    let (app, admin) = demo(&[]);
+    let v2 = format!("/api/enrollment/v2/courses/{WEB101}/enrollments");
+    let body = json!({"identifiers": ["bob"]}).to_string();
+    let first = send(&app, "POST", &v2, &admin, Some("before-upgrade"), JSON, &body);
+    assert_eq!(first.status, 200, "{}", first.text);
+    let (client_id, client_secret) = (app.client_id.clone(), app.client_secret.clone());
+    let dir: TempDir = app.stop();
+    // Version 7's table: keyed by (caller, route, key), WITHOUT ROWID, an index by age.
+    let conn = rusqlite::Connection::open(dir.db()).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE v7 (caller TEXT NOT NULL, route TEXT NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL, \
+         status INTEGER NOT NULL, headers TEXT NOT NULL, body BLOB NOT NULL, created INTEGER NOT NULL, \
+         PRIMARY KEY (caller, route, key)) WITHOUT ROWID; \
+         INSERT INTO v7 SELECT caller, route, key, fingerprint, status, headers, body, created FROM idempotency_keys; \
+         DROP TABLE idempotency_keys; ALTER TABLE v7 RENAME TO idempotency_keys; \
+         CREATE INDEX idempotency_keys_by_age ON idempotency_keys(created); PRAGMA user_version = 7;",
+    )
+    .unwrap();
+    drop(conn);
+    let app = TestApp::spawn_in(dir, &[("ROLLCALL_RATE_LIMITS_ENABLED", "false")], &[]);
+    let token = app.token_for(&client_id, &client_secret, "jwt").json()["access_token"].as_str().unwrap().to_owned();
+    let admin = format!("JWT {token}");
+    let retry = send(&app, "POST", &v2, &admin, Some("before-upgrade"), JSON, &body);
+    assert_eq!((retry.status, retry.header("Idempotent-Replayed")), (200, Some("true")), "{}", retry.text);
+    assert_eq!(retry.text, first.text);
+    let after =
+        send(&app, "POST", &v2, &admin, Some("after-upgrade"), JSON, &json!({"identifiers": ["cat"]}).to_string());
+    assert_eq!((after.status, after.header("Idempotent-Replayed")), (200, None), "{}", after.text);
+    let conn = app.sqlite();
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    let ids: Vec<i64> = conn
+        .prepare("SELECT id FROM idempotency_keys ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!((version, ids), (8, vec![1, 2]));
+}

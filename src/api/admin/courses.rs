@@ -65,9 +65,9 @@ fn course_form(v: &Visitor, course: Option<&Course>) -> Markup {
         .map(|c| {
             c.modes
                 .iter()
-                .map(|m| match m.min_price_minor {
+                .map(|m| match m.min_price.minor() {
                     0 => m.slug.clone(),
-                    _ => format!("{}:{}", m.slug, crate::api::http::money_string(m.min_price_minor, &m.currency)),
+                    _ => format!("{}:{}", m.slug, m.min_price.amount_string()),
                 })
                 .collect::<Vec<_>>()
                 .join(", ")
@@ -344,8 +344,8 @@ pub(super) fn remove_from_waitlist(ctx: &mut Ctx) -> Result<Response, Error> {
 
 pub(super) fn roster_csv(ctx: &mut Ctx) -> Result<Response, Error> {
     let v = visitor(ctx)?;
-    let course = roster::course_for_staff(&ctx.env.db, &course_key(ctx)?, &v.caller())?;
-    Ok(shared::roster_csv_response(ctx.env.db.clone(), course))
+    let chunks = roster::managed_roster_chunks(&ctx.env.db, &course_key(ctx)?, &v.caller());
+    Ok(shared::roster_csv_download(chunks.map_err(roster::in_console_words)?))
 }
 
 fn batch_page(v: &Visitor, course: &Course) -> Markup {
@@ -419,7 +419,7 @@ pub(super) fn task(ctx: &mut Ctx) -> Result<Response, Error> {
     let status_url = format!("/api/enrollment/v2/courses/{}/tasks/{}", course.record.course_key, task.public_id);
     let content = html! {
         div.card #task-progress data-status-url=(status_url) data-finished=(finished) {
-            p { strong { (task.action) } " · " (task.total) " learners · started by " (task.actor) " · " (when(task.created)) }
+            p { strong { (task.action) } " · " (task.total) " learners · started by " (task.actor) " · " (when(task.created.unix())) }
             progress max=(task.total.max(1)) value=(task.done) {}
             p data-progress-text {
                 (task.done) " of " (task.total) " done (" (task.succeeded) " succeeded, " (task.failed) " failed) · "
@@ -504,7 +504,7 @@ pub(super) fn tasks(ctx: &mut Ctx) -> Result<Response, Error> {
             thead { tr { th { "Started" } th { "Course" } th { "Action" } th { "By" } th { "Progress" } th { "Status" } } }
             tbody {
                 @for t in &tasks { tr {
-                    td { a href={ (course_path(&t.course_key)) "/tasks/" (t.public_id) } { (when(t.created)) } }
+                    td { a href={ (course_path(t.course_key.as_str())) "/tasks/" (t.public_id) } { (when(t.created.unix())) } }
                     td { (t.course_key) }
                     td { (t.action) }
                     td { (t.actor) span.muted { " (" (t.surface) ")" } }

@@ -36,8 +36,7 @@ pub(super) fn export(ctx: &mut Ctx) -> Result<Response, Error> {
     v.require_global_staff()?;
     let username = ctx.query_param("username").unwrap_or_default();
     let viewer = crate::core::accounts::Viewer { username: Some(v.user.username.clone()), staff: v.global_staff() };
-    let user = privacy::exportable_account(&ctx.env.db, &viewer, username.trim())?;
-    Ok(crate::api::shared::export_response(ctx.env, user, ctx.now))
+    crate::api::shared::export_response(ctx.env, &viewer, username.trim(), ctx.now)
 }
 
 pub(super) fn retire(ctx: &mut Ctx) -> Result<Response, Error> {

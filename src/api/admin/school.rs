@@ -31,7 +31,7 @@ pub(super) fn outbox(ctx: &mut Ctx) -> Result<Response, Error> {
             thead { tr { th { "Created" } th { "Type" } th { "To" } th { "Status" } th { "Attempts" } th { "" } } }
             tbody {
                 @for m in &messages { tr {
-                    td { (when(m.created)) }
+                    td { (when(m.created.unix())) }
                     td { (m.message_type) }
                     td { (m.recipient) }
                     td { span.pill.(m.status) { (m.status) } @if let Some(e) = &m.last_error { br; span.error { (e) } } }
@@ -77,7 +77,7 @@ fn clients_page(ctx: &Ctx, v: &super::Visitor, created: Option<(String, Option<S
                 @for c in &clients { tr {
                     td { (c.name) } td { code { (c.client_id) } } td { (c.username) }
                     td { @if c.public { "public" } @else { "confidential" } }
-                    td { (when(c.created)) }
+                    td { (when(c.created.unix())) }
                     td { form method="post" action={ "/admin/clients/" (percent_encode(&c.client_id)) "/delete" } {
                         (csrf_field(v)) button.link type="submit" { "Delete" }
                     } }

@@ -34,7 +34,7 @@ fn tokens_page(ctx: &Ctx, v: &Visitor, created: Option<scim::NewToken>) -> Resul
             tbody {
                 @for t in &tokens { tr {
                     td { (t.name) }
-                    td { (when(t.created)) }
+                    td { (when(t.created.unix())) }
                     td { form method="post" action={ "/admin/scim/" (t.id) "/delete" } {
                         (csrf_field(v)) button.link type="submit" { "Revoke" }
                     } }

@@ -14,10 +14,10 @@ pub(super) fn course_key(ctx: &Ctx) -> Result<CourseKey, Error> {
     CourseKey::parse(ctx.param("course_key")).map_err(|e| Error::field("course_key", e.0))
 }
 
-pub(super) fn mode_json(m: &crate::core::records::ModeRecord) -> Value {
+pub(super) fn mode_json(m: &catalog::Mode) -> Value {
     json!({
-        "slug": m.slug, "name": m.name, "min_price": money(m.min_price_minor, &m.currency), "currency": m.currency,
-        "expiration_datetime": iso(m.expiration_datetime), "description": m.description, "sku": m.sku,
+        "slug": m.slug, "name": m.name, "min_price": m.min_price.amount_string(), "currency": m.min_price.currency().as_str(),
+        "expiration_datetime": m.expiration, "description": m.description, "sku": m.sku,
     })
 }
 
@@ -107,10 +107,10 @@ pub(super) fn delete_mode(ctx: &mut Ctx) -> Result<Response, Error> {
     Ok(no_content())
 }
 
-pub(super) fn staff_json(key: &CourseKey, roles: &[crate::core::records::RoleRecord]) -> Value {
+pub(super) fn staff_json(key: &CourseKey, roles: &[catalog::StaffMember]) -> Value {
     json!({
         "course_key": key.as_str(),
-        "staff": roles.iter().map(|r| json!({"username": r.username, "email": r.email, "role": r.role, "created": iso(Some(r.created))})).collect::<Vec<_>>(),
+        "staff": roles.iter().map(|r| json!({"username": r.username, "email": r.email, "role": r.role, "created": r.created})).collect::<Vec<_>>(),
     })
 }
 

@@ -1,16 +1,16 @@
 //! `/api/admin/v1/outbox…`: outgoing emails and their delivery state.
 
 use super::super::http::{self, ok, Ctx};
-use super::{admin, iso};
+use super::admin;
 use crate::core::Error;
 use rouille::Response;
 use serde_json::{json, Value};
 
-pub(super) fn outbox_json(m: &crate::core::records::MessageRecord) -> Value {
+pub(super) fn outbox_json(m: &crate::core::outbox::Message) -> Value {
     json!({
         "id": m.id, "channel": m.channel, "message_type": m.message_type, "recipient": m.recipient,
         "payload": serde_json::from_str::<Value>(&m.payload).unwrap_or(Value::Null), "status": m.status, "attempts": m.attempts,
-        "last_error": m.last_error, "next_attempt_at": iso(Some(m.next_attempt_at)), "created": iso(Some(m.created)), "sent_at": iso(m.sent_at),
+        "last_error": m.last_error, "next_attempt_at": m.next_attempt_at, "created": m.created, "sent_at": m.sent_at,
     })
 }
 

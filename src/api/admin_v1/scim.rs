@@ -4,7 +4,7 @@
 
 use super::super::http::{as_string, created, no_content, ok, Ctx, Fields};
 use super::{admin, iso};
-use crate::core::scim::{self, ScimTokenRecord};
+use crate::core::scim::{self, Token};
 use crate::core::scim_groups::{self, Actor, GroupLinks};
 use crate::core::Error;
 use crate::domain::CourseKey;
@@ -15,8 +15,8 @@ fn is_superuser(ctx: &mut Ctx) -> Result<bool, Error> {
     Ok(admin(ctx)?.is_superuser)
 }
 
-fn token_json(t: &ScimTokenRecord) -> Value {
-    json!({"id": t.id, "name": t.name, "created": iso(Some(t.created))})
+fn token_json(t: &Token) -> Value {
+    json!({"id": t.id, "name": t.name, "created": t.created})
 }
 
 pub(super) fn get_scim_tokens(ctx: &mut Ctx) -> Result<Response, Error> {

@@ -1,19 +1,18 @@
 //! `/api/admin/v1/users…` and `/api/admin/v1/oauth-clients…`: accounts and API clients.
 
 use super::super::http::{self, as_bool, as_string, as_text, created, no_content, ok, Ctx, Fields, Page};
-use super::{admin, iso};
-use crate::core::accounts::{self, NewUser, UserChanges};
-use crate::core::records::{Profile, UserRecord};
+use super::admin;
+use crate::core::accounts::{self, Account, NewUser, UserChanges};
 use crate::core::Error;
-use crate::domain::{Email, Title, Username};
+use crate::domain::{Email, Profile, Title, Username};
 use rouille::Response;
 use serde_json::{json, Value};
 
-pub(super) fn user_json(u: &UserRecord) -> Value {
+pub(super) fn user_json(u: &Account) -> Value {
     json!({
         "id": u.id, "username": u.username, "email": u.email, "name": u.name, "first_name": u.first_name, "last_name": u.last_name,
         "is_staff": u.is_staff, "is_superuser": u.is_superuser, "is_active": u.is_active,
-        "date_joined": iso(Some(u.date_joined)), "last_login": iso(u.last_login),
+        "date_joined": u.date_joined, "last_login": u.last_login,
     })
 }
 
@@ -112,8 +111,8 @@ pub(super) fn delete_user(ctx: &mut Ctx) -> Result<Response, Error> {
     Ok(ok(user_json(&user)))
 }
 
-pub(super) fn client_json(c: &crate::core::records::ClientRecord) -> Value {
-    json!({"client_id": c.client_id, "name": c.name, "user": c.username, "public": c.public, "created": iso(Some(c.created))})
+pub(super) fn client_json(c: &accounts::Client) -> Value {
+    json!({"client_id": c.client_id, "name": c.name, "user": c.username, "public": c.public, "created": c.created})
 }
 
 pub(super) fn get_clients(ctx: &mut Ctx) -> Result<Response, Error> {

@@ -4,16 +4,15 @@
 //! caller's choosing.
 
 use super::super::http::{as_string, created, no_content, ok, Ctx, Fields};
-use super::{admin, iso};
+use super::admin;
 use crate::core::accounts::Actor;
-use crate::core::records::EndpointRecord;
-use crate::core::webhooks;
+use crate::core::webhooks::{self, Endpoint};
 use crate::core::Error;
 use rouille::Response;
 use serde_json::{json, Value};
 
-fn endpoint_json(e: &EndpointRecord) -> Value {
-    json!({"id": e.id, "url": e.url, "active": e.active, "created": iso(Some(e.created))})
+fn endpoint_json(e: &Endpoint) -> Value {
+    json!({"id": e.id, "url": e.url, "active": e.active, "created": e.created})
 }
 
 fn superuser(ctx: &mut Ctx) -> Result<Actor, Error> {
@@ -38,7 +37,7 @@ pub(super) fn post_webhooks(ctx: &mut Ctx) -> Result<Response, Error> {
     let url = url.expect("checked");
     let allowed = &ctx.env.config.webhooks.allowed_hosts;
     let endpoint = webhooks::subscribe(&ctx.env.db, &actor, &url, allowed, ctx.now)?;
-    let mut body = endpoint_json(&endpoint);
+    let mut body = endpoint_json(&endpoint.endpoint);
     body["secret"] = json!(endpoint.secret);
     Ok(created(body).with_additional_header("Cache-Control", "no-store"))
 }

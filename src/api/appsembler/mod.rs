@@ -9,9 +9,9 @@ use super::router::{Doc, Route};
 use crate::core::accounts::{self, Actor, NewUser, ProfileChanges, ProfileUpdate};
 use crate::core::bulk::{self, Action, Requester, RosterOptions};
 use crate::core::enrollment::Source;
-use crate::core::records::{Profile, UserRecord};
+use crate::core::records::UserRecord;
 use crate::core::{catalog, codes, roster, Error, ErrorKind};
-use crate::domain::{CourseKey, Email, Principal, Timestamp, Username};
+use crate::domain::{CourseKey, Email, Principal, Profile, Timestamp, Username};
 use rouille::Response;
 use serde_json::{json, Value};
 

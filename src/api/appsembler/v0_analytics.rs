@@ -21,7 +21,7 @@ pub(super) fn get_analytics_accounts(ctx: &mut Ctx) -> Result<Response, Error> {
     let users = accounts::joined_between(&ctx.env.db, after, before)?;
     let list: Vec<Value> = users
         .iter()
-        .map(|u| json!({"id": u.id, "username": u.username, "email": u.email, "is_active": u.is_active, "date_joined": Timestamp::from_unix(u.date_joined).to_iso()}))
+        .map(|u| json!({"id": u.id, "username": u.username, "email": u.email, "is_active": u.is_active, "date_joined": u.date_joined.to_iso()}))
         .collect();
     Ok(ok(json!(list)))
 }
@@ -39,7 +39,7 @@ pub(super) fn get_analytics_enrollments(ctx: &mut Ctx) -> Result<Response, Error
     let list: Vec<Value> = rows
         .iter()
         .map(|(e, progress)| {
-            let mut item = json!({"username": e.username, "course_id": e.course_key, "user_id": e.user_id, "enrollment_id": e.id, "date_enrolled": Timestamp::from_unix(e.created).to_iso()});
+            let mut item = json!({"username": e.username, "course_id": e.course_key, "user_id": e.user_id, "enrollment_id": e.id, "date_enrolled": e.created.to_iso()});
             // The original adds its GeneratedCertificate: the key is `certificate` in its
             // code (its apidocs misspell it `cerificate`), the date is Python's str() of a
             // datetime and the grade the certificate's text. A passed learner has one here.

@@ -11,7 +11,7 @@ pub mod render;
 use super::errors::Dialect;
 use super::http::Ctx;
 use super::router::{Doc, Route};
-use crate::core::scim::{self, scim_type, ScimTokenRecord, Settings};
+use crate::core::scim::{self, scim_type, Settings, Token};
 use crate::core::scim_groups::{self, Actor};
 use crate::core::scim_tokens;
 use crate::core::Error;
@@ -137,13 +137,13 @@ pub fn routes() -> Vec<Route> {
 
 /// The SCIM token of the request (or 401), within the admin rate limit: the router does
 /// not ask `core::sessions`, whose credentials are no good here.
-fn token(ctx: &mut Ctx) -> Result<ScimTokenRecord, Error> {
-    let token = scim_tokens::authenticate(&ctx.env.db, ctx.req.header("Authorization"))?;
+fn token(ctx: &mut Ctx) -> Result<Token, Error> {
+    let token = Token::from(scim_tokens::authenticate(&ctx.env.db, ctx.req.header("Authorization"))?);
     ctx.throttle(&ctx.env.limits.admin, &format!("scim:{}", token.id))?;
     Ok(token)
 }
 
-fn actor_name(token: &ScimTokenRecord) -> String {
+fn actor_name(token: &Token) -> String {
     format!("scim:{}", token.name)
 }
 
