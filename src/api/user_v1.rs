@@ -8,7 +8,6 @@ use super::router::{Doc, Route};
 use super::shared::export_response;
 use crate::core::accounts::{self, Account, AccountView, Actor, ProfileChanges, Viewer};
 use crate::core::privacy;
-use crate::core::records::UserRecord;
 use crate::core::Error;
 use crate::core::ErrorKind;
 use crate::domain::Email;
@@ -267,9 +266,7 @@ fn patch_account(ctx: &mut Ctx) -> Result<Response, Error> {
     }
     // A learner's new address is confirmed from that address first (Open edX's
     // PendingEmailChange): the answer still shows the current one.
-    let (app, now) = (ctx.env, ctx.now);
-    let link = |current: &UserRecord, email: &Email| accounts::email_change_link(app, current, email, now);
-    let (account, _) = accounts::change_own_profile(app, &actor, &viewer, &username, changes, link, now)?;
+    let (account, _) = accounts::change_own_profile(ctx.env, &actor, &viewer, &username, changes, ctx.now)?;
     Ok(ok(view_json(&account)))
 }
 

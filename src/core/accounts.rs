@@ -129,8 +129,25 @@ pub fn create_user(conn: &Conn, actor: &Actor, new: NewUser, now: Timestamp) -> 
 }
 
 /// An admin creates an account; enrollments waiting for its email become its own in the same write.
-pub fn add_user(db: &Db, actor: &Actor, new: NewUser, now: Timestamp) -> Result<Account, Error> {
-    db.write(|conn| create_user(conn, actor, new, now)).map(Account::from)
+/// An admin adds an account; `password` (already checked against the rules) is hashed
+/// here, before the write: a hash must not hold the writer.
+pub fn add_user(
+    env: &Env,
+    actor: &Actor,
+    new: NewUser,
+    password: Option<String>,
+    now: Timestamp,
+) -> Result<Account, Error> {
+    let new = with_password(env, new, password);
+    env.db.write(|conn| create_user(conn, actor, new, now)).map(Account::from)
+}
+
+/// `new` with `password`'s hash, when one is given.
+fn with_password(env: &Env, new: NewUser, password: Option<String>) -> NewUser {
+    match password {
+        Some(password) => NewUser { password_hash: Some(env.auth.passwords.hash(&password)), ..new },
+        None => new,
+    }
 }
 
 /// Appsembler's `auto_generate_username`: an email's local part, letters and digits only,
@@ -259,14 +276,17 @@ pub fn update_user(
 }
 
 /// An admin changes an account, within what `check_may_change` allows the caller.
+/// An admin changes an account; a new `password` is hashed before the write.
 pub fn change_user(
-    db: &Db,
+    env: &Env,
     actor: &Actor,
     username: &Username,
     changes: UserChanges,
+    password: Option<String>,
     now: Timestamp,
 ) -> Result<Account, Error> {
-    db.write(|conn| update_user(conn, actor, username, changes, now)).map(Account::from)
+    let changes = UserChanges { password_hash: password.map(|p| env.auth.passwords.hash(&p)), ..changes };
+    env.db.write(|conn| update_user(conn, actor, username, changes, now)).map(Account::from)
 }
 
 /// An admin deactivates an account (it is kept); nobody deactivates their own, which would
@@ -568,14 +588,13 @@ pub fn change_own_profile(
     viewer: &Viewer,
     username: &str,
     mut changes: ProfileChanges,
-    link: impl FnOnce(&UserRecord, &Email) -> String,
     now: Timestamp,
 ) -> Result<(AccountView, bool), Error> {
     let (view, mailed) = env.db.write(|conn| {
         let current = user_by_username(conn, username)?;
         let confirm = match changes.email.take() {
             Some(email) if !actor.is_staff && !email.as_str().eq_ignore_ascii_case(&current.email) => {
-                Some((link(&current, &email), email))
+                Some((email_change_link(env, &current, &email, now), email))
             }
             other => {
                 changes.email = other;
@@ -728,9 +747,11 @@ pub fn create_account(
     env: &Env,
     actor: &Actor,
     new: NewUser,
+    password: String,
     send_email: bool,
     now: Timestamp,
 ) -> Result<Account, Error> {
+    let new = with_password(env, new, Some(password));
     env.write_for_workers(|conn| {
         if find_user(conn, new.username.as_str())?.is_some() || user_by_email(conn, new.email.as_str())?.is_some() {
             return Err(user_already_exists());
@@ -760,7 +781,6 @@ pub fn create_inactive_account(
     actor: &Actor,
     raw_email: &str,
     parsed: Result<InactiveAccount, Error>,
-    link: impl FnOnce(&UserRecord) -> String,
     now: Timestamp,
 ) -> Result<Account, Error> {
     env.write_for_workers(|conn| {
@@ -781,7 +801,7 @@ pub fn create_inactive_account(
             is_superuser: false,
         };
         let user = create_user(conn, actor, new, now)?;
-        send_set_password_link(conn, &user, &link(&user), now)?;
+        send_set_password_link(conn, &user, &set_password_link(env, &user, now), now)?;
         Ok(user.into())
     })
 }
@@ -790,9 +810,8 @@ pub fn create_inactive_account(
 /// reading, whose fault is answered only once the account is found (the original's order).
 pub struct ConnectRequest {
     pub username: String,
-    /// The new password, hashed by the surface (outside the write: a hash must not hold the
-    /// writer).
-    pub password_hash: Result<Option<String>, Error>,
+    /// The new password (hashed before the write: a hash must not hold the writer).
+    pub password: Result<Option<String>, Error>,
     pub name: Result<Option<String>, Error>,
     /// The new address as sent (blank: none).
     pub email: Result<Option<String>, Error>,
@@ -807,20 +826,20 @@ pub struct Connected {
 
 /// Appsembler's `accounts/connect`: a new email, password or name for an account (None: no
 /// such account). A malformed or taken address is the original's 409. A learner proves
-/// their current password (`current_password`, run on the account found) and confirms a
-/// new address from that address (`email_link` builds the link); staff and integrations
+/// their current password (`old_password`, checked against the account found, its fault
+/// answered then) and confirms a new address from that address; staff and integrations
 /// change the address at once, as the original does.
 pub fn connect_account(
     env: &Env,
     actor: &Actor,
     request: ConnectRequest,
-    current_password: impl FnOnce(&UserRecord) -> Result<bool, Error>,
-    email_link: impl FnOnce(&UserRecord, &Email) -> String,
+    old_password: Result<Option<String>, Error>,
     now: Timestamp,
 ) -> Result<Option<Connected>, Error> {
+    let password_hash = request.password.map(|p| p.map(|p| env.auth.passwords.hash(&p)));
     let connected = env.db.write(|conn| {
         let Some(user) = find_user(conn, &request.username)? else { return Ok(None) };
-        let password_hash = request.password_hash?;
+        let password_hash = password_hash?;
         let name = request.name?;
         let email = match request.email?.filter(|e| !e.eq_ignore_ascii_case(&user.email)) {
             None => None,
@@ -832,8 +851,12 @@ pub fn connect_account(
                 return Err(Error::conflict(format!("The email {email} is in use by another user")));
             }
         }
-        let current_password_verified = current_password(&user)?;
-        let confirm = email.as_ref().filter(|_| !actor.is_staff).map(|e| (e.clone(), email_link(&user, e)));
+        let current_password_verified = match old_password? {
+            Some(old) => super::tokens::current_password_matches(env, &user, &old, now.unix())?,
+            None => false,
+        };
+        let confirm =
+            email.as_ref().filter(|_| !actor.is_staff).map(|e| (e.clone(), email_change_link(env, &user, e, now)));
         let changes = UserChanges {
             email: if confirm.is_some() { None } else { email },
             password_hash,

@@ -33,12 +33,3 @@ pub use env::Env;
 // The error type is the leaf module `crate::error` (store and auth use it too); the core's
 // callers name it from here.
 pub use crate::error::{Error, ErrorKind};
-
-/// The stored account, still named by the surfaces' sign-in and password callbacks (they
-/// read its password hash); every other answer is a read model of the module that owns
-/// the use case (`accounts::Account`, `roster::Enrollment`, …).
-// last users: api/http.rs, api/oauth.rs, api/user_v1.rs, api/appsembler/v0_accounts.rs
-// (sign-in, password and email links) — moving with the auth work
-pub mod records {
-    pub use crate::store::users::UserRecord;
-}

@@ -49,11 +49,10 @@ pub(super) fn post_users(ctx: &mut Ctx) -> Result<Response, Error> {
     let (is_staff, is_superuser, is_active) =
         (flag(&mut f, "is_staff", false), flag(&mut f, "is_superuser", false), flag(&mut f, "is_active", true));
     f.finish()?;
-    let password_hash = password.map(|p| ctx.env.auth.passwords.hash(&p));
     let new = NewUser {
         username: username.expect("checked"),
         email: email.expect("checked"),
-        password_hash,
+        password_hash: None,
         name,
         first_name,
         last_name,
@@ -62,7 +61,7 @@ pub(super) fn post_users(ctx: &mut Ctx) -> Result<Response, Error> {
         is_staff,
         is_superuser,
     };
-    let user = accounts::add_user(&ctx.env.db, &actor, new, ctx.now)?;
+    let user = accounts::add_user(ctx.env, &actor, new, password, ctx.now)?;
     Ok(created(user_json(&user)))
 }
 
@@ -99,8 +98,7 @@ pub(super) fn patch_user(ctx: &mut Ctx) -> Result<Response, Error> {
         is_superuser: f.required_value("is_superuser", as_bool),
     };
     f.finish()?;
-    let changes = UserChanges { password_hash: password.map(|p| ctx.env.auth.passwords.hash(&p)), ..changes };
-    let user = accounts::change_user(&ctx.env.db, &actor, &username, changes, ctx.now)?;
+    let user = accounts::change_user(ctx.env, &actor, &username, changes, password, ctx.now)?;
     Ok(ok(user_json(&user)))
 }
 

@@ -9,7 +9,6 @@ use super::router::{Doc, Route};
 use crate::core::accounts::{self, Actor, NewUser, ProfileChanges, ProfileUpdate};
 use crate::core::bulk::{self, Action, Requester, RosterOptions};
 use crate::core::enrollment::Source;
-use crate::core::records::UserRecord;
 use crate::core::{catalog, codes, roster, Error, ErrorKind};
 use crate::domain::{CourseKey, Email, Principal, Profile, Timestamp, Username};
 use rouille::Response;

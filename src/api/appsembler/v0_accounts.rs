@@ -26,11 +26,10 @@ pub(super) fn post_accounts_create(ctx: &mut Ctx) -> Result<Response, Error> {
         Some(Value::Bool(b)) => *b,
         _ => true,
     };
-    let hash = ctx.env.auth.passwords.hash(&password);
     let new = NewUser {
         username,
         email,
-        password_hash: Some(hash),
+        password_hash: None,
         name,
         first_name: String::new(),
         last_name: String::new(),
@@ -39,7 +38,7 @@ pub(super) fn post_accounts_create(ctx: &mut Ctx) -> Result<Response, Error> {
         is_staff: false,
         is_superuser: false,
     };
-    match accounts::create_account(ctx.env, &actor(&principal), new, send_activation_email, ctx.now) {
+    match accounts::create_account(ctx.env, &actor(&principal), new, password, send_activation_email, ctx.now) {
         // The key's trailing space is the original's; its clients read it that way.
         Ok(user) => Ok(ok(json!({"user_id ": user.id}))),
         Err(e) if e.kind == ErrorKind::Conflict => Ok(user_message(409, "User already exists")),
@@ -54,9 +53,7 @@ pub(super) fn post_user_without_password(ctx: &mut Ctx) -> Result<Response, Erro
         return Ok(user_message(400, "Wrong parameters on user creation"));
     };
     let parsed = inactive_account(&body, &email, name);
-    let (app, now) = (ctx.env, ctx.now);
-    let link = |user: &UserRecord| accounts::set_password_link(app, user, now);
-    let user = accounts::create_inactive_account(app, &actor(&principal), email.trim(), parsed, link, now)?;
+    let user = accounts::create_inactive_account(ctx.env, &actor(&principal), email.trim(), parsed, ctx.now)?;
     Ok(ok(json!({"user_id": user.id, "username": user.username})))
 }
 
@@ -95,27 +92,21 @@ pub(super) fn post_accounts_connect(ctx: &mut Ctx) -> Result<Response, Error> {
     let principal = staff_or_owner(ctx, username.as_deref())?;
     let actor = actor(&principal);
     let Some(username) = username else { return Ok(user_message(400, "Wrong parameters on user connection")) };
-    let (app, now) = (ctx.env, ctx.now);
     let not_blank = |v: Option<String>| v.filter(|v| !v.trim().is_empty());
-    let password_hash = field(&body, "password").map(not_blank).and_then(|password| match password {
+    let password = field(&body, "password").map(not_blank).and_then(|password| match password {
         Some(p) if p.len() > 1024 => Err(Error::validation("Wrong parameters on user connection")),
-        password => Ok(password.map(|p| app.auth.passwords.hash(&p))),
+        password => Ok(password),
     });
     let request = accounts::ConnectRequest {
         username,
-        password_hash,
+        password,
         name: field(&body, "name").map(not_blank),
         email: field(&body, "email").map(not_blank),
     };
     // Not in the original (which only staff called): a learner changing their own password
     // proves the current one, under the name Django's password-change form gives it.
     let old_password = field(&body, "old_password");
-    let current_password = |user: &UserRecord| match old_password? {
-        Some(old) => crate::core::tokens::current_password_matches(app, user, &old, now.unix()),
-        None => Ok(false),
-    };
-    let email_link = |user: &UserRecord, email: &Email| accounts::email_change_link(app, user, email, now);
-    let Some(connected) = accounts::connect_account(app, &actor, request, current_password, email_link, now)? else {
+    let Some(connected) = accounts::connect_account(ctx.env, &actor, request, old_password, ctx.now)? else {
         return Ok(Response::empty_404());
     };
     Ok(ok(json!({"user_id": connected.user.id})))
