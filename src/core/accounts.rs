@@ -494,7 +494,7 @@ pub enum ProfileUpdate<R> {
 /// email (as sent; the current one is no change) and profile changes. Its answers come in
 /// the original's order: no such account, then the address (malformed, taken), then the
 /// surface's refusal of the other fields (`changes`, read before the write).
-pub fn update_profile_by_login<R>(
+pub fn update_profile_by_login<R: Send>(
     db: &Db,
     actor: &Actor,
     login: &str,

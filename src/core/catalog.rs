@@ -303,7 +303,7 @@ pub fn put_mode(conn: &Conn, key: &CourseKey, mode: &Mode) -> Result<Course, Err
 pub fn add_mode(
     db: &Db,
     key: &CourseKey,
-    parse: impl FnOnce(Currency) -> Result<Mode, Error>,
+    parse: impl FnOnce(Currency) -> Result<Mode, Error> + Send,
 ) -> Result<Course, Error> {
     db.write(|conn| {
         let currency = Currency::parse(&course(conn, key)?.record.currency).unwrap_or(Currency::USD);

@@ -27,9 +27,9 @@ pub struct Env {
 impl Env {
     /// A write that leaves work for the background workers (emails, webhooks, tasks): one
     /// transaction, and the workers woken once it is committed.
-    pub fn write_for_workers<T>(
+    pub fn write_for_workers<T: Send>(
         &self,
-        f: impl FnOnce(&crate::store::Conn) -> Result<T, super::Error>,
+        f: impl FnOnce(&crate::store::Conn) -> Result<T, super::Error> + Send,
     ) -> Result<T, super::Error> {
         let done = self.db.write(f)?;
         self.jobs.wake();
