@@ -204,7 +204,7 @@ fn post_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
             let items = identifiers.into_iter().map(bulk::Item::plain).collect();
             let request = TaskRequest { action: Action::Enroll, items, options };
             let (course, task) = bulk::create_task_as_manager(env, &key, &caller, SURFACE, Ok(request), now)?;
-            Ok(task_accepted(ctx, &course.record.course_key, Action::Enroll, &task))
+            Ok(task_accepted(ctx, course.key.as_str(), Action::Enroll, &task))
         }
         request => {
             let request =

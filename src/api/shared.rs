@@ -4,7 +4,7 @@
 //! catalog course, a learner's export. (The course definition is the core's.)
 //! Surfaces import this, never each other.
 
-use super::http::{self, json, money_string, Ctx, Fields};
+use super::http::{self, json, Ctx, Fields};
 use crate::core::bulk::{self, Action, Item, ItemOptions, RosterOptions};
 use crate::core::catalog::Course;
 use crate::core::enrollment::{Outcome, State};
@@ -229,28 +229,25 @@ pub fn csv_body(ctx: &Ctx) -> Result<Vec<u8>, Error> {
 }
 
 pub(crate) fn course_json(c: &Course) -> Value {
-    let r = &c.record;
-    let key = CourseKey::parse(&r.course_key).ok();
-    let price = money_string(r.price_minor, &r.currency);
     json!({
-        "id": r.course_key,
-        "course_id": r.course_key,
-        "name": r.title,
-        "org": key.as_ref().map(|k| k.org()),
-        "number": key.as_ref().map(|k| k.course()),
-        "start": iso(r.start),
-        "end": iso(r.end),
-        "enrollment_start": iso(r.enrollment_start),
-        "enrollment_end": iso(r.enrollment_end),
-        "pacing": if r.self_paced { "self" } else { "instructor" },
-        "invitation_only": r.invitation_only,
+        "id": c.key,
+        "course_id": c.key,
+        "name": c.title,
+        "org": c.key.org(),
+        "number": c.key.course(),
+        "start": c.start,
+        "end": c.end,
+        "enrollment_start": c.enrollment_start,
+        "enrollment_end": c.enrollment_end,
+        "pacing": if c.self_paced { "self" } else { "instructor" },
+        "invitation_only": c.invitation_only,
         "hidden": false,
-        "code": r.code,
-        "level": r.level,
-        "effort": r.duration_hours.map(|h| format!("{h}:00")),
-        "duration_hours": r.duration_hours,
-        "price": price,
-        "currency": r.currency,
+        "code": c.code,
+        "level": c.level,
+        "effort": c.duration_hours.map(|h| format!("{h}:00")),
+        "duration_hours": c.duration_hours,
+        "price": c.price.amount_string(),
+        "currency": c.price.currency().as_str(),
         "modes": c.modes.iter().map(|m| json!({"slug": m.slug, "name": m.name})).collect::<Vec<_>>(),
     })
 }
@@ -313,7 +310,7 @@ pub(crate) fn roster_csv_download(chunks: RosterChunks) -> Response {
     let mut header = csv::Writer::from_writer(Vec::new());
     header.write_record(CSV_HEADER).expect("a Vec takes any write");
     let header = header.into_inner().expect("a Vec takes any write");
-    let file = format!("{}-roster.csv", chunks.course().record.course_key.replace([':', '+', '/'], "_"));
+    let file = format!("{}-roster.csv", chunks.course().key.as_str().replace([':', '+', '/'], "_"));
     let reader = RosterCsv { chunks, buffer: header, at: 0 };
     Response {
         status_code: 200,

@@ -41,7 +41,7 @@ pub fn generate(
     let mut codes = Vec::with_capacity(count);
     while codes.len() < count {
         let code = random_code();
-        if store::codes::insert(conn, &code, course.record.id, created_by, mode.as_deref(), now.unix())? {
+        if store::codes::insert(conn, &code, course.id, created_by, mode.as_deref(), now.unix())? {
             codes.push(code);
         }
     }
@@ -123,7 +123,7 @@ pub use crate::store::codes::CodeRecord;
 
 /// A course's codes, newest first: (code, created, redemptions).
 pub fn list(conn: &Conn, course: &Course, limit: i64) -> Result<Vec<(CodeRecord, i64, i64)>, Error> {
-    store::codes::for_course(conn, course.record.id, limit)
+    store::codes::for_course(conn, course.id, limit)
 }
 
 /// The codes page: every course, the one chosen and its newest codes.
@@ -141,7 +141,7 @@ pub struct Overview {
 pub fn overview(db: &Db, asked: Option<String>, limit: i64) -> Result<Overview, Error> {
     db.snapshot(|conn| {
         let courses = catalog::list(conn, false, 0, 1000)?.1;
-        let selected = asked.or_else(|| courses.first().map(|c| c.record.course_key.clone()));
+        let selected = asked.or_else(|| courses.first().map(|c| c.key.to_string()));
         let course = match selected.as_deref().map(CourseKey::parse) {
             Some(Ok(key)) => Some(catalog::course(conn, &key)?),
             _ => None,

@@ -116,10 +116,10 @@ pub fn create(conn: &Conn, new: NewPath, now: Timestamp) -> Result<Path, Error> 
             return Err(Error::field("steps", format!("The weight of {course_key} must be between 0.0 and 1.0.")));
         }
         let course = catalog::course(conn, course_key).map_err(|e| Error::field("steps", e.developer_message))?;
-        if store::learning_paths::steps(conn, id)?.iter().any(|s| s.course_id == course.record.id) {
+        if store::learning_paths::steps(conn, id)?.iter().any(|s| s.course_id == course.id) {
             return Err(Error::field("steps", format!("{course_key} is listed twice.")));
         }
-        store::learning_paths::add_step(conn, id, course.record.id, position as i64 + 1, *weight)?;
+        store::learning_paths::add_step(conn, id, course.id, position as i64 + 1, *weight)?;
     }
     path(conn, &new.key)
 }

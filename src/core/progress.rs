@@ -37,8 +37,8 @@ pub fn record(
     surface: &str,
     now: Timestamp,
 ) -> Result<ProgressRecord, Error> {
-    let enrollment = store::enrollments::get(conn, user.id, course.record.id)?.ok_or_else(|| {
-        Error::not_found(format!("{} is not enrolled in {}.", user.username, course.record.course_key))
+    let enrollment = store::enrollments::get(conn, user.id, course.id)?.ok_or_else(|| {
+        Error::not_found(format!("{} is not enrolled in {}.", user.username, course.key))
     })?;
     let record = ProgressRecord {
         enrollment_id: enrollment.id,
@@ -50,7 +50,7 @@ pub fn record(
         updated: now.unix(),
     };
     store::progress::put(conn, &record, actor, surface)?;
-    let event = json!({"course_key": course.record.course_key, "username": user.username, "actor": actor, "surface": surface,
+    let event = json!({"course_key": course.key, "username": user.username, "actor": actor, "surface": surface,
         "completion": record.completion, "grade": record.grade, "passed": record.passed,
         "completed_at": report.completed_at.map(|t| t.to_iso()), "certificate_url": record.certificate_url});
     crate::core::webhooks::emit(conn, "enrollment.progressed", event, now)?;
@@ -91,7 +91,7 @@ pub fn managed_progress(db: &Db, key: &CourseKey, caller: &Principal, username: 
 
 /// The recorded progress of the learner in the course, if any.
 pub fn of(conn: &Conn, course: &Course, user: &UserRecord) -> Result<Option<ProgressRecord>, Error> {
-    store::progress::for_user_in(conn, user.id, course.record.id)
+    store::progress::for_user_in(conn, user.id, course.id)
 }
 
 pub fn of_enrollment(conn: &Conn, enrollment_id: i64) -> Result<Option<ProgressRecord>, Error> {

@@ -82,7 +82,7 @@ pub fn enrollment_of(db: &Db, username: &str, key: &CourseKey) -> Result<Option<
         let Some(user) = store::users::by_username(conn, username)? else {
             return Ok(None);
         };
-        Ok(store::enrollments::get(conn, user.id, course.record.id)?.map(|e| (e.into(), course)))
+        Ok(store::enrollments::get(conn, user.id, course.id)?.map(|e| (e.into(), course)))
     })
 }
 
@@ -159,7 +159,7 @@ fn with_access(mut rows: Vec<RosterRow>) -> Vec<RosterRow> {
 /// then the unclaimed pre-enrollments): the roster CSV is streamed in such chunks, each a
 /// seek, so a roster of any size is never held whole.
 pub fn roster_chunk(conn: &Conn, course: &Course, after: i64, limit: i64) -> Result<Vec<RosterRow>, Error> {
-    let id = course.record.id;
+    let id = course.id;
     let enrolled = store::enrollments::roster_count_all(conn, id)?;
     let mut rows = Vec::new();
     if after < enrolled {
@@ -212,7 +212,7 @@ pub fn managed_roster_chunks(db: &Db, key: &CourseKey, caller: &Principal) -> Re
 
 /// Everyone on the roster, enrolled (in any state) or pre-enrolled: a page and the total.
 pub fn everyone(conn: &Conn, course: &Course, offset: i64, limit: i64) -> Result<(i64, Vec<RosterRow>), Error> {
-    let id = course.record.id;
+    let id = course.id;
     let total = store::enrollments::roster_count_all(conn, id)? + store::enrollments::pre_enrollment_count(conn, id)?;
     Ok((total, roster_chunk(conn, course, offset, limit)?))
 }
@@ -225,7 +225,7 @@ pub fn history(
     before_id: Option<i64>,
     limit: i64,
 ) -> Result<Vec<HistoryEntry>, Error> {
-    store::enrollments::history(conn, course.record.id, filter, before_id, limit)
+    store::enrollments::history(conn, course.id, filter, before_id, limit)
 }
 
 /// A managed course's enrollment history, newest first: `query` (filter, before id, page
@@ -252,7 +252,7 @@ pub fn roster(
     offset: i64,
     limit: i64,
 ) -> Result<(i64, Vec<RosterRow>), Error> {
-    let id = course.record.id;
+    let id = course.id;
     let (total, rows) = match filter {
         RosterFilter::All => (
             store::enrollments::roster_count_all(conn, id)?,
@@ -311,7 +311,7 @@ pub fn search(
     offset: i64,
     limit: i64,
 ) -> Result<(i64, Vec<RosterRow>), Error> {
-    let (total, rows) = store::enrollments::roster_search(conn, course.record.id, term, offset, limit)?;
+    let (total, rows) = store::enrollments::roster_search(conn, course.id, term, offset, limit)?;
     Ok((total, with_access(rows)))
 }
 
@@ -361,13 +361,13 @@ pub fn roster_entry(conn: &Conn, course: &Course, identifier: &str) -> Result<Op
         Ok(Resolved::Email(email)) => (None, email.as_str().to_owned()),
         Err(_) => return Ok(None),
     };
-    let allowed = store::enrollments::allowed(conn, &email, course.record.id)?;
+    let allowed = store::enrollments::allowed(conn, &email, course.id)?;
     let enrollment = match &user {
-        Some(u) => store::enrollments::get(conn, u.id, course.record.id)?,
+        Some(u) => store::enrollments::get(conn, u.id, course.id)?,
         None => None,
     };
     let waiting = match &user {
-        Some(u) => store::enrollments::waitlist_position(conn, course.record.id, u.id)?,
+        Some(u) => store::enrollments::waitlist_position(conn, course.id, u.id)?,
         None => None,
     };
     if enrollment.is_none() && allowed.is_none() && waiting.is_none() {
@@ -410,7 +410,7 @@ pub fn managed_roster_entry(
         let row = roster_entry(conn, &course, identifier)?.ok_or_else(|| {
             Error::not_found(format!(
                 "{identifier} is neither enrolled nor pre-enrolled in {}.",
-                course.record.course_key
+                course.key
             ))
         })?;
         let position = match row.username.as_deref() {
@@ -426,12 +426,12 @@ pub fn managed_roster_entry(
 
 /// A learner's place on the course's waitlist (1 is next), if they wait.
 pub fn waitlist_position(conn: &Conn, course: &Course, user: &UserRecord) -> Result<Option<i64>, Error> {
-    store::enrollments::waitlist_position(conn, course.record.id, user.id)
+    store::enrollments::waitlist_position(conn, course.id, user.id)
 }
 
 /// Course instructors and staff manage their own course; global staff manage every course.
 pub fn may_manage(conn: &Conn, course: &Course, user_id: i64, is_global_staff: bool) -> Result<bool, Error> {
-    Ok(is_global_staff || !store::courses::user_roles_in_course(conn, course.record.id, user_id)?.is_empty())
+    Ok(is_global_staff || !store::courses::user_roles_in_course(conn, course.id, user_id)?.is_empty())
 }
 
 /// The course behind `key` for a caller who may manage it: 404 for an unknown course comes

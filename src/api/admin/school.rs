@@ -128,14 +128,14 @@ pub(super) fn codes(ctx: &mut Ctx) -> Result<Response, Error> {
     let content = html! {
         form.row method="get" action="/admin/codes" {
             label { "Course" select name="course" {
-                @for c in &courses { option value=(c.record.course_key) selected[selected.as_deref() == Some(c.record.course_key.as_str())] { (c.record.course_key) " — " (c.record.title) } }
+                @for c in &courses { option value=(c.key) selected[selected.as_deref() == Some(c.key.as_str())] { (c.key) " — " (c.title) } }
             } }
             button type="submit" { "Show" }
         }
         @if let Some(course) = &course {
             form.card method="post" action="/admin/codes" {
                 (csrf_field(&v))
-                input type="hidden" name="course" value=(course.record.course_key);
+                input type="hidden" name="course" value=(course.key);
                 div.row {
                     label { "How many codes" input type="number" name="count" min="1" max="10000" value="10" required; }
                     button type="submit" { "Generate" }
@@ -149,7 +149,7 @@ pub(super) fn codes(ctx: &mut Ctx) -> Result<Response, Error> {
                         td { @if code.is_valid { span.pill.active { "valid" } } @else { span.pill.cancelled { "cancelled" } } }
                         td { form method="post" action={ "/admin/codes/" (code.code) "/status" } {
                             (csrf_field(&v))
-                            input type="hidden" name="course" value=(course.record.course_key);
+                            input type="hidden" name="course" value=(course.key);
                             input type="hidden" name="valid" value=(if code.is_valid { "false" } else { "true" });
                             button.link type="submit" { @if code.is_valid { "Cancel" } @else { "Restore" } }
                         } }

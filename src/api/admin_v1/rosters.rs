@@ -29,7 +29,7 @@ pub(super) fn post_roster_csv(ctx: &mut Ctx) -> Result<Response, Error> {
     });
     let action = request.as_ref().map(|r| r.action).ok();
     let (course, task) = bulk::create_task_as_manager(ctx.env, &key, &caller, "admin_csv", request, ctx.now)?;
-    Ok(task_accepted(ctx, &course.record.course_key, action.expect("a task was started"), &task))
+    Ok(task_accepted(ctx, course.key.as_str(), action.expect("a task was started"), &task))
 }
 
 pub fn history_json(h: &HistoryEntry) -> Value {
@@ -52,7 +52,7 @@ pub(super) fn get_history(ctx: &mut Ctx) -> Result<Response, Error> {
             let mut url = format!(
                 "{}/api/admin/v1/courses/{}/history?before={}&page_size={size}",
                 ctx.env.base_url,
-                http::percent_encode(&course.record.course_key),
+                http::percent_encode(course.key.as_str()),
                 last.id
             );
             for (name, value) in [("username", &filter.username), ("email", &filter.email)] {

@@ -33,7 +33,7 @@ fn entry_json(e: &WaitlistEntry) -> Value {
 }
 
 fn waitlist_json(course: &Course, list: &[WaitlistEntry]) -> Value {
-    json!({"course_key": course.record.course_key, "count": list.len(),
+    json!({"course_key": course.key, "count": list.len(),
         "results": list.iter().map(entry_json).collect::<Vec<_>>()})
 }
 
