@@ -202,13 +202,13 @@ pub(super) fn learning_paths(ctx: &mut Ctx) -> Result<Response, Error> {
             thead { tr { th { "Key" } th { "Name" } th { "Courses, in order" } th { "Access" } } }
             tbody {
                 @for (path, _) in &paths { tr {
-                    td { code { (path.record.key) } }
-                    td { (path.record.display_name) br; span.muted { (path.record.subtitle) } }
+                    td { code { (path.key) } }
+                    td { (path.display_name) br; span.muted { (path.subtitle) } }
                     td { @for (i, step) in path.steps.iter().enumerate() {
                         @if i > 0 { " → " }
-                        a href={ (super::course_path(&step.course_key)) "/roster" } { (step.course_key) }
+                        a href={ (super::course_path(step.course_key.as_str())) "/roster" } { (step.course_key) }
                     } }
-                    td { @if path.record.invite_only { "invitation only" } @else { "open" } }
+                    td { @if path.invite_only { "invitation only" } @else { "open" } }
                 } }
                 @if paths.is_empty() { tr { td colspan="4" .muted { "No learning paths." } } }
             }
