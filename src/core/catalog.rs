@@ -81,30 +81,34 @@ fn modes_of(conn: &Conn, course_id: i64) -> Result<Vec<Mode>, Error> {
 pub struct Course {
     pub id: i64,
     pub key: CourseKey,
-    pub code: Option<String>,
     pub title: String,
+    /// The catalog code the checkout API orders by (`WEB-301`).
+    pub code: Option<String>,
     pub level: Option<String>,
     pub duration_hours: Option<i64>,
     pub price: Money,
+    pub published: bool,
+    pub self_paced: bool,
     pub start: Option<Timestamp>,
     pub end: Option<Timestamp>,
+    /// When learners may enroll on their own (staff may enroll them at any time).
     pub enrollment_start: Option<Timestamp>,
     pub enrollment_end: Option<Timestamp>,
     pub invitation_only: bool,
+    /// Seats: the active learners it takes (and the suspended, if they hold their seat).
     pub max_enrollments: Option<i64>,
-    pub self_paced: bool,
-    pub published: bool,
-    pub created: Timestamp,
-    pub updated: Timestamp,
-    /// A new enrollment's default length in days (its `access_end`), when set.
-    pub access_days: Option<i64>,
-    /// One of `lifecycle::EXPIRY_ACTIONS`: what the expiry job does at `access_end`.
-    pub expiry_action: String,
-    pub expiry_notice_days: Option<i64>,
+    pub suspended_holds_seat: bool,
+    /// Whether a full course takes learners onto its waitlist, and how many at the most.
     pub waitlist: bool,
     pub waitlist_limit: Option<i64>,
-    /// Whether a suspended learner keeps their seat (counts against `max_enrollments`).
-    pub suspended_holds_seat: bool,
+    /// An enrollment's default length in days, its `access_end` set when it starts.
+    pub access_days: Option<i64>,
+    /// What the expiry job does at `access_end` (one of `lifecycle::EXPIRY_ACTIONS`), and
+    /// how many days before it the learner is told.
+    pub expiry_action: String,
+    pub expiry_notice_days: Option<i64>,
+    pub created: Timestamp,
+    pub updated: Timestamp,
     pub modes: Vec<Mode>,
 }
 

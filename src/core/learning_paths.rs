@@ -20,11 +20,15 @@ pub struct Path {
     pub display_name: String,
     pub subtitle: String,
     pub description: String,
-    pub level: String,
+    /// Free text ("6 weeks", "4 hours a week").
     pub duration: String,
     pub time_commitment: String,
+    /// `beginner`, `intermediate`, `advanced` or empty.
+    pub level: String,
+    /// Whether its courses are meant to be taken in order.
     pub sequential: bool,
     pub invite_only: bool,
+    /// The grading criteria: the completion and the grade a learner needs (0.0–1.0).
     pub required_completion: f64,
     pub required_grade: f64,
     pub created: Timestamp,
