@@ -144,8 +144,8 @@ pub(super) fn codes(ctx: &mut Ctx) -> Result<Response, Error> {
             div.table-wrap { table #codes {
                 thead { tr { th { "Code" } th { "Created" } th { "Redeemed" } th { "Status" } th { "" } } }
                 tbody {
-                    @for (code, created, redeemed) in &codes { tr {
-                        td { code { (code.code) } } td { (when(*created)) } td { (redeemed) }
+                    @for code in &codes { tr {
+                        td { code { (code.code) } } td { (when(code.created.unix())) } td { (code.redemptions) }
                         td { @if code.is_valid { span.pill.active { "valid" } } @else { span.pill.cancelled { "cancelled" } } }
                         td { form method="post" action={ "/admin/codes/" (code.code) "/status" } {
                             (csrf_field(&v))
