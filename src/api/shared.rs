@@ -10,11 +10,11 @@ use crate::core::catalog::Course;
 use crate::core::enrollment::{Outcome, State};
 use crate::core::lifecycle::{AccessDates, LifecyclePatch};
 use crate::core::privacy;
-use crate::core::progress::ProgressRecord;
+use crate::core::progress::Progress;
 use crate::core::roster::{self, HistoryFilter, RosterChunks, RosterRow};
 use crate::core::{Error, ErrorKind};
 use crate::domain::Principal;
-use crate::domain::{CourseKey, Timestamp};
+use crate::domain::{CourseKey, Timestamp, Username};
 use rouille::{Response, ResponseBody};
 use serde_json::{json, Value};
 use std::io::Read;
@@ -39,11 +39,10 @@ pub fn parse_outcome<T>(parsed: &Result<T, Error>) -> Result<(), Error> {
     parsed.as_ref().map(|_| ()).map_err(Error::clone)
 }
 
-pub fn progress_json(p: &ProgressRecord) -> Value {
+pub fn progress_json(p: &Progress) -> Value {
     json!({
-        "completion": p.completion, "grade": p.grade, "passed": p.passed,
-        "completed_at": p.completed_at.map(|t| Timestamp::from_unix(t).to_iso()),
-        "certificate_url": p.certificate_url, "updated_at": Timestamp::from_unix(p.updated).to_iso(),
+        "completion": p.completion, "grade": p.grade, "passed": p.passed, "completed_at": p.completed_at,
+        "certificate_url": p.certificate_url, "updated_at": p.updated,
     })
 }
 
@@ -84,15 +83,11 @@ pub fn task_accepted(ctx: &Ctx, course_key: &str, action: Action, task: &bulk::T
     json(202, &body).with_additional_header("Location", status_url)
 }
 
-fn iso(t: Option<i64>) -> Value {
-    t.map(|t| json!(Timestamp::from_unix(t).to_iso())).unwrap_or(Value::Null)
-}
-
 /// One enrollment's lifecycle as the admin and v2 PATCH answer it.
 pub fn enrollment_json(e: &roster::Enrollment, now: Timestamp) -> Value {
     json!({"username": e.username, "course_key": e.course_key, "mode": e.mode,
         "is_active": crate::core::enrollment::has_access(&e.lifecycle, now), "status": e.lifecycle.status,
-        "access_start": iso(e.lifecycle.access_start), "access_end": iso(e.lifecycle.access_end)})
+        "access_start": e.lifecycle.access_start, "access_end": e.lifecycle.access_end})
 }
 
 /// The PATCH body: any of `status`, `access_start`, `access_end` (null clears a date).
@@ -368,13 +363,13 @@ fn csv_lines(rows: &[RosterRow]) -> std::io::Result<Vec<u8>> {
         let name = if row.name.is_empty() { format!("{} {}", row.first_name, row.last_name) } else { row.name.clone() };
         writer.write_record(
             [
-                row.username.as_deref().unwrap_or(""),
-                &row.email,
+                row.username.as_ref().map_or("", Username::as_str),
+                row.email.as_str(),
                 name.trim(),
                 row.mode.as_deref().unwrap_or(""),
                 status(row),
-                &Timestamp::from_unix(row.created).to_iso(),
-                &Timestamp::from_unix(row.updated).to_iso(),
+                &row.created.to_iso(),
+                &row.updated.to_iso(),
             ]
             .map(inert),
         )?;

@@ -9,7 +9,6 @@ use crate::core::lifecycle::{self, AccessDates};
 use crate::core::roster::Enrollment;
 use crate::core::{Error, ErrorKind};
 use crate::domain::{CourseKey, Email, Timestamp};
-pub use crate::store::enrollments::Lifecycle;
 use crate::store::enrollments::{AllowedRecord, EnrollmentRecord, HistoryRow};
 use crate::store::users::UserRecord;
 use crate::store::{self, Conn, Db};
@@ -33,14 +32,33 @@ pub struct State {
     pub waitlist_position: Option<i64>,
 }
 
+/// An enrollment's status and the window of its access, as the surfaces show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lifecycle {
+    /// `active`, `suspended`, `expired` or `inactive`.
+    pub status: String,
+    pub access_start: Option<Timestamp>,
+    pub access_end: Option<Timestamp>,
+}
+
+impl From<store::enrollments::Lifecycle> for Lifecycle {
+    fn from(l: store::enrollments::Lifecycle) -> Lifecycle {
+        Lifecycle {
+            status: l.status,
+            access_start: l.access_start.map(Timestamp::from_unix),
+            access_end: l.access_end.map(Timestamp::from_unix),
+        }
+    }
+}
+
 /// Whether a learner has access to the course now: the one rule every surface uses when
 /// it asks whether a learner is enrolled, and what `is_active` means on every surface.
 /// Access runs from `access_start` (inclusive) to `access_end` (exclusive), and only
 /// while the status is `active` (a suspended, expired or unenrolled learner has none).
 pub fn has_access(lifecycle: &Lifecycle, now: Timestamp) -> bool {
     lifecycle.status == "active"
-        && lifecycle.access_start.is_none_or(|start| start <= now.unix())
-        && lifecycle.access_end.is_none_or(|end| now.unix() < end)
+        && lifecycle.access_start.is_none_or(|start| start <= now)
+        && lifecycle.access_end.is_none_or(|end| now < end)
 }
 
 /// Which access rules apply, by who asks for the enrollment.
@@ -393,7 +411,7 @@ pub fn enroll_user_with(
             return unchanged(before, existing);
         }
         let mode = if same_mode { active.mode.clone() } else { resolve_mode(course, mode, access, now)? };
-        let wanted = Lifecycle { status: "active".into(), ..dates.over(&active.lifecycle) };
+        let wanted = store::enrollments::Lifecycle { status: "active".into(), ..dates.over(&active.lifecycle) };
         lifecycle::change_lifecycle(conn, course, active, &mode, &wanted, now)?;
     } else {
         if before.waitlist_position.is_some() {

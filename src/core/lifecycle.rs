@@ -7,12 +7,12 @@
 use crate::core::accounts::named_user;
 use crate::core::bulk::Requester;
 use crate::core::catalog::Course;
-use crate::core::enrollment::{self, Change, Learner, Lifecycle, Outcome, Source};
-use crate::core::roster::managed_course;
+use crate::core::enrollment::{self, Change, Learner, Outcome, Source};
+use crate::core::roster::{managed_course, WaitlistEntry as Waiting};
 use crate::core::{Env, Error, ErrorKind};
 use crate::domain::Principal;
 use crate::domain::{CourseKey, Timestamp};
-use crate::store::enrollments::{EnrollmentRecord, WaitlistEntry};
+use crate::store::enrollments::{EnrollmentRecord, Lifecycle, WaitlistEntry};
 use crate::store::users::UserRecord;
 use crate::store::{self, Conn, Db};
 use serde_json::json;
@@ -305,12 +305,12 @@ fn promote(
 }
 
 /// The course's waitlist in order.
-pub fn waitlist(conn: &Conn, course: &Course) -> Result<Vec<WaitlistEntry>, Error> {
-    store::enrollments::waitlist(conn, course.id)
+pub fn waitlist(conn: &Conn, course: &Course) -> Result<Vec<Waiting>, Error> {
+    Ok(store::enrollments::waitlist(conn, course.id)?.into_iter().map(Waiting::from).collect())
 }
 
 /// A managed course's waitlist in order (course, right and list in one snapshot).
-pub fn managed_waitlist(db: &Db, key: &CourseKey, caller: &Principal) -> Result<(Course, Vec<WaitlistEntry>), Error> {
+pub fn managed_waitlist(db: &Db, key: &CourseKey, caller: &Principal) -> Result<(Course, Vec<Waiting>), Error> {
     db.snapshot(|conn| {
         let course = managed_course(conn, key, caller)?;
         let list = waitlist(conn, &course)?;
@@ -394,7 +394,7 @@ pub fn move_in_waitlist_as_manager(
     caller: &Principal,
     username: &str,
     position: Result<i64, Error>,
-) -> Result<(Course, Vec<WaitlistEntry>), Error> {
+) -> Result<(Course, Vec<Waiting>), Error> {
     db.write(|conn| {
         let course = managed_course(conn, key, caller)?;
         let user = named_user(conn, username)?;

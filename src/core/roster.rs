@@ -3,7 +3,7 @@
 
 use crate::core::catalog::Course;
 use crate::core::enrollment::{has_access, resolve_identifier, Lifecycle, Resolved};
-use crate::core::progress::ProgressRecord;
+use crate::core::progress::Progress;
 use crate::core::{Error, ErrorKind};
 use crate::domain::{CourseKey, Email, Principal, Timestamp, Username};
 use crate::store::enrollments::{AllowedRecord, EnrollmentRecord};
@@ -39,7 +39,7 @@ impl From<EnrollmentRecord> for Enrollment {
             mode: e.mode,
             is_active: e.is_active,
             created: Timestamp::from_unix(e.created),
-            lifecycle: e.lifecycle,
+            lifecycle: e.lifecycle.into(),
         }
     }
 }
@@ -144,15 +144,83 @@ pub enum RosterFilter {
     PreEnrolled,
 }
 
-pub use store::enrollments::{HistoryEntry, HistoryFilter, RosterRow, WaitlistEntry};
+pub use store::enrollments::{HistoryEntry, HistoryFilter};
+
+/// A learner waiting for a seat in a full course, as the surfaces show the waitlist.
+#[derive(Debug, Clone)]
+pub struct WaitlistEntry {
+    pub username: Username,
+    pub email: Email,
+    /// 1 is next.
+    pub position: i64,
+    pub mode: String,
+    /// The access dates asked for, the enrollment's when a seat frees.
+    pub access_start: Option<Timestamp>,
+    pub access_end: Option<Timestamp>,
+    pub created: Timestamp,
+}
+
+impl From<store::enrollments::WaitlistEntry> for WaitlistEntry {
+    fn from(w: store::enrollments::WaitlistEntry) -> WaitlistEntry {
+        WaitlistEntry {
+            username: Username::from_stored(w.username),
+            email: Email::from_stored(w.email),
+            position: w.position,
+            mode: w.mode,
+            access_start: w.access_start.map(Timestamp::from_unix),
+            access_end: w.access_end.map(Timestamp::from_unix),
+            created: Timestamp::from_unix(w.created),
+        }
+    }
+}
+
+/// One row of a course's roster, as the surfaces show it: an enrollment (in any state) or
+/// a pre-enrolled email that no account has claimed yet.
+#[derive(Debug, Clone)]
+pub struct RosterRow {
+    /// None for an unclaimed pre-enrollment.
+    pub username: Option<Username>,
+    pub email: Email,
+    pub first_name: String,
+    pub last_name: String,
+    /// The full name ("" when only first and last are given).
+    pub name: String,
+    pub mode: Option<String>,
+    /// Whether the learner has access now (`has_access`).
+    pub is_active: bool,
+    pub created: Timestamp,
+    /// When the enrollment (or pre-enrollment) last changed.
+    pub updated: Timestamp,
+    /// What the learner has achieved, when it was recorded.
+    pub progress: Option<Progress>,
+    pub allowed: bool,
+    pub auto_enroll: bool,
+    /// The enrollment's status and dates (None for a pre-enrollment).
+    pub lifecycle: Option<Lifecycle>,
+}
 
 /// Roster rows as every surface shows them: `is_active` is "has access now".
-fn with_access(mut rows: Vec<RosterRow>) -> Vec<RosterRow> {
+fn with_access(rows: Vec<store::enrollments::RosterRow>) -> Vec<RosterRow> {
     let now = Timestamp::now();
-    for row in &mut rows {
-        row.is_active = row.lifecycle.as_ref().is_some_and(|l| has_access(l, now));
-    }
-    rows
+    let row = |r: store::enrollments::RosterRow| {
+        let lifecycle = r.lifecycle.map(Lifecycle::from);
+        RosterRow {
+            username: r.username.map(Username::from_stored),
+            email: Email::from_stored(r.email),
+            first_name: r.first_name,
+            last_name: r.last_name,
+            name: r.name,
+            mode: r.mode,
+            is_active: lifecycle.as_ref().is_some_and(|l| has_access(l, now)),
+            created: Timestamp::from_unix(r.created),
+            updated: Timestamp::from_unix(r.updated),
+            progress: r.progress.map(Progress::from),
+            allowed: r.allowed,
+            auto_enroll: r.auto_enroll,
+            lifecycle,
+        }
+    };
+    rows.into_iter().map(row).collect()
 }
 
 /// Up to `limit` roster rows after the first `after` (every enrollment, in creation order,
@@ -374,23 +442,25 @@ pub fn roster_entry(conn: &Conn, course: &Course, identifier: &str) -> Result<Op
         return Ok(None);
     }
     let created = enrollment.as_ref().map(|e| e.created).or(allowed.as_ref().map(|a| a.created)).unwrap_or_default();
+    let created = Timestamp::from_unix(created);
+    let lifecycle = enrollment.as_ref().map(|e| Lifecycle::from(e.lifecycle.clone()));
     Ok(Some(RosterRow {
-        username: user.as_ref().map(|u| u.username.clone()),
-        email,
+        username: user.as_ref().map(|u| Username::from_stored(u.username.clone())),
+        email: Email::from_stored(email),
         first_name: user.as_ref().map(|u| u.first_name.clone()).unwrap_or_default(),
         last_name: user.as_ref().map(|u| u.last_name.clone()).unwrap_or_default(),
         name: user.as_ref().map(|u| u.name.clone()).unwrap_or_default(),
         mode: enrollment.as_ref().map(|e| e.mode.clone()),
-        is_active: enrollment.as_ref().is_some_and(|e| has_access(&e.lifecycle, Timestamp::now())),
+        is_active: lifecycle.as_ref().is_some_and(|l| has_access(l, Timestamp::now())),
         created,
         updated: created,
         progress: match &enrollment {
-            Some(e) => store::progress::get(conn, e.id)?,
+            Some(e) => crate::core::progress::of_enrollment(conn, e.id)?,
             None => None,
         },
         allowed: allowed.is_some(),
         auto_enroll: allowed.is_some_and(|a| a.auto_enroll),
-        lifecycle: enrollment.map(|e| e.lifecycle),
+        lifecycle,
     }))
 }
 
@@ -413,7 +483,7 @@ pub fn managed_roster_entry(
                 course.key
             ))
         })?;
-        let position = match row.username.as_deref() {
+        let position = match row.username.as_ref().map(Username::as_str) {
             Some(username) => match crate::core::accounts::find_user(conn, username)? {
                 Some(user) => waitlist_position(conn, &course, &user)?,
                 None => None,
@@ -509,7 +579,7 @@ pub fn enrollment_batch(
     username: Option<&str>,
     after: Option<crate::domain::Timestamp>,
     before: Option<crate::domain::Timestamp>,
-) -> Result<Vec<(Enrollment, Option<ProgressRecord>)>, Error> {
+) -> Result<Vec<(Enrollment, Option<Progress>)>, Error> {
     db.snapshot(|conn| {
         let rows =
             store::enrollments::batch(conn, course_key, username, after.map(|t| t.unix()), before.map(|t| t.unix()))?;

@@ -12,7 +12,7 @@ use crate::core::enrollment::State;
 use crate::core::lifecycle;
 use crate::core::roster::{self, RosterFilter, RosterPage, RosterPageQuery, RosterRow};
 use crate::core::Error;
-use crate::domain::{CourseKey, Username};
+use crate::domain::{CourseKey, Timestamp, Username};
 use maud::{html, Markup};
 use rouille::Response;
 use serde_json::{json, Value};
@@ -236,9 +236,9 @@ fn roster_status(row: &RosterRow) -> &str {
     }
 }
 
-fn date_cell(t: Option<i64>) -> Markup {
+fn date_cell(t: Option<Timestamp>) -> Markup {
     match t {
-        Some(t) => html! { td { (minute(t)) } },
+        Some(t) => html! { td { (minute(t.unix())) } },
         None => html! { td.muted { "—" } },
     }
 }
@@ -283,8 +283,8 @@ pub(super) fn roster(ctx: &mut Ctx) -> Result<Response, Error> {
             } }
             tbody {
                 @for row in &rows { tr {
-                    td { @if let Some(u) = &row.username { a href={ (base) "/history?username=" (percent_encode(u)) } { (u) } } @else { span.muted { "—" } } }
-                    td { a href={ (base) "/history?email=" (percent_encode(&row.email)) } { (row.email) } }
+                    td { @if let Some(u) = &row.username { a href={ (base) "/history?username=" (percent_encode(u.as_str())) } { (u) } } @else { span.muted { "—" } } }
+                    td { a href={ (base) "/history?email=" (percent_encode(row.email.as_str())) } { (row.email) } }
                     td { (if row.name.is_empty() { format!("{} {}", row.first_name, row.last_name) } else { row.name.clone() }) }
                     td { (row.mode.as_deref().unwrap_or("")) }
                     td { (status_pill(roster_status(row))) }
@@ -315,7 +315,7 @@ pub(super) fn roster(ctx: &mut Ctx) -> Result<Response, Error> {
                 tbody {
                     @for entry in &waitlist { tr {
                         td { (entry.position) }
-                        td { a href={ (base) "/history?username=" (percent_encode(&entry.username)) } { (entry.username) } }
+                        td { a href={ (base) "/history?username=" (percent_encode(entry.username.as_str())) } { (entry.username) } }
                         (date_cell(Some(entry.created)))
                         td { form method="post" action={ (base) "/waitlist/remove" } {
                             (csrf_field(&v))
