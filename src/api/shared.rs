@@ -291,8 +291,7 @@ pub(crate) fn history_query(get: impl Fn(&str) -> Option<String>) -> Result<(His
         None => None,
         Some(v) => Some(
             Timestamp::parse(&v)
-                .map_err(|_| Error::field("since", format!("since must be an ISO 8601 date or time, not '{v}'.")))?
-                .unix(),
+                .map_err(|_| Error::field("since", format!("since must be an ISO 8601 date or time, not '{v}'.")))?,
         ),
     };
     let number = |name: &str| http::positive_number(name, text(name));

@@ -144,7 +144,50 @@ pub enum RosterFilter {
     PreEnrolled,
 }
 
-pub use store::enrollments::{HistoryEntry, HistoryFilter};
+/// Which entries of a course's history to list: one learner's (by username or email),
+/// since a moment; none given: everyone's, all of it.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryFilter {
+    pub username: Option<String>,
+    pub email: Option<String>,
+    pub since: Option<Timestamp>,
+}
+
+/// One recorded change to a learner's place in a course, as the history shows it.
+#[derive(Debug, Clone)]
+pub struct HistoryEntry {
+    /// The history's cursor: a page asks for the entries before an id.
+    pub id: i64,
+    pub created: Timestamp,
+    /// None for an email that no account holds.
+    pub username: Option<Username>,
+    pub email: Email,
+    /// The learner's `enrollment::State` before and after, as recorded (JSON).
+    pub before: String,
+    pub after: String,
+    /// Who made the change, through which surface and kind of call, and why.
+    pub actor: String,
+    pub surface: String,
+    pub source: String,
+    pub reason: Option<String>,
+}
+
+impl From<store::enrollments::HistoryEntry> for HistoryEntry {
+    fn from(h: store::enrollments::HistoryEntry) -> HistoryEntry {
+        HistoryEntry {
+            id: h.id,
+            created: Timestamp::from_unix(h.created),
+            username: h.username.map(Username::from_stored),
+            email: Email::from_stored(h.email),
+            before: h.before,
+            after: h.after,
+            actor: h.actor,
+            surface: h.surface,
+            source: h.source,
+            reason: h.reason,
+        }
+    }
+}
 
 /// A learner waiting for a seat in a full course, as the surfaces show the waitlist.
 #[derive(Debug, Clone)]
@@ -293,7 +336,10 @@ pub fn history(
     before_id: Option<i64>,
     limit: i64,
 ) -> Result<Vec<HistoryEntry>, Error> {
-    store::enrollments::history(conn, course.id, filter, before_id, limit)
+    let (username, email) = (filter.username.as_deref(), filter.email.as_deref());
+    let since = filter.since.map(|t| t.unix());
+    let entries = store::enrollments::history(conn, course.id, username, email, since, before_id, limit)?;
+    Ok(entries.into_iter().map(HistoryEntry::from).collect())
 }
 
 /// A managed course's enrollment history, newest first: `query` (filter, before id, page

@@ -477,8 +477,8 @@ pub(super) fn history(ctx: &mut Ctx) -> Result<Response, Error> {
             thead { tr { th { "When" } th { "Learner" } th { "By" } th { "Surface" } th { "Reason" } th { "Change" } } }
             tbody {
                 @for e in &entries { tr {
-                    td { (when(e.created)) }
-                    td { (e.username.as_deref().unwrap_or(&e.email)) }
+                    td { (when(e.created.unix())) }
+                    td { (e.username.as_ref().map_or(e.email.as_str(), Username::as_str)) }
                     td { (e.actor) }
                     td { (e.surface) span.muted { " (" (e.source) ")" } }
                     td { (e.reason.as_deref().unwrap_or("")) }

@@ -10,7 +10,6 @@ use super::super::shared::{
 use crate::core::bulk::{self, TaskRequest};
 use crate::core::roster::{self, HistoryEntry};
 use crate::core::Error;
-use crate::domain::Timestamp;
 use rouille::Response;
 use serde_json::{json, Value};
 
@@ -35,7 +34,7 @@ pub(super) fn post_roster_csv(ctx: &mut Ctx) -> Result<Response, Error> {
 pub fn history_json(h: &HistoryEntry) -> Value {
     let state = |s: &str| serde_json::from_str::<Value>(s).unwrap_or(Value::Null);
     json!({
-        "id": h.id, "created": Timestamp::from_unix(h.created).to_iso(), "username": h.username, "email": h.email,
+        "id": h.id, "created": h.created, "username": h.username, "email": h.email,
         "actor": h.actor, "surface": h.surface, "source": h.source, "reason": h.reason,
         "before": state(&h.before), "after": state(&h.after),
     })
