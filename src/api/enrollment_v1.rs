@@ -336,9 +336,9 @@ fn get_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
     };
     let mut filter = ListFilter::default();
     if let Some(course_id) = param("course_id") {
-        CourseKey::parse(&course_id)
+        let key = CourseKey::parse(&course_id)
             .map_err(|_| Error::field("course_id", format!("'{course_id}' is not a valid course id.")))?;
-        filter.course_key = Some(course_id);
+        filter.course_key = Some(key);
     }
     filter.course_key_contains = csv("course_ids");
     filter.usernames = csv("username");

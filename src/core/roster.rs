@@ -119,7 +119,15 @@ pub fn pre_enrollments_for(db: &Db, email: &str) -> Result<Vec<PreEnrollment>, E
     })
 }
 
-pub use store::enrollments::ListFilter;
+/// Which enrollments the staff list shows; an empty list means "any".
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub course_key: Option<CourseKey>,
+    /// Substrings of the course key (Open edX's `course_ids` uses `icontains`).
+    pub course_key_contains: Vec<String>,
+    pub usernames: Vec<String>,
+    pub emails: Vec<String>,
+}
 
 /// One page of the staff enrollment list, newest first (see `store::enrollments::list`).
 pub fn list_enrollments(
@@ -129,7 +137,13 @@ pub fn list_enrollments(
     after_id: Option<i64>,
     limit: i64,
 ) -> Result<Vec<Enrollment>, Error> {
-    let list = db.read(|conn| store::enrollments::list(conn, filter, before_id, after_id, limit))?;
+    let columns = store::enrollments::ListFilter {
+        course_key: filter.course_key.as_ref().map(|k| k.as_str().to_owned()),
+        course_key_contains: filter.course_key_contains.clone(),
+        usernames: filter.usernames.clone(),
+        emails: filter.emails.clone(),
+    };
+    let list = db.read(|conn| store::enrollments::list(conn, &columns, before_id, after_id, limit))?;
     Ok(list.into_iter().map(Enrollment::from).collect())
 }
 
