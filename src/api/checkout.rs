@@ -386,7 +386,7 @@ fn post_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
     let order = parse_order(ctx.json_body()?, ctx.now)?;
     let receipt = checkout::place_order(ctx.env, &caller, order, &ctx.env.coupons, ctx.now)?;
     let at = |t: Option<Timestamp>| t.map(|t| json!(t.to_iso())).unwrap_or(Value::Null);
-    let c = &receipt.course.record;
+    let c = &receipt.course;
     let s = &receipt.student;
     let now = json!(receipt.paid_at.to_iso());
     let body = json!({
@@ -397,7 +397,7 @@ fn post_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
             "enrollment_number": receipt.enrollment_number,
             "status": receipt.status,
             "student": {"id": s.id, "name": s.name, "email": s.email, "phone": s.profile.phone, "username": s.username},
-            "course": {"id": c.id, "code": c.code, "course_key": c.course_key, "title": c.title, "level": c.level, "duration_hours": c.duration_hours},
+            "course": {"id": c.id, "code": c.code, "course_key": c.key, "title": c.title, "level": c.level, "duration_hours": c.duration_hours},
             "payment": {"transaction_id": receipt.transaction_id, "amount": money_number(receipt.amount), "discount": money_number(receipt.discount),
                 "amount_charged": money_number(receipt.charged),
                 "currency": receipt.amount.currency().as_str(), "coupon_code": receipt.coupon_code, "status": "completed", "paid_at": now},

@@ -4,7 +4,7 @@
 //! and messages are Open edX's, with an `error_code` added where Open edX lumps causes.
 
 use super::errors::Dialect;
-use super::http::{iso, json, ok, Ctx};
+use super::http::{json, ok, Ctx};
 use super::router::{Doc, Route};
 use crate::core::catalog::{self, Course};
 use crate::core::enrollment::{
@@ -124,7 +124,6 @@ fn mode_json(m: &catalog::Mode) -> Value {
 
 /// Open edX's CourseSerializer (`course_details`).
 fn course_details(course: &Course, now: Timestamp, include_expired: bool) -> Value {
-    let r = &course.record;
     let modes: Vec<Value> = if course.modes.is_empty() {
         vec![json!({"slug": "audit", "name": "Audit", "min_price": 0, "suggested_prices": "", "currency": "usd",
             "expiration_datetime": null, "description": null, "sku": null, "bulk_sku": null})]
@@ -132,10 +131,10 @@ fn course_details(course: &Course, now: Timestamp, include_expired: bool) -> Val
         course.modes.iter().filter(|m| include_expired || m.expiration.is_none_or(|t| t > now)).map(mode_json).collect()
     };
     json!({
-        "course_id": r.course_key, "course_name": r.title,
-        "enrollment_start": iso(r.enrollment_start), "enrollment_end": iso(r.enrollment_end),
-        "course_start": iso(r.start), "course_end": iso(r.end), "invite_only": r.invitation_only,
-        "course_modes": modes, "pacing_type": if r.self_paced { "Self Paced" } else { "Instructor Paced" },
+        "course_id": course.key, "course_name": course.title,
+        "enrollment_start": course.enrollment_start, "enrollment_end": course.enrollment_end,
+        "course_start": course.start, "course_end": course.end, "invite_only": course.invitation_only,
+        "course_modes": modes, "pacing_type": if course.self_paced { "Self Paced" } else { "Instructor Paced" },
     })
 }
 
@@ -337,9 +336,9 @@ fn get_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
     };
     let mut filter = ListFilter::default();
     if let Some(course_id) = param("course_id") {
-        CourseKey::parse(&course_id)
+        let key = CourseKey::parse(&course_id)
             .map_err(|_| Error::field("course_id", format!("'{course_id}' is not a valid course id.")))?;
-        filter.course_key = Some(course_id);
+        filter.course_key = Some(key);
     }
     filter.course_key_contains = csv("course_ids");
     filter.usernames = csv("username");
@@ -526,8 +525,7 @@ fn post_unenroll(ctx: &mut Ctx) -> Result<Response, Error> {
     if left.is_empty() {
         return Ok(Response::empty_204());
     }
-    let mut orgs: Vec<String> =
-        left.iter().filter_map(|c| CourseKey::parse(&c.record.course_key).ok().map(|k| k.org().to_owned())).collect();
+    let mut orgs: Vec<String> = left.iter().map(|c| c.key.org().to_owned()).collect();
     orgs.dedup();
     Ok(ok(json!(orgs)))
 }
@@ -545,7 +543,7 @@ fn waitlist_learner(ctx: &mut Ctx) -> Result<(String, CourseKey), Error> {
 fn get_waitlist_place(ctx: &mut Ctx) -> Result<Response, Error> {
     let (username, key) = waitlist_learner(ctx)?;
     let (user, course, position) = crate::core::lifecycle::own_waitlist_place(&ctx.env.db, &username, &key)?;
-    Ok(ok(json!({"user": user.username, "course_id": course.record.course_key, "waitlist_position": position})))
+    Ok(ok(json!({"user": user.username, "course_id": course.key, "waitlist_position": position})))
 }
 
 fn delete_waitlist_place(ctx: &mut Ctx) -> Result<Response, Error> {

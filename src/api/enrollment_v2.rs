@@ -10,7 +10,6 @@ use crate::core::bulk::{self, Action, RosterChange, RosterOptions, TaskItem, Tas
 use crate::core::lifecycle::{self, LearnerName};
 use crate::core::roster::{self, RosterFilter, RosterQuery, RosterRow};
 use crate::core::Error;
-use crate::domain::Timestamp;
 use rouille::Response;
 use serde_json::{json, Value};
 
@@ -95,14 +94,10 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-fn iso(t: i64) -> String {
-    Timestamp::from_unix(t).to_iso()
-}
-
 fn roster_json(row: &RosterRow, requested: &[String]) -> Value {
     let mut item = json!({
         "username": row.username, "email": row.email, "first_name": row.first_name, "last_name": row.last_name,
-        "mode": row.mode, "is_active": row.is_active, "created": iso(row.created),
+        "mode": row.mode, "is_active": row.is_active, "created": row.created,
         "enrollment_allowed": row.allowed, "auto_enroll": row.auto_enroll,
     });
     // Optional fields are computed only when asked for (Open edX's requested_fields).
@@ -116,15 +111,14 @@ fn roster_json(row: &RosterRow, requested: &[String]) -> Value {
         item["profile_image"] = default_profile_image();
     }
     let lifecycle = row.lifecycle.as_ref();
-    let date = |t: Option<i64>| t.map(|t| json!(iso(t))).unwrap_or(Value::Null);
     if requested.iter().any(|f| f == "status") {
         item["status"] = json!(lifecycle.map(|l| l.status.as_str()));
     }
     if requested.iter().any(|f| f == "access_start") {
-        item["access_start"] = date(lifecycle.and_then(|l| l.access_start));
+        item["access_start"] = json!(lifecycle.and_then(|l| l.access_start));
     }
     if requested.iter().any(|f| f == "access_end") {
-        item["access_end"] = date(lifecycle.and_then(|l| l.access_end));
+        item["access_end"] = json!(lifecycle.and_then(|l| l.access_end));
     }
     item
 }
@@ -204,7 +198,7 @@ fn post_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
             let items = identifiers.into_iter().map(bulk::Item::plain).collect();
             let request = TaskRequest { action: Action::Enroll, items, options };
             let (course, task) = bulk::create_task_as_manager(env, &key, &caller, SURFACE, Ok(request), now)?;
-            Ok(task_accepted(ctx, &course.record.course_key, Action::Enroll, &task))
+            Ok(task_accepted(ctx, course.key.as_str(), Action::Enroll, &task))
         }
         request => {
             let request =

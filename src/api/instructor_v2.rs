@@ -9,7 +9,6 @@ use super::shared::{course_and_manager, edx_state_json};
 use crate::core::bulk::{self, Action, RosterChange, RosterOptions};
 use crate::core::roster::{self, RosterFilter, RosterQuery};
 use crate::core::Error;
-use crate::domain::Timestamp;
 use rouille::Response;
 use serde_json::json;
 
@@ -71,7 +70,7 @@ fn get_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {
             let full_name = if r.name.is_empty() { format!("{} {}", r.first_name, r.last_name).trim().to_owned() } else { r.name.clone() };
             // Rollcall has no beta testers; the key is there because the dashboard reads it.
             json!({"username": r.username, "email": r.email, "full_name": full_name, "mode": r.mode, "is_active": r.is_active,
-                "is_beta_tester": false, "created": Timestamp::from_unix(r.created).to_iso()})
+                "is_beta_tester": false, "created": r.created})
         })
         .collect();
     let body = page.body(ctx, total, results)?;

@@ -182,11 +182,11 @@ fn path_key(ctx: &Ctx) -> Result<LearningPathKey, Error> {
 }
 
 fn path_json(path: &Path, enrollment_date: Option<i64>, detail: bool) -> Value {
-    let r = &path.record;
+    let r = path;
     let steps: Vec<Value> = path
         .steps
         .iter()
-        .map(|s| json!({"order": s.position, "course_key": s.course_key, "course_dates": [iso(s.start), iso(s.end)], "weight": s.weight}))
+        .map(|s| json!({"order": s.position, "course_key": s.course_key, "course_dates": [s.start, s.end], "weight": s.weight}))
         .collect();
     let mut body = json!({"key": r.key, "uuid": r.uuid, "display_name": r.display_name, "image": null, "sequential": r.sequential, "steps": steps,
         "required_completion": r.required_completion, "enrollment_date": iso(enrollment_date), "invite_only": r.invite_only});
@@ -234,14 +234,14 @@ fn get_learning_path(ctx: &mut Ctx) -> Result<Response, Error> {
 fn program_json(path: &Path) -> Value {
     let mut codes: Vec<(String, Vec<Value>)> = Vec::new();
     for step in &path.steps {
-        let Ok(key) = CourseKey::parse(&step.course_key) else { continue };
+        let key = &step.course_key;
         let run_mode = json!({"course_key": key.as_str(), "run_key": key.run()});
         match codes.iter_mut().find(|(code, _)| code == key.course()) {
             Some((_, runs)) => runs.push(run_mode),
             None => codes.push((key.course().to_owned(), vec![run_mode])),
         }
     }
-    let r = &path.record;
+    let r = path;
     json!({"uuid": r.uuid, "name": r.display_name, "marketing_slug": r.key, "title": r.display_name, "subtitle": r.subtitle,
         "status": "active", "banner_image_urls": {}, "organizations": [],
         "course_codes": codes.into_iter().map(|(key, runs)| json!({"key": key, "run_modes": runs})).collect::<Vec<_>>()})
@@ -253,7 +253,7 @@ fn get_programs(ctx: &mut Ctx) -> Result<Response, Error> {
     let paths = learning_paths::paths_visible_to(&ctx.env.db, caller.viewer())?;
     let mut paths: Vec<Path> = paths.into_iter().map(|(p, _)| p).collect();
     // Stable for paging (visibility orders by the caller's enrollment date).
-    paths.sort_by(|a, b| a.record.key.cmp(&b.record.key));
+    paths.sort_by(|a, b| a.key.as_str().cmp(b.key.as_str()));
     let total = paths.len() as i64;
     let results: Vec<Value> =
         paths.iter().skip(page.offset() as usize).take(page.size as usize).map(program_json).collect();
@@ -272,8 +272,8 @@ fn get_progress(ctx: &mut Ctx) -> Result<Response, Error> {
     let key = path_key(ctx)?;
     let username = ctx.query_param("username");
     let (path, progress) = learning_paths::progress_in_path(&ctx.env.db, &key, &caller, username.as_deref())?;
-    Ok(ok(json!({"learning_path_key": path.record.key, "progress": progress,
-        "required_completion": path.record.required_completion})))
+    Ok(ok(json!({"learning_path_key": path.key, "progress": progress,
+        "required_completion": path.required_completion})))
 }
 
 fn get_grade(ctx: &mut Ctx) -> Result<Response, Error> {
@@ -281,7 +281,7 @@ fn get_grade(ctx: &mut Ctx) -> Result<Response, Error> {
     let key = path_key(ctx)?;
     let username = ctx.query_param("username");
     let (path, grade) = learning_paths::grade_in_path(&ctx.env.db, &key, &caller, username.as_deref())?;
-    Ok(ok(json!({"learning_path_key": path.record.key, "grade": grade, "required_grade": path.record.required_grade})))
+    Ok(ok(json!({"learning_path_key": path.key, "grade": grade, "required_grade": path.required_grade})))
 }
 
 fn get_all_enrollments(ctx: &mut Ctx) -> Result<Response, Error> {

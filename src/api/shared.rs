@@ -4,17 +4,17 @@
 //! catalog course, a learner's export. (The course definition is the core's.)
 //! Surfaces import this, never each other.
 
-use super::http::{self, json, money_string, Ctx, Fields};
+use super::http::{self, json, Ctx, Fields};
 use crate::core::bulk::{self, Action, Item, ItemOptions, RosterOptions};
 use crate::core::catalog::Course;
 use crate::core::enrollment::{Outcome, State};
 use crate::core::lifecycle::{AccessDates, LifecyclePatch};
 use crate::core::privacy;
-use crate::core::progress::ProgressRecord;
+use crate::core::progress::Progress;
 use crate::core::roster::{self, HistoryFilter, RosterChunks, RosterRow};
 use crate::core::{Error, ErrorKind};
 use crate::domain::Principal;
-use crate::domain::{CourseKey, Timestamp};
+use crate::domain::{CourseKey, Timestamp, Username};
 use rouille::{Response, ResponseBody};
 use serde_json::{json, Value};
 use std::io::Read;
@@ -39,11 +39,10 @@ pub fn parse_outcome<T>(parsed: &Result<T, Error>) -> Result<(), Error> {
     parsed.as_ref().map(|_| ()).map_err(Error::clone)
 }
 
-pub fn progress_json(p: &ProgressRecord) -> Value {
+pub fn progress_json(p: &Progress) -> Value {
     json!({
-        "completion": p.completion, "grade": p.grade, "passed": p.passed,
-        "completed_at": p.completed_at.map(|t| Timestamp::from_unix(t).to_iso()),
-        "certificate_url": p.certificate_url, "updated_at": Timestamp::from_unix(p.updated).to_iso(),
+        "completion": p.completion, "grade": p.grade, "passed": p.passed, "completed_at": p.completed_at,
+        "certificate_url": p.certificate_url, "updated_at": p.updated,
     })
 }
 
@@ -84,15 +83,11 @@ pub fn task_accepted(ctx: &Ctx, course_key: &str, action: Action, task: &bulk::T
     json(202, &body).with_additional_header("Location", status_url)
 }
 
-fn iso(t: Option<i64>) -> Value {
-    t.map(|t| json!(Timestamp::from_unix(t).to_iso())).unwrap_or(Value::Null)
-}
-
 /// One enrollment's lifecycle as the admin and v2 PATCH answer it.
 pub fn enrollment_json(e: &roster::Enrollment, now: Timestamp) -> Value {
     json!({"username": e.username, "course_key": e.course_key, "mode": e.mode,
         "is_active": crate::core::enrollment::has_access(&e.lifecycle, now), "status": e.lifecycle.status,
-        "access_start": iso(e.lifecycle.access_start), "access_end": iso(e.lifecycle.access_end)})
+        "access_start": e.lifecycle.access_start, "access_end": e.lifecycle.access_end})
 }
 
 /// The PATCH body: any of `status`, `access_start`, `access_end` (null clears a date).
@@ -229,28 +224,25 @@ pub fn csv_body(ctx: &Ctx) -> Result<Vec<u8>, Error> {
 }
 
 pub(crate) fn course_json(c: &Course) -> Value {
-    let r = &c.record;
-    let key = CourseKey::parse(&r.course_key).ok();
-    let price = money_string(r.price_minor, &r.currency);
     json!({
-        "id": r.course_key,
-        "course_id": r.course_key,
-        "name": r.title,
-        "org": key.as_ref().map(|k| k.org()),
-        "number": key.as_ref().map(|k| k.course()),
-        "start": iso(r.start),
-        "end": iso(r.end),
-        "enrollment_start": iso(r.enrollment_start),
-        "enrollment_end": iso(r.enrollment_end),
-        "pacing": if r.self_paced { "self" } else { "instructor" },
-        "invitation_only": r.invitation_only,
+        "id": c.key,
+        "course_id": c.key,
+        "name": c.title,
+        "org": c.key.org(),
+        "number": c.key.course(),
+        "start": c.start,
+        "end": c.end,
+        "enrollment_start": c.enrollment_start,
+        "enrollment_end": c.enrollment_end,
+        "pacing": if c.self_paced { "self" } else { "instructor" },
+        "invitation_only": c.invitation_only,
         "hidden": false,
-        "code": r.code,
-        "level": r.level,
-        "effort": r.duration_hours.map(|h| format!("{h}:00")),
-        "duration_hours": r.duration_hours,
-        "price": price,
-        "currency": r.currency,
+        "code": c.code,
+        "level": c.level,
+        "effort": c.duration_hours.map(|h| format!("{h}:00")),
+        "duration_hours": c.duration_hours,
+        "price": c.price.amount_string(),
+        "currency": c.price.currency().as_str(),
         "modes": c.modes.iter().map(|m| json!({"slug": m.slug, "name": m.name})).collect::<Vec<_>>(),
     })
 }
@@ -299,8 +291,7 @@ pub(crate) fn history_query(get: impl Fn(&str) -> Option<String>) -> Result<(His
         None => None,
         Some(v) => Some(
             Timestamp::parse(&v)
-                .map_err(|_| Error::field("since", format!("since must be an ISO 8601 date or time, not '{v}'.")))?
-                .unix(),
+                .map_err(|_| Error::field("since", format!("since must be an ISO 8601 date or time, not '{v}'.")))?,
         ),
     };
     let number = |name: &str| http::positive_number(name, text(name));
@@ -313,7 +304,7 @@ pub(crate) fn roster_csv_download(chunks: RosterChunks) -> Response {
     let mut header = csv::Writer::from_writer(Vec::new());
     header.write_record(CSV_HEADER).expect("a Vec takes any write");
     let header = header.into_inner().expect("a Vec takes any write");
-    let file = format!("{}-roster.csv", chunks.course().record.course_key.replace([':', '+', '/'], "_"));
+    let file = format!("{}-roster.csv", chunks.course().key.as_str().replace([':', '+', '/'], "_"));
     let reader = RosterCsv { chunks, buffer: header, at: 0 };
     Response {
         status_code: 200,
@@ -371,13 +362,13 @@ fn csv_lines(rows: &[RosterRow]) -> std::io::Result<Vec<u8>> {
         let name = if row.name.is_empty() { format!("{} {}", row.first_name, row.last_name) } else { row.name.clone() };
         writer.write_record(
             [
-                row.username.as_deref().unwrap_or(""),
-                &row.email,
+                row.username.as_ref().map_or("", Username::as_str),
+                row.email.as_str(),
                 name.trim(),
                 row.mode.as_deref().unwrap_or(""),
                 status(row),
-                &Timestamp::from_unix(row.created).to_iso(),
-                &Timestamp::from_unix(row.updated).to_iso(),
+                &row.created.to_iso(),
+                &row.updated.to_iso(),
             ]
             .map(inert),
         )?;

@@ -275,7 +275,7 @@ pub fn create_task(
     let options = serde_json::to_string(options).map_err(Error::internal)?;
     let task = NewTask {
         public_id: &public_id,
-        course_id: course.record.id,
+        course_id: course.id,
         action: action.as_str(),
         options: &options,
         actor: &requester.actor,
@@ -458,8 +458,8 @@ pub fn run_batch(conn: &Conn, task: &TaskRecord, batch: i64, now: Timestamp) -> 
 
 pub fn task(conn: &Conn, course: &Course, public_id: &str) -> Result<TaskRecord, Error> {
     store::tasks::by_public_id(conn, public_id)?
-        .filter(|t| t.course_id == course.record.id)
-        .ok_or_else(|| Error::not_found(format!("No task {public_id} in {}.", course.record.course_key)))
+        .filter(|t| t.course_id == course.id)
+        .ok_or_else(|| Error::not_found(format!("No task {public_id} in {}.", course.key)))
 }
 
 /// Cancels a pending or running task; what was done stays done.

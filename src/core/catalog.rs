@@ -79,24 +79,95 @@ fn modes_of(conn: &Conn, course_id: i64) -> Result<Vec<Mode>, Error> {
 /// A course with its modes, as every surface shows it.
 #[derive(Debug, Clone)]
 pub struct Course {
-    pub record: CourseRecord,
+    pub id: i64,
+    pub key: CourseKey,
+    pub title: String,
+    /// The catalog code the checkout API orders by (`WEB-301`).
+    pub code: Option<String>,
+    pub level: Option<String>,
+    pub duration_hours: Option<i64>,
+    pub price: Money,
+    pub published: bool,
+    pub self_paced: bool,
+    pub start: Option<Timestamp>,
+    pub end: Option<Timestamp>,
+    /// When learners may enroll on their own (staff may enroll them at any time).
+    pub enrollment_start: Option<Timestamp>,
+    pub enrollment_end: Option<Timestamp>,
+    pub invitation_only: bool,
+    /// Seats: the active learners it takes (and the suspended, if they hold their seat).
+    pub max_enrollments: Option<i64>,
+    pub suspended_holds_seat: bool,
+    /// Whether a full course takes learners onto its waitlist, and how many at the most.
+    pub waitlist: bool,
+    pub waitlist_limit: Option<i64>,
+    /// An enrollment's default length in days, its `access_end` set when it starts.
+    pub access_days: Option<i64>,
+    /// What the expiry job does at `access_end` (one of `lifecycle::EXPIRY_ACTIONS`), and
+    /// how many days before it the learner is told.
+    pub expiry_action: String,
+    pub expiry_notice_days: Option<i64>,
+    pub created: Timestamp,
+    pub updated: Timestamp,
     pub modes: Vec<Mode>,
 }
 
-pub fn course(conn: &Conn, key: &CourseKey) -> Result<Course, Error> {
-    let record = store::courses::by_key(conn, key.as_str())?.ok_or_else(|| {
+impl Course {
+    /// Keys and currency codes are stored only as parsed (`create`, `apply`; the column's
+    /// default is `USD`), so the currency fallback is never taken.
+    fn from_stored(r: CourseRecord, modes: Vec<Mode>) -> Course {
+        let currency = Currency::parse(&r.currency).unwrap_or(Currency::USD);
+        Course {
+            id: r.id,
+            key: CourseKey::from_stored(r.course_key),
+            code: r.code,
+            title: r.title,
+            level: r.level,
+            duration_hours: r.duration_hours,
+            price: Money::from_minor(r.price_minor, currency),
+            start: r.start.map(Timestamp::from_unix),
+            end: r.end.map(Timestamp::from_unix),
+            enrollment_start: r.enrollment_start.map(Timestamp::from_unix),
+            enrollment_end: r.enrollment_end.map(Timestamp::from_unix),
+            invitation_only: r.invitation_only,
+            max_enrollments: r.max_enrollments,
+            self_paced: r.self_paced,
+            published: r.published,
+            created: Timestamp::from_unix(r.created),
+            updated: Timestamp::from_unix(r.updated),
+            access_days: r.access_days,
+            expiry_action: r.expiry_action,
+            expiry_notice_days: r.expiry_notice_days,
+            waitlist: r.waitlist,
+            waitlist_limit: r.waitlist_limit,
+            suspended_holds_seat: r.suspended_holds_seat,
+            modes,
+        }
+    }
+}
+
+fn with_modes(conn: &Conn, record: CourseRecord) -> Result<Course, Error> {
+    let modes = modes_of(conn, record.id)?;
+    Ok(Course::from_stored(record, modes))
+}
+
+/// The stored row of a course, for the changes that rewrite it.
+fn row(conn: &Conn, key: &CourseKey) -> Result<CourseRecord, Error> {
+    store::courses::by_key(conn, key.as_str())?.ok_or_else(|| {
         Error::not_found(format!("No course '{key}' exists."))
             .with_user_message("The requested course could not be found.")
-    })?;
-    let modes = modes_of(conn, record.id)?;
-    Ok(Course { record, modes })
+    })
+}
+
+pub fn course(conn: &Conn, key: &CourseKey) -> Result<Course, Error> {
+    with_modes(conn, row(conn, key)?)
 }
 
 /// A course the public may see: `None` when it does not exist or is unpublished, which
 /// the public surfaces answer alike so a draft's existence does not leak.
 pub fn published_course(db: &Db, key: &CourseKey) -> Result<Option<Course>, Error> {
     match db.read(|conn| course(conn, key)) {
-        Ok(c) => Ok(Some(c).filter(|c| c.record.published)),
+        Ok(c) => Ok(Some(c).filter(|c| c.published)),
         Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),
     }
@@ -109,15 +180,14 @@ pub fn show_course(db: &Db, key: &CourseKey) -> Result<Course, Error> {
 
 pub fn course_by_id(conn: &Conn, id: i64) -> Result<Course, Error> {
     let record = store::courses::by_id(conn, id)?.ok_or_else(|| Error::internal(format!("course {id} vanished")))?;
-    let modes = modes_of(conn, record.id)?;
-    Ok(Course { record, modes })
+    with_modes(conn, record)
 }
 
 pub fn list(conn: &Conn, published_only: bool, offset: i64, limit: i64) -> Result<(i64, Vec<Course>), Error> {
     let total = store::courses::count(conn, published_only)?;
     let courses = store::courses::list(conn, published_only, offset, limit)?
         .into_iter()
-        .map(|record| Ok(Course { modes: modes_of(conn, record.id)?, record }))
+        .map(|record| with_modes(conn, record))
         .collect::<Result<_, Error>>()?;
     Ok((total, courses))
 }
@@ -136,11 +206,9 @@ pub fn search_published(
     let matches: Vec<Course> = all
         .into_iter()
         .filter(|c| {
-            let r = &c.record;
             let haystack =
-                format!("{} {} {}", r.title, r.code.clone().unwrap_or_default(), r.course_key).to_lowercase();
-            let org_ok =
-                org.is_none_or(|o| CourseKey::parse(&r.course_key).is_ok_and(|k| k.org().eq_ignore_ascii_case(o)));
+                format!("{} {} {}", c.title, c.code.clone().unwrap_or_default(), c.key).to_lowercase();
+            let org_ok = org.is_none_or(|o| c.key.org().eq_ignore_ascii_case(o));
             org_ok && term.split_whitespace().all(|w| haystack.contains(w))
         })
         .collect();
@@ -181,7 +249,7 @@ pub fn create_course(db: &Db, key: &CourseKey, fields: &CourseFields, now: Times
 }
 
 pub fn update(conn: &Conn, key: &CourseKey, fields: &CourseFields, now: Timestamp) -> Result<Course, Error> {
-    let mut record = course(conn, key)?.record;
+    let mut record = row(conn, key)?;
     apply(&mut record, fields, now)?;
     store::courses::update(conn, &record)?;
     if let Some(modes) = &fields.modes {
@@ -294,7 +362,7 @@ fn replace_modes(conn: &Conn, course_id: i64, modes: &[Mode]) -> Result<(), Erro
 /// Adds or replaces one mode.
 pub fn put_mode(conn: &Conn, key: &CourseKey, mode: &Mode) -> Result<Course, Error> {
     let existing = course(conn, key)?;
-    store::courses::upsert_mode(conn, existing.record.id, &mode.record())?;
+    store::courses::upsert_mode(conn, existing.id, &mode.record())?;
     course(conn, key)
 }
 
@@ -306,14 +374,14 @@ pub fn add_mode(
     parse: impl FnOnce(Currency) -> Result<Mode, Error> + Send,
 ) -> Result<Course, Error> {
     db.write(|conn| {
-        let currency = Currency::parse(&course(conn, key)?.record.currency).unwrap_or(Currency::USD);
+        let currency = course(conn, key)?.price.currency();
         put_mode(conn, key, &parse(currency)?)
     })
 }
 
 pub fn delete_mode(conn: &Conn, key: &CourseKey, slug: &str) -> Result<(), Error> {
     let existing = course(conn, key)?;
-    if !store::courses::delete_mode(conn, existing.record.id, slug)? {
+    if !store::courses::delete_mode(conn, existing.id, slug)? {
         return Err(Error::not_found(format!("Course '{key}' has no mode '{slug}'.")));
     }
     Ok(())
@@ -331,7 +399,7 @@ pub enum Removal {
 
 /// Unpublishes; `purge` deletes instead, but only a course that never had an enrollment.
 pub fn remove(conn: &Conn, key: &CourseKey, purge: bool, now: Timestamp) -> Result<Removal, Error> {
-    let mut record = course(conn, key)?.record;
+    let mut record = row(conn, key)?;
     if purge {
         if store::courses::has_enrollments(conn, record.id)? {
             return Err(Error::conflict(format!(
@@ -380,14 +448,14 @@ fn staff_of(conn: &Conn, course_id: i64) -> Result<Vec<StaffMember>, Error> {
 
 pub fn staff(conn: &Conn, key: &CourseKey) -> Result<Vec<StaffMember>, Error> {
     let c = course(conn, key)?;
-    staff_of(conn, c.record.id)
+    staff_of(conn, c.id)
 }
 
 /// A course and its staff (the console's settings page), for a caller who may manage it.
 pub fn course_with_staff(db: &Db, key: &CourseKey, caller: &Principal) -> Result<(Course, Vec<StaffMember>), Error> {
     db.snapshot(|conn| {
         let course = crate::core::roster::course_managed_by(conn, key, caller)?;
-        let roles = staff_of(conn, course.record.id)?;
+        let roles = staff_of(conn, course.id)?;
         Ok((course, roles))
     })
 }
@@ -410,8 +478,8 @@ pub fn grant_role(
     let c = course(conn, key)?;
     let user = store::users::by_username(conn, username.as_str())?
         .ok_or_else(|| Error::not_found(format!("The user {username} does not exist.")))?;
-    store::courses::grant_role(conn, c.record.id, user.id, role, now.unix())?;
-    staff_of(conn, c.record.id)
+    store::courses::grant_role(conn, c.id, user.id, role, now.unix())?;
+    staff_of(conn, c.id)
 }
 
 /// An admin grants a course role; answers the course's staff after the change.
@@ -429,7 +497,7 @@ pub fn revoke_role(conn: &Conn, key: &CourseKey, username: &Username, role: Opti
     let c = course(conn, key)?;
     let user = store::users::by_username(conn, username.as_str())?
         .ok_or_else(|| Error::not_found(format!("The user {username} does not exist.")))?;
-    if !store::courses::revoke_role(conn, c.record.id, user.id, role)? {
+    if !store::courses::revoke_role(conn, c.id, user.id, role)? {
         return Err(Error::not_found(format!("{username} holds no such role in {key}.")));
     }
     Ok(())

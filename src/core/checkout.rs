@@ -187,10 +187,7 @@ pub fn checkout(
             .field_errors
             .insert("student.email".into(), "A student with this email address already exists in the system.".into());
     }
-    let price = match crate::domain::Currency::parse(&course.record.currency) {
-        Ok(currency) => Money::from_minor(course.record.price_minor, currency),
-        Err(_) => return Err(Error::internal("course currency is invalid")),
-    };
+    let price = course.price;
     // The request pays the list price (the spec's example sends 299.00 with a coupon and
     // shows the discount in its 201); the coupon's discount is computed here.
     let percent = match order.payment.coupon_code.as_deref() {
@@ -282,7 +279,7 @@ pub fn checkout(
             enrollment_number: &enrollment_number,
             transaction_id: &transaction_id,
             user_id: student.id,
-            course_id: course.record.id,
+            course_id: course.id,
             status,
             amount_minor: charged.minor(),
             discount_minor: discount.minor(),
@@ -297,7 +294,7 @@ pub fn checkout(
         },
     )?;
     if order.send_welcome_email {
-        let payload = json!({"course_key": course.record.course_key, "course_name": course.record.title, "full_name": student.name,
+        let payload = json!({"course_key": course.key, "course_name": course.title, "full_name": student.name,
             "enrollment_number": enrollment_number});
         store::outbox::enqueue(conn, "email", "checkout_welcome", &student.email, &payload.to_string(), now.unix())?;
     }
@@ -305,12 +302,12 @@ pub fn checkout(
     // or runs for a rolled-back order: the StudentEnrolled event (to webhooks) and the
     // ProcessCourseAccess job (run by the background workers, recorded in the outbox).
     let event = json!({"enrollment_number": enrollment_number, "order_id": order_id, "username": student.username,
-        "email": student.email, "course_key": course.record.course_key, "course_code": course.record.code,
+        "email": student.email, "course_key": course.key, "course_code": course.code,
         "mode": enrollment.mode, "amount": price.amount_string(), "discount": discount.amount_string(),
         "amount_charged": charged.amount_string(), "currency": price.currency().as_str(), "status": status});
     crate::core::webhooks::emit(conn, "student.enrolled", event, now)?;
     let job = json!({"order_id": order_id, "enrollment_number": enrollment_number, "username": student.username,
-        "course_key": course.record.course_key});
+        "course_key": course.key});
     store::outbox::enqueue(conn, "job", "process_course_access", &student.username, &job.to_string(), now.unix())?;
     Ok(Receipt {
         order_id,
@@ -338,5 +335,5 @@ pub fn enrollment_active(conn: &Conn, username: &str, course_key: &str) -> Resul
         return Ok(false);
     };
     let now = Timestamp::now();
-    Ok(store::enrollments::get(conn, user.id, course.id)?.is_some_and(|e| enrollment::has_access(&e.lifecycle, now)))
+    Ok(store::enrollments::get(conn, user.id, course.id)?.is_some_and(|e| enrollment::has_access(&e.lifecycle.into(), now)))
 }

@@ -41,7 +41,7 @@ pub fn generate(
     let mut codes = Vec::with_capacity(count);
     while codes.len() < count {
         let code = random_code();
-        if store::codes::insert(conn, &code, course.record.id, created_by, mode.as_deref(), now.unix())? {
+        if store::codes::insert(conn, &code, course.id, created_by, mode.as_deref(), now.unix())? {
             codes.push(code);
         }
     }
@@ -119,11 +119,28 @@ pub fn cancel_or_restore(db: &Db, code: &str, valid: bool, actor: &str, now: Tim
     db.write(|conn| set_status(conn, code, valid, actor, now))
 }
 
-pub use crate::store::codes::CodeRecord;
+/// One code of a course, as the codes page lists it.
+#[derive(Debug, Clone)]
+pub struct Code {
+    pub code: String,
+    pub is_valid: bool,
+    pub created: Timestamp,
+    /// How often it was redeemed.
+    pub redemptions: i64,
+}
 
-/// A course's codes, newest first: (code, created, redemptions).
-pub fn list(conn: &Conn, course: &Course, limit: i64) -> Result<Vec<(CodeRecord, i64, i64)>, Error> {
-    store::codes::for_course(conn, course.record.id, limit)
+/// A course's codes, newest first.
+pub fn list(conn: &Conn, course: &Course, limit: i64) -> Result<Vec<Code>, Error> {
+    let rows = store::codes::for_course(conn, course.id, limit)?;
+    Ok(rows
+        .into_iter()
+        .map(|(c, created, redemptions)| Code {
+            code: c.code,
+            is_valid: c.is_valid,
+            created: Timestamp::from_unix(created),
+            redemptions,
+        })
+        .collect())
 }
 
 /// The codes page: every course, the one chosen and its newest codes.
@@ -133,7 +150,7 @@ pub struct Overview {
     pub selected: Option<String>,
     /// The selected course, when its key is a course key.
     pub course: Option<Course>,
-    pub codes: Vec<(CodeRecord, i64, i64)>,
+    pub codes: Vec<Code>,
 }
 
 /// The codes of the course `asked` names (else of the first course), with every course to
@@ -141,7 +158,7 @@ pub struct Overview {
 pub fn overview(db: &Db, asked: Option<String>, limit: i64) -> Result<Overview, Error> {
     db.snapshot(|conn| {
         let courses = catalog::list(conn, false, 0, 1000)?.1;
-        let selected = asked.or_else(|| courses.first().map(|c| c.record.course_key.clone()));
+        let selected = asked.or_else(|| courses.first().map(|c| c.key.to_string()));
         let course = match selected.as_deref().map(CourseKey::parse) {
             Some(Ok(key)) => Some(catalog::course(conn, &key)?),
             _ => None,

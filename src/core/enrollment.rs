@@ -9,7 +9,6 @@ use crate::core::lifecycle::{self, AccessDates};
 use crate::core::roster::Enrollment;
 use crate::core::{Error, ErrorKind};
 use crate::domain::{CourseKey, Email, Timestamp};
-pub use crate::store::enrollments::Lifecycle;
 use crate::store::enrollments::{AllowedRecord, EnrollmentRecord, HistoryRow};
 use crate::store::users::UserRecord;
 use crate::store::{self, Conn, Db};
@@ -33,14 +32,33 @@ pub struct State {
     pub waitlist_position: Option<i64>,
 }
 
+/// An enrollment's status and the window of its access, as the surfaces show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lifecycle {
+    /// `active`, `suspended`, `expired` or `inactive`.
+    pub status: String,
+    pub access_start: Option<Timestamp>,
+    pub access_end: Option<Timestamp>,
+}
+
+impl From<store::enrollments::Lifecycle> for Lifecycle {
+    fn from(l: store::enrollments::Lifecycle) -> Lifecycle {
+        Lifecycle {
+            status: l.status,
+            access_start: l.access_start.map(Timestamp::from_unix),
+            access_end: l.access_end.map(Timestamp::from_unix),
+        }
+    }
+}
+
 /// Whether a learner has access to the course now: the one rule every surface uses when
 /// it asks whether a learner is enrolled, and what `is_active` means on every surface.
 /// Access runs from `access_start` (inclusive) to `access_end` (exclusive), and only
 /// while the status is `active` (a suspended, expired or unenrolled learner has none).
 pub fn has_access(lifecycle: &Lifecycle, now: Timestamp) -> bool {
     lifecycle.status == "active"
-        && lifecycle.access_start.is_none_or(|start| start <= now.unix())
-        && lifecycle.access_end.is_none_or(|end| now.unix() < end)
+        && lifecycle.access_start.is_none_or(|start| start <= now)
+        && lifecycle.access_end.is_none_or(|end| now < end)
 }
 
 /// Which access rules apply, by who asks for the enrollment.
@@ -147,7 +165,7 @@ fn default_mode(available: &[String]) -> String {
 fn mode_unavailable(mode: &str, course: &Course) -> Error {
     Error::validation(format!(
         "The [{mode}] course mode is expired or otherwise unavailable for course run [{}].",
-        course.record.course_key
+        course.key
     ))
     .with_code("MODE_UNAVAILABLE")
 }
@@ -172,13 +190,13 @@ fn resolve_mode(course: &Course, requested: Option<&str>, access: Access, now: T
 
 pub fn state(conn: &Conn, course: &Course, user: Option<&UserRecord>, email: &str) -> Result<State, Error> {
     let enrollment = match user {
-        Some(u) => store::enrollments::get(conn, u.id, course.record.id)?,
+        Some(u) => store::enrollments::get(conn, u.id, course.id)?,
         None => None,
     };
     let allowed = valid_pre_enrollment(conn, course, user, email)?;
     let waitlist_position = match user {
         Some(u) if enrollment.as_ref().is_none_or(|e| !e.is_active) => {
-            store::enrollments::waitlist_position(conn, course.record.id, u.id)?
+            store::enrollments::waitlist_position(conn, course.id, u.id)?
         }
         _ => None,
     };
@@ -201,7 +219,7 @@ fn valid_pre_enrollment(
     user: Option<&UserRecord>,
     email: &str,
 ) -> Result<Option<AllowedRecord>, Error> {
-    let record = store::enrollments::allowed(conn, email, course.record.id)?;
+    let record = store::enrollments::allowed(conn, email, course.id)?;
     Ok(record.filter(|a| match (a.user_id, user) {
         (None, _) => true,
         (Some(owner), Some(u)) => owner == u.id,
@@ -210,21 +228,20 @@ fn valid_pre_enrollment(
 }
 
 fn is_course_staff(conn: &Conn, course: &Course, user: &UserRecord) -> Result<bool, Error> {
-    Ok(!store::courses::user_roles_in_course(conn, course.record.id, user.id)?.is_empty())
+    Ok(!store::courses::user_roles_in_course(conn, course.id, user.id)?.is_empty())
 }
 
 fn enrollment_open(course: &Course, now: Timestamp) -> bool {
-    let r = &course.record;
-    r.enrollment_start.is_none_or(|s| s <= now.unix()) && r.enrollment_end.is_none_or(|e| now.unix() <= e)
+    course.enrollment_start.is_none_or(|s| s <= now) && course.enrollment_end.is_none_or(|e| now <= e)
 }
 
 /// Open edX's `_can_enroll_courselike`, then the capacity check (`is_course_full`).
 fn check_access(conn: &Conn, course: &Course, user: &UserRecord, access: Access, now: Timestamp) -> Result<(), Error> {
-    let key = &course.record.course_key;
+    let key = &course.key;
     let staff = is_course_staff(conn, course, user)?;
     let invited = valid_pre_enrollment(conn, course, Some(user), &user.email)?.is_some();
     // An unpublished course takes no new learners on their own; staff may still enroll them.
-    if !course.record.published && access == Access::SelfService && !staff {
+    if !course.published && access == Access::SelfService && !staff {
         return Err(Error::new(ErrorKind::EnrollmentClosed, format!("Course {key} is not open for enrollment."))
             .with_code("COURSE_UNPUBLISHED"));
     }
@@ -233,7 +250,7 @@ fn check_access(conn: &Conn, course: &Course, user: &UserRecord, access: Access,
         // check_access=True); only a forced enrollment and instructors' roster changes skip it.
         let invitation_applies =
             matches!(access, Access::SelfService | Access::Purchase | Access::OnBehalf { force: false });
-        if course.record.invitation_only && invitation_applies {
+        if course.invitation_only && invitation_applies {
             return Err(Error::new(ErrorKind::EnrollmentClosed, format!("Course {key} is by invitation only."))
                 .with_code("INVITATION_ONLY"));
         }
@@ -294,7 +311,7 @@ pub(crate) fn record_history(
 ) -> Result<(), Error> {
     let Learner { course, user, email } = learner;
     count_change(before, after);
-    let event = json!({"course_key": course.record.course_key, "username": user.map(|u| u.username.as_str()), "email": email,
+    let event = json!({"course_key": course.key, "username": user.map(|u| u.username.as_str()), "email": email,
         "actor": change.actor, "surface": change.surface, "source": change.source.as_str(), "reason": change.reason,
         "before": before, "after": after});
     crate::core::webhooks::emit(conn, "enrollment.changed", event, now)?;
@@ -303,7 +320,7 @@ pub(crate) fn record_history(
     store::enrollments::append_history(
         conn,
         &HistoryRow {
-            course_id: course.record.id,
+            course_id: course.id,
             user_id: user.map(|u| u.id),
             email,
             actor: change.actor,
@@ -333,8 +350,8 @@ pub(crate) fn notify(
         return Ok(());
     }
     let payload = json!({
-        "course_key": course.record.course_key,
-        "course_name": course.record.title,
+        "course_key": course.key,
+        "course_name": course.title,
         "full_name": user.map(|u| if u.name.is_empty() { u.username.clone() } else { u.name.clone() }),
         "auto_enroll": auto_enroll,
         "reason": change.reason,
@@ -382,7 +399,7 @@ pub fn enroll_user_with(
 ) -> Result<Outcome, Error> {
     let EnrollRequest { mode, access, dates, waitlist } = *request;
     let before = state(conn, course, Some(user), &user.email)?;
-    let existing = store::enrollments::get(conn, user.id, course.record.id)?;
+    let existing = store::enrollments::get(conn, user.id, course.id)?;
     let unchanged = |before: State, enrollment: Option<EnrollmentRecord>| {
         Ok(Outcome { after: before.clone(), before, enrollment: enrollment.map(Enrollment::from) })
     };
@@ -394,7 +411,7 @@ pub fn enroll_user_with(
             return unchanged(before, existing);
         }
         let mode = if same_mode { active.mode.clone() } else { resolve_mode(course, mode, access, now)? };
-        let wanted = Lifecycle { status: "active".into(), ..dates.over(&active.lifecycle) };
+        let wanted = store::enrollments::Lifecycle { status: "active".into(), ..dates.over(&active.lifecycle) };
         lifecycle::change_lifecycle(conn, course, active, &mode, &wanted, now)?;
     } else {
         if before.waitlist_position.is_some() {
@@ -403,12 +420,12 @@ pub fn enroll_user_with(
         let mode = resolve_mode(course, mode, access, now)?;
         let wanted = lifecycle::new_enrollment(course, dates, now)?;
         match check_access(conn, course, user, access, now) {
-            Err(e) if e.kind == ErrorKind::CourseFull && waitlist && course.record.waitlist => {
+            Err(e) if e.kind == ErrorKind::CourseFull && waitlist && course.waitlist => {
                 return lifecycle::join_waitlist(conn, course, user, &mode, &wanted, change, now);
             }
             checked => checked?,
         }
-        let id = store::enrollments::upsert(conn, user.id, course.record.id, &mode, true, now.unix())?;
+        let id = store::enrollments::upsert(conn, user.id, course.id, &mode, true, now.unix())?;
         store::enrollments::set_lifecycle(conn, id, &wanted, now.unix())?;
         if let Some(allowed) = valid_pre_enrollment(conn, course, Some(user), &user.email)? {
             store::enrollments::claim_allowed(conn, allowed.id, user.id)?;
@@ -429,7 +446,7 @@ pub(crate) fn recorded(
 ) -> Result<Outcome, Error> {
     let after = state(conn, course, Some(user), &user.email)?;
     record_history(conn, Learner::new(course, Some(user), &user.email), change, &before, &after, now)?;
-    let enrollment = store::enrollments::get(conn, user.id, course.record.id)?.map(Enrollment::from);
+    let enrollment = store::enrollments::get(conn, user.id, course.id)?.map(Enrollment::from);
     Ok(Outcome { before, after, enrollment })
 }
 
@@ -444,17 +461,17 @@ pub fn unenroll_user(
     now: Timestamp,
 ) -> Result<Outcome, Error> {
     let before = state(conn, course, Some(user), &user.email)?;
-    let existing = store::enrollments::get(conn, user.id, course.record.id)?;
+    let existing = store::enrollments::get(conn, user.id, course.id)?;
     let Some(active) = existing.filter(|e| e.is_active) else {
         if before.waitlist_position.is_some() {
             // Unenrolling a waiting learner takes them off the waitlist.
-            store::enrollments::waitlist_remove(conn, course.record.id, user.id)?;
+            store::enrollments::waitlist_remove(conn, course.id, user.id)?;
             return recorded(conn, course, user, change, before, now);
         }
         return Ok(Outcome {
             after: before.clone(),
             before,
-            enrollment: store::enrollments::get(conn, user.id, course.record.id)?.map(Enrollment::from),
+            enrollment: store::enrollments::get(conn, user.id, course.id)?.map(Enrollment::from),
         });
     };
     if let Some(mode) = expected_mode.filter(|m| *m != active.mode) {
@@ -464,7 +481,7 @@ pub fn unenroll_user(
         ))
         .with_code("MODE_MISMATCH"));
     }
-    store::enrollments::upsert(conn, user.id, course.record.id, &active.mode, false, now.unix())?;
+    store::enrollments::upsert(conn, user.id, course.id, &active.mode, false, now.unix())?;
     notify(conn, "enrolled_unenroll", Learner::new(course, Some(user), &user.email), change, false, now)?;
     let outcome = recorded(conn, course, user, change, before, now)?;
     lifecycle::fill_seats(conn, course, change.surface, now)?;
@@ -482,12 +499,12 @@ pub fn deactivate_or_create_inactive(
     change: &Change,
     now: Timestamp,
 ) -> Result<Outcome, Error> {
-    if store::enrollments::get(conn, user.id, course.record.id)?.is_some() {
+    if store::enrollments::get(conn, user.id, course.id)?.is_some() {
         return unenroll_user(conn, user, course, mode, change, now);
     }
     let before = state(conn, course, Some(user), &user.email)?;
     let mode = resolve_mode(course, mode, Access::Instructor, now)?;
-    store::enrollments::upsert(conn, user.id, course.record.id, &mode, false, now.unix())?;
+    store::enrollments::upsert(conn, user.id, course.id, &mode, false, now.unix())?;
     recorded(conn, course, user, change, before, now)
 }
 
@@ -671,7 +688,7 @@ fn allow(
     now: Timestamp,
 ) -> Result<Outcome, Error> {
     let before = state(conn, course, user, email.as_str())?;
-    store::enrollments::upsert_allowed(conn, email.as_str(), course.record.id, auto_enroll, now.unix())?;
+    store::enrollments::upsert_allowed(conn, email.as_str(), course.id, auto_enroll, now.unix())?;
     let after = state(conn, course, user, email.as_str())?;
     if before != after {
         notify(conn, "allowed_enroll", Learner::new(course, user, email.as_str()), change, auto_enroll, now)?;
@@ -702,7 +719,7 @@ pub fn unenroll_identifier(
         unenroll_user(conn, user, course, None, &Change { notify: false, ..change.clone() }, now)?;
         notify(conn, "enrolled_unenroll", Learner::new(course, Some(user), &email), change, false, now)?;
     }
-    if let Some(allowed) = store::enrollments::allowed(conn, &email, course.record.id)? {
+    if let Some(allowed) = store::enrollments::allowed(conn, &email, course.id)? {
         let before_removal = state(conn, course, user.as_ref(), &email)?;
         store::enrollments::delete_allowed(conn, allowed.id)?;
         let after_removal = state(conn, course, user.as_ref(), &email)?;
@@ -718,7 +735,7 @@ pub fn unenroll_identifier(
     }
     let after = state(conn, course, user.as_ref(), &email)?;
     let enrollment = match &user {
-        Some(u) => store::enrollments::get(conn, u.id, course.record.id)?.map(Enrollment::from),
+        Some(u) => store::enrollments::get(conn, u.id, course.id)?.map(Enrollment::from),
         None => None,
     };
     Ok(Outcome { before, after, enrollment })
@@ -733,15 +750,15 @@ pub fn create_pre_enrollment(
     change: &Change,
     now: Timestamp,
 ) -> Result<AllowedRecord, Error> {
-    if store::enrollments::allowed(conn, email.as_str(), course.record.id)?.is_some() {
+    if store::enrollments::allowed(conn, email.as_str(), course.id)?.is_some() {
         return Err(Error::conflict(format!(
             "An enrollment allowed with email {email} and course {} already exists.",
-            course.record.course_key
+            course.key
         )));
     }
     let user = store::users::by_email(conn, email.as_str())?;
     allow(conn, email, user.as_ref(), course, auto_enroll, change, now)?;
-    store::enrollments::allowed(conn, email.as_str(), course.record.id)?
+    store::enrollments::allowed(conn, email.as_str(), course.id)?
         .ok_or_else(|| Error::internal("pre-enrollment vanished"))
 }
 
@@ -805,7 +822,7 @@ pub fn delete_pre_enrollment_by_key(
 /// A new course takes the pre-enrollments that waited for it.
 pub fn claim_pending_pre_enrollments(conn: &Conn, course: &Course, now: Timestamp) -> Result<(), Error> {
     let change = Change { actor: "pending", surface: "lms_v1", source: Source::Api, reason: None, notify: false };
-    for pending in store::enrollments::pending_for_course(conn, &course.record.course_key)? {
+    for pending in store::enrollments::pending_for_course(conn, course.key.as_str())? {
         let email = Email::parse(&pending.email)?;
         create_pre_enrollment(conn, &email, course, pending.auto_enroll, &change, now)?;
         store::enrollments::delete_pending(conn, &pending.email, &pending.course_key)?;
@@ -820,10 +837,10 @@ pub fn delete_pre_enrollment(
     change: &Change,
     now: Timestamp,
 ) -> Result<(), Error> {
-    let Some(allowed) = store::enrollments::allowed(conn, email.as_str(), course.record.id)? else {
+    let Some(allowed) = store::enrollments::allowed(conn, email.as_str(), course.id)? else {
         return Err(Error::not_found(format!(
             "An enrollment allowed with email {email} and course {} doesn't exists.",
-            course.record.course_key
+            course.key
         )));
     };
     let user = store::users::by_email(conn, email.as_str())?;
@@ -854,7 +871,7 @@ pub fn activate_pending(conn: &Conn, user: &UserRecord, surface: &str, now: Time
             continue;
         }
         let mode = default_mode(&available_modes(&course, now, false));
-        store::enrollments::upsert(conn, user.id, course.record.id, &mode, true, now.unix())?;
+        store::enrollments::upsert(conn, user.id, course.id, &mode, true, now.unix())?;
         store::enrollments::claim_allowed(conn, allowed.id, user.id)?;
         let after = state(conn, &course, Some(user), &user.email)?;
         let change = Change { actor: "system", surface, source: Source::AutoEnroll, reason: None, notify: false };

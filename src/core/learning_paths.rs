@@ -11,10 +11,76 @@ use crate::store::learning_paths::{PathEnrollmentRecord, PathRecord, StepRecord}
 use crate::store::users::UserRecord;
 use crate::store::{self, Conn, Db};
 
+/// A learning path with its steps in order, as the surfaces show it.
 #[derive(Debug, Clone)]
 pub struct Path {
-    pub record: PathRecord,
-    pub steps: Vec<StepRecord>,
+    pub(in crate::core) id: i64,
+    pub key: LearningPathKey,
+    pub uuid: Uuid,
+    pub display_name: String,
+    pub subtitle: String,
+    pub description: String,
+    /// Free text ("6 weeks", "4 hours a week").
+    pub duration: String,
+    pub time_commitment: String,
+    /// `beginner`, `intermediate`, `advanced` or empty.
+    pub level: String,
+    /// Whether its courses are meant to be taken in order.
+    pub sequential: bool,
+    pub invite_only: bool,
+    /// The grading criteria: the completion and the grade a learner needs (0.0–1.0).
+    pub required_completion: f64,
+    pub required_grade: f64,
+    pub created: Timestamp,
+    pub steps: Vec<Step>,
+}
+
+/// One course of a path, with the course's dates.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub(in crate::core) course_id: i64,
+    pub course_key: CourseKey,
+    pub position: i64,
+    /// Its weight (0.0–1.0) in the path's grade.
+    pub weight: f64,
+    pub start: Option<Timestamp>,
+    pub end: Option<Timestamp>,
+}
+
+impl From<StepRecord> for Step {
+    fn from(s: StepRecord) -> Step {
+        Step {
+            course_id: s.course_id,
+            course_key: CourseKey::from_stored(s.course_key),
+            position: s.position,
+            weight: s.weight,
+            start: s.start.map(Timestamp::from_unix),
+            end: s.end.map(Timestamp::from_unix),
+        }
+    }
+}
+
+/// The path of a stored row with its steps. Keys and uuids are stored only as parsed or
+/// made (`create`; a step's key is its course's).
+fn with_steps(conn: &Conn, r: PathRecord) -> Result<Path, Error> {
+    let steps = store::learning_paths::steps(conn, r.id)?.into_iter().map(Step::from).collect();
+    Ok(Path {
+        id: r.id,
+        key: LearningPathKey::from_stored(r.key),
+        uuid: Uuid::from_stored(r.uuid),
+        display_name: r.display_name,
+        subtitle: r.subtitle,
+        description: r.description,
+        level: r.level,
+        duration: r.duration,
+        time_commitment: r.time_commitment,
+        sequential: r.sequential,
+        invite_only: r.invite_only,
+        required_completion: r.required_completion,
+        required_grade: r.required_grade,
+        created: Timestamp::from_unix(r.created),
+        steps,
+    })
 }
 
 pub struct NewPath {
@@ -116,10 +182,10 @@ pub fn create(conn: &Conn, new: NewPath, now: Timestamp) -> Result<Path, Error> 
             return Err(Error::field("steps", format!("The weight of {course_key} must be between 0.0 and 1.0.")));
         }
         let course = catalog::course(conn, course_key).map_err(|e| Error::field("steps", e.developer_message))?;
-        if store::learning_paths::steps(conn, id)?.iter().any(|s| s.course_id == course.record.id) {
+        if store::learning_paths::steps(conn, id)?.iter().any(|s| s.course_id == course.id) {
             return Err(Error::field("steps", format!("{course_key} is listed twice.")));
         }
-        store::learning_paths::add_step(conn, id, course.record.id, position as i64 + 1, *weight)?;
+        store::learning_paths::add_step(conn, id, course.id, position as i64 + 1, *weight)?;
     }
     path(conn, &new.key)
 }
@@ -131,23 +197,21 @@ pub fn create_path(db: &Db, new: NewPath, now: Timestamp) -> Result<Path, Error>
 
 fn path(conn: &Conn, key: &LearningPathKey) -> Result<Path, Error> {
     let record = store::learning_paths::by_key(conn, key.as_str())?.ok_or_else(not_found)?;
-    let steps = store::learning_paths::steps(conn, record.id)?;
-    Ok(Path { record, steps })
+    with_steps(conn, record)
 }
 
 fn not_found() -> Error {
     Error::not_found("No LearningPath matches the given query.")
 }
 
-fn is_enrolled(conn: &Conn, path: &PathRecord, user_id: i64) -> Result<bool, Error> {
+fn is_enrolled(conn: &Conn, path: &Path, user_id: i64) -> Result<bool, Error> {
     Ok(store::learning_paths::enrollment(conn, path.id, user_id)?.is_some_and(|e| e.is_active))
 }
 
 /// The path the ADR's route names by uuid (its "more human friendly key" came later).
 pub fn by_uuid(conn: &Conn, uuid: &Uuid) -> Result<Path, Error> {
     let record = store::learning_paths::by_uuid(conn, uuid.as_str())?.ok_or_else(not_found)?;
-    let steps = store::learning_paths::steps(conn, record.id)?;
-    Ok(Path { record, steps })
+    with_steps(conn, record)
 }
 
 /// A path by uuid as the course-discovery Program view shows it: visible to the viewer as
@@ -155,8 +219,7 @@ pub fn by_uuid(conn: &Conn, uuid: &Uuid) -> Result<Path, Error> {
 pub fn program(db: &Db, uuid: &Uuid, viewer: Viewer) -> Result<Path, Error> {
     db.snapshot(|conn| {
         let path = by_uuid(conn, uuid)?;
-        let key = LearningPathKey::parse(&path.record.key).map_err(|e| Error::internal(e.0))?;
-        visible(conn, &key, viewer)
+        visible(conn, &path.key, viewer)
     })
 }
 
@@ -165,13 +228,13 @@ pub fn program(db: &Db, uuid: &Uuid, viewer: Viewer) -> Result<Path, Error> {
 /// removed is not invited by their old, inactive enrollment. This closes the gap the ADR
 /// names: knowing a path's id is not enough to join it.
 pub fn may_self_enroll(conn: &Conn, path: &Path, user: &UserRecord) -> Result<bool, Error> {
-    if !path.record.invite_only {
+    if !path.invite_only {
         return Ok(true);
     }
     // A claimed invitation was spent on the enrollment it made.
-    let invited = store::learning_paths::allowed(conn, path.record.id, &user.email)?
+    let invited = store::learning_paths::allowed(conn, path.id, &user.email)?
         .is_some_and(|a| a.is_active && a.user_id.is_none());
-    Ok(invited || is_enrolled(conn, &path.record, user.id)?)
+    Ok(invited || is_enrolled(conn, path, user.id)?)
 }
 
 /// A path the viewer may see; an invitation-only path someone is not enrolled in is a 404
@@ -179,8 +242,8 @@ pub fn may_self_enroll(conn: &Conn, path: &Path, user: &UserRecord) -> Result<bo
 pub fn visible(conn: &Conn, key: &LearningPathKey, viewer: Viewer) -> Result<Path, Error> {
     let path = path(conn, key)?;
     let allowed = viewer.staff
-        || !path.record.invite_only
-        || viewer.user_id.map(|id| is_enrolled(conn, &path.record, id)).transpose()?.unwrap_or(false);
+        || !path.invite_only
+        || viewer.user_id.map(|id| is_enrolled(conn, &path, id)).transpose()?.unwrap_or(false);
     if allowed {
         Ok(path)
     } else {
@@ -243,8 +306,7 @@ pub fn list_visible(conn: &Conn, viewer: Viewer) -> Result<Vec<(Path, Option<i64
             None => None,
         };
         if viewer.staff || !record.invite_only || enrollment.is_some() {
-            let steps = store::learning_paths::steps(conn, record.id)?;
-            out.push((Path { record, steps }, enrollment.map(|e| e.created)));
+            out.push((with_steps(conn, record)?, enrollment.map(|e| e.created)));
         }
     }
     out.sort_by_key(|(_, enrolled)| std::cmp::Reverse(*enrolled));
@@ -263,12 +325,12 @@ pub enum Enrolled {
 }
 
 pub fn enroll(conn: &Conn, path: &Path, user: &UserRecord, now: Timestamp) -> Result<Enrolled, Error> {
-    let existing = store::learning_paths::enrollment(conn, path.record.id, user.id)?;
+    let existing = store::learning_paths::enrollment(conn, path.id, user.id)?;
     if existing.as_ref().is_some_and(|e| e.is_active) {
         return Ok(Enrolled::AlreadyActive);
     }
-    store::learning_paths::upsert_enrollment(conn, path.record.id, user.id, true, now.unix())?;
-    let record: PathEnrollment = store::learning_paths::enrollment(conn, path.record.id, user.id)?
+    store::learning_paths::upsert_enrollment(conn, path.id, user.id, true, now.unix())?;
+    let record: PathEnrollment = store::learning_paths::enrollment(conn, path.id, user.id)?
         .ok_or_else(|| Error::internal("enrollment vanished"))?
         .into();
     Ok(if existing.is_some() { Enrolled::Reactivated(record) } else { Enrolled::Created(record) })
@@ -325,11 +387,11 @@ pub fn enroll_by_uuid(
 }
 
 pub fn unenroll(conn: &Conn, path: &Path, user: &UserRecord, now: Timestamp) -> Result<PathEnrollmentRecord, Error> {
-    if !is_enrolled(conn, &path.record, user.id)? {
+    if !is_enrolled(conn, path, user.id)? {
         return Err(Error::not_found("No active enrollment in this learning path."));
     }
-    store::learning_paths::upsert_enrollment(conn, path.record.id, user.id, false, now.unix())?;
-    store::learning_paths::enrollment(conn, path.record.id, user.id)?
+    store::learning_paths::upsert_enrollment(conn, path.id, user.id, false, now.unix())?;
+    store::learning_paths::enrollment(conn, path.id, user.id)?
         .ok_or_else(|| Error::internal("enrollment vanished"))
 }
 
@@ -373,7 +435,7 @@ impl From<PathEnrollmentRecord> for PathEnrollment {
 
 /// Active path enrollments (of one path, one user, or both).
 pub fn enrollments(conn: &Conn, path: Option<&Path>, user_id: Option<i64>) -> Result<Vec<PathEnrollment>, Error> {
-    let list = store::learning_paths::enrollments(conn, path.map(|p| p.record.id), user_id, false)?;
+    let list = store::learning_paths::enrollments(conn, path.map(|p| p.id), user_id, false)?;
     Ok(list.into_iter().map(PathEnrollment::from).collect())
 }
 
@@ -422,10 +484,10 @@ pub fn enroll_in_step(
     course_key: &CourseKey,
     now: Timestamp,
 ) -> Result<Outcome, Error> {
-    if !is_enrolled(conn, &path.record, user.id)? {
+    if !is_enrolled(conn, path, user.id)? {
         return Err(not_found());
     }
-    if !path.steps.iter().any(|s| s.course_key == course_key.as_str()) {
+    if !path.steps.iter().any(|s| &s.course_key == course_key) {
         return Err(Error::validation("The course is not part of this learning path.").with_code("NOT_A_STEP"));
     }
     let course = catalog::course(conn, course_key)?;
@@ -489,11 +551,11 @@ pub fn bulk(
             let Ok(email) = Email::parse(raw) else { continue };
             match store::users::by_email(conn, email.as_str())? {
                 Some(user) => {
-                    let active = is_enrolled(conn, &path.record, user.id)?;
+                    let active = is_enrolled(conn, &path, user.id)?;
                     if active != enroll_them {
                         store::learning_paths::upsert_enrollment(
                             conn,
-                            path.record.id,
+                            path.id,
                             user.id,
                             enroll_them,
                             now.unix(),
@@ -502,12 +564,12 @@ pub fn bulk(
                     }
                 }
                 None => {
-                    let invited = store::learning_paths::allowed(conn, path.record.id, email.as_str())?;
+                    let invited = store::learning_paths::allowed(conn, path.id, email.as_str())?;
                     let active = invited.as_ref().is_some_and(|a| a.is_active && a.user_id.is_none());
                     if active != enroll_them && invited.as_ref().is_none_or(|a| a.user_id.is_none()) {
                         store::learning_paths::upsert_allowed(
                             conn,
-                            path.record.id,
+                            path.id,
                             email.as_str(),
                             enroll_them,
                             now.unix(),

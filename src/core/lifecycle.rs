@@ -7,12 +7,12 @@
 use crate::core::accounts::named_user;
 use crate::core::bulk::Requester;
 use crate::core::catalog::Course;
-use crate::core::enrollment::{self, Change, Learner, Lifecycle, Outcome, Source};
-use crate::core::roster::managed_course;
+use crate::core::enrollment::{self, Change, Learner, Outcome, Source};
+use crate::core::roster::{managed_course, WaitlistEntry as Waiting};
 use crate::core::{Env, Error, ErrorKind};
 use crate::domain::Principal;
 use crate::domain::{CourseKey, Timestamp};
-use crate::store::enrollments::{EnrollmentRecord, WaitlistEntry};
+use crate::store::enrollments::{EnrollmentRecord, Lifecycle, WaitlistEntry};
 use crate::store::users::UserRecord;
 use crate::store::{self, Conn, Db};
 use serde_json::json;
@@ -64,7 +64,7 @@ pub fn new_enrollment(course: &Course, dates: AccessDates, now: Timestamp) -> Re
     let start = dates.start.flatten().map(|t| t.unix());
     let end = match dates.end {
         Some(end) => end.map(|t| t.unix()),
-        None => course.record.access_days.map(|days| start.unwrap_or(now.unix()) + days * 86_400),
+        None => course.access_days.map(|days| start.unwrap_or(now.unix()) + days * 86_400),
     };
     let lifecycle = Lifecycle { status: "active".into(), access_start: start, access_end: end };
     check_dates(&lifecycle)?;
@@ -78,21 +78,21 @@ pub fn new_enrollment(course: &Course, dates: AccessDates, now: Timestamp) -> Re
 fn holds_seat(course: &Course, status: &str) -> bool {
     match status {
         "active" | "expired" => true,
-        "suspended" => course.record.suspended_holds_seat,
+        "suspended" => course.suspended_holds_seat,
         _ => false,
     }
 }
 
 fn full(course: &Course, max: i64) -> Error {
-    Error::new(ErrorKind::CourseFull, format!("Course {} is full ({max} learners).", course.record.course_key))
+    Error::new(ErrorKind::CourseFull, format!("Course {} is full ({max} learners).", course.key))
         .with_code("COURSE_FULL")
 }
 
 /// Refuses when every seat is taken (Open edX's `is_course_full`).
 pub fn check_seat(conn: &Conn, course: &Course) -> Result<(), Error> {
-    if let Some(max) = course.record.max_enrollments {
+    if let Some(max) = course.max_enrollments {
         let holders =
-            store::enrollments::count_active_learners(conn, course.record.id, course.record.suspended_holds_seat)?;
+            store::enrollments::count_active_learners(conn, course.id, course.suspended_holds_seat)?;
         if holders >= max {
             return Err(full(course, max));
         }
@@ -119,7 +119,7 @@ pub(crate) fn change_lifecycle(
     let id = store::enrollments::upsert(
         conn,
         existing.user_id,
-        course.record.id,
+        course.id,
         mode,
         wanted.status != "inactive",
         now.unix(),
@@ -132,7 +132,7 @@ pub(crate) fn change_lifecycle(
 }
 
 fn is_staff(conn: &Conn, course: &Course, user_id: i64) -> Result<bool, Error> {
-    Ok(!store::courses::user_roles_in_course(conn, course.record.id, user_id)?.is_empty())
+    Ok(!store::courses::user_roles_in_course(conn, course.id, user_id)?.is_empty())
 }
 
 /// What a PATCH of one enrollment asks for.
@@ -170,7 +170,7 @@ pub fn update_enrollment_as_manager(
             LearnerName::Identifier(identifier) => match enrollment::resolve_identifier(conn, identifier) {
                 Ok(enrollment::Resolved::User(user)) => *user,
                 _ => {
-                    let course_key = &course.record.course_key;
+                    let course_key = &course.key;
                     return Err(Error::not_found(format!("{identifier} has no enrollment in {course_key}.")));
                 }
             },
@@ -193,8 +193,8 @@ pub fn update_enrollment(
     change: &Change,
     now: Timestamp,
 ) -> Result<Outcome, Error> {
-    let Some(existing) = store::enrollments::get(conn, user.id, course.record.id)? else {
-        return Err(Error::not_found(format!("{} has no enrollment in {}.", user.username, course.record.course_key)));
+    let Some(existing) = store::enrollments::get(conn, user.id, course.id)? else {
+        return Err(Error::not_found(format!("{} has no enrollment in {}.", user.username, course.key)));
     };
     if let Some(status) = patch.status.as_deref().filter(|s| !STATUSES.contains(s)) {
         return Err(Error::field("status", format!("status must be one of {}, not '{status}'.", STATUSES.join(", "))));
@@ -202,12 +202,12 @@ pub fn update_enrollment(
     if patch.status.as_deref() == Some("inactive") {
         let mut outcome = enrollment::unenroll_user(conn, user, course, None, change, now)?;
         if !patch.dates.is_empty() {
-            let current = store::enrollments::get(conn, user.id, course.record.id)?
+            let current = store::enrollments::get(conn, user.id, course.id)?
                 .ok_or_else(|| Error::internal("enrollment vanished"))?;
             let wanted = patch.dates.over(&current.lifecycle);
             check_dates(&wanted)?;
             store::enrollments::set_lifecycle(conn, current.id, &wanted, now.unix())?;
-            outcome.enrollment = store::enrollments::get(conn, user.id, course.record.id)?.map(Into::into);
+            outcome.enrollment = store::enrollments::get(conn, user.id, course.id)?.map(Into::into);
         }
         return Ok(outcome);
     }
@@ -235,9 +235,9 @@ pub(crate) fn join_waitlist(
     change: &Change,
     now: Timestamp,
 ) -> Result<Outcome, Error> {
-    if let Some(limit) = course.record.waitlist_limit {
-        if store::enrollments::waitlist_count(conn, course.record.id)? >= limit {
-            let max = course.record.max_enrollments.unwrap_or_default();
+    if let Some(limit) = course.waitlist_limit {
+        if store::enrollments::waitlist_count(conn, course.id)? >= limit {
+            let max = course.max_enrollments.unwrap_or_default();
             return Err(full(course, max));
         }
     }
@@ -250,10 +250,10 @@ pub(crate) fn join_waitlist(
         mode: mode.to_owned(),
         access_start: wanted.access_start,
         // Kept only when asked for: the course's `access_days` counts from the promotion.
-        access_end: wanted.access_end.filter(|_| course.record.access_days.is_none()),
+        access_end: wanted.access_end.filter(|_| course.access_days.is_none()),
         created: now.unix(),
     };
-    store::enrollments::waitlist_add(conn, course.record.id, user.id, &entry)?;
+    store::enrollments::waitlist_add(conn, course.id, user.id, &entry)?;
     enrollment::recorded(conn, course, user, change, before, now)
 }
 
@@ -262,13 +262,13 @@ pub(crate) fn join_waitlist(
 /// `waitlist_promoted` email, actor `system`). Returns how many were promoted.
 pub fn fill_seats(conn: &Conn, course: &Course, surface: &str, now: Timestamp) -> Result<usize, Error> {
     let mut promoted = 0;
-    while let Some(first) = store::enrollments::waitlist_first(conn, course.record.id)? {
+    while let Some(first) = store::enrollments::waitlist_first(conn, course.id)? {
         // The course as it is now (a capacity just raised, a setting just changed).
-        let course = crate::core::catalog::course_by_id(conn, course.record.id)?;
+        let course = crate::core::catalog::course_by_id(conn, course.id)?;
         if check_seat(conn, &course).is_err() {
             break;
         }
-        store::enrollments::waitlist_remove(conn, course.record.id, first.user_id)?;
+        store::enrollments::waitlist_remove(conn, course.id, first.user_id)?;
         let Some(user) = store::users::by_id(conn, first.user_id)?.filter(|u| u.is_active) else { continue };
         promote(conn, &course, &user, &first, surface, now)?;
         promoted += 1;
@@ -289,12 +289,12 @@ fn promote(
     // Taken off the list just before: the history shows the place they had.
     before.waitlist_position = Some(entry.position);
     let end = entry.access_end.or_else(|| {
-        course.record.access_days.map(|days| entry.access_start.unwrap_or(now.unix()).max(now.unix()) + days * 86_400)
+        course.access_days.map(|days| entry.access_start.unwrap_or(now.unix()).max(now.unix()) + days * 86_400)
     });
     let wanted = Lifecycle { status: "active".into(), access_start: entry.access_start, access_end: end };
-    let id = store::enrollments::upsert(conn, user.id, course.record.id, &entry.mode, true, now.unix())?;
+    let id = store::enrollments::upsert(conn, user.id, course.id, &entry.mode, true, now.unix())?;
     store::enrollments::set_lifecycle(conn, id, &wanted, now.unix())?;
-    if let Some(allowed) = store::enrollments::allowed(conn, &user.email, course.record.id)? {
+    if let Some(allowed) = store::enrollments::allowed(conn, &user.email, course.id)? {
         if allowed.user_id.is_none() {
             store::enrollments::claim_allowed(conn, allowed.id, user.id)?;
         }
@@ -305,12 +305,12 @@ fn promote(
 }
 
 /// The course's waitlist in order.
-pub fn waitlist(conn: &Conn, course: &Course) -> Result<Vec<WaitlistEntry>, Error> {
-    store::enrollments::waitlist(conn, course.record.id)
+pub fn waitlist(conn: &Conn, course: &Course) -> Result<Vec<Waiting>, Error> {
+    Ok(store::enrollments::waitlist(conn, course.id)?.into_iter().map(Waiting::from).collect())
 }
 
 /// A managed course's waitlist in order (course, right and list in one snapshot).
-pub fn managed_waitlist(db: &Db, key: &CourseKey, caller: &Principal) -> Result<(Course, Vec<WaitlistEntry>), Error> {
+pub fn managed_waitlist(db: &Db, key: &CourseKey, caller: &Principal) -> Result<(Course, Vec<Waiting>), Error> {
     db.snapshot(|conn| {
         let course = managed_course(conn, key, caller)?;
         let list = waitlist(conn, &course)?;
@@ -349,18 +349,18 @@ pub fn add_to_waitlist(
     change: &Change,
     now: Timestamp,
 ) -> Result<Outcome, Error> {
-    if !course.record.waitlist {
+    if !course.waitlist {
         return Err(Error::conflict(format!(
             "Course {} has no waitlist (set waitlist: true).",
-            course.record.course_key
+            course.key
         ))
         .with_code("NO_WAITLIST"));
     }
-    if store::enrollments::get(conn, user.id, course.record.id)?.is_some_and(|e| e.is_active) {
-        return Err(Error::conflict(format!("{} is already enrolled in {}.", user.username, course.record.course_key))
+    if store::enrollments::get(conn, user.id, course.id)?.is_some_and(|e| e.is_active) {
+        return Err(Error::conflict(format!("{} is already enrolled in {}.", user.username, course.key))
             .with_code("ALREADY_ENROLLED"));
     }
-    if store::enrollments::waitlist_position(conn, course.record.id, user.id)?.is_some() {
+    if store::enrollments::waitlist_position(conn, course.id, user.id)?.is_some() {
         return Err(
             Error::conflict(format!("{} is already on the waitlist.", user.username)).with_code("ALREADY_WAITING")
         );
@@ -378,11 +378,11 @@ pub fn add_to_waitlist(
 /// Moves a waiting learner to `position` (1 is next); a position past the end is refused.
 pub fn move_in_waitlist(conn: &Conn, course: &Course, user: &UserRecord, position: i64) -> Result<(), Error> {
     let from = waiting_position(conn, course, user)?;
-    let count = store::enrollments::waitlist_count(conn, course.record.id)?;
+    let count = store::enrollments::waitlist_count(conn, course.id)?;
     if position < 1 || position > count {
         return Err(Error::field("position", format!("position must be between 1 and {count}.")));
     }
-    store::enrollments::waitlist_move(conn, course.record.id, user.id, from, position)
+    store::enrollments::waitlist_move(conn, course.id, user.id, from, position)
 }
 
 /// Staff move a learner in the waitlist of a course they manage, and read the list as it is
@@ -394,7 +394,7 @@ pub fn move_in_waitlist_as_manager(
     caller: &Principal,
     username: &str,
     position: Result<i64, Error>,
-) -> Result<(Course, Vec<WaitlistEntry>), Error> {
+) -> Result<(Course, Vec<Waiting>), Error> {
     db.write(|conn| {
         let course = managed_course(conn, key, caller)?;
         let user = named_user(conn, username)?;
@@ -405,8 +405,8 @@ pub fn move_in_waitlist_as_manager(
 }
 
 fn waiting_position(conn: &Conn, course: &Course, user: &UserRecord) -> Result<i64, Error> {
-    store::enrollments::waitlist_position(conn, course.record.id, user.id)?.ok_or_else(|| {
-        Error::not_found(format!("{} is not on the waitlist of {}.", user.username, course.record.course_key))
+    store::enrollments::waitlist_position(conn, course.id, user.id)?.ok_or_else(|| {
+        Error::not_found(format!("{} is not on the waitlist of {}.", user.username, course.key))
     })
 }
 
@@ -451,7 +451,7 @@ pub fn leave_waitlist(
 ) -> Result<Outcome, Error> {
     waiting_position(conn, course, user)?;
     let before = enrollment::state(conn, course, Some(user), &user.email)?;
-    store::enrollments::waitlist_remove(conn, course.record.id, user.id)?;
+    store::enrollments::waitlist_remove(conn, course.id, user.id)?;
     enrollment::recorded(conn, course, user, change, before, now)
 }
 
@@ -511,11 +511,11 @@ pub fn expire(conn: &Conn, user_id: i64, course_id: i64, now: Timestamp) -> Resu
     let Some(user) = store::users::by_id(conn, user_id)?.filter(|_| due) else { return Ok(false) };
     let course = crate::core::catalog::course_by_id(conn, course_id)?;
     let change = Change { actor: "system", surface: "jobs", source: Source::Expiry, reason: None, notify: false };
-    if course.record.expiry_action == "unenroll" {
+    if course.expiry_action == "unenroll" {
         enrollment::unenroll_user(conn, &user, &course, None, &change, now)?;
         return Ok(true);
     }
-    let status = if course.record.expiry_action == "suspend" { "suspended" } else { "expired" };
+    let status = if course.expiry_action == "suspend" { "suspended" } else { "expired" };
     let before = enrollment::state(conn, &course, Some(&user), &user.email)?;
     let wanted = Lifecycle { status: status.into(), ..existing.lifecycle.clone() };
     change_lifecycle(conn, &course, &existing, &existing.mode, &wanted, now)?;
@@ -534,8 +534,8 @@ pub fn send_expiry_notice(conn: &Conn, enrollment_id: i64, now: Timestamp) -> Re
     let Some(user) = store::users::by_id(conn, user_id)? else { return Ok(false) };
     let course = crate::core::catalog::course_by_id(conn, course_id)?;
     let payload = json!({
-        "course_key": course.record.course_key,
-        "course_name": course.record.title,
+        "course_key": course.key,
+        "course_name": course.title,
         "full_name": if user.name.is_empty() { user.username.clone() } else { user.name.clone() },
         "username": user.username,
         "access_end": Timestamp::from_unix(end).to_iso(),

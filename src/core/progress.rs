@@ -14,7 +14,32 @@ use crate::store::users::UserRecord;
 use crate::store::{self, Conn, Db};
 use serde_json::json;
 
-pub use crate::store::progress::ProgressRecord;
+use crate::store::progress::ProgressRecord;
+
+/// What a learner has achieved in a course, as the surfaces show it.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    pub completion: f64,
+    pub grade: f64,
+    pub passed: bool,
+    pub completed_at: Option<Timestamp>,
+    pub certificate_url: Option<String>,
+    /// When it was last reported.
+    pub updated: Timestamp,
+}
+
+impl From<ProgressRecord> for Progress {
+    fn from(p: ProgressRecord) -> Progress {
+        Progress {
+            completion: p.completion,
+            grade: p.grade,
+            passed: p.passed,
+            completed_at: p.completed_at.map(Timestamp::from_unix),
+            certificate_url: p.certificate_url,
+            updated: Timestamp::from_unix(p.updated),
+        }
+    }
+}
 
 /// A progress report, parsed at the edge.
 #[derive(Debug, Clone, Default)]
@@ -36,9 +61,9 @@ pub fn record(
     actor: &str,
     surface: &str,
     now: Timestamp,
-) -> Result<ProgressRecord, Error> {
-    let enrollment = store::enrollments::get(conn, user.id, course.record.id)?.ok_or_else(|| {
-        Error::not_found(format!("{} is not enrolled in {}.", user.username, course.record.course_key))
+) -> Result<Progress, Error> {
+    let enrollment = store::enrollments::get(conn, user.id, course.id)?.ok_or_else(|| {
+        Error::not_found(format!("{} is not enrolled in {}.", user.username, course.key))
     })?;
     let record = ProgressRecord {
         enrollment_id: enrollment.id,
@@ -50,11 +75,11 @@ pub fn record(
         updated: now.unix(),
     };
     store::progress::put(conn, &record, actor, surface)?;
-    let event = json!({"course_key": course.record.course_key, "username": user.username, "actor": actor, "surface": surface,
+    let event = json!({"course_key": course.key, "username": user.username, "actor": actor, "surface": surface,
         "completion": record.completion, "grade": record.grade, "passed": record.passed,
         "completed_at": report.completed_at.map(|t| t.to_iso()), "certificate_url": record.certificate_url});
     crate::core::webhooks::emit(conn, "enrollment.progressed", event, now)?;
-    Ok(record)
+    Ok(record.into())
 }
 
 /// An LMS or grading system reports one learner's progress in a course the caller manages,
@@ -68,7 +93,7 @@ pub fn record_as_manager(
     username: &str,
     report: Result<Report, Error>,
     now: Timestamp,
-) -> Result<ProgressRecord, Error> {
+) -> Result<Progress, Error> {
     env.write_for_workers(|conn| {
         let course = managed_course(conn, key, caller)?;
         let report = report?;
@@ -80,7 +105,7 @@ pub fn record_as_manager(
 
 /// One learner's recorded progress in a course the caller manages (one snapshot); none
 /// recorded is a 404.
-pub fn managed_progress(db: &Db, key: &CourseKey, caller: &Principal, username: &str) -> Result<ProgressRecord, Error> {
+pub fn managed_progress(db: &Db, key: &CourseKey, caller: &Principal, username: &str) -> Result<Progress, Error> {
     db.snapshot(|conn| {
         let course = managed_course(conn, key, caller)?;
         let user = named_user(conn, username)?;
@@ -90,12 +115,12 @@ pub fn managed_progress(db: &Db, key: &CourseKey, caller: &Principal, username: 
 }
 
 /// The recorded progress of the learner in the course, if any.
-pub fn of(conn: &Conn, course: &Course, user: &UserRecord) -> Result<Option<ProgressRecord>, Error> {
-    store::progress::for_user_in(conn, user.id, course.record.id)
+pub fn of(conn: &Conn, course: &Course, user: &UserRecord) -> Result<Option<Progress>, Error> {
+    Ok(store::progress::for_user_in(conn, user.id, course.id)?.map(Progress::from))
 }
 
-pub fn of_enrollment(conn: &Conn, enrollment_id: i64) -> Result<Option<ProgressRecord>, Error> {
-    store::progress::get(conn, enrollment_id)
+pub fn of_enrollment(conn: &Conn, enrollment_id: i64) -> Result<Option<Progress>, Error> {
+    Ok(store::progress::get(conn, enrollment_id)?.map(Progress::from))
 }
 
 /// The plugin's `get_aggregate_progress`: the plain mean of the steps' completions (a step

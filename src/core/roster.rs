@@ -3,7 +3,7 @@
 
 use crate::core::catalog::Course;
 use crate::core::enrollment::{has_access, resolve_identifier, Lifecycle, Resolved};
-use crate::core::progress::ProgressRecord;
+use crate::core::progress::Progress;
 use crate::core::{Error, ErrorKind};
 use crate::domain::{CourseKey, Email, Principal, Timestamp, Username};
 use crate::store::enrollments::{AllowedRecord, EnrollmentRecord};
@@ -39,7 +39,7 @@ impl From<EnrollmentRecord> for Enrollment {
             mode: e.mode,
             is_active: e.is_active,
             created: Timestamp::from_unix(e.created),
-            lifecycle: e.lifecycle,
+            lifecycle: e.lifecycle.into(),
         }
     }
 }
@@ -82,7 +82,7 @@ pub fn enrollment_of(db: &Db, username: &str, key: &CourseKey) -> Result<Option<
         let Some(user) = store::users::by_username(conn, username)? else {
             return Ok(None);
         };
-        Ok(store::enrollments::get(conn, user.id, course.record.id)?.map(|e| (e.into(), course)))
+        Ok(store::enrollments::get(conn, user.id, course.id)?.map(|e| (e.into(), course)))
     })
 }
 
@@ -119,7 +119,15 @@ pub fn pre_enrollments_for(db: &Db, email: &str) -> Result<Vec<PreEnrollment>, E
     })
 }
 
-pub use store::enrollments::ListFilter;
+/// Which enrollments the staff list shows; an empty list means "any".
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub course_key: Option<CourseKey>,
+    /// Substrings of the course key (Open edX's `course_ids` uses `icontains`).
+    pub course_key_contains: Vec<String>,
+    pub usernames: Vec<String>,
+    pub emails: Vec<String>,
+}
 
 /// One page of the staff enrollment list, newest first (see `store::enrollments::list`).
 pub fn list_enrollments(
@@ -129,7 +137,13 @@ pub fn list_enrollments(
     after_id: Option<i64>,
     limit: i64,
 ) -> Result<Vec<Enrollment>, Error> {
-    let list = db.read(|conn| store::enrollments::list(conn, filter, before_id, after_id, limit))?;
+    let columns = store::enrollments::ListFilter {
+        course_key: filter.course_key.as_ref().map(|k| k.as_str().to_owned()),
+        course_key_contains: filter.course_key_contains.clone(),
+        usernames: filter.usernames.clone(),
+        emails: filter.emails.clone(),
+    };
+    let list = db.read(|conn| store::enrollments::list(conn, &columns, before_id, after_id, limit))?;
     Ok(list.into_iter().map(Enrollment::from).collect())
 }
 
@@ -144,22 +158,133 @@ pub enum RosterFilter {
     PreEnrolled,
 }
 
-pub use store::enrollments::{HistoryEntry, HistoryFilter, RosterRow, WaitlistEntry};
+/// Which entries of a course's history to list: one learner's (by username or email),
+/// since a moment; none given: everyone's, all of it.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryFilter {
+    pub username: Option<String>,
+    pub email: Option<String>,
+    pub since: Option<Timestamp>,
+}
+
+/// One recorded change to a learner's place in a course, as the history shows it.
+#[derive(Debug, Clone)]
+pub struct HistoryEntry {
+    /// The history's cursor: a page asks for the entries before an id.
+    pub id: i64,
+    pub created: Timestamp,
+    /// None for an email that no account holds.
+    pub username: Option<Username>,
+    pub email: Email,
+    /// The learner's `enrollment::State` before and after, as recorded (JSON).
+    pub before: String,
+    pub after: String,
+    /// Who made the change, through which surface and kind of call, and why.
+    pub actor: String,
+    pub surface: String,
+    pub source: String,
+    pub reason: Option<String>,
+}
+
+impl From<store::enrollments::HistoryEntry> for HistoryEntry {
+    fn from(h: store::enrollments::HistoryEntry) -> HistoryEntry {
+        HistoryEntry {
+            id: h.id,
+            created: Timestamp::from_unix(h.created),
+            username: h.username.map(Username::from_stored),
+            email: Email::from_stored(h.email),
+            before: h.before,
+            after: h.after,
+            actor: h.actor,
+            surface: h.surface,
+            source: h.source,
+            reason: h.reason,
+        }
+    }
+}
+
+/// A learner waiting for a seat in a full course, as the surfaces show the waitlist.
+#[derive(Debug, Clone)]
+pub struct WaitlistEntry {
+    pub username: Username,
+    pub email: Email,
+    /// 1 is next.
+    pub position: i64,
+    pub mode: String,
+    /// The access dates asked for, the enrollment's when a seat frees.
+    pub access_start: Option<Timestamp>,
+    pub access_end: Option<Timestamp>,
+    pub created: Timestamp,
+}
+
+impl From<store::enrollments::WaitlistEntry> for WaitlistEntry {
+    fn from(w: store::enrollments::WaitlistEntry) -> WaitlistEntry {
+        WaitlistEntry {
+            username: Username::from_stored(w.username),
+            email: Email::from_stored(w.email),
+            position: w.position,
+            mode: w.mode,
+            access_start: w.access_start.map(Timestamp::from_unix),
+            access_end: w.access_end.map(Timestamp::from_unix),
+            created: Timestamp::from_unix(w.created),
+        }
+    }
+}
+
+/// One row of a course's roster, as the surfaces show it: an enrollment (in any state) or
+/// a pre-enrolled email that no account has claimed yet.
+#[derive(Debug, Clone)]
+pub struct RosterRow {
+    /// None for an unclaimed pre-enrollment.
+    pub username: Option<Username>,
+    pub email: Email,
+    pub first_name: String,
+    pub last_name: String,
+    /// The full name ("" when only first and last are given).
+    pub name: String,
+    pub mode: Option<String>,
+    /// Whether the learner has access now (`has_access`).
+    pub is_active: bool,
+    pub created: Timestamp,
+    /// When the enrollment (or pre-enrollment) last changed.
+    pub updated: Timestamp,
+    /// What the learner has achieved, when it was recorded.
+    pub progress: Option<Progress>,
+    pub allowed: bool,
+    pub auto_enroll: bool,
+    /// The enrollment's status and dates (None for a pre-enrollment).
+    pub lifecycle: Option<Lifecycle>,
+}
 
 /// Roster rows as every surface shows them: `is_active` is "has access now".
-fn with_access(mut rows: Vec<RosterRow>) -> Vec<RosterRow> {
+fn with_access(rows: Vec<store::enrollments::RosterRow>) -> Vec<RosterRow> {
     let now = Timestamp::now();
-    for row in &mut rows {
-        row.is_active = row.lifecycle.as_ref().is_some_and(|l| has_access(l, now));
-    }
-    rows
+    let row = |r: store::enrollments::RosterRow| {
+        let lifecycle = r.lifecycle.map(Lifecycle::from);
+        RosterRow {
+            username: r.username.map(Username::from_stored),
+            email: Email::from_stored(r.email),
+            first_name: r.first_name,
+            last_name: r.last_name,
+            name: r.name,
+            mode: r.mode,
+            is_active: lifecycle.as_ref().is_some_and(|l| has_access(l, now)),
+            created: Timestamp::from_unix(r.created),
+            updated: Timestamp::from_unix(r.updated),
+            progress: r.progress.map(Progress::from),
+            allowed: r.allowed,
+            auto_enroll: r.auto_enroll,
+            lifecycle,
+        }
+    };
+    rows.into_iter().map(row).collect()
 }
 
 /// Up to `limit` roster rows after the first `after` (every enrollment, in creation order,
 /// then the unclaimed pre-enrollments): the roster CSV is streamed in such chunks, each a
 /// seek, so a roster of any size is never held whole.
 pub fn roster_chunk(conn: &Conn, course: &Course, after: i64, limit: i64) -> Result<Vec<RosterRow>, Error> {
-    let id = course.record.id;
+    let id = course.id;
     let enrolled = store::enrollments::roster_count_all(conn, id)?;
     let mut rows = Vec::new();
     if after < enrolled {
@@ -212,7 +337,7 @@ pub fn managed_roster_chunks(db: &Db, key: &CourseKey, caller: &Principal) -> Re
 
 /// Everyone on the roster, enrolled (in any state) or pre-enrolled: a page and the total.
 pub fn everyone(conn: &Conn, course: &Course, offset: i64, limit: i64) -> Result<(i64, Vec<RosterRow>), Error> {
-    let id = course.record.id;
+    let id = course.id;
     let total = store::enrollments::roster_count_all(conn, id)? + store::enrollments::pre_enrollment_count(conn, id)?;
     Ok((total, roster_chunk(conn, course, offset, limit)?))
 }
@@ -225,7 +350,10 @@ pub fn history(
     before_id: Option<i64>,
     limit: i64,
 ) -> Result<Vec<HistoryEntry>, Error> {
-    store::enrollments::history(conn, course.record.id, filter, before_id, limit)
+    let (username, email) = (filter.username.as_deref(), filter.email.as_deref());
+    let since = filter.since.map(|t| t.unix());
+    let entries = store::enrollments::history(conn, course.id, username, email, since, before_id, limit)?;
+    Ok(entries.into_iter().map(HistoryEntry::from).collect())
 }
 
 /// A managed course's enrollment history, newest first: `query` (filter, before id, page
@@ -252,7 +380,7 @@ pub fn roster(
     offset: i64,
     limit: i64,
 ) -> Result<(i64, Vec<RosterRow>), Error> {
-    let id = course.record.id;
+    let id = course.id;
     let (total, rows) = match filter {
         RosterFilter::All => (
             store::enrollments::roster_count_all(conn, id)?,
@@ -311,7 +439,7 @@ pub fn search(
     offset: i64,
     limit: i64,
 ) -> Result<(i64, Vec<RosterRow>), Error> {
-    let (total, rows) = store::enrollments::roster_search(conn, course.record.id, term, offset, limit)?;
+    let (total, rows) = store::enrollments::roster_search(conn, course.id, term, offset, limit)?;
     Ok((total, with_access(rows)))
 }
 
@@ -361,36 +489,38 @@ pub fn roster_entry(conn: &Conn, course: &Course, identifier: &str) -> Result<Op
         Ok(Resolved::Email(email)) => (None, email.as_str().to_owned()),
         Err(_) => return Ok(None),
     };
-    let allowed = store::enrollments::allowed(conn, &email, course.record.id)?;
+    let allowed = store::enrollments::allowed(conn, &email, course.id)?;
     let enrollment = match &user {
-        Some(u) => store::enrollments::get(conn, u.id, course.record.id)?,
+        Some(u) => store::enrollments::get(conn, u.id, course.id)?,
         None => None,
     };
     let waiting = match &user {
-        Some(u) => store::enrollments::waitlist_position(conn, course.record.id, u.id)?,
+        Some(u) => store::enrollments::waitlist_position(conn, course.id, u.id)?,
         None => None,
     };
     if enrollment.is_none() && allowed.is_none() && waiting.is_none() {
         return Ok(None);
     }
     let created = enrollment.as_ref().map(|e| e.created).or(allowed.as_ref().map(|a| a.created)).unwrap_or_default();
+    let created = Timestamp::from_unix(created);
+    let lifecycle = enrollment.as_ref().map(|e| Lifecycle::from(e.lifecycle.clone()));
     Ok(Some(RosterRow {
-        username: user.as_ref().map(|u| u.username.clone()),
-        email,
+        username: user.as_ref().map(|u| Username::from_stored(u.username.clone())),
+        email: Email::from_stored(email),
         first_name: user.as_ref().map(|u| u.first_name.clone()).unwrap_or_default(),
         last_name: user.as_ref().map(|u| u.last_name.clone()).unwrap_or_default(),
         name: user.as_ref().map(|u| u.name.clone()).unwrap_or_default(),
         mode: enrollment.as_ref().map(|e| e.mode.clone()),
-        is_active: enrollment.as_ref().is_some_and(|e| has_access(&e.lifecycle, Timestamp::now())),
+        is_active: lifecycle.as_ref().is_some_and(|l| has_access(l, Timestamp::now())),
         created,
         updated: created,
         progress: match &enrollment {
-            Some(e) => store::progress::get(conn, e.id)?,
+            Some(e) => crate::core::progress::of_enrollment(conn, e.id)?,
             None => None,
         },
         allowed: allowed.is_some(),
         auto_enroll: allowed.is_some_and(|a| a.auto_enroll),
-        lifecycle: enrollment.map(|e| e.lifecycle),
+        lifecycle,
     }))
 }
 
@@ -410,10 +540,10 @@ pub fn managed_roster_entry(
         let row = roster_entry(conn, &course, identifier)?.ok_or_else(|| {
             Error::not_found(format!(
                 "{identifier} is neither enrolled nor pre-enrolled in {}.",
-                course.record.course_key
+                course.key
             ))
         })?;
-        let position = match row.username.as_deref() {
+        let position = match row.username.as_ref().map(Username::as_str) {
             Some(username) => match crate::core::accounts::find_user(conn, username)? {
                 Some(user) => waitlist_position(conn, &course, &user)?,
                 None => None,
@@ -426,12 +556,12 @@ pub fn managed_roster_entry(
 
 /// A learner's place on the course's waitlist (1 is next), if they wait.
 pub fn waitlist_position(conn: &Conn, course: &Course, user: &UserRecord) -> Result<Option<i64>, Error> {
-    store::enrollments::waitlist_position(conn, course.record.id, user.id)
+    store::enrollments::waitlist_position(conn, course.id, user.id)
 }
 
 /// Course instructors and staff manage their own course; global staff manage every course.
 pub fn may_manage(conn: &Conn, course: &Course, user_id: i64, is_global_staff: bool) -> Result<bool, Error> {
-    Ok(is_global_staff || !store::courses::user_roles_in_course(conn, course.record.id, user_id)?.is_empty())
+    Ok(is_global_staff || !store::courses::user_roles_in_course(conn, course.id, user_id)?.is_empty())
 }
 
 /// The course behind `key` for a caller who may manage it: 404 for an unknown course comes
@@ -509,7 +639,7 @@ pub fn enrollment_batch(
     username: Option<&str>,
     after: Option<crate::domain::Timestamp>,
     before: Option<crate::domain::Timestamp>,
-) -> Result<Vec<(Enrollment, Option<ProgressRecord>)>, Error> {
+) -> Result<Vec<(Enrollment, Option<Progress>)>, Error> {
     db.snapshot(|conn| {
         let rows =
             store::enrollments::batch(conn, course_key, username, after.map(|t| t.unix()), before.map(|t| t.unix()))?;

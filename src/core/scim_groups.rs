@@ -360,10 +360,10 @@ pub fn link_course(
                 return Err(Error::field("mode", format!("The course {key} offers no mode '{mode}' now.")));
             }
         }
-        store::scim::save_link(conn, group.id, course.record.id, mode, now.unix())?;
+        store::scim::save_link(conn, group.id, course.id, mode, now.unix())?;
         let link = store::scim::links(conn, group.id)?
             .into_iter()
-            .find(|l| l.course_id == course.record.id)
+            .find(|l| l.course_id == course.id)
             .ok_or_else(|| Error::internal("link vanished after insert"))?;
         for (member_id, _) in store::scim::members(conn, group.id)? {
             if let Some(user) = store::users::by_id(conn, member_id)? {
@@ -378,12 +378,12 @@ pub fn link_course(
 pub fn unlink_course(db: &Db, group_id: i64, key: &CourseKey, actor: Actor, now: Timestamp) -> Result<(), Error> {
     db.write(|conn| {
         let (group, course) = linked_course(conn, group_id, key)?;
-        let Some(link) = store::scim::links(conn, group.id)?.into_iter().find(|l| l.course_id == course.record.id)
+        let Some(link) = store::scim::links(conn, group.id)?.into_iter().find(|l| l.course_id == course.id)
         else {
             return Err(Error::not_found(format!("The group {group_id} is not linked to {key}.")));
         };
         release_link(conn, &group, &link, &actor, now)?;
-        store::scim::delete_link(conn, group.id, course.record.id)?;
+        store::scim::delete_link(conn, group.id, course.id)?;
         Ok(())
     })
 }

@@ -57,7 +57,7 @@ pub fn delete(conn: &Conn, id: &str) -> Result<(), Error> {
 /// The token an `Authorization: Bearer …` header presents; anything else (no header, a
 /// JWT, an OAuth token, a revoked SCIM token) is 401. The lookup is by hash, so no
 /// comparison of the secret itself can leak its bytes through timing.
-pub fn authenticate(db: &Db, authorization: Option<&str>) -> Result<ScimTokenRecord, Error> {
+pub fn authenticate(db: &Db, authorization: Option<&str>) -> Result<super::scim::Token, Error> {
     let unauthorized = |why: &str| {
         log::debug!("SCIM request refused: {why}");
         Error::new(ErrorKind::NotAuthenticated, "A SCIM token is required: Authorization: Bearer <token>.")
@@ -69,5 +69,6 @@ pub fn authenticate(db: &Db, authorization: Option<&str>) -> Result<ScimTokenRec
         return Err(unauthorized("not a SCIM bearer token"));
     }
     let hash = secrets::sha256_hex(token);
-    db.read(|conn| store::scim::token_by_hash(conn, &hash))?.ok_or_else(|| unauthorized("unknown or revoked token"))
+    let record = db.read(|conn| store::scim::token_by_hash(conn, &hash))?;
+    record.map(super::scim::Token::from).ok_or_else(|| unauthorized("unknown or revoked token"))
 }

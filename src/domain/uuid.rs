@@ -30,6 +30,8 @@ impl Uuid {
     }
 }
 
+super::stored_string!(Uuid);
+
 #[cfg(test)]
 mod tests {
     use super::Uuid;

@@ -701,20 +701,14 @@ pub struct HistoryEntry {
     pub created: i64,
 }
 
-/// Which history entries of a course to list.
-#[derive(Debug, Clone, Default)]
-pub struct HistoryFilter {
-    pub username: Option<String>,
-    pub email: Option<String>,
-    /// Unix time: entries at or after it.
-    pub since: Option<i64>,
-}
-
-/// Newest first, entries older than `before_id` (a seek on (course_id, id)).
+/// Newest first, entries older than `before_id` (a seek on (course_id, id)), of the learner
+/// `username` or `email` names when given, at or after `since` (Unix time) when given.
 pub fn history(
     conn: &Connection,
     course_id: i64,
-    filter: &HistoryFilter,
+    username: Option<&str>,
+    email: Option<&str>,
+    since: Option<i64>,
     before_id: Option<i64>,
     limit: i64,
 ) -> Result<Vec<HistoryEntry>, Error> {
@@ -729,9 +723,9 @@ pub fn history(
         params![
             course_id,
             before_id.unwrap_or(i64::MAX),
-            filter.since.unwrap_or(i64::MIN),
-            filter.username,
-            filter.email,
+            since.unwrap_or(i64::MIN),
+            username,
+            email,
             limit
         ],
         |r| {

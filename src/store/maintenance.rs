@@ -94,29 +94,28 @@ pub fn check(path: &Path) -> Result<CheckReport, Error> {
     Ok(CheckReport { schema_version, integrity, foreign_keys, row_counts, privacy })
 }
 
-/// What `/metrics` reads from the database at each scrape.
-pub struct Gauges {
-    /// (status, count) of background tasks.
-    pub tasks: Vec<(String, i64)>,
-    /// (channel, status, count) of outbox messages.
-    pub outbox: Vec<(String, String, i64)>,
-    pub db_size_bytes: i64,
-    pub wal_size_bytes: u64,
-}
-
-pub fn gauges(conn: &Connection) -> Result<Gauges, Error> {
-    let tasks = conn
+/// (status, count) of background tasks.
+pub fn task_counts(conn: &Connection) -> Result<Vec<(String, i64)>, Error> {
+    Ok(conn
         .prepare_cached("SELECT status, COUNT(*) FROM tasks GROUP BY status")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<Vec<_>, _>>()?;
-    let outbox = conn
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
+/// (channel, status, count) of outbox messages.
+pub fn outbox_counts(conn: &Connection) -> Result<Vec<(String, String, i64)>, Error> {
+    Ok(conn
         .prepare_cached("SELECT channel, status, COUNT(*) FROM outbox GROUP BY channel, status")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
+/// The sizes in bytes of the database file and of its -wal file.
+pub fn file_sizes(conn: &Connection) -> Result<(i64, u64), Error> {
     let size =
         conn.query_row("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()", [], |r| r.get(0))?;
     // With `database.checkpoints = "external"` only Litestream shrinks the WAL: a WAL that
     // keeps growing says Litestream has stopped.
     let wal = conn.path().and_then(|p| std::fs::metadata(format!("{p}-wal")).ok()).map_or(0, |m| m.len());
-    Ok(Gauges { tasks, outbox, db_size_bytes: size, wal_size_bytes: wal })
+    Ok((size, wal))
 }

@@ -12,7 +12,7 @@ use crate::core::enrollment::State;
 use crate::core::lifecycle;
 use crate::core::roster::{self, RosterFilter, RosterPage, RosterPageQuery, RosterRow};
 use crate::core::Error;
-use crate::domain::{CourseKey, Username};
+use crate::domain::{CourseKey, Timestamp, Username};
 use maud::{html, Markup};
 use rouille::Response;
 use serde_json::{json, Value};
@@ -42,10 +42,10 @@ pub(super) fn list(ctx: &mut Ctx) -> Result<Response, Error> {
             div.table-wrap { table {
                 thead { tr { th { "Course" } th { "Title" } th { "Learners" } th { "Enrollment" } th { "" } } }
                 tbody { @for (course, count) in &courses {
-                    @let r = &course.record;
-                    @let base = course_path(&r.course_key);
+                    @let r = course;
+                    @let base = course_path(r.key.as_str());
                     tr {
-                        td { a href={ (base) "/roster" } { (r.course_key) } }
+                        td { a href={ (base) "/roster" } { (r.key) } }
                         td { (r.title) @if !r.published { " " span.pill { "unpublished" } } }
                         td { (count) @if let Some(max) = r.max_enrollments { span.muted { " / " (max) } } }
                         td { @if r.invitation_only { "invitation only" } @else { "open" } }
@@ -60,7 +60,7 @@ pub(super) fn list(ctx: &mut Ctx) -> Result<Response, Error> {
 }
 
 fn course_form(v: &Visitor, course: Option<&Course>) -> Markup {
-    let r = course.map(|c| &c.record);
+    let r = course;
     let modes = course
         .map(|c| {
             c.modes
@@ -73,7 +73,7 @@ fn course_form(v: &Visitor, course: Option<&Course>) -> Markup {
                 .join(", ")
         })
         .unwrap_or_default();
-    let action = r.map(|r| course_path(&r.course_key)).unwrap_or_else(|| "/admin/courses".into());
+    let action = r.map(|r| course_path(r.key.as_str())).unwrap_or_else(|| "/admin/courses".into());
     html! {
         form.card method="post" action=(action) {
             (csrf_field(v))
@@ -150,14 +150,14 @@ pub(super) fn create(ctx: &mut Ctx) -> Result<Response, Error> {
     let (key, fields) = parse_course_fields(&course_body(&form, true))?;
     let key = key.ok_or_else(|| Error::field("course_key", "A course needs a key."))?;
     let course = catalog::create_course(&ctx.env.db, &key, &fields, ctx.now)?;
-    Ok(redirect(&course_path(&course.record.course_key)))
+    Ok(redirect(&course_path(course.key.as_str())))
 }
 
 pub(super) fn edit_form(ctx: &mut Ctx) -> Result<Response, Error> {
     let v = visitor(ctx)?;
     v.require_global_staff()?;
     let (course, staff) = catalog::course_with_staff(&ctx.env.db, &course_key(ctx)?, &v.caller())?;
-    let base = course_path(&course.record.course_key);
+    let base = course_path(course.key.as_str());
     let content = html! {
         p.actions { a href={ (base) "/roster" } { "Roster" } a href={ (base) "/batch" } { "Batch enroll" } a href={ (base) "/history" } { "History" } }
         (course_form(&v, Some(&course)))
@@ -187,7 +187,7 @@ pub(super) fn edit_form(ctx: &mut Ctx) -> Result<Response, Error> {
             }
         }
     };
-    Ok(page(&course.record.title, Some(&v), content))
+    Ok(page(&course.title, Some(&v), content))
 }
 
 pub(super) fn update(ctx: &mut Ctx) -> Result<Response, Error> {
@@ -196,7 +196,7 @@ pub(super) fn update(ctx: &mut Ctx) -> Result<Response, Error> {
     let key = course_key(ctx)?;
     let fields = form(ctx, Some(&v)).and_then(|form| parse_course_fields(&course_body(&form, false)));
     let course = catalog::update_course_as_manager(&ctx.env.db, &key, &v.caller(), fields.map(|(_, f)| f), ctx.now)?;
-    Ok(redirect(&course_path(&course.record.course_key)))
+    Ok(redirect(&course_path(course.key.as_str())))
 }
 
 pub(super) fn staff(ctx: &mut Ctx) -> Result<Response, Error> {
@@ -208,7 +208,7 @@ pub(super) fn staff(ctx: &mut Ctx) -> Result<Response, Error> {
         Ok(StaffChange { username, role: form.text("role"), remove: form.checked("remove") })
     });
     let course = catalog::change_staff(&ctx.env.db, &key, &v.caller(), change, ctx.now)?;
-    Ok(redirect(&course_path(&course.record.course_key)))
+    Ok(redirect(&course_path(course.key.as_str())))
 }
 
 /// How the console's roster changes are filed: by the visitor, on the console.
@@ -236,9 +236,9 @@ fn roster_status(row: &RosterRow) -> &str {
     }
 }
 
-fn date_cell(t: Option<i64>) -> Markup {
+fn date_cell(t: Option<Timestamp>) -> Markup {
     match t {
-        Some(t) => html! { td { (minute(t)) } },
+        Some(t) => html! { td { (minute(t.unix())) } },
         None => html! { td.muted { "—" } },
     }
 }
@@ -258,7 +258,7 @@ pub(super) fn roster(ctx: &mut Ctx) -> Result<Response, Error> {
     let offset = (page_number - 1).saturating_mul(PAGE);
     let query = RosterPageQuery { filter, term: &term, offset, limit: PAGE };
     let RosterPage { course, total, rows, waitlist } = roster::roster_page(&ctx.env.db, &key, &v.caller(), &query)?;
-    let base = course_path(&course.record.course_key);
+    let base = course_path(course.key.as_str());
     let link = |p: i64| format!("{base}/roster?page={p}&status={status}&q={}", percent_encode(&term));
     let content = html! {
         p.actions {
@@ -283,8 +283,8 @@ pub(super) fn roster(ctx: &mut Ctx) -> Result<Response, Error> {
             } }
             tbody {
                 @for row in &rows { tr {
-                    td { @if let Some(u) = &row.username { a href={ (base) "/history?username=" (percent_encode(u)) } { (u) } } @else { span.muted { "—" } } }
-                    td { a href={ (base) "/history?email=" (percent_encode(&row.email)) } { (row.email) } }
+                    td { @if let Some(u) = &row.username { a href={ (base) "/history?username=" (percent_encode(u.as_str())) } { (u) } } @else { span.muted { "—" } } }
+                    td { a href={ (base) "/history?email=" (percent_encode(row.email.as_str())) } { (row.email) } }
                     td { (if row.name.is_empty() { format!("{} {}", row.first_name, row.last_name) } else { row.name.clone() }) }
                     td { (row.mode.as_deref().unwrap_or("")) }
                     td { (status_pill(roster_status(row))) }
@@ -307,15 +307,15 @@ pub(super) fn roster(ctx: &mut Ctx) -> Result<Response, Error> {
             @if page_number > 1 { a href=(link(page_number - 1)) { "← Previous" } }
             @if offset + (rows.len() as i64) < total { a href=(link(page_number + 1)) { "Next →" } }
         }
-        @if course.record.waitlist || !waitlist.is_empty() {
+        @if course.waitlist || !waitlist.is_empty() {
             h2 { "Waitlist" span.muted { " · " (waitlist.len()) " waiting"
-                @if let Some(limit) = course.record.waitlist_limit { " (limit " (limit) ")" } } }
+                @if let Some(limit) = course.waitlist_limit { " (limit " (limit) ")" } } }
             div.table-wrap { table #waitlist {
                 thead { tr { th { "Position" } th { "Username" } th { "Joined (UTC)" } th { "" } } }
                 tbody {
                     @for entry in &waitlist { tr {
                         td { (entry.position) }
-                        td { a href={ (base) "/history?username=" (percent_encode(&entry.username)) } { (entry.username) } }
+                        td { a href={ (base) "/history?username=" (percent_encode(entry.username.as_str())) } { (entry.username) } }
                         (date_cell(Some(entry.created)))
                         td { form method="post" action={ (base) "/waitlist/remove" } {
                             (csrf_field(&v))
@@ -328,7 +328,7 @@ pub(super) fn roster(ctx: &mut Ctx) -> Result<Response, Error> {
             } }
         }
     };
-    Ok(page(&format!("Roster · {}", course.record.title), Some(&v), content))
+    Ok(page(&format!("Roster · {}", course.title), Some(&v), content))
 }
 
 /// Takes a learner off the waitlist, as the admin API's `DELETE …/waitlist/{username}`.
@@ -339,7 +339,7 @@ pub(super) fn remove_from_waitlist(ctx: &mut Ctx) -> Result<Response, Error> {
     let requester = requester(&v);
     let change = requester.change();
     let course = lifecycle::remove_from_waitlist(&ctx.env.db, &key, &v.caller(), username, &change, ctx.now)?;
-    Ok(redirect(&format!("{}/roster", course_path(&course.record.course_key))))
+    Ok(redirect(&format!("{}/roster", course_path(course.key.as_str()))))
 }
 
 pub(super) fn roster_csv(ctx: &mut Ctx) -> Result<Response, Error> {
@@ -349,7 +349,7 @@ pub(super) fn roster_csv(ctx: &mut Ctx) -> Result<Response, Error> {
 }
 
 fn batch_page(v: &Visitor, course: &Course) -> Markup {
-    let base = course_path(&course.record.course_key);
+    let base = course_path(course.key.as_str());
     html! {
         form.card method="post" action={ (base) "/batch" } enctype="multipart/form-data" {
             (csrf_field(v))
@@ -369,7 +369,7 @@ fn batch_page(v: &Visitor, course: &Course) -> Markup {
 pub(super) fn batch_form(ctx: &mut Ctx) -> Result<Response, Error> {
     let v = visitor(ctx)?;
     let course = roster::course_for_staff(&ctx.env.db, &course_key(ctx)?, &v.caller())?;
-    Ok(page(&format!("Batch enroll · {}", course.record.title), Some(&v), batch_page(&v, &course)))
+    Ok(page(&format!("Batch enroll · {}", course.title), Some(&v), batch_page(&v, &course)))
 }
 
 /// The batch form's action, options and learners (pasted, or from the CSV file).
@@ -398,7 +398,7 @@ pub(super) fn batch(ctx: &mut Ctx) -> Result<Response, Error> {
     let batch = form(ctx, Some(&v)).and_then(|form| batch_input(&form));
     let (course, task) = bulk::create_task_as_manager(ctx.env, &key, &v.caller(), SURFACE, batch, ctx.now)
         .map_err(roster::in_console_words)?;
-    Ok(redirect(&format!("{}/tasks/{}", course_path(&course.record.course_key), task.public_id)))
+    Ok(redirect(&format!("{}/tasks/{}", course_path(course.key.as_str()), task.public_id)))
 }
 
 fn state_text(state: &Option<State>) -> String {
@@ -415,8 +415,8 @@ pub(super) fn task(ctx: &mut Ctx) -> Result<Response, Error> {
     let key = course_key(ctx)?;
     let (course, task, items) = bulk::task_with_items(&ctx.env.db, &key, &v.caller(), ctx.param("task_id"), 500)?;
     let finished = !matches!(task.status.as_str(), "pending" | "running");
-    let base = course_path(&course.record.course_key);
-    let status_url = format!("/api/enrollment/v2/courses/{}/tasks/{}", course.record.course_key, task.public_id);
+    let base = course_path(course.key.as_str());
+    let status_url = format!("/api/enrollment/v2/courses/{}/tasks/{}", course.key, task.public_id);
     let content = html! {
         div.card #task-progress data-status-url=(status_url) data-finished=(finished) {
             p { strong { (task.action) } " · " (task.total) " learners · started by " (task.actor) " · " (when(task.created.unix())) }
@@ -443,7 +443,7 @@ pub(super) fn task(ctx: &mut Ctx) -> Result<Response, Error> {
             } }
         }
     };
-    Ok(page(&format!("Task · {}", course.record.title), Some(&v), content))
+    Ok(page(&format!("Task · {}", course.title), Some(&v), content))
 }
 
 pub(super) fn history(ctx: &mut Ctx) -> Result<Response, Error> {
@@ -454,7 +454,7 @@ pub(super) fn history(ctx: &mut Ctx) -> Result<Response, Error> {
     let (course, entries) =
         roster::managed_history(&ctx.env.db, &key, &v.caller(), asked).map_err(roster::in_console_words)?;
     let (filter, _) = query?;
-    let base = course_path(&course.record.course_key);
+    let base = course_path(course.key.as_str());
     let who = filter.username.clone().or(filter.email.clone());
     let state = |raw: &str| state_text(&serde_json::from_str::<State>(raw).ok());
     let mut next = None;
@@ -477,8 +477,8 @@ pub(super) fn history(ctx: &mut Ctx) -> Result<Response, Error> {
             thead { tr { th { "When" } th { "Learner" } th { "By" } th { "Surface" } th { "Reason" } th { "Change" } } }
             tbody {
                 @for e in &entries { tr {
-                    td { (when(e.created)) }
-                    td { (e.username.as_deref().unwrap_or(&e.email)) }
+                    td { (when(e.created.unix())) }
+                    td { (e.username.as_ref().map_or(e.email.as_str(), Username::as_str)) }
                     td { (e.actor) }
                     td { (e.surface) span.muted { " (" (e.source) ")" } }
                     td { (e.reason.as_deref().unwrap_or("")) }
@@ -490,8 +490,8 @@ pub(super) fn history(ctx: &mut Ctx) -> Result<Response, Error> {
         @if let Some(url) = next { div.pager { a href=(url) { "Older →" } } }
     };
     let title = match who {
-        Some(who) => format!("History of {who} · {}", course.record.title),
-        None => format!("History · {}", course.record.title),
+        Some(who) => format!("History of {who} · {}", course.title),
+        None => format!("History · {}", course.title),
     };
     Ok(page(&title, Some(&v), content))
 }

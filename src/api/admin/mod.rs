@@ -356,6 +356,6 @@ pub(crate) fn minute(t: i64) -> String {
 }
 
 /// A value for an `<input type="datetime-local">`.
-pub(crate) fn local_input(t: Option<i64>) -> String {
-    t.map(|t| crate::domain::Timestamp::from_unix(t).to_iso().chars().take(16).collect()).unwrap_or_default()
+pub(crate) fn local_input(t: Option<crate::domain::Timestamp>) -> String {
+    t.map(|t| t.to_iso().chars().take(16).collect()).unwrap_or_default()
 }

@@ -128,14 +128,14 @@ pub(super) fn codes(ctx: &mut Ctx) -> Result<Response, Error> {
     let content = html! {
         form.row method="get" action="/admin/codes" {
             label { "Course" select name="course" {
-                @for c in &courses { option value=(c.record.course_key) selected[selected.as_deref() == Some(c.record.course_key.as_str())] { (c.record.course_key) " — " (c.record.title) } }
+                @for c in &courses { option value=(c.key) selected[selected.as_deref() == Some(c.key.as_str())] { (c.key) " — " (c.title) } }
             } }
             button type="submit" { "Show" }
         }
         @if let Some(course) = &course {
             form.card method="post" action="/admin/codes" {
                 (csrf_field(&v))
-                input type="hidden" name="course" value=(course.record.course_key);
+                input type="hidden" name="course" value=(course.key);
                 div.row {
                     label { "How many codes" input type="number" name="count" min="1" max="10000" value="10" required; }
                     button type="submit" { "Generate" }
@@ -144,12 +144,12 @@ pub(super) fn codes(ctx: &mut Ctx) -> Result<Response, Error> {
             div.table-wrap { table #codes {
                 thead { tr { th { "Code" } th { "Created" } th { "Redeemed" } th { "Status" } th { "" } } }
                 tbody {
-                    @for (code, created, redeemed) in &codes { tr {
-                        td { code { (code.code) } } td { (when(*created)) } td { (redeemed) }
+                    @for code in &codes { tr {
+                        td { code { (code.code) } } td { (when(code.created.unix())) } td { (code.redemptions) }
                         td { @if code.is_valid { span.pill.active { "valid" } } @else { span.pill.cancelled { "cancelled" } } }
                         td { form method="post" action={ "/admin/codes/" (code.code) "/status" } {
                             (csrf_field(&v))
-                            input type="hidden" name="course" value=(course.record.course_key);
+                            input type="hidden" name="course" value=(course.key);
                             input type="hidden" name="valid" value=(if code.is_valid { "false" } else { "true" });
                             button.link type="submit" { @if code.is_valid { "Cancel" } @else { "Restore" } }
                         } }
@@ -202,13 +202,13 @@ pub(super) fn learning_paths(ctx: &mut Ctx) -> Result<Response, Error> {
             thead { tr { th { "Key" } th { "Name" } th { "Courses, in order" } th { "Access" } } }
             tbody {
                 @for (path, _) in &paths { tr {
-                    td { code { (path.record.key) } }
-                    td { (path.record.display_name) br; span.muted { (path.record.subtitle) } }
+                    td { code { (path.key) } }
+                    td { (path.display_name) br; span.muted { (path.subtitle) } }
                     td { @for (i, step) in path.steps.iter().enumerate() {
                         @if i > 0 { " → " }
-                        a href={ (super::course_path(&step.course_key)) "/roster" } { (step.course_key) }
+                        a href={ (super::course_path(step.course_key.as_str())) "/roster" } { (step.course_key) }
                     } }
-                    td { @if path.record.invite_only { "invitation only" } @else { "open" } }
+                    td { @if path.invite_only { "invitation only" } @else { "open" } }
                 } }
                 @if paths.is_empty() { tr { td colspan="4" .muted { "No learning paths." } } }
             }

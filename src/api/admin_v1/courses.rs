@@ -1,8 +1,7 @@
 //! `/api/admin/v1/courses…`: the catalog, its modes and course staff.
 
 use super::super::http::{self, as_string, created, no_content, ok, Ctx, Fields, Page};
-use super::money;
-use super::{admin, iso};
+use super::admin;
 use crate::core::catalog::{self, Course, Removal};
 use crate::core::course_definition::{parse_course_fields, parse_mode};
 use crate::core::Error;
@@ -22,16 +21,15 @@ pub(super) fn mode_json(m: &catalog::Mode) -> Value {
 }
 
 pub(super) fn course_json(c: &Course) -> Value {
-    let r = &c.record;
     json!({
-        "course_key": r.course_key, "code": r.code, "title": r.title, "level": r.level, "duration_hours": r.duration_hours,
-        "price": money(r.price_minor, &r.currency), "currency": r.currency,
-        "start": iso(r.start), "end": iso(r.end), "enrollment_start": iso(r.enrollment_start), "enrollment_end": iso(r.enrollment_end),
-        "invitation_only": r.invitation_only, "max_enrollments": r.max_enrollments, "self_paced": r.self_paced,
-        "published": r.published, "modes": c.modes.iter().map(mode_json).collect::<Vec<_>>(),
-        "access_days": r.access_days, "expiry_action": r.expiry_action, "expiry_notice_days": r.expiry_notice_days,
-        "waitlist": r.waitlist, "waitlist_limit": r.waitlist_limit, "suspended_holds_seat": r.suspended_holds_seat,
-        "created": iso(Some(r.created)), "updated": iso(Some(r.updated)),
+        "course_key": c.key, "code": c.code, "title": c.title, "level": c.level, "duration_hours": c.duration_hours,
+        "price": c.price.amount_string(), "currency": c.price.currency().as_str(),
+        "start": c.start, "end": c.end, "enrollment_start": c.enrollment_start, "enrollment_end": c.enrollment_end,
+        "invitation_only": c.invitation_only, "max_enrollments": c.max_enrollments, "self_paced": c.self_paced,
+        "published": c.published, "modes": c.modes.iter().map(mode_json).collect::<Vec<_>>(),
+        "access_days": c.access_days, "expiry_action": c.expiry_action, "expiry_notice_days": c.expiry_notice_days,
+        "waitlist": c.waitlist, "waitlist_limit": c.waitlist_limit, "suspended_holds_seat": c.suspended_holds_seat,
+        "created": c.created, "updated": c.updated,
     })
 }
 
@@ -80,7 +78,7 @@ pub(super) fn delete_course(ctx: &mut Ctx) -> Result<Response, Error> {
 }
 
 pub(super) fn modes_json(course: &Course) -> Value {
-    json!({"course_key": course.record.course_key, "modes": course.modes.iter().map(mode_json).collect::<Vec<_>>()})
+    json!({"course_key": course.key, "modes": course.modes.iter().map(mode_json).collect::<Vec<_>>()})
 }
 
 pub(super) fn get_modes(ctx: &mut Ctx) -> Result<Response, Error> {

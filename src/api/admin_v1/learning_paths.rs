@@ -9,7 +9,7 @@ use rouille::Response;
 use serde_json::{json, Value};
 
 fn path_json(path: &learning_paths::Path) -> Value {
-    let r = &path.record;
+    let r = path;
     json!({
         "key": r.key, "uuid": r.uuid, "display_name": r.display_name, "subtitle": r.subtitle, "description": r.description, "level": r.level,
         "duration": r.duration, "time_commitment": r.time_commitment, "sequential": r.sequential, "invite_only": r.invite_only,

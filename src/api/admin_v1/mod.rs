@@ -23,7 +23,7 @@ use waitlist::*;
 use webhooks::*;
 
 use super::errors::Dialect;
-use super::http::{iso, money_string as money, Ctx};
+use super::http::{iso, Ctx};
 use super::router::{Doc, Route};
 use crate::core::accounts::Actor;
 use crate::core::Error;

@@ -107,5 +107,5 @@ pub(super) fn post_progress_csv(ctx: &mut Ctx) -> Result<Response, Error> {
     });
     let surface = "admin_progress_csv";
     let (course, task) = bulk::create_task_as_manager(ctx.env, &key, &caller, surface, request, ctx.now)?;
-    Ok(task_accepted(ctx, &course.record.course_key, Action::Progress, &task))
+    Ok(task_accepted(ctx, course.key.as_str(), Action::Progress, &task))
 }

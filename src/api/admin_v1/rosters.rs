@@ -10,7 +10,6 @@ use super::super::shared::{
 use crate::core::bulk::{self, TaskRequest};
 use crate::core::roster::{self, HistoryEntry};
 use crate::core::Error;
-use crate::domain::Timestamp;
 use rouille::Response;
 use serde_json::{json, Value};
 
@@ -29,13 +28,13 @@ pub(super) fn post_roster_csv(ctx: &mut Ctx) -> Result<Response, Error> {
     });
     let action = request.as_ref().map(|r| r.action).ok();
     let (course, task) = bulk::create_task_as_manager(ctx.env, &key, &caller, "admin_csv", request, ctx.now)?;
-    Ok(task_accepted(ctx, &course.record.course_key, action.expect("a task was started"), &task))
+    Ok(task_accepted(ctx, course.key.as_str(), action.expect("a task was started"), &task))
 }
 
 pub fn history_json(h: &HistoryEntry) -> Value {
     let state = |s: &str| serde_json::from_str::<Value>(s).unwrap_or(Value::Null);
     json!({
-        "id": h.id, "created": Timestamp::from_unix(h.created).to_iso(), "username": h.username, "email": h.email,
+        "id": h.id, "created": h.created, "username": h.username, "email": h.email,
         "actor": h.actor, "surface": h.surface, "source": h.source, "reason": h.reason,
         "before": state(&h.before), "after": state(&h.after),
     })
@@ -52,7 +51,7 @@ pub(super) fn get_history(ctx: &mut Ctx) -> Result<Response, Error> {
             let mut url = format!(
                 "{}/api/admin/v1/courses/{}/history?before={}&page_size={size}",
                 ctx.env.base_url,
-                http::percent_encode(&course.record.course_key),
+                http::percent_encode(course.key.as_str()),
                 last.id
             );
             for (name, value) in [("username", &filter.username), ("email", &filter.email)] {

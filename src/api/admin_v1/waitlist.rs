@@ -11,16 +11,11 @@ use crate::core::enrollment::Change;
 use crate::core::lifecycle::{self, LearnerName};
 use crate::core::roster::WaitlistEntry;
 use crate::core::Error;
-use crate::domain::Timestamp;
 use rouille::Response;
 use serde_json::{json, Value};
 
 /// The surface an admin waitlist or enrollment change is recorded under.
 const SURFACE: &str = "admin";
-
-fn iso(t: Option<i64>) -> Value {
-    t.map(|t| json!(Timestamp::from_unix(t).to_iso())).unwrap_or(Value::Null)
-}
 
 /// The change a staff member's waitlist or enrollment edit records (the console's too).
 pub fn change(requester: &Requester) -> Change<'_> {
@@ -29,11 +24,11 @@ pub fn change(requester: &Requester) -> Change<'_> {
 
 fn entry_json(e: &WaitlistEntry) -> Value {
     json!({"username": e.username, "email": e.email, "position": e.position, "mode": e.mode,
-        "access_start": iso(e.access_start), "access_end": iso(e.access_end), "created": iso(Some(e.created))})
+        "access_start": e.access_start, "access_end": e.access_end, "created": e.created})
 }
 
 fn waitlist_json(course: &Course, list: &[WaitlistEntry]) -> Value {
-    json!({"course_key": course.record.course_key, "count": list.len(),
+    json!({"course_key": course.key, "count": list.len(),
         "results": list.iter().map(entry_json).collect::<Vec<_>>()})
 }
 

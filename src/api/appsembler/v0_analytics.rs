@@ -68,7 +68,7 @@ pub(super) fn get_search_courses(ctx: &mut Ctx) -> Result<Response, Error> {
 
 /// `str(datetime)` of an aware UTC datetime, as the original's certificate block carries:
 /// `2017-01-24 14:32:21+00:00`.
-fn python_datetime(t: i64) -> String {
-    let iso = Timestamp::from_unix(t).to_iso();
+fn python_datetime(t: Timestamp) -> String {
+    let iso = t.to_iso();
     format!("{}+00:00", iso.trim_end_matches('Z').replacen('T', " ", 1))
 }

@@ -138,7 +138,7 @@ pub fn routes() -> Vec<Route> {
 /// The SCIM token of the request (or 401), within the admin rate limit: the router does
 /// not ask `core::sessions`, whose credentials are no good here.
 fn token(ctx: &mut Ctx) -> Result<Token, Error> {
-    let token = Token::from(scim_tokens::authenticate(&ctx.env.db, ctx.req.header("Authorization"))?);
+    let token = scim_tokens::authenticate(&ctx.env.db, ctx.req.header("Authorization"))?;
     ctx.throttle(&ctx.env.limits.admin, &format!("scim:{}", token.id))?;
     Ok(token)
 }
