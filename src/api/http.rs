@@ -302,13 +302,6 @@ pub fn iso(t: Option<i64>) -> Value {
     t.map(|t| Value::String(Timestamp::from_unix(t).to_iso())).unwrap_or(Value::Null)
 }
 
-/// Minor units in a currency as the APIs print amounts ("299.00").
-pub fn money_string(minor: i64, currency: &str) -> String {
-    crate::domain::Currency::parse(currency)
-        .map(|c| crate::domain::Money::from_minor(minor, c).amount_string())
-        .unwrap_or_else(|_| minor.to_string())
-}
-
 /// Open edX's profile_image object for a user without an uploaded image.
 pub fn default_profile_image() -> Value {
     let base = "/static/images/profiles/default";

@@ -206,8 +206,7 @@ pub fn search_published(
     let matches: Vec<Course> = all
         .into_iter()
         .filter(|c| {
-            let haystack =
-                format!("{} {} {}", c.title, c.code.clone().unwrap_or_default(), c.key).to_lowercase();
+            let haystack = format!("{} {} {}", c.title, c.code.clone().unwrap_or_default(), c.key).to_lowercase();
             let org_ok = org.is_none_or(|o| c.key.org().eq_ignore_ascii_case(o));
             org_ok && term.split_whitespace().all(|w| haystack.contains(w))
         })

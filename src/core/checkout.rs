@@ -335,5 +335,6 @@ pub fn enrollment_active(conn: &Conn, username: &str, course_key: &str) -> Resul
         return Ok(false);
     };
     let now = Timestamp::now();
-    Ok(store::enrollments::get(conn, user.id, course.id)?.is_some_and(|e| enrollment::has_access(&e.lifecycle.into(), now)))
+    Ok(store::enrollments::get(conn, user.id, course.id)?
+        .is_some_and(|e| enrollment::has_access(&e.lifecycle.into(), now)))
 }

@@ -232,8 +232,8 @@ pub fn may_self_enroll(conn: &Conn, path: &Path, user: &UserRecord) -> Result<bo
         return Ok(true);
     }
     // A claimed invitation was spent on the enrollment it made.
-    let invited = store::learning_paths::allowed(conn, path.id, &user.email)?
-        .is_some_and(|a| a.is_active && a.user_id.is_none());
+    let invited =
+        store::learning_paths::allowed(conn, path.id, &user.email)?.is_some_and(|a| a.is_active && a.user_id.is_none());
     Ok(invited || is_enrolled(conn, path, user.id)?)
 }
 
@@ -391,8 +391,7 @@ pub fn unenroll(conn: &Conn, path: &Path, user: &UserRecord, now: Timestamp) -> 
         return Err(Error::not_found("No active enrollment in this learning path."));
     }
     store::learning_paths::upsert_enrollment(conn, path.id, user.id, false, now.unix())?;
-    store::learning_paths::enrollment(conn, path.id, user.id)?
-        .ok_or_else(|| Error::internal("enrollment vanished"))
+    store::learning_paths::enrollment(conn, path.id, user.id)?.ok_or_else(|| Error::internal("enrollment vanished"))
 }
 
 /// Staff unenroll the user they name (the caller when they name nobody) from a path; the
@@ -553,13 +552,7 @@ pub fn bulk(
                 Some(user) => {
                     let active = is_enrolled(conn, &path, user.id)?;
                     if active != enroll_them {
-                        store::learning_paths::upsert_enrollment(
-                            conn,
-                            path.id,
-                            user.id,
-                            enroll_them,
-                            now.unix(),
-                        )?;
+                        store::learning_paths::upsert_enrollment(conn, path.id, user.id, enroll_them, now.unix())?;
                         counts.enrollments += 1;
                     }
                 }
@@ -567,13 +560,7 @@ pub fn bulk(
                     let invited = store::learning_paths::allowed(conn, path.id, email.as_str())?;
                     let active = invited.as_ref().is_some_and(|a| a.is_active && a.user_id.is_none());
                     if active != enroll_them && invited.as_ref().is_none_or(|a| a.user_id.is_none()) {
-                        store::learning_paths::upsert_allowed(
-                            conn,
-                            path.id,
-                            email.as_str(),
-                            enroll_them,
-                            now.unix(),
-                        )?;
+                        store::learning_paths::upsert_allowed(conn, path.id, email.as_str(), enroll_them, now.unix())?;
                         counts.invitations += 1;
                     }
                 }

@@ -91,8 +91,7 @@ fn full(course: &Course, max: i64) -> Error {
 /// Refuses when every seat is taken (Open edX's `is_course_full`).
 pub fn check_seat(conn: &Conn, course: &Course) -> Result<(), Error> {
     if let Some(max) = course.max_enrollments {
-        let holders =
-            store::enrollments::count_active_learners(conn, course.id, course.suspended_holds_seat)?;
+        let holders = store::enrollments::count_active_learners(conn, course.id, course.suspended_holds_seat)?;
         if holders >= max {
             return Err(full(course, max));
         }
@@ -116,14 +115,8 @@ pub(crate) fn change_lifecycle(
     if takes_seat && !had_seat && !is_staff(conn, course, existing.user_id)? {
         check_seat(conn, course)?;
     }
-    let id = store::enrollments::upsert(
-        conn,
-        existing.user_id,
-        course.id,
-        mode,
-        wanted.status != "inactive",
-        now.unix(),
-    )?;
+    let id =
+        store::enrollments::upsert(conn, existing.user_id, course.id, mode, wanted.status != "inactive", now.unix())?;
     store::enrollments::set_lifecycle(conn, id, wanted, now.unix())?;
     if had_seat && !takes_seat {
         fill_seats(conn, course, "waitlist", now)?;
@@ -350,11 +343,8 @@ pub fn add_to_waitlist(
     now: Timestamp,
 ) -> Result<Outcome, Error> {
     if !course.waitlist {
-        return Err(Error::conflict(format!(
-            "Course {} has no waitlist (set waitlist: true).",
-            course.key
-        ))
-        .with_code("NO_WAITLIST"));
+        return Err(Error::conflict(format!("Course {} has no waitlist (set waitlist: true).", course.key))
+            .with_code("NO_WAITLIST"));
     }
     if store::enrollments::get(conn, user.id, course.id)?.is_some_and(|e| e.is_active) {
         return Err(Error::conflict(format!("{} is already enrolled in {}.", user.username, course.key))
@@ -405,9 +395,8 @@ pub fn move_in_waitlist_as_manager(
 }
 
 fn waiting_position(conn: &Conn, course: &Course, user: &UserRecord) -> Result<i64, Error> {
-    store::enrollments::waitlist_position(conn, course.id, user.id)?.ok_or_else(|| {
-        Error::not_found(format!("{} is not on the waitlist of {}.", user.username, course.key))
-    })
+    store::enrollments::waitlist_position(conn, course.id, user.id)?
+        .ok_or_else(|| Error::not_found(format!("{} is not on the waitlist of {}.", user.username, course.key)))
 }
 
 /// The calling learner's place on a course's waitlist (1 is next): their account, the

@@ -62,9 +62,8 @@ pub fn record(
     surface: &str,
     now: Timestamp,
 ) -> Result<Progress, Error> {
-    let enrollment = store::enrollments::get(conn, user.id, course.id)?.ok_or_else(|| {
-        Error::not_found(format!("{} is not enrolled in {}.", user.username, course.key))
-    })?;
+    let enrollment = store::enrollments::get(conn, user.id, course.id)?
+        .ok_or_else(|| Error::not_found(format!("{} is not enrolled in {}.", user.username, course.key)))?;
     let record = ProgressRecord {
         enrollment_id: enrollment.id,
         completion: report.completion.value(),

@@ -538,10 +538,7 @@ pub fn managed_roster_entry(
         let course = managed_course(conn, key, caller)?;
         request?;
         let row = roster_entry(conn, &course, identifier)?.ok_or_else(|| {
-            Error::not_found(format!(
-                "{identifier} is neither enrolled nor pre-enrolled in {}.",
-                course.key
-            ))
+            Error::not_found(format!("{identifier} is neither enrolled nor pre-enrolled in {}.", course.key))
         })?;
         let position = match row.username.as_ref().map(Username::as_str) {
             Some(username) => match crate::core::accounts::find_user(conn, username)? {

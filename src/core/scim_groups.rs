@@ -378,8 +378,7 @@ pub fn link_course(
 pub fn unlink_course(db: &Db, group_id: i64, key: &CourseKey, actor: Actor, now: Timestamp) -> Result<(), Error> {
     db.write(|conn| {
         let (group, course) = linked_course(conn, group_id, key)?;
-        let Some(link) = store::scim::links(conn, group.id)?.into_iter().find(|l| l.course_id == course.id)
-        else {
+        let Some(link) = store::scim::links(conn, group.id)?.into_iter().find(|l| l.course_id == course.id) else {
             return Err(Error::not_found(format!("The group {group_id} is not linked to {key}.")));
         };
         release_link(conn, &group, &link, &actor, now)?;

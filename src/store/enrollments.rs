@@ -720,14 +720,7 @@ pub fn history(
          ORDER BY h.id DESC LIMIT ?6",
     )?;
     let rows = stmt.query_map(
-        params![
-            course_id,
-            before_id.unwrap_or(i64::MAX),
-            since.unwrap_or(i64::MIN),
-            username,
-            email,
-            limit
-        ],
+        params![course_id, before_id.unwrap_or(i64::MAX), since.unwrap_or(i64::MIN), username, email, limit],
         |r| {
             Ok(HistoryEntry {
                 id: r.get(0)?,

@@ -507,7 +507,8 @@ fn the_roster_csv_round_trips_uploads_become_tasks_and_bad_files_are_refused_by_
     let second = app.get(&next[next.find("/api/").unwrap()..], Some(&admin)).json();
     assert!(second["results"][0]["id"].as_i64() < first["results"][0]["id"].as_i64());
     assert_eq!(app.get(&format!("/api/admin/v1/courses/{key}/history?since=yesterday"), Some(&admin)).status, 400);
-    let since = |t: &str| app.get(&format!("/api/admin/v1/courses/{key}/history?username=bob&since={t}"), Some(&admin)).json();
+    let since =
+        |t: &str| app.get(&format!("/api/admin/v1/courses/{key}/history?username=bob&since={t}"), Some(&admin)).json();
     assert_eq!(since("2000-01-01")["results"].as_array().map(Vec::len), Some(2));
     assert_eq!(since("2999-01-01T00:00:00Z")["results"].as_array().map(Vec::len), Some(0));
     // Bad files: a 400 naming the problem and its line; nothing is written.
