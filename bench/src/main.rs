@@ -173,6 +173,12 @@ impl Drop for Server {
             let _ = child.kill();
             let _ = child.wait();
         }
+        // What the server warned of (its log is about to go with the scratch directory).
+        let said = std::fs::read_to_string(self.db.with_extension("log")).unwrap_or_default();
+        let lines: Vec<&str> = said.lines().collect();
+        for line in &lines[lines.len().saturating_sub(40)..] {
+            eprintln!("rollcall-bench: the server logged: {line}");
+        }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
@@ -214,7 +220,8 @@ fn spawn_server(dir: &Path, db: &Path, wrapper: &[&str]) -> (Child, String, Stri
         .env("ROLLCALL_SERVER_MAX_BODY_BYTES", "16777216")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        // The server's warnings and errors, for a run whose errors column is not 0.
+        .stderr(std::fs::File::create(db.with_extension("log")).map(Stdio::from).unwrap_or_else(|_| Stdio::null()))
         .spawn()
         .expect("start rollcall");
     let host = listening_address(&mut child);

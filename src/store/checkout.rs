@@ -21,6 +21,16 @@ pub struct NewOrder<'a> {
     pub created: i64,
 }
 
+/// Whether an order already has this enrollment number or transaction id (both unique).
+pub fn number_taken(conn: &Connection, enrollment_number: &str, transaction_id: &str) -> Result<bool, Error> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS(SELECT 1 FROM checkout_orders WHERE enrollment_number = ?1) \
+             OR EXISTS(SELECT 1 FROM checkout_orders WHERE transaction_id = ?2)",
+        )?
+        .query_row(params![enrollment_number, transaction_id], |r| r.get(0))?)
+}
+
 pub fn insert(conn: &Connection, o: &NewOrder) -> Result<i64, Error> {
     conn.prepare_cached(
         "INSERT INTO checkout_orders (enrollment_number, transaction_id, user_id, course_id, status, amount_minor, discount_minor, \

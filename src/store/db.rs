@@ -22,7 +22,7 @@ const SCHEMA: &str = include_str!("../../schema.sql");
 /// What a database of an older version needs besides `schema.sql` (whose CREATE … IF NOT
 /// EXISTS leaves existing tables as they are): (version it brings, statements). Version 6
 /// (SCIM provisioning) only adds tables, which schema.sql creates: it needs no statement.
-const MIGRATIONS: [(i64, &str); 12] = [
+const MIGRATIONS: [(i64, &str); 13] = [
     (3, "ALTER TABLE oauth_clients ADD COLUMN public INTEGER NOT NULL DEFAULT 0;"),
     (3, "ALTER TABLE users ADD COLUMN credentials_valid_after INTEGER NOT NULL DEFAULT 0;"),
     // Paths created before uuids existed get a random v4 one.
@@ -108,6 +108,8 @@ const MIGRATIONS: [(i64, &str); 12] = [
          SELECT caller, route, key, fingerprint, status, headers, body, created FROM idempotency_keys_v7 ORDER BY created; \
          DROP TABLE idempotency_keys_v7;",
     ),
+    // The outbox's due index gains the message's kind (schema.sql creates the new one).
+    (8, "DROP INDEX IF EXISTS outbox_due;"),
 ];
 
 #[derive(Debug, Clone)]
@@ -138,7 +140,7 @@ struct GroupWriter {
     state: Mutex<Batch>,
     /// Wakes the writer thread: a write queued, an answer handed in, a hold let go, stop.
     work: Condvar,
-    /// Wakes writers: a write ran, a batch committed.
+    /// Wakes writers waiting for a batch's commit.
     done: Condvar,
 }
 
@@ -168,6 +170,9 @@ struct Batch {
 /// could not join a transaction) with the batch's number, and says whether it succeeded.
 struct Job {
     ticket: u64,
+    /// The writer's thread, woken alone when its write has run (waking every waiting
+    /// writer for each write cost a wake-up per waiter per write).
+    waiter: std::thread::Thread,
     /// The first write of an answer scope: on success it holds the batch open.
     holds: bool,
     run: JobFn,
@@ -290,7 +295,7 @@ fn run_writer(db: Db) {
                 state.held += 1;
             }
             state.ran = job.ticket;
-            writer.done.notify_all();
+            job.waiter.unpark();
             continue;
         }
         if state.stop {
@@ -517,10 +522,13 @@ impl Db {
         let mut state = writer.state();
         let ticket = state.next_ticket;
         state.next_ticket += 1;
-        state.queue.0.push_back(Job { ticket, holds: first_of_scope, run });
+        state.queue.0.push_back(Job { ticket, waiter: std::thread::current(), run, holds: first_of_scope });
         writer.work.notify_one();
         while state.ran < ticket {
-            state = writer.done.wait(state).unwrap_or_else(PoisonError::into_inner);
+            drop(state);
+            // Unparked by the writer thread once this write has run (or spuriously).
+            std::thread::park();
+            state = writer.state();
         }
         let (batch, joined, outcome) = slot.take().expect("the writer thread ran the write");
         let succeeded = matches!(outcome, Ok(Ok(_)));
