@@ -107,8 +107,8 @@ impl CheckoutConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
     pub listen: String,
-    /// Request-handling threads; each owns its own SQLite connection. 0: eight per CPU
-    /// core, at least 16 (see `worker_threads`).
+    /// Request-handling threads; each owns its own SQLite connection. 0: sixteen per CPU
+    /// core, at least 32 (see `worker_threads`).
     pub workers: usize,
     pub max_body_bytes: usize,
     /// Where clients reach this server; used in links, emails and the default JWT issuer.
@@ -455,11 +455,12 @@ impl Config {
         Ok(())
     }
 
-    /// `server.workers`, with 0 resolved to eight per CPU core, at least 16: a write waits
-    /// on the group commit without using a core, and waiting writes share one fsync.
+    /// `server.workers`, with 0 resolved to sixteen per CPU core, at least 32: a write waits
+    /// on the group commit without using a core, waiting writes share one fsync, and a
+    /// batch held open for an idempotent request's answer holds fewer of them back.
     pub fn worker_threads(&self) -> usize {
         match self.server.workers {
-            0 => std::thread::available_parallelism().map_or(16, |n| (8 * n.get()).max(16)),
+            0 => std::thread::available_parallelism().map_or(32, |n| (16 * n.get()).max(32)),
             n => n,
         }
     }
