@@ -156,8 +156,9 @@ struct Batch {
     /// The open (or next) batch's number, and the last one committed or failed.
     current: u64,
     finished: u64,
-    /// Recent batches whose commit failed, with why (their writers all get the error).
-    failures: Vec<(u64, String)>,
+    /// How the open batch ends, shared with each of its writers: every one of them reads
+    /// its own batch's outcome, however many batches have ended since.
+    outcome: Outcome,
     /// Requests whose writes are in the open transaction and whose answer is still to be
     /// written beside them (`AnswerScope`): the batch may not commit before they have.
     held: usize,
@@ -178,7 +179,16 @@ struct Job {
     run: JobFn,
 }
 
-type JobFn = Box<dyn FnOnce(Result<&Connection, Error>, u64) -> bool + Send>;
+type JobFn = Box<dyn FnOnce(Result<&Connection, Error>, BatchRef) -> bool + Send>;
+
+/// Why a batch's commit failed, set once when it ends (unset: it committed).
+type Outcome = Arc<std::sync::OnceLock<String>>;
+
+/// A batch as its writers know it: its number, and how it ended once it has.
+struct BatchRef {
+    number: u64,
+    outcome: Outcome,
+}
 
 #[derive(Default)]
 struct Queue(std::collections::VecDeque<Job>);
@@ -214,7 +224,7 @@ impl GroupWriter {
             size: 0,
             current: 1,
             finished: 0,
-            failures: Vec::new(),
+            outcome: Outcome::default(),
             held: 0,
             answers: Answers::default(),
             stop: false,
@@ -257,27 +267,31 @@ fn run_writer(db: Db) {
         if state.in_transaction && state.held == 0 && (state.queue.0.is_empty() || full) {
             let answers = std::mem::take(&mut state.answers.0);
             let batch = state.current;
+            let outcome = std::mem::take(&mut state.outcome);
             drop(state);
             let result = match conn.as_ref() {
                 Some(c) => commit(c, answers),
                 None => Err("no write connection".to_owned()),
             };
+            if let Err(why) = result {
+                let _ = outcome.set(why);
+                // A connection that even ROLLBACK could not bring out of its transaction
+                // would refuse every later BEGIN: the next write opens a new one.
+                if conn.as_ref().is_some_and(|c| !c.is_autocommit()) {
+                    conn = None;
+                }
+            }
             state = writer.state();
             state.in_transaction = false;
             state.size = 0;
             state.finished = batch;
             state.current = batch + 1;
-            if let Err(why) = result {
-                state.failures.push((batch, why));
-                let excess = state.failures.len().saturating_sub(64);
-                state.failures.drain(..excess);
-            }
             writer.done.notify_all();
             continue;
         }
         if let Some(job) = state.queue.0.pop_front() {
             let begin = !state.in_transaction;
-            let batch = state.current;
+            let batch = BatchRef { number: state.current, outcome: state.outcome.clone() };
             drop(state);
             let ready = ready_connection(&db, &mut conn, begin);
             let joined = ready.is_ok();
@@ -347,6 +361,8 @@ thread_local! {
 #[must_use]
 pub struct AnswerScope<'a> {
     db: &'a Db,
+    /// Not `Send`: its hold is kept in this thread's `ANSWER_SCOPE`.
+    _this_thread: std::marker::PhantomData<*const ()>,
 }
 
 impl Db {
@@ -501,8 +517,8 @@ impl Db {
         };
         // Filled by the writer thread: the batch, whether the write joined it, and what `f`
         // returned (or its panic, resumed here).
-        let mut slot: Option<(u64, bool, std::thread::Result<Result<T, Error>>)> = None;
-        let run = |conn: Result<&Connection, Error>, batch: u64| -> bool {
+        let mut slot: Option<(BatchRef, bool, std::thread::Result<Result<T, Error>>)> = None;
+        let run = |conn: Result<&Connection, Error>, batch: BatchRef| -> bool {
             let (joined, outcome) = match conn {
                 Ok(conn) => (true, std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| in_savepoint(conn, f)))),
                 Err(e) => (false, Ok(Err(e))),
@@ -511,7 +527,7 @@ impl Db {
             slot = Some((batch, joined, outcome));
             succeeded
         };
-        let run: Box<dyn FnOnce(Result<&Connection, Error>, u64) -> bool + Send + '_> = Box::new(run);
+        let run: Box<dyn FnOnce(Result<&Connection, Error>, BatchRef) -> bool + Send + '_> = Box::new(run);
         // SAFETY: the closure borrows this frame (`f`'s captures and `slot`). This thread
         // waits below until the writer thread has run it (`ran` reaches its ticket, under
         // the mutex, which orders the writes to `slot` before our read), and the writer
@@ -542,7 +558,7 @@ impl Db {
             drop(state);
             return outcome.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         }
-        let failure = wait_for_commit(writer, state, batch);
+        let failure = wait_for_commit(writer, state, &batch);
         let outcome = outcome.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         match failure {
             Some(why) if outcome.is_ok() => Err(batch_failed(why)),
@@ -553,7 +569,7 @@ impl Db {
     /// Opens an answer scope on this thread (see `AnswerScope`).
     pub fn answer_scope(&self) -> AnswerScope<'_> {
         ANSWER_SCOPE.with(|s| s.set(Some((self.writer_id(), false))));
-        AnswerScope { db: self }
+        AnswerScope { db: self, _this_thread: std::marker::PhantomData }
     }
 
     fn writer_id(&self) -> usize {
@@ -600,11 +616,11 @@ impl AnswerScope<'_> {
         let writer = &self.db.writer;
         let mut state = writer.state();
         // This scope holds the batch open, so the open batch is the one with its writes.
-        let batch = state.current;
+        let batch = BatchRef { number: state.current, outcome: state.outcome.clone() };
         state.answers.0.push(f);
-        state.held -= 1;
+        state.held = state.held.checked_sub(1).expect("a held batch has a hold to let go");
         writer.work.notify_one();
-        match wait_for_commit(writer, state, batch) {
+        match wait_for_commit(writer, state, &batch) {
             Some(why) => Err(batch_failed(why)),
             None => Ok(true),
         }
@@ -624,17 +640,23 @@ impl Db {
     /// Lets a held batch commit without an answer (a scope that ended without one).
     fn release_hold(&self) {
         ANSWER_SCOPE.with(|s| s.set(None));
-        self.writer.state().held -= 1;
+        let mut state = self.writer.state();
+        state.held = state.held.checked_sub(1).expect("a held batch has a hold to let go");
+        drop(state);
         self.writer.work.notify_one();
     }
 }
 
 /// Waits until `batch` is committed (or failed); its failure, if it failed.
-fn wait_for_commit(writer: &GroupWriter, mut state: std::sync::MutexGuard<'_, Batch>, batch: u64) -> Option<String> {
-    while state.finished < batch {
+fn wait_for_commit(
+    writer: &GroupWriter,
+    mut state: std::sync::MutexGuard<'_, Batch>,
+    batch: &BatchRef,
+) -> Option<String> {
+    while state.finished < batch.number {
         state = writer.done.wait(state).unwrap_or_else(PoisonError::into_inner);
     }
-    state.failures.iter().find(|(b, _)| *b == batch).map(|(_, why)| why.clone())
+    batch.outcome.get().cloned()
 }
 
 /// Runs `f` in a savepoint of the open transaction: its writes are undone when it fails
@@ -668,10 +690,15 @@ fn batch_failed(why: String) -> Error {
 /// Commits the group's transaction, writing the answers handed to it first; on any failure
 /// the whole batch is rolled back.
 fn commit(conn: &Connection, answers: Vec<AnswerWrite>) -> Result<(), String> {
-    let result =
-        answers.into_iter().try_for_each(|answer| answer(conn).map_err(|e| e.developer_message)).and_then(|()| {
-            conn.prepare_cached("COMMIT").and_then(|mut s| s.execute([])).map(|_| ()).map_err(|e| e.to_string())
-        });
+    // A panicking answer fails its batch like an error would: the writer thread must live
+    // on, or every writer after it would wait forever.
+    let write = |answer: AnswerWrite| match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| answer(conn))) {
+        Ok(done) => done.map_err(|e| e.developer_message),
+        Err(_) => Err("writing an idempotent request's answer panicked".to_owned()),
+    };
+    let result = answers.into_iter().try_for_each(write).and_then(|()| {
+        conn.prepare_cached("COMMIT").and_then(|mut s| s.execute([])).map(|_| ()).map_err(|e| e.to_string())
+    });
     if result.is_err() {
         let _ = conn.execute_batch("ROLLBACK");
     }
