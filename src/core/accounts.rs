@@ -579,8 +579,8 @@ pub fn account_with_email(db: &Db, viewer: &Viewer, email: &str) -> Result<Optio
 
 /// A person changes their own profile (Open edX's `update_account_settings`): one write.
 /// A learner's new address is not applied but confirmed from that address first (Open
-/// edX's PendingEmailChange): `link` makes the mailed link from the account as it is and
-/// the new address. Returns the account as the viewer sees it and whether mail was queued
+/// edX's PendingEmailChange): the mailed link (`email_change_link`) binds the account as
+/// it is and the new address. Returns the account as the viewer sees it and whether mail was queued
 /// (the workers are woken for it).
 pub fn change_own_profile(
     env: &Env,
@@ -773,8 +773,8 @@ pub struct InactiveAccount {
 }
 
 /// Appsembler's `accounts/user_without_password`: an inactive account with a username made
-/// from the email, and a set-password link (`link`, built for the new account) mailed to
-/// it. An address in use (`raw_email` as sent) is a conflict before any fault of the rest
+/// from the email, and a set-password link (`set_password_link`, built for the new account)
+/// mailed to it. An address in use (`raw_email` as sent) is a conflict before any fault of the rest
 /// of the request (`parsed`, the surface's reading of it), as the original orders them.
 pub fn create_inactive_account(
     env: &Env,
